@@ -1,0 +1,38 @@
+//! The package format: manifest, archive, content checks. Pure: no IO, so
+//! the server, the client and the importer all run the same checks.
+
+pub mod archive;
+pub mod content;
+pub mod diagnostics;
+pub mod manifest;
+
+pub use archive::PackageFiles;
+pub use diagnostics::{Diagnostic, Severity};
+pub use manifest::{Manifest, PackageKind};
+
+/// The validation entry point: every check that a package's own files
+/// allow, run by `gemeinwerk validate` and by the registry on publish.
+/// Returns the manifest and the warnings, or every error at once.
+pub fn check_package(files: &PackageFiles) -> Result<(Manifest, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let Some(raw) = files.get(manifest::MANIFEST_FILE) else {
+        return Err(vec![Diagnostic::error(
+            "manifest.missing",
+            manifest::MANIFEST_FILE,
+            "the package has no gemeinwerk.toml",
+        )]);
+    };
+    let source = std::str::from_utf8(raw).map_err(|e| {
+        vec![Diagnostic::error(
+            "file.not_utf8",
+            manifest::MANIFEST_FILE,
+            format!("the file is not UTF-8 text: {e}"),
+        )]
+    })?;
+    let (manifest, mut warnings) = manifest::parse_manifest(source)?;
+    let found = content::check(&manifest, files);
+    if found.iter().any(Diagnostic::is_error) {
+        return Err(found.into_iter().filter(Diagnostic::is_error).collect());
+    }
+    warnings.extend(found);
+    Ok((manifest, warnings))
+}
