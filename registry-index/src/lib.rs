@@ -122,7 +122,10 @@ mod tests {
         let text = serialize_lines(&lines);
         assert_eq!(text.lines().count(), 2);
         assert!(text.ends_with('\n'));
-        assert!(!text.contains("forked_from"), "absent provenance is omitted");
+        assert!(
+            !text.contains("forked_from"),
+            "absent provenance is omitted"
+        );
         assert_eq!(parse_lines(&text).unwrap(), lines);
     }
 

@@ -125,7 +125,10 @@ impl<R: Read> Read for LimitedReader<R> {
 
 /// Unpacks an uploaded archive into memory, refusing anything unsafe.
 /// Returns the common prefix (the top folder) and the files below it.
-pub fn unpack(bytes: &[u8], limits: &ArchiveLimits) -> Result<(String, PackageFiles), ArchiveError> {
+pub fn unpack(
+    bytes: &[u8],
+    limits: &ArchiveLimits,
+) -> Result<(String, PackageFiles), ArchiveError> {
     if bytes.len() as u64 > limits.max_upload_bytes {
         return Err(ArchiveError::TooLarge {
             size: bytes.len() as u64,
@@ -197,7 +200,10 @@ pub fn unpack(bytes: &[u8], limits: &ArchiveLimits) -> Result<(String, PackageFi
                 prefix: top,
             });
         }
-        let size = entry.header().size().map_err(|e| ArchiveError::Corrupt(e.to_string()))?;
+        let size = entry
+            .header()
+            .size()
+            .map_err(|e| ArchiveError::Corrupt(e.to_string()))?;
         unpacked += size;
         if unpacked > limits.max_unpacked_bytes {
             return Err(ArchiveError::UnpackedTooLarge {
@@ -243,7 +249,10 @@ fn check_path(raw: &str) -> Result<String, ArchiveError> {
     if raw.contains('\\') || raw.contains('\0') {
         return Err(unsafe_path("it contains a backslash or NUL"));
     }
-    let parts: Vec<&str> = raw.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    let parts: Vec<&str> = raw
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
     if parts.contains(&"..") {
         return Err(unsafe_path("it contains \"..\""));
     }
@@ -255,7 +264,9 @@ fn check_path(raw: &str) -> Result<String, ArchiveError> {
 
 /// Writes raw bytes as a gzip stream; used by tests to craft hostile uploads.
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut gz = GzBuilder::new().mtime(0).write(Vec::new(), Compression::fast());
+    let mut gz = GzBuilder::new()
+        .mtime(0)
+        .write(Vec::new(), Compression::fast());
     gz.write_all(bytes).expect("memory");
     gz.finish().expect("memory")
 }
@@ -309,20 +320,44 @@ mod tests {
     fn refuses_hostile_archives() {
         use tar::EntryType::*;
         let m: &[u8] = b"[package]\n";
-        assert_eq!(refused(&raw_tar(&[("/etc/passwd", Regular, m)])), "archive_unsafe_path");
-        assert_eq!(refused(&raw_tar(&[("p/../../x", Regular, m)])), "archive_unsafe_path");
-        assert_eq!(refused(&raw_tar(&[("p/link", Symlink, b"")])), "archive_unsupported_entry");
-        assert_eq!(refused(&raw_tar(&[("p/hard", Link, b"")])), "archive_unsupported_entry");
-        assert_eq!(refused(&raw_tar(&[("p/dev", Char, b"")])), "archive_unsupported_entry");
         assert_eq!(
-            refused(&raw_tar(&[("p/gemeinwerk.toml", Regular, m), ("p/gemeinwerk.toml", Regular, m)])),
+            refused(&raw_tar(&[("/etc/passwd", Regular, m)])),
+            "archive_unsafe_path"
+        );
+        assert_eq!(
+            refused(&raw_tar(&[("p/../../x", Regular, m)])),
+            "archive_unsafe_path"
+        );
+        assert_eq!(
+            refused(&raw_tar(&[("p/link", Symlink, b"")])),
+            "archive_unsupported_entry"
+        );
+        assert_eq!(
+            refused(&raw_tar(&[("p/hard", Link, b"")])),
+            "archive_unsupported_entry"
+        );
+        assert_eq!(
+            refused(&raw_tar(&[("p/dev", Char, b"")])),
+            "archive_unsupported_entry"
+        );
+        assert_eq!(
+            refused(&raw_tar(&[
+                ("p/gemeinwerk.toml", Regular, m),
+                ("p/gemeinwerk.toml", Regular, m)
+            ])),
             "archive_duplicate_path"
         );
         assert_eq!(
-            refused(&raw_tar(&[("p/gemeinwerk.toml", Regular, m), ("q/x", Regular, m)])),
+            refused(&raw_tar(&[
+                ("p/gemeinwerk.toml", Regular, m),
+                ("q/x", Regular, m)
+            ])),
             "archive_outside_prefix"
         );
-        assert_eq!(refused(&raw_tar(&[("p/form.toml", Regular, m)])), "archive_missing_manifest");
+        assert_eq!(
+            refused(&raw_tar(&[("p/form.toml", Regular, m)])),
+            "archive_missing_manifest"
+        );
         assert_eq!(refused(b"PK\x03\x04 a zip file"), "archive_not_gzip");
         let good = build("p", &files());
         assert_eq!(refused(&good[..good.len() - 12]), "archive_corrupt");
@@ -334,7 +369,11 @@ mod tests {
         let mut f = files();
         f.insert("big.bin".into(), zeros);
         let bomb = build("p", &f);
-        assert!(bomb.len() < 1024 * 1024, "compresses to {} bytes", bomb.len());
+        assert!(
+            bomb.len() < 1024 * 1024,
+            "compresses to {} bytes",
+            bomb.len()
+        );
         assert_eq!(refused(&bomb), "archive_unpacked_too_large");
 
         let mut f = files();
@@ -346,6 +385,9 @@ mod tests {
             max_upload_bytes: 10,
             ..Default::default()
         };
-        assert_eq!(unpack(&build("p", &files()), &limits).unwrap_err().code(), "upload_too_large");
+        assert_eq!(
+            unpack(&build("p", &files()), &limits).unwrap_err().code(),
+            "upload_too_large"
+        );
     }
 }

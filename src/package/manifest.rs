@@ -93,7 +93,10 @@ pub const THEMENFELDER: [(&str, &str); 14] = [
     ("recht_ordnung", "Recht & Ordnung"),
     ("steuern_zoll", "Steuern & Zoll"),
     ("umwelt", "Umwelt"),
-    ("unternehmensfuehrung_entwicklung", "Unternehmensführung & -entwicklung"),
+    (
+        "unternehmensfuehrung_entwicklung",
+        "Unternehmensführung & -entwicklung",
+    ),
 ];
 
 /// A checked manifest.
@@ -250,7 +253,11 @@ pub fn parse_manifest(source: &str) -> Result<(Manifest, Vec<Diagnostic>), Vec<D
     let (namespace, name) = match split_full_name(pkg.name.get_ref()) {
         Ok(pair) => pair,
         Err(e) => {
-            errs.push(err("manifest.invalid_name", format!("package name {e}"), pkg.name.span().start));
+            errs.push(err(
+                "manifest.invalid_name",
+                format!("package name {e}"),
+                pkg.name.span().start,
+            ));
             (String::new(), String::new())
         }
     };
@@ -260,7 +267,10 @@ pub fn parse_manifest(source: &str) -> Result<(Manifest, Vec<Diagnostic>), Vec<D
             errs.push(
                 err(
                     "manifest.invalid_version",
-                    format!("version \"{}\" is not a semantic version: {e}", pkg.version.get_ref()),
+                    format!(
+                        "version \"{}\" is not a semantic version: {e}",
+                        pkg.version.get_ref()
+                    ),
                     pkg.version.span().start,
                 )
                 .with_suggestion("write it as MAJOR.MINOR.PATCH, for example \"1.0.0\""),
@@ -292,7 +302,11 @@ pub fn parse_manifest(source: &str) -> Result<(Manifest, Vec<Diagnostic>), Vec<D
             String::new()
         }
         Some(d) if d.get_ref().trim().is_empty() => {
-            errs.push(err("manifest.missing_description", "the description is empty".into(), d.span().start));
+            errs.push(err(
+                "manifest.missing_description",
+                "the description is empty".into(),
+                d.span().start,
+            ));
             String::new()
         }
         Some(d) if d.get_ref().chars().count() > MAX_DESCRIPTION_CHARS => {
@@ -308,8 +322,12 @@ pub fn parse_manifest(source: &str) -> Result<(Manifest, Vec<Diagnostic>), Vec<D
     let license = match &pkg.license {
         None => {
             errs.push(
-                err("manifest.missing_license", "the package has no license".into(), pkg_start)
-                    .with_suggestion("license = \"EUPL-1.2\" is common in the German public sector"),
+                err(
+                    "manifest.missing_license",
+                    "the package has no license".into(),
+                    pkg_start,
+                )
+                .with_suggestion("license = \"EUPL-1.2\" is common in the German public sector"),
             );
             String::new()
         }
@@ -319,7 +337,11 @@ pub fn parse_manifest(source: &str) -> Result<(Manifest, Vec<Diagnostic>), Vec<D
                 errs.push(
                     err(
                         "manifest.invalid_license",
-                        format!("license \"{}\" is not an SPDX expression: {}", l.get_ref(), e.reason),
+                        format!(
+                            "license \"{}\" is not an SPDX expression: {}",
+                            l.get_ref(),
+                            e.reason
+                        ),
                         l.span().start,
                     )
                     .with_suggestion("for example \"EUPL-1.2\" or \"MIT OR Apache-2.0\""),
@@ -336,7 +358,10 @@ pub fn parse_manifest(source: &str) -> Result<(Manifest, Vec<Diagnostic>), Vec<D
             if k.len() > MAX_KEYWORDS {
                 errs.push(err(
                     "manifest.too_many_keywords",
-                    format!("{} keywords given; at most {MAX_KEYWORDS} are allowed", k.len()),
+                    format!(
+                        "{} keywords given; at most {MAX_KEYWORDS} are allowed",
+                        k.len()
+                    ),
                     at,
                 ));
             }
@@ -368,7 +393,10 @@ pub fn parse_manifest(source: &str) -> Result<(Manifest, Vec<Diagnostic>), Vec<D
         Some(t) => {
             let mut d = err(
                 "manifest.invalid_themenfeld",
-                format!("themenfeld \"{}\" is not one of the 14 OZG Themenfelder", t.get_ref()),
+                format!(
+                    "themenfeld \"{}\" is not one of the 14 OZG Themenfelder",
+                    t.get_ref()
+                ),
                 t.span().start,
             );
             let slugs: Vec<&str> = THEMENFELDER.iter().map(|(s, _)| *s).collect();
@@ -383,11 +411,16 @@ pub fn parse_manifest(source: &str) -> Result<(Manifest, Vec<Diagnostic>), Vec<D
     };
     let leika = match pkg.leika {
         None => None,
-        Some(l) if l.get_ref().len() == 14 && l.get_ref().bytes().all(|b| b.is_ascii_digit()) => Some(l.into_inner()),
+        Some(l) if l.get_ref().len() == 14 && l.get_ref().bytes().all(|b| b.is_ascii_digit()) => {
+            Some(l.into_inner())
+        }
         Some(l) => {
             errs.push(err(
                 "manifest.invalid_leika",
-                format!("leika \"{}\" is not a Leistungsschlüssel: it must be 14 digits", l.get_ref()),
+                format!(
+                    "leika \"{}\" is not a Leistungsschlüssel: it must be 14 digits",
+                    l.get_ref()
+                ),
                 l.span().start,
             ));
             None
@@ -399,7 +432,11 @@ pub fn parse_manifest(source: &str) -> Result<(Manifest, Vec<Diagnostic>), Vec<D
         let (dns, dname) = match split_full_name(dep_name.get_ref()) {
             Ok(pair) => pair,
             Err(e) => {
-                errs.push(err("manifest.invalid_dependency", format!("dependency {e}"), dep_name.span().start));
+                errs.push(err(
+                    "manifest.invalid_dependency",
+                    format!("dependency {e}"),
+                    dep_name.span().start,
+                ));
                 continue;
             }
         };
@@ -412,7 +449,11 @@ pub fn parse_manifest(source: &str) -> Result<(Manifest, Vec<Diagnostic>), Vec<D
             continue;
         }
         match semver::VersionReq::parse(req.get_ref()) {
-            Ok(req) => dependencies.push(Dependency { namespace: dns, name: dname, req }),
+            Ok(req) => dependencies.push(Dependency {
+                namespace: dns,
+                name: dname,
+                req,
+            }),
             Err(e) => errs.push(
                 err(
                     "manifest.invalid_version_req",
@@ -429,19 +470,33 @@ pub fn parse_manifest(source: &str) -> Result<(Manifest, Vec<Diagnostic>), Vec<D
         Some(f) => {
             let f = f.into_inner();
             let pair = split_full_name(f.package.get_ref())
-                .map_err(|e| errs.push(err("manifest.invalid_forked_from", format!("forked-from package {e}"), f.package.span().start)))
+                .map_err(|e| {
+                    errs.push(err(
+                        "manifest.invalid_forked_from",
+                        format!("forked-from package {e}"),
+                        f.package.span().start,
+                    ))
+                })
                 .ok();
             let version = semver::Version::parse(f.version.get_ref())
                 .map_err(|e| {
                     errs.push(err(
                         "manifest.invalid_forked_from",
-                        format!("forked-from version \"{}\" must be an exact version: {e}", f.version.get_ref()),
+                        format!(
+                            "forked-from version \"{}\" must be an exact version: {e}",
+                            f.version.get_ref()
+                        ),
                         f.version.span().start,
                     ))
                 })
                 .ok();
             match (pair, version) {
-                (Some((ns, n)), Some(v)) => Some(ForkedFrom { namespace: ns, name: n, version: v, cksum: f.cksum }),
+                (Some((ns, n)), Some(v)) => Some(ForkedFrom {
+                    namespace: ns,
+                    name: n,
+                    version: v,
+                    cksum: f.cksum,
+                }),
                 _ => None,
             }
         }
@@ -549,8 +604,13 @@ keywords = ["parken"]
             ]
         );
         assert_eq!((errs[0].line, errs[0].column), (3, 8));
-        assert_eq!(errs[3].suggestion.as_deref(), Some("did you mean \"mobilitaet_reisen\"?"));
-        assert!(errs[0].to_string().starts_with("gemeinwerk.toml:3:8: error[manifest.invalid_name]"));
+        assert_eq!(
+            errs[3].suggestion.as_deref(),
+            Some("did you mean \"mobilitaet_reisen\"?")
+        );
+        assert!(errs[0]
+            .to_string()
+            .starts_with("gemeinwerk.toml:3:8: error[manifest.invalid_name]"));
     }
 
     #[test]
@@ -565,7 +625,10 @@ keywords = ["parken"]
 
     #[test]
     fn limits_keywords_and_checks_dependencies() {
-        let many = (0..11).map(|i| format!("\"k{i}\"")).collect::<Vec<_>>().join(",");
+        let many = (0..11)
+            .map(|i| format!("\"k{i}\""))
+            .collect::<Vec<_>>()
+            .join(",");
         let errs = errors(&GOOD.replace("[\"parken\"]", &format!("[{many}]")));
         assert_eq!(errs[0].code, "manifest.too_many_keywords");
         let errs = errors(&GOOD.replace("\"^1.2\"", "\"about one\""));

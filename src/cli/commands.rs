@@ -1,0 +1,346 @@
+//! The client commands: each converts its arguments and calls the registry
+//! over HTTP or the package checks locally.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use serde_json::{json, Value};
+
+use super::{env_err, output, RegistryArgs};
+use crate::client::credentials;
+use crate::client::folder::{self, Packed};
+use crate::client::http::RegistryClient;
+use crate::client::{ClientError, ClientResult};
+use crate::package::manifest::split_full_name;
+use crate::package::Diagnostic;
+
+#[derive(Subcommand)]
+pub enum OwnerCommand {
+    /// Add a member (or change the role of one).
+    Add {
+        namespace: String,
+        login: String,
+        #[arg(long, default_value = "publisher", value_parser = ["owner", "publisher"])]
+        role: String,
+    },
+    /// Remove a member.
+    Remove { namespace: String, login: String },
+    /// List the members.
+    List { namespace: String },
+}
+
+fn client(reg: &RegistryArgs) -> RegistryClient {
+    RegistryClient::new(&reg.registry, credentials::token_for(&reg.registry))
+}
+
+fn dir_or_current(dir: Option<PathBuf>) -> PathBuf {
+    dir.unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// `ns/name@version`
+fn parse_spec(spec: &str, need_version: bool) -> ClientResult<(String, String, Option<String>)> {
+    let (pkg, version) = match spec.split_once('@') {
+        Some((p, v)) => (p, Some(v.to_string())),
+        None => (spec, None),
+    };
+    let (ns, name) = split_full_name(pkg).map_err(ClientError::Environment)?;
+    if need_version && version.is_none() {
+        return Err(ClientError::Environment(format!(
+            "\"{spec}\" names no version; write it as {ns}/{name}@1.0.0"
+        )));
+    }
+    Ok((ns, name, version))
+}
+
+fn print_diagnostics(diagnostics: &[Diagnostic]) {
+    for d in diagnostics {
+        eprintln!("{d}");
+    }
+}
+
+/// Reads and checks a folder; problems end the command with exit code 1.
+fn pack_or_refuse(reg: &RegistryArgs, dir: &std::path::Path) -> ClientResult<Packed> {
+    match folder::pack(dir)? {
+        Ok(packed) => Ok(packed),
+        Err(errors) => {
+            output(reg, &json!({ "ok": false, "diagnostics": errors }), || {
+                print_diagnostics(&errors)
+            });
+            Err(ClientError::Refused(format!(
+                "{} problem(s) found",
+                errors.len()
+            )))
+        }
+    }
+}
+
+pub fn login(reg: &RegistryArgs, token: Option<String>) -> ClientResult<()> {
+    let token = match token {
+        Some(t) => t,
+        None => {
+            eprintln!("Paste the API token for {} and press Enter:", reg.registry);
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .map_err(env_err)?;
+            line
+        }
+    };
+    let token = token.trim();
+    if !token.starts_with(crate::registry::auth::TOKEN_PREFIX) {
+        return Err(ClientError::Environment(
+            "that does not look like a gemeinwerk token (gw_…)".into(),
+        ));
+    }
+    let path = credentials::store(&reg.registry, token)?;
+    eprintln!("token stored in {}", path.display());
+    Ok(())
+}
+
+pub fn validate(reg: &RegistryArgs, dir: Option<PathBuf>) -> ClientResult<()> {
+    let dir = dir_or_current(dir);
+    let packed = pack_or_refuse(reg, &dir)?;
+    output(
+        reg,
+        &json!({ "ok": true, "name": packed.manifest.full_name(), "version": packed.manifest.version.to_string(), "diagnostics": packed.warnings }),
+        || {
+            print_diagnostics(&packed.warnings);
+            eprintln!(
+                "{}@{} is valid",
+                packed.manifest.full_name(),
+                packed.manifest.version
+            );
+        },
+    );
+    Ok(())
+}
+
+pub fn package(reg: &RegistryArgs, dir: Option<PathBuf>) -> ClientResult<()> {
+    let dir = dir_or_current(dir);
+    let packed = pack_or_refuse(reg, &dir)?;
+    let out_dir = dir.join("target").join("package");
+    std::fs::create_dir_all(&out_dir).map_err(env_err)?;
+    let file = out_dir.join(format!(
+        "{}-{}-{}.tar.gz",
+        packed.manifest.namespace, packed.manifest.name, packed.manifest.version
+    ));
+    std::fs::write(&file, &packed.archive).map_err(env_err)?;
+    output(
+        reg,
+        &json!({ "file": file, "cksum": packed.cksum, "size": packed.archive.len() }),
+        || {
+            print_diagnostics(&packed.warnings);
+            eprintln!(
+                "packed {} ({} bytes)\nsha256 {}",
+                file.display(),
+                packed.archive.len(),
+                packed.cksum
+            );
+        },
+    );
+    Ok(())
+}
+
+pub fn publish(reg: &RegistryArgs, dir: Option<PathBuf>, dry_run: bool) -> ClientResult<()> {
+    let dir = dir_or_current(dir);
+    let packed = pack_or_refuse(reg, &dir)?;
+    let label = format!(
+        "{}@{}",
+        packed.manifest.full_name(),
+        packed.manifest.version
+    );
+    if dry_run {
+        output(
+            reg,
+            &json!({ "dry_run": true, "name": packed.manifest.full_name(), "version": packed.manifest.version.to_string(), "cksum": packed.cksum }),
+            || {
+                print_diagnostics(&packed.warnings);
+                eprintln!(
+                    "{label} is ready to publish (dry run, nothing uploaded); sha256 {}",
+                    packed.cksum
+                );
+            },
+        );
+        return Ok(());
+    }
+    let answer: Value = client(reg).send_bytes("PUT", "/api/v1/packages/new", &packed.archive)?;
+    output(reg, &answer, || {
+        if let Some(warnings) = answer["warnings"].as_array() {
+            for w in warnings {
+                eprintln!("warning: {}", w["message"].as_str().unwrap_or_default());
+            }
+        }
+        eprintln!(
+            "published {label}\nsha256 {}",
+            answer["cksum"].as_str().unwrap_or_default()
+        );
+    });
+    Ok(())
+}
+
+pub fn yank(
+    reg: &RegistryArgs,
+    spec: &str,
+    yank: bool,
+    reason: Option<String>,
+) -> ClientResult<()> {
+    let (ns, name, version) = parse_spec(spec, true)?;
+    let version = version.expect("checked by parse_spec");
+    let c = client(reg);
+    let answer: Value = if yank {
+        c.send_json(
+            "DELETE",
+            &format!("/api/v1/packages/{ns}/{name}/{version}/yank"),
+            Some(json!({ "reason": reason })),
+        )?
+    } else {
+        c.send_json(
+            "PUT",
+            &format!("/api/v1/packages/{ns}/{name}/{version}/unyank"),
+            None,
+        )?
+    };
+    output(reg, &answer, || {
+        eprintln!(
+            "{} {ns}/{name}@{version}",
+            if yank { "yanked" } else { "unyanked" }
+        )
+    });
+    Ok(())
+}
+
+pub fn deprecate(reg: &RegistryArgs, package: &str, message: Option<String>) -> ClientResult<()> {
+    let (ns, name) = split_full_name(package).map_err(ClientError::Environment)?;
+    let path = format!("/api/v1/packages/{ns}/{name}/deprecate");
+    let c = client(reg);
+    let answer: Value = match &message {
+        Some(m) => c.send_json("PUT", &path, Some(json!({ "message": m })))?,
+        None => c.send_json("DELETE", &path, None)?,
+    };
+    output(reg, &answer, || match &message {
+        Some(_) => eprintln!("{ns}/{name} is deprecated"),
+        None => eprintln!("{ns}/{name} is no longer deprecated"),
+    });
+    Ok(())
+}
+
+pub fn info(reg: &RegistryArgs, spec: &str) -> ClientResult<()> {
+    let (ns, name, version) = parse_spec(spec, false)?;
+    let mut view: Value = client(reg).get_json(&format!("/api/v1/packages/{ns}/{name}"))?;
+    if let Some(v) = &version {
+        let found = view["versions"]
+            .as_array()
+            .and_then(|all| all.iter().find(|x| x["num"] == *v.as_str()).cloned());
+        match found {
+            Some(one) => view["versions"] = json!([one]),
+            None => {
+                return Err(ClientError::Refused(format!(
+                    "{ns}/{name} has no version {v}"
+                )))
+            }
+        }
+    }
+    output(reg, &view, || {
+        println!(
+            "{}  ({})",
+            view["name"].as_str().unwrap_or_default(),
+            view["kind"].as_str().unwrap_or_default()
+        );
+        if let Some(t) = view["title"].as_str() {
+            println!("{t}");
+        }
+        println!("{}", view["description"].as_str().unwrap_or_default());
+        if let Some(d) = view["deprecated"].as_str() {
+            println!("DEPRECATED: {d}");
+        }
+        println!("downloads: {}", view["downloads"]);
+        for v in view["versions"].as_array().into_iter().flatten() {
+            let mut line = format!(
+                "  {}  sha256 {}",
+                v["num"].as_str().unwrap_or_default(),
+                v["cksum"].as_str().unwrap_or_default()
+            );
+            if v["yanked"] == true {
+                line.push_str(&format!(
+                    "  (yanked: {})",
+                    v["yank_reason"].as_str().unwrap_or("no reason given")
+                ));
+            }
+            if let Some(f) = v["forked_from"].as_str() {
+                line.push_str(&format!("  forked from {f}"));
+            }
+            println!("{line}");
+        }
+    });
+    Ok(())
+}
+
+pub fn owner(reg: &RegistryArgs, command: OwnerCommand) -> ClientResult<()> {
+    let c = client(reg);
+    match command {
+        OwnerCommand::Add {
+            namespace,
+            login,
+            role,
+        } => {
+            let answer: Value = c.send_json(
+                "PUT",
+                &format!("/api/v1/namespaces/{namespace}/members"),
+                Some(json!({ "login": login, "role": role })),
+            )?;
+            output(reg, &answer, || {
+                eprintln!("{login} is now {role} of {namespace}")
+            });
+        }
+        OwnerCommand::Remove { namespace, login } => {
+            let answer: Value = c.send_json(
+                "DELETE",
+                &format!("/api/v1/namespaces/{namespace}/members/{login}"),
+                None,
+            )?;
+            output(reg, &answer, || {
+                eprintln!("{login} removed from {namespace}")
+            });
+        }
+        OwnerCommand::List { namespace } => {
+            let answer: Value = c.get_json(&format!("/api/v1/namespaces/{namespace}/members"))?;
+            output(reg, &answer, || {
+                for m in answer["members"].as_array().into_iter().flatten() {
+                    println!(
+                        "{}\t{}",
+                        m["login"].as_str().unwrap_or_default(),
+                        m["role"].as_str().unwrap_or_default()
+                    );
+                }
+            });
+        }
+    }
+    Ok(())
+}
+
+pub fn audit(reg: &RegistryArgs, namespace: &str, limit: u32) -> ClientResult<()> {
+    let c = client(reg);
+    if credentials::token_for(&reg.registry).is_none() {
+        return Err(ClientError::Environment(
+            "no API token: set GEMEINWERK_TOKEN or run `gemeinwerk login`".into(),
+        ));
+    }
+    let answer: Value = c.get_json(&format!(
+        "/api/v1/namespaces/{namespace}/audit?limit={limit}"
+    ))?;
+    output(reg, &answer, || {
+        for e in answer["entries"].as_array().into_iter().flatten() {
+            println!(
+                "{}  {:<14} {:<20} {}  from {}",
+                e["at"].as_str().unwrap_or_default(),
+                e["action"].as_str().unwrap_or_default(),
+                e["actor"].as_str().unwrap_or("-"),
+                e["target"].as_str().unwrap_or_default(),
+                e["client_addr"].as_str().unwrap_or("-"),
+            );
+        }
+    });
+    Ok(())
+}

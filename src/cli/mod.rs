@@ -1,0 +1,192 @@
+//! The command line: one definition of every command and flag (clap), and
+//! a thin `exec` per command that calls the library.
+//!
+//! Exit codes: 0 success, 1 a refusal or failed check, 2 usage or
+//! environment error.
+
+mod admin;
+mod commands;
+mod serve;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::client::ClientError;
+
+#[derive(Parser)]
+#[command(
+    name = "gemeinwerk",
+    version,
+    about = "Formulare und Verfahren teilen: the package registry for public administrations"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+pub struct StoreArgs {
+    /// Where the registry keeps its data.
+    #[arg(long, env = "GEMEINWERK_DATA_DIR", default_value = "./gemeinwerk-data")]
+    data_dir: PathBuf,
+    /// `postgres://…` for PostgreSQL; default: SQLite inside the data dir.
+    #[arg(long, env = "GEMEINWERK_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Args, Clone)]
+pub struct RegistryArgs {
+    /// The registry to talk to.
+    #[arg(
+        long,
+        env = "GEMEINWERK_REGISTRY",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    registry: String,
+    /// Print machine-readable JSON on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the registry server.
+    Serve(serve::ServeArgs),
+    /// Operator commands that work on the stores directly.
+    Admin {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(subcommand)]
+        command: admin::AdminCommand,
+    },
+    /// Store an API token for a registry (read from stdin unless given).
+    Login {
+        #[arg(long)]
+        token: Option<String>,
+        #[command(flatten)]
+        reg: RegistryArgs,
+    },
+    /// Check a package folder as the registry would.
+    Validate {
+        dir: Option<PathBuf>,
+        #[command(flatten)]
+        reg: RegistryArgs,
+    },
+    /// Build the package's archive into DIR/target/package/.
+    Package {
+        dir: Option<PathBuf>,
+        #[command(flatten)]
+        reg: RegistryArgs,
+    },
+    /// Publish a package folder.
+    Publish {
+        dir: Option<PathBuf>,
+        /// Check and pack, but do not upload.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        reg: RegistryArgs,
+    },
+    /// Mark a version as not to be used for new locks (it stays downloadable).
+    Yank {
+        /// NS/NAME@VERSION
+        spec: String,
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        reg: RegistryArgs,
+    },
+    /// Lift a yank.
+    Unyank {
+        spec: String,
+        #[command(flatten)]
+        reg: RegistryArgs,
+    },
+    /// Mark a package deprecated, with a message for its users.
+    Deprecate {
+        /// NS/NAME
+        package: String,
+        #[arg(long, required_unless_present = "undo")]
+        message: Option<String>,
+        /// Lift the deprecation.
+        #[arg(long)]
+        undo: bool,
+        #[command(flatten)]
+        reg: RegistryArgs,
+    },
+    /// Show a package and its versions.
+    Info {
+        /// NS/NAME or NS/NAME@VERSION
+        spec: String,
+        #[command(flatten)]
+        reg: RegistryArgs,
+    },
+    /// Manage the members of a namespace.
+    Owner {
+        #[command(subcommand)]
+        command: commands::OwnerCommand,
+        #[command(flatten)]
+        reg: RegistryArgs,
+    },
+    /// Show the audit log of a namespace (owners only).
+    Audit {
+        namespace: String,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[command(flatten)]
+        reg: RegistryArgs,
+    },
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve::exec(args),
+        Command::Admin { store, command } => admin::exec(&store, command),
+        Command::Login { token, reg } => commands::login(&reg, token),
+        Command::Validate { dir, reg } => commands::validate(&reg, dir),
+        Command::Package { dir, reg } => commands::package(&reg, dir),
+        Command::Publish { dir, dry_run, reg } => commands::publish(&reg, dir, dry_run),
+        Command::Yank { spec, reason, reg } => commands::yank(&reg, &spec, true, reason),
+        Command::Unyank { spec, reg } => commands::yank(&reg, &spec, false, None),
+        Command::Deprecate {
+            package,
+            message,
+            undo,
+            reg,
+        } => commands::deprecate(&reg, &package, if undo { None } else { message }),
+        Command::Info { spec, reg } => commands::info(&reg, &spec),
+        Command::Owner { command, reg } => commands::owner(&reg, command),
+        Command::Audit {
+            namespace,
+            limit,
+            reg,
+        } => commands::audit(&reg, &namespace, limit),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// Prints for people on stderr, or the JSON value on stdout for scripts.
+fn output(reg: &RegistryArgs, value: &serde_json::Value, human: impl FnOnce()) {
+    if reg.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(value).expect("JSON value serialises")
+        );
+    } else {
+        human();
+    }
+}
+
+fn env_err(e: impl std::fmt::Display) -> ClientError {
+    ClientError::Environment(e.to_string())
+}

@@ -1,0 +1,78 @@
+//! `gemeinwerk serve`
+
+use std::net::TcpListener;
+
+use clap::Args;
+
+use super::{env_err, StoreArgs};
+use crate::client::ClientResult;
+use crate::package::archive::ArchiveLimits;
+use crate::registry::{demo, Registry, RegistryConfig};
+
+#[derive(Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Address to listen on.
+    #[arg(long, env = "GEMEINWERK_BIND", default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// The URL clients use to reach this registry (default: http:// + bind).
+    #[arg(long, env = "GEMEINWERK_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Seed demo municipalities, accounts and packages into an empty registry.
+    #[arg(long)]
+    demo: bool,
+    /// Largest accepted upload, in bytes.
+    #[arg(long, env = "GEMEINWERK_MAX_UPLOAD_BYTES", default_value_t = ArchiveLimits::default().max_upload_bytes)]
+    max_upload_bytes: u64,
+    /// Largest unpacked size of an archive, in bytes.
+    #[arg(long, env = "GEMEINWERK_MAX_UNPACKED_BYTES", default_value_t = ArchiveLimits::default().max_unpacked_bytes)]
+    max_unpacked_bytes: u64,
+    /// Most entries in an archive.
+    #[arg(long, env = "GEMEINWERK_MAX_ENTRIES", default_value_t = ArchiveLimits::default().max_entries)]
+    max_entries: usize,
+}
+
+pub fn exec(args: ServeArgs) -> ClientResult<()> {
+    crate::init_logging();
+    let listener = TcpListener::bind(&args.bind)
+        .map_err(|e| env_err(format!("cannot listen on {}: {e}", args.bind)))?;
+    let local = listener.local_addr().map_err(env_err)?;
+    let base_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}"));
+    let config = RegistryConfig {
+        limits: ArchiveLimits {
+            max_upload_bytes: args.max_upload_bytes,
+            max_unpacked_bytes: args.max_unpacked_bytes,
+            max_entries: args.max_entries,
+        },
+        base_url: base_url.clone(),
+    };
+    let registry = Registry::open(
+        &args.store.data_dir,
+        args.store.database_url.as_deref(),
+        config,
+    )
+    .map_err(env_err)?;
+    if args.demo {
+        match demo::seed(&registry).map_err(env_err)? {
+            Some(accounts) => {
+                println!(
+                    "Demo data seeded. API tokens (shown once, also in {}):",
+                    registry.data_dir.join("demo-tokens.toml").display()
+                );
+                for a in accounts {
+                    println!("  {:<10} {:<22} {}", a.namespace, a.login, a.token);
+                }
+            }
+            None => println!("The registry is not empty; no demo data seeded."),
+        }
+    }
+    println!("gemeinwerk listens on {base_url}");
+    tracing::info!(bind = %local, data_dir = %registry.data_dir.display(), "serving");
+    actix_web::rt::System::new()
+        .block_on(crate::server::serve(registry, listener))
+        .map_err(env_err)
+}

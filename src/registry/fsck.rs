@@ -1,0 +1,89 @@
+//! `admin fsck`: compares every derived view with the source of truth (the
+//! database and the blob store) and, on request, rewrites what differs.
+
+use std::collections::BTreeSet;
+
+use diesel::prelude::*;
+use registry_index::{package_path, serialize_lines, IndexConfig};
+
+use super::error::Result;
+use super::{index, Registry};
+use crate::package::archive::sha256_hex;
+use crate::store::schema::{namespaces, packages, versions};
+
+#[derive(Debug, Default)]
+pub struct FsckReport {
+    pub packages: usize,
+    pub blobs: usize,
+    pub problems: Vec<String>,
+    pub repaired: usize,
+}
+
+pub fn check(reg: &Registry, repair: bool) -> Result<FsckReport> {
+    let mut report = FsckReport::default();
+    let mut conn = reg.db.conn()?;
+    let all = index::all_packages(&mut conn)?;
+    report.packages = all.len();
+
+    // Every archive the database names must be in the blob store, intact.
+    let archives: Vec<(String, String, String, String)> = versions::table
+        .inner_join(packages::table.inner_join(namespaces::table))
+        .select((
+            namespaces::slug,
+            packages::name,
+            versions::num,
+            versions::cksum,
+        ))
+        .load(&mut *conn)?;
+    for (ns, name, num, cksum) in &archives {
+        report.blobs += 1;
+        match reg.blobs.get(cksum)? {
+            None => report.problems.push(format!(
+                "blob store: the archive of {ns}/{name}@{num} ({cksum}) is missing"
+            )),
+            Some(bytes) if sha256_hex(&bytes) != *cksum => report.problems.push(format!(
+                "blob store: the archive of {ns}/{name}@{num} does not match its checksum"
+            )),
+            Some(_) => {}
+        }
+    }
+
+    // The git index must hold exactly the files the database implies.
+    let mut expected = Vec::new();
+    for (ns, name) in &all {
+        let lines = index::index_lines(&mut conn, ns, name)?.unwrap_or_default();
+        let content = (!lines.is_empty()).then(|| serialize_lines(&lines));
+        expected.push((package_path(ns, name), content));
+    }
+    expected.push((
+        "config.json".to_string(),
+        Some(IndexConfig::for_base_url(&reg.config.base_url).to_json()),
+    ));
+    drop(conn);
+    reg.git.with(reg, |git| {
+        let present: BTreeSet<String> = git.list_files()?.into_iter().collect();
+        let known: BTreeSet<String> = expected.iter().map(|(p, _)| p.clone()).collect();
+        let mut fixes = Vec::new();
+        for (path, content) in &expected {
+            let actual = git.read_file(path)?;
+            if actual.as_deref() != content.as_ref().map(|c| c.as_bytes()) {
+                report
+                    .problems
+                    .push(format!("git index: {path} differs from the database"));
+                fixes.push((path.clone(), content.clone()));
+            }
+        }
+        for stray in present.difference(&known) {
+            report.problems.push(format!(
+                "git index: {stray} is not a package in the database"
+            ));
+            fixes.push((stray.clone(), None));
+        }
+        if repair && !fixes.is_empty() {
+            git.commit_files(&fixes, "Repair the index from the database (admin fsck)")?;
+            report.repaired += fixes.len();
+        }
+        Ok(())
+    })?;
+    Ok(report)
+}

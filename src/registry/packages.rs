@@ -1,0 +1,136 @@
+//! Reading packages: metadata for the API and the CLI, and downloads.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::error::{RegistryError, Result};
+use super::{index, Registry};
+use crate::store::schema::{dependencies, packages, users, versions};
+
+#[derive(Debug, Serialize)]
+pub struct PackageView {
+    pub name: String,
+    pub namespace: String,
+    pub kind: String,
+    pub title: Option<String>,
+    pub description: String,
+    pub deprecated: Option<String>,
+    pub downloads: i64,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+    /// Newest first.
+    pub versions: Vec<VersionView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VersionView {
+    pub num: String,
+    pub cksum: String,
+    pub size: i64,
+    pub yanked: bool,
+    pub yank_reason: Option<String>,
+    pub forked_from: Option<String>,
+    pub published_by: Option<String>,
+    pub downloads: i64,
+    pub created_at: chrono::NaiveDateTime,
+    pub dependencies: Vec<DependencyView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DependencyView {
+    pub name: String,
+    pub req: String,
+}
+
+pub fn package_view(reg: &Registry, namespace: &str, name: &str) -> Result<PackageView> {
+    let mut conn = reg.db.conn()?;
+    let package = index::find_package(&mut conn, namespace, name)?
+        .ok_or_else(|| RegistryError::UnknownPackage(format!("{namespace}/{name}")))?;
+    let rows = index::package_versions(&mut conn, package.id)?;
+    let mut versions_out = Vec::with_capacity(rows.len());
+    for v in rows.into_iter().rev() {
+        let published_by = match v.published_by {
+            Some(id) => users::table
+                .find(id)
+                .select(users::login)
+                .first(&mut *conn)
+                .optional()?,
+            None => None,
+        };
+        let deps: Vec<(String, String)> = dependencies::table
+            .filter(dependencies::version_id.eq(v.id))
+            .order(dependencies::dep_name)
+            .select((dependencies::dep_name, dependencies::req))
+            .load(&mut *conn)?;
+        versions_out.push(VersionView {
+            num: v.num,
+            cksum: v.cksum,
+            size: v.size,
+            yanked: v.yanked_at.is_some(),
+            yank_reason: v.yank_reason,
+            forked_from: v.forked_from,
+            published_by,
+            downloads: v.downloads,
+            created_at: v.created_at,
+            dependencies: deps
+                .into_iter()
+                .map(|(name, req)| DependencyView { name, req })
+                .collect(),
+        });
+    }
+    Ok(PackageView {
+        name: format!("{namespace}/{name}"),
+        namespace: namespace.to_string(),
+        kind: package.kind,
+        title: package.title,
+        description: package.description,
+        deprecated: package.deprecated,
+        downloads: package.downloads,
+        created_at: package.created_at,
+        updated_at: package.updated_at,
+        versions: versions_out,
+    })
+}
+
+pub struct Download {
+    pub bytes: Vec<u8>,
+    pub cksum: String,
+}
+
+/// The archive of a version (yanked ones too) and its checksum; counts the
+/// download.
+pub fn download(reg: &Registry, namespace: &str, name: &str, version: &str) -> Result<Download> {
+    let mut conn = reg.db.conn()?;
+    let full_name = format!("{namespace}/{name}");
+    let package = index::find_package(&mut conn, namespace, name)?
+        .ok_or_else(|| RegistryError::UnknownPackage(full_name.clone()))?;
+    let (version_id, cksum): (i64, String) = versions::table
+        .filter(versions::package_id.eq(package.id))
+        .filter(versions::num.eq(version))
+        .select((versions::id, versions::cksum))
+        .first(&mut *conn)
+        .optional()?
+        .ok_or_else(|| RegistryError::UnknownVersion {
+            package: full_name.clone(),
+            version: version.to_string(),
+        })?;
+    let bytes = reg.blobs.get(&cksum)?.ok_or_else(|| {
+        RegistryError::Io(std::io::Error::other(format!(
+            "the archive of {full_name}@{version} ({cksum}) is missing from the blob store; run `gemeinwerk admin fsck`"
+        )))
+    })?;
+    // Counting is best effort: a download must not fail because a counter
+    // could not be written.
+    let counted = diesel::update(versions::table.find(version_id))
+        .set(versions::downloads.eq(versions::downloads + 1))
+        .execute(&mut *conn)
+        .and_then(|_| {
+            diesel::update(packages::table.find(package.id))
+                .set(packages::downloads.eq(packages::downloads + 1))
+                .execute(&mut *conn)
+        });
+    if let Err(e) = counted {
+        tracing::warn!(package.name = %full_name, error = %e, "download not counted");
+    }
+    Ok(Download { bytes, cksum })
+}

@@ -1,0 +1,281 @@
+//! What happens on publish, top to bottom.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::audit::{self, Origin};
+use super::auth::{self, find_namespace, Scope};
+use super::error::{RegistryError, Result};
+use super::{index, jobs, Registry};
+use crate::package::archive::{self, sha256_hex};
+use crate::package::{check_package, Diagnostic, Manifest};
+use crate::store::db::now;
+use crate::store::schema::{dependencies, packages, versions};
+use crate::store::{write_tx, DbConn};
+
+#[derive(Debug, Serialize)]
+pub struct Published {
+    pub name: String,
+    pub version: String,
+    pub cksum: String,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Publishes an uploaded archive on behalf of the token in `auth_header`.
+pub fn publish(
+    reg: &Registry,
+    auth_header: Option<&str>,
+    origin: &Origin,
+    upload: &[u8],
+) -> Result<Published> {
+    // 1. Who publishes? An upload from nobody is not even unpacked.
+    let mut conn = reg.db.conn()?;
+    let actor = auth::authenticate(&mut conn, auth_header)?;
+
+    // 2. The archive must be safe to look at, and the manifest inside it is
+    //    the truth about name, version and kind.
+    let (prefix, files) = archive::unpack(upload, &reg.config.limits)?;
+    let (manifest, mut warnings) = check_package(&files).map_err(RegistryError::Invalid)?;
+    let expected_prefix = format!("{}-{}", manifest.name, manifest.version);
+    if prefix != expected_prefix {
+        return Err(RegistryError::bad_request(
+            "archive_wrong_prefix",
+            format!("the archive's folder is \"{prefix}/\"; for this manifest it must be \"{expected_prefix}/\""),
+        ));
+    }
+
+    // 3. May they publish into this namespace?
+    let namespace = find_namespace(&mut conn, &manifest.namespace)?;
+    actor.authorize(&mut conn, Scope::Publish, &namespace, false)?;
+
+    // 4. What the registry knows must agree: version new, dependencies there.
+    check_against_registry(&mut conn, &manifest, &mut warnings)?;
+
+    // 5. The archive goes to the blob store before the database commit: a
+    //    crash in between leaves an orphan blob, never a version without one.
+    let cksum = sha256_hex(upload);
+    reg.blobs.put(&cksum, upload)?;
+
+    // 6. Version, dependencies, audit entry and the index job in one
+    //    transaction.
+    let origin = Origin {
+        actor: Some(actor.login.clone()),
+        ..origin.clone()
+    };
+    write_tx(&mut conn, |conn| {
+        ensure_version_is_new(conn, &manifest)?;
+        let package_id = upsert_package(conn, &manifest, namespace.id)?;
+        let manifest_text =
+            String::from_utf8_lossy(&files[crate::package::manifest::MANIFEST_FILE]).into_owned();
+        diesel::insert_into(versions::table)
+            .values((
+                versions::package_id.eq(package_id),
+                versions::num.eq(manifest.version.to_string()),
+                versions::canonical_num.eq(canonical(&manifest.version)),
+                versions::cksum.eq(&cksum),
+                versions::size.eq(upload.len() as i64),
+                versions::manifest.eq(manifest_text),
+                versions::forked_from.eq(manifest.forked_from.as_ref().map(|f| f.to_string())),
+                versions::published_by.eq(Some(actor.user_id)),
+                versions::downloads.eq(0i64),
+                versions::created_at.eq(now()),
+            ))
+            .execute(conn)?;
+        let version_id: i64 = versions::table
+            .filter(versions::package_id.eq(package_id))
+            .filter(versions::canonical_num.eq(canonical(&manifest.version)))
+            .select(versions::id)
+            .first(conn)?;
+        for dep in &manifest.dependencies {
+            diesel::insert_into(dependencies::table)
+                .values((
+                    dependencies::version_id.eq(version_id),
+                    dependencies::dep_name.eq(dep.full_name()),
+                    dependencies::req.eq(dep.req.to_string()),
+                ))
+                .execute(conn)?;
+        }
+        audit::record(
+            conn,
+            &origin,
+            "publish",
+            Some(&manifest.namespace),
+            &format!("{}@{}", manifest.full_name(), manifest.version),
+            serde_json::json!({ "cksum": cksum, "size": upload.len() }),
+        )?;
+        jobs::enqueue(conn, jobs::SYNC_INDEX, &manifest.full_name())
+    })?;
+    reg.wakeup.notify();
+    tracing::info!(package.name = %manifest.full_name(), package.version = %manifest.version, actor = %actor.login, "published");
+
+    Ok(Published {
+        name: manifest.full_name(),
+        version: manifest.version.to_string(),
+        cksum,
+        warnings,
+    })
+}
+
+/// The version without build metadata: `1.0.0+a` and `1.0.0+b` are the same
+/// version to a resolver, so only one of them may exist.
+fn canonical(v: &semver::Version) -> String {
+    let mut v = v.clone();
+    v.build = semver::BuildMetadata::EMPTY;
+    v.to_string()
+}
+
+fn ensure_version_is_new(conn: &mut DbConn, manifest: &Manifest) -> Result<()> {
+    let Some(package) = index::find_package(conn, &manifest.namespace, &manifest.name)? else {
+        return Ok(());
+    };
+    let existing: Option<String> = versions::table
+        .filter(versions::package_id.eq(package.id))
+        .filter(versions::canonical_num.eq(canonical(&manifest.version)))
+        .select(versions::num)
+        .first(conn)
+        .optional()?;
+    match existing {
+        None => Ok(()),
+        Some(num) if num == manifest.version.to_string() => Err(RegistryError::conflict(
+            "version_exists",
+            format!("{}@{num} already exists; publish a new version instead", manifest.full_name()),
+        )),
+        Some(num) => Err(RegistryError::conflict(
+            "version_exists",
+            format!(
+                "{}@{num} already exists and differs from {} only in build metadata; publish a new version instead",
+                manifest.full_name(),
+                manifest.version
+            ),
+        )),
+    }
+}
+
+fn check_against_registry(
+    conn: &mut DbConn,
+    manifest: &Manifest,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<()> {
+    ensure_version_is_new(conn, manifest)?;
+    if let Some(existing) = index::find_package(conn, &manifest.namespace, &manifest.name)? {
+        if existing.kind != manifest.kind.as_str() {
+            return Err(RegistryError::conflict(
+                "kind_mismatch",
+                format!(
+                    "{} is a {} package; a new version cannot make it a {}",
+                    manifest.full_name(),
+                    existing.kind,
+                    manifest.kind
+                ),
+            ));
+        }
+        if let Some(message) = &existing.deprecated {
+            warnings.push(Diagnostic::warning(
+                "package.deprecated",
+                "gemeinwerk.toml",
+                format!("the package is deprecated: {message}"),
+            ));
+        }
+    }
+    let mut problems = Vec::new();
+    for dep in &manifest.dependencies {
+        let found = index::find_package(conn, &dep.namespace, &dep.name)?;
+        let Some(found) = found else {
+            problems.push(Diagnostic::error(
+                "dependency.not_found",
+                "gemeinwerk.toml",
+                format!(
+                    "dependency \"{}\" does not exist in this registry",
+                    dep.full_name()
+                ),
+            ));
+            continue;
+        };
+        let matching = index::package_versions(conn, found.id)?
+            .into_iter()
+            .filter(|v| v.yanked_at.is_none())
+            .filter_map(|v| semver::Version::parse(&v.num).ok())
+            .any(|v| dep.req.matches(&v));
+        if !matching {
+            problems.push(Diagnostic::error(
+                "dependency.no_matching_version",
+                "gemeinwerk.toml",
+                format!(
+                    "dependency \"{}\" has no published, non-yanked version matching \"{}\"",
+                    dep.full_name(),
+                    dep.req
+                ),
+            ));
+        }
+    }
+    if let Some(fork) = &manifest.forked_from {
+        let upstream = index::find_package(conn, &fork.namespace, &fork.name)?;
+        let version = match &upstream {
+            Some(p) => index::package_versions(conn, p.id)?
+                .into_iter()
+                .find(|v| v.num == fork.version.to_string()),
+            None => None,
+        };
+        match version {
+            None => problems.push(Diagnostic::error(
+                "forked_from.not_found",
+                "gemeinwerk.toml",
+                format!("forked-from names {fork}, which does not exist in this registry"),
+            )),
+            Some(v) => {
+                if let Some(cksum) = &fork.cksum {
+                    if *cksum != v.cksum {
+                        problems.push(Diagnostic::error(
+                            "forked_from.checksum_mismatch",
+                            "gemeinwerk.toml",
+                            format!(
+                                "forked-from checksum does not match {fork} (registry has {})",
+                                v.cksum
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(RegistryError::Invalid(problems))
+    }
+}
+
+fn upsert_package(conn: &mut DbConn, manifest: &Manifest, namespace_id: i64) -> Result<i64> {
+    let at = now();
+    match index::find_package(conn, &manifest.namespace, &manifest.name)? {
+        Some(p) => {
+            diesel::update(packages::table.find(p.id))
+                .set((
+                    packages::title.eq(&manifest.title),
+                    packages::description.eq(&manifest.description),
+                    packages::updated_at.eq(at),
+                ))
+                .execute(conn)?;
+            Ok(p.id)
+        }
+        None => {
+            diesel::insert_into(packages::table)
+                .values((
+                    packages::namespace_id.eq(namespace_id),
+                    packages::name.eq(&manifest.name),
+                    packages::kind.eq(manifest.kind.as_str()),
+                    packages::title.eq(&manifest.title),
+                    packages::description.eq(&manifest.description),
+                    packages::downloads.eq(0i64),
+                    packages::created_at.eq(at),
+                    packages::updated_at.eq(at),
+                ))
+                .execute(conn)?;
+            Ok(packages::table
+                .filter(packages::namespace_id.eq(namespace_id))
+                .filter(packages::name.eq(&manifest.name))
+                .select(packages::id)
+                .first(conn)?)
+        }
+    }
+}

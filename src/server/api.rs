@@ -1,0 +1,305 @@
+//! The JSON API under `/api/v1`.
+
+use actix_web::http::StatusCode;
+use actix_web::{delete, get, put, web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use serde::Deserialize;
+
+use super::error::{ApiError, ApiResult};
+use super::{auth_header, origin_of, Reg};
+use crate::registry::auth::Role;
+use crate::registry::{accounts, audit, packages, publish, yank, RegistryError};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(publish_new)
+        .service(package_info)
+        .service(download)
+        .service(yank_version)
+        .service(unyank_version)
+        .service(deprecate)
+        .service(undeprecate)
+        .service(list_members)
+        .service(add_member)
+        .service(remove_member)
+        .service(audit_log)
+        .service(super::ops::openapi);
+}
+
+/// Reads the request body up to `limit` bytes; more is refused with 413
+/// before it is all in memory.
+async fn read_limited(mut payload: web::Payload, limit: u64) -> ApiResult<Vec<u8>> {
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_body", e.to_string()))?;
+        if (body.len() + chunk.len()) as u64 > limit {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "upload_too_large",
+                format!("the upload has more than {limit} bytes; at most {limit} are allowed"),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+#[put("/api/v1/packages/new")]
+async fn publish_new(reg: Reg, req: HttpRequest, payload: web::Payload) -> ApiResult<HttpResponse> {
+    let auth = auth_header(&req);
+    let origin = origin_of(&req);
+    // Authenticate before reading a large body from a stranger.
+    {
+        let reg = reg.clone();
+        let auth = auth.clone();
+        web::block(move || -> Result<(), RegistryError> {
+            let mut conn = reg.db.conn()?;
+            crate::registry::auth::authenticate(&mut conn, auth.as_deref()).map(|_| ())
+        })
+        .await??;
+    }
+    let body = read_limited(payload, reg.config.limits.max_upload_bytes).await?;
+    let published =
+        web::block(move || publish::publish(&reg, auth.as_deref(), &origin, &body)).await??;
+    Ok(HttpResponse::Ok().json(published))
+}
+
+#[get("/api/v1/packages/{ns}/{name}")]
+async fn package_info(reg: Reg, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
+    let (ns, name) = path.into_inner();
+    let view = web::block(move || packages::package_view(&reg, &ns, &name)).await??;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[get("/api/v1/packages/{ns}/{name}/{version}/download")]
+async fn download(reg: Reg, path: web::Path<(String, String, String)>) -> ApiResult<HttpResponse> {
+    let (ns, name, version) = path.into_inner();
+    let filename = format!("{ns}-{name}-{version}.tar.gz");
+    let dl = web::block(move || packages::download(&reg, &ns, &name, &version)).await??;
+    Ok(HttpResponse::Ok()
+        .content_type("application/gzip")
+        .insert_header(("ETag", format!("\"{}\"", dl.cksum)))
+        .insert_header(("X-Checksum-Sha256", dl.cksum))
+        // A published archive never changes.
+        .insert_header(("Cache-Control", "public, max-age=31536000, immutable"))
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .body(dl.bytes))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct YankBody {
+    reason: Option<String>,
+}
+
+/// An optional JSON body: empty means default, anything else must parse.
+fn optional_json<T: for<'de> Deserialize<'de> + Default>(body: &[u8]) -> ApiResult<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_json",
+            format!("the request body is not valid JSON for this endpoint: {e}"),
+        )
+    })
+}
+
+#[delete("/api/v1/packages/{ns}/{name}/{version}/yank")]
+async fn yank_version(
+    reg: Reg,
+    req: HttpRequest,
+    path: web::Path<(String, String, String)>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    let (ns, name, version) = path.into_inner();
+    let body: YankBody = optional_json(&body)?;
+    let (auth, origin) = (auth_header(&req), origin_of(&req));
+    web::block(move || {
+        yank::set_yanked(
+            &reg,
+            auth.as_deref(),
+            &origin,
+            &ns,
+            &name,
+            &version,
+            true,
+            body.reason.as_deref(),
+        )
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "ok": true })))
+}
+
+#[put("/api/v1/packages/{ns}/{name}/{version}/unyank")]
+async fn unyank_version(
+    reg: Reg,
+    req: HttpRequest,
+    path: web::Path<(String, String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (ns, name, version) = path.into_inner();
+    let (auth, origin) = (auth_header(&req), origin_of(&req));
+    web::block(move || {
+        yank::set_yanked(
+            &reg,
+            auth.as_deref(),
+            &origin,
+            &ns,
+            &name,
+            &version,
+            false,
+            None,
+        )
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "ok": true })))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct DeprecateBody {
+    message: Option<String>,
+}
+
+#[put("/api/v1/packages/{ns}/{name}/deprecate")]
+async fn deprecate(
+    reg: Reg,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    let (ns, name) = path.into_inner();
+    let body: DeprecateBody = optional_json(&body)?;
+    let Some(message) = body.message.filter(|m| !m.trim().is_empty()) else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "missing_message",
+            "a deprecation needs a message that tells users what to use instead, e.g. {\"message\": \"use kassel/parkausweis\"}",
+        ));
+    };
+    let (auth, origin) = (auth_header(&req), origin_of(&req));
+    web::block(move || {
+        yank::set_deprecated(&reg, auth.as_deref(), &origin, &ns, &name, Some(&message))
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "ok": true })))
+}
+
+#[delete("/api/v1/packages/{ns}/{name}/deprecate")]
+async fn undeprecate(
+    reg: Reg,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (ns, name) = path.into_inner();
+    let (auth, origin) = (auth_header(&req), origin_of(&req));
+    web::block(move || yank::set_deprecated(&reg, auth.as_deref(), &origin, &ns, &name, None))
+        .await??;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "ok": true })))
+}
+
+#[get("/api/v1/namespaces/{ns}/members")]
+async fn list_members(reg: Reg, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let ns = path.into_inner();
+    let members = web::block(move || -> Result<_, RegistryError> {
+        let mut conn = reg.db.conn()?;
+        accounts::list_members(&mut conn, &ns)
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "members": members })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MemberBody {
+    login: String,
+    #[serde(default)]
+    role: Option<String>,
+}
+
+#[put("/api/v1/namespaces/{ns}/members")]
+async fn add_member(
+    reg: Reg,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    let ns = path.into_inner();
+    let body: MemberBody = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_json",
+            format!("expected {{\"login\": \"…\", \"role\": \"owner|publisher\"}}: {e}"),
+        )
+    })?;
+    let role = match body.role.as_deref() {
+        None => Role::Publisher,
+        Some(r) => Role::parse(r).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_role",
+                format!("role \"{r}\" is not known; use \"owner\" or \"publisher\""),
+            )
+        })?,
+    };
+    let (auth, origin) = (auth_header(&req), origin_of(&req));
+    web::block(move || -> Result<(), RegistryError> {
+        let mut conn = reg.db.conn()?;
+        let origin = accounts::require_owner(&mut conn, auth.as_deref(), &origin, &ns)?;
+        accounts::set_member(&mut conn, &origin, &ns, &body.login, role)
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "ok": true })))
+}
+
+#[delete("/api/v1/namespaces/{ns}/members/{login}")]
+async fn remove_member(
+    reg: Reg,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (ns, login) = path.into_inner();
+    let (auth, origin) = (auth_header(&req), origin_of(&req));
+    web::block(move || -> Result<(), RegistryError> {
+        let mut conn = reg.db.conn()?;
+        let origin = accounts::require_owner(&mut conn, auth.as_deref(), &origin, &ns)?;
+        accounts::remove_member(&mut conn, &origin, &ns, &login)
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "ok": true })))
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    limit: Option<i64>,
+}
+
+#[get("/api/v1/namespaces/{ns}/audit")]
+async fn audit_log(
+    reg: Reg,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<AuditQuery>,
+) -> ApiResult<HttpResponse> {
+    let ns = path.into_inner();
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_limit",
+            "limit must be between 1 and 1000",
+        ));
+    }
+    let (auth, origin) = (auth_header(&req), origin_of(&req));
+    let entries = web::block(move || -> Result<_, RegistryError> {
+        let mut conn = reg.db.conn()?;
+        accounts::require_owner(&mut conn, auth.as_deref(), &origin, &ns)?;
+        audit::list(&mut conn, &ns, limit)
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "entries": entries })))
+}

@@ -1,0 +1,92 @@
+//! The HTTP server: JSON API, sparse index, git over HTTP, health and
+//! metrics. Handlers translate HTTP to the registry's use cases and back.
+
+mod api;
+pub mod error;
+mod git_http;
+mod ops;
+mod sparse;
+
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use actix_web::{web, App, HttpRequest, HttpServer};
+
+use crate::registry::audit::Origin;
+use crate::registry::{jobs, Registry};
+
+pub type Reg = web::Data<Registry>;
+
+/// Who is calling, for the audit log. The peer address, not a forwarded
+/// header: a client could write any header it likes.
+pub(crate) fn origin_of(req: &HttpRequest) -> Origin {
+    Origin {
+        actor: None,
+        client_addr: req.peer_addr().map(|a| a.ip().to_string()),
+    }
+}
+
+pub(crate) fn auth_header(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// Malformed paths and query strings get the same JSON envelope as every
+/// other error.
+fn bad_request(code: &'static str, e: impl std::fmt::Display) -> actix_web::Error {
+    error::ApiError::new(
+        actix_web::http::StatusCode::BAD_REQUEST,
+        code,
+        e.to_string(),
+    )
+    .into()
+}
+
+async fn not_found() -> error::ApiResult<actix_web::HttpResponse> {
+    Err(error::ApiError::not_found(
+        "there is nothing at this address",
+    ))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::QueryConfig::default().error_handler(|e, _| bad_request("bad_query", e)))
+        .app_data(web::PathConfig::default().error_handler(|e, _| bad_request("bad_path", e)))
+        .service(ops::healthz)
+        .service(ops::metrics)
+        .service(ops::start_page)
+        .service(sparse::config_json)
+        .service(sparse::package_file)
+        .service(git_http::index_repo)
+        .configure(api::configure);
+}
+
+/// Runs the server until SIGINT or SIGTERM, then stops gracefully: finish
+/// the requests in flight, then drain the due jobs.
+pub async fn serve(registry: Registry, listener: TcpListener) -> std::io::Result<()> {
+    let registry = web::Data::new(registry);
+    // The git index exists (with its config.json) before the first clone.
+    if let Err(e) = registry.git.with(&registry, |_| Ok(())) {
+        tracing::error!(error = %e, "cannot open the git index");
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let runner = jobs::spawn_runner(registry.clone().into_inner(), stop.clone());
+    let data = registry.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .configure(configure)
+            .default_service(web::to(not_found))
+    })
+    .listen(listener)?
+    .shutdown_timeout(30)
+    .run();
+    let result = server.await;
+    stop.store(true, Ordering::SeqCst);
+    registry.wakeup.notify();
+    let _ = tokio::task::spawn_blocking(move || runner.join()).await;
+    tracing::info!("stopped");
+    result
+}

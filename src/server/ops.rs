@@ -1,0 +1,56 @@
+//! Health, metrics, the OpenAPI document and the start page.
+
+use actix_web::{get, HttpResponse};
+use diesel::prelude::*;
+
+use super::error::ApiResult;
+use super::Reg;
+use crate::registry::{jobs, RegistryError};
+use crate::store::schema::{namespaces, packages, versions};
+
+#[get("/healthz")]
+pub(super) async fn healthz(reg: Reg) -> ApiResult<HttpResponse> {
+    actix_web::web::block(move || -> Result<(), RegistryError> {
+        let mut conn = reg.db.conn()?;
+        diesel::sql_query("SELECT 1").execute(&mut *conn)?;
+        Ok(())
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })))
+}
+
+#[get("/metrics")]
+pub(super) async fn metrics(reg: Reg) -> ApiResult<HttpResponse> {
+    let (ns, pkgs, vers, pending) = actix_web::web::block(move || -> Result<_, RegistryError> {
+        let mut conn = reg.db.conn()?;
+        let ns: i64 = namespaces::table.count().get_result(&mut *conn)?;
+        let pkgs: i64 = packages::table.count().get_result(&mut *conn)?;
+        let vers: i64 = versions::table.count().get_result(&mut *conn)?;
+        let pending = jobs::pending_count(&mut conn)?;
+        Ok((ns, pkgs, vers, pending))
+    })
+    .await??;
+    let body = format!(
+        "# HELP gemeinwerk_namespaces Namespaces in the registry.\n# TYPE gemeinwerk_namespaces gauge\ngemeinwerk_namespaces {ns}\n\
+         # HELP gemeinwerk_packages Packages in the registry.\n# TYPE gemeinwerk_packages gauge\ngemeinwerk_packages {pkgs}\n\
+         # HELP gemeinwerk_versions Published versions.\n# TYPE gemeinwerk_versions gauge\ngemeinwerk_versions {vers}\n\
+         # HELP gemeinwerk_jobs_pending Jobs waiting in the queue.\n# TYPE gemeinwerk_jobs_pending gauge\ngemeinwerk_jobs_pending {pending}\n"
+    );
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(body))
+}
+
+#[get("/api/openapi.json")]
+pub(super) async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(include_str!("../../docs/openapi.json"))
+}
+
+#[get("/")]
+pub(super) async fn start_page() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(include_str!("start.html"))
+}

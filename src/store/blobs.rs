@@ -1,0 +1,68 @@
+//! The blob store: package archives, content-addressed by SHA-256, in a
+//! local folder. Written before the database commit, so that a crash leaves
+//! at most an orphan blob, never a version without its archive.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug)]
+pub struct BlobStore {
+    root: PathBuf,
+}
+
+impl BlobStore {
+    pub fn open(root: &Path) -> std::io::Result<Self> {
+        fs::create_dir_all(root.join("tmp"))?;
+        Ok(BlobStore {
+            root: root.to_path_buf(),
+        })
+    }
+
+    fn path_of(&self, sha256: &str) -> PathBuf {
+        self.root.join(&sha256[..2]).join(sha256)
+    }
+
+    /// Stores `bytes` under their SHA-256; a second put of the same bytes is
+    /// a no-op. The file is written beside its place, synced and renamed, so
+    /// a reader never sees half an archive.
+    pub fn put(&self, sha256: &str, bytes: &[u8]) -> std::io::Result<()> {
+        let dest = self.path_of(sha256);
+        if dest.exists() {
+            return Ok(());
+        }
+        fs::create_dir_all(dest.parent().expect("blob path has a parent"))?;
+        let mut tmp = tempfile::NamedTempFile::new_in(self.root.join("tmp"))?;
+        tmp.write_all(bytes)?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(&dest).map_err(|e| e.error)?;
+        Ok(())
+    }
+
+    pub fn get(&self, sha256: &str) -> std::io::Result<Option<Vec<u8>>> {
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        match fs::read(self.path_of(sha256)) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every stored blob's name, for fsck and tests.
+    pub fn list(&self) -> std::io::Result<Vec<String>> {
+        let mut names = Vec::new();
+        for dir in fs::read_dir(&self.root)? {
+            let dir = dir?;
+            if dir.file_name() == "tmp" || !dir.file_type()?.is_dir() {
+                continue;
+            }
+            for file in fs::read_dir(dir.path())? {
+                names.push(file?.file_name().to_string_lossy().into_owned());
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+}

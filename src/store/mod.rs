@@ -1,0 +1,10 @@
+//! The stores: the database and the blob store are the source of truth; the
+//! git index is a view derived from them.
+
+pub mod blobs;
+pub mod db;
+pub mod models;
+pub mod schema;
+
+pub use blobs::BlobStore;
+pub use db::{write_tx, Backend, Db, DbConn, DbUrl};

@@ -1,0 +1,97 @@
+//! Rows as read from the database.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::*;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = namespaces)]
+pub struct Namespace {
+    pub id: i64,
+    pub slug: String,
+    pub display_name: String,
+    pub ars: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: i64,
+    pub login: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = api_tokens)]
+pub struct ApiToken {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub token_hash: String,
+    pub scopes: String,
+    pub namespace_id: Option<i64>,
+    pub expires_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = packages)]
+pub struct Package {
+    pub id: i64,
+    pub namespace_id: i64,
+    pub name: String,
+    pub kind: String,
+    pub title: Option<String>,
+    pub description: String,
+    pub deprecated: Option<String>,
+    pub downloads: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = versions)]
+pub struct Version {
+    pub id: i64,
+    pub package_id: i64,
+    pub num: String,
+    pub canonical_num: String,
+    pub cksum: String,
+    pub size: i64,
+    pub manifest: String,
+    pub forked_from: Option<String>,
+    pub yanked_at: Option<NaiveDateTime>,
+    pub yank_reason: Option<String>,
+    pub published_by: Option<i64>,
+    pub downloads: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_log)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub created_at: NaiveDateTime,
+    pub actor: Option<String>,
+    pub action: String,
+    pub namespace: Option<String>,
+    pub target: String,
+    pub details: String,
+    pub client_addr: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = jobs)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub payload: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub run_after: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
