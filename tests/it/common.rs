@@ -1,0 +1,483 @@
+//! Test helpers that read like the story: a real `gemeinwerk serve` on a
+//! free port, over a real SQLite file or a fresh PostgreSQL database, driven
+//! through HTTP and the real CLI binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use gemeinwerk::store::models::{AuditEntry, Namespace, Package, Version};
+use gemeinwerk::store::schema::*;
+use gemeinwerk::store::{Db, DbUrl};
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_gemeinwerk");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs one test body against SQLite and against PostgreSQL.
+#[macro_export]
+macro_rules! both_backends {
+    ($(fn $name:ident($reg:ident) $body:block)*) => {
+        $(mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            fn body($reg: &common::TestRegistry) $body
+            #[test]
+            fn sqlite() {
+                let r = common::TestRegistry::start(common::Backend::Sqlite);
+                body(&r);
+            }
+            #[test]
+            fn postgres() {
+                let r = common::TestRegistry::start(common::Backend::Postgres);
+                body(&r);
+            }
+        })*
+    };
+}
+
+fn postgres_base() -> String {
+    std::env::var("GEMEINWERK_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+pub struct TestRegistry {
+    pub backend: Backend,
+    pub url: String,
+    pub data_dir: tempfile::TempDir,
+    pub home: tempfile::TempDir,
+    pub database_url: String,
+    pg_database: Option<String>,
+    child: Option<Child>,
+    pub extra_args: Vec<String>,
+}
+
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The first error code of an error envelope.
+    pub fn error_code(&self) -> String {
+        self.json()["errors"][0]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    pub fn error_detail(&self) -> String {
+        self.json()["errors"][0]["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+impl TestRegistry {
+    pub fn start(backend: Backend) -> TestRegistry {
+        Self::start_with(backend, &[])
+    }
+
+    pub fn start_with(backend: Backend, extra_args: &[&str]) -> TestRegistry {
+        let data_dir = tempfile::tempdir().unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let (database_url, pg_database) = match backend {
+            Backend::Sqlite => (
+                data_dir.path().join("gemeinwerk.db").display().to_string(),
+                None,
+            ),
+            Backend::Postgres => {
+                let name = format!(
+                    "gw_test_{}_{}_{}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::SeqCst),
+                    Instant::now().elapsed().as_nanos() % 1000
+                );
+                let mut admin = PgConnection::establish(&format!("{}/postgres", postgres_base()))
+                    .expect("PostgreSQL must run on 127.0.0.1:5432 for the tests (see .ci/run)");
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .unwrap();
+                (format!("{}/{name}", postgres_base()), Some(name))
+            }
+        };
+        let mut reg = TestRegistry {
+            backend,
+            url: String::new(),
+            data_dir,
+            home,
+            database_url,
+            pg_database,
+            child: None,
+            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+        };
+        reg.launch();
+        reg
+    }
+
+    /// Starts the server process (again) on a new free port.
+    pub fn launch(&mut self) {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(BIN)
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .args(["--data-dir", self.data_dir.path().to_str().unwrap()])
+            .args(["--database-url", &self.database_url])
+            .args(&self.extra_args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        self.url = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        loop {
+            if let Ok(r) = ureq::get(&format!("{}/healthz", self.url)).call() {
+                if r.status() == 200 {
+                    break;
+                }
+            }
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("the server exited at start: {status}");
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// Stops the server with SIGTERM and waits for it.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let started = Instant::now();
+            while child.try_wait().unwrap().is_none() {
+                if started.elapsed() > Duration::from_secs(20) {
+                    let _ = child.kill();
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+
+    pub fn data(&self) -> &Path {
+        self.data_dir.path()
+    }
+
+    // ---- the operator's commands -------------------------------------
+
+    pub fn admin(&self, args: &[&str]) -> Output {
+        let out = Command::new(BIN)
+            .arg("admin")
+            .args(["--data-dir", self.data().to_str().unwrap()])
+            .args(["--database-url", &self.database_url])
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        out
+    }
+
+    pub fn admin_ok(&self, args: &[&str]) -> String {
+        let out = self.admin(args);
+        assert!(
+            out.status.success(),
+            "admin {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn namespace(&self, slug: &str) -> &Self {
+        self.admin_ok(&["namespace", "add", slug, "--name", &format!("Stadt {slug}")]);
+        self
+    }
+
+    pub fn user(&self, login: &str, namespace: &str, role: &str) -> &Self {
+        self.admin_ok(&["user", "add", login]);
+        self.admin_ok(&["member", "add", namespace, login, "--role", role]);
+        self
+    }
+
+    pub fn token(&self, login: &str, extra: &[&str]) -> String {
+        let mut args = vec!["token", "create", login];
+        args.extend_from_slice(extra);
+        self.admin_ok(&args).trim().to_string()
+    }
+
+    /// A namespace with an owner, and that owner's all-scope token.
+    pub fn owner_of(&self, namespace: &str) -> String {
+        let login = format!("{namespace}-owner");
+        self.namespace(namespace).user(&login, namespace, "owner");
+        self.token(&login, &["--scope", "publish,yank,owners"])
+    }
+
+    // ---- the client ---------------------------------------------------
+
+    pub fn cli(&self, token: Option<&str>, args: &[&str]) -> Output {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .env("GEMEINWERK_REGISTRY", &self.url)
+            .env("HOME", self.home.path())
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("GEMEINWERK_TOKEN")
+            .stdin(Stdio::null());
+        if let Some(t) = token {
+            cmd.env("GEMEINWERK_TOKEN", t);
+        }
+        cmd.output().unwrap()
+    }
+
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&[u8]>,
+    ) -> Response {
+        self.request_with(method, path, token, body, &[])
+    }
+
+    pub fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&[u8]>,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut req = ureq::request(method, &format!("{}{path}", self.url));
+        if let Some(t) = token {
+            req = req.set("Authorization", &format!("Bearer {t}"));
+        }
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
+        let result = match body {
+            Some(b) => req.send_bytes(b),
+            None => req.call(),
+        };
+        let response = match result {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        let status = response.status();
+        let headers = response
+            .headers_names()
+            .into_iter()
+            .map(|n| {
+                let v = response.header(&n).unwrap_or_default().to_string();
+                (n, v)
+            })
+            .collect();
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut response.into_reader(), &mut body).unwrap();
+        Response {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Response {
+        self.request("GET", path, None, None)
+    }
+
+    pub fn publish_bytes(&self, token: Option<&str>, archive: &[u8]) -> Response {
+        self.request("PUT", "/api/v1/packages/new", token, Some(archive))
+    }
+
+    // ---- looking at every store --------------------------------------
+
+    fn db(&self) -> Db {
+        Db::open(&DbUrl::parse(&self.database_url)).unwrap()
+    }
+
+    /// Waits until the job queue is empty, so the views have caught up.
+    pub fn wait_for_jobs(&self) {
+        let db = self.db();
+        let started = Instant::now();
+        loop {
+            let mut conn = db.conn().unwrap();
+            let pending: i64 = jobs::table.count().get_result(&mut *conn).unwrap();
+            if pending == 0 {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "jobs did not finish"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Everything a request could have changed: database rows (but the
+    /// tokens' last use), stored blobs and the git index's head.
+    pub fn snapshot(&self) -> String {
+        self.wait_for_jobs();
+        let db = self.db();
+        let mut conn = db.conn().unwrap();
+        let c = &mut *conn;
+        let ns: Vec<Namespace> = namespaces::table
+            .order(namespaces::id)
+            .select(Namespace::as_select())
+            .load(c)
+            .unwrap();
+        let pk: Vec<Package> = packages::table
+            .order(packages::id)
+            .select(Package::as_select())
+            .load(c)
+            .unwrap();
+        let vs: Vec<Version> = versions::table
+            .order(versions::id)
+            .select(Version::as_select())
+            .load(c)
+            .unwrap();
+        let au: Vec<AuditEntry> = audit_log::table
+            .order(audit_log::id)
+            .select(AuditEntry::as_select())
+            .load(c)
+            .unwrap();
+        let mb: Vec<(i64, i64, String)> = members::table
+            .order((members::namespace_id, members::user_id))
+            .select((members::namespace_id, members::user_id, members::role))
+            .load(c)
+            .unwrap();
+        let tk: Vec<(i64, Option<chrono::NaiveDateTime>)> = api_tokens::table
+            .order(api_tokens::id)
+            .select((api_tokens::id, api_tokens::revoked_at))
+            .load(c)
+            .unwrap();
+        let deps: i64 = dependencies::table.count().get_result(c).unwrap();
+        let jb: i64 = jobs::table.count().get_result(c).unwrap();
+        format!(
+            "{ns:?}\n{pk:?}\n{vs:?}\n{au:?}\n{mb:?}\n{tk:?}\ndeps={deps} jobs={jb}\nblobs={:?}\ngit={:?}",
+            self.blobs(),
+            self.git_head()
+        )
+    }
+
+    pub fn blobs(&self) -> Vec<String> {
+        gemeinwerk::store::BlobStore::open(&self.data().join("blobs"))
+            .unwrap()
+            .list()
+            .unwrap()
+    }
+
+    pub fn git_head(&self) -> Option<String> {
+        let repo = git2::Repository::open_bare(self.data().join("git/index.git")).ok()?;
+        repo.refname_to_id("refs/heads/main")
+            .ok()
+            .map(|o| o.to_string())
+    }
+}
+
+impl Drop for TestRegistry {
+    fn drop(&mut self) {
+        self.stop();
+        if let Some(name) = &self.pg_database {
+            if let Ok(mut admin) = PgConnection::establish(&format!("{}/postgres", postgres_base()))
+            {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin);
+            }
+        }
+    }
+}
+
+/// A package folder on disk, for the CLI.
+pub struct PackageDir {
+    pub dir: tempfile::TempDir,
+}
+
+impl PackageDir {
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn path_str(&self) -> &str {
+        self.dir.path().to_str().unwrap()
+    }
+
+    pub fn write(&self, file: &str, content: &str) -> &Self {
+        let p: PathBuf = self.dir.path().join(file);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+        self
+    }
+}
+
+pub fn manifest(full_name: &str, version: &str, extra: &str) -> String {
+    format!(
+        "[package]\nname = \"{full_name}\"\nversion = \"{version}\"\nkind = \"form\"\n\
+         description = \"Ein Testformular\"\nlicense = \"EUPL-1.2\"\nthemenfeld = \"mobilitaet_reisen\"\n{extra}"
+    )
+}
+
+/// A small valid form package folder.
+pub fn pkg(full_name: &str, version: &str) -> PackageDir {
+    pkg_with(full_name, version, "")
+}
+
+pub fn pkg_with(full_name: &str, version: &str, extra_manifest: &str) -> PackageDir {
+    let p = PackageDir {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    p.write("gemeinwerk.toml", &manifest(full_name, version, extra_manifest))
+        .write("form.toml", "id = \"antrag\"\nlabel = \"Antrag\"\n\n[[fields]]\nid = \"name\"\nlabel = \"Name\"\ntype = \"text\"\n")
+        .write("README.md", "# Testformular\n");
+    p
+}
+
+/// The deterministic archive of a package folder, as the client builds it.
+pub fn archive_of(dir: &PackageDir) -> Vec<u8> {
+    gemeinwerk::client::folder::pack(dir.path())
+        .unwrap()
+        .unwrap_or_else(|d| panic!("test package invalid: {d:?}"))
+        .archive
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

@@ -1,0 +1,200 @@
+//! Publishing, end to end: the CLI packs and uploads, the registry checks
+//! and stores, and every store shows the result — or, on a refusal, is
+//! unchanged.
+
+use crate::both_backends;
+use crate::common::{self, *};
+use gemeinwerk::package::archive::{self, sha256_hex};
+
+fn git_file(reg: &TestRegistry, path: &str) -> Option<String> {
+    reg.wait_for_jobs();
+    let index = registry_index::GitIndex::open_or_init(&reg.data().join("git/index.git")).unwrap();
+    index
+        .read_file(path)
+        .unwrap()
+        .map(|b| String::from_utf8(b).unwrap())
+}
+
+both_backends! {
+    fn publish_lands_in_every_store(reg) {
+        let token = reg.owner_of("kassel");
+        let p = pkg("kassel/bewohnerparkausweis", "1.0.0");
+        let out = reg.cli(Some(&token), &["publish", p.path_str(), "--json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let local = sha256_hex(&archive_of(&p));
+        assert_eq!(answer["cksum"], local.as_str(), "the server hashes exactly what the client built");
+
+        // The sparse index has it as soon as publish returns.
+        let index = reg.get("/index/kassel/bewohnerparkausweis");
+        assert_eq!(index.status, 200);
+        let lines = registry_index::parse_lines(&index.text()).unwrap();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].vers, "1.0.0");
+        assert_eq!(lines[0].cksum, local);
+        assert!(!lines[0].yanked);
+
+        // The blob store holds the archive under its checksum.
+        assert_eq!(reg.blobs(), vec![local.clone()]);
+
+        // The download is byte for byte the archive.
+        let dl = reg.get("/api/v1/packages/kassel/bewohnerparkausweis/1.0.0/download");
+        assert_eq!(dl.status, 200);
+        assert_eq!(sha256_hex(&dl.body), local);
+        assert_eq!(dl.header("x-checksum-sha256"), Some(local.as_str()));
+
+        // The git index caught up and equals the sparse index.
+        assert_eq!(git_file(reg, "kassel/bewohnerparkausweis").as_deref(), Some(index.text().as_str()));
+
+        // The audit log names the publisher.
+        let audit = reg.request("GET", "/api/v1/namespaces/kassel/audit", Some(&token), None).json();
+        let entry = &audit["entries"][0];
+        assert_eq!(entry["action"], "publish");
+        assert_eq!(entry["actor"], "kassel-owner");
+        assert_eq!(entry["target"], "kassel/bewohnerparkausweis@1.0.0");
+        assert_eq!(entry["client_addr"], "127.0.0.1");
+    }
+
+    fn existing_version_is_refused(reg) {
+        let token = reg.owner_of("kassel");
+        let p = pkg("kassel/a", "1.0.0");
+        assert!(reg.cli(Some(&token), &["publish", p.path_str()]).status.success());
+        let before = reg.snapshot();
+        let again = reg.publish_bytes(Some(&token), &archive_of(&p));
+        assert_eq!(again.status, 409);
+        assert_eq!(again.error_code(), "version_exists");
+        let build = reg.publish_bytes(Some(&token), &archive_of(&pkg("kassel/a", "1.0.0+build.7")));
+        assert_eq!(build.status, 409);
+        assert!(build.error_detail().contains("only in build metadata"), "{}", build.error_detail());
+        assert_eq!(reg.snapshot(), before);
+    }
+
+    fn invalid_manifest_reports_every_problem(reg) {
+        let token = reg.owner_of("kassel");
+        let before = reg.snapshot();
+        let p = pkg("kassel/a", "1.0.0");
+        p.write(
+            "gemeinwerk.toml",
+            "[package]\nname = \"kassel/a\"\nversion = \"1.0.0\"\nkind = \"form\"\ndescription = \"x\"\n\
+             license = \"not a licence\"\nthemenfeld = \"verkehr\"\nleika = \"123\"\n",
+        );
+        let files = gemeinwerk::client::folder::read_folder(p.path()).unwrap();
+        let bytes = archive::build("a-1.0.0", &files);
+        let r = reg.publish_bytes(Some(&token), &bytes);
+        assert_eq!(r.status, 422);
+        let codes: Vec<String> = r.json()["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["code"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(codes, ["manifest.invalid_license", "manifest.invalid_themenfeld", "manifest.invalid_leika"]);
+        let first = &r.json()["errors"][0];
+        assert_eq!(first["file"], "gemeinwerk.toml");
+        assert_eq!(first["line"], 6);
+        assert_eq!(reg.snapshot(), before);
+
+        // The CLI refuses before uploading, with the same diagnostics.
+        let out = reg.cli(Some(&token), &["publish", p.path_str()]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stderr(&out).contains("gemeinwerk.toml:6:11: error[manifest.invalid_license]"), "{}", stderr(&out));
+    }
+
+    fn hostile_archives_are_refused_and_change_nothing(reg) {
+        let token = reg.owner_of("kassel");
+        let before = reg.snapshot();
+        let good = archive_of(&pkg("kassel/a", "1.0.0"));
+        let cases: Vec<(&str, Vec<u8>)> = vec![
+            ("archive_not_gzip", b"this is not gzip".to_vec()),
+            ("archive_corrupt", good[..good.len() - 20].to_vec()),
+            ("archive_wrong_prefix", {
+                let files = gemeinwerk::client::folder::read_folder(pkg("kassel/a", "1.0.0").path()).unwrap();
+                archive::build("other-9.9.9", &files)
+            }),
+            ("archive_unpacked_too_large", {
+                let p = pkg("kassel/a", "1.0.0");
+                let mut files = gemeinwerk::client::folder::read_folder(p.path()).unwrap();
+                files.insert("bomb.bin".into(), vec![0u8; 51 * 1024 * 1024]);
+                archive::build("a-1.0.0", &files)
+            }),
+        ];
+        for (code, bytes) in cases {
+            let r = reg.publish_bytes(Some(&token), &bytes);
+            assert_eq!(r.status, 400, "{code}: {}", r.text());
+            assert_eq!(r.error_code(), code);
+        }
+        // A raw tar with a path that climbs out of the package.
+        let mut header = tar::Header::new_gnu();
+        header.as_old_mut().name[..20].copy_from_slice(b"a-1.0.0/../../etc/x\0");
+        header.set_size(0);
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_cksum();
+        let mut raw = header.as_bytes().to_vec();
+        raw.extend_from_slice(&[0u8; 1024]);
+        let r = reg.publish_bytes(Some(&token), &archive::gzip(&raw));
+        assert_eq!(r.error_code(), "archive_unsafe_path");
+        assert_eq!(reg.snapshot(), before);
+    }
+
+    fn upload_limit_is_enforced(reg) {
+        let token = reg.owner_of("kassel");
+        let before = reg.snapshot();
+        let huge = vec![0x1fu8; 10 * 1024 * 1024 + 1];
+        let r = reg.publish_bytes(Some(&token), &huge);
+        assert_eq!(r.status, 413);
+        assert_eq!(r.error_code(), "upload_too_large");
+        assert_eq!(reg.snapshot(), before);
+    }
+
+    fn registry_checks_namespace_dependencies_and_kind(reg) {
+        let token = reg.owner_of("kassel");
+        let before = reg.snapshot();
+        let r = reg.publish_bytes(Some(&token), &archive_of(&pkg("nowhere/a", "1.0.0")));
+        assert_eq!(r.status, 404);
+        assert_eq!(r.error_code(), "namespace_not_found");
+        let r = reg.publish_bytes(
+            Some(&token),
+            &archive_of(&pkg_with("kassel/a", "1.0.0", "\n[dependencies]\n\"fim/anschrift-inland\" = \"^1.2\"\n")),
+        );
+        assert_eq!(r.status, 422);
+        assert_eq!(r.error_code(), "dependency.not_found");
+        assert_eq!(reg.snapshot(), before);
+
+        assert_eq!(reg.publish_bytes(Some(&token), &archive_of(&pkg("kassel/a", "1.0.0"))).status, 200);
+        let before = reg.snapshot();
+        let p = pkg("kassel/a", "2.0.0");
+        p.write("gemeinwerk.toml", &manifest("kassel/a", "2.0.0", "").replace("kind = \"form\"", "kind = \"process\""));
+        p.write("process.toml", "id = \"verfahren\"\n");
+        let r = reg.publish_bytes(Some(&token), &archive_of(&p));
+        assert_eq!(r.status, 409);
+        assert_eq!(r.error_code(), "kind_mismatch");
+        let r = reg.publish_bytes(
+            Some(&token),
+            &archive_of(&pkg_with("kassel/b", "1.0.0", "\n[dependencies]\n\"kassel/a\" = \"^2\"\n")),
+        );
+        assert_eq!(r.error_code(), "dependency.no_matching_version");
+        assert_eq!(reg.snapshot(), before);
+
+        let r = reg.publish_bytes(
+            Some(&token),
+            &archive_of(&pkg_with("kassel/b", "1.0.0", "\n[dependencies]\n\"kassel/a\" = \"^1\"\n")),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        let line = &registry_index::parse_lines(&reg.get("/index/kassel/b").text()).unwrap()[0];
+        assert_eq!(line.deps[0].name, "kassel/a");
+        assert_eq!(line.deps[0].req, "^1");
+    }
+}
+
+#[test]
+fn same_folder_same_checksum() {
+    let p = pkg("kassel/a", "1.0.0");
+    let first = sha256_hex(&archive_of(&p));
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    p.write("README.md", "# Testformular\n");
+    assert_eq!(
+        sha256_hex(&archive_of(&p)),
+        first,
+        "mtime must not change the archive"
+    );
+}
