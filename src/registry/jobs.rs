@@ -116,7 +116,7 @@ pub fn run_due(reg: &Registry) -> Result<usize> {
                 let attempts = job.attempts + 1;
                 let backoff = 2i64.saturating_pow(attempts.min(8) as u32).min(300);
                 tracing::warn!(job.id = job.id, job.kind = %job.kind, attempts, error = %e, "job failed; will retry");
-                write_tx(&mut *conn, |c| {
+                write_tx(&mut conn, |c| {
                     diesel::update(jobs::table.find(job.id))
                         .set((
                             jobs::attempts.eq(attempts),
