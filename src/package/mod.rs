@@ -2,9 +2,18 @@
 //! the server, the client and the importer all run the same checks.
 
 pub mod archive;
+pub mod codelist;
 pub mod content;
 pub mod diagnostics;
+pub mod diff;
+pub mod expr;
+pub mod fieldgroup;
+pub mod form;
 pub mod manifest;
+pub mod model;
+pub mod process;
+pub mod semver_check;
+pub mod spanned;
 
 pub use archive::PackageFiles;
 pub use diagnostics::{Diagnostic, Severity};

@@ -33,8 +33,14 @@ macro_rules! demo_package {
 /// In publish order: dependencies first.
 pub const PACKAGES: &[(&str, &[(&str, &str)])] = &[
     demo_package!("fim-anschrift-inland": "gemeinwerk.toml", "fieldgroup.toml", "README.md"),
+    demo_package!("fim-natuerliche-person": "gemeinwerk.toml", "fieldgroup.toml", "README.md"),
+    demo_package!("fim-fahrzeug": "gemeinwerk.toml", "fieldgroup.toml", "README.md"),
     demo_package!("kassel-bewohnerparkausweis": "gemeinwerk.toml", "form.toml", "README.md"),
+    demo_package!("kassel-bewohnerparken-verfahren": "gemeinwerk.toml", "process.toml", "README.md"),
+    demo_package!("kassel-sondernutzungserlaubnis": "gemeinwerk.toml", "form.toml", "README.md"),
     demo_package!("darmstadt-hundesteuer-anmeldung": "gemeinwerk.toml", "form.toml", "README.md"),
+    demo_package!("darmstadt-gewerbeanmeldung": "gemeinwerk.toml", "form.toml", "README.md"),
+    demo_package!("kassel-bewohnerparkausweis-1.1.0": "gemeinwerk.toml", "form.toml", "README.md"),
 ];
 
 /// The files of a demo package folder, as the client would read them.

@@ -451,6 +451,10 @@ pub fn manifest(full_name: &str, version: &str, extra: &str) -> String {
     )
 }
 
+pub const FORM: &str =
+    "[form]\ntitle = \"Testantrag\"\nvertrauensniveau = \"niedrig\"\naccounts = [\"BundID\"]\n\n\
+[[field]]\nid = \"name\"\ntype = \"text\"\nlabel = \"Name\"\nrequired = true\n";
+
 /// A small valid form package folder.
 pub fn pkg(full_name: &str, version: &str) -> PackageDir {
     pkg_with(full_name, version, "")
@@ -460,9 +464,12 @@ pub fn pkg_with(full_name: &str, version: &str, extra_manifest: &str) -> Package
     let p = PackageDir {
         dir: tempfile::tempdir().unwrap(),
     };
-    p.write("gemeinwerk.toml", &manifest(full_name, version, extra_manifest))
-        .write("form.toml", "id = \"antrag\"\nlabel = \"Antrag\"\n\n[[fields]]\nid = \"name\"\nlabel = \"Name\"\ntype = \"text\"\n")
-        .write("README.md", "# Testformular\n");
+    p.write(
+        "gemeinwerk.toml",
+        &manifest(full_name, version, extra_manifest),
+    )
+    .write("form.toml", FORM)
+    .write("README.md", "# Testformular\n");
     p
 }
 

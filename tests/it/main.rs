@@ -1,4 +1,8 @@
 //! Integration tests: one binary, so that the crate is linked once.
 
+mod auth;
 mod common;
+mod index;
+mod lifecycle;
 mod publish;
+mod serve;

@@ -163,8 +163,8 @@ both_backends! {
         assert_eq!(reg.publish_bytes(Some(&token), &archive_of(&pkg("kassel/a", "1.0.0"))).status, 200);
         let before = reg.snapshot();
         let p = pkg("kassel/a", "2.0.0");
-        p.write("gemeinwerk.toml", &manifest("kassel/a", "2.0.0", "").replace("kind = \"form\"", "kind = \"process\""));
-        p.write("process.toml", "id = \"verfahren\"\n");
+        p.write("gemeinwerk.toml", &manifest("kassel/a", "2.0.0", "").replace("kind = \"form\"", "kind = \"fieldgroup\""));
+        p.write("fieldgroup.toml", "[fieldgroup]\nlabel = \"Gruppe\"\n\n[[field]]\nid = \"x\"\ntype = \"text\"\nlabel = \"X\"\n");
         let r = reg.publish_bytes(Some(&token), &archive_of(&p));
         assert_eq!(r.status, 409);
         assert_eq!(r.error_code(), "kind_mismatch");

@@ -1,0 +1,1041 @@
+//! The condition language of forms: `shown-when` and `required-when`.
+//!
+//! ```text
+//! expr       = or
+//! or         = and { "||" and }
+//! and        = unary { "&&" unary }
+//! unary      = "!" unary | comparison
+//! comparison = operand [ cmp-op operand | ["not"] "in" list ]
+//! cmp-op     = "==" | "!=" | "<" | "<=" | ">" | ">="
+//! operand    = literal | path | call | "(" expr ")"
+//! call       = ("is_set" | "count" | "years_since" | "today") "(" [ expr ] ")"
+//! list       = "[" [ literal { "," literal } [","] ] "]"
+//! literal    = "true" | "false" | ["-"] number | string
+//! path       = ident { "." ident }          (ident = [a-z_][a-z0-9_]*)
+//! string     = '"' … '"' | "'" … "'"       (no escapes)
+//! ```
+//!
+//! A name is looked up from the condition's own group outwards: inside the
+//! group `fahrzeug`, `halter` means `fahrzeug.halter` if there is one, else
+//! the top-level `halter`. Dates and times are compared as strings in ISO
+//! 8601 form (`geburtsdatum < "2007-01-01"`).
+
+use std::fmt;
+use std::ops::Range;
+
+/// Byte range inside the expression text.
+pub type Span = Range<usize>;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    Bool(bool),
+    Number(f64),
+    Text(String),
+}
+
+impl fmt::Display for Literal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Literal::Bool(b) => write!(f, "{b}"),
+            Literal::Number(n) => write!(f, "{n}"),
+            Literal::Text(s) => write!(f, "\"{s}\""),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CmpOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "==",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Func {
+    /// `is_set(x)`: the field has a value (or the group at least one entry).
+    IsSet,
+    /// `count(x)`: entries of a repeatable group, or choices of a multi-select.
+    Count,
+    /// `years_since(datum)`: whole years from a date to today (age).
+    YearsSince,
+    /// `today()`: today's date.
+    Today,
+}
+
+impl Func {
+    pub const ALL: [(&'static str, Func); 4] = [
+        ("is_set", Func::IsSet),
+        ("count", Func::Count),
+        ("years_since", Func::YearsSince),
+        ("today", Func::Today),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, f)| *f == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("?")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    Lit(Literal, Span),
+    Path(String, Span),
+    Not(Box<Expr>, Span),
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    Cmp(CmpOp, Box<Expr>, Box<Expr>, Span),
+    In {
+        value: Box<Expr>,
+        list: Vec<(Literal, Span)>,
+        negated: bool,
+        span: Span,
+    },
+    Call(Func, Vec<Expr>, Span),
+}
+
+impl Expr {
+    pub fn span(&self) -> Span {
+        match self {
+            Expr::Lit(_, s) | Expr::Path(_, s) | Expr::Not(_, s) | Expr::Cmp(_, _, _, s) => {
+                s.clone()
+            }
+            Expr::In { span, .. } | Expr::Call(_, _, span) => span.clone(),
+            Expr::And(a, b) | Expr::Or(a, b) => a.span().start..b.span().end,
+        }
+    }
+
+    /// Every field path named in the expression, with its span.
+    pub fn paths(&self) -> Vec<(&str, Span)> {
+        let mut out = Vec::new();
+        self.collect_paths(&mut out);
+        out
+    }
+
+    fn collect_paths<'a>(&'a self, out: &mut Vec<(&'a str, Span)>) {
+        match self {
+            Expr::Lit(..) => {}
+            Expr::Path(p, s) => out.push((p, s.clone())),
+            Expr::Not(e, _) => e.collect_paths(out),
+            Expr::And(a, b) | Expr::Or(a, b) | Expr::Cmp(_, a, b, _) => {
+                a.collect_paths(out);
+                b.collect_paths(out);
+            }
+            Expr::In { value, .. } => value.collect_paths(out),
+            Expr::Call(_, args, _) => args.iter().for_each(|a| a.collect_paths(out)),
+        }
+    }
+}
+
+/// The canonical text of an expression: what the diff compares, so that
+/// spacing and redundant parentheses do not count as a change.
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn prec(e: &Expr) -> u8 {
+            match e {
+                Expr::Or(..) => 1,
+                Expr::And(..) => 2,
+                Expr::Not(..) => 3,
+                Expr::Cmp(..) | Expr::In { .. } => 4,
+                _ => 5,
+            }
+        }
+        fn sub(f: &mut fmt::Formatter<'_>, e: &Expr, min: u8) -> fmt::Result {
+            if prec(e) < min {
+                write!(f, "({e})")
+            } else {
+                write!(f, "{e}")
+            }
+        }
+        match self {
+            Expr::Lit(l, _) => write!(f, "{l}"),
+            Expr::Path(p, _) => f.write_str(p),
+            Expr::Not(e, _) => {
+                f.write_str("!")?;
+                sub(f, e, 3)
+            }
+            Expr::And(a, b) => {
+                sub(f, a, 2)?;
+                f.write_str(" && ")?;
+                sub(f, b, 3)
+            }
+            Expr::Or(a, b) => {
+                sub(f, a, 1)?;
+                f.write_str(" || ")?;
+                sub(f, b, 2)
+            }
+            Expr::Cmp(op, a, b, _) => {
+                sub(f, a, 5)?;
+                write!(f, " {} ", op.as_str())?;
+                sub(f, b, 5)
+            }
+            Expr::In {
+                value,
+                list,
+                negated,
+                ..
+            } => {
+                sub(f, value, 5)?;
+                f.write_str(if *negated { " not in [" } else { " in [" })?;
+                for (i, (l, _)) in list.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{l}")?;
+                }
+                f.write_str("]")
+            }
+            Expr::Call(func, args, _) => {
+                write!(f, "{}(", func.name())?;
+                for (i, a) in args.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{a}")?;
+                }
+                f.write_str(")")
+            }
+        }
+    }
+}
+
+/// A syntax error at a byte offset of the expression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub offset: usize,
+    pub message: String,
+    pub suggestion: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Ident(String),
+    Str(String),
+    Num(f64),
+    AndAnd,
+    OrOr,
+    Bang,
+    Op(CmpOp),
+    LParen,
+    RParen,
+    LBracket,
+    RBracket,
+    Comma,
+    Dot,
+    Minus,
+}
+
+fn describe(t: &Tok) -> String {
+    match t {
+        Tok::Ident(s) => format!("\"{s}\""),
+        Tok::Str(s) => format!("the text \"{s}\""),
+        Tok::Num(n) => format!("the number {n}"),
+        Tok::AndAnd => "\"&&\"".into(),
+        Tok::OrOr => "\"||\"".into(),
+        Tok::Bang => "\"!\"".into(),
+        Tok::Op(op) => format!("\"{}\"", op.as_str()),
+        Tok::LParen => "\"(\"".into(),
+        Tok::RParen => "\")\"".into(),
+        Tok::LBracket => "\"[\"".into(),
+        Tok::RBracket => "\"]\"".into(),
+        Tok::Comma => "\",\"".into(),
+        Tok::Dot => "\".\"".into(),
+        Tok::Minus => "\"-\"".into(),
+    }
+}
+
+fn err(offset: usize, message: impl Into<String>) -> ParseError {
+    ParseError {
+        offset,
+        message: message.into(),
+        suggestion: None,
+    }
+}
+
+fn lex(src: &str) -> Result<Vec<(Tok, Span)>, ParseError> {
+    let bytes = src.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        let start = i;
+        let two = |t: Tok, i: &mut usize| {
+            *i += 2;
+            t
+        };
+        let tok = match c {
+            b' ' | b'\t' | b'\n' | b'\r' => {
+                i += 1;
+                continue;
+            }
+            b'&' if bytes.get(i + 1) == Some(&b'&') => two(Tok::AndAnd, &mut i),
+            b'|' if bytes.get(i + 1) == Some(&b'|') => two(Tok::OrOr, &mut i),
+            b'=' if bytes.get(i + 1) == Some(&b'=') => two(Tok::Op(CmpOp::Eq), &mut i),
+            b'!' if bytes.get(i + 1) == Some(&b'=') => two(Tok::Op(CmpOp::Ne), &mut i),
+            b'<' if bytes.get(i + 1) == Some(&b'=') => two(Tok::Op(CmpOp::Le), &mut i),
+            b'>' if bytes.get(i + 1) == Some(&b'=') => two(Tok::Op(CmpOp::Ge), &mut i),
+            b'&' | b'|' => {
+                let mut e = err(i, format!("\"{}\" alone is not an operator", c as char));
+                e.suggestion = Some(format!("write \"{0}{0}\"", c as char));
+                return Err(e);
+            }
+            b'=' => {
+                let mut e = err(i, "\"=\" alone is not an operator");
+                e.suggestion = Some("compare with \"==\"".into());
+                return Err(e);
+            }
+            b'!' => {
+                i += 1;
+                Tok::Bang
+            }
+            b'<' => {
+                i += 1;
+                Tok::Op(CmpOp::Lt)
+            }
+            b'>' => {
+                i += 1;
+                Tok::Op(CmpOp::Gt)
+            }
+            b'(' | b')' | b'[' | b']' | b',' | b'.' | b'-' => {
+                i += 1;
+                match c {
+                    b'(' => Tok::LParen,
+                    b')' => Tok::RParen,
+                    b'[' => Tok::LBracket,
+                    b']' => Tok::RBracket,
+                    b',' => Tok::Comma,
+                    b'.' => Tok::Dot,
+                    _ => Tok::Minus,
+                }
+            }
+            b'"' | b'\'' => {
+                let end = src[i + 1..]
+                    .find(c as char)
+                    .ok_or_else(|| err(i, "this text has no closing quote"))?;
+                let s = src[i + 1..i + 1 + end].to_string();
+                i += end + 2;
+                Tok::Str(s)
+            }
+            b'0'..=b'9' => {
+                while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
+                    i += 1;
+                }
+                let text = &src[start..i];
+                let n = text
+                    .parse::<f64>()
+                    .map_err(|_| err(start, format!("\"{text}\" is not a number")))?;
+                Tok::Num(n)
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                Tok::Ident(src[start..i].to_string())
+            }
+            _ => {
+                let ch = src[i..].chars().next().unwrap_or('?');
+                let mut e = err(i, format!("unexpected character {ch:?}"));
+                if !ch.is_ascii() {
+                    e.suggestion = Some(
+                        "field ids use a–z, 0–9 and \"_\" only (ä → ae, ö → oe, ü → ue, ß → ss); put text values in quotes".into(),
+                    );
+                }
+                return Err(e);
+            }
+        };
+        out.push((tok, start..i));
+    }
+    Ok(out)
+}
+
+struct Parser {
+    toks: Vec<(Tok, Span)>,
+    pos: usize,
+    len: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.pos).map(|(t, _)| t)
+    }
+    fn here(&self) -> usize {
+        self.toks
+            .get(self.pos)
+            .map(|(_, s)| s.start)
+            .unwrap_or(self.len)
+    }
+    fn next(&mut self) -> Option<(Tok, Span)> {
+        let t = self.toks.get(self.pos).cloned();
+        self.pos += 1;
+        t
+    }
+    fn eat(&mut self, t: &Tok) -> bool {
+        if self.peek() == Some(t) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+    fn expect(&mut self, t: &Tok, what: &str) -> Result<Span, ParseError> {
+        match self.next() {
+            Some((got, span)) if &got == t => Ok(span),
+            Some((got, span)) => Err(err(
+                span.start,
+                format!("expected {what}, found {}", describe(&got)),
+            )),
+            None => Err(err(
+                self.len,
+                format!("expected {what}, but the condition ends"),
+            )),
+        }
+    }
+    fn peek_ident(&self, word: &str) -> bool {
+        matches!(self.peek(), Some(Tok::Ident(s)) if s == word)
+    }
+
+    fn or(&mut self) -> Result<Expr, ParseError> {
+        let mut left = self.and()?;
+        while self.eat(&Tok::OrOr) {
+            let right = self.and()?;
+            left = Expr::Or(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn and(&mut self) -> Result<Expr, ParseError> {
+        let mut left = self.unary()?;
+        while self.eat(&Tok::AndAnd) {
+            let right = self.unary()?;
+            left = Expr::And(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn unary(&mut self) -> Result<Expr, ParseError> {
+        let start = self.here();
+        if self.eat(&Tok::Bang) {
+            let e = self.unary()?;
+            let end = e.span().end;
+            return Ok(Expr::Not(Box::new(e), start..end));
+        }
+        if self.peek_ident("and") || self.peek_ident("or") || self.peek_ident("not") {
+            let Some((Tok::Ident(w), _)) = self.toks.get(self.pos).cloned() else {
+                unreachable!()
+            };
+            let sym = match w.as_str() {
+                "and" => "&&",
+                "or" => "||",
+                _ => "!",
+            };
+            let mut e = err(start, format!("\"{w}\" is not an operator here"));
+            e.suggestion = Some(format!("write \"{sym}\""));
+            return Err(e);
+        }
+        self.comparison()
+    }
+
+    fn comparison(&mut self) -> Result<Expr, ParseError> {
+        let left = self.operand()?;
+        let start = left.span().start;
+        if let Some(Tok::Op(op)) = self.peek().cloned() {
+            self.pos += 1;
+            let right = self.operand()?;
+            let end = right.span().end;
+            return Ok(Expr::Cmp(op, Box::new(left), Box::new(right), start..end));
+        }
+        let negated = self.peek_ident("not");
+        if negated {
+            self.pos += 1;
+            if !self.peek_ident("in") {
+                return Err(err(self.here(), "expected \"in\" after \"not\""));
+            }
+        }
+        if self.peek_ident("in") {
+            self.pos += 1;
+            self.expect(&Tok::LBracket, "\"[\" and a list of values")?;
+            let mut list = Vec::new();
+            loop {
+                if self.peek() == Some(&Tok::RBracket) {
+                    break;
+                }
+                list.push(self.literal()?);
+                if !self.eat(&Tok::Comma) {
+                    break;
+                }
+            }
+            let end = self.expect(&Tok::RBracket, "\",\" or \"]\"")?.end;
+            if list.is_empty() {
+                return Err(err(start, "the list after \"in\" is empty"));
+            }
+            return Ok(Expr::In {
+                value: Box::new(left),
+                list,
+                negated,
+                span: start..end,
+            });
+        }
+        Ok(left)
+    }
+
+    fn literal(&mut self) -> Result<(Literal, Span), ParseError> {
+        let start = self.here();
+        match self.next() {
+            Some((Tok::Str(s), span)) => Ok((Literal::Text(s), span)),
+            Some((Tok::Num(n), span)) => Ok((Literal::Number(n), span)),
+            Some((Tok::Minus, _)) => match self.next() {
+                Some((Tok::Num(n), span)) => Ok((Literal::Number(-n), start..span.end)),
+                _ => Err(err(start, "\"-\" must be followed by a number")),
+            },
+            Some((Tok::Ident(w), span)) if w == "true" || w == "false" => {
+                Ok((Literal::Bool(w == "true"), span))
+            }
+            Some((t, span)) => Err(err(
+                span.start,
+                format!(
+                    "expected a value (text in quotes, a number, true or false), found {}",
+                    describe(&t)
+                ),
+            )),
+            None => Err(err(self.len, "expected a value, but the condition ends")),
+        }
+    }
+
+    fn operand(&mut self) -> Result<Expr, ParseError> {
+        let start = self.here();
+        match self.peek().cloned() {
+            Some(Tok::LParen) => {
+                self.pos += 1;
+                let e = self.or()?;
+                self.expect(&Tok::RParen, "\")\"")?;
+                Ok(e)
+            }
+            Some(Tok::Str(_)) | Some(Tok::Num(_)) | Some(Tok::Minus) => {
+                let (l, s) = self.literal()?;
+                Ok(Expr::Lit(l, s))
+            }
+            Some(Tok::Ident(w)) if w == "true" || w == "false" => {
+                let (l, s) = self.literal()?;
+                Ok(Expr::Lit(l, s))
+            }
+            Some(Tok::Ident(w)) => {
+                self.pos += 1;
+                if self.peek() == Some(&Tok::LParen) {
+                    let Some(func) = Func::ALL.iter().find(|(n, _)| *n == w).map(|(_, f)| *f)
+                    else {
+                        let names: Vec<&str> = Func::ALL.iter().map(|(n, _)| *n).collect();
+                        let mut e = err(start, format!("unknown function \"{w}\""));
+                        e.suggestion = Some(match super::spanned::nearest(&w, &names) {
+                            Some(b) => format!("did you mean \"{b}\"?"),
+                            None => format!("functions: {}", names.join(", ")),
+                        });
+                        return Err(e);
+                    };
+                    self.pos += 1;
+                    let mut args = Vec::new();
+                    if self.peek() != Some(&Tok::RParen) {
+                        args.push(self.or()?);
+                        while self.eat(&Tok::Comma) {
+                            args.push(self.or()?);
+                        }
+                    }
+                    let end = self.expect(&Tok::RParen, "\")\"")?.end;
+                    let want = usize::from(func != Func::Today);
+                    if args.len() != want {
+                        return Err(err(
+                            start,
+                            format!(
+                                "{}() takes {want} argument{}, not {}",
+                                func.name(),
+                                if want == 1 { "" } else { "s" },
+                                args.len()
+                            ),
+                        ));
+                    }
+                    return Ok(Expr::Call(func, args, start..end));
+                }
+                let mut path = w;
+                let mut end = self.toks[self.pos - 1].1.end;
+                while self.eat(&Tok::Dot) {
+                    match self.next() {
+                        Some((Tok::Ident(part), span)) => {
+                            path.push('.');
+                            path.push_str(&part);
+                            end = span.end;
+                        }
+                        _ => return Err(err(end, "a \".\" must be followed by a field id")),
+                    }
+                }
+                Ok(Expr::Path(path, start..end))
+            }
+            Some(t) => Err(err(
+                start,
+                format!("expected a field, a value or \"(\", found {}", describe(&t)),
+            )),
+            None => Err(err(self.len, "the condition ends too early")),
+        }
+    }
+}
+
+/// Parses a condition.
+pub fn parse(src: &str) -> Result<Expr, ParseError> {
+    let toks = lex(src)?;
+    if toks.is_empty() {
+        return Err(err(0, "the condition is empty"));
+    }
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        len: src.len(),
+    };
+    let e = p.or()?;
+    if let Some((t, span)) = p.toks.get(p.pos) {
+        let mut e = err(
+            span.start,
+            format!("unexpected {} after a complete condition", describe(t)),
+        );
+        if matches!(t, Tok::Ident(w) if w == "and" || w == "or") {
+            e.suggestion = Some("combine conditions with \"&&\" or \"||\"".into());
+        }
+        return Err(e);
+    }
+    Ok(e)
+}
+
+/// The type of a value in a condition.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Ty<'a> {
+    Bool,
+    Number,
+    Text,
+    Date,
+    Time,
+    DateTime,
+    /// A choice from a code list; the codes when they are known.
+    Code(Option<&'a [String]>),
+    /// Several choices from a code list.
+    Codes(Option<&'a [String]>),
+    /// A group (only for `is_set` and `count`).
+    Group {
+        repeatable: bool,
+    },
+    /// A file upload (only for `is_set`).
+    File,
+    /// From a dependency that was not resolved: not checked.
+    Unknown,
+}
+
+impl Ty<'_> {
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Ty::Bool => "true/false",
+            Ty::Number => "a number",
+            Ty::Text => "text",
+            Ty::Date => "a date",
+            Ty::Time => "a time",
+            Ty::DateTime => "a date and time",
+            Ty::Code(_) => "a choice from a code list",
+            Ty::Codes(_) => "several choices from a code list",
+            Ty::Group { .. } => "a group",
+            Ty::File => "a file",
+            Ty::Unknown => "unknown",
+        }
+    }
+}
+
+/// A problem found when checking a parsed condition against its form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub code: &'static str,
+    pub span: Span,
+    pub message: String,
+    pub suggestion: Option<String>,
+}
+
+impl Problem {
+    pub fn new(code: &'static str, span: Span, message: impl Into<String>) -> Self {
+        Problem {
+            code,
+            span,
+            message: message.into(),
+            suggestion: None,
+        }
+    }
+}
+
+/// What a condition can see: the fields of its form.
+pub trait Env<'a> {
+    /// The type of the field or group a path names, or the problem.
+    fn lookup(&self, path: &str, span: Span, via_count: bool) -> Result<Ty<'a>, Problem>;
+}
+
+fn is_iso_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+fn is_iso_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    (b.len() == 5 || b.len() == 8)
+        && b[2] == b':'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 2 || i == 5 || c.is_ascii_digit())
+}
+
+/// Checks the types of a condition; it must be true/false as a whole.
+pub fn check<'a>(expr: &Expr, env: &dyn Env<'a>, out: &mut Vec<Problem>) {
+    let ty = type_of(expr, env, out);
+    if !matches!(ty, Some(Ty::Bool) | Some(Ty::Unknown) | None) {
+        out.push(Problem::new(
+            "expr.not_boolean",
+            expr.span(),
+            format!(
+                "a condition must be true or false, but this is {}",
+                ty.map(|t| t.describe()).unwrap_or("?")
+            ),
+        ));
+    }
+}
+
+fn want_bool<'a>(e: &Expr, env: &dyn Env<'a>, out: &mut Vec<Problem>) {
+    if let Some(t) = type_of(e, env, out) {
+        if !matches!(t, Ty::Bool | Ty::Unknown) {
+            out.push(Problem::new(
+                "expr.type_mismatch",
+                e.span(),
+                format!(
+                    "\"&&\", \"||\" and \"!\" need true/false, but \"{e}\" is {}",
+                    t.describe()
+                ),
+            ));
+        }
+    }
+}
+
+/// Checks that a literal fits a value of type `ty`; reports an unknown code.
+fn check_literal(ty: Ty, lit: &Literal, span: &Span, out: &mut Vec<Problem>) {
+    let ok = match (ty, lit) {
+        (Ty::Unknown, _) => true,
+        (Ty::Bool, Literal::Bool(_)) | (Ty::Number, Literal::Number(_)) => true,
+        (Ty::Text, Literal::Text(_)) => true,
+        (Ty::Date, Literal::Text(s)) => {
+            if !is_iso_date(s) {
+                out.push(
+                    Problem::new(
+                        "expr.invalid_date",
+                        span.clone(),
+                        format!("\"{s}\" is not a date"),
+                    )
+                    .with_suggestion("write dates as \"YYYY-MM-DD\", for example \"2025-01-31\""),
+                );
+            }
+            true
+        }
+        (Ty::Time, Literal::Text(s)) => {
+            if !is_iso_time(s) {
+                out.push(
+                    Problem::new(
+                        "expr.invalid_time",
+                        span.clone(),
+                        format!("\"{s}\" is not a time"),
+                    )
+                    .with_suggestion("write times as \"HH:MM\", for example \"08:30\""),
+                );
+            }
+            true
+        }
+        (Ty::DateTime, Literal::Text(_)) => true,
+        (Ty::Code(codes) | Ty::Codes(codes), Literal::Text(s)) => {
+            if let Some(codes) = codes {
+                if !codes.iter().any(|c| c == s) {
+                    let names: Vec<&str> = codes.iter().map(String::as_str).collect();
+                    let mut p = Problem::new(
+                        "expr.unknown_code",
+                        span.clone(),
+                        format!("\"{s}\" is not a code of the field's code list"),
+                    );
+                    let near = if s.chars().count() >= 3 {
+                        super::spanned::nearest(s, &names)
+                    } else {
+                        None
+                    };
+                    p.suggestion = Some(match near {
+                        Some(b) => format!("did you mean \"{b}\"?"),
+                        None if names.len() <= 12 => format!("codes: {}", names.join(", ")),
+                        None => format!("the list has {} codes", names.len()),
+                    });
+                    out.push(p);
+                }
+            }
+            true
+        }
+        _ => false,
+    };
+    if !ok {
+        out.push(Problem::new(
+            "expr.type_mismatch",
+            span.clone(),
+            format!("{lit} cannot be compared with {}", ty.describe()),
+        ));
+    }
+}
+
+impl Problem {
+    pub fn with_suggestion(mut self, s: impl Into<String>) -> Self {
+        self.suggestion = Some(s.into());
+        self
+    }
+}
+
+fn type_of<'a>(e: &Expr, env: &dyn Env<'a>, out: &mut Vec<Problem>) -> Option<Ty<'a>> {
+    match e {
+        Expr::Lit(Literal::Bool(_), _) => Some(Ty::Bool),
+        Expr::Lit(Literal::Number(_), _) => Some(Ty::Number),
+        Expr::Lit(Literal::Text(_), _) => Some(Ty::Text),
+        Expr::Path(p, span) => match env.lookup(p, span.clone(), false) {
+            Ok(Ty::Group { .. }) => {
+                out.push(
+                    Problem::new(
+                        "expr.group_as_value",
+                        span.clone(),
+                        format!("\"{p}\" is a group, not a field"),
+                    )
+                    .with_suggestion(format!("use is_set({p}) or count({p})")),
+                );
+                None
+            }
+            Ok(t) => Some(t),
+            Err(problem) => {
+                out.push(problem);
+                None
+            }
+        },
+        Expr::Not(inner, _) => {
+            want_bool(inner, env, out);
+            Some(Ty::Bool)
+        }
+        Expr::And(a, b) | Expr::Or(a, b) => {
+            want_bool(a, env, out);
+            want_bool(b, env, out);
+            Some(Ty::Bool)
+        }
+        Expr::Cmp(op, a, b, span) => {
+            let ta = type_of(a, env, out);
+            let tb = type_of(b, env, out);
+            let (Some(ta), Some(tb)) = (ta, tb) else {
+                return Some(Ty::Bool);
+            };
+            // A literal on either side is checked against the other side.
+            match (&**a, &**b) {
+                (_, Expr::Lit(l, ls)) if !matches!(&**a, Expr::Lit(..)) => {
+                    check_literal(ta, l, ls, out)
+                }
+                (Expr::Lit(l, ls), _) if !matches!(&**b, Expr::Lit(..)) => {
+                    check_literal(tb, l, ls, out)
+                }
+                _ => {
+                    let same = std::mem::discriminant(&ta) == std::mem::discriminant(&tb)
+                        || ta == Ty::Unknown
+                        || tb == Ty::Unknown;
+                    if !same {
+                        out.push(Problem::new(
+                            "expr.type_mismatch",
+                            span.clone(),
+                            format!(
+                                "\"{a}\" is {} and \"{b}\" is {}; they cannot be compared",
+                                ta.describe(),
+                                tb.describe()
+                            ),
+                        ));
+                        return Some(Ty::Bool);
+                    }
+                }
+            }
+            let ordered = matches!(op, CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge);
+            if ordered {
+                for (t, side) in [(ta, a), (tb, b)] {
+                    if !matches!(
+                        t,
+                        Ty::Number | Ty::Date | Ty::Time | Ty::DateTime | Ty::Unknown | Ty::Text
+                    ) || (t == Ty::Text && !matches!(&**side, Expr::Lit(..)))
+                    {
+                        out.push(Problem::new(
+                            "expr.not_ordered",
+                            side.span(),
+                            format!(
+                                "\"{}\" only works on numbers, dates and times; \"{side}\" is {}",
+                                op.as_str(),
+                                t.describe()
+                            ),
+                        ));
+                    }
+                }
+            }
+            if matches!(ta, Ty::Codes(_)) || matches!(tb, Ty::Codes(_)) {
+                out.push(
+                    Problem::new(
+                        "expr.type_mismatch",
+                        span.clone(),
+                        "a multi-select holds several choices; compare it with \"in\"".to_string(),
+                    )
+                    .with_suggestion(format!("write {a} in [ … ]")),
+                );
+            }
+            Some(Ty::Bool)
+        }
+        Expr::In { value, list, .. } => {
+            if let Some(t) = type_of(value, env, out) {
+                if matches!(t, Ty::Bool | Ty::File) {
+                    out.push(Problem::new(
+                        "expr.type_mismatch",
+                        value.span(),
+                        format!(
+                            "\"in\" needs a value to look up, but \"{value}\" is {}",
+                            t.describe()
+                        ),
+                    ));
+                } else {
+                    for (l, s) in list {
+                        check_literal(t, l, s, out);
+                    }
+                }
+            }
+            Some(Ty::Bool)
+        }
+        Expr::Call(func, args, span) => match func {
+            Func::Today => Some(Ty::Date),
+            Func::IsSet | Func::Count => {
+                let arg = &args[0];
+                let Expr::Path(p, ps) = arg else {
+                    out.push(Problem::new(
+                        "expr.type_mismatch",
+                        arg.span(),
+                        format!("{}() takes a field or group id", func.name()),
+                    ));
+                    return Some(if *func == Func::Count {
+                        Ty::Number
+                    } else {
+                        Ty::Bool
+                    });
+                };
+                match env.lookup(p, ps.clone(), true) {
+                    Err(problem) => out.push(problem),
+                    Ok(t) => {
+                        if *func == Func::Count
+                            && !matches!(
+                                t,
+                                Ty::Group { repeatable: true } | Ty::Codes(_) | Ty::Unknown
+                            )
+                        {
+                            out.push(Problem::new(
+                                "expr.type_mismatch",
+                                span.clone(),
+                                format!(
+                                    "count() counts the entries of a repeatable group or the choices of a multi-select; \"{p}\" is {}",
+                                    t.describe()
+                                ),
+                            ));
+                        }
+                    }
+                }
+                Some(if *func == Func::Count {
+                    Ty::Number
+                } else {
+                    Ty::Bool
+                })
+            }
+            Func::YearsSince => {
+                let arg = &args[0];
+                if let Some(t) = type_of(arg, env, out) {
+                    if !matches!(t, Ty::Date | Ty::DateTime | Ty::Unknown) {
+                        out.push(Problem::new(
+                            "expr.type_mismatch",
+                            arg.span(),
+                            format!(
+                                "years_since() needs a date, but \"{arg}\" is {}",
+                                t.describe()
+                            ),
+                        ));
+                    }
+                }
+                Some(Ty::Number)
+            }
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_with_precedence_and_prints_canonically() {
+        let e = parse("fahrzeughalter == false && zone in [\"A\", 'B'] || !(a.b)").unwrap();
+        assert_eq!(
+            e.to_string(),
+            "fahrzeughalter == false && zone in [\"A\", \"B\"] || !a.b"
+        );
+        let e = parse("a && (b || c)").unwrap();
+        assert_eq!(e.to_string(), "a && (b || c)");
+        let e = parse("years_since(geburtsdatum) >= 18 && count(kinder) > -1").unwrap();
+        assert_eq!(
+            e.to_string(),
+            "years_since(geburtsdatum) >= 18 && count(kinder) > -1"
+        );
+        assert_eq!(
+            e.paths().iter().map(|(p, _)| *p).collect::<Vec<_>>(),
+            ["geburtsdatum", "kinder"]
+        );
+        let e = parse("zone not in ['C']").unwrap();
+        assert_eq!(e.to_string(), "zone not in [\"C\"]");
+    }
+
+    #[test]
+    fn syntax_errors_have_offsets_and_hints() {
+        let e = parse("a = 1").unwrap_err();
+        assert_eq!(
+            (e.offset, e.suggestion.as_deref()),
+            (2, Some("compare with \"==\""))
+        );
+        let e = parse("a & b").unwrap_err();
+        assert_eq!(e.suggestion.as_deref(), Some("write \"&&\""));
+        let e = parse("a == 1 and b").unwrap_err();
+        assert_eq!(e.offset, 7);
+        let e = parse("(a == 1").unwrap_err();
+        assert!(e.message.contains("expected \")\""), "{}", e.message);
+        let e = parse("zone in []").unwrap_err();
+        assert!(e.message.contains("empty"));
+        let e = parse("ist_gesetzt(a)").unwrap_err();
+        assert!(e.message.contains("unknown function"));
+        let e = parse("name == \"x").unwrap_err();
+        assert!(e.message.contains("closing quote"));
+        let e = parse("straße == 1").unwrap_err();
+        assert_eq!(e.offset, 4);
+        assert!(parse("").is_err());
+        assert!(parse("today(1)").is_err());
+    }
+}

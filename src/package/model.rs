@@ -1,0 +1,1242 @@
+//! The parts forms and field groups share: fields, groups, conditions, FIM
+//! references, occurrences, ISO 8601 durations; and how they are read from
+//! `[[field]]` and `[[group]]` tables.
+
+use std::fmt;
+
+use toml::Spanned;
+
+use super::expr::{self, Expr};
+use super::spanned::nearest;
+use super::spanned::{string_content_start, Node, Seen, Sink, Suggest, Table};
+
+/// A German text with an optional English translation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text {
+    pub de: String,
+    pub en: Option<String>,
+}
+
+/// A reference into FIM (Föderales Informationsmanagement): the id of an
+/// XDatenfelder element (F… field, G… group, S… schema) and its version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FimRef {
+    pub id: String,
+    pub version: Option<String>,
+}
+
+impl fmt::Display for FimRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.version {
+            Some(v) => write!(f, "{} V{v}", self.id),
+            None => f.write_str(&self.id),
+        }
+    }
+}
+
+/// How often a group occurs, FIM style: `0:1`, `1:1`, `1:*`, `2:5`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Occurs {
+    pub min: u32,
+    /// `None` for `*`.
+    pub max: Option<u32>,
+}
+
+impl Occurs {
+    pub const ONCE: Occurs = Occurs {
+        min: 1,
+        max: Some(1),
+    };
+
+    pub fn is_repeatable(&self) -> bool {
+        self.max != Some(1)
+    }
+
+    pub fn parse(s: &str) -> Result<Occurs, String> {
+        let (a, b) = s.split_once(':').ok_or_else(|| {
+            format!("\"{s}\" is not an occurrence like \"0:1\", \"1:*\" or \"2:5\"")
+        })?;
+        let min: u32 = a
+            .trim()
+            .parse()
+            .map_err(|_| format!("\"{a}\" in \"{s}\" is not a number"))?;
+        let max = match b.trim() {
+            "*" | "n" => None,
+            b => Some(
+                b.parse::<u32>()
+                    .map_err(|_| format!("\"{b}\" in \"{s}\" is not a number or \"*\""))?,
+            ),
+        };
+        if let Some(max) = max {
+            if max == 0 {
+                return Err(format!(
+                    "\"{s}\": a group that occurs at most 0 times is never shown"
+                ));
+            }
+            if min > max {
+                return Err(format!(
+                    "\"{s}\": the minimum {min} is greater than the maximum {max}"
+                ));
+            }
+        }
+        Ok(Occurs { min, max })
+    }
+}
+
+impl fmt::Display for Occurs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.max {
+            Some(m) => write!(f, "{}:{m}", self.min),
+            None => write!(f, "{}:*", self.min),
+        }
+    }
+}
+
+/// An ISO 8601 duration such as `P14D`, `P1Y`, `P3M`, `PT48H`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Duration {
+    pub years: u32,
+    pub months: u32,
+    pub weeks: u32,
+    pub days: u32,
+    pub hours: u32,
+    pub minutes: u32,
+    pub seconds: u32,
+}
+
+impl Duration {
+    pub fn parse(s: &str) -> Result<Duration, String> {
+        let bad = || {
+            format!("\"{s}\" is not an ISO 8601 duration (for example \"P14D\", \"P3M\", \"P1Y\", \"PT48H\")")
+        };
+        let rest = s.strip_prefix('P').ok_or_else(bad)?;
+        if rest.is_empty() || rest == "T" {
+            return Err(bad());
+        }
+        let mut d = Duration::default();
+        let mut in_time = false;
+        let mut num = String::new();
+        let mut any = false;
+        for c in rest.chars() {
+            match c {
+                '0'..='9' => num.push(c),
+                'T' if !in_time && num.is_empty() => in_time = true,
+                _ => {
+                    let n: u32 = num.parse().map_err(|_| bad())?;
+                    num.clear();
+                    any = true;
+                    let slot = match (in_time, c) {
+                        (false, 'Y') => &mut d.years,
+                        (false, 'M') => &mut d.months,
+                        (false, 'W') => &mut d.weeks,
+                        (false, 'D') => &mut d.days,
+                        (true, 'H') => &mut d.hours,
+                        (true, 'M') => &mut d.minutes,
+                        (true, 'S') => &mut d.seconds,
+                        _ => return Err(bad()),
+                    };
+                    *slot = n;
+                }
+            }
+        }
+        if !num.is_empty() || !any || rest.ends_with('T') {
+            return Err(bad());
+        }
+        Ok(d)
+    }
+
+    /// Length in days, months counted as 30 and years as 365: for ordering.
+    pub fn approx_days(&self) -> f64 {
+        f64::from(self.years) * 365.0
+            + f64::from(self.months) * 30.0
+            + f64::from(self.weeks) * 7.0
+            + f64::from(self.days)
+            + (f64::from(self.hours)
+                + f64::from(self.minutes) / 60.0
+                + f64::from(self.seconds) / 3600.0)
+                / 24.0
+    }
+}
+
+/// The kinds of fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FieldType {
+    Text,
+    MultilineText,
+    Integer,
+    Decimal,
+    /// An amount in EUR with cents.
+    Money,
+    Date,
+    Time,
+    DateTime,
+    Boolean,
+    Email,
+    Phone,
+    Iban,
+    /// A German postal code (Postleitzahl): five digits.
+    PostalCode,
+    Select,
+    MultiSelect,
+    File,
+    /// Text shown to the applicant, no input.
+    StaticText,
+}
+
+impl FieldType {
+    pub const ALL: [(&'static str, FieldType); 17] = [
+        ("text", FieldType::Text),
+        ("multiline-text", FieldType::MultilineText),
+        ("integer", FieldType::Integer),
+        ("decimal", FieldType::Decimal),
+        ("money", FieldType::Money),
+        ("date", FieldType::Date),
+        ("time", FieldType::Time),
+        ("date-time", FieldType::DateTime),
+        ("boolean", FieldType::Boolean),
+        ("email", FieldType::Email),
+        ("phone", FieldType::Phone),
+        ("iban", FieldType::Iban),
+        ("postal-code", FieldType::PostalCode),
+        ("select", FieldType::Select),
+        ("multi-select", FieldType::MultiSelect),
+        ("file", FieldType::File),
+        ("static-text", FieldType::StaticText),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, t)| *t == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("?")
+    }
+
+    pub fn is_textual(self) -> bool {
+        matches!(
+            self,
+            FieldType::Text | FieldType::MultilineText | FieldType::Email | FieldType::Phone
+        )
+    }
+
+    pub fn is_numeric(self) -> bool {
+        matches!(
+            self,
+            FieldType::Integer | FieldType::Decimal | FieldType::Money
+        )
+    }
+
+    pub fn is_temporal(self) -> bool {
+        matches!(
+            self,
+            FieldType::Date | FieldType::Time | FieldType::DateTime
+        )
+    }
+
+    pub fn is_input(self) -> bool {
+        self != FieldType::StaticText
+    }
+
+    /// A change from `self` to `to` that accepts every old value.
+    pub fn widens_to(self, to: FieldType) -> bool {
+        matches!(
+            (self, to),
+            (FieldType::Text, FieldType::MultilineText)
+                | (FieldType::Integer, FieldType::Decimal)
+                | (FieldType::Select, FieldType::MultiSelect)
+        )
+    }
+}
+
+/// A lower or upper bound of a number or a date.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bound {
+    Number(f64),
+    /// An ISO date, `YYYY-MM-DD`.
+    Date(String),
+    /// Relative to the day the form is filled in: `today`, `today+P1Y`,
+    /// `today-P18Y`; in days (approximately, for ordering).
+    Today {
+        offset: String,
+        days: f64,
+    },
+    /// A time of day, `HH:MM`.
+    Time(String),
+}
+
+impl fmt::Display for Bound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Bound::Number(n) => write!(f, "{n}"),
+            Bound::Date(d) | Bound::Time(d) => f.write_str(d),
+            Bound::Today { offset, .. } => write!(f, "today{offset}"),
+        }
+    }
+}
+
+impl Bound {
+    /// Orders two bounds when they can be ordered.
+    pub fn partial_cmp(&self, other: &Bound) -> Option<std::cmp::Ordering> {
+        match (self, other) {
+            (Bound::Number(a), Bound::Number(b)) => a.partial_cmp(b),
+            (Bound::Date(a), Bound::Date(b)) | (Bound::Time(a), Bound::Time(b)) => Some(a.cmp(b)),
+            (Bound::Today { days: a, .. }, Bound::Today { days: b, .. }) => a.partial_cmp(b),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Constraints {
+    pub min_length: Option<u64>,
+    pub max_length: Option<u64>,
+    /// A Rust `regex` that the whole value must match.
+    pub pattern: Option<String>,
+    pub min: Option<Bound>,
+    pub max: Option<Bound>,
+    /// Accepted media types of a file upload, e.g. `application/pdf`.
+    pub media_types: Vec<String>,
+    /// Largest file, in bytes.
+    pub max_size: Option<u64>,
+}
+
+/// A `shown-when` or `required-when` condition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    pub source: String,
+    /// `None` when the text did not parse (the error is reported).
+    pub expr: Option<Expr>,
+    /// Offset in the file of the first character of the condition text.
+    pub at: usize,
+}
+
+impl Condition {
+    /// The canonical text: what the diff compares.
+    pub fn canonical(&self) -> String {
+        match &self.expr {
+            Some(e) => e.to_string(),
+            None => self.source.trim().to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub id: String,
+    pub at: usize,
+    pub ty: FieldType,
+    pub label: Option<Text>,
+    pub help: Option<Text>,
+    /// The text of a static-text field.
+    pub text: Option<Text>,
+    pub required: bool,
+    pub shown_when: Option<Condition>,
+    pub required_when: Option<Condition>,
+    pub constraints: Constraints,
+    /// Local id (`parkzone`) or `ns/name#id` of a dependency's list.
+    pub codelist: Option<Spanned<String>>,
+    pub examples: Vec<String>,
+    pub fim: Option<FimRef>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    pub id: String,
+    pub at: usize,
+    pub label: Option<Text>,
+    pub help: Option<Text>,
+    pub occurs: Occurs,
+    /// A field group package this group takes its fields from, `ns/name`.
+    pub include: Option<Spanned<String>>,
+    pub shown_when: Option<Condition>,
+    pub fim: Option<FimRef>,
+    pub items: Vec<Item>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+// Fields are the common case; boxing them would cost more than it saves.
+#[allow(clippy::large_enum_variant)]
+pub enum Item {
+    Field(Field),
+    Group(Group),
+}
+
+impl Item {
+    pub fn id(&self) -> &str {
+        match self {
+            Item::Field(f) => &f.id,
+            Item::Group(g) => &g.id,
+        }
+    }
+    pub fn at(&self) -> usize {
+        match self {
+            Item::Field(f) => f.at,
+            Item::Group(g) => g.at,
+        }
+    }
+}
+
+/// Checks an id: lowercase a–z, 0–9 and `_`, starting with a letter.
+pub fn check_id(id: &str, at: usize, what: &str, sink: &mut Sink) -> bool {
+    let ok = id.len() <= 64
+        && id.starts_with(|c: char| c.is_ascii_lowercase())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !ok {
+        let d = sink.error(
+            "model.invalid_id",
+            at,
+            format!("{what} id \"{id}\" must start with a–z and use only a–z, 0–9 and \"_\""),
+        );
+        let suggestion: String = id
+            .to_lowercase()
+            .replace('ä', "ae")
+            .replace('ö', "oe")
+            .replace('ü', "ue")
+            .replace('ß', "ss")
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        if suggestion.starts_with(|c: char| c.is_ascii_lowercase()) {
+            d.suggest(format!("for example \"{suggestion}\""));
+        }
+    }
+    ok
+}
+
+/// Reads `label` / `label-en` style pairs.
+pub fn read_text(t: &mut Table, key: &str, sink: &mut Sink) -> Option<Text> {
+    let de = t.string(key, sink);
+    let en = t.string(&format!("{key}-en"), sink);
+    match (de, en) {
+        (Some(de), en) => {
+            if de.get_ref().trim().is_empty() {
+                sink.error(
+                    "model.empty_text",
+                    de.span().start,
+                    format!("\"{key}\" of {} is empty", t.what),
+                );
+            }
+            Some(Text {
+                de: de.into_inner(),
+                en: en.map(Spanned::into_inner),
+            })
+        }
+        (None, Some(en)) => {
+            sink.error(
+                "model.english_without_german",
+                en.span().start,
+                format!(
+                    "{} has \"{key}-en\" but no \"{key}\"; the German text is required",
+                    t.what
+                ),
+            );
+            None
+        }
+        (None, None) => None,
+    }
+}
+
+/// FIM ids: a letter (F field, G group, S schema, D document) and 11 digits.
+pub fn read_fim(t: &mut Table, expected: char, sink: &mut Sink) -> Option<FimRef> {
+    let id = t.string("fim-id", sink);
+    let version = t.string("fim-version", sink);
+    let Some(id) = id else {
+        if let Some(v) = version {
+            sink.error(
+                "fim.version_without_id",
+                v.span().start,
+                format!("{} has \"fim-version\" but no \"fim-id\"", t.what),
+            );
+        }
+        return None;
+    };
+    let s = id.get_ref();
+    let shape = s.len() == 12
+        && s.starts_with(['F', 'G', 'S', 'D'])
+        && s[1..].bytes().all(|b| b.is_ascii_digit());
+    if !shape {
+        sink.error(
+            "fim.invalid_id",
+            id.span().start,
+            format!("\"{s}\" is not a FIM id"),
+        )
+        .suggest(format!(
+            "FIM ids are a letter and 11 digits, for example \"{expected}60000000243\""
+        ));
+    } else if !s.starts_with(expected) {
+        let kind = |c: char| match c {
+            'F' => "a field (Datenfeld)",
+            'G' => "a group (Datenfeldgruppe)",
+            'S' => "a schema (Stammdatenschema)",
+            _ => "a document profile",
+        };
+        sink.error(
+            "fim.wrong_kind",
+            id.span().start,
+            format!(
+                "\"{s}\" names {} but is used on {}",
+                kind(s.chars().next().unwrap_or('?')),
+                kind(expected)
+            ),
+        );
+    }
+    if let Some(v) = &version {
+        let ok = !v.get_ref().is_empty()
+            && v.get_ref()
+                .split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        if !ok {
+            sink.error(
+                "fim.invalid_version",
+                v.span().start,
+                format!(
+                    "FIM version \"{}\" must be numbers separated by dots, like \"1.2\"",
+                    v.get_ref()
+                ),
+            );
+        }
+    }
+    Some(FimRef {
+        id: id.into_inner(),
+        version: version.map(Spanned::into_inner),
+    })
+}
+
+/// Reads and parses a condition; a syntax error is reported in place.
+pub fn read_condition(t: &mut Table, key: &str, sink: &mut Sink) -> Option<Condition> {
+    let s = t.string(key, sink)?;
+    let at = string_content_start(sink.source, s.span().start);
+    let expr = match expr::parse(s.get_ref()) {
+        Ok(e) => Some(e),
+        Err(e) => {
+            let d = sink.error(
+                "expr.syntax",
+                at + e.offset,
+                format!("{key} of {}: {}", t.what, e.message),
+            );
+            if let Some(sugg) = e.suggestion {
+                d.suggest(sugg);
+            }
+            None
+        }
+    };
+    Some(Condition {
+        source: s.into_inner(),
+        expr,
+        at,
+    })
+}
+
+const FIELD_KEYS: [&str; 25] = [
+    "id",
+    "type",
+    "label",
+    "label-en",
+    "help",
+    "help-en",
+    "text",
+    "text-en",
+    "required",
+    "shown-when",
+    "required-when",
+    "min-length",
+    "max-length",
+    "pattern",
+    "min",
+    "max",
+    "media-types",
+    "max-size",
+    "codelist",
+    "examples",
+    "fim-id",
+    "fim-version",
+    "placeholder",
+    "placeholder-en",
+    "default",
+];
+
+const GROUP_KEYS: [&str; 13] = [
+    "id",
+    "label",
+    "label-en",
+    "help",
+    "help-en",
+    "occurs",
+    "include",
+    "shown-when",
+    "fim-id",
+    "fim-version",
+    "field",
+    "group",
+    "required",
+];
+
+/// Reads the `field` and `group` arrays of a table, in file order, and
+/// checks what can be checked of each item on its own.
+pub fn read_items(t: &mut Table, scope: &str, sink: &mut Sink) -> Vec<Item> {
+    let mut items: Vec<(usize, Item)> = Vec::new();
+    for node in t.tables("field", sink) {
+        if let Some(f) = read_field(node, scope, sink) {
+            items.push((f.at, Item::Field(f)));
+        }
+    }
+    for node in t.tables("group", sink) {
+        if let Some(g) = read_group(node, scope, sink) {
+            items.push((g.at, Item::Group(g)));
+        }
+    }
+    items.sort_by_key(|(at, _)| *at);
+    let mut seen = Seen::new();
+    let mut out = Vec::with_capacity(items.len());
+    for (_, item) in items {
+        if let Some(first) = seen.insert(item.id().to_string(), item.at()) {
+            let (line, _) = super::diagnostics::line_column(sink.source, first);
+            sink.error(
+                "model.duplicate_id",
+                item.at(),
+                format!(
+                    "id \"{}\" is used twice in {} (first on line {line})",
+                    item.id(),
+                    if scope.is_empty() {
+                        "the top level".to_string()
+                    } else {
+                        format!("group \"{scope}\"")
+                    }
+                ),
+            );
+            continue;
+        }
+        out.push(item);
+    }
+    out
+}
+
+fn join(scope: &str, id: &str) -> String {
+    if scope.is_empty() {
+        id.to_string()
+    } else {
+        format!("{scope}.{id}")
+    }
+}
+
+fn read_id(t: &mut Table, what: &str, sink: &mut Sink) -> Option<Spanned<String>> {
+    let id = t.required_string("id", sink)?;
+    check_id(id.get_ref(), id.span().start, what, sink).then_some(id)
+}
+
+fn read_group(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Group> {
+    let mut t = Table::new(node, "a group")?;
+    let id = read_id(&mut t, "group", sink);
+    let path = join(
+        scope,
+        id.as_ref().map(|s| s.get_ref().as_str()).unwrap_or("?"),
+    );
+    t.what = format!("group \"{path}\"");
+    let label = read_text(&mut t, "label", sink);
+    let help = read_text(&mut t, "help", sink);
+    let occurs = match t.string("occurs", sink) {
+        None => Occurs::ONCE,
+        Some(s) => match Occurs::parse(s.get_ref()) {
+            Ok(o) => o,
+            Err(e) => {
+                sink.error("model.invalid_occurs", s.span().start, e)
+                    .suggest("FIM occurrences: \"0:1\" optional, \"1:1\" once, \"1:*\" at least once, \"2:5\" two to five times");
+                Occurs::ONCE
+            }
+        },
+    };
+    if let Some(r) = t.bool("required", sink) {
+        sink.error(
+            "model.required_on_group",
+            r.span().start,
+            format!(
+                "groups are not \"required\"; {} says how often it occurs with \"occurs\"",
+                t.what
+            ),
+        )
+        .suggest(if *r.get_ref() {
+            "occurs = \"1:1\""
+        } else {
+            "occurs = \"0:1\""
+        });
+    }
+    let include = t.string("include", sink);
+    let shown_when = read_condition(&mut t, "shown-when", sink);
+    let fim = read_fim(&mut t, 'G', sink);
+    let items = read_items(&mut t, &path, sink);
+    if let Some(inc) = &include {
+        if let Err(e) = super::manifest::split_full_name(inc.get_ref()) {
+            sink.error(
+                "model.invalid_include",
+                inc.span().start,
+                format!("include {e}"),
+            );
+        }
+        if !items.is_empty() {
+            sink.error(
+                "model.include_with_fields",
+                inc.span().start,
+                format!(
+                    "{} includes \"{}\" and also has fields of its own",
+                    t.what,
+                    inc.get_ref()
+                ),
+            )
+            .suggest("put the extra fields into a group of their own beside the included one");
+        }
+    } else if items.is_empty() {
+        sink.error(
+            "model.empty_group",
+            t.at,
+            format!("{} has no fields", t.what),
+        )
+        .suggest("add [[group.field]] tables or include a field group with include = \"ns/name\"");
+    }
+    if label.is_none() && include.is_none() {
+        sink.error(
+            "model.missing_label",
+            t.at,
+            format!("{} has no label", t.what),
+        );
+    }
+    t.finish(&GROUP_KEYS, sink);
+    Some(Group {
+        id: id?.into_inner(),
+        at: node.span().start,
+        label,
+        help,
+        occurs,
+        include,
+        shown_when,
+        fim,
+        items,
+    })
+}
+
+fn read_field(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Field> {
+    let mut t = Table::new(node, "a field")?;
+    let id = read_id(&mut t, "field", sink);
+    let path = join(
+        scope,
+        id.as_ref().map(|s| s.get_ref().as_str()).unwrap_or("?"),
+    );
+    t.what = format!("field \"{path}\"");
+    let ty = match t.required_string("type", sink) {
+        None => None,
+        Some(s) => match FieldType::ALL.iter().find(|(n, _)| *n == s.get_ref()) {
+            Some((_, ty)) => Some(*ty),
+            None => {
+                let names: Vec<&str> = FieldType::ALL.iter().map(|(n, _)| *n).collect();
+                let d = sink.error(
+                    "model.unknown_type",
+                    s.span().start,
+                    format!("field type \"{}\" is not known", s.get_ref()),
+                );
+                match nearest(s.get_ref(), &names) {
+                    Some(b) => d.suggest(format!("did you mean \"{b}\"?")),
+                    None => d.suggest(format!("types: {}", names.join(", "))),
+                }
+                None
+            }
+        },
+    };
+    let label = read_text(&mut t, "label", sink);
+    let help = read_text(&mut t, "help", sink);
+    let text = read_text(&mut t, "text", sink);
+    let _placeholder = read_text(&mut t, "placeholder", sink);
+    let required = t.bool("required", sink);
+    let shown_when = read_condition(&mut t, "shown-when", sink);
+    let required_when = read_condition(&mut t, "required-when", sink);
+    let fim = read_fim(&mut t, 'F', sink);
+    let codelist = t.string("codelist", sink);
+    let examples = t.strings("examples", sink).unwrap_or_default();
+    if let Some(d) = t.take("default") {
+        sink.warning(
+            "model.default_ignored",
+            d.span().start,
+            "default values are not supported yet and are ignored",
+        );
+    }
+    let mut c = Constraints::default();
+    let not_for = |key: &str, at: usize, sink: &mut Sink, ty: FieldType| {
+        sink.error(
+            "model.constraint_not_applicable",
+            at,
+            format!(
+                "\"{key}\" does not apply to {} of type \"{}\"",
+                t_what(&path),
+                ty.as_str()
+            ),
+        );
+    };
+    let t_len = |t: &mut Table, key: &str, sink: &mut Sink| -> Option<(u64, usize)> {
+        let v = t.integer(key, sink)?;
+        if *v.get_ref() < 0 {
+            sink.error(
+                "model.negative_length",
+                v.span().start,
+                format!("\"{key}\" cannot be negative"),
+            );
+            return None;
+        }
+        Some((*v.get_ref() as u64, v.span().start))
+    };
+    let min_length = t_len(&mut t, "min-length", sink);
+    let max_length = t_len(&mut t, "max-length", sink);
+    let pattern = t.string("pattern", sink);
+    let min = t.take("min");
+    let max = t.take("max");
+    let media_types = t.strings("media-types", sink);
+    let max_size = t.take("max-size");
+    t.finish(&FIELD_KEYS, sink);
+    let at = node.span().start;
+    let ty = ty?;
+
+    // Constraints, each only where it applies.
+    for (key, v) in [("min-length", min_length), ("max-length", max_length)] {
+        if let Some((n, pos)) = v {
+            if ty.is_textual() || ty == FieldType::MultiSelect {
+                if key == "min-length" {
+                    c.min_length = Some(n);
+                } else {
+                    c.max_length = Some(n);
+                }
+            } else {
+                not_for(key, pos, sink, ty);
+            }
+        }
+    }
+    if let (Some(a), Some(b)) = (c.min_length, c.max_length) {
+        if a > b {
+            sink.error(
+                "model.min_greater_than_max",
+                at,
+                format!(
+                    "{}: min-length {a} is greater than max-length {b}",
+                    t_what(&path)
+                ),
+            );
+        }
+    }
+    if let Some(p) = pattern {
+        if !ty.is_textual() && !matches!(ty, FieldType::PostalCode) {
+            not_for("pattern", p.span().start, sink, ty);
+        } else {
+            let pos = string_content_start(sink.source, p.span().start);
+            if let Err(e) = regex_syntax::ParserBuilder::new()
+                .build()
+                .parse(p.get_ref())
+            {
+                let offset = match &e {
+                    regex_syntax::Error::Parse(pe) => pe.span().start.offset,
+                    regex_syntax::Error::Translate(te) => te.span().start.offset,
+                    _ => 0,
+                };
+                let msg = match &e {
+                    regex_syntax::Error::Parse(pe) => pe.kind().to_string(),
+                    regex_syntax::Error::Translate(te) => te.kind().to_string(),
+                    other => other.to_string(),
+                };
+                sink.error(
+                    "model.invalid_pattern",
+                    pos + offset,
+                    format!("the pattern of {} is not a valid regular expression: {msg}", t_what(&path)),
+                )
+                .suggest("patterns use Rust regex syntax (no look-around, no backreferences); see docs/package-format.md");
+            } else {
+                c.pattern = Some(p.into_inner());
+            }
+        }
+    }
+    for (key, node) in [("min", min), ("max", max)] {
+        let Some(node) = node else { continue };
+        let bound = read_bound(node, ty, key, &path, sink);
+        if key == "min" {
+            c.min = bound;
+        } else {
+            c.max = bound;
+        }
+    }
+    if let (Some(a), Some(b)) = (&c.min, &c.max) {
+        if a.partial_cmp(b) == Some(std::cmp::Ordering::Greater) {
+            sink.error(
+                "model.min_greater_than_max",
+                at,
+                format!("{}: min {a} is greater than max {b}", t_what(&path)),
+            );
+        }
+    }
+    if let Some(mt) = media_types {
+        if ty != FieldType::File {
+            if let Some(first) = mt.first() {
+                not_for("media-types", first.span().start, sink, ty);
+            }
+        } else {
+            for m in mt {
+                let s = m.get_ref();
+                let ok = s.split_once('/').is_some_and(|(a, b)| {
+                    let tok = |x: &str| {
+                        !x.is_empty()
+                            && x.bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+                    };
+                    tok(a) && (tok(b) || b == "*")
+                });
+                if !ok {
+                    sink.error(
+                        "model.invalid_media_type",
+                        m.span().start,
+                        format!("\"{s}\" is not a media type"),
+                    )
+                    .suggest("for example \"application/pdf\", \"image/jpeg\" or \"image/*\"");
+                } else {
+                    c.media_types.push(s.to_ascii_lowercase());
+                }
+            }
+        }
+    }
+    if let Some(node) = max_size {
+        if ty != FieldType::File {
+            not_for("max-size", node.span().start, sink, ty);
+        } else {
+            let parsed = match node.get_ref() {
+                Node::Integer(n) if *n > 0 => Ok(*n as u64),
+                Node::String(s) => parse_size(s),
+                _ => Err("max-size must be a size like \"10 MB\" or a number of bytes".to_string()),
+            };
+            match parsed {
+                Ok(n) => c.max_size = Some(n),
+                Err(e) => {
+                    sink.error("model.invalid_size", node.span().start, e)
+                        .suggest("for example max-size = \"10 MB\"");
+                }
+            }
+        }
+    }
+    if ty == FieldType::File && c.media_types.is_empty() {
+        sink.warning(
+            "model.file_without_media_types",
+            at,
+            format!("{} accepts any kind of file", t_what(&path)),
+        )
+        .suggest("media-types = [\"application/pdf\", \"image/jpeg\", \"image/png\"]");
+    }
+
+    // What each type needs.
+    if ty == FieldType::StaticText {
+        if text.is_none() {
+            sink.error(
+                "model.static_without_text",
+                at,
+                format!("{} is static text but has no \"text\"", t_what(&path)),
+            );
+        }
+        if let Some(r) = &required {
+            sink.error(
+                "model.constraint_not_applicable",
+                r.span().start,
+                "static text cannot be required",
+            );
+        }
+    } else {
+        if label.is_none() {
+            sink.error(
+                "model.missing_label",
+                at,
+                format!("{} has no label", t_what(&path)),
+            )
+            .suggest("label = \"…\" in German (label-en for English)");
+        }
+        if let Some(tx) = &text {
+            let _ = tx;
+            sink.error(
+                "model.constraint_not_applicable",
+                at,
+                format!(
+                    "\"text\" is for static-text fields; {} is an input",
+                    t_what(&path)
+                ),
+            )
+            .suggest("use \"help\" for explanations next to an input");
+        }
+    }
+    let is_select = matches!(ty, FieldType::Select | FieldType::MultiSelect);
+    match (&codelist, is_select) {
+        (None, true) => {
+            sink.error(
+                "model.missing_codelist",
+                at,
+                format!(
+                    "{} is a {} but names no codelist",
+                    t_what(&path),
+                    ty.as_str()
+                ),
+            );
+        }
+        (Some(cl), false) => not_for("codelist", cl.span().start, sink, ty),
+        _ => {}
+    }
+    if required.as_ref().is_some_and(|r| *r.get_ref()) {
+        if let Some(rw) = &required_when {
+            sink.error(
+                "model.required_and_required_when",
+                rw.at,
+                format!(
+                    "{} is always required, so its required-when has no effect",
+                    t_what(&path)
+                ),
+            )
+            .suggest("remove required = true or the required-when condition");
+        }
+    }
+    if !examples.is_empty() && !ty.is_input() {
+        sink.error(
+            "model.constraint_not_applicable",
+            examples[0].span().start,
+            "static text has no examples",
+        );
+    }
+    // Examples must satisfy the field's own constraints: the semver check
+    // relies on them to show that a changed pattern still accepts them.
+    if let Some(p) = &c.pattern {
+        if !examples.is_empty() {
+            let failing: Vec<&Spanned<String>> = match sink.pattern(p) {
+                Some(re) => examples
+                    .iter()
+                    .filter(|ex| !re.is_match(ex.get_ref()))
+                    .collect(),
+                None => Vec::new(),
+            };
+            {
+                for ex in failing {
+                    {
+                        sink.error(
+                            "model.example_does_not_match",
+                            ex.span().start,
+                            format!(
+                                "example \"{}\" does not match the pattern of {}",
+                                ex.get_ref(),
+                                t_what(&path)
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    for ex in &examples {
+        let n = ex.get_ref().chars().count() as u64;
+        if c.max_length.is_some_and(|m| n > m) || c.min_length.is_some_and(|m| n < m) {
+            sink.error(
+                "model.example_does_not_match",
+                ex.span().start,
+                format!(
+                    "example \"{}\" has a length outside min-length/max-length",
+                    ex.get_ref()
+                ),
+            );
+        }
+    }
+
+    Some(Field {
+        id: id?.into_inner(),
+        at,
+        ty,
+        label,
+        help,
+        text,
+        required: required.is_some_and(|r| r.into_inner()),
+        shown_when,
+        required_when,
+        constraints: c,
+        codelist,
+        examples: examples.into_iter().map(Spanned::into_inner).collect(),
+        fim,
+    })
+}
+
+fn t_what(path: &str) -> String {
+    format!("field \"{path}\"")
+}
+
+/// `"10 MB"`, `"500 kB"`, `"2 MiB"`, `"1048576"`.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("\"{s}\" is not a size like \"10 MB\""))?;
+    let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        u => {
+            return Err(format!(
+                "\"{u}\" is not a size unit (B, kB, MB, GB, KiB, MiB, GiB)"
+            ))
+        }
+    };
+    let bytes = n * factor;
+    if bytes < 1.0 {
+        return Err(format!("\"{s}\" is smaller than one byte"));
+    }
+    Ok(bytes as u64)
+}
+
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && (1..=12).contains(&s[5..7].parse::<u32>().unwrap_or(0))
+        && (1..=31).contains(&s[8..10].parse::<u32>().unwrap_or(0))
+}
+
+fn read_bound(
+    node: &Spanned<Node>,
+    ty: FieldType,
+    key: &str,
+    path: &str,
+    sink: &mut Sink,
+) -> Option<Bound> {
+    let at = node.span().start;
+    let na = |sink: &mut Sink| {
+        sink.error(
+            "model.constraint_not_applicable",
+            at,
+            format!(
+                "\"{key}\" does not apply to field \"{path}\" of type \"{}\"",
+                ty.as_str()
+            ),
+        );
+        None
+    };
+    match (ty, node.get_ref()) {
+        (FieldType::Integer, Node::Integer(n)) => Some(Bound::Number(*n as f64)),
+        (FieldType::Integer, _) => {
+            sink.error(
+                "model.invalid_bound",
+                at,
+                format!("\"{key}\" of integer field \"{path}\" must be an integer"),
+            );
+            None
+        }
+        (FieldType::Decimal | FieldType::Money, Node::Integer(n)) => Some(Bound::Number(*n as f64)),
+        (FieldType::Decimal | FieldType::Money, Node::Float(n)) => Some(Bound::Number(*n)),
+        (FieldType::Decimal | FieldType::Money, _) => {
+            sink.error(
+                "model.invalid_bound",
+                at,
+                format!("\"{key}\" of field \"{path}\" must be a number"),
+            );
+            None
+        }
+        (FieldType::Date | FieldType::DateTime, Node::String(s)) => {
+            if is_date(s) {
+                return Some(Bound::Date(s.clone()));
+            }
+            if let Some(rest) = s.strip_prefix("today") {
+                if rest.is_empty() {
+                    return Some(Bound::Today {
+                        offset: String::new(),
+                        days: 0.0,
+                    });
+                }
+                let (sign, dur) = rest.split_at(1);
+                if sign == "+" || sign == "-" {
+                    if let Ok(d) = Duration::parse(dur) {
+                        let days = d.approx_days() * if sign == "-" { -1.0 } else { 1.0 };
+                        return Some(Bound::Today {
+                            offset: rest.to_string(),
+                            days,
+                        });
+                    }
+                }
+            }
+            sink.error(
+                "model.invalid_bound",
+                at,
+                format!("\"{key}\" of date field \"{path}\" is \"{s}\", neither a date nor relative to today"),
+            )
+            .suggest("write \"2025-01-31\", \"today\", \"today+P1Y\" or \"today-P18Y\"");
+            None
+        }
+        (FieldType::Time, Node::String(s)) if s.len() == 5 && s.as_bytes()[2] == b':' => {
+            Some(Bound::Time(s.clone()))
+        }
+        (FieldType::Date | FieldType::DateTime | FieldType::Time, _) => {
+            sink.error(
+                "model.invalid_bound",
+                at,
+                format!("\"{key}\" of field \"{path}\" must be a date in quotes (\"2025-01-31\", \"today-P18Y\") or a time (\"08:30\")"),
+            );
+            None
+        }
+        _ => na(sink),
+    }
+}
+
+/// Walks every item, depth first, with the item's full path.
+pub fn walk<'a>(items: &'a [Item], scope: &str, f: &mut dyn FnMut(&str, &'a Item)) {
+    for item in items {
+        let path = join(scope, item.id());
+        f(&path, item);
+        if let Item::Group(g) = item {
+            walk(&g.items, &path, f);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn occurrences() {
+        assert_eq!(Occurs::parse("1:*").unwrap(), Occurs { min: 1, max: None });
+        assert_eq!(Occurs::parse("2:5").unwrap().to_string(), "2:5");
+        assert!(Occurs::parse("3:2").is_err());
+        assert!(Occurs::parse("0:0").is_err());
+        assert!(Occurs::parse("x").is_err());
+        assert!(Occurs::parse("1:*").unwrap().is_repeatable());
+        assert!(!Occurs::parse("0:1").unwrap().is_repeatable());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(Duration::parse("P14D").unwrap().days, 14);
+        let d = Duration::parse("P1Y2M3DT4H5M6S").unwrap();
+        assert_eq!(
+            (d.years, d.months, d.days, d.hours, d.minutes, d.seconds),
+            (1, 2, 3, 4, 5, 6)
+        );
+        assert_eq!(Duration::parse("PT48H").unwrap().hours, 48);
+        for bad in ["14D", "P", "PT", "P1H", "P1.5D", "P1DT", "PD"] {
+            assert!(Duration::parse(bad).is_err(), "{bad}");
+        }
+        assert!(
+            Duration::parse("P1M").unwrap().approx_days()
+                > Duration::parse("P4W").unwrap().approx_days()
+        );
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("10 MB").unwrap(), 10_000_000);
+        assert_eq!(parse_size("2MiB").unwrap(), 2 * 1024 * 1024);
+        assert!(parse_size("zehn MB").is_err());
+        assert!(parse_size("10 XB").is_err());
+    }
+}

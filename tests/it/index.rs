@@ -1,0 +1,109 @@
+//! The sparse index over HTTP and the git index through a stock git client;
+//! fsck finds and repairs a damaged view.
+
+use std::process::Command;
+
+use crate::both_backends;
+use crate::common::{self, *};
+
+fn git(args: &[&str], dir: &std::path::Path) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+both_backends! {
+    fn sparse_index_caches_with_etags(reg) {
+        let token = reg.owner_of("kassel");
+        assert_eq!(reg.get("/index/kassel/a").status, 404);
+        assert_eq!(reg.get("/index/kassel/a").error_code(), "not_found");
+        assert_eq!(reg.publish_bytes(Some(&token), &archive_of(&pkg("kassel/a", "1.0.0"))).status, 200);
+
+        let first = reg.get("/index/kassel/a");
+        assert_eq!(first.status, 200);
+        let etag = first.header("etag").unwrap().to_string();
+        assert!(etag.starts_with('"') && !etag.starts_with("W/"), "a strong ETag: {etag}");
+        assert_eq!(first.header("cache-control"), Some("public, max-age=0, must-revalidate"));
+
+        let again = reg.request_with("GET", "/index/kassel/a", None, None, &[("If-None-Match", &etag)]);
+        assert_eq!(again.status, 304);
+        assert!(again.body.is_empty());
+
+        assert_eq!(reg.publish_bytes(Some(&token), &archive_of(&pkg("kassel/a", "1.1.0"))).status, 200);
+        let changed = reg.request_with("GET", "/index/kassel/a", None, None, &[("If-None-Match", &etag)]);
+        assert_eq!(changed.status, 200, "a new version is visible as soon as publish returns");
+        assert_eq!(changed.text().lines().count(), 2);
+
+        let config = reg.get("/index/config.json").json();
+        assert_eq!(config["api"], reg.url.as_str());
+        assert_eq!(config["dl"], format!("{}/api/v1/packages/{{ns}}/{{name}}/{{version}}/download", reg.url));
+    }
+
+    fn git_index_clones_with_stock_git_and_equals_sparse(reg) {
+        let token = reg.owner_of("kassel");
+        for v in ["1.0.0", "1.1.0"] {
+            assert_eq!(reg.publish_bytes(Some(&token), &archive_of(&pkg("kassel/a", v))).status, 200);
+        }
+        assert_eq!(reg.publish_bytes(Some(&token), &archive_of(&pkg("kassel/b", "0.1.0"))).status, 200);
+        reg.request("DELETE", "/api/v1/packages/kassel/a/1.0.0/yank", Some(&token), None);
+        reg.wait_for_jobs();
+
+        let tmp = tempfile::tempdir().unwrap();
+        git(&["clone", "-q", &format!("{}/git/index.git", reg.url), "index"], tmp.path());
+        let clone = tmp.path().join("index");
+        for file in ["kassel/a", "kassel/b"] {
+            let on_disk = std::fs::read(clone.join(file)).unwrap();
+            assert_eq!(on_disk, reg.get(&format!("/index/{file}")).body, "{file}");
+        }
+        let log = git(&["log", "--format=%s"], &clone);
+        assert_eq!(log.lines().count(), 5, "one commit per change: {log}");
+        assert!(log.starts_with("Update kassel/a"));
+
+        // A later change arrives with a plain pull.
+        assert_eq!(reg.publish_bytes(Some(&token), &archive_of(&pkg("kassel/b", "0.2.0"))).status, 200);
+        reg.wait_for_jobs();
+        git(&["pull", "-q"], &clone);
+        assert_eq!(std::fs::read(clone.join("kassel/b")).unwrap(), reg.get("/index/kassel/b").body);
+    }
+
+    fn fsck_finds_and_repairs_the_git_index(reg) {
+        let token = reg.owner_of("kassel");
+        assert_eq!(reg.publish_bytes(Some(&token), &archive_of(&pkg("kassel/a", "1.0.0"))).status, 200);
+        reg.wait_for_jobs();
+        let out = reg.admin(&["fsck"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+
+        // Damage the view behind the registry's back.
+        let git = registry_index::GitIndex::open_or_init(&reg.data().join("git/index.git")).unwrap();
+        git.commit_files(
+            &[("kassel/a".into(), Some("garbage\n".into())), ("kassel/ghost".into(), Some("{}\n".into()))],
+            "damage",
+        )
+        .unwrap();
+        let out = reg.admin(&["fsck"]);
+        assert_eq!(out.status.code(), Some(1));
+        let report = stdout(&out);
+        assert!(report.contains("git index: kassel/a differs from the database"), "{report}");
+        assert!(report.contains("git index: kassel/ghost is not a package in the database"), "{report}");
+
+        assert!(reg.admin(&["fsck", "--repair"]).status.success());
+        assert!(reg.admin(&["fsck"]).status.success());
+        assert_eq!(git.read_file("kassel/a").unwrap().unwrap(), reg.get("/index/kassel/a").body);
+        assert_eq!(git.read_file("kassel/ghost").unwrap(), None);
+
+        // A lost archive is reported, not hidden.
+        let blob = reg.blobs()[0].clone();
+        std::fs::remove_file(reg.data().join("blobs").join(&blob[..2]).join(&blob)).unwrap();
+        let out = reg.admin(&["fsck", "--repair"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stdout(&out).contains("archive of kassel/a@1.0.0"), "{}", stdout(&out));
+    }
+}
