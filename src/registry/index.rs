@@ -87,3 +87,102 @@ pub fn all_packages(conn: &mut DbConn) -> Result<Vec<(String, String)>> {
         .select((namespaces::slug, packages::name))
         .load(conn)?)
 }
+
+/// A package's index file as served: the text and its strong ETag.
+#[derive(Debug)]
+pub struct IndexFile {
+    pub body: String,
+    pub etag: String,
+    /// `packages.updated_at` when it was computed; every change of the
+    /// package's versions moves it.
+    stamp: chrono::NaiveDateTime,
+}
+
+/// Index files by `ns/name`, computed from the database once and dropped
+/// when the package changes. On SQLite this process is the only writer, so
+/// dropping the entry at commit is exact; on PostgreSQL other nodes write
+/// too, so a hit is checked against the package's `updated_at` first.
+#[derive(Default)]
+pub struct IndexCache {
+    files: std::sync::RwLock<std::collections::HashMap<String, std::sync::Arc<IndexFile>>>,
+    /// Raised on every invalidation; a file computed while it moved may be
+    /// stale and is not kept.
+    generation: std::sync::atomic::AtomicU64,
+}
+
+impl IndexCache {
+    pub fn invalidate(&self, full_name: &str) {
+        use std::sync::atomic::Ordering;
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.files
+            .write()
+            .expect("index cache lock")
+            .remove(full_name);
+    }
+
+    /// A cached file that needs no database check: only on SQLite.
+    pub fn fresh_without_db(
+        &self,
+        db: &crate::store::Db,
+        full_name: &str,
+    ) -> Option<std::sync::Arc<IndexFile>> {
+        if db.backend != crate::store::Backend::Sqlite {
+            return None;
+        }
+        self.files
+            .read()
+            .expect("index cache lock")
+            .get(full_name)
+            .cloned()
+    }
+
+    /// The index file of `namespace/name`, or `None` for an unknown
+    /// package or one without versions.
+    pub fn get(
+        &self,
+        db: &crate::store::Db,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<std::sync::Arc<IndexFile>>> {
+        use sha2::{Digest, Sha256};
+        use std::sync::atomic::Ordering;
+        let key = format!("{namespace}/{name}");
+        let cached = self
+            .files
+            .read()
+            .expect("index cache lock")
+            .get(&key)
+            .cloned();
+        if cached.is_some() && db.backend == crate::store::Backend::Sqlite {
+            return Ok(cached);
+        }
+        let generation = self.generation.load(Ordering::SeqCst);
+        let mut conn = db.conn()?;
+        let Some(package) = find_package(&mut conn, namespace, name)? else {
+            return Ok(None);
+        };
+        if let Some(file) = cached {
+            if file.stamp == package.updated_at {
+                return Ok(Some(file));
+            }
+        }
+        let Some(lines) = index_lines(&mut conn, namespace, name)?.filter(|l| !l.is_empty()) else {
+            return Ok(None);
+        };
+        let body = registry_index::serialize_lines(&lines);
+        let etag = format!(
+            "\"{}\"",
+            &hex::encode(Sha256::digest(body.as_bytes()))[..40]
+        );
+        let file = std::sync::Arc::new(IndexFile {
+            body,
+            etag,
+            stamp: package.updated_at,
+        });
+        let mut files = self.files.write().expect("index cache lock");
+        if self.generation.load(Ordering::SeqCst) == generation {
+            files.insert(key, file.clone());
+        }
+        Ok(Some(file))
+    }
+}

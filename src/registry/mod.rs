@@ -36,6 +36,7 @@ pub struct Registry {
     pub config: RegistryConfig,
     pub wakeup: Arc<jobs::Wakeup>,
     pub git: jobs::GitWriter,
+    pub index_cache: index::IndexCache,
 }
 
 impl Registry {
@@ -56,7 +57,15 @@ impl Registry {
             config,
             wakeup: Arc::new(jobs::Wakeup::default()),
             git: jobs::GitWriter::new(),
+            index_cache: index::IndexCache::default(),
         })
+    }
+
+    /// Call after committing a change to a package's versions: the cached
+    /// index file goes, and the job runner wakes for the git index.
+    pub fn package_changed(&self, full_name: &str) {
+        self.index_cache.invalidate(full_name);
+        self.wakeup.notify();
     }
 
     pub fn git_index_path(&self) -> PathBuf {

@@ -105,7 +105,7 @@ pub fn publish(
         )?;
         jobs::enqueue(conn, jobs::SYNC_INDEX, &manifest.full_name())
     })?;
-    reg.wakeup.notify();
+    reg.package_changed(&manifest.full_name());
     tracing::info!(package.name = %manifest.full_name(), package.version = %manifest.version, actor = %actor.login, "published");
 
     Ok(Published {

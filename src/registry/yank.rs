@@ -107,7 +107,7 @@ pub fn set_yanked(
         )?;
         jobs::enqueue(conn, jobs::SYNC_INDEX, &full_name)
     })?;
-    reg.wakeup.notify();
+    reg.package_changed(&full_name);
     Ok(())
 }
 

@@ -3,22 +3,17 @@
 
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use registry_index::{serialize_lines, IndexConfig};
+use registry_index::IndexConfig;
 use sha2::{Digest, Sha256};
 
 use super::error::{ApiError, ApiResult};
 use super::Reg;
-use crate::registry::index;
 
 /// Clients may store the file but must revalidate before each use: a new
 /// version is visible the moment publish returns.
 const CACHE_CONTROL: &str = "public, max-age=0, must-revalidate";
 
-fn respond(req: &HttpRequest, body: String) -> HttpResponse {
-    let etag = format!(
-        "\"{}\"",
-        &hex::encode(Sha256::digest(body.as_bytes()))[..40]
-    );
+fn respond(req: &HttpRequest, body: String, etag: &str) -> HttpResponse {
     let matches = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -30,7 +25,7 @@ fn respond(req: &HttpRequest, body: String) -> HttpResponse {
         HttpResponse::Ok()
     };
     response
-        .insert_header((header::ETAG, etag))
+        .insert_header((header::ETAG, etag.to_string()))
         .insert_header((header::CACHE_CONTROL, CACHE_CONTROL));
     if matches {
         response.finish()
@@ -43,10 +38,12 @@ fn respond(req: &HttpRequest, body: String) -> HttpResponse {
 
 #[get("/index/config.json")]
 pub(super) async fn config_json(reg: Reg, req: HttpRequest) -> HttpResponse {
-    respond(
-        &req,
-        IndexConfig::for_base_url(&reg.config.base_url).to_json(),
-    )
+    let body = IndexConfig::for_base_url(&reg.config.base_url).to_json();
+    let etag = format!(
+        "\"{}\"",
+        &hex::encode(Sha256::digest(body.as_bytes()))[..40]
+    );
+    respond(&req, body, &etag)
 }
 
 #[get("/index/{ns}/{name}")]
@@ -57,14 +54,15 @@ pub(super) async fn package_file(
 ) -> ApiResult<HttpResponse> {
     let (ns, name) = path.into_inner();
     let full_name = format!("{ns}/{name}");
-    let lines = web::block(move || -> Result<_, crate::registry::RegistryError> {
-        let mut conn = reg.db.conn()?;
-        index::index_lines(&mut conn, &ns, &name)
-    })
-    .await??;
-    match lines {
-        Some(lines) if !lines.is_empty() => Ok(respond(&req, serialize_lines(&lines))),
-        _ => Err(ApiError::not_found(format!(
+    // On SQLite a cached file is current (see IndexCache): answer without
+    // a trip to the blocking pool.
+    if let Some(file) = reg.index_cache.fresh_without_db(&reg.db, &full_name) {
+        return Ok(respond(&req, file.body.clone(), &file.etag));
+    }
+    let file = web::block(move || reg.index_cache.get(&reg.db, &ns, &name)).await??;
+    match file {
+        Some(file) => Ok(respond(&req, file.body.clone(), &file.etag)),
+        None => Err(ApiError::not_found(format!(
             "package \"{full_name}\" is not in the index"
         ))),
     }
