@@ -11,9 +11,12 @@ use super::{env_err, output, RegistryArgs};
 use crate::client::credentials;
 use crate::client::folder::{self, Packed};
 use crate::client::http::RegistryClient;
-use crate::client::{ClientError, ClientResult};
-use crate::package::manifest::split_full_name;
-use crate::package::Diagnostic;
+use crate::client::resolve::{self, Resolution};
+use crate::client::{scaffold, ClientError, ClientResult};
+use crate::package::content::Content;
+use crate::package::manifest::{split_full_name, MANIFEST_FILE};
+use crate::package::{Diagnostic, Manifest, PackageKind};
+use crate::registry::content::{check_resolved, read_content};
 
 #[derive(Subcommand)]
 pub enum OwnerCommand {
@@ -99,18 +102,157 @@ pub fn login(reg: &RegistryArgs, token: Option<String>) -> ClientResult<()> {
     Ok(())
 }
 
-pub fn validate(reg: &RegistryArgs, dir: Option<PathBuf>) -> ClientResult<()> {
+pub fn validate(reg: &RegistryArgs, dir: Option<PathBuf>, offline: bool) -> ClientResult<()> {
     let dir = dir_or_current(dir);
     let packed = pack_or_refuse(reg, &dir)?;
+    let manifest = &packed.manifest;
+    let mut warnings = packed.warnings.clone();
+    // Without dependencies the package's own files are the whole check.
+    let mut dependencies_checked = true;
+    if !manifest.dependencies.is_empty() {
+        let resolution = if offline {
+            Resolution::Offline("--offline".into())
+        } else {
+            resolve::resolve(&client(reg), manifest)
+        };
+        match resolution {
+            Resolution::Offline(why) => {
+                dependencies_checked = false;
+                let reason = if offline {
+                    "--offline was given".to_string()
+                } else {
+                    format!("the registry at {} is not reachable: {why}", reg.registry)
+                };
+                warnings.push(Diagnostic::warning(
+                    "dependency.unchecked_offline",
+                    MANIFEST_FILE,
+                    format!(
+                        "checked without the dependencies ({reason}); includes, code lists and forms from dependencies were not checked"
+                    ),
+                ));
+            }
+            Resolution::Resolved { deps, problems } => {
+                let files = folder::read_folder(&dir)?;
+                let (_, errors, more) = check_resolved(manifest, &files, &deps, &warnings);
+                let errors: Vec<Diagnostic> = problems.into_iter().chain(errors).collect();
+                warnings.extend(more);
+                if !errors.is_empty() {
+                    let all: Vec<&Diagnostic> = errors.iter().chain(&warnings).collect();
+                    output(reg, &json!({ "ok": false, "diagnostics": all }), || {
+                        print_diagnostics(&errors);
+                        print_diagnostics(&warnings);
+                    });
+                    return Err(ClientError::Refused(format!(
+                        "{} problem(s) found",
+                        errors.len()
+                    )));
+                }
+            }
+        }
+    }
     output(
         reg,
-        &json!({ "ok": true, "name": packed.manifest.full_name(), "version": packed.manifest.version.to_string(), "diagnostics": packed.warnings }),
+        &json!({
+            "ok": true,
+            "name": manifest.full_name(),
+            "version": manifest.version.to_string(),
+            "dependencies_checked": dependencies_checked,
+            "diagnostics": warnings,
+        }),
         || {
-            print_diagnostics(&packed.warnings);
+            print_diagnostics(&warnings);
             eprintln!(
-                "{}@{} is valid",
-                packed.manifest.full_name(),
-                packed.manifest.version
+                "{}@{} is valid{}",
+                manifest.full_name(),
+                manifest.version,
+                if dependencies_checked {
+                    ""
+                } else {
+                    " (without its dependencies)"
+                }
+            );
+        },
+    );
+    Ok(())
+}
+
+/// One side of `diff`: a package folder, or `ns/name@version` from the
+/// registry (checksum verified against the index).
+fn diff_side(c: &RegistryClient, arg: &str) -> ClientResult<(String, Manifest, Content)> {
+    let path = std::path::Path::new(arg);
+    let (label, files) = if path.is_dir() {
+        (path.display().to_string(), folder::read_folder(path)?)
+    } else if arg.contains('@') {
+        let (ns, name, version) = parse_spec(arg, true)?;
+        let version = version.expect("checked by parse_spec");
+        (
+            arg.to_string(),
+            resolve::fetch_version(c, &ns, &name, &version)?,
+        )
+    } else {
+        return Err(ClientError::Environment(format!(
+            "\"{arg}\" is neither a package folder nor NS/NAME@VERSION"
+        )));
+    };
+    let (manifest, content) = read_content(&files).map_err(|found| {
+        print_diagnostics(&found);
+        ClientError::Refused(format!("{label} cannot be read as a package"))
+    })?;
+    Ok((label, manifest, content))
+}
+
+pub fn diff(reg: &RegistryArgs, a: &str, b: &str) -> ClientResult<()> {
+    let c = client(reg);
+    let (label_a, old_manifest, old) = diff_side(&c, a)?;
+    let (label_b, new_manifest, new) = diff_side(&c, b)?;
+    let d = crate::package::diff::diff(&old_manifest, &old, &new_manifest, &new);
+    if reg.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&d.changes).expect("changes serialise")
+        );
+    } else {
+        for change in &d.changes {
+            println!("{change}");
+        }
+        let needs = match d.level() {
+            Some(level) => format!("; needs a {level} bump"),
+            None => String::new(),
+        };
+        eprintln!("{label_a} → {label_b}: {}{needs}", d.summary());
+    }
+    Ok(())
+}
+
+pub fn new(reg: &RegistryArgs, name: &str, kind: &str, dir: Option<PathBuf>) -> ClientResult<()> {
+    let (ns, short) = split_full_name(name).map_err(ClientError::Environment)?;
+    let kind: PackageKind = kind
+        .parse()
+        .map_err(|()| ClientError::Environment(format!("unknown kind \"{kind}\"")))?;
+    let dir = dir.unwrap_or_else(|| PathBuf::from(&short));
+    if dir.exists() {
+        let empty = dir.is_dir() && std::fs::read_dir(&dir).map_err(env_err)?.next().is_none();
+        if !empty {
+            return Err(ClientError::Refused(format!(
+                "{} already exists and is not an empty folder; choose another with --dir",
+                dir.display()
+            )));
+        }
+    }
+    std::fs::create_dir_all(&dir).map_err(env_err)?;
+    let files = scaffold::files(&ns, &short, kind);
+    for (path, text) in &files {
+        std::fs::write(dir.join(path), text).map_err(env_err)?;
+    }
+    let paths: Vec<&str> = files.iter().map(|(p, _)| *p).collect();
+    output(
+        reg,
+        &json!({ "name": format!("{ns}/{short}"), "kind": kind.as_str(), "dir": dir, "files": paths }),
+        || {
+            eprintln!(
+                "created the {kind} package {ns}/{short} in {}\nnext: fill in the placeholders (…), then run `gemeinwerk validate {}`",
+                dir.display(),
+                dir.display()
             );
         },
     );

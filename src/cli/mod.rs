@@ -68,9 +68,35 @@ enum Command {
         #[command(flatten)]
         reg: RegistryArgs,
     },
-    /// Check a package folder as the registry would.
+    /// Create a new package folder with an example that passes `validate`.
+    New {
+        /// NS/NAME of the new package
+        name: String,
+        #[arg(long, value_parser = ["form", "process", "fieldgroup"])]
+        kind: String,
+        /// The folder to create (default: ./NAME).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        #[command(flatten)]
+        reg: RegistryArgs,
+    },
+    /// Check a package folder as the registry would, with its dependencies
+    /// resolved against the registry when it is reachable.
     Validate {
         dir: Option<PathBuf>,
+        /// Do not contact the registry; dependencies stay unchecked.
+        #[arg(long)]
+        offline: bool,
+        #[command(flatten)]
+        reg: RegistryArgs,
+    },
+    /// Show the semantic changes between two versions, each given as
+    /// NS/NAME@VERSION (from the registry) or a package folder.
+    Diff {
+        /// The old side
+        a: String,
+        /// The new side
+        b: String,
         #[command(flatten)]
         reg: RegistryArgs,
     },
@@ -147,7 +173,14 @@ pub fn main() -> i32 {
         Command::Serve(args) => serve::exec(args),
         Command::Admin { store, command } => admin::exec(&store, command),
         Command::Login { token, reg } => commands::login(&reg, token),
-        Command::Validate { dir, reg } => commands::validate(&reg, dir),
+        Command::New {
+            name,
+            kind,
+            dir,
+            reg,
+        } => commands::new(&reg, &name, &kind, dir),
+        Command::Validate { dir, offline, reg } => commands::validate(&reg, dir, offline),
+        Command::Diff { a, b, reg } => commands::diff(&reg, &a, &b),
         Command::Package { dir, reg } => commands::package(&reg, dir),
         Command::Publish { dir, dry_run, reg } => commands::publish(&reg, dir, dry_run),
         Command::Yank { spec, reason, reg } => commands::yank(&reg, &spec, true, reason),

@@ -4,6 +4,8 @@
 pub mod credentials;
 pub mod folder;
 pub mod http;
+pub mod resolve;
+pub mod scaffold;
 
 /// A failed client command, by the exit code it leads to.
 #[derive(Debug, thiserror::Error)]

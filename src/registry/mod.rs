@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod content;
 pub mod demo;
 pub mod error;
 pub mod fsck;

@@ -6,9 +6,11 @@ use serde::Serialize;
 use super::audit::{self, Origin};
 use super::auth::{self, find_namespace, Scope};
 use super::error::{RegistryError, Result};
-use super::{index, jobs, Registry};
+use super::{content, index, jobs, Registry};
 use crate::package::archive::{self, sha256_hex};
-use crate::package::{check_package, Diagnostic, Manifest};
+use crate::package::content::Content;
+use crate::package::diff::diff;
+use crate::package::{check_package, semver_check, Diagnostic, Manifest};
 use crate::store::db::now;
 use crate::store::schema::{dependencies, packages, versions};
 use crate::store::{write_tx, DbConn};
@@ -48,8 +50,28 @@ pub fn publish(
     let namespace = find_namespace(&mut conn, &manifest.namespace)?;
     actor.authorize(&mut conn, Scope::Publish, &namespace, false)?;
 
-    // 4. What the registry knows must agree: version new, dependencies there.
-    check_against_registry(&mut conn, &manifest, &mut warnings)?;
+    // 4. What the registry knows must agree: version new, dependencies
+    //    there, the content valid with the dependencies' content, and the
+    //    version bump large enough for the changes. Every problem at once.
+    let mut problems = check_against_registry(&mut conn, &manifest, &mut warnings)?;
+    let (deps, unreadable) = content::resolve_dependencies(reg, &mut conn, &manifest)?;
+    problems.extend(unreadable);
+    let (new_content, errors, more_warnings) =
+        content::check_resolved(&manifest, &files, &deps, &warnings);
+    problems.extend(errors);
+    warnings.extend(more_warnings);
+    if let Some(new_content) = &new_content {
+        problems.extend(check_semver(
+            reg,
+            &mut conn,
+            &manifest,
+            new_content,
+            &mut warnings,
+        )?);
+    }
+    if !problems.is_empty() {
+        return Err(RegistryError::Invalid(problems));
+    }
 
     // 5. The archive goes to the blob store before the database commit: a
     //    crash in between leaves an orphan blob, never a version without one.
@@ -151,11 +173,13 @@ fn ensure_version_is_new(conn: &mut DbConn, manifest: &Manifest) -> Result<()> {
     }
 }
 
+/// Refuses a version that exists or a change of kind; returns the problems
+/// with dependencies and `forked-from`.
 fn check_against_registry(
     conn: &mut DbConn,
     manifest: &Manifest,
     warnings: &mut Vec<Diagnostic>,
-) -> Result<()> {
+) -> Result<Vec<Diagnostic>> {
     ensure_version_is_new(conn, manifest)?;
     if let Some(existing) = index::find_package(conn, &manifest.namespace, &manifest.name)? {
         if existing.kind != manifest.kind.as_str() {
@@ -238,11 +262,53 @@ fn check_against_registry(
             }
         }
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(RegistryError::Invalid(problems))
-    }
+    Ok(problems)
+}
+
+/// The semver check: the new version against the highest existing release
+/// below it (see `content::semver_baseline`), by the semantic diff of the
+/// two. Returns the refusal, if any.
+fn check_semver(
+    reg: &Registry,
+    conn: &mut DbConn,
+    manifest: &Manifest,
+    new_content: &Content,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<Option<Diagnostic>> {
+    let Some(package) = index::find_package(conn, &manifest.namespace, &manifest.name)? else {
+        return Ok(None);
+    };
+    let versions = index::package_versions(conn, package.id)?;
+    let Some(baseline) = content::semver_baseline(&versions, &manifest.version) else {
+        return Ok(None);
+    };
+    let Ok(old_version) = semver::Version::parse(&baseline.num) else {
+        return Ok(None);
+    };
+    let (old_manifest, old_content) =
+        match content::load_version(reg, &manifest.full_name(), baseline)? {
+            Ok(read) => read,
+            Err(_) => {
+                // Published before today's rules: refusing every new version
+                // for it would lock the package; say what was not checked.
+                warnings.push(Diagnostic::warning(
+                    "semver.unchecked",
+                    crate::package::manifest::MANIFEST_FILE,
+                    format!(
+                        "the version bump was not checked: {}@{} cannot be read with today's rules",
+                        manifest.full_name(),
+                        baseline.num
+                    ),
+                ));
+                return Ok(None);
+            }
+        };
+    let changes = diff(&old_manifest, &old_content, manifest, new_content);
+    Ok(
+        semver_check::check(&old_version, &manifest.version, &changes)
+            .err()
+            .map(|e| e.to_diagnostic()),
+    )
 }
 
 fn upsert_package(conn: &mut DbConn, manifest: &Manifest, namespace_id: i64) -> Result<i64> {

@@ -8,12 +8,13 @@ use serde::Deserialize;
 use super::error::{ApiError, ApiResult};
 use super::{auth_header, origin_of, Reg};
 use crate::registry::auth::Role;
-use crate::registry::{accounts, audit, packages, publish, yank, RegistryError};
+use crate::registry::{accounts, audit, content, packages, publish, yank, RegistryError};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(publish_new)
         .service(package_info)
         .service(download)
+        .service(diff_versions)
         .service(yank_version)
         .service(unyank_version)
         .service(deprecate)
@@ -87,6 +88,32 @@ async fn download(reg: Reg, path: web::Path<(String, String, String)>) -> ApiRes
             format!("attachment; filename=\"{filename}\""),
         ))
         .body(dl.bytes))
+}
+
+#[derive(Deserialize)]
+struct DiffQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// The semantic diff between two published versions, for the web UI.
+#[get("/api/v1/packages/{ns}/{name}/diff")]
+async fn diff_versions(
+    reg: Reg,
+    path: web::Path<(String, String)>,
+    query: web::Query<DiffQuery>,
+) -> ApiResult<HttpResponse> {
+    let (ns, name) = path.into_inner();
+    let query = query.into_inner();
+    let (Some(from), Some(to)) = (query.from, query.to) else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "missing_versions",
+            "name both versions: ?from=1.0.0&to=1.1.0",
+        ));
+    };
+    let diff = web::block(move || content::diff_versions(&reg, &ns, &name, &from, &to)).await??;
+    Ok(HttpResponse::Ok().json(diff))
 }
 
 #[derive(Deserialize, Default)]
