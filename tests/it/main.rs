@@ -4,5 +4,6 @@ mod auth;
 mod common;
 mod index;
 mod lifecycle;
+mod package;
 mod publish;
 mod serve;
