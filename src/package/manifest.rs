@@ -255,7 +255,7 @@ pub fn parse_manifest(source: &str) -> Result<(Manifest, Vec<Diagnostic>), Vec<D
         Err(e) => {
             errs.push(err(
                 "manifest.invalid_name",
-                format!("package name {e}"),
+                format!("package {e}"),
                 pkg.name.span().start,
             ));
             (String::new(), String::new())

@@ -158,7 +158,7 @@ pub fn remove_member(
             .first(conn)
             .optional()?;
         let Some(role) = role else {
-            return Err(RegistryError::NotAMember {
+            return Err(RegistryError::UnknownMember {
                 login: login.to_string(),
                 namespace: namespace.to_string(),
             });

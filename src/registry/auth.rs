@@ -12,7 +12,7 @@ use super::error::{RegistryError, Result};
 use crate::store::db::now;
 use crate::store::models::{ApiToken, Namespace, User};
 use crate::store::schema::{api_tokens, members, namespaces, users};
-use crate::store::DbConn;
+use crate::store::{write_tx, DbConn};
 
 pub const TOKEN_PREFIX: &str = "gw_";
 
@@ -129,29 +129,32 @@ pub fn create_token(
         .map(|s| s.as_str())
         .collect::<Vec<_>>()
         .join(",");
-    diesel::insert_into(api_tokens::table)
-        .values((
-            api_tokens::user_id.eq(user.id),
-            api_tokens::name.eq(name),
-            api_tokens::token_hash.eq(hash_token(&token)),
-            api_tokens::scopes.eq(&scope_text),
-            api_tokens::namespace_id.eq(ns.as_ref().map(|n| n.id)),
-            api_tokens::expires_at.eq(expires_at),
-            api_tokens::created_at.eq(now()),
-        ))
-        .execute(conn)?;
-    let id = api_tokens::table
-        .filter(api_tokens::token_hash.eq(hash_token(&token)))
-        .select(api_tokens::id)
-        .first(conn)?;
-    audit::record(
-        conn,
-        origin,
-        "token_create",
-        namespace,
-        login,
-        serde_json::json!({ "token_id": id, "name": name, "scopes": scope_text, "expires_at": expires_at }),
-    )?;
+    let id = write_tx(conn, |conn| -> Result<i64> {
+        diesel::insert_into(api_tokens::table)
+            .values((
+                api_tokens::user_id.eq(user.id),
+                api_tokens::name.eq(name),
+                api_tokens::token_hash.eq(hash_token(&token)),
+                api_tokens::scopes.eq(&scope_text),
+                api_tokens::namespace_id.eq(ns.as_ref().map(|n| n.id)),
+                api_tokens::expires_at.eq(expires_at),
+                api_tokens::created_at.eq(now()),
+            ))
+            .execute(conn)?;
+        let id = api_tokens::table
+            .filter(api_tokens::token_hash.eq(hash_token(&token)))
+            .select(api_tokens::id)
+            .first(conn)?;
+        audit::record(
+            conn,
+            origin,
+            "token_create",
+            namespace,
+            login,
+            serde_json::json!({ "token_id": id, "name": name, "scopes": scope_text, "expires_at": expires_at }),
+        )?;
+        Ok(id)
+    })?;
     Ok(CreatedToken {
         id,
         token,
@@ -179,21 +182,23 @@ pub fn revoke_token(conn: &mut DbConn, origin: &Origin, id_or_token: &str) -> Re
             .optional()?
     };
     let token = token.ok_or(RegistryError::UnknownToken)?;
-    diesel::update(api_tokens::table.find(token.id))
-        .set(api_tokens::revoked_at.eq(Some(now())))
-        .execute(conn)?;
-    let login: String = users::table
-        .find(token.user_id)
-        .select(users::login)
-        .first(conn)?;
-    audit::record(
-        conn,
-        origin,
-        "token_revoke",
-        None,
-        &login,
-        serde_json::json!({ "token_id": token.id }),
-    )?;
+    write_tx(conn, |conn| -> Result<()> {
+        diesel::update(api_tokens::table.find(token.id))
+            .set(api_tokens::revoked_at.eq(Some(now())))
+            .execute(conn)?;
+        let login: String = users::table
+            .find(token.user_id)
+            .select(users::login)
+            .first(conn)?;
+        audit::record(
+            conn,
+            origin,
+            "token_revoke",
+            None,
+            &login,
+            serde_json::json!({ "token_id": token.id }),
+        )
+    })?;
     Ok(token)
 }
 
@@ -213,7 +218,10 @@ pub fn authenticate(conn: &mut DbConn, header: Option<&str>) -> Result<Actor> {
         .map(str::trim)
         .filter(|h| !h.is_empty())
         .ok_or(RegistryError::MissingToken)?;
-    let token = raw.strip_prefix("Bearer ").unwrap_or(raw).trim();
+    let token = match raw.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        _ => raw,
+    };
     if !well_formed(token) {
         return Err(RegistryError::MalformedToken);
     }

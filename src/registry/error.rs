@@ -52,6 +52,8 @@ pub enum RegistryError {
     UnknownNamespace(String),
     #[error("user \"{0}\" does not exist")]
     UnknownUser(String),
+    #[error("user \"{login}\" is not a member of namespace \"{namespace}\"")]
+    UnknownMember { login: String, namespace: String },
     #[error("package \"{0}\" does not exist")]
     UnknownPackage(String),
     #[error("version {version} of \"{package}\" does not exist")]
@@ -105,6 +107,7 @@ impl RegistryError {
             Self::NotAnOwner(_) => "not_an_owner",
             Self::UnknownNamespace(_) => "namespace_not_found",
             Self::UnknownUser(_) => "user_not_found",
+            Self::UnknownMember { .. } => "member_not_found",
             Self::UnknownPackage(_) => "package_not_found",
             Self::UnknownVersion { .. } => "version_not_found",
             Self::Db(_) | Self::Io(_) | Self::Git(_) => "internal",
@@ -127,6 +130,7 @@ impl RegistryError {
             | Self::NotAnOwner(_) => ErrorKind::Forbidden,
             Self::UnknownNamespace(_)
             | Self::UnknownUser(_)
+            | Self::UnknownMember { .. }
             | Self::UnknownPackage(_)
             | Self::UnknownVersion { .. } => ErrorKind::NotFound,
             Self::Conflict { .. } => ErrorKind::Conflict,

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use diesel::prelude::*;
-use registry_index::{package_path, serialize_lines, IndexConfig};
+use registry_index::{package_path, serialize_lines};
 
 use super::error::Result;
 use super::{index, Registry};
@@ -55,14 +55,13 @@ pub fn check(reg: &Registry, repair: bool) -> Result<FsckReport> {
         let content = (!lines.is_empty()).then(|| serialize_lines(&lines));
         expected.push((package_path(ns, name), content));
     }
-    expected.push((
-        "config.json".to_string(),
-        Some(IndexConfig::for_base_url(&reg.config.base_url).to_json()),
-    ));
     drop(conn);
     reg.git.with(reg, |git| {
         let present: BTreeSet<String> = git.list_files()?.into_iter().collect();
-        let known: BTreeSet<String> = expected.iter().map(|(p, _)| p.clone()).collect();
+        // config.json names the URL the server is reached at; the server
+        // writes it at start, and only the server knows that URL.
+        let mut known: BTreeSet<String> = expected.iter().map(|(p, _)| p.clone()).collect();
+        known.insert("config.json".to_string());
         let mut fixes = Vec::new();
         for (path, content) in &expected {
             let actual = git.read_file(path)?;

@@ -77,13 +77,7 @@ impl GitWriter {
     pub fn with<T>(&self, reg: &Registry, f: impl FnOnce(&GitIndex) -> Result<T>) -> Result<T> {
         let mut guard = self.index.lock().expect("git index lock");
         if guard.is_none() {
-            let index = GitIndex::open_or_init(&reg.git_index_path())?;
-            let config = IndexConfig::for_base_url(&reg.config.base_url).to_json();
-            index.commit_files(
-                &[("config.json".into(), Some(config))],
-                "Update config.json",
-            )?;
-            *guard = Some(index);
+            *guard = Some(GitIndex::open_or_init(&reg.git_index_path())?);
         }
         f(guard.as_ref().expect("opened above"))
     }
@@ -93,6 +87,19 @@ impl Default for GitWriter {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Writes `config.json` for the URL this server is reached at. Only the
+/// server knows that URL, so only it writes the file, at start.
+pub fn write_index_config(reg: &Registry) -> Result<()> {
+    let config = IndexConfig::for_base_url(&reg.config.base_url).to_json();
+    reg.git.with(reg, |git| {
+        git.commit_files(
+            &[("config.json".into(), Some(config))],
+            "Update config.json",
+        )?;
+        Ok(())
+    })
 }
 
 /// Runs every job that is due, one after another. Returns how many ran.

@@ -63,12 +63,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(api::configure);
 }
 
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).expect("installing the SIGTERM handler");
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
 /// Runs the server until SIGINT or SIGTERM, then stops gracefully: finish
 /// the requests in flight, then drain the due jobs.
 pub async fn serve(registry: Registry, listener: TcpListener) -> std::io::Result<()> {
     let registry = web::Data::new(registry);
     // The git index exists (with its config.json) before the first clone.
-    if let Err(e) = registry.git.with(&registry, |_| Ok(())) {
+    if let Err(e) = jobs::write_index_config(&registry) {
         tracing::error!(error = %e, "cannot open the git index");
     }
     let stop = Arc::new(AtomicBool::new(false));
@@ -82,7 +96,16 @@ pub async fn serve(registry: Registry, listener: TcpListener) -> std::io::Result
     })
     .listen(listener)?
     .shutdown_timeout(30)
+    // actix stops at once on SIGINT; a Ctrl-C deserves the same grace as
+    // a SIGTERM from the service manager.
+    .disable_signals()
     .run();
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        wait_for_stop_signal().await;
+        tracing::info!("stopping: finishing requests in flight");
+        handle.stop(true).await;
+    });
     let result = server.await;
     stop.store(true, Ordering::SeqCst);
     registry.wakeup.notify();

@@ -9,14 +9,24 @@ use crate::registry::{jobs, RegistryError};
 use crate::store::schema::{namespaces, packages, versions};
 
 #[get("/healthz")]
-pub(super) async fn healthz(reg: Reg) -> ApiResult<HttpResponse> {
-    actix_web::web::block(move || -> Result<(), RegistryError> {
+pub(super) async fn healthz(reg: Reg) -> HttpResponse {
+    let db = actix_web::web::block(move || -> Result<(), RegistryError> {
         let mut conn = reg.db.conn()?;
         diesel::sql_query("SELECT 1").execute(&mut *conn)?;
         Ok(())
     })
-    .await??;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })))
+    .await;
+    match db {
+        Ok(Ok(())) => HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            HttpResponse::ServiceUnavailable()
+                .json(serde_json::json!({ "status": "database unreachable" }))
+        }
+        Err(_) => {
+            HttpResponse::ServiceUnavailable().json(serde_json::json!({ "status": "overloaded" }))
+        }
+    }
 }
 
 #[get("/metrics")]

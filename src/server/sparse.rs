@@ -18,7 +18,13 @@ fn respond(req: &HttpRequest, body: String, etag: &str) -> HttpResponse {
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+        .is_some_and(|v| {
+            // If-None-Match compares weakly: a proxy that compressed the
+            // body may hand back our tag as W/"…".
+            v.split(',')
+                .map(str::trim)
+                .any(|t| t == "*" || t.trim_start_matches("W/") == etag)
+        });
     let mut response = if matches {
         HttpResponse::NotModified()
     } else {

@@ -149,7 +149,12 @@ both_backends! {
 
     fn revocation_takes_effect_at_once(reg) {
         let token = reg.owner_of("kassel");
-        assert_eq!(reg.publish_bytes(Some(&token), &archive_of(&pkg("kassel/a", "1.0.0"))).status, 200);
+        // The scheme is case-insensitive, and a bare token works too.
+        let lower = format!("bearer {token}");
+        let r = reg.request_with("PUT", "/api/v1/packages/new", None, Some(&archive_of(&pkg("kassel/a", "1.0.0"))), &[("Authorization", &lower)]);
+        assert_eq!(r.status, 200, "{}", r.text());
+        let r = reg.request_with("DELETE", "/api/v1/packages/kassel/a/1.0.0/yank", None, None, &[("Authorization", &token)]);
+        assert_eq!(r.status, 200, "{}", r.text());
         reg.admin_ok(&["token", "revoke", &token]);
         let r = reg.publish_bytes(Some(&token), &archive_of(&pkg("kassel/a", "1.0.1")));
         assert_eq!(r.status, 401);

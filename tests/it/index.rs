@@ -36,6 +36,9 @@ both_backends! {
         let again = reg.request_with("GET", "/index/kassel/a", None, None, &[("If-None-Match", &etag)]);
         assert_eq!(again.status, 304);
         assert!(again.body.is_empty());
+        let weak = format!("W/{etag}");
+        let behind_proxy = reg.request_with("GET", "/index/kassel/a", None, None, &[("If-None-Match", &weak)]);
+        assert_eq!(behind_proxy.status, 304, "If-None-Match compares weakly");
 
         assert_eq!(reg.publish_bytes(Some(&token), &archive_of(&pkg("kassel/a", "1.1.0"))).status, 200);
         let changed = reg.request_with("GET", "/index/kassel/a", None, None, &[("If-None-Match", &etag)]);
@@ -78,11 +81,18 @@ both_backends! {
         let token = reg.owner_of("kassel");
         assert_eq!(reg.publish_bytes(Some(&token), &archive_of(&pkg("kassel/a", "1.0.0"))).status, 200);
         reg.wait_for_jobs();
+        let head = reg.git_head();
         let out = reg.admin(&["fsck"]);
         assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(reg.git_head(), head, "a check without --repair writes nothing");
+        let git = registry_index::GitIndex::open_or_init(&reg.data().join("git/index.git")).unwrap();
+        assert_eq!(
+            git.read_file("config.json").unwrap().unwrap(),
+            reg.get("/index/config.json").body,
+            "the git index's config.json is the server's"
+        );
 
         // Damage the view behind the registry's back.
-        let git = registry_index::GitIndex::open_or_init(&reg.data().join("git/index.git")).unwrap();
         git.commit_files(
             &[("kassel/a".into(), Some("garbage\n".into())), ("kassel/ghost".into(), Some("{}\n".into()))],
             "damage",

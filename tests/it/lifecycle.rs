@@ -93,6 +93,7 @@ both_backends! {
         let list = stdout(&reg.cli(None, &["owner", "list", "kassel"]));
         assert_eq!(list, "anna\tpublisher\nkassel-owner\towner\n");
 
+        reg.admin_ok(&["user", "add", "bernd"]);
         // The last owner cannot leave; nothing changes.
         let before = reg.snapshot();
         let out = reg.cli(Some(&token), &["owner", "remove", "kassel", "kassel-owner"]);
@@ -102,6 +103,10 @@ both_backends! {
         assert_eq!((r.status, r.error_code().as_str()), (400, "invalid_role"));
         let r = reg.request("PUT", "/api/v1/namespaces/kassel/members", Some(&token), Some(br#"{"login":"nobody"}"#));
         assert_eq!((r.status, r.error_code().as_str()), (404, "user_not_found"));
+        let r = reg.request("DELETE", "/api/v1/namespaces/kassel/members/anna-nobody", Some(&token), None);
+        assert_eq!((r.status, r.error_code().as_str()), (404, "user_not_found"));
+        let r = reg.request("DELETE", "/api/v1/namespaces/kassel/members/bernd", Some(&token), None);
+        assert_eq!((r.status, r.error_code().as_str()), (404, "member_not_found"));
         let r = reg.request("PUT", "/api/v1/namespaces/kassel/members", Some(&token), Some(b"not json"));
         assert_eq!((r.status, r.error_code().as_str()), (400, "bad_json"));
         assert_eq!(reg.snapshot(), before);
@@ -120,5 +125,33 @@ both_backends! {
         assert!(actions.contains(&("member_remove", "kassel-owner")), "{actions:?}");
         assert!(actions.contains(&("member_add", "kassel-owner")), "{actions:?}");
         assert!(actions.contains(&("namespace_add", "admin")), "{actions:?}");
+    }
+}
+
+both_backends! {
+    fn admin_refusals_change_nothing(reg) {
+        reg.owner_of("kassel");
+        let before = reg.snapshot();
+        let cases: &[(&[&str], i32, &str)] = &[
+            (&["namespace", "add", "Kassel", "--name", "Stadt Kassel"], 1, "only lowercase a–z, 0–9 and \"-\" are allowed"),
+            (&["namespace", "add", "kassel", "--name", "Stadt Kassel"], 1, "namespace \"kassel\" already exists"),
+            (&["namespace", "add", "fulda", "--name", "Stadt Fulda", "--ars", "0663"], 1, "must be 12 digits"),
+            (&["namespace", "add", "fulda", "--name", "  "], 1, "needs a display name"),
+            (&["user", "add", "kassel-owner"], 1, "user \"kassel-owner\" already exists"),
+            (&["member", "add", "kassel", "nobody"], 1, "user \"nobody\" does not exist"),
+            (&["member", "add", "nowhere", "kassel-owner"], 1, "namespace \"nowhere\" does not exist"),
+            (&["member", "add", "kassel", "kassel-owner", "--role", "king"], 2, "invalid value 'king'"),
+            (&["token", "create", "nobody"], 1, "user \"nobody\" does not exist"),
+            (&["token", "create", "kassel-owner", "--scope", "admin"], 2, "unknown scope \"admin\""),
+            (&["token", "create", "kassel-owner", "--expires-in", "soon"], 2, "not a duration"),
+            (&["token", "create", "kassel-owner", "--namespace", "nowhere"], 1, "namespace \"nowhere\" does not exist"),
+            (&["token", "revoke", "999"], 1, "not known"),
+        ];
+        for (args, code, message) in cases {
+            let out = reg.admin(args);
+            assert_eq!(out.status.code(), Some(*code), "{args:?}: {}", stderr(&out));
+            assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+        }
+        assert_eq!(reg.snapshot(), before);
     }
 }

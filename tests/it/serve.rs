@@ -52,102 +52,102 @@ both_backends! {
     }
 }
 
-#[test]
-fn cli_exit_codes() {
-    let reg = TestRegistry::start(Backend::Sqlite);
-    let token = reg.owner_of("kassel");
-    let p = pkg("kassel/a", "1.0.0");
+both_backends! {
+    fn cli_exit_codes(reg) {
+        let token = reg.owner_of("kassel");
+        let p = pkg("kassel/a", "1.0.0");
 
-    // 0: success; validate and package work offline.
-    assert_eq!(
-        reg.cli(None, &["validate", p.path_str()]).status.code(),
-        Some(0)
-    );
-    let out = reg.cli(None, &["package", p.path_str(), "--json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let packed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        packed["cksum"],
-        gemeinwerk::package::archive::sha256_hex(&archive_of(&p)).as_str()
-    );
-    let dry = reg.cli(Some(&token), &["publish", p.path_str(), "--dry-run"]);
-    assert_eq!(dry.status.code(), Some(0));
-    assert_eq!(
-        reg.get("/index/kassel/a").status,
-        404,
-        "a dry run uploads nothing"
-    );
-
-    // 1: a refusal or failed check.
-    let bad = pkg("kassel/a", "1.0");
-    let out = reg.cli(None, &["validate", bad.path_str()]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("error[manifest.invalid_version]"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(reg
-        .cli(Some(&token), &["publish", p.path_str()])
-        .status
-        .success());
-    let out = reg.cli(Some(&token), &["publish", p.path_str()]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("[version_exists]"),
-        "{}",
-        stderr(&out)
-    );
-
-    // 2: usage or environment.
-    assert_eq!(
-        reg.cli(None, &["publish", p.path_str()]).status.code(),
-        Some(2),
-        "no token"
-    );
-    assert_eq!(reg.cli(None, &["frobnicate"]).status.code(), Some(2));
-    let empty = tempfile::tempdir().unwrap();
-    assert_eq!(
-        reg.cli(None, &["validate", empty.path().to_str().unwrap()])
-            .status
-            .code(),
-        Some(2)
-    );
-    let out = std::process::Command::new(BIN)
-        .args(["info", "kassel/a", "--registry", "http://127.0.0.1:9"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2), "registry unreachable");
-    assert!(
-        stderr(&out).contains("cannot reach the registry"),
-        "{}",
-        stderr(&out)
-    );
-
-    // login stores the token with mode 0600 and the CLI uses it.
-    let out = reg.cli(None, &["login", "--token", &token]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let cred = reg.home.path().join(".config/gemeinwerk/credentials.toml");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
+        // 0: success; validate and package work offline.
         assert_eq!(
-            std::fs::metadata(&cred).unwrap().permissions().mode() & 0o777,
-            0o600
+            reg.cli(None, &["validate", p.path_str()]).status.code(),
+            Some(0)
+        );
+        let out = reg.cli(None, &["package", p.path_str(), "--json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let packed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            packed["cksum"],
+            gemeinwerk::package::archive::sha256_hex(&archive_of(&p)).as_str()
+        );
+        let dry = reg.cli(Some(&token), &["publish", p.path_str(), "--dry-run"]);
+        assert_eq!(dry.status.code(), Some(0));
+        assert_eq!(
+            reg.get("/index/kassel/a").status,
+            404,
+            "a dry run uploads nothing"
+        );
+
+        // 1: a refusal or failed check.
+        let bad = pkg("kassel/a", "1.0");
+        let out = reg.cli(None, &["validate", bad.path_str()]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            stderr(&out).contains("error[manifest.invalid_version]"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(reg
+            .cli(Some(&token), &["publish", p.path_str()])
+            .status
+            .success());
+        let out = reg.cli(Some(&token), &["publish", p.path_str()]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            stderr(&out).contains("[version_exists]"),
+            "{}",
+            stderr(&out)
+        );
+
+        // 2: usage or environment.
+        assert_eq!(
+            reg.cli(None, &["publish", p.path_str()]).status.code(),
+            Some(2),
+            "no token"
+        );
+        assert_eq!(reg.cli(None, &["frobnicate"]).status.code(), Some(2));
+        let empty = tempfile::tempdir().unwrap();
+        assert_eq!(
+            reg.cli(None, &["validate", empty.path().to_str().unwrap()])
+                .status
+                .code(),
+            Some(2)
+        );
+        let out = std::process::Command::new(BIN)
+            .args(["info", "kassel/a", "--registry", "http://127.0.0.1:9"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "registry unreachable");
+        assert!(
+            stderr(&out).contains("cannot reach the registry"),
+            "{}",
+            stderr(&out)
+        );
+
+        // login stores the token with mode 0600 and the CLI uses it.
+        let out = reg.cli(None, &["login", "--token", &token]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let cred = reg.home.path().join(".config/gemeinwerk/credentials.toml");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&cred).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+        let out = reg.cli(None, &["yank", "kassel/a@1.0.0"]);
+        assert!(
+            out.status.success(),
+            "the stored token is used: {}",
+            stderr(&out)
+        );
+        assert_eq!(
+            reg.cli(None, &["login", "--token", "hunter2"])
+                .status
+                .code(),
+            Some(2)
         );
     }
-    let out = reg.cli(None, &["yank", "kassel/a@1.0.0"]);
-    assert!(
-        out.status.success(),
-        "the stored token is used: {}",
-        stderr(&out)
-    );
-    assert_eq!(
-        reg.cli(None, &["login", "--token", "hunter2"])
-            .status
-            .code(),
-        Some(2)
-    );
 }
 
 #[test]
