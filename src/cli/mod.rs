@@ -6,6 +6,7 @@
 
 mod admin;
 mod commands;
+mod project;
 mod serve;
 
 use std::path::PathBuf;
@@ -164,6 +165,14 @@ enum Command {
         #[command(flatten)]
         reg: RegistryArgs,
     },
+    /// Add a dependency to the project's gemeinwerk.toml (comments and layout stay).
+    Add(project::AddArgs),
+    /// Resolve the whole dependency graph and write gemeinwerk.lock.
+    Lock(project::LockArgs),
+    /// Download, verify and unpack the locked packages into gemeinwerk_packages/.
+    Fetch(project::FetchArgs),
+    /// Write the locked archives and index files into a folder for offline CI.
+    Vendor(project::VendorArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -198,6 +207,10 @@ pub fn main() -> i32 {
             limit,
             reg,
         } => commands::audit(&reg, &namespace, limit),
+        Command::Add(args) => project::add(args),
+        Command::Lock(args) => project::lock(args),
+        Command::Fetch(args) => project::fetch(args),
+        Command::Vendor(args) => project::vendor(args),
     };
     match result {
         Ok(()) => 0,

@@ -1,10 +1,15 @@
 //! The CLI's side: talking to a registry over HTTP, reading package
 //! folders, keeping the user's token.
 
+pub mod cache;
 pub mod credentials;
+pub mod fetch;
 pub mod folder;
 pub mod http;
+pub mod lockfile;
+pub mod project;
 pub mod resolve;
+pub mod resolver;
 pub mod scaffold;
 
 /// A failed client command, by the exit code it leads to.

@@ -196,6 +196,24 @@ impl TestRegistry {
         }
     }
 
+    /// Stops the server (SIGTERM) from a shared reference, as the bodies of
+    /// `both_backends!` have it; `Drop` reaps the process.
+    pub fn halt(&self) {
+        if let Some(child) = &self.child {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let started = Instant::now();
+            while ureq::get(&format!("{}/healthz", self.url)).call().is_ok() {
+                assert!(
+                    started.elapsed() < Duration::from_secs(20),
+                    "the server did not stop"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+
     pub fn data(&self) -> &Path {
         self.data_dir.path()
     }

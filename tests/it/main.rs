@@ -6,4 +6,5 @@ mod index;
 mod lifecycle;
 mod package;
 mod publish;
+mod pull;
 mod serve;

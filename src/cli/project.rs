@@ -1,0 +1,344 @@
+//! The commands of a consuming project: `add`, `lock`, `fetch`, `vendor`.
+//! Each converts its arguments and calls `client::{project, lockfile,
+//! fetch}`.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+
+use clap::Args;
+use serde_json::json;
+
+use super::{env_err, output, RegistryArgs};
+use crate::client::cache::{write_atomic, Cache, IndexFetcher, IndexMode};
+use crate::client::fetch::{self, FetchOptions, Progress};
+use crate::client::lockfile::{self, Lockfile};
+use crate::client::project::{self, Project, DEFAULT_DEST, LOCK_FILE};
+use crate::client::resolver::IndexSource;
+use crate::client::{ClientError, ClientResult};
+use crate::package::manifest::MANIFEST_FILE;
+
+#[derive(Args)]
+pub struct ProjectDir {
+    /// The project folder, with gemeinwerk.toml (and gemeinwerk.lock).
+    #[arg(long, default_value = ".")]
+    project: PathBuf,
+}
+
+#[derive(Args)]
+pub struct AddArgs {
+    /// NS/NAME or NS/NAME@REQ (default requirement: ^ the newest non-yanked version)
+    spec: String,
+    #[command(flatten)]
+    dir: ProjectDir,
+    #[command(flatten)]
+    reg: RegistryArgs,
+}
+
+#[derive(Args)]
+pub struct LockArgs {
+    /// Resolve afresh to the newest versions, ignoring the versions the
+    /// lockfile has (yanked ones are then dropped).
+    #[arg(long)]
+    update: bool,
+    /// Resolve from the cached (or vendored) index only.
+    #[arg(long)]
+    offline: bool,
+    /// A folder written by `gemeinwerk vendor`, read before the cache.
+    #[arg(long, env = "GEMEINWERK_VENDORED")]
+    vendored: Option<PathBuf>,
+    #[command(flatten)]
+    dir: ProjectDir,
+    #[command(flatten)]
+    reg: RegistryArgs,
+}
+
+#[derive(Args)]
+pub struct FetchArgs {
+    /// Fail unless gemeinwerk.lock exists and matches gemeinwerk.toml
+    /// (for CI); without it a missing or outdated lock is made anew.
+    #[arg(long)]
+    locked: bool,
+    /// Use only the cache and the vendored folder; no network.
+    #[arg(long)]
+    offline: bool,
+    /// Where the packages are unpacked, as DEST/NS/NAME/
+    /// (default: gemeinwerk_packages/ in the project folder).
+    #[arg(long)]
+    dest: Option<PathBuf>,
+    /// A folder written by `gemeinwerk vendor`, read before the cache.
+    #[arg(long, env = "GEMEINWERK_VENDORED")]
+    vendored: Option<PathBuf>,
+    /// Parallel downloads.
+    #[arg(long, default_value_t = 8)]
+    jobs: usize,
+    #[command(flatten)]
+    dir: ProjectDir,
+    #[command(flatten)]
+    reg: RegistryArgs,
+}
+
+#[derive(Args)]
+pub struct VendorArgs {
+    /// The folder to write archives/ and index/ into.
+    out: PathBuf,
+    /// Use only the cache; no network.
+    #[arg(long)]
+    offline: bool,
+    #[command(flatten)]
+    dir: ProjectDir,
+    #[command(flatten)]
+    reg: RegistryArgs,
+}
+
+/// The lockfile of a project: `None` when there is none; a broken one is
+/// an error that names the line.
+fn read_lock(project: &Project) -> ClientResult<Option<Lockfile>> {
+    let path = project.lock_path();
+    let source = match std::fs::read_to_string(&path) {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(env_err(format!("cannot read {}: {e}", path.display()))),
+    };
+    lockfile::parse_lockfile(&source)
+        .map(Some)
+        .map_err(|found| {
+            let lines: Vec<String> = found
+                .into_iter()
+                .map(|mut d| {
+                    d.file = path.display().to_string();
+                    d.to_string()
+                })
+                .collect();
+            ClientError::Environment(format!(
+                "{} is unreadable; nothing was changed\n{}",
+                path.display(),
+                lines.join("\n")
+            ))
+        })
+}
+
+fn write_lock(project: &Project, lock: &Lockfile) -> ClientResult<()> {
+    let path = project.lock_path();
+    write_atomic(&path, lock.to_toml().as_bytes())
+        .map_err(|e| env_err(format!("cannot write {}: {e}", path.display())))
+}
+
+fn index_mode(offline: bool, vendored: &Option<PathBuf>) -> IndexMode {
+    if offline {
+        IndexMode::Offline {
+            vendored: vendored.clone(),
+        }
+    } else {
+        IndexMode::Online
+    }
+}
+
+/// A lock that fits the manifest: the existing one, or one made anew
+/// (keeping the existing versions where they still fit) and written.
+fn current_lock(
+    project: &Project,
+    fetcher: &IndexFetcher,
+    update: bool,
+) -> ClientResult<(Lockfile, Option<Lockfile>)> {
+    let previous = read_lock(project)?;
+    let lock = lockfile::make_lock(
+        &project.dependencies,
+        if update { None } else { previous.as_ref() },
+        fetcher,
+    )?;
+    if previous.as_ref() != Some(&lock) {
+        write_lock(project, &lock)?;
+    }
+    Ok((lock, previous))
+}
+
+/// The lock `fetch --locked` and `vendor` insist on.
+fn required_lock(project: &Project) -> ClientResult<Lockfile> {
+    let lock = read_lock(project)?.ok_or_else(|| {
+        ClientError::Environment(format!(
+            "{} has no {LOCK_FILE}; run `gemeinwerk lock` and commit the lockfile",
+            project.dir.display()
+        ))
+    })?;
+    if let Some(why) = lock.mismatch(&project.dependencies) {
+        return Err(ClientError::Refused(format!(
+            "{LOCK_FILE} no longer matches {MANIFEST_FILE} ({why}); run `gemeinwerk lock` and commit the lockfile"
+        )));
+    }
+    Ok(lock)
+}
+
+pub fn add(args: AddArgs) -> ClientResult<()> {
+    let (ns, name, req) = project::parse_add_spec(&args.spec)?;
+    let full = format!("{ns}/{name}");
+    let path = args.dir.project.join(MANIFEST_FILE);
+    let source = match std::fs::read_to_string(&path) {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(env_err(format!("cannot read {}: {e}", path.display()))),
+    };
+    // The manifest must be sound before it is edited.
+    if !source.is_empty() {
+        project::read_project(&args.dir.project)?;
+    }
+    let cache = Cache::user()?;
+    let fetcher = IndexFetcher::new(&cache, &args.reg.registry, IndexMode::Online);
+    let lines = fetcher.lines(&full)?.ok_or_else(|| {
+        ClientError::Refused(format!(
+            "{full} does not exist in the registry at {}",
+            args.reg.registry
+        ))
+    })?;
+    let usable = lines
+        .iter()
+        .filter(|l| !l.yanked)
+        .filter_map(|l| semver::Version::parse(&l.vers).ok());
+    let req = match req {
+        Some(req) => {
+            if !usable.clone().any(|v| req.matches(&v)) {
+                return Err(ClientError::Refused(format!(
+                    "no published, non-yanked version of {full} matches {req}"
+                )));
+            }
+            req.to_string()
+        }
+        None => {
+            let newest = usable.max().ok_or_else(|| {
+                ClientError::Refused(format!("every version of {full} is yanked"))
+            })?;
+            format!("^{newest}")
+        }
+    };
+    let text = project::with_dependency(&source, &full, &req)
+        .map_err(|e| ClientError::Refused(format!("cannot edit {}: {e}", path.display())))?;
+    // What we write must read back as a project.
+    project::parse_project(&text).map_err(|found| {
+        ClientError::Refused(format!(
+            "editing {} would break it: {}",
+            path.display(),
+            found.first().map(ToString::to_string).unwrap_or_default()
+        ))
+    })?;
+    std::fs::create_dir_all(&args.dir.project).map_err(env_err)?;
+    write_atomic(&path, text.as_bytes())
+        .map_err(|e| env_err(format!("cannot write {}: {e}", path.display())))?;
+    output(
+        &args.reg,
+        &json!({ "name": full, "req": req, "manifest": path }),
+        || eprintln!("added {full} = \"{req}\" to {}", path.display()),
+    );
+    Ok(())
+}
+
+fn lock_json(lock: &Lockfile) -> serde_json::Value {
+    json!(lock
+        .packages
+        .iter()
+        .map(|p| json!({ "name": p.name, "version": p.version, "cksum": p.cksum, "registry": p.registry }))
+        .collect::<Vec<_>>())
+}
+
+pub fn lock(args: LockArgs) -> ClientResult<()> {
+    let project = project::read_project(&args.dir.project)?;
+    let cache = Cache::user()?;
+    let fetcher = IndexFetcher::new(
+        &cache,
+        &args.reg.registry,
+        index_mode(args.offline, &args.vendored),
+    );
+    let (lock, previous) = current_lock(&project, &fetcher, args.update)?;
+    let fresh = fetcher.fresh.load(Ordering::Relaxed);
+    let not_modified = fetcher.not_modified.load(Ordering::Relaxed);
+    output(
+        &args.reg,
+        &json!({
+            "packages": lock_json(&lock),
+            "index": { "fresh": fresh, "not_modified": not_modified },
+        }),
+        || {
+            for p in &lock.packages {
+                let before = previous
+                    .as_ref()
+                    .and_then(|l| l.package(&p.name))
+                    .map(|old| old.version.as_str());
+                match before {
+                    Some(v) if v == p.version => {}
+                    Some(v) => eprintln!("  updated {} {v} → {}", p.name, p.version),
+                    None => eprintln!("  locked {} {}", p.name, p.version),
+                }
+            }
+            eprintln!(
+                "{} package(s) in {} (index: {fresh} fetched, {not_modified} unchanged)",
+                lock.packages.len(),
+                project.lock_path().display()
+            );
+        },
+    );
+    Ok(())
+}
+
+pub fn fetch(args: FetchArgs) -> ClientResult<()> {
+    let project = project::read_project(&args.dir.project)?;
+    let cache = Cache::user()?;
+    let lock = if args.locked {
+        required_lock(&project)?
+    } else {
+        let fetcher = IndexFetcher::new(
+            &cache,
+            &args.reg.registry,
+            index_mode(args.offline, &args.vendored),
+        );
+        match read_lock(&project)? {
+            Some(l) if l.mismatch(&project.dependencies).is_none() => l,
+            _ => current_lock(&project, &fetcher, false)?.0,
+        }
+    };
+    let dest = args
+        .dest
+        .clone()
+        .unwrap_or_else(|| project.dir.join(DEFAULT_DEST));
+    let opts = FetchOptions {
+        offline: args.offline,
+        vendored: args.vendored.clone(),
+        jobs: args.jobs,
+        progress: Progress::detect(args.reg.json),
+    };
+    let report = fetch::fetch(&lock, &cache, &dest, &opts)?;
+    output(
+        &args.reg,
+        &json!({ "dest": dest, "report": report, "packages": lock_json(&lock) }),
+        || {
+            eprintln!(
+                "fetched {} package(s) into {}: {} downloaded ({} bytes), {} from the cache",
+                report.packages,
+                dest.display(),
+                report.downloaded,
+                report.bytes_downloaded,
+                report.from_cache
+            )
+        },
+    );
+    Ok(())
+}
+
+pub fn vendor(args: VendorArgs) -> ClientResult<()> {
+    let project = project::read_project(&args.dir.project)?;
+    let lock = required_lock(&project)?;
+    let cache = Cache::user()?;
+    let opts = FetchOptions {
+        offline: args.offline,
+        progress: Progress::detect(args.reg.json),
+        ..FetchOptions::default()
+    };
+    let report = fetch::vendor(&lock, &cache, &args.out, &opts)?;
+    let out: &Path = &args.out;
+    output(&args.reg, &json!({ "dir": out, "report": report }), || {
+        eprintln!(
+                "vendored {} package(s) into {}; without network: gemeinwerk fetch --locked --offline --vendored {}",
+                report.packages,
+                out.display(),
+                out.display()
+            )
+    });
+    Ok(())
+}
