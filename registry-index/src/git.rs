@@ -159,25 +159,32 @@ impl GitIndex {
         Ok(Some(oid))
     }
 
-    /// What `git update-server-info` does, for the dumb HTTP protocol: the
-    /// list of refs in `info/refs` and of packs in `objects/info/packs`.
     fn update_server_info(&self) -> Result<(), GitIndexError> {
-        let mut refs = String::new();
-        if let Ok(r) = self.repo.find_reference(BRANCH) {
-            if let Some(oid) = r.target() {
-                refs.push_str(&format!("{oid}\t{BRANCH}\n"));
-            }
-        }
-        let io = |source| GitIndexError::Io {
+        update_server_info(&self.repo).map_err(|source| GitIndexError::Io {
             path: self.path.clone(),
             source,
-        };
-        fs::create_dir_all(self.path.join("info")).map_err(io)?;
-        write_atomic(&self.path.join("info/refs"), refs.as_bytes()).map_err(io)?;
-        fs::create_dir_all(self.path.join("objects/info")).map_err(io)?;
-        write_atomic(&self.path.join("objects/info/packs"), b"").map_err(io)?;
-        Ok(())
+        })
     }
+}
+
+/// What `git update-server-info` does, for git's dumb HTTP protocol: every
+/// ref in `info/refs` and the (empty) list of packs in `objects/info/packs`.
+/// Objects stay loose, which is what a dumb client fetches one by one.
+pub fn update_server_info(repo: &Repository) -> std::io::Result<()> {
+    let mut refs = Vec::new();
+    if let Ok(iter) = repo.references() {
+        for r in iter.flatten() {
+            if let (Some(name), Some(oid)) = (r.name(), r.target()) {
+                refs.push(format!("{oid}\t{name}\n"));
+            }
+        }
+    }
+    refs.sort_by(|a, b| a.split('\t').nth(1).cmp(&b.split('\t').nth(1)));
+    let dir = repo.path();
+    fs::create_dir_all(dir.join("info"))?;
+    write_atomic(&dir.join("info/refs"), refs.concat().as_bytes())?;
+    fs::create_dir_all(dir.join("objects/info"))?;
+    write_atomic(&dir.join("objects/info/packs"), b"")
 }
 
 fn write_atomic(path: &Path, content: &[u8]) -> std::io::Result<()> {

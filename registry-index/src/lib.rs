@@ -8,7 +8,7 @@
 
 mod git;
 
-pub use git::{GitIndex, GitIndexError};
+pub use git::{update_server_info, GitIndex, GitIndexError};
 
 use serde::{Deserialize, Serialize};
 

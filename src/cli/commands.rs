@@ -384,6 +384,9 @@ pub fn info(reg: &RegistryArgs, spec: &str) -> ClientResult<()> {
             }
         }
     }
+    // The fork network belongs to what a package is: where it came from,
+    // who builds on it.
+    view["network"] = client(reg).get_json(&format!("/api/v1/packages/{ns}/{name}/forks"))?;
     output(reg, &view, || {
         println!(
             "{}  ({})",
@@ -415,6 +418,7 @@ pub fn info(reg: &RegistryArgs, spec: &str) -> ClientResult<()> {
             }
             println!("{line}");
         }
+        super::fork::print_network(&view["network"]);
     });
     Ok(())
 }

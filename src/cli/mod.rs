@@ -6,6 +6,7 @@
 
 mod admin;
 mod commands;
+mod fork;
 mod project;
 mod serve;
 
@@ -150,6 +151,19 @@ enum Command {
         #[command(flatten)]
         reg: RegistryArgs,
     },
+    /// Fork a package into your namespace: records the fork and writes a
+    /// working folder with the upstream's history.
+    Fork {
+        /// NS/NAME or NS/NAME@VERSION to fork
+        source: String,
+        /// NS/NAME of the fork
+        target: String,
+        /// The folder to write (default: the fork's name).
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        reg: RegistryArgs,
+    },
     /// Manage the members of a namespace.
     Owner {
         #[command(subcommand)]
@@ -201,6 +215,12 @@ pub fn main() -> i32 {
             reg,
         } => commands::deprecate(&reg, &package, if undo { None } else { message }),
         Command::Info { spec, reg } => commands::info(&reg, &spec),
+        Command::Fork {
+            source,
+            target,
+            dir,
+            reg,
+        } => fork::exec(&reg, &source, &target, dir),
         Command::Owner { command, reg } => commands::owner(&reg, command),
         Command::Audit {
             namespace,

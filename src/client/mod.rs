@@ -5,6 +5,7 @@ pub mod cache;
 pub mod credentials;
 pub mod fetch;
 pub mod folder;
+pub mod fork;
 pub mod http;
 pub mod lockfile;
 pub mod project;

@@ -116,6 +116,11 @@ pub struct Manifest {
     pub readme: Option<String>,
     pub dependencies: Vec<Dependency>,
     pub forked_from: Option<ForkedFrom>,
+    /// `lowers-vertrauensniveau = true`: a fork says explicitly that it
+    /// needs a lower Vertrauensniveau than its upstream (see
+    /// `package::adaptation`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub lowers_vertrauensniveau: bool,
 }
 
 impl Manifest {
@@ -176,6 +181,8 @@ struct RawPackage {
     themenfeld: Option<Spanned<String>>,
     leika: Option<Spanned<String>>,
     readme: Option<String>,
+    #[serde(rename = "lowers-vertrauensniveau", default)]
+    lowers_vertrauensniveau: bool,
 }
 
 #[derive(Deserialize)]
@@ -518,11 +525,55 @@ pub fn parse_manifest(source: &str) -> Result<(Manifest, Vec<Diagnostic>), Vec<D
                 readme: pkg.readme,
                 dependencies,
                 forked_from,
+                lowers_vertrauensniveau: pkg.lowers_vertrauensniveau,
             },
             warnings,
         )),
         _ => Err(errs),
     }
+}
+
+/// The manifest of a fork: the same text (comments and layout kept) with
+/// the new name, and a `[forked-from]` table naming the exact upstream
+/// version and its checksum (replacing one the upstream had itself).
+pub fn fork_manifest(source: &str, new_name: &str, from: &ForkedFrom) -> Result<String, String> {
+    #[derive(Deserialize)]
+    struct Names {
+        package: NamePart,
+    }
+    #[derive(Deserialize)]
+    struct NamePart {
+        name: Spanned<String>,
+    }
+    let names: Names = toml::from_str(source).map_err(|e| e.message().to_string())?;
+    let span = names.package.name.span();
+    let mut text = format!(
+        "{}\"{new_name}\"{}",
+        &source[..span.start],
+        &source[span.end..]
+    );
+    // Drop an existing [forked-from] table: from its header to the next one.
+    let mut out = String::with_capacity(text.len() + 200);
+    let mut skipping = false;
+    for line in text.lines() {
+        let header = line.trim_start().starts_with('[');
+        if header {
+            skipping = line.trim() == "[forked-from]";
+        }
+        if !skipping {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    text = out.trim_end().to_string();
+    text.push_str(&format!(
+        "\n\n[forked-from]\npackage = \"{}/{}\"\nversion = \"{}\"\n",
+        from.namespace, from.name, from.version
+    ));
+    if let Some(cksum) = &from.cksum {
+        text.push_str(&format!("cksum = \"{cksum}\"\n"));
+    }
+    Ok(text)
 }
 
 /// The candidate nearest to `word` by edit distance, if it is near enough to
@@ -635,6 +686,26 @@ keywords = ["parken"]
         assert_eq!(errs[0].code, "manifest.invalid_version_req");
         let errs = errors(&GOOD.replace("fim/anschrift-inland", "anschrift"));
         assert_eq!(errs[0].code, "manifest.invalid_dependency");
+    }
+
+    #[test]
+    fn fork_manifest_keeps_comments_and_replaces_provenance() {
+        let src = format!(
+            "# Kassels Antrag\n{GOOD}\n[forked-from]\npackage = \"x/y\"\nversion = \"0.1.0\"\n"
+        );
+        let from = ForkedFrom {
+            namespace: "kassel".into(),
+            name: "bewohnerparkausweis".into(),
+            version: semver::Version::new(1, 0, 0),
+            cksum: Some("ab".repeat(32)),
+        };
+        let out = fork_manifest(&src, "darmstadt/bewohnerparkausweis", &from).unwrap();
+        assert!(out.starts_with("# Kassels Antrag\n"));
+        let (m, _) = parse_manifest(&out).unwrap();
+        assert_eq!(m.full_name(), "darmstadt/bewohnerparkausweis");
+        assert_eq!(m.forked_from.unwrap(), from);
+        assert_eq!(out.matches("[forked-from]").count(), 1);
+        assert!(fork_manifest("not toml [", "a/b", &from).is_err());
     }
 
     #[test]

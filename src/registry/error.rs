@@ -68,6 +68,8 @@ pub enum RegistryError {
     Io(#[from] std::io::Error),
     #[error("git index: {0}")]
     Git(#[from] registry_index::GitIndexError),
+    #[error("package history: {0}")]
+    History(#[from] git2::Error),
 }
 
 impl From<diesel::result::Error> for RegistryError {
@@ -110,7 +112,7 @@ impl RegistryError {
             Self::UnknownMember { .. } => "member_not_found",
             Self::UnknownPackage(_) => "package_not_found",
             Self::UnknownVersion { .. } => "version_not_found",
-            Self::Db(_) | Self::Io(_) | Self::Git(_) => "internal",
+            Self::Db(_) | Self::Io(_) | Self::Git(_) | Self::History(_) => "internal",
         }
     }
 
@@ -134,7 +136,7 @@ impl RegistryError {
             | Self::UnknownPackage(_)
             | Self::UnknownVersion { .. } => ErrorKind::NotFound,
             Self::Conflict { .. } => ErrorKind::Conflict,
-            Self::Db(_) | Self::Io(_) | Self::Git(_) => ErrorKind::Internal,
+            Self::Db(_) | Self::Io(_) | Self::Git(_) | Self::History(_) => ErrorKind::Internal,
         }
     }
 }

@@ -56,6 +56,32 @@ pub fn check(reg: &Registry, repair: bool) -> Result<FsckReport> {
         expected.push((package_path(ns, name), content));
     }
     drop(conn);
+
+    // Every package's history must tag exactly the commits the database
+    // implies; they are deterministic, so a rebuild gives the same ids.
+    for (ns, name) in &all {
+        let full_name = format!("{ns}/{name}");
+        let (expected_chain, actual_chain) =
+            match super::history::expected_and_actual(reg, &full_name) {
+                Ok(pair) => pair,
+                Err(e) => {
+                    report.problems.push(format!(
+                        "package history: {full_name} cannot be rebuilt: {e}"
+                    ));
+                    continue;
+                }
+            };
+        if expected_chain != actual_chain {
+            report.problems.push(format!(
+                "package history: {full_name} differs from the database"
+            ));
+            if repair {
+                super::history::sync_history(reg, &full_name)?;
+                report.repaired += 1;
+            }
+        }
+    }
+
     reg.git.with(reg, |git| {
         let present: BTreeSet<String> = git.list_files()?.into_iter().collect();
         // config.json names the URL the server is reached at; the server

@@ -141,6 +141,7 @@ pub fn run_due(reg: &Registry) -> Result<usize> {
 fn run_job(reg: &Registry, job: &Job) -> Result<()> {
     match job.kind.as_str() {
         SYNC_INDEX => sync_index(reg, &job.payload),
+        super::history::SYNC_HISTORY => super::history::sync_history(reg, &job.payload).map(|_| ()),
         other => {
             tracing::error!(job.id = job.id, job.kind = %other, "unknown job kind; dropping it");
             Ok(())

@@ -125,7 +125,8 @@ pub fn publish(
             &format!("{}@{}", manifest.full_name(), manifest.version),
             serde_json::json!({ "cksum": cksum, "size": upload.len() }),
         )?;
-        jobs::enqueue(conn, jobs::SYNC_INDEX, &manifest.full_name())
+        jobs::enqueue(conn, jobs::SYNC_INDEX, &manifest.full_name())?;
+        jobs::enqueue(conn, super::history::SYNC_HISTORY, &manifest.full_name())
     })?;
     reg.package_changed(&manifest.full_name());
     tracing::info!(package.name = %manifest.full_name(), package.version = %manifest.version, actor = %actor.login, "published");
@@ -313,6 +314,8 @@ fn check_semver(
 
 fn upsert_package(conn: &mut DbConn, manifest: &Manifest, namespace_id: i64) -> Result<i64> {
     let at = now();
+    // The package builds on what its newest publish says it builds on.
+    let base = manifest.forked_from.as_ref().map(|f| f.to_string());
     match index::find_package(conn, &manifest.namespace, &manifest.name)? {
         Some(p) => {
             diesel::update(packages::table.find(p.id))
@@ -320,6 +323,7 @@ fn upsert_package(conn: &mut DbConn, manifest: &Manifest, namespace_id: i64) -> 
                     packages::title.eq(&manifest.title),
                     packages::description.eq(&manifest.description),
                     packages::updated_at.eq(at),
+                    packages::forked_from.eq(&base),
                 ))
                 .execute(conn)?;
             Ok(p.id)
@@ -335,6 +339,7 @@ fn upsert_package(conn: &mut DbConn, manifest: &Manifest, namespace_id: i64) -> 
                     packages::downloads.eq(0i64),
                     packages::created_at.eq(at),
                     packages::updated_at.eq(at),
+                    packages::forked_from.eq(&base),
                 ))
                 .execute(conn)?;
             Ok(packages::table

@@ -1,20 +1,22 @@
 //! The JSON API under `/api/v1`.
 
 use actix_web::http::StatusCode;
-use actix_web::{delete, get, put, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde::Deserialize;
 
 use super::error::{ApiError, ApiResult};
 use super::{auth_header, origin_of, Reg};
 use crate::registry::auth::Role;
-use crate::registry::{accounts, audit, content, packages, publish, yank, RegistryError};
+use crate::registry::{accounts, audit, content, forks, packages, publish, yank, RegistryError};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(publish_new)
         .service(package_info)
         .service(download)
         .service(diff_versions)
+        .service(fork_network)
+        .service(fork_package)
         .service(yank_version)
         .service(unyank_version)
         .service(deprecate)
@@ -329,4 +331,50 @@ async fn audit_log(
     })
     .await??;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "entries": entries })))
+}
+
+#[get("/api/v1/packages/{ns}/{name}/forks")]
+async fn fork_network(reg: Reg, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
+    let (ns, name) = path.into_inner();
+    let network = web::block(move || forks::network(&reg, &ns, &name)).await??;
+    Ok(HttpResponse::Ok().json(network))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ForkBody {
+    /// `ns/name` of the new package.
+    target: String,
+    version: Option<String>,
+}
+
+#[post("/api/v1/packages/{ns}/{name}/forks")]
+async fn fork_package(
+    reg: Reg,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    let (ns, name) = path.into_inner();
+    let body: ForkBody = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_json",
+            format!("expected {{\"target\": \"ns/name\", \"version\": \"1.0.0\"}}: {e}"),
+        )
+    })?;
+    let (auth, origin) = (auth_header(&req), origin_of(&req));
+    let registered = web::block(move || {
+        forks::register(
+            &reg,
+            auth.as_deref(),
+            &origin,
+            &ns,
+            &name,
+            body.version.as_deref(),
+            &body.target,
+        )
+    })
+    .await??;
+    Ok(HttpResponse::Created().json(registered))
 }

@@ -60,6 +60,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(sparse::config_json)
         .service(sparse::package_file)
         .service(git_http::index_repo)
+        .service(git_http::package_repo)
         .configure(api::configure);
 }
 

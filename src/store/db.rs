@@ -99,8 +99,10 @@ impl ManageConnection for ConnectionManager {
                     .map_err(|e| DbError::Connect(e.to_string()))?;
                 // WAL lets readers go on while one writer writes; the busy
                 // timeout makes a second writer wait instead of failing.
+                // busy_timeout first: switching to WAL takes a lock, and
+                // another process may hold one for a moment.
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                 )?;
                 Ok(DbConn::Sqlite(conn))
@@ -147,6 +149,10 @@ impl Db {
         };
         let pool = r2d2::Pool::builder()
             .max_size(size)
+            // Open connections as they are needed. A pool that keeps idle
+            // ones opens them on a background thread, and a short-lived
+            // `admin` process can then exit while libpq is mid-handshake.
+            .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(10))
             .build(manager)
             .map_err(|e| DbError::Connect(e.to_string()))?;

@@ -3,6 +3,7 @@
 
 pub mod blobs;
 pub mod db;
+pub mod history;
 pub mod models;
 pub mod schema;
 

@@ -51,6 +51,9 @@ pub struct Package {
     pub downloads: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// `ns/name@version` the package currently builds on: set when the fork
+    /// is registered and moved by every publish that names a new upstream.
+    pub forked_from: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -55,6 +55,7 @@ diesel::table! {
         downloads -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        forked_from -> Nullable<Text>,
     }
 }
 

@@ -52,10 +52,15 @@ both_backends! {
 
     fn git_index_clones_with_stock_git_and_equals_sparse(reg) {
         let token = reg.owner_of("kassel");
+        // Changes that reach the job runner together share a commit (each
+        // job writes what the database says now); spaced out, each change
+        // is a commit of its own.
         for v in ["1.0.0", "1.1.0"] {
             assert_eq!(reg.publish_bytes(Some(&token), &archive_of(&pkg("kassel/a", v))).status, 200);
+            reg.wait_for_jobs();
         }
         assert_eq!(reg.publish_bytes(Some(&token), &archive_of(&pkg("kassel/b", "0.1.0"))).status, 200);
+        reg.wait_for_jobs();
         reg.request("DELETE", "/api/v1/packages/kassel/a/1.0.0/yank", Some(&token), None);
         reg.wait_for_jobs();
 

@@ -2,6 +2,7 @@
 
 mod auth;
 mod common;
+mod fork;
 mod index;
 mod lifecycle;
 mod package;
