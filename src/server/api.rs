@@ -124,6 +124,17 @@ struct YankBody {
     reason: Option<String>,
 }
 
+/// A JSON body that must be there; the error shows what was expected.
+fn required_json<T: for<'de> Deserialize<'de>>(body: &[u8], expected: &str) -> ApiResult<T> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_json",
+            format!("expected {expected}: {e}"),
+        )
+    })
+}
+
 /// An optional JSON body: empty means default, anything else must parse.
 fn optional_json<T: for<'de> Deserialize<'de> + Default>(body: &[u8]) -> ApiResult<T> {
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -258,13 +269,7 @@ async fn add_member(
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
     let ns = path.into_inner();
-    let body: MemberBody = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_json",
-            format!("expected {{\"login\": \"…\", \"role\": \"owner|publisher\"}}: {e}"),
-        )
-    })?;
+    let body: MemberBody = required_json(&body, r#"{"login": "…", "role": "owner|publisher"}"#)?;
     let role = match body.role.as_deref() {
         None => Role::Publisher,
         Some(r) => Role::parse(r).ok_or_else(|| {
@@ -356,13 +361,7 @@ async fn fork_package(
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
     let (ns, name) = path.into_inner();
-    let body: ForkBody = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_json",
-            format!("expected {{\"target\": \"ns/name\", \"version\": \"1.0.0\"}}: {e}"),
-        )
-    })?;
+    let body: ForkBody = required_json(&body, r#"{"target": "ns/name", "version": "1.0.0"}"#)?;
     let (auth, origin) = (auth_header(&req), origin_of(&req));
     let registered = web::block(move || {
         forks::register(

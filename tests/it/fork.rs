@@ -2,24 +2,9 @@
 //! and a stock git client.
 
 use std::path::Path;
-use std::process::Command;
 
 use crate::both_backends;
 use crate::common::{self, *};
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
 
 fn clone(reg: &TestRegistry, package: &str, into: &Path) -> std::path::PathBuf {
     reg.wait_for_jobs();

@@ -1,24 +1,8 @@
 //! The sparse index over HTTP and the git index through a stock git client;
 //! fsck finds and repairs a damaged view.
 
-use std::process::Command;
-
 use crate::both_backends;
 use crate::common::{self, *};
-
-fn git(args: &[&str], dir: &std::path::Path) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 both_backends! {
     fn sparse_index_caches_with_etags(reg) {
@@ -65,20 +49,20 @@ both_backends! {
         reg.wait_for_jobs();
 
         let tmp = tempfile::tempdir().unwrap();
-        git(&["clone", "-q", &format!("{}/git/index.git", reg.url), "index"], tmp.path());
+        git(tmp.path(), &["clone", "-q", &format!("{}/git/index.git", reg.url), "index"]);
         let clone = tmp.path().join("index");
         for file in ["kassel/a", "kassel/b"] {
             let on_disk = std::fs::read(clone.join(file)).unwrap();
             assert_eq!(on_disk, reg.get(&format!("/index/{file}")).body, "{file}");
         }
-        let log = git(&["log", "--format=%s"], &clone);
+        let log = git(&clone, &["log", "--format=%s"]);
         assert_eq!(log.lines().count(), 5, "one commit per change: {log}");
         assert!(log.starts_with("Update kassel/a"));
 
         // A later change arrives with a plain pull.
         assert_eq!(reg.publish_bytes(Some(&token), &archive_of(&pkg("kassel/b", "0.2.0"))).status, 200);
         reg.wait_for_jobs();
-        git(&["pull", "-q"], &clone);
+        git(&clone, &["pull", "-q"]);
         assert_eq!(std::fs::read(clone.join("kassel/b")).unwrap(), reg.get("/index/kassel/b").body);
     }
 
