@@ -100,6 +100,35 @@ impl Account {
     }
 }
 
+/// Ableitungsmodifikation (FIM): how far a fork may adapt the form.
+/// `alles` (0) anything, `erweitern` (1) only extend, `einschraenken` (2)
+/// only restrict, `keine` (3) not at all; wording may always change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Ableitung {
+    Alles,
+    Erweitern,
+    Einschraenken,
+    Keine,
+}
+
+impl Ableitung {
+    pub const ALL: [(&'static str, Ableitung); 4] = [
+        ("alles", Ableitung::Alles),
+        ("erweitern", Ableitung::Erweitern),
+        ("einschraenken", Ableitung::Einschraenken),
+        ("keine", Ableitung::Keine),
+    ];
+    pub fn as_str(self) -> &'static str {
+        Self::ALL[self as usize].0
+    }
+    pub fn allows_extending(self) -> bool {
+        matches!(self, Ableitung::Alles | Ableitung::Erweitern)
+    }
+    pub fn allows_restricting(self) -> bool {
+        matches!(self, Ableitung::Alles | Ableitung::Einschraenken)
+    }
+}
+
 /// The fields, groups and code lists of a form or a field group.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Body {
@@ -119,17 +148,20 @@ pub struct Form {
     pub vertrauensniveau: Option<Vertrauensniveau>,
     pub accounts: Vec<Account>,
     pub fim: Option<FimRef>,
+    /// `ableitungsmodifikation`; `None` is `alles`.
+    pub ableitung: Option<Ableitung>,
     pub body: Body,
 }
 
 const FORM_FILE_KEYS: [&str; 4] = ["form", "field", "group", "codelist"];
-const FORM_KEYS: [&str; 6] = [
+const FORM_KEYS: [&str; 7] = [
     "title",
     "title-en",
     "vertrauensniveau",
     "accounts",
     "fim-id",
     "fim-version",
+    "ableitungsmodifikation",
 ];
 
 /// Reads `form.toml`; every problem found goes to the sink.
@@ -147,6 +179,7 @@ pub fn read(sink: &mut Sink) -> Option<Form> {
         vertrauensniveau: None,
         accounts: Vec::new(),
         fim: None,
+        ableitung: None,
         body: Body::default(),
     };
     match top.take("form") {
@@ -161,6 +194,7 @@ pub fn read(sink: &mut Sink) -> Option<Form> {
                     sink.error("form.missing_title", t.at, "[form] has no title");
                 }
                 form.fim = read_fim(&mut t, 'S', sink);
+                form.ableitung = read_ableitung(&mut t, sink);
                 let level_at = t.key_at("vertrauensniveau").unwrap_or(t.at);
                 match t.string("vertrauensniveau", sink) {
                     None => {
@@ -271,6 +305,24 @@ pub fn read(sink: &mut Sink) -> Option<Form> {
             .suggest("add [[field]] or [[group]] tables");
     }
     Some(form)
+}
+
+/// `ableitungsmodifikation = "erweitern"` (or the FIM code, 0 to 3).
+fn read_ableitung(t: &mut Table, sink: &mut Sink) -> Option<Ableitung> {
+    let node = t.take("ableitungsmodifikation")?;
+    let found = match node.get_ref() {
+        spanned::Node::String(s) => Ableitung::ALL.iter().find(|(n, _)| *n == s.as_str()),
+        spanned::Node::Integer(i) => usize::try_from(*i).ok().and_then(|i| Ableitung::ALL.get(i)),
+        _ => None,
+    };
+    if found.is_none() {
+        sink.error(
+            "form.invalid_ableitungsmodifikation",
+            node.span().start,
+            "ableitungsmodifikation must be \"alles\", \"erweitern\", \"einschraenken\" or \"keine\" (FIM codes 0 to 3)",
+        );
+    }
+    found.map(|(_, a)| *a)
 }
 
 /// Reads the items and code lists of a form or field group file.

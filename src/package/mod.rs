@@ -1,6 +1,7 @@
 //! The package format: manifest, archive, content checks. Pure: no IO, so
 //! the server, the client and the importer all run the same checks.
 
+pub mod adaptation;
 pub mod archive;
 pub mod codelist;
 pub mod content;
@@ -10,10 +11,12 @@ pub mod expr;
 pub mod fieldgroup;
 pub mod form;
 pub mod manifest;
+pub mod merge;
 pub mod model;
 pub mod process;
 pub mod semver_check;
 pub mod spanned;
+pub mod write;
 
 pub use archive::PackageFiles;
 pub use diagnostics::{Diagnostic, Severity};
