@@ -1342,12 +1342,9 @@ fn locate_value<'a>(root: &'a mut Table, path: &str) -> Option<(&'a mut Table, S
             root.get_mut("codelist")?.get_mut(rest)?.as_table_mut()?,
             key,
         )),
-        "code" => {
-            // An inline table cannot be handed out as a Table: the caller
-            // gets a stand-in, written back below.
-            let _ = rest;
-            None
-        }
+        // A code is an inline table, not a Table: `apply` handles
+        // `code:` paths itself before it gets here.
+        "code" => None,
         _ => {
             let (container, array, id) = locate_container(root, prefix, rest)?;
             Some((find_mut(container, &array, &id)?, key))
