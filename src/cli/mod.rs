@@ -9,6 +9,7 @@ mod commands;
 mod fork;
 mod project;
 mod serve;
+mod upstream;
 
 use std::path::PathBuf;
 
@@ -164,6 +165,13 @@ enum Command {
         #[command(flatten)]
         reg: RegistryArgs,
     },
+    /// Follow the package this fork was made from: status, diff, merge, resolve.
+    Upstream {
+        #[command(subcommand)]
+        command: upstream::UpstreamCommand,
+        #[command(flatten)]
+        reg: RegistryArgs,
+    },
     /// Manage the members of a namespace.
     Owner {
         #[command(subcommand)]
@@ -222,6 +230,7 @@ pub fn main() -> i32 {
             reg,
         } => fork::exec(&reg, &source, &target, dir),
         Command::Owner { command, reg } => commands::owner(&reg, command),
+        Command::Upstream { command, reg } => upstream::exec(&reg, command),
         Command::Audit {
             namespace,
             limit,

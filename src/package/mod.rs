@@ -41,7 +41,9 @@ pub fn check_package(files: &PackageFiles) -> Result<(Manifest, Vec<Diagnostic>)
         )]
     })?;
     let (manifest, mut warnings) = manifest::parse_manifest(source)?;
-    let found = content::check(&manifest, files);
+    let mut found = content::check(&manifest, files);
+    // A merge with open conflicts is not a package yet.
+    found.extend(merge::check_no_open_conflicts(files));
     if found.iter().any(Diagnostic::is_error) {
         return Err(found.into_iter().filter(Diagnostic::is_error).collect());
     }

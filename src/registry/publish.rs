@@ -60,6 +60,15 @@ pub fn publish(
         content::check_resolved(&manifest, &files, &deps, &warnings);
     problems.extend(errors);
     warnings.extend(more_warnings);
+    if let (Some(new_content), Some(fork)) = (&new_content, &manifest.forked_from) {
+        problems.extend(check_adaptation(
+            reg,
+            &mut conn,
+            &manifest,
+            new_content,
+            fork,
+        )?);
+    }
     if let Some(new_content) = &new_content {
         problems.extend(check_semver(
             reg,
@@ -264,6 +273,38 @@ fn check_against_registry(
         }
     }
     Ok(problems)
+}
+
+/// A fork may adapt its upstream only as far as the upstream's form allows
+/// (FIM's Ableitungsmodifikationen) and may lower the Vertrauensniveau only
+/// when its manifest says so.
+fn check_adaptation(
+    reg: &Registry,
+    conn: &mut DbConn,
+    manifest: &Manifest,
+    new_content: &crate::package::content::Content,
+    fork: &crate::package::manifest::ForkedFrom,
+) -> Result<Vec<Diagnostic>> {
+    let Some(upstream) = index::find_package(conn, &fork.namespace, &fork.name)? else {
+        return Ok(Vec::new());
+    };
+    let Some(version) = index::package_versions(conn, upstream.id)?
+        .into_iter()
+        .find(|v| v.num == fork.version.to_string())
+    else {
+        return Ok(Vec::new());
+    };
+    let full_name = format!("{}/{}", fork.namespace, fork.name);
+    match content::load_version(reg, &full_name, &version)? {
+        Ok((up_manifest, up_content)) => Ok(crate::package::adaptation::check_adaptation(
+            &up_manifest,
+            &up_content,
+            manifest,
+            new_content,
+        )),
+        // An upstream that today's rules cannot read sets no limits.
+        Err(_) => Ok(Vec::new()),
+    }
 }
 
 /// The semver check: the new version against the highest existing release

@@ -200,3 +200,45 @@ both_backends! {
 fn manifest_text(name: &str, version: &str) -> String {
     common::manifest(name, version, "")
 }
+
+both_backends! {
+    fn publishing_a_fork_enforces_the_adaptation_policy(reg) {
+        let kassel = reg.owner_of("kassel");
+        let darmstadt = reg.owner_of("darmstadt");
+        let up = pkg("kassel/a", "1.0.0");
+        up.write(
+            "form.toml",
+            &FORM
+                .replace("vertrauensniveau = \"niedrig\"", "vertrauensniveau = \"substanziell\"\nableitungsmodifikation = \"einschraenken\""),
+        );
+        assert_eq!(reg.publish_bytes(Some(&kassel), &archive_of(&up)).status, 200);
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path().join("d");
+        let out = reg.cli(Some(&darmstadt), &["fork", "kassel/a", "darmstadt/a", "--dir", d.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let form = std::fs::read_to_string(d.join("form.toml")).unwrap();
+
+        // Only restricting is allowed: a new field extends.
+        let before = reg.snapshot();
+        std::fs::write(d.join("form.toml"), format!("{form}\n[[field]]\nid = \"extra\"\ntype = \"text\"\nlabel = \"Extra\"\n")).unwrap();
+        let out = reg.cli(Some(&darmstadt), &["publish", d.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stderr(&out).contains("[adaptation.not_allowed]"), "{}", stderr(&out));
+
+        // Lowering the Vertrauensniveau needs the manifest to say so.
+        std::fs::write(d.join("form.toml"), form.replace("\"substanziell\"", "\"niedrig\"")).unwrap();
+        let out = reg.cli(Some(&darmstadt), &["publish", d.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stderr(&out).contains("[adaptation.lowers_vertrauensniveau]"), "{}", stderr(&out));
+        assert_eq!(reg.snapshot(), before);
+
+        let manifest = std::fs::read_to_string(d.join("gemeinwerk.toml")).unwrap();
+        std::fs::write(
+            d.join("gemeinwerk.toml"),
+            manifest.replacen("kind = \"form\"", "kind = \"form\"\nlowers-vertrauensniveau = true", 1),
+        )
+        .unwrap();
+        let out = reg.cli(Some(&darmstadt), &["publish", d.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+}

@@ -9,3 +9,4 @@ mod package;
 mod publish;
 mod pull;
 mod serve;
+mod story;

@@ -1,0 +1,337 @@
+//! `gemeinwerk upstream status|diff|merge|resolve`: following the package a
+//! fork was made from.
+
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+use serde_json::json;
+
+use super::{env_err, output, RegistryArgs};
+use crate::client::http::RegistryClient;
+use crate::client::{credentials, folder, resolve, ClientError, ClientResult};
+use crate::package::diff::{diff, Diff};
+use crate::package::manifest::{fork_manifest, parse_manifest, ForkedFrom, MANIFEST_FILE};
+use crate::package::merge::{self, MergeInfo, Side};
+use crate::package::{check_package, PackageFiles};
+use crate::registry::content::read_content;
+use registry_index::IndexLine;
+
+#[derive(Subcommand)]
+pub enum UpstreamCommand {
+    /// Newer upstream versions and what changed in them.
+    Status {
+        /// The fork's folder (default: the current one).
+        dir: Option<PathBuf>,
+    },
+    /// The changes from the version the fork builds on to a newer one.
+    Diff {
+        dir: Option<PathBuf>,
+        /// The upstream version to compare with (default: the newest).
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// Merge upstream changes into the fork's folder, property by property.
+    Merge {
+        dir: Option<PathBuf>,
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// Settle one conflict of a merge with the fork's or the upstream's value.
+    Resolve {
+        /// The conflict's path, as `upstream merge` printed it.
+        path: String,
+        #[arg(long, conflicts_with = "theirs", required_unless_present = "theirs")]
+        ours: bool,
+        #[arg(long)]
+        theirs: bool,
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// The fork's folder: its files, and the upstream version it builds on.
+struct Fork {
+    dir: PathBuf,
+    files: PackageFiles,
+    from: ForkedFrom,
+}
+
+fn open_fork(dir: Option<PathBuf>) -> ClientResult<Fork> {
+    let dir = dir.unwrap_or_else(|| PathBuf::from("."));
+    let files = folder::read_folder(&dir)?;
+    let text = std::str::from_utf8(&files[MANIFEST_FILE])
+        .map_err(|_| ClientError::Refused("gemeinwerk.toml is not UTF-8".into()))?;
+    let manifest = match parse_manifest(text) {
+        Ok((m, _)) => m,
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            return Err(ClientError::Refused(
+                "the manifest has problems; fix them first".into(),
+            ));
+        }
+    };
+    let from = manifest.forked_from.ok_or_else(|| {
+        ClientError::Environment(format!(
+            "{} is not a fork: its gemeinwerk.toml has no [forked-from]",
+            dir.display()
+        ))
+    })?;
+    Ok(Fork { dir, files, from })
+}
+
+/// The upstream's non-yanked releases newer than the fork's base, oldest first.
+fn newer_versions(lines: &[IndexLine], base: &semver::Version) -> Vec<IndexLine> {
+    let mut newer: Vec<(semver::Version, IndexLine)> = lines
+        .iter()
+        .filter(|l| !l.yanked)
+        .filter_map(|l| semver::Version::parse(&l.vers).ok().map(|v| (v, l.clone())))
+        .filter(|(v, _)| v.pre.is_empty() && v > base)
+        .collect();
+    newer.sort_by(|a, b| a.0.cmp(&b.0));
+    newer.into_iter().map(|(_, l)| l).collect()
+}
+
+/// The index line of the target version: `--to`, or the newest release.
+fn target_line(lines: &[IndexLine], fork: &Fork, to: Option<&str>) -> ClientResult<IndexLine> {
+    let upstream = format!("{}/{}", fork.from.namespace, fork.from.name);
+    match to {
+        Some(v) => lines
+            .iter()
+            .find(|l| l.vers == v)
+            .cloned()
+            .ok_or_else(|| ClientError::Refused(format!("{upstream} has no version {v}"))),
+        None => newer_versions(lines, &fork.from.version)
+            .pop()
+            .ok_or_else(|| {
+                ClientError::Refused(format!(
+                    "{upstream} has no release newer than {}; nothing to do",
+                    fork.from.version
+                ))
+            }),
+    }
+}
+
+fn semantic_diff(base: &PackageFiles, target: &PackageFiles) -> ClientResult<Diff> {
+    let unreadable =
+        |_| ClientError::Refused("an upstream version cannot be read as a package".into());
+    let (old_m, old) = read_content(base).map_err(unreadable)?;
+    let (new_m, new) = read_content(target).map_err(unreadable)?;
+    Ok(diff(&old_m, &old, &new_m, &new))
+}
+
+fn client(reg: &RegistryArgs) -> RegistryClient {
+    RegistryClient::new(&reg.registry, credentials::token_for(&reg.registry))
+}
+
+pub fn exec(reg: &RegistryArgs, command: UpstreamCommand) -> ClientResult<()> {
+    match command {
+        UpstreamCommand::Status { dir } => status(reg, dir),
+        UpstreamCommand::Diff { dir, to } => upstream_diff(reg, dir, to),
+        UpstreamCommand::Merge { dir, to } => upstream_merge(reg, dir, to),
+        UpstreamCommand::Resolve {
+            path, ours, dir, ..
+        } => upstream_resolve(
+            reg,
+            dir,
+            &path,
+            if ours { Side::Ours } else { Side::Theirs },
+        ),
+    }
+}
+
+fn status(reg: &RegistryArgs, dir: Option<PathBuf>) -> ClientResult<()> {
+    let fork = open_fork(dir)?;
+    let c = client(reg);
+    let (ns, name) = (&fork.from.namespace, &fork.from.name);
+    let lines = resolve::index_lines(&c, ns, name)?;
+    let newer = newer_versions(&lines, &fork.from.version);
+    let mut entries = Vec::new();
+    if !newer.is_empty() {
+        let base = resolve::fetch_version(&c, ns, name, &fork.from.version.to_string())?;
+        for line in &newer {
+            let d = semantic_diff(&base, &resolve::download_verified(&c, line)?)?;
+            entries
+                .push(json!({ "version": line.vers, "level": d.level(), "summary": d.summary() }));
+        }
+    }
+    let upstream = format!("{ns}/{name}");
+    output(
+        reg,
+        &json!({ "upstream": upstream, "base": fork.from.version.to_string(), "newer": entries }),
+        || {
+            println!("builds on {upstream}@{}", fork.from.version);
+            if entries.is_empty() {
+                println!("up to date: no newer upstream release");
+            }
+            for e in &entries {
+                println!(
+                    "  {}  {}{}",
+                    e["version"].as_str().unwrap_or_default(),
+                    e["summary"].as_str().unwrap_or_default(),
+                    e["level"]
+                        .as_str()
+                        .map(|l| format!(" ({l})"))
+                        .unwrap_or_default()
+                );
+            }
+        },
+    );
+    Ok(())
+}
+
+fn upstream_diff(reg: &RegistryArgs, dir: Option<PathBuf>, to: Option<String>) -> ClientResult<()> {
+    let fork = open_fork(dir)?;
+    let c = client(reg);
+    let (ns, name) = (&fork.from.namespace, &fork.from.name);
+    let lines = resolve::index_lines(&c, ns, name)?;
+    let target = target_line(&lines, &fork, to.as_deref())?;
+    let base = resolve::fetch_version(&c, ns, name, &fork.from.version.to_string())?;
+    let d = semantic_diff(&base, &resolve::download_verified(&c, &target)?)?;
+    if reg.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&d.changes).expect("changes serialise")
+        );
+    } else {
+        for change in &d.changes {
+            println!("{change}");
+        }
+        eprintln!(
+            "{ns}/{name} {} → {}: {}",
+            fork.from.version,
+            target.vers,
+            d.summary()
+        );
+    }
+    Ok(())
+}
+
+/// Replaces the folder's files with `files`: writes every file and removes
+/// the ones that are gone.
+fn write_folder(dir: &Path, before: &PackageFiles, files: &PackageFiles) -> ClientResult<()> {
+    for path in before.keys().filter(|p| !files.contains_key(*p)) {
+        std::fs::remove_file(dir.join(path)).map_err(env_err)?;
+    }
+    for (path, content) in files {
+        let dest = dir.join(path);
+        std::fs::create_dir_all(dest.parent().expect("a file has a parent")).map_err(env_err)?;
+        std::fs::write(dest, content).map_err(env_err)?;
+    }
+    Ok(())
+}
+
+fn upstream_merge(
+    reg: &RegistryArgs,
+    dir: Option<PathBuf>,
+    to: Option<String>,
+) -> ClientResult<()> {
+    let fork = open_fork(dir)?;
+    if fork.files.contains_key(merge::MERGE_FILE) {
+        return Err(ClientError::Refused(format!(
+            "a merge is in progress ({} exists): resolve its conflicts first",
+            merge::MERGE_FILE
+        )));
+    }
+    let c = client(reg);
+    let (ns, name) = (&fork.from.namespace, &fork.from.name);
+    let upstream = format!("{ns}/{name}");
+    let lines = resolve::index_lines(&c, ns, name)?;
+    let target = target_line(&lines, &fork, to.as_deref())?;
+    let base = resolve::fetch_version(&c, ns, name, &fork.from.version.to_string())?;
+    let theirs = resolve::download_verified(&c, &target)?;
+
+    let mut result = merge::merge(&base, &fork.files, &theirs)
+        .map_err(|e| ClientError::Refused(format!("{e} [{}]", e.code())))?;
+    // The merged package now builds on the version it merged.
+    let manifest_text = String::from_utf8_lossy(&result.files[MANIFEST_FILE]).into_owned();
+    let own_name = toml::from_str::<toml::Table>(&manifest_text)
+        .ok()
+        .and_then(|t| t.get("package")?.get("name")?.as_str().map(str::to_string))
+        .ok_or_else(|| ClientError::Refused("the merged manifest has no [package] name".into()))?;
+    let from = ForkedFrom {
+        namespace: ns.clone(),
+        name: name.clone(),
+        version: semver::Version::parse(&target.vers).map_err(env_err)?,
+        cksum: Some(target.cksum.clone()),
+    };
+    let rewritten =
+        fork_manifest(&manifest_text, &own_name, &from).map_err(ClientError::Refused)?;
+    result
+        .files
+        .insert(MANIFEST_FILE.to_string(), rewritten.into_bytes());
+    let info = MergeInfo {
+        upstream: upstream.clone(),
+        base: fork.from.version.to_string(),
+        theirs: target.vers.clone(),
+    };
+    let working = result.working_files(&info);
+    write_folder(&fork.dir, &fork.files, &working)?;
+
+    let problems = if result.is_clean() {
+        check_package(&working).err().unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    output(
+        reg,
+        &json!({ "upstream": upstream, "base": info.base, "merged": info.theirs, "taken": result.taken, "conflicts": result.conflicts, "problems": problems }),
+        || {
+            for t in &result.taken {
+                println!("taken: {t}");
+            }
+            for conflict in &result.conflicts {
+                println!("CONFLICT {conflict}");
+            }
+            for p in &problems {
+                eprintln!("{p}");
+            }
+        },
+    );
+    if !result.is_clean() {
+        return Err(ClientError::Refused(format!(
+            "{} conflict(s) left; settle each with `gemeinwerk upstream resolve PATH --ours|--theirs` (or edit the files and remove its entry from {})",
+            result.conflicts.len(),
+            merge::MERGE_FILE
+        )));
+    }
+    if !problems.is_empty() {
+        return Err(ClientError::Refused(format!(
+            "merged {upstream}@{}, but the result has {} problem(s); fix them before publishing",
+            info.theirs,
+            problems.len()
+        )));
+    }
+    eprintln!(
+        "merged {upstream} {} → {}; the folder validates",
+        info.base, info.theirs
+    );
+    Ok(())
+}
+
+fn upstream_resolve(
+    reg: &RegistryArgs,
+    dir: Option<PathBuf>,
+    path: &str,
+    side: Side,
+) -> ClientResult<()> {
+    let dir = dir.unwrap_or_else(|| PathBuf::from("."));
+    let files = folder::read_folder(&dir)?;
+    let resolved = merge::resolve_files(&files, path, side)
+        .map_err(|e| ClientError::Refused(format!("{e} [{}]", e.code())))?;
+    write_folder(&dir, &files, &resolved)?;
+    let open = merge::read_merge_file(&resolved)
+        .ok()
+        .flatten()
+        .map(|(_, c)| c.len())
+        .unwrap_or(0);
+    output(reg, &json!({ "resolved": path, "open": open }), || {
+        if open == 0 {
+            eprintln!("resolved {path}; no conflicts left — run `gemeinwerk validate`");
+        } else {
+            eprintln!("resolved {path}; {open} conflict(s) left");
+        }
+    });
+    Ok(())
+}
