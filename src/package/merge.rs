@@ -39,7 +39,7 @@ use super::PackageFiles;
 pub const MERGE_FILE: &str = "gemeinwerk-merge.toml";
 
 /// Positions of tables are spread out so that new tables fit in between.
-const SPREAD: usize = 1 << 20;
+const SPREAD: isize = 1 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -477,8 +477,8 @@ fn spread(root: &mut Table) {
     });
 }
 
-fn subtree_max(t: &Table) -> usize {
-    fn walk(t: &Table, max: &mut usize) {
+fn subtree_max(t: &Table) -> isize {
+    fn walk(t: &Table, max: &mut isize) {
         *max = (*max).max(t.position().unwrap_or(0));
         for (_, item) in t.iter() {
             match item {
@@ -495,7 +495,7 @@ fn subtree_max(t: &Table) -> usize {
 
 /// Gives a table taken from the other side, and the tables in it, the
 /// positions right after `after`, in their order there.
-fn place(t: &mut Table, after: usize) {
+fn place(t: &mut Table, after: isize) {
     let mut old = Vec::new();
     visit_tables(t, &mut |n| old.push(n.position().unwrap_or(0)));
     old.sort_unstable();
@@ -503,7 +503,7 @@ fn place(t: &mut Table, after: usize) {
     visit_tables(t, &mut |n| {
         let p = n.position().unwrap_or(0);
         let rank = old.partition_point(|x| *x < p);
-        n.set_position(after + 2 + rank);
+        n.set_position(after + 2 + rank as isize);
     });
 }
 
@@ -1080,10 +1080,10 @@ fn remove_table(o: &mut Table, array: &str, id: &str) {
 fn preceding(
     ts: &[(String, &'static str, &Table)],
     id: &str,
-    first_pos: Option<usize>,
+    first_pos: Option<isize>,
     o: &Table,
     arrays: &[&str],
-) -> usize {
+) -> isize {
     let before: Vec<&String> = ts.iter().take_while(|x| x.0 != id).map(|x| &x.0).collect();
     for prev in before.iter().rev() {
         for array in arrays {
@@ -1100,7 +1100,7 @@ fn preceding(
     // its first element.
     match o.position() {
         Some(p) if p > 0 => p,
-        _ => first_pos.map(|p| p.saturating_sub(SPREAD / 2)).unwrap_or(0),
+        _ => first_pos.map(|p| (p - SPREAD / 2).max(0)).unwrap_or(0),
     }
 }
 
@@ -1231,7 +1231,7 @@ fn apply(files: &mut PackageFiles, c: &Conflict, side: Side) -> Result<(), Merge
                         .and_then(Item::as_array_of_tables)
                         .and_then(|a| a.iter().find(|t| id_ref(t) == id));
                     let at = match existing {
-                        Some(t) => t.position().unwrap_or(0).saturating_sub(1),
+                        Some(t) => (t.position().unwrap_or(0) - 1).max(0),
                         // At the end of its container (fields and groups alike).
                         None => {
                             let arrays: Vec<&str> = match prefix {
@@ -1280,7 +1280,7 @@ fn set_entry(t: &mut Table, key: &str, text: Option<&str>) -> Result<(), String>
                 .map_err(|e: toml_edit::TomlError| e.message().to_string())?;
             let mut new = doc.as_table().clone();
             new.set_implicit(false);
-            let after = pos.map(|p| p.saturating_sub(1)).unwrap_or_else(|| {
+            let after = pos.map(|p| (p - 1).max(0)).unwrap_or_else(|| {
                 t.iter()
                     .filter_map(|(_, i)| i.as_table())
                     .map(subtree_max)
