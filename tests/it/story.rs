@@ -110,3 +110,44 @@ both_backends! {
         assert_eq!(git(&d_repo, &["rev-list", "--parents", "-n", "1", "v1.1.0"]).split(' ').count(), 3, "a merge commit");
     }
 }
+
+both_backends! {
+    fn a_merge_in_a_fork_of_a_fork(reg) {
+        let kassel = reg.owner_of("kassel");
+        let darmstadt = reg.owner_of("darmstadt");
+        let fulda = reg.owner_of("fulda");
+        assert_eq!(reg.publish_bytes(Some(&kassel), &archive_of(&pkg("kassel/a", "1.0.0"))).status, 200);
+        let tmp = tempfile::tempdir().unwrap();
+        let (d, f) = (tmp.path().join("d"), tmp.path().join("f"));
+        let (ds, fs) = (d.to_str().unwrap(), f.to_str().unwrap());
+        assert!(reg.cli(Some(&darmstadt), &["fork", "kassel/a@1.0.0", "darmstadt/a", "--dir", ds]).status.success());
+        assert!(reg.cli(Some(&darmstadt), &["publish", ds]).status.success());
+        assert!(reg.cli(Some(&fulda), &["fork", "darmstadt/a@1.0.0", "fulda/a", "--dir", fs]).status.success());
+        edit(&f, "form.toml", "label = \"Name\"", "label = \"Name (Fulda)\"");
+        assert!(reg.cli(Some(&fulda), &["publish", fs]).status.success());
+
+        // Darmstadt, itself a fork, moves on with a new optional field.
+        let form = std::fs::read_to_string(d.join("form.toml")).unwrap();
+        std::fs::write(d.join("form.toml"), format!("{form}\n[[field]]\nid = \"telefon\"\ntype = \"phone\"\nlabel = \"Telefon\"\n")).unwrap();
+        edit(&d, "gemeinwerk.toml", "version = \"1.0.0\"\nkind", "version = \"1.1.0\"\nkind");
+        let out = reg.cli(Some(&darmstadt), &["publish", ds]);
+        assert!(out.status.success(), "{}", stderr(&out));
+
+        let status = json(&reg.cli(None, &["upstream", "status", fs, "--json"]));
+        assert_eq!(status["upstream"], "darmstadt/a");
+        assert_eq!(status["newer"][0]["version"], "1.1.0");
+        let out = reg.cli(None, &["upstream", "merge", fs]);
+        assert!(out.status.success(), "a disjoint change merges cleanly: {}", stderr(&out));
+        let form = std::fs::read_to_string(f.join("form.toml")).unwrap();
+        assert!(form.contains("Name (Fulda)") && form.contains("id = \"telefon\""), "{form}");
+        edit(&f, "gemeinwerk.toml", "version = \"1.0.0\"\nkind", "version = \"1.1.0\"\nkind");
+        let out = reg.cli(Some(&fulda), &["publish", fs]);
+        assert!(out.status.success(), "{}", stderr(&out));
+
+        let network = reg.get("/api/v1/packages/kassel/a/forks").json();
+        let fulda_entry = network["forks"].as_array().unwrap().iter().find(|e| e["package"] == "fulda/a").unwrap().clone();
+        assert_eq!(fulda_entry["base"], "darmstadt/a@1.1.0");
+        assert_eq!(fulda_entry["behind"], 0);
+        assert_eq!(fulda_entry["depth"], 2);
+    }
+}
