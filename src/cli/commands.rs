@@ -206,6 +206,12 @@ pub fn diff(reg: &RegistryArgs, a: &str, b: &str) -> ClientResult<()> {
     let (label_a, old_manifest, old) = diff_side(&c, a)?;
     let (label_b, new_manifest, new) = diff_side(&c, b)?;
     let d = crate::package::diff::diff(&old_manifest, &old, &new_manifest, &new);
+    print_diff(reg, &d, &format!("{label_a} → {label_b}"));
+    Ok(())
+}
+
+/// The changes on stdout (JSON with `--json`), the summary on stderr.
+pub fn print_diff(reg: &RegistryArgs, d: &crate::package::diff::Diff, label: &str) {
     if reg.json {
         println!(
             "{}",
@@ -219,9 +225,8 @@ pub fn diff(reg: &RegistryArgs, a: &str, b: &str) -> ClientResult<()> {
             Some(level) => format!("; needs a {level} bump"),
             None => String::new(),
         };
-        eprintln!("{label_a} → {label_b}: {}{needs}", d.summary());
+        eprintln!("{label}: {}{needs}", d.summary());
     }
-    Ok(())
 }
 
 pub fn new(reg: &RegistryArgs, name: &str, kind: &str, dir: Option<PathBuf>) -> ClientResult<()> {

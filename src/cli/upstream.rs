@@ -189,22 +189,11 @@ fn upstream_diff(reg: &RegistryArgs, dir: Option<PathBuf>, to: Option<String>) -
     let target = target_line(&lines, &fork, to.as_deref())?;
     let base = resolve::fetch_version(&c, ns, name, &fork.from.version.to_string())?;
     let d = semantic_diff(&base, &resolve::download_verified(&c, &target)?)?;
-    if reg.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&d.changes).expect("changes serialise")
-        );
-    } else {
-        for change in &d.changes {
-            println!("{change}");
-        }
-        eprintln!(
-            "{ns}/{name} {} → {}: {}",
-            fork.from.version,
-            target.vers,
-            d.summary()
-        );
-    }
+    super::commands::print_diff(
+        reg,
+        &d,
+        &format!("{ns}/{name} {} → {}", fork.from.version, target.vers),
+    );
     Ok(())
 }
 

@@ -124,6 +124,11 @@ struct YankBody {
     reason: Option<String>,
 }
 
+/// The answer of a change that has nothing else to say.
+fn done() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "ok": true }))
+}
+
 /// A JSON body that must be there; the error shows what was expected.
 fn required_json<T: for<'de> Deserialize<'de>>(body: &[u8], expected: &str) -> ApiResult<T> {
     serde_json::from_slice(body).map_err(|e| {
@@ -172,7 +177,7 @@ async fn yank_version(
         )
     })
     .await??;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "ok": true })))
+    Ok(done())
 }
 
 #[put("/api/v1/packages/{ns}/{name}/{version}/unyank")]
@@ -196,7 +201,7 @@ async fn unyank_version(
         )
     })
     .await??;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "ok": true })))
+    Ok(done())
 }
 
 #[derive(Deserialize, Default)]
@@ -226,7 +231,7 @@ async fn deprecate(
         yank::set_deprecated(&reg, auth.as_deref(), &origin, &ns, &name, Some(&message))
     })
     .await??;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "ok": true })))
+    Ok(done())
 }
 
 #[delete("/api/v1/packages/{ns}/{name}/deprecate")]
@@ -239,7 +244,7 @@ async fn undeprecate(
     let (auth, origin) = (auth_header(&req), origin_of(&req));
     web::block(move || yank::set_deprecated(&reg, auth.as_deref(), &origin, &ns, &name, None))
         .await??;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "ok": true })))
+    Ok(done())
 }
 
 #[get("/api/v1/namespaces/{ns}/members")]
@@ -287,7 +292,7 @@ async fn add_member(
         accounts::set_member(&mut conn, &origin, &ns, &body.login, role)
     })
     .await??;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "ok": true })))
+    Ok(done())
 }
 
 #[delete("/api/v1/namespaces/{ns}/members/{login}")]
@@ -304,7 +309,7 @@ async fn remove_member(
         accounts::remove_member(&mut conn, &origin, &ns, &login)
     })
     .await??;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "ok": true })))
+    Ok(done())
 }
 
 #[derive(Deserialize)]
