@@ -59,7 +59,16 @@ pub fn check(reg: &Registry, repair: bool) -> Result<FsckReport> {
 
     // Every package's history must tag exactly the commits the database
     // implies; they are deterministic, so a rebuild gives the same ids.
+    let published = expected
+        .iter()
+        .filter(|(_, content)| content.is_some())
+        .map(|(path, _)| path.clone());
+    let published: BTreeSet<String> = published.collect();
     for (ns, name) in &all {
+        // A registered fork without versions has no history yet.
+        if !published.contains(&package_path(ns, name)) {
+            continue;
+        }
         let full_name = format!("{ns}/{name}");
         let (expected_chain, actual_chain) =
             match super::history::expected_and_actual(reg, &full_name) {

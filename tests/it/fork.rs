@@ -194,6 +194,13 @@ both_backends! {
         assert!(out.status.success(), "{}", stderr(&out));
         assert_eq!((tags("kassel/a"), tags("darmstadt/a")), before, "the same commit ids");
         assert!(reg.admin(&["fsck"]).status.success());
+
+        // A registered fork without versions has no history, and a check
+        // does not make one.
+        let e = tmp.path().join("e");
+        assert!(reg.cli(Some(&darmstadt), &["fork", "kassel/a", "darmstadt/b", "--dir", e.to_str().unwrap()]).status.success());
+        assert!(reg.admin(&["fsck"]).status.success());
+        assert!(!reg.data().join("git/packages/darmstadt/b.git").exists());
     }
 }
 
