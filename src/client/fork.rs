@@ -10,7 +10,6 @@ use serde_json::json;
 
 use super::http::RegistryClient;
 use super::{ClientError, ClientResult};
-use crate::package::archive::{self, sha256_hex, ArchiveLimits};
 use crate::package::manifest::{fork_manifest, split_full_name, ForkedFrom, MANIFEST_FILE};
 
 #[derive(Debug, Deserialize, serde::Serialize)]
@@ -69,18 +68,8 @@ pub fn fork(
         Some(json!({ "target": target, "version": version })),
     )?;
 
-    let bytes = client.get_bytes(&format!(
-        "/api/v1/packages/{ns}/{name}/{}/download",
-        registered.version
-    ))?;
-    if sha256_hex(&bytes) != registered.cksum {
-        return Err(ClientError::Refused(format!(
-            "the archive of {source}@{} does not match its checksum {}; nothing was written",
-            registered.version, registered.cksum
-        )));
-    }
-    let (_, files) = archive::unpack(&bytes, &ArchiveLimits::default())
-        .map_err(|e| ClientError::Refused(format!("the upstream archive is unusable: {e}")))?;
+    // The same archive, checked against the index's checksum.
+    let files = super::resolve::fetch_version(client, &ns, &name, &registered.version)?;
 
     // The upstream history first, so that the fork's history contains the
     // upstream commit; without git, the files alone.
