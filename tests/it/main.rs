@@ -8,6 +8,7 @@ mod lifecycle;
 mod package;
 mod publish;
 mod pull;
+mod search;
 mod search_corpus;
 mod search_relevance;
 mod serve;
