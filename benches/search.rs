@@ -117,6 +117,11 @@ fn measure(
         |q| distinct_names(run(q, RELEVANCE_DEPTH)),
         same_name,
     );
+    println!(
+        "  {} queries without a relevant hit in the top 3: {}",
+        scores.unfound.len(),
+        scores.unfound.join(" | ")
+    );
     Figures {
         p50: percentile(&latencies, 0.5),
         p99: percentile(&latencies, 0.99),

@@ -105,6 +105,8 @@ pub struct Scores {
     pub mrr: f64,
     /// Queries whose first relevant hit is not first, with what came instead.
     pub misses: Vec<String>,
+    /// Queries with no relevant hit in the top 3.
+    pub unfound: Vec<String>,
 }
 
 /// recall@3: of the first min(3, |expected|) relevant packages, the share in
@@ -118,6 +120,7 @@ pub fn evaluate(
     let mut recall = 0.0;
     let mut rr = 0.0;
     let mut misses = Vec::new();
+    let mut unfound = Vec::new();
     for q in queries {
         let hits = search(&q.q);
         let is_relevant = |h: &str| q.expect.iter().any(|e| relevant(h, e));
@@ -132,6 +135,9 @@ pub fn evaluate(
         let rank = hits.iter().take(10).position(|h| is_relevant(h));
         if let Some(r) = rank {
             rr += 1.0 / (r + 1) as f64;
+        }
+        if found.is_empty() {
+            unfound.push(q.q.clone());
         }
         if rank != Some(0) || found.len() < wanted {
             misses.push(format!(
@@ -148,5 +154,6 @@ pub fn evaluate(
         recall_at_3: recall / n,
         mrr: rr / n,
         misses,
+        unfound,
     }
 }
