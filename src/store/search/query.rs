@@ -40,6 +40,7 @@ const W_FUZZY: f32 = 1.2;
 const W_PREFIX: f32 = 1.0;
 const W_JOINED: f32 = 2.0;
 const W_KEY: f32 = 20.0;
+const W_QUERY_PART: f32 = 0.3;
 
 impl QueryWords {
     pub fn parse(q: &str) -> QueryWords {
@@ -110,6 +111,13 @@ pub(super) fn build(f: &Fields, q: &QueryWords, strict: bool) -> Box<dyn Query> 
             (Occur::Should, term(f.content, &w.stem, W_CONTENT)),
             (Occur::Should, term(f.parts, &w.stem, W_PARTS)),
         ];
+        // The query word may itself be a compound whose parts the package
+        // has as words: "Grabstelle" for a package about a "Grab".
+        for part in german::parts(&w.stem) {
+            if part.chars().count() >= german::MIN_PREFIX_CHARS {
+                any.push((Occur::Should, term(f.primary, &part, W_QUERY_PART)));
+            }
+        }
         let distance = german::typo_distance(&w.folded);
         if distance > 0 {
             let fuzzy =
