@@ -28,6 +28,9 @@ pub struct ServeArgs {
     /// Largest unpacked size of an archive, in bytes.
     #[arg(long, env = "GEMEINWERK_MAX_UNPACKED_BYTES", default_value_t = ArchiveLimits::default().max_unpacked_bytes)]
     max_unpacked_bytes: u64,
+    /// How often download counts are brought into the search ranking, in seconds.
+    #[arg(long, env = "GEMEINWERK_SEARCH_REFRESH_SECS", default_value_t = crate::registry::search::ADOPTION_REFRESH.as_secs())]
+    search_refresh_secs: u64,
     /// Most entries in an archive.
     #[arg(long, env = "GEMEINWERK_MAX_ENTRIES", default_value_t = ArchiveLimits::default().max_entries)]
     max_entries: usize,
@@ -56,6 +59,11 @@ pub fn exec(args: ServeArgs) -> ClientResult<()> {
         config,
     )
     .map_err(env_err)?;
+    registry
+        .search
+        .set_adoption_refresh(std::time::Duration::from_secs(
+            args.search_refresh_secs.max(1),
+        ));
     if args.demo {
         match demo::seed(&registry).map_err(env_err)? {
             Some(accounts) => {

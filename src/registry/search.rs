@@ -30,7 +30,8 @@
 //! from the database at start-up; `gemeinwerk admin reindex` rebuilds on
 //! demand into a new generation that a running server switches to.
 //! Downloads change without an audit entry; the follower compares them
-//! with the index every [`ADOPTION_REFRESH`] and re-indexes what moved.
+//! with the index every [`ADOPTION_REFRESH`] (or as configured) and
+//! re-indexes what moved.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -60,7 +61,8 @@ pub const MAX_PER_PAGE: usize = 100;
 /// How deep pages go: `page * per_page` at most this.
 pub const MAX_RESULT_WINDOW: usize = 10_000;
 pub const MAX_SUGGESTIONS: usize = 20;
-/// How often the follower compares download counts with the index.
+/// How often the follower compares download counts with the index, unless
+/// the operator says otherwise (`serve --search-refresh-secs`).
 pub const ADOPTION_REFRESH: Duration = Duration::from_secs(30);
 /// Entries of the change feed younger than this are read again: on
 /// PostgreSQL a transaction can commit after one with a higher id.
@@ -190,6 +192,7 @@ pub struct SearchService {
     dir: SearchDir,
     current: RwLock<Option<(String, Arc<SearchIndex>)>>,
     pub wakeup: Wakeup,
+    adoption_refresh: RwLock<Duration>,
 }
 
 impl SearchService {
@@ -198,7 +201,13 @@ impl SearchService {
             dir: SearchDir::new(&data_dir.join("search")),
             current: RwLock::new(None),
             wakeup: Wakeup::default(),
+            adoption_refresh: RwLock::new(ADOPTION_REFRESH),
         }
+    }
+
+    /// How often download counts are brought into the index.
+    pub fn set_adoption_refresh(&self, every: Duration) {
+        *self.adoption_refresh.write().expect("search lock") = every;
     }
 
     /// The index in use; opened read-only (no lock) on first use.
@@ -564,7 +573,8 @@ impl Follower {
             self.recent.insert(*id, Instant::now());
             cursor = cursor.max(*id);
         }
-        if self.last_adoption.elapsed() >= ADOPTION_REFRESH {
+        let every = *reg.search.adoption_refresh.read().expect("search lock");
+        if self.last_adoption.elapsed() >= every {
             ids.extend(self.adoption_changes(&mut conn)?);
             self.last_adoption = Instant::now();
         }
@@ -651,7 +661,10 @@ pub fn spawn_follower(reg: Arc<Registry>, stop: Arc<AtomicBool>) -> std::thread:
                 if stop.load(Ordering::SeqCst) {
                     break;
                 }
-                reg.search.wakeup.wait(Duration::from_millis(500));
+                let every = *reg.search.adoption_refresh.read().expect("search lock");
+                reg.search
+                    .wakeup
+                    .wait(Duration::from_millis(500).min(every));
                 follower = follower.follow_switch();
             }
             let _ = follower.writer.finish();

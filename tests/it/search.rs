@@ -305,3 +305,32 @@ both_backends! {
         wait_until(reg, "q=hundesteuer", Duration::from_secs(2), found("darmstadt/hundesteuer"));
     }
 }
+
+both_backends! {
+    fn downloads_move_the_ranking(outer) {
+        outer.halt();
+        let reg = &TestRegistry::start_with(outer.backend, &["--search-refresh-secs", "1"]);
+        let kassel = reg.owner_of("kassel");
+        let fulda = reg.owner_of("fulda");
+        publish(reg, &kassel, &pkg_with("kassel/hundesteuer", "1.0.0", HUNDESTEUER));
+        publish(reg, &fulda, &pkg_with("fulda/hundesteuer", "1.0.0", HUNDESTEUER));
+        wait_until(reg, "q=hundesteuer", Duration::from_secs(10), |v| v["total"] == 2);
+        // Same text: whichever comes second gets used, and moves up.
+        let v = search(reg, "q=hundesteuer");
+        assert_eq!(v["hits"][0]["downloads"], 0);
+        assert_eq!(v["hits"][1]["downloads"], 0);
+        let second = names(&v)[1].clone();
+        let first = names(&v)[0].clone();
+        for _ in 0..3 {
+            let r = reg.get(&format!("/api/v1/packages/{second}/1.0.0/download"));
+            assert_eq!(r.status, 200);
+        }
+        wait_until(reg, "q=hundesteuer", Duration::from_secs(5), |v| {
+            names(v)[0] == second && v["hits"][0]["downloads"] == 3
+        });
+        let v = search(reg, "q=hundesteuer&sort=downloads");
+        assert_eq!(names(&v), vec![second, first]);
+        let v = search(reg, "q=&sort=name");
+        assert_eq!(names(&v), vec!["fulda/hundesteuer", "kassel/hundesteuer"]);
+    }
+}
