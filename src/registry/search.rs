@@ -67,6 +67,8 @@ pub const ADOPTION_REFRESH: Duration = Duration::from_secs(30);
 /// Entries of the change feed younger than this are read again: on
 /// PostgreSQL a transaction can commit after one with a higher id.
 const LATE_COMMIT_WINDOW: Duration = Duration::from_secs(10);
+/// Change-feed entries read per step.
+const FEED_BATCH: i64 = 1000;
 
 /// The parameters as a client sends them, all optional text.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -542,27 +544,37 @@ impl Follower {
         })
     }
 
-    /// Applies what is new in the feed; returns how many packages changed.
-    fn step(&mut self) -> Result<usize> {
+    /// Applies what is new in the feed; returns whether more is waiting
+    /// (a full batch was read), so that a follower far behind catches up
+    /// without pausing.
+    fn step(&mut self) -> Result<bool> {
         let reg = self.reg.clone();
         let mut conn = reg.db.conn()?;
         let window_start = crate::store::db::now()
             - chrono::Duration::from_std(LATE_COMMIT_WINDOW).expect("small");
-        let entries: Vec<(i64, String, String, String)> = audit_log::table
-            .filter(
-                audit_log::id
-                    .gt(self.cursor)
-                    .or(audit_log::created_at.ge(window_start)),
-            )
+        type Entry = (i64, String, String, String);
+        let columns = (
+            audit_log::id,
+            audit_log::action,
+            audit_log::target,
+            audit_log::details,
+        );
+        let new: Vec<Entry> = audit_log::table
+            .filter(audit_log::id.gt(self.cursor))
             .order(audit_log::id)
-            .limit(1000)
-            .select((
-                audit_log::id,
-                audit_log::action,
-                audit_log::target,
-                audit_log::details,
-            ))
+            .limit(FEED_BATCH)
+            .select(columns)
             .load(&mut *conn)?;
+        let more = new.len() as i64 == FEED_BATCH;
+        // Entries below the cursor that committed late (recent ones only).
+        let late: Vec<Entry> = audit_log::table
+            .filter(audit_log::id.le(self.cursor))
+            .filter(audit_log::created_at.ge(window_start))
+            .order(audit_log::id)
+            .limit(FEED_BATCH)
+            .select(columns)
+            .load(&mut *conn)?;
+        let entries: Vec<Entry> = late.into_iter().chain(new).collect();
         let mut ids = HashSet::new();
         let mut cursor = self.cursor;
         for (id, action, target, details) in &entries {
@@ -581,7 +593,7 @@ impl Follower {
         self.recent
             .retain(|_, at| at.elapsed() < LATE_COMMIT_WINDOW + Duration::from_secs(5));
         if ids.is_empty() && cursor == self.cursor {
-            return Ok(0);
+            return Ok(more);
         }
         for id in &ids {
             apply(&reg, &mut conn, &mut self.writer, *id)?;
@@ -589,7 +601,7 @@ impl Follower {
         self.writer.commit(cursor)?;
         self.index.reload()?;
         self.cursor = cursor;
-        Ok(ids.len())
+        Ok(more)
     }
 
     /// Packages whose download count differs from the index's.
@@ -655,8 +667,11 @@ pub fn spawn_follower(reg: Arc<Registry>, stop: Arc<AtomicBool>) -> std::thread:
                 }
             };
             loop {
-                if let Err(e) = follower.step() {
-                    tracing::error!(error = %e, "search index follower");
+                match follower.step() {
+                    Ok(true) if !stop.load(Ordering::SeqCst) => continue,
+                    Ok(true) => {}
+                    Ok(false) => {}
+                    Err(e) => tracing::error!(error = %e, "search index follower"),
                 }
                 if stop.load(Ordering::SeqCst) {
                     break;
