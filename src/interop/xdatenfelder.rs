@@ -326,6 +326,10 @@ pub fn import(input: &[u8], opts: &ImportOptions) -> Result<Imported, ImportErro
             "ableitungsmodifikationenStruktur",
             "hilfetextEingabe",
             "stichwort",
+            // Carried into the description and README.md.
+            "beschreibung",
+            "definition",
+            "bezug",
         ],
     );
     let conditions = imp.apply_rules(&mut items);
@@ -1114,14 +1118,17 @@ impl Importer<'_> {
             });
             return Ok(id);
         }
+        let field_label = text(e, "bezeichnungEingabe").or_else(|| text(e, "name"));
         let (urn, version, label) = if let Some(r) = e.child("codelisteReferenz") {
             let g = r.child("genericodeIdentification").unwrap_or(r);
+            let cid = r.child("identifikation").and_then(|i| i.text_of("id"));
             (
                 g.text_of("canonicalIdentification").map(str::to_string),
                 g.text_of("version").map(str::to_string),
-                r.child("identifikation")
-                    .and_then(|i| i.text_of("id"))
-                    .map(str::to_string),
+                match (field_label, cid) {
+                    (Some(l), Some(c)) => Some(format!("{l} ({c})")),
+                    (l, c) => l.or(c).map(str::to_string),
+                },
             )
         } else if let Some(c) = e.child("codeliste") {
             (

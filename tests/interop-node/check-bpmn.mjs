@@ -3,7 +3,7 @@
 // dangling reference or a wrong attribute is a warning there, not an error.
 // Prints a JSON summary on success so the Rust test can check the content.
 import { readFileSync } from 'node:fs';
-import BpmnModdle from 'bpmn-moddle';
+import { BpmnModdle } from 'bpmn-moddle';
 
 const file = process.argv[2];
 if (!file) {
