@@ -74,13 +74,9 @@ fn main() {
             assert!(out.status.success());
         })
     });
-    let (import_p50, import_p99) = measure(
-        "import: XML → package files, validated",
-        200,
-        || {
-            black_box(import(black_box(&xml), &opts).unwrap());
-        },
-    );
+    let (import_p50, import_p99) = measure("import: XML → package files, validated", 200, || {
+        black_box(import(black_box(&xml), &opts).unwrap());
+    });
     measure("export json-schema of the imported form", 200, || {
         black_box(
             json_schema(
@@ -99,7 +95,11 @@ fn main() {
         "goal: import under 50 ms — p50 {:.3} ms, p99 {:.3} ms: {}",
         ms(import_p50),
         ms(import_p99),
-        if ms(import_p99) < 50.0 { "met" } else { "NOT met" }
+        if ms(import_p99) < 50.0 {
+            "met"
+        } else {
+            "NOT met"
+        }
     );
     println!(
         "import / bare quick-xml event pass: {:.1}×",

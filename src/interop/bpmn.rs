@@ -67,7 +67,6 @@ struct Flow {
     id: String,
     from: usize,
     to: usize,
-    name: Option<String>,
 }
 
 const LANE_LABEL: i64 = 30;
@@ -229,7 +228,6 @@ fn graph(p: &Process) -> (Vec<Node>, Vec<Flow>, Vec<(String, String)>) {
                         id: String::new(),
                         from: gw,
                         to: tasks[t.id.as_str()],
-                        name: None,
                     });
                 }
                 gw
@@ -254,7 +252,6 @@ fn graph(p: &Process) -> (Vec<Node>, Vec<Flow>, Vec<(String, String)>) {
             id: String::new(),
             from: start,
             to: node,
-            name: None,
         });
     }
     for t in &p.transitions {
@@ -263,16 +260,12 @@ fn graph(p: &Process) -> (Vec<Node>, Vec<Flow>, Vec<(String, String)>) {
                 id: String::new(),
                 from: tasks[t.id.as_str()],
                 to,
-                name: None,
             });
         }
     }
-    // Name the flows out of a gateway by the transition they lead to.
+    // Flows stay unnamed: the task a gateway leads to names the choice.
     for (i, f) in flows.iter_mut().enumerate() {
         f.id = format!("Flow_{}", i + 1);
-        if nodes[f.from].kind == Kind::Gateway {
-            f.name = Some(nodes[f.to].name.clone());
-        }
         nodes[f.from].outgoing.push(i);
         nodes[f.to].incoming.push(i);
     }
@@ -479,15 +472,13 @@ fn write(
                                 })?;
                         }
                         for f in flows {
-                            let mut e = w.create_element("bpmn:sequenceFlow").with_attributes([
-                                ("id", f.id.as_str()),
-                                ("sourceRef", nodes[f.from].id.as_str()),
-                                ("targetRef", nodes[f.to].id.as_str()),
-                            ]);
-                            if let Some(name) = &f.name {
-                                e = e.with_attribute(("name", name.as_str()));
-                            }
-                            e.write_empty()?;
+                            w.create_element("bpmn:sequenceFlow")
+                                .with_attributes([
+                                    ("id", f.id.as_str()),
+                                    ("sourceRef", nodes[f.from].id.as_str()),
+                                    ("targetRef", nodes[f.to].id.as_str()),
+                                ])
+                                .write_empty()?;
                         }
                         Ok(())
                     })?;
