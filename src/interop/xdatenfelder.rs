@@ -1182,6 +1182,19 @@ impl Importer<'_> {
     /// praezisierung: a JSON object in 1.0 and 2.0, attributes in 3.0.0.
     fn constraints(&mut self, e: &Element, ty: FieldType, fim: &str, path: &str) -> Constraints {
         let mut c = Constraints::default();
+        if ty == FieldType::File {
+            for m in e.children_named("mediaType") {
+                if let Some(t) = m.trimmed() {
+                    c.media_types.push(t.to_ascii_lowercase());
+                }
+            }
+            if let Some(n) = text(e, "maxSize")
+                .and_then(|s| s.parse::<u64>().ok())
+                .filter(|n| *n > 0)
+            {
+                c.max_size = Some(n);
+            }
+        }
         let Some(p) = e.child("praezisierung") else {
             return c;
         };
@@ -1315,19 +1328,6 @@ impl Importer<'_> {
                 );
                 c.min = None;
                 c.max = None;
-            }
-        }
-        if ty == FieldType::File {
-            for m in e.children_named("mediaType") {
-                if let Some(t) = m.trimmed() {
-                    c.media_types.push(t.to_ascii_lowercase());
-                }
-            }
-            if let Some(n) = text(e, "maxSize")
-                .and_then(|s| s.parse::<u64>().ok())
-                .filter(|n| *n > 0)
-            {
-                c.max_size = Some(n);
             }
         }
         c

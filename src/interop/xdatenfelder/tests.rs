@@ -364,3 +364,130 @@ fn refuses_what_is_not_xdatenfelder() {
     .to_string();
     assert!(e.starts_with("namespace"), "{e}");
 }
+
+/// A 3.0.0 Stammdatenschema with what 3.0.0 adds: inline values, praezisierung
+/// attributes, hidden and locked fields, text_latin, media types, and a rule
+/// in freitextRegel on the schema.
+const XDF3_SCHEMA: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<xdf:xdatenfelder.stammdatenschema.0102 xmlns:xdf="urn:xoev-de:fim:standard:xdatenfelder_3.0.0">
+  <xdf:header><xdf:nachrichtID>x</xdf:nachrichtID><xdf:erstellungszeitpunkt>2024-01-01T00:00:00Z</xdf:erstellungszeitpunkt></xdf:header>
+  <xdf:stammdatenschema>
+    <xdf:identifikation><xdf:id>S60000000123</xdf:id><xdf:version>2.1.0</xdf:version></xdf:identifikation>
+    <xdf:name>Hundesteuer Anmeldung</xdf:name>
+    <xdf:bezeichnungEingabe>Anmeldung eines Hundes</xdf:bezeichnungEingabe>
+    <xdf:freigabestatus listVersionID="2020-03-19"><code>6</code></xdf:freigabestatus>
+    <xdf:stichwort>Hund</xdf:stichwort>
+    <xdf:ableitungsmodifikationenStruktur><code>2</code></xdf:ableitungsmodifikationenStruktur>
+    <xdf:regel>
+      <xdf:identifikation><xdf:id>R60000000001</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:name>Grund nur bei Ermäßigung</xdf:name>
+      <xdf:freitextRegel>Das Feld F60000000005 „Grund“ ist nur auszufüllen, wenn das Feld F60000000004 mit „Ja“ beantwortet wurde.</xdf:freitextRegel>
+      <xdf:typ><code>B</code></xdf:typ>
+    </xdf:regel>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000001</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:name>Rasse</xdf:name><xdf:bezeichnungEingabe>Rasse des Hundes</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>select</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
+      <xdf:werte>
+        <xdf:wert><xdf:code>1</xdf:code><xdf:name>Mischling</xdf:name></xdf:wert>
+        <xdf:wert><xdf:code>2</xdf:code><xdf:name>Rassehund</xdf:name></xdf:wert>
+        <xdf:wert><xdf:code>2</xdf:code><xdf:name>doppelt</xdf:name></xdf:wert>
+      </xdf:werte>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000002</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:name>Name des Hundes</xdf:name><xdf:bezeichnungEingabe>Name</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>text_latin</code></xdf:datentyp>
+      <xdf:praezisierung minLength="2" maxLength="40" pattern="[A-Za-z ]+"/>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>0:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000003</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:name>Geburtsdatum Hund</xdf:name><xdf:bezeichnungEingabe>Geboren am</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>date</code></xdf:datentyp>
+      <xdf:praezisierung minValue="2000-01-01" maxValue="2030-12-31"/>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000004</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:name>Ermäßigung</xdf:name><xdf:bezeichnungEingabe>Ermäßigung beantragt?</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>bool</code></xdf:datentyp>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000005</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:name>Grund</xdf:name><xdf:bezeichnungEingabe>Grund der Ermäßigung</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>0:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000006</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:name>Nachweis</xdf:name><xdf:bezeichnungEingabe>Nachweis</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>file</code></xdf:datentyp>
+      <xdf:mediaType>application/pdf</xdf:mediaType><xdf:maxSize>2000000</xdf:maxSize>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000007</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:name>Aktenzeichen</xdf:name><xdf:bezeichnungEingabe>Aktenzeichen</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>hidden</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000008</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:name>Gemeinde</xdf:name><xdf:bezeichnungEingabe>Gemeinde</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>locked</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
+      <xdf:unbekannt>?</xdf:unbekannt>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+  </xdf:stammdatenschema>
+</xdf:xdatenfelder.stammdatenschema.0102>
+"#;
+
+#[test]
+fn xdatenfelder_3_stammdatenschema_maps_what_3_0_0_adds() {
+    let imp = import(XDF3_SCHEMA.as_bytes(), &ImportOptions::default()).unwrap();
+    assert_eq!(imp.report.standard, "XDatenfelder 3.0.0");
+    assert_eq!(imp.manifest.version.to_string(), "2.1.0");
+    assert_eq!(imp.manifest.keywords, ["fim", "Hund"]);
+    let Content::Form(form) = &imp.content else {
+        panic!()
+    };
+    assert_eq!(form.ableitung, Some(Ableitung::Einschraenken));
+    let all = items(&imp);
+    let rasse = field(&all, "rasse");
+    assert_eq!(rasse.ty, FieldType::Select);
+    let list = form
+        .body
+        .codelist(rasse.codelist.as_ref().unwrap().get_ref())
+        .unwrap();
+    assert_eq!(list.codes, ["1", "2"]);
+    assert_eq!(list.inline()[0].label, "Mischling");
+    assert_eq!(notes_about(&imp.report, "listed twice").len(), 1);
+    let name = field(&all, "name_des_hundes");
+    assert_eq!(
+        (
+            name.constraints.min_length,
+            name.constraints.max_length,
+            name.constraints.pattern.as_deref()
+        ),
+        (Some(2), Some(40), Some("[A-Za-z ]+"))
+    );
+    assert_eq!(notes_about(&imp.report, "text_latin").len(), 1);
+    let geb = field(&all, "geburtsdatum_hund");
+    assert_eq!(geb.constraints.max, Some(Bound::Date("2030-12-31".into())));
+    let nachweis = field(&all, "nachweis");
+    assert_eq!(nachweis.constraints.media_types, ["application/pdf"]);
+    assert_eq!(nachweis.constraints.max_size, Some(2_000_000));
+    assert!(
+        !all.contains_key("aktenzeichen"),
+        "hidden fields are left out"
+    );
+    assert_eq!(notes_about(&imp.report, "hidden field").len(), 1);
+    assert_eq!(notes_about(&imp.report, "locked").len(), 1);
+    assert_eq!(notes_about(&imp.report, "does not know").len(), 1);
+    // The rule in freitextRegel, with quoted names, became a condition.
+    let grund = field(&all, "grund");
+    assert_eq!(grund.shown_when.as_ref().unwrap().source, "ermaessigung");
+    assert_eq!(grund.required_when.as_ref().unwrap().source, "ermaessigung");
+    let typ = imp
+        .report
+        .not_carried
+        .iter()
+        .find(|n| n.element == "typ")
+        .unwrap();
+    assert_eq!(typ.on, ["R60000000001 V1.0.0"]);
+}
