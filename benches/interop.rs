@@ -77,6 +77,10 @@ fn main() {
     let (import_p50, import_p99) = measure("import: XML → package files, validated", 200, || {
         black_box(import(black_box(&xml), &opts).unwrap());
     });
+    let files = imported.files();
+    measure("  of which: validating the written files", 200, || {
+        black_box(gemeinwerk::package::check_package(black_box(&files)).unwrap());
+    });
     measure("export json-schema of the imported form", 200, || {
         black_box(
             json_schema(
