@@ -54,7 +54,8 @@ pub fn schema_json(
             .to_string(),
         ));
     }
-    let cutoff = this.created_at;
+    // Version ids grow in publish order; timestamps may tie within a second.
+    let (published_before, cutoff) = (this.id, this.created_at);
     let mut packages = BTreeMap::new();
     for dep in &manifest.dependencies {
         let Some(p) = index::find_package(&mut conn, &dep.namespace, &dep.name)? else {
@@ -62,7 +63,7 @@ pub fn schema_json(
         };
         let then: Vec<Version> = index::package_versions(&mut conn, p.id)?
             .into_iter()
-            .filter(|v| v.created_at <= cutoff)
+            .filter(|v| v.id < published_before)
             .map(|mut v| {
                 if v.yanked_at.is_some_and(|y| y > cutoff) {
                     v.yanked_at = None;

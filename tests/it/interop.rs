@@ -206,6 +206,53 @@ both_backends! {
     }
 }
 
+both_backends! {
+    fn a_form_schema_includes_its_field_groups_and_never_changes(reg) {
+        let token = reg.owner_of("kassel");
+        let work = tempfile::tempdir().unwrap();
+        let fg = work.path().join("anschrift");
+        import(reg, "xdf3_G60000000088_anschrift-inland_fixture.xml", &fg);
+        let out = reg.cli(Some(&token), &["publish", fg.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+
+        let form = pkg_with("kassel/umzug", "1.0.0", "\n[dependencies]\n\"kassel/anschrift-inland\" = \"^1.2\"\n");
+        form.write("form.toml", &format!("{FORM}\n[[group]]\nid = \"anschrift\"\nlabel = \"Neue Anschrift\"\ninclude = \"kassel/anschrift-inland\"\n"));
+        let out = reg.cli(Some(&token), &["publish", form.path_str()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let path = "/api/v1/packages/kassel/umzug/1.0.0/schema.json";
+        let before = reg.get(path);
+        assert_eq!(before.status, 200, "{}", before.text());
+        let schema = before.json();
+        let strasse = &schema["properties"]["anschrift"]["properties"]["anschrift_inland_strassenanschrift"]["properties"]["strasse"];
+        assert_eq!(strasse["maxLength"], 55, "{schema:#}");
+        let good = json!({"name": "Erika", "anschrift": {"anschrift_inland_strassenanschrift": {"strasse": "Weg 1"}}});
+        python_validate(&schema, &good).unwrap();
+
+        // A newer field group version does not change the published schema.
+        let fg2 = work.path().join("anschrift-1.3");
+        std::fs::create_dir(&fg2).unwrap();
+        for f in ["gemeinwerk.toml", "fieldgroup.toml", "README.md"] {
+            let text = std::fs::read_to_string(fg.join(f)).unwrap();
+            let text = if f == "gemeinwerk.toml" { text.replace("version = \"1.2.0\"", "version = \"1.3.0\"") } else { text };
+            std::fs::write(fg2.join(f), text).unwrap();
+        }
+        let mut more = std::fs::read_to_string(fg2.join("fieldgroup.toml")).unwrap();
+        more.push_str("\n[[field]]\nid = \"hinweis\"\ntype = \"text\"\nlabel = \"Hinweis\"\n");
+        std::fs::write(fg2.join("fieldgroup.toml"), more).unwrap();
+        let out = reg.cli(Some(&token), &["publish", fg2.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(reg.get(path).body, before.body, "the schema of 1.0.0 is immutable");
+        let mut with_hinweis = good.clone();
+        with_hinweis["anschrift"]["hinweis"] = json!("Hinterhaus");
+        assert!(python_validate(&schema, &with_hinweis).unwrap_err().contains("Additional properties are not allowed"));
+        // The folder, resolved today, sees the new field.
+        let out = reg.cli(None, &["export", "json-schema", form.path_str()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let now: Value = serde_json::from_slice(&out.stdout).unwrap();
+        python_validate(&now, &with_hinweis).unwrap();
+    }
+}
+
 fn process_pkg() -> PackageDir {
     let p = PackageDir {
         dir: tempfile::tempdir().unwrap(),
