@@ -9,5 +9,8 @@ mod lifecycle;
 mod package;
 mod publish;
 mod pull;
+mod search;
+mod search_corpus;
+mod search_relevance;
 mod serve;
 mod story;
