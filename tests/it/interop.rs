@@ -194,6 +194,11 @@ both_backends! {
         assert_eq!((r.status, r.error_code()), (409, "not_a_form".to_string()));
         assert!(r.error_detail().contains("kassel/verfahren is a process package"), "{}", r.error_detail());
 
+        // Search finds packages by FIM ids: of the manifest's [fim] (the
+        // process has no other) and of fields.
+        wait_for_search(reg, "S99000001", &["kassel/bewohnerparkausweis", "kassel/verfahren"]);
+        wait_for_search(reg, "F99000008", &["kassel/bewohnerparkausweis"]);
+
         // The XDatenfelder 3.0.0 group publishes as a field group.
         let fg = work.path().join("anschrift");
         let answer = import(reg, "xdf3_G60000000088_anschrift-inland_fixture.xml", &fg);
@@ -253,13 +258,43 @@ both_backends! {
     }
 }
 
+/// Polls the search until exactly `expected` are found (it follows
+/// publishes within about a second).
+fn wait_for_search(reg: &TestRegistry, q: &str, expected: &[&str]) {
+    let started = std::time::Instant::now();
+    loop {
+        let r = reg.get(&format!("/api/v1/search?q={q}"));
+        let mut found: Vec<String> = Vec::new();
+        if r.status == 200 {
+            for h in r.json()["hits"].as_array().cloned().unwrap_or_default() {
+                found.push(format!(
+                    "{}/{}",
+                    h["namespace"].as_str().unwrap_or(""),
+                    h["name"].as_str().unwrap_or("")
+                ));
+            }
+            found.sort();
+            if found == expected {
+                return;
+            }
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "search {q}: {found:?}, expected {expected:?} ({} {})",
+            r.status,
+            r.text()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 fn process_pkg() -> PackageDir {
     let p = PackageDir {
         dir: tempfile::tempdir().unwrap(),
     };
     p.write(
         "gemeinwerk.toml",
-        "[package]\nname = \"kassel/verfahren\"\nversion = \"1.0.0\"\nkind = \"process\"\ndescription = \"Ein Verfahren\"\nlicense = \"EUPL-1.2\"\nthemenfeld = \"mobilitaet_reisen\"\n",
+        "[package]\nname = \"kassel/verfahren\"\nversion = \"1.0.0\"\nkind = \"process\"\ndescription = \"Ein Verfahren\"\nlicense = \"EUPL-1.2\"\nthemenfeld = \"mobilitaet_reisen\"\n\n[fim]\nid = \"S99000001\"\nversion = \"1.3\"\n",
     )
     .write(
         "process.toml",
