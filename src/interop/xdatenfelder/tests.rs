@@ -491,3 +491,43 @@ fn xdatenfelder_3_stammdatenschema_maps_what_3_0_0_adds() {
         .unwrap();
     assert_eq!(typ.on, ["R60000000001 V1.0.0"]);
 }
+
+/// Without any one kind of element, each fixture still imports into a
+/// package that validates, or is refused with a reason; never a panic, and
+/// never a package that `validate` would refuse.
+#[test]
+fn leaving_out_any_element_never_yields_an_invalid_package() {
+    let sources = [
+        String::from_utf8(fixture("xdf2_S99000001_bewohnerparkausweis.xml")).unwrap(),
+        String::from_utf8(fixture("xdf3_G60000000088_anschrift-inland_fixture.xml")).unwrap(),
+        String::from_utf8(fixture("xdf1_S00000036_waffenbesitzkarte.xml")).unwrap(),
+        XDF3_SCHEMA.to_string(),
+    ];
+    let names = regex::Regex::new(r"<xdf:([A-Za-z.0-9]+)").unwrap();
+    let mut tried = 0;
+    for src in &sources {
+        let mut seen: Vec<&str> = names
+            .captures_iter(src)
+            .map(|c| c.get(1).unwrap().as_str())
+            .collect();
+        seen.sort();
+        seen.dedup();
+        for name in seen {
+            let element = regex::Regex::new(&format!(
+                r"(?s)<xdf:{n}(?:\s[^>]*)?/>|<xdf:{n}(?:\s[^>]*)?>.*?</xdf:{n}>",
+                n = regex::escape(name)
+            ))
+            .unwrap();
+            let without = element.replace_all(src, "");
+            tried += 1;
+            match import(without.as_bytes(), &ImportOptions::default()) {
+                Ok(imp) => {
+                    check_package(&imp.files()).unwrap();
+                }
+                Err(ImportError::Invalid(e)) => panic!("without <{name}>: {e}"),
+                Err(_) => {}
+            }
+        }
+    }
+    assert!(tried > 80, "{tried}");
+}
