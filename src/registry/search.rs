@@ -368,6 +368,8 @@ pub fn package_doc(
         doc.keywords = manifest.keywords.clone();
         doc.themenfeld = manifest.themenfeld.clone();
         doc.keys.extend(manifest.leika.clone());
+        // FIM provenance: the schema or group the package was made from.
+        doc.keys.extend(manifest.fim.as_ref().map(|f| f.id.clone()));
     }
     // The archive has the content: labels, FIM ids, trust level, README.
     // One that cannot be read leaves the package findable by its manifest.

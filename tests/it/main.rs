@@ -4,6 +4,7 @@ mod auth;
 mod common;
 mod fork;
 mod index;
+mod interop;
 mod lifecycle;
 mod package;
 mod publish;
