@@ -698,6 +698,13 @@ impl SearchWriter {
         }
         d.add_text(f.secondary, &doc.description);
         d.add_text(f.secondary, &doc.publisher);
+        // The Themenfeld by its German name: "Mobilität" finds its packages.
+        if let Some((_, label)) = THEMENFELDER
+            .iter()
+            .find(|(slug, _)| Some(*slug) == doc.themenfeld.as_deref())
+        {
+            d.add_text(f.secondary, label);
+        }
         d.add_text(f.parts, &doc.description);
         for label in &doc.labels {
             d.add_text(f.content, label);
@@ -1218,6 +1225,9 @@ mod tests {
             names(&index, &SearchParams::query("Wohngeld"))[0],
             "kassel/wohngeld"
         );
+        // The Themenfeld is text too.
+        let in_themenfeld = index.search(&SearchParams::query("Steuern")).unwrap();
+        assert_eq!(in_themenfeld.total, 2);
     }
 
     #[test]
