@@ -33,7 +33,7 @@ use crate::package::manifest::{PackageKind, THEMENFELDER};
 
 /// Bumped when the schema or the analysis changes: an index of another
 /// version is rebuilt at start-up.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The trust levels of eIDAS, as forms declare them.
 pub const VERTRAUENSNIVEAUS: [&str; 3] = ["niedrig", "substanziell", "hoch"];
