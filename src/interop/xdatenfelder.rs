@@ -20,8 +20,8 @@ use crate::package::fieldgroup::Fieldgroup;
 use crate::package::form::{Ableitung, Body, Form, Vertrauensniveau};
 use crate::package::manifest::{check_slug, FimSource, Manifest, PackageKind, MANIFEST_FILE};
 use crate::package::model::{
-    is_fim_id, is_fim_version, Bound, Condition, Constraints, Field, FieldType, FimRef, Group,
-    Item, Occurs, Text,
+    is_date, is_fim_id, is_fim_version, Bound, Condition, Constraints, Field, FieldType, FimRef,
+    Group, Item, Occurs, Text,
 };
 use crate::package::{check_package, expr, write, PackageFiles};
 
@@ -745,6 +745,29 @@ impl Importer<'_> {
         id
     }
 
+    /// The label of an element without `bezeichnungEingabe`: its FIM name
+    /// (reported), else its id.
+    fn label_from_name(
+        &mut self,
+        e: &Element,
+        name: &str,
+        id: &str,
+        fim: &str,
+        path: &str,
+    ) -> String {
+        if name.is_empty() {
+            return id.to_string();
+        }
+        self.note(
+            NoteKind::Approximated,
+            Some(fim),
+            Some(path),
+            e,
+            "no bezeichnungEingabe; the label is the FIM name".into(),
+        );
+        name.to_string()
+    }
+
     fn land(&mut self, id: Option<&str>, landed: Landed) {
         if let Some(id) = id {
             self.landed.entry(id.to_string()).or_default().push(landed);
@@ -766,22 +789,7 @@ impl Importer<'_> {
         let path = join(scope, &id);
         let label = match text(e, "bezeichnungEingabe") {
             Some(l) => l.to_string(),
-            None => {
-                if !name.is_empty() {
-                    self.note(
-                        NoteKind::Approximated,
-                        Some(&fim),
-                        Some(&path),
-                        e,
-                        "no bezeichnungEingabe; the label is the FIM name".into(),
-                    );
-                }
-                if name.is_empty() {
-                    id.clone()
-                } else {
-                    name.to_string()
-                }
-            }
+            None => self.label_from_name(e, name, &id, &fim, &path),
         };
         let mut inner = repeat.to_vec();
         if occurs.is_repeatable() {
@@ -995,22 +1003,7 @@ impl Importer<'_> {
             );
         }
         let constraints = self.constraints(e, ty, &fim, &path);
-        let label = label_text.unwrap_or_else(|| {
-            if !name.is_empty() {
-                self.note(
-                    NoteKind::Approximated,
-                    Some(&fim),
-                    Some(&path),
-                    e,
-                    "no bezeichnungEingabe; the label is the FIM name".into(),
-                );
-            }
-            if name.is_empty() {
-                id.clone()
-            } else {
-                name.to_string()
-            }
-        });
+        let label = label_text.unwrap_or_else(|| self.label_from_name(e, name, &id, &fim, &path));
         let fim_ref = self.fim_ref(e, fid.as_deref(), version.as_deref(), &fim);
         self.fields += 1;
         let field = Field {
@@ -1492,18 +1485,6 @@ fn join(scope: &str, id: &str) -> String {
 
 fn normalize_space(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn is_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
-        && (1..=12).contains(&s[5..7].parse::<u32>().unwrap_or(0))
-        && (1..=31).contains(&s[8..10].parse::<u32>().unwrap_or(0))
 }
 
 /// Reads a rule that is a plain dependency: "F… ist nur zu befüllen, wenn

@@ -431,7 +431,7 @@ pub fn parse_manifest(source: &str) -> Result<(Manifest, Vec<Diagnostic>), Vec<D
                 t.span().start,
             );
             let slugs: Vec<&str> = THEMENFELDER.iter().map(|(s, _)| *s).collect();
-            if let Some(best) = closest(t.get_ref(), &slugs) {
+            if let Some(best) = super::spanned::nearest(t.get_ref(), &slugs) {
                 d = d.with_suggestion(format!("did you mean \"{best}\"?"));
             } else {
                 d = d.with_suggestion(format!("one of: {}", slugs.join(", ")));
@@ -635,32 +635,6 @@ pub fn fork_manifest(source: &str, new_name: &str, from: &ForkedFrom) -> Result<
         text.push_str(&format!("cksum = \"{cksum}\"\n"));
     }
     Ok(text)
-}
-
-/// The candidate nearest to `word` by edit distance, if it is near enough to
-/// be a likely typo.
-pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    let limit = (word.chars().count() / 3).max(1);
-    candidates
-        .iter()
-        .map(|c| (edit_distance(word, c), *c))
-        .filter(|(d, _)| *d <= limit)
-        .min()
-        .map(|(_, c)| c)
-}
-
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]

@@ -1101,7 +1101,8 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     Ok(bytes as u64)
 }
 
-fn is_date(s: &str) -> bool {
+/// `YYYY-MM-DD` with a month and day in range.
+pub fn is_date(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 10
         && b[4] == b'-'

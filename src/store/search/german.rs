@@ -200,33 +200,6 @@ pub fn typo_distance(folded: &str) -> u8 {
     }
 }
 
-/// Levenshtein distance with adjacent transpositions counting one edit,
-/// as tantivy's fuzzy queries count them; for highlighting.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = v;
-        }
-    }
-    d[a.len()][b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,7 +265,5 @@ mod tests {
         assert_eq!(typo_distance("hund"), 0);
         assert_eq!(typo_distance("ausweis"), 1);
         assert_eq!(typo_distance("parkausweis"), 2);
-        assert_eq!(edit_distance("parkauswies", "parkausweis"), 1);
-        assert_eq!(edit_distance("ausweis", "ausweis"), 0);
     }
 }

@@ -34,7 +34,7 @@ fn matches(word: &german::Analyzed, q: &QueryWords) -> bool {
             return true;
         }
         let d = german::typo_distance(&w.folded) as usize;
-        if d > 0 && german::edit_distance(&word.folded, &w.folded) <= d {
+        if d > 0 && strsim::osa_distance(&word.folded, &w.folded) <= d {
             return true;
         }
         if d > 0 && typo_in_part(&word.stem, &w.stem, d) {
@@ -55,7 +55,7 @@ fn typo_in_part(stem: &str, part: &str, d: usize) -> bool {
         .filter(|&len| len >= german::MIN_SUFFIX_CHARS && len < chars.len())
         .any(|len| {
             let suffix: String = chars[chars.len() - len..].iter().collect();
-            german::edit_distance(&suffix, part) <= d
+            strsim::osa_distance(&suffix, part) <= d
         })
 }
 
