@@ -10,3 +10,4 @@ mod publish;
 mod pull;
 mod serve;
 mod story;
+mod web;
