@@ -7,7 +7,7 @@ use crate::client::{ClientError, ClientResult};
 use crate::package::archive::ArchiveLimits;
 use crate::registry::audit::Origin;
 use crate::registry::auth::{self, Role, Scope};
-use crate::registry::{accounts, fsck, Registry, RegistryConfig, RegistryError};
+use crate::registry::{accounts, fsck, search, Registry, RegistryConfig, RegistryError};
 
 #[derive(Subcommand)]
 pub enum AdminCommand {
@@ -37,7 +37,9 @@ pub enum AdminCommand {
         #[arg(long)]
         repair: bool,
     },
-    /// Rebuild the derived views (the git index) from the database.
+    /// Rebuild the derived views (the git index, the package histories and
+    /// the search index) from the database. A running server switches to
+    /// the new search index by itself.
     Reindex,
 }
 
@@ -117,7 +119,7 @@ fn parse_duration(s: &str) -> Result<chrono::Duration, String> {
 fn refused(e: RegistryError) -> ClientError {
     use crate::registry::ErrorKind;
     match e.kind() {
-        ErrorKind::Internal => ClientError::Environment(e.to_string()),
+        ErrorKind::Internal | ErrorKind::Unavailable => ClientError::Environment(e.to_string()),
         _ => ClientError::Refused(e.to_string()),
     }
 }
@@ -263,6 +265,11 @@ pub fn exec(store: &StoreArgs, command: AdminCommand) -> ClientResult<()> {
             eprintln!(
                 "git index rebuilt from the database ({} packages)",
                 report.packages
+            );
+            let search = search::rebuild(&reg).map_err(refused)?;
+            eprintln!(
+                "search index rebuilt from the database ({} packages)",
+                search.packages
             );
         }
     }

@@ -8,6 +8,7 @@ mod admin;
 mod commands;
 mod fork;
 mod project;
+mod search;
 mod serve;
 mod upstream;
 
@@ -145,6 +146,9 @@ enum Command {
         #[command(flatten)]
         reg: RegistryArgs,
     },
+    /// Search packages: German words, typos and parts of compound words
+    /// find what you mean ("Hunde Steuer", "Parkauswies", "Strassenfest").
+    Search(search::SearchArgs),
     /// Show a package and its versions.
     Info {
         /// NS/NAME or NS/NAME@VERSION
@@ -223,6 +227,7 @@ pub fn main() -> i32 {
             reg,
         } => commands::deprecate(&reg, &package, if undo { None } else { message }),
         Command::Info { spec, reg } => commands::info(&reg, &spec),
+        Command::Search(args) => search::exec(args),
         Command::Fork {
             source,
             target,

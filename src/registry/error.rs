@@ -15,6 +15,8 @@ pub enum ErrorKind {
     Conflict,
     TooLarge,
     Invalid,
+    /// Not now, but soon (a view being built).
+    Unavailable,
     Internal,
 }
 
@@ -70,6 +72,10 @@ pub enum RegistryError {
     Git(#[from] registry_index::GitIndexError),
     #[error("package history: {0}")]
     History(#[from] git2::Error),
+    #[error(transparent)]
+    Search(#[from] crate::store::search::SearchError),
+    #[error("the search index is being built; try again in a moment")]
+    SearchUnavailable,
 }
 
 impl From<diesel::result::Error> for RegistryError {
@@ -112,7 +118,10 @@ impl RegistryError {
             Self::UnknownMember { .. } => "member_not_found",
             Self::UnknownPackage(_) => "package_not_found",
             Self::UnknownVersion { .. } => "version_not_found",
-            Self::Db(_) | Self::Io(_) | Self::Git(_) | Self::History(_) => "internal",
+            Self::SearchUnavailable => "search_unavailable",
+            Self::Db(_) | Self::Io(_) | Self::Git(_) | Self::History(_) | Self::Search(_) => {
+                "internal"
+            }
         }
     }
 
@@ -136,7 +145,10 @@ impl RegistryError {
             | Self::UnknownPackage(_)
             | Self::UnknownVersion { .. } => ErrorKind::NotFound,
             Self::Conflict { .. } => ErrorKind::Conflict,
-            Self::Db(_) | Self::Io(_) | Self::Git(_) | Self::History(_) => ErrorKind::Internal,
+            Self::SearchUnavailable => ErrorKind::Unavailable,
+            Self::Db(_) | Self::Io(_) | Self::Git(_) | Self::History(_) | Self::Search(_) => {
+                ErrorKind::Internal
+            }
         }
     }
 }

@@ -109,6 +109,8 @@ pub fn register(
             serde_json::json!({ "upstream": base_ref }),
         )
     })?;
+    // The fork is findable, and the upstream's fork count moved.
+    reg.package_changed(target);
     Ok(ForkRegistered {
         upstream: upstream_name,
         version: base.num.clone(),

@@ -14,6 +14,7 @@ pub mod index;
 pub mod jobs;
 pub mod packages;
 pub mod publish;
+pub mod search;
 pub mod yank;
 
 use std::path::{Path, PathBuf};
@@ -40,6 +41,7 @@ pub struct Registry {
     pub wakeup: Arc<jobs::Wakeup>,
     pub git: jobs::GitWriter,
     pub index_cache: index::IndexCache,
+    pub search: search::SearchService,
 }
 
 impl Registry {
@@ -61,14 +63,17 @@ impl Registry {
             wakeup: Arc::new(jobs::Wakeup::default()),
             git: jobs::GitWriter::new(),
             index_cache: index::IndexCache::default(),
+            search: search::SearchService::new(data_dir),
         })
     }
 
-    /// Call after committing a change to a package's versions: the cached
-    /// index file goes, and the job runner wakes for the git index.
+    /// Call after committing a change to a package: the cached index file
+    /// goes, the job runner wakes for the git index, and the search
+    /// follower for the search index.
     pub fn package_changed(&self, full_name: &str) {
         self.index_cache.invalidate(full_name);
         self.wakeup.notify();
+        self.search.wakeup.notify();
     }
 
     pub fn git_index_path(&self) -> PathBuf {

@@ -148,5 +148,7 @@ pub fn set_deprecated(
             &format!("{namespace}/{name}"),
             serde_json::json!({ "message": message }),
         )
-    })
+    })?;
+    reg.package_changed(&format!("{namespace}/{name}"));
+    Ok(())
 }

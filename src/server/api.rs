@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::error::{ApiError, ApiResult};
 use super::{auth_header, origin_of, Reg};
 use crate::registry::auth::Role;
+use crate::registry::search::{RawSearchParams, RawSuggestParams, SearchParams};
 use crate::registry::{accounts, audit, content, forks, packages, publish, yank, RegistryError};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -25,6 +26,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(add_member)
         .service(remove_member)
         .service(audit_log)
+        .service(search)
+        .service(suggest)
         .service(super::ops::openapi);
 }
 
@@ -381,4 +384,18 @@ async fn fork_package(
     })
     .await??;
     Ok(HttpResponse::Created().json(registered))
+}
+
+#[get("/api/v1/search")]
+async fn search(reg: Reg, query: web::Query<RawSearchParams>) -> ApiResult<HttpResponse> {
+    let params = SearchParams::parse(&query.into_inner())?;
+    let results = web::block(move || reg.search(&params)).await??;
+    Ok(HttpResponse::Ok().json(results))
+}
+
+#[get("/api/v1/search/suggest")]
+async fn suggest(reg: Reg, query: web::Query<RawSuggestParams>) -> ApiResult<HttpResponse> {
+    let (q, limit) = query.into_inner().parse()?;
+    let suggestions = web::block(move || reg.suggest(&q, limit)).await??;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "suggestions": suggestions })))
 }

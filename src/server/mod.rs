@@ -16,7 +16,7 @@ use std::sync::Arc;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
 
 use crate::registry::audit::Origin;
-use crate::registry::{jobs, Registry};
+use crate::registry::{jobs, search, Registry};
 
 pub type Reg = actix_web::web::Data<Registry>;
 
@@ -97,6 +97,7 @@ pub async fn serve(registry: Registry, listener: TcpListener) -> std::io::Result
     }
     let stop = Arc::new(AtomicBool::new(false));
     let runner = jobs::spawn_runner(registry.clone().into_inner(), stop.clone());
+    let follower = search::spawn_follower(registry.clone().into_inner(), stop.clone());
     let data = registry.clone();
     let server = HttpServer::new(move || {
         App::new()
@@ -120,7 +121,9 @@ pub async fn serve(registry: Registry, listener: TcpListener) -> std::io::Result
     let result = server.await;
     stop.store(true, Ordering::SeqCst);
     registry.wakeup.notify();
+    registry.search.wakeup.notify();
     let _ = tokio::task::spawn_blocking(move || runner.join()).await;
+    let _ = tokio::task::spawn_blocking(move || follower.join()).await;
     tracing::info!("stopped");
     result
 }

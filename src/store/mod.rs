@@ -6,6 +6,7 @@ pub mod db;
 pub mod history;
 pub mod models;
 pub mod schema;
+pub mod search;
 
 pub use blobs::BlobStore;
 pub use db::{write_tx, Backend, Db, DbConn, DbUrl};

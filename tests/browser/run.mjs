@@ -56,6 +56,10 @@ try {
   await page.keyboard.press("Tab");
   const firstFocus = await page.evaluate(() => document.activeElement && document.activeElement.textContent);
   check(firstFocus === "Zum Inhalt springen", "the first Tab stop is the skip link");
+  await page.fill("#start-suche", "parkaus");
+  await page.waitForFunction(() => document.querySelectorAll("#start-vorschlaege option").length > 0, null, { timeout: 5000 }).catch(() => {});
+  const suggestions = await page.$$eval("#start-vorschlaege option", (os) => os.map((o) => o.value));
+  check(suggestions.includes("kassel/bewohnerparkausweis"), "the typeahead suggests the Bewohnerparkausweis: " + suggestions.join(", "));
   await page.fill("#start-suche", "Bewohnerparkausweis");
   await Promise.all([page.waitForURL(/\/suche\?/), page.press("#start-suche", "Enter")]);
   const hit = page.locator("ul.treffer a", { hasText: "Antrag auf Bewohnerparkausweis" }).first();

@@ -105,6 +105,23 @@ fn hidden_csrf(html: &str) -> String {
     rest[..rest.find('"').unwrap()].to_string()
 }
 
+/// Waits until the search index (built by a follower thread) finds `q`.
+fn wait_for_search(reg: &TestRegistry, q: &str) {
+    let started = std::time::Instant::now();
+    loop {
+        let r = reg.get(&format!("/api/v1/search?q={q}"));
+        if r.status == 200 && r.json()["total"].as_u64().unwrap_or(0) > 0 {
+            return;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the search index did not catch up: {}",
+            r.text()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// What every page must be: German, with the CSP, and nothing inline that
 /// the CSP would have to allow.
 fn assert_page(r: &Response, path: &str) {
@@ -123,6 +140,7 @@ fn assert_page(r: &Response, path: &str) {
 #[test]
 fn every_page_type_answers_in_german_with_the_csp() {
     let reg = TestRegistry::start_with(Backend::Sqlite, &["--demo"]);
+    wait_for_search(&reg, "parkausweis");
     let mut v = Visitor::new(&reg);
     let pages = [
         "/",
@@ -142,8 +160,26 @@ fn every_page_type_answers_in_german_with_the_csp() {
         assert_eq!(r.status, 200, "{path}: {}", r.text());
         assert_page(&r, path);
     }
+    let search = v.get("/suche?q=parkausweis").text();
+    assert!(
+        search.contains("/pakete/kassel/bewohnerparkausweis"),
+        "{search}"
+    );
+    assert!(search.contains("<h3>Themenfeld</h3>"), "facets are shown");
+    let filtered = v
+        .get("/suche?themenfeld=mobilitaet_reisen&art=process")
+        .text();
+    assert!(filtered.contains("/pakete/kassel/bewohnerparken-verfahren"));
+    assert!(!filtered.contains("/pakete/darmstadt/hundesteuer-anmeldung\""));
+    let bad = v.get("/suche?art=kuchen");
+    assert_eq!(bad.status, 400);
+    assert_page(&bad, "/suche?art=kuchen");
     let start = v.get("/").text();
     assert!(start.contains("Neu veröffentlicht"));
+    assert!(
+        start.contains("Pakete)</span>"),
+        "Themenfelder show their counts"
+    );
     assert!(start.contains("/suche?themenfeld=mobilitaet_reisen"));
     assert!(start.contains("/pakete/kassel/bewohnerparkausweis"));
 
@@ -287,6 +323,7 @@ fn script_in_readme_label_and_description_is_neutralised() {
     let token = reg.owner_of("kassel");
     let r = reg.publish_bytes(Some(&token), &archive_of(&hostile_package()));
     assert_eq!(r.status, 200, "{}", r.text());
+    wait_for_search(&reg, "boese");
 
     let mut v = Visitor::new(&reg);
     for path in [
@@ -514,6 +551,7 @@ fn browser_scenarios_and_accessibility_in_headless_chromium() {
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
     let r = reg.publish_bytes(Some(&token), &archive_of(&hostile_package()));
     assert_eq!(r.status, 200, "{}", r.text());
+    wait_for_search(&reg, "boese");
     let shots = target.join("screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let out = Command::new("node")

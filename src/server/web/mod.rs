@@ -252,6 +252,11 @@ fn german(e: &RegistryError) -> (&'static str, String) {
                 "Ungültige Eingabe",
                 "Bitte prüfen Sie Ihre Eingabe.".to_string(),
             ),
+            ErrorKind::Unavailable => (
+                "Vorübergehend nicht verfügbar",
+                "Dieser Teil der Registry ist gerade nicht verfügbar. Bitte versuchen Sie es gleich noch einmal."
+                    .to_string(),
+            ),
             ErrorKind::Internal => (
                 "Fehler im Server",
                 "Etwas ist schiefgegangen. Der Betrieb findet die Ursache im Protokoll des Servers."

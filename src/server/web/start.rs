@@ -6,6 +6,7 @@ use askama::Template;
 
 use super::{block, ok, Chrome, WebResult};
 use crate::registry::packages::{self, Order};
+use crate::registry::search::SearchParams;
 use crate::server::Reg;
 
 /// A package in a list, as the templates show it.
@@ -36,6 +37,8 @@ impl From<packages::PackageSummary> for Card {
 pub struct Themenfeld {
     pub slug: &'static str,
     pub label: &'static str,
+    /// Packages in it; empty while the search index is not ready.
+    pub count: String,
 }
 
 #[derive(Template)]
@@ -49,10 +52,20 @@ struct StartPage {
 
 #[get("/")]
 pub(super) async fn page(reg: Reg, req: HttpRequest) -> WebResult {
-    let (newest, most_used) = block(&req, move || {
+    let (newest, most_used, counts) = block(&req, move || {
+        // The counts are a help, not a must: the page works while the
+        // search index is still being built.
+        let counts = reg
+            .search(&SearchParams {
+                per_page: 1,
+                ..SearchParams::default()
+            })
+            .map(|r| r.facets.themenfeld)
+            .unwrap_or_default();
         Ok((
             packages::list(&reg, Order::Newest, 6)?,
             packages::list(&reg, Order::MostDownloaded, 6)?,
+            counts,
         ))
     })
     .await?;
@@ -64,7 +77,15 @@ pub(super) async fn page(reg: Reg, req: HttpRequest) -> WebResult {
         most_used: most_used.into_iter().map(Card::from).collect(),
         themenfelder: crate::package::manifest::THEMENFELDER
             .iter()
-            .map(|(slug, label)| Themenfeld { slug, label })
+            .map(|(slug, label)| Themenfeld {
+                slug,
+                label,
+                count: counts
+                    .iter()
+                    .find(|c| c.value == *slug)
+                    .map(|c| super::number(c.count as i64))
+                    .unwrap_or_default(),
+            })
             .collect(),
     }))
 }

@@ -150,7 +150,7 @@
         if (q.length < 2 || q === last) return;
         last = q;
         try {
-          const r = await fetch("/api/v1/suggest?q=" + encodeURIComponent(q), { headers: { Accept: "application/json" } });
+          const r = await fetch("/api/v1/search/suggest?limit=8&q=" + encodeURIComponent(q), { headers: { Accept: "application/json" } });
           if (!r.ok) return;
           const body = await r.json();
           const items = Array.isArray(body) ? body : body.suggestions || [];
