@@ -601,3 +601,72 @@ fn browser_scenarios_and_accessibility_in_headless_chromium() {
         );
     }
 }
+
+#[test]
+fn forks_dependents_and_the_fork_diff_show_on_the_pages() {
+    let reg = TestRegistry::start(Backend::Sqlite);
+    let kassel = reg.owner_of("kassel");
+    let darmstadt = reg.owner_of("darmstadt");
+    let tmp = tempfile::tempdir().unwrap();
+    let up = pkg("kassel/bewohnerparkausweis", "1.0.0");
+    assert!(reg
+        .cli(Some(&kassel), &["publish", up.path_str()])
+        .status
+        .success());
+    let dir = tmp.path().join("fork");
+    let out = reg.cli(
+        Some(&darmstadt),
+        &[
+            "fork",
+            "kassel/bewohnerparkausweis@1.0.0",
+            "darmstadt/bewohnerparkausweis",
+            "--dir",
+            dir.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let form = std::fs::read_to_string(dir.join("form.toml")).unwrap();
+    std::fs::write(
+        dir.join("form.toml"),
+        format!("{form}\n[[field]]\nid = \"telefon\"\ntype = \"phone\"\nlabel = \"Telefon\"\n"),
+    )
+    .unwrap();
+    let out = reg.cli(Some(&darmstadt), &["publish", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A third municipality depends on Kassel's form.
+    let user = reg.owner_of("fulda");
+    let dependent = pkg_with(
+        "fulda/antrag",
+        "1.0.0",
+        "\n[dependencies]\n\"kassel/bewohnerparkausweis\" = \"^1.0\"\n",
+    );
+    let r = reg.publish_bytes(Some(&user), &archive_of(&dependent));
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    let mut v = Visitor::new(&reg);
+    let upstream = v.get("/pakete/kassel/bewohnerparkausweis").text();
+    assert!(upstream.contains("<a href=\"/pakete/darmstadt/bewohnerparkausweis\">darmstadt/bewohnerparkausweis</a>, abgeleitet von kassel/bewohnerparkausweis@1.0.0"), "{upstream}");
+    assert!(
+        upstream.contains("<li><a href=\"/pakete/fulda/antrag\">fulda/antrag</a></li>"),
+        "dependents are listed"
+    );
+    assert!(
+        upstream.contains("<dd>2 weiteren Kommunen</dd>"),
+        "Darmstadt and Fulda use it"
+    );
+    let fork = v.get("/pakete/darmstadt/bewohnerparkausweis").text();
+    assert!(fork.contains("Dieses Paket ist abgeleitet von"));
+    let link = "/vergleich?von=kassel/bewohnerparkausweis@1.0.0&#38;zu=darmstadt/bewohnerparkausweis@1.0.0";
+    assert!(
+        fork.contains(link) || fork.contains(&link.replace("&#38;", "&amp;")),
+        "{fork}"
+    );
+    let diff = v.get(
+        "/vergleich?von=kassel/bewohnerparkausweis@1.0.0&zu=darmstadt/bewohnerparkausweis@1.0.0",
+    );
+    assert_eq!(diff.status, 200, "{}", diff.text());
+    assert_page(&diff, "/vergleich");
+    let diff = diff.text();
+    assert!(diff.contains("<code>telefon</code>"), "{diff}");
+    assert!(diff.contains("hinzugefügt"));
+}

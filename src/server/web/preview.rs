@@ -787,6 +787,61 @@ shown-when = "art == 'b'"
     }
 
     #[test]
+    fn every_field_type_becomes_a_real_control() {
+        let mut src = String::from(
+            "[form]\ntitle = \"T\"\nvertrauensniveau = \"niedrig\"\naccounts = [\"BundID\"]\n\n\
+             [codelist.l]\ncodes = [{ code = \"a\", label = \"A\" }]\n",
+        );
+        for (name, _) in FieldType::ALL {
+            let id = name.replace('-', "_");
+            let extra = match name {
+                "select" | "multi-select" => "codelist = \"l\"\n",
+                "static-text" => "text = \"Hinweis\"\n",
+                _ => "",
+            };
+            let label = if name == "static-text" {
+                String::new()
+            } else {
+                format!("label = \"{name}\"\n")
+            };
+            src.push_str(&format!(
+                "\n[[field]]\nid = \"f_{id}\"\ntype = \"{name}\"\n{label}{extra}"
+            ));
+        }
+        let p = build(
+            &form(&src),
+            &DependencyContent::unresolved(),
+            &Input::default(),
+        );
+        let control = |name: &str| {
+            let n = node(&p, &format!("f_{}", name.replace('-', "_")));
+            (n.control, n.input_type)
+        };
+        assert_eq!(control("text"), ("input", "text"));
+        assert_eq!(control("multiline-text"), ("textarea", ""));
+        assert_eq!(control("integer"), ("input", "number"));
+        assert_eq!(control("decimal"), ("input", "number"));
+        assert_eq!(control("money"), ("input", "number"));
+        assert_eq!(control("date"), ("input", "date"));
+        assert_eq!(control("time"), ("input", "time"));
+        assert_eq!(control("date-time"), ("input", "datetime-local"));
+        assert_eq!(control("boolean"), ("checkbox", "checkbox"));
+        assert_eq!(control("email"), ("input", "email"));
+        assert_eq!(control("phone"), ("input", "tel"));
+        assert_eq!(control("iban"), ("input", "text"));
+        assert_eq!(control("postal-code"), ("input", "text"));
+        assert_eq!(control("select"), ("select", ""));
+        assert_eq!(control("multi-select"), ("checkboxes", ""));
+        assert_eq!(control("file"), ("file", "file"));
+        assert_eq!(control("static-text"), ("static", ""));
+        assert_eq!(node(&p, "f_static_text").label, "Hinweis");
+        assert_eq!(node(&p, "f_multi_select").options.len(), 1);
+        assert!(node(&p, "f_postal_code")
+            .attrs
+            .contains(&("pattern", "[0-9]{5}".to_string())));
+    }
+
+    #[test]
     fn functions_follow_the_condition_language() {
         let v = |_: &str| Value::Null;
         let e = json!({"call": "years_since", "args": [{"lit": "2000-06-15"}]});
