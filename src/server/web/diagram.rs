@@ -17,6 +17,8 @@ const LAYER_H: f64 = 100.0;
 const MARGIN: f64 = 20.0;
 /// Room on the right for the arcs of backward edges.
 const ARC_ROOM: f64 = 90.0;
+/// Room on the left for forward edges that would cross a state.
+const LEFT_ROOM: f64 = 50.0;
 
 /// Escapes text for SVG (XML) content and attribute values.
 pub fn esc(s: &str) -> String {
@@ -184,11 +186,11 @@ pub fn svg(p: &Process, title: &str) -> String {
         k * BOX_W + (k - 1.0).max(0.0) * GAP_X
     };
     let inner_w = width_count as f64 * BOX_W + (width_count as f64 - 1.0).max(0.0) * GAP_X;
-    let total_w = inner_w + 2.0 * MARGIN + ARC_ROOM;
+    let total_w = inner_w + 2.0 * MARGIN + ARC_ROOM + LEFT_ROOM;
     let total_h = depth as f64 * LAYER_H - (LAYER_H - BOX_H) + 2.0 * MARGIN;
     let centre = |i: usize| -> (f64, f64) {
         let (l, k) = places[i];
-        let left = MARGIN + (inner_w - row_width(l)) / 2.0;
+        let left = LEFT_ROOM + MARGIN + (inner_w - row_width(l)) / 2.0;
         (
             left + k as f64 * (BOX_W + GAP_X) + BOX_W / 2.0,
             MARGIN + l as f64 * LAYER_H + BOX_H / 2.0,
@@ -220,7 +222,27 @@ pub fn svg(p: &Process, title: &str) -> String {
         let (ax, ay) = centre(a);
         let (bx, by) = centre(b);
         let label = t.label.as_ref().map(|l| l.de.as_str()).unwrap_or(&t.id);
-        let (path, lx, ly) = if places[b].0 > places[a].0 {
+        // Would a straight run from a to b go through a state between them?
+        let crosses = (places[a].0 + 1..places[b].0).any(|l| {
+            let y = MARGIN + l as f64 * LAYER_H + BOX_H / 2.0;
+            let x = ax + (bx - ax) * (y - ay) / (by - ay);
+            (0..places.len()).any(|i| {
+                places[i].0 == l && {
+                    let (cx, _) = centre(i);
+                    (x - cx).abs() < BOX_W / 2.0 + 6.0
+                }
+            })
+        });
+        let (path, lx, ly) = if places[b].0 > places[a].0 && crosses {
+            // Around the states on the left.
+            let (x1, x2) = (ax - BOX_W / 2.0, bx - BOX_W / 2.0);
+            let reach = LEFT_ROOM * 0.5;
+            (
+                format!("M{x1:.1},{ay:.1} C{reach:.1},{ay:.1} {reach:.1},{by:.1} {x2:.1},{by:.1}"),
+                (x1.min(x2) + reach) / 2.0,
+                (ay + by) / 2.0,
+            )
+        } else if places[b].0 > places[a].0 {
             let (y1, y2) = (ay + BOX_H / 2.0, by - BOX_H / 2.0);
             let mid = (y1 + y2) / 2.0;
             (
@@ -231,7 +253,7 @@ pub fn svg(p: &Process, title: &str) -> String {
         } else {
             // Backwards or within a layer: an arc on the right.
             let (x1, x2) = (ax + BOX_W / 2.0, bx + BOX_W / 2.0);
-            let reach = MARGIN + inner_w + ARC_ROOM * 0.8;
+            let reach = LEFT_ROOM + MARGIN + inner_w + ARC_ROOM * 0.8;
             (
                 format!("M{x1:.1},{ay:.1} C{reach:.1},{ay:.1} {reach:.1},{by:.1} {x2:.1},{by:.1}"),
                 (x1.max(x2) + reach) / 2.0,
