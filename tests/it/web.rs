@@ -670,3 +670,21 @@ fn forks_dependents_and_the_fork_diff_show_on_the_pages() {
     assert!(diff.contains("<code>telefon</code>"), "{diff}");
     assert!(diff.contains("hinzugefügt"));
 }
+
+#[test]
+fn a_malformed_form_post_gets_a_german_page() {
+    let reg = TestRegistry::start(Backend::Sqlite);
+    let r = reg.request_with(
+        "POST",
+        "/anmelden",
+        None,
+        Some(b"\xff\xfe"),
+        &[
+            ("Content-Type", "application/json"),
+            ("Accept", "text/html"),
+        ],
+    );
+    assert_eq!(r.status, 400);
+    assert_page(&r, "/anmelden");
+    assert!(r.text().contains("Ungültige Eingabe"));
+}

@@ -29,7 +29,17 @@ pub use session::Sessions;
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(stylesheet)
+    // Only the web UI reads form bodies; a malformed one gets a page.
+    cfg.app_data(web::FormConfig::default().error_handler(|_, req| {
+        WebError::new(
+            StatusCode::BAD_REQUEST,
+            "Ungültige Eingabe",
+            "Das Formular kam nicht lesbar an. Bitte laden Sie die Seite neu und versuchen Sie es noch einmal.",
+        )
+        .with_chrome(req)
+        .into()
+    }))
+    .service(stylesheet)
         .service(script)
         .service(start::page)
         .service(search::page)
