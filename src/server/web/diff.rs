@@ -64,6 +64,45 @@ fn area_de(area: &str) -> String {
     .to_string()
 }
 
+/// German names of the properties the diff names; others stay as they are.
+fn property_de(property: &str) -> String {
+    match property {
+        "label" => "Beschriftung",
+        "label-en" => "englische Beschriftung",
+        "help" => "Hilfetext",
+        "help-en" => "englischer Hilfetext",
+        "text" => "Text",
+        "type" => "Feldtyp",
+        "required" => "Pflichtfeld",
+        "required-when" => "Pflicht-Bedingung",
+        "shown-when" => "Anzeige-Bedingung",
+        "pattern" => "Muster",
+        "examples" => "Beispiele",
+        "codelist" => "Codeliste",
+        "codes" => "Codes",
+        "occurs" => "Häufigkeit",
+        "include" => "eingebundene Feldgruppe",
+        "min" => "Mindestwert",
+        "max" => "Höchstwert",
+        "min-length" => "Mindestlänge",
+        "max-length" => "Höchstlänge",
+        "media-types" => "Dateitypen",
+        "max-size" => "Höchstgröße",
+        "title" => "Titel",
+        "description" => "Beschreibung",
+        "deadline" => "Frist",
+        "amount" => "Betrag",
+        "role" => "Rolle",
+        "from" => "von",
+        "to" => "nach",
+        "forms" => "Formulare",
+        "vertrauensniveau" => "Vertrauensniveau",
+        "accounts" => "Nutzerkonten",
+        other => other,
+    }
+    .to_string()
+}
+
 /// `ns/name@version` → the package and the version.
 fn side(spec: &str) -> Result<(String, String, String), RegistryError> {
     let (package, version) = spec.split_once('@').ok_or_else(|| {
@@ -163,7 +202,7 @@ pub(super) async fn page(reg: Reg, req: HttpRequest, query: web::Query<DiffQuery
                     what: match (c.kind, &c.property) {
                         (ChangeKind::Added, None) => "hinzugefügt".into(),
                         (ChangeKind::Removed, None) => "entfernt".into(),
-                        (_, Some(p)) => format!("{p} geändert"),
+                        (_, Some(p)) => format!("{} geändert", property_de(p)),
                         _ => "geändert".into(),
                     },
                     old: c.old.clone().unwrap_or_default(),
