@@ -11,6 +11,10 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use gemeinwerk::package::merge::merge;
+
+// The same allocator as the gemeinwerk binary (src/main.rs).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use gemeinwerk::package::PackageFiles;
 
 const MANIFEST: &str = "[package]\nname = \"bench/gross\"\nversion = \"1.0.0\"\nkind = \"form\"\ndescription = \"Ein großes Formular für den Benchmark\"\nlicense = \"EUPL-1.2\"\nthemenfeld = \"querschnitt\"\n";
@@ -107,6 +111,29 @@ fn main() {
         "for comparison, parsing the three files one after another: p50 {:.2} ms",
         parse[runs / 2].as_secs_f64() * 1e3
     );
+    // What a user would do without gemeinwerk: a line-based merge of the
+    // same three form.toml files with stock git.
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, text) in ["ours", "base", "theirs"]
+        .iter()
+        .zip([&texts[1], &texts[0], &texts[2]])
+    {
+        std::fs::write(dir.path().join(name), text).expect("write");
+    }
+    let mut git: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            let out = std::process::Command::new("git")
+                .args(["merge-file", "-p", "ours", "base", "theirs"])
+                .current_dir(dir.path())
+                .output()
+                .expect("git merge-file runs");
+            black_box(out);
+            start.elapsed()
+        })
+        .collect();
+    git.sort();
+    let git_p50 = git[runs / 2];
     let p = |q: f64| times[((runs as f64 - 1.0) * q) as usize];
     let p50 = p(0.5);
     let p99 = p(0.99);
@@ -114,6 +141,11 @@ fn main() {
         "three-way merge, 500 fields (+40 upstream), 110 upstream changes taken, 1 conflict: p50 {:.2} ms, p99 {:.2} ms (target < 20 ms)",
         p50.as_secs_f64() * 1e3,
         p99.as_secs_f64() * 1e3
+    );
+    println!(
+        "line-based `git merge-file -p` of the same three form.toml files: p50 {:.2} ms; semantic merge / git merge-file = {:.2}",
+        git_p50.as_secs_f64() * 1e3,
+        p50.as_secs_f64() / git_p50.as_secs_f64()
     );
     println!(
         "{}",

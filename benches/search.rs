@@ -1,1 +1,275 @@
-fn main() {}
+//! Issue 4, point 7: search at 100,000 packages, in process, p50/p99 per
+//! query; side by side with PostgreSQL full-text search with the `german`
+//! configuration (weighted `to_tsvector`, a GIN index, `plainto_tsquery`
+//! and `ts_rank`, as a crates.io-like registry would use it) on the same
+//! documents and queries: the latency ratio and recall@3 / MRR for both.
+//!
+//! The 100,000 packages are the relevance corpus (`tests/search-corpus/`)
+//! as municipalities publish it: each of its 300 Leistungen in about 333
+//! namespaces, with download counts that follow a power law. Relevance
+//! then counts distinct Leistungen: hits are reduced to package names
+//! (without the namespace), first occurrence kept.
+//!
+//! `cargo bench --bench search` (PostgreSQL on 127.0.0.1:5432, as for the
+//! tests). `GEMEINWERK_BENCH_PACKAGES` changes the count.
+
+#[path = "../tests/it/search_corpus.rs"]
+mod search_corpus;
+
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use gemeinwerk::store::search::{PackageDoc, SearchIndex, SearchParams};
+
+const PER_PAGE: usize = 20;
+const ROUNDS: usize = 10;
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// Deterministic power-law downloads: a few packages are used everywhere.
+fn downloads(i: u64) -> u64 {
+    let x = (i.wrapping_mul(2_654_435_761) % 10_000) as f64 / 10_000.0;
+    (5.0 / (x + 0.0005)) as u64
+}
+
+fn corpus(count: usize) -> Vec<PackageDoc> {
+    let base = search_corpus::packages();
+    let mut docs = Vec::with_capacity(count);
+    for i in 0..count {
+        let (tf, entry) = &base[i % base.len()];
+        let copy = i / base.len();
+        let (ns, name) = entry.id.split_once('/').unwrap();
+        let namespace = if copy == 0 {
+            ns.to_string()
+        } else {
+            format!("gemeinde-{copy:04}")
+        };
+        let mut doc = search_corpus::doc(i as u64 + 1, &namespace, name, tf, entry);
+        doc.publisher = format!("Gemeinde {copy:04}");
+        doc.downloads = downloads(i as u64);
+        docs.push(doc);
+    }
+    docs
+}
+
+fn distinct_names(full_names: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    full_names
+        .into_iter()
+        .map(|f| f.split_once('/').map(|(_, n)| n.to_string()).unwrap_or(f))
+        .filter(|n| seen.insert(n.clone()))
+        .collect()
+}
+
+fn same_name(hit: &str, expected: &str) -> bool {
+    expected.split_once('/').map(|(_, n)| n) == Some(hit)
+}
+
+struct Figures {
+    p50: Duration,
+    p99: Duration,
+    recall: f64,
+    mrr: f64,
+}
+
+fn measure(queries: &[search_corpus::Query], mut run: impl FnMut(&str) -> Vec<String>) -> Figures {
+    for q in queries {
+        run(&q.q); // warm caches
+    }
+    let mut latencies = Vec::new();
+    for _ in 0..ROUNDS {
+        for q in queries {
+            let t = Instant::now();
+            let hits = run(&q.q);
+            latencies.push(t.elapsed());
+            std::hint::black_box(hits);
+        }
+    }
+    latencies.sort();
+    let scores = search_corpus::evaluate(queries, |q| distinct_names(run(q)), same_name);
+    Figures {
+        p50: percentile(&latencies, 0.5),
+        p99: percentile(&latencies, 0.99),
+        recall: scores.recall_at_3,
+        mrr: scores.mrr,
+    }
+}
+
+fn tantivy(docs: &[PackageDoc], queries: &[search_corpus::Query]) -> Figures {
+    let dir = tempfile::tempdir().unwrap();
+    let index = SearchIndex::create(dir.path()).unwrap();
+    let t = Instant::now();
+    let mut writer = index.writer().unwrap();
+    for d in docs {
+        writer.upsert(d).unwrap();
+    }
+    writer.commit(0).unwrap();
+    writer.finish().unwrap();
+    index.reload().unwrap();
+    println!(
+        "tantivy: indexed {} packages in {:.1} s",
+        docs.len(),
+        t.elapsed().as_secs_f64()
+    );
+    measure(queries, |q| {
+        let params = SearchParams {
+            per_page: PER_PAGE,
+            ..SearchParams::query(q)
+        };
+        index
+            .search(&params)
+            .unwrap()
+            .hits
+            .into_iter()
+            .map(|h| h.full_name())
+            .collect()
+    })
+}
+
+diesel::table! {
+    fts_packages (id) {
+        id -> BigInt,
+        full_name -> Text,
+        title -> Text,
+        keywords -> Text,
+        description -> Text,
+        labels -> Text,
+        downloads -> BigInt,
+    }
+}
+
+#[derive(QueryableByName)]
+struct Row {
+    #[diesel(sql_type = Text)]
+    full_name: String,
+    #[diesel(sql_type = BigInt)]
+    #[allow(dead_code)]
+    downloads: i64,
+}
+
+fn postgres(docs: &[PackageDoc], queries: &[search_corpus::Query]) -> Figures {
+    let base = std::env::var("GEMEINWERK_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    let db = format!("gw_bench_search_{}", std::process::id());
+    let mut admin = PgConnection::establish(&format!("{base}/postgres"))
+        .expect("PostgreSQL must run on 127.0.0.1:5432 for this benchmark (see .ci/run)");
+    diesel::sql_query(format!("CREATE DATABASE {db}"))
+        .execute(&mut admin)
+        .unwrap();
+    let mut conn = PgConnection::establish(&format!("{base}/{db}")).unwrap();
+    diesel::sql_query(
+        "CREATE TABLE fts_packages (id BIGINT PRIMARY KEY, full_name TEXT NOT NULL, \
+         title TEXT NOT NULL, keywords TEXT NOT NULL, description TEXT NOT NULL, \
+         labels TEXT NOT NULL, downloads BIGINT NOT NULL)",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    let t = Instant::now();
+    for chunk in docs.chunks(1000) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|d| {
+                (
+                    fts_packages::id.eq(d.id as i64),
+                    fts_packages::full_name.eq(format!("{}/{}", d.namespace, d.name)),
+                    fts_packages::title.eq(format!(
+                        "{} {}",
+                        d.name.replace('-', " "),
+                        d.title.clone().unwrap_or_default()
+                    )),
+                    fts_packages::keywords.eq(d.keywords.join(" ")),
+                    fts_packages::description.eq(format!("{} {}", d.description, d.publisher)),
+                    fts_packages::labels.eq(d.labels.join(" ")),
+                    fts_packages::downloads.eq(d.downloads as i64),
+                )
+            })
+            .collect();
+        diesel::insert_into(fts_packages::table)
+            .values(rows)
+            .execute(&mut conn)
+            .unwrap();
+    }
+    // Weighted like crates.io's: name and title A, keywords B, description C.
+    diesel::sql_query(
+        "ALTER TABLE fts_packages ADD COLUMN tsv tsvector GENERATED ALWAYS AS (\
+         setweight(to_tsvector('german', title), 'A') || \
+         setweight(to_tsvector('german', keywords), 'B') || \
+         setweight(to_tsvector('german', description), 'C') || \
+         setweight(to_tsvector('german', labels), 'D')) STORED",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    diesel::sql_query("CREATE INDEX fts_packages_tsv ON fts_packages USING GIN (tsv)")
+        .execute(&mut conn)
+        .unwrap();
+    diesel::sql_query("ANALYZE fts_packages")
+        .execute(&mut conn)
+        .unwrap();
+    println!(
+        "PostgreSQL: loaded and indexed {} packages in {:.1} s",
+        docs.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let figures = measure(queries, |q| {
+        diesel::sql_query(format!(
+            "SELECT full_name, downloads FROM fts_packages, plainto_tsquery('german', $1) query \
+             WHERE tsv @@ query ORDER BY ts_rank(tsv, query) DESC, downloads DESC LIMIT {PER_PAGE}"
+        ))
+        .bind::<Text, _>(q)
+        .load::<Row>(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.full_name)
+        .collect()
+    });
+    drop(conn);
+    let _ =
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).execute(&mut admin);
+    figures
+}
+
+fn main() {
+    // `cargo bench` passes --bench; a plain `cargo test` run lists no tests.
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let count = std::env::var("GEMEINWERK_BENCH_PACKAGES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000);
+    let docs = corpus(count);
+    let queries = search_corpus::queries();
+    let ours = tantivy(&docs, &queries);
+    let pg = postgres(&docs, &queries);
+    println!(
+        "{count} packages, {} queries x {ROUNDS} rounds, {PER_PAGE} hits per query",
+        queries.len()
+    );
+    println!("| engine | p50 | p99 | recall@3 | MRR |");
+    println!("| --- | --- | --- | --- | --- |");
+    for (name, f) in [
+        ("gemeinwerk (tantivy)", &ours),
+        ("PostgreSQL FTS german", &pg),
+    ] {
+        println!(
+            "| {name} | {:.2} ms | {:.2} ms | {:.3} | {:.3} |",
+            ms(f.p50),
+            ms(f.p99),
+            f.recall,
+            f.mrr
+        );
+    }
+    println!(
+        "PostgreSQL / tantivy latency: p50 {:.1}x, p99 {:.1}x",
+        ms(pg.p50) / ms(ours.p50),
+        ms(pg.p99) / ms(ours.p99)
+    );
+}

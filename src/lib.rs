@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod interop;
 pub mod package;
 pub mod registry;
 pub mod server;

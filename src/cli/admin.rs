@@ -263,7 +263,7 @@ pub fn exec(store: &StoreArgs, command: AdminCommand) -> ClientResult<()> {
             drop(conn);
             let report = fsck::check(&reg, true).map_err(refused)?;
             eprintln!(
-                "git index rebuilt from the database ({} packages)",
+                "git index and package histories rebuilt from the database ({} packages)",
                 report.packages
             );
             let search = search::rebuild(&reg).map_err(refused)?;

@@ -33,7 +33,7 @@ pub enum OwnerCommand {
     List { namespace: String },
 }
 
-fn client(reg: &RegistryArgs) -> RegistryClient {
+pub(super) fn client(reg: &RegistryArgs) -> RegistryClient {
     RegistryClient::new(&reg.registry, credentials::token_for(&reg.registry))
 }
 
@@ -63,7 +63,7 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
 }
 
 /// Reads and checks a folder; problems end the command with exit code 1.
-fn pack_or_refuse(reg: &RegistryArgs, dir: &std::path::Path) -> ClientResult<Packed> {
+pub(super) fn pack_or_refuse(reg: &RegistryArgs, dir: &std::path::Path) -> ClientResult<Packed> {
     match folder::pack(dir)? {
         Ok(packed) => Ok(packed),
         Err(errors) => {

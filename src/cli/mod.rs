@@ -7,6 +7,7 @@
 mod admin;
 mod commands;
 mod fork;
+mod interop;
 mod project;
 mod search;
 mod serve;
@@ -199,6 +200,20 @@ enum Command {
     Fetch(project::FetchArgs),
     /// Write the locked archives and index files into a folder for offline CI.
     Vendor(project::VendorArgs),
+    /// Make a package from a standard format (FIM XDatenfelder).
+    Import {
+        #[command(subcommand)]
+        command: interop::ImportCommand,
+        #[command(flatten)]
+        reg: RegistryArgs,
+    },
+    /// Write a package in a standard format (JSON Schema, BPMN 2.0).
+    Export {
+        #[command(subcommand)]
+        command: interop::ExportCommand,
+        #[command(flatten)]
+        reg: RegistryArgs,
+    },
 }
 
 /// Runs the command line and returns the process exit code.
@@ -245,6 +260,8 @@ pub fn main() -> i32 {
         Command::Lock(args) => project::lock(args),
         Command::Fetch(args) => project::fetch(args),
         Command::Vendor(args) => project::vendor(args),
+        Command::Import { command, reg } => interop::import(&reg, command),
+        Command::Export { command, reg } => interop::export(&reg, command),
     };
     match result {
         Ok(()) => 0,

@@ -19,6 +19,10 @@
 //! package = "kassel/bewohnerparkausweis"
 //! version = "1.0.0"
 //! cksum = "…"
+//!
+//! [fim]
+//! id = "S00000036"
+//! version = "1.2"
 //! ```
 
 use std::collections::BTreeMap;
@@ -121,6 +125,9 @@ pub struct Manifest {
     /// `package::adaptation`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub lowers_vertrauensniveau: bool,
+    /// `[fim]`: the FIM element the package was made from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fim: Option<FimSource>,
 }
 
 impl Manifest {
@@ -140,6 +147,15 @@ impl Dependency {
     pub fn full_name(&self) -> String {
         format!("{}/{}", self.namespace, self.name)
     }
+}
+
+/// FIM provenance (Föderales Informationsmanagement): the Stammdatenschema
+/// (S…) or Datenfeldgruppe (G…) a package was imported from or follows,
+/// with its FIM version. Search finds packages by it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FimSource {
+    pub id: String,
+    pub version: Option<String>,
 }
 
 /// The exact upstream version a fork was made from.
@@ -165,6 +181,14 @@ struct RawManifest {
     dependencies: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(rename = "forked-from")]
     forked_from: Option<Spanned<RawForkedFrom>>,
+    fim: Option<Spanned<RawFim>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFim {
+    id: Spanned<String>,
+    version: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -509,6 +533,42 @@ pub fn parse_manifest(source: &str) -> Result<(Manifest, Vec<Diagnostic>), Vec<D
         }
     };
 
+    let fim = raw.fim.and_then(|f| {
+        let f = f.into_inner();
+        if !super::model::is_fim_id(f.id.get_ref()) || !f.id.get_ref().starts_with(['S', 'G', 'D'])
+        {
+            errs.push(
+                err(
+                    "manifest.invalid_fim_id",
+                    format!(
+                        "[fim] id \"{}\" is not the id of a FIM Stammdatenschema, Datenfeldgruppe or Dokumentsteckbrief",
+                        f.id.get_ref()
+                    ),
+                    f.id.span().start,
+                )
+                .with_suggestion("a letter S, G or D and 8 digits (XDatenfelder 2, \"S00000036\") or 11 digits (XDatenfelder 3, \"G60000000088\")"),
+            );
+            return None;
+        }
+        if let Some(v) = &f.version {
+            if !super::model::is_fim_version(v.get_ref()) {
+                errs.push(err(
+                    "manifest.invalid_fim_version",
+                    format!(
+                        "[fim] version \"{}\" must be numbers separated by dots, like \"1.2\"",
+                        v.get_ref()
+                    ),
+                    v.span().start,
+                ));
+                return None;
+            }
+        }
+        Some(FimSource {
+            id: f.id.into_inner(),
+            version: f.version.map(Spanned::into_inner),
+        })
+    });
+
     match (errs.is_empty(), version, kind) {
         (true, Some(version), Some(kind)) => Ok((
             Manifest {
@@ -526,6 +586,7 @@ pub fn parse_manifest(source: &str) -> Result<(Manifest, Vec<Diagnostic>), Vec<D
                 dependencies,
                 forked_from,
                 lowers_vertrauensniveau: pkg.lowers_vertrauensniveau,
+                fim,
             },
             warnings,
         )),
@@ -706,6 +767,36 @@ keywords = ["parken"]
         assert_eq!(m.forked_from.unwrap(), from);
         assert_eq!(out.matches("[forked-from]").count(), 1);
         assert!(fork_manifest("not toml [", "a/b", &from).is_err());
+    }
+
+    #[test]
+    fn fim_provenance() {
+        let (m, _) = parse_manifest(&format!(
+            "{GOOD}\n[fim]\nid = \"S00000036\"\nversion = \"1.2\"\n"
+        ))
+        .unwrap();
+        let fim = m.fim.clone().unwrap();
+        assert_eq!(
+            (fim.id.as_str(), fim.version.as_deref()),
+            ("S00000036", Some("1.2"))
+        );
+        let (again, _) = parse_manifest(&crate::package::write::write_manifest(&m)).unwrap();
+        assert_eq!(again, m);
+        let (m3, _) = parse_manifest(&format!("{GOOD}\n[fim]\nid = \"G60000000088\"\n")).unwrap();
+        assert_eq!(m3.fim.unwrap().version, None);
+        for (bad, code) in [
+            ("id = \"F00000036\"", "manifest.invalid_fim_id"),
+            ("id = \"S123\"", "manifest.invalid_fim_id"),
+            (
+                "id = \"S00000036\"\nversion = \"eins\"",
+                "manifest.invalid_fim_version",
+            ),
+        ] {
+            let errs = errors(&format!("{GOOD}\n[fim]\n{bad}\n"));
+            assert_eq!(errs[0].code, code, "{bad}");
+        }
+        let errs = errors(&format!("{GOOD}\n[fim]\nversion = \"1.0\"\n"));
+        assert_eq!(errs[0].code, "toml.syntax");
     }
 
     #[test]

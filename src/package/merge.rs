@@ -406,22 +406,78 @@ fn canon_item(key: &str, item: &Item, out: &mut String) {
     }
 }
 
-fn canon(key: &str, item: Option<&Item>) -> Option<String> {
-    let item = item?;
-    if item.is_none() {
-        return None;
-    }
+fn canon_of(key: &str, item: &Item) -> String {
     let mut s = String::new();
     canon_item(key, item, &mut s);
-    Some(s)
+    s
 }
 
-fn canon_t(t: Option<&Table>) -> Option<String> {
-    t.map(|t| {
-        let mut s = String::new();
-        canon_table(t, &mut s);
-        s
-    })
+/// Keys whose string values are compared by their meaning, not their text.
+fn normalised(key: &str) -> bool {
+    matches!(
+        key,
+        "shown-when" | "required-when" | "amount" | "max-size" | "occurs" | "vertrauensniveau"
+    )
+}
+
+// The `same*` functions answer "equal canonical texts?" without building
+// the texts: comparing is most of a merge, and most values are equal.
+
+/// Absent (or `Item::None`) is equal only to absent.
+fn same(key: &str, a: Option<&Item>, b: Option<&Item>) -> bool {
+    match (a.filter(|i| !i.is_none()), b.filter(|i| !i.is_none())) {
+        (None, None) => true,
+        (Some(a), Some(b)) => same_item(key, a, b),
+        _ => false,
+    }
+}
+
+fn same_t(a: Option<&Table>, b: Option<&Table>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => same_table(a, b),
+        _ => false,
+    }
+}
+
+fn same_item(key: &str, a: &Item, b: &Item) -> bool {
+    match (a, b) {
+        (Item::Value(x), Item::Value(y)) => same_value(key, x, y),
+        (Item::Table(x), Item::Table(y)) => same_table(x, y),
+        (Item::ArrayOfTables(x), Item::ArrayOfTables(y)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(x, y)| same_table(x, y))
+        }
+        // An inline table and a table (or their arrays) may mean the same.
+        _ => canon_of(key, a) == canon_of(key, b),
+    }
+}
+
+fn same_table(a: &Table, b: &Table) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .all(|(k, v)| b.get(k).is_some_and(|w| same_item(k, v, w)))
+}
+
+fn same_value(key: &str, a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::String(x), Value::String(y)) if !normalised(key) => x.value() == y.value(),
+        (Value::Integer(x), Value::Integer(y)) => x.value() == y.value(),
+        (Value::Boolean(x), Value::Boolean(y)) => x.value() == y.value(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(x, y)| same_value(key, x, y))
+        }
+        (Value::InlineTable(x), Value::InlineTable(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_value(k, v, w)))
+        }
+        _ => {
+            let (mut s, mut t) = (String::new(), String::new());
+            canon_value(key, a, &mut s);
+            canon_value(key, b, &mut t);
+            s == t
+        }
+    }
 }
 
 // ---------------------------------------------------------------------
@@ -632,11 +688,10 @@ impl Merger {
         o: &mut Table,
         t: Option<&Item>,
     ) {
-        let (cb, co, ct) = (canon(key, b), canon(key, o.get(key)), canon(key, t));
-        if co == ct || cb == ct {
+        if same(key, o.get(key), t) || same(key, b, t) {
             return;
         }
-        if cb == co {
+        if same(key, b, o.get(key)) {
             match t {
                 Some(t) => {
                     let mut t = t.clone();
@@ -725,19 +780,19 @@ impl Merger {
         let (bi, ti) = (bm.and_then(|b| b.get(n)), tm.get(n));
         let both_tables = om.get(n).is_some_and(Item::is_table) && ti.is_some_and(Item::is_table);
         if !both_tables {
-            let (cb, co, ct) = (canon(n, bi), canon(n, om.get(n)), canon(n, ti));
-            if co != ct
-                && cb != ct
-                && cb != co
-                && (co.is_none() || ct.is_none())
+            let oi = om.get(n);
+            let (ot_same, bt_same, bo_same) = (same(n, oi, ti), same(n, bi, ti), same(n, bi, oi));
+            if !ot_same
+                && !bt_same
+                && !bo_same
+                && (oi.is_none() || ti.is_none())
                 && bi.is_some_and(Item::is_table)
             {
                 let text = |i: Option<&Item>| i.map(item_text);
-                let oi = om.get(n);
                 self.conflict(path, ConflictKind::Element, text(bi), text(oi), text(ti));
                 return;
             }
-            if cb == co && co != ct {
+            if bo_same && !ot_same {
                 if let Some(Item::Table(tt)) = ti {
                     // A new entry of upstream: after the one before it there.
                     let mut tt = tt.clone();
@@ -795,16 +850,15 @@ impl Merger {
                 format!("{scope}{id}")
             }
         };
-        // Ours is changed below: keep what is needed of it now.
-        let os: Vec<(String, &'static str, String)> = {
+        // Each element of ours is changed only at its own step below, so
+        // comparing it at that step compares it as it was.
+        let os: Vec<(String, &'static str)> = {
             let seq = if is_items {
                 item_seq(Some(o))
             } else {
                 record_seq(Some(o), arrays[0])
             };
-            seq.iter()
-                .map(|(id, k, t)| (id.clone(), *k, canon_t(Some(t)).unwrap_or_default()))
-                .collect()
+            seq.into_iter().map(|(id, k, _)| (id, k)).collect()
         };
         let first_pos = if is_items {
             item_seq(Some(o)).first().and_then(|x| x.2.position())
@@ -835,31 +889,24 @@ impl Merger {
                     .collect()
             };
         let (bx, tx) = (index(bs), index(ts));
-        let ox: std::collections::HashMap<&str, usize> = os
-            .iter()
-            .enumerate()
-            .map(|(i, x)| (x.0.as_str(), i))
-            .collect();
+        let ox: std::collections::HashMap<&str, &'static str> =
+            os.iter().map(|x| (x.0.as_str(), x.1)).collect();
         for id in ids {
             let bi = bx.get(id).map(|i| (bs[*i].1, bs[*i].2));
             let ti = tx.get(id).map(|i| (ts[*i].1, ts[*i].2));
-            let oi = ox.get(id).map(|i| (os[*i].1, &os[*i].2));
-            let kind = oi
-                .map(|x| x.0)
-                .or(ti.map(|x| x.0))
-                .or(bi.map(|x| x.0))
-                .unwrap_or("");
+            let okind = ox.get(id).copied();
+            let kind = okind.or(ti.map(|x| x.0)).or(bi.map(|x| x.0)).unwrap_or("");
             let array = array_of(kind);
             let path = path_of(id, &array);
-            let cb = canon_t(bi.map(|x| x.1));
-            let co = oi.map(|x| x.1.clone());
-            let ct = canon_t(ti.map(|x| x.1));
-            if co == ct || cb == ct {
+            let (bt, tt) = (bi.map(|x| x.1), ti.map(|x| x.1));
+            let ot = okind.and_then(|k| find_ref(o, &array_of(k), id));
+            if same_t(ot, tt) || same_t(bt, tt) {
                 continue;
             }
-            let text = |x: Option<(&'static str, &Table)>| x.map(|x| table_text(x.1));
-            match (oi, ti) {
-                (Some((ok, _)), Some((tk, tt))) if ok == tk => {
+            let bo_same = same_t(bt, ot);
+            let text = |x: Option<&Table>| x.map(table_text);
+            match (okind, ti) {
+                (Some(ok), Some((tk, tt))) if ok == tk => {
                     // Both have it: merge it property by property.
                     let Some(ot) = find_mut(o, &array, id) else {
                         continue;
@@ -874,7 +921,7 @@ impl Merger {
                         self.record(&path, bt, ot, tt, &[]);
                     }
                 }
-                (None, Some((tk, tt))) if cb.is_none() || cb == co => {
+                (None, Some((tk, tt))) if bo_same => {
                     // New upstream: after the element before it there.
                     let before = preceding(ts, id, first_pos, o, arrays);
                     let mut tt = tt.clone();
@@ -882,17 +929,13 @@ impl Merger {
                     push_table(o, &array_of(tk), tt);
                     self.taken.push(path);
                 }
-                (Some(_), None) if cb == co => {
+                (Some(_), None) if bo_same => {
                     remove_table(o, &array, id);
                     self.taken.push(path);
                 }
                 _ => {
-                    let ours = o
-                        .get(&array)
-                        .and_then(Item::as_array_of_tables)
-                        .and_then(|a| a.iter().find(|t| id_ref(t) == id))
-                        .map(table_text);
-                    self.conflict(path, ConflictKind::Element, text(bi), ours, text(ti));
+                    let ours = text(ot);
+                    self.conflict(path, ConflictKind::Element, text(bt), ours, text(tt));
                 }
             }
         }
@@ -1045,6 +1088,13 @@ fn union_keys(b: Option<&Table>, o: &Table, t: &Table) -> Vec<String> {
         }
     }
     keys
+}
+
+fn find_ref<'a>(o: &'a Table, array: &str, id: &str) -> Option<&'a Table> {
+    o.get(array)?
+        .as_array_of_tables()?
+        .iter()
+        .find(|t| id_ref(t) == id)
 }
 
 fn find_mut<'a>(o: &'a mut Table, array: &str, id: &str) -> Option<&'a mut Table> {
@@ -1533,6 +1583,58 @@ mod tests {
     fn form_of(files: &PackageFiles) -> Content {
         let text = std::str::from_utf8(&files["form.toml"]).unwrap();
         parse_content(PackageKind::Form, text).unwrap_or_else(|e| panic!("{text}\n{e:?}"))
+    }
+
+    /// `same` must answer exactly what comparing canonical texts answers.
+    #[test]
+    fn comparing_without_texts_agrees_with_canonical_texts() {
+        let docs = [
+            "x = \"a\"",
+            "x = \"b\"",
+            "x = 3",
+            "x = 3.0",
+            "x = [\"a\", \"b\"]",
+            "x = [\"b\", \"a\"]",
+            "x = { a = 1, b = \"z\" }",
+            "x = { b = \"z\", a = 1 }",
+            "[x]\na = 1\nb = \"z\"",
+            "[x]\na = 1",
+            "[[x]]\na = 1\n[[x]]\nb = 2",
+            "x = [{ a = 1 }, { b = 2 }]",
+            "amount = \"12,50\"",
+            "amount = 12.5",
+            "amount = \"12.50\"",
+            "amount = 12",
+            "shown-when = \"a == 'x'\"",
+            "shown-when = \"(a=='x')\"",
+            "shown-when = \"a != 'x'\"",
+            "occurs = \"0..1\"",
+            "vertrauensniveau = \"Hoch\"",
+            "vertrauensniveau = \"hoch\"",
+        ];
+        let items: Vec<(String, Item)> = docs
+            .iter()
+            .map(|d| {
+                let doc: DocumentMut = d.parse().unwrap();
+                let (k, v) = doc.as_table().iter().next().unwrap();
+                (k.to_string(), v.clone())
+            })
+            .collect();
+        let mut equal_pairs = 0;
+        for (ka, a) in &items {
+            for (kb, b) in &items {
+                if ka != kb {
+                    continue;
+                }
+                let by_text = canon_of(ka, a) == canon_of(kb, b);
+                assert_eq!(same_item(ka, a, b), by_text, "{ka}: {a} vs {b}");
+                equal_pairs += usize::from(by_text);
+            }
+        }
+        // Beside each item with itself: 3 == 3.0, the two inline tables, the
+        // inline table and the table, the array of tables and the array of
+        // inline tables, three amounts, two conditions, two trust levels.
+        assert!(equal_pairs > items.len() + 10, "{equal_pairs}");
     }
 
     fn three(ours: &str, theirs: &str) -> MergeResult {

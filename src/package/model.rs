@@ -438,7 +438,23 @@ pub fn read_text(t: &mut Table, key: &str, sink: &mut Sink) -> Option<Text> {
     }
 }
 
-/// FIM ids: a letter (F field, G group, S schema, D document) and 11 digits.
+/// The shape of a FIM id: a letter (F field, G group, S schema, D document
+/// profile) and 8 digits (XDatenfelder 1 and 2, `S00000036`) or 11 digits
+/// (XDatenfelder 3, `G60000000088`).
+pub fn is_fim_id(s: &str) -> bool {
+    (s.len() == 9 || s.len() == 12)
+        && s.starts_with(['F', 'G', 'S', 'D'])
+        && s[1..].bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A FIM version: numbers separated by dots (`1.2`, `1.2.0`).
+pub fn is_fim_version(v: &str) -> bool {
+    !v.is_empty()
+        && v.split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// FIM ids on fields, groups and forms (see [`is_fim_id`]).
 pub fn read_fim(t: &mut Table, expected: char, sink: &mut Sink) -> Option<FimRef> {
     let id = t.string("fim-id", sink);
     let version = t.string("fim-version", sink);
@@ -453,17 +469,14 @@ pub fn read_fim(t: &mut Table, expected: char, sink: &mut Sink) -> Option<FimRef
         return None;
     };
     let s = id.get_ref();
-    let shape = s.len() == 12
-        && s.starts_with(['F', 'G', 'S', 'D'])
-        && s[1..].bytes().all(|b| b.is_ascii_digit());
-    if !shape {
+    if !is_fim_id(s) {
         sink.error(
             "fim.invalid_id",
             id.span().start,
             format!("\"{s}\" is not a FIM id"),
         )
         .suggest(format!(
-            "FIM ids are a letter and 11 digits, for example \"{expected}60000000243\""
+            "FIM ids are a letter and 11 digits (XDatenfelder 3, \"{expected}60000000243\") or 8 digits (XDatenfelder 2, \"{expected}00000243\")"
         ));
     } else if !s.starts_with(expected) {
         let kind = |c: char| match c {
@@ -483,11 +496,7 @@ pub fn read_fim(t: &mut Table, expected: char, sink: &mut Sink) -> Option<FimRef
         );
     }
     if let Some(v) = &version {
-        let ok = !v.get_ref().is_empty()
-            && v.get_ref()
-                .split('.')
-                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-        if !ok {
+        if !is_fim_version(v.get_ref()) {
             sink.error(
                 "fim.invalid_version",
                 v.span().start,

@@ -104,6 +104,11 @@ pub fn write_manifest(m: &Manifest) -> String {
         o.str("version", &f.version.to_string());
         o.opt("cksum", &f.cksum);
     }
+    if let Some(f) = &m.fim {
+        o.header("[fim]");
+        o.str("id", &f.id);
+        o.opt("version", &f.version);
+    }
     o.0
 }
 

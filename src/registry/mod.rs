@@ -7,6 +7,7 @@ pub mod auth;
 pub mod content;
 pub mod demo;
 pub mod error;
+pub mod exports;
 pub mod forks;
 pub mod fsck;
 pub mod history;

@@ -15,6 +15,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(publish_new)
         .service(package_info)
         .service(download)
+        .service(schema_json)
         .service(diff_versions)
         .service(fork_network)
         .service(fork_package)
@@ -93,6 +94,23 @@ async fn download(reg: Reg, path: web::Path<(String, String, String)>) -> ApiRes
             format!("attachment; filename=\"{filename}\""),
         ))
         .body(dl.bytes))
+}
+
+/// The JSON Schema of a form version's submission data (FIT-Connect
+/// `submissionSchema`); like the archive, it never changes.
+#[get("/api/v1/packages/{ns}/{name}/{version}/schema.json")]
+async fn schema_json(
+    reg: Reg,
+    path: web::Path<(String, String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (ns, name, version) = path.into_inner();
+    let schema =
+        web::block(move || crate::registry::exports::schema_json(&reg, &ns, &name, &version))
+            .await??;
+    Ok(HttpResponse::Ok()
+        .content_type("application/schema+json")
+        .insert_header(("Cache-Control", "public, max-age=31536000, immutable"))
+        .json(schema))
 }
 
 #[derive(Deserialize)]

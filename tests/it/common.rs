@@ -196,6 +196,14 @@ impl TestRegistry {
         }
     }
 
+    /// Kills the server (SIGKILL): no graceful stop, as in a crash.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
     /// Stops the server (SIGTERM) from a shared reference, as the bodies of
     /// `both_backends!` have it; `Drop` reaps the process.
     pub fn halt(&self) {

@@ -1,0 +1,203 @@
+//! `gemeinwerk import xdatenfelder` and `gemeinwerk export json-schema|bpmn`:
+//! the file IO around `interop`.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+use serde_json::json;
+
+use super::commands::{client, pack_or_refuse};
+use super::{env_err, output, RegistryArgs};
+use crate::client::folder;
+use crate::client::resolve::{self, Resolution};
+use crate::client::{ClientError, ClientResult};
+use crate::interop::xdatenfelder::{self, ImportOptions};
+use crate::interop::xml::Limits;
+use crate::interop::{bpmn, json_schema};
+use crate::package::content::DependencyContent;
+use crate::registry::content::read_content;
+
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// Import a FIM XDatenfelder Stammdatenschema (as a form) or
+    /// Datenfeldgruppe (as a field group), XDatenfelder 1.0, 2.0 or 3.0.0,
+    /// into a new package folder; prints what could not be mapped exactly.
+    Xdatenfelder {
+        /// The XDatenfelder XML file.
+        file: PathBuf,
+        /// The folder to create (default: ./NAME); it must not exist yet.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The namespace of the new package.
+        #[arg(long, default_value = "fim")]
+        namespace: String,
+        /// The package name (default: made from the FIM name).
+        #[arg(long)]
+        name: Option<String>,
+        /// The licence to write into the manifest (XDatenfelder carries none).
+        #[arg(long, default_value = "EUPL-1.2")]
+        license: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ExportCommand {
+    /// The JSON Schema (2020-12) of a form's submission data, for FIT-Connect.
+    JsonSchema {
+        dir: Option<PathBuf>,
+        /// Write to this file instead of stdout.
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+        /// Do not contact the registry: included field groups stay open.
+        #[arg(long)]
+        offline: bool,
+    },
+    /// BPMN 2.0 XML of a process, with diagram layout.
+    Bpmn {
+        dir: Option<PathBuf>,
+        /// Write to this file instead of stdout.
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
+}
+
+pub fn import(reg: &RegistryArgs, command: ImportCommand) -> ClientResult<()> {
+    let ImportCommand::Xdatenfelder {
+        file,
+        dir,
+        namespace,
+        name,
+        license,
+    } = command;
+    let opts = ImportOptions {
+        namespace,
+        name,
+        license,
+        limits: Limits::default(),
+    };
+    let bytes = read_limited(&file, opts.limits.max_bytes)?;
+    let imported = xdatenfelder::import(&bytes, &opts).map_err(|e| {
+        ClientError::Refused(format!("{}: {e}; nothing was written", file.display()))
+    })?;
+    let dir = dir.unwrap_or_else(|| PathBuf::from(&imported.manifest.name));
+    write_new_folder(&dir, &imported.files())?;
+    output(
+        reg,
+        &json!({
+            "dir": dir,
+            "name": imported.manifest.full_name(),
+            "version": imported.manifest.version.to_string(),
+            "kind": imported.manifest.kind,
+            "report": imported.report,
+        }),
+        || {
+            eprint!("{}", imported.report);
+            eprintln!(
+                "\nwrote {}; review it, then `gemeinwerk validate {}`",
+                dir.display(),
+                dir.display()
+            );
+        },
+    );
+    Ok(())
+}
+
+/// Reads at most `limit` bytes: a larger file is refused before it is in
+/// memory.
+fn read_limited(file: &Path, limit: usize) -> ClientResult<Vec<u8>> {
+    let f = std::fs::File::open(file)
+        .map_err(|e| env_err(format!("cannot read {}: {e}", file.display())))?;
+    let mut bytes = Vec::new();
+    f.take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| env_err(format!("cannot read {}: {e}", file.display())))?;
+    if bytes.len() > limit {
+        return Err(ClientError::Refused(format!(
+            "{}: the file has more than {limit} bytes; at most {limit} bytes are read; nothing was written",
+            file.display()
+        )));
+    }
+    Ok(bytes)
+}
+
+/// Writes the files into a temporary folder beside `dir` and renames it
+/// into place, so that `dir` appears whole or not at all.
+fn write_new_folder(dir: &Path, files: &crate::package::PackageFiles) -> ClientResult<()> {
+    if dir.exists() {
+        return Err(ClientError::Refused(format!(
+            "{} already exists; name a new folder with --dir; nothing was written",
+            dir.display()
+        )));
+    }
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(env_err)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".gemeinwerk-import-")
+        .tempdir_in(&parent)
+        .map_err(env_err)?;
+    for (path, bytes) in files {
+        std::fs::write(tmp.path().join(path), bytes).map_err(env_err)?;
+    }
+    std::fs::rename(tmp.path(), dir)
+        .map_err(|e| env_err(format!("cannot create {}: {e}", dir.display())))?;
+    Ok(())
+}
+
+fn write_output(out: Option<&Path>, text: &str) -> ClientResult<()> {
+    match out {
+        Some(path) => crate::client::cache::write_atomic(path, text.as_bytes())
+            .map_err(|e| env_err(format!("cannot write {}: {e}", path.display()))),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+pub fn export(reg: &RegistryArgs, command: ExportCommand) -> ClientResult<()> {
+    match command {
+        ExportCommand::JsonSchema {
+            dir,
+            output,
+            offline,
+        } => {
+            let dir = dir.unwrap_or_else(|| PathBuf::from("."));
+            let packed = pack_or_refuse(reg, &dir)?;
+            let files = folder::read_folder(&dir)?;
+            let (manifest, content) = read_content(&files)
+                .map_err(|_| ClientError::Refused(format!("{} cannot be read", dir.display())))?;
+            let deps = if offline || manifest.dependencies.is_empty() {
+                DependencyContent::unresolved()
+            } else {
+                match resolve::resolve(&client(reg), &packed.manifest) {
+                    Resolution::Resolved { deps, .. } => deps,
+                    Resolution::Offline(why) => {
+                        eprintln!(
+                            "warning: the registry at {} is not reachable ({why}); included field groups stay open",
+                            reg.registry
+                        );
+                        DependencyContent::unresolved()
+                    }
+                }
+            };
+            let schema = json_schema::json_schema(&manifest, &content, &deps, &reg.registry)
+                .map_err(|e| ClientError::Refused(e.to_string()))?;
+            let text = serde_json::to_string_pretty(&schema).expect("a schema serialises") + "\n";
+            write_output(output.as_deref(), &text)
+        }
+        ExportCommand::Bpmn { dir, output } => {
+            let dir = dir.unwrap_or_else(|| PathBuf::from("."));
+            pack_or_refuse(reg, &dir)?;
+            let files = folder::read_folder(&dir)?;
+            let (manifest, content) = read_content(&files)
+                .map_err(|_| ClientError::Refused(format!("{} cannot be read", dir.display())))?;
+            let xml =
+                bpmn::bpmn(&manifest, &content).map_err(|e| ClientError::Refused(e.to_string()))?;
+            write_output(output.as_deref(), &xml)
+        }
+    }
+}

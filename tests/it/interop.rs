@@ -1,0 +1,577 @@
+//! The standards, end to end through the real CLI and server: a FIM
+//! XDatenfelder file is imported, validated and published; its JSON Schema
+//! is served and checked with an independent validator (Python's
+//! jsonschema); a process is exported as BPMN and checked against the OMG
+//! XSD (xmllint) and by bpmn-moddle; hostile XML is refused and writes
+//! nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::both_backends;
+use crate::common::{self, *};
+use serde_json::{json, Value};
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/fim")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn tool(name: &str, hint: &str) {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        found,
+        "this test needs `{name}`: {hint} (.ci/run installs it)"
+    );
+}
+
+/// Validates `instance` against `schema` with Python's jsonschema
+/// (Draft 2020-12, formats checked); `Err` holds the validator's messages.
+fn python_validate(schema: &Value, instance: &Value) -> Result<(), String> {
+    tool("python3", "install Python 3 and `pip install jsonschema`");
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("schema.json");
+    let i = dir.path().join("instance.json");
+    std::fs::write(&s, schema.to_string()).unwrap();
+    std::fs::write(&i, instance.to_string()).unwrap();
+    let program = r#"
+import json, sys
+try:
+    import jsonschema
+except ImportError:
+    print("MISSING: pip install jsonschema", file=sys.stderr); sys.exit(3)
+schema = json.load(open(sys.argv[1])); instance = json.load(open(sys.argv[2]))
+jsonschema.Draft202012Validator.check_schema(schema)
+v = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+errors = sorted(v.iter_errors(instance), key=lambda e: list(e.absolute_path))
+for e in errors:
+    print("/".join(map(str, e.absolute_path)) + ": " + e.message)
+sys.exit(1 if errors else 0)
+"#;
+    let out = Command::new("python3")
+        .args(["-c", program, s.to_str().unwrap(), i.to_str().unwrap()])
+        .output()
+        .unwrap();
+    match out.status.code() {
+        Some(0) => Ok(()),
+        Some(1) => Err(String::from_utf8_lossy(&out.stdout).into_owned()),
+        _ => panic!(
+            "the Python validator could not run (pip install jsonschema): {}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
+}
+
+/// A change that makes a good submission bad.
+type Change = Box<dyn Fn(&mut Value)>;
+
+fn valid_submission() -> Value {
+    json!({
+        "antragsteller": {
+            "familienname": "Müller",
+            "geburtsdatum": "1980-04-01",
+            "weiterer_vorname": [{ "wert": "Anna" }, { "wert": "Maria" }]
+        },
+        "parkzone": "B",
+        "fahrzeug": {
+            "amtliches_kennzeichen": "KS-AB 123",
+            "anzahl_fahrzeuge": 1,
+            "abweichender_halter": true,
+            "name_des_halters": "Erika Muster"
+        },
+        "gebuehr": 30.7
+    })
+}
+
+fn import(reg: &TestRegistry, file: &str, dir: &Path) -> Value {
+    let out = reg.cli(
+        None,
+        &[
+            "import",
+            "xdatenfelder",
+            &fixture(file),
+            "--namespace",
+            "kassel",
+            "--dir",
+            dir.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+both_backends! {
+    fn imported_schema_validates_publishes_and_serves_its_json_schema(reg) {
+        let token = reg.owner_of("kassel");
+        let work = tempfile::tempdir().unwrap();
+        let dir = work.path().join("parkausweis");
+        let answer = import(reg, "xdf2_S99000001_bewohnerparkausweis.xml", &dir);
+        assert_eq!(answer["name"], "kassel/bewohnerparkausweis");
+        assert_eq!(answer["version"], "1.3.0");
+        let report = &answer["report"];
+        assert_eq!(report["standard"], "XDatenfelder 2.0");
+        assert_eq!((report["fields"].as_u64(), report["conditions"].as_u64()), (Some(15), Some(1)));
+        let kinds: Vec<&str> = report["notes"].as_array().unwrap().iter().map(|n| n["kind"].as_str().unwrap()).collect();
+        for k in ["approximated", "dropped", "rule-as-text", "rule-as-condition"] {
+            assert!(kinds.contains(&k), "{k} in {kinds:?}");
+        }
+        let manifest = std::fs::read_to_string(dir.join("gemeinwerk.toml")).unwrap();
+        assert!(manifest.contains("[fim]\nid = \"S99000001\"\nversion = \"1.3\""), "{manifest}");
+
+        // The human report lists what was not mapped exactly.
+        let again = work.path().join("again");
+        let out = reg.cli(None, &["import", "xdatenfelder", &fixture("xdf2_S99000001_bewohnerparkausweis.xml"), "--dir", again.to_str().unwrap()]);
+        assert!(out.status.success());
+        let human = stderr(&out);
+        assert!(human.contains("not mapped exactly (7):"), "{human}");
+        assert!(human.contains("rule as condition: <regel> R99000001 V1.0 → fahrzeug.name_des_halters"), "{human}");
+
+        let out = reg.cli(None, &["validate", dir.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let out = reg.cli(Some(&token), &["publish", dir.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+
+        // The published schema: stable $id, immutable, the same as the CLI's.
+        let path = "/api/v1/packages/kassel/bewohnerparkausweis/1.3.0/schema.json";
+        let r = reg.get(path);
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.header("cache-control"), Some("public, max-age=31536000, immutable"));
+        assert_eq!(r.header("content-type"), Some("application/schema+json"));
+        let schema = r.json();
+        assert_eq!(schema["$id"], format!("{}{path}", reg.url));
+        assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+        let out = reg.cli(None, &["export", "json-schema", dir.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let local: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(local, schema);
+        assert_eq!(reg.get(path).body, r.body, "the same bytes every time");
+
+        // An independent validator accepts a good submission …
+        python_validate(&schema, &valid_submission()).unwrap();
+        let mut without_halter = valid_submission();
+        without_halter["fahrzeug"]["abweichender_halter"] = json!(false);
+        without_halter["fahrzeug"].as_object_mut().unwrap().remove("name_des_halters");
+        python_validate(&schema, &without_halter).unwrap();
+        // … and refuses bad ones, each for its reason.
+        let bad: Vec<(&str, Change, &str)> = vec![
+            ("required field missing", Box::new(|v| { v["antragsteller"].as_object_mut().unwrap().remove("familienname"); }), "'familienname' is a required property"),
+            ("too long", Box::new(|v| v["antragsteller"]["familienname"] = json!("x".repeat(121))), "is too long"),
+            ("not a date", Box::new(|v| v["antragsteller"]["geburtsdatum"] = json!("01.04.1980")), "is not a 'date'"),
+            ("pattern", Box::new(|v| v["fahrzeug"]["amtliches_kennzeichen"] = json!("KS AB 123")), "does not match"),
+            ("bounds", Box::new(|v| v["fahrzeug"]["anzahl_fahrzeuge"] = json!(4)), "4 is greater than the maximum of 3"),
+            ("type", Box::new(|v| v["fahrzeug"]["anzahl_fahrzeuge"] = json!(1.5)), "is not of type 'integer'"),
+            ("repeats", Box::new(|v| v["antragsteller"]["weiterer_vorname"] = json!([{"wert":"a"},{"wert":"b"},{"wert":"c"},{"wert":"d"},{"wert":"e"},{"wert":"f"}])), "is too long"),
+            ("condition: required when", Box::new(|v| { v["fahrzeug"].as_object_mut().unwrap().remove("name_des_halters"); }), "'name_des_halters' is a required property"),
+            ("condition: hidden data", Box::new(|v| v["fahrzeug"]["abweichender_halter"] = json!(false)), "False schema does not allow"),
+            ("unknown field", Box::new(|v| v["lieblingsfarbe"] = json!("blau")), "Additional properties are not allowed"),
+        ];
+        for (what, change, message) in bad {
+            let mut v = valid_submission();
+            change(&mut v);
+            let err = python_validate(&schema, &v).expect_err(what);
+            assert!(err.contains(message), "{what}: {err}");
+        }
+
+        // Unknown package or version: a 404 in the JSON error envelope.
+        let r = reg.get("/api/v1/packages/kassel/bewohnerparkausweis/9.9.9/schema.json");
+        assert_eq!((r.status, r.error_code()), (404, "version_not_found".to_string()));
+        let r = reg.get("/api/v1/packages/kassel/nichts/1.0.0/schema.json");
+        assert_eq!((r.status, r.error_code()), (404, "package_not_found".to_string()));
+
+        // A process has no submission data.
+        let p = process_pkg();
+        let out = reg.cli(Some(&token), &["publish", p.path_str()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let r = reg.get("/api/v1/packages/kassel/verfahren/1.0.0/schema.json");
+        assert_eq!((r.status, r.error_code()), (409, "not_a_form".to_string()));
+        assert!(r.error_detail().contains("kassel/verfahren is a process package"), "{}", r.error_detail());
+
+        // The XDatenfelder 3.0.0 group publishes as a field group.
+        let fg = work.path().join("anschrift");
+        let answer = import(reg, "xdf3_G60000000088_anschrift-inland_fixture.xml", &fg);
+        assert_eq!(answer["kind"], "fieldgroup");
+        let out = reg.cli(Some(&token), &["publish", fg.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let schema = reg.get("/api/v1/packages/kassel/anschrift-inland/1.2.0/schema.json").json();
+        python_validate(&schema, &json!({"anschrift_inland_strassenanschrift": {"strasse": "Hauptstraße"}})).unwrap();
+        python_validate(&schema, &json!({"anschrift_inland_strassenanschrift": {"strasse": ""}})).unwrap_err();
+    }
+}
+
+fn process_pkg() -> PackageDir {
+    let p = PackageDir {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    p.write(
+        "gemeinwerk.toml",
+        "[package]\nname = \"kassel/verfahren\"\nversion = \"1.0.0\"\nkind = \"process\"\ndescription = \"Ein Verfahren\"\nlicense = \"EUPL-1.2\"\nthemenfeld = \"mobilitaet_reisen\"\n",
+    )
+    .write(
+        "process.toml",
+        r#"[process]
+title = "Prüfung"
+
+[roles]
+antragsteller = "Antragstellende Person"
+sachbearbeitung = "Sachbearbeitung"
+
+[[state]]
+id = "eingang"
+label = "Eingang"
+start = true
+
+[[state]]
+id = "bewilligt"
+label = "Bewilligt"
+end = "bewilligt"
+
+[[state]]
+id = "abgelehnt"
+label = "Abgelehnt"
+end = "abgelehnt"
+
+[[state]]
+id = "zurueckgezogen"
+label = "Zurückgezogen"
+end = "zurückgezogen"
+
+[[transition]]
+id = "bewilligen"
+from = "eingang"
+to = "bewilligt"
+role = "sachbearbeitung"
+action = "bewilligen"
+
+[[transition]]
+id = "ablehnen"
+from = "eingang"
+to = "abgelehnt"
+role = "sachbearbeitung"
+action = "ablehnen"
+
+[[transition]]
+id = "zurueckziehen"
+from = "eingang"
+to = "zurueckgezogen"
+role = "antragsteller"
+action = "zurueckziehen"
+"#,
+    );
+    p
+}
+
+fn run(args: &[&str]) -> std::process::Output {
+    Command::new(common::BIN)
+        .args(args)
+        .env("GEMEINWERK_REGISTRY", "http://127.0.0.1:9")
+        .output()
+        .unwrap()
+}
+
+/// Hostile or wrong XML: exit code 1, a message that says why, and the
+/// target folder (and nothing else) is not there afterwards.
+#[test]
+fn hostile_xml_is_refused_and_nothing_is_written() {
+    let ns2 = "urn:xoev-de:fim:standard:xdatenfelder_2";
+    let root = "xdf:xdatenfelder.stammdatenschema.0102";
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "xxe",
+            format!("<?xml version=\"1.0\"?>\n<!DOCTYPE r [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>\n<{root} xmlns:xdf=\"{ns2}\">&xxe;</{root}>").into_bytes(),
+            "line 2: the document has a document type declaration",
+        ),
+        (
+            "billion-laughs",
+            format!("<!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\"><!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">]><{root} xmlns:xdf=\"{ns2}\">&lol3;</{root}>").into_bytes(),
+            "DTDs are refused because they can define external entities (XXE) and entity expansion",
+        ),
+        (
+            "undeclared-entity",
+            format!("<{root} xmlns:xdf=\"{ns2}\">\n<xdf:header>&xxe;</xdf:header></{root}>").into_bytes(),
+            "line 2: the entity reference &xxe; is refused",
+        ),
+        (
+            "deep",
+            format!("<{root} xmlns:xdf=\"{ns2}\">{}{}</{root}>", "<xdf:struktur>".repeat(5000), "</xdf:struktur>".repeat(5000)).into_bytes(),
+            "the elements nest deeper than 256 levels",
+        ),
+        (
+            "wrong-namespace",
+            b"<xdf:xdatenfelder.stammdatenschema.0102 xmlns:xdf=\"urn:xoev-de:fim:standard:xdatenfelder_9\"/>".to_vec(),
+            "is in the namespace \"urn:xoev-de:fim:standard:xdatenfelder_9\"",
+        ),
+        (
+            "wrong-root",
+            format!("<xdf:antrag xmlns:xdf=\"{ns2}\"/>").into_bytes(),
+            "the root element is <antrag>",
+        ),
+        (
+            "malformed",
+            format!("<{root} xmlns:xdf=\"{ns2}\">\n<xdf:header>\n</{root}>").into_bytes(),
+            "line 3: the XML is malformed",
+        ),
+        ("not-utf8", b"<r>\xe4</r>".to_vec(), "is not UTF-8 text"),
+        (
+            "not-a-schema",
+            format!("<{root} xmlns:xdf=\"{ns2}\"><xdf:header/></{root}>").into_bytes(),
+            "has no <stammdatenschema>",
+        ),
+    ];
+    for (name, bytes, message) in cases {
+        let work = tempfile::tempdir().unwrap();
+        let file = work.path().join(format!("{name}.xml"));
+        std::fs::write(&file, bytes).unwrap();
+        let out_dir = work.path().join("out");
+        let out = run(&[
+            "import",
+            "xdatenfelder",
+            file.to_str().unwrap(),
+            "--dir",
+            out_dir.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains(message), "{name}: {err}");
+        assert!(err.contains("nothing was written"), "{name}: {err}");
+        assert!(!out_dir.exists(), "{name}: the folder was written");
+        let left: Vec<PathBuf> = std::fs::read_dir(work.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(left, vec![file], "{name}: only the input is there");
+    }
+}
+
+#[test]
+fn huge_xml_is_refused_before_it_is_read() {
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("huge.xml");
+    let f = std::fs::File::create(&file).unwrap();
+    f.set_len(33 * 1024 * 1024).unwrap();
+    let out_dir = work.path().join("out");
+    let out = run(&[
+        "import",
+        "xdatenfelder",
+        file.to_str().unwrap(),
+        "--dir",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("more than 33554432 bytes"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!out_dir.exists());
+}
+
+#[test]
+fn import_does_not_overwrite_a_folder() {
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("mine.txt"), "meins").unwrap();
+    let out = run(&[
+        "import",
+        "xdatenfelder",
+        &fixture("xdf3_G60000000088_anschrift-inland_fixture.xml"),
+        "--dir",
+        work.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_dir(work.path()).unwrap().count(), 1);
+}
+
+/// The OMG BPMN 2.0 XSDs, as the SpiffWorkflow package on PyPI ships them,
+/// fetched once into the target folder.
+fn bpmn_xsd() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bpmn-xsd");
+    if dir.join("BPMN20.xsd").is_file() {
+        return dir;
+    }
+    tool("python3", "Python 3 with pip fetches the XSDs from PyPI");
+    let download = tempfile::tempdir().unwrap();
+    let out = Command::new("python3")
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "-d",
+            download.path().to_str().unwrap(),
+            "spiffworkflow==3.2.0",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pip download spiffworkflow failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let program = r#"
+import glob, os, sys, zipfile
+wheel = glob.glob(os.path.join(sys.argv[1], "*.whl"))[0]
+os.makedirs(sys.argv[2], exist_ok=True)
+with zipfile.ZipFile(wheel) as z:
+    for name in ["BPMN20.xsd", "Semantic.xsd", "BPMNDI.xsd", "DI.xsd", "DC.xsd"]:
+        data = z.read("SpiffWorkflow/bpmn/parser/schema/" + name)
+        open(os.path.join(sys.argv[2], name), "wb").write(data)
+"#;
+    let staging =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bpmn-xsd-{}", std::process::id()));
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            program,
+            download.path().to_str().unwrap(),
+            staging.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Another test may have won the race; either copy is the same.
+    let _ = std::fs::rename(&staging, &dir);
+    dir
+}
+
+fn xmllint(xsd: &Path, file: &Path) -> std::process::Output {
+    tool("xmllint", "apt-get install libxml2-utils");
+    Command::new("xmllint")
+        .args([
+            "--noout",
+            "--nonet",
+            "--schema",
+            xsd.join("BPMN20.xsd").to_str().unwrap(),
+            file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap()
+}
+
+fn demo_process() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("demo/kassel-bewohnerparken-verfahren")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn bpmn_export_is_valid_against_the_omg_xsd() {
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("verfahren.bpmn");
+    let out = run(&[
+        "export",
+        "bpmn",
+        &demo_process(),
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let xsd = bpmn_xsd();
+    let check = xmllint(&xsd, &file);
+    assert!(check.status.success(), "xmllint: {}", stderr(&check));
+    assert!(stderr(&check).contains("validates"));
+    // The check can fail: a sequence flow without its target does not validate.
+    let broken = std::fs::read_to_string(&file)
+        .unwrap()
+        .replacen(" targetRef=", " target=", 1);
+    let bad = work.path().join("broken.bpmn");
+    std::fs::write(&bad, broken).unwrap();
+    assert!(!xmllint(&xsd, &bad).status.success());
+
+    // Without -o the XML goes to stdout; a form has no BPMN.
+    let out = run(&["export", "bpmn", &demo_process()]);
+    assert_eq!(stdout(&out), std::fs::read_to_string(&file).unwrap());
+    let form = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/kassel-bewohnerparkausweis");
+    let out = run(&["export", "bpmn", form.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("is a form package; BPMN describes a process"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&["export", "json-schema", "--offline", &demo_process()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("a JSON Schema describes the data of a form"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn bpmn_export_opens_in_bpmn_moddle_without_warnings() {
+    tool("node", "install Node.js");
+    let node_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop-node");
+    assert!(
+        node_dir.join("node_modules/bpmn-moddle").is_dir(),
+        "bpmn-moddle is missing: run `npm ci` in {} (.ci/run does)",
+        node_dir.display()
+    );
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("verfahren.bpmn");
+    let out = run(&[
+        "export",
+        "bpmn",
+        &demo_process(),
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let check = Command::new("node")
+        .arg(node_dir.join("check-bpmn.mjs"))
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "bpmn-moddle: {}", stderr(&check));
+    let summary: Value = serde_json::from_slice(&check.stdout).unwrap();
+    assert_eq!(summary["userTasks"], 12);
+    assert_eq!(summary["exclusiveGateways"], 5);
+    assert_eq!(summary["startEvents"], 1);
+    assert_eq!(summary["endEvents"], 3);
+    assert_eq!(
+        summary["lanes"],
+        json!([
+            "Antragstellende Person",
+            "Sachbearbeitung Straßenverkehrsbehörde",
+            "Stadtkasse"
+        ])
+    );
+    assert_eq!(
+        summary["undrawn"],
+        json!([]),
+        "every element has a shape or an edge"
+    );
+    assert_eq!(summary["edges"], summary["sequenceFlows"]);
+    // The check can fail: a dangling reference is a warning there.
+    let broken = std::fs::read_to_string(&file).unwrap().replacen(
+        "<bpmn:flowNodeRef>Task_",
+        "<bpmn:flowNodeRef>Nope_",
+        1,
+    );
+    let bad = work.path().join("broken.bpmn");
+    std::fs::write(&bad, broken).unwrap();
+    let check = Command::new("node")
+        .arg(node_dir.join("check-bpmn.mjs"))
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!check.status.success());
+    assert!(
+        stderr(&check).contains("unresolved reference"),
+        "{}",
+        stderr(&check)
+    );
+}
