@@ -6,9 +6,10 @@
 //!
 //! The 100,000 packages are the relevance corpus (`tests/search-corpus/`)
 //! as municipalities publish it: each of its 300 Leistungen in about 333
-//! namespaces, with download counts that follow a power law. Relevance
-//! then counts distinct Leistungen: hits are reduced to package names
-//! (without the namespace), first occurrence kept.
+//! namespaces, with download counts that follow a power law. Latency is
+//! measured for a page of 20 hits. Relevance counts distinct Leistungen:
+//! the first 2,000 hits are reduced to package names (without the
+//! namespace), first occurrence kept, for both engines alike.
 //!
 //! `cargo bench --bench search` (PostgreSQL on 127.0.0.1:5432, as for the
 //! tests). `GEMEINWERK_BENCH_PACKAGES` changes the count.
@@ -23,6 +24,9 @@ use diesel::sql_types::{BigInt, Text};
 use gemeinwerk::store::search::{PackageDoc, SearchIndex, SearchParams};
 
 const PER_PAGE: usize = 20;
+/// Hits read for the relevance figures: with ~333 copies of each Leistung,
+/// three distinct ones need deep result lists.
+const RELEVANCE_DEPTH: usize = 2000;
 const ROUNDS: usize = 10;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -80,21 +84,39 @@ struct Figures {
     mrr: f64,
 }
 
-fn measure(queries: &[search_corpus::Query], mut run: impl FnMut(&str) -> Vec<String>) -> Figures {
+fn measure(
+    queries: &[search_corpus::Query],
+    mut run: impl FnMut(&str, usize) -> Vec<String>,
+) -> Figures {
     for q in queries {
-        run(&q.q); // warm caches
+        run(&q.q, PER_PAGE); // warm caches
     }
     let mut latencies = Vec::new();
+    let mut slowest = vec![Duration::ZERO; queries.len()];
     for _ in 0..ROUNDS {
-        for q in queries {
+        for (i, q) in queries.iter().enumerate() {
             let t = Instant::now();
-            let hits = run(&q.q);
-            latencies.push(t.elapsed());
+            let hits = run(&q.q, PER_PAGE);
+            let took = t.elapsed();
+            latencies.push(took);
+            slowest[i] = slowest[i].max(took);
             std::hint::black_box(hits);
         }
     }
     latencies.sort();
-    let scores = search_corpus::evaluate(queries, |q| distinct_names(run(q)), same_name);
+    let mut by_time: Vec<_> = queries.iter().zip(&slowest).collect();
+    by_time.sort_by(|a, b| b.1.cmp(a.1));
+    let worst: Vec<String> = by_time
+        .iter()
+        .take(5)
+        .map(|(q, d)| format!("{:?} {:.1} ms", q.q, ms(**d)))
+        .collect();
+    println!("  slowest queries: {}", worst.join(", "));
+    let scores = search_corpus::evaluate(
+        queries,
+        |q| distinct_names(run(q, RELEVANCE_DEPTH)),
+        same_name,
+    );
     Figures {
         p50: percentile(&latencies, 0.5),
         p99: percentile(&latencies, 0.99),
@@ -112,16 +134,19 @@ fn tantivy(docs: &[PackageDoc], queries: &[search_corpus::Query]) -> Figures {
         writer.upsert(d).unwrap();
     }
     writer.commit(0).unwrap();
+    // As `admin reindex` and the start-up rebuild do.
+    writer.merge_all().unwrap();
     writer.finish().unwrap();
     index.reload().unwrap();
     println!(
-        "tantivy: indexed {} packages in {:.1} s",
+        "tantivy: indexed {} packages in {:.1} s ({} segment(s))",
         docs.len(),
-        t.elapsed().as_secs_f64()
+        t.elapsed().as_secs_f64(),
+        index.segments()
     );
-    measure(queries, |q| {
+    measure(queries, |q, limit| {
         let params = SearchParams {
-            per_page: PER_PAGE,
+            per_page: limit,
             ..SearchParams::query(q)
         };
         index
@@ -218,10 +243,10 @@ fn postgres(docs: &[PackageDoc], queries: &[search_corpus::Query]) -> Figures {
         docs.len(),
         t.elapsed().as_secs_f64()
     );
-    let figures = measure(queries, |q| {
+    let figures = measure(queries, |q, limit| {
         diesel::sql_query(format!(
             "SELECT full_name, downloads FROM fts_packages, plainto_tsquery('german', $1) query \
-             WHERE tsv @@ query ORDER BY ts_rank(tsv, query) DESC, downloads DESC LIMIT {PER_PAGE}"
+             WHERE tsv @@ query ORDER BY ts_rank(tsv, query) DESC, downloads DESC LIMIT {limit}"
         ))
         .bind::<Text, _>(q)
         .load::<Row>(&mut conn)

@@ -468,6 +468,7 @@ pub fn rebuild(reg: &Registry) -> Result<RebuildReport> {
         }
     }
     writer.commit(cursor)?;
+    writer.merge_all()?;
     writer.finish()?;
     let previous = reg.search.dir.current();
     reg.search.dir.switch_to(&generation, previous.as_deref())?;

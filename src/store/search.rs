@@ -548,6 +548,10 @@ impl SearchIndex {
         Ok(self.reader.reload()?)
     }
 
+    pub fn segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
+    }
+
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
     }
@@ -572,7 +576,6 @@ impl SearchIndex {
     pub fn search(&self, params: &SearchParams) -> Result<SearchResults> {
         let searcher = self.reader.searcher();
         let words = query::QueryWords::parse(&params.q);
-        let text_query = query::build(&self.fields, &words);
         let filters = Filters {
             kind: params.kind.as_deref().map(|k| code_of(&kinds(), Some(k))),
             themenfeld: params
@@ -594,7 +597,10 @@ impl SearchIndex {
             now: chrono::Utc::now().timestamp(),
             scored: !words.is_empty(),
         };
-        let fruit = searcher.search(&*text_query, &collector)?;
+        let mut fruit = searcher.search(&*query::build(&self.fields, &words, true), &collector)?;
+        if fruit.total == 0 && words.words.len() > 1 {
+            fruit = searcher.search(&*query::build(&self.fields, &words, false), &collector)?;
+        }
         let mut hits = Vec::new();
         for candidate in fruit.top.into_iter().skip(offset) {
             let doc: TantivyDocument = searcher.doc(candidate.address)?;
@@ -741,6 +747,29 @@ impl SearchWriter {
         let mut prepared = self.writer.prepare_commit()?;
         prepared.set_payload(&serde_json::to_string(&payload).expect("payload serialises"));
         prepared.commit()?;
+        Ok(())
+    }
+
+    /// Merges every segment into one: after a rebuild, queries then visit
+    /// one segment instead of dozens.
+    pub fn merge_all(&mut self) -> Result<()> {
+        self.writer
+            .set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        // A background merge that was already running may take segments
+        // away under us; then ask again for what is there now.
+        for _ in 0..50 {
+            let ids = self.writer.index().searchable_segment_ids()?;
+            if ids.len() <= 1 {
+                return Ok(());
+            }
+            match self.writer.merge(&ids).wait() {
+                Ok(_) => return Ok(()),
+                Err(tantivy::TantivyError::InvalidArgument(_)) => {
+                    std::thread::sleep(std::time::Duration::from_millis(100))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         Ok(())
     }
 

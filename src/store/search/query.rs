@@ -6,8 +6,10 @@
 //! one or two typos of a word in name, title or keywords; and, for the last
 //! word, as the beginning of one (typeahead). Two adjacent words also try
 //! their joined form ("Hunde Steuer" → "hundesteuer"). A word that looks
-//! like a LeiKa key or a FIM id matches those exactly. Words combine with
-//! OR: a package matching more of them scores higher.
+//! like a LeiKa key or a FIM id matches those exactly. Of several words
+//! most must match (all of two, two of three, three of four …), which keeps
+//! long queries precise and fast; when that finds nothing, any word will do
+//! (the caller asks again with `strict = false`).
 
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
@@ -87,11 +89,19 @@ fn term(field: tantivy::schema::Field, text: &str, boost: f32) -> Box<dyn Query>
     ))
 }
 
-pub(super) fn build(f: &Fields, q: &QueryWords) -> Box<dyn Query> {
+/// How many of `n` query words a package must match when strict.
+fn required(n: usize) -> usize {
+    match n {
+        0..=2 => n,
+        n => n - (n / 3).max(1),
+    }
+}
+
+pub(super) fn build(f: &Fields, q: &QueryWords, strict: bool) -> Box<dyn Query> {
     if q.is_empty() {
         return Box::new(AllQuery);
     }
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut word_clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let last = q.words.len().saturating_sub(1);
     for (i, w) in q.words.iter().enumerate() {
         let mut any: Vec<(Occur, Box<dyn Query>)> = vec![
@@ -132,7 +142,19 @@ pub(super) fn build(f: &Fields, q: &QueryWords) -> Box<dyn Query> {
                 ));
             }
         }
-        clauses.push((Occur::Should, Box::new(BooleanQuery::new(any))));
+        word_clauses.push((Occur::Should, Box::new(BooleanQuery::new(any))));
+    }
+    let n = word_clauses.len();
+    let min = if strict { required(n).max(1) } else { 1 };
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    if n > 0 {
+        clauses.push((
+            Occur::Should,
+            Box::new(BooleanQuery::with_minimum_required_clauses(
+                word_clauses,
+                min,
+            )),
+        ));
     }
     for pair in q.words.windows(2) {
         let joined = german::stem(&format!("{}{}", pair[0].folded, pair[1].folded));
@@ -144,4 +166,15 @@ pub(super) fn build(f: &Fields, q: &QueryWords) -> Box<dyn Query> {
         }
     }
     Box::new(BooleanQuery::new(clauses))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::required;
+
+    #[test]
+    fn most_words_are_required() {
+        let got: Vec<usize> = (1..=6).map(required).collect();
+        assert_eq!(got, [1, 2, 2, 3, 4, 4]);
+    }
 }
