@@ -507,15 +507,23 @@ both_backends! {
         let account = v.get("/konto").text();
         let at = account.find("/konto/tokens/").expect("a revoke form");
         let id: String = account[at + "/konto/tokens/".len()..].chars().take_while(char::is_ascii_digit).collect();
+        // Someone else's token is not hers to revoke, and nothing changes.
+        let before = reg.snapshot();
+        let r = v.post("/konto/tokens/1/widerrufen", &[("csrf", &csrf)]);
+        assert_eq!(r.status, 404, "{}", r.text());
+        assert!(r.text().contains("Dieses Token gibt es in Ihrem Konto nicht."));
+        assert_eq!(reg.snapshot(), before);
         let r = v.post(&format!("/konto/tokens/{id}/widerrufen"), &[("csrf", &csrf)]);
         assert_eq!(r.status, 303, "{}", r.text());
+        assert_eq!(r.header("location"), Some("/anmelden"), "signed out with the token");
         assert_eq!(reg.request("DELETE", "/api/v1/packages/kassel/a/1.0.0/yank", Some(&dora), None).error_code(), "revoked_token");
+        assert!(!v.get("/").text().contains("Angemeldet als"));
         let r = v.post("/namensraeume/darmstadt/mitglieder", &[("csrf", &csrf), ("login", "dora"), ("role", "owner")]);
-        assert_eq!(r.status, 401, "{}", r.text());
-        assert!(r.text().contains("Bitte melden Sie sich erneut an."));
-        // Someone else's token id is not hers to revoke.
-        let r = v.post("/konto/tokens/1/widerrufen", &[("csrf", &csrf)]);
-        assert!(r.status == 401 || r.status == 404, "{}", r.status);
+        assert_eq!(r.status, 403, "{}", r.text());
+        // A revoked token cannot sign in again.
+        let r = v.sign_in(&dora);
+        assert_eq!(r.status, 401);
+        assert!(r.text().contains("Dieses Token wurde widerrufen."));
     }
 }
 

@@ -109,7 +109,7 @@ pub(super) async fn signin(reg: Reg, req: HttpRequest, form: web::Form<SigninFor
             "Dieser Server bietet keine Anmeldung an.",
         ));
     };
-    let session = store.create(&actor.login, &token);
+    let session = store.create(&actor.login, actor.token_id, &token);
     let mut response = see_other("/konto");
     let _ = response.add_cookie(&session::cookie(SESSION_COOKIE, session.id));
     let _ = response.add_removal_cookie(&session::removal(SIGNIN_COOKIE));
@@ -241,6 +241,15 @@ pub(super) async fn revoke_token(
         return Err(
             WebError::not_found("Dieses Token gibt es in Ihrem Konto nicht.").with_chrome(&req),
         );
+    }
+    if id == session.token_id {
+        // The token this session acts with is gone: so is the session.
+        if let Some(store) = sessions(&req) {
+            store.end(&session.id);
+        }
+        let mut response = see_other("/anmelden");
+        let _ = response.add_removal_cookie(&session::removal(SESSION_COOKIE));
+        return Ok(response);
     }
     Ok(see_other("/konto#tokens"))
 }

@@ -34,6 +34,8 @@ pub fn random_hex() -> String {
 pub struct Session {
     pub id: String,
     pub login: String,
+    /// The id of the API token signed in with (not the token).
+    pub token_id: i64,
     pub csrf: String,
     token: String,
     last_seen: Instant,
@@ -61,10 +63,11 @@ pub struct Sessions {
 }
 
 impl Sessions {
-    pub fn create(&self, login: &str, token: &str) -> Session {
+    pub fn create(&self, login: &str, token_id: i64, token: &str) -> Session {
         let session = Session {
             id: random_hex(),
             login: login.to_string(),
+            token_id,
             csrf: random_hex(),
             token: token.to_string(),
             last_seen: Instant::now(),
@@ -143,7 +146,7 @@ mod tests {
 
     #[test]
     fn debug_output_hides_the_token() {
-        let s = Sessions::default().create("anna", "gw_secret");
+        let s = Sessions::default().create("anna", 1, "gw_secret");
         assert!(!format!("{s:?}").contains("gw_secret"));
         assert!(s.auth_header().ends_with("gw_secret"));
     }
