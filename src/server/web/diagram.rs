@@ -15,10 +15,8 @@ const BOX_H: f64 = 50.0;
 const GAP_X: f64 = 40.0;
 const LAYER_H: f64 = 100.0;
 const MARGIN: f64 = 20.0;
-/// Room on the right for the arcs of backward edges.
-const ARC_ROOM: f64 = 90.0;
-/// Room on the left for forward edges that would cross a state.
-const LEFT_ROOM: f64 = 50.0;
+/// Space between two edges that run side by side in a gutter.
+const LANE: f64 = 14.0;
 
 /// Escapes text for SVG (XML) content and attribute values.
 pub fn esc(s: &str) -> String {
@@ -186,22 +184,81 @@ pub fn svg(p: &Process, title: &str) -> String {
         k * BOX_W + (k - 1.0).max(0.0) * GAP_X
     };
     let inner_w = width_count as f64 * BOX_W + (width_count as f64 - 1.0).max(0.0) * GAP_X;
-    let total_w = inner_w + 2.0 * MARGIN + ARC_ROOM + LEFT_ROOM;
-    let total_h = depth as f64 * LAYER_H - (LAYER_H - BOX_H) + 2.0 * MARGIN;
-    let centre = |i: usize| -> (f64, f64) {
-        let (l, k) = places[i];
-        let left = LEFT_ROOM + MARGIN + (inner_w - row_width(l)) / 2.0;
-        (
-            left + k as f64 * (BOX_W + GAP_X) + BOX_W / 2.0,
-            MARGIN + l as f64 * LAYER_H + BOX_H / 2.0,
-        )
-    };
     let index: HashMap<&str, usize> = p
         .states
         .iter()
         .enumerate()
         .map(|(i, s)| (s.id.as_str(), i))
         .collect();
+    let ends = |t: &crate::package::process::Transition| {
+        Some((
+            *index.get(t.from.get_ref().as_str())?,
+            *index.get(t.to.get_ref().as_str())?,
+        ))
+    };
+    // Where each edge runs: straight down, or through a gutter at the side.
+    // The position of a state before the gutters are known, relative to
+    // the left gutter's end.
+    let inner_centre = |i: usize| -> (f64, f64) {
+        let (l, k) = places[i];
+        let left = MARGIN + (inner_w - row_width(l)) / 2.0;
+        (
+            left + k as f64 * (BOX_W + GAP_X) + BOX_W / 2.0,
+            MARGIN + l as f64 * LAYER_H + BOX_H / 2.0,
+        )
+    };
+    #[derive(Clone, Copy, PartialEq)]
+    enum Route {
+        Down,
+        Left(usize),
+        Right(usize),
+    }
+    let (mut lefts, mut rights) = (0, 0);
+    let routes: Vec<Option<Route>> = p
+        .transitions
+        .iter()
+        .map(|t| {
+            let (a, b) = ends(t)?;
+            if places[b].0 <= places[a].0 {
+                rights += 1;
+                return Some(Route::Right(rights - 1));
+            }
+            let (ax, ay) = inner_centre(a);
+            let (bx, by) = inner_centre(b);
+            // Would a straight run from a to b go through a state between?
+            let crosses = (places[a].0 + 1..places[b].0).any(|l| {
+                let y = MARGIN + l as f64 * LAYER_H + BOX_H / 2.0;
+                let x = ax + (bx - ax) * (y - ay) / (by - ay);
+                (0..places.len())
+                    .any(|i| places[i].0 == l && (x - inner_centre(i).0).abs() < BOX_W / 2.0 + 6.0)
+            });
+            if crosses {
+                lefts += 1;
+                Some(Route::Left(lefts - 1))
+            } else {
+                Some(Route::Down)
+            }
+        })
+        .collect();
+    let left_room = if lefts > 0 {
+        10.0 + lefts as f64 * LANE
+    } else {
+        0.0
+    };
+    let right_room = if rights > 0 {
+        10.0 + rights as f64 * LANE
+    } else {
+        0.0
+    };
+    let total_w = inner_w + 2.0 * MARGIN + left_room + right_room;
+    let total_h = depth as f64 * LAYER_H - (LAYER_H - BOX_H) + 2.0 * MARGIN;
+    let centre = |i: usize| -> (f64, f64) {
+        let (x, y) = inner_centre(i);
+        (x + left_room, y)
+    };
+    // The middle of the gap above a layer (or below, with `+ 1`).
+    let gap_above = |layer: usize| MARGIN + layer as f64 * LAYER_H - (LAYER_H - BOX_H) / 2.0;
+    let gap_above = |layer: usize| gap_above(layer).max(MARGIN / 2.0);
 
     let mut s = String::new();
     let _ = write!(
@@ -213,52 +270,53 @@ pub fn svg(p: &Process, title: &str) -> String {
     );
     s.push_str(r#"<defs><marker id="pfeil" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="pfeilspitze"/></marker></defs>"#);
     for (num, t) in p.transitions.iter().enumerate() {
-        let (Some(&a), Some(&b)) = (
-            index.get(t.from.get_ref().as_str()),
-            index.get(t.to.get_ref().as_str()),
-        ) else {
+        let (Some((a, b)), Some(route)) = (ends(t), routes[num]) else {
             continue;
         };
         let (ax, ay) = centre(a);
         let (bx, by) = centre(b);
         let label = t.label.as_ref().map(|l| l.de.as_str()).unwrap_or(&t.id);
-        // Would a straight run from a to b go through a state between them?
-        let crosses = (places[a].0 + 1..places[b].0).any(|l| {
-            let y = MARGIN + l as f64 * LAYER_H + BOX_H / 2.0;
-            let x = ax + (bx - ax) * (y - ay) / (by - ay);
-            (0..places.len()).any(|i| {
-                places[i].0 == l && {
-                    let (cx, _) = centre(i);
-                    (x - cx).abs() < BOX_W / 2.0 + 6.0
-                }
-            })
-        });
-        let (path, lx, ly) = if places[b].0 > places[a].0 && crosses {
-            // Around the states on the left.
-            let (x1, x2) = (ax - BOX_W / 2.0, bx - BOX_W / 2.0);
-            let reach = LEFT_ROOM * 0.5;
-            (
-                format!("M{x1:.1},{ay:.1} C{reach:.1},{ay:.1} {reach:.1},{by:.1} {x2:.1},{by:.1}"),
-                (x1.min(x2) + reach) / 2.0,
-                (ay + by) / 2.0,
-            )
-        } else if places[b].0 > places[a].0 {
-            let (y1, y2) = (ay + BOX_H / 2.0, by - BOX_H / 2.0);
-            let mid = (y1 + y2) / 2.0;
-            (
-                format!("M{ax:.1},{y1:.1} C{ax:.1},{mid:.1} {bx:.1},{mid:.1} {bx:.1},{y2:.1}"),
-                (ax + bx) / 2.0,
-                mid,
-            )
-        } else {
-            // Backwards or within a layer: an arc on the right.
-            let (x1, x2) = (ax + BOX_W / 2.0, bx + BOX_W / 2.0);
-            let reach = LEFT_ROOM + MARGIN + inner_w + ARC_ROOM * 0.8;
-            (
-                format!("M{x1:.1},{ay:.1} C{reach:.1},{ay:.1} {reach:.1},{by:.1} {x2:.1},{by:.1}"),
-                (x1.max(x2) + reach) / 2.0,
-                (ay + by) / 2.0,
-            )
+        // Side routes run in the gaps between layers and in a gutter, where
+        // no state is; they leave and enter a state off its centre, so as
+        // not to run on top of the straight edges.
+        let (path, lx, ly) = match route {
+            Route::Down => {
+                let (y1, y2) = (ay + BOX_H / 2.0, by - BOX_H / 2.0);
+                let mid = (y1 + y2) / 2.0;
+                (
+                    format!("M{ax:.1},{y1:.1} C{ax:.1},{mid:.1} {bx:.1},{mid:.1} {bx:.1},{y2:.1}"),
+                    (ax + bx) / 2.0,
+                    mid,
+                )
+            }
+            Route::Left(lane) => {
+                let gx = left_room - 10.0 - lane as f64 * LANE + MARGIN / 2.0;
+                let (x1, x2) = (ax - BOX_W / 4.0, bx - BOX_W / 4.0);
+                let (g1, g2) = (gap_above(places[a].0 + 1), gap_above(places[b].0));
+                (
+                    format!(
+                        "M{x1:.1},{:.1} V{g1:.1} H{gx:.1} V{g2:.1} H{x2:.1} V{:.1}",
+                        ay + BOX_H / 2.0,
+                        by - BOX_H / 2.0
+                    ),
+                    gx,
+                    (g1 + g2) / 2.0,
+                )
+            }
+            Route::Right(lane) => {
+                let gx = left_room + MARGIN + inner_w + 10.0 + lane as f64 * LANE;
+                let (x1, x2) = (ax + BOX_W / 4.0, bx + BOX_W / 4.0);
+                let (g1, g2) = (gap_above(places[a].0), gap_above(places[b].0));
+                (
+                    format!(
+                        "M{x1:.1},{:.1} V{g1:.1} H{gx:.1} V{g2:.1} H{x2:.1} V{:.1}",
+                        ay - BOX_H / 2.0,
+                        by - BOX_H / 2.0
+                    ),
+                    gx,
+                    (g1 + g2) / 2.0,
+                )
+            }
         };
         let _ = write!(
             s,
@@ -376,5 +434,10 @@ action = "bescheiden"
         assert!(!svg.contains("<script>"));
         assert!(svg.contains(">4</text>"));
         assert!(svg.starts_with("<svg"));
+        // The way back (transition 3) runs around the states, at right
+        // angles through the gaps, not through a box.
+        let back = svg.split("<title>3: ").nth(1).unwrap();
+        let d = back.split("d=\"").nth(1).unwrap().split('"').next().unwrap();
+        assert!(d.contains(" V") && d.contains(" H") && !d.contains('C'), "{d}");
     }
 }
