@@ -437,7 +437,16 @@ action = "bescheiden"
         // The way back (transition 3) runs around the states, at right
         // angles through the gaps, not through a box.
         let back = svg.split("<title>3: ").nth(1).unwrap();
-        let d = back.split("d=\"").nth(1).unwrap().split('"').next().unwrap();
-        assert!(d.contains(" V") && d.contains(" H") && !d.contains('C'), "{d}");
+        let d = back
+            .split("d=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        assert!(
+            d.contains(" V") && d.contains(" H") && !d.contains('C'),
+            "{d}"
+        );
     }
 }
