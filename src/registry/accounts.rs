@@ -232,3 +232,14 @@ pub fn require_owner(
         ..origin.clone()
     })
 }
+
+/// The namespaces a user is a member of: slug, display name and role.
+pub fn memberships(conn: &mut DbConn, login: &str) -> Result<Vec<(String, String, String)>> {
+    let user = find_user(conn, login)?;
+    Ok(members::table
+        .inner_join(namespaces::table)
+        .filter(members::user_id.eq(user.id))
+        .order(namespaces::slug)
+        .select((namespaces::slug, namespaces::display_name, members::role))
+        .load(conn)?)
+}

@@ -50,6 +50,16 @@ pub fn load_version(
     full_name: &str,
     version: &Version,
 ) -> Result<Result<(Manifest, Content), Vec<Diagnostic>>> {
+    Ok(read_content(&load_version_files(reg, full_name, version)?))
+}
+
+/// The files of a published version, from its archive: what the web UI
+/// needs beside the content (the README).
+pub fn load_version_files(
+    reg: &Registry,
+    full_name: &str,
+    version: &Version,
+) -> Result<PackageFiles> {
     let label = format!("{full_name}@{}", version.num);
     let bytes = reg.blobs.get(&version.cksum)?.ok_or_else(|| {
         RegistryError::Io(std::io::Error::other(format!(
@@ -62,7 +72,7 @@ pub fn load_version(
             "the stored archive of {label} cannot be unpacked: {e}"
         )))
     })?;
-    Ok(read_content(&files))
+    Ok(files)
 }
 
 fn parse_version(num: &str) -> Option<semver::Version> {

@@ -5,7 +5,8 @@ use serde::Serialize;
 
 use super::error::{RegistryError, Result};
 use super::{index, Registry};
-use crate::store::schema::{dependencies, packages, users, versions};
+use crate::store::models::Package;
+use crate::store::schema::{dependencies, namespaces, packages, users, versions};
 
 #[derive(Debug, Serialize)]
 pub struct PackageView {
@@ -133,4 +134,89 @@ pub fn download(reg: &Registry, namespace: &str, name: &str, version: &str) -> R
         tracing::warn!(package.name = %full_name, error = %e, "download not counted");
     }
     Ok(Download { bytes, cksum })
+}
+
+/// One line in a list of packages.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageSummary {
+    pub name: String,
+    pub namespace: String,
+    pub kind: String,
+    pub title: Option<String>,
+    pub description: String,
+    pub deprecated: Option<String>,
+    pub downloads: i64,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+fn summaries(rows: Vec<(String, Package)>) -> Vec<PackageSummary> {
+    rows.into_iter()
+        .map(|(ns, p)| PackageSummary {
+            name: format!("{ns}/{}", p.name),
+            namespace: ns,
+            kind: p.kind,
+            title: p.title,
+            description: p.description,
+            deprecated: p.deprecated,
+            downloads: p.downloads,
+            updated_at: p.updated_at,
+        })
+        .collect()
+}
+
+/// Which order a list of packages comes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    Newest,
+    MostDownloaded,
+}
+
+/// Packages with at least one version, newest or most downloaded first.
+pub fn list(reg: &Registry, order: Order, limit: i64) -> Result<Vec<PackageSummary>> {
+    let mut conn = reg.db.conn()?;
+    let published = versions::table
+        .filter(versions::package_id.eq(packages::id))
+        .select(versions::id);
+    let query = packages::table
+        .inner_join(namespaces::table)
+        .filter(diesel::dsl::exists(published))
+        .select((namespaces::slug, Package::as_select()))
+        .limit(limit);
+    let rows = match order {
+        Order::Newest => query
+            .order((packages::created_at.desc(), packages::id.desc()))
+            .load(&mut *conn)?,
+        Order::MostDownloaded => query
+            .order((packages::downloads.desc(), packages::id))
+            .load(&mut *conn)?,
+    };
+    Ok(summaries(rows))
+}
+
+/// The packages of a namespace, by name.
+pub fn in_namespace(reg: &Registry, namespace: &str) -> Result<Vec<PackageSummary>> {
+    let mut conn = reg.db.conn()?;
+    let rows = packages::table
+        .inner_join(namespaces::table)
+        .filter(namespaces::slug.eq(namespace))
+        .order(packages::name)
+        .select((namespaces::slug, Package::as_select()))
+        .load(&mut *conn)?;
+    Ok(summaries(rows))
+}
+
+/// The packages that depend on `full_name` in any of their versions.
+pub fn dependents(reg: &Registry, full_name: &str) -> Result<Vec<String>> {
+    let mut conn = reg.db.conn()?;
+    let rows: Vec<(String, String)> = dependencies::table
+        .inner_join(versions::table.inner_join(packages::table.inner_join(namespaces::table)))
+        .filter(dependencies::dep_name.eq(full_name))
+        .select((namespaces::slug, packages::name))
+        .distinct()
+        .order((namespaces::slug, packages::name))
+        .load(&mut *conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(ns, n)| format!("{ns}/{n}"))
+        .collect())
 }

@@ -1,22 +1,24 @@
 //! The HTTP server: JSON API, sparse index, git over HTTP, health and
-//! metrics. Handlers translate HTTP to the registry's use cases and back.
+//! metrics, the web UI. Handlers translate HTTP to the registry's use cases
+//! and back.
 
 mod api;
 pub mod error;
 mod git_http;
 mod ops;
 mod sparse;
+pub mod web;
 
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use actix_web::{web, App, HttpRequest, HttpServer};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
 
 use crate::registry::audit::Origin;
 use crate::registry::{jobs, search, Registry};
 
-pub type Reg = web::Data<Registry>;
+pub type Reg = actix_web::web::Data<Registry>;
 
 /// Who is calling, for the audit log. The peer address, not a forwarded
 /// header: a client could write any header it likes.
@@ -45,18 +47,23 @@ fn bad_request(code: &'static str, e: impl std::fmt::Display) -> actix_web::Erro
     .into()
 }
 
-async fn not_found() -> error::ApiResult<actix_web::HttpResponse> {
-    Err(error::ApiError::not_found(
+/// Browsers get the German page, API clients the JSON envelope.
+async fn not_found(req: HttpRequest) -> HttpResponse {
+    if web::wants_html(&req) {
+        return web::not_found_page(&req);
+    }
+    actix_web::ResponseError::error_response(&error::ApiError::not_found(
         "there is nothing at this address",
     ))
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::QueryConfig::default().error_handler(|e, _| bad_request("bad_query", e)))
-        .app_data(web::PathConfig::default().error_handler(|e, _| bad_request("bad_path", e)))
+pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
+    use actix_web::web::{PathConfig, QueryConfig};
+    cfg.app_data(QueryConfig::default().error_handler(|e, _| bad_request("bad_query", e)))
+        .app_data(PathConfig::default().error_handler(|e, _| bad_request("bad_path", e)))
         .service(ops::healthz)
         .service(ops::metrics)
-        .service(ops::start_page)
+        .configure(web::configure)
         .service(sparse::config_json)
         .service(sparse::package_file)
         .service(git_http::index_repo)
@@ -81,7 +88,9 @@ async fn wait_for_stop_signal() {
 /// Runs the server until SIGINT or SIGTERM, then stops gracefully: finish
 /// the requests in flight, then drain the due jobs.
 pub async fn serve(registry: Registry, listener: TcpListener) -> std::io::Result<()> {
-    let registry = web::Data::new(registry);
+    let registry = actix_web::web::Data::new(registry);
+    // One session store for all workers.
+    let sessions = actix_web::web::Data::new(web::Sessions::default());
     // The git index exists (with its config.json) before the first clone.
     if let Err(e) = jobs::write_index_config(&registry) {
         tracing::error!(error = %e, "cannot open the git index");
@@ -93,8 +102,9 @@ pub async fn serve(registry: Registry, listener: TcpListener) -> std::io::Result
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .app_data(sessions.clone())
             .configure(configure)
-            .default_service(web::to(not_found))
+            .default_service(actix_web::web::to(not_found))
     })
     .listen(listener)?
     .shutdown_timeout(30)

@@ -1,4 +1,4 @@
-//! Health, metrics, the OpenAPI document and the start page.
+//! Health, metrics and the OpenAPI document.
 
 use actix_web::{get, HttpResponse};
 use diesel::prelude::*;
@@ -56,11 +56,4 @@ pub(super) async fn openapi() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .body(include_str!("../../docs/openapi.json"))
-}
-
-#[get("/")]
-pub(super) async fn start_page() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(include_str!("start.html"))
 }

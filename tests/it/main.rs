@@ -14,3 +14,4 @@ mod search_corpus;
 mod search_relevance;
 mod serve;
 mod story;
+mod web;

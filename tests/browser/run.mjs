@@ -1,0 +1,161 @@
+// Browser tests of the gemeinwerk web UI in headless Chromium
+// (playwright-core driving Debian's /usr/bin/chromium) with axe-core.
+// Started by the Rust test `web::browser_scenarios_and_accessibility_in_headless_chromium`
+// against a real server with demo data:
+//   GW_BASE_URL, GW_TOKEN (kassel's demo token), GW_CHROMIUM, GW_SCREENSHOTS.
+import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+const base = process.env.GW_BASE_URL;
+const token = process.env.GW_TOKEN;
+const shots = process.env.GW_SCREENSHOTS;
+if (!base || !token || !shots) {
+  console.error("GW_BASE_URL, GW_TOKEN and GW_SCREENSHOTS must be set");
+  process.exit(2);
+}
+
+let passed = 0;
+let failed = 0;
+function check(ok, what) {
+  if (ok) {
+    passed++;
+    console.log("ok   " + what);
+  } else {
+    failed++;
+    console.log("FAIL " + what);
+  }
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.GW_CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu"],
+});
+
+// Scenarios run with the page's CSP enforced; anything the CSP blocks or
+// any script error is a failure.
+const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "de-DE" });
+const page = await context.newPage();
+const problems = [];
+page.on("pageerror", (e) => problems.push("script error: " + e.message));
+page.on("console", (m) => {
+  if (m.type() === "error" && !/404|Not Found/.test(m.text())) problems.push("console: " + m.text());
+});
+page.on("dialog", async (d) => {
+  problems.push("a dialog opened: " + d.message());
+  await d.dismiss();
+});
+
+try {
+  // 1. Search → package → preview.
+  await page.goto(base + "/");
+  await page.keyboard.press("Tab");
+  const firstFocus = await page.evaluate(() => document.activeElement && document.activeElement.textContent);
+  check(firstFocus === "Zum Inhalt springen", "the first Tab stop is the skip link");
+  await page.fill("#start-suche", "parkaus");
+  await page.waitForFunction(() => document.querySelectorAll("#start-vorschlaege option").length > 0, null, { timeout: 5000 }).catch(() => {});
+  const suggestions = await page.$$eval("#start-vorschlaege option", (os) => os.map((o) => o.value));
+  check(suggestions.includes("kassel/bewohnerparkausweis"), "the typeahead suggests the Bewohnerparkausweis: " + suggestions.join(", "));
+  await page.fill("#start-suche", "Bewohnerparkausweis");
+  await Promise.all([page.waitForURL(/\/suche\?/), page.press("#start-suche", "Enter")]);
+  const hit = page.locator("ul.treffer a", { hasText: "Antrag auf Bewohnerparkausweis" }).first();
+  check((await hit.count()) === 1, "the search finds the Bewohnerparkausweis");
+  await Promise.all([page.waitForURL(/\/pakete\/kassel\/bewohnerparkausweis$/), hit.click()]);
+  check(await page.locator("#vorschau form.vorschau").isVisible(), "the package page shows the preview form");
+  check(await page.locator("#f-antragsteller-familienname").isVisible(), "fields of the included field group are there");
+
+  // 2. Fill the preview: a condition hides and reveals fields live.
+  const reason = page.locator("#f-fahrzeug-nutzungsgrund-feld");
+  check(await reason.isVisible(), "not the holder: the reason field is shown");
+  await page.check("#f-fahrzeug-halter");
+  check(await reason.isHidden(), "the holder: the reason field disappears at once");
+  await page.uncheck("#f-fahrzeug-halter");
+  check(await reason.isVisible(), "unchecked again: the condition reveals the reason field");
+  await page.selectOption("#f-fahrzeug-nutzungsgrund", "leasing");
+  await page.fill("#f-fahrzeug-kennzeichen", "KS-AB 123");
+  // Without the script the same check happens on the server.
+  await Promise.all([page.waitForURL(/\/vorschau\?/), page.click("text=Angaben prüfen")]);
+  check((await page.inputValue("#f-fahrzeug-kennzeichen")) === "KS-AB 123", "the server-side check keeps the values");
+  await page.screenshot({ path: join(shots, "vorschau.png"), fullPage: true });
+
+  // Injected script in README, label and description never runs.
+  await page.goto(base + "/pakete/kassel/boese");
+  check((await page.evaluate(() => window.__pwned)) === undefined, "no injected script ran on the package page");
+  check((await page.locator("text=Name <script>").count()) >= 1, "the injected label shows as text");
+  await page.goto(base + "/suche?q=boese");
+  check((await page.evaluate(() => window.__pwned)) === undefined, "no injected script ran on the search page");
+
+  // 3. Sign in with a token and yank a version.
+  await page.goto(base + "/anmelden");
+  await page.fill("#token", token);
+  await Promise.all([page.waitForURL(/\/konto$/), page.click("form.anmeldung button")]);
+  check((await page.locator("text=Angemeldet als").count()) === 1, "signed in");
+  check(!(await page.content()).includes(token), "the account page does not show the token");
+  await page.screenshot({ path: join(shots, "konto.png"), fullPage: true });
+  await page.goto(base + "/pakete/kassel/bewohnerparkausweis");
+  const row = page.locator("tr", { has: page.locator("th a", { hasText: /^1\.0\.0$/ }) });
+  await row.locator("input[name=text]").fill("Falsche Gebühr");
+  await Promise.all([page.waitForURL(/\/pakete\/kassel\/bewohnerparkausweis/), row.locator("button", { hasText: "zurückziehen" }).click()]);
+  const rowAfter = page.locator("tr", { has: page.locator("th a", { hasText: /^1\.0\.0$/ }) });
+  check((await rowAfter.textContent()).includes("zurückgezogen: Falsche Gebühr"), "version 1.0.0 shows as yanked");
+  check(!(await page.content()).includes(token), "the package page does not show the token");
+} catch (e) {
+  check(false, "scenario: " + e.message);
+}
+check(problems.length === 0, "no script errors, CSP violations or dialogs" + (problems.length ? ": " + problems.join("; ") : ""));
+
+// 4. axe-core on every page type, signed in where the page needs it. The
+// axe script is injected past the CSP in its own context.
+const axeContext = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
+const axePage = await axeContext.newPage();
+async function signIn(p) {
+  await p.goto(base + "/anmelden");
+  await p.fill("#token", token);
+  await Promise.all([p.waitForURL(/\/konto$/), p.click("form.anmeldung button")]);
+}
+const pageTypes = [
+  ["anmelden", "/anmelden", false],
+  ["start", "/", false],
+  ["suche", "/suche?q=parken", false],
+  ["paket-formular", "/pakete/kassel/bewohnerparkausweis", false],
+  ["paket-prozess", "/pakete/kassel/bewohnerparken-verfahren", false],
+  ["vergleich", "/vergleich?von=kassel/bewohnerparkausweis@1.0.0&zu=kassel/bewohnerparkausweis@1.1.0", false],
+  ["namensraum", "/namensraeume/kassel", false],
+  ["fehler-404", "/pakete/kassel/gibtesnicht", false],
+  ["vorschau", "/pakete/kassel/bewohnerparkausweis/vorschau?fahrzeug.halter=ja", false],
+  ["konto", "/konto", true],
+  ["paket-verwalten", "/pakete/kassel/bewohnerparkausweis", true],
+  ["namensraum-verwalten", "/namensraeume/kassel", true],
+];
+let signedIn = false;
+for (const [name, path, needsSignIn] of pageTypes) {
+  try {
+    if (needsSignIn && !signedIn) {
+      await signIn(axePage);
+      signedIn = true;
+    }
+    await axePage.goto(base + path);
+    if (!["vorschau", "konto"].includes(name) || needsSignIn) {
+      await axePage.screenshot({ path: join(shots, name + ".png"), fullPage: true });
+    }
+    await axePage.addScriptTag({ content: axeSource });
+    const result = await axePage.evaluate(async () =>
+      await window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } })
+    );
+    const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+    for (const v of result.violations) {
+      console.log(`     axe ${name}: ${v.impact} ${v.id}: ${v.help} (${v.nodes.length}) ${v.nodes.slice(0, 2).map((n) => n.target.join(" ")).join(", ")}`);
+    }
+    check(bad.length === 0, `axe: ${name} (${path}) has no serious or critical violations`);
+  } catch (e) {
+    check(false, `axe: ${name}: ${e.message}`);
+  }
+}
+
+await browser.close();
+console.log(`browser: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);

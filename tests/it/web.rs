@@ -1,0 +1,698 @@
+//! The web UI over plain HTTP: every page type in German with the strict
+//! CSP, German 404 pages, escaping of what publishers write, sign-in with a
+//! token that never comes back in a page, and CSRF refusals that change
+//! nothing. The browser scenarios (headless Chromium, axe-core) are at the
+//! end.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::both_backends;
+use crate::common::{self, *};
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+
+/// A browser without JavaScript: keeps cookies, does not follow redirects.
+struct Visitor {
+    agent: ureq::Agent,
+    base: String,
+    cookies: HashMap<String, String>,
+}
+
+impl Visitor {
+    fn new(reg: &TestRegistry) -> Visitor {
+        Visitor {
+            agent: ureq::AgentBuilder::new().redirects(0).build(),
+            base: reg.url.clone(),
+            cookies: HashMap::new(),
+        }
+    }
+
+    fn send(&mut self, method: &str, path: &str, form: Option<&[(&str, &str)]>) -> Response {
+        let mut req = self
+            .agent
+            .request(method, &format!("{}{path}", self.base))
+            .set("Accept", "text/html");
+        if !self.cookies.is_empty() {
+            let header = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            req = req.set("Cookie", &header);
+        }
+        let result = match form {
+            Some(pairs) => req.send_form(pairs),
+            None => req.call(),
+        };
+        let response = match result {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        for c in response.all("set-cookie") {
+            let pair = c.split(';').next().unwrap_or_default();
+            if let Some((k, v)) = pair.split_once('=') {
+                if v.is_empty() || c.contains("Max-Age=0") {
+                    self.cookies.remove(k);
+                } else {
+                    self.cookies.insert(k.to_string(), v.to_string());
+                }
+            }
+        }
+        let status = response.status();
+        let headers = response
+            .headers_names()
+            .into_iter()
+            .map(|n| {
+                let v = response.all(&n).join("\n");
+                (n, v)
+            })
+            .collect();
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut response.into_reader(), &mut body).unwrap();
+        Response {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    fn get(&mut self, path: &str) -> Response {
+        self.send("GET", path, None)
+    }
+
+    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Response {
+        self.send("POST", path, Some(form))
+    }
+
+    /// Signs in through the form, as a person would.
+    fn sign_in(&mut self, token: &str) -> Response {
+        let form = self.get("/anmelden").text();
+        let csrf = hidden_csrf(&form);
+        self.post("/anmelden", &[("csrf", &csrf), ("token", token)])
+    }
+}
+
+/// The value of the first hidden `csrf` input of a page.
+fn hidden_csrf(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .unwrap_or_else(|| panic!("no CSRF field in the page: {html}"));
+    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+/// Waits until the search index (built by a follower thread) finds `q`.
+fn wait_for_search(reg: &TestRegistry, q: &str) {
+    let started = std::time::Instant::now();
+    loop {
+        let r = reg.get(&format!("/api/v1/search?q={q}"));
+        if r.status == 200 && r.json()["total"].as_u64().unwrap_or(0) > 0 {
+            return;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the search index did not catch up: {}",
+            r.text()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// What every page must be: German, with the CSP, and nothing inline that
+/// the CSP would have to allow.
+fn assert_page(r: &Response, path: &str) {
+    let html = r.text();
+    assert!(html.contains("<html lang=\"de\">"), "{path}: not German");
+    assert_eq!(r.header("content-security-policy"), Some(CSP), "{path}");
+    assert!(
+        html.contains("<a class=\"sprung\" href=\"#inhalt\">"),
+        "{path}: no skip link"
+    );
+    assert!(!html.contains("<script>"), "{path}: inline script");
+    assert!(!html.contains(" style=\""), "{path}: inline style");
+    assert!(!html.contains("<style"), "{path}: inline style element");
+}
+
+#[test]
+fn every_page_type_answers_in_german_with_the_csp() {
+    let reg = TestRegistry::start_with(Backend::Sqlite, &["--demo"]);
+    wait_for_search(&reg, "parkausweis");
+    let mut v = Visitor::new(&reg);
+    let pages = [
+        "/",
+        "/suche?q=park",
+        "/suche",
+        "/pakete/kassel/bewohnerparkausweis",
+        "/pakete/kassel/bewohnerparkausweis?version=1.0.0",
+        "/pakete/kassel/bewohnerparkausweis/vorschau?fahrzeug.halter=ja",
+        "/pakete/kassel/bewohnerparken-verfahren",
+        "/pakete/fim/anschrift-inland",
+        "/vergleich?von=kassel/bewohnerparkausweis@1.0.0&zu=kassel/bewohnerparkausweis@1.1.0",
+        "/namensraeume/kassel",
+        "/anmelden",
+    ];
+    for path in pages {
+        let r = v.get(path);
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+        assert_page(&r, path);
+    }
+    let search = v.get("/suche?q=parkausweis").text();
+    assert!(
+        search.contains("/pakete/kassel/bewohnerparkausweis"),
+        "{search}"
+    );
+    assert!(search.contains("<h3>Themenfeld</h3>"), "facets are shown");
+    let filtered = v
+        .get("/suche?themenfeld=mobilitaet_reisen&art=process")
+        .text();
+    assert!(filtered.contains("/pakete/kassel/bewohnerparken-verfahren"));
+    assert!(!filtered.contains("/pakete/darmstadt/hundesteuer-anmeldung\""));
+    let bad = v.get("/suche?art=kuchen");
+    assert_eq!(bad.status, 400);
+    assert_page(&bad, "/suche?art=kuchen");
+    let start = v.get("/").text();
+    assert!(start.contains("Neu veröffentlicht"));
+    assert!(
+        start.contains("Pakete)</span>"),
+        "Themenfelder show their counts"
+    );
+    assert!(start.contains("/suche?themenfeld=mobilitaet_reisen"));
+    assert!(start.contains("/pakete/kassel/bewohnerparkausweis"));
+
+    let package = v.get("/pakete/kassel/bewohnerparkausweis").text();
+    for expected in [
+        "Antrag auf Bewohnerparkausweis",
+        "gemeinwerk add kassel/bewohnerparkausweis@^1.1",
+        "<form method=\"get\" action=\"/pakete/kassel/bewohnerparkausweis/vorschau#vorschau\"",
+        // A field from the included FIM field group.
+        "Familienname",
+        // A condition, resolved for the script.
+        "data-show-when=",
+        "Vergleich mit 1.0.0",
+        "/namensraeume/kassel",
+        "Mobilität &#38; Reisen",
+    ] {
+        assert!(package.contains(expected), "package page lacks {expected}");
+    }
+    let process = v.get("/pakete/kassel/bewohnerparken-verfahren").text();
+    assert!(process.contains("<svg class=\"prozess\""));
+    assert!(process.contains("Übergänge"));
+    assert!(process.contains("Antrag eingegangen"));
+
+    let namespace = v.get("/namensraeume/kassel").text();
+    assert!(namespace.contains("066110000000"), "the ARS is shown");
+    assert!(namespace.contains("kassel-redaktion"), "members are shown");
+
+    let diff = v
+        .get("/vergleich?von=kassel/bewohnerparkausweis@1.0.0&zu=kassel/bewohnerparkausweis@1.1.0")
+        .text();
+    assert!(diff.contains("Größte Änderung"), "{diff}");
+
+    // The static assets carry the CSP too.
+    for asset in ["/static/gemeinwerk.css", "/static/gemeinwerk.js"] {
+        let r = v.get(asset);
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("content-security-policy"), Some(CSP));
+    }
+}
+
+#[test]
+fn the_preview_evaluates_conditions_without_javascript() {
+    let reg = TestRegistry::start_with(Backend::Sqlite, &["--demo"]);
+    let mut v = Visitor::new(&reg);
+    let hidden = |html: &str, id: &str| {
+        let at = html
+            .find(&format!("id=\"{id}-feld\""))
+            .unwrap_or_else(|| panic!("no field {id}"));
+        let tag_end = at + html[at..].find('>').unwrap();
+        html[at..tag_end].contains(" hidden")
+    };
+    // Not the holder: the reason and the proof are asked for.
+    let first = v.get("/pakete/kassel/bewohnerparkausweis").text();
+    assert!(!hidden(&first, "f-fahrzeug-nutzungsgrund"));
+    // The holder: both disappear once the preview is checked.
+    let checked = v
+        .get("/pakete/kassel/bewohnerparkausweis/vorschau?fahrzeug.halter=ja")
+        .text();
+    assert!(hidden(&checked, "f-fahrzeug-nutzungsgrund"));
+    assert!(hidden(&checked, "f-fahrzeug-zulassungsbescheinigung"));
+    assert!(checked.contains("name=\"fahrzeug.halter\" value=\"ja\" checked"));
+    // Entered values stay in the form.
+    let filled = v
+        .get("/pakete/kassel/bewohnerparkausweis/vorschau?fahrzeug.kennzeichen=KS-AB+123")
+        .text();
+    assert!(filled.contains("value=\"KS-AB 123\""));
+}
+
+#[test]
+fn missing_pages_are_german_404s_and_api_clients_keep_json() {
+    let reg = TestRegistry::start_with(Backend::Sqlite, &["--demo"]);
+    let mut v = Visitor::new(&reg);
+    for (path, says) in [
+        (
+            "/gibt/es/nicht",
+            "Unter dieser Adresse gibt es keine Seite.",
+        ),
+        (
+            "/pakete/kassel/gibtesnicht",
+            "Das Paket „kassel/gibtesnicht“ gibt es nicht.",
+        ),
+        (
+            "/pakete/kassel/bewohnerparkausweis?version=9.9.9",
+            "Die Version 9.9.9 von „kassel/bewohnerparkausweis“ gibt es nicht.",
+        ),
+        (
+            "/namensraeume/gibtesnicht",
+            "Den Namensraum „gibtesnicht“ gibt es nicht.",
+        ),
+        (
+            "/vergleich?von=kassel/bewohnerparkausweis@1.0.0&zu=kassel/bewohnerparkausweis@7.0.0",
+            "Die Version 7.0.0",
+        ),
+    ] {
+        let r = v.get(path);
+        assert_eq!(r.status, 404, "{path}");
+        assert_page(&r, path);
+        assert!(r.text().contains(says), "{path}: {}", r.text());
+        assert!(r.text().contains("<h1>Nicht gefunden</h1>"));
+    }
+    let bad = v.get("/vergleich?von=kaputt&zu=auch");
+    assert_eq!(bad.status, 400);
+    assert!(bad.text().contains("Ungültige Eingabe"));
+    // Without Accept: text/html, the JSON envelope as before.
+    let api = reg.get("/gibt/es/nicht");
+    assert_eq!((api.status, api.error_code().as_str()), (404, "not_found"));
+}
+
+/// A package whose title, description, label, help text and README all
+/// try to run script.
+fn hostile_package() -> PackageDir {
+    let p = pkg_with("kassel/boese", "1.0.0", "");
+    p.write(
+        "gemeinwerk.toml",
+        &common::manifest(
+            "kassel/boese",
+            "1.0.0",
+            "title = \"Titel <script>window.__pwned='titel'</script>\"\n",
+        )
+        .replace(
+            "description = \"Ein Testformular\"",
+            "description = \"Beschreibung <script>window.__pwned='beschreibung'</script><img src=x onerror=window.__pwned=1>\"",
+        ),
+    )
+    .write(
+        "form.toml",
+        "[form]\ntitle = \"Testantrag\"\nvertrauensniveau = \"niedrig\"\naccounts = [\"BundID\"]\n\n\
+         [[field]]\nid = \"name\"\ntype = \"text\"\nlabel = \"Name <script>window.__pwned='label'</script>\"\n\
+         help = \"Hilfe <img src=x onerror=window.__pwned='hilfe'>\"\nrequired = true\n",
+    )
+    .write(
+        "README.md",
+        "# Harmlos\n\n<script>window.__pwned='readme'</script>\n\n<img src=x onerror=\"window.__pwned='readme-img'\">\n\n[klick](javascript:window.__pwned='link')\n\n<a href=\"#\" onclick=\"window.__pwned='a'\">a</a>\n",
+    );
+    p
+}
+
+#[test]
+fn script_in_readme_label_and_description_is_neutralised() {
+    let reg = TestRegistry::start(Backend::Sqlite);
+    let token = reg.owner_of("kassel");
+    let r = reg.publish_bytes(Some(&token), &archive_of(&hostile_package()));
+    assert_eq!(r.status, 200, "{}", r.text());
+    wait_for_search(&reg, "boese");
+
+    let mut v = Visitor::new(&reg);
+    for path in [
+        "/pakete/kassel/boese",
+        "/pakete/kassel/boese/vorschau",
+        "/",
+        "/suche?q=boese",
+        "/namensraeume/kassel",
+    ] {
+        let r = v.get(path);
+        assert_eq!(r.status, 200, "{path}");
+        assert_page(&r, path);
+        let html = r.text();
+        for bad in [
+            "<script>window",
+            "<img src=x onerror",
+            "javascript:",
+            "onclick=",
+        ] {
+            assert!(!html.contains(bad), "{path}: {bad} got through");
+        }
+    }
+    let html = v.get("/pakete/kassel/boese").text();
+    assert!(
+        html.contains("Titel &#60;script&#62;"),
+        "the title is escaped"
+    );
+    assert!(
+        html.contains("Beschreibung &#60;script&#62;"),
+        "the description is escaped"
+    );
+    assert!(
+        html.contains("Name &#60;script&#62;"),
+        "the label is escaped"
+    );
+    assert!(html.contains("Hilfe &#60;img"), "the help text is escaped");
+    assert!(html.contains("<h1>Harmlos</h1>"), "the README is rendered");
+    assert!(
+        !html.contains("__pwned='readme'"),
+        "the README script is removed"
+    );
+}
+
+both_backends! {
+    fn members_sign_in_yank_and_every_post_needs_the_csrf_token(reg) {
+        let token = reg.owner_of("kassel");
+        for version in ["1.0.0", "1.1.0"] {
+            assert_eq!(reg.publish_bytes(Some(&token), &archive_of(&pkg("kassel/a", version))).status, 200);
+        }
+        let mut pages = Vec::new();
+
+        // The sign-in form itself is CSRF-protected and refuses bad tokens
+        // in German, without echoing them.
+        let mut v = Visitor::new(reg);
+        let form = v.get("/anmelden");
+        assert_page(&form, "/anmelden");
+        let refused = v.post("/anmelden", &[("csrf", "falsch"), ("token", &token)]);
+        assert_eq!(refused.status, 403);
+        assert!(!v.cookies.contains_key("gw_sitzung"));
+        let wrong = v.sign_in("gw_0000000000000000000000000000000000000000000000000000000000000000");
+        assert_eq!(wrong.status, 401);
+        assert!(wrong.text().contains("Dieses Token kennt die Registry nicht."));
+        assert!(!wrong.text().contains("gw_00000000"), "the token is not echoed");
+
+        let signed_in = v.sign_in(&token);
+        assert_eq!(signed_in.status, 303, "{}", signed_in.text());
+        assert_eq!(signed_in.header("location"), Some("/konto"));
+        let cookie = signed_in.header("set-cookie").unwrap_or_default().to_string();
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+        assert!(!cookie.contains(&token), "the cookie does not hold the token");
+        let account = v.get("/konto");
+        assert_eq!(account.status, 200);
+        assert!(account.text().contains("kassel-owner"));
+        pages.push(account.text());
+        let page = v.get("/pakete/kassel/a");
+        assert!(page.text().contains("Version 1.0.0 zurückziehen"), "members see the actions");
+        pages.push(page.text());
+        let csrf = hidden_csrf(&page.text());
+
+        // Refused posts: no token, a wrong token, no session. Each is a
+        // 403 in German and changes nothing.
+        let before = reg.snapshot();
+        let yank = "/pakete/kassel/a/versionen/1.0.0/zurueckziehen";
+        let r = v.post(yank, &[("text", "kaputt")]);
+        assert_eq!(r.status, 403);
+        assert!(r.text().contains("Das Formular war nicht gültig"), "{}", r.text());
+        assert_eq!(v.post(yank, &[("csrf", "0123"), ("text", "kaputt")]).status, 403);
+        let mut stranger = Visitor::new(reg);
+        let r = stranger.post(yank, &[("csrf", &csrf), ("text", "kaputt")]);
+        assert_eq!(r.status, 403);
+        assert!(r.text().contains("Dafür müssen Sie angemeldet sein"));
+        for (path, form) in [
+            ("/pakete/kassel/a/veraltet", vec![("text", "alt")]),
+            ("/pakete/kassel/a/versionen/1.0.0/freigeben", vec![]),
+            ("/namensraeume/kassel/mitglieder", vec![("login", "kassel-owner"), ("role", "publisher")]),
+            ("/namensraeume/kassel/mitglieder/kassel-owner/entfernen", vec![]),
+            ("/konto/tokens/1/widerrufen", vec![]),
+            ("/abmelden", vec![]),
+        ] {
+            let r = v.post(path, &form);
+            assert_eq!(r.status, 403, "{path} without the CSRF token");
+            assert_page(&r, path);
+        }
+        assert_eq!(reg.snapshot(), before, "refused posts changed nothing");
+
+        // With the token: yank, and it shows.
+        let r = v.post(yank, &[("csrf", &csrf), ("text", "Fehler in der Gebühr")]);
+        assert_eq!(r.status, 303, "{}", r.text());
+        let info = reg.get("/api/v1/packages/kassel/a").json();
+        let v100 = info["versions"].as_array().unwrap().iter().find(|v| v["num"] == "1.0.0").unwrap().clone();
+        assert_eq!(v100["yanked"], true);
+        assert_eq!(v100["yank_reason"], "Fehler in der Gebühr");
+        let page = v.get("/pakete/kassel/a");
+        assert!(page.text().contains("zurückgezogen</strong>: Fehler in der Gebühr"));
+        assert!(page.text().contains("Version 1.0.0 wieder freigeben"));
+        pages.push(page.text());
+        assert_eq!(v.post("/pakete/kassel/a/versionen/1.0.0/freigeben", &[("csrf", &csrf)]).status, 303);
+        assert_eq!(reg.get("/api/v1/packages/kassel/a").json()["versions"][1]["yanked"], false);
+
+        // Deprecate, and lift it again.
+        assert_eq!(v.post("/pakete/kassel/a/veraltet", &[("csrf", &csrf), ("text", "Bitte kassel/b nutzen")]).status, 303);
+        let page = v.get("/pakete/kassel/a").text();
+        assert!(page.contains("<strong>Veraltet:</strong> Bitte kassel/b nutzen"));
+        pages.push(page);
+        assert_eq!(v.post("/pakete/kassel/a/veraltet", &[("csrf", &csrf), ("text", "")]).status, 303);
+        assert!(!v.get("/pakete/kassel/a").text().contains("Veraltet:"));
+
+        // Members: add one, and an unknown login is refused in German.
+        reg.admin_ok(&["user", "add", "bernd"]);
+        assert_eq!(v.post("/namensraeume/kassel/mitglieder", &[("csrf", &csrf), ("login", "bernd"), ("role", "publisher")]).status, 303);
+        let ns = v.get("/namensraeume/kassel").text();
+        assert!(ns.contains("<th scope=\"row\">bernd</th><td>Veröffentlicher/in</td>"), "{ns}");
+        pages.push(ns);
+        let before = reg.snapshot();
+        let r = v.post("/namensraeume/kassel/mitglieder", &[("csrf", &csrf), ("login", "niemand"), ("role", "owner")]);
+        assert_eq!(r.status, 404);
+        assert!(r.text().contains("„niemand“ gibt es nicht"));
+        let r = v.post("/namensraeume/kassel/mitglieder", &[("csrf", &csrf), ("login", "bernd"), ("role", "chef")]);
+        assert_eq!(r.status, 400);
+        assert_eq!(reg.snapshot(), before);
+        assert_eq!(v.post("/namensraeume/kassel/mitglieder/bernd/entfernen", &[("csrf", &csrf)]).status, 303);
+        assert!(!v.get("/namensraeume/kassel").text().contains("bernd"));
+
+        // No page a member saw holds the token.
+        for p in ["/", "/suche?q=a", "/pakete/kassel/a/vorschau", "/vergleich?von=kassel/a@1.0.0&zu=kassel/a@1.1.0"] {
+            pages.push(v.get(p).text());
+        }
+        for html in &pages {
+            assert!(!html.contains(&token), "a page shows the token");
+            assert!(!html.contains(&token[3..20]), "a page shows part of the token");
+        }
+
+        // Sign out ends the session on the server.
+        let session = v.cookies["gw_sitzung"].clone();
+        assert_eq!(v.post("/abmelden", &[("csrf", &csrf)]).status, 303);
+        let mut replay = Visitor::new(reg);
+        replay.cookies.insert("gw_sitzung".into(), session);
+        assert_eq!(replay.post(yank, &[("csrf", &csrf)]).status, 403, "the old session id is dead");
+    }
+
+    fn a_member_without_rights_is_refused_and_a_revoked_token_ends_the_session(reg) {
+        let owner = reg.owner_of("kassel");
+        assert_eq!(reg.publish_bytes(Some(&owner), &archive_of(&pkg("kassel/a", "1.0.0"))).status, 200);
+        reg.namespace("darmstadt").user("dora", "darmstadt", "owner");
+        let dora = reg.token("dora", &["--scope", "yank,owners"]);
+        let mut v = Visitor::new(reg);
+        assert_eq!(v.sign_in(&dora).status, 303);
+        let page = v.get("/pakete/kassel/a").text();
+        assert!(!page.contains("zurückziehen</button>"), "no actions for non-members");
+        let csrf = v.get("/konto").text();
+        let csrf = hidden_csrf(&csrf);
+        let before = reg.snapshot();
+        let r = v.post("/pakete/kassel/a/versionen/1.0.0/zurueckziehen", &[("csrf", &csrf)]);
+        assert_eq!(r.status, 403);
+        assert!(r.text().contains("Sie sind nicht Mitglied im Namensraum „kassel“."), "{}", r.text());
+        let r = v.post("/namensraeume/kassel/mitglieder", &[("csrf", &csrf), ("login", "dora"), ("role", "owner")]);
+        assert_eq!(r.status, 403);
+        assert_eq!(reg.snapshot(), before);
+
+        // Dora revokes her own token: the session ends with it.
+        let account = v.get("/konto").text();
+        let at = account.find("/konto/tokens/").expect("a revoke form");
+        let id: String = account[at + "/konto/tokens/".len()..].chars().take_while(char::is_ascii_digit).collect();
+        // Someone else's token is not hers to revoke, and nothing changes.
+        let before = reg.snapshot();
+        let r = v.post("/konto/tokens/1/widerrufen", &[("csrf", &csrf)]);
+        assert_eq!(r.status, 404, "{}", r.text());
+        assert!(r.text().contains("Dieses Token gibt es in Ihrem Konto nicht."));
+        assert_eq!(reg.snapshot(), before);
+        let r = v.post(&format!("/konto/tokens/{id}/widerrufen"), &[("csrf", &csrf)]);
+        assert_eq!(r.status, 303, "{}", r.text());
+        assert_eq!(r.header("location"), Some("/anmelden"), "signed out with the token");
+        assert_eq!(reg.request("DELETE", "/api/v1/packages/kassel/a/1.0.0/yank", Some(&dora), None).error_code(), "revoked_token");
+        assert!(!v.get("/").text().contains("Angemeldet als"));
+        let r = v.post("/namensraeume/darmstadt/mitglieder", &[("csrf", &csrf), ("login", "dora"), ("role", "owner")]);
+        assert_eq!(r.status, 403, "{}", r.text());
+        // A revoked token cannot sign in again.
+        let r = v.sign_in(&dora);
+        assert_eq!(r.status, 401);
+        assert!(r.text().contains("Dieses Token wurde widerrufen."));
+    }
+}
+
+fn browser_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
+/// Headless Chromium (playwright-core) with axe-core: the scenarios of
+/// issue 7 and an accessibility check of every page type. Screenshots go
+/// to `$CARGO_TARGET_DIR/screenshots` (or `target/screenshots`).
+#[test]
+fn browser_scenarios_and_accessibility_in_headless_chromium() {
+    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("Chromium is missing: install Debian's `chromium` (apt-get install chromium); .ci/run does");
+    let dir = browser_dir();
+    assert!(
+        dir.join("node_modules/playwright-core").exists()
+            && dir.join("node_modules/axe-core").exists(),
+        "tests/browser/node_modules is missing: run `npm ci` in tests/browser (.ci/run does)"
+    );
+    let reg = TestRegistry::start_with(Backend::Sqlite, &["--demo"]);
+    let tokens = std::fs::read_to_string(reg.data().join("demo-tokens.toml")).unwrap();
+    let token = tokens
+        .lines()
+        .skip_while(|l| *l != "[kassel]")
+        .find_map(|l| l.strip_prefix("token = \""))
+        .map(|t| t.trim_end_matches('"').to_string())
+        .expect("the demo token of kassel");
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let r = reg.publish_bytes(Some(&token), &archive_of(&hostile_package()));
+    assert_eq!(r.status, 200, "{}", r.text());
+    wait_for_search(&reg, "boese");
+    let shots = target.join("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = Command::new("node")
+        .arg(dir.join("run.mjs"))
+        .env("GW_BASE_URL", &reg.url)
+        .env("GW_TOKEN", &token)
+        .env("GW_CHROMIUM", chromium)
+        .env("GW_SCREENSHOTS", &shots)
+        .current_dir(&dir)
+        .output()
+        .expect("node is missing: install Node.js (apt-get install nodejs npm)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "browser tests failed:\n{stdout}\n{stderr}"
+    );
+    println!("{stdout}");
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    // The yank made in the browser landed in the registry.
+    let info = reg
+        .get("/api/v1/packages/kassel/bewohnerparkausweis")
+        .json();
+    let yanked: Vec<&str> = info["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["yanked"] == true)
+        .map(|v| v["num"].as_str().unwrap())
+        .collect();
+    assert_eq!(yanked, ["1.0.0"]);
+    for page in [
+        "start",
+        "suche",
+        "paket-formular",
+        "paket-prozess",
+        "vorschau",
+        "vergleich",
+        "namensraum",
+        "anmelden",
+        "konto",
+        "fehler-404",
+    ] {
+        assert!(
+            shots.join(format!("{page}.png")).exists(),
+            "no screenshot of {page}"
+        );
+    }
+}
+
+#[test]
+fn forks_dependents_and_the_fork_diff_show_on_the_pages() {
+    let reg = TestRegistry::start(Backend::Sqlite);
+    let kassel = reg.owner_of("kassel");
+    let darmstadt = reg.owner_of("darmstadt");
+    let tmp = tempfile::tempdir().unwrap();
+    let up = pkg("kassel/bewohnerparkausweis", "1.0.0");
+    assert!(reg
+        .cli(Some(&kassel), &["publish", up.path_str()])
+        .status
+        .success());
+    let dir = tmp.path().join("fork");
+    let out = reg.cli(
+        Some(&darmstadt),
+        &[
+            "fork",
+            "kassel/bewohnerparkausweis@1.0.0",
+            "darmstadt/bewohnerparkausweis",
+            "--dir",
+            dir.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let form = std::fs::read_to_string(dir.join("form.toml")).unwrap();
+    std::fs::write(
+        dir.join("form.toml"),
+        format!("{form}\n[[field]]\nid = \"telefon\"\ntype = \"phone\"\nlabel = \"Telefon\"\n"),
+    )
+    .unwrap();
+    let out = reg.cli(Some(&darmstadt), &["publish", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A third municipality depends on Kassel's form.
+    let user = reg.owner_of("fulda");
+    let dependent = pkg_with(
+        "fulda/antrag",
+        "1.0.0",
+        "\n[dependencies]\n\"kassel/bewohnerparkausweis\" = \"^1.0\"\n",
+    );
+    let r = reg.publish_bytes(Some(&user), &archive_of(&dependent));
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    let mut v = Visitor::new(&reg);
+    let upstream = v.get("/pakete/kassel/bewohnerparkausweis").text();
+    assert!(upstream.contains("<a href=\"/pakete/darmstadt/bewohnerparkausweis\">darmstadt/bewohnerparkausweis</a>, abgeleitet von kassel/bewohnerparkausweis@1.0.0"), "{upstream}");
+    assert!(
+        upstream.contains("<li><a href=\"/pakete/fulda/antrag\">fulda/antrag</a></li>"),
+        "dependents are listed"
+    );
+    assert!(
+        upstream.contains("<dd>2 weiteren Kommunen</dd>"),
+        "Darmstadt and Fulda use it"
+    );
+    let fork = v.get("/pakete/darmstadt/bewohnerparkausweis").text();
+    assert!(fork.contains("Dieses Paket ist abgeleitet von"));
+    let link = "/vergleich?von=kassel/bewohnerparkausweis@1.0.0&#38;zu=darmstadt/bewohnerparkausweis@1.0.0";
+    assert!(
+        fork.contains(link) || fork.contains(&link.replace("&#38;", "&amp;")),
+        "{fork}"
+    );
+    let diff = v.get(
+        "/vergleich?von=kassel/bewohnerparkausweis@1.0.0&zu=darmstadt/bewohnerparkausweis@1.0.0",
+    );
+    assert_eq!(diff.status, 200, "{}", diff.text());
+    assert_page(&diff, "/vergleich");
+    let diff = diff.text();
+    assert!(diff.contains("<code>telefon</code>"), "{diff}");
+    assert!(diff.contains("hinzugefügt"));
+}
+
+#[test]
+fn a_malformed_form_post_gets_a_german_page() {
+    let reg = TestRegistry::start(Backend::Sqlite);
+    let r = reg.request_with(
+        "POST",
+        "/anmelden",
+        None,
+        Some(b"\xff\xfe"),
+        &[
+            ("Content-Type", "application/json"),
+            ("Accept", "text/html"),
+        ],
+    );
+    assert_eq!(r.status, 400);
+    assert_page(&r, "/anmelden");
+    assert!(r.text().contains("Ungültige Eingabe"));
+}
