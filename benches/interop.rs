@@ -8,32 +8,14 @@
 use std::hint::black_box;
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use gemeinwerk::interop::json_schema::json_schema;
 use gemeinwerk::interop::xdatenfelder::{import, ImportOptions};
 use gemeinwerk::package::content::DependencyContent;
 
-fn measure(name: &str, iterations: usize, mut f: impl FnMut()) -> (Duration, Duration) {
-    for _ in 0..5 {
-        f();
-    }
-    let mut times: Vec<Duration> = (0..iterations)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    times.sort();
-    let p = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
-    println!(
-        "{name:<52} p50 {:>8.3} ms   p99 {:>8.3} ms   ({iterations} runs)",
-        p(0.50).as_secs_f64() * 1e3,
-        p(0.99).as_secs_f64() * 1e3
-    );
-    (p(0.50), p(0.99))
-}
+mod support;
+use support::measure;
 
 fn main() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

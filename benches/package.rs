@@ -3,12 +3,14 @@
 //! Dependency-free: `cargo bench --bench package` prints p50 and p99.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
 
 use gemeinwerk::package::content::{check_with, parse_content, DependencyContent};
 use gemeinwerk::package::diff::diff;
 use gemeinwerk::package::manifest::{parse_manifest, PackageKind};
 use gemeinwerk::package::PackageFiles;
+
+mod support;
+use support::measure;
 
 const MANIFEST: &str = r#"[package]
 name = "bench/gross"
@@ -58,26 +60,6 @@ fn form(variant: u32) -> String {
     }
     assert_eq!(conditions, 200);
     s
-}
-
-fn measure(name: &str, iterations: usize, mut f: impl FnMut()) {
-    for _ in 0..10 {
-        f();
-    }
-    let mut times: Vec<Duration> = (0..iterations)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    times.sort();
-    let p = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
-    println!(
-        "{name:<44} p50 {:>8.3} ms   p99 {:>8.3} ms   ({iterations} runs)",
-        p(0.50).as_secs_f64() * 1e3,
-        p(0.99).as_secs_f64() * 1e3
-    );
 }
 
 fn main() {

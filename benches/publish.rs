@@ -9,14 +9,12 @@
 #[path = "../tests/it/common.rs"]
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use common::{archive_of, pkg, Backend, TestRegistry};
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
+mod support;
+use support::percentile;
 
 fn run(backend: Backend, count: usize) {
     let reg = TestRegistry::start(backend);

@@ -23,20 +23,14 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use gemeinwerk::store::search::{PackageDoc, SearchIndex, SearchParams};
 
+mod support;
+use support::{ms, percentile};
+
 const PER_PAGE: usize = 20;
 /// Hits read for the relevance figures: with ~333 copies of each Leistung,
 /// three distinct ones need deep result lists.
 const RELEVANCE_DEPTH: usize = 2000;
 const ROUNDS: usize = 10;
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
 
 /// Deterministic power-law downloads: a few packages are used everywhere.
 fn downloads(i: u64) -> u64 {

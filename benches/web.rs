@@ -19,16 +19,10 @@ use gemeinwerk::registry::auth::{self, Role, Scope};
 use gemeinwerk::registry::{accounts, demo, publish, Registry, RegistryConfig};
 use gemeinwerk::server;
 
+mod support;
+use support::{ms, percentile};
+
 const NAMESPACES: usize = 100;
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
 
 fn form_package(ns: &str, i: usize) -> (String, Vec<u8>) {
     let name = format!("formular-{i}");

@@ -69,6 +69,27 @@ pub struct Response {
 }
 
 impl Response {
+    /// Reads a whole answer; a header sent several times (Set-Cookie) has
+    /// its values joined by newlines.
+    pub fn read(response: ureq::Response) -> Response {
+        let status = response.status();
+        let headers = response
+            .headers_names()
+            .into_iter()
+            .map(|n| {
+                let v = response.all(&n).join("\n");
+                (n, v)
+            })
+            .collect();
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut response.into_reader(), &mut body).unwrap();
+        Response {
+            status,
+            headers,
+            body,
+        }
+    }
+
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
@@ -324,22 +345,7 @@ impl TestRegistry {
             Err(ureq::Error::Status(_, r)) => r,
             Err(e) => panic!("{method} {path}: {e}"),
         };
-        let status = response.status();
-        let headers = response
-            .headers_names()
-            .into_iter()
-            .map(|n| {
-                let v = response.header(&n).unwrap_or_default().to_string();
-                (n, v)
-            })
-            .collect();
-        let mut body = Vec::new();
-        std::io::Read::read_to_end(&mut response.into_reader(), &mut body).unwrap();
-        Response {
-            status,
-            headers,
-            body,
-        }
+        Response::read(response)
     }
 
     pub fn get(&self, path: &str) -> Response {

@@ -62,22 +62,7 @@ impl Visitor {
                 }
             }
         }
-        let status = response.status();
-        let headers = response
-            .headers_names()
-            .into_iter()
-            .map(|n| {
-                let v = response.all(&n).join("\n");
-                (n, v)
-            })
-            .collect();
-        let mut body = Vec::new();
-        std::io::Read::read_to_end(&mut response.into_reader(), &mut body).unwrap();
-        Response {
-            status,
-            headers,
-            body,
-        }
+        Response::read(response)
     }
 
     fn get(&mut self, path: &str) -> Response {
