@@ -71,6 +71,19 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
         .configure(api::configure);
 }
 
+/// A HEAD request is answered as its GET (link checkers, caches and some
+/// package clients ask HEAD first); actix leaves the body out of the reply
+/// because the request on the wire was HEAD.
+fn head_as_get<S>(mut req: actix_web::dev::ServiceRequest, srv: &S) -> S::Future
+where
+    S: actix_web::dev::Service<actix_web::dev::ServiceRequest>,
+{
+    if req.method() == actix_web::http::Method::HEAD {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
+    srv.call(req)
+}
+
 async fn wait_for_stop_signal() {
     #[cfg(unix)]
     {
@@ -105,6 +118,7 @@ pub async fn serve(registry: Registry, listener: TcpListener) -> std::io::Result
             .app_data(sessions.clone())
             .configure(configure)
             .default_service(actix_web::web::to(not_found))
+            .wrap_fn(head_as_get)
     })
     .listen(listener)?
     .shutdown_timeout(30)

@@ -161,3 +161,29 @@ fn package_folder_with_a_symlink_is_refused() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("symbolic link"), "{}", stderr(&out));
 }
+
+/// HEAD gets the GET's status and headers without a body, on every kind
+/// of address: web page, sparse index, API, missing page.
+#[test]
+fn head_is_answered_like_get() {
+    let reg = TestRegistry::start(Backend::Sqlite);
+    let token = reg.owner_of("kassel");
+    let archive = archive_of(&pkg("kassel/a", "1.0.0"));
+    assert_eq!(reg.publish_bytes(Some(&token), &archive).status, 200);
+    for path in [
+        "/",
+        "/pakete/kassel/a",
+        "/index/config.json",
+        "/index/kassel/a",
+        "/api/v1/packages/kassel/a",
+        "/no/such/page",
+    ] {
+        let get = reg.get(path);
+        let head = reg.request("HEAD", path, None, None);
+        assert_eq!(head.status, get.status, "{path}");
+        assert!(head.body.is_empty(), "{path}: HEAD has no body");
+        for name in ["content-type", "content-length", "etag", "cache-control"] {
+            assert_eq!(head.header(name), get.header(name), "{path}: {name}");
+        }
+    }
+}
