@@ -98,6 +98,7 @@ pub fn register(
                 packages::created_at.eq(at),
                 packages::updated_at.eq(at),
                 packages::forked_from.eq(Some(&base_ref)),
+                packages::upstream.eq(Some(upstream_of(&base_ref))),
             ))
             .execute(conn)?;
         audit::record(
@@ -174,11 +175,15 @@ fn behind(conn: &mut DbConn, base: &str) -> Result<usize> {
         .count())
 }
 
+/// `ns/name` of a `forked_from` reference `ns/name@version`.
+pub(crate) fn upstream_of(forked_from: &str) -> &str {
+    forked_from.split_once('@').map_or(forked_from, |(p, _)| p)
+}
+
 fn forks_of(conn: &mut DbConn, full_name: &str) -> Result<Vec<(String, Package)>> {
-    let pattern = format!("{full_name}@%");
     Ok(packages::table
         .inner_join(namespaces::table)
-        .filter(packages::forked_from.like(pattern))
+        .filter(packages::upstream.eq(full_name))
         .order((namespaces::slug, packages::name))
         .select((namespaces::slug, Package::as_select()))
         .load(conn)?)

@@ -357,6 +357,7 @@ fn upsert_package(conn: &mut DbConn, manifest: &Manifest, namespace_id: i64) -> 
     let at = now();
     // The package builds on what its newest publish says it builds on.
     let base = manifest.forked_from.as_ref().map(|f| f.to_string());
+    let upstream = base.as_deref().map(super::forks::upstream_of);
     match index::find_package(conn, &manifest.namespace, &manifest.name)? {
         Some(p) => {
             diesel::update(packages::table.find(p.id))
@@ -365,6 +366,7 @@ fn upsert_package(conn: &mut DbConn, manifest: &Manifest, namespace_id: i64) -> 
                     packages::description.eq(&manifest.description),
                     packages::updated_at.eq(at),
                     packages::forked_from.eq(&base),
+                    packages::upstream.eq(upstream),
                 ))
                 .execute(conn)?;
             Ok(p.id)
@@ -381,6 +383,7 @@ fn upsert_package(conn: &mut DbConn, manifest: &Manifest, namespace_id: i64) -> 
                     packages::created_at.eq(at),
                     packages::updated_at.eq(at),
                     packages::forked_from.eq(&base),
+                    packages::upstream.eq(upstream),
                 ))
                 .execute(conn)?;
             Ok(packages::table

@@ -344,7 +344,7 @@ pub fn package_doc(
     };
     let full_name = format!("{}/{}", ns.slug, package.name);
     let forks: i64 = packages::table
-        .filter(packages::forked_from.like(format!("{full_name}@%")))
+        .filter(packages::upstream.eq(&full_name))
         .count()
         .get_result(conn)?;
     let mut doc = PackageDoc {

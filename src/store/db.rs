@@ -203,3 +203,74 @@ pub fn now() -> chrono::NaiveDateTime {
         .unwrap_or(now)
         .naive_utc()
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::prelude::*;
+    use diesel::sql_types::{Nullable, Text};
+
+    use super::*;
+
+    #[derive(QueryableByName)]
+    struct Upstream {
+        #[diesel(sql_type = Nullable<Text>)]
+        upstream: Option<String>,
+    }
+
+    /// A registry with forks, made before `upstream` existed, gets the
+    /// column filled by the migration, on both backends.
+    fn upstream_is_filled_for_existing_forks(url: DbUrl) {
+        let migrations = || match url.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        let mut conn = ConnectionManager { url: url.clone() }.connect().unwrap();
+        for _ in 0..2 {
+            conn.run_next_migration(migrations()).unwrap();
+        }
+        for sql in [
+            "INSERT INTO namespaces (slug, display_name, created_at) VALUES ('darmstadt', 'D', '2026-11-29 00:00:00')",
+            "INSERT INTO packages (namespace_id, name, kind, description, created_at, updated_at, forked_from) \
+             SELECT id, 'a', 'form', 'x', '2026-11-29 00:00:00', '2026-11-29 00:00:00', 'kassel/a@1.0.0' FROM namespaces",
+            "INSERT INTO packages (namespace_id, name, kind, description, created_at, updated_at) \
+             SELECT id, 'b', 'form', 'x', '2026-11-29 00:00:00', '2026-11-29 00:00:00' FROM namespaces",
+        ] {
+            diesel::sql_query(sql).execute(&mut conn).unwrap();
+        }
+        conn.run_pending_migrations(migrations()).unwrap();
+        let rows: Vec<Upstream> = diesel::sql_query("SELECT upstream FROM packages ORDER BY name")
+            .load(&mut conn)
+            .unwrap();
+        let got: Vec<Option<String>> = rows.into_iter().map(|r| r.upstream).collect();
+        assert_eq!(got, [Some("kassel/a".to_string()), None]);
+    }
+
+    #[test]
+    fn the_upstream_migration_fills_existing_forks_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DbUrl::sqlite_file(&dir.path().join("t.db"));
+        upstream_is_filled_for_existing_forks(url);
+    }
+
+    #[test]
+    fn the_upstream_migration_fills_existing_forks_on_postgres() {
+        let base = std::env::var("GEMEINWERK_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+        let name = format!("gw_unit_migration_{}", std::process::id());
+        let mut admin = ConnectionManager {
+            url: DbUrl::parse(&format!("{base}/postgres")),
+        }
+        .connect()
+        .expect("PostgreSQL on 127.0.0.1:5432 (see .ci/run)");
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}"))
+            .execute(&mut admin)
+            .unwrap();
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .unwrap();
+        upstream_is_filled_for_existing_forks(DbUrl::parse(&format!("{base}/{name}")));
+        diesel::sql_query(format!("DROP DATABASE {name}"))
+            .execute(&mut admin)
+            .unwrap();
+    }
+}

@@ -56,6 +56,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         forked_from -> Nullable<Text>,
+        upstream -> Nullable<Text>,
     }
 }
 

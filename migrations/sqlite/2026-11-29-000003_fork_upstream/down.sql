@@ -1,0 +1,2 @@
+DROP INDEX packages_upstream;
+ALTER TABLE packages DROP COLUMN upstream;
