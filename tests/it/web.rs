@@ -681,3 +681,26 @@ fn a_malformed_form_post_gets_a_german_page() {
     assert_page(&r, "/anmelden");
     assert!(r.text().contains("Ungültige Eingabe"));
 }
+
+/// Cookies are `Secure` when the public URL is https (the browser speaks
+/// TLS to a proxy in front), and not on a plain-http registry, where a
+/// `Secure` cookie would never come back.
+#[test]
+fn cookies_are_secure_behind_https() {
+    for (public_url, secure) in [("https://formulare.example.org", true), ("", false)] {
+        let args: Vec<&str> = if public_url.is_empty() {
+            vec![]
+        } else {
+            vec!["--public-url", public_url]
+        };
+        let reg = TestRegistry::start_with(Backend::Sqlite, &args);
+        let signin = reg.get("/anmelden");
+        let cookie = signin.header("set-cookie").unwrap_or_default().to_string();
+        assert!(cookie.contains("HttpOnly"), "{cookie}");
+        assert_eq!(
+            cookie.contains("; Secure"),
+            secure,
+            "{public_url}: {cookie}"
+        );
+    }
+}

@@ -48,7 +48,7 @@ fn signin_page(req: &HttpRequest, status: StatusCode, error: &str) -> HttpRespon
             error: error.to_string(),
         },
     );
-    let _ = response.add_cookie(&session::cookie(SIGNIN_COOKIE, csrf));
+    let _ = response.add_cookie(&session::cookie(req, SIGNIN_COOKIE, csrf));
     response
 }
 
@@ -111,8 +111,8 @@ pub(super) async fn signin(reg: Reg, req: HttpRequest, form: web::Form<SigninFor
     };
     let session = store.create(&actor.login, actor.token_id, &token);
     let mut response = see_other("/konto");
-    let _ = response.add_cookie(&session::cookie(SESSION_COOKIE, session.id));
-    let _ = response.add_removal_cookie(&session::removal(SIGNIN_COOKIE));
+    let _ = response.add_cookie(&session::cookie(&req, SESSION_COOKIE, session.id));
+    let _ = response.add_removal_cookie(&session::removal(&req, SIGNIN_COOKIE));
     Ok(response)
 }
 
@@ -129,7 +129,7 @@ pub(super) async fn signout(req: HttpRequest, form: web::Form<CsrfForm>) -> WebR
         store.end(&session.id);
     }
     let mut response = see_other("/");
-    let _ = response.add_removal_cookie(&session::removal(SESSION_COOKIE));
+    let _ = response.add_removal_cookie(&session::removal(&req, SESSION_COOKIE));
     Ok(response)
 }
 
@@ -248,7 +248,7 @@ pub(super) async fn revoke_token(
             store.end(&session.id);
         }
         let mut response = see_other("/anmelden");
-        let _ = response.add_removal_cookie(&session::removal(SESSION_COOKIE));
+        let _ = response.add_removal_cookie(&session::removal(&req, SESSION_COOKIE));
         return Ok(response);
     }
     Ok(see_other("/konto#tokens"))

@@ -108,16 +108,22 @@ impl Sessions {
     }
 }
 
-pub fn cookie(name: &'static str, value: String) -> Cookie<'static> {
+/// `Secure` when the registry's public URL is https: the browser then
+/// sends the cookie over TLS only, also behind a TLS-terminating proxy.
+pub fn cookie(req: &HttpRequest, name: &'static str, value: String) -> Cookie<'static> {
+    let secure = req
+        .app_data::<crate::server::Reg>()
+        .is_some_and(|r| r.config.base_url.starts_with("https://"));
     Cookie::build(name, value)
         .path("/")
         .http_only(true)
+        .secure(secure)
         .same_site(SameSite::Strict)
         .finish()
 }
 
-pub fn removal(name: &'static str) -> Cookie<'static> {
-    let mut c = cookie(name, String::new());
+pub fn removal(req: &HttpRequest, name: &'static str) -> Cookie<'static> {
+    let mut c = cookie(req, name, String::new());
     c.make_removal();
     c
 }
