@@ -85,7 +85,7 @@ fn build_registry(dir: &std::path::Path, count: usize) -> Registry {
     for i in 0..count {
         let (slug, token) = &tokens[i % NAMESPACES];
         let (_, bytes) = form_package(slug, i);
-        publish::publish(&reg, Some(token), &origin, &bytes).expect("publishing");
+        publish::publish(&reg, Some(token.as_str()).into(), &origin, &bytes).expect("publishing");
         if (i + 1) % 2000 == 0 {
             eprintln!(
                 "  {} packages published ({:.0} s)",
@@ -120,12 +120,11 @@ fn main() {
 
     actix_web::rt::System::new().block_on(async move {
         let data = web::Data::new(reg);
-        let sessions = web::Data::new(server::web::Sessions::default());
         let app = test::init_service(
             App::new()
                 .app_data(data.clone())
-                .app_data(sessions)
-                .configure(server::configure),
+                .configure(server::configure)
+                .wrap(actix_web::middleware::from_fn(server::web::session::load)),
         )
         .await;
         let middle = count / 2;

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::audit::{self, Origin};
-use super::auth::{find_namespace, find_user, Role};
+use super::auth::{find_namespace, find_user, Credential, Role};
 use super::error::{RegistryError, Result};
 use crate::package::manifest::check_slug;
 use crate::store::db::now;
@@ -220,11 +220,11 @@ pub fn list_namespaces(conn: &mut DbConn) -> Result<Vec<Namespace>> {
 /// the token carries the `owners` scope. Returns the origin to audit with.
 pub fn require_owner(
     conn: &mut DbConn,
-    auth_header: Option<&str>,
+    cred: Credential<'_>,
     origin: &Origin,
     namespace: &str,
 ) -> Result<Origin> {
-    let actor = super::auth::authenticate(conn, auth_header)?;
+    let actor = super::auth::authenticate(conn, cred)?;
     let ns = find_namespace(conn, namespace)?;
     actor.authorize(conn, super::auth::Scope::Owners, &ns, true)?;
     Ok(Origin {

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::audit::{self, Origin};
 use super::error::{RegistryError, Result};
+use super::sessions;
 use crate::store::db::now;
 use crate::store::models::{ApiToken, Namespace, User};
 use crate::store::schema::{api_tokens, members, namespaces, users};
@@ -166,7 +167,8 @@ pub fn create_token(
 }
 
 /// Revokes a token, named by its id or by the token itself. Takes effect
-/// at once: every request looks the token up.
+/// at once: every request looks the token up, and the web sessions signed
+/// in with it end.
 pub fn revoke_token(conn: &mut DbConn, origin: &Origin, id_or_token: &str) -> Result<ApiToken> {
     let token: Option<ApiToken> = if let Ok(id) = id_or_token.parse::<i64>() {
         api_tokens::table
@@ -186,6 +188,7 @@ pub fn revoke_token(conn: &mut DbConn, origin: &Origin, id_or_token: &str) -> Re
         diesel::update(api_tokens::table.find(token.id))
             .set(api_tokens::revoked_at.eq(Some(now())))
             .execute(conn)?;
+        sessions::end_all_of_token(conn, token.id)?;
         let login: String = users::table
             .find(token.user_id)
             .select(users::login)
@@ -211,27 +214,58 @@ pub fn list_tokens(conn: &mut DbConn, login: &str) -> Result<Vec<ApiToken>> {
         .load(conn)?)
 }
 
-/// Checks the token from an `Authorization` header (`Bearer gw_…` or the
-/// bare token) and records its use.
-pub fn authenticate(conn: &mut DbConn, header: Option<&str>) -> Result<Actor> {
-    let raw = header
-        .map(str::trim)
-        .filter(|h| !h.is_empty())
-        .ok_or(RegistryError::MissingToken)?;
-    let token = match raw.split_once(' ') {
-        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
-        _ => raw,
-    };
-    if !well_formed(token) {
-        return Err(RegistryError::MalformedToken);
+/// What a request authenticates with: the `Authorization` header of an
+/// API client, or the id of a web session (from its cookie), which acts
+/// through the token it was signed in with.
+#[derive(Clone, Copy)]
+pub enum Credential<'a> {
+    Header(Option<&'a str>),
+    Session(&'a str),
+}
+
+impl<'a> From<Option<&'a str>> for Credential<'a> {
+    fn from(header: Option<&'a str>) -> Self {
+        Credential::Header(header)
     }
-    let (row, user): (ApiToken, User) = api_tokens::table
-        .inner_join(users::table)
-        .filter(api_tokens::token_hash.eq(hash_token(token)))
-        .select((ApiToken::as_select(), User::as_select()))
-        .first(conn)
-        .optional()?
-        .ok_or(RegistryError::UnknownToken)?;
+}
+
+/// Checks a credential: the token from an `Authorization` header
+/// (`Bearer gw_…` or the bare token), or the token behind a web session;
+/// both get the same checks, and the token's use is recorded.
+pub fn authenticate(conn: &mut DbConn, cred: Credential<'_>) -> Result<Actor> {
+    let found: Option<(ApiToken, User)> = match cred {
+        Credential::Header(header) => {
+            let raw = header
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .ok_or(RegistryError::MissingToken)?;
+            let token = match raw.split_once(' ') {
+                Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+                _ => raw,
+            };
+            if !well_formed(token) {
+                return Err(RegistryError::MalformedToken);
+            }
+            api_tokens::table
+                .inner_join(users::table)
+                .filter(api_tokens::token_hash.eq(hash_token(token)))
+                .select((ApiToken::as_select(), User::as_select()))
+                .first(conn)
+                .optional()?
+        }
+        Credential::Session(id) => {
+            // A session that ended (signed out, idle, its token revoked)
+            // is no credential at all.
+            let token_id = sessions::token_of(conn, id)?.ok_or(RegistryError::MissingToken)?;
+            api_tokens::table
+                .inner_join(users::table)
+                .filter(api_tokens::id.eq(token_id))
+                .select((ApiToken::as_select(), User::as_select()))
+                .first(conn)
+                .optional()?
+        }
+    };
+    let (row, user) = found.ok_or(RegistryError::UnknownToken)?;
     if row.revoked_at.is_some() {
         return Err(RegistryError::RevokedToken);
     }

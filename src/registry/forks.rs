@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::audit::{self, Origin};
-use super::auth::{self, find_namespace, Scope};
+use super::auth::{self, find_namespace, Credential, Scope};
 use super::error::{RegistryError, Result};
 use super::{index, Registry};
 use crate::package::manifest::split_full_name;
@@ -28,7 +28,7 @@ pub struct ForkRegistered {
 /// non-yanked version when none is named).
 pub fn register(
     reg: &Registry,
-    auth_header: Option<&str>,
+    cred: Credential<'_>,
     origin: &Origin,
     namespace: &str,
     name: &str,
@@ -36,7 +36,7 @@ pub fn register(
     target: &str,
 ) -> Result<ForkRegistered> {
     let mut conn = reg.db.conn()?;
-    let actor = auth::authenticate(&mut conn, auth_header)?;
+    let actor = auth::authenticate(&mut conn, cred)?;
     let (target_ns, target_name) = split_full_name(target)
         .map_err(|e| RegistryError::bad_request("invalid_target", format!("fork target {e}")))?;
     let target_namespace = find_namespace(&mut conn, &target_ns)?;

@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod packages;
 pub mod publish;
 pub mod search;
+pub mod sessions;
 pub mod yank;
 
 use std::path::{Path, PathBuf};

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::audit::{self, Origin};
-use super::auth::{self, find_namespace, Scope};
+use super::auth::{self, find_namespace, Credential, Scope};
 use super::error::{RegistryError, Result};
 use super::{content, index, jobs, Registry};
 use crate::package::archive::{self, sha256_hex};
@@ -23,16 +23,16 @@ pub struct Published {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// Publishes an uploaded archive on behalf of the token in `auth_header`.
+/// Publishes an uploaded archive on behalf of the credential's token.
 pub fn publish(
     reg: &Registry,
-    auth_header: Option<&str>,
+    cred: Credential<'_>,
     origin: &Origin,
     upload: &[u8],
 ) -> Result<Published> {
     // 1. Who publishes? An upload from nobody is not even unpacked.
     let mut conn = reg.db.conn()?;
-    let actor = auth::authenticate(&mut conn, auth_header)?;
+    let actor = auth::authenticate(&mut conn, cred)?;
 
     // 2. The archive must be safe to look at, and the manifest inside it is
     //    the truth about name, version and kind.

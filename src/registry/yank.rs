@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 
 use super::audit::{self, Origin};
-use super::auth::{self, find_namespace, Scope};
+use super::auth::{self, find_namespace, Credential, Scope};
 use super::error::{RegistryError, Result};
 use super::{index, jobs, Registry};
 use crate::store::db::now;
@@ -29,12 +29,12 @@ fn check_text(what: &str, text: Option<&str>) -> Result<Option<String>> {
 /// returns the package.
 fn authorized_package(
     conn: &mut DbConn,
-    auth_header: Option<&str>,
+    cred: Credential<'_>,
     scope: Scope,
     namespace: &str,
     name: &str,
 ) -> Result<(auth::Actor, Package)> {
-    let actor = auth::authenticate(conn, auth_header)?;
+    let actor = auth::authenticate(conn, cred)?;
     let ns = find_namespace(conn, namespace)?;
     actor.authorize(conn, scope, &ns, false)?;
     let package = index::find_package(conn, namespace, name)?
@@ -64,7 +64,7 @@ fn find_version(
 #[allow(clippy::too_many_arguments)]
 pub fn set_yanked(
     reg: &Registry,
-    auth_header: Option<&str>,
+    cred: Credential<'_>,
     origin: &Origin,
     namespace: &str,
     name: &str,
@@ -74,8 +74,7 @@ pub fn set_yanked(
 ) -> Result<()> {
     let reason = check_text("reason", reason)?;
     let mut conn = reg.db.conn()?;
-    let (actor, package) =
-        authorized_package(&mut conn, auth_header, Scope::Yank, namespace, name)?;
+    let (actor, package) = authorized_package(&mut conn, cred, Scope::Yank, namespace, name)?;
     let full_name = format!("{namespace}/{name}");
     let origin = Origin {
         actor: Some(actor.login),
@@ -115,7 +114,7 @@ pub fn set_yanked(
 /// lifts the mark (`None`). Resolution is not affected.
 pub fn set_deprecated(
     reg: &Registry,
-    auth_header: Option<&str>,
+    cred: Credential<'_>,
     origin: &Origin,
     namespace: &str,
     name: &str,
@@ -123,8 +122,7 @@ pub fn set_deprecated(
 ) -> Result<()> {
     let message = check_text("message", message)?;
     let mut conn = reg.db.conn()?;
-    let (actor, package) =
-        authorized_package(&mut conn, auth_header, Scope::Yank, namespace, name)?;
+    let (actor, package) = authorized_package(&mut conn, cred, Scope::Yank, namespace, name)?;
     let origin = Origin {
         actor: Some(actor.login),
         ..origin.clone()

@@ -61,13 +61,14 @@ async fn publish_new(reg: Reg, req: HttpRequest, payload: web::Payload) -> ApiRe
         let auth = auth.clone();
         web::block(move || -> Result<(), RegistryError> {
             let mut conn = reg.db.conn()?;
-            crate::registry::auth::authenticate(&mut conn, auth.as_deref()).map(|_| ())
+            crate::registry::auth::authenticate(&mut conn, auth.as_deref().into()).map(|_| ())
         })
         .await??;
     }
     let body = read_limited(payload, reg.config.limits.max_upload_bytes).await?;
     let published =
-        web::block(move || publish::publish(&reg, auth.as_deref(), &origin, &body)).await??;
+        web::block(move || publish::publish(&reg, auth.as_deref().into(), &origin, &body))
+            .await??;
     Ok(HttpResponse::Ok().json(published))
 }
 
@@ -188,7 +189,7 @@ async fn yank_version(
     web::block(move || {
         yank::set_yanked(
             &reg,
-            auth.as_deref(),
+            auth.as_deref().into(),
             &origin,
             &ns,
             &name,
@@ -212,7 +213,7 @@ async fn unyank_version(
     web::block(move || {
         yank::set_yanked(
             &reg,
-            auth.as_deref(),
+            auth.as_deref().into(),
             &origin,
             &ns,
             &name,
@@ -249,7 +250,14 @@ async fn deprecate(
     };
     let (auth, origin) = (auth_header(&req), origin_of(&req));
     web::block(move || {
-        yank::set_deprecated(&reg, auth.as_deref(), &origin, &ns, &name, Some(&message))
+        yank::set_deprecated(
+            &reg,
+            auth.as_deref().into(),
+            &origin,
+            &ns,
+            &name,
+            Some(&message),
+        )
     })
     .await??;
     Ok(done())
@@ -263,8 +271,10 @@ async fn undeprecate(
 ) -> ApiResult<HttpResponse> {
     let (ns, name) = path.into_inner();
     let (auth, origin) = (auth_header(&req), origin_of(&req));
-    web::block(move || yank::set_deprecated(&reg, auth.as_deref(), &origin, &ns, &name, None))
-        .await??;
+    web::block(move || {
+        yank::set_deprecated(&reg, auth.as_deref().into(), &origin, &ns, &name, None)
+    })
+    .await??;
     Ok(done())
 }
 
@@ -309,7 +319,7 @@ async fn add_member(
     let (auth, origin) = (auth_header(&req), origin_of(&req));
     web::block(move || -> Result<(), RegistryError> {
         let mut conn = reg.db.conn()?;
-        let origin = accounts::require_owner(&mut conn, auth.as_deref(), &origin, &ns)?;
+        let origin = accounts::require_owner(&mut conn, auth.as_deref().into(), &origin, &ns)?;
         accounts::set_member(&mut conn, &origin, &ns, &body.login, role)
     })
     .await??;
@@ -326,7 +336,7 @@ async fn remove_member(
     let (auth, origin) = (auth_header(&req), origin_of(&req));
     web::block(move || -> Result<(), RegistryError> {
         let mut conn = reg.db.conn()?;
-        let origin = accounts::require_owner(&mut conn, auth.as_deref(), &origin, &ns)?;
+        let origin = accounts::require_owner(&mut conn, auth.as_deref().into(), &origin, &ns)?;
         accounts::remove_member(&mut conn, &origin, &ns, &login)
     })
     .await??;
@@ -357,7 +367,7 @@ async fn audit_log(
     let (auth, origin) = (auth_header(&req), origin_of(&req));
     let entries = web::block(move || -> Result<_, RegistryError> {
         let mut conn = reg.db.conn()?;
-        accounts::require_owner(&mut conn, auth.as_deref(), &origin, &ns)?;
+        accounts::require_owner(&mut conn, auth.as_deref().into(), &origin, &ns)?;
         audit::list(&mut conn, &ns, limit)
     })
     .await??;
@@ -392,7 +402,7 @@ async fn fork_package(
     let registered = web::block(move || {
         forks::register(
             &reg,
-            auth.as_deref(),
+            auth.as_deref().into(),
             &origin,
             &ns,
             &name,

@@ -102,8 +102,6 @@ async fn wait_for_stop_signal() {
 /// the requests in flight, then drain the due jobs.
 pub async fn serve(registry: Registry, listener: TcpListener) -> std::io::Result<()> {
     let registry = actix_web::web::Data::new(registry);
-    // One session store for all workers.
-    let sessions = actix_web::web::Data::new(web::Sessions::default());
     // The git index exists (with its config.json) before the first clone.
     if let Err(e) = jobs::write_index_config(&registry) {
         tracing::error!(error = %e, "cannot open the git index");
@@ -115,9 +113,9 @@ pub async fn serve(registry: Registry, listener: TcpListener) -> std::io::Result
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
-            .app_data(sessions.clone())
             .configure(configure)
             .default_service(actix_web::web::to(not_found))
+            .wrap(actix_web::middleware::from_fn(web::session::load))
             .wrap_fn(head_as_get)
     })
     .listen(listener)?

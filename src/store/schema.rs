@@ -112,9 +112,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    web_sessions (id_hash) {
+        id_hash -> Text,
+        token_id -> BigInt,
+        csrf -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(members -> namespaces (namespace_id));
 diesel::joinable!(members -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(web_sessions -> api_tokens (token_id));
 diesel::joinable!(packages -> namespaces (namespace_id));
 diesel::joinable!(versions -> packages (package_id));
 diesel::joinable!(dependencies -> versions (version_id));
@@ -129,4 +140,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     dependencies,
     audit_log,
     jobs,
+    web_sessions,
 );

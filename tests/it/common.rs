@@ -164,6 +164,23 @@ impl TestRegistry {
         reg
     }
 
+    /// A second `serve` node on the same database (its own data dir), as
+    /// behind a load balancer. Dropping it stops it; the database stays.
+    pub fn second_node(&self) -> TestRegistry {
+        let mut node = TestRegistry {
+            backend: self.backend,
+            url: String::new(),
+            data_dir: tempfile::tempdir().unwrap(),
+            home: tempfile::tempdir().unwrap(),
+            database_url: self.database_url.clone(),
+            pg_database: None,
+            child: None,
+            extra_args: self.extra_args.clone(),
+        };
+        node.launch();
+        node
+    }
+
     /// Starts the server process (again) on a new free port.
     pub fn launch(&mut self) {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -358,7 +375,7 @@ impl TestRegistry {
 
     // ---- looking at every store --------------------------------------
 
-    fn db(&self) -> Db {
+    pub fn db(&self) -> Db {
         Db::open(&DbUrl::parse(&self.database_url)).unwrap()
     }
 
@@ -417,10 +434,21 @@ impl TestRegistry {
             .select((api_tokens::id, api_tokens::revoked_at))
             .load(c)
             .unwrap();
+        // Not last_seen_at: a page view may mark a session seen.
+        let ws: Vec<(String, i64, String, chrono::NaiveDateTime)> = web_sessions::table
+            .order(web_sessions::id_hash)
+            .select((
+                web_sessions::id_hash,
+                web_sessions::token_id,
+                web_sessions::csrf,
+                web_sessions::created_at,
+            ))
+            .load(c)
+            .unwrap();
         let deps: i64 = dependencies::table.count().get_result(c).unwrap();
         let jb: i64 = jobs::table.count().get_result(c).unwrap();
         format!(
-            "{ns:?}\n{pk:?}\n{vs:?}\n{au:?}\n{mb:?}\n{tk:?}\ndeps={deps} jobs={jb}\nblobs={:?}\ngit={:?}",
+            "{ns:?}\n{pk:?}\n{vs:?}\n{au:?}\n{mb:?}\n{tk:?}\n{ws:?}\ndeps={deps} jobs={jb}\nblobs={:?}\ngit={:?}",
             self.blobs(),
             self.git_head()
         )

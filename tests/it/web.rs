@@ -512,6 +512,281 @@ both_backends! {
     }
 }
 
+/// Every column of every web session row, as text.
+fn session_rows(reg: &TestRegistry) -> Vec<String> {
+    use diesel::prelude::*;
+    use gemeinwerk::store::schema::web_sessions;
+    let db = reg.db();
+    let mut conn = db.conn().unwrap();
+    let rows: Vec<(
+        String,
+        i64,
+        String,
+        chrono::NaiveDateTime,
+        chrono::NaiveDateTime,
+    )> = web_sessions::table
+        .select((
+            web_sessions::id_hash,
+            web_sessions::token_id,
+            web_sessions::csrf,
+            web_sessions::created_at,
+            web_sessions::last_seen_at,
+        ))
+        .load(&mut *conn)
+        .unwrap();
+    rows.iter().map(|r| format!("{r:?}")).collect()
+}
+
+/// Moves a session's last request `seconds` into the past.
+fn age_session(reg: &TestRegistry, id: &str, seconds: i64) -> chrono::NaiveDateTime {
+    use diesel::prelude::*;
+    use gemeinwerk::store::schema::web_sessions;
+    let at = gemeinwerk::store::db::now() - chrono::Duration::seconds(seconds);
+    let db = reg.db();
+    let mut conn = db.conn().unwrap();
+    diesel::update(web_sessions::table.find(gemeinwerk::registry::auth::hash_token(id)))
+        .set(web_sessions::last_seen_at.eq(at))
+        .execute(&mut *conn)
+        .unwrap();
+    at
+}
+
+fn last_seen(reg: &TestRegistry, id: &str) -> Option<chrono::NaiveDateTime> {
+    use diesel::prelude::*;
+    use gemeinwerk::store::schema::web_sessions;
+    let db = reg.db();
+    let mut conn = db.conn().unwrap();
+    web_sessions::table
+        .find(gemeinwerk::registry::auth::hash_token(id))
+        .select(web_sessions::last_seen_at)
+        .first(&mut *conn)
+        .optional()
+        .unwrap()
+}
+
+fn signed_in_as(v: &mut Visitor, login: &str) -> bool {
+    let r = v.get("/konto");
+    r.status == 200 && r.text().contains(login)
+}
+
+/// Sessions are database rows: they survive a restart, work on every node
+/// over the same database, hold neither the session id nor a token, end
+/// when idle or when their token is revoked, and a forged cookie is just
+/// "not signed in".
+fn sessions_live_in_the_database(backend: common::Backend) {
+    let mut reg = TestRegistry::start(backend);
+    let token = reg.owner_of("kassel");
+    assert_eq!(
+        reg.publish_bytes(Some(&token), &archive_of(&pkg("kassel/a", "1.0.0")))
+            .status,
+        200
+    );
+    let yank = "/pakete/kassel/a/versionen/1.0.0/zurueckziehen";
+
+    // Looking at the sign-in form and failing to sign in write nothing.
+    let before = reg.snapshot();
+    let mut v = Visitor::new(&reg);
+    assert_eq!(v.get("/anmelden").status, 200);
+    assert_eq!(
+        v.post("/anmelden", &[("csrf", "falsch"), ("token", &token)])
+            .status,
+        403
+    );
+    assert_eq!(
+        v.sign_in("gw_0000000000000000000000000000000000000000000000000000000000000000")
+            .status,
+        401
+    );
+    assert_eq!(
+        reg.snapshot(),
+        before,
+        "no session row for a page view or a refused sign-in"
+    );
+
+    assert_eq!(v.sign_in(&token).status, 303);
+    let id = v.cookies["gw_sitzung"].clone();
+    assert_eq!(id.len(), 64);
+    let rows = session_rows(&reg);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(
+        rows[0].contains(&gemeinwerk::registry::auth::hash_token(&id)),
+        "{rows:?}"
+    );
+    assert!(!rows[0].contains(&id), "the row holds the session id");
+    assert!(!rows[0].contains(&token[3..]), "the row holds the token");
+    if backend == common::Backend::Sqlite {
+        // Not in any page of the database file or its log either.
+        for file in ["gemeinwerk.db", "gemeinwerk.db-wal"] {
+            let bytes = std::fs::read(reg.data_dir.path().join(file)).unwrap_or_default();
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(!text.contains(&id), "{file} holds the session id");
+            assert!(!text.contains(&token[3..]), "{file} holds the token");
+        }
+    }
+
+    // A restart signs nobody out.
+    reg.stop();
+    reg.launch();
+    v.base = reg.url.clone();
+    assert!(
+        signed_in_as(&mut v, "kassel-owner"),
+        "signed out by a restart"
+    );
+    let csrf = hidden_csrf(&v.get("/pakete/kassel/a").text());
+    assert_eq!(
+        v.post(yank, &[("csrf", &csrf), ("text", "nach Neustart")])
+            .status,
+        303
+    );
+    assert_eq!(
+        reg.get("/api/v1/packages/kassel/a").json()["versions"][0]["yanked"],
+        true
+    );
+
+    // Another node over the same database knows the session: no sticky
+    // sessions needed.
+    let node = reg.second_node();
+    let mut w = Visitor::new(&node);
+    w.cookies = v.cookies.clone();
+    assert!(
+        signed_in_as(&mut w, "kassel-owner"),
+        "the second node does not know the session"
+    );
+    let r = w.post(
+        "/pakete/kassel/a/versionen/1.0.0/freigeben",
+        &[("csrf", &csrf)],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(
+        reg.get("/api/v1/packages/kassel/a").json()["versions"][0]["yanked"],
+        false
+    );
+
+    // Forged and unknown cookies are "not signed in", on every request,
+    // and change nothing; the stored hash is no cookie either.
+    let before = reg.snapshot();
+    let mut changed = id.clone();
+    changed.replace_range(..1, if id.starts_with('0') { "1" } else { "0" });
+    for forged in [
+        "0".repeat(64),
+        changed,
+        gemeinwerk::registry::auth::hash_token(&id),
+        "kein-hex".to_string(),
+        format!("{id}00"),
+        token.clone(),
+    ] {
+        let mut f = Visitor::new(&reg);
+        f.cookies.insert("gw_sitzung".into(), forged.clone());
+        let r = f.get("/konto");
+        assert_eq!(r.status, 303, "{forged}: {}", r.text());
+        assert!(!f.get("/").text().contains("Angemeldet als"), "{forged}");
+        let r = f.post(yank, &[("csrf", &csrf), ("text", "untergeschoben")]);
+        assert_eq!(r.status, 403, "{forged}");
+        assert!(
+            r.text().contains("Dafür müssen Sie angemeldet sein"),
+            "{forged}"
+        );
+    }
+    assert_eq!(reg.snapshot(), before, "forged cookies changed something");
+
+    // Pages mark a session seen at most once a minute, not on every request.
+    let recent = age_session(&reg, &id, 10);
+    v.get("/");
+    assert_eq!(
+        last_seen(&reg, &id),
+        Some(recent),
+        "written again within the minute"
+    );
+    let old = age_session(&reg, &id, 120);
+    v.get("/");
+    assert!(
+        last_seen(&reg, &id).unwrap() > old,
+        "not marked seen after two minutes"
+    );
+
+    // Revoking a token (here by the admin) ends its sessions on every
+    // node; the member's other sessions stay.
+    let second = reg.token("kassel-owner", &["--scope", "yank"]);
+    let mut x = Visitor::new(&node);
+    assert_eq!(x.sign_in(&second).status, 303);
+    let second_id = x.cookies["gw_sitzung"].clone();
+    assert_eq!(session_rows(&reg).len(), 2);
+    reg.admin_ok(&["token", "revoke", &second]);
+    assert_eq!(
+        session_rows(&reg).len(),
+        1,
+        "the revoked token's session is gone"
+    );
+    assert_eq!(last_seen(&reg, &second_id), None);
+    assert!(!signed_in_as(&mut x, "kassel-owner"));
+    x.base = reg.url.clone();
+    assert!(!signed_in_as(&mut x, "kassel-owner"));
+    assert!(
+        signed_in_as(&mut v, "kassel-owner"),
+        "another token's session ended too"
+    );
+
+    // An expired token: the session is still there but acts no more.
+    {
+        use diesel::prelude::*;
+        use gemeinwerk::store::schema::api_tokens;
+        let db = reg.db();
+        let mut conn = db.conn().unwrap();
+        let hash = gemeinwerk::registry::auth::hash_token(&token);
+        diesel::update(api_tokens::table.filter(api_tokens::token_hash.eq(hash)))
+            .set(api_tokens::expires_at.eq(Some(
+                chrono::Utc::now().naive_utc() - chrono::Duration::hours(1),
+            )))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    let before = reg.snapshot();
+    let r = v.post(yank, &[("csrf", &csrf), ("text", "abgelaufen")]);
+    assert_eq!(r.status, 401, "{}", r.text());
+    assert!(
+        r.text().contains("Bitte melden Sie sich erneut an."),
+        "{}",
+        r.text()
+    );
+    assert_eq!(reg.snapshot(), before);
+
+    // After eight idle hours a session ends, and the next sign-in clears
+    // out such rows.
+    age_session(&reg, &id, 8 * 3600 + 1);
+    assert!(
+        !signed_in_as(&mut v, "kassel-owner"),
+        "an idle session still works"
+    );
+    assert_eq!(
+        last_seen(&reg, &id),
+        None,
+        "the idle session was not removed"
+    );
+    let third = reg.token("kassel-owner", &["--scope", "yank"]);
+    let mut y = Visitor::new(&reg);
+    assert_eq!(y.sign_in(&third).status, 303);
+    let idle = y.cookies["gw_sitzung"].clone();
+    age_session(&reg, &idle, 9 * 3600);
+    let mut z = Visitor::new(&reg);
+    assert_eq!(z.sign_in(&third).status, 303);
+    assert_eq!(
+        last_seen(&reg, &idle),
+        None,
+        "idle rows are purged on sign-in"
+    );
+    assert_eq!(session_rows(&reg).len(), 1);
+}
+
+#[test]
+fn sessions_live_in_the_database_sqlite() {
+    sessions_live_in_the_database(common::Backend::Sqlite);
+}
+
+#[test]
+fn sessions_live_in_the_database_postgres() {
+    sessions_live_in_the_database(common::Backend::Postgres);
+}
+
 fn browser_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
 }

@@ -8,14 +8,15 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::session::{self, Session, SESSION_COOKIE, SIGNIN_COOKIE};
-use super::{block, ok, page, see_other, sessions, Chrome, WebError, WebResult};
-use crate::registry::{accounts, auth};
+use super::{block, ok, page, see_other, Chrome, WebError, WebResult};
+use crate::registry::auth::Credential;
+use crate::registry::{accounts, auth, sessions};
 use crate::server::{origin_of, Reg};
 
 /// The session of a signed-in member whose form carried the right CSRF
 /// token; anything else is refused before a use case runs.
 pub fn member_session(req: &HttpRequest, csrf: &str) -> Result<Session, WebError> {
-    let Some(session) = sessions(req).and_then(|s| s.of(req)) else {
+    let Some(session) = session::current(req) else {
         return Err(WebError::forbidden(
             "Dafür müssen Sie angemeldet sein. Bitte melden Sie sich an und versuchen Sie es noch einmal.",
         )
@@ -80,14 +81,14 @@ pub(super) async fn signin(reg: Reg, req: HttpRequest, form: web::Form<SigninFor
         ));
     }
     let token = form.token.trim().to_string();
-    let checked = token.clone();
-    let actor = web::block(move || {
+    let started = web::block(move || {
         let mut conn = reg.db.conn()?;
-        auth::authenticate(&mut conn, Some(&checked))
+        let actor = auth::authenticate(&mut conn, Some(token.as_str()).into())?;
+        sessions::create(&mut conn, actor.token_id)
     })
     .await?;
-    let actor = match actor {
-        Ok(a) => a,
+    let (id, _csrf) = match started {
+        Ok(s) => s,
         Err(e) => {
             let message = match e.code() {
                 "missing_token" => "Bitte geben Sie Ihr API-Token ein.",
@@ -102,16 +103,8 @@ pub(super) async fn signin(reg: Reg, req: HttpRequest, form: web::Form<SigninFor
             return Ok(signin_page(&req, StatusCode::UNAUTHORIZED, message));
         }
     };
-    let Some(store) = sessions(&req) else {
-        return Err(WebError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Anmeldung nicht möglich",
-            "Dieser Server bietet keine Anmeldung an.",
-        ));
-    };
-    let session = store.create(&actor.login, actor.token_id, &token);
     let mut response = see_other("/konto");
-    let _ = response.add_cookie(&session::cookie(&req, SESSION_COOKIE, session.id));
+    let _ = response.add_cookie(&session::cookie(&req, SESSION_COOKIE, id));
     let _ = response.add_removal_cookie(&session::removal(&req, SIGNIN_COOKIE));
     Ok(response)
 }
@@ -123,11 +116,13 @@ pub struct CsrfForm {
 }
 
 #[post("/abmelden")]
-pub(super) async fn signout(req: HttpRequest, form: web::Form<CsrfForm>) -> WebResult {
+pub(super) async fn signout(reg: Reg, req: HttpRequest, form: web::Form<CsrfForm>) -> WebResult {
     let session = member_session(&req, &form.csrf)?;
-    if let Some(store) = sessions(&req) {
-        store.end(&session.id);
-    }
+    block(&req, move || {
+        let mut conn = reg.db.conn()?;
+        sessions::end(&mut conn, &session.id)
+    })
+    .await?;
     let mut response = see_other("/");
     let _ = response.add_removal_cookie(&session::removal(&req, SESSION_COOKIE));
     Ok(response)
@@ -217,12 +212,12 @@ pub(super) async fn revoke_token(
     let id = path.into_inner();
     let origin = origin_of(&req);
     let login = session.login.clone();
-    let auth_header = session.auth_header();
+    let session_id = session.id.clone();
     let owned = block(&req, move || {
         let mut conn = reg.db.conn()?;
         // The session's token must still be good, and the token must be
         // the member's own.
-        let actor = auth::authenticate(&mut conn, Some(&auth_header))?;
+        let actor = auth::authenticate(&mut conn, Credential::Session(&session_id))?;
         let own = auth::list_tokens(&mut conn, &login)?
             .iter()
             .any(|t| t.id == id);
@@ -243,10 +238,8 @@ pub(super) async fn revoke_token(
         );
     }
     if id == session.token_id {
-        // The token this session acts with is gone: so is the session.
-        if let Some(store) = sessions(&req) {
-            store.end(&session.id);
-        }
+        // The token this session acts with is gone, and revoking it ended
+        // the session.
         let mut response = see_other("/anmelden");
         let _ = response.add_removal_cookie(&session::removal(&req, SESSION_COOKIE));
         return Ok(response);

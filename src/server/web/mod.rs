@@ -24,7 +24,6 @@ use askama::Template;
 
 use super::error::ApiError;
 use crate::registry::{ErrorKind, RegistryError};
-pub use session::Sessions;
 
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
@@ -71,17 +70,13 @@ pub struct Chrome {
 
 impl Chrome {
     pub fn of(req: &HttpRequest) -> Chrome {
-        let session = sessions(req).and_then(|s| s.of(req));
+        let session = session::current(req);
         Chrome {
             login: session.as_ref().map(|s| s.login.clone()),
             csrf: session.map(|s| s.csrf).unwrap_or_default(),
             header_search: true,
         }
     }
-}
-
-pub fn sessions(req: &HttpRequest) -> Option<&Sessions> {
-    req.app_data::<web::Data<Sessions>>().map(|d| d.get_ref())
 }
 
 /// The headers every page carries.

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::start::Card;
 use super::{block, ok, see_other, Chrome, WebError, WebResult};
-use crate::registry::auth::{find_namespace, Role};
+use crate::registry::auth::{find_namespace, Credential, Role};
 use crate::registry::{accounts, packages};
 use crate::server::{origin_of, Reg};
 
@@ -98,7 +98,7 @@ pub(super) async fn add_member(
     block(&req, move || {
         let mut conn = reg.db.conn()?;
         let origin =
-            accounts::require_owner(&mut conn, Some(&session.auth_header()), &origin, &ns)?;
+            accounts::require_owner(&mut conn, Credential::Session(&session.id), &origin, &ns)?;
         accounts::set_member(&mut conn, &origin, &ns, form.login.trim(), role)
     })
     .await?;
@@ -119,7 +119,7 @@ pub(super) async fn remove_member(
     block(&req, move || {
         let mut conn = reg.db.conn()?;
         let origin =
-            accounts::require_owner(&mut conn, Some(&session.auth_header()), &origin, &ns)?;
+            accounts::require_owner(&mut conn, Credential::Session(&session.id), &origin, &ns)?;
         accounts::remove_member(&mut conn, &origin, &ns, &login)
     })
     .await?;

@@ -13,6 +13,7 @@ use crate::package::form::Form;
 use crate::package::manifest::Manifest;
 use crate::package::model::Duration;
 use crate::package::process::Process;
+use crate::registry::auth::Credential;
 use crate::registry::{accounts, content, forks, index, packages, yank, Registry, RegistryError};
 use crate::server::{origin_of, Reg};
 use crate::store::models::Version;
@@ -556,7 +557,7 @@ async fn set_yanked(
     block(&req, move || {
         yank::set_yanked(
             &reg,
-            Some(&session.auth_header()),
+            Credential::Session(&session.id),
             &origin,
             &ns,
             &name,
@@ -591,7 +592,7 @@ pub(super) async fn deprecate(
             .filter(|t| !t.is_empty());
         yank::set_deprecated(
             &reg,
-            Some(&session.auth_header()),
+            Credential::Session(&session.id),
             &origin,
             &ns,
             &name,
