@@ -25,8 +25,11 @@ pub async fn load(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    // The stylesheet and script show nobody's name: no lookup for them.
+    let assets = req.path().starts_with("/static/");
     let id = req
         .cookie(SESSION_COOKIE)
+        .filter(|_| !assets)
         .map(|c| c.value().to_string())
         // Our ids are 64 hex digits; anything else cannot be one.
         .filter(|id| id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()));
