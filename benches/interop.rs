@@ -10,9 +10,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use gemeinwerk::interop::json_schema::json_schema;
-use gemeinwerk::interop::xdatenfelder::{import, ImportOptions};
-use gemeinwerk::package::content::DependencyContent;
+use gemeinwerk_package::content::DependencyContent;
+use gemeinwerk_package::interop::json_schema::json_schema;
+use gemeinwerk_package::interop::xdatenfelder::{import, ImportOptions};
 
 mod support;
 use support::measure;
@@ -61,7 +61,7 @@ fn main() {
     });
     let files = imported.files();
     measure("  of which: validating the written files", 200, || {
-        black_box(gemeinwerk::package::check_package(black_box(&files)).unwrap());
+        black_box(gemeinwerk_package::check_package(black_box(&files)).unwrap());
     });
     measure("export json-schema of the imported form", 200, || {
         black_box(

@@ -10,12 +10,12 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use gemeinwerk::package::merge::merge;
+use gemeinwerk_package::merge::merge;
 
 // The same allocator as the gemeinwerk binary (src/main.rs).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use gemeinwerk::package::PackageFiles;
+use gemeinwerk_package::PackageFiles;
 
 const MANIFEST: &str = "[package]\nname = \"bench/gross\"\nversion = \"1.0.0\"\nkind = \"form\"\ndescription = \"Ein großes Formular für den Benchmark\"\nlicense = \"EUPL-1.2\"\nthemenfeld = \"querschnitt\"\n";
 

@@ -4,10 +4,10 @@
 
 use std::hint::black_box;
 
-use gemeinwerk::package::content::{check_with, parse_content, DependencyContent};
-use gemeinwerk::package::diff::diff;
-use gemeinwerk::package::manifest::{parse_manifest, PackageKind};
-use gemeinwerk::package::PackageFiles;
+use gemeinwerk_package::content::{check_with, parse_content, DependencyContent};
+use gemeinwerk_package::diff::diff;
+use gemeinwerk_package::manifest::{parse_manifest, PackageKind};
+use gemeinwerk_package::PackageFiles;
 
 mod support;
 use support::measure;

@@ -8,8 +8,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-use gemeinwerk::client::resolver::resolve;
-use gemeinwerk::package::manifest::Dependency;
+use gemeinwerk_client::resolver::resolve;
+use gemeinwerk_package::manifest::Dependency;
 use registry_index::{IndexDependency, IndexLine, INDEX_FORMAT_VERSION};
 
 const PACKAGES: usize = 1000;

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
-use gemeinwerk::store::search::{PackageDoc, SearchIndex, SearchParams};
+use gemeinwerk_server::store::search::{PackageDoc, SearchIndex, SearchParams};
 
 mod support;
 use support::{ms, percentile};

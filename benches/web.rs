@@ -13,11 +13,11 @@
 use std::time::{Duration, Instant};
 
 use actix_web::{test, web, App};
-use gemeinwerk::package::archive;
-use gemeinwerk::registry::audit::Origin;
-use gemeinwerk::registry::auth::{self, Role, Scope};
-use gemeinwerk::registry::{accounts, demo, publish, Registry, RegistryConfig};
-use gemeinwerk::server;
+use gemeinwerk_package::archive;
+use gemeinwerk_server::http;
+use gemeinwerk_server::registry::audit::Origin;
+use gemeinwerk_server::registry::auth::{self, Role, Scope};
+use gemeinwerk_server::registry::{accounts, demo, publish, Registry, RegistryConfig};
 
 mod support;
 use support::{ms, percentile};
@@ -123,8 +123,8 @@ fn main() {
         let app = test::init_service(
             App::new()
                 .app_data(data.clone())
-                .configure(server::configure)
-                .wrap(actix_web::middleware::from_fn(server::web::session::load)),
+                .configure(http::configure)
+                .wrap(actix_web::middleware::from_fn(http::web::session::load)),
         )
         .await;
         let middle = count / 2;

@@ -5,11 +5,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use gemeinwerk::package::content::{check_with, parse_content, Content, DependencyContent};
-use gemeinwerk::package::diff::{diff, Level};
-use gemeinwerk::package::manifest::{parse_manifest, Manifest};
-use gemeinwerk::package::semver_check;
-use gemeinwerk::package::PackageFiles;
+use gemeinwerk_package::content::{check_with, parse_content, Content, DependencyContent};
+use gemeinwerk_package::diff::{diff, Level};
+use gemeinwerk_package::manifest::{parse_manifest, Manifest};
+use gemeinwerk_package::semver_check;
+use gemeinwerk_package::PackageFiles;
 
 fn read_folder(dir: &Path) -> PackageFiles {
     let mut files = PackageFiles::new();

@@ -6,8 +6,12 @@
 //! git repository (the git index); `config.json` at the root tells a client
 //! where to download archives and where the API is.
 
+// The git index writer links libgit2: the server needs it, a client that
+// only reads index lines does not.
+#[cfg(feature = "git")]
 mod git;
 
+#[cfg(feature = "git")]
 pub use git::{update_server_info, GitIndex, GitIndexError};
 
 use serde::{Deserialize, Serialize};

@@ -3,11 +3,13 @@
 use clap::Subcommand;
 
 use super::{env_err, StoreArgs};
-use crate::client::{ClientError, ClientResult};
-use crate::package::archive::ArchiveLimits;
-use crate::registry::audit::Origin;
-use crate::registry::auth::{self, Role, Scope};
-use crate::registry::{accounts, fsck, search, Registry, RegistryConfig, RegistryError};
+use gemeinwerk_client::{ClientError, ClientResult};
+use gemeinwerk_package::archive::ArchiveLimits;
+use gemeinwerk_server::registry::audit::Origin;
+use gemeinwerk_server::registry::auth::{self, Role, Scope};
+use gemeinwerk_server::registry::{
+    accounts, fsck, search, Registry, RegistryConfig, RegistryError,
+};
 
 #[derive(Subcommand)]
 pub enum AdminCommand {
@@ -117,7 +119,7 @@ fn parse_duration(s: &str) -> Result<chrono::Duration, String> {
 }
 
 fn refused(e: RegistryError) -> ClientError {
-    use crate::registry::ErrorKind;
+    use gemeinwerk_server::registry::ErrorKind;
     match e.kind() {
         ErrorKind::Internal | ErrorKind::Unavailable => ClientError::Environment(e.to_string()),
         _ => ClientError::Refused(e.to_string()),
@@ -191,7 +193,7 @@ pub fn exec(store: &StoreArgs, command: AdminCommand) -> ClientResult<()> {
                     })?);
                 }
                 let expires_at = expires_in
-                    .map(|d| parse_duration(&d).map(|d| crate::store::db::now() + d))
+                    .map(|d| parse_duration(&d).map(|d| gemeinwerk_server::store::db::now() + d))
                     .transpose()
                     .map_err(ClientError::Environment)?;
                 let created = auth::create_token(

@@ -8,15 +8,15 @@ use clap::Subcommand;
 use serde_json::{json, Value};
 
 use super::{env_err, output, RegistryArgs};
-use crate::client::credentials;
-use crate::client::folder::{self, Packed};
-use crate::client::http::RegistryClient;
-use crate::client::resolve::{self, Resolution};
-use crate::client::{scaffold, ClientError, ClientResult};
-use crate::package::content::Content;
-use crate::package::manifest::{split_full_name, MANIFEST_FILE};
-use crate::package::{Diagnostic, Manifest, PackageKind};
-use crate::registry::content::{check_resolved, read_content};
+use gemeinwerk_client::credentials;
+use gemeinwerk_client::folder::{self, Packed};
+use gemeinwerk_client::http::RegistryClient;
+use gemeinwerk_client::resolve::{self, Resolution};
+use gemeinwerk_client::{scaffold, ClientError, ClientResult};
+use gemeinwerk_package::content::Content;
+use gemeinwerk_package::content::{check_resolved, read_content};
+use gemeinwerk_package::manifest::{split_full_name, MANIFEST_FILE};
+use gemeinwerk_package::{Diagnostic, Manifest, PackageKind};
 
 #[derive(Subcommand)]
 pub enum OwnerCommand {
@@ -92,7 +92,7 @@ pub fn login(reg: &RegistryArgs, token: Option<String>) -> ClientResult<()> {
         }
     };
     let token = token.trim();
-    if !token.starts_with(crate::registry::auth::TOKEN_PREFIX) {
+    if !token.starts_with(gemeinwerk_package::names::TOKEN_PREFIX) {
         return Err(ClientError::Environment(
             "that does not look like a gemeinwerk token (gw_…)".into(),
         ));
@@ -205,13 +205,13 @@ pub fn diff(reg: &RegistryArgs, a: &str, b: &str) -> ClientResult<()> {
     let c = client(reg);
     let (label_a, old_manifest, old) = diff_side(&c, a)?;
     let (label_b, new_manifest, new) = diff_side(&c, b)?;
-    let d = crate::package::diff::diff(&old_manifest, &old, &new_manifest, &new);
+    let d = gemeinwerk_package::diff::diff(&old_manifest, &old, &new_manifest, &new);
     print_diff(reg, &d, &format!("{label_a} → {label_b}"));
     Ok(())
 }
 
 /// The changes on stdout (JSON with `--json`), the summary on stderr.
-pub fn print_diff(reg: &RegistryArgs, d: &crate::package::diff::Diff, label: &str) {
+pub fn print_diff(reg: &RegistryArgs, d: &gemeinwerk_package::diff::Diff, label: &str) {
     if reg.json {
         println!(
             "{}",

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use serde_json::{json, Value};
 
 use super::{output, RegistryArgs};
-use crate::client::http::RegistryClient;
-use crate::client::{credentials, fork, ClientResult};
+use gemeinwerk_client::http::RegistryClient;
+use gemeinwerk_client::{credentials, fork, ClientResult};
 
 pub fn exec(
     reg: &RegistryArgs,

@@ -9,14 +9,14 @@ use serde_json::json;
 
 use super::commands::{client, pack_or_refuse};
 use super::{env_err, output, RegistryArgs};
-use crate::client::folder;
-use crate::client::resolve::{self, Resolution};
-use crate::client::{ClientError, ClientResult};
-use crate::interop::xdatenfelder::{self, ImportOptions};
-use crate::interop::xml::Limits;
-use crate::interop::{bpmn, json_schema};
-use crate::package::content::DependencyContent;
-use crate::registry::content::read_content;
+use gemeinwerk_client::folder;
+use gemeinwerk_client::resolve::{self, Resolution};
+use gemeinwerk_client::{ClientError, ClientResult};
+use gemeinwerk_package::content::read_content;
+use gemeinwerk_package::content::DependencyContent;
+use gemeinwerk_package::interop::xdatenfelder::{self, ImportOptions};
+use gemeinwerk_package::interop::xml::Limits;
+use gemeinwerk_package::interop::{bpmn, json_schema};
 
 #[derive(Subcommand)]
 pub enum ImportCommand {
@@ -123,7 +123,7 @@ fn read_limited(file: &Path, limit: usize) -> ClientResult<Vec<u8>> {
 
 /// Writes the files into a temporary folder beside `dir` and renames it
 /// into place, so that `dir` appears whole or not at all.
-fn write_new_folder(dir: &Path, files: &crate::package::PackageFiles) -> ClientResult<()> {
+fn write_new_folder(dir: &Path, files: &gemeinwerk_package::PackageFiles) -> ClientResult<()> {
     if dir.exists() {
         return Err(ClientError::Refused(format!(
             "{} already exists; name a new folder with --dir; nothing was written",
@@ -149,7 +149,7 @@ fn write_new_folder(dir: &Path, files: &crate::package::PackageFiles) -> ClientR
 
 fn write_output(out: Option<&Path>, text: &str) -> ClientResult<()> {
     match out {
-        Some(path) => crate::client::cache::write_atomic(path, text.as_bytes())
+        Some(path) => gemeinwerk_client::cache::write_atomic(path, text.as_bytes())
             .map_err(|e| env_err(format!("cannot write {}: {e}", path.display()))),
         None => {
             print!("{text}");

@@ -4,12 +4,14 @@
 //! Exit codes: 0 success, 1 a refusal or failed check, 2 usage or
 //! environment error.
 
+#[cfg(feature = "server")]
 mod admin;
 mod commands;
 mod fork;
 mod interop;
 mod project;
 mod search;
+#[cfg(feature = "server")]
 mod serve;
 mod upstream;
 
@@ -17,7 +19,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::client::ClientError;
+use gemeinwerk_client::ClientError;
 
 #[derive(Parser)]
 #[command(
@@ -30,6 +32,7 @@ pub struct Cli {
     command: Command,
 }
 
+#[cfg(feature = "server")]
 #[derive(Args, Clone)]
 pub struct StoreArgs {
     /// Where the registry keeps its data.
@@ -58,8 +61,10 @@ pub struct RegistryArgs {
 #[derive(Subcommand)]
 enum Command {
     /// Run the registry server.
+    #[cfg(feature = "server")]
     Serve(serve::ServeArgs),
     /// Operator commands that work on the stores directly.
+    #[cfg(feature = "server")]
     Admin {
         #[command(flatten)]
         store: StoreArgs,
@@ -220,7 +225,9 @@ enum Command {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
+        #[cfg(feature = "server")]
         Command::Serve(args) => serve::exec(args),
+        #[cfg(feature = "server")]
         Command::Admin { store, command } => admin::exec(&store, command),
         Command::Login { token, reg } => commands::login(&reg, token),
         Command::New {

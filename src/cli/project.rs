@@ -9,13 +9,13 @@ use clap::Args;
 use serde_json::json;
 
 use super::{env_err, output, RegistryArgs};
-use crate::client::cache::{write_atomic, Cache, IndexFetcher, IndexMode};
-use crate::client::fetch::{self, FetchOptions, Progress};
-use crate::client::lockfile::{self, Lockfile};
-use crate::client::project::{self, Project, DEFAULT_DEST, LOCK_FILE};
-use crate::client::resolver::IndexSource;
-use crate::client::{ClientError, ClientResult};
-use crate::package::manifest::MANIFEST_FILE;
+use gemeinwerk_client::cache::{write_atomic, Cache, IndexFetcher, IndexMode};
+use gemeinwerk_client::fetch::{self, FetchOptions, Progress};
+use gemeinwerk_client::lockfile::{self, Lockfile};
+use gemeinwerk_client::project::{self, Project, DEFAULT_DEST, LOCK_FILE};
+use gemeinwerk_client::resolver::IndexSource;
+use gemeinwerk_client::{ClientError, ClientResult};
+use gemeinwerk_package::manifest::MANIFEST_FILE;
 
 #[derive(Args)]
 pub struct ProjectDir {

@@ -4,9 +4,9 @@ use clap::Args;
 use serde_json::Value;
 
 use super::{output, RegistryArgs};
-use crate::client::credentials;
-use crate::client::http::RegistryClient;
-use crate::client::ClientResult;
+use gemeinwerk_client::credentials;
+use gemeinwerk_client::http::RegistryClient;
+use gemeinwerk_client::ClientResult;
 
 #[derive(Args)]
 pub struct SearchArgs {

@@ -5,9 +5,9 @@ use std::net::TcpListener;
 use clap::Args;
 
 use super::{env_err, StoreArgs};
-use crate::client::ClientResult;
-use crate::package::archive::ArchiveLimits;
-use crate::registry::{demo, Registry, RegistryConfig};
+use gemeinwerk_client::ClientResult;
+use gemeinwerk_package::archive::ArchiveLimits;
+use gemeinwerk_server::registry::{demo, Registry, RegistryConfig};
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -29,15 +29,23 @@ pub struct ServeArgs {
     #[arg(long, env = "GEMEINWERK_MAX_UNPACKED_BYTES", default_value_t = ArchiveLimits::default().max_unpacked_bytes)]
     max_unpacked_bytes: u64,
     /// How often download counts are brought into the search ranking, in seconds.
-    #[arg(long, env = "GEMEINWERK_SEARCH_REFRESH_SECS", default_value_t = crate::registry::search::ADOPTION_REFRESH.as_secs())]
+    #[arg(long, env = "GEMEINWERK_SEARCH_REFRESH_SECS", default_value_t = gemeinwerk_server::registry::search::ADOPTION_REFRESH.as_secs())]
     search_refresh_secs: u64,
+    /// `text` (one line per event) or `json` (one object per line).
+    #[arg(
+        long,
+        env = "GEMEINWERK_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    log_format: crate::LogFormat,
     /// Most entries in an archive.
     #[arg(long, env = "GEMEINWERK_MAX_ENTRIES", default_value_t = ArchiveLimits::default().max_entries)]
     max_entries: usize,
 }
 
 pub fn exec(args: ServeArgs) -> ClientResult<()> {
-    crate::init_logging();
+    crate::init_logging(args.log_format);
     let listener = TcpListener::bind(&args.bind)
         .map_err(|e| env_err(format!("cannot listen on {}: {e}", args.bind)))?;
     let local = listener.local_addr().map_err(env_err)?;
@@ -81,6 +89,6 @@ pub fn exec(args: ServeArgs) -> ClientResult<()> {
     println!("gemeinwerk listens on {base_url}");
     tracing::info!(bind = %local, data_dir = %registry.data_dir.display(), "serving");
     actix_web::rt::System::new()
-        .block_on(crate::server::serve(registry, listener))
+        .block_on(gemeinwerk_server::http::serve(registry, listener))
         .map_err(env_err)
 }

@@ -7,13 +7,13 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::{env_err, output, RegistryArgs};
-use crate::client::http::RegistryClient;
-use crate::client::{credentials, folder, resolve, ClientError, ClientResult};
-use crate::package::diff::{diff, Diff};
-use crate::package::manifest::{fork_manifest, parse_manifest, ForkedFrom, MANIFEST_FILE};
-use crate::package::merge::{self, MergeInfo, Side};
-use crate::package::{check_package, PackageFiles};
-use crate::registry::content::read_content;
+use gemeinwerk_client::http::RegistryClient;
+use gemeinwerk_client::{credentials, folder, resolve, ClientError, ClientResult};
+use gemeinwerk_package::content::read_content;
+use gemeinwerk_package::diff::{diff, Diff};
+use gemeinwerk_package::manifest::{fork_manifest, parse_manifest, ForkedFrom, MANIFEST_FILE};
+use gemeinwerk_package::merge::{self, MergeInfo, Side};
+use gemeinwerk_package::{check_package, PackageFiles};
 use registry_index::IndexLine;
 
 #[derive(Subcommand)]

@@ -2,8 +2,8 @@
 //! token answers 401 or 403 with a stable code, and changes nothing.
 
 use diesel::prelude::*;
-use gemeinwerk::store::schema::api_tokens;
-use gemeinwerk::store::{Db, DbUrl};
+use gemeinwerk_server::store::schema::api_tokens;
+use gemeinwerk_server::store::{Db, DbUrl};
 
 use crate::both_backends;
 use crate::common::{self, *};
@@ -104,7 +104,7 @@ both_backends! {
         {
             let db = Db::open(&DbUrl::parse(&reg.database_url)).unwrap();
             let mut conn = db.conn().unwrap();
-            diesel::update(api_tokens::table.filter(api_tokens::token_hash.eq(gemeinwerk::registry::auth::hash_token(&expired))))
+            diesel::update(api_tokens::table.filter(api_tokens::token_hash.eq(gemeinwerk_server::registry::auth::hash_token(&expired))))
                 .set(api_tokens::expires_at.eq(Some(chrono::Utc::now().naive_utc() - chrono::Duration::hours(1))))
                 .execute(&mut *conn)
                 .unwrap();

@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
-use gemeinwerk::store::models::{AuditEntry, Namespace, Package, Version};
-use gemeinwerk::store::schema::*;
-use gemeinwerk::store::{Db, DbUrl};
+use gemeinwerk_server::store::models::{AuditEntry, Namespace, Package, Version};
+use gemeinwerk_server::store::schema::*;
+use gemeinwerk_server::store::{Db, DbUrl};
 use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_gemeinwerk");
@@ -455,7 +455,7 @@ impl TestRegistry {
     }
 
     pub fn blobs(&self) -> Vec<String> {
-        gemeinwerk::store::BlobStore::open(&self.data().join("blobs"))
+        gemeinwerk_server::store::BlobStore::open(&self.data().join("blobs"))
             .unwrap()
             .list()
             .unwrap()
@@ -535,7 +535,7 @@ pub fn pkg_with(full_name: &str, version: &str, extra_manifest: &str) -> Package
 
 /// The deterministic archive of a package folder, as the client builds it.
 pub fn archive_of(dir: &PackageDir) -> Vec<u8> {
-    gemeinwerk::client::folder::pack(dir.path())
+    gemeinwerk_client::folder::pack(dir.path())
         .unwrap()
         .unwrap_or_else(|d| panic!("test package invalid: {d:?}"))
         .archive

@@ -4,7 +4,7 @@
 
 use crate::both_backends;
 use crate::common::{self, *};
-use gemeinwerk::package::archive::{self, sha256_hex};
+use gemeinwerk_package::archive::{self, sha256_hex};
 
 fn git_file(reg: &TestRegistry, path: &str) -> Option<String> {
     reg.wait_for_jobs();
@@ -78,7 +78,7 @@ both_backends! {
             "[package]\nname = \"kassel/a\"\nversion = \"1.0.0\"\nkind = \"form\"\ndescription = \"x\"\n\
              license = \"not a licence\"\nthemenfeld = \"verkehr\"\nleika = \"123\"\n",
         );
-        let files = gemeinwerk::client::folder::read_folder(p.path()).unwrap();
+        let files = gemeinwerk_client::folder::read_folder(p.path()).unwrap();
         let bytes = archive::build("a-1.0.0", &files);
         let r = reg.publish_bytes(Some(&token), &bytes);
         assert_eq!(r.status, 422);
@@ -108,12 +108,12 @@ both_backends! {
             ("archive_not_gzip", b"this is not gzip".to_vec()),
             ("archive_corrupt", good[..good.len() - 20].to_vec()),
             ("archive_wrong_prefix", {
-                let files = gemeinwerk::client::folder::read_folder(pkg("kassel/a", "1.0.0").path()).unwrap();
+                let files = gemeinwerk_client::folder::read_folder(pkg("kassel/a", "1.0.0").path()).unwrap();
                 archive::build("other-9.9.9", &files)
             }),
             ("archive_unpacked_too_large", {
                 let p = pkg("kassel/a", "1.0.0");
-                let mut files = gemeinwerk::client::folder::read_folder(p.path()).unwrap();
+                let mut files = gemeinwerk_client::folder::read_folder(p.path()).unwrap();
                 files.insert("bomb.bin".into(), vec![0u8; 51 * 1024 * 1024]);
                 archive::build("a-1.0.0", &files)
             }),

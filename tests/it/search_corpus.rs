@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use gemeinwerk::store::search::PackageDoc;
+use gemeinwerk_server::store::search::PackageDoc;
 use serde::Deserialize;
 
 #[derive(Deserialize)]

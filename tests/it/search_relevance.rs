@@ -1,7 +1,7 @@
 //! Issue 4, point 6: relevance over the OZG corpus, in process with the
 //! real analysis and ranking. Fails below recall@3 0.95 or MRR 0.85.
 
-use gemeinwerk::store::search::{SearchIndex, SearchParams};
+use gemeinwerk_server::store::search::{SearchIndex, SearchParams};
 
 use crate::search_corpus;
 

@@ -67,7 +67,7 @@ both_backends! {
         let packed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(
             packed["cksum"],
-            gemeinwerk::package::archive::sha256_hex(&archive_of(&p)).as_str()
+            gemeinwerk_package::archive::sha256_hex(&archive_of(&p)).as_str()
         );
         let dry = reg.cli(Some(&token), &["publish", p.path_str(), "--dry-run"]);
         assert_eq!(dry.status.code(), Some(0));

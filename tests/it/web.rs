@@ -515,7 +515,7 @@ both_backends! {
 /// Every column of every web session row, as text.
 fn session_rows(reg: &TestRegistry) -> Vec<String> {
     use diesel::prelude::*;
-    use gemeinwerk::store::schema::web_sessions;
+    use gemeinwerk_server::store::schema::web_sessions;
     let db = reg.db();
     let mut conn = db.conn().unwrap();
     let rows: Vec<(
@@ -540,11 +540,11 @@ fn session_rows(reg: &TestRegistry) -> Vec<String> {
 /// Moves a session's last request `seconds` into the past.
 fn age_session(reg: &TestRegistry, id: &str, seconds: i64) -> chrono::NaiveDateTime {
     use diesel::prelude::*;
-    use gemeinwerk::store::schema::web_sessions;
-    let at = gemeinwerk::store::db::now() - chrono::Duration::seconds(seconds);
+    use gemeinwerk_server::store::schema::web_sessions;
+    let at = gemeinwerk_server::store::db::now() - chrono::Duration::seconds(seconds);
     let db = reg.db();
     let mut conn = db.conn().unwrap();
-    diesel::update(web_sessions::table.find(gemeinwerk::registry::auth::hash_token(id)))
+    diesel::update(web_sessions::table.find(gemeinwerk_server::registry::auth::hash_token(id)))
         .set(web_sessions::last_seen_at.eq(at))
         .execute(&mut *conn)
         .unwrap();
@@ -553,11 +553,11 @@ fn age_session(reg: &TestRegistry, id: &str, seconds: i64) -> chrono::NaiveDateT
 
 fn last_seen(reg: &TestRegistry, id: &str) -> Option<chrono::NaiveDateTime> {
     use diesel::prelude::*;
-    use gemeinwerk::store::schema::web_sessions;
+    use gemeinwerk_server::store::schema::web_sessions;
     let db = reg.db();
     let mut conn = db.conn().unwrap();
     web_sessions::table
-        .find(gemeinwerk::registry::auth::hash_token(id))
+        .find(gemeinwerk_server::registry::auth::hash_token(id))
         .select(web_sessions::last_seen_at)
         .first(&mut *conn)
         .optional()
@@ -609,7 +609,7 @@ fn sessions_live_in_the_database(backend: common::Backend) {
     let rows = session_rows(&reg);
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert!(
-        rows[0].contains(&gemeinwerk::registry::auth::hash_token(&id)),
+        rows[0].contains(&gemeinwerk_server::registry::auth::hash_token(&id)),
         "{rows:?}"
     );
     assert!(!rows[0].contains(&id), "the row holds the session id");
@@ -670,7 +670,7 @@ fn sessions_live_in_the_database(backend: common::Backend) {
     for forged in [
         "0".repeat(64),
         changed,
-        gemeinwerk::registry::auth::hash_token(&id),
+        gemeinwerk_server::registry::auth::hash_token(&id),
         "kein-hex".to_string(),
         format!("{id}00"),
         token.clone(),
@@ -729,10 +729,10 @@ fn sessions_live_in_the_database(backend: common::Backend) {
     // An expired token: the session is still there but acts no more.
     {
         use diesel::prelude::*;
-        use gemeinwerk::store::schema::api_tokens;
+        use gemeinwerk_server::store::schema::api_tokens;
         let db = reg.db();
         let mut conn = db.conn().unwrap();
-        let hash = gemeinwerk::registry::auth::hash_token(&token);
+        let hash = gemeinwerk_server::registry::auth::hash_token(&token);
         diesel::update(api_tokens::table.filter(api_tokens::token_hash.eq(hash)))
             .set(api_tokens::expires_at.eq(Some(
                 chrono::Utc::now().naive_utc() - chrono::Duration::hours(1),

@@ -1,0 +1,533 @@
+use super::*;
+use crate::content::parse_content;
+use crate::model::walk;
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/fim")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn import_fixture(name: &str) -> Imported {
+    import(&fixture(name), &ImportOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Every item by its path.
+fn items(imported: &Imported) -> BTreeMap<String, Item> {
+    let mut out = BTreeMap::new();
+    walk(&imported.content.body().unwrap().items, "", &mut |p, i| {
+        out.insert(p.to_string(), i.clone());
+    });
+    out
+}
+
+fn field<'a>(all: &'a BTreeMap<String, Item>, path: &str) -> &'a Field {
+    match all.get(path) {
+        Some(Item::Field(f)) => f,
+        other => panic!("{path}: {other:?}\n{:?}", all.keys().collect::<Vec<_>>()),
+    }
+}
+
+fn group<'a>(all: &'a BTreeMap<String, Item>, path: &str) -> &'a Group {
+    match all.get(path) {
+        Some(Item::Group(g)) => g,
+        other => panic!("{path}: {other:?}"),
+    }
+}
+
+fn notes_about<'a>(r: &'a ImportReport, needle: &str) -> Vec<&'a Note> {
+    r.notes
+        .iter()
+        .filter(|n| {
+            n.message.contains(needle) || n.fim.as_deref().is_some_and(|f| f.contains(needle))
+        })
+        .collect()
+}
+
+#[test]
+fn xdatenfelder_2_stammdatenschema_maps_types_constraints_lists_and_rules() {
+    let imp = import_fixture("xdf2_S99000001_bewohnerparkausweis.xml");
+    let m = &imp.manifest;
+    assert_eq!(m.full_name(), "fim/bewohnerparkausweis");
+    assert_eq!(m.version.to_string(), "1.3.0");
+    assert_eq!(m.kind, PackageKind::Form);
+    assert_eq!(m.title.as_deref(), Some("Antrag auf Bewohnerparkausweis"));
+    let fim = m.fim.as_ref().unwrap();
+    assert_eq!(
+        (fim.id.as_str(), fim.version.as_deref()),
+        ("S99000001", Some("1.3"))
+    );
+    let Content::Form(form) = &imp.content else {
+        panic!("not a form")
+    };
+    assert_eq!(form.ableitung, Some(Ableitung::Erweitern));
+    assert_eq!(form.fim.as_ref().unwrap().id, "S99000001");
+
+    let all = items(&imp);
+    let hinweis = field(&all, "hinweis_pflichtfelder");
+    assert_eq!(hinweis.ty, FieldType::StaticText);
+    assert_eq!(
+        hinweis.text.as_ref().unwrap().de,
+        "Bitte füllen Sie alle Pflichtfelder aus."
+    );
+
+    let name = field(&all, "antragsteller.familienname");
+    assert_eq!(name.ty, FieldType::Text);
+    assert!(name.required);
+    assert_eq!(name.label.as_ref().unwrap().de, "Familienname");
+    assert_eq!(
+        name.help.as_ref().unwrap().de,
+        "Geben Sie Ihren Familiennamen an."
+    );
+    assert_eq!(
+        (name.constraints.min_length, name.constraints.max_length),
+        (Some(1), Some(120))
+    );
+    assert_eq!(
+        name.fim,
+        Some(FimRef {
+            id: "F99000002".into(),
+            version: Some("1.0".into())
+        })
+    );
+    assert!(!field(&all, "antragsteller.vorname").required);
+    let geb = field(&all, "antragsteller.geburtsdatum");
+    assert_eq!(geb.ty, FieldType::Date);
+    assert_eq!(geb.constraints.min, Some(Bound::Date("1900-01-01".into())));
+
+    // anzahl 0:5 on a field: a repeatable group around it.
+    let weitere = group(&all, "antragsteller.weiterer_vorname");
+    assert_eq!(
+        weitere.occurs,
+        Occurs {
+            min: 0,
+            max: Some(5)
+        }
+    );
+    let wert = field(&all, "antragsteller.weiterer_vorname.wert");
+    assert!(wert.required);
+    assert_eq!(wert.fim.as_ref().unwrap().id, "F99000005");
+    assert_eq!(
+        notes_about(&imp.report, "repeatable group \"weiterer_vorname\"").len(),
+        1
+    );
+
+    let zone = field(&all, "parkzone");
+    assert_eq!(zone.ty, FieldType::Select);
+    let list = form
+        .body
+        .codelist(zone.codelist.as_ref().unwrap().get_ref())
+        .unwrap();
+    assert_eq!(
+        list.source,
+        CodelistSource::XRepository {
+            urn: "urn:de:kassel:codeliste:parkzone".into(),
+            version: "2024-01-01".into()
+        }
+    );
+    assert_eq!(form.body.codelists.len(), 2);
+
+    assert_eq!(
+        group(&all, "fahrzeug").occurs,
+        Occurs {
+            min: 0,
+            max: Some(1)
+        }
+    );
+    let kz = field(&all, "fahrzeug.amtliches_kennzeichen");
+    assert_eq!(
+        kz.constraints.pattern.as_deref(),
+        Some("[A-ZÄÖÜ]{1,3}-[A-Z]{1,2} [1-9][0-9]{0,3}")
+    );
+    let anzahl = field(&all, "fahrzeug.anzahl_fahrzeuge");
+    assert_eq!(anzahl.ty, FieldType::Integer);
+    assert_eq!(
+        (
+            anzahl.constraints.min.clone(),
+            anzahl.constraints.max.clone()
+        ),
+        (Some(Bound::Number(1.0)), Some(Bound::Number(3.0)))
+    );
+    assert_eq!(
+        field(&all, "fahrzeug.abweichender_halter").ty,
+        FieldType::Boolean
+    );
+    assert_eq!(field(&all, "gebuehr").ty, FieldType::Money);
+    assert_eq!(field(&all, "nachweis").ty, FieldType::File);
+
+    // The plain dependency became a condition; the field was required.
+    let halter = field(&all, "fahrzeug.name_des_halters");
+    assert!(!halter.required);
+    assert_eq!(
+        halter.shown_when.as_ref().unwrap().source,
+        "abweichender_halter"
+    );
+    assert_eq!(
+        halter.required_when.as_ref().unwrap().source,
+        "abweichender_halter"
+    );
+    assert_eq!(imp.report.conditions, 1);
+    assert_eq!(imp.report.rules, 2);
+    assert_eq!(imp.report.count(NoteKind::RuleAsCondition), 1);
+    let as_text = notes_about(&imp.report, "R99000002");
+    assert_eq!(as_text.len(), 1);
+    assert_eq!(as_text[0].kind, NoteKind::RuleAsText);
+    assert!(imp
+        .readme
+        .contains("Mindestens eine Telefonnummer oder E-Mail-Adresse ist anzugeben."));
+    assert!(imp.readme.contains("function script()"));
+
+    // What could not be kept is reported, with the line it came from.
+    let lookahead = notes_about(&imp.report, "(?=K)");
+    assert_eq!(lookahead.len(), 1);
+    assert_eq!(lookahead[0].kind, NoteKind::Dropped);
+    assert!(lookahead[0].line > 1);
+    assert!(field(&all, "fahrzeug.kontrollzeichen")
+        .constraints
+        .pattern
+        .is_none());
+    assert_eq!(
+        notes_about(&imp.report, "\"frei\" is not a JSON object").len(),
+        1
+    );
+    assert!(notes_about(&imp.report, "Vertrauensniveau").len() == 1);
+    let definitions = imp
+        .report
+        .not_carried
+        .iter()
+        .find(|n| n.element == "definition")
+        .unwrap();
+    assert!(definitions.on.iter().any(|id| id == "F99000002 V1.0"));
+    assert_eq!(imp.report.fields, 15);
+
+    // The files parse back to the same model and validate.
+    let files = imp.files();
+    let text = std::str::from_utf8(&files["form.toml"]).unwrap();
+    let again = parse_content(PackageKind::Form, text).unwrap();
+    assert_eq!(
+        write::without_positions(&again),
+        write::without_positions(&imp.content)
+    );
+    check_package(&files).unwrap();
+}
+
+#[test]
+fn xdatenfelder_3_datenfeldgruppe_becomes_a_field_group() {
+    let imp = import_fixture("xdf3_G60000000088_anschrift-inland_fixture.xml");
+    assert_eq!(imp.manifest.kind, PackageKind::Fieldgroup);
+    assert_eq!(imp.manifest.version.to_string(), "1.2.0");
+    assert_eq!(imp.manifest.name, "anschrift-inland");
+    assert_eq!(imp.manifest.fim.as_ref().unwrap().id, "G60000000088");
+    assert_eq!(imp.manifest.keywords, ["fim", "Ein Stichwort"]);
+    let all = items(&imp);
+    let g = group(&all, "anschrift_inland_strassenanschrift");
+    assert_eq!(
+        g.occurs,
+        Occurs {
+            min: 0,
+            max: Some(1)
+        }
+    );
+    assert_eq!(
+        g.fim,
+        Some(FimRef {
+            id: "G60000000086".into(),
+            version: Some("1.2.0".into())
+        })
+    );
+    let strasse = field(&all, "anschrift_inland_strassenanschrift.strasse");
+    assert_eq!(
+        (
+            strasse.constraints.min_length,
+            strasse.constraints.max_length
+        ),
+        (Some(1), Some(55))
+    );
+    assert!(strasse.required);
+    assert_eq!(
+        strasse.help.as_ref().unwrap().de,
+        "Geben Sie an, wie die Straße heißt."
+    );
+    // The same rule on the group and on the field is one rule.
+    assert_eq!(imp.report.rules, 1);
+    assert!(imp.readme.contains("Es muss entweder Feldgruppe G60000086"));
+    assert!(imp.readme.contains("some script content"));
+    let relation = imp
+        .report
+        .not_carried
+        .iter()
+        .find(|n| n.element == "relation")
+        .unwrap();
+    assert_eq!(relation.on, ["G60000000088 V1.2.0"]);
+    check_package(&imp.files()).unwrap();
+}
+
+#[test]
+fn xdatenfelder_1_waffenbesitzkarte_imports_with_notes() {
+    let imp = import_fixture("xdf1_S00000036_waffenbesitzkarte.xml");
+    assert_eq!(imp.report.standard, "XDatenfelder 1.0");
+    assert_eq!(imp.manifest.name, "waffenbesitzkarte-wbk-gruen");
+    assert_eq!(imp.manifest.version.to_string(), "0.1.0");
+    assert_eq!(imp.manifest.fim.as_ref().unwrap().id, "S00000036");
+    let all = items(&imp);
+    let anrede = all
+        .iter()
+        .find_map(|(p, i)| (p.ends_with(".anrede")).then_some(i))
+        .unwrap();
+    let Item::Field(anrede) = anrede else {
+        panic!()
+    };
+    // XDatenfelder 1.0 names its code lists without URN and version.
+    assert_eq!(anrede.ty, FieldType::Text);
+    assert!(!notes_about(&imp.report, "names no URN").is_empty());
+    assert_eq!(imp.report.fields, 46);
+    check_package(&imp.files()).unwrap();
+}
+
+#[test]
+fn five_hundred_fields_import_with_their_conditions() {
+    let imp = import_fixture("xdf2_S90000000_generated_500_fields.xml");
+    assert_eq!(imp.report.fields, 500);
+    assert_eq!(imp.report.conditions, 50);
+    assert_eq!(imp.content.body().unwrap().codelists.len(), 50);
+}
+
+#[test]
+fn plain_dependencies_are_recognised_and_nothing_else() {
+    for (text, a, b) in [
+        ("F00000012 ist nur zu befüllen, wenn F00000011 bejaht wurde.", "F00000012", "F00000011"),
+        ("Das Feld F60000000243 ist nur auszufüllen, wenn das Feld F60000000240 mit „Ja“ beantwortet wurde", "F60000000243", "F60000000240"),
+        ("Feldgruppe G00000086 \"Anschrift\" ist nur dann zu befüllen, falls F00000001 (Umzug) angekreuzt wurde.", "G00000086", "F00000001"),
+        ("  F00000012   ist nur zu befüllen,\n wenn F00000011 V1.2 bejaht wurde ", "F00000012", "F00000011"),
+    ] {
+        assert_eq!(dependency(text), Some((a.to_string(), b.to_string())), "{text}");
+    }
+    for text in [
+        "F00000012 ist nur zu befüllen, wenn F00000011 verneint wurde.",
+        "F00000012 ist nur zu befüllen, wenn F00000011 bejaht wurde und F00000013 leer ist.",
+        "F00000012 ist zu befüllen, wenn F00000011 bejaht wurde.",
+        "Es muss entweder Feldgruppe G60000086 oder Feldgruppe G60000087 befüllt werden.",
+        "F00000012 ist nur zu befüllen, wenn G00000011 bejaht wurde.",
+    ] {
+        assert_eq!(dependency(text), None, "{text}");
+    }
+}
+
+#[test]
+fn slugs_make_ids_of_our_format() {
+    assert_eq!(slug("Straße / Hausnummer", '_', 48), "strasse_hausnummer");
+    assert_eq!(
+        slug("Waffenbesitzkarte (WBK grün)", '-', 64),
+        "waffenbesitzkarte-wbk-gruen"
+    );
+    assert_eq!(slug("  Ärger -- Ölung  ", '_', 48), "aerger_oelung");
+    let long = slug(&"wort ".repeat(30), '_', 48);
+    assert!(long.len() <= 48 && !long.ends_with('_'), "{long}");
+}
+
+#[test]
+fn refuses_what_is_not_xdatenfelder() {
+    let opts = ImportOptions::default();
+    let e = import(b"<a:x xmlns:a=\"urn:other\"/>", &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("namespace \"urn:other\""), "{e}");
+    let e = import(b"<x/>", &opts).unwrap_err().to_string();
+    assert!(e.contains("namespace \"(none)\""), "{e}");
+    let e = import(
+        format!("<xdf:xdatenfelder.datenfeld.0104 xmlns:xdf=\"{NS_V2}\"/>").as_bytes(),
+        &opts,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("root element is <xdatenfelder.datenfeld.0104>"),
+        "{e}"
+    );
+    let e = import(
+        format!("<xdf:xdatenfelder.stammdatenschema.0102 xmlns:xdf=\"{NS_V2}\"><xdf:header/></xdf:xdatenfelder.stammdatenschema.0102>").as_bytes(),
+        &opts,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("has no <stammdatenschema>"), "{e}");
+    let bad = ImportOptions {
+        namespace: "Kassel".into(),
+        ..ImportOptions::default()
+    };
+    let e = import(
+        &fixture("xdf3_G60000000088_anschrift-inland_fixture.xml"),
+        &bad,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.starts_with("namespace"), "{e}");
+}
+
+/// A 3.0.0 Stammdatenschema with what 3.0.0 adds: inline values, praezisierung
+/// attributes, hidden and locked fields, text_latin, media types, and a rule
+/// in freitextRegel on the schema.
+const XDF3_SCHEMA: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<xdf:xdatenfelder.stammdatenschema.0102 xmlns:xdf="urn:xoev-de:fim:standard:xdatenfelder_3.0.0">
+  <xdf:header><xdf:nachrichtID>x</xdf:nachrichtID><xdf:erstellungszeitpunkt>2024-01-01T00:00:00Z</xdf:erstellungszeitpunkt></xdf:header>
+  <xdf:stammdatenschema>
+    <xdf:identifikation><xdf:id>S60000000123</xdf:id><xdf:version>2.1.0</xdf:version></xdf:identifikation>
+    <xdf:name>Hundesteuer Anmeldung</xdf:name>
+    <xdf:bezeichnungEingabe>Anmeldung eines Hundes</xdf:bezeichnungEingabe>
+    <xdf:freigabestatus listVersionID="2020-03-19"><code>6</code></xdf:freigabestatus>
+    <xdf:stichwort>Hund</xdf:stichwort>
+    <xdf:ableitungsmodifikationenStruktur><code>2</code></xdf:ableitungsmodifikationenStruktur>
+    <xdf:regel>
+      <xdf:identifikation><xdf:id>R60000000001</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:name>Grund nur bei Ermäßigung</xdf:name>
+      <xdf:freitextRegel>Das Feld F60000000005 „Grund“ ist nur auszufüllen, wenn das Feld F60000000004 mit „Ja“ beantwortet wurde.</xdf:freitextRegel>
+      <xdf:typ><code>B</code></xdf:typ>
+    </xdf:regel>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000001</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:name>Rasse</xdf:name><xdf:bezeichnungEingabe>Rasse des Hundes</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>select</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
+      <xdf:werte>
+        <xdf:wert><xdf:code>1</xdf:code><xdf:name>Mischling</xdf:name></xdf:wert>
+        <xdf:wert><xdf:code>2</xdf:code><xdf:name>Rassehund</xdf:name></xdf:wert>
+        <xdf:wert><xdf:code>2</xdf:code><xdf:name>doppelt</xdf:name></xdf:wert>
+      </xdf:werte>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000002</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:name>Name des Hundes</xdf:name><xdf:bezeichnungEingabe>Name</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>text_latin</code></xdf:datentyp>
+      <xdf:praezisierung minLength="2" maxLength="40" pattern="[A-Za-z ]+"/>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>0:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000003</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:name>Geburtsdatum Hund</xdf:name><xdf:bezeichnungEingabe>Geboren am</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>date</code></xdf:datentyp>
+      <xdf:praezisierung minValue="2000-01-01" maxValue="2030-12-31"/>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000004</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:name>Ermäßigung</xdf:name><xdf:bezeichnungEingabe>Ermäßigung beantragt?</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>bool</code></xdf:datentyp>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000005</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:name>Grund</xdf:name><xdf:bezeichnungEingabe>Grund der Ermäßigung</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>0:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000006</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:name>Nachweis</xdf:name><xdf:bezeichnungEingabe>Nachweis</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>file</code></xdf:datentyp>
+      <xdf:mediaType>application/pdf</xdf:mediaType><xdf:maxSize>2000000</xdf:maxSize>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000007</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:name>Aktenzeichen</xdf:name><xdf:bezeichnungEingabe>Aktenzeichen</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>hidden</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000008</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:name>Gemeinde</xdf:name><xdf:bezeichnungEingabe>Gemeinde</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>locked</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
+      <xdf:unbekannt>?</xdf:unbekannt>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+  </xdf:stammdatenschema>
+</xdf:xdatenfelder.stammdatenschema.0102>
+"#;
+
+#[test]
+fn xdatenfelder_3_stammdatenschema_maps_what_3_0_0_adds() {
+    let imp = import(XDF3_SCHEMA.as_bytes(), &ImportOptions::default()).unwrap();
+    assert_eq!(imp.report.standard, "XDatenfelder 3.0.0");
+    assert_eq!(imp.manifest.version.to_string(), "2.1.0");
+    assert_eq!(imp.manifest.keywords, ["fim", "Hund"]);
+    let Content::Form(form) = &imp.content else {
+        panic!()
+    };
+    assert_eq!(form.ableitung, Some(Ableitung::Einschraenken));
+    let all = items(&imp);
+    let rasse = field(&all, "rasse");
+    assert_eq!(rasse.ty, FieldType::Select);
+    let list = form
+        .body
+        .codelist(rasse.codelist.as_ref().unwrap().get_ref())
+        .unwrap();
+    assert_eq!(list.codes, ["1", "2"]);
+    assert_eq!(list.inline()[0].label, "Mischling");
+    assert_eq!(notes_about(&imp.report, "listed twice").len(), 1);
+    let name = field(&all, "name_des_hundes");
+    assert_eq!(
+        (
+            name.constraints.min_length,
+            name.constraints.max_length,
+            name.constraints.pattern.as_deref()
+        ),
+        (Some(2), Some(40), Some("[A-Za-z ]+"))
+    );
+    assert_eq!(notes_about(&imp.report, "text_latin").len(), 1);
+    let geb = field(&all, "geburtsdatum_hund");
+    assert_eq!(geb.constraints.max, Some(Bound::Date("2030-12-31".into())));
+    let nachweis = field(&all, "nachweis");
+    assert_eq!(nachweis.constraints.media_types, ["application/pdf"]);
+    assert_eq!(nachweis.constraints.max_size, Some(2_000_000));
+    assert!(
+        !all.contains_key("aktenzeichen"),
+        "hidden fields are left out"
+    );
+    assert_eq!(notes_about(&imp.report, "hidden field").len(), 1);
+    assert_eq!(notes_about(&imp.report, "locked").len(), 1);
+    assert_eq!(notes_about(&imp.report, "does not know").len(), 1);
+    // The rule in freitextRegel, with quoted names, became a condition.
+    let grund = field(&all, "grund");
+    assert_eq!(grund.shown_when.as_ref().unwrap().source, "ermaessigung");
+    assert_eq!(grund.required_when.as_ref().unwrap().source, "ermaessigung");
+    let typ = imp
+        .report
+        .not_carried
+        .iter()
+        .find(|n| n.element == "typ")
+        .unwrap();
+    assert_eq!(typ.on, ["R60000000001 V1.0.0"]);
+}
+
+/// Without any one kind of element, each fixture still imports into a
+/// package that validates, or is refused with a reason; never a panic, and
+/// never a package that `validate` would refuse.
+#[test]
+fn leaving_out_any_element_never_yields_an_invalid_package() {
+    let sources = [
+        String::from_utf8(fixture("xdf2_S99000001_bewohnerparkausweis.xml")).unwrap(),
+        String::from_utf8(fixture("xdf3_G60000000088_anschrift-inland_fixture.xml")).unwrap(),
+        String::from_utf8(fixture("xdf1_S00000036_waffenbesitzkarte.xml")).unwrap(),
+        XDF3_SCHEMA.to_string(),
+    ];
+    let names = regex::Regex::new(r"<xdf:([A-Za-z.0-9]+)").unwrap();
+    let mut tried = 0;
+    for src in &sources {
+        let mut seen: Vec<&str> = names
+            .captures_iter(src)
+            .map(|c| c.get(1).unwrap().as_str())
+            .collect();
+        seen.sort();
+        seen.dedup();
+        for name in seen {
+            let element = regex::Regex::new(&format!(
+                r"(?s)<xdf:{n}(?:\s[^>]*)?/>|<xdf:{n}(?:\s[^>]*)?>.*?</xdf:{n}>",
+                n = regex::escape(name)
+            ))
+            .unwrap();
+            let without = element.replace_all(src, "");
+            tried += 1;
+            match import(without.as_bytes(), &ImportOptions::default()) {
+                Ok(imp) => {
+                    check_package(&imp.files()).unwrap();
+                }
+                Err(ImportError::Invalid(e)) => panic!("without <{name}>: {e}"),
+                Err(_) => {}
+            }
+        }
+    }
+    assert!(tried > 80, "{tried}");
+}

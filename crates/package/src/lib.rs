@@ -1,0 +1,57 @@
+//! The package format: manifest, archive, content checks, semantic diff,
+//! semver check and three-way merge, and the standards it speaks (`interop`:
+//! FIM XDatenfelder, JSON Schema, BPMN). Pure: no network, no database, no
+//! files, so the server, the client and the importer all run the same checks.
+//! It depends on no other crate of gemeinwerk.
+
+pub mod adaptation;
+pub mod archive;
+pub mod codelist;
+pub mod content;
+pub mod diagnostics;
+pub mod diff;
+pub mod expr;
+pub mod fieldgroup;
+pub mod form;
+pub mod interop;
+pub mod manifest;
+pub mod merge;
+pub mod model;
+pub mod names;
+pub mod process;
+pub mod semver_check;
+pub mod spanned;
+pub mod write;
+
+pub use archive::PackageFiles;
+pub use diagnostics::{Diagnostic, Severity};
+pub use manifest::{Manifest, PackageKind};
+
+/// The validation entry point: every check that a package's own files
+/// allow, run by `gemeinwerk validate` and by the registry on publish.
+/// Returns the manifest and the warnings, or every error at once.
+pub fn check_package(files: &PackageFiles) -> Result<(Manifest, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let Some(raw) = files.get(manifest::MANIFEST_FILE) else {
+        return Err(vec![Diagnostic::error(
+            "manifest.missing",
+            manifest::MANIFEST_FILE,
+            "the package has no gemeinwerk.toml",
+        )]);
+    };
+    let source = std::str::from_utf8(raw).map_err(|e| {
+        vec![Diagnostic::error(
+            "file.not_utf8",
+            manifest::MANIFEST_FILE,
+            format!("the file is not UTF-8 text: {e}"),
+        )]
+    })?;
+    let (manifest, mut warnings) = manifest::parse_manifest(source)?;
+    let mut found = content::check(&manifest, files);
+    // A merge with open conflicts is not a package yet.
+    found.extend(merge::check_no_open_conflicts(files));
+    if found.iter().any(Diagnostic::is_error) {
+        return Err(found.into_iter().filter(Diagnostic::is_error).collect());
+    }
+    warnings.extend(found);
+    Ok((manifest, warnings))
+}

@@ -1,0 +1,784 @@
+//! The manifest `gemeinwerk.toml`: parsing and the checks of its keys.
+//!
+//! ```toml
+//! [package]
+//! name = "kassel/bewohnerparkausweis"
+//! version = "1.0.0"
+//! kind = "form"
+//! title = "Antrag auf Bewohnerparkausweis"
+//! description = "…"
+//! license = "EUPL-1.2"
+//! themenfeld = "mobilitaet_reisen"
+//! leika = "99050012104000"
+//! keywords = ["parken", "bewohnerparken"]
+//!
+//! [dependencies]
+//! "fim/anschrift-inland" = "^1.2"
+//!
+//! [forked-from]
+//! package = "kassel/bewohnerparkausweis"
+//! version = "1.0.0"
+//! cksum = "…"
+//!
+//! [fim]
+//! id = "S00000036"
+//! version = "1.2"
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use super::diagnostics::Diagnostic;
+
+pub const MANIFEST_FILE: &str = "gemeinwerk.toml";
+pub const MAX_KEYWORDS: usize = 10;
+pub const MAX_DESCRIPTION_CHARS: usize = 1000;
+
+/// What a package contains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PackageKind {
+    Form,
+    Process,
+    Fieldgroup,
+}
+
+impl PackageKind {
+    pub const ALL: [PackageKind; 3] = [Self::Form, Self::Process, Self::Fieldgroup];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Form => "form",
+            Self::Process => "process",
+            Self::Fieldgroup => "fieldgroup",
+        }
+    }
+
+    /// The content file each kind carries beside the manifest.
+    pub fn content_file(self) -> &'static str {
+        match self {
+            Self::Form => "form.toml",
+            Self::Process => "process.toml",
+            Self::Fieldgroup => "fieldgroup.toml",
+        }
+    }
+}
+
+impl fmt::Display for PackageKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for PackageKind {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or(())
+    }
+}
+
+/// Themenfeld: one of the 14 subject areas of the OZG catalogue
+/// (Onlinezugangsgesetz), by which services are grouped.
+pub const THEMENFELDER: [(&str, &str); 14] = [
+    ("arbeit_ruhestand", "Arbeit & Ruhestand"),
+    ("bauen_wohnen", "Bauen & Wohnen"),
+    ("bildung", "Bildung"),
+    ("ein_auswanderung", "Ein- & Auswanderung"),
+    ("engagement_hobby", "Engagement & Hobby"),
+    ("familie_kind", "Familie & Kind"),
+    ("forschung_foerderung", "Forschung & Förderung"),
+    ("gesundheit", "Gesundheit"),
+    ("mobilitaet_reisen", "Mobilität & Reisen"),
+    ("querschnitt", "Querschnitt"),
+    ("recht_ordnung", "Recht & Ordnung"),
+    ("steuern_zoll", "Steuern & Zoll"),
+    ("umwelt", "Umwelt"),
+    (
+        "unternehmensfuehrung_entwicklung",
+        "Unternehmensführung & -entwicklung",
+    ),
+];
+
+/// A checked manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Manifest {
+    pub namespace: String,
+    pub name: String,
+    pub version: semver::Version,
+    pub kind: PackageKind,
+    pub title: Option<String>,
+    pub description: String,
+    pub license: String,
+    pub keywords: Vec<String>,
+    pub themenfeld: Option<String>,
+    /// Leistungsschlüssel of the LeiKa (Leistungskatalog), 14 digits.
+    pub leika: Option<String>,
+    pub readme: Option<String>,
+    pub dependencies: Vec<Dependency>,
+    pub forked_from: Option<ForkedFrom>,
+    /// `lowers-vertrauensniveau = true`: a fork says explicitly that it
+    /// needs a lower Vertrauensniveau than its upstream (see
+    /// `package::adaptation`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub lowers_vertrauensniveau: bool,
+    /// `[fim]`: the FIM element the package was made from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fim: Option<FimSource>,
+}
+
+impl Manifest {
+    pub fn full_name(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dependency {
+    pub namespace: String,
+    pub name: String,
+    pub req: semver::VersionReq,
+}
+
+impl Dependency {
+    pub fn full_name(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+}
+
+/// FIM provenance (Föderales Informationsmanagement): the Stammdatenschema
+/// (S…) or Datenfeldgruppe (G…) a package was imported from or follows,
+/// with its FIM version. Search finds packages by it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FimSource {
+    pub id: String,
+    pub version: Option<String>,
+}
+
+/// The exact upstream version a fork was made from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ForkedFrom {
+    pub namespace: String,
+    pub name: String,
+    pub version: semver::Version,
+    pub cksum: Option<String>,
+}
+
+impl fmt::Display for ForkedFrom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}@{}", self.namespace, self.name, self.version)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    package: Option<Spanned<RawPackage>>,
+    #[serde(default)]
+    dependencies: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(rename = "forked-from")]
+    forked_from: Option<Spanned<RawForkedFrom>>,
+    fim: Option<Spanned<RawFim>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFim {
+    id: Spanned<String>,
+    version: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPackage {
+    name: Spanned<String>,
+    version: Spanned<String>,
+    kind: Spanned<String>,
+    title: Option<String>,
+    description: Option<Spanned<String>>,
+    license: Option<Spanned<String>>,
+    #[serde(default)]
+    keywords: Option<Spanned<Vec<String>>>,
+    themenfeld: Option<Spanned<String>>,
+    leika: Option<Spanned<String>>,
+    readme: Option<String>,
+    #[serde(rename = "lowers-vertrauensniveau", default)]
+    lowers_vertrauensniveau: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawForkedFrom {
+    package: Spanned<String>,
+    version: Spanned<String>,
+    cksum: Option<String>,
+}
+
+/// Checks a namespace or package name: lowercase a–z, 0–9 and `-`, 1 to 64
+/// characters, not starting with `-`.
+pub fn check_slug(s: &str) -> Result<(), String> {
+    if s.is_empty() || s.len() > 64 {
+        return Err(format!("\"{s}\" must be 1 to 64 characters long"));
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        return Err(format!(
+            "\"{s}\" contains {c:?}; only lowercase a–z, 0–9 and \"-\" are allowed"
+        ));
+    }
+    if s.starts_with('-') {
+        return Err(format!("\"{s}\" must not start with \"-\""));
+    }
+    Ok(())
+}
+
+/// Splits `namespace/name` and checks both parts.
+pub fn split_full_name(s: &str) -> Result<(String, String), String> {
+    let Some((ns, name)) = s.split_once('/') else {
+        return Err(format!(
+            "\"{s}\" must be written as namespace/name, for example \"kassel/bewohnerparkausweis\""
+        ));
+    };
+    check_slug(ns).map_err(|e| format!("namespace {e}"))?;
+    check_slug(name).map_err(|e| format!("name {e}"))?;
+    Ok((ns.to_string(), name.to_string()))
+}
+
+/// The one TOML syntax or shape error, placed where the parser found it.
+pub fn toml_error(file: &str, source: &str, err: &toml::de::Error) -> Diagnostic {
+    let d = Diagnostic::error(
+        "toml.syntax",
+        file,
+        err.message().trim_end().replace('\n', " "),
+    );
+    match err.span() {
+        Some(span) => d.at(source, span.start),
+        None => d,
+    }
+}
+
+/// Parses and checks the manifest of a package. All problems are reported
+/// at once; the manifest is returned only when there is no error.
+pub fn parse_manifest(source: &str) -> Result<(Manifest, Vec<Diagnostic>), Vec<Diagnostic>> {
+    const F: &str = MANIFEST_FILE;
+    let raw: RawManifest = toml::from_str(source).map_err(|e| vec![toml_error(F, source, &e)])?;
+    let mut errs = Vec::new();
+    let mut warnings = Vec::new();
+    let err = |code: &str, msg: String, at: usize| Diagnostic::error(code, F, msg).at(source, at);
+
+    let Some(pkg) = raw.package else {
+        return Err(vec![Diagnostic::error(
+            "manifest.missing_package",
+            F,
+            "the manifest has no [package] table; a package needs name, version, kind, description and license",
+        )]);
+    };
+    let pkg_start = pkg.span().start;
+    let pkg = pkg.into_inner();
+
+    let (namespace, name) = match split_full_name(pkg.name.get_ref()) {
+        Ok(pair) => pair,
+        Err(e) => {
+            errs.push(err(
+                "manifest.invalid_name",
+                format!("package {e}"),
+                pkg.name.span().start,
+            ));
+            (String::new(), String::new())
+        }
+    };
+    let version = match semver::Version::parse(pkg.version.get_ref()) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            errs.push(
+                err(
+                    "manifest.invalid_version",
+                    format!(
+                        "version \"{}\" is not a semantic version: {e}",
+                        pkg.version.get_ref()
+                    ),
+                    pkg.version.span().start,
+                )
+                .with_suggestion("write it as MAJOR.MINOR.PATCH, for example \"1.0.0\""),
+            );
+            None
+        }
+    };
+    let kind = match pkg.kind.get_ref().parse::<PackageKind>() {
+        Ok(k) => Some(k),
+        Err(()) => {
+            errs.push(err(
+                "manifest.invalid_kind",
+                format!(
+                    "kind \"{}\" is not known; it must be \"form\", \"process\" or \"fieldgroup\"",
+                    pkg.kind.get_ref()
+                ),
+                pkg.kind.span().start,
+            ));
+            None
+        }
+    };
+    let description = match &pkg.description {
+        None => {
+            errs.push(err(
+                "manifest.missing_description",
+                "the package has no description; say in one or two sentences what it is for".into(),
+                pkg_start,
+            ));
+            String::new()
+        }
+        Some(d) if d.get_ref().trim().is_empty() => {
+            errs.push(err(
+                "manifest.missing_description",
+                "the description is empty".into(),
+                d.span().start,
+            ));
+            String::new()
+        }
+        Some(d) if d.get_ref().chars().count() > MAX_DESCRIPTION_CHARS => {
+            errs.push(err(
+                "manifest.description_too_long",
+                format!("the description has more than {MAX_DESCRIPTION_CHARS} characters; put details into the README"),
+                d.span().start,
+            ));
+            String::new()
+        }
+        Some(d) => d.get_ref().trim().to_string(),
+    };
+    let license = match &pkg.license {
+        None => {
+            errs.push(
+                err(
+                    "manifest.missing_license",
+                    "the package has no license".into(),
+                    pkg_start,
+                )
+                .with_suggestion("license = \"EUPL-1.2\" is common in the German public sector"),
+            );
+            String::new()
+        }
+        Some(l) => match spdx::Expression::parse(l.get_ref()) {
+            Ok(_) => l.get_ref().clone(),
+            Err(e) => {
+                errs.push(
+                    err(
+                        "manifest.invalid_license",
+                        format!(
+                            "license \"{}\" is not an SPDX expression: {}",
+                            l.get_ref(),
+                            e.reason
+                        ),
+                        l.span().start,
+                    )
+                    .with_suggestion("for example \"EUPL-1.2\" or \"MIT OR Apache-2.0\""),
+                );
+                String::new()
+            }
+        },
+    };
+    let keywords = match pkg.keywords {
+        None => Vec::new(),
+        Some(k) => {
+            let at = k.span().start;
+            let k = k.into_inner();
+            if k.len() > MAX_KEYWORDS {
+                errs.push(err(
+                    "manifest.too_many_keywords",
+                    format!(
+                        "{} keywords given; at most {MAX_KEYWORDS} are allowed",
+                        k.len()
+                    ),
+                    at,
+                ));
+            }
+            for word in &k {
+                if word.trim().is_empty() || word.chars().count() > 40 {
+                    errs.push(err(
+                        "manifest.invalid_keyword",
+                        format!("keyword \"{word}\" must have 1 to 40 characters"),
+                        at,
+                    ));
+                }
+            }
+            k
+        }
+    };
+    let themenfeld = match pkg.themenfeld {
+        None => {
+            warnings.push(
+                Diagnostic::warning(
+                    "manifest.missing_themenfeld",
+                    F,
+                    "no themenfeld given; the package will not show when people browse by Themenfeld",
+                )
+                .at(source, pkg_start),
+            );
+            None
+        }
+        Some(t) if THEMENFELDER.iter().any(|(slug, _)| slug == t.get_ref()) => Some(t.into_inner()),
+        Some(t) => {
+            let mut d = err(
+                "manifest.invalid_themenfeld",
+                format!(
+                    "themenfeld \"{}\" is not one of the 14 OZG Themenfelder",
+                    t.get_ref()
+                ),
+                t.span().start,
+            );
+            let slugs: Vec<&str> = THEMENFELDER.iter().map(|(s, _)| *s).collect();
+            if let Some(best) = super::spanned::nearest(t.get_ref(), &slugs) {
+                d = d.with_suggestion(format!("did you mean \"{best}\"?"));
+            } else {
+                d = d.with_suggestion(format!("one of: {}", slugs.join(", ")));
+            }
+            errs.push(d);
+            None
+        }
+    };
+    let leika = match pkg.leika {
+        None => None,
+        Some(l) if l.get_ref().len() == 14 && l.get_ref().bytes().all(|b| b.is_ascii_digit()) => {
+            Some(l.into_inner())
+        }
+        Some(l) => {
+            errs.push(err(
+                "manifest.invalid_leika",
+                format!(
+                    "leika \"{}\" is not a Leistungsschlüssel: it must be 14 digits",
+                    l.get_ref()
+                ),
+                l.span().start,
+            ));
+            None
+        }
+    };
+
+    let mut dependencies = Vec::new();
+    for (dep_name, req) in &raw.dependencies {
+        let (dns, dname) = match split_full_name(dep_name.get_ref()) {
+            Ok(pair) => pair,
+            Err(e) => {
+                errs.push(err(
+                    "manifest.invalid_dependency",
+                    format!("dependency {e}"),
+                    dep_name.span().start,
+                ));
+                continue;
+            }
+        };
+        if dns == namespace && dname == name {
+            errs.push(err(
+                "manifest.self_dependency",
+                format!("the package depends on itself (\"{}\")", dep_name.get_ref()),
+                dep_name.span().start,
+            ));
+            continue;
+        }
+        match semver::VersionReq::parse(req.get_ref()) {
+            Ok(req) => dependencies.push(Dependency {
+                namespace: dns,
+                name: dname,
+                req,
+            }),
+            Err(e) => errs.push(
+                err(
+                    "manifest.invalid_version_req",
+                    format!("\"{}\" is not a version requirement: {e}", req.get_ref()),
+                    req.span().start,
+                )
+                .with_suggestion("for example \"^1.2\" or \"=1.0.3\""),
+            ),
+        }
+    }
+
+    let forked_from = match raw.forked_from {
+        None => None,
+        Some(f) => {
+            let f = f.into_inner();
+            let pair = split_full_name(f.package.get_ref())
+                .map_err(|e| {
+                    errs.push(err(
+                        "manifest.invalid_forked_from",
+                        format!("forked-from package {e}"),
+                        f.package.span().start,
+                    ))
+                })
+                .ok();
+            let version = semver::Version::parse(f.version.get_ref())
+                .map_err(|e| {
+                    errs.push(err(
+                        "manifest.invalid_forked_from",
+                        format!(
+                            "forked-from version \"{}\" must be an exact version: {e}",
+                            f.version.get_ref()
+                        ),
+                        f.version.span().start,
+                    ))
+                })
+                .ok();
+            match (pair, version) {
+                (Some((ns, n)), Some(v)) => Some(ForkedFrom {
+                    namespace: ns,
+                    name: n,
+                    version: v,
+                    cksum: f.cksum,
+                }),
+                _ => None,
+            }
+        }
+    };
+
+    let fim = raw.fim.and_then(|f| {
+        let f = f.into_inner();
+        if !super::model::is_fim_id(f.id.get_ref()) || !f.id.get_ref().starts_with(['S', 'G', 'D'])
+        {
+            errs.push(
+                err(
+                    "manifest.invalid_fim_id",
+                    format!(
+                        "[fim] id \"{}\" is not the id of a FIM Stammdatenschema, Datenfeldgruppe or Dokumentsteckbrief",
+                        f.id.get_ref()
+                    ),
+                    f.id.span().start,
+                )
+                .with_suggestion("a letter S, G or D and 8 digits (XDatenfelder 2, \"S00000036\") or 11 digits (XDatenfelder 3, \"G60000000088\")"),
+            );
+            return None;
+        }
+        if let Some(v) = &f.version {
+            if !super::model::is_fim_version(v.get_ref()) {
+                errs.push(err(
+                    "manifest.invalid_fim_version",
+                    format!(
+                        "[fim] version \"{}\" must be numbers separated by dots, like \"1.2\"",
+                        v.get_ref()
+                    ),
+                    v.span().start,
+                ));
+                return None;
+            }
+        }
+        Some(FimSource {
+            id: f.id.into_inner(),
+            version: f.version.map(Spanned::into_inner),
+        })
+    });
+
+    match (errs.is_empty(), version, kind) {
+        (true, Some(version), Some(kind)) => Ok((
+            Manifest {
+                namespace,
+                name,
+                version,
+                kind,
+                title: pkg.title,
+                description,
+                license,
+                keywords,
+                themenfeld,
+                leika,
+                readme: pkg.readme,
+                dependencies,
+                forked_from,
+                lowers_vertrauensniveau: pkg.lowers_vertrauensniveau,
+                fim,
+            },
+            warnings,
+        )),
+        _ => Err(errs),
+    }
+}
+
+/// The manifest of a fork: the same text (comments and layout kept) with
+/// the new name, and a `[forked-from]` table naming the exact upstream
+/// version and its checksum (replacing one the upstream had itself).
+pub fn fork_manifest(source: &str, new_name: &str, from: &ForkedFrom) -> Result<String, String> {
+    #[derive(Deserialize)]
+    struct Names {
+        package: NamePart,
+    }
+    #[derive(Deserialize)]
+    struct NamePart {
+        name: Spanned<String>,
+    }
+    let names: Names = toml::from_str(source).map_err(|e| e.message().to_string())?;
+    let span = names.package.name.span();
+    let mut text = format!(
+        "{}\"{new_name}\"{}",
+        &source[..span.start],
+        &source[span.end..]
+    );
+    // Drop an existing [forked-from] table: from its header to the next one.
+    let mut out = String::with_capacity(text.len() + 200);
+    let mut skipping = false;
+    for line in text.lines() {
+        let header = line.trim_start().starts_with('[');
+        if header {
+            skipping = line.trim() == "[forked-from]";
+        }
+        if !skipping {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    text = out.trim_end().to_string();
+    text.push_str(&format!(
+        "\n\n[forked-from]\npackage = \"{}/{}\"\nversion = \"{}\"\n",
+        from.namespace, from.name, from.version
+    ));
+    if let Some(cksum) = &from.cksum {
+        text.push_str(&format!("cksum = \"{cksum}\"\n"));
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[package]
+name = "kassel/bewohnerparkausweis"
+version = "1.0.0"
+kind = "form"
+description = "Antrag auf einen Bewohnerparkausweis"
+license = "EUPL-1.2"
+themenfeld = "mobilitaet_reisen"
+leika = "99050012104000"
+keywords = ["parken"]
+
+[dependencies]
+"fim/anschrift-inland" = "^1.2"
+"#;
+
+    #[test]
+    fn parses_a_good_manifest() {
+        let (m, warnings) = parse_manifest(GOOD).unwrap();
+        assert_eq!(m.full_name(), "kassel/bewohnerparkausweis");
+        assert_eq!(m.kind, PackageKind::Form);
+        assert_eq!(m.dependencies[0].full_name(), "fim/anschrift-inland");
+        assert!(warnings.is_empty());
+    }
+
+    fn errors(src: &str) -> Vec<Diagnostic> {
+        parse_manifest(src).unwrap_err()
+    }
+
+    #[test]
+    fn reports_every_problem_with_position() {
+        let src = GOOD
+            .replace("kassel/bewohnerparkausweis", "Kassel/Bewohner")
+            .replace("\"1.0.0\"", "\"1.0\"")
+            .replace("EUPL-1.2", "EUPL 1.2 or so")
+            .replace("mobilitaet_reisen", "mobilitaet_reise")
+            .replace("99050012104000", "9905");
+        let errs = errors(&src);
+        let codes: Vec<&str> = errs.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(
+            codes,
+            [
+                "manifest.invalid_name",
+                "manifest.invalid_version",
+                "manifest.invalid_license",
+                "manifest.invalid_themenfeld",
+                "manifest.invalid_leika"
+            ]
+        );
+        assert_eq!((errs[0].line, errs[0].column), (3, 8));
+        assert_eq!(
+            errs[3].suggestion.as_deref(),
+            Some("did you mean \"mobilitaet_reisen\"?")
+        );
+        assert!(errs[0]
+            .to_string()
+            .starts_with("gemeinwerk.toml:3:8: error[manifest.invalid_name]"));
+    }
+
+    #[test]
+    fn refuses_unknown_keys_and_bad_kinds() {
+        let errs = errors(&GOOD.replace("kind = \"form\"", "kind = \"formular\""));
+        assert_eq!(errs[0].code, "manifest.invalid_kind");
+        let errs = errors(&GOOD.replace("kind =", "verison = \"1\"\nkind ="));
+        assert_eq!(errs[0].code, "toml.syntax");
+        assert!(errs[0].message.contains("verison"), "{}", errs[0].message);
+        assert_eq!(errs[0].line, 5);
+    }
+
+    #[test]
+    fn limits_keywords_and_checks_dependencies() {
+        let many = (0..11)
+            .map(|i| format!("\"k{i}\""))
+            .collect::<Vec<_>>()
+            .join(",");
+        let errs = errors(&GOOD.replace("[\"parken\"]", &format!("[{many}]")));
+        assert_eq!(errs[0].code, "manifest.too_many_keywords");
+        let errs = errors(&GOOD.replace("\"^1.2\"", "\"about one\""));
+        assert_eq!(errs[0].code, "manifest.invalid_version_req");
+        let errs = errors(&GOOD.replace("fim/anschrift-inland", "anschrift"));
+        assert_eq!(errs[0].code, "manifest.invalid_dependency");
+    }
+
+    #[test]
+    fn fork_manifest_keeps_comments_and_replaces_provenance() {
+        let src = format!(
+            "# Kassels Antrag\n{GOOD}\n[forked-from]\npackage = \"x/y\"\nversion = \"0.1.0\"\n"
+        );
+        let from = ForkedFrom {
+            namespace: "kassel".into(),
+            name: "bewohnerparkausweis".into(),
+            version: semver::Version::new(1, 0, 0),
+            cksum: Some("ab".repeat(32)),
+        };
+        let out = fork_manifest(&src, "darmstadt/bewohnerparkausweis", &from).unwrap();
+        assert!(out.starts_with("# Kassels Antrag\n"));
+        let (m, _) = parse_manifest(&out).unwrap();
+        assert_eq!(m.full_name(), "darmstadt/bewohnerparkausweis");
+        assert_eq!(m.forked_from.unwrap(), from);
+        assert_eq!(out.matches("[forked-from]").count(), 1);
+        assert!(fork_manifest("not toml [", "a/b", &from).is_err());
+    }
+
+    #[test]
+    fn fim_provenance() {
+        let (m, _) = parse_manifest(&format!(
+            "{GOOD}\n[fim]\nid = \"S00000036\"\nversion = \"1.2\"\n"
+        ))
+        .unwrap();
+        let fim = m.fim.clone().unwrap();
+        assert_eq!(
+            (fim.id.as_str(), fim.version.as_deref()),
+            ("S00000036", Some("1.2"))
+        );
+        let (again, _) = parse_manifest(&crate::write::write_manifest(&m)).unwrap();
+        assert_eq!(again, m);
+        let (m3, _) = parse_manifest(&format!("{GOOD}\n[fim]\nid = \"G60000000088\"\n")).unwrap();
+        assert_eq!(m3.fim.unwrap().version, None);
+        for (bad, code) in [
+            ("id = \"F00000036\"", "manifest.invalid_fim_id"),
+            ("id = \"S123\"", "manifest.invalid_fim_id"),
+            (
+                "id = \"S00000036\"\nversion = \"eins\"",
+                "manifest.invalid_fim_version",
+            ),
+        ] {
+            let errs = errors(&format!("{GOOD}\n[fim]\n{bad}\n"));
+            assert_eq!(errs[0].code, code, "{bad}");
+        }
+        let errs = errors(&format!("{GOOD}\n[fim]\nversion = \"1.0\"\n"));
+        assert_eq!(errs[0].code, "toml.syntax");
+    }
+
+    #[test]
+    fn slugs() {
+        assert!(check_slug("bewohner-parkausweis2").is_ok());
+        assert!(check_slug("").is_err());
+        assert!(check_slug("-x").is_err());
+        assert!(check_slug("straße").is_err());
+        assert!(check_slug(&"a".repeat(65)).is_err());
+    }
+}

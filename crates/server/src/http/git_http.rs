@@ -1,0 +1,58 @@
+//! The git index over git's dumb HTTP protocol: the repository's files as
+//! they are on disk, so that a stock `git clone http://…/git/index.git`
+//! works without a git binary on the server.
+
+use std::path::{Component, Path};
+
+use actix_web::{get, web, HttpResponse};
+
+use super::error::{ApiError, ApiResult};
+use super::Reg;
+
+#[get("/git/index.git/{tail:.*}")]
+pub(super) async fn index_repo(reg: Reg, tail: web::Path<String>) -> ApiResult<HttpResponse> {
+    serve_file(reg.git_index_path(), tail.into_inner()).await
+}
+
+/// A package's history: `/git/packages/{ns}/{name}.git/…`.
+#[get("/git/packages/{ns}/{repo}/{tail:.*}")]
+pub(super) async fn package_repo(
+    reg: Reg,
+    path: web::Path<(String, String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (ns, repo, tail) = path.into_inner();
+    let Some(name) = repo.strip_suffix(".git") else {
+        return Err(ApiError::not_found(
+            "package histories live at /git/packages/{ns}/{name}.git",
+        ));
+    };
+    let ok = |s: &str| gemeinwerk_package::manifest::check_slug(s).is_ok();
+    if !ok(&ns) || !ok(name) {
+        return Err(ApiError::not_found("no such package history"));
+    }
+    serve_file(crate::registry::history::repo_path(&reg, &ns, name), tail).await
+}
+
+async fn serve_file(repo: std::path::PathBuf, tail: String) -> ApiResult<HttpResponse> {
+    let relative = Path::new(&tail);
+    let safe = relative
+        .components()
+        .all(|c| matches!(c, Component::Normal(_)));
+    if !safe || tail.is_empty() {
+        return Err(ApiError::not_found("no such file in this repository"));
+    }
+    let path = repo.join(relative);
+    let content_type = if tail.starts_with("objects/") && !tail.starts_with("objects/info/") {
+        "application/x-git-loose-object"
+    } else {
+        "text/plain; charset=utf-8"
+    };
+    let bytes = web::block(move || std::fs::read(path)).await?;
+    match bytes {
+        Ok(bytes) => Ok(HttpResponse::Ok()
+            .content_type(content_type)
+            .insert_header(("Cache-Control", "no-cache"))
+            .body(bytes)),
+        Err(_) => Err(ApiError::not_found("no such file in this repository")),
+    }
+}

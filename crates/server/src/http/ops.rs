@@ -1,0 +1,75 @@
+//! Health, metrics and the OpenAPI document.
+
+use actix_web::{get, HttpResponse};
+use diesel::prelude::*;
+
+use super::error::ApiResult;
+use super::Reg;
+use crate::registry::{jobs, supervisor, RegistryError};
+use crate::store::schema::{namespaces, packages, versions};
+
+#[get("/healthz")]
+pub(super) async fn healthz(reg: Reg) -> HttpResponse {
+    let db = actix_web::web::block(move || -> Result<(), RegistryError> {
+        let mut conn = reg.db.conn()?;
+        diesel::sql_query("SELECT 1").execute(&mut *conn)?;
+        Ok(())
+    })
+    .await;
+    match db {
+        Ok(Ok(())) => HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            HttpResponse::ServiceUnavailable()
+                .json(serde_json::json!({ "status": "database unreachable" }))
+        }
+        Err(_) => {
+            HttpResponse::ServiceUnavailable().json(serde_json::json!({ "status": "overloaded" }))
+        }
+    }
+}
+
+#[get("/metrics")]
+pub(super) async fn metrics(
+    reg: Reg,
+    requests: Option<actix_web::web::Data<super::access::RequestMetrics>>,
+) -> ApiResult<HttpResponse> {
+    let (ns, pkgs, vers, pending) = actix_web::web::block(move || -> Result<_, RegistryError> {
+        let mut conn = reg.db.conn()?;
+        let ns: i64 = namespaces::table.count().get_result(&mut *conn)?;
+        let pkgs: i64 = packages::table.count().get_result(&mut *conn)?;
+        let vers: i64 = versions::table.count().get_result(&mut *conn)?;
+        let pending = jobs::pending_count(&mut conn)?;
+        Ok((ns, pkgs, vers, pending))
+    })
+    .await??;
+    let mut body = format!(
+        "# HELP gemeinwerk_namespaces Namespaces in the registry.\n# TYPE gemeinwerk_namespaces gauge\ngemeinwerk_namespaces {ns}\n\
+         # HELP gemeinwerk_packages Packages in the registry.\n# TYPE gemeinwerk_packages gauge\ngemeinwerk_packages {pkgs}\n\
+         # HELP gemeinwerk_versions Published versions.\n# TYPE gemeinwerk_versions gauge\ngemeinwerk_versions {vers}\n\
+         # HELP gemeinwerk_jobs_pending Jobs waiting in the queue.\n# TYPE gemeinwerk_jobs_pending gauge\ngemeinwerk_jobs_pending {pending}\n"
+    );
+    body.push_str(
+        "# HELP gemeinwerk_background_panics_total Panics of this node's background threads, each followed by a restart.\n\
+         # TYPE gemeinwerk_background_panics_total counter\n",
+    );
+    for thread in ["gemeinwerk-jobs", "gemeinwerk-search"] {
+        let count = supervisor::panic_counts().get(thread).copied().unwrap_or(0);
+        body.push_str(&format!(
+            "gemeinwerk_background_panics_total{{thread=\"{thread}\"}} {count}\n"
+        ));
+    }
+    if let Some(requests) = requests {
+        body.push_str(&requests.render());
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(body))
+}
+
+#[get("/api/openapi.json")]
+pub(super) async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(include_str!("../../../../docs/openapi.json"))
+}

@@ -1,0 +1,127 @@
+//! The namespace page: the municipality (or provider) with its Amtlicher
+//! Regionalschlüssel, its packages and members; owners manage members here.
+
+use actix_web::{get, post, web, HttpRequest};
+use askama::Template;
+use serde::Deserialize;
+
+use super::start::Card;
+use super::{block, ok, see_other, Chrome, WebError, WebResult};
+use crate::http::{origin_of, Reg};
+use crate::registry::auth::{find_namespace, Credential, Role};
+use crate::registry::{accounts, packages};
+
+pub struct MemberRow {
+    pub login: String,
+    pub role: &'static str,
+    pub since: String,
+}
+
+#[derive(Template)]
+#[template(path = "namespace.html")]
+struct NamespacePage {
+    chrome: Chrome,
+    slug: String,
+    display_name: String,
+    ars: String,
+    packages: Vec<Card>,
+    members: Vec<MemberRow>,
+    is_owner: bool,
+}
+
+#[get("/namensraeume/{ns}")]
+pub(super) async fn page(reg: Reg, req: HttpRequest, path: web::Path<String>) -> WebResult {
+    let slug = path.into_inner();
+    let chrome = Chrome::of(&req);
+    let login = chrome.login.clone();
+    let (ns, members, list) = block(&req, move || {
+        let mut conn = reg.db.conn()?;
+        let ns = find_namespace(&mut conn, &slug)?;
+        let members = accounts::list_members(&mut conn, &slug)?;
+        drop(conn);
+        Ok((ns, members, packages::in_namespace(&reg, &slug)?))
+    })
+    .await?;
+    let is_owner = login.is_some_and(|l| {
+        members
+            .iter()
+            .any(|m| m.login == l && m.role == Role::Owner.as_str())
+    });
+    Ok(ok(&NamespacePage {
+        chrome,
+        slug: ns.slug,
+        display_name: ns.display_name,
+        ars: ns.ars.unwrap_or_default(),
+        packages: list.into_iter().map(Card::from).collect(),
+        members: members
+            .into_iter()
+            .map(|m| MemberRow {
+                role: super::account::role_de(&m.role),
+                login: m.login,
+                since: super::date(&m.since),
+            })
+            .collect(),
+        is_owner,
+    }))
+}
+
+#[derive(Deserialize)]
+pub(super) struct MemberForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    role: String,
+}
+
+#[post("/namensraeume/{ns}/mitglieder")]
+pub(super) async fn add_member(
+    reg: Reg,
+    req: HttpRequest,
+    path: web::Path<String>,
+    form: web::Form<MemberForm>,
+) -> WebResult {
+    let ns = path.into_inner();
+    let form = form.into_inner();
+    let session = super::account::member_session(&req, &form.csrf)?;
+    let Some(role) = Role::parse(&form.role) else {
+        return Err(WebError::new(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "Ungültige Eingabe",
+            "Bitte wählen Sie eine Rolle: Eigentümer/in oder Veröffentlicher/in.",
+        )
+        .with_chrome(&req));
+    };
+    let origin = origin_of(&req);
+    let back = format!("/namensraeume/{ns}#mitglieder");
+    block(&req, move || {
+        let mut conn = reg.db.conn()?;
+        let origin =
+            accounts::require_owner(&mut conn, Credential::Session(&session.id), &origin, &ns)?;
+        accounts::set_member(&mut conn, &origin, &ns, form.login.trim(), role)
+    })
+    .await?;
+    Ok(see_other(&back))
+}
+
+#[post("/namensraeume/{ns}/mitglieder/{login}/entfernen")]
+pub(super) async fn remove_member(
+    reg: Reg,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    form: web::Form<super::account::CsrfForm>,
+) -> WebResult {
+    let (ns, login) = path.into_inner();
+    let session = super::account::member_session(&req, &form.csrf)?;
+    let origin = origin_of(&req);
+    let back = format!("/namensraeume/{ns}#mitglieder");
+    block(&req, move || {
+        let mut conn = reg.db.conn()?;
+        let origin =
+            accounts::require_owner(&mut conn, Credential::Session(&session.id), &origin, &ns)?;
+        accounts::remove_member(&mut conn, &origin, &ns, &login)
+    })
+    .await?;
+    Ok(see_other(&back))
+}

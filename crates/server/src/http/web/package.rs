@@ -1,0 +1,627 @@
+//! The package page: what a package is, its README, versions, dependencies,
+//! the live preview of a form or the diagram of a process, and the fork
+//! network; plus the members' actions on it (yank, unyank, deprecate).
+
+use actix_web::{get, post, web, HttpRequest};
+use askama::Template;
+use serde::Deserialize;
+
+use super::preview::{self, Input, Preview};
+use super::{block, diagram, markdown, ok, see_other, Chrome, WebError, WebResult};
+use crate::http::{origin_of, Reg};
+use crate::registry::auth::Credential;
+use crate::registry::{accounts, content, forks, index, packages, yank, Registry, RegistryError};
+use crate::store::models::Version;
+use gemeinwerk_package::content::{Content, DependencyContent};
+use gemeinwerk_package::form::Form;
+use gemeinwerk_package::manifest::Manifest;
+use gemeinwerk_package::model::Duration;
+use gemeinwerk_package::process::Process;
+
+pub struct VersionRow {
+    pub num: String,
+    pub date: String,
+    pub yanked: bool,
+    pub reason: String,
+    pub downloads: String,
+    /// The version before it, for the diff link.
+    pub previous: Option<String>,
+    pub shown: bool,
+}
+
+pub struct DependencyRow {
+    pub name: String,
+    pub req: String,
+}
+
+pub struct StateRow {
+    pub id: String,
+    pub label: String,
+    pub kind: String,
+    pub deadline: String,
+}
+
+pub struct TransitionRow {
+    pub number: usize,
+    pub label: String,
+    pub from: String,
+    pub to: String,
+    pub role: String,
+    pub forms: Vec<String>,
+    pub deadline: String,
+}
+
+pub struct FeeRow {
+    pub label: String,
+    pub amount: String,
+    pub on: String,
+    pub legal_basis: String,
+}
+
+pub struct ProcessView {
+    pub svg: String,
+    pub states: Vec<StateRow>,
+    pub transitions: Vec<TransitionRow>,
+    pub fees: Vec<FeeRow>,
+    pub notices: Vec<(String, String)>,
+}
+
+pub struct NetworkRow {
+    pub package: String,
+    pub base: String,
+    pub behind: usize,
+    pub indent: usize,
+}
+
+/// Everything the package page shows.
+pub struct PackageData {
+    pub name: String,
+    pub namespace: String,
+    pub title: String,
+    pub description: String,
+    pub kind: &'static str,
+    pub deprecated: Option<String>,
+    pub license: String,
+    pub themenfeld: Option<(String, String)>,
+    pub leika: String,
+    pub keywords: Vec<String>,
+    pub version: String,
+    pub version_yanked: bool,
+    pub newest: String,
+    pub readme: String,
+    pub versions: Vec<VersionRow>,
+    pub dependencies: Vec<DependencyRow>,
+    pub dependents: Vec<String>,
+    pub snippet: String,
+    pub vertrauensniveau: String,
+    pub accounts: String,
+    pub preview: Option<Preview>,
+    pub process: Option<ProcessView>,
+    pub upstream: Vec<NetworkRow>,
+    pub forks: Vec<NetworkRow>,
+    pub fork_base: Option<String>,
+    pub fork_base_package: String,
+    pub fork_behind: usize,
+    pub downloads: String,
+    pub municipalities: usize,
+    pub role: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "package.html")]
+struct PackagePage {
+    chrome: Chrome,
+    p: PackageData,
+}
+
+#[derive(Template)]
+#[template(path = "preview_page.html")]
+struct PreviewPage {
+    chrome: Chrome,
+    p: PackageData,
+}
+
+/// German wording for an ISO 8601 duration: `P14D` → „14 Tage“.
+pub fn duration_de(iso: &str) -> String {
+    let Ok(d) = Duration::parse(iso) else {
+        return iso.to_string();
+    };
+    let mut parts = Vec::new();
+    let mut unit = |n: u32, one: &str, many: &str| {
+        if n > 0 {
+            parts.push(format!("{n} {}", if n == 1 { one } else { many }));
+        }
+    };
+    unit(d.years, "Jahr", "Jahre");
+    unit(d.months, "Monat", "Monate");
+    unit(d.weeks, "Woche", "Wochen");
+    unit(d.days, "Tag", "Tage");
+    unit(d.hours, "Stunde", "Stunden");
+    unit(d.minutes, "Minute", "Minuten");
+    unit(d.seconds, "Sekunde", "Sekunden");
+    parts.join(", ")
+}
+
+pub fn euro(cents: i64) -> String {
+    format!(
+        "{},{:02} €",
+        super::number(cents / 100),
+        (cents % 100).unsigned_abs()
+    )
+}
+
+/// The version shown: the one asked for, else the newest that is not
+/// yanked, else the newest.
+fn pick<'a>(versions: &'a [Version], asked: Option<&str>) -> Option<&'a Version> {
+    if let Some(num) = asked {
+        return versions.iter().find(|v| v.num == num);
+    }
+    let newest = |yanked_too: bool| {
+        versions
+            .iter()
+            .filter(|v| yanked_too || v.yanked_at.is_none())
+            .filter_map(|v| semver::Version::parse(&v.num).ok().map(|s| (s, v)))
+            .max_by(|a, b| a.0.cmp(&b.0))
+            .map(|(_, v)| v)
+    };
+    newest(false).or_else(|| newest(true))
+}
+
+fn process_view(p: &Process, title: &str) -> ProcessView {
+    let role = |id: &str| {
+        p.roles
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| r.label.clone())
+            .unwrap_or_else(|| id.to_string())
+    };
+    let transition_label = |id: &str| {
+        p.transitions
+            .iter()
+            .position(|t| t.id == id)
+            .map(|i| {
+                let t = &p.transitions[i];
+                format!(
+                    "{} (Nr. {})",
+                    t.label.as_ref().map(|l| l.de.as_str()).unwrap_or(&t.id),
+                    i + 1
+                )
+            })
+            .unwrap_or_else(|| id.to_string())
+    };
+    ProcessView {
+        svg: diagram::svg(p, title),
+        states: p
+            .states
+            .iter()
+            .map(|s| StateRow {
+                id: s.id.clone(),
+                label: s.label.as_ref().map(|l| l.de.clone()).unwrap_or_default(),
+                kind: match (s.start, s.end) {
+                    (true, _) => "Beginn".into(),
+                    (_, Some(o)) => format!("Ende: {}", o.as_str()),
+                    _ => String::new(),
+                },
+                deadline: s.deadline.as_deref().map(duration_de).unwrap_or_default(),
+            })
+            .collect(),
+        transitions: p
+            .transitions
+            .iter()
+            .enumerate()
+            .map(|(i, t)| TransitionRow {
+                number: i + 1,
+                label: t
+                    .label
+                    .as_ref()
+                    .map(|l| l.de.clone())
+                    .unwrap_or_else(|| t.id.clone()),
+                from: diagram::state_label(p, t.from.get_ref()),
+                to: diagram::state_label(p, t.to.get_ref()),
+                role: role(t.role.get_ref()),
+                forms: t.forms.iter().map(|f| f.get_ref().clone()).collect(),
+                deadline: t.deadline.as_deref().map(duration_de).unwrap_or_default(),
+            })
+            .collect(),
+        fees: p
+            .fees
+            .iter()
+            .map(|f| FeeRow {
+                label: f
+                    .label
+                    .as_ref()
+                    .map(|l| l.de.clone())
+                    .unwrap_or_else(|| f.id.clone()),
+                amount: match &f.per {
+                    Some(per) => format!("{} je {}", euro(f.amount_cents), duration_de(per)),
+                    None => euro(f.amount_cents),
+                },
+                on: f
+                    .on
+                    .as_ref()
+                    .map(|o| transition_label(o.get_ref()))
+                    .unwrap_or_default(),
+                legal_basis: f.legal_basis.clone().unwrap_or_default(),
+            })
+            .collect(),
+        notices: p
+            .notices
+            .iter()
+            .map(|n| {
+                (
+                    n.label
+                        .as_ref()
+                        .map(|l| l.de.clone())
+                        .unwrap_or_else(|| n.id.clone()),
+                    transition_label(n.on.get_ref()),
+                )
+            })
+            .collect(),
+    }
+}
+
+fn form_facts(f: &Form) -> (String, String) {
+    (
+        f.vertrauensniveau
+            .map(|v| v.as_str().to_string())
+            .unwrap_or_default(),
+        f.accounts
+            .iter()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
+}
+
+/// Reads everything the package page shows. `input` fills the preview.
+pub fn load(
+    reg: &Registry,
+    namespace: &str,
+    name: &str,
+    asked: Option<&str>,
+    input: &Input,
+    login: Option<&str>,
+) -> Result<PackageData, RegistryError> {
+    let full_name = format!("{namespace}/{name}");
+    let view = packages::package_view(reg, namespace, name)?;
+    let mut conn = reg.db.conn()?;
+    let package = index::find_package(&mut conn, namespace, name)?
+        .ok_or_else(|| RegistryError::UnknownPackage(full_name.clone()))?;
+    let rows = index::package_versions(&mut conn, package.id)?;
+    let shown = match pick(&rows, asked) {
+        Some(v) => Some(v),
+        None if asked.is_some() => {
+            return Err(RegistryError::UnknownVersion {
+                package: full_name,
+                version: asked.unwrap_or_default().to_string(),
+            })
+        }
+        None => None,
+    };
+    let mut manifest: Option<Manifest> = None;
+    let mut parsed: Option<Content> = None;
+    let mut readme = String::new();
+    if let Some(v) = shown {
+        let files = content::load_version_files(reg, &full_name, v)?;
+        if let Ok((m, c)) = gemeinwerk_package::content::read_content(&files) {
+            let readme_path = m.readme.clone().unwrap_or_else(|| "README.md".into());
+            if let Some(text) = files.get(&readme_path) {
+                readme = markdown::render(&String::from_utf8_lossy(text));
+            }
+            manifest = Some(m);
+            parsed = Some(c);
+        }
+    }
+    let deps = match &manifest {
+        Some(m) if !m.dependencies.is_empty() => {
+            content::resolve_dependencies(reg, &mut conn, m)?.0
+        }
+        _ => DependencyContent::unresolved(),
+    };
+    let role = match login {
+        Some(login) => accounts::list_members(&mut conn, namespace)?
+            .into_iter()
+            .find(|m| m.login == login)
+            .map(|m| m.role),
+        None => None,
+    };
+    drop(conn);
+    let network = forks::network(reg, namespace, name)?;
+    let dependents = packages::dependents(reg, &full_name)?;
+
+    let title = view.title.clone().unwrap_or_else(|| full_name.clone());
+    let version = shown.map(|v| v.num.clone()).unwrap_or_default();
+    let (preview, process, vertrauensniveau, accounts_text) = match &parsed {
+        Some(Content::Form(f)) => {
+            let (v, a) = form_facts(f);
+            (Some(preview::build(&f.body, &deps, input)), None, v, a)
+        }
+        Some(Content::Fieldgroup(g)) => (
+            Some(preview::build(&g.body, &deps, input)),
+            None,
+            String::new(),
+            String::new(),
+        ),
+        Some(Content::Process(p)) => (
+            None,
+            Some(process_view(p, &title)),
+            String::new(),
+            String::new(),
+        ),
+        None => (None, None, String::new(), String::new()),
+    };
+    // Municipalities that use the package: those whose packages depend on
+    // it or fork it, besides its own.
+    let mut users: Vec<&str> = dependents
+        .iter()
+        .chain(network.forks.iter().map(|f| &f.package))
+        .filter_map(|p| p.split_once('/').map(|(ns, _)| ns))
+        .filter(|ns| *ns != namespace)
+        .collect();
+    users.sort_unstable();
+    users.dedup();
+    let municipalities = users.len();
+
+    // Versions newest first; the diff link goes to the one published before.
+    let versions: Vec<VersionRow> = view
+        .versions
+        .iter()
+        .enumerate()
+        .map(|(i, v)| VersionRow {
+            num: v.num.clone(),
+            date: super::date(&v.created_at),
+            yanked: v.yanked,
+            reason: v.yank_reason.clone().unwrap_or_default(),
+            downloads: super::number(v.downloads),
+            previous: view.versions.get(i + 1).map(|p| p.num.clone()),
+            shown: v.num == version,
+        })
+        .collect();
+    let dependencies = view
+        .versions
+        .iter()
+        .find(|v| v.num == version)
+        .map(|v| {
+            v.dependencies
+                .iter()
+                .map(|d| DependencyRow {
+                    name: d.name.clone(),
+                    req: d.req.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let newest = pick(&rows, None).map(|v| v.num.clone()).unwrap_or_default();
+    let snippet = match semver::Version::parse(&newest) {
+        Ok(v) if v.major > 0 => format!("gemeinwerk add {full_name}@^{}.{}", v.major, v.minor),
+        Ok(v) => format!("gemeinwerk add {full_name}@^{v}"),
+        Err(_) => format!("gemeinwerk add {full_name}"),
+    };
+    let row = |e: &forks::NetworkEntry| NetworkRow {
+        package: e.package.clone(),
+        base: e.base.clone().unwrap_or_default(),
+        behind: e.behind,
+        indent: e.depth.saturating_sub(1),
+    };
+    Ok(PackageData {
+        name: full_name,
+        namespace: namespace.to_string(),
+        title,
+        description: view.description.clone(),
+        kind: super::kind_label(&view.kind),
+        deprecated: view.deprecated.clone(),
+        license: manifest
+            .as_ref()
+            .map(|m| m.license.clone())
+            .unwrap_or_default(),
+        themenfeld: manifest
+            .as_ref()
+            .and_then(|m| m.themenfeld.clone())
+            .map(|t| (super::themenfeld_label(&t), t)),
+        leika: manifest
+            .as_ref()
+            .and_then(|m| m.leika.clone())
+            .unwrap_or_default(),
+        keywords: manifest
+            .as_ref()
+            .map(|m| m.keywords.clone())
+            .unwrap_or_default(),
+        version_yanked: shown.is_some_and(|v| v.yanked_at.is_some()),
+        version,
+        newest,
+        readme,
+        versions,
+        dependencies,
+        dependents,
+        snippet,
+        vertrauensniveau,
+        accounts: accounts_text,
+        preview,
+        process,
+        upstream: network.upstream.iter().map(row).collect(),
+        forks: network.forks.iter().map(row).collect(),
+        fork_base_package: network
+            .base
+            .as_deref()
+            .and_then(|b| b.split_once('@'))
+            .map(|(p, _)| p.to_string())
+            .unwrap_or_default(),
+        fork_base: network.base.clone(),
+        fork_behind: network.behind,
+        downloads: super::number(view.downloads),
+        municipalities,
+        role,
+    })
+}
+
+#[derive(Deserialize)]
+pub(super) struct VersionQuery {
+    version: Option<String>,
+}
+
+#[get("/pakete/{ns}/{name}")]
+pub(super) async fn page(
+    reg: Reg,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    query: web::Query<VersionQuery>,
+) -> WebResult {
+    let (ns, name) = path.into_inner();
+    let chrome = Chrome::of(&req);
+    let login = chrome.login.clone();
+    let version = query.into_inner().version;
+    let data = block(&req, move || {
+        load(
+            &reg,
+            &ns,
+            &name,
+            version.as_deref(),
+            &Input::default(),
+            login.as_deref(),
+        )
+    })
+    .await?;
+    Ok(ok(&PackagePage { chrome, p: data }))
+}
+
+/// The preview alone, filled with what the user entered: how the preview
+/// works without JavaScript (conditions and added entries are evaluated
+/// here).
+#[get("/pakete/{ns}/{name}/vorschau")]
+pub(super) async fn preview_page(
+    reg: Reg,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    query: web::Query<Vec<(String, String)>>,
+) -> WebResult {
+    let (ns, name) = path.into_inner();
+    let pairs = query.into_inner();
+    let version = pairs
+        .iter()
+        .find(|(k, _)| k == "_version")
+        .map(|(_, v)| v.clone());
+    let input = Input::from_pairs(pairs.into_iter().filter(|(k, _)| k != "_version").collect());
+    let chrome = Chrome::of(&req);
+    let data = block(&req, move || {
+        load(&reg, &ns, &name, version.as_deref(), &input, None)
+    })
+    .await?;
+    if data.preview.is_none() {
+        return Err(WebError::not_found(format!(
+            "{} ist kein Formular; eine Vorschau gibt es nur für Formulare und Feldgruppen.",
+            data.name
+        ))
+        .with_chrome(&req));
+    }
+    Ok(ok(&PreviewPage { chrome, p: data }))
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct ActionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+#[post("/pakete/{ns}/{name}/versionen/{version}/zurueckziehen")]
+pub(super) async fn yank_version(
+    reg: Reg,
+    req: HttpRequest,
+    path: web::Path<(String, String, String)>,
+    form: web::Form<ActionForm>,
+) -> WebResult {
+    set_yanked(reg, req, path.into_inner(), form.into_inner(), true).await
+}
+
+#[post("/pakete/{ns}/{name}/versionen/{version}/freigeben")]
+pub(super) async fn unyank_version(
+    reg: Reg,
+    req: HttpRequest,
+    path: web::Path<(String, String, String)>,
+    form: web::Form<ActionForm>,
+) -> WebResult {
+    set_yanked(reg, req, path.into_inner(), form.into_inner(), false).await
+}
+
+async fn set_yanked(
+    reg: Reg,
+    req: HttpRequest,
+    (ns, name, version): (String, String, String),
+    form: ActionForm,
+    yanked: bool,
+) -> WebResult {
+    let session = super::account::member_session(&req, &form.csrf)?;
+    let origin = origin_of(&req);
+    let back = format!("/pakete/{ns}/{name}#versionen");
+    block(&req, move || {
+        yank::set_yanked(
+            &reg,
+            Credential::Session(&session.id),
+            &origin,
+            &ns,
+            &name,
+            &version,
+            yanked,
+            form.text.as_deref(),
+        )
+    })
+    .await?;
+    Ok(see_other(&back))
+}
+
+/// Marks the package deprecated with the message given, or lifts the mark
+/// when the message is empty.
+#[post("/pakete/{ns}/{name}/veraltet")]
+pub(super) async fn deprecate(
+    reg: Reg,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    form: web::Form<ActionForm>,
+) -> WebResult {
+    let (ns, name) = path.into_inner();
+    let form = form.into_inner();
+    let session = super::account::member_session(&req, &form.csrf)?;
+    let origin = origin_of(&req);
+    let back = format!("/pakete/{ns}/{name}");
+    block(&req, move || {
+        let message = form
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
+        yank::set_deprecated(
+            &reg,
+            Credential::Session(&session.id),
+            &origin,
+            &ns,
+            &name,
+            message,
+        )
+    })
+    .await?;
+    Ok(see_other(&back))
+}
+
+impl PackageData {
+    pub fn is_form(&self) -> bool {
+        self.preview.is_some()
+    }
+    pub fn can_manage(&self) -> bool {
+        self.role.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_amounts_read_german() {
+        assert_eq!(duration_de("P14D"), "14 Tage");
+        assert_eq!(duration_de("P1Y"), "1 Jahr");
+        assert_eq!(duration_de("PT48H"), "48 Stunden");
+        assert_eq!(euro(3070), "30,70 €");
+        assert_eq!(euro(123456), "1.234,56 €");
+    }
+}

@@ -1,0 +1,245 @@
+//! Namespaces (one per municipality or provider), users and memberships.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::audit::{self, Origin};
+use super::auth::{find_namespace, find_user, Credential, Role};
+use super::error::{RegistryError, Result};
+use crate::store::db::now;
+use crate::store::models::{Namespace, User};
+use crate::store::schema::{members, namespaces, users};
+use crate::store::{write_tx, DbConn};
+use gemeinwerk_package::manifest::check_slug;
+
+/// Amtlicher Regionalschlüssel: the 12-digit official key of a German
+/// municipality or district.
+fn check_ars(ars: &str) -> Result<()> {
+    if ars.len() == 12 && ars.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(RegistryError::bad_request(
+            "invalid_ars",
+            format!("ARS \"{ars}\" is not an Amtlicher Regionalschlüssel: it must be 12 digits"),
+        ))
+    }
+}
+
+pub fn add_namespace(
+    conn: &mut DbConn,
+    origin: &Origin,
+    slug: &str,
+    display_name: &str,
+    ars: Option<&str>,
+) -> Result<Namespace> {
+    check_slug(slug)
+        .map_err(|e| RegistryError::bad_request("invalid_namespace", format!("namespace {e}")))?;
+    if display_name.trim().is_empty() {
+        return Err(RegistryError::bad_request(
+            "invalid_display_name",
+            "the namespace needs a display name",
+        ));
+    }
+    if let Some(ars) = ars {
+        check_ars(ars)?;
+    }
+    write_tx(conn, |conn| {
+        if find_namespace(conn, slug).is_ok() {
+            return Err(RegistryError::conflict(
+                "namespace_exists",
+                format!("namespace \"{slug}\" already exists"),
+            ));
+        }
+        diesel::insert_into(namespaces::table)
+            .values((
+                namespaces::slug.eq(slug),
+                namespaces::display_name.eq(display_name.trim()),
+                namespaces::ars.eq(ars),
+                namespaces::created_at.eq(now()),
+            ))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            origin,
+            "namespace_add",
+            Some(slug),
+            slug,
+            serde_json::json!({ "name": display_name, "ars": ars }),
+        )?;
+        find_namespace(conn, slug)
+    })
+}
+
+pub fn add_user(conn: &mut DbConn, origin: &Origin, login: &str) -> Result<User> {
+    check_slug(login)
+        .map_err(|e| RegistryError::bad_request("invalid_login", format!("login {e}")))?;
+    write_tx(conn, |conn| {
+        if find_user(conn, login).is_ok() {
+            return Err(RegistryError::conflict(
+                "user_exists",
+                format!("user \"{login}\" already exists"),
+            ));
+        }
+        diesel::insert_into(users::table)
+            .values((users::login.eq(login), users::created_at.eq(now())))
+            .execute(conn)?;
+        audit::record(conn, origin, "user_add", None, login, serde_json::json!({}))?;
+        find_user(conn, login)
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct Member {
+    pub login: String,
+    pub role: String,
+    pub since: chrono::NaiveDateTime,
+}
+
+/// Adds a member, or changes the role of an existing one.
+pub fn set_member(
+    conn: &mut DbConn,
+    origin: &Origin,
+    namespace: &str,
+    login: &str,
+    role: Role,
+) -> Result<()> {
+    write_tx(conn, |conn| {
+        let ns = find_namespace(conn, namespace)?;
+        let user = find_user(conn, login)?;
+        let current: Option<String> = members::table
+            .find((ns.id, user.id))
+            .select(members::role)
+            .first(conn)
+            .optional()?;
+        match current {
+            Some(r) if r == role.as_str() => return Ok(()),
+            Some(r) => {
+                if r == Role::Owner.as_str() {
+                    ensure_another_owner(conn, &ns, user.id)?;
+                }
+                diesel::update(members::table.find((ns.id, user.id)))
+                    .set(members::role.eq(role.as_str()))
+                    .execute(conn)?;
+            }
+            None => {
+                diesel::insert_into(members::table)
+                    .values((
+                        members::namespace_id.eq(ns.id),
+                        members::user_id.eq(user.id),
+                        members::role.eq(role.as_str()),
+                        members::created_at.eq(now()),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+        audit::record(
+            conn,
+            origin,
+            "member_add",
+            Some(namespace),
+            login,
+            serde_json::json!({ "role": role.as_str() }),
+        )
+    })
+}
+
+pub fn remove_member(
+    conn: &mut DbConn,
+    origin: &Origin,
+    namespace: &str,
+    login: &str,
+) -> Result<()> {
+    write_tx(conn, |conn| {
+        let ns = find_namespace(conn, namespace)?;
+        let user = find_user(conn, login)?;
+        let role: Option<String> = members::table
+            .find((ns.id, user.id))
+            .select(members::role)
+            .first(conn)
+            .optional()?;
+        let Some(role) = role else {
+            return Err(RegistryError::UnknownMember {
+                login: login.to_string(),
+                namespace: namespace.to_string(),
+            });
+        };
+        if role == Role::Owner.as_str() {
+            ensure_another_owner(conn, &ns, user.id)?;
+        }
+        diesel::delete(members::table.find((ns.id, user.id))).execute(conn)?;
+        audit::record(
+            conn,
+            origin,
+            "member_remove",
+            Some(namespace),
+            login,
+            serde_json::json!({}),
+        )
+    })
+}
+
+/// A namespace must keep at least one owner, or nobody could manage it.
+fn ensure_another_owner(conn: &mut DbConn, ns: &Namespace, leaving: i64) -> Result<()> {
+    let others: i64 = members::table
+        .filter(members::namespace_id.eq(ns.id))
+        .filter(members::role.eq(Role::Owner.as_str()))
+        .filter(members::user_id.ne(leaving))
+        .count()
+        .get_result(conn)?;
+    if others == 0 {
+        return Err(RegistryError::conflict(
+            "last_owner",
+            format!("namespace \"{}\" must keep at least one owner", ns.slug),
+        ));
+    }
+    Ok(())
+}
+
+pub fn list_members(conn: &mut DbConn, namespace: &str) -> Result<Vec<Member>> {
+    let ns = find_namespace(conn, namespace)?;
+    let rows: Vec<(String, String, chrono::NaiveDateTime)> = members::table
+        .inner_join(users::table)
+        .filter(members::namespace_id.eq(ns.id))
+        .order(users::login)
+        .select((users::login, members::role, members::created_at))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(login, role, since)| Member { login, role, since })
+        .collect())
+}
+
+pub fn list_namespaces(conn: &mut DbConn) -> Result<Vec<Namespace>> {
+    Ok(namespaces::table
+        .order(namespaces::slug)
+        .select(Namespace::as_select())
+        .load(conn)?)
+}
+
+/// Authenticates the token and checks that its user owns `namespace` and
+/// the token carries the `owners` scope. Returns the origin to audit with.
+pub fn require_owner(
+    conn: &mut DbConn,
+    cred: Credential<'_>,
+    origin: &Origin,
+    namespace: &str,
+) -> Result<Origin> {
+    let actor = super::auth::authenticate(conn, cred)?;
+    let ns = find_namespace(conn, namespace)?;
+    actor.authorize(conn, super::auth::Scope::Owners, &ns, true)?;
+    Ok(Origin {
+        actor: Some(actor.login),
+        ..origin.clone()
+    })
+}
+
+/// The namespaces a user is a member of: slug, display name and role.
+pub fn memberships(conn: &mut DbConn, login: &str) -> Result<Vec<(String, String, String)>> {
+    let user = find_user(conn, login)?;
+    Ok(members::table
+        .inner_join(namespaces::table)
+        .filter(members::user_id.eq(user.id))
+        .order(namespaces::slug)
+        .select((namespaces::slug, namespaces::display_name, members::role))
+        .load(conn)?)
+}

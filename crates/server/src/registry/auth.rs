@@ -1,0 +1,366 @@
+//! API tokens: `gw_` plus 32 random bytes in hex; only the SHA-256 of a
+//! token is stored. A token has scopes, may be restricted to one namespace,
+//! may expire, and is revoked at once.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use super::audit::{self, Origin};
+use super::error::{RegistryError, Result};
+use super::sessions;
+use crate::store::db::now;
+use crate::store::models::{ApiToken, Namespace, User};
+use crate::store::schema::{api_tokens, members, namespaces, users};
+use crate::store::{write_tx, DbConn};
+
+use gemeinwerk_package::names::TOKEN_PREFIX;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    Publish,
+    Yank,
+    Owners,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 3] = [Scope::Publish, Scope::Yank, Scope::Owners];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Publish => "publish",
+            Scope::Yank => "yank",
+            Scope::Owners => "owners",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Scope> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+/// Role of a user in a namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// May publish, yank and manage members.
+    Owner,
+    /// May publish and yank.
+    Publisher,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Publisher => "publisher",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "owner" => Some(Role::Owner),
+            "publisher" => Some(Role::Publisher),
+            _ => None,
+        }
+    }
+}
+
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn generate_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("{TOKEN_PREFIX}{}", hex::encode(bytes))
+}
+
+fn well_formed(token: &str) -> bool {
+    token
+        .strip_prefix(TOKEN_PREFIX)
+        .is_some_and(|rest| rest.len() == 64 && rest.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Who acts, through which token.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: i64,
+    pub login: String,
+    pub token_id: i64,
+    scopes: Vec<Scope>,
+    namespace_id: Option<i64>,
+}
+
+/// A new token: the plaintext exists only here, to be shown once.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CreatedToken {
+    pub id: i64,
+    pub token: String,
+    pub login: String,
+    pub scopes: Vec<Scope>,
+    pub namespace: Option<String>,
+    pub expires_at: Option<NaiveDateTime>,
+}
+
+pub fn create_token(
+    conn: &mut DbConn,
+    origin: &Origin,
+    login: &str,
+    name: &str,
+    scopes: &[Scope],
+    namespace: Option<&str>,
+    expires_at: Option<NaiveDateTime>,
+) -> Result<CreatedToken> {
+    let user = find_user(conn, login)?;
+    let ns = namespace
+        .map(|slug| find_namespace(conn, slug))
+        .transpose()?;
+    if scopes.is_empty() {
+        return Err(RegistryError::bad_request(
+            "invalid_scope",
+            "a token needs at least one scope (publish, yank, owners)",
+        ));
+    }
+    let token = generate_token();
+    let scope_text = scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    let id = write_tx(conn, |conn| -> Result<i64> {
+        diesel::insert_into(api_tokens::table)
+            .values((
+                api_tokens::user_id.eq(user.id),
+                api_tokens::name.eq(name),
+                api_tokens::token_hash.eq(hash_token(&token)),
+                api_tokens::scopes.eq(&scope_text),
+                api_tokens::namespace_id.eq(ns.as_ref().map(|n| n.id)),
+                api_tokens::expires_at.eq(expires_at),
+                api_tokens::created_at.eq(now()),
+            ))
+            .execute(conn)?;
+        let id = api_tokens::table
+            .filter(api_tokens::token_hash.eq(hash_token(&token)))
+            .select(api_tokens::id)
+            .first(conn)?;
+        audit::record(
+            conn,
+            origin,
+            "token_create",
+            namespace,
+            login,
+            serde_json::json!({ "token_id": id, "name": name, "scopes": scope_text, "expires_at": expires_at }),
+        )?;
+        Ok(id)
+    })?;
+    Ok(CreatedToken {
+        id,
+        token,
+        login: user.login,
+        scopes: scopes.to_vec(),
+        namespace: ns.map(|n| n.slug),
+        expires_at,
+    })
+}
+
+/// Revokes a token, named by its id or by the token itself. Takes effect
+/// at once: every request looks the token up, and the web sessions signed
+/// in with it end.
+pub fn revoke_token(conn: &mut DbConn, origin: &Origin, id_or_token: &str) -> Result<ApiToken> {
+    let token: Option<ApiToken> = if let Ok(id) = id_or_token.parse::<i64>() {
+        api_tokens::table
+            .find(id)
+            .select(ApiToken::as_select())
+            .first(conn)
+            .optional()?
+    } else {
+        api_tokens::table
+            .filter(api_tokens::token_hash.eq(hash_token(id_or_token)))
+            .select(ApiToken::as_select())
+            .first(conn)
+            .optional()?
+    };
+    let token = token.ok_or(RegistryError::UnknownToken)?;
+    write_tx(conn, |conn| -> Result<()> {
+        diesel::update(api_tokens::table.find(token.id))
+            .set(api_tokens::revoked_at.eq(Some(now())))
+            .execute(conn)?;
+        sessions::end_all_of_token(conn, token.id)?;
+        let login: String = users::table
+            .find(token.user_id)
+            .select(users::login)
+            .first(conn)?;
+        audit::record(
+            conn,
+            origin,
+            "token_revoke",
+            None,
+            &login,
+            serde_json::json!({ "token_id": token.id }),
+        )
+    })?;
+    Ok(token)
+}
+
+pub fn list_tokens(conn: &mut DbConn, login: &str) -> Result<Vec<ApiToken>> {
+    let user = find_user(conn, login)?;
+    Ok(api_tokens::table
+        .filter(api_tokens::user_id.eq(user.id))
+        .order(api_tokens::id)
+        .select(ApiToken::as_select())
+        .load(conn)?)
+}
+
+/// What a request authenticates with: the `Authorization` header of an
+/// API client, or the id of a web session (from its cookie), which acts
+/// through the token it was signed in with.
+#[derive(Clone, Copy)]
+pub enum Credential<'a> {
+    Header(Option<&'a str>),
+    Session(&'a str),
+}
+
+impl<'a> From<Option<&'a str>> for Credential<'a> {
+    fn from(header: Option<&'a str>) -> Self {
+        Credential::Header(header)
+    }
+}
+
+/// Checks a credential: the token from an `Authorization` header
+/// (`Bearer gw_…` or the bare token), or the token behind a web session;
+/// both get the same checks, and the token's use is recorded.
+pub fn authenticate(conn: &mut DbConn, cred: Credential<'_>) -> Result<Actor> {
+    let found: Option<(ApiToken, User)> = match cred {
+        Credential::Header(header) => {
+            let raw = header
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .ok_or(RegistryError::MissingToken)?;
+            let token = match raw.split_once(' ') {
+                Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+                _ => raw,
+            };
+            if !well_formed(token) {
+                return Err(RegistryError::MalformedToken);
+            }
+            api_tokens::table
+                .inner_join(users::table)
+                .filter(api_tokens::token_hash.eq(hash_token(token)))
+                .select((ApiToken::as_select(), User::as_select()))
+                .first(conn)
+                .optional()?
+        }
+        Credential::Session(id) => {
+            // A session that ended (signed out, idle, its token revoked)
+            // is no credential at all.
+            let token_id = sessions::token_of(conn, id)?.ok_or(RegistryError::MissingToken)?;
+            api_tokens::table
+                .inner_join(users::table)
+                .filter(api_tokens::id.eq(token_id))
+                .select((ApiToken::as_select(), User::as_select()))
+                .first(conn)
+                .optional()?
+        }
+    };
+    let (row, user) = found.ok_or(RegistryError::UnknownToken)?;
+    if row.revoked_at.is_some() {
+        return Err(RegistryError::RevokedToken);
+    }
+    let at = now();
+    if let Some(expiry) = row.expires_at {
+        if expiry <= at {
+            return Err(RegistryError::ExpiredToken(expiry));
+        }
+    }
+    diesel::update(api_tokens::table.find(row.id))
+        .set(api_tokens::last_used_at.eq(Some(at)))
+        .execute(conn)?;
+    Ok(Actor {
+        user_id: user.id,
+        login: user.login,
+        token_id: row.id,
+        scopes: row.scopes.split(',').filter_map(Scope::parse).collect(),
+        namespace_id: row.namespace_id,
+    })
+}
+
+impl Actor {
+    /// Checks that this actor may use `scope` in `namespace`, and returns
+    /// its role there. `need_owner` asks for the owner role.
+    pub fn authorize(
+        &self,
+        conn: &mut DbConn,
+        scope: Scope,
+        namespace: &Namespace,
+        need_owner: bool,
+    ) -> Result<Role> {
+        if !self.scopes.contains(&scope) {
+            return Err(RegistryError::MissingScope(scope.as_str()));
+        }
+        if let Some(allowed) = self.namespace_id {
+            if allowed != namespace.id {
+                let allowed = namespaces::table
+                    .find(allowed)
+                    .select(namespaces::slug)
+                    .first(conn)?;
+                return Err(RegistryError::TokenNamespace {
+                    allowed,
+                    target: namespace.slug.clone(),
+                });
+            }
+        }
+        let role: Option<String> = members::table
+            .filter(members::namespace_id.eq(namespace.id))
+            .filter(members::user_id.eq(self.user_id))
+            .select(members::role)
+            .first(conn)
+            .optional()?;
+        let role = role
+            .and_then(|r| Role::parse(&r))
+            .ok_or_else(|| RegistryError::NotAMember {
+                login: self.login.clone(),
+                namespace: namespace.slug.clone(),
+            })?;
+        if need_owner && role != Role::Owner {
+            return Err(RegistryError::NotAnOwner(namespace.slug.clone()));
+        }
+        Ok(role)
+    }
+}
+
+pub fn find_user(conn: &mut DbConn, login: &str) -> Result<User> {
+    users::table
+        .filter(users::login.eq(login))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| RegistryError::UnknownUser(login.to_string()))
+}
+
+pub fn find_namespace(conn: &mut DbConn, slug: &str) -> Result<Namespace> {
+    namespaces::table
+        .filter(namespaces::slug.eq(slug))
+        .select(Namespace::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| RegistryError::UnknownNamespace(slug.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_prefixed_random_and_well_formed() {
+        let a = generate_token();
+        let b = generate_token();
+        assert_ne!(a, b);
+        assert!(well_formed(&a), "{a}");
+        assert!(!well_formed("gw_short"));
+        assert!(!well_formed(&a.replace("gw_", "xx_")));
+        assert_eq!(hash_token(&a).len(), 64);
+    }
+}

@@ -1,0 +1,156 @@
+//! Every way a use case can fail, each with a stable machine code and a
+//! category; the server maps the category to an HTTP status in one place.
+
+use crate::store::db::DbError;
+use gemeinwerk_package::archive::ArchiveError;
+use gemeinwerk_package::Diagnostic;
+
+/// What kind of failure it is, independent of HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    BadRequest,
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    Conflict,
+    TooLarge,
+    Invalid,
+    /// Not now, but soon (a view being built).
+    Unavailable,
+    Internal,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("{0}")]
+    Archive(#[from] ArchiveError),
+    #[error("the package has {} problem(s)", .0.len())]
+    Invalid(Vec<Diagnostic>),
+    #[error("{detail}")]
+    BadRequest { code: &'static str, detail: String },
+
+    #[error("this needs an API token in the Authorization header")]
+    MissingToken,
+    #[error("the API token is malformed; gemeinwerk tokens start with \"gw_\" followed by 64 hex digits")]
+    MalformedToken,
+    #[error("the API token is not known to this registry")]
+    UnknownToken,
+    #[error("the API token was revoked")]
+    RevokedToken,
+    #[error("the API token expired at {0} UTC")]
+    ExpiredToken(chrono::NaiveDateTime),
+    #[error("the API token lacks the scope \"{0}\"")]
+    MissingScope(&'static str),
+    #[error(
+        "the API token is restricted to namespace \"{allowed}\" and cannot act on \"{target}\""
+    )]
+    TokenNamespace { allowed: String, target: String },
+    #[error("user \"{login}\" is not a member of namespace \"{namespace}\"")]
+    NotAMember { login: String, namespace: String },
+    #[error("only owners of namespace \"{0}\" may do this")]
+    NotAnOwner(String),
+
+    #[error("namespace \"{0}\" does not exist")]
+    UnknownNamespace(String),
+    #[error("user \"{0}\" does not exist")]
+    UnknownUser(String),
+    #[error("user \"{login}\" is not a member of namespace \"{namespace}\"")]
+    UnknownMember { login: String, namespace: String },
+    #[error("package \"{0}\" does not exist")]
+    UnknownPackage(String),
+    #[error("version {version} of \"{package}\" does not exist")]
+    UnknownVersion { package: String, version: String },
+
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("storage error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("git index: {0}")]
+    Git(#[from] registry_index::GitIndexError),
+    #[error("package history: {0}")]
+    History(#[from] git2::Error),
+    #[error(transparent)]
+    Search(#[from] crate::store::search::SearchError),
+    #[error("the search index is being built; try again in a moment")]
+    SearchUnavailable,
+}
+
+impl From<diesel::result::Error> for RegistryError {
+    fn from(e: diesel::result::Error) -> Self {
+        RegistryError::Db(DbError::Query(e))
+    }
+}
+
+impl RegistryError {
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        RegistryError::BadRequest {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        RegistryError::Conflict {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Archive(e) => e.code(),
+            Self::Invalid(_) => "invalid_package",
+            Self::BadRequest { code, .. } | Self::Conflict { code, .. } => code,
+            Self::MissingToken => "missing_token",
+            Self::MalformedToken => "malformed_token",
+            Self::UnknownToken => "unknown_token",
+            Self::RevokedToken => "revoked_token",
+            Self::ExpiredToken(_) => "expired_token",
+            Self::MissingScope(_) => "missing_scope",
+            Self::TokenNamespace { .. } => "token_namespace_forbidden",
+            Self::NotAMember { .. } => "not_a_member",
+            Self::NotAnOwner(_) => "not_an_owner",
+            Self::UnknownNamespace(_) => "namespace_not_found",
+            Self::UnknownUser(_) => "user_not_found",
+            Self::UnknownMember { .. } => "member_not_found",
+            Self::UnknownPackage(_) => "package_not_found",
+            Self::UnknownVersion { .. } => "version_not_found",
+            Self::SearchUnavailable => "search_unavailable",
+            Self::Db(_) | Self::Io(_) | Self::Git(_) | Self::History(_) | Self::Search(_) => {
+                "internal"
+            }
+        }
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Archive(ArchiveError::TooLarge { .. }) => ErrorKind::TooLarge,
+            Self::Archive(_) | Self::BadRequest { .. } => ErrorKind::BadRequest,
+            Self::Invalid(_) => ErrorKind::Invalid,
+            Self::MissingToken
+            | Self::MalformedToken
+            | Self::UnknownToken
+            | Self::RevokedToken
+            | Self::ExpiredToken(_) => ErrorKind::Unauthenticated,
+            Self::MissingScope(_)
+            | Self::TokenNamespace { .. }
+            | Self::NotAMember { .. }
+            | Self::NotAnOwner(_) => ErrorKind::Forbidden,
+            Self::UnknownNamespace(_)
+            | Self::UnknownUser(_)
+            | Self::UnknownMember { .. }
+            | Self::UnknownPackage(_)
+            | Self::UnknownVersion { .. } => ErrorKind::NotFound,
+            Self::Conflict { .. } => ErrorKind::Conflict,
+            Self::SearchUnavailable => ErrorKind::Unavailable,
+            Self::Db(_) | Self::Io(_) | Self::Git(_) | Self::History(_) | Self::Search(_) => {
+                ErrorKind::Internal
+            }
+        }
+    }
+}
+
+pub type Result<T, E = RegistryError> = std::result::Result<T, E>;

@@ -1,0 +1,123 @@
+//! `admin fsck`: compares every derived view with the source of truth (the
+//! database and the blob store) and, on request, rewrites what differs.
+
+use std::collections::BTreeSet;
+
+use diesel::prelude::*;
+use registry_index::{package_path, serialize_lines};
+
+use super::error::Result;
+use super::{index, Registry};
+use crate::store::schema::{namespaces, packages, versions};
+use gemeinwerk_package::archive::sha256_hex;
+
+#[derive(Debug, Default)]
+pub struct FsckReport {
+    pub packages: usize,
+    pub blobs: usize,
+    pub problems: Vec<String>,
+    pub repaired: usize,
+}
+
+pub fn check(reg: &Registry, repair: bool) -> Result<FsckReport> {
+    let mut report = FsckReport::default();
+    let mut conn = reg.db.conn()?;
+    let all = index::all_packages(&mut conn)?;
+    report.packages = all.len();
+
+    // Every archive the database names must be in the blob store, intact.
+    let archives: Vec<(String, String, String, String)> = versions::table
+        .inner_join(packages::table.inner_join(namespaces::table))
+        .select((
+            namespaces::slug,
+            packages::name,
+            versions::num,
+            versions::cksum,
+        ))
+        .load(&mut *conn)?;
+    for (ns, name, num, cksum) in &archives {
+        report.blobs += 1;
+        match reg.blobs.get(cksum)? {
+            None => report.problems.push(format!(
+                "blob store: the archive of {ns}/{name}@{num} ({cksum}) is missing"
+            )),
+            Some(bytes) if sha256_hex(&bytes) != *cksum => report.problems.push(format!(
+                "blob store: the archive of {ns}/{name}@{num} does not match its checksum"
+            )),
+            Some(_) => {}
+        }
+    }
+
+    // The git index must hold exactly the files the database implies.
+    let mut expected = Vec::new();
+    for (ns, name) in &all {
+        let lines = index::index_lines(&mut conn, ns, name)?.unwrap_or_default();
+        let content = (!lines.is_empty()).then(|| serialize_lines(&lines));
+        expected.push((package_path(ns, name), content));
+    }
+    drop(conn);
+
+    // Every package's history must tag exactly the commits the database
+    // implies; they are deterministic, so a rebuild gives the same ids.
+    let published = expected
+        .iter()
+        .filter(|(_, content)| content.is_some())
+        .map(|(path, _)| path.clone());
+    let published: BTreeSet<String> = published.collect();
+    for (ns, name) in &all {
+        // A registered fork without versions has no history yet.
+        if !published.contains(&package_path(ns, name)) {
+            continue;
+        }
+        let full_name = format!("{ns}/{name}");
+        let (expected_chain, actual_chain) =
+            match super::history::expected_and_actual(reg, &full_name) {
+                Ok(pair) => pair,
+                Err(e) => {
+                    report.problems.push(format!(
+                        "package history: {full_name} cannot be rebuilt: {e}"
+                    ));
+                    continue;
+                }
+            };
+        if expected_chain != actual_chain {
+            report.problems.push(format!(
+                "package history: {full_name} differs from the database"
+            ));
+            if repair {
+                super::history::sync_history(reg, &full_name)?;
+                report.repaired += 1;
+            }
+        }
+    }
+
+    reg.git.with(reg, |git| {
+        let present: BTreeSet<String> = git.list_files()?.into_iter().collect();
+        // config.json names the URL the server is reached at; the server
+        // writes it at start, and only the server knows that URL.
+        let mut known: BTreeSet<String> = expected.iter().map(|(p, _)| p.clone()).collect();
+        known.insert("config.json".to_string());
+        let mut fixes = Vec::new();
+        for (path, content) in &expected {
+            let actual = git.read_file(path)?;
+            if actual.as_deref() != content.as_ref().map(|c| c.as_bytes()) {
+                report
+                    .problems
+                    .push(format!("git index: {path} differs from the database"));
+                fixes.push((path.clone(), content.clone()));
+            }
+        }
+        for stray in present.difference(&known) {
+            report.problems.push(format!(
+                "git index: {stray} is not a package in the database"
+            ));
+            fixes.push((stray.clone(), None));
+        }
+        if repair && !fixes.is_empty() {
+            git.commit_files(&fixes, "Repair the index from the database (admin fsck)")?;
+            report.repaired += fixes.len();
+        }
+        Ok(())
+    })?;
+    Ok(report)
+}

@@ -1,0 +1,155 @@
+//! The package history view: every published version a commit in the
+//! package's own git repository, a fork's first version (and every version
+//! that moves to a new upstream) a child of the upstream version's commit,
+//! so that provenance is real ancestry that stock git can show.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use diesel::prelude::*;
+use git2::Oid;
+
+use super::error::{RegistryError, Result};
+use super::{index, Registry};
+use crate::store::history::{CommitMeta, PackageHistory};
+use crate::store::schema::users;
+use gemeinwerk_package::archive;
+
+/// Rewrites one package's history repository from the database.
+pub const SYNC_HISTORY: &str = "sync_history";
+
+/// Forks of forks of … stop somewhere; deeper chains are refused as broken.
+const MAX_FORK_DEPTH: usize = 32;
+
+pub fn repo_path(reg: &Registry, namespace: &str, name: &str) -> PathBuf {
+    PackageHistory::path_for(&reg.data_dir.join("git").join("packages"), namespace, name)
+}
+
+/// Each version's number and commit, in publish order.
+pub type Chain = Vec<(String, Oid)>;
+
+/// Writes every commit of the package (and of the upstream versions it
+/// builds on) and points its tags and `main` at them.
+pub fn sync_history(reg: &Registry, full_name: &str) -> Result<Chain> {
+    let (ns, name) = split(full_name)?;
+    let history = PackageHistory::open_or_init(&repo_path(reg, ns, name))?;
+    let chain = ChainBuilder::new(reg, &history).chain(ns, name, 0)?;
+    history.set_refs(&chain)?;
+    Ok(chain)
+}
+
+/// The chain the database implies, written into the repository's objects,
+/// and the chain its tags show now, for fsck.
+pub fn expected_and_actual(reg: &Registry, full_name: &str) -> Result<(Chain, Chain)> {
+    let (ns, name) = split(full_name)?;
+    let history = PackageHistory::open_or_init(&repo_path(reg, ns, name))?;
+    let expected = ChainBuilder::new(reg, &history).chain(ns, name, 0)?;
+    let actual = expected
+        .iter()
+        .filter_map(|(v, _)| history.tag(v).map(|oid| (v.clone(), oid)))
+        .collect();
+    Ok((expected, actual))
+}
+
+fn split(full_name: &str) -> Result<(&str, &str)> {
+    full_name.split_once('/').ok_or_else(|| {
+        RegistryError::bad_request("invalid_job", format!("bad package name {full_name:?}"))
+    })
+}
+
+struct ChainBuilder<'a> {
+    reg: &'a Registry,
+    history: &'a PackageHistory,
+    done: HashMap<String, Chain>,
+}
+
+impl<'a> ChainBuilder<'a> {
+    fn new(reg: &'a Registry, history: &'a PackageHistory) -> Self {
+        ChainBuilder {
+            reg,
+            history,
+            done: HashMap::new(),
+        }
+    }
+
+    fn chain(&mut self, ns: &str, name: &str, depth: usize) -> Result<Chain> {
+        let key = format!("{ns}/{name}");
+        if let Some(chain) = self.done.get(&key) {
+            return Ok(chain.clone());
+        }
+        if depth > MAX_FORK_DEPTH {
+            return Err(RegistryError::bad_request(
+                "fork_chain_too_deep",
+                format!("{key}: forks nest deeper than {MAX_FORK_DEPTH}"),
+            ));
+        }
+        let (versions, publishers) = {
+            let mut conn = self.reg.db.conn()?;
+            let package = index::find_package(&mut conn, ns, name)?
+                .ok_or_else(|| RegistryError::UnknownPackage(key.clone()))?;
+            let versions = index::package_versions(&mut conn, package.id)?;
+            let ids: Vec<i64> = versions.iter().filter_map(|v| v.published_by).collect();
+            let publishers: HashMap<i64, String> = users::table
+                .filter(users::id.eq_any(&ids))
+                .select((users::id, users::login))
+                .load(&mut *conn)?
+                .into_iter()
+                .collect();
+            (versions, publishers)
+        };
+        let mut chain = Chain::new();
+        let mut previous: Option<Oid> = None;
+        let mut previous_base: Option<String> = None;
+        for v in versions {
+            let mut parents: Vec<Oid> = previous.into_iter().collect();
+            if v.forked_from.is_some() && v.forked_from != previous_base {
+                let base = v.forked_from.as_deref().unwrap_or_default();
+                if let Some(upstream) = self.upstream_commit(base, depth)? {
+                    parents.push(upstream);
+                }
+            }
+            previous_base = v.forked_from.clone();
+            let bytes = self.reg.blobs.get(&v.cksum)?.ok_or_else(|| {
+                RegistryError::Io(std::io::Error::other(format!(
+                    "the archive of {key}@{} is missing from the blob store",
+                    v.num
+                )))
+            })?;
+            let (_, files) = archive::unpack(&bytes, &self.reg.config.limits)?;
+            let author = v
+                .published_by
+                .and_then(|id| publishers.get(&id))
+                .map(String::as_str)
+                .unwrap_or("gemeinwerk");
+            let message = format!("{key} {}\n\nsha256 {}\n", v.num, v.cksum);
+            let oid = self.history.commit(
+                &files,
+                &parents,
+                &CommitMeta {
+                    author,
+                    time: v.created_at,
+                    message: &message,
+                },
+            )?;
+            chain.push((v.num, oid));
+            previous = Some(oid);
+        }
+        self.done.insert(key, chain.clone());
+        Ok(chain)
+    }
+
+    /// The commit of `ns/name@version` (written into this repository).
+    fn upstream_commit(&mut self, base: &str, depth: usize) -> Result<Option<Oid>> {
+        let Some((package, version)) = base.split_once('@') else {
+            return Ok(None);
+        };
+        let Some((ns, name)) = package.split_once('/') else {
+            return Ok(None);
+        };
+        let chain = self.chain(ns, name, depth + 1)?;
+        Ok(chain
+            .into_iter()
+            .find(|(v, _)| v == version)
+            .map(|(_, oid)| oid))
+    }
+}

@@ -1,0 +1,85 @@
+//! The use cases: publish, yank, accounts, tokens, jobs. Each talks to the
+//! stores; none knows about HTTP.
+
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod content;
+pub mod demo;
+pub mod error;
+pub mod exports;
+pub mod forks;
+pub mod fsck;
+pub mod history;
+pub mod index;
+pub mod jobs;
+pub mod packages;
+pub mod publish;
+pub mod search;
+pub mod sessions;
+pub mod supervisor;
+pub mod yank;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use error::{ErrorKind, RegistryError, Result};
+
+use crate::store::{BlobStore, Db, DbUrl};
+use gemeinwerk_package::archive::ArchiveLimits;
+
+#[derive(Debug, Clone)]
+pub struct RegistryConfig {
+    pub limits: ArchiveLimits,
+    /// The URL clients reach this registry at; written into `config.json`.
+    pub base_url: String,
+}
+
+/// The registry: its stores and the state shared by every request.
+pub struct Registry {
+    pub db: Db,
+    pub blobs: BlobStore,
+    pub data_dir: PathBuf,
+    pub config: RegistryConfig,
+    pub wakeup: Arc<jobs::Wakeup>,
+    pub git: jobs::GitWriter,
+    pub index_cache: index::IndexCache,
+    pub search: search::SearchService,
+}
+
+impl Registry {
+    /// Opens (and migrates) the stores under `data_dir`. Without a database
+    /// URL the SQLite file `data_dir/gemeinwerk.db` is used.
+    pub fn open(data_dir: &Path, db_url: Option<&str>, config: RegistryConfig) -> Result<Registry> {
+        std::fs::create_dir_all(data_dir)?;
+        let url = match db_url {
+            Some(u) => DbUrl::parse(u),
+            None => DbUrl::sqlite_file(&data_dir.join("gemeinwerk.db")),
+        };
+        let db = Db::open(&url)?;
+        let blobs = BlobStore::open(&data_dir.join("blobs"))?;
+        Ok(Registry {
+            db,
+            blobs,
+            data_dir: data_dir.to_path_buf(),
+            config,
+            wakeup: Arc::new(jobs::Wakeup::default()),
+            git: jobs::GitWriter::new(),
+            index_cache: index::IndexCache::default(),
+            search: search::SearchService::new(data_dir),
+        })
+    }
+
+    /// Call after committing a change to a package: the cached index file
+    /// goes, the job runner wakes for the git index, and the search
+    /// follower for the search index.
+    pub fn package_changed(&self, full_name: &str) {
+        self.index_cache.invalidate(full_name);
+        self.wakeup.notify();
+        self.search.wakeup.notify();
+    }
+
+    pub fn git_index_path(&self) -> PathBuf {
+        self.data_dir.join("git").join("index.git")
+    }
+}

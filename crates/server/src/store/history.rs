@@ -1,0 +1,110 @@
+//! Package histories: one bare git repository per package, one commit per
+//! published version whose tree is the package's files, tagged `vX.Y.Z`.
+//! Commits are made from what the database says (files, publisher, time),
+//! so a rebuild writes the same commit ids.
+
+use std::path::{Path, PathBuf};
+
+use git2::build::TreeUpdateBuilder;
+use git2::{FileMode, Oid, Repository, Signature, Time};
+
+use gemeinwerk_package::PackageFiles;
+
+pub struct PackageHistory {
+    repo: Repository,
+}
+
+/// Who and when, as recorded in the database.
+pub struct CommitMeta<'a> {
+    pub author: &'a str,
+    pub time: chrono::NaiveDateTime,
+    pub message: &'a str,
+}
+
+impl PackageHistory {
+    pub fn path_for(root: &Path, namespace: &str, name: &str) -> PathBuf {
+        root.join(namespace).join(format!("{name}.git"))
+    }
+
+    pub fn open_or_init(path: &Path) -> Result<Self, git2::Error> {
+        let repo = match Repository::open_bare(path) {
+            Ok(repo) => repo,
+            Err(_) => {
+                let repo = Repository::init_bare(path)?;
+                repo.set_head("refs/heads/main")?;
+                repo
+            }
+        };
+        Ok(PackageHistory { repo })
+    }
+
+    /// Writes the commit of one version (objects only; no ref moves).
+    pub fn commit(
+        &self,
+        files: &PackageFiles,
+        parents: &[Oid],
+        meta: &CommitMeta,
+    ) -> Result<Oid, git2::Error> {
+        let empty = self.repo.treebuilder(None)?.write()?;
+        let empty = self.repo.find_tree(empty)?;
+        let mut update = TreeUpdateBuilder::new();
+        for (path, content) in files {
+            let blob = self.repo.blob(content)?;
+            update.upsert(path.as_str(), blob, FileMode::Blob);
+        }
+        let tree = self
+            .repo
+            .find_tree(update.create_updated(&self.repo, &empty)?)?;
+        let time = Time::new(meta.time.and_utc().timestamp(), 0);
+        let author = Signature::new(
+            meta.author,
+            &format!("{}@users.gemeinwerk.invalid", meta.author),
+            &time,
+        )?;
+        let committer = Signature::new("gemeinwerk", "registry@gemeinwerk.invalid", &time)?;
+        let parents: Vec<git2::Commit> = parents
+            .iter()
+            .map(|p| self.repo.find_commit(*p))
+            .collect::<Result<_, _>>()?;
+        let parent_refs: Vec<&git2::Commit> = parents.iter().collect();
+        self.repo
+            .commit(None, &author, &committer, meta.message, &tree, &parent_refs)
+    }
+
+    /// Points `refs/tags/vX.Y.Z` at each commit and `refs/heads/main` at the
+    /// last, dropping refs that are not in the list, then refreshes the
+    /// files the dumb HTTP protocol reads.
+    pub fn set_refs(&self, tags: &[(String, Oid)]) -> Result<(), git2::Error> {
+        let wanted: std::collections::BTreeSet<String> = tags
+            .iter()
+            .map(|(v, _)| format!("refs/tags/v{v}"))
+            .collect();
+        let stale: Vec<String> = self
+            .repo
+            .references_glob("refs/tags/*")?
+            .flatten()
+            .filter_map(|r| r.name().map(str::to_string))
+            .filter(|n| !wanted.contains(n))
+            .collect();
+        for name in stale {
+            self.repo.find_reference(&name)?.delete()?;
+        }
+        for (version, oid) in tags {
+            self.repo
+                .reference(&format!("refs/tags/v{version}"), *oid, true, "gemeinwerk")?;
+        }
+        if let Some((_, last)) = tags.last() {
+            self.repo
+                .reference("refs/heads/main", *last, true, "gemeinwerk")?;
+        }
+        registry_index::update_server_info(&self.repo)
+            .map_err(|e| git2::Error::from_str(&e.to_string()))
+    }
+
+    /// The commit a tag points at, if there is one.
+    pub fn tag(&self, version: &str) -> Option<Oid> {
+        self.repo
+            .refname_to_id(&format!("refs/tags/v{version}"))
+            .ok()
+    }
+}
