@@ -80,8 +80,8 @@ fn main() {
     println!(
         "goal: import under 50 ms — p50 {:.3} ms, p99 {:.3} ms: {}",
         ms(import_p50),
-        ms(import_p99),
-        if ms(import_p99) < 50.0 {
+        ms(import_p99.expect("200 runs give a p99")),
+        if import_p99.is_some_and(|p| ms(p) < 50.0) {
             "met"
         } else {
             "NOT met"

@@ -50,14 +50,15 @@ pub fn add_namespace(
                 format!("namespace \"{slug}\" already exists"),
             ));
         }
-        diesel::insert_into(namespaces::table)
+        let namespace = diesel::insert_into(namespaces::table)
             .values((
                 namespaces::slug.eq(slug),
                 namespaces::display_name.eq(display_name.trim()),
                 namespaces::ars.eq(ars),
                 namespaces::created_at.eq(now()),
             ))
-            .execute(conn)?;
+            .returning(namespaces::all_columns)
+            .get_result::<Namespace>(conn)?;
         audit::record(
             conn,
             origin,
@@ -66,7 +67,7 @@ pub fn add_namespace(
             slug,
             serde_json::json!({ "name": display_name, "ars": ars }),
         )?;
-        find_namespace(conn, slug)
+        Ok(namespace)
     })
 }
 
@@ -80,11 +81,12 @@ pub fn add_user(conn: &mut DbConn, origin: &Origin, login: &str) -> Result<User>
                 format!("user \"{login}\" already exists"),
             ));
         }
-        diesel::insert_into(users::table)
+        let user = diesel::insert_into(users::table)
             .values((users::login.eq(login), users::created_at.eq(now())))
-            .execute(conn)?;
+            .returning(users::all_columns)
+            .get_result::<User>(conn)?;
         audit::record(conn, origin, "user_add", None, login, serde_json::json!({}))?;
-        find_user(conn, login)
+        Ok(user)
     })
 }
 

@@ -131,7 +131,7 @@ pub fn create_token(
         .collect::<Vec<_>>()
         .join(",");
     let id = write_tx(conn, |conn| -> Result<i64> {
-        diesel::insert_into(api_tokens::table)
+        let id = diesel::insert_into(api_tokens::table)
             .values((
                 api_tokens::user_id.eq(user.id),
                 api_tokens::name.eq(name),
@@ -141,11 +141,8 @@ pub fn create_token(
                 api_tokens::expires_at.eq(expires_at),
                 api_tokens::created_at.eq(now()),
             ))
-            .execute(conn)?;
-        let id = api_tokens::table
-            .filter(api_tokens::token_hash.eq(hash_token(&token)))
-            .select(api_tokens::id)
-            .first(conn)?;
+            .returning(api_tokens::id)
+            .get_result(conn)?;
         audit::record(
             conn,
             origin,
