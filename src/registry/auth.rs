@@ -332,6 +332,9 @@ impl Actor {
 }
 
 pub fn find_user(conn: &mut DbConn, login: &str) -> Result<User> {
+    if super::text::unmatchable(login) {
+        return Err(RegistryError::UnknownUser(login.escape_default().to_string()));
+    }
     users::table
         .filter(users::login.eq(login))
         .select(User::as_select())
@@ -341,6 +344,9 @@ pub fn find_user(conn: &mut DbConn, login: &str) -> Result<User> {
 }
 
 pub fn find_namespace(conn: &mut DbConn, slug: &str) -> Result<Namespace> {
+    if super::text::unmatchable(slug) {
+        return Err(RegistryError::UnknownNamespace(slug.escape_default().to_string()));
+    }
     namespaces::table
         .filter(namespaces::slug.eq(slug))
         .select(Namespace::as_select())

@@ -17,6 +17,7 @@ pub mod packages;
 pub mod publish;
 pub mod search;
 pub mod sessions;
+pub mod text;
 pub mod yank;
 
 use std::path::{Path, PathBuf};
