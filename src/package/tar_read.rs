@@ -182,7 +182,15 @@ fn header_entry(h: &[u8], offset: usize) -> Result<Header, ArchiveError> {
     let size = parse_octal(&h[124..136]).ok_or_else(|| {
         ArchiveError::UnsupportedFormat(format!("entry \"{path}\" has an unreadable size"))
     })?;
-    let mode = parse_octal(&h[100..108]).ok_or_else(|| {
+    // An empty mode field (some writers leave it NUL) reads as 0 in every
+    // tool; only the size must be written out.
+    let mode_field = &h[100..108];
+    let mode = if mode_field.iter().all(|&b| b == 0 || b == b' ') {
+        Some(0)
+    } else {
+        parse_octal(mode_field)
+    };
+    let mode = mode.ok_or_else(|| {
         ArchiveError::UnsupportedFormat(format!("entry \"{path}\" has an unreadable mode"))
     })?;
     if !field(&h[157..257]).is_empty() {

@@ -78,7 +78,7 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
 /// answers alike.
 async fn refuse_control_characters(
     req: actix_web::dev::ServiceRequest,
-    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
     use crate::registry::text::encodes_control;
     if encodes_control(req.path()) {

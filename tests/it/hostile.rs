@@ -7,7 +7,7 @@ use std::sync::{Arc, Barrier};
 use diesel::prelude::*;
 
 use crate::both_backends;
-use crate::common::*;
+use crate::common::{self, *};
 use gemeinwerk::package::archive::{self, PackageFiles};
 use gemeinwerk::store::schema::{packages, versions};
 
@@ -73,9 +73,9 @@ fn version_cksums(reg: &TestRegistry) -> Vec<String> {
 }
 
 both_backends! {
-    /// Before the kind was decided inside the transaction, both of these
-    /// landed in about half of the tries, and the index then called a
-    /// field group a form.
+    // Before the kind was decided inside the transaction, both of these
+    // landed in about half of the tries, and the index then called a
+    // field group a form.
     fn racing_first_publishes_of_two_kinds_give_one_package_of_one_kind(reg) {
         let token = reg.owner_of("kassel");
         for i in 0..12 {
@@ -93,12 +93,13 @@ both_backends! {
         }
         // Every version agrees with its package on the kind, and every blob
         // belongs to a version: the losers left nothing.
+        reg.wait_for_jobs();
         let fsck = reg.admin(&["fsck"]);
         assert!(fsck.status.success(), "{}{}", stdout(&fsck), stderr(&fsck));
         assert_eq!(reg.blobs(), version_cksums(reg));
     }
 
-    /// On PostgreSQL the loser used to hit the unique key and get a 500.
+    // On PostgreSQL the loser used to hit the unique key and get a 500.
     fn racing_publishes_of_one_version_give_one_409(reg) {
         let token = reg.owner_of("kassel");
         for i in 0..12 {
@@ -131,9 +132,9 @@ both_backends! {
         assert_eq!(reg.snapshot(), before);
     }
 
-    /// A history that cannot be written (a version from before the tag
-    /// check) is parked with its error; the queue goes on, the metrics and
-    /// fsck show it.
+    // A history that cannot be written (a version from before the tag
+    // check) is parked with its error; the queue goes on, the metrics and
+    // fsck show it.
     fn a_history_job_that_cannot_succeed_is_parked(reg) {
         let token = reg.owner_of("kassel");
         assert_eq!(reg.publish_bytes(Some(&token), &form_archive("kassel/alt", "1.0.0", "")).status, 200);
@@ -239,6 +240,7 @@ both_backends! {
         let r = reg.publish_bytes(Some(&token), &unchecked(&readme, "lang-1.0.0"));
         assert_eq!((r.status, r.error_code()), (422, "readme.too_large".to_string()));
 
+        assert_eq!(reg.snapshot(), before, "refused publishes change nothing");
         let long_reason = format!(r#"{{"reason": "{}"}}"#, "x".repeat(501));
         assert_eq!(reg.publish_bytes(Some(&token), &form_archive("kassel/kurz", "1.0.0", "")).status, 200);
         let before = reg.snapshot();
@@ -293,6 +295,17 @@ fn thirty_views_of_the_largest_page_stay_under_200_mb() {
     let r = reg.publish_bytes(Some(&token), &archive_of(&p));
     assert_eq!(r.status, 200, "{}", r.text());
 
+    let rss = |key: &str| -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", reg.pid())).unwrap();
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let before = rss("VmRSS:");
     let url = format!("{}/pakete/kassel/gross", reg.url);
     let barrier = Arc::new(Barrier::new(30));
     std::thread::scope(|s| {
@@ -308,18 +321,13 @@ fn thirty_views_of_the_largest_page_stay_under_200_mb() {
             });
         }
     });
-    let status = std::fs::read_to_string(format!("/proc/{}/status", reg.pid())).unwrap();
-    let kib = |key: &str| -> u64 {
-        status
-            .lines()
-            .find(|l| l.starts_with(key))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .unwrap()
-            .parse()
-            .unwrap()
-    };
-    let (peak, now) = (kib("VmHWM:"), kib("VmRSS:"));
-    eprintln!("server RSS after 30 views: peak {} MiB, now {} MiB", peak / 1024, now / 1024);
+    let (peak, now) = (rss("VmHWM:"), rss("VmRSS:"));
+    eprintln!(
+        "server RSS: {} MiB before the views, after 30 views peak {} MiB, now {} MiB",
+        before / 1024,
+        peak / 1024,
+        now / 1024
+    );
     assert!(peak < 200 * 1024, "peak RSS {} MiB", peak / 1024);
 }
 
