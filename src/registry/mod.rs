@@ -18,6 +18,7 @@ pub mod publish;
 pub mod search;
 pub mod sessions;
 pub mod text;
+pub mod version_cache;
 pub mod yank;
 
 use std::path::{Path, PathBuf};

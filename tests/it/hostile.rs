@@ -115,6 +115,39 @@ both_backends! {
         assert_eq!(reg.blobs(), version_cksums(reg));
     }
 
+    // What a race before this fix left behind (a package whose versions
+    // disagree on the kind) and what a crash leaves (an orphan blob): fsck
+    // names both; an orphan is no problem, and a young one stays.
+    fn fsck_reports_a_kind_disagreement_and_orphan_blobs(reg) {
+        let token = reg.owner_of("kassel");
+        assert_eq!(reg.publish_bytes(Some(&token), &form_archive("kassel/zwitter", "1.0.0", "")).status, 200);
+        reg.wait_for_jobs();
+        let orphan = "ab".repeat(32);
+        std::fs::create_dir_all(reg.data().join("blobs/ab")).unwrap();
+        std::fs::write(reg.data().join("blobs/ab").join(&orphan), b"left by a crash").unwrap();
+        let fsck = reg.admin(&["fsck"]);
+        assert!(fsck.status.success(), "{}", stdout(&fsck));
+        assert!(stderr(&fsck).contains("1 orphan blob(s)"), "{}", stderr(&fsck));
+        let repair = reg.admin(&["fsck", "--repair"]);
+        assert!(repair.status.success());
+        assert!(reg.blobs().contains(&orphan), "a young orphan may belong to a publish in flight");
+        {
+            let db = reg.db();
+            let mut conn = db.conn().unwrap();
+            diesel::update(packages::table.filter(packages::name.eq("zwitter")))
+                .set(packages::kind.eq("fieldgroup"))
+                .execute(&mut *conn)
+                .unwrap();
+        }
+        let fsck = reg.admin(&["fsck"]);
+        assert_eq!(fsck.status.code(), Some(1));
+        assert!(
+            stdout(&fsck).contains("database: kassel/zwitter is a fieldgroup package, but the manifest of 1.0.0 says form"),
+            "{}",
+            stdout(&fsck)
+        );
+    }
+
     fn versions_and_paths_git_cannot_hold_are_refused(reg) {
         let token = reg.owner_of("kassel");
         let before = reg.snapshot();

@@ -7,12 +7,12 @@
 //! can never go stale; bounded in entries, and each README is shown only
 //! up to `README_SHOWN_BYTES`, so the cache is bounded in bytes too.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use super::markdown;
 use crate::package::content::Content;
 use crate::package::manifest::Manifest;
+use crate::registry::version_cache::VersionCache;
 use crate::registry::{content, Registry, RegistryError};
 use crate::store::models::Version;
 
@@ -28,63 +28,34 @@ pub struct Rendered {
     pub readme_html: Arc<str>,
 }
 
-type Slot = Arc<Mutex<Option<Arc<Rendered>>>>;
-
-#[derive(Default)]
-struct Cache {
-    slots: HashMap<String, Slot>,
-    order: VecDeque<String>,
-}
-
-fn cache() -> &'static Mutex<Cache> {
-    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
-    CACHE.get_or_init(Default::default)
-}
-
 /// The rendered parts of `version`, from the cache or computed now.
-pub fn version(reg: &Registry, full_name: &str, version: &Version) -> Result<Arc<Rendered>, RegistryError> {
-    let slot = {
-        let mut cache = cache().lock().expect("page cache lock");
-        if let Some(slot) = cache.slots.get(&version.cksum) {
-            slot.clone()
-        } else {
-            if cache.order.len() >= ENTRIES {
-                if let Some(old) = cache.order.pop_front() {
-                    cache.slots.remove(&old);
+pub fn version(
+    reg: &Registry,
+    full_name: &str,
+    version: &Version,
+) -> Result<Arc<Rendered>, RegistryError> {
+    static CACHE: OnceLock<VersionCache<Rendered>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| VersionCache::new(ENTRIES));
+    cache.get_or_compute(&version.cksum, || {
+        let files = content::load_version_files(reg, full_name, version)?;
+        Ok(match content::read_content(&files) {
+            Ok((m, c)) => {
+                let readme_path = m.readme.clone().unwrap_or_else(|| "README.md".into());
+                let html = files
+                    .get(&readme_path)
+                    .map(|text| render_readme(&String::from_utf8_lossy(text)))
+                    .unwrap_or_default();
+                Rendered {
+                    package: Some((m, c)),
+                    readme_html: html.into(),
                 }
             }
-            let slot = Slot::default();
-            cache.slots.insert(version.cksum.clone(), slot.clone());
-            cache.order.push_back(version.cksum.clone());
-            slot
-        }
-    };
-    // One computation per version: the others wait on the slot.
-    let mut guard = slot.lock().expect("page cache slot");
-    if let Some(done) = guard.as_ref() {
-        return Ok(done.clone());
-    }
-    let files = content::load_version_files(reg, full_name, version)?;
-    let rendered = match content::read_content(&files) {
-        Ok((m, c)) => {
-            let readme_path = m.readme.clone().unwrap_or_else(|| "README.md".into());
-            let html = files
-                .get(&readme_path)
-                .map(|text| render_readme(&String::from_utf8_lossy(text)))
-                .unwrap_or_default();
-            Rendered {
-                package: Some((m, c)),
-                readme_html: html.into(),
-            }
-        }
-        Err(_) => Rendered {
-            package: None,
-            readme_html: "".into(),
-        },
-    };
-    let rendered = Arc::new(rendered);
-    *guard = Some(rendered.clone());
-    Ok(rendered)
+            Err(_) => Rendered {
+                package: None,
+                readme_html: "".into(),
+            },
+        })
+    })
 }
 
 /// The README as HTML, cut (at a line end where possible) past
