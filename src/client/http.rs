@@ -63,9 +63,8 @@ impl RegistryClient {
         match result {
             Ok(r) => Ok(r),
             Err(ureq::Error::Status(status, response)) => {
-                let text = super::terminal::escape_controls(
-                    &response.into_string().unwrap_or_default(),
-                );
+                let text =
+                    super::terminal::escape_controls(&response.into_string().unwrap_or_default());
                 let detail = match serde_json::from_str::<ErrorBody>(&text) {
                     Ok(body) => body
                         .errors
@@ -95,7 +94,9 @@ impl RegistryClient {
     fn json<T: DeserializeOwned>(&self, response: ureq::Response) -> ClientResult<T> {
         let unreadable =
             |e| ClientError::Environment(format!("the registry sent an unreadable answer: {e}"));
-        let mut value: serde_json::Value = response.into_json().map_err(|e| unreadable(e.to_string()))?;
+        let mut value: serde_json::Value = response
+            .into_json()
+            .map_err(|e| unreadable(e.to_string()))?;
         super::terminal::escape_json(&mut value);
         serde_json::from_value(value).map_err(|e| unreadable(e.to_string()))
     }

@@ -29,11 +29,7 @@ fn needs_escape(c: char) -> bool {
 /// Escapes every string (and object key) of a JSON value in place.
 pub fn escape_json(value: &mut Value) {
     match value {
-        Value::String(s) => {
-            if s.chars().any(needs_escape) {
-                *s = escape_controls(s);
-            }
-        }
+        Value::String(s) if s.chars().any(needs_escape) => *s = escape_controls(s),
         Value::Array(items) => items.iter_mut().for_each(escape_json),
         Value::Object(map) => {
             if map.keys().any(|k| k.chars().any(needs_escape)) {
@@ -58,9 +54,15 @@ mod tests {
     fn control_characters_become_visible() {
         assert_eq!(escape_controls("\u{1b}[31mrot"), "\\u{1b}[31mrot");
         assert_eq!(escape_controls("a\0b\rc"), "a\\u{0}b\\u{d}c");
-        assert_eq!(escape_controls("zwei\nZeilen\tTab äöü"), "zwei\nZeilen\tTab äöü");
+        assert_eq!(
+            escape_controls("zwei\nZeilen\tTab äöü"),
+            "zwei\nZeilen\tTab äöü"
+        );
         let mut v = serde_json::json!({"title": "\u{7}x", "list": ["\u{9b}y"]});
         escape_json(&mut v);
-        assert_eq!(v, serde_json::json!({"title": "\\u{7}x", "list": ["\\u{9b}y"]}));
+        assert_eq!(
+            v,
+            serde_json::json!({"title": "\\u{7}x", "list": ["\\u{9b}y"]})
+        );
     }
 }

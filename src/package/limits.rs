@@ -82,9 +82,8 @@ pub fn fits_ustar(path: &str) -> bool {
     if path.len() <= USTAR_NAME_BYTES {
         return true;
     }
-    path.match_indices('/').any(|(i, _)| {
-        i <= USTAR_PREFIX_BYTES && path.len() - i - 1 <= USTAR_NAME_BYTES && i > 0
-    })
+    path.match_indices('/')
+        .any(|(i, _)| i <= USTAR_PREFIX_BYTES && path.len() - i - 1 <= USTAR_NAME_BYTES && i > 0)
 }
 
 fn limit_for(key: &str) -> (usize, &'static str) {
@@ -129,7 +128,11 @@ fn walk(file: &str, source: &str, key: &str, node: &Spanned<Node>, found: &mut V
         }
         Node::String(s) => {
             let (max, what) = limit_for(key);
-            let what = if key.is_empty() { what.to_string() } else { format!("{what} \"{key}\"") };
+            let what = if key.is_empty() {
+                what.to_string()
+            } else {
+                format!("{what} \"{key}\"")
+            };
             if let Some(d) = text_problem(file, source, &what, s, max, node.span().start) {
                 found.push(d);
             }
@@ -202,8 +205,14 @@ mod tests {
     #[test]
     fn control_characters_are_refused_in_every_string() {
         assert_eq!(codes("title = \"a\\u0000b\""), ["text.control_character"]);
-        assert_eq!(codes("[x]\nlabel = \"\\u001b[31mrot\""), ["text.control_character"]);
-        assert_eq!(codes("help = \"\"\"zwei\nZeilen\tmit Tab\"\"\""), Vec::<String>::new());
+        assert_eq!(
+            codes("[x]\nlabel = \"\\u001b[31mrot\""),
+            ["text.control_character"]
+        );
+        assert_eq!(
+            codes("help = \"\"\"zwei\nZeilen\tmit Tab\"\"\""),
+            Vec::<String>::new()
+        );
         assert_eq!(codes("\"a\\u0007\" = 1"), ["text.control_character"]);
     }
 
@@ -211,12 +220,28 @@ mod tests {
     fn each_text_has_its_limit() {
         let long = |n| "x".repeat(n);
         assert!(codes(&format!("title = \"{}\"", long(MAX_TITLE_CHARS))).is_empty());
-        assert_eq!(codes(&format!("title = \"{}\"", long(MAX_TITLE_CHARS + 1))), ["text.too_long"]);
-        assert_eq!(codes(&format!("[[field]]\nlabel = \"{}\"", long(501))), ["text.too_long"]);
-        assert_eq!(codes(&format!("help = \"{}\"", long(5001))), ["text.too_long"]);
+        assert_eq!(
+            codes(&format!("title = \"{}\"", long(MAX_TITLE_CHARS + 1))),
+            ["text.too_long"]
+        );
+        assert_eq!(
+            codes(&format!("[[field]]\nlabel = \"{}\"", long(501))),
+            ["text.too_long"]
+        );
+        assert_eq!(
+            codes(&format!("help = \"{}\"", long(5001))),
+            ["text.too_long"]
+        );
         let many: Vec<String> = (0..21).map(|i| format!("\"k{i}\"")).collect();
-        assert_eq!(codes(&format!("keywords = [{}]", many.join(","))), ["text.too_many_keywords"]);
-        let d = check(&files(&format!("title = \"{}\"", long(201))), None, "p-1.0.0");
+        assert_eq!(
+            codes(&format!("keywords = [{}]", many.join(","))),
+            ["text.too_many_keywords"]
+        );
+        let d = check(
+            &files(&format!("title = \"{}\"", long(201))),
+            None,
+            "p-1.0.0",
+        );
         assert!(d[0].message.contains("200"), "{}", d[0].message);
     }
 
@@ -225,9 +250,20 @@ mod tests {
         let mut f = files("");
         f.insert("README.md".into(), vec![b'x'; MAX_README_BYTES + 1]);
         f.insert(format!("{}.md", "n".repeat(101)), Vec::new());
-        let got: Vec<String> = check(&f, None, "p-1.0.0").into_iter().map(|d| d.code).collect();
+        let got: Vec<String> = check(&f, None, "p-1.0.0")
+            .into_iter()
+            .map(|d| d.code)
+            .collect();
         assert_eq!(got, ["path.too_long", "readme.too_large"]);
-        assert!(fits_ustar(&format!("{}/{}", "d".repeat(150), "n".repeat(100))));
-        assert!(!fits_ustar(&format!("{}/{}", "d".repeat(156), "n".repeat(10))));
+        assert!(fits_ustar(&format!(
+            "{}/{}",
+            "d".repeat(150),
+            "n".repeat(100)
+        )));
+        assert!(!fits_ustar(&format!(
+            "{}/{}",
+            "d".repeat(156),
+            "n".repeat(10)
+        )));
     }
 }

@@ -118,12 +118,19 @@ struct Header {
 }
 
 fn header_entry(h: &[u8], offset: usize) -> Result<Header, ArchiveError> {
-    let corrupt = |what: &str| ArchiveError::Corrupt(format!("tar header at byte {offset}: {what}"));
+    let corrupt =
+        |what: &str| ArchiveError::Corrupt(format!("tar header at byte {offset}: {what}"));
     let recorded = parse_octal(&h[148..156]).ok_or_else(|| corrupt("unreadable checksum"))?;
     let computed: u64 = h
         .iter()
         .enumerate()
-        .map(|(i, &b)| if (148..156).contains(&i) { 32 } else { b as u64 })
+        .map(|(i, &b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                b as u64
+            }
+        })
         .sum();
     if recorded != computed {
         return Err(corrupt("wrong header checksum"));

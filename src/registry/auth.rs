@@ -333,7 +333,9 @@ impl Actor {
 
 pub fn find_user(conn: &mut DbConn, login: &str) -> Result<User> {
     if super::text::unmatchable(login) {
-        return Err(RegistryError::UnknownUser(login.escape_default().to_string()));
+        return Err(RegistryError::UnknownUser(
+            login.escape_default().to_string(),
+        ));
     }
     users::table
         .filter(users::login.eq(login))
@@ -345,7 +347,9 @@ pub fn find_user(conn: &mut DbConn, login: &str) -> Result<User> {
 
 pub fn find_namespace(conn: &mut DbConn, slug: &str) -> Result<Namespace> {
     if super::text::unmatchable(slug) {
-        return Err(RegistryError::UnknownNamespace(slug.escape_default().to_string()));
+        return Err(RegistryError::UnknownNamespace(
+            slug.escape_default().to_string(),
+        ));
     }
     namespaces::table
         .filter(namespaces::slug.eq(slug))

@@ -66,9 +66,11 @@ pub fn parked(conn: &mut DbConn) -> Result<Vec<Job>> {
 
 /// Puts the parked jobs back into the queue with fresh attempts.
 pub fn requeue_parked(conn: &mut DbConn) -> Result<usize> {
-    Ok(diesel::update(jobs::table.filter(jobs::run_after.ge(parked_at())))
-        .set((jobs::attempts.eq(0), jobs::run_after.eq(now())))
-        .execute(conn)?)
+    Ok(
+        diesel::update(jobs::table.filter(jobs::run_after.ge(parked_at())))
+            .set((jobs::attempts.eq(0), jobs::run_after.eq(now())))
+            .execute(conn)?,
+    )
 }
 
 /// Errors that running the job again cannot change: the data itself is
@@ -76,14 +78,16 @@ pub fn requeue_parked(conn: &mut DbConn) -> Result<usize> {
 fn is_permanent(e: &RegistryError) -> bool {
     match e {
         RegistryError::Archive(_) | RegistryError::BadRequest { .. } => true,
-        RegistryError::History(g) => matches!(
-            g.class(),
-            git2::ErrorClass::Reference
-                | git2::ErrorClass::Tree
-                | git2::ErrorClass::Index
-                | git2::ErrorClass::Invalid
-                | git2::ErrorClass::Filesystem
-        ) || g.code() == git2::ErrorCode::InvalidSpec,
+        RegistryError::History(g) => {
+            matches!(
+                g.class(),
+                git2::ErrorClass::Reference
+                    | git2::ErrorClass::Tree
+                    | git2::ErrorClass::Index
+                    | git2::ErrorClass::Invalid
+                    | git2::ErrorClass::Filesystem
+            ) || g.code() == git2::ErrorCode::InvalidSpec
+        }
         _ => false,
     }
 }

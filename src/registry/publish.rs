@@ -109,55 +109,56 @@ pub fn publish(
     };
     let record = |conn: &mut DbConn| {
         write_tx(conn, |conn| {
-        ensure_version_is_new(conn, &manifest)?;
-        let package_id = upsert_package(conn, &manifest, namespace.id)?;
-        let manifest_text =
-            String::from_utf8_lossy(&files[crate::package::manifest::MANIFEST_FILE]).into_owned();
-        diesel::insert_into(versions::table)
-            .values((
-                versions::package_id.eq(package_id),
-                versions::num.eq(manifest.version.to_string()),
-                versions::canonical_num.eq(canonical(&manifest.version)),
-                versions::cksum.eq(&cksum),
-                versions::size.eq(upload.len() as i64),
-                versions::manifest.eq(manifest_text),
-                versions::forked_from.eq(manifest.forked_from.as_ref().map(|f| f.to_string())),
-                versions::published_by.eq(Some(actor.user_id)),
-                versions::downloads.eq(0i64),
-                versions::created_at.eq(now()),
-            ))
-            .execute(conn)?;
-        let version_id: i64 = versions::table
-            .filter(versions::package_id.eq(package_id))
-            .filter(versions::canonical_num.eq(canonical(&manifest.version)))
-            .select(versions::id)
-            .first(conn)?;
-        for dep in &manifest.dependencies {
-            diesel::insert_into(dependencies::table)
+            ensure_version_is_new(conn, &manifest)?;
+            let package_id = upsert_package(conn, &manifest, namespace.id)?;
+            let manifest_text =
+                String::from_utf8_lossy(&files[crate::package::manifest::MANIFEST_FILE])
+                    .into_owned();
+            diesel::insert_into(versions::table)
                 .values((
-                    dependencies::version_id.eq(version_id),
-                    dependencies::dep_name.eq(dep.full_name()),
-                    dependencies::req.eq(dep.req.to_string()),
+                    versions::package_id.eq(package_id),
+                    versions::num.eq(manifest.version.to_string()),
+                    versions::canonical_num.eq(canonical(&manifest.version)),
+                    versions::cksum.eq(&cksum),
+                    versions::size.eq(upload.len() as i64),
+                    versions::manifest.eq(manifest_text),
+                    versions::forked_from.eq(manifest.forked_from.as_ref().map(|f| f.to_string())),
+                    versions::published_by.eq(Some(actor.user_id)),
+                    versions::downloads.eq(0i64),
+                    versions::created_at.eq(now()),
                 ))
                 .execute(conn)?;
-        }
-        audit::record(
-            conn,
-            &origin,
-            "publish",
-            Some(&manifest.namespace),
-            &format!("{}@{}", manifest.full_name(), manifest.version),
-            serde_json::json!({ "cksum": cksum, "size": upload.len() }),
-        )?;
-        jobs::enqueue(conn, jobs::SYNC_INDEX, &manifest.full_name())?;
-        jobs::enqueue(conn, super::history::SYNC_HISTORY, &manifest.full_name())
-    })
+            let version_id: i64 = versions::table
+                .filter(versions::package_id.eq(package_id))
+                .filter(versions::canonical_num.eq(canonical(&manifest.version)))
+                .select(versions::id)
+                .first(conn)?;
+            for dep in &manifest.dependencies {
+                diesel::insert_into(dependencies::table)
+                    .values((
+                        dependencies::version_id.eq(version_id),
+                        dependencies::dep_name.eq(dep.full_name()),
+                        dependencies::req.eq(dep.req.to_string()),
+                    ))
+                    .execute(conn)?;
+            }
+            audit::record(
+                conn,
+                &origin,
+                "publish",
+                Some(&manifest.namespace),
+                &format!("{}@{}", manifest.full_name(), manifest.version),
+                serde_json::json!({ "cksum": cksum, "size": upload.len() }),
+            )?;
+            jobs::enqueue(conn, jobs::SYNC_INDEX, &manifest.full_name())?;
+            jobs::enqueue(conn, super::history::SYNC_HISTORY, &manifest.full_name())
+        })
     };
     // On PostgreSQL a publish racing another of the same package can lose
     // at a unique key; once the winner committed, a second try sees it and
     // gives the precise answer (version exists, kind differs).
-    let recorded = match record(&mut *conn) {
-        Err(e) if e.is_concurrent_change() => record(&mut *conn),
+    let recorded = match record(&mut conn) {
+        Err(e) if e.is_concurrent_change() => record(&mut conn),
         other => other,
     };
     if let Err(e) = recorded {

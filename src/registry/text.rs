@@ -15,8 +15,8 @@ pub fn has_forbidden_control(s: &str, multiline: bool) -> bool {
         if !c.is_control() {
             continue;
         }
-        let allowed = multiline
-            && (c == '\n' || c == '\t' || (c == '\r' && chars.peek() == Some(&'\n')));
+        let allowed =
+            multiline && (c == '\n' || c == '\t' || (c == '\r' && chars.peek() == Some(&'\n')));
         if !allowed {
             return true;
         }

@@ -94,8 +94,14 @@ mod tests {
         get("b");
         get("ccc");
         get("aa");
-        assert_eq!(runs.load(Ordering::SeqCst), 4, "aa was evicted by the third key");
-        assert!(cache.get_or_compute("x", || Err::<usize, _>("broken")).is_err());
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            4,
+            "aa was evicted by the third key"
+        );
+        assert!(cache
+            .get_or_compute("x", || Err::<usize, _>("broken"))
+            .is_err());
         assert_eq!(*cache.get_or_compute("x", || Ok::<_, ()>(7)).unwrap(), 7);
     }
 }

@@ -44,16 +44,18 @@ async fn within<T>(
     deadline: std::time::Duration,
     read: impl std::future::Future<Output = ApiResult<T>>,
 ) -> ApiResult<T> {
-    tokio::time::timeout(deadline, read).await.unwrap_or_else(|_| {
-        Err(ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "body_timeout",
-            format!(
-                "the request body did not arrive within {} s",
-                deadline.as_secs()
-            ),
-        ))
-    })
+    tokio::time::timeout(deadline, read)
+        .await
+        .unwrap_or_else(|_| {
+            Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                format!(
+                    "the request body did not arrive within {} s",
+                    deadline.as_secs()
+                ),
+            ))
+        })
 }
 
 async fn read_limited_now(mut payload: web::Payload, limit: u64) -> ApiResult<Vec<u8>> {

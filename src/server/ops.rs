@@ -31,16 +31,17 @@ pub(super) async fn healthz(reg: Reg) -> HttpResponse {
 
 #[get("/metrics")]
 pub(super) async fn metrics(reg: Reg) -> ApiResult<HttpResponse> {
-    let (ns, pkgs, vers, (pending, parked)) = actix_web::web::block(move || -> Result<_, RegistryError> {
-        let mut conn = reg.db.conn()?;
-        let ns: i64 = namespaces::table.count().get_result(&mut *conn)?;
-        let pkgs: i64 = packages::table.count().get_result(&mut *conn)?;
-        let vers: i64 = versions::table.count().get_result(&mut *conn)?;
-        let pending = jobs::pending_count(&mut conn)?;
-        let parked = jobs::parked(&mut conn)?.len();
-        Ok((ns, pkgs, vers, (pending, parked)))
-    })
-    .await??;
+    let (ns, pkgs, vers, (pending, parked)) =
+        actix_web::web::block(move || -> Result<_, RegistryError> {
+            let mut conn = reg.db.conn()?;
+            let ns: i64 = namespaces::table.count().get_result(&mut *conn)?;
+            let pkgs: i64 = packages::table.count().get_result(&mut *conn)?;
+            let vers: i64 = versions::table.count().get_result(&mut *conn)?;
+            let pending = jobs::pending_count(&mut conn)?;
+            let parked = jobs::parked(&mut conn)?.len();
+            Ok((ns, pkgs, vers, (pending, parked)))
+        })
+        .await??;
     let body = format!(
         "# HELP gemeinwerk_namespaces Namespaces in the registry.\n# TYPE gemeinwerk_namespaces gauge\ngemeinwerk_namespaces {ns}\n\
          # HELP gemeinwerk_packages Packages in the registry.\n# TYPE gemeinwerk_packages gauge\ngemeinwerk_packages {pkgs}\n\

@@ -26,7 +26,10 @@ fn unchecked(dir: &PackageDir, prefix: &str) -> Vec<u8> {
 
 fn unchecked_form(full_name: &str, version: &str, extra: &str) -> Vec<u8> {
     let name = full_name.split_once('/').unwrap().1;
-    unchecked(&pkg_with(full_name, version, extra), &format!("{name}-{version}"))
+    unchecked(
+        &pkg_with(full_name, version, extra),
+        &format!("{name}-{version}"),
+    )
 }
 
 fn fieldgroup_archive(full_name: &str, version: &str) -> Vec<u8> {
@@ -52,7 +55,11 @@ fn race(reg: &TestRegistry, token: &str, a: Vec<u8>, b: Vec<u8>) -> Vec<(u16, St
                 s.spawn(move || {
                     barrier.wait();
                     let r = reg.publish_bytes(Some(token), &bytes);
-                    let code = if r.status == 200 { String::new() } else { r.error_code() };
+                    let code = if r.status == 200 {
+                        String::new()
+                    } else {
+                        r.error_code()
+                    };
                     (r.status, code)
                 })
             })
@@ -294,7 +301,11 @@ both_backends! {
 fn the_cli_escapes_control_characters_from_the_registry() {
     let reg = TestRegistry::start(Backend::Sqlite);
     let token = reg.owner_of("kassel");
-    assert_eq!(reg.publish_bytes(Some(&token), &form_archive("kassel/bunt", "1.0.0", "")).status, 200);
+    assert_eq!(
+        reg.publish_bytes(Some(&token), &form_archive("kassel/bunt", "1.0.0", ""))
+            .status,
+        200
+    );
     {
         let db = reg.db();
         let mut conn = db.conn().unwrap();
@@ -309,7 +320,10 @@ fn the_cli_escapes_control_characters_from_the_registry() {
     let out = reg.cli(None, &["info", "kassel/bunt"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(!text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\r'), "{text:?}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\r'),
+        "{text:?}"
+    );
     assert!(text.contains("\\u{1b}[31mRot"), "{text}");
 }
 
@@ -322,7 +336,8 @@ fn thirty_views_of_the_largest_page_stay_under_200_mb() {
     let token = reg.owner_of("kassel");
     let p = pkg("kassel/gross", "1.0.0");
     // Dense Markdown (emphasis, links, lists) expands the most when rendered.
-    let line = "- **Fett** und _kursiv_ mit [Verweis](https://example.org/a?b=c) & `Code` <b>x</b>\n";
+    let line =
+        "- **Fett** und _kursiv_ mit [Verweis](https://example.org/a?b=c) & `Code` <b>x</b>\n";
     let readme = line.repeat(gemeinwerk::package::limits::MAX_README_BYTES / line.len());
     p.write("README.md", &readme);
     let r = reg.publish_bytes(Some(&token), &archive_of(&p));
@@ -380,7 +395,8 @@ fn slow_clients_do_not_stall_normal_requests() {
     let mut slow: Vec<TcpStream> = (0..200)
         .map(|_| {
             let mut s = TcpStream::connect(&addr).unwrap();
-            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").unwrap();
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+                .unwrap();
             s
         })
         .collect();
@@ -407,8 +423,15 @@ fn slow_clients_do_not_stall_normal_requests() {
         times
     });
     times.sort();
-    eprintln!("normal requests beside 200 slow connections: median {:?}, p90 {:?}, max {:?}", times[15], times[27], times[29]);
-    assert!(times[27] < Duration::from_millis(100), "p90 {:?}", times[27]);
+    eprintln!(
+        "normal requests beside 200 slow connections: median {:?}, p90 {:?}, max {:?}",
+        times[15], times[27], times[29]
+    );
+    assert!(
+        times[27] < Duration::from_millis(100),
+        "p90 {:?}",
+        times[27]
+    );
 
     // Past the header timeout the server has answered 408 or closed.
     if let Some(left) = Duration::from_secs(7).checked_sub(opened.elapsed()) {
@@ -420,7 +443,14 @@ fn slow_clients_do_not_stall_normal_requests() {
         let mut buf = [0u8; 64];
         match s.read(&mut buf) {
             Ok(0) => closed += 1,
-            Err(e) if !matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => closed += 1,
+            Err(e)
+                if !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                closed += 1
+            }
             Err(_) => {}
             Ok(n) if buf[..n].starts_with(b"HTTP/1.1 408") => closed += 1,
             Ok(_) => {}

@@ -101,12 +101,21 @@ fn hostile_archives() -> Vec<(&'static str, Vec<u8>, &'static str)> {
 
     let record = format!(" path={P}/run.sh\n");
     let pax_record = format!("{}{record}", record.len() + 2);
-    assert_eq!(pax_record.len(), record.len() + 2, "a PAX record counts its own length");
+    assert_eq!(
+        pax_record.len(),
+        record.len() + 2,
+        "a PAX record counts its own length"
+    );
     let mut latin1_name = format!("{P}/caf").into_bytes();
     latin1_name.push(0xe9);
     let pax = with(
         [
-            entry(format!("{P}/PaxHeader").as_bytes(), b'x', pax_record.as_bytes(), 0o644),
+            entry(
+                format!("{P}/PaxHeader").as_bytes(),
+                b'x',
+                pax_record.as_bytes(),
+                0o644,
+            ),
             file(&format!("{P}/harmless.txt"), b"#!/bin/sh\n"),
         ]
         .concat(),
@@ -123,23 +132,93 @@ fn hostile_archives() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     truncated.truncate(truncated.len() - 20);
 
     vec![
-        ("second gzip member with run.sh", second_member, "archive_trailing_data"),
-        ("bytes after the gzip stream", trailing, "archive_trailing_data"),
-        ("an entry after the end blocks", after_end, "archive_data_after_end"),
-        ("PAX header renaming the next entry", pax, "archive_extended_header"),
+        (
+            "second gzip member with run.sh",
+            second_member,
+            "archive_trailing_data",
+        ),
+        (
+            "bytes after the gzip stream",
+            trailing,
+            "archive_trailing_data",
+        ),
+        (
+            "an entry after the end blocks",
+            after_end,
+            "archive_data_after_end",
+        ),
+        (
+            "PAX header renaming the next entry",
+            pax,
+            "archive_extended_header",
+        ),
         ("GNU long name", gnu_long, "archive_extended_header"),
-        ("symbolic link", with(entry(format!("{P}/l").as_bytes(), b'2', b"", 0o777)), "archive_unsupported_entry"),
-        ("hard link", with(entry(format!("{P}/h").as_bytes(), b'1', b"", 0o644)), "archive_unsupported_entry"),
-        ("character device", with(entry(format!("{P}/d").as_bytes(), b'3', b"", 0o644)), "archive_unsupported_entry"),
-        ("duplicate form.toml", with(evil_form.clone()), "archive_duplicate_path"),
-        ("duplicate differing in case", with(file(&format!("{P}/FORM.toml"), b"x")), "archive_duplicate_path"),
-        ("\"..\" in a path", with(file(&format!("{P}/../run.sh"), b"x")), "archive_unsafe_path"),
-        ("absolute path", with(file("/etc/cron.d/x", b"x")), "archive_unsafe_path"),
-        ("non-UTF-8 name", with(entry(&latin1_name, b'0', b"x", 0o644)), "archive_non_utf8_path"),
-        ("control character in a name", with(file(&format!("{P}/a\u{1b}[31m"), b"x")), "archive_unsafe_path"),
-        (".git folder", with(file(&format!("{P}/.GIT/hooks/post-checkout"), b"x")), "archive_reserved_path"),
-        ("executable file", with(entry(format!("{P}/run.sh").as_bytes(), b'0', b"x", 0o755)), "archive_unsupported_mode"),
-        ("file and folder at once", with([file(&format!("{P}/x"), b"a"), file(&format!("{P}/x/y"), b"b")].concat()), "archive_path_conflict"),
+        (
+            "symbolic link",
+            with(entry(format!("{P}/l").as_bytes(), b'2', b"", 0o777)),
+            "archive_unsupported_entry",
+        ),
+        (
+            "hard link",
+            with(entry(format!("{P}/h").as_bytes(), b'1', b"", 0o644)),
+            "archive_unsupported_entry",
+        ),
+        (
+            "character device",
+            with(entry(format!("{P}/d").as_bytes(), b'3', b"", 0o644)),
+            "archive_unsupported_entry",
+        ),
+        (
+            "duplicate form.toml",
+            with(evil_form.clone()),
+            "archive_duplicate_path",
+        ),
+        (
+            "duplicate differing in case",
+            with(file(&format!("{P}/FORM.toml"), b"x")),
+            "archive_duplicate_path",
+        ),
+        (
+            "\"..\" in a path",
+            with(file(&format!("{P}/../run.sh"), b"x")),
+            "archive_unsafe_path",
+        ),
+        (
+            "absolute path",
+            with(file("/etc/cron.d/x", b"x")),
+            "archive_unsafe_path",
+        ),
+        (
+            "non-UTF-8 name",
+            with(entry(&latin1_name, b'0', b"x", 0o644)),
+            "archive_non_utf8_path",
+        ),
+        (
+            "control character in a name",
+            with(file(&format!("{P}/a\u{1b}[31m"), b"x")),
+            "archive_unsafe_path",
+        ),
+        (
+            ".git folder",
+            with(file(&format!("{P}/.GIT/hooks/post-checkout"), b"x")),
+            "archive_reserved_path",
+        ),
+        (
+            "executable file",
+            with(entry(format!("{P}/run.sh").as_bytes(), b'0', b"x", 0o755)),
+            "archive_unsupported_mode",
+        ),
+        (
+            "file and folder at once",
+            with(
+                [
+                    file(&format!("{P}/x"), b"a"),
+                    file(&format!("{P}/x/y"), b"b"),
+                ]
+                .concat(),
+            ),
+            "archive_path_conflict",
+        ),
         ("truncated", truncated, "archive_corrupt"),
         ("missing end blocks", gz(&valid), "archive_corrupt"),
     ]
@@ -163,7 +242,11 @@ fn gnu_tar_would_unpack_the_smuggled_member() {
     let (_, bytes, _) = hostile_archives().remove(0);
     let dir = tempfile::tempdir().unwrap();
     let seen = unpack_with_gnu_tar(&bytes, dir.path());
-    assert!(seen.contains_key(&format!("{P}/run.sh")), "{:?}", seen.keys());
+    assert!(
+        seen.contains_key(&format!("{P}/run.sh")),
+        "{:?}",
+        seen.keys()
+    );
 }
 
 both_backends! {
@@ -253,7 +336,13 @@ fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
             if t.is_dir() {
                 stack.push(e.path());
             } else {
-                let rel = e.path().strip_prefix(root).unwrap().to_str().unwrap().to_string();
+                let rel = e
+                    .path()
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_string();
                 out.insert(rel, std::fs::read(e.path()).unwrap());
             }
         }
@@ -278,29 +367,59 @@ fn generated_packages() -> Vec<(String, PackageFiles)> {
         out.push((format!("{name}-1.0.0"), files));
     };
     add("plain", &[]);
-    add("nested", &[
-        ("docs/a/b/c/d/tief.md".into(), b"# tief\n".to_vec()),
-        ("docs/anleitung.md".into(), b"Schritt 1\n".to_vec()),
-        ("codelisten/zonen.toml".into(), b"# Zonen\n".to_vec()),
-    ]);
-    add("empty-files", &[
-        ("leer.md".into(), Vec::new()),
-        ("docs/auch-leer.txt".into(), Vec::new()),
-    ]);
-    add("long-names", &[
-        (format!("{}.md", "n".repeat(96)), b"long\n".to_vec()),
-        (format!("{}/{}.md", "d".repeat(60), "e".repeat(90)), b"longer\n".to_vec()),
-    ]);
-    add("umlaute", &[
-        ("Straßenverzeichnis-Größe-Übersicht.md".into(), "Zonen ä ö ü ß\n".as_bytes().to_vec()),
-    ]);
-    add("many-files", &(0..200)
-        .map(|i| (format!("teile/{:03}/teil.md", i), format!("Teil {i}\n").into_bytes()))
-        .collect::<Vec<_>>());
-    add("binary-ish", &[
-        ("daten.bin".into(), (0..=255u8).cycle().take(70_000).collect()),
-        ("exakt-512.txt".into(), vec![b'x'; 512]),
-    ]);
+    add(
+        "nested",
+        &[
+            ("docs/a/b/c/d/tief.md".into(), b"# tief\n".to_vec()),
+            ("docs/anleitung.md".into(), b"Schritt 1\n".to_vec()),
+            ("codelisten/zonen.toml".into(), b"# Zonen\n".to_vec()),
+        ],
+    );
+    add(
+        "empty-files",
+        &[
+            ("leer.md".into(), Vec::new()),
+            ("docs/auch-leer.txt".into(), Vec::new()),
+        ],
+    );
+    add(
+        "long-names",
+        &[
+            (format!("{}.md", "n".repeat(96)), b"long\n".to_vec()),
+            (
+                format!("{}/{}.md", "d".repeat(60), "e".repeat(90)),
+                b"longer\n".to_vec(),
+            ),
+        ],
+    );
+    add(
+        "umlaute",
+        &[(
+            "Straßenverzeichnis-Größe-Übersicht.md".into(),
+            "Zonen ä ö ü ß\n".as_bytes().to_vec(),
+        )],
+    );
+    add(
+        "many-files",
+        &(0..200)
+            .map(|i| {
+                (
+                    format!("teile/{:03}/teil.md", i),
+                    format!("Teil {i}\n").into_bytes(),
+                )
+            })
+            .collect::<Vec<_>>(),
+    );
+    add(
+        "binary-ish",
+        &[
+            (
+                "daten.bin".into(),
+                (0..=255u8).cycle().take(70_000).collect(),
+            ),
+            ("exakt-512.txt".into(), vec![b'x'; 512]),
+        ],
+    );
     out
 }
 
@@ -337,9 +456,21 @@ fn every_accepted_archive_unpacks_identically_everywhere() {
             .collect();
         let version = m.version.to_string();
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(unpack_with_gnu_tar(bytes, dir.path()), server, "GNU tar, {prefix}");
-        assert_eq!(unpack_with_python(bytes, dir.path()), server, "Python tarfile, {prefix}");
-        assert_eq!(unpack_with_client(bytes, &m.name, &version, dir.path()), server, "client, {prefix}");
+        assert_eq!(
+            unpack_with_gnu_tar(bytes, dir.path()),
+            server,
+            "GNU tar, {prefix}"
+        );
+        assert_eq!(
+            unpack_with_python(bytes, dir.path()),
+            server,
+            "Python tarfile, {prefix}"
+        );
+        assert_eq!(
+            unpack_with_client(bytes, &m.name, &version, dir.path()),
+            server,
+            "client, {prefix}"
+        );
     }
 }
 
@@ -360,7 +491,7 @@ fn the_client_refuses_hostile_archives_and_writes_nothing() {
             }],
         };
         let dest = dir.path().join("vendor");
-        let err = gemeinwerk::client::fetch::install(&lock, &[bytes.clone()], &dest);
+        let err = gemeinwerk::client::fetch::install(&lock, std::slice::from_ref(&bytes), &dest);
         assert!(err.is_err(), "{what}");
         assert!(!dest.exists(), "{what}: nothing may be written");
     }

@@ -90,7 +90,10 @@ mod tests {
     fn a_long_readme_is_cut_with_a_note() {
         let text = "Zeile mit Text\n".repeat(README_SHOWN_BYTES / 10);
         let html = render_readme(&text);
-        assert!(html.contains("Die Beschreibung ist gekürzt"), "note missing");
+        assert!(
+            html.contains("Die Beschreibung ist gekürzt"),
+            "note missing"
+        );
         assert!(html.len() < README_SHOWN_BYTES * 2, "{}", html.len());
         assert!(!render_readme("# kurz\n").contains("gekürzt"));
     }
