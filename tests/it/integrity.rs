@@ -444,6 +444,32 @@ fn every_accepted_archive_unpacks_identically_everywhere() {
     p.write("docs/x/y.md", "# y\n").write("leer.txt", "");
     archives.push(("ordner-2.1.0-rc.1".into(), common::archive_of(&p)));
 
+    // Packages imported from the FIM fixtures (long labels, many fields,
+    // code lists), packed by the client.
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fim");
+    for xml in std::fs::read_dir(&fixtures).unwrap() {
+        let xml = xml.unwrap().path();
+        if xml.extension().and_then(|e| e.to_str()) != Some("xml") {
+            continue;
+        }
+        let work = tempfile::tempdir().unwrap();
+        let dir = work.path().join("pkg");
+        let out = Command::new(common::BIN)
+            .args(["import", "xdatenfelder"])
+            .arg(&xml)
+            .arg("--dir")
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "import {xml:?}: {}", stderr(&out));
+        let packed = gemeinwerk::client::folder::pack(&dir)
+            .unwrap()
+            .unwrap_or_else(|d| panic!("{xml:?}: {d:?}"));
+        let prefix = format!("{}-{}", packed.manifest.name, packed.manifest.version);
+        archives.push((prefix, packed.archive));
+    }
+    assert!(archives.len() >= 20, "{} archives", archives.len());
+
     for (prefix, bytes) in &archives {
         let (got_prefix, files) = archive::unpack(bytes, &ArchiveLimits::default())
             .unwrap_or_else(|e| panic!("{prefix}: {e}"));
