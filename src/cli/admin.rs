@@ -244,6 +244,20 @@ pub fn exec(store: &StoreArgs, command: AdminCommand) -> ClientResult<()> {
             for problem in &report.problems {
                 println!("{problem}");
             }
+            if !report.orphans.is_empty() {
+                eprintln!(
+                    "{} orphan blob(s) that no version names{}",
+                    report.orphans.len(),
+                    if repair {
+                        format!(
+                            "; {} removed (those younger than an hour are kept: a publish may be in flight)",
+                            report.orphans_removed
+                        )
+                    } else {
+                        "; --repair removes those older than an hour".to_string()
+                    }
+                );
+            }
             eprintln!(
                 "checked {} packages and {} archives: {} problem(s){}",
                 report.packages,

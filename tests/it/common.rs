@@ -260,6 +260,11 @@ impl TestRegistry {
         }
     }
 
+    /// The server's process id, to read its memory use from /proc.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("the server runs").id()
+    }
+
     pub fn data(&self) -> &Path {
         self.data_dir.path()
     }
@@ -385,7 +390,8 @@ impl TestRegistry {
         let started = Instant::now();
         loop {
             let mut conn = db.conn().unwrap();
-            let pending: i64 = jobs::table.count().get_result(&mut *conn).unwrap();
+            // Parked jobs wait for an operator, not for time.
+            let pending = gemeinwerk_server::registry::jobs::pending_count(&mut conn).unwrap();
             if pending == 0 {
                 return;
             }

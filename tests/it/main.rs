@@ -3,7 +3,9 @@
 mod auth;
 mod common;
 mod fork;
+mod hostile;
 mod index;
+mod integrity;
 mod interop;
 mod lifecycle;
 mod package;

@@ -63,7 +63,8 @@ impl RegistryClient {
         match result {
             Ok(r) => Ok(r),
             Err(ureq::Error::Status(status, response)) => {
-                let text = response.into_string().unwrap_or_default();
+                let text =
+                    super::terminal::escape_controls(&response.into_string().unwrap_or_default());
                 let detail = match serde_json::from_str::<ErrorBody>(&text) {
                     Ok(body) => body
                         .errors
@@ -88,10 +89,16 @@ impl RegistryClient {
         }
     }
 
+    /// Every answer passes `terminal::escape_json` on its way in, so that
+    /// no command can print a registry's control characters raw.
     fn json<T: DeserializeOwned>(&self, response: ureq::Response) -> ClientResult<T> {
-        response.into_json().map_err(|e| {
-            ClientError::Environment(format!("the registry sent an unreadable answer: {e}"))
-        })
+        let unreadable =
+            |e| ClientError::Environment(format!("the registry sent an unreadable answer: {e}"));
+        let mut value: serde_json::Value = response
+            .into_json()
+            .map_err(|e| unreadable(e.to_string()))?;
+        super::terminal::escape_json(&mut value);
+        serde_json::from_value(value).map_err(|e| unreadable(e.to_string()))
     }
 
     pub fn get_json<T: DeserializeOwned>(&self, path: &str) -> ClientResult<T> {

@@ -12,6 +12,7 @@ pub mod project;
 pub mod resolve;
 pub mod resolver;
 pub mod scaffold;
+pub mod terminal;
 
 /// A failed client command, by the exit code it leads to.
 #[derive(Debug, thiserror::Error)]

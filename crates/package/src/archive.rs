@@ -5,12 +5,13 @@
 //! times, owners and modes are fixed and the gzip header carries no name or
 //! time, so the same files always give the same bytes and the same SHA-256.
 
-use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
 
-use flate2::read::GzDecoder;
 use flate2::{Compression, GzBuilder};
 use sha2::{Digest, Sha256};
+
+use super::tar_read::{single_gzip_member, GunzipError};
 
 /// The files of a package: path below the prefix → content.
 pub type PackageFiles = BTreeMap<String, Vec<u8>>;
@@ -54,6 +55,22 @@ pub enum ArchiveError {
     DuplicatePath(String),
     #[error("entry \"{path}\" is outside the package folder \"{prefix}/\"")]
     OutsidePrefix { path: String, prefix: String },
+    #[error("{bytes} byte(s) follow the gzip stream (a second gzip member or trailing data); an archive is exactly one gzip member")]
+    TrailingData { bytes: u64 },
+    #[error("non-zero data at byte {offset} of the tar stream, after its end-of-archive blocks")]
+    DataAfterEnd { offset: u64 },
+    #[error("the archive is not plain ustar: {0}")]
+    UnsupportedFormat(String),
+    #[error("entry \"{path}\" is a {kind}; such records can change the path or size of the next entry and are not allowed (file names at most 100 bytes, paths at most 255)")]
+    ExtendedHeader { path: String, kind: &'static str },
+    #[error("entry \"{path}\" has a path that is not UTF-8")]
+    NonUtf8Path { path: String },
+    #[error("entry \"{path}\" has mode {mode:o}; files must not be executable or set-id")]
+    UnsupportedMode { path: String, mode: u64 },
+    #[error("entry \"{0}\" is inside a \".git\" folder, which packages may not contain")]
+    ReservedPath(String),
+    #[error("\"{0}\" is both a file and a folder")]
+    PathConflict(String),
     #[error("the archive has no gemeinwerk.toml in its package folder")]
     MissingManifest,
     #[error("the archive is empty")]
@@ -74,6 +91,14 @@ impl ArchiveError {
             Self::DuplicatePath(_) => "archive_duplicate_path",
             Self::OutsidePrefix { .. } => "archive_outside_prefix",
             Self::MissingManifest => "archive_missing_manifest",
+            Self::TrailingData { .. } => "archive_trailing_data",
+            Self::DataAfterEnd { .. } => "archive_data_after_end",
+            Self::UnsupportedFormat(_) => "archive_unsupported_format",
+            Self::ExtendedHeader { .. } => "archive_extended_header",
+            Self::NonUtf8Path { .. } => "archive_non_utf8_path",
+            Self::UnsupportedMode { .. } => "archive_unsupported_mode",
+            Self::ReservedPath(_) => "archive_reserved_path",
+            Self::PathConflict(_) => "archive_path_conflict",
             Self::Empty => "archive_empty",
         }
     }
@@ -105,25 +130,8 @@ pub fn build(prefix: &str, files: &PackageFiles) -> Vec<u8> {
     gz.finish().expect("writing to memory cannot fail")
 }
 
-/// Reads at most `limit` bytes, then fails, so that a small upload cannot
-/// expand into gigabytes in memory.
-struct LimitedReader<R> {
-    inner: R,
-    left: u64,
-}
-
-impl<R: Read> Read for LimitedReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if n as u64 > self.left {
-            return Err(std::io::Error::other("unpacked size limit reached"));
-        }
-        self.left -= n as u64;
-        Ok(n)
-    }
-}
-
-/// Unpacks an uploaded archive into memory, refusing anything unsafe.
+/// Unpacks an uploaded archive into memory, refusing anything unsafe or
+/// anything another reader could see differently (see `tar_read`).
 /// Returns the common prefix (the top folder) and the files below it.
 pub fn unpack(
     bytes: &[u8],
@@ -138,37 +146,28 @@ pub fn unpack(
     if bytes.len() < 2 || bytes[0..2] != [0x1f, 0x8b] {
         return Err(ArchiveError::NotGzip);
     }
-    // The tar headers and padding count too, so allow a little more than the
-    // file content limit before calling it a bomb.
-    let budget = limits.max_unpacked_bytes + (limits.max_entries as u64 + 2) * 1024;
-    let reader = LimitedReader {
-        inner: GzDecoder::new(bytes),
-        left: budget,
-    };
-    let mut archive = tar::Archive::new(reader);
-    let bomb_or_corrupt = |e: std::io::Error| {
-        if e.to_string().contains("unpacked size limit reached") {
-            ArchiveError::UnpackedTooLarge {
-                max: limits.max_unpacked_bytes,
-            }
-        } else {
-            ArchiveError::Corrupt(e.to_string())
-        }
-    };
+    // The tar headers, padding and end blocks count too, so allow a little
+    // more than the file content limit before calling it a bomb.
+    let budget = limits.max_unpacked_bytes + (limits.max_entries as u64 + 22) * 1024;
+    let tar = single_gzip_member(bytes, budget).map_err(|e| match e {
+        GunzipError::Corrupt(why) => ArchiveError::Corrupt(why),
+        GunzipError::TooLarge => ArchiveError::UnpackedTooLarge {
+            max: limits.max_unpacked_bytes,
+        },
+        GunzipError::TrailingData(n) => ArchiveError::TrailingData { bytes: n as u64 },
+    })?;
+    let entries = super::tar_read::entries(&tar, limits.max_entries)?;
+    drop(tar);
+
     let mut prefix: Option<String> = None;
     let mut files = PackageFiles::new();
+    let mut folders = BTreeSet::new();
+    // Case-folded paths: on the file systems of many users `Form.toml` and
+    // `form.toml` are one file, so the second would silently win.
+    let mut seen_folded = BTreeSet::new();
     let mut unpacked: u64 = 0;
-    let mut count = 0usize;
-    for entry in archive.entries().map_err(bomb_or_corrupt)? {
-        let mut entry = entry.map_err(bomb_or_corrupt)?;
-        count += 1;
-        if count > limits.max_entries {
-            return Err(ArchiveError::TooManyEntries {
-                max: limits.max_entries,
-            });
-        }
-        let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let kind = entry.header().entry_type();
+    for entry in entries {
+        let raw_path = entry.path;
         let path = check_path(&raw_path)?;
         let (top, rest) = match path.split_once('/') {
             Some((top, rest)) => (top.to_string(), rest.to_string()),
@@ -184,15 +183,18 @@ pub fn unpack(
             }
             Some(_) => {}
         }
-        match kind {
-            tar::EntryType::Directory => continue,
-            tar::EntryType::Regular | tar::EntryType::Continuous => {}
-            other => {
-                return Err(ArchiveError::UnsupportedEntry {
-                    path: raw_path,
-                    kind: entry_kind_name(other).to_string(),
-                })
+        if !seen_folded.insert(path.to_lowercase()) {
+            // The same folder listed twice is harmless; anything else twice
+            // means one reader keeps the first and another the second.
+            if !(entry.is_dir && (rest.is_empty() || folders.contains(&rest))) {
+                return Err(ArchiveError::DuplicatePath(raw_path));
             }
+        }
+        if entry.is_dir {
+            if !rest.is_empty() {
+                folders.insert(rest);
+            }
+            continue;
         }
         if rest.is_empty() {
             return Err(ArchiveError::OutsidePrefix {
@@ -200,42 +202,30 @@ pub fn unpack(
                 prefix: top,
             });
         }
-        let size = entry
-            .header()
-            .size()
-            .map_err(|e| ArchiveError::Corrupt(e.to_string()))?;
-        unpacked += size;
+        unpacked += entry.content.len() as u64;
         if unpacked > limits.max_unpacked_bytes {
             return Err(ArchiveError::UnpackedTooLarge {
                 max: limits.max_unpacked_bytes,
             });
         }
-        let mut content = Vec::with_capacity(size as usize);
-        entry.read_to_end(&mut content).map_err(bomb_or_corrupt)?;
-        if files.insert(rest, content).is_some() {
-            return Err(ArchiveError::DuplicatePath(raw_path));
+        files.insert(rest, entry.content);
+    }
+    let prefix = prefix.ok_or(ArchiveError::Empty)?;
+    // A path that is a file and also a folder of another entry cannot be
+    // unpacked; readers would differ in which one wins.
+    for path in files.keys().chain(folders.iter()) {
+        let mut parent = path.as_str();
+        while let Some((up, _)) = parent.rsplit_once('/') {
+            if files.contains_key(up) {
+                return Err(ArchiveError::PathConflict(format!("{prefix}/{up}")));
+            }
+            parent = up;
         }
     }
-    // Read the gzip trailer too: a truncated stream must not pass because the
-    // tar end marker happened to arrive first.
-    let mut inner = archive.into_inner();
-    std::io::copy(&mut inner, &mut std::io::sink()).map_err(bomb_or_corrupt)?;
-    let prefix = prefix.ok_or(ArchiveError::Empty)?;
     if !files.contains_key(super::manifest::MANIFEST_FILE) {
         return Err(ArchiveError::MissingManifest);
     }
     Ok((prefix, files))
-}
-
-fn entry_kind_name(kind: tar::EntryType) -> &'static str {
-    match kind {
-        tar::EntryType::Symlink => "symbolic link",
-        tar::EntryType::Link => "hard link",
-        tar::EntryType::Char => "character device",
-        tar::EntryType::Block => "block device",
-        tar::EntryType::Fifo => "named pipe",
-        _ => "special entry",
-    }
 }
 
 fn check_path(raw: &str) -> Result<String, ArchiveError> {
@@ -246,20 +236,36 @@ fn check_path(raw: &str) -> Result<String, ArchiveError> {
     if raw.starts_with('/') || raw.starts_with('\\') || raw.get(1..2) == Some(":") {
         return Err(unsafe_path("it is absolute"));
     }
-    if raw.contains('\\') || raw.contains('\0') {
-        return Err(unsafe_path("it contains a backslash or NUL"));
+    if raw.contains('\\') {
+        return Err(unsafe_path("it contains a backslash"));
     }
-    let parts: Vec<&str> = raw
-        .split('/')
-        .filter(|p| !p.is_empty() && *p != ".")
-        .collect();
+    if raw.chars().any(char::is_control) {
+        return Err(unsafe_path("it contains a control character"));
+    }
+    let parts: Vec<&str> = raw.split('/').collect();
     if parts.contains(&"..") {
         return Err(unsafe_path("it contains \"..\""));
     }
-    if parts.is_empty() {
-        return Err(unsafe_path("it is empty"));
+    // Our packer writes neither, and readers normalise `a//b` or `./a`
+    // differently.
+    if parts.iter().any(|p| p.is_empty() || *p == ".") {
+        return Err(unsafe_path("it has an empty or \".\" component"));
+    }
+    // A `.git` folder inside a package would be a repository (with hooks)
+    // in every checkout that unpacks it, and the package history (git)
+    // cannot hold it.
+    if parts.iter().any(|p| is_git_name(p)) {
+        return Err(ArchiveError::ReservedPath(raw.to_string()));
     }
     Ok(parts.join("/"))
+}
+
+/// `.git` as git itself protects it (core.protectNTFS, on by default in
+/// libgit2): in any case, with trailing dots or spaces, or as the NTFS
+/// short name `git~1`.
+fn is_git_name(component: &str) -> bool {
+    let trimmed = component.trim_end_matches(['.', ' ']);
+    trimmed.eq_ignore_ascii_case(".git") || component.eq_ignore_ascii_case("git~1")
 }
 
 /// Writes raw bytes as a gzip stream; used by tests to craft hostile uploads.

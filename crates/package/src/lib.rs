@@ -14,6 +14,7 @@ pub mod expr;
 pub mod fieldgroup;
 pub mod form;
 pub mod interop;
+pub mod limits;
 pub mod manifest;
 pub mod merge;
 pub mod model;
@@ -21,6 +22,7 @@ pub mod names;
 pub mod process;
 pub mod semver_check;
 pub mod spanned;
+mod tar_read;
 pub mod write;
 
 pub use archive::PackageFiles;
@@ -47,6 +49,11 @@ pub fn check_package(files: &PackageFiles) -> Result<(Manifest, Vec<Diagnostic>)
     })?;
     let (manifest, mut warnings) = manifest::parse_manifest(source)?;
     let mut found = content::check(&manifest, files);
+    found.extend(limits::check(
+        files,
+        manifest.readme.as_deref(),
+        &format!("{}-{}", manifest.name, manifest.version),
+    ));
     // A merge with open conflicts is not a package yet.
     found.extend(merge::check_no_open_conflicts(files));
     if found.iter().any(Diagnostic::is_error) {

@@ -34,7 +34,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Reads the request body up to `limit` bytes; more is refused with 413
 /// before it is all in memory.
-async fn read_limited(mut payload: web::Payload, limit: u64) -> ApiResult<Vec<u8>> {
+async fn read_limited(payload: web::Payload, limit: u64) -> ApiResult<Vec<u8>> {
+    within(super::UPLOAD_BODY_TIMEOUT, read_limited_now(payload, limit)).await
+}
+
+/// A body that trickles in holds a connection and a buffer; past the
+/// deadline the request is answered 408 with the error envelope.
+async fn within<T>(
+    deadline: std::time::Duration,
+    read: impl std::future::Future<Output = ApiResult<T>>,
+) -> ApiResult<T> {
+    tokio::time::timeout(deadline, read)
+        .await
+        .unwrap_or_else(|_| {
+            Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                format!(
+                    "the request body did not arrive within {} s",
+                    deadline.as_secs()
+                ),
+            ))
+        })
+}
+
+async fn read_limited_now(mut payload: web::Payload, limit: u64) -> ApiResult<Vec<u8>> {
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
         let chunk =
@@ -163,6 +187,31 @@ fn required_json<T: for<'de> Deserialize<'de>>(body: &[u8], expected: &str) -> A
 }
 
 /// An optional JSON body: empty means default, anything else must parse.
+/// JSON bodies of the API are small (a reason, a login); anything larger
+/// is refused with 413 and the error envelope before it is all read.
+pub const MAX_JSON_BODY: u64 = 64 * 1024;
+
+async fn read_json_body(payload: web::Payload) -> ApiResult<Vec<u8>> {
+    within(super::JSON_BODY_TIMEOUT, read_json_body_now(payload)).await
+}
+
+async fn read_json_body_now(mut payload: web::Payload) -> ApiResult<Vec<u8>> {
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_body", e.to_string()))?;
+        if (body.len() + chunk.len()) as u64 > MAX_JSON_BODY {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("the request body has more than {MAX_JSON_BODY} bytes, the most a JSON body may have"),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 fn optional_json<T: for<'de> Deserialize<'de> + Default>(body: &[u8]) -> ApiResult<T> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
@@ -181,8 +230,9 @@ async fn yank_version(
     reg: Reg,
     req: HttpRequest,
     path: web::Path<(String, String, String)>,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
+    let body = read_json_body(payload).await?;
     let (ns, name, version) = path.into_inner();
     let body: YankBody = optional_json(&body)?;
     let (auth, origin) = (auth_header(&req), origin_of(&req));
@@ -237,8 +287,9 @@ async fn deprecate(
     reg: Reg,
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
+    let body = read_json_body(payload).await?;
     let (ns, name) = path.into_inner();
     let body: DeprecateBody = optional_json(&body)?;
     let Some(message) = body.message.filter(|m| !m.trim().is_empty()) else {
@@ -302,8 +353,9 @@ async fn add_member(
     reg: Reg,
     req: HttpRequest,
     path: web::Path<String>,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
+    let body = read_json_body(payload).await?;
     let ns = path.into_inner();
     let body: MemberBody = required_json(&body, r#"{"login": "…", "role": "owner|publisher"}"#)?;
     let role = match body.role.as_deref() {
@@ -394,8 +446,9 @@ async fn fork_package(
     reg: Reg,
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
+    let body = read_json_body(payload).await?;
     let (ns, name) = path.into_inner();
     let body: ForkBody = required_json(&body, r#"{"target": "ns/name", "version": "1.0.0"}"#)?;
     let (auth, origin) = (auth_header(&req), origin_of(&req));

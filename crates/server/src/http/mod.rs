@@ -72,6 +72,33 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
         .configure(api::configure);
 }
 
+/// No name in this registry holds a control character, and PostgreSQL
+/// cannot even be asked about one (NUL): a path that encodes one names
+/// nothing (404), a query string that does is malformed (400). Decided
+/// here, before any handler, so that every route on both databases
+/// answers alike.
+async fn refuse_control_characters(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    use crate::registry::text::encodes_control;
+    if encodes_control(req.path()) {
+        let (req, _) = req.into_parts();
+        let response = not_found(req.clone()).await;
+        return Ok(actix_web::dev::ServiceResponse::new(req, response).map_into_right_body());
+    }
+    if encodes_control(req.query_string()) {
+        let (req, _) = req.into_parts();
+        let response = actix_web::ResponseError::error_response(&error::ApiError::new(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "bad_query",
+            "the query string holds a control character",
+        ));
+        return Ok(actix_web::dev::ServiceResponse::new(req, response).map_into_right_body());
+    }
+    next.call(req).await.map(|r| r.map_into_left_body())
+}
+
 /// A HEAD request is answered as its GET (link checkers, caches and some
 /// package clients ask HEAD first); actix leaves the body out of the reply
 /// because the request on the wire was HEAD.
@@ -99,6 +126,16 @@ async fn wait_for_stop_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+/// Concurrent connections one node accepts, over all its workers.
+pub const MAX_CONNECTIONS: usize = 4096;
+
+/// How long a client may take to send the request line and headers.
+pub const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How long a request body may take to arrive: a JSON body, an upload.
+pub const JSON_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+pub const UPLOAD_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Runs the server until SIGINT or SIGTERM, then stops gracefully: finish
 /// the requests in flight, then drain the due jobs.
 pub async fn serve(registry: Registry, listener: TcpListener) -> std::io::Result<()> {
@@ -112,6 +149,9 @@ pub async fn serve(registry: Registry, listener: TcpListener) -> std::io::Result
     let follower = search::spawn_follower(registry.clone().into_inner(), stop.clone());
     let data = registry.clone();
     let request_metrics = actix_web::web::Data::new(access::RequestMetrics::default());
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
@@ -119,9 +159,19 @@ pub async fn serve(registry: Registry, listener: TcpListener) -> std::io::Result
             .configure(configure)
             .default_service(actix_web::web::to(not_found))
             .wrap(actix_web::middleware::from_fn(web::session::load))
+            .wrap(actix_web::middleware::from_fn(refuse_control_characters))
             .wrap_fn(head_as_get)
             .wrap(actix_web::middleware::from_fn(access::record))
     })
+    .workers(workers)
+    // Slow and abusive clients: a client has 5 s to send its request head
+    // and 30 s of idle keep-alive; each worker serves at most its share of
+    // MAX_CONNECTIONS at once, so that one node degrades by refusing new
+    // connections instead of running out of memory or file descriptors.
+    .client_request_timeout(HEADER_TIMEOUT)
+    .client_disconnect_timeout(std::time::Duration::from_secs(2))
+    .keep_alive(std::time::Duration::from_secs(30))
+    .max_connections(MAX_CONNECTIONS.div_ceil(workers))
     .listen(listener)?
     .shutdown_timeout(30)
     // actix stops at once on SIGINT; a Ctrl-C deserves the same grace as

@@ -34,20 +34,23 @@ pub(super) async fn metrics(
     reg: Reg,
     requests: Option<actix_web::web::Data<super::access::RequestMetrics>>,
 ) -> ApiResult<HttpResponse> {
-    let (ns, pkgs, vers, pending) = actix_web::web::block(move || -> Result<_, RegistryError> {
-        let mut conn = reg.db.conn()?;
-        let ns: i64 = namespaces::table.count().get_result(&mut *conn)?;
-        let pkgs: i64 = packages::table.count().get_result(&mut *conn)?;
-        let vers: i64 = versions::table.count().get_result(&mut *conn)?;
-        let pending = jobs::pending_count(&mut conn)?;
-        Ok((ns, pkgs, vers, pending))
-    })
-    .await??;
+    let (ns, pkgs, vers, (pending, parked)) =
+        actix_web::web::block(move || -> Result<_, RegistryError> {
+            let mut conn = reg.db.conn()?;
+            let ns: i64 = namespaces::table.count().get_result(&mut *conn)?;
+            let pkgs: i64 = packages::table.count().get_result(&mut *conn)?;
+            let vers: i64 = versions::table.count().get_result(&mut *conn)?;
+            let pending = jobs::pending_count(&mut conn)?;
+            let parked = jobs::parked(&mut conn)?.len();
+            Ok((ns, pkgs, vers, (pending, parked)))
+        })
+        .await??;
     let mut body = format!(
         "# HELP gemeinwerk_namespaces Namespaces in the registry.\n# TYPE gemeinwerk_namespaces gauge\ngemeinwerk_namespaces {ns}\n\
          # HELP gemeinwerk_packages Packages in the registry.\n# TYPE gemeinwerk_packages gauge\ngemeinwerk_packages {pkgs}\n\
          # HELP gemeinwerk_versions Published versions.\n# TYPE gemeinwerk_versions gauge\ngemeinwerk_versions {vers}\n\
-         # HELP gemeinwerk_jobs_pending Jobs waiting in the queue.\n# TYPE gemeinwerk_jobs_pending gauge\ngemeinwerk_jobs_pending {pending}\n"
+         # HELP gemeinwerk_jobs_pending Jobs waiting in the queue.\n# TYPE gemeinwerk_jobs_pending gauge\ngemeinwerk_jobs_pending {pending}\n\
+         # HELP gemeinwerk_jobs_parked Jobs given up on after failing; admin fsck lists them.\n# TYPE gemeinwerk_jobs_parked gauge\ngemeinwerk_jobs_parked {parked}\n"
     );
     body.push_str(
         "# HELP gemeinwerk_background_panics_total Panics of this node's background threads, each followed by a restart.\n\

@@ -34,6 +34,7 @@ pub fn add_namespace(
 ) -> Result<Namespace> {
     check_slug(slug)
         .map_err(|e| RegistryError::bad_request("invalid_namespace", format!("namespace {e}")))?;
+    super::text::check("display name", display_name, 200, false)?;
     if display_name.trim().is_empty() {
         return Err(RegistryError::bad_request(
             "invalid_display_name",

@@ -329,6 +329,11 @@ impl Actor {
 }
 
 pub fn find_user(conn: &mut DbConn, login: &str) -> Result<User> {
+    if super::text::unmatchable(login) {
+        return Err(RegistryError::UnknownUser(
+            login.escape_default().to_string(),
+        ));
+    }
     users::table
         .filter(users::login.eq(login))
         .select(User::as_select())
@@ -338,6 +343,11 @@ pub fn find_user(conn: &mut DbConn, login: &str) -> Result<User> {
 }
 
 pub fn find_namespace(conn: &mut DbConn, slug: &str) -> Result<Namespace> {
+    if super::text::unmatchable(slug) {
+        return Err(RegistryError::UnknownNamespace(
+            slug.escape_default().to_string(),
+        ));
+    }
     namespaces::table
         .filter(namespaces::slug.eq(slug))
         .select(Namespace::as_select())

@@ -25,7 +25,16 @@ pub fn load_version(
     full_name: &str,
     version: &Version,
 ) -> Result<Result<(Manifest, Content), Vec<Diagnostic>>> {
-    Ok(read_content(&load_version_files(reg, full_name, version)?))
+    type Parsed = std::result::Result<(Manifest, Content), Vec<Diagnostic>>;
+    static PARSED: std::sync::OnceLock<super::version_cache::VersionCache<Parsed>> =
+        std::sync::OnceLock::new();
+    // A few thousand parsed packages are a few MiB; the archives behind
+    // them are unpacked once instead of on every request that needs them.
+    let cache = PARSED.get_or_init(|| super::version_cache::VersionCache::new(2048));
+    let parsed = cache.get_or_compute(&version.cksum, || {
+        Ok::<_, RegistryError>(read_content(&load_version_files(reg, full_name, version)?))
+    })?;
+    Ok((*parsed).clone())
 }
 
 /// The files of a published version, from its archive: what the web UI

@@ -80,9 +80,25 @@ pub enum RegistryError {
 
 impl From<diesel::result::Error> for RegistryError {
     fn from(e: diesel::result::Error) -> Self {
-        RegistryError::Db(DbError::Query(e))
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            // Two requests creating the same row at once: the loser's
+            // checks ran before the winner committed. That is a conflict
+            // for the client to retry, not a fault of the server.
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                tracing::info!(constraint = ?info.constraint_name(), "unique key conflict");
+                RegistryError::conflict(
+                    CONCURRENT_CHANGE,
+                    "another request changed the same thing at the same moment; try again",
+                )
+            }
+            e => RegistryError::Db(DbError::Query(e)),
+        }
     }
 }
+
+/// The code of a unique-key conflict between two concurrent requests.
+pub const CONCURRENT_CHANGE: &str = "concurrent_change";
 
 impl RegistryError {
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
@@ -97,6 +113,11 @@ impl RegistryError {
             code,
             detail: detail.into(),
         }
+    }
+
+    /// A unique-key conflict with a concurrent request (see `From`).
+    pub fn is_concurrent_change(&self) -> bool {
+        matches!(self, Self::Conflict { code, .. } if *code == CONCURRENT_CHANGE)
     }
 
     pub fn code(&self) -> &'static str {

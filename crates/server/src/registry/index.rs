@@ -13,6 +13,9 @@ use crate::store::DbConn;
 
 /// The package row of `namespace/name`, if it exists.
 pub fn find_package(conn: &mut DbConn, namespace: &str, name: &str) -> Result<Option<Package>> {
+    if super::text::unmatchable(namespace) || super::text::unmatchable(name) {
+        return Ok(None);
+    }
     Ok(packages::table
         .inner_join(namespaces::table)
         .filter(namespaces::slug.eq(namespace))

@@ -33,8 +33,63 @@ pub fn enqueue(conn: &mut DbConn, kind: &str, payload: &str) -> Result<()> {
     Ok(())
 }
 
+/// A job that failed this often is parked: it stays in the table with its
+/// last error, for `admin fsck` and the metrics, but is not run again until
+/// an operator requeues it (`admin fsck --repair`).
+pub const MAX_ATTEMPTS: i32 = 8;
+
+/// A parked job's `run_after`: a date no clock reaches. The queue keeps its
+/// shape (no new column); "parked" is `run_after >= parked_at()`.
+pub fn parked_at() -> chrono::NaiveDateTime {
+    chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
+        .expect("a valid date")
+        .and_hms_opt(0, 0, 0)
+        .expect("a valid time")
+}
+
+/// Jobs still to run (not the parked ones).
 pub fn pending_count(conn: &mut DbConn) -> Result<i64> {
-    Ok(jobs::table.count().get_result(conn)?)
+    Ok(jobs::table
+        .filter(jobs::run_after.lt(parked_at()))
+        .count()
+        .get_result(conn)?)
+}
+
+/// The jobs that were given up on, oldest first.
+pub fn parked(conn: &mut DbConn) -> Result<Vec<Job>> {
+    Ok(jobs::table
+        .filter(jobs::run_after.ge(parked_at()))
+        .order(jobs::id)
+        .select(Job::as_select())
+        .load(conn)?)
+}
+
+/// Puts the parked jobs back into the queue with fresh attempts.
+pub fn requeue_parked(conn: &mut DbConn) -> Result<usize> {
+    Ok(
+        diesel::update(jobs::table.filter(jobs::run_after.ge(parked_at())))
+            .set((jobs::attempts.eq(0), jobs::run_after.eq(now())))
+            .execute(conn)?,
+    )
+}
+
+/// Errors that running the job again cannot change: the data itself is
+/// what git or the archive reader refuses.
+fn is_permanent(e: &RegistryError) -> bool {
+    match e {
+        RegistryError::Archive(_) | RegistryError::BadRequest { .. } => true,
+        RegistryError::History(g) => {
+            matches!(
+                g.class(),
+                git2::ErrorClass::Reference
+                    | git2::ErrorClass::Tree
+                    | git2::ErrorClass::Index
+                    | git2::ErrorClass::Invalid
+                    | git2::ErrorClass::Filesystem
+            ) || g.code() == git2::ErrorCode::InvalidSpec
+        }
+        _ => false,
+    }
 }
 
 /// Wakes the runner when a change committed, so that views follow within
@@ -122,13 +177,19 @@ pub fn run_due(reg: &Registry) -> Result<usize> {
             Err(e) => {
                 let attempts = job.attempts + 1;
                 let backoff = 2i64.saturating_pow(attempts.min(8) as u32).min(300);
-                tracing::warn!(job.id = job.id, job.kind = %job.kind, attempts, error = %e, "job failed; will retry");
+                let run_after = if attempts >= MAX_ATTEMPTS || is_permanent(&e) {
+                    tracing::error!(job.id = job.id, job.kind = %job.kind, job.payload = %job.payload, attempts, error = %e, "job cannot succeed; parked");
+                    parked_at()
+                } else {
+                    tracing::warn!(job.id = job.id, job.kind = %job.kind, attempts, error = %e, "job failed; will retry");
+                    now() + chrono::Duration::seconds(backoff)
+                };
                 write_tx(&mut conn, |c| {
                     diesel::update(jobs::table.find(job.id))
                         .set((
                             jobs::attempts.eq(attempts),
                             jobs::last_error.eq(Some(e.to_string())),
-                            jobs::run_after.eq(now() + chrono::Duration::seconds(backoff)),
+                            jobs::run_after.eq(run_after),
                         ))
                         .execute(c)
                         .map_err(RegistryError::from)

@@ -18,6 +18,8 @@ pub mod publish;
 pub mod search;
 pub mod sessions;
 pub mod supervisor;
+pub mod text;
+pub mod version_cache;
 pub mod yank;
 
 use std::path::{Path, PathBuf};

@@ -46,6 +46,20 @@ pub fn publish(
         ));
     }
 
+    // Every version becomes a tag `v{version}` in the package history; a
+    // number git cannot name (`1.0.0-rc.lock`) would stop that history
+    // forever, so it is refused here.
+    if !git2::Reference::is_valid_name(&format!("refs/tags/v{}", manifest.version)) {
+        return Err(RegistryError::Invalid(vec![Diagnostic::error(
+            "version.not_taggable",
+            gemeinwerk_package::manifest::MANIFEST_FILE,
+            format!(
+                "version {} cannot be a git tag (a pre-release or build part may not end in \".lock\"); choose another version",
+                manifest.version
+            ),
+        )]));
+    }
+
     // 3. May they publish into this namespace?
     let namespace = find_namespace(&mut conn, &manifest.namespace)?;
     actor.authorize(&mut conn, Scope::Publish, &namespace, false)?;
@@ -93,51 +107,64 @@ pub fn publish(
         actor: Some(actor.login.clone()),
         ..origin.clone()
     };
-    write_tx(&mut conn, |conn| {
-        ensure_version_is_new(conn, &manifest)?;
-        let package_id = upsert_package(conn, &manifest, namespace.id)?;
-        let manifest_text =
-            String::from_utf8_lossy(&files[gemeinwerk_package::manifest::MANIFEST_FILE])
-                .into_owned();
-        diesel::insert_into(versions::table)
-            .values((
-                versions::package_id.eq(package_id),
-                versions::num.eq(manifest.version.to_string()),
-                versions::canonical_num.eq(canonical(&manifest.version)),
-                versions::cksum.eq(&cksum),
-                versions::size.eq(upload.len() as i64),
-                versions::manifest.eq(manifest_text),
-                versions::forked_from.eq(manifest.forked_from.as_ref().map(|f| f.to_string())),
-                versions::published_by.eq(Some(actor.user_id)),
-                versions::downloads.eq(0i64),
-                versions::created_at.eq(now()),
-            ))
-            .execute(conn)?;
-        let version_id: i64 = versions::table
-            .filter(versions::package_id.eq(package_id))
-            .filter(versions::canonical_num.eq(canonical(&manifest.version)))
-            .select(versions::id)
-            .first(conn)?;
-        for dep in &manifest.dependencies {
-            diesel::insert_into(dependencies::table)
+    let record = |conn: &mut DbConn| {
+        write_tx(conn, |conn| {
+            ensure_version_is_new(conn, &manifest)?;
+            let package_id = upsert_package(conn, &manifest, namespace.id)?;
+            let manifest_text =
+                String::from_utf8_lossy(&files[gemeinwerk_package::manifest::MANIFEST_FILE])
+                    .into_owned();
+            diesel::insert_into(versions::table)
                 .values((
-                    dependencies::version_id.eq(version_id),
-                    dependencies::dep_name.eq(dep.full_name()),
-                    dependencies::req.eq(dep.req.to_string()),
+                    versions::package_id.eq(package_id),
+                    versions::num.eq(manifest.version.to_string()),
+                    versions::canonical_num.eq(canonical(&manifest.version)),
+                    versions::cksum.eq(&cksum),
+                    versions::size.eq(upload.len() as i64),
+                    versions::manifest.eq(manifest_text),
+                    versions::forked_from.eq(manifest.forked_from.as_ref().map(|f| f.to_string())),
+                    versions::published_by.eq(Some(actor.user_id)),
+                    versions::downloads.eq(0i64),
+                    versions::created_at.eq(now()),
                 ))
                 .execute(conn)?;
-        }
-        audit::record(
-            conn,
-            &origin,
-            "publish",
-            Some(&manifest.namespace),
-            &format!("{}@{}", manifest.full_name(), manifest.version),
-            serde_json::json!({ "cksum": cksum, "size": upload.len() }),
-        )?;
-        jobs::enqueue(conn, jobs::SYNC_INDEX, &manifest.full_name())?;
-        jobs::enqueue(conn, super::history::SYNC_HISTORY, &manifest.full_name())
-    })?;
+            let version_id: i64 = versions::table
+                .filter(versions::package_id.eq(package_id))
+                .filter(versions::canonical_num.eq(canonical(&manifest.version)))
+                .select(versions::id)
+                .first(conn)?;
+            for dep in &manifest.dependencies {
+                diesel::insert_into(dependencies::table)
+                    .values((
+                        dependencies::version_id.eq(version_id),
+                        dependencies::dep_name.eq(dep.full_name()),
+                        dependencies::req.eq(dep.req.to_string()),
+                    ))
+                    .execute(conn)?;
+            }
+            audit::record(
+                conn,
+                &origin,
+                "publish",
+                Some(&manifest.namespace),
+                &format!("{}@{}", manifest.full_name(), manifest.version),
+                serde_json::json!({ "cksum": cksum, "size": upload.len() }),
+            )?;
+            jobs::enqueue(conn, jobs::SYNC_INDEX, &manifest.full_name())?;
+            jobs::enqueue(conn, super::history::SYNC_HISTORY, &manifest.full_name())
+        })
+    };
+    // On PostgreSQL a publish racing another of the same package can lose
+    // at a unique key; once the winner committed, a second try sees it and
+    // gives the precise answer (version exists, kind differs).
+    let recorded = match record(&mut conn) {
+        Err(e) if e.is_concurrent_change() => record(&mut conn),
+        other => other,
+    };
+    if let Err(e) = recorded {
+        discard_unused_blob(reg, &mut conn, &cksum, &e);
+        return Err(e);
+    }
     reg.package_changed(&manifest.full_name());
     tracing::info!(package.name = %manifest.full_name(), package.version = %manifest.version, actor = %actor.login, "published");
 
@@ -184,8 +211,9 @@ fn ensure_version_is_new(conn: &mut DbConn, manifest: &Manifest) -> Result<()> {
     }
 }
 
-/// Refuses a version that exists or a change of kind; returns the problems
-/// with dependencies and `forked-from`.
+/// Refuses a version that exists or a change of kind (both checked again
+/// inside the publish transaction, where they cannot race); returns the
+/// problems with dependencies and `forked-from`.
 fn check_against_registry(
     conn: &mut DbConn,
     manifest: &Manifest,
@@ -194,15 +222,7 @@ fn check_against_registry(
     ensure_version_is_new(conn, manifest)?;
     if let Some(existing) = index::find_package(conn, &manifest.namespace, &manifest.name)? {
         if existing.kind != manifest.kind.as_str() {
-            return Err(RegistryError::conflict(
-                "kind_mismatch",
-                format!(
-                    "{} is a {} package; a new version cannot make it a {}",
-                    manifest.full_name(),
-                    existing.kind,
-                    manifest.kind
-                ),
-            ));
+            return Err(kind_mismatch(manifest, &existing.kind));
         }
         if let Some(message) = &existing.deprecated {
             warnings.push(Diagnostic::warning(
@@ -354,12 +374,49 @@ fn check_semver(
     )
 }
 
+/// After a refused commit, the blob written for it goes again, unless a
+/// version names it. Only refusals count: they come from what is committed
+/// (the same bytes always make the same version, so a racing twin has
+/// already committed when this one is refused), while after a database
+/// fault a twin may still be in flight and the blob is left to fsck.
+fn discard_unused_blob(reg: &Registry, conn: &mut DbConn, cksum: &str, e: &RegistryError) {
+    if !matches!(
+        e.kind(),
+        super::ErrorKind::Conflict | super::ErrorKind::Invalid | super::ErrorKind::BadRequest
+    ) {
+        return;
+    }
+    let named: Result<i64, _> = versions::table
+        .filter(versions::cksum.eq(cksum))
+        .count()
+        .get_result(conn);
+    if matches!(named, Ok(0)) {
+        if let Err(err) = reg.blobs.delete(cksum) {
+            tracing::warn!(cksum, error = %err, "could not remove the blob of a refused publish");
+        }
+    }
+}
+
+fn kind_mismatch(manifest: &Manifest, existing: &str) -> RegistryError {
+    RegistryError::conflict(
+        "kind_mismatch",
+        format!(
+            "{} is a {existing} package; a new version cannot make it a {}",
+            manifest.full_name(),
+            manifest.kind
+        ),
+    )
+}
+
 fn upsert_package(conn: &mut DbConn, manifest: &Manifest, namespace_id: i64) -> Result<i64> {
     let at = now();
     // The package builds on what its newest publish says it builds on.
     let base = manifest.forked_from.as_ref().map(|f| f.to_string());
     let upstream = base.as_deref().map(super::forks::upstream_of);
     match index::find_package(conn, &manifest.namespace, &manifest.name)? {
+        // Decided here, inside the transaction: two first publishes of one
+        // name as different kinds must not both land.
+        Some(p) if p.kind != manifest.kind.as_str() => Err(kind_mismatch(manifest, &p.kind)),
         Some(p) => {
             diesel::update(packages::table.find(p.id))
                 .set((

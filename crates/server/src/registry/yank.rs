@@ -15,6 +15,9 @@ use crate::store::{write_tx, DbConn};
 const MAX_REASON_CHARS: usize = 500;
 
 fn check_text(what: &str, text: Option<&str>) -> Result<Option<String>> {
+    if let Some(t) = text {
+        super::text::check(what, t, MAX_REASON_CHARS, true)?;
+    }
     match text.map(str::trim) {
         Some(t) if t.chars().count() > MAX_REASON_CHARS => Err(RegistryError::bad_request(
             "text_too_long",
@@ -72,7 +75,7 @@ pub fn set_yanked(
     yank: bool,
     reason: Option<&str>,
 ) -> Result<()> {
-    let reason = check_text("reason", reason)?;
+    let reason = check_text("yank reason", reason)?;
     let mut conn = reg.db.conn()?;
     let (actor, package) = authorized_package(&mut conn, cred, Scope::Yank, namespace, name)?;
     let full_name = format!("{namespace}/{name}");
@@ -120,7 +123,7 @@ pub fn set_deprecated(
     name: &str,
     message: Option<&str>,
 ) -> Result<()> {
-    let message = check_text("message", message)?;
+    let message = check_text("deprecation message", message)?;
     let mut conn = reg.db.conn()?;
     let (actor, package) = authorized_package(&mut conn, cred, Scope::Yank, namespace, name)?;
     let origin = Origin {

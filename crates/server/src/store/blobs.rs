@@ -50,6 +50,26 @@ impl BlobStore {
         }
     }
 
+    /// Removes a blob; removing one that is not there is no error.
+    pub fn delete(&self, sha256: &str) -> std::io::Result<()> {
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(());
+        }
+        match fs::remove_file(self.path_of(sha256)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    /// How long ago the blob was written, if it is there.
+    pub fn age(&self, sha256: &str) -> std::io::Result<Option<std::time::Duration>> {
+        match fs::metadata(self.path_of(sha256)) {
+            Ok(m) => Ok(Some(m.modified()?.elapsed().unwrap_or_default())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Every stored blob's name, for fsck and tests.
     pub fn list(&self) -> std::io::Result<Vec<String>> {
         let mut names = Vec::new();

@@ -13,6 +13,7 @@ pub mod markdown;
 mod namespace;
 mod package;
 pub mod preview;
+mod rendered;
 mod search;
 pub mod session;
 mod start;

@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::preview::{self, Input, Preview};
-use super::{block, diagram, markdown, ok, see_other, Chrome, WebError, WebResult};
+use super::{block, diagram, ok, see_other, Chrome, WebError, WebResult};
 use crate::http::{origin_of, Reg};
 use crate::registry::auth::Credential;
 use crate::registry::{accounts, content, forks, index, packages, yank, Registry, RegistryError};
@@ -88,7 +88,7 @@ pub struct PackageData {
     pub version: String,
     pub version_yanked: bool,
     pub newest: String,
-    pub readme: String,
+    pub readme: std::sync::Arc<str>,
     pub versions: Vec<VersionRow>,
     pub dependencies: Vec<DependencyRow>,
     pub dependents: Vec<String>,
@@ -300,17 +300,14 @@ pub fn load(
     };
     let mut manifest: Option<Manifest> = None;
     let mut parsed: Option<Content> = None;
-    let mut readme = String::new();
+    let mut readme: std::sync::Arc<str> = "".into();
     if let Some(v) = shown {
-        let files = content::load_version_files(reg, &full_name, v)?;
-        if let Ok((m, c)) = gemeinwerk_package::content::read_content(&files) {
-            let readme_path = m.readme.clone().unwrap_or_else(|| "README.md".into());
-            if let Some(text) = files.get(&readme_path) {
-                readme = markdown::render(&String::from_utf8_lossy(text));
-            }
-            manifest = Some(m);
-            parsed = Some(c);
+        let rendered = super::rendered::version(reg, &full_name, v)?;
+        if let Some((m, c)) = &rendered.package {
+            manifest = Some(m.clone());
+            parsed = Some(c.clone());
         }
+        readme = rendered.readme_html.clone();
     }
     let deps = match &manifest {
         Some(m) if !m.dependencies.is_empty() => {
