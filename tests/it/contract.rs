@@ -34,11 +34,13 @@ fn document() -> Value {
 /// span segments (the document marks them `x-multi-segment`).
 fn normalize(path: &str, rest: &[String]) -> String {
     path.split('/')
-        .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            Some(p) if p.ends_with(":.*") || rest.iter().any(|r| r == p) => "{*}".to_string(),
-            Some(_) => "{}".to_string(),
-            None => s.to_string(),
-        })
+        .map(
+            |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(p) if p.ends_with(":.*") || rest.iter().any(|r| r == p) => "{*}".to_string(),
+                Some(_) => "{}".to_string(),
+                None => s.to_string(),
+            },
+        )
         .collect::<Vec<_>>()
         .join("/")
 }
@@ -52,11 +54,7 @@ fn documented_operations(doc: &Value) -> Vec<(String, String, String)> {
             "get", "put", "post", "delete", "patch", "head", "options", "trace",
         ] {
             if item.get(method).is_some() {
-                out.push((
-                    method.to_uppercase(),
-                    path.clone(),
-                    normalize(path, &rest),
-                ));
+                out.push((method.to_uppercase(), path.clone(), normalize(path, &rest)));
             }
         }
     }
@@ -96,7 +94,8 @@ fn scan_source(file: &str, source: &str, scan: &mut Scan, handlers: &mut BTreeSe
     let method_arg = regex::Regex::new(r#"method\s*=\s*"([A-Z]+)""#).unwrap();
     for c in route_attribute.captures_iter(source) {
         for m in method_arg.captures_iter(&c[2]) {
-            scan.routes.insert((m[1].to_string(), normalize(&c[1], &[])));
+            scan.routes
+                .insert((m[1].to_string(), normalize(&c[1], &[])));
         }
         handlers.insert(c[3].to_string());
     }
@@ -118,9 +117,10 @@ fn scan_source(file: &str, source: &str, scan: &mut Scan, handlers: &mut BTreeSe
         }
     }
     // `cfg.route("/p", web::get().to(h))`.
-    let route_call =
-        regex::Regex::new(r#"\.route\(\s*"([^"]+)"\s*,\s*web::(get|post|put|delete|patch|head)\(\)"#)
-            .unwrap();
+    let route_call = regex::Regex::new(
+        r#"\.route\(\s*"([^"]+)"\s*,\s*web::(get|post|put|delete|patch|head)\(\)"#,
+    )
+    .unwrap();
     for c in route_call.captures_iter(source) {
         scan.routes
             .insert((c[2].to_uppercase(), normalize(&c[1], &[])));
@@ -184,12 +184,16 @@ fn compare(
 ) -> Vec<String> {
     let mut problems = Vec::new();
     for (method, path) in api.difference(documented) {
-        problems.push(format!("routed but not in docs/openapi.json: {method} {path}"));
+        problems.push(format!(
+            "routed but not in docs/openapi.json: {method} {path}"
+        ));
     }
     for (method, path) in documented {
         let route = (method.clone(), path.clone());
         if !api.contains(&route) && !pages.contains(&route) {
-            problems.push(format!("in docs/openapi.json but not routed: {method} {path}"));
+            problems.push(format!(
+                "in docs/openapi.json but not routed: {method} {path}"
+            ));
         }
     }
     problems

@@ -38,11 +38,13 @@ impl Template {
         let segments = template
             .trim_start_matches('/')
             .split('/')
-            .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                Some(param) if param.ends_with(":.*") || is_rest(param) => Segment::Rest,
-                Some(_) => Segment::Param,
-                None => Segment::Literal(s.to_string()),
-            })
+            .map(
+                |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    Some(param) if param.ends_with(":.*") || is_rest(param) => Segment::Rest,
+                    Some(_) => Segment::Param,
+                    None => Segment::Literal(s.to_string()),
+                },
+            )
             .collect();
         Template(segments)
     }

@@ -68,7 +68,10 @@ pub const PAGES: &[(&str, &str)] = &[
     ("GET", "/suche"),
     ("GET", "/pakete/{ns}/{name}"),
     ("GET", "/pakete/{ns}/{name}/vorschau"),
-    ("POST", "/pakete/{ns}/{name}/versionen/{version}/zurueckziehen"),
+    (
+        "POST",
+        "/pakete/{ns}/{name}/versionen/{version}/zurueckziehen",
+    ),
     ("POST", "/pakete/{ns}/{name}/versionen/{version}/freigeben"),
     ("POST", "/pakete/{ns}/{name}/veraltet"),
     ("GET", "/vergleich"),
@@ -385,7 +388,10 @@ pub fn method_not_allowed_page(req: &HttpRequest, allow: &str) -> HttpResponse {
     WebError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "Methode nicht erlaubt",
-        format!("Diese Adresse gibt es, aber nicht für {}. Erlaubt: {allow}.", req.method()),
+        format!(
+            "Diese Adresse gibt es, aber nicht für {}. Erlaubt: {allow}.",
+            req.method()
+        ),
     )
     .with_chrome(req)
     .error_response()
