@@ -290,9 +290,7 @@ fn duplicate(id: &Spanned<String>, what: &str, seen: &mut Seen, sink: &mut Sink)
 
 /// One `[[state]]` table.
 fn read_state(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -> Option<State> {
-    let Some(mut t) = Table::new(node, "a state") else {
-        return None;
-    };
+    let mut t = Table::new(node, "a state")?;
     let id = t.required_string("id", sink);
     if let Some(id) = &id {
         t.what = format!("state \"{}\"", id.get_ref());
@@ -328,7 +326,7 @@ fn read_state(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -
         });
     let deadline = read_duration(&mut t, "deadline", sink);
     t.finish(&STATE_KEYS, sink);
-    let Some(id) = id else { return None };
+    let id = id?;
     if !check_id(id.get_ref(), id.span().start, "state", sink)
         || duplicate(&id, "state", seen, sink)
     {
@@ -357,9 +355,7 @@ fn read_transition(
     seen: &mut Seen,
     sink: &mut Sink,
 ) -> Option<Transition> {
-    let Some(mut t) = Table::new(node, "a transition") else {
-        return None;
-    };
+    let mut t = Table::new(node, "a transition")?;
     let id = t.required_string("id", sink);
     if let Some(id) = &id {
         t.what = format!("transition \"{}\"", id.get_ref());
@@ -409,9 +405,7 @@ fn read_transition(
 
 /// One `[[fee]]` table.
 fn read_fee(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -> Option<Fee> {
-    let Some(mut t) = Table::new(node, "a fee") else {
-        return None;
-    };
+    let mut t = Table::new(node, "a fee")?;
     let id = t.required_string("id", sink);
     if let Some(id) = &id {
         t.what = format!("fee \"{}\"", id.get_ref());
@@ -480,9 +474,7 @@ fn read_fee(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -> 
 
 /// One `[[notice]]` table.
 fn read_notice(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -> Option<Notice> {
-    let Some(mut t) = Table::new(node, "a notice") else {
-        return None;
-    };
+    let mut t = Table::new(node, "a notice")?;
     let id = t.required_string("id", sink);
     if let Some(id) = &id {
         t.what = format!("notice \"{}\"", id.get_ref());
