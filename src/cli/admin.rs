@@ -10,6 +10,7 @@ use gemeinwerk_server::registry::auth::{self, Role, Scope};
 use gemeinwerk_server::registry::{
     accounts, fsck, search, Registry, RegistryConfig, RegistryError,
 };
+use gemeinwerk_server::store::DbConn;
 
 #[derive(Subcommand)]
 pub enum AdminCommand {
@@ -176,104 +177,10 @@ pub fn exec(store: &StoreArgs, command: AdminCommand) -> ClientResult<()> {
                 eprintln!("{login} removed from {namespace}");
             }
         },
-        AdminCommand::Token { command } => match command {
-            TokenCommand::Create {
-                login,
-                scope,
-                namespace,
-                expires_in,
-                name,
-            } => {
-                let mut scopes = Vec::new();
-                for s in scope.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                    scopes.push(Scope::parse(s).ok_or_else(|| {
-                        ClientError::Environment(format!(
-                            "unknown scope \"{s}\"; scopes are publish, yank, owners"
-                        ))
-                    })?);
-                }
-                let expires_at = expires_in
-                    .map(|d| parse_duration(&d).map(|d| gemeinwerk_server::store::db::now() + d))
-                    .transpose()
-                    .map_err(ClientError::Environment)?;
-                let created = auth::create_token(
-                    &mut conn,
-                    &origin,
-                    &login,
-                    &name,
-                    &scopes,
-                    namespace.as_deref(),
-                    expires_at,
-                )
-                .map_err(refused)?;
-                eprintln!(
-                    "token {} created for {login}; it is shown only now:",
-                    created.id
-                );
-                println!("{}", created.token);
-            }
-            TokenCommand::Revoke { token } => {
-                let revoked = auth::revoke_token(&mut conn, &origin, &token).map_err(refused)?;
-                eprintln!("token {} revoked", revoked.id);
-            }
-            TokenCommand::List { login } => {
-                for t in auth::list_tokens(&mut conn, &login).map_err(refused)? {
-                    let state = if t.revoked_at.is_some() {
-                        "revoked"
-                    } else {
-                        "active"
-                    };
-                    println!(
-                        "{}\t{}\t{}\t{state}\texpires {}\tlast used {}",
-                        t.id,
-                        t.name,
-                        t.scopes,
-                        t.expires_at
-                            .map(|d| d.to_string())
-                            .unwrap_or_else(|| "never".into()),
-                        t.last_used_at
-                            .map(|d| d.to_string())
-                            .unwrap_or_else(|| "never".into()),
-                    );
-                }
-            }
-        },
+        AdminCommand::Token { command } => token(&mut conn, &origin, command)?,
         AdminCommand::Fsck { repair } => {
             drop(conn);
-            let report = fsck::check(&reg, repair).map_err(refused)?;
-            for problem in &report.problems {
-                println!("{problem}");
-            }
-            if !report.orphans.is_empty() {
-                eprintln!(
-                    "{} orphan blob(s) that no version names{}",
-                    report.orphans.len(),
-                    if repair {
-                        format!(
-                            "; {} removed (those younger than an hour are kept: a publish may be in flight)",
-                            report.orphans_removed
-                        )
-                    } else {
-                        "; --repair removes those older than an hour".to_string()
-                    }
-                );
-            }
-            eprintln!(
-                "checked {} packages and {} archives: {} problem(s){}",
-                report.packages,
-                report.blobs,
-                report.problems.len(),
-                if repair {
-                    format!(", {} repaired", report.repaired)
-                } else {
-                    String::new()
-                }
-            );
-            if !report.problems.is_empty() && (!repair || report.repaired < report.problems.len()) {
-                return Err(ClientError::Refused(
-                    "the stores disagree; run `gemeinwerk admin fsck --repair`".into(),
-                ));
-            }
+            fsck_command(&reg, repair)?;
         }
         AdminCommand::Reindex => {
             drop(conn);
@@ -288,6 +195,113 @@ pub fn exec(store: &StoreArgs, command: AdminCommand) -> ClientResult<()> {
                 search.packages
             );
         }
+    }
+    Ok(())
+}
+
+/// `gemeinwerk admin token …`.
+fn token(conn: &mut DbConn, origin: &Origin, command: TokenCommand) -> ClientResult<()> {
+    match command {
+        TokenCommand::Create {
+            login,
+            scope,
+            namespace,
+            expires_in,
+            name,
+        } => {
+            let mut scopes = Vec::new();
+            for s in scope.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                scopes.push(Scope::parse(s).ok_or_else(|| {
+                    ClientError::Environment(format!(
+                        "unknown scope \"{s}\"; scopes are publish, yank, owners"
+                    ))
+                })?);
+            }
+            let expires_at = expires_in
+                .map(|d| parse_duration(&d).map(|d| gemeinwerk_server::store::db::now() + d))
+                .transpose()
+                .map_err(ClientError::Environment)?;
+            let created = auth::create_token(
+                conn,
+                origin,
+                &login,
+                &name,
+                &scopes,
+                namespace.as_deref(),
+                expires_at,
+            )
+            .map_err(refused)?;
+            eprintln!(
+                "token {} created for {login}; it is shown only now:",
+                created.id
+            );
+            println!("{}", created.token);
+        }
+        TokenCommand::Revoke { token } => {
+            let revoked = auth::revoke_token(conn, origin, &token).map_err(refused)?;
+            eprintln!("token {} revoked", revoked.id);
+        }
+        TokenCommand::List { login } => {
+            for t in auth::list_tokens(conn, &login).map_err(refused)? {
+                let state = if t.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{}\t{}\t{}\t{state}\texpires {}\tlast used {}",
+                    t.id,
+                    t.name,
+                    t.scopes,
+                    t.expires_at
+                        .map(|d| d.to_string())
+                        .unwrap_or_else(|| "never".into()),
+                    t.last_used_at
+                        .map(|d| d.to_string())
+                        .unwrap_or_else(|| "never".into()),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `gemeinwerk admin fsck [--repair]`: fails when the stores disagree and
+/// are not (all) repaired.
+fn fsck_command(reg: &Registry, repair: bool) -> ClientResult<()> {
+    let report = fsck::check(reg, repair).map_err(refused)?;
+    for problem in &report.problems {
+        println!("{problem}");
+    }
+    if !report.orphans.is_empty() {
+        eprintln!(
+            "{} orphan blob(s) that no version names{}",
+            report.orphans.len(),
+            if repair {
+                format!(
+                    "; {} removed (those younger than an hour are kept: a publish may be in flight)",
+                    report.orphans_removed
+                )
+            } else {
+                "; --repair removes those older than an hour".to_string()
+            }
+        );
+    }
+    eprintln!(
+        "checked {} packages and {} archives: {} problem(s){}",
+        report.packages,
+        report.blobs,
+        report.problems.len(),
+        if repair {
+            format!(", {} repaired", report.repaired)
+        } else {
+            String::new()
+        }
+    );
+    if !report.problems.is_empty() && (!repair || report.repaired < report.problems.len()) {
+        return Err(ClientError::Refused(
+            "the stores disagree; run `gemeinwerk admin fsck --repair`".into(),
+        ));
     }
     Ok(())
 }

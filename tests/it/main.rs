@@ -2,6 +2,7 @@
 
 mod auth;
 mod common;
+mod contract;
 mod fork;
 mod hostile;
 mod index;

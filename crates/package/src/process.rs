@@ -247,46 +247,76 @@ pub fn read(sink: &mut Sink) -> Option<Process> {
         }
     }
     let mut seen = Seen::new();
-    let dup = |id: &Spanned<String>, what: &str, seen: &mut Seen, sink: &mut Sink| -> bool {
-        if let Some(first) = seen.insert(format!("{what}:{}", id.get_ref()), id.span().start) {
-            let (line, _) = super::diagnostics::line_column(sink.source, first);
-            sink.error(
-                "process.duplicate_id",
-                id.span().start,
-                format!(
-                    "{what} \"{}\" is declared twice (first on line {line})",
-                    id.get_ref()
-                ),
-            );
-            return true;
-        }
-        false
-    };
     for node in top.tables("state", sink) {
-        let Some(mut t) = Table::new(node, "a state") else {
-            continue;
-        };
-        let id = t.required_string("id", sink);
-        if let Some(id) = &id {
-            t.what = format!("state \"{}\"", id.get_ref());
+        if let Some(x) = read_state(node, &mut seen, sink) {
+            p.states.push(x);
         }
-        let label = read_text(&mut t, "label", sink);
-        if label.is_none() {
-            sink.error(
-                "process.missing_label",
-                t.at,
-                format!("{} has no label", t.what),
-            );
+    }
+    for node in top.tables("transition", sink) {
+        if let Some(x) = read_transition(node, &mut seen, sink) {
+            p.transitions.push(x);
         }
-        let start = t.bool("start", sink).is_some_and(|b| *b.get_ref());
-        let end = t.string("end", sink).and_then(|e| match Outcome::parse(e.get_ref()) {
+    }
+    for node in top.tables("fee", sink) {
+        if let Some(x) = read_fee(node, &mut seen, sink) {
+            p.fees.push(x);
+        }
+    }
+    for node in top.tables("notice", sink) {
+        if let Some(x) = read_notice(node, &mut seen, sink) {
+            p.notices.push(x);
+        }
+    }
+    top.finish(&FILE_KEYS, sink);
+    Some(p)
+}
+
+/// Whether `id` was declared before as a `what`; reported if so.
+fn duplicate(id: &Spanned<String>, what: &str, seen: &mut Seen, sink: &mut Sink) -> bool {
+    if let Some(first) = seen.insert(format!("{what}:{}", id.get_ref()), id.span().start) {
+        let (line, _) = super::diagnostics::line_column(sink.source, first);
+        sink.error(
+            "process.duplicate_id",
+            id.span().start,
+            format!(
+                "{what} \"{}\" is declared twice (first on line {line})",
+                id.get_ref()
+            ),
+        );
+        return true;
+    }
+    false
+}
+
+/// One `[[state]]` table.
+fn read_state(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -> Option<State> {
+    let mut t = Table::new(node, "a state")?;
+    let id = t.required_string("id", sink);
+    if let Some(id) = &id {
+        t.what = format!("state \"{}\"", id.get_ref());
+    }
+    let label = read_text(&mut t, "label", sink);
+    if label.is_none() {
+        sink.error(
+            "process.missing_label",
+            t.at,
+            format!("{} has no label", t.what),
+        );
+    }
+    let start = t.bool("start", sink).is_some_and(|b| *b.get_ref());
+    let end = t
+        .string("end", sink)
+        .and_then(|e| match Outcome::parse(e.get_ref()) {
             Some(o) => Some(o),
             None => {
                 let names = ["bewilligt", "abgelehnt", "zurückgezogen"];
                 let d = sink.error(
                     "process.invalid_outcome",
                     e.span().start,
-                    format!("\"{}\" is not an outcome; an end is bewilligt, abgelehnt or zurückgezogen", e.get_ref()),
+                    format!(
+                        "\"{}\" is not an outcome; an end is bewilligt, abgelehnt or zurückgezogen",
+                        e.get_ref()
+                    ),
                 );
                 if let Some(b) = nearest(&e.get_ref().to_lowercase(), &names) {
                     d.suggest(format!("did you mean \"{b}\"?"));
@@ -294,188 +324,187 @@ pub fn read(sink: &mut Sink) -> Option<Process> {
                 None
             }
         });
-        let deadline = read_duration(&mut t, "deadline", sink);
-        t.finish(&STATE_KEYS, sink);
-        let Some(id) = id else { continue };
-        if !check_id(id.get_ref(), id.span().start, "state", sink)
-            || dup(&id, "state", &mut seen, sink)
-        {
-            continue;
-        }
-        if start && end.is_some() {
-            sink.error(
-                "process.start_is_end",
-                id.span().start,
-                format!("state \"{}\" is both the start and an end", id.get_ref()),
-            );
-        }
-        p.states.push(State {
-            id: id.into_inner(),
-            at: node.span().start,
-            label,
-            start,
-            end,
-            deadline,
-        });
+    let deadline = read_duration(&mut t, "deadline", sink);
+    t.finish(&STATE_KEYS, sink);
+    let id = id?;
+    if !check_id(id.get_ref(), id.span().start, "state", sink)
+        || duplicate(&id, "state", seen, sink)
+    {
+        return None;
     }
-    for node in top.tables("transition", sink) {
-        let Some(mut t) = Table::new(node, "a transition") else {
-            continue;
-        };
-        let id = t.required_string("id", sink);
-        if let Some(id) = &id {
-            t.what = format!("transition \"{}\"", id.get_ref());
+    if start && end.is_some() {
+        sink.error(
+            "process.start_is_end",
+            id.span().start,
+            format!("state \"{}\" is both the start and an end", id.get_ref()),
+        );
+    }
+    Some(State {
+        id: id.into_inner(),
+        at: node.span().start,
+        label,
+        start,
+        end,
+        deadline,
+    })
+}
+
+/// One `[[transition]]` table.
+fn read_transition(
+    node: &Spanned<spanned::Node>,
+    seen: &mut Seen,
+    sink: &mut Sink,
+) -> Option<Transition> {
+    let mut t = Table::new(node, "a transition")?;
+    let id = t.required_string("id", sink);
+    if let Some(id) = &id {
+        t.what = format!("transition \"{}\"", id.get_ref());
+    }
+    let label = read_text(&mut t, "label", sink);
+    let from = t.required_string("from", sink);
+    let to = t.required_string("to", sink);
+    let role = t.required_string("role", sink);
+    let action = t.required_string("action", sink);
+    let forms = t.strings("forms", sink).unwrap_or_default();
+    let deadline = read_duration(&mut t, "deadline", sink);
+    t.finish(&TRANSITION_KEYS, sink);
+    if let Some(a) = &action {
+        if !ACTIONS.contains(&a.get_ref().as_str()) {
+            let d = sink.warning(
+                "process.unknown_action",
+                a.span().start,
+                format!("action \"{}\" is not one of the known actions", a.get_ref()),
+            );
+            match nearest(a.get_ref(), &ACTIONS) {
+                Some(b) => d.suggest(format!("did you mean \"{b}\"?")),
+                None => d.suggest(format!("known actions: {}", ACTIONS.join(", "))),
+            }
         }
-        let label = read_text(&mut t, "label", sink);
-        let from = t.required_string("from", sink);
-        let to = t.required_string("to", sink);
-        let role = t.required_string("role", sink);
-        let action = t.required_string("action", sink);
-        let forms = t.strings("forms", sink).unwrap_or_default();
-        let deadline = read_duration(&mut t, "deadline", sink);
-        t.finish(&TRANSITION_KEYS, sink);
-        if let Some(a) = &action {
-            if !ACTIONS.contains(&a.get_ref().as_str()) {
-                let d = sink.warning(
-                    "process.unknown_action",
-                    a.span().start,
-                    format!("action \"{}\" is not one of the known actions", a.get_ref()),
-                );
-                match nearest(a.get_ref(), &ACTIONS) {
-                    Some(b) => d.suggest(format!("did you mean \"{b}\"?")),
-                    None => d.suggest(format!("known actions: {}", ACTIONS.join(", "))),
+    }
+    let (Some(id), Some(from), Some(to), Some(role), Some(action)) = (id, from, to, role, action)
+    else {
+        return None;
+    };
+    if !check_id(id.get_ref(), id.span().start, "transition", sink)
+        || duplicate(&id, "transition", seen, sink)
+    {
+        return None;
+    }
+    Some(Transition {
+        id: id.into_inner(),
+        at: node.span().start,
+        label,
+        from,
+        to,
+        role,
+        action: action.into_inner(),
+        forms,
+        deadline,
+    })
+}
+
+/// One `[[fee]]` table.
+fn read_fee(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -> Option<Fee> {
+    let mut t = Table::new(node, "a fee")?;
+    let id = t.required_string("id", sink);
+    if let Some(id) = &id {
+        t.what = format!("fee \"{}\"", id.get_ref());
+    }
+    let label = read_text(&mut t, "label", sink);
+    let amount = match t.take("amount") {
+        None => {
+            sink.error(
+                "toml.missing_key",
+                t.at,
+                format!("{} has no \"amount\"", t.what),
+            );
+            None
+        }
+        Some(n) => {
+            let r = match n.get_ref() {
+                spanned::Node::String(s) => parse_amount(s),
+                spanned::Node::Integer(i) if *i >= 0 => Ok(i * 100),
+                spanned::Node::Float(f) if *f >= 0.0 => {
+                    let cents = (f * 100.0).round();
+                    if ((f * 100.0) - cents).abs() > 1e-6 {
+                        Err(format!("{f} has more than two decimal places"))
+                    } else {
+                        Ok(cents as i64)
+                    }
+                }
+                _ => Err("the amount must be given in EUR, like \"30.70\"".to_string()),
+            };
+            match r {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    sink.error("process.invalid_amount", n.span().start, e);
+                    None
                 }
             }
         }
-        let (Some(id), Some(from), Some(to), Some(role), Some(action)) =
-            (id, from, to, role, action)
-        else {
-            continue;
-        };
-        if !check_id(id.get_ref(), id.span().start, "transition", sink)
-            || dup(&id, "transition", &mut seen, sink)
-        {
-            continue;
-        }
-        p.transitions.push(Transition {
-            id: id.into_inner(),
-            at: node.span().start,
-            label,
-            from,
-            to,
-            role,
-            action: action.into_inner(),
-            forms,
-            deadline,
-        });
+    };
+    let per = read_duration(&mut t, "per", sink);
+    let legal_basis = t.string("legal-basis", sink).map(Spanned::into_inner);
+    if legal_basis.is_none() {
+        sink.warning(
+            "process.fee_without_legal_basis",
+            t.at,
+            format!("{} names no legal basis", t.what),
+        )
+        .suggest("legal-basis = \"GebOSt Anlage Nr. 265\"");
     }
-    for node in top.tables("fee", sink) {
-        let Some(mut t) = Table::new(node, "a fee") else {
-            continue;
-        };
-        let id = t.required_string("id", sink);
-        if let Some(id) = &id {
-            t.what = format!("fee \"{}\"", id.get_ref());
-        }
-        let label = read_text(&mut t, "label", sink);
-        let amount = match t.take("amount") {
-            None => {
-                sink.error(
-                    "toml.missing_key",
-                    t.at,
-                    format!("{} has no \"amount\"", t.what),
-                );
-                None
-            }
-            Some(n) => {
-                let r = match n.get_ref() {
-                    spanned::Node::String(s) => parse_amount(s),
-                    spanned::Node::Integer(i) if *i >= 0 => Ok(i * 100),
-                    spanned::Node::Float(f) if *f >= 0.0 => {
-                        let cents = (f * 100.0).round();
-                        if ((f * 100.0) - cents).abs() > 1e-6 {
-                            Err(format!("{f} has more than two decimal places"))
-                        } else {
-                            Ok(cents as i64)
-                        }
-                    }
-                    _ => Err("the amount must be given in EUR, like \"30.70\"".to_string()),
-                };
-                match r {
-                    Ok(c) => Some(c),
-                    Err(e) => {
-                        sink.error("process.invalid_amount", n.span().start, e);
-                        None
-                    }
-                }
-            }
-        };
-        let per = read_duration(&mut t, "per", sink);
-        let legal_basis = t.string("legal-basis", sink).map(Spanned::into_inner);
-        if legal_basis.is_none() {
-            sink.warning(
-                "process.fee_without_legal_basis",
-                t.at,
-                format!("{} names no legal basis", t.what),
-            )
-            .suggest("legal-basis = \"GebOSt Anlage Nr. 265\"");
-        }
-        let on = t.string("on", sink);
-        t.finish(&FEE_KEYS, sink);
-        let (Some(id), Some(amount_cents)) = (id, amount) else {
-            continue;
-        };
-        if !check_id(id.get_ref(), id.span().start, "fee", sink) || dup(&id, "fee", &mut seen, sink)
-        {
-            continue;
-        }
-        p.fees.push(Fee {
-            id: id.into_inner(),
-            at: node.span().start,
-            label,
-            amount_cents,
-            per,
-            legal_basis,
-            on,
-        });
+    let on = t.string("on", sink);
+    t.finish(&FEE_KEYS, sink);
+    let (Some(id), Some(amount_cents)) = (id, amount) else {
+        return None;
+    };
+    if !check_id(id.get_ref(), id.span().start, "fee", sink) || duplicate(&id, "fee", seen, sink) {
+        return None;
     }
-    for node in top.tables("notice", sink) {
-        let Some(mut t) = Table::new(node, "a notice") else {
-            continue;
-        };
-        let id = t.required_string("id", sink);
-        if let Some(id) = &id {
-            t.what = format!("notice \"{}\"", id.get_ref());
-        }
-        let label = read_text(&mut t, "label", sink);
-        if label.is_none() {
-            sink.error(
-                "process.missing_label",
-                t.at,
-                format!("{} has no label", t.what),
-            );
-        }
-        let on = t.required_string("on", sink);
-        let legal_basis = t.string("legal-basis", sink).map(Spanned::into_inner);
-        t.finish(&NOTICE_KEYS, sink);
-        let (Some(id), Some(on)) = (id, on) else {
-            continue;
-        };
-        if !check_id(id.get_ref(), id.span().start, "notice", sink)
-            || dup(&id, "notice", &mut seen, sink)
-        {
-            continue;
-        }
-        p.notices.push(Notice {
-            id: id.into_inner(),
-            at: node.span().start,
-            label,
-            on,
-            legal_basis,
-        });
+    Some(Fee {
+        id: id.into_inner(),
+        at: node.span().start,
+        label,
+        amount_cents,
+        per,
+        legal_basis,
+        on,
+    })
+}
+
+/// One `[[notice]]` table.
+fn read_notice(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -> Option<Notice> {
+    let mut t = Table::new(node, "a notice")?;
+    let id = t.required_string("id", sink);
+    if let Some(id) = &id {
+        t.what = format!("notice \"{}\"", id.get_ref());
     }
-    top.finish(&FILE_KEYS, sink);
-    Some(p)
+    let label = read_text(&mut t, "label", sink);
+    if label.is_none() {
+        sink.error(
+            "process.missing_label",
+            t.at,
+            format!("{} has no label", t.what),
+        );
+    }
+    let on = t.required_string("on", sink);
+    let legal_basis = t.string("legal-basis", sink).map(Spanned::into_inner);
+    t.finish(&NOTICE_KEYS, sink);
+    let (Some(id), Some(on)) = (id, on) else {
+        return None;
+    };
+    if !check_id(id.get_ref(), id.span().start, "notice", sink)
+        || duplicate(&id, "notice", seen, sink)
+    {
+        return None;
+    }
+    Some(Notice {
+        id: id.into_inner(),
+        at: node.span().start,
+        label,
+        on,
+        legal_basis,
+    })
 }
 
 fn suggest_from<'a>(word: &str, ids: impl Iterator<Item = &'a str>) -> Option<String> {
@@ -501,84 +530,10 @@ pub fn check(p: &Process, manifest: &Manifest, deps: &DependencyContent, sink: &
     let mut used_roles = BTreeSet::new();
     let mut good_edges: Vec<(&str, &str)> = Vec::new();
     for t in &p.transitions {
-        let mut ok = true;
-        for (what, r) in [("from", &t.from), ("to", &t.to)] {
-            if !states.contains_key(r.get_ref().as_str()) {
-                ok = false;
-                let d = sink.error(
-                    "process.unknown_state",
-                    r.span().start,
-                    format!(
-                        "transition \"{}\" goes {what} \"{}\", which is not a state",
-                        t.id,
-                        r.get_ref()
-                    ),
-                );
-                if let Some(s) = suggest_from(r.get_ref(), states.keys().copied()) {
-                    d.suggest(s);
-                }
-            }
-        }
         if roles.contains(t.role.get_ref().as_str()) {
             used_roles.insert(t.role.get_ref().as_str());
-        } else if !p.roles.is_empty() {
-            let d = sink.error(
-                "process.unknown_role",
-                t.role.span().start,
-                format!(
-                    "transition \"{}\" is done by \"{}\", which is not a role",
-                    t.id,
-                    t.role.get_ref()
-                ),
-            );
-            match suggest_from(t.role.get_ref(), roles.iter().copied()) {
-                Some(s) => d.suggest(s),
-                None => d.suggest(format!(
-                    "declare it under [roles]: {} = \"…\"",
-                    t.role.get_ref()
-                )),
-            }
         }
-        if let Some(from) = states.get(t.from.get_ref().as_str()) {
-            if let Some(outcome) = from.end {
-                sink.error(
-                    "process.transition_from_end",
-                    t.from.span().start,
-                    format!(
-                        "transition \"{}\" leaves \"{}\", which is an end ({}); nothing leaves an end",
-                        t.id,
-                        from.id,
-                        outcome.as_str()
-                    ),
-                );
-            }
-        }
-        for f in &t.forms {
-            if !dep_names.contains(f.get_ref()) {
-                sink.error(
-                    "process.form_not_a_dependency",
-                    f.span().start,
-                    format!(
-                        "transition \"{}\" uses the form \"{}\", which is not a dependency",
-                        t.id,
-                        f.get_ref()
-                    ),
-                )
-                .suggest(format!(
-                    "add \"{}\" = \"^1\" to [dependencies] in gemeinwerk.toml",
-                    f.get_ref()
-                ));
-            } else if let Some(c) = deps.packages.get(f.get_ref()) {
-                if !matches!(c, Content::Form(_)) {
-                    sink.error(
-                        "process.not_a_form",
-                        f.span().start,
-                        format!("\"{}\" is a {}, not a form", f.get_ref(), c.kind()),
-                    );
-                }
-            }
-        }
-        if ok {
+        if check_transition(t, p, &states, &roles, &dep_names, deps, sink) {
             good_edges.push((t.from.get_ref(), t.to.get_ref()));
         }
     }
@@ -625,8 +580,101 @@ pub fn check(p: &Process, manifest: &Manifest, deps: &DependencyContent, sink: &
             }
         }
     }
+    check_graph(p, &good_edges, sink);
+}
 
-    // The graph.
+/// One transition's references: its states, its role, the forms it uses;
+/// whether both its states exist (then it is an edge of the graph).
+fn check_transition(
+    t: &Transition,
+    p: &Process,
+    states: &BTreeMap<&str, &State>,
+    roles: &BTreeSet<&str>,
+    dep_names: &BTreeSet<String>,
+    deps: &DependencyContent,
+    sink: &mut Sink,
+) -> bool {
+    let mut ok = true;
+    for (what, r) in [("from", &t.from), ("to", &t.to)] {
+        if !states.contains_key(r.get_ref().as_str()) {
+            ok = false;
+            let d = sink.error(
+                "process.unknown_state",
+                r.span().start,
+                format!(
+                    "transition \"{}\" goes {what} \"{}\", which is not a state",
+                    t.id,
+                    r.get_ref()
+                ),
+            );
+            if let Some(s) = suggest_from(r.get_ref(), states.keys().copied()) {
+                d.suggest(s);
+            }
+        }
+    }
+    if !roles.contains(t.role.get_ref().as_str()) && !p.roles.is_empty() {
+        let d = sink.error(
+            "process.unknown_role",
+            t.role.span().start,
+            format!(
+                "transition \"{}\" is done by \"{}\", which is not a role",
+                t.id,
+                t.role.get_ref()
+            ),
+        );
+        match suggest_from(t.role.get_ref(), roles.iter().copied()) {
+            Some(s) => d.suggest(s),
+            None => d.suggest(format!(
+                "declare it under [roles]: {} = \"…\"",
+                t.role.get_ref()
+            )),
+        }
+    }
+    if let Some(from) = states.get(t.from.get_ref().as_str()) {
+        if let Some(outcome) = from.end {
+            sink.error(
+                "process.transition_from_end",
+                t.from.span().start,
+                format!(
+                    "transition \"{}\" leaves \"{}\", which is an end ({}); nothing leaves an end",
+                    t.id,
+                    from.id,
+                    outcome.as_str()
+                ),
+            );
+        }
+    }
+    for f in &t.forms {
+        if !dep_names.contains(f.get_ref()) {
+            sink.error(
+                "process.form_not_a_dependency",
+                f.span().start,
+                format!(
+                    "transition \"{}\" uses the form \"{}\", which is not a dependency",
+                    t.id,
+                    f.get_ref()
+                ),
+            )
+            .suggest(format!(
+                "add \"{}\" = \"^1\" to [dependencies] in gemeinwerk.toml",
+                f.get_ref()
+            ));
+        } else if let Some(c) = deps.packages.get(f.get_ref()) {
+            if !matches!(c, Content::Form(_)) {
+                sink.error(
+                    "process.not_a_form",
+                    f.span().start,
+                    format!("\"{}\" is a {}, not a form", f.get_ref(), c.kind()),
+                );
+            }
+        }
+    }
+    ok
+}
+
+/// The graph: exactly one start, at least one end, every state reachable
+/// from the start, an end reachable from every state.
+fn check_graph(p: &Process, good_edges: &[(&str, &str)], sink: &mut Sink) {
     if p.states.is_empty() {
         sink.error("process.no_states", 0, "the process has no [[state]]");
         return;
@@ -663,7 +711,7 @@ pub fn check(p: &Process, manifest: &Manifest, deps: &DependencyContent, sink: &
     }
     let mut forward: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     let mut backward: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (a, b) in &good_edges {
+    for (a, b) in good_edges {
         forward.entry(a).or_default().push(b);
         backward.entry(b).or_default().push(a);
     }

@@ -390,7 +390,6 @@ fn write(
         .unwrap_or_else(|| m.full_name());
     let target = format!("urn:gemeinwerk:{}:{}:{}", m.namespace, m.name, m.version);
     let version = env!("CARGO_PKG_VERSION");
-    let total_h: i64 = lane_h.iter().sum();
     let result: io::Result<()> = (|| {
         w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
         w.create_element("bpmn:definitions")
@@ -417,115 +416,8 @@ fn write(
                             .write_empty()?;
                         Ok(())
                     })?;
-                w.create_element("bpmn:process")
-                    .with_attributes([
-                        ("id", process_id.as_str()),
-                        ("name", title.as_str()),
-                        ("isExecutable", "false"),
-                    ])
-                    .write_inner_content(|w| {
-                        w.create_element("bpmn:documentation").write_text_content(
-                            BytesText::new(&format!(
-                                "{} {} ({})",
-                                m.full_name(),
-                                m.version,
-                                m.description
-                            )),
-                        )?;
-                        w.create_element("bpmn:laneSet")
-                            .with_attribute(("id", "LaneSet_1"))
-                            .write_inner_content(|w| {
-                                for (li, (role, label)) in lanes.iter().enumerate() {
-                                    w.create_element("bpmn:lane")
-                                        .with_attributes([
-                                            ("id", format!("Lane_{role}").as_str()),
-                                            ("name", label.as_str()),
-                                        ])
-                                        .write_inner_content(|w| {
-                                            for n in nodes.iter().filter(|n| n.lane == li) {
-                                                w.create_element("bpmn:flowNodeRef")
-                                                    .write_text_content(BytesText::new(&n.id))?;
-                                            }
-                                            Ok(())
-                                        })?;
-                                }
-                                Ok(())
-                            })?;
-                        for n in nodes {
-                            w.create_element(n.kind.tag())
-                                .with_attributes([("id", n.id.as_str()), ("name", n.name.as_str())])
-                                .write_inner_content(|w| {
-                                    if !n.docs.is_empty() {
-                                        w.create_element("bpmn:documentation").write_text_content(
-                                            BytesText::new(&n.docs.join("\n")),
-                                        )?;
-                                    }
-                                    for &f in &n.incoming {
-                                        w.create_element("bpmn:incoming")
-                                            .write_text_content(BytesText::new(&flows[f].id))?;
-                                    }
-                                    for &f in &n.outgoing {
-                                        w.create_element("bpmn:outgoing")
-                                            .write_text_content(BytesText::new(&flows[f].id))?;
-                                    }
-                                    Ok(())
-                                })?;
-                        }
-                        for f in flows {
-                            w.create_element("bpmn:sequenceFlow")
-                                .with_attributes([
-                                    ("id", f.id.as_str()),
-                                    ("sourceRef", nodes[f.from].id.as_str()),
-                                    ("targetRef", nodes[f.to].id.as_str()),
-                                ])
-                                .write_empty()?;
-                        }
-                        Ok(())
-                    })?;
-                w.create_element("bpmndi:BPMNDiagram")
-                    .with_attribute(("id", "BPMNDiagram_1"))
-                    .write_inner_content(|w| {
-                        w.create_element("bpmndi:BPMNPlane")
-                            .with_attributes([
-                                ("id", "BPMNPlane_1"),
-                                ("bpmnElement", "Collaboration_1"),
-                            ])
-                            .write_inner_content(|w| {
-                                shape(w, "Participant_1", true, (0, 0, width, total_h))?;
-                                for (li, (role, _)) in lanes.iter().enumerate() {
-                                    shape(
-                                        w,
-                                        &format!("Lane_{role}"),
-                                        true,
-                                        (LANE_LABEL, lane_y[li], width - LANE_LABEL, lane_h[li]),
-                                    )?;
-                                }
-                                for n in nodes {
-                                    let (nw, nh) = n.kind.size();
-                                    shape(w, &n.id, false, (n.x, n.y, nw, nh))?;
-                                }
-                                for f in flows {
-                                    w.create_element("bpmndi:BPMNEdge")
-                                        .with_attributes([
-                                            ("id", format!("{}_di", f.id).as_str()),
-                                            ("bpmnElement", f.id.as_str()),
-                                        ])
-                                        .write_inner_content(|w| {
-                                            for (x, y) in waypoints(&nodes[f.from], &nodes[f.to]) {
-                                                w.create_element("di:waypoint")
-                                                    .with_attributes([
-                                                        ("x", x.to_string().as_str()),
-                                                        ("y", y.to_string().as_str()),
-                                                    ])
-                                                    .write_empty()?;
-                                            }
-                                            Ok(())
-                                        })?;
-                                }
-                                Ok(())
-                            })?;
-                        Ok(())
-                    })?;
+                write_process(w, m, &process_id, &title, nodes, flows, lanes)?;
+                write_diagram(w, nodes, flows, lanes, lane_y, lane_h, width)?;
                 Ok(())
             })?;
         Ok(())
@@ -534,6 +426,138 @@ fn write(
     let mut out = String::from_utf8(w.into_inner()).expect("the writer writes UTF-8");
     out.push('\n');
     out
+}
+
+/// The process: its lanes, nodes and sequence flows.
+fn write_process<W: io::Write>(
+    w: &mut Writer<W>,
+    m: &Manifest,
+    process_id: &str,
+    title: &str,
+    nodes: &[Node],
+    flows: &[Flow],
+    lanes: &[(String, String)],
+) -> io::Result<()> {
+    w.create_element("bpmn:process")
+        .with_attributes([
+            ("id", process_id),
+            ("name", title),
+            ("isExecutable", "false"),
+        ])
+        .write_inner_content(|w| {
+            w.create_element("bpmn:documentation")
+                .write_text_content(BytesText::new(&format!(
+                    "{} {} ({})",
+                    m.full_name(),
+                    m.version,
+                    m.description
+                )))?;
+            w.create_element("bpmn:laneSet")
+                .with_attribute(("id", "LaneSet_1"))
+                .write_inner_content(|w| {
+                    for (li, (role, label)) in lanes.iter().enumerate() {
+                        w.create_element("bpmn:lane")
+                            .with_attributes([
+                                ("id", format!("Lane_{role}").as_str()),
+                                ("name", label.as_str()),
+                            ])
+                            .write_inner_content(|w| {
+                                for n in nodes.iter().filter(|n| n.lane == li) {
+                                    w.create_element("bpmn:flowNodeRef")
+                                        .write_text_content(BytesText::new(&n.id))?;
+                                }
+                                Ok(())
+                            })?;
+                    }
+                    Ok(())
+                })?;
+            for n in nodes {
+                w.create_element(n.kind.tag())
+                    .with_attributes([("id", n.id.as_str()), ("name", n.name.as_str())])
+                    .write_inner_content(|w| {
+                        if !n.docs.is_empty() {
+                            w.create_element("bpmn:documentation")
+                                .write_text_content(BytesText::new(&n.docs.join("\n")))?;
+                        }
+                        for &f in &n.incoming {
+                            w.create_element("bpmn:incoming")
+                                .write_text_content(BytesText::new(&flows[f].id))?;
+                        }
+                        for &f in &n.outgoing {
+                            w.create_element("bpmn:outgoing")
+                                .write_text_content(BytesText::new(&flows[f].id))?;
+                        }
+                        Ok(())
+                    })?;
+            }
+            for f in flows {
+                w.create_element("bpmn:sequenceFlow")
+                    .with_attributes([
+                        ("id", f.id.as_str()),
+                        ("sourceRef", nodes[f.from].id.as_str()),
+                        ("targetRef", nodes[f.to].id.as_str()),
+                    ])
+                    .write_empty()?;
+            }
+            Ok(())
+        })
+        .map(|_| ())
+}
+
+/// The diagram: where the pool, the lanes, the nodes and the edges are
+/// drawn.
+fn write_diagram<W: io::Write>(
+    w: &mut Writer<W>,
+    nodes: &[Node],
+    flows: &[Flow],
+    lanes: &[(String, String)],
+    lane_y: &[i64],
+    lane_h: &[i64],
+    width: i64,
+) -> io::Result<()> {
+    let total_h: i64 = lane_h.iter().sum();
+    w.create_element("bpmndi:BPMNDiagram")
+        .with_attribute(("id", "BPMNDiagram_1"))
+        .write_inner_content(|w| {
+            w.create_element("bpmndi:BPMNPlane")
+                .with_attributes([("id", "BPMNPlane_1"), ("bpmnElement", "Collaboration_1")])
+                .write_inner_content(|w| {
+                    shape(w, "Participant_1", true, (0, 0, width, total_h))?;
+                    for (li, (role, _)) in lanes.iter().enumerate() {
+                        shape(
+                            w,
+                            &format!("Lane_{role}"),
+                            true,
+                            (LANE_LABEL, lane_y[li], width - LANE_LABEL, lane_h[li]),
+                        )?;
+                    }
+                    for n in nodes {
+                        let (nw, nh) = n.kind.size();
+                        shape(w, &n.id, false, (n.x, n.y, nw, nh))?;
+                    }
+                    for f in flows {
+                        w.create_element("bpmndi:BPMNEdge")
+                            .with_attributes([
+                                ("id", format!("{}_di", f.id).as_str()),
+                                ("bpmnElement", f.id.as_str()),
+                            ])
+                            .write_inner_content(|w| {
+                                for (x, y) in waypoints(&nodes[f.from], &nodes[f.to]) {
+                                    w.create_element("di:waypoint")
+                                        .with_attributes([
+                                            ("x", x.to_string().as_str()),
+                                            ("y", y.to_string().as_str()),
+                                        ])
+                                        .write_empty()?;
+                                }
+                                Ok(())
+                            })?;
+                    }
+                    Ok(())
+                })?;
+            Ok(())
+        })
+        .map(|_| ())
 }
 
 fn shape<W: io::Write>(

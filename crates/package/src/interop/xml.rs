@@ -224,54 +224,7 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Document, XmlError> {
             }
         };
         let line = lines.at(before);
-        let ns = match resolved {
-            ResolveResult::Bound(ns) => {
-                let ns = String::from_utf8_lossy(ns.into_inner());
-                Some(match namespaces.iter().position(|n| *n == ns) {
-                    Some(i) => i,
-                    None => {
-                        namespaces.push(ns.into_owned());
-                        namespaces.len() - 1
-                    }
-                })
-            }
-            ResolveResult::Unbound => None,
-            ResolveResult::Unknown(prefix) => {
-                return Err(XmlError::Malformed {
-                    line,
-                    message: format!(
-                        "the prefix \"{}\" is not bound to a namespace",
-                        String::from_utf8_lossy(&prefix)
-                    ),
-                })
-            }
-        };
-        let open = |start: &BytesStart, stack: &mut Vec<Element>| -> Result<Element, XmlError> {
-            if stack.len() >= limits.max_depth {
-                return Err(XmlError::TooDeep {
-                    line,
-                    limit: limits.max_depth,
-                });
-            }
-            let mut attrs = Vec::new();
-            for a in start.attributes() {
-                let a = a.map_err(|e| XmlError::Malformed {
-                    line,
-                    message: e.to_string(),
-                })?;
-                let key = String::from_utf8_lossy(a.key.local_name().into_inner()).into_owned();
-                let raw = String::from_utf8_lossy(&a.value);
-                attrs.push((key, unescape_attr(&raw, line)?));
-            }
-            Ok(Element {
-                name: String::from_utf8_lossy(start.local_name().into_inner()).into_owned(),
-                ns,
-                attrs,
-                children: Vec::new(),
-                text: String::new(),
-                line,
-            })
-        };
+        let ns = namespace_index(resolved, &mut namespaces, line)?;
         let is_empty = matches!(event, Event::Empty(_));
         match event {
             Event::Start(start) | Event::Empty(start) => {
@@ -288,7 +241,7 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Document, XmlError> {
                         message: "there is content after the root element".into(),
                     });
                 }
-                let el = open(&start, &mut stack)?;
+                let el = open_element(&start, ns, line, stack.len(), limits)?;
                 if is_empty {
                     close(el, &mut stack, &mut root);
                 } else {
@@ -331,17 +284,7 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Document, XmlError> {
                 }
             }
             Event::DocType(_) => return Err(XmlError::Doctype { line }),
-            Event::Decl(d) => {
-                if let Some(Ok(enc)) = d.encoding() {
-                    let enc = String::from_utf8_lossy(&enc).into_owned();
-                    if !enc.eq_ignore_ascii_case("utf-8") && !enc.eq_ignore_ascii_case("utf8") {
-                        return Err(XmlError::Encoding {
-                            line,
-                            encoding: enc,
-                        });
-                    }
-                }
-            }
+            Event::Decl(d) => check_encoding(&d, line)?,
             Event::Comment(_) | Event::PI(_) => {}
             Event::Eof => break,
         }
@@ -360,6 +303,86 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Document, XmlError> {
         message: "the document has no root element".into(),
     })?;
     Ok(Document { namespaces, root })
+}
+
+/// The index of an element's namespace in `namespaces`, which it joins
+/// when it is new.
+fn namespace_index(
+    resolved: ResolveResult,
+    namespaces: &mut Vec<String>,
+    line: usize,
+) -> Result<Option<usize>, XmlError> {
+    Ok(match resolved {
+        ResolveResult::Bound(ns) => {
+            let ns = String::from_utf8_lossy(ns.into_inner());
+            Some(match namespaces.iter().position(|n| *n == ns) {
+                Some(i) => i,
+                None => {
+                    namespaces.push(ns.into_owned());
+                    namespaces.len() - 1
+                }
+            })
+        }
+        ResolveResult::Unbound => None,
+        ResolveResult::Unknown(prefix) => {
+            return Err(XmlError::Malformed {
+                line,
+                message: format!(
+                    "the prefix \"{}\" is not bound to a namespace",
+                    String::from_utf8_lossy(&prefix)
+                ),
+            })
+        }
+    })
+}
+
+/// A new element from its start tag, `depth` elements deep.
+fn open_element(
+    start: &BytesStart,
+    ns: Option<usize>,
+    line: usize,
+    depth: usize,
+    limits: &Limits,
+) -> Result<Element, XmlError> {
+    if depth >= limits.max_depth {
+        return Err(XmlError::TooDeep {
+            line,
+            limit: limits.max_depth,
+        });
+    }
+    let mut attrs = Vec::new();
+    for a in start.attributes() {
+        let a = a.map_err(|e| XmlError::Malformed {
+            line,
+            message: e.to_string(),
+        })?;
+        let key = String::from_utf8_lossy(a.key.local_name().into_inner()).into_owned();
+        let raw = String::from_utf8_lossy(&a.value);
+        attrs.push((key, unescape_attr(&raw, line)?));
+    }
+    Ok(Element {
+        name: String::from_utf8_lossy(start.local_name().into_inner()).into_owned(),
+        ns,
+        attrs,
+        children: Vec::new(),
+        text: String::new(),
+        line,
+    })
+}
+
+/// Only UTF-8 is read; a declaration of another encoding is refused
+/// rather than misread.
+fn check_encoding(d: &quick_xml::events::BytesDecl, line: usize) -> Result<(), XmlError> {
+    if let Some(Ok(enc)) = d.encoding() {
+        let enc = String::from_utf8_lossy(&enc).into_owned();
+        if !enc.eq_ignore_ascii_case("utf-8") && !enc.eq_ignore_ascii_case("utf8") {
+            return Err(XmlError::Encoding {
+                line,
+                encoding: enc,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn close(el: Element, stack: &mut [Element], root: &mut Option<Element>) {

@@ -7,6 +7,7 @@ mod api;
 pub mod error;
 mod git_http;
 mod ops;
+pub mod routes;
 mod sparse;
 pub mod web;
 
@@ -48,8 +49,29 @@ fn bad_request(code: &'static str, e: impl std::fmt::Display) -> actix_web::Erro
     .into()
 }
 
-/// Browsers get the German page, API clients the JSON envelope.
+/// What matched no route: a known path asked with another method gets 405
+/// with `Allow`, anything else 404. Browsers get the German page, API
+/// clients the JSON envelope.
 async fn not_found(req: HttpRequest) -> HttpResponse {
+    let allowed = routes::allowed_methods(req.path());
+    if !allowed.is_empty() && !allowed.contains(req.method()) {
+        let allow = routes::allow_header(&allowed);
+        let mut response = if web::wants_html(&req) {
+            web::method_not_allowed_page(&req, &allow)
+        } else {
+            actix_web::ResponseError::error_response(&error::ApiError::new(
+                actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("this address answers {allow}, not {}", req.method()),
+            ))
+        };
+        if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allow) {
+            response
+                .headers_mut()
+                .insert(actix_web::http::header::ALLOW, value);
+        }
+        return response;
+    }
     if web::wants_html(&req) {
         return web::not_found_page(&req);
     }

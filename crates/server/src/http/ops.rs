@@ -74,5 +74,5 @@ pub(super) async fn metrics(
 pub(super) async fn openapi() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
-        .body(include_str!("../../../../docs/openapi.json"))
+        .body(super::routes::OPENAPI)
 }

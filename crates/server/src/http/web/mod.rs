@@ -59,6 +59,33 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(account::revoke_token);
 }
 
+/// The pages and forms above with their methods, for the catch-all's 405
+/// answer (`super::routes`); `tests/it/contract.rs` holds this list against
+/// the route attributes in this folder.
+pub const PAGES: &[(&str, &str)] = &[
+    ("GET", "/static/gemeinwerk.css"),
+    ("GET", "/static/gemeinwerk.js"),
+    ("GET", "/"),
+    ("GET", "/suche"),
+    ("GET", "/pakete/{ns}/{name}"),
+    ("GET", "/pakete/{ns}/{name}/vorschau"),
+    (
+        "POST",
+        "/pakete/{ns}/{name}/versionen/{version}/zurueckziehen",
+    ),
+    ("POST", "/pakete/{ns}/{name}/versionen/{version}/freigeben"),
+    ("POST", "/pakete/{ns}/{name}/veraltet"),
+    ("GET", "/vergleich"),
+    ("GET", "/namensraeume/{ns}"),
+    ("POST", "/namensraeume/{ns}/mitglieder"),
+    ("POST", "/namensraeume/{ns}/mitglieder/{login}/entfernen"),
+    ("GET", "/anmelden"),
+    ("POST", "/anmelden"),
+    ("POST", "/abmelden"),
+    ("GET", "/konto"),
+    ("POST", "/konto/tokens/{id}/widerrufen"),
+];
+
 /// What every page shows around its content: who is signed in, and the
 /// CSRF token for the forms of a signed-in member.
 #[derive(Debug, Clone, Default)]
@@ -354,6 +381,21 @@ pub fn not_found_page(req: &HttpRequest) -> HttpResponse {
     WebError::not_found("Unter dieser Adresse gibt es keine Seite.")
         .with_chrome(req)
         .error_response()
+}
+
+/// The German 405 page for a page asked with a method it does not answer
+/// (the caller adds the `Allow` header).
+pub fn method_not_allowed_page(req: &HttpRequest, allow: &str) -> HttpResponse {
+    WebError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Methode nicht erlaubt",
+        format!(
+            "Diese Adresse gibt es, aber nicht für {}. Erlaubt: {allow}.",
+            req.method()
+        ),
+    )
+    .with_chrome(req)
+    .error_response()
 }
 
 /// Thousands separated the German way: 12.345.

@@ -1,0 +1,292 @@
+//! What a field may hold: the code list of a select (inline values or an
+//! XRepository reference, shared between fields) and the constraints read
+//! from `praezisierung`, `maxSize` and `mediaType`; whatever does not fit
+//! the field's type is reported and left out.
+
+use super::*;
+
+impl Importer<'_> {
+    /// The code list of a select field: inline values (3.0.0 `werte`) or a
+    /// reference to the XRepository by URN and version.
+    pub(super) fn codelist_for(
+        &mut self,
+        e: &Element,
+        field_id: &str,
+        fim: &str,
+    ) -> Result<String, String> {
+        if let Some(werte) = e.child("werte").filter(|w| !w.is_blank()) {
+            let mut codes: Vec<Code> = Vec::new();
+            for w in werte.children_named("wert") {
+                let Some(code) = w.text_of("code") else {
+                    continue;
+                };
+                if codes.iter().any(|c| c.code == code) {
+                    self.note(
+                        NoteKind::Dropped,
+                        Some(fim),
+                        None,
+                        w,
+                        format!("the code \"{code}\" is listed twice; the second is left out"),
+                    );
+                    continue;
+                }
+                codes.push(Code {
+                    code: code.to_string(),
+                    label: w.text_of("name").unwrap_or(code).to_string(),
+                    label_en: None,
+                    at: 0,
+                });
+            }
+            if codes.is_empty() {
+                return Err("the <werte> list no code".into());
+            }
+            let mut id = field_id.to_string();
+            let mut n = 2;
+            while self.codelists.iter().any(|c| c.id == id) {
+                id = format!("{field_id}_{n}");
+                n += 1;
+            }
+            self.codelists.push(Codelist {
+                id: id.clone(),
+                at: 0,
+                label: text(e, "bezeichnungEingabe")
+                    .or_else(|| text(e, "name"))
+                    .map(str::to_string),
+                codes: codes.iter().map(|c| c.code.clone()).collect(),
+                source: CodelistSource::Inline(codes),
+            });
+            return Ok(id);
+        }
+        let field_label = text(e, "bezeichnungEingabe").or_else(|| text(e, "name"));
+        let (urn, version, label) = if let Some(r) = e.child("codelisteReferenz") {
+            let g = r.child("genericodeIdentification").unwrap_or(r);
+            let cid = r.child("identifikation").and_then(|i| i.text_of("id"));
+            (
+                g.text_of("canonicalIdentification").map(str::to_string),
+                g.text_of("version").map(str::to_string),
+                match (field_label, cid) {
+                    (Some(l), Some(c)) => Some(format!("{l} ({c})")),
+                    (l, c) => l.or(c).map(str::to_string),
+                },
+            )
+        } else if let Some(c) = e.child("codeliste") {
+            (
+                c.text_of("kennung").map(str::to_string),
+                c.text_of("version").map(str::to_string),
+                c.text_of("name")
+                    .or_else(|| c.text_of("id"))
+                    .map(str::to_string),
+            )
+        } else {
+            return Err("a select without a code list".into());
+        };
+        let Some(urn) = urn.filter(|u| u.starts_with("urn:") && !u.contains(char::is_whitespace))
+        else {
+            return Err(format!(
+                "the code list {} names no URN",
+                label.as_deref().unwrap_or("(unnamed)")
+            ));
+        };
+        let Some(version) = version else {
+            return Err(format!("the code list {urn} names no version"));
+        };
+        if let Some(id) = self.xrepo_lists.get(&(urn.clone(), version.clone())) {
+            return Ok(id.clone());
+        }
+        let last = urn.rsplit(':').next().unwrap_or(field_id);
+        let mut base = slug(last, '_', 40);
+        if !base.starts_with(|c: char| c.is_ascii_lowercase()) {
+            base = format!("liste_{base}");
+        }
+        let mut id = base.clone();
+        let mut n = 2;
+        while self.codelists.iter().any(|c| c.id == id) {
+            id = format!("{base}_{n}");
+            n += 1;
+        }
+        self.codelists.push(Codelist {
+            id: id.clone(),
+            at: 0,
+            label,
+            codes: Vec::new(),
+            source: CodelistSource::XRepository {
+                urn: urn.clone(),
+                version: version.clone(),
+            },
+        });
+        self.xrepo_lists.insert((urn, version), id.clone());
+        Ok(id)
+    }
+
+    /// praezisierung: a JSON object in 1.0 and 2.0, attributes in 3.0.0.
+    pub(super) fn constraints(
+        &mut self,
+        e: &Element,
+        ty: FieldType,
+        fim: &str,
+        path: &str,
+    ) -> Constraints {
+        let mut c = Constraints::default();
+        if ty == FieldType::File {
+            for m in e.children_named("mediaType") {
+                if let Some(t) = m.trimmed() {
+                    c.media_types.push(t.to_ascii_lowercase());
+                }
+            }
+            if let Some(n) = text(e, "maxSize")
+                .and_then(|s| s.parse::<u64>().ok())
+                .filter(|n| *n > 0)
+            {
+                c.max_size = Some(n);
+            }
+        }
+        let Some(p) = e.child("praezisierung") else {
+            return c;
+        };
+        let given = self.given_constraints(p, fim, path);
+        for (k, v) in given {
+            let v = v.trim().to_string();
+            if v.is_empty() {
+                continue;
+            }
+            let refuse = |why: String, this: &mut Self| {
+                this.note(NoteKind::Dropped, Some(fim), Some(path), p, why);
+            };
+            match k.as_str() {
+                "minLength" | "maxLength" => {
+                    if !ty.is_textual() {
+                        refuse(
+                            format!(
+                                "{k} {v} does not apply to a {} field; not kept",
+                                ty.as_str()
+                            ),
+                            self,
+                        );
+                        continue;
+                    }
+                    match v.parse::<u64>() {
+                        Ok(n) if k == "minLength" => c.min_length = Some(n),
+                        Ok(n) => c.max_length = Some(n),
+                        Err(_) => refuse(format!("{k} \"{v}\" is not a number; not kept"), self),
+                    }
+                }
+                "minValue" | "maxValue" => {
+                    let bound = if ty.is_numeric() {
+                        match v.replace(',', ".").parse::<f64>() {
+                            Ok(n) if ty == FieldType::Integer && n.fract() != 0.0 => {
+                                refuse(
+                                    format!("{k} {v} is not a whole number, but the field is"),
+                                    self,
+                                );
+                                None
+                            }
+                            Ok(n) if n.is_finite() => Some(Bound::Number(n)),
+                            _ => {
+                                refuse(format!("{k} \"{v}\" is not a number; not kept"), self);
+                                None
+                            }
+                        }
+                    } else if matches!(ty, FieldType::Date | FieldType::DateTime) && is_date(&v) {
+                        Some(Bound::Date(v.clone()))
+                    } else {
+                        refuse(
+                            format!(
+                                "{k} \"{v}\" does not apply to a {} field; not kept",
+                                ty.as_str()
+                            ),
+                            self,
+                        );
+                        None
+                    };
+                    if k == "minValue" {
+                        c.min = bound;
+                    } else {
+                        c.max = bound;
+                    }
+                }
+                "pattern" => {
+                    if !ty.is_textual() {
+                        refuse(
+                            format!(
+                                "a pattern does not apply to a {} field; not kept",
+                                ty.as_str()
+                            ),
+                            self,
+                        );
+                    } else if regex_syntax::ParserBuilder::new()
+                        .build()
+                        .parse(&v)
+                        .is_err()
+                    {
+                        refuse(format!("the pattern \"{v}\" is not a regular expression our checks understand (no look-around, no backreferences); not kept"), self);
+                    } else {
+                        c.pattern = Some(v);
+                    }
+                }
+                other => refuse(
+                    format!("the constraint \"{other}\" is not known; not kept"),
+                    self,
+                ),
+            }
+        }
+        self.drop_contradictions(&mut c, p, fim, path);
+        c
+    }
+
+    /// The constraints of a `praezisierung`: its attributes and the JSON
+    /// object in its text.
+    fn given_constraints(&mut self, p: &Element, fim: &str, path: &str) -> Vec<(String, String)> {
+        let mut given: Vec<(String, String)> = p.attrs.clone();
+        if let Some(t) = p.trimmed() {
+            match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(t) {
+                Ok(map) => {
+                    for (k, v) in map {
+                        let v = match v {
+                            serde_json::Value::String(s) => s,
+                            other => other.to_string(),
+                        };
+                        given.push((k, v));
+                    }
+                }
+                Err(_) => self.note(
+                    NoteKind::Dropped,
+                    Some(fim),
+                    Some(path),
+                    p,
+                    format!("\"{t}\" is not a JSON object of constraints; not kept"),
+                ),
+            }
+        }
+        given
+    }
+
+    /// Bounds that contradict each other are both dropped, not guessed at.
+    fn drop_contradictions(&mut self, c: &mut Constraints, p: &Element, fim: &str, path: &str) {
+        if let (Some(a), Some(b)) = (c.min_length, c.max_length) {
+            if a > b {
+                self.note(
+                    NoteKind::Dropped,
+                    Some(fim),
+                    Some(path),
+                    p,
+                    format!("minLength {a} is greater than maxLength {b}; neither is kept"),
+                );
+                c.min_length = None;
+                c.max_length = None;
+            }
+        }
+        if let (Some(a), Some(b)) = (&c.min, &c.max) {
+            if a.partial_cmp(b) == Some(std::cmp::Ordering::Greater) {
+                self.note(
+                    NoteKind::Dropped,
+                    Some(fim),
+                    Some(path),
+                    p,
+                    format!("minValue {a} is greater than maxValue {b}; neither is kept"),
+                );
+                c.min = None;
+                c.max = None;
+            }
+        }
+    }
+}

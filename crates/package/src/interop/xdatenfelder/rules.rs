@@ -1,0 +1,252 @@
+//! Rules (Regeln) to conditions: rules are collected where they hang, and
+//! those that are plain dependencies ("F… ist nur zu befüllen, wenn F…
+//! bejaht wurde") become `shown-when`/`required-when` conditions on the
+//! element they name; all others stay text in the README.
+
+use super::*;
+
+impl Importer<'_> {
+    pub(super) fn collect_rules(&mut self, owner: &Element, owner_fim: &str, path: &str) {
+        let on = if path.is_empty() {
+            owner_fim.to_string()
+        } else {
+            format!("{owner_fim} ({path})")
+        };
+        for r in owner.children_named("regel") {
+            let (id, version) = self.ident(r);
+            let fim = fim_label(id.as_deref(), version.as_deref());
+            if let Some(existing) = self.rules.iter_mut().find(|x| x.fim == fim && id.is_some()) {
+                existing.on.push(on.clone());
+                continue;
+            }
+            let textual = ["freitextRegel", "definition", "beschreibung"]
+                .iter()
+                .find_map(|n| text(r, n))
+                .map(normalize_space);
+            for c in &r.children {
+                let n = c.name.as_str();
+                let used = matches!(
+                    n,
+                    "identifikation"
+                        | "id"
+                        | "version"
+                        | "name"
+                        | "freitextRegel"
+                        | "definition"
+                        | "beschreibung"
+                        | "script"
+                        | "skript"
+                        | "bezeichnungEingabe"
+                );
+                if !used && !c.is_blank() {
+                    self.not_carried
+                        .entry(n.to_string())
+                        .or_default()
+                        .push(fim.clone());
+                }
+            }
+            self.rules.push(Rule {
+                fim,
+                name: text(r, "name").map(str::to_string),
+                text: textual,
+                script: text(r, "script")
+                    .or_else(|| text(r, "skript"))
+                    .map(str::to_string),
+                line: r.line,
+                on: vec![on.clone()],
+                condition: None,
+            });
+        }
+    }
+
+    /// Turns rules that are plain dependencies into conditions; the others
+    /// stay text. Returns how many conditions were set.
+    pub(super) fn apply_rules(&mut self, items: &mut [Item]) -> usize {
+        let mut all_paths: HashSet<String> = HashSet::new();
+        for v in self.landed.values() {
+            for l in v {
+                all_paths.insert(l.path.clone());
+            }
+        }
+        let mut set = 0;
+        let mut notes = Vec::new();
+        for rule in &mut self.rules {
+            let fake = Element {
+                name: "regel".into(),
+                line: rule.line,
+                ..Element::default()
+            };
+            let outcome = match rule.text.as_deref().and_then(dependency) {
+                None => Err("its text is not a plain dependency (\"F… ist nur zu befüllen, wenn F… bejaht wurde\")".to_string()),
+                Some((a, b)) => condition_for(&self.landed, &all_paths, &a, &b),
+            };
+            match outcome {
+                Ok((path, expr_text, is_group)) => {
+                    match set_condition(items, &path, &expr_text, is_group) {
+                        Ok(key) => {
+                            set += 1;
+                            notes.push((
+                                NoteKind::RuleAsCondition,
+                                rule.fim.clone(),
+                                Some(path.clone()),
+                                fake,
+                                format!("{key} = \"{expr_text}\""),
+                            ));
+                            rule.condition = Some((path, key, expr_text));
+                        }
+                        Err(why) => notes.push((
+                            NoteKind::RuleAsText,
+                            rule.fim.clone(),
+                            Some(path),
+                            fake,
+                            format!("kept as text in README.md: {why}"),
+                        )),
+                    }
+                }
+                Err(why) => notes.push((
+                    NoteKind::RuleAsText,
+                    rule.fim.clone(),
+                    None,
+                    fake,
+                    format!("kept as text in README.md: {why}"),
+                )),
+            }
+        }
+        for (kind, fim, path, e, msg) in notes {
+            self.note(kind, Some(&fim), path.as_deref(), &e, msg);
+        }
+        set
+    }
+}
+
+/// Reads a rule that is a plain dependency: "F… ist nur zu befüllen, wenn
+/// F… bejaht wurde" and its usual wordings. Returns (dependent, condition)
+/// FIM ids, or `None` for anything else: a rule that says more than that
+/// is not guessed at.
+pub(crate) fn dependency(text: &str) -> Option<(String, String)> {
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        let id = r"([FG]\d{8}(?:\d{3})?)(?:\s+V?\d+(?:\.\d+)*)?";
+        let quoted = r#"(?:\s+(?:„[^“”"]*[“”"]|"[^"]*"|\([^)]*\)))?"#;
+        let subject = r"(?:(?:das|die|der)\s+)?(?:(?:daten)?feld(?:gruppe)?\s+|gruppe\s+)?";
+        let fill = r"(?:zu\s+befüllen|auszufüllen|zu\s+füllen|anzugeben|einzublenden|anzuzeigen)";
+        let yes = r#"(?:bejaht|mit\s+(?:„ja“|"ja"|ja)\s+beantwortet|angekreuzt|ausgewählt|gesetzt)"#;
+        regex::Regex::new(&format!(
+            r"(?i)^{subject}{id}{quoted}\s+(?:ist|sind)\s+nur\s+(?:dann\s+)?{fill}\s*,?\s*(?:wenn|falls)\s+{subject}{id}{quoted}\s+{yes}\s+(?:wurde|worden\s+ist|ist)\.?$"
+        ))
+        .expect("the dependency pattern compiles")
+    });
+    let t = normalize_space(text);
+    let c = re.captures(&t)?;
+    let a = c.get(1)?.as_str().to_string();
+    let b = c.get(2)?.as_str().to_string();
+    b.starts_with('F').then_some((a, b))
+}
+
+/// The path that gets the condition and its expression text, if the two
+/// FIM ids name one element each and the expression reaches the source.
+fn condition_for(
+    landed: &HashMap<String, Vec<Landed>>,
+    all_paths: &HashSet<String>,
+    a: &str,
+    b: &str,
+) -> Result<(String, String, bool), String> {
+    let one = |id: &str| -> Result<&Landed, String> {
+        match landed.get(id).map(Vec::as_slice) {
+            Some([l]) => Ok(l),
+            Some([]) | None => Err(format!("{id} is not part of the import")),
+            Some(many) => Err(format!(
+                "{id} occurs {} times, so it is not clear which is meant",
+                many.len()
+            )),
+        }
+    };
+    let target = one(a)?;
+    let source = one(b)?;
+    if source.ty != Some(FieldType::Boolean) {
+        return Err(format!("{b} is not a yes/no field (datentyp bool)"));
+    }
+    let scope = target.path.rsplit_once('.').map(|(s, _)| s).unwrap_or("");
+    let inside = |g: &String| scope == g || scope.starts_with(&format!("{g}."));
+    if let Some(g) = source.repeat.iter().find(|g| !inside(g)) {
+        return Err(format!("{b} lies in the repeatable group \"{g}\", so the condition could not tell which entry is meant"));
+    }
+    // The shortest name that reaches the source from the target's scope,
+    // by the same outward lookup the condition language uses.
+    let resolve = |name: &str| -> Option<String> {
+        let mut s = scope;
+        loop {
+            let p = join(s, name);
+            if all_paths.contains(&p) {
+                return Some(p);
+            }
+            if s.is_empty() {
+                return None;
+            }
+            s = s.rsplit_once('.').map(|(a, _)| a).unwrap_or("");
+        }
+    };
+    let short = source.path.rsplit('.').next().unwrap_or(&source.path);
+    let name = if resolve(short).as_deref() == Some(source.path.as_str()) {
+        short.to_string()
+    } else if resolve(&source.path).as_deref() == Some(source.path.as_str()) {
+        source.path.clone()
+    } else {
+        return Err(format!(
+            "{b} cannot be named unambiguously from {}",
+            target.path
+        ));
+    };
+    Ok((target.path.clone(), name, target.ty.is_none()))
+}
+
+fn item_mut<'a>(items: &'a mut [Item], path: &str) -> Option<&'a mut Item> {
+    let (head, rest) = match path.split_once('.') {
+        Some((h, r)) => (h, Some(r)),
+        None => (path, None),
+    };
+    let item = items.iter_mut().find(|i| i.id() == head)?;
+    match rest {
+        None => Some(item),
+        Some(r) => match item {
+            Item::Group(g) => item_mut(&mut g.items, r),
+            Item::Field(_) => None,
+        },
+    }
+}
+
+fn set_condition(
+    items: &mut [Item],
+    path: &str,
+    expr_text: &str,
+    is_group: bool,
+) -> Result<&'static str, String> {
+    let cond = || Condition {
+        source: expr_text.to_string(),
+        expr: expr::parse(expr_text).ok(),
+        at: 0,
+    };
+    match item_mut(items, path) {
+        Some(Item::Group(g)) if is_group => {
+            if g.shown_when.is_some() {
+                return Err(format!("\"{path}\" already has a condition"));
+            }
+            g.shown_when = Some(cond());
+            Ok("shown-when")
+        }
+        Some(Item::Field(f)) if !is_group => {
+            if f.shown_when.is_some() || f.required_when.is_some() {
+                return Err(format!("\"{path}\" already has a condition"));
+            }
+            f.shown_when = Some(cond());
+            if f.required {
+                f.required = false;
+                f.required_when = Some(cond());
+                Ok("shown-when and required-when")
+            } else {
+                Ok("shown-when")
+            }
+        }
+        _ => Err(format!("\"{path}\" was not found")),
+    }
+}
