@@ -239,6 +239,9 @@ pub fn exec(store: &StoreArgs, command: AdminCommand) -> ClientResult<()> {
         AdminCommand::Fsck { repair } => {
             drop(conn);
             let report = fsck::check(&reg, repair).map_err(refused)?;
+            for warning in &report.warnings {
+                println!("warning: {warning}");
+            }
             for problem in &report.problems {
                 println!("{problem}");
             }

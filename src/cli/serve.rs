@@ -31,6 +31,9 @@ pub struct ServeArgs {
     /// How often download counts are brought into the search ranking, in seconds.
     #[arg(long, env = "GEMEINWERK_SEARCH_REFRESH_SECS", default_value_t = crate::registry::search::ADOPTION_REFRESH.as_secs())]
     search_refresh_secs: u64,
+    /// How often counted downloads are written to the database, in seconds.
+    #[arg(long, env = "GEMEINWERK_DOWNLOADS_FLUSH_SECS", default_value_t = crate::registry::downloads::FLUSH_EVERY.as_secs())]
+    downloads_flush_secs: u64,
     /// Most entries in an archive.
     #[arg(long, env = "GEMEINWERK_MAX_ENTRIES", default_value_t = ArchiveLimits::default().max_entries)]
     max_entries: usize,
@@ -63,6 +66,11 @@ pub fn exec(args: ServeArgs) -> ClientResult<()> {
         .search
         .set_adoption_refresh(std::time::Duration::from_secs(
             args.search_refresh_secs.max(1),
+        ));
+    registry
+        .downloads
+        .set_flush_every(std::time::Duration::from_secs(
+            args.downloads_flush_secs.max(1),
         ));
     if args.demo {
         match demo::seed(&registry).map_err(env_err)? {

@@ -17,11 +17,24 @@ pub struct FsckReport {
     pub blobs: usize,
     pub problems: Vec<String>,
     pub repaired: usize,
+    /// What is not wrong with the data but with how it is served (tables
+    /// without statistics): said, and fixed on `--repair`, never a failure.
+    pub warnings: Vec<String>,
 }
 
 pub fn check(reg: &Registry, repair: bool) -> Result<FsckReport> {
     let mut report = FsckReport::default();
     let mut conn = reg.db.conn()?;
+    let unanalysed = super::db_health::never_analysed(&mut conn)?;
+    report.warnings = unanalysed.iter().map(|t| t.warning()).collect();
+    if repair && !unanalysed.is_empty() {
+        super::db_health::analyse(&mut conn, &unanalysed)?;
+        for t in &unanalysed {
+            report
+                .warnings
+                .push(format!("database: analysed table {}", t.table));
+        }
+    }
     let all = index::all_packages(&mut conn)?;
     report.packages = all.len();
 

@@ -44,7 +44,7 @@ macro_rules! both_backends {
     };
 }
 
-fn postgres_base() -> String {
+pub fn postgres_base() -> String {
     std::env::var("GEMEINWERK_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
@@ -381,6 +381,10 @@ impl TestRegistry {
 
     /// Waits until the job queue is empty, so the views have caught up.
     pub fn wait_for_jobs(&self) {
+        self.wait_for_jobs_within(Duration::from_secs(10))
+    }
+
+    pub fn wait_for_jobs_within(&self, limit: Duration) {
         let db = self.db();
         let started = Instant::now();
         loop {
@@ -389,10 +393,7 @@ impl TestRegistry {
             if pending == 0 {
                 return;
             }
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "jobs did not finish"
-            );
+            assert!(started.elapsed() < limit, "jobs did not finish");
             std::thread::sleep(Duration::from_millis(20));
         }
     }

@@ -2,6 +2,8 @@
 
 mod auth;
 mod common;
+mod db_health;
+mod downloads;
 mod fork;
 mod index;
 mod interop;
@@ -9,6 +11,7 @@ mod lifecycle;
 mod package;
 mod publish;
 mod pull;
+mod query_plans;
 mod search;
 mod search_corpus;
 mod search_relevance;
