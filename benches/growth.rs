@@ -198,7 +198,8 @@ fn main() {
         .split(',')
         .map(|s| s.trim().parse().expect("GEMEINWERK_BENCH_SIZES: numbers"))
         .collect();
-    let backends = std::env::var("GEMEINWERK_BENCH_BACKENDS").unwrap_or_else(|_| "postgres,sqlite".into());
+    let backends =
+        std::env::var("GEMEINWERK_BENCH_BACKENDS").unwrap_or_else(|_| "postgres,sqlite".into());
     for b in backends.split(',') {
         match b.trim() {
             "postgres" => run(Backend::Postgres, &sizes),

@@ -174,9 +174,7 @@ fn write_counts(conn: &mut DbConn, counts: &BTreeMap<Key, i64>) -> Result<()> {
     for (key, n) in counts {
         add_to_day(conn, key.version_id, key.day, *n)?;
         *per_version.entry(key.version_id).or_default() += n;
-        let entry = per_package
-            .entry(key.package_id)
-            .or_insert((0, key.day));
+        let entry = per_package.entry(key.package_id).or_insert((0, key.day));
         entry.0 += n;
         entry.1 = entry.1.min(key.day);
     }
@@ -317,7 +315,13 @@ pub fn recent_days(reg: &Registry, package_id: i64) -> Result<Vec<(NaiveDate, i6
     let start = window_start(today);
     let mut conn = reg.db.conn()?;
     let mut days = package_days(&mut conn, package_id, start)?;
-    for (key, n) in reg.downloads.pending.lock().expect("download counter lock").iter() {
+    for (key, n) in reg
+        .downloads
+        .pending
+        .lock()
+        .expect("download counter lock")
+        .iter()
+    {
         if key.package_id == package_id && key.day >= start {
             *days.entry(key.day).or_default() += n;
         }

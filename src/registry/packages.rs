@@ -3,8 +3,8 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::error::{RegistryError, Result};
 use super::downloads::Purpose;
+use super::error::{RegistryError, Result};
 use super::{index, Registry};
 use crate::store::models::Package;
 use crate::store::schema::{dependencies, namespaces, packages, users, versions};

@@ -97,8 +97,7 @@ async fn download(
     let (ns, name, version) = path.into_inner();
     let purpose = Purpose::from_query(query.purpose.as_deref())?;
     let filename = format!("{ns}-{name}-{version}.tar.gz");
-    let dl =
-        web::block(move || packages::download(&reg, &ns, &name, &version, purpose)).await??;
+    let dl = web::block(move || packages::download(&reg, &ns, &name, &version, purpose)).await??;
     Ok(HttpResponse::Ok()
         .content_type("application/gzip")
         .insert_header(("ETag", format!("\"{}\"", dl.cksum)))

@@ -10,7 +10,12 @@ use crate::common::{self, *};
 
 fn healthz_warnings(reg: &TestRegistry) -> Vec<String> {
     let r = reg.get("/healthz");
-    assert_eq!(r.status, 200, "a warning does not take the node out: {}", r.text());
+    assert_eq!(
+        r.status,
+        200,
+        "a warning does not take the node out: {}",
+        r.text()
+    );
     assert_eq!(r.json()["status"], "ok");
     r.json()["warnings"]
         .as_array()

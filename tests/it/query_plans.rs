@@ -77,10 +77,8 @@ fn install_recorder() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         *RECORDED.lock().unwrap() = Some(HashMap::new());
-        diesel::connection::set_default_instrumentation(|| {
-            Some(Box::new(Recorder { url: None }))
-        })
-        .unwrap();
+        diesel::connection::set_default_instrumentation(|| Some(Box::new(Recorder { url: None })))
+            .unwrap();
     });
 }
 
@@ -111,13 +109,24 @@ impl Database {
             Backend::Sqlite => (dir.path().join("gemeinwerk.db").display().to_string(), None),
             Backend::Postgres => {
                 let name = format!("gw_plans_{}", std::process::id());
-                let mut admin = PgConnection::establish(&format!("{}/postgres", common::postgres_base())).unwrap();
-                diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).unwrap();
-                diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).unwrap();
+                let mut admin =
+                    PgConnection::establish(&format!("{}/postgres", common::postgres_base()))
+                        .unwrap();
+                diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .unwrap();
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .unwrap();
                 (format!("{}/{name}", common::postgres_base()), Some(name))
             }
         };
-        Database { backend, url, pg_name, dir }
+        Database {
+            backend,
+            url,
+            pg_name,
+            dir,
+        }
     }
 
     fn admin(&self, args: &[&str]) -> String {
@@ -129,7 +138,11 @@ impl Database {
             .env("RUST_LOG", "warn")
             .output()
             .unwrap();
-        assert!(out.status.success(), "admin {args:?}: {}", common::stderr(&out));
+        assert!(
+            out.status.success(),
+            "admin {args:?}: {}",
+            common::stderr(&out)
+        );
         common::stdout(&out)
     }
 }
@@ -137,8 +150,11 @@ impl Database {
 impl Drop for Database {
     fn drop(&mut self) {
         if let Some(name) = &self.pg_name {
-            if let Ok(mut admin) = PgConnection::establish(&format!("{}/postgres", common::postgres_base())) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
+            if let Ok(mut admin) =
+                PgConnection::establish(&format!("{}/postgres", common::postgres_base()))
+            {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin);
             }
         }
     }
@@ -149,7 +165,9 @@ impl Drop for Database {
 /// one with a dependency), 20,000 audit entries, a month of downloads for
 /// every hundredth version.
 fn bulk_load(conn: &mut DbConn) {
-    let seq = format!("WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < {PACKAGES})");
+    let seq = format!(
+        "WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < {PACKAGES})"
+    );
     let at = "'2026-10-01 08:00:00'";
     let statements = [
         format!("INSERT INTO namespaces (slug, display_name, created_at) {seq} SELECT 'gemeinde' || i, 'Gemeinde ' || i, {at} FROM seq WHERE i <= 400"),
@@ -174,7 +192,9 @@ fn bulk_load(conn: &mut DbConn) {
             DbConn::Sqlite(_) => sql.replace("DATE '", "'"),
             DbConn::Postgres(_) => sql.clone(),
         };
-        diesel::sql_query(&sql).execute(conn).unwrap_or_else(|e| panic!("{e}: {sql}"));
+        diesel::sql_query(&sql)
+            .execute(conn)
+            .unwrap_or_else(|e| panic!("{e}: {sql}"));
     }
 }
 
@@ -184,7 +204,11 @@ fn bulk_load(conn: &mut DbConn) {
 /// that find rows; not transaction control or a plain VALUES insert.
 fn explainable(sql: &str) -> bool {
     let s = sql.trim_start().to_uppercase();
-    (s.starts_with("SELECT") || s.starts_with("UPDATE") || s.starts_with("DELETE") || s.starts_with("WITH") || (s.starts_with("INSERT") && (s.contains(" SELECT ") || s.contains("ON CONFLICT"))))
+    (s.starts_with("SELECT")
+        || s.starts_with("UPDATE")
+        || s.starts_with("DELETE")
+        || s.starts_with("WITH")
+        || (s.starts_with("INSERT") && (s.contains(" SELECT ") || s.contains("ON CONFLICT"))))
         && s != "SELECT 1"
         && !s.contains("PG_STAT_USER_TABLES")
 }
@@ -216,12 +240,21 @@ impl Bind {
     fn postgres(&self, in_array: bool) -> String {
         match self {
             Bind::Null => "NULL".into(),
-            Bind::Text(s) if in_array => format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"")).replace('\'', "''"),
+            Bind::Text(s) if in_array => {
+                format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"")).replace('\'', "''")
+            }
             Bind::Text(s) => format!("'{}'", s.replace('\'', "''")),
             Bind::Plain(raw) if Bind::is_date(raw) && in_array => format!("\"{raw}\""),
             Bind::Plain(raw) if Bind::is_date(raw) => format!("'{raw}'"),
             Bind::Plain(raw) => raw.clone(),
-            Bind::Array(items) => format!("'{{{}}}'", items.iter().map(|b| b.postgres(true)).collect::<Vec<_>>().join(",")),
+            Bind::Array(items) => format!(
+                "'{{{}}}'",
+                items
+                    .iter()
+                    .map(|b| b.postgres(true))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
         }
     }
 }
@@ -296,7 +329,13 @@ fn value(chars: &[char], pos: &mut usize) -> Bind {
     while *pos < chars.len() && !matches!(chars[*pos], ',' | ']' | ')') {
         *pos += 1;
     }
-    Bind::Plain(chars[start..*pos].iter().collect::<String>().trim().to_string())
+    Bind::Plain(
+        chars[start..*pos]
+            .iter()
+            .collect::<String>()
+            .trim()
+            .to_string(),
+    )
 }
 
 #[derive(QueryableByName)]
@@ -315,7 +354,10 @@ struct SqlitePlan {
 /// EXPLAIN ANALYZE in a transaction that is rolled back.
 fn check_postgres(conn: &mut PgConnection, recorded: &str) -> Result<(), String> {
     let (sql, binds) = split_binds(recorded);
-    let args: Vec<String> = parse_binds(&binds).iter().map(|b| b.postgres(false)).collect();
+    let args: Vec<String> = parse_binds(&binds)
+        .iter()
+        .map(|b| b.postgres(false))
+        .collect();
     let execute = if args.is_empty() {
         "EXECUTE gw_plan".to_string()
     } else {
@@ -338,7 +380,11 @@ fn check_postgres(conn: &mut PgConnection, recorded: &str) -> Result<(), String>
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(format!("{}\n  in {sql}\n  plan {}", problems.join("; "), json[0]["Plan"]))
+        Err(format!(
+            "{}\n  in {sql}\n  plan {}",
+            problems.join("; "),
+            json[0]["Plan"]
+        ))
     }
 }
 
@@ -349,7 +395,9 @@ fn walk(node: &serde_json::Value, problems: &mut Vec<String>) {
         let loops = node["Actual Loops"].as_f64().unwrap_or(1.0);
         let read = (node["Actual Rows"].as_f64().unwrap_or(0.0)
             + node["Rows Removed by Filter"].as_f64().unwrap_or(0.0)
-            + node["Rows Removed by Index Recheck"].as_f64().unwrap_or(0.0))
+            + node["Rows Removed by Index Recheck"]
+                .as_f64()
+                .unwrap_or(0.0))
             * loops;
         if kind == "Seq Scan" {
             problems.push(format!("Seq Scan on {table} ({read} rows read)"));
@@ -371,11 +419,16 @@ fn check_sqlite(conn: &mut SqliteConnection, path: &str, recorded: &str) -> Resu
     // An index walked in the order the statement asks for, stopping at its
     // LIMIT, reads what it returns; any other SCAN of a large table reads
     // all of it.
-    let ordered_walk = sql.contains(" LIMIT ") && !details.iter().any(|d| d.contains("TEMP B-TREE"));
+    let ordered_walk =
+        sql.contains(" LIMIT ") && !details.iter().any(|d| d.contains("TEMP B-TREE"));
     for d in &details {
         let words: Vec<&str> = d.split_whitespace().collect();
         if words.first() == Some(&"SCAN") {
-            let table = if words.get(1) == Some(&"TABLE") { words.get(2) } else { words.get(1) };
+            let table = if words.get(1) == Some(&"TABLE") {
+                words.get(2)
+            } else {
+                words.get(1)
+            };
             let through_index = d.contains(" USING INDEX ") || d.contains(" USING COVERING INDEX ");
             if table.is_some_and(|t| LARGE.contains(t)) && !(through_index && ordered_walk) {
                 return Err(format!("{d}\n  in {sql}\n  plan {details:?}"));
@@ -389,7 +442,9 @@ fn check_sqlite(conn: &mut SqliteConnection, path: &str, recorded: &str) -> Resu
         eprintln!("{steps:>8} steps: {sql}");
     }
     if steps > MOST_SQLITE_STEPS {
-        return Err(format!("{steps} virtual machine steps\n  in {sql}\n  plan {details:?}"));
+        return Err(format!(
+            "{steps} virtual machine steps\n  in {sql}\n  plan {details:?}"
+        ));
     }
     Ok(())
 }
@@ -412,19 +467,39 @@ fn sqlite_vm_steps(path: &str, sql: &str, binds: &[Bind]) -> Result<i64, String>
     // before returning, and text is copied by SQLite (SQLITE_TRANSIENT).
     unsafe {
         let mut db = std::ptr::null_mut();
-        assert_eq!(ffi::sqlite3_open_v2(c_path.as_ptr(), &mut db, ffi::SQLITE_OPEN_READWRITE, std::ptr::null()), ffi::SQLITE_OK);
+        assert_eq!(
+            ffi::sqlite3_open_v2(
+                c_path.as_ptr(),
+                &mut db,
+                ffi::SQLITE_OPEN_READWRITE,
+                std::ptr::null()
+            ),
+            ffi::SQLITE_OK
+        );
         ffi::sqlite3_busy_timeout(db, 10_000);
         let begin = CString::new("BEGIN").unwrap();
-        ffi::sqlite3_exec(db, begin.as_ptr(), None, std::ptr::null_mut(), std::ptr::null_mut());
+        ffi::sqlite3_exec(
+            db,
+            begin.as_ptr(),
+            None,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        );
         let mut stmt = std::ptr::null_mut();
         let rc = ffi::sqlite3_prepare_v2(db, c_sql.as_ptr(), -1, &mut stmt, std::ptr::null_mut());
-        let mut result = if rc == ffi::SQLITE_OK { Ok(0) } else { Err(format!("cannot prepare ({rc}): {sql}")) };
+        let mut result = if rc == ffi::SQLITE_OK {
+            Ok(0)
+        } else {
+            Err(format!("cannot prepare ({rc}): {sql}"))
+        };
         if result.is_ok() {
             for (i, b) in flat.iter().enumerate() {
                 let i = i as i32 + 1;
                 match b {
                     Bind::Null => ffi::sqlite3_bind_null(stmt, i),
-                    Bind::Plain(raw) if raw == "true" || raw == "false" => ffi::sqlite3_bind_int64(stmt, i, (raw == "true") as i64),
+                    Bind::Plain(raw) if raw == "true" || raw == "false" => {
+                        ffi::sqlite3_bind_int64(stmt, i, (raw == "true") as i64)
+                    }
                     Bind::Plain(raw) if Bind::is_date(raw) => {
                         // Diesel writes times as "YYYY-MM-DD HH:MM:SS.f".
                         let text = CString::new(raw.replace('T', " ")).unwrap();
@@ -452,12 +527,19 @@ fn sqlite_vm_steps(path: &str, sql: &str, binds: &[Bind]) -> Result<i64, String>
                 }
             }
             if result.is_ok() {
-                result = Ok(ffi::sqlite3_stmt_status(stmt, ffi::SQLITE_STMTSTATUS_VM_STEP, 0) as i64);
+                result =
+                    Ok(ffi::sqlite3_stmt_status(stmt, ffi::SQLITE_STMTSTATUS_VM_STEP, 0) as i64);
             }
         }
         ffi::sqlite3_finalize(stmt);
         let rollback = CString::new("ROLLBACK").unwrap();
-        ffi::sqlite3_exec(db, rollback.as_ptr(), None, std::ptr::null_mut(), std::ptr::null_mut());
+        ffi::sqlite3_exec(
+            db,
+            rollback.as_ptr(),
+            None,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        );
         ffi::sqlite3_close(db);
         result
     }
@@ -485,7 +567,10 @@ fn plans_are_bounded(backend: Backend) {
         Registry::open(
             db.dir.path(),
             Some(&db.url),
-            RegistryConfig { limits: ArchiveLimits::default(), base_url: "http://127.0.0.1:1".into() },
+            RegistryConfig {
+                limits: ArchiveLimits::default(),
+                base_url: "http://127.0.0.1:1".into(),
+            },
         )
         .unwrap(),
     );
@@ -525,16 +610,30 @@ fn plans_are_bounded(backend: Backend) {
     }
 
     record(&db.url, true);
-    let origin = Origin { actor: None, client_addr: Some("127.0.0.1".into()) };
+    let origin = Origin {
+        actor: None,
+        client_addr: Some("127.0.0.1".into()),
+    };
     for version in ["1.0.0", "1.1.0"] {
-        publish::publish(&reg, Some(token.as_str()).into(), &origin, &archive_of(&pkg("kassel/parkausweis", version)))
-            .unwrap();
+        publish::publish(
+            &reg,
+            Some(token.as_str()).into(),
+            &origin,
+            &archive_of(&pkg("kassel/parkausweis", version)),
+        )
+        .unwrap();
         jobs::run_due(&reg).unwrap();
         follower.step().unwrap();
     }
     follower.step().unwrap();
-    reg.index_cache.get(&reg.db, "kassel", "parkausweis").unwrap().unwrap();
-    reg.index_cache.get(&reg.db, "gemeinde8", "formular-7").unwrap().unwrap();
+    reg.index_cache
+        .get(&reg.db, "kassel", "parkausweis")
+        .unwrap()
+        .unwrap();
+    reg.index_cache
+        .get(&reg.db, "gemeinde8", "formular-7")
+        .unwrap()
+        .unwrap();
     packages::package_view(&reg, "kassel", "parkausweis").unwrap();
     packages::package_view(&reg, "gemeinde8", "formular-7").unwrap();
     packages::list(&reg, packages::Order::Newest, 6).unwrap();
@@ -547,7 +646,9 @@ fn plans_are_bounded(backend: Backend) {
     follower.step().unwrap();
     {
         let mut conn = reg.db.conn().unwrap();
-        index::find_package(&mut conn, "gemeinde10", "formular-9").unwrap().unwrap();
+        index::find_package(&mut conn, "gemeinde10", "formular-9")
+            .unwrap()
+            .unwrap();
     }
     // A follower that starts again reads just below its cursor (and,
     // once, every package's downloads: not a per-step query).
@@ -558,11 +659,26 @@ fn plans_are_bounded(backend: Backend) {
     follower.finish().unwrap();
     let statements = record(&db.url, false);
 
-    let unique: BTreeSet<String> = statements.into_iter().filter(|s| explainable(&split_binds(s).0)).collect();
+    let unique: BTreeSet<String> = statements
+        .into_iter()
+        .filter(|s| explainable(&split_binds(s).0))
+        .collect();
     let kinds: BTreeSet<String> = unique.iter().map(|s| split_binds(s).0).collect();
-    assert!(kinds.len() >= 25, "the work ran only {} distinct statements: {kinds:#?}", kinds.len());
-    for must in ["audit_log", "downloads_changed_at", "version_downloads", "recent_downloads_until"] {
-        assert!(kinds.iter().any(|s| s.contains(must)), "no statement with {must} was recorded: {kinds:#?}");
+    assert!(
+        kinds.len() >= 25,
+        "the work ran only {} distinct statements: {kinds:#?}",
+        kinds.len()
+    );
+    for must in [
+        "audit_log",
+        "downloads_changed_at",
+        "version_downloads",
+        "recent_downloads_until",
+    ] {
+        assert!(
+            kinds.iter().any(|s| s.contains(must)),
+            "no statement with {must} was recorded: {kinds:#?}"
+        );
     }
     let mut conn = reg.db.conn().unwrap();
     let mut failures = Vec::new();
@@ -576,7 +692,13 @@ fn plans_are_bounded(backend: Backend) {
             failures.push(why);
         }
     }
-    assert!(failures.is_empty(), "{:?}: {} unbounded statement(s):\n{}", db.backend, failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{:?}: {} unbounded statement(s):\n{}",
+        db.backend,
+        failures.len(),
+        failures.join("\n\n")
+    );
 
     // The check catches the late-commit query the follower used to run
     // (issue 19): it walks the log from its first entry.
@@ -584,7 +706,10 @@ fn plans_are_bounded(backend: Backend) {
         Backend::Postgres => "SELECT \"audit_log\".\"id\" FROM \"audit_log\" WHERE ((\"audit_log\".\"id\" <= $1) AND (\"audit_log\".\"created_at\" >= $2)) ORDER BY \"audit_log\".\"id\" LIMIT $3 -- binds: [20000, 2026-11-30T10:00:00, 1000]",
         Backend::Sqlite => "SELECT `audit_log`.`id` FROM `audit_log` WHERE ((`audit_log`.`id` <= ?) AND (`audit_log`.`created_at` >= ?)) ORDER BY `audit_log`.`id` LIMIT ? -- binds: [20000, 2026-11-30T10:00:00, 1000]",
     };
-    assert!(check(&mut conn, &db.url, old).is_err(), "the old late-commit query passed the check");
+    assert!(
+        check(&mut conn, &db.url, old).is_err(),
+        "the old late-commit query passed the check"
+    );
 }
 
 #[test]

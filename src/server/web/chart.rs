@@ -38,8 +38,17 @@ pub fn downloads_svg(days: &[(NaiveDate, i64)]) -> String {
         date_de(first.0),
         date_de(last.0)
     );
-    if let Some((day, n)) = days.iter().filter(|(_, n)| *n > 0).max_by_key(|(d, n)| (*n, *d)) {
-        let _ = write!(desc, "; am meisten am {} ({})", date_de(*day), downloads_de(*n));
+    if let Some((day, n)) = days
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .max_by_key(|(d, n)| (*n, *d))
+    {
+        let _ = write!(
+            desc,
+            "; am meisten am {} ({})",
+            date_de(*day),
+            downloads_de(*n)
+        );
     }
     desc.push('.');
     let mut svg = format!(
@@ -84,12 +93,27 @@ mod tests {
             .iter_days()
             .take(90)
             .enumerate()
-            .map(|(i, d)| (d, if i == 10 { 4 } else if i == 89 { 1 } else { 0 }))
+            .map(|(i, d)| {
+                (
+                    d,
+                    if i == 10 {
+                        4
+                    } else if i == 89 {
+                        1
+                    } else {
+                        0
+                    },
+                )
+            })
             .collect();
         let svg = downloads_svg(&days);
         assert_eq!(svg.matches("<rect").count(), 2);
-        assert!(svg.contains("<title id=\"downloads-titel\">Downloads je Tag in den letzten 90 Tagen</title>"));
-        assert!(svg.contains("5 Downloads vom 02.09.2026 bis 30.11.2026; am meisten am 12.09.2026 (4 Downloads)."));
+        assert!(svg.contains(
+            "<title id=\"downloads-titel\">Downloads je Tag in den letzten 90 Tagen</title>"
+        ));
+        assert!(svg.contains(
+            "5 Downloads vom 02.09.2026 bis 30.11.2026; am meisten am 12.09.2026 (4 Downloads)."
+        ));
         assert!(svg.contains("<title>30.11.2026: 1 Download</title>"));
         // The tallest bar fills the height; one download is still visible.
         assert!(svg.contains("x=\"30\" y=\"0\" width=\"2\" height=\"60\""));
