@@ -289,14 +289,19 @@ fn recompute(conn: &mut DbConn, package_id: i64, today: NaiveDate) -> Result<()>
 }
 
 /// A package's downloads per day since `from`, all versions together.
+/// Two lookups by key rather than a join: without statistics PostgreSQL
+/// may hash-join the join by reading every day of every version.
 pub fn package_days(
     conn: &mut DbConn,
     package_id: i64,
     from: NaiveDate,
 ) -> Result<BTreeMap<NaiveDate, i64>> {
-    let rows: Vec<(NaiveDate, i64)> = version_downloads::table
-        .inner_join(versions::table)
+    let version_ids: Vec<i64> = versions::table
         .filter(versions::package_id.eq(package_id))
+        .select(versions::id)
+        .load(conn)?;
+    let rows: Vec<(NaiveDate, i64)> = version_downloads::table
+        .filter(version_downloads::version_id.eq_any(&version_ids))
         .filter(version_downloads::day.ge(from))
         .select((version_downloads::day, version_downloads::count))
         .load(conn)?;

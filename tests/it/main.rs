@@ -4,6 +4,7 @@ mod auth;
 mod common;
 mod db_health;
 mod downloads;
+mod follower;
 mod fork;
 mod index;
 mod interop;
