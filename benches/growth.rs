@@ -5,9 +5,17 @@
 //! Prints one Markdown table row per checkpoint (docs/performance.md has
 //! the figures), plus the ratios of the largest size to 1,000 packages.
 //!
+//! On PostgreSQL it also counts the table rows the database read for the
+//! timed publishes and the follower and job work they caused
+//! (`seq_tup_read + idx_tup_fetch` of `pg_stat_user_tables`, the job
+//! queue left out because the benchmark polls it), per publish: unlike a
+//! latency, that figure does not depend on what else runs on the machine.
+//!
 //! `cargo bench --bench growth` (PostgreSQL on 127.0.0.1:5432, as for the
 //! tests). `GEMEINWERK_BENCH_SIZES=1000,10000,20000` sets the checkpoints,
-//! `GEMEINWERK_BENCH_BACKENDS=postgres` (or `sqlite`) one database.
+//! `GEMEINWERK_BENCH_BACKENDS=postgres` (or `sqlite`) one database,
+//! `GEMEINWERK_TEST_BIN=path/to/gemeinwerk` another build (an earlier
+//! commit's, for a before/after comparison).
 //! Every loop is bounded by the sizes given; the server listens on
 //! loopback only.
 
@@ -19,6 +27,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{archive_of, pkg_with, Backend, TestRegistry};
+use diesel::prelude::*;
 
 mod support;
 use support::{ms, percentile};
@@ -80,9 +89,34 @@ fn fill(reg: &TestRegistry, tokens: &Tokens, from: usize, to: usize) -> f64 {
     (to - from) as f64 / started.elapsed().as_secs_f64()
 }
 
+/// Table rows PostgreSQL has read in this database so far (all but the
+/// job queue), once the statistics of finished statements arrived.
+fn rows_read(reg: &TestRegistry) -> Option<i64> {
+    #[derive(QueryableByName)]
+    struct Read {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    if reg.backend != Backend::Postgres {
+        return None;
+    }
+    // A backend reports its counts when idle, at most once a second.
+    std::thread::sleep(Duration::from_millis(2500));
+    let db = reg.db();
+    let mut conn = db.conn().unwrap();
+    let read: Read = diesel::sql_query(
+        "SELECT (COALESCE(SUM(seq_tup_read), 0) + COALESCE(SUM(idx_tup_fetch), 0))::bigint AS n \
+         FROM pg_stat_user_tables WHERE relname <> 'jobs'",
+    )
+    .get_result(&mut *conn)
+    .unwrap();
+    Some(read.n)
+}
+
 struct Row {
     size: usize,
     fill_rate: f64,
+    rows_per_publish: Option<f64>,
     publish: (Duration, Duration),
     index: (Duration, Duration),
     search: (Duration, Duration),
@@ -96,6 +130,7 @@ fn p50_p99(mut times: Vec<Duration>) -> (Duration, Duration) {
 /// The timed part at one size: `next` is the next package number.
 fn checkpoint(reg: &TestRegistry, tokens: &Tokens, next: usize) -> Row {
     reg.wait_for_jobs_within(Duration::from_secs(600));
+    let read_before = rows_read(reg);
     let publish = (next..next + TIMED_PUBLISHES)
         .map(|i| {
             let archive = package(i);
@@ -108,6 +143,9 @@ fn checkpoint(reg: &TestRegistry, tokens: &Tokens, next: usize) -> Row {
         .collect();
     let size = next + TIMED_PUBLISHES;
     reg.wait_for_jobs_within(Duration::from_secs(600));
+    let rows_per_publish = read_before
+        .zip(rows_read(reg))
+        .map(|(before, after)| (after - before) as f64 / TIMED_PUBLISHES as f64);
     // Spread over the registry with a fixed stride: old and new packages.
     let index = (0..TIMED_INDEX_GETS)
         .map(|k| {
@@ -137,6 +175,7 @@ fn checkpoint(reg: &TestRegistry, tokens: &Tokens, next: usize) -> Row {
     Row {
         size,
         fill_rate: 0.0,
+        rows_per_publish,
         publish: p50_p99(publish),
         index: p50_p99(index),
         search: p50_p99(search),
@@ -145,14 +184,17 @@ fn checkpoint(reg: &TestRegistry, tokens: &Tokens, next: usize) -> Row {
 
 fn run(backend: Backend, sizes: &[usize]) {
     let reg = TestRegistry::start(backend);
+    if let Ok(bin) = std::env::var("GEMEINWERK_TEST_BIN") {
+        println!("\nbinary under test: {bin}");
+    }
     let tokens = Tokens(
         (0..NAMESPACES)
             .map(|n| reg.owner_of(&format!("gemeinde{n:02}")))
             .collect(),
     );
     println!("\n{backend:?}, {CLIENTS} clients filling:\n");
-    println!("| packages | fill publishes/s | publish p50 / p99 | index GET p50 / p99 | search p50 / p99 |");
-    println!("|---|---|---|---|---|");
+    println!("| packages | fill publishes/s | publish p50 / p99 | index GET p50 / p99 | search p50 / p99 | rows read per publish |");
+    println!("|---|---|---|---|---|---|");
     let mut rows: Vec<Row> = Vec::new();
     let mut next = 0;
     for &size in sizes {
@@ -163,7 +205,7 @@ fn run(backend: Backend, sizes: &[usize]) {
         row.fill_rate = rate;
         next = row.size;
         println!(
-            "| {} | {:.0} | {:.1} / {:.1} ms | {:.2} / {:.2} ms | {:.1} / {:.1} ms |",
+            "| {} | {:.0} | {:.1} / {:.1} ms | {:.2} / {:.2} ms | {:.1} / {:.1} ms | {} |",
             row.size,
             row.fill_rate,
             ms(row.publish.0),
@@ -172,6 +214,8 @@ fn run(backend: Backend, sizes: &[usize]) {
             ms(row.index.1),
             ms(row.search.0),
             ms(row.search.1),
+            row.rows_per_publish
+                .map_or("–".to_string(), |r| format!("{r:.0}")),
         );
         rows.push(row);
     }

@@ -16,6 +16,12 @@ use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_gemeinwerk");
 
+/// The binary the helpers run: this build's, or another one named by
+/// `GEMEINWERK_TEST_BIN` (a benchmark compares an earlier build that way).
+pub fn bin() -> String {
+    std::env::var("GEMEINWERK_TEST_BIN").unwrap_or_else(|_| BIN.to_string())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -188,7 +194,7 @@ impl TestRegistry {
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new(BIN)
+        let child = Command::new(bin())
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .args(["--data-dir", self.data_dir.path().to_str().unwrap()])
             .args(["--database-url", &self.database_url])
@@ -267,7 +273,7 @@ impl TestRegistry {
     // ---- the operator's commands -------------------------------------
 
     pub fn admin(&self, args: &[&str]) -> Output {
-        let out = Command::new(BIN)
+        let out = Command::new(bin())
             .arg("admin")
             .args(["--data-dir", self.data().to_str().unwrap()])
             .args(["--database-url", &self.database_url])
@@ -315,7 +321,7 @@ impl TestRegistry {
     // ---- the client ---------------------------------------------------
 
     pub fn cli(&self, token: Option<&str>, args: &[&str]) -> Output {
-        let mut cmd = Command::new(BIN);
+        let mut cmd = Command::new(bin());
         cmd.args(args)
             .env("GEMEINWERK_REGISTRY", &self.url)
             .env("HOME", self.home.path())
