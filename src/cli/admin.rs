@@ -270,6 +270,9 @@ fn token(conn: &mut DbConn, origin: &Origin, command: TokenCommand) -> ClientRes
 /// are not (all) repaired.
 fn fsck_command(reg: &Registry, repair: bool) -> ClientResult<()> {
     let report = fsck::check(reg, repair).map_err(refused)?;
+    for warning in &report.warnings {
+        println!("warning: {warning}");
+    }
     for problem in &report.problems {
         println!("{problem}");
     }

@@ -39,6 +39,9 @@ pub struct ServeArgs {
         default_value = "text"
     )]
     log_format: crate::LogFormat,
+    /// How often counted downloads are written to the database, in seconds.
+    #[arg(long, env = "GEMEINWERK_DOWNLOADS_FLUSH_SECS", default_value_t = gemeinwerk_server::registry::downloads::FLUSH_EVERY.as_secs())]
+    downloads_flush_secs: u64,
     /// Most entries in an archive.
     #[arg(long, env = "GEMEINWERK_MAX_ENTRIES", default_value_t = ArchiveLimits::default().max_entries)]
     max_entries: usize,
@@ -71,6 +74,11 @@ pub fn exec(args: ServeArgs) -> ClientResult<()> {
         .search
         .set_adoption_refresh(std::time::Duration::from_secs(
             args.search_refresh_secs.max(1),
+        ));
+    registry
+        .downloads
+        .set_flush_every(std::time::Duration::from_secs(
+            args.downloads_flush_secs.max(1),
         ));
     if args.demo {
         match demo::seed(&registry).map_err(env_err)? {

@@ -16,6 +16,12 @@ use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_gemeinwerk");
 
+/// The binary the helpers run: this build's, or another one named by
+/// `GEMEINWERK_TEST_BIN` (a benchmark compares an earlier build that way).
+pub fn bin() -> String {
+    std::env::var("GEMEINWERK_TEST_BIN").unwrap_or_else(|_| BIN.to_string())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -44,7 +50,7 @@ macro_rules! both_backends {
     };
 }
 
-fn postgres_base() -> String {
+pub fn postgres_base() -> String {
     std::env::var("GEMEINWERK_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
@@ -188,7 +194,7 @@ impl TestRegistry {
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new(BIN)
+        let child = Command::new(bin())
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .args(["--data-dir", self.data_dir.path().to_str().unwrap()])
             .args(["--database-url", &self.database_url])
@@ -272,7 +278,7 @@ impl TestRegistry {
     // ---- the operator's commands -------------------------------------
 
     pub fn admin(&self, args: &[&str]) -> Output {
-        let out = Command::new(BIN)
+        let out = Command::new(bin())
             .arg("admin")
             .args(["--data-dir", self.data().to_str().unwrap()])
             .args(["--database-url", &self.database_url])
@@ -320,7 +326,7 @@ impl TestRegistry {
     // ---- the client ---------------------------------------------------
 
     pub fn cli(&self, token: Option<&str>, args: &[&str]) -> Output {
-        let mut cmd = Command::new(BIN);
+        let mut cmd = Command::new(bin());
         cmd.args(args)
             .env("GEMEINWERK_REGISTRY", &self.url)
             .env("HOME", self.home.path())
@@ -386,6 +392,10 @@ impl TestRegistry {
 
     /// Waits until the job queue is empty, so the views have caught up.
     pub fn wait_for_jobs(&self) {
+        self.wait_for_jobs_within(Duration::from_secs(10))
+    }
+
+    pub fn wait_for_jobs_within(&self, limit: Duration) {
         let db = self.db();
         let started = Instant::now();
         loop {
@@ -395,10 +405,7 @@ impl TestRegistry {
             if pending == 0 {
                 return;
             }
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "jobs did not finish"
-            );
+            assert!(started.elapsed() < limit, "jobs did not finish");
             std::thread::sleep(Duration::from_millis(20));
         }
     }

@@ -3,6 +3,9 @@
 mod auth;
 mod common;
 mod contract;
+mod db_health;
+mod downloads;
+mod follower;
 mod fork;
 mod hostile;
 mod index;
@@ -12,6 +15,7 @@ mod lifecycle;
 mod package;
 mod publish;
 mod pull;
+mod query_plans;
 mod search;
 mod search_corpus;
 mod search_relevance;

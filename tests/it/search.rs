@@ -309,7 +309,7 @@ both_backends! {
 both_backends! {
     fn downloads_move_the_ranking(outer) {
         outer.halt();
-        let reg = &TestRegistry::start_with(outer.backend, &["--search-refresh-secs", "1"]);
+        let reg = &TestRegistry::start_with(outer.backend, &["--search-refresh-secs", "1", "--downloads-flush-secs", "1"]);
         let kassel = reg.owner_of("kassel");
         let fulda = reg.owner_of("fulda");
         publish(reg, &kassel, &pkg_with("kassel/hundesteuer", "1.0.0", HUNDESTEUER));

@@ -28,13 +28,16 @@ pub fn index_lines(client: &RegistryClient, ns: &str, name: &str) -> ClientResul
 }
 
 /// Downloads the archive of an index line and unpacks it; the archive must
-/// have the checksum the index names.
+/// have the checksum the index names. Every caller only looks at the
+/// version (validate, diff, fork, upstream), so the download says
+/// `purpose=inspect` and the registry does not count it; `fetch` and
+/// `vendor` download for use through the index's download URL.
 pub fn download_verified(client: &RegistryClient, line: &IndexLine) -> ClientResult<PackageFiles> {
     let (ns, name) = line.name.split_once('/').ok_or_else(|| {
         ClientError::Environment(format!("the index names a package \"{}\"", line.name))
     })?;
     let bytes = client.get_bytes(&format!(
-        "/api/v1/packages/{ns}/{name}/{}/download",
+        "/api/v1/packages/{ns}/{name}/{}/download?purpose=inspect",
         line.vers
     ))?;
     let got = archive::sha256_hex(&bytes);

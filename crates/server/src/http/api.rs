@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::error::{ApiError, ApiResult};
 use super::{auth_header, origin_of, Reg};
 use crate::registry::auth::Role;
+use crate::registry::downloads::Purpose;
 use crate::registry::search::{RawSearchParams, RawSuggestParams, SearchParams};
 use crate::registry::{accounts, audit, content, forks, packages, publish, yank, RegistryError};
 
@@ -103,11 +104,24 @@ async fn package_info(reg: Reg, path: web::Path<(String, String)>) -> ApiResult<
     Ok(HttpResponse::Ok().json(view))
 }
 
+/// `?purpose=inspect` marks a download that is only looked at (a diff, a
+/// comparison): it is not counted.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DownloadQuery {
+    purpose: Option<String>,
+}
+
 #[get("/api/v1/packages/{ns}/{name}/{version}/download")]
-async fn download(reg: Reg, path: web::Path<(String, String, String)>) -> ApiResult<HttpResponse> {
+async fn download(
+    reg: Reg,
+    path: web::Path<(String, String, String)>,
+    query: web::Query<DownloadQuery>,
+) -> ApiResult<HttpResponse> {
     let (ns, name, version) = path.into_inner();
+    let purpose = Purpose::from_query(query.purpose.as_deref())?;
     let filename = format!("{ns}-{name}-{version}.tar.gz");
-    let dl = web::block(move || packages::download(&reg, &ns, &name, &version)).await??;
+    let dl = web::block(move || packages::download(&reg, &ns, &name, &version, purpose)).await??;
     Ok(HttpResponse::Ok()
         .content_type("application/gzip")
         .insert_header(("ETag", format!("\"{}\"", dl.cksum)))

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
 
 use crate::registry::audit::Origin;
-use crate::registry::{jobs, search, Registry};
+use crate::registry::{downloads, jobs, search, Registry};
 
 pub type Reg = actix_web::web::Data<Registry>;
 
@@ -159,7 +159,8 @@ pub const JSON_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_sec
 pub const UPLOAD_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Runs the server until SIGINT or SIGTERM, then stops gracefully: finish
-/// the requests in flight, then drain the due jobs.
+/// the requests in flight, write the counted downloads, then drain the due
+/// jobs.
 pub async fn serve(registry: Registry, listener: TcpListener) -> std::io::Result<()> {
     let registry = actix_web::web::Data::new(registry);
     // The git index exists (with its config.json) before the first clone.
@@ -169,6 +170,7 @@ pub async fn serve(registry: Registry, listener: TcpListener) -> std::io::Result
     let stop = Arc::new(AtomicBool::new(false));
     let runner = jobs::spawn_runner(registry.clone().into_inner(), stop.clone());
     let follower = search::spawn_follower(registry.clone().into_inner(), stop.clone());
+    let flusher = downloads::spawn_flusher(registry.clone().into_inner(), stop.clone());
     let data = registry.clone();
     let request_metrics = actix_web::web::Data::new(access::RequestMetrics::default());
     let workers = std::thread::available_parallelism()
@@ -210,6 +212,9 @@ pub async fn serve(registry: Registry, listener: TcpListener) -> std::io::Result
     stop.store(true, Ordering::SeqCst);
     registry.wakeup.notify();
     registry.search.wakeup.notify();
+    // No request runs any more: the flusher writes the last counts and ends.
+    registry.downloads.wakeup.notify();
+    let _ = tokio::task::spawn_blocking(move || flusher.join()).await;
     let _ = tokio::task::spawn_blocking(move || runner.join()).await;
     let _ = tokio::task::spawn_blocking(move || follower.join()).await;
     tracing::info!("stopped");

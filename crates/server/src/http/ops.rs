@@ -5,19 +5,27 @@ use diesel::prelude::*;
 
 use super::error::ApiResult;
 use super::Reg;
-use crate::registry::{jobs, supervisor, RegistryError};
+use crate::registry::{db_health, jobs, supervisor, RegistryError};
 use crate::store::schema::{namespaces, packages, versions};
 
 #[get("/healthz")]
 pub(super) async fn healthz(reg: Reg) -> HttpResponse {
-    let db = actix_web::web::block(move || -> Result<(), RegistryError> {
+    let db = actix_web::web::block(move || -> Result<Vec<String>, RegistryError> {
         let mut conn = reg.db.conn()?;
         diesel::sql_query("SELECT 1").execute(&mut *conn)?;
-        Ok(())
+        // A table without statistics still serves, slowly: a warning, not
+        // a reason for the load balancer to take the node out.
+        let unanalysed = db_health::never_analysed(&mut conn)?;
+        Ok(unanalysed.iter().map(|t| t.warning()).collect())
     })
     .await;
     match db {
-        Ok(Ok(())) => HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })),
+        Ok(Ok(warnings)) if warnings.is_empty() => {
+            HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+        }
+        Ok(Ok(warnings)) => {
+            HttpResponse::Ok().json(serde_json::json!({ "status": "ok", "warnings": warnings }))
+        }
         Ok(Err(e)) => {
             tracing::error!(error = %e, "health check: database unreachable");
             HttpResponse::ServiceUnavailable()

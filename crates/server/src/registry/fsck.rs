@@ -21,6 +21,9 @@ pub struct FsckReport {
     /// blob write and the commit leaves. Harmless, so not a problem.
     pub orphans: Vec<String>,
     pub orphans_removed: usize,
+    /// What is not wrong with the data but with how it is served (tables
+    /// without statistics): said, and fixed on `--repair`, never a failure.
+    pub warnings: Vec<String>,
 }
 
 /// An orphan younger than this may belong to a publish still in flight
@@ -30,6 +33,16 @@ const ORPHAN_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
 pub fn check(reg: &Registry, repair: bool) -> Result<FsckReport> {
     let mut report = FsckReport::default();
     let mut conn = reg.db.conn()?;
+    let unanalysed = super::db_health::never_analysed(&mut conn)?;
+    report.warnings = unanalysed.iter().map(|t| t.warning()).collect();
+    if repair && !unanalysed.is_empty() {
+        super::db_health::analyse(&mut conn, &unanalysed)?;
+        for t in &unanalysed {
+            report
+                .warnings
+                .push(format!("database: analysed table {}", t.table));
+        }
+    }
     let all = index::all_packages(&mut conn)?;
     report.packages = all.len();
 

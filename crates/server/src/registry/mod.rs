@@ -5,7 +5,9 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod content;
+pub mod db_health;
 pub mod demo;
+pub mod downloads;
 pub mod error;
 pub mod exports;
 pub mod forks;
@@ -47,6 +49,8 @@ pub struct Registry {
     pub git: jobs::GitWriter,
     pub index_cache: index::IndexCache,
     pub search: search::SearchService,
+    /// Downloads counted and not yet written.
+    pub downloads: downloads::DownloadCounter,
 }
 
 impl Registry {
@@ -69,6 +73,7 @@ impl Registry {
             git: jobs::GitWriter::new(),
             index_cache: index::IndexCache::default(),
             search: search::SearchService::new(data_dir),
+            downloads: downloads::DownloadCounter::default(),
         })
     }
 

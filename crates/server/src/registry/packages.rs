@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::downloads::Purpose;
 use super::error::{RegistryError, Result};
 use super::{index, Registry};
 use crate::store::models::Package;
@@ -16,7 +17,10 @@ pub struct PackageView {
     pub title: Option<String>,
     pub description: String,
     pub deprecated: Option<String>,
+    /// Downloads for use since the package was published.
     pub downloads: i64,
+    /// Downloads for use in the last 90 days (UTC days, today included).
+    pub recent_downloads: i64,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
     /// Newest first.
@@ -48,6 +52,8 @@ pub fn package_view(reg: &Registry, namespace: &str, name: &str) -> Result<Packa
     let package = index::find_package(&mut conn, namespace, name)?
         .ok_or_else(|| RegistryError::UnknownPackage(format!("{namespace}/{name}")))?;
     let rows = index::package_versions(&mut conn, package.id)?;
+    let pending = reg.downloads.pending_for(package.id);
+    let pending_total: i64 = pending.values().sum();
     let mut versions_out = Vec::with_capacity(rows.len());
     for v in rows.into_iter().rev() {
         let published_by = match v.published_by {
@@ -71,7 +77,7 @@ pub fn package_view(reg: &Registry, namespace: &str, name: &str) -> Result<Packa
             yank_reason: v.yank_reason,
             forked_from: v.forked_from,
             published_by,
-            downloads: v.downloads,
+            downloads: v.downloads + pending.get(&v.id).copied().unwrap_or(0),
             created_at: v.created_at,
             dependencies: deps
                 .into_iter()
@@ -86,7 +92,8 @@ pub fn package_view(reg: &Registry, namespace: &str, name: &str) -> Result<Packa
         title: package.title,
         description: package.description,
         deprecated: package.deprecated,
-        downloads: package.downloads,
+        downloads: package.downloads + pending_total,
+        recent_downloads: package.recent_downloads + pending_total,
         created_at: package.created_at,
         updated_at: package.updated_at,
         versions: versions_out,
@@ -98,9 +105,16 @@ pub struct Download {
     pub cksum: String,
 }
 
-/// The archive of a version (yanked ones too) and its checksum; counts the
-/// download.
-pub fn download(reg: &Registry, namespace: &str, name: &str, version: &str) -> Result<Download> {
+/// The archive of a version (yanked ones too) and its checksum. A
+/// download for use is counted in memory (see [`super::downloads`]): it
+/// takes no database lock.
+pub fn download(
+    reg: &Registry,
+    namespace: &str,
+    name: &str,
+    version: &str,
+    purpose: Purpose,
+) -> Result<Download> {
     let mut conn = reg.db.conn()?;
     let full_name = format!("{namespace}/{name}");
     let package = index::find_package(&mut conn, namespace, name)?
@@ -115,23 +129,14 @@ pub fn download(reg: &Registry, namespace: &str, name: &str, version: &str) -> R
             package: full_name.clone(),
             version: version.to_string(),
         })?;
+    drop(conn);
     let bytes = reg.blobs.get(&cksum)?.ok_or_else(|| {
         RegistryError::Io(std::io::Error::other(format!(
             "the archive of {full_name}@{version} ({cksum}) is missing from the blob store; run `gemeinwerk admin fsck`"
         )))
     })?;
-    // Counting is best effort: a download must not fail because a counter
-    // could not be written.
-    let counted = diesel::update(versions::table.find(version_id))
-        .set(versions::downloads.eq(versions::downloads + 1))
-        .execute(&mut *conn)
-        .and_then(|_| {
-            diesel::update(packages::table.find(package.id))
-                .set(packages::downloads.eq(packages::downloads + 1))
-                .execute(&mut *conn)
-        });
-    if let Err(e) = counted {
-        tracing::warn!(package.name = %full_name, error = %e, "download not counted");
+    if purpose == Purpose::Use {
+        reg.downloads.count(package.id, version_id);
     }
     Ok(Download { bytes, cksum })
 }
@@ -146,6 +151,8 @@ pub struct PackageSummary {
     pub description: String,
     pub deprecated: Option<String>,
     pub downloads: i64,
+    /// Downloads of the last 90 days.
+    pub recent_downloads: i64,
     pub updated_at: chrono::NaiveDateTime,
 }
 
@@ -159,6 +166,7 @@ fn summaries(rows: Vec<(String, Package)>) -> Vec<PackageSummary> {
             description: p.description,
             deprecated: p.deprecated,
             downloads: p.downloads,
+            recent_downloads: p.recent_downloads,
             updated_at: p.updated_at,
         })
         .collect()
@@ -171,7 +179,8 @@ pub enum Order {
     MostDownloaded,
 }
 
-/// Packages with at least one version, newest or most downloaded first.
+/// Packages with at least one version, newest or most downloaded (in the
+/// last 90 days) first. Both orders walk an index and stop at `limit`.
 pub fn list(reg: &Registry, order: Order, limit: i64) -> Result<Vec<PackageSummary>> {
     let mut conn = reg.db.conn()?;
     let published = versions::table
@@ -187,7 +196,7 @@ pub fn list(reg: &Registry, order: Order, limit: i64) -> Result<Vec<PackageSumma
             .order((packages::created_at.desc(), packages::id.desc()))
             .load(&mut *conn)?,
         Order::MostDownloaded => query
-            .order((packages::downloads.desc(), packages::id))
+            .order((packages::recent_downloads.desc(), packages::id.desc()))
             .load(&mut *conn)?,
     };
     Ok(summaries(rows))

@@ -29,9 +29,17 @@
 //! restart resumes there. A missing, damaged or outdated index is rebuilt
 //! from the database at start-up; `gemeinwerk admin reindex` rebuilds on
 //! demand into a new generation that a running server switches to.
-//! Downloads change without an audit entry; the follower compares them
-//! with the index every [`ADOPTION_REFRESH`] (or as configured) and
-//! re-indexes what moved.
+//! Downloads change without an audit entry; every [`ADOPTION_REFRESH`]
+//! (or as configured) the follower reads the packages whose counts moved
+//! since its last pass (`packages.downloads_changed_at`, indexed) and
+//! re-indexes those whose count differs from the index's. The count
+//! indexed and ranked by is that of the last 90 days.
+//!
+//! Every query of a step is bounded by what it returns: new entries are
+//! read from the cursor on, and late commits (on PostgreSQL a transaction
+//! can commit after one with a higher id) are found by looking up the ids
+//! that were missing when the follower read past them, by primary key,
+//! for [`LATE_COMMIT_WINDOW`]; never by scanning the log.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -64,11 +72,15 @@ pub const MAX_SUGGESTIONS: usize = 20;
 /// How often the follower compares download counts with the index, unless
 /// the operator says otherwise (`serve --search-refresh-secs`).
 pub const ADOPTION_REFRESH: Duration = Duration::from_secs(30);
-/// Entries of the change feed younger than this are read again: on
-/// PostgreSQL a transaction can commit after one with a higher id.
+/// How long an id the follower read past without finding it is looked up
+/// again: on PostgreSQL a transaction can commit after one with a higher
+/// id (and a rolled-back one leaves its id unused for good).
 const LATE_COMMIT_WINDOW: Duration = Duration::from_secs(10);
 /// Change-feed entries read per step.
 const FEED_BATCH: i64 = 1000;
+/// Most missing ids watched at once; a larger jump of ids (a bulk of
+/// rolled-back transactions) keeps its newest ones.
+const MAX_GAPS: i64 = 1000;
 
 /// The parameters as a client sends them, all optional text.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -356,7 +368,7 @@ pub fn package_doc(
         title: package.title.clone(),
         description: package.description.clone(),
         publisher: format!("{} {}", ns.display_name, ns.ars.clone().unwrap_or_default()),
-        downloads: package.downloads.max(0) as u64,
+        downloads: package.recent_downloads.max(0) as u64,
         forks: forks.max(0) as u64,
         deprecated: package.deprecated.is_some(),
         updated_at: package.updated_at,
@@ -492,22 +504,46 @@ pub fn rebuild(reg: &Registry) -> Result<RebuildReport> {
     })
 }
 
+/// An audit entry as the follower reads it: id, action, target, details.
+type Entry = (i64, String, String, String);
+const ENTRY_COLUMNS: (
+    audit_log::id,
+    audit_log::action,
+    audit_log::target,
+    audit_log::details,
+) = (
+    audit_log::id,
+    audit_log::action,
+    audit_log::target,
+    audit_log::details,
+);
+
 /// The follower: applies the change feed to the index of this server.
-struct Follower {
+/// The server runs it in its own thread ([`spawn_follower`]); tests step
+/// it by hand to look at the queries of one step.
+pub struct Follower {
     reg: Arc<Registry>,
     generation: String,
     index: Arc<SearchIndex>,
     writer: SearchWriter,
     cursor: i64,
-    /// Entries applied recently, by id: read again in the late-commit window.
-    recent: BTreeMap<i64, Instant>,
+    /// Ids below the cursor that were missing when the follower read past
+    /// them, and since when: looked up again in the late-commit window.
+    gaps: BTreeMap<i64, Instant>,
+    /// Whether the first step (after start or a switch) is still to come:
+    /// it reads again the entries just below the cursor that may have
+    /// committed while no follower was watching.
+    first_step: bool,
     last_adoption: Instant,
+    /// Where the next download refresh starts reading; `None`: every
+    /// package (once after start).
+    downloads_since: Option<chrono::NaiveDateTime>,
 }
 
 impl Follower {
     /// Opens the current generation, rebuilding it when it is missing,
     /// damaged or of another schema version.
-    fn start(reg: Arc<Registry>) -> Result<Follower> {
+    pub fn start(reg: Arc<Registry>) -> Result<Follower> {
         let dir = &reg.search.dir;
         let opened = dir
             .current()
@@ -541,50 +577,42 @@ impl Follower {
             index,
             writer,
             cursor,
-            recent: BTreeMap::new(),
+            gaps: BTreeMap::new(),
+            first_step: true,
             last_adoption: Instant::now(),
+            downloads_since: None,
         })
     }
 
     /// Applies what is new in the feed; returns whether more is waiting
     /// (a full batch was read), so that a follower far behind catches up
     /// without pausing.
-    fn step(&mut self) -> Result<bool> {
+    pub fn step(&mut self) -> Result<bool> {
         let reg = self.reg.clone();
         let mut conn = reg.db.conn()?;
-        let window_start = crate::store::db::now()
-            - chrono::Duration::from_std(LATE_COMMIT_WINDOW).expect("small");
-        type Entry = (i64, String, String, String);
-        let columns = (
-            audit_log::id,
-            audit_log::action,
-            audit_log::target,
-            audit_log::details,
-        );
         let new: Vec<Entry> = audit_log::table
             .filter(audit_log::id.gt(self.cursor))
             .order(audit_log::id)
             .limit(FEED_BATCH)
-            .select(columns)
+            .select(ENTRY_COLUMNS)
             .load(&mut *conn)?;
         let more = new.len() as i64 == FEED_BATCH;
-        // Entries below the cursor that committed late (recent ones only).
-        let late: Vec<Entry> = audit_log::table
-            .filter(audit_log::id.le(self.cursor))
-            .filter(audit_log::created_at.ge(window_start))
-            .order(audit_log::id)
-            .limit(FEED_BATCH)
-            .select(columns)
-            .load(&mut *conn)?;
-        let entries: Vec<Entry> = late.into_iter().chain(new).collect();
+        let mut late = if self.first_step {
+            self.first_step = false;
+            self.recent_below_cursor(&mut conn)?
+        } else {
+            self.late_commits(&mut conn)?
+        };
+        let mut expected = self.cursor + 1;
+        for (id, ..) in &new {
+            self.watch_gap(expected, *id);
+            expected = id + 1;
+        }
+        late.extend(new);
         let mut ids = HashSet::new();
         let mut cursor = self.cursor;
-        for (id, action, target, details) in &entries {
-            if self.recent.contains_key(id) {
-                continue;
-            }
+        for (id, action, target, details) in &late {
             ids.extend(touched(&mut conn, action, target, details)?);
-            self.recent.insert(*id, Instant::now());
             cursor = cursor.max(*id);
         }
         let every = *reg.search.adoption_refresh.read().expect("search lock");
@@ -592,8 +620,7 @@ impl Follower {
             ids.extend(self.adoption_changes(&mut conn)?);
             self.last_adoption = Instant::now();
         }
-        self.recent
-            .retain(|_, at| at.elapsed() < LATE_COMMIT_WINDOW + Duration::from_secs(5));
+        self.gaps.retain(|_, at| at.elapsed() < LATE_COMMIT_WINDOW);
         if ids.is_empty() && cursor == self.cursor {
             return Ok(more);
         }
@@ -606,12 +633,85 @@ impl Follower {
         Ok(more)
     }
 
-    /// Packages whose download count differs from the index's.
-    fn adoption_changes(&self, conn: &mut DbConn) -> Result<Vec<i64>> {
-        let indexed: HashMap<u64, u64> = self.index.downloads()?;
-        let rows: Vec<(i64, i64)> = packages::table
-            .select((packages::id, packages::downloads))
+    /// Gives the index's writer lock back.
+    pub fn finish(self) -> Result<()> {
+        Ok(self.writer.finish()?)
+    }
+
+    /// Notes the ids from `from` up to (not including) `to` as missing.
+    fn watch_gap(&mut self, from: i64, to: i64) {
+        let at = Instant::now();
+        for id in from.max(to - MAX_GAPS)..to {
+            self.gaps.insert(id, at);
+        }
+        while self.gaps.len() as i64 > MAX_GAPS {
+            self.gaps.pop_first();
+        }
+    }
+
+    /// The entries whose ids were missing when read past and have
+    /// committed since: primary-key lookups, as many as are watched.
+    fn late_commits(&mut self, conn: &mut DbConn) -> Result<Vec<Entry>> {
+        if self.gaps.is_empty() {
+            return Ok(Vec::new());
+        }
+        let watched: Vec<i64> = self.gaps.keys().copied().collect();
+        let found: Vec<Entry> = audit_log::table
+            .filter(audit_log::id.eq_any(&watched))
+            .order(audit_log::id)
+            .select(ENTRY_COLUMNS)
             .load(conn)?;
+        for (id, ..) in &found {
+            self.gaps.remove(id);
+        }
+        Ok(found)
+    }
+
+    /// After a start: the recent entries among the last [`FEED_BATCH`]
+    /// ids below the cursor (one of them may have committed after the
+    /// previous process read past it), and the ids missing there.
+    fn recent_below_cursor(&mut self, conn: &mut DbConn) -> Result<Vec<Entry>> {
+        let window_start = crate::store::db::now()
+            - chrono::Duration::from_std(LATE_COMMIT_WINDOW).expect("small");
+        let rows: Vec<(Entry, chrono::NaiveDateTime)> = audit_log::table
+            .filter(audit_log::id.gt(self.cursor - FEED_BATCH))
+            .filter(audit_log::id.le(self.cursor))
+            .order(audit_log::id)
+            .select((ENTRY_COLUMNS, audit_log::created_at))
+            .load(conn)?;
+        let mut expected = (self.cursor - FEED_BATCH + 1).max(1);
+        let mut recent = Vec::new();
+        for (entry, created_at) in rows {
+            self.watch_gap(expected, entry.0);
+            expected = entry.0 + 1;
+            if created_at >= window_start {
+                recent.push(entry);
+            }
+        }
+        self.watch_gap(expected, self.cursor + 1);
+        Ok(recent)
+    }
+
+    /// Packages whose download count moved since the last pass and differs
+    /// from the index's; the first pass after start reads every package.
+    fn adoption_changes(&mut self, conn: &mut DbConn) -> Result<Vec<i64>> {
+        // Reads overlap by the late-commit window: a flush stamps its rows
+        // before it commits.
+        let next_since = crate::store::db::now()
+            - chrono::Duration::from_std(LATE_COMMIT_WINDOW).expect("small");
+        let columns = (packages::id, packages::recent_downloads);
+        let rows: Vec<(i64, i64)> = match self.downloads_since {
+            Some(since) => packages::table
+                .filter(packages::downloads_changed_at.ge(since))
+                .select(columns)
+                .load(conn)?,
+            None => packages::table.select(columns).load(conn)?,
+        };
+        self.downloads_since = Some(next_since);
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let indexed: HashMap<u64, u64> = self.index.downloads()?;
         Ok(rows
             .into_iter()
             .filter(|(id, d)| indexed.get(&(*id as u64)).is_some_and(|n| *n != *d as u64))

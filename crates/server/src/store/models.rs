@@ -54,6 +54,9 @@ pub struct Package {
     /// `ns/name@version` the package currently builds on: set when the fork
     /// is registered and moved by every publish that names a new upstream.
     pub forked_from: Option<String>,
+    /// Downloads of the last 90 days (UTC days), kept by the download
+    /// flusher and its daily roll-off.
+    pub recent_downloads: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

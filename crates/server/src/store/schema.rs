@@ -57,6 +57,9 @@ diesel::table! {
         updated_at -> Timestamp,
         forked_from -> Nullable<Text>,
         upstream -> Nullable<Text>,
+        recent_downloads -> BigInt,
+        recent_downloads_until -> Nullable<Date>,
+        downloads_changed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -75,6 +78,14 @@ diesel::table! {
         published_by -> Nullable<BigInt>,
         downloads -> BigInt,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    version_downloads (version_id, day) {
+        version_id -> BigInt,
+        day -> Date,
+        count -> BigInt,
     }
 }
 
@@ -129,6 +140,7 @@ diesel::joinable!(web_sessions -> api_tokens (token_id));
 diesel::joinable!(packages -> namespaces (namespace_id));
 diesel::joinable!(versions -> packages (package_id));
 diesel::joinable!(dependencies -> versions (version_id));
+diesel::joinable!(version_downloads -> versions (version_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     namespaces,
@@ -137,6 +149,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     packages,
     versions,
+    version_downloads,
     dependencies,
     audit_log,
     jobs,

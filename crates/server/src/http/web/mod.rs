@@ -7,6 +7,7 @@
 //! and the one script under `/static/` are all that can run or style.
 
 mod account;
+mod chart;
 pub mod diagram;
 mod diff;
 pub mod markdown;

@@ -103,6 +103,10 @@ pub struct PackageData {
     pub fork_base_package: String,
     pub fork_behind: usize,
     pub downloads: String,
+    /// Downloads of the last 90 days, as "1.234 Downloads".
+    pub recent_downloads: String,
+    /// The 90-day chart, an SVG (escaped where it holds text).
+    pub downloads_chart: String,
     pub municipalities: usize,
     pub role: Option<String>,
 }
@@ -288,6 +292,7 @@ pub fn load(
     let package = index::find_package(&mut conn, namespace, name)?
         .ok_or_else(|| RegistryError::UnknownPackage(full_name.clone()))?;
     let rows = index::package_versions(&mut conn, package.id)?;
+    let recent = crate::registry::downloads::recent_days(reg, package.id)?;
     let shown = match pick(&rows, asked) {
         Some(v) => Some(v),
         None if asked.is_some() => {
@@ -446,6 +451,8 @@ pub fn load(
         fork_base: network.base.clone(),
         fork_behind: network.behind,
         downloads: super::number(view.downloads),
+        recent_downloads: super::chart::downloads_de(recent.iter().map(|(_, n)| n).sum()),
+        downloads_chart: super::chart::downloads_svg(&recent),
         municipalities,
         role,
     })

@@ -162,7 +162,7 @@ fn hit_view(h: Hit) -> HitView {
         kind: super::kind_label(&h.kind),
         version: h.version,
         snippet: h.snippet,
-        downloads: super::number(h.downloads as i64),
+        downloads: super::chart::downloads_de(h.downloads as i64),
         forks: h.forks,
         deprecated: h.deprecated,
         themenfeld: h
@@ -229,7 +229,7 @@ pub(super) async fn page(reg: Reg, req: HttpRequest, query: web::Query<SearchQue
         .unwrap_or_else(|| "relevance".into());
     let sorts = [
         ("Relevanz", "relevance"),
-        ("Downloads", "downloads"),
+        ("Downloads (90 Tage)", "downloads"),
         ("zuletzt aktualisiert", "updated"),
         ("Name", "name"),
     ]

@@ -27,7 +27,7 @@ impl From<packages::PackageSummary> for Card {
             name: p.name,
             description: p.description,
             kind: super::kind_label(&p.kind),
-            downloads: super::number(p.downloads),
+            downloads: super::chart::downloads_de(p.recent_downloads),
             deprecated: p.deprecated.is_some(),
             updated: super::date(&p.updated_at),
         }

@@ -1,0 +1,10 @@
+DROP INDEX members_user;
+DROP INDEX api_tokens_user;
+DROP INDEX packages_downloads_changed;
+DROP INDEX packages_recent_until;
+DROP INDEX packages_recent_downloads;
+DROP INDEX packages_created;
+ALTER TABLE packages DROP COLUMN downloads_changed_at;
+ALTER TABLE packages DROP COLUMN recent_downloads_until;
+ALTER TABLE packages DROP COLUMN recent_downloads;
+DROP TABLE version_downloads;
