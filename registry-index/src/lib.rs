@@ -7,8 +7,9 @@
 //! where to download archives and where the API is.
 
 mod git;
+pub mod pack;
 
-pub use git::{update_server_info, GitIndex, GitIndexError};
+pub use git::{update_server_info, CommitInfo, GitIndex, GitIndexError, Squashed};
 
 use serde::{Deserialize, Serialize};
 

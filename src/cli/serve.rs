@@ -31,6 +31,10 @@ pub struct ServeArgs {
     /// How often download counts are brought into the search ranking, in seconds.
     #[arg(long, env = "GEMEINWERK_SEARCH_REFRESH_SECS", default_value_t = crate::registry::search::ADOPTION_REFRESH.as_secs())]
     search_refresh_secs: u64,
+    /// Squash the git index's history into one snapshot commit after this
+    /// many commits (the old history goes to /git/index-archive.git); 0 never.
+    #[arg(long, env = "GEMEINWERK_INDEX_SQUASH_AFTER", default_value_t = crate::registry::jobs::SQUASH_AFTER_COMMITS)]
+    index_squash_after: u64,
     /// Most entries in an archive.
     #[arg(long, env = "GEMEINWERK_MAX_ENTRIES", default_value_t = ArchiveLimits::default().max_entries)]
     max_entries: usize,
@@ -64,6 +68,7 @@ pub fn exec(args: ServeArgs) -> ClientResult<()> {
         .set_adoption_refresh(std::time::Duration::from_secs(
             args.search_refresh_secs.max(1),
         ));
+    registry.git.set_squash_after(args.index_squash_after);
     if args.demo {
         match demo::seed(&registry).map_err(env_err)? {
             Some(accounts) => {

@@ -67,6 +67,7 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
         .service(sparse::config_json)
         .service(sparse::package_file)
         .service(git_http::index_repo)
+        .service(git_http::index_archive_repo)
         .service(git_http::package_repo)
         .configure(api::configure);
 }
@@ -133,6 +134,7 @@ pub async fn serve(registry: Registry, listener: TcpListener) -> std::io::Result
     let result = server.await;
     stop.store(true, Ordering::SeqCst);
     registry.wakeup.notify();
+    registry.index_wakeup.notify();
     registry.search.wakeup.notify();
     let _ = tokio::task::spawn_blocking(move || runner.join()).await;
     let _ = tokio::task::spawn_blocking(move || follower.join()).await;

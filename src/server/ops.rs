@@ -5,19 +5,34 @@ use diesel::prelude::*;
 
 use super::error::ApiResult;
 use super::Reg;
-use crate::registry::{jobs, RegistryError};
+use crate::registry::{jobs, views, RegistryError};
 use crate::store::schema::{namespaces, packages, versions};
 
+/// Health and the lag of each derived view. A view that is behind does not
+/// make the node unhealthy: the database, which answers the sparse index
+/// and the API, is the authority; the lag is there to be watched.
 #[get("/healthz")]
 pub(super) async fn healthz(reg: Reg) -> HttpResponse {
-    let db = actix_web::web::block(move || -> Result<(), RegistryError> {
+    let db = actix_web::web::block(move || -> Result<_, RegistryError> {
         let mut conn = reg.db.conn()?;
         diesel::sql_query("SELECT 1").execute(&mut *conn)?;
-        Ok(())
+        drop(conn);
+        views::view_lags(&reg)
     })
     .await;
     match db {
-        Ok(Ok(())) => HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })),
+        Ok(Ok(lags)) => {
+            let views: serde_json::Map<String, serde_json::Value> = lags
+                .into_iter()
+                .map(|l| {
+                    (
+                        l.view.to_string(),
+                        serde_json::json!({ "lag_changes": l.lag_changes, "lag_seconds": l.lag_seconds }),
+                    )
+                })
+                .collect();
+            HttpResponse::Ok().json(serde_json::json!({ "status": "ok", "views": views }))
+        }
         Ok(Err(e)) => {
             tracing::error!(error = %e, "health check: database unreachable");
             HttpResponse::ServiceUnavailable()
@@ -31,21 +46,37 @@ pub(super) async fn healthz(reg: Reg) -> HttpResponse {
 
 #[get("/metrics")]
 pub(super) async fn metrics(reg: Reg) -> ApiResult<HttpResponse> {
-    let (ns, pkgs, vers, pending) = actix_web::web::block(move || -> Result<_, RegistryError> {
-        let mut conn = reg.db.conn()?;
-        let ns: i64 = namespaces::table.count().get_result(&mut *conn)?;
-        let pkgs: i64 = packages::table.count().get_result(&mut *conn)?;
-        let vers: i64 = versions::table.count().get_result(&mut *conn)?;
-        let pending = jobs::pending_count(&mut conn)?;
-        Ok((ns, pkgs, vers, pending))
-    })
-    .await??;
-    let body = format!(
+    let (ns, pkgs, vers, pending, lags) =
+        actix_web::web::block(move || -> Result<_, RegistryError> {
+            let mut conn = reg.db.conn()?;
+            let ns: i64 = namespaces::table.count().get_result(&mut *conn)?;
+            let pkgs: i64 = packages::table.count().get_result(&mut *conn)?;
+            let vers: i64 = versions::table.count().get_result(&mut *conn)?;
+            let pending = jobs::pending_count(&mut conn)?;
+            drop(conn);
+            Ok((ns, pkgs, vers, pending, views::view_lags(&reg)?))
+        })
+        .await??;
+    let mut body = format!(
         "# HELP gemeinwerk_namespaces Namespaces in the registry.\n# TYPE gemeinwerk_namespaces gauge\ngemeinwerk_namespaces {ns}\n\
          # HELP gemeinwerk_packages Packages in the registry.\n# TYPE gemeinwerk_packages gauge\ngemeinwerk_packages {pkgs}\n\
          # HELP gemeinwerk_versions Published versions.\n# TYPE gemeinwerk_versions gauge\ngemeinwerk_versions {vers}\n\
          # HELP gemeinwerk_jobs_pending Jobs waiting in the queue.\n# TYPE gemeinwerk_jobs_pending gauge\ngemeinwerk_jobs_pending {pending}\n"
     );
+    body.push_str("# HELP gemeinwerk_view_lag_changes Changes a derived view has not applied yet.\n# TYPE gemeinwerk_view_lag_changes gauge\n");
+    for l in &lags {
+        body.push_str(&format!(
+            "gemeinwerk_view_lag_changes{{view=\"{}\"}} {}\n",
+            l.view, l.lag_changes
+        ));
+    }
+    body.push_str("# HELP gemeinwerk_view_lag_seconds Age of the oldest change a derived view has not applied yet.\n# TYPE gemeinwerk_view_lag_seconds gauge\n");
+    for l in &lags {
+        body.push_str(&format!(
+            "gemeinwerk_view_lag_seconds{{view=\"{}\"}} {:.3}\n",
+            l.view, l.lag_seconds
+        ));
+    }
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(body))

@@ -3,6 +3,7 @@
 mod auth;
 mod common;
 mod fork;
+mod git_index;
 mod index;
 mod interop;
 mod lifecycle;
