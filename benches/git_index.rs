@@ -529,6 +529,8 @@ fn run(count: usize, bulk: usize, rate_secs: u64) {
     );
     drop(registry);
     reg.launch();
+    let url = format!("{}/git/index.git", reg.url);
+    git(&clone, &["remote", "set-url", "origin", &url]);
     let before = du(&clone.join(".git/objects"));
     let t = Instant::now();
     git(&clone, &["fetch", "-q"]);

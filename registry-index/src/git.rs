@@ -19,6 +19,10 @@ use crate::pack;
 
 const BRANCH: &str = "refs/heads/main";
 
+/// History smaller than this is never a reason to squash, so that a small
+/// registry's clones do not see a squash every few publishes.
+pub const MIN_SQUASH_BYTES: u64 = 1 << 20;
+
 /// Time and message of a commit, both taken from the database.
 #[derive(Debug, Clone)]
 pub struct CommitInfo {
@@ -73,11 +77,7 @@ impl GitIndex {
         };
         let repo = match Repository::open_bare(path) {
             Ok(repo) => repo,
-            Err(_) => {
-                let repo = Repository::init_bare(path).map_err(git)?;
-                repo.set_head(BRANCH).map_err(git)?;
-                repo
-            }
+            Err(_) => init_bare(path).map_err(git)?,
         };
         let index = GitIndex {
             repo,
@@ -218,16 +218,21 @@ impl GitIndex {
         if let Some(n) = self.since_snapshot.get() {
             self.since_snapshot.set(Some(n + 1));
         }
-        self.maintain()?;
+        // Clients find the commit once its pack is listed.
+        self.update_server_info()?;
         Ok(Some(oid))
     }
 
-    /// Rolls up small packs, drops retired ones past their grace and
-    /// refreshes the files the dumb protocol reads.
-    fn maintain(&self) -> Result<(), GitIndexError> {
-        pack::roll_up(&self.repo).map_err(|e| self.git_err(e))?;
-        pack::remove_retired(&self.repo, pack::RETIRE_GRACE).map_err(|e| self.io_err(e))?;
-        self.update_server_info()
+    /// Rolls up small packs and drops retired ones past their grace. Call
+    /// after commits; it is separate so that the caller can see its cost.
+    pub fn maintain(&self) -> Result<(), GitIndexError> {
+        let rolled = pack::roll_up(&self.repo).map_err(|e| self.git_err(e))?;
+        let removed =
+            pack::remove_retired(&self.repo).map_err(|e| self.io_err(e))?;
+        if rolled.is_some() || removed > 0 {
+            self.update_server_info()?;
+        }
+        Ok(())
     }
 
     /// Commits on `main` since the last snapshot (its root commit).
@@ -244,6 +249,24 @@ impl GitIndex {
         let n = (walk.count() as u64).saturating_sub(1);
         self.since_snapshot.set(Some(n));
         Ok(n)
+    }
+
+    /// Whether the packs written since the last snapshot together are
+    /// larger than the snapshot's own (and than [`MIN_SQUASH_BYTES`]):
+    /// then a fresh clone downloads more history than index, and a squash
+    /// halves it. Before the first snapshot every pack is history.
+    pub fn history_outgrew_snapshot(&self) -> Result<bool, GitIndexError> {
+        let io = |e| self.io_err(e);
+        let base = pack::base_packs(&self.repo).map_err(io)?;
+        let (mut base_bytes, mut history_bytes) = (0, 0);
+        for p in pack::live_packs(&self.repo).map_err(io)? {
+            if base.contains(&p.name) {
+                base_bytes += p.size;
+            } else {
+                history_bytes += p.size;
+            }
+        }
+        Ok(history_bytes > base_bytes.max(MIN_SQUASH_BYTES))
     }
 
     /// Replaces the history of `main` by one snapshot commit with the same
@@ -308,7 +331,7 @@ impl GitIndex {
         self.repo
             .reference(BRANCH, snapshot, true, "squash")
             .map_err(e)?;
-        pack::retire(&self.repo, &old).map_err(|e| self.io_err(e))?;
+        pack::retire(&self.repo, &old, pack::RETIRE_GRACE).map_err(|e| self.io_err(e))?;
         self.since_snapshot.set(Some(0));
         self.update_server_info()?;
         Ok(Some(Squashed {
@@ -328,6 +351,19 @@ impl GitIndex {
     fn update_server_info(&self) -> Result<(), GitIndexError> {
         update_server_info(&self.repo).map_err(|e| self.io_err(e))
     }
+}
+
+/// A new bare repository with `HEAD` at `main` and nothing else: no
+/// sample hooks or other template files (a registry has a repository per
+/// package; git's templates would be a dozen files in each).
+pub fn init_bare(path: &Path) -> Result<Repository, git2::Error> {
+    Repository::init_opts(
+        path,
+        git2::RepositoryInitOptions::new()
+            .bare(true)
+            .external_template(false)
+            .initial_head("main"),
+    )
 }
 
 fn signature(time: i64) -> Result<Signature<'static>, git2::Error> {
@@ -350,11 +386,7 @@ fn archive_history(
     let io = |e: std::io::Error| git2::Error::from_str(&format!("archive: {e}"));
     let archive_repo = match Repository::open_bare(archive) {
         Ok(r) => r,
-        Err(_) => {
-            let r = Repository::init_bare(archive)?;
-            r.set_head(BRANCH)?;
-            r
-        }
+        Err(_) => init_bare(archive)?,
     };
     let from = repo.path().join("objects/pack");
     let to = archive_repo.path().join("objects/pack");
@@ -491,6 +523,7 @@ mod tests {
                     &info(i, "Update"),
                 )
                 .unwrap();
+            index.maintain().unwrap();
         }
         let packs = pack::live_packs(&index.repo).unwrap();
         assert!(packs.len() <= 8, "64 commits in {} packs", packs.len());

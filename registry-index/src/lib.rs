@@ -9,7 +9,7 @@
 mod git;
 pub mod pack;
 
-pub use git::{update_server_info, CommitInfo, GitIndex, GitIndexError, Squashed};
+pub use git::{init_bare, update_server_info, CommitInfo, GitIndex, GitIndexError, Squashed};
 
 use serde::{Deserialize, Serialize};
 

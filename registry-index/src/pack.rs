@@ -9,8 +9,9 @@
 //! the few small ones that hold them.
 //!
 //! Packs that are replaced are *retired*: they leave `objects/info/packs`
-//! at once (no new client starts on them) but stay on disk for
-//! [`RETIRE_GRACE`], so that a clone that read the old list can finish.
+//! and `objects/pack/` at once (no new client starts on them) but stay in
+//! `objects/retired/` for a grace ([`ROLL_UP_GRACE`], [`RETIRE_GRACE`]),
+//! so that a clone that read the old list can finish.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -20,19 +21,26 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use git2::{Buf, Oid, Repository};
 
-/// How long a replaced pack stays on disk after it left the pack list.
+/// How long a pack replaced by a squash stays on disk after it left the
+/// pack list, so that clones that read the old list can finish.
 pub const RETIRE_GRACE: Duration = Duration::from_secs(600);
+/// The same for small packs that were rolled up: they are small, so a
+/// client that listed them fetches them within moments, and they are
+/// many, so keeping them long would cost disk under a steady load.
+pub const ROLL_UP_GRACE: Duration = Duration::from_secs(60);
 
-/// Packs at least this large are not rolled up any more: merging them
-/// would recompute deltas over many objects and hold the writer (and with
-/// it the index's lag) for seconds. Their number stays small because a
-/// squash replaces them all.
-pub const ROLL_UP_MAX_BYTES: u64 = 8 << 20;
+/// Packs at least this large are not rolled up any more. A dumb client
+/// downloads a rolled-up pack whole even if it holds most of its objects
+/// already, so this bounds what a fetch downloads beyond what is new; and
+/// merging large packs would recompute deltas over many objects and hold
+/// the writer (and with it the index's lag) for seconds. Their number
+/// stays bounded because a squash replaces them all.
+pub const ROLL_UP_MAX_BYTES: u64 = 256 << 10;
 
 /// Packs listed here (one name per line) form the snapshot base and are
 /// never rolled up with the small packs; a squash replaces them.
 const BASE_FILE: &str = "objects/info/gemeinwerk-base";
-/// Retired packs: `{unix seconds} {pack name}` per line.
+/// Retired packs: `{unix seconds to delete at} {pack name}` per line.
 const RETIRED_FILE: &str = "objects/info/gemeinwerk-retired";
 
 /// Writes objects into one new pack instead of loose files. While `f`
@@ -185,12 +193,35 @@ fn read_retired(repo: &Repository) -> std::io::Result<Vec<(u64, String)>> {
         .collect())
 }
 
-/// Takes packs out of the pack list; their files go after the grace.
-pub(crate) fn retire(repo: &Repository, names: &[String]) -> std::io::Result<()> {
-    let now = unix_now();
+/// Takes packs out of the pack list; their files go after `grace`.
+///
+/// Their files move to `objects/retired/` at once: libgit2 (and git) read
+/// every pack in `objects/pack/`, and a repository under steady load would
+/// otherwise carry hundreds of replaced packs through every lookup. The
+/// HTTP side serves `objects/pack/{name}` from there during the grace.
+pub(crate) fn retire(repo: &Repository, names: &[String], grace: Duration) -> std::io::Result<()> {
+    let at = unix_now() + grace.as_secs();
     let mut retired = read_retired(repo)?;
-    retired.extend(names.iter().map(|n| (now, n.clone())));
-    write_retired(repo, &retired)
+    retired.extend(names.iter().map(|n| (at, n.clone())));
+    write_retired(repo, &retired)?;
+    let (from, to) = (pack_dir(repo), retired_dir(repo));
+    fs::create_dir_all(&to)?;
+    for name in names {
+        for ext in ["pack", "idx", "rev"] {
+            let file = format!("{name}.{ext}");
+            match fs::rename(from.join(&file), to.join(&file)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Where retired packs wait for their grace to end.
+pub fn retired_dir(repo: &Repository) -> PathBuf {
+    repo.path().join("objects/retired")
 }
 
 fn write_retired(repo: &Repository, retired: &[(u64, String)]) -> std::io::Result<()> {
@@ -198,16 +229,16 @@ fn write_retired(repo: &Repository, retired: &[(u64, String)]) -> std::io::Resul
     write_atomic(&repo.path().join(RETIRED_FILE), text.as_bytes())
 }
 
-/// Deletes the files of packs retired longer than `grace` ago.
-pub fn remove_retired(repo: &Repository, grace: Duration) -> std::io::Result<usize> {
+/// Deletes the files of retired packs whose grace has passed.
+pub fn remove_retired(repo: &Repository) -> std::io::Result<usize> {
     let now = unix_now();
     let (old, keep): (Vec<_>, Vec<_>) = read_retired(repo)?
         .into_iter()
-        .partition(|(t, _)| now.saturating_sub(*t) >= grace.as_secs());
+        .partition(|(at, _)| *at <= now);
     if old.is_empty() {
         return Ok(0);
     }
-    let dir = pack_dir(repo);
+    let dir = retired_dir(repo);
     for (_, name) in &old {
         for ext in ["pack", "idx", "rev"] {
             match fs::remove_file(dir.join(format!("{name}.{ext}"))) {
@@ -282,7 +313,7 @@ pub fn roll_up(repo: &Repository) -> Result<Option<String>, git2::Error> {
     small.sort_by_key(|p| p.size);
     let chosen: Vec<String> = small[..merge].iter().map(|p| p.name.clone()).collect();
     let name = merge_packs(repo, &chosen)?;
-    retire(repo, &chosen).map_err(io)?;
+    retire(repo, &chosen, ROLL_UP_GRACE).map_err(io)?;
     Ok(Some(name))
 }
 

@@ -87,13 +87,15 @@ impl Wakeup {
 }
 
 /// Squash the git index after this many commits since the last snapshot,
-/// unless the operator says otherwise (`serve --index-squash-after`).
+/// unless the operator says otherwise (`serve --index-squash-after`); also
+/// as soon as the packs written since the snapshot outgrow the snapshot's.
 pub const SQUASH_AFTER_COMMITS: u64 = 10_000;
 
 /// The git index behind a lock: one writer at a time.
 pub struct GitWriter {
     index: Mutex<Option<GitIndex>>,
     squash_after: AtomicU64,
+    commits_since_maintenance: AtomicU64,
 }
 
 impl GitWriter {
@@ -101,6 +103,7 @@ impl GitWriter {
         GitWriter {
             index: Mutex::new(None),
             squash_after: AtomicU64::new(SQUASH_AFTER_COMMITS),
+            commits_since_maintenance: AtomicU64::new(0),
         }
     }
 
@@ -177,6 +180,10 @@ pub fn run_lane(reg: &Registry, lane: Lane) -> Result<usize> {
             }
         };
         if batch.is_empty() {
+            if lane == Lane::GitIndex && reg.git.commits_since_maintenance.load(Ordering::SeqCst) > 0
+            {
+                reg.git.with(reg, |git| maintain_index(reg, git))?;
+            }
             return Ok(done);
         }
         let outcomes = match lane {
@@ -217,30 +224,55 @@ fn retry_later(reg: &Registry, job: &Job, e: &RegistryError) -> Result<()> {
 }
 
 /// Jobs other than the git index's: each package once per batch, however
-/// many of its jobs are waiting (each recomputes the whole view).
+/// many of its jobs are waiting (each recomputes the whole view). Packages
+/// are independent (each history is its own repository), so two workers
+/// share them: a history unpacks archives and writes files, and a bulk
+/// load leaves thousands waiting.
 fn run_each_package(reg: &Registry, batch: &[Job]) -> Vec<Result<()>> {
-    let mut by_package: BTreeMap<(&str, &str), Result<(), String>> = BTreeMap::new();
+    let mut keys: Vec<(&str, &str)> = batch
+        .iter()
+        .map(|job| (job.kind.as_str(), job.payload.as_str()))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let outcomes: Mutex<BTreeMap<(&str, &str), Result<(), String>>> = Mutex::default();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(HISTORY_WORKERS));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(&(kind, payload)) = keys.get(i) else {
+                    return;
+                };
+                let outcome = match kind {
+                    super::history::SYNC_HISTORY => {
+                        super::history::sync_history(reg, payload).map(|_| ())
+                    }
+                    other => {
+                        tracing::error!(job.kind = %other, "unknown job kind; dropping it");
+                        Ok(())
+                    }
+                };
+                outcomes
+                    .lock()
+                    .expect("outcomes lock")
+                    .insert((kind, payload), outcome.map_err(|e| e.to_string()));
+            });
+        }
+    });
+    let outcomes = outcomes.into_inner().expect("outcomes lock");
     batch
         .iter()
-        .map(|job| {
-            let key = (job.kind.as_str(), job.payload.as_str());
-            if let Some(done) = by_package.get(&key) {
-                return done.clone().map_err(|e| RegistryError::Io(std::io::Error::other(e)));
-            }
-            let outcome = match job.kind.as_str() {
-                super::history::SYNC_HISTORY => {
-                    super::history::sync_history(reg, &job.payload).map(|_| ())
-                }
-                other => {
-                    tracing::error!(job.id = job.id, job.kind = %other, "unknown job kind; dropping it");
-                    Ok(())
-                }
-            };
-            by_package.insert(key, outcome.as_ref().map(|_| ()).map_err(|e| e.to_string()));
-            outcome
+        .map(|job| match outcomes.get(&(job.kind.as_str(), job.payload.as_str())) {
+            Some(Err(e)) => Err(RegistryError::Io(std::io::Error::other(e.clone()))),
+            _ => Ok(()),
         })
         .collect()
 }
+
+/// Threads that write package histories at the same time.
+const HISTORY_WORKERS: usize = 2;
 
 /// The commit message of a batch: its packages, sorted (at most 100 named).
 fn batch_message(names: &[&str]) -> String {
@@ -265,6 +297,7 @@ fn batch_message(names: &[&str]) -> String {
 /// among them (`packages.updated_at`), so it comes from the database.
 /// Returns one outcome per job.
 fn sync_index_batch(reg: &Registry, batch: &[Job]) -> Vec<Result<()>> {
+    let started = std::time::Instant::now();
     let mut files: BTreeMap<&str, Result<Option<String>, String>> = BTreeMap::new();
     let mut time = 0i64;
     let computed = (|| -> Result<()> {
@@ -306,9 +339,21 @@ fn sync_index_batch(reg: &Registry, batch: &[Job]) -> Vec<Result<()>> {
             time,
             message: batch_message(&names),
         };
+        let computed_at = std::time::Instant::now();
         reg.git.with(reg, |git| {
             git.commit_files(&changes, &info)?;
-            squash_if_due(reg, git)
+            tracing::debug!(
+                jobs = batch.len(),
+                packages = changes.len(),
+                compute_ms = (computed_at - started).as_millis() as u64,
+                commit_ms = computed_at.elapsed().as_millis() as u64,
+                "git index batch written"
+            );
+            let since = reg.git.commits_since_maintenance.fetch_add(1, Ordering::SeqCst) + 1;
+            if since >= MAINTAIN_EVERY {
+                maintain_index(reg, git)?;
+            }
+            Ok(())
         })
     });
     let failed = written.as_ref().err().map(|e| e.to_string());
@@ -328,9 +373,28 @@ pub fn index_archive_path(reg: &Registry) -> std::path::PathBuf {
     reg.data_dir.join("git").join("index-archive.git")
 }
 
+/// Commits after which the git index lane rolls up packs even if more
+/// jobs are waiting; otherwise it does so when it runs out of work, so
+/// that roll-ups do not delay the commits of waiting changes.
+const MAINTAIN_EVERY: u64 = 16;
+
+/// Rolls up packs and squashes when due; timed in the debug log.
+fn maintain_index(reg: &Registry, git: &GitIndex) -> Result<()> {
+    let started = std::time::Instant::now();
+    reg.git.commits_since_maintenance.store(0, Ordering::SeqCst);
+    git.maintain()?;
+    squash_if_due(reg, git)?;
+    tracing::debug!(
+        maintain_ms = started.elapsed().as_millis() as u64,
+        "git index maintained"
+    );
+    Ok(())
+}
+
 fn squash_if_due(reg: &Registry, git: &GitIndex) -> Result<()> {
     let after = reg.git.squash_after.load(Ordering::SeqCst);
-    if after == 0 || git.commits_since_snapshot()? < after {
+    if after == 0 || (git.commits_since_snapshot()? < after && !git.history_outgrew_snapshot()?)
+    {
         return Ok(());
     }
     if let Some(s) = git.squash(&index_archive_path(reg))? {

@@ -73,7 +73,19 @@ async fn serve_file(repo: std::path::PathBuf, tail: String) -> ApiResult<HttpRes
     } else {
         ("text/plain; charset=utf-8", "no-cache")
     };
-    let bytes = web::block(move || std::fs::read(path)).await?;
+    // A pack that was just replaced waits in objects/retired/ for clients
+    // that listed it before (see registry_index::pack).
+    let retired = tail
+        .strip_prefix("objects/pack/")
+        .map(|file| repo.join("objects/retired").join(file));
+    let bytes = web::block(move || match std::fs::read(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match retired {
+            Some(retired) => std::fs::read(retired),
+            None => Err(e),
+        },
+        other => other,
+    })
+    .await?;
     match bytes {
         Ok(bytes) => Ok(HttpResponse::Ok()
             .content_type(content_type)

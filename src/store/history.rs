@@ -31,11 +31,7 @@ impl PackageHistory {
     pub fn open_or_init(path: &Path) -> Result<Self, git2::Error> {
         let repo = match Repository::open_bare(path) {
             Ok(repo) => repo,
-            Err(_) => {
-                let repo = Repository::init_bare(path)?;
-                repo.set_head("refs/heads/main")?;
-                repo
-            }
+            Err(_) => registry_index::init_bare(path)?,
         };
         // Histories written before they were packed hold loose objects.
         registry_index::pack::pack_loose(&repo)?;
@@ -112,8 +108,7 @@ impl PackageHistory {
         }
         registry_index::pack::roll_up(&self.repo)?;
         let io = |e: std::io::Error| git2::Error::from_str(&e.to_string());
-        registry_index::pack::remove_retired(&self.repo, registry_index::pack::RETIRE_GRACE)
-            .map_err(io)?;
+        registry_index::pack::remove_retired(&self.repo).map_err(io)?;
         registry_index::update_server_info(&self.repo).map_err(io)
     }
 

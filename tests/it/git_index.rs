@@ -76,6 +76,22 @@ both_backends! {
         assert_eq!(loose_objects(&clone.join(".git/objects")), 0);
         assert_clone_equals_sparse(reg, &clone, &["kassel/a", "kassel/b", "kassel/c", "kassel/d"]);
 
+        // Small packs were rolled up; the ones replaced have left the pack
+        // list and objects/pack/, but stay downloadable for a grace, for
+        // clients that listed them just before.
+        let retired: Vec<String> = std::fs::read_dir(server.join("objects/retired"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n.ends_with(".pack"))
+            .collect();
+        assert!(!retired.is_empty(), "after 6 commits some packs were rolled up");
+        let listed = std::fs::read_to_string(server.join("objects/info/packs")).unwrap();
+        assert!(!listed.contains(&retired[0]), "{listed}");
+        assert!(!server.join("objects/pack").join(&retired[0]).exists());
+        assert_eq!(reg.get(&format!("/git/index.git/objects/pack/{}", retired[0])).status, 200);
+        assert_eq!(reg.get("/git/index.git/objects/pack/pack-0000.pack").status, 404);
+
         // Histories are packed too, and clone as before.
         let history = reg.data().join("git/packages/kassel/a.git");
         assert_eq!(loose_objects(&history.join("objects")), 0);
