@@ -19,10 +19,6 @@ use crate::pack;
 
 const BRANCH: &str = "refs/heads/main";
 
-/// History smaller than this is never a reason to squash, so that a small
-/// registry's clones do not see a squash every few publishes.
-pub const MIN_SQUASH_BYTES: u64 = 1 << 20;
-
 /// Time and message of a commit, both taken from the database.
 #[derive(Debug, Clone)]
 pub struct CommitInfo {
@@ -249,24 +245,6 @@ impl GitIndex {
         let n = (walk.count() as u64).saturating_sub(1);
         self.since_snapshot.set(Some(n));
         Ok(n)
-    }
-
-    /// Whether the packs written since the last snapshot together are
-    /// larger than the snapshot's own (and than [`MIN_SQUASH_BYTES`]):
-    /// then a fresh clone downloads more history than index, and a squash
-    /// halves it. Before the first snapshot every pack is history.
-    pub fn history_outgrew_snapshot(&self) -> Result<bool, GitIndexError> {
-        let io = |e| self.io_err(e);
-        let base = pack::base_packs(&self.repo).map_err(io)?;
-        let (mut base_bytes, mut history_bytes) = (0, 0);
-        for p in pack::live_packs(&self.repo).map_err(io)? {
-            if base.contains(&p.name) {
-                base_bytes += p.size;
-            } else {
-                history_bytes += p.size;
-            }
-        }
-        Ok(history_bytes > base_bytes.max(MIN_SQUASH_BYTES))
     }
 
     /// Replaces the history of `main` by one snapshot commit with the same

@@ -87,8 +87,7 @@ impl Wakeup {
 }
 
 /// Squash the git index after this many commits since the last snapshot,
-/// unless the operator says otherwise (`serve --index-squash-after`); also
-/// as soon as the packs written since the snapshot outgrow the snapshot's.
+/// unless the operator says otherwise (`serve --index-squash-after`).
 pub const SQUASH_AFTER_COMMITS: u64 = 10_000;
 
 /// The git index behind a lock: one writer at a time.
@@ -393,8 +392,10 @@ fn maintain_index(reg: &Registry, git: &GitIndex) -> Result<()> {
 
 fn squash_if_due(reg: &Registry, git: &GitIndex) -> Result<()> {
     let after = reg.git.squash_after.load(Ordering::SeqCst);
-    if after == 0 || (git.commits_since_snapshot()? < after && !git.history_outgrew_snapshot()?)
-    {
+    // Only by count: a fetch across a squash downloads the new base pack's
+    // index (and the base itself if the clone was behind), so squashes must
+    // be rare events, not a reaction to every burst of commits.
+    if after == 0 || git.commits_since_snapshot()? < after {
         return Ok(());
     }
     if let Some(s) = git.squash(&index_archive_path(reg))? {
