@@ -28,7 +28,7 @@
 //! (default `10000,100000`), `GEMEINWERK_BENCH_BULK` (default 5000
 //! publishes), `GEMEINWERK_BENCH_RATE_SECS` (seconds per rate, default 10).
 
-#[allow(unused_macros, dead_code)]
+#[allow(unused_macros)]
 #[path = "../tests/it/common.rs"]
 mod common;
 
@@ -63,7 +63,8 @@ fn package_archive(ns: &str, name: &str, version: &str) -> Vec<u8> {
          title = \"Antrag {name}\"\ndescription = \"Ein generiertes Formular für den Benchmark.\"\n\
          license = \"EUPL-1.2\"\nthemenfeld = \"querschnitt\"\n"
     );
-    let form = "[form]\ntitle = \"Antrag\"\nvertrauensniveau = \"niedrig\"\naccounts = [\"BundID\"]\n\n\
+    let form =
+        "[form]\ntitle = \"Antrag\"\nvertrauensniveau = \"niedrig\"\naccounts = [\"BundID\"]\n\n\
                 [[field]]\nid = \"name\"\ntype = \"text\"\nlabel = \"Name\"\nrequired = true\n";
     let files = [
         ("gemeinwerk.toml".to_string(), manifest.into_bytes()),
@@ -88,7 +89,11 @@ fn mb(bytes: u64) -> String {
 }
 
 fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git").args(args).current_dir(dir).output().unwrap();
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "git {args:?}: {}",
@@ -134,7 +139,11 @@ fn seed(reg: &TestRegistry, count: usize) -> String {
         publish::publish(&registry, Some(token.as_str()).into(), &origin, &bytes)
             .expect("publishing");
         if (i + 1) % 20_000 == 0 {
-            eprintln!("  {} seeded ({:.0} s)", i + 1, started.elapsed().as_secs_f64());
+            eprintln!(
+                "  {} seeded ({:.0} s)",
+                i + 1,
+                started.elapsed().as_secs_f64()
+            );
         }
     }
     println!(
@@ -238,7 +247,10 @@ impl Watcher {
                         if let Ok(entry) = tree.get_path(Path::new(path)) {
                             let blob = repo.find_blob(entry.id()).unwrap();
                             let needle = format!("\"vers\":\"{version}\"");
-                            if std::str::from_utf8(blob.content()).unwrap().contains(&needle) {
+                            if std::str::from_utf8(blob.content())
+                                .unwrap()
+                                .contains(&needle)
+                            {
                                 seen.push((path.clone(), version.clone()));
                             }
                         }
@@ -296,8 +308,8 @@ impl Watcher {
         }
         self.stop.store(true, Ordering::SeqCst);
         self.thread.take().unwrap().join().unwrap();
-        let missing = self.waiting_index.lock().unwrap().len()
-            + self.waiting_history.lock().unwrap().len();
+        let missing =
+            self.waiting_index.lock().unwrap().len() + self.waiting_history.lock().unwrap().len();
         assert_eq!(missing, 0, "publishes that never reached a view");
         let mut i = self.index_lags.lock().unwrap().clone();
         let mut h = self.history_lags.lock().unwrap().clone();
@@ -318,7 +330,14 @@ fn summary(lags: &[Duration]) -> String {
 
 /// 4 clients publish new versions of existing packages at `rate` per
 /// second in total for `secs` seconds.
-fn steady_load(reg: &TestRegistry, token: &str, count: usize, rate: usize, secs: u64, round: usize) {
+fn steady_load(
+    reg: &TestRegistry,
+    token: &str,
+    count: usize,
+    rate: usize,
+    secs: u64,
+    round: usize,
+) {
     let watcher = Watcher::start(reg.data().to_path_buf());
     let total = rate * secs as usize;
     let started = Instant::now();
@@ -378,7 +397,8 @@ fn bulk_load(reg: &TestRegistry, token: &str, count: usize, bulk: usize) {
     let sampler = {
         let (done, db_url) = (done.clone(), reg.database_url.clone());
         std::thread::spawn(move || {
-            let db = gemeinwerk::store::Db::open(&gemeinwerk::store::DbUrl::parse(&db_url)).unwrap();
+            let db =
+                gemeinwerk::store::Db::open(&gemeinwerk::store::DbUrl::parse(&db_url)).unwrap();
             let (mut max_index, mut max_all) = (0i64, 0i64);
             while !done.load(Ordering::SeqCst) {
                 let mut conn = db.conn().unwrap();
@@ -403,7 +423,11 @@ fn bulk_load(reg: &TestRegistry, token: &str, count: usize, bulk: usize) {
                 let mut i = c;
                 while i < bulk {
                     let ns = namespace(i % namespaces);
-                    publish_http(&url, &token, &package_archive(&ns, &format!("neu-{i}"), "1.0.0"));
+                    publish_http(
+                        &url,
+                        &token,
+                        &package_archive(&ns, &format!("neu-{i}"), "1.0.0"),
+                    );
                     i += 4;
                 }
             })
@@ -423,7 +447,10 @@ fn bulk_load(reg: &TestRegistry, token: &str, count: usize, bulk: usize) {
         if index == 0 && others == 0 {
             all_done = Some(ended.elapsed());
         }
-        assert!(ended.elapsed() < Duration::from_secs(1800), "jobs never drained");
+        assert!(
+            ended.elapsed() < Duration::from_secs(1800),
+            "jobs never drained"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     done.store(true, Ordering::SeqCst);
@@ -447,10 +474,19 @@ fn run(count: usize, bulk: usize, rate_secs: u64) {
     // The server builds its search index at the first start; let it finish
     // so that it does not share the cores with what is measured.
     let started = Instant::now();
-    while ureq::get(&format!("{}/healthz", reg.url)).call().unwrap().into_json::<serde_json::Value>().unwrap()["views"]["search"]["lag_changes"] != 0 {
+    while ureq::get(&format!("{}/healthz", reg.url))
+        .call()
+        .unwrap()
+        .into_json::<serde_json::Value>()
+        .unwrap()["views"]["search"]["lag_changes"]
+        != 0
+    {
         std::thread::sleep(Duration::from_millis(200));
     }
-    println!("search index built at start: {:.0} s", started.elapsed().as_secs_f64());
+    println!(
+        "search index built at start: {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
 
     let server_repo = reg.data().join("git/index.git");
     let repo = git2::Repository::open_bare(&server_repo).unwrap();
@@ -483,7 +519,11 @@ fn run(count: usize, bulk: usize, rate_secs: u64) {
                 for i in (c..100).step_by(4) {
                     let p = (i * 7919) % count;
                     let ns = namespace(p % count.div_ceil(PER_NAMESPACE));
-                    publish_http(&url, &token, &package_archive(&ns, &format!("formular-{p}"), "2.0.0"));
+                    publish_http(
+                        &url,
+                        &token,
+                        &package_archive(&ns, &format!("formular-{p}"), "2.0.0"),
+                    );
                 }
             })
         })
@@ -518,7 +558,9 @@ fn run(count: usize, bulk: usize, rate_secs: u64) {
     let t = Instant::now();
     registry
         .git
-        .with(&registry, |git| Ok(git.squash(&jobs::index_archive_path(&registry))?))
+        .with(&registry, |git| {
+            Ok(git.squash(&jobs::index_archive_path(&registry))?)
+        })
         .unwrap();
     println!(
         "squash: {:.1} s; git/index.git {} on disk afterwards (retired packs stay {} min), archive {}",

@@ -223,8 +223,7 @@ impl GitIndex {
     /// after commits; it is separate so that the caller can see its cost.
     pub fn maintain(&self) -> Result<(), GitIndexError> {
         let rolled = pack::roll_up(&self.repo).map_err(|e| self.git_err(e))?;
-        let removed =
-            pack::remove_retired(&self.repo).map_err(|e| self.io_err(e))?;
+        let removed = pack::remove_retired(&self.repo).map_err(|e| self.io_err(e))?;
         if rolled.is_some() || removed > 0 {
             self.update_server_info()?;
         }
@@ -298,10 +297,12 @@ impl GitIndex {
             .map(|p| p.name)
             .filter(|n| !base.contains(n))
             .collect();
-        let archived_as = archive_history(&self.repo, archive, &old, head_id, time)
-            .map_err(|source| GitIndexError::Git {
-                path: archive.to_path_buf(),
-                source,
+        let archived_as =
+            archive_history(&self.repo, archive, &old, head_id, time).map_err(|source| {
+                GitIndexError::Git {
+                    path: archive.to_path_buf(),
+                    source,
+                }
             })?;
 
         // 4. Switch: the new base, `main` at the snapshot, the old packs retired.
@@ -450,11 +451,17 @@ mod tests {
         let tmp = tempdir("commits");
         let index = GitIndex::open_or_init(&tmp).unwrap();
         let first = index
-            .commit_files(&[("kassel/a".into(), Some("x\n".into()))], &info(100, "publish"))
+            .commit_files(
+                &[("kassel/a".into(), Some("x\n".into()))],
+                &info(100, "publish"),
+            )
             .unwrap();
         assert!(first.is_some());
         let again = index
-            .commit_files(&[("kassel/a".into(), Some("x\n".into()))], &info(200, "replay"))
+            .commit_files(
+                &[("kassel/a".into(), Some("x\n".into()))],
+                &info(200, "replay"),
+            )
             .unwrap();
         assert!(again.is_none(), "an unchanged tree adds no commit");
         assert_eq!(index.read_file("kassel/a").unwrap().unwrap(), b"x\n");
@@ -463,7 +470,10 @@ mod tests {
         assert!(refs.starts_with(&first.unwrap().to_string()));
         assert_eq!(loose_objects(&tmp), 0, "objects go into packs");
         let packs = fs::read_to_string(tmp.join("objects/info/packs")).unwrap();
-        assert!(packs.starts_with("P pack-") && packs.ends_with(".pack\n\n"), "{packs}");
+        assert!(
+            packs.starts_with("P pack-") && packs.ends_with(".pack\n\n"),
+            "{packs}"
+        );
         fs::remove_dir_all(&tmp).unwrap();
     }
 
@@ -474,10 +484,16 @@ mod tests {
         for dir in [&a, &b] {
             let index = GitIndex::open_or_init(dir).unwrap();
             index
-                .commit_files(&[("kassel/a".into(), Some("1\n".into()))], &info(1000, "Update kassel/a"))
+                .commit_files(
+                    &[("kassel/a".into(), Some("1\n".into()))],
+                    &info(1000, "Update kassel/a"),
+                )
                 .unwrap();
             index
-                .commit_files(&[("kassel/b".into(), Some("2\n".into()))], &info(900, "Update kassel/b"))
+                .commit_files(
+                    &[("kassel/b".into(), Some("2\n".into()))],
+                    &info(900, "Update kassel/b"),
+                )
                 .unwrap();
             let head = index.head().unwrap().unwrap();
             let commit = index.repo.find_commit(head).unwrap();
@@ -511,14 +527,25 @@ mod tests {
 
     #[test]
     fn squash_keeps_the_tree_and_archives_the_history() {
-        let (tmp, archive, other) = (tempdir("squash"), tempdir("squash-archive"), tempdir("squash-other"));
+        let (tmp, archive, other) = (
+            tempdir("squash"),
+            tempdir("squash-archive"),
+            tempdir("squash-other"),
+        );
         let index = GitIndex::open_or_init(&tmp).unwrap();
         for i in 0..3 {
             index
-                .commit_files(&[(format!("ns/p{i}"), Some("x\n".into()))], &info(1_764_500_000 + i, "Update"))
+                .commit_files(
+                    &[(format!("ns/p{i}"), Some("x\n".into()))],
+                    &info(1_764_500_000 + i, "Update"),
+                )
                 .unwrap();
         }
-        let before = index.repo.find_commit(index.head().unwrap().unwrap()).unwrap().tree_id();
+        let before = index
+            .repo
+            .find_commit(index.head().unwrap().unwrap())
+            .unwrap()
+            .tree_id();
         assert_eq!(index.commits_since_snapshot().unwrap(), 2);
         let squashed = index.squash(&archive).unwrap().unwrap();
         assert_eq!(squashed.archived_as, "snapshot-2025-11-30-105322");
@@ -526,26 +553,47 @@ mod tests {
         assert_eq!(head.parent_count(), 0);
         assert_eq!(head.tree_id(), before);
         assert_eq!(index.commits_since_snapshot().unwrap(), 0);
-        assert!(index.squash(&archive).unwrap().is_none(), "a snapshot is not squashed again");
+        assert!(
+            index.squash(&archive).unwrap().is_none(),
+            "a snapshot is not squashed again"
+        );
         let archived = Repository::open_bare(&archive).unwrap();
-        let tip = archived.refname_to_id("refs/heads/snapshot-2025-11-30-105322").unwrap();
+        let tip = archived
+            .refname_to_id("refs/heads/snapshot-2025-11-30-105322")
+            .unwrap();
         assert_eq!(tip, squashed.previous);
         let mut walk = archived.revwalk().unwrap();
         walk.push(tip).unwrap();
         assert_eq!(walk.count(), 3, "the whole old history is in the archive");
         let packs = fs::read_to_string(tmp.join("objects/info/packs")).unwrap();
-        assert_eq!(packs.lines().filter(|l| l.starts_with("P ")).count(), 2, "{packs}");
+        assert_eq!(
+            packs.lines().filter(|l| l.starts_with("P ")).count(),
+            2,
+            "{packs}"
+        );
 
         // Another repository with the same content and time squashes to the same id.
         let again = GitIndex::open_or_init(&other).unwrap();
         again
-            .commit_files(&[("ns/p0".into(), Some("x\n".into())), ("ns/p1".into(), Some("x\n".into()))], &info(1, "Update"))
+            .commit_files(
+                &[
+                    ("ns/p0".into(), Some("x\n".into())),
+                    ("ns/p1".into(), Some("x\n".into())),
+                ],
+                &info(1, "Update"),
+            )
             .unwrap();
         again
-            .commit_files(&[("ns/p2".into(), Some("x\n".into()))], &info(1_764_500_002, "other"))
+            .commit_files(
+                &[("ns/p2".into(), Some("x\n".into()))],
+                &info(1_764_500_002, "other"),
+            )
             .unwrap();
         let other_archive = tempdir("squash-other-archive");
-        assert_eq!(again.squash(&other_archive).unwrap().unwrap().snapshot, squashed.snapshot);
+        assert_eq!(
+            again.squash(&other_archive).unwrap().unwrap().snapshot,
+            squashed.snapshot
+        );
         for dir in [tmp, archive, other, other_archive] {
             fs::remove_dir_all(dir).unwrap();
         }

@@ -267,7 +267,8 @@ pub fn pack_objects(repo: &Repository, name: &str) -> std::io::Result<Vec<Oid>> 
         return Err(bad());
     }
     let count_at = 8 + 255 * 4;
-    let count = u32::from_be_bytes(idx[count_at..count_at + 4].try_into().expect("4 bytes")) as usize;
+    let count =
+        u32::from_be_bytes(idx[count_at..count_at + 4].try_into().expect("4 bytes")) as usize;
     let start = 8 + 256 * 4;
     let ids = idx.get(start..start + count * 20).ok_or_else(bad)?;
     ids.chunks(20)
@@ -322,15 +323,58 @@ pub fn roll_up(repo: &Repository) -> Result<Option<String>, git2::Error> {
 pub fn merge_packs(repo: &Repository, names: &[String]) -> Result<String, git2::Error> {
     let io = |e: std::io::Error| git2::Error::from_str(&e.to_string());
     let mut seen = BTreeSet::new();
-    let mut builder = repo.packbuilder()?;
     for name in names {
-        for oid in pack_objects(repo, name).map_err(io)? {
-            if seen.insert(oid) {
-                builder.insert_object(oid, None)?;
+        seen.extend(pack_objects(repo, name).map_err(io)?);
+    }
+    // The path of each tree and file: libgit2 looks for deltas between
+    // objects with the same path (the versions of one namespace's tree, of
+    // one package's file); without it, it compares unrelated objects of
+    // similar size and finds almost none.
+    let odb = repo.odb()?;
+    let mut paths: std::collections::HashMap<Oid, String> = Default::default();
+    for oid in &seen {
+        if odb.read_header(*oid)?.1 == git2::ObjectType::Commit {
+            let tree = repo.find_commit(*oid)?.tree_id();
+            name_tree(repo, &seen, tree, "", &mut paths)?;
+        }
+    }
+    let mut builder = repo.packbuilder()?;
+    for oid in &seen {
+        builder.insert_object(*oid, paths.get(oid).map(String::as_str))?;
+    }
+    write_builder(repo, &mut builder)
+}
+
+/// Records the path of `tree` and of everything below it that is in `set`.
+fn name_tree(
+    repo: &Repository,
+    set: &BTreeSet<Oid>,
+    tree: Oid,
+    path: &str,
+    paths: &mut std::collections::HashMap<Oid, String>,
+) -> Result<(), git2::Error> {
+    if !set.contains(&tree) || paths.contains_key(&tree) {
+        return Ok(());
+    }
+    paths.insert(tree, path.to_string());
+    for entry in repo.find_tree(tree)?.iter() {
+        if !set.contains(&entry.id()) {
+            continue;
+        }
+        let name = String::from_utf8_lossy(entry.name_bytes());
+        let child = if path.is_empty() {
+            name.to_string()
+        } else {
+            format!("{path}/{name}")
+        };
+        match entry.kind() {
+            Some(git2::ObjectType::Tree) => name_tree(repo, set, entry.id(), &child, paths)?,
+            _ => {
+                paths.entry(entry.id()).or_insert(child);
             }
         }
     }
-    write_builder(repo, &mut builder)
+    Ok(())
 }
 
 /// Writes a pack builder's objects as a new pack; returns its name.
@@ -397,7 +441,15 @@ mod tests {
         assert_eq!(geometric_split(vec![1, 4, 16]), 0, "already geometric");
         assert_eq!(geometric_split(vec![1, 1]), 2);
         assert_eq!(geometric_split(vec![1, 1, 1, 100]), 3);
-        assert_eq!(geometric_split(vec![1, 1, 3, 100]), 3, "1+1=2 is not >= 2*2");
-        assert_eq!(geometric_split(vec![10, 12, 30, 100]), 4, "10+12+30 = 52 > 100/2");
+        assert_eq!(
+            geometric_split(vec![1, 1, 3, 100]),
+            3,
+            "1+1=2 is not >= 2*2"
+        );
+        assert_eq!(
+            geometric_split(vec![10, 12, 30, 100]),
+            4,
+            "10+12+30 = 52 > 100/2"
+        );
     }
 }

@@ -179,7 +179,8 @@ pub fn run_lane(reg: &Registry, lane: Lane) -> Result<usize> {
             }
         };
         if batch.is_empty() {
-            if lane == Lane::GitIndex && reg.git.commits_since_maintenance.load(Ordering::SeqCst) > 0
+            if lane == Lane::GitIndex
+                && reg.git.commits_since_maintenance.load(Ordering::SeqCst) > 0
             {
                 reg.git.with(reg, |git| maintain_index(reg, git))?;
             }
@@ -235,7 +236,7 @@ fn run_each_package(reg: &Registry, batch: &[Job]) -> Vec<Result<()>> {
     keys.sort_unstable();
     keys.dedup();
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let outcomes: Mutex<BTreeMap<(&str, &str), Result<(), String>>> = Mutex::default();
+    let outcomes: Mutex<BTreeMap<JobKey<'_>, Result<(), String>>> = Mutex::default();
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(HISTORY_WORKERS));
     std::thread::scope(|scope| {
         for _ in 0..workers {
@@ -263,12 +264,17 @@ fn run_each_package(reg: &Registry, batch: &[Job]) -> Vec<Result<()>> {
     let outcomes = outcomes.into_inner().expect("outcomes lock");
     batch
         .iter()
-        .map(|job| match outcomes.get(&(job.kind.as_str(), job.payload.as_str())) {
-            Some(Err(e)) => Err(RegistryError::Io(std::io::Error::other(e.clone()))),
-            _ => Ok(()),
-        })
+        .map(
+            |job| match outcomes.get(&(job.kind.as_str(), job.payload.as_str())) {
+                Some(Err(e)) => Err(RegistryError::Io(std::io::Error::other(e.clone()))),
+                _ => Ok(()),
+            },
+        )
         .collect()
 }
+
+/// A job's kind and payload: what makes two jobs the same work.
+type JobKey<'a> = (&'a str, &'a str);
 
 /// Threads that write package histories at the same time.
 const HISTORY_WORKERS: usize = 2;
@@ -306,7 +312,10 @@ fn sync_index_batch(reg: &Registry, batch: &[Job]) -> Vec<Result<()>> {
                 continue;
             }
             let Some((ns, name)) = job.payload.split_once('/') else {
-                files.insert(job.payload.as_str(), Err(format!("bad package name {:?}", job.payload)));
+                files.insert(
+                    job.payload.as_str(),
+                    Err(format!("bad package name {:?}", job.payload)),
+                );
                 continue;
             };
             if let Some(package) = index::find_package(&mut conn, ns, name)? {
@@ -348,7 +357,11 @@ fn sync_index_batch(reg: &Registry, batch: &[Job]) -> Vec<Result<()>> {
                 commit_ms = computed_at.elapsed().as_millis() as u64,
                 "git index batch written"
             );
-            let since = reg.git.commits_since_maintenance.fetch_add(1, Ordering::SeqCst) + 1;
+            let since = reg
+                .git
+                .commits_since_maintenance
+                .fetch_add(1, Ordering::SeqCst)
+                + 1;
             if since >= MAINTAIN_EVERY {
                 maintain_index(reg, git)?;
             }

@@ -207,7 +207,10 @@ fn squash_keeps_clones_working(backend: Backend) {
     assert_eq!(head.parent_count(), 1, "one commit on top of the snapshot");
     let snapshot = head.parent(0).unwrap();
     assert_eq!(snapshot.parent_count(), 0);
-    assert!(snapshot.message().unwrap().starts_with("Snapshot of the index"));
+    assert!(snapshot
+        .message()
+        .unwrap()
+        .starts_with("Snapshot of the index"));
 
     // The old clone fetches across the squash, as cargo does (fetch, reset).
     git(&clone, &["fetch", "-q"]);
@@ -220,15 +223,30 @@ fn squash_keeps_clones_working(backend: Backend) {
     let refs = git(&clone, &["ls-remote", &archive]);
     let branch = refs
         .lines()
-        .find_map(|l| l.split('\t').nth(1).filter(|r| r.starts_with("refs/heads/snapshot-")))
+        .find_map(|l| {
+            l.split('\t')
+                .nth(1)
+                .filter(|r| r.starts_with("refs/heads/snapshot-"))
+        })
         .unwrap_or_else(|| panic!("no snapshot branch in {refs}"))
         .to_string();
     assert!(
         regex_like_date(branch.trim_start_matches("refs/heads/snapshot-")),
         "{branch}"
     );
-    git(&clone, &["fetch", "-q", &archive, &format!("{branch}:refs/archive/old")]);
-    git(&clone, &["merge-base", "--is-ancestor", &old_head, "refs/archive/old"]);
+    git(
+        &clone,
+        &[
+            "fetch",
+            "-q",
+            &archive,
+            &format!("{branch}:refs/archive/old"),
+        ],
+    );
+    git(
+        &clone,
+        &["merge-base", "--is-ancestor", &old_head, "refs/archive/old"],
+    );
 
     // A fresh clone has the short history and the same files.
     git(tmp.path(), &["clone", "-q", &url, "fresh"]);
@@ -238,7 +256,11 @@ fn squash_keeps_clones_working(backend: Backend) {
     publish(&reg, &token, "kassel/d", "0.1.0");
     reg.wait_for_jobs();
     git(&fresh, &["pull", "-q", "--ff-only"]);
-    assert_clone_equals_sparse(&reg, &fresh, &["kassel/a", "kassel/b", "kassel/c", "kassel/d"]);
+    assert_clone_equals_sparse(
+        &reg,
+        &fresh,
+        &["kassel/a", "kassel/b", "kassel/c", "kassel/d"],
+    );
 }
 
 /// `YYYY-MM-DD-HHMMSS`
