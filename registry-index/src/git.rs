@@ -1,14 +1,43 @@
 //! The git index: the index files in a bare git repository, one commit per
-//! change, written without a work tree and served over git's dumb HTTP
-//! protocol (which is why `info/refs` is kept up to date here).
+//! batch of changes, written without a work tree, stored in packs and
+//! served over git's dumb HTTP protocol (which is why `info/refs` and
+//! `objects/info/packs` are kept up to date here; see [`crate::pack`]).
+//!
+//! Every commit is made from what the caller says (time and message come
+//! from the database), never from the clock, so the same state and parent
+//! give the same commit id. The history is squashed into one snapshot
+//! commit now and then ([`GitIndex::squash`]); the history before it goes
+//! to an archive repository under a dated branch.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use git2::build::TreeUpdateBuilder;
-use git2::{FileMode, Oid, Repository, Signature};
+use git2::{FileMode, Oid, Repository, Signature, Time};
+
+use crate::pack;
 
 const BRANCH: &str = "refs/heads/main";
+
+/// Time and message of a commit, both taken from the database.
+#[derive(Debug, Clone)]
+pub struct CommitInfo {
+    /// Seconds since the Unix epoch (UTC). A commit is never older than
+    /// its parent: an earlier time is raised to the parent's.
+    pub time: i64,
+    pub message: String,
+}
+
+/// What a squash did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Squashed {
+    /// The new root commit of `main`.
+    pub snapshot: Oid,
+    /// The branch in the archive repository that keeps the old history.
+    pub archived_as: String,
+    /// The old tip of `main`, now the tip of `archived_as`.
+    pub previous: Oid,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitIndexError {
@@ -31,6 +60,8 @@ pub enum GitIndexError {
 pub struct GitIndex {
     repo: Repository,
     path: PathBuf,
+    /// Commits on `main` since its root (the last snapshot), counted once.
+    since_snapshot: std::cell::Cell<Option<u64>>,
 }
 
 impl GitIndex {
@@ -42,16 +73,15 @@ impl GitIndex {
         };
         let repo = match Repository::open_bare(path) {
             Ok(repo) => repo,
-            Err(_) => {
-                let repo = Repository::init_bare(path).map_err(git)?;
-                repo.set_head(BRANCH).map_err(git)?;
-                repo
-            }
+            Err(_) => init_bare(path).map_err(git)?,
         };
         let index = GitIndex {
             repo,
             path: path.to_path_buf(),
+            since_snapshot: std::cell::Cell::new(None),
         };
+        // Repositories written before the index was packed hold loose objects.
+        pack::pack_loose(&index.repo).map_err(|e| index.git_err(e))?;
         index.update_server_info()?;
         Ok(index)
     }
@@ -111,109 +141,474 @@ impl GitIndex {
         }
     }
 
+    /// The tip of `main`, if there is one.
+    pub fn head(&self) -> Result<Option<Oid>, GitIndexError> {
+        match self.repo.refname_to_id(BRANCH) {
+            Ok(oid) => Ok(Some(oid)),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(self.git_err(e)),
+        }
+    }
+
     /// Writes (`Some`) or deletes (`None`) files in one commit. Returns the
     /// new commit id, or `None` when the tree did not change, so that
-    /// replaying a job does not add empty commits.
+    /// replaying a job does not add empty commits. The objects go into one
+    /// new pack; small packs are then rolled up.
     pub fn commit_files(
         &self,
         changes: &[(String, Option<String>)],
-        message: &str,
+        info: &CommitInfo,
     ) -> Result<Option<Oid>, GitIndexError> {
         let e = |source| self.git_err(source);
-        let parent = match self.repo.find_reference(BRANCH) {
+        // A fresh handle: the in-memory object store of the pack writer
+        // attaches to it and goes with it.
+        let repo = Repository::open_bare(&self.path).map_err(e)?;
+        let parent = match repo.find_reference(BRANCH) {
             Ok(r) => Some(r.peel_to_commit().map_err(e)?),
             Err(err) if err.code() == git2::ErrorCode::NotFound => None,
             Err(err) => return Err(e(err)),
         };
-        let base_tree = match &parent {
-            Some(c) => c.tree().map_err(e)?,
-            None => {
-                let empty = self.repo.treebuilder(None).map_err(e)?.write().map_err(e)?;
-                self.repo.find_tree(empty).map_err(e)?
-            }
-        };
-        let mut update = TreeUpdateBuilder::new();
-        for (file, content) in changes {
-            match content {
-                Some(text) => {
-                    let blob = self.repo.blob(text.as_bytes()).map_err(e)?;
-                    update.upsert(file.as_str(), blob, FileMode::Blob);
-                }
+        let (commit, _) = pack::write_packed(&repo, || -> Result<Option<Oid>, git2::Error> {
+            let base_tree = match &parent {
+                Some(c) => c.tree()?,
                 None => {
-                    update.remove(file.as_str());
+                    let empty = repo.treebuilder(None)?.write()?;
+                    repo.find_tree(empty)?
+                }
+            };
+            let mut update = TreeUpdateBuilder::new();
+            for (file, content) in changes {
+                match content {
+                    Some(text) => {
+                        let blob = repo.blob(text.as_bytes())?;
+                        update.upsert(file.as_str(), blob, FileMode::Blob);
+                    }
+                    None => {
+                        update.remove(file.as_str());
+                    }
                 }
             }
-        }
-        let tree_id = update.create_updated(&self.repo, &base_tree).map_err(e)?;
-        if parent.is_some() && tree_id == base_tree.id() {
+            let tree_id = update.create_updated(&repo, &base_tree)?;
+            if parent.is_some() && tree_id == base_tree.id() {
+                return Ok(None);
+            }
+            let tree = repo.find_tree(tree_id)?;
+            let parent_time = parent.as_ref().map_or(0, |p| p.time().seconds());
+            let sig = signature(info.time.max(parent_time))?;
+            let parents: Vec<&git2::Commit> = parent.iter().collect();
+            // No ref moves here: the commit is on disk only once the pack is.
+            Ok(Some(repo.commit(
+                None,
+                &sig,
+                &sig,
+                &info.message,
+                &tree,
+                &parents,
+            )?))
+        })
+        .map_err(e)?;
+        let Some(oid) = commit else {
             return Ok(None);
+        };
+        repo.reference(BRANCH, oid, true, "commit").map_err(e)?;
+        if let Some(n) = self.since_snapshot.get() {
+            self.since_snapshot.set(Some(n + 1));
         }
-        let tree = self.repo.find_tree(tree_id).map_err(e)?;
-        let sig = Signature::now("gemeinwerk", "registry@gemeinwerk.invalid").map_err(e)?;
-        let parents: Vec<&git2::Commit> = parent.iter().collect();
-        let oid = self
-            .repo
-            .commit(Some(BRANCH), &sig, &sig, message, &tree, &parents)
-            .map_err(e)?;
+        // Clients find the commit once its pack is listed.
         self.update_server_info()?;
         Ok(Some(oid))
     }
 
-    fn update_server_info(&self) -> Result<(), GitIndexError> {
-        update_server_info(&self.repo).map_err(|source| GitIndexError::Io {
+    /// Rolls up small packs and drops retired ones past their grace. Call
+    /// after commits; it is separate so that the caller can see its cost.
+    pub fn maintain(&self) -> Result<(), GitIndexError> {
+        let rolled = pack::roll_up(&self.repo).map_err(|e| self.git_err(e))?;
+        let removed = pack::remove_retired(&self.repo).map_err(|e| self.io_err(e))?;
+        if rolled.is_some() || removed > 0 {
+            self.update_server_info()?;
+        }
+        Ok(())
+    }
+
+    /// Commits on `main` since the last snapshot (its root commit).
+    pub fn commits_since_snapshot(&self) -> Result<u64, GitIndexError> {
+        if let Some(n) = self.since_snapshot.get() {
+            return Ok(n);
+        }
+        let Some(head) = self.head()? else {
+            return Ok(0);
+        };
+        let mut walk = self.repo.revwalk().map_err(|e| self.git_err(e))?;
+        walk.push(head).map_err(|e| self.git_err(e))?;
+        walk.simplify_first_parent().map_err(|e| self.git_err(e))?;
+        let n = (walk.count() as u64).saturating_sub(1);
+        self.since_snapshot.set(Some(n));
+        Ok(n)
+    }
+
+    /// Replaces the history of `main` by one snapshot commit with the same
+    /// tree, and keeps the old history in the repository at `archive`
+    /// under the branch `snapshot-{date}` (the old tip's commit time, UTC).
+    /// The snapshot commit has the old tip's time and a fixed message, so
+    /// its id depends only on the index's content and that time.
+    ///
+    /// Objects end up in two new packs: the whole tree (the base of every
+    /// clone) and the snapshot commit alone, so that a clone that was up to
+    /// date fetches only that one small commit. Returns `None` when `main`
+    /// is already a single snapshot commit or does not exist.
+    pub fn squash(&self, archive: &Path) -> Result<Option<Squashed>, GitIndexError> {
+        let e = |source| self.git_err(source);
+        let Some(head_id) = self.head()? else {
+            return Ok(None);
+        };
+        let head = self.repo.find_commit(head_id).map_err(e)?;
+        if head.parent_count() == 0 {
+            return Ok(None);
+        }
+        let time = head.time().seconds();
+        let tree = head.tree().map_err(e)?;
+
+        // 1. The tree as a pack of its own: the new clone base.
+        let mut builder = self.repo.packbuilder().map_err(e)?;
+        builder.insert_tree(tree.id()).map_err(e)?;
+        let tree_pack = pack::write_builder(&self.repo, &mut builder).map_err(e)?;
+        // 2. The snapshot commit in a pack alone.
+        let repo = Repository::open_bare(&self.path).map_err(e)?;
+        let (snapshot, commit_pack) = pack::write_packed(&repo, || {
+            let sig = signature(time)?;
+            let tree = repo.find_tree(tree.id())?;
+            repo.commit(
+                None,
+                &sig,
+                &sig,
+                "Snapshot of the index\n\nThe history before this commit is in the archive repository\n(index-archive.git), on the branch named after this commit's date.\n",
+                &tree,
+                &[],
+            )
+        })
+        .map_err(e)?;
+        let mut base = vec![tree_pack.clone()];
+        base.extend(commit_pack);
+
+        // 3. The old history into the archive, before it leaves this one.
+        let old: Vec<String> = pack::live_packs(&self.repo)
+            .map_err(|e| self.io_err(e))?
+            .into_iter()
+            .map(|p| p.name)
+            .filter(|n| !base.contains(n))
+            .collect();
+        let archived_as =
+            archive_history(&self.repo, archive, &old, head_id, time).map_err(|source| {
+                GitIndexError::Git {
+                    path: archive.to_path_buf(),
+                    source,
+                }
+            })?;
+
+        // 4. Switch: the new base, `main` at the snapshot, the old packs retired.
+        pack::set_base_packs(&self.repo, &base).map_err(|e| self.io_err(e))?;
+        self.repo
+            .reference(BRANCH, snapshot, true, "squash")
+            .map_err(e)?;
+        pack::retire(&self.repo, &old, pack::RETIRE_GRACE).map_err(|e| self.io_err(e))?;
+        self.since_snapshot.set(Some(0));
+        self.update_server_info()?;
+        Ok(Some(Squashed {
+            snapshot,
+            archived_as,
+            previous: head_id,
+        }))
+    }
+
+    fn io_err(&self, source: std::io::Error) -> GitIndexError {
+        GitIndexError::Io {
             path: self.path.clone(),
             source,
-        })
+        }
+    }
+
+    fn update_server_info(&self) -> Result<(), GitIndexError> {
+        update_server_info(&self.repo).map_err(|e| self.io_err(e))
     }
 }
 
-/// What `git update-server-info` does, for git's dumb HTTP protocol: every
-/// ref in `info/refs` and the (empty) list of packs in `objects/info/packs`.
-/// Objects stay loose, which is what a dumb client fetches one by one.
-pub fn update_server_info(repo: &Repository) -> std::io::Result<()> {
-    let mut refs = Vec::new();
-    if let Ok(iter) = repo.references() {
-        for r in iter.flatten() {
-            if let (Some(name), Some(oid)) = (r.name(), r.target()) {
-                refs.push(format!("{oid}\t{name}\n"));
+/// A new bare repository with `HEAD` at `main` and nothing else: no
+/// sample hooks or other template files (a registry has a repository per
+/// package; git's templates would be a dozen files in each).
+pub fn init_bare(path: &Path) -> Result<Repository, git2::Error> {
+    Repository::init_opts(
+        path,
+        git2::RepositoryInitOptions::new()
+            .bare(true)
+            .external_template(false)
+            .initial_head("main"),
+    )
+}
+
+fn signature(time: i64) -> Result<Signature<'static>, git2::Error> {
+    Signature::new(
+        "gemeinwerk",
+        "registry@gemeinwerk.invalid",
+        &Time::new(time, 0),
+    )
+}
+
+/// Links the packs holding the old history into the archive repository
+/// and points a dated branch at the old tip. Returns the branch name.
+fn archive_history(
+    repo: &Repository,
+    archive: &Path,
+    packs: &[String],
+    tip: Oid,
+    time: i64,
+) -> Result<String, git2::Error> {
+    let io = |e: std::io::Error| git2::Error::from_str(&format!("archive: {e}"));
+    let archive_repo = match Repository::open_bare(archive) {
+        Ok(r) => r,
+        Err(_) => init_bare(archive)?,
+    };
+    let from = repo.path().join("objects/pack");
+    let to = archive_repo.path().join("objects/pack");
+    fs::create_dir_all(&to).map_err(io)?;
+    for name in packs {
+        for ext in ["idx", "pack"] {
+            let file = format!("{name}.{ext}");
+            if to.join(&file).exists() {
+                continue;
+            }
+            // Same file system (both under the data dir): a link, no copy.
+            if fs::hard_link(from.join(&file), to.join(&file)).is_err() {
+                fs::copy(from.join(&file), to.join(&file)).map_err(io)?;
             }
         }
     }
-    refs.sort_by(|a, b| a.split('\t').nth(1).cmp(&b.split('\t').nth(1)));
-    let dir = repo.path();
-    fs::create_dir_all(dir.join("info"))?;
-    write_atomic(&dir.join("info/refs"), refs.concat().as_bytes())?;
-    fs::create_dir_all(dir.join("objects/info"))?;
-    write_atomic(&dir.join("objects/info/packs"), b"")
+    archive_repo.odb()?.refresh()?;
+    let date = chrono_like_date(time);
+    let mut name = format!("refs/heads/snapshot-{date}");
+    let mut n = 2;
+    while archive_repo
+        .refname_to_id(&name)
+        .is_ok_and(|existing| existing != tip)
+    {
+        name = format!("refs/heads/snapshot-{date}-{n}");
+        n += 1;
+    }
+    archive_repo.reference(&name, tip, true, "archive")?;
+    // `HEAD` of the archive names the newest snapshot branch.
+    archive_repo.set_head(&name)?;
+    update_server_info(&archive_repo).map_err(io)?;
+    Ok(name.trim_start_matches("refs/heads/").to_string())
 }
 
-fn write_atomic(path: &Path, content: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    fs::write(&tmp, content)?;
-    fs::rename(tmp, path)
+/// `YYYY-MM-DD-HHMMSS` (UTC) of a Unix time, without a date crate.
+fn chrono_like_date(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// What `git update-server-info` does, for git's dumb HTTP protocol.
+pub fn update_server_info(repo: &Repository) -> std::io::Result<()> {
+    pack::update_server_info(repo)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn info(time: i64, message: &str) -> CommitInfo {
+        CommitInfo {
+            time,
+            message: message.into(),
+        }
+    }
+
+    fn loose_objects(dir: &Path) -> usize {
+        fs::read_dir(dir.join("objects"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().len() == 2)
+            .count()
+    }
+
     #[test]
     fn commits_only_on_change_and_reads_back() {
-        let dir = std::env::temp_dir().join(format!("gw-git-index-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        let index = GitIndex::open_or_init(&dir).unwrap();
+        let tmp = tempdir("commits");
+        let index = GitIndex::open_or_init(&tmp).unwrap();
         let first = index
-            .commit_files(&[("kassel/a".into(), Some("x\n".into()))], "publish")
+            .commit_files(
+                &[("kassel/a".into(), Some("x\n".into()))],
+                &info(100, "publish"),
+            )
             .unwrap();
         assert!(first.is_some());
         let again = index
-            .commit_files(&[("kassel/a".into(), Some("x\n".into()))], "replay")
+            .commit_files(
+                &[("kassel/a".into(), Some("x\n".into()))],
+                &info(200, "replay"),
+            )
             .unwrap();
         assert!(again.is_none(), "an unchanged tree adds no commit");
         assert_eq!(index.read_file("kassel/a").unwrap().unwrap(), b"x\n");
         assert_eq!(index.list_files().unwrap(), vec!["kassel/a".to_string()]);
-        let refs = fs::read_to_string(dir.join("info/refs")).unwrap();
+        let refs = fs::read_to_string(tmp.join("info/refs")).unwrap();
         assert!(refs.starts_with(&first.unwrap().to_string()));
-        fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(loose_objects(&tmp), 0, "objects go into packs");
+        let packs = fs::read_to_string(tmp.join("objects/info/packs")).unwrap();
+        assert!(
+            packs.starts_with("P pack-") && packs.ends_with(".pack\n\n"),
+            "{packs}"
+        );
+        fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    #[test]
+    fn same_content_and_times_give_the_same_commit_ids() {
+        let (a, b) = (tempdir("det-a"), tempdir("det-b"));
+        let mut heads = Vec::new();
+        for dir in [&a, &b] {
+            let index = GitIndex::open_or_init(dir).unwrap();
+            index
+                .commit_files(
+                    &[("kassel/a".into(), Some("1\n".into()))],
+                    &info(1000, "Update kassel/a"),
+                )
+                .unwrap();
+            index
+                .commit_files(
+                    &[("kassel/b".into(), Some("2\n".into()))],
+                    &info(900, "Update kassel/b"),
+                )
+                .unwrap();
+            let head = index.head().unwrap().unwrap();
+            let commit = index.repo.find_commit(head).unwrap();
+            assert_eq!(commit.time().seconds(), 1000, "never older than the parent");
+            heads.push(head);
+        }
+        assert_eq!(heads[0], heads[1]);
+        for dir in [a, b] {
+            fs::remove_dir_all(dir).unwrap();
+        }
+    }
+
+    #[test]
+    fn small_packs_roll_up_geometrically() {
+        let tmp = tempdir("rollup");
+        let index = GitIndex::open_or_init(&tmp).unwrap();
+        for i in 0..64 {
+            index
+                .commit_files(
+                    &[(format!("ns/p{i}"), Some(format!("{{\"n\":{i}}}\n")))],
+                    &info(i, "Update"),
+                )
+                .unwrap();
+            index.maintain().unwrap();
+        }
+        let packs = pack::live_packs(&index.repo).unwrap();
+        assert!(packs.len() <= 8, "64 commits in {} packs", packs.len());
+        assert_eq!(index.list_files().unwrap().len(), 64);
+        fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    #[test]
+    fn squash_keeps_the_tree_and_archives_the_history() {
+        let (tmp, archive, other) = (
+            tempdir("squash"),
+            tempdir("squash-archive"),
+            tempdir("squash-other"),
+        );
+        let index = GitIndex::open_or_init(&tmp).unwrap();
+        for i in 0..3 {
+            index
+                .commit_files(
+                    &[(format!("ns/p{i}"), Some("x\n".into()))],
+                    &info(1_764_500_000 + i, "Update"),
+                )
+                .unwrap();
+        }
+        let before = index
+            .repo
+            .find_commit(index.head().unwrap().unwrap())
+            .unwrap()
+            .tree_id();
+        assert_eq!(index.commits_since_snapshot().unwrap(), 2);
+        let squashed = index.squash(&archive).unwrap().unwrap();
+        assert_eq!(squashed.archived_as, "snapshot-2025-11-30-105322");
+        let head = index.repo.find_commit(squashed.snapshot).unwrap();
+        assert_eq!(head.parent_count(), 0);
+        assert_eq!(head.tree_id(), before);
+        assert_eq!(index.commits_since_snapshot().unwrap(), 0);
+        assert!(
+            index.squash(&archive).unwrap().is_none(),
+            "a snapshot is not squashed again"
+        );
+        let archived = Repository::open_bare(&archive).unwrap();
+        let tip = archived
+            .refname_to_id("refs/heads/snapshot-2025-11-30-105322")
+            .unwrap();
+        assert_eq!(tip, squashed.previous);
+        let mut walk = archived.revwalk().unwrap();
+        walk.push(tip).unwrap();
+        assert_eq!(walk.count(), 3, "the whole old history is in the archive");
+        let packs = fs::read_to_string(tmp.join("objects/info/packs")).unwrap();
+        assert_eq!(
+            packs.lines().filter(|l| l.starts_with("P ")).count(),
+            2,
+            "{packs}"
+        );
+
+        // Another repository with the same content and time squashes to the same id.
+        let again = GitIndex::open_or_init(&other).unwrap();
+        again
+            .commit_files(
+                &[
+                    ("ns/p0".into(), Some("x\n".into())),
+                    ("ns/p1".into(), Some("x\n".into())),
+                ],
+                &info(1, "Update"),
+            )
+            .unwrap();
+        again
+            .commit_files(
+                &[("ns/p2".into(), Some("x\n".into()))],
+                &info(1_764_500_002, "other"),
+            )
+            .unwrap();
+        let other_archive = tempdir("squash-other-archive");
+        assert_eq!(
+            again.squash(&other_archive).unwrap().unwrap().snapshot,
+            squashed.snapshot
+        );
+        for dir in [tmp, archive, other, other_archive] {
+            fs::remove_dir_all(dir).unwrap();
+        }
+    }
+
+    #[test]
+    fn dates_of_unix_times() {
+        assert_eq!(chrono_like_date(0), "1970-01-01-000000");
+        assert_eq!(chrono_like_date(951_782_400), "2000-02-29-000000");
+        assert_eq!(chrono_like_date(1_764_500_000), "2025-11-30-105320");
+    }
+
+    fn tempdir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("gw-git-index-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir
     }
 }

@@ -10,9 +10,10 @@
 // only reads index lines does not.
 #[cfg(feature = "git")]
 mod git;
+pub mod pack;
 
 #[cfg(feature = "git")]
-pub use git::{update_server_info, GitIndex, GitIndexError};
+pub use git::{init_bare, update_server_info, CommitInfo, GitIndex, GitIndexError, Squashed};
 
 use serde::{Deserialize, Serialize};
 

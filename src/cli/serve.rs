@@ -42,6 +42,10 @@ pub struct ServeArgs {
     /// How often counted downloads are written to the database, in seconds.
     #[arg(long, env = "GEMEINWERK_DOWNLOADS_FLUSH_SECS", default_value_t = gemeinwerk_server::registry::downloads::FLUSH_EVERY.as_secs())]
     downloads_flush_secs: u64,
+    /// Squash the git index's history into one snapshot commit after this
+    /// many commits (the old history goes to /git/index-archive.git); 0 never.
+    #[arg(long, env = "GEMEINWERK_INDEX_SQUASH_AFTER", default_value_t = gemeinwerk_server::registry::jobs::SQUASH_AFTER_COMMITS)]
+    index_squash_after: u64,
     /// Most entries in an archive.
     #[arg(long, env = "GEMEINWERK_MAX_ENTRIES", default_value_t = ArchiveLimits::default().max_entries)]
     max_entries: usize,
@@ -80,6 +84,7 @@ pub fn exec(args: ServeArgs) -> ClientResult<()> {
         .set_flush_every(std::time::Duration::from_secs(
             args.downloads_flush_secs.max(1),
         ));
+    registry.git.set_squash_after(args.index_squash_after);
     if args.demo {
         match demo::seed(&registry).map_err(env_err)? {
             Some(accounts) => {

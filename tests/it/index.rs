@@ -84,7 +84,7 @@ both_backends! {
         // Damage the view behind the registry's back.
         git.commit_files(
             &[("kassel/a".into(), Some("garbage\n".into())), ("kassel/ghost".into(), Some("{}\n".into()))],
-            "damage",
+            &registry_index::CommitInfo { time: 0, message: "damage".into() },
         )
         .unwrap();
         let out = reg.admin(&["fsck"]);

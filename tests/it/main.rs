@@ -7,6 +7,7 @@ mod db_health;
 mod downloads;
 mod follower;
 mod fork;
+mod git_index;
 mod hostile;
 mod index;
 mod integrity;

@@ -644,7 +644,7 @@ fn plans_are_bounded(backend: Backend, analyse: bool) {
     packages::list(&reg, packages::Order::MostDownloaded, 6).unwrap();
     packages::download(&reg, "kassel", "parkausweis", "1.1.0", Purpose::Use).unwrap();
     downloads::flush(&reg).unwrap();
-    downloads::recent_days(&reg, 1).unwrap();
+    downloads::recent_days(&reg, &mut reg.db.conn().unwrap(), 1).unwrap();
     // The roll-off on a day when some packages' oldest day left the window.
     downloads::roll_off(&reg, chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()).unwrap();
     follower.step().unwrap();

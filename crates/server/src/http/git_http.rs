@@ -1,6 +1,7 @@
 //! The git index over git's dumb HTTP protocol: the repository's files as
 //! they are on disk, so that a stock `git clone http://…/git/index.git`
-//! works without a git binary on the server.
+//! works without a git binary on the server. The objects are in packs
+//! (see `registry_index::pack`), so a clone is a handful of requests.
 
 use std::path::{Component, Path};
 
@@ -12,6 +13,20 @@ use super::Reg;
 #[get("/git/index.git/{tail:.*}")]
 pub(super) async fn index_repo(reg: Reg, tail: web::Path<String>) -> ApiResult<HttpResponse> {
     serve_file(reg.git_index_path(), tail.into_inner()).await
+}
+
+/// The git index's history from before each squash, one dated branch per
+/// squash.
+#[get("/git/index-archive.git/{tail:.*}")]
+pub(super) async fn index_archive_repo(
+    reg: Reg,
+    tail: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    serve_file(
+        crate::registry::jobs::index_archive_path(&reg),
+        tail.into_inner(),
+    )
+    .await
 }
 
 /// A package's history: `/git/packages/{ns}/{name}.git/…`.
@@ -42,16 +57,39 @@ async fn serve_file(repo: std::path::PathBuf, tail: String) -> ApiResult<HttpRes
         return Err(ApiError::not_found("no such file in this repository"));
     }
     let path = repo.join(relative);
-    let content_type = if tail.starts_with("objects/") && !tail.starts_with("objects/info/") {
-        "application/x-git-loose-object"
+    // Pack and index files are named by their content: they never change.
+    let (content_type, cache) = if tail.starts_with("objects/pack/") && tail.ends_with(".pack") {
+        (
+            "application/x-git-packed-objects",
+            "public, max-age=31536000, immutable",
+        )
+    } else if tail.starts_with("objects/pack/") && tail.ends_with(".idx") {
+        (
+            "application/x-git-packed-objects-toc",
+            "public, max-age=31536000, immutable",
+        )
+    } else if tail.starts_with("objects/") && !tail.starts_with("objects/info/") {
+        ("application/x-git-loose-object", "no-cache")
     } else {
-        "text/plain; charset=utf-8"
+        ("text/plain; charset=utf-8", "no-cache")
     };
-    let bytes = web::block(move || std::fs::read(path)).await?;
+    // A pack that was just replaced waits in objects/retired/ for clients
+    // that listed it before (see registry_index::pack).
+    let retired = tail
+        .strip_prefix("objects/pack/")
+        .map(|file| repo.join("objects/retired").join(file));
+    let bytes = web::block(move || match std::fs::read(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match retired {
+            Some(retired) => std::fs::read(retired),
+            None => Err(e),
+        },
+        other => other,
+    })
+    .await?;
     match bytes {
         Ok(bytes) => Ok(HttpResponse::Ok()
             .content_type(content_type)
-            .insert_header(("Cache-Control", "no-cache"))
+            .insert_header(("Cache-Control", cache))
             .body(bytes)),
         Err(_) => Err(ApiError::not_found("no such file in this repository")),
     }

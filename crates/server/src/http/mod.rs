@@ -90,6 +90,7 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
         .service(sparse::config_json)
         .service(sparse::package_file)
         .service(git_http::index_repo)
+        .service(git_http::index_archive_repo)
         .service(git_http::package_repo)
         .configure(api::configure);
 }
@@ -211,6 +212,7 @@ pub async fn serve(registry: Registry, listener: TcpListener) -> std::io::Result
     let result = server.await;
     stop.store(true, Ordering::SeqCst);
     registry.wakeup.notify();
+    registry.index_wakeup.notify();
     registry.search.wakeup.notify();
     // No request runs any more: the flusher writes the last counts and ends.
     registry.downloads.wakeup.notify();

@@ -5,26 +5,42 @@ use diesel::prelude::*;
 
 use super::error::ApiResult;
 use super::Reg;
-use crate::registry::{db_health, jobs, supervisor, RegistryError};
+use crate::registry::{db_health, jobs, supervisor, views, RegistryError};
 use crate::store::schema::{namespaces, packages, versions};
 
+/// Health, warnings and the lag of each derived view. A view that is
+/// behind does not make the node unhealthy: the database, which answers the
+/// sparse index and the API, is the authority; the lag is there to be
+/// watched.
 #[get("/healthz")]
 pub(super) async fn healthz(reg: Reg) -> HttpResponse {
-    let db = actix_web::web::block(move || -> Result<Vec<String>, RegistryError> {
+    let db = actix_web::web::block(move || -> Result<_, RegistryError> {
         let mut conn = reg.db.conn()?;
         diesel::sql_query("SELECT 1").execute(&mut *conn)?;
         // A table without statistics still serves, slowly: a warning, not
         // a reason for the load balancer to take the node out.
         let unanalysed = db_health::never_analysed(&mut conn)?;
-        Ok(unanalysed.iter().map(|t| t.warning()).collect())
+        let warnings: Vec<String> = unanalysed.iter().map(|t| t.warning()).collect();
+        drop(conn);
+        Ok((warnings, views::view_lags(&reg)?))
     })
     .await;
     match db {
-        Ok(Ok(warnings)) if warnings.is_empty() => {
-            HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
-        }
-        Ok(Ok(warnings)) => {
-            HttpResponse::Ok().json(serde_json::json!({ "status": "ok", "warnings": warnings }))
+        Ok(Ok((warnings, lags))) => {
+            let views: serde_json::Map<String, serde_json::Value> = lags
+                .into_iter()
+                .map(|l| {
+                    (
+                        l.view.to_string(),
+                        serde_json::json!({ "lag_changes": l.lag_changes, "lag_seconds": l.lag_seconds }),
+                    )
+                })
+                .collect();
+            let mut body = serde_json::json!({ "status": "ok", "views": views });
+            if !warnings.is_empty() {
+                body["warnings"] = serde_json::json!(warnings);
+            }
+            HttpResponse::Ok().json(body)
         }
         Ok(Err(e)) => {
             tracing::error!(error = %e, "health check: database unreachable");
@@ -42,7 +58,7 @@ pub(super) async fn metrics(
     reg: Reg,
     requests: Option<actix_web::web::Data<super::access::RequestMetrics>>,
 ) -> ApiResult<HttpResponse> {
-    let (ns, pkgs, vers, (pending, parked)) =
+    let (ns, pkgs, vers, (pending, parked), lags) =
         actix_web::web::block(move || -> Result<_, RegistryError> {
             let mut conn = reg.db.conn()?;
             let ns: i64 = namespaces::table.count().get_result(&mut *conn)?;
@@ -50,7 +66,8 @@ pub(super) async fn metrics(
             let vers: i64 = versions::table.count().get_result(&mut *conn)?;
             let pending = jobs::pending_count(&mut conn)?;
             let parked = jobs::parked(&mut conn)?.len();
-            Ok((ns, pkgs, vers, (pending, parked)))
+            drop(conn);
+            Ok((ns, pkgs, vers, (pending, parked), views::view_lags(&reg)?))
         })
         .await??;
     let mut body = format!(
@@ -64,10 +81,28 @@ pub(super) async fn metrics(
         "# HELP gemeinwerk_background_panics_total Panics of this node's background threads, each followed by a restart.\n\
          # TYPE gemeinwerk_background_panics_total counter\n",
     );
-    for thread in ["gemeinwerk-jobs", "gemeinwerk-search"] {
+    for thread in [
+        "gemeinwerk-jobs-index",
+        "gemeinwerk-jobs",
+        "gemeinwerk-search",
+    ] {
         let count = supervisor::panic_counts().get(thread).copied().unwrap_or(0);
         body.push_str(&format!(
             "gemeinwerk_background_panics_total{{thread=\"{thread}\"}} {count}\n"
+        ));
+    }
+    body.push_str("# HELP gemeinwerk_view_lag_changes Changes a derived view has not applied yet.\n# TYPE gemeinwerk_view_lag_changes gauge\n");
+    for l in &lags {
+        body.push_str(&format!(
+            "gemeinwerk_view_lag_changes{{view=\"{}\"}} {}\n",
+            l.view, l.lag_changes
+        ));
+    }
+    body.push_str("# HELP gemeinwerk_view_lag_seconds Age of the oldest change a derived view has not applied yet.\n# TYPE gemeinwerk_view_lag_seconds gauge\n");
+    for l in &lags {
+        body.push_str(&format!(
+            "gemeinwerk_view_lag_seconds{{view=\"{}\"}} {:.3}\n",
+            l.view, l.lag_seconds
         ));
     }
     if let Some(requests) = requests {

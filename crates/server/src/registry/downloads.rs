@@ -315,11 +315,17 @@ pub fn package_days(
 /// A package's downloads of the last [`RECENT_DAYS`] days, one entry per
 /// day from the oldest to today (days without downloads are 0), with the
 /// counts this process has not written yet.
-pub fn recent_days(reg: &Registry, package_id: i64) -> Result<Vec<(NaiveDate, i64)>> {
+///
+/// It takes the caller's connection: a page that held one and asked the
+/// pool for a second could wait for ever under load.
+pub fn recent_days(
+    reg: &Registry,
+    conn: &mut DbConn,
+    package_id: i64,
+) -> Result<Vec<(NaiveDate, i64)>> {
     let today = today();
     let start = window_start(today);
-    let mut conn = reg.db.conn()?;
-    let mut days = package_days(&mut conn, package_id, start)?;
+    let mut days = package_days(conn, package_id, start)?;
     for (key, n) in reg
         .downloads
         .pending

@@ -118,6 +118,10 @@ pub fn check(reg: &Registry, repair: bool) -> Result<FsckReport> {
         let content = (!lines.is_empty()).then(|| serialize_lines(&lines));
         expected.push((package_path(ns, name), content));
     }
+    // A repair commit's time is the newest change in the database.
+    let newest: Option<chrono::NaiveDateTime> = packages::table
+        .select(diesel::dsl::max(packages::updated_at))
+        .first(&mut *conn)?;
     drop(conn);
 
     // Every package's history must tag exactly the commits the database
@@ -148,7 +152,7 @@ pub fn check(reg: &Registry, repair: bool) -> Result<FsckReport> {
                 "package history: {full_name} differs from the database"
             ));
             if repair {
-                super::history::sync_history(reg, &full_name)?;
+                super::history::rebuild_history(reg, &full_name)?;
                 report.repaired += 1;
             }
         }
@@ -177,7 +181,13 @@ pub fn check(reg: &Registry, repair: bool) -> Result<FsckReport> {
             fixes.push((stray.clone(), None));
         }
         if repair && !fixes.is_empty() {
-            git.commit_files(&fixes, "Repair the index from the database (admin fsck)")?;
+            git.commit_files(
+                &fixes,
+                &registry_index::CommitInfo {
+                    time: newest.map_or(0, |t| t.and_utc().timestamp()),
+                    message: "Repair the index from the database (admin fsck)".into(),
+                },
+            )?;
             report.repaired += fixes.len();
         }
         Ok(())

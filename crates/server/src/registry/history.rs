@@ -30,10 +30,30 @@ pub type Chain = Vec<(String, Oid)>;
 
 /// Writes every commit of the package (and of the upstream versions it
 /// builds on) and points its tags and `main` at them.
+///
+/// A version's commit depends only on data that never changes once
+/// published (its archive, publisher, time, provenance) and on the commits
+/// before it, so a version whose tag already names a commit in the
+/// repository is taken as it is, and a publish costs one new commit, not a
+/// rewrite of every version. `fsck` recomputes every commit and
+/// [`rebuild_history`] rewrites them all.
 pub fn sync_history(reg: &Registry, full_name: &str) -> Result<Chain> {
+    sync(reg, full_name, true)
+}
+
+/// Rewrites every commit of the package from the database, trusting no tag.
+pub fn rebuild_history(reg: &Registry, full_name: &str) -> Result<Chain> {
+    sync(reg, full_name, false)
+}
+
+fn sync(reg: &Registry, full_name: &str, trust_tags: bool) -> Result<Chain> {
     let (ns, name) = split(full_name)?;
     let history = PackageHistory::open_or_init(&repo_path(reg, ns, name))?;
-    let chain = ChainBuilder::new(reg, &history).chain(ns, name, 0)?;
+    let chain = history.packed(|| {
+        let mut builder = ChainBuilder::new(reg, &history);
+        builder.trust_tags = trust_tags;
+        builder.chain(ns, name, 0)
+    })?;
     history.set_refs(&chain)?;
     Ok(chain)
 }
@@ -43,7 +63,7 @@ pub fn sync_history(reg: &Registry, full_name: &str) -> Result<Chain> {
 pub fn expected_and_actual(reg: &Registry, full_name: &str) -> Result<(Chain, Chain)> {
     let (ns, name) = split(full_name)?;
     let history = PackageHistory::open_or_init(&repo_path(reg, ns, name))?;
-    let expected = ChainBuilder::new(reg, &history).chain(ns, name, 0)?;
+    let expected = history.packed(|| ChainBuilder::new(reg, &history).chain(ns, name, 0))?;
     let actual = expected
         .iter()
         .filter_map(|(v, _)| history.tag(v).map(|oid| (v.clone(), oid)))
@@ -61,6 +81,9 @@ struct ChainBuilder<'a> {
     reg: &'a Registry,
     history: &'a PackageHistory,
     done: HashMap<String, Chain>,
+    /// Take the commits that the repository's own tags name (depth 0 only:
+    /// an upstream's versions are not tagged here, and may share names).
+    trust_tags: bool,
 }
 
 impl<'a> ChainBuilder<'a> {
@@ -69,6 +92,7 @@ impl<'a> ChainBuilder<'a> {
             reg,
             history,
             done: HashMap::new(),
+            trust_tags: false,
         }
     }
 
@@ -101,6 +125,14 @@ impl<'a> ChainBuilder<'a> {
         let mut previous: Option<Oid> = None;
         let mut previous_base: Option<String> = None;
         for v in versions {
+            if self.trust_tags && depth == 0 {
+                if let Some(oid) = self.history.tagged_commit(&v.num) {
+                    previous_base = v.forked_from.clone();
+                    chain.push((v.num, oid));
+                    previous = Some(oid);
+                    continue;
+                }
+            }
             let mut parents: Vec<Oid> = previous.into_iter().collect();
             if v.forked_from.is_some() && v.forked_from != previous_base {
                 let base = v.forked_from.as_deref().unwrap_or_default();

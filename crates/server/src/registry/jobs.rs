@@ -2,11 +2,13 @@
 //! follow, processed at least once. Every job recomputes its view from the
 //! database, so running one twice, or late, repairs instead of corrupting.
 
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use diesel::prelude::*;
-use registry_index::{package_path, serialize_lines, GitIndex, IndexConfig};
+use registry_index::{package_path, serialize_lines, CommitInfo, GitIndex, IndexConfig};
 
 use super::error::{RegistryError, Result};
 use super::{index, Registry};
@@ -92,6 +94,28 @@ fn is_permanent(e: &RegistryError) -> bool {
     }
 }
 
+/// Jobs taken in one round. A bulk load becomes a few large git index
+/// commits instead of one per publish.
+const BATCH: i64 = 20_000;
+
+/// Pending jobs by kind: how many, and when the oldest was written.
+pub fn pending_by_kind(
+    conn: &mut DbConn,
+) -> Result<BTreeMap<String, (i64, Option<chrono::NaiveDateTime>)>> {
+    let rows: Vec<(String, i64, Option<chrono::NaiveDateTime>)> = jobs::table
+        .group_by(jobs::kind)
+        .select((
+            jobs::kind,
+            diesel::dsl::count_star(),
+            diesel::dsl::min(jobs::created_at),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(kind, n, oldest)| (kind, (n, oldest)))
+        .collect())
+}
+
 /// Wakes the runner when a change committed, so that views follow within
 /// milliseconds rather than at the next poll.
 #[derive(Default)]
@@ -117,16 +141,29 @@ impl Wakeup {
     }
 }
 
+/// Squash the git index after this many commits since the last snapshot,
+/// unless the operator says otherwise (`serve --index-squash-after`).
+pub const SQUASH_AFTER_COMMITS: u64 = 10_000;
+
 /// The git index behind a lock: one writer at a time.
 pub struct GitWriter {
     index: Mutex<Option<GitIndex>>,
+    squash_after: AtomicU64,
+    commits_since_maintenance: AtomicU64,
 }
 
 impl GitWriter {
     pub fn new() -> Self {
         GitWriter {
             index: Mutex::new(None),
+            squash_after: AtomicU64::new(SQUASH_AFTER_COMMITS),
+            commits_since_maintenance: AtomicU64::new(0),
         }
+    }
+
+    /// Commits after which the history is squashed; 0 never squashes.
+    pub fn set_squash_after(&self, commits: u64) {
+        self.squash_after.store(commits, Ordering::SeqCst);
     }
 
     pub fn with<T>(&self, reg: &Registry, f: impl FnOnce(&GitIndex) -> Result<T>) -> Result<T> {
@@ -145,107 +182,391 @@ impl Default for GitWriter {
 }
 
 /// Writes `config.json` for the URL this server is reached at. Only the
-/// server knows that URL, so only it writes the file, at start.
+/// server knows that URL, so only it writes the file, at start (with the
+/// time of the newest change in the database).
 pub fn write_index_config(reg: &Registry) -> Result<()> {
     let config = IndexConfig::for_base_url(&reg.config.base_url).to_json();
+    let newest: Option<chrono::NaiveDateTime> = {
+        let mut conn = reg.db.conn()?;
+        crate::store::schema::packages::table
+            .select(diesel::dsl::max(crate::store::schema::packages::updated_at))
+            .first(&mut *conn)?
+    };
     reg.git.with(reg, |git| {
         git.commit_files(
             &[("config.json".into(), Some(config))],
-            "Update config.json",
+            &CommitInfo {
+                time: newest.map_or(0, |t| t.and_utc().timestamp()),
+                message: "Update config.json".into(),
+            },
         )?;
         Ok(())
     })
 }
 
-/// Runs every job that is due, one after another. Returns how many ran.
+/// Which jobs a runner lane takes: the git index's own lane keeps its lag
+/// low while package histories (slower: they unpack archives) run beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    GitIndex,
+    Others,
+}
+
+/// Runs every job that is due, in both lanes. Returns how many ran.
+impl Lane {
+    /// The name of the lane's thread (logs, `/metrics`).
+    pub const fn thread_name(self) -> &'static str {
+        match self {
+            Lane::GitIndex => "gemeinwerk-jobs-index",
+            Lane::Others => "gemeinwerk-jobs",
+        }
+    }
+}
+
 pub fn run_due(reg: &Registry) -> Result<usize> {
+    Ok(run_lane(reg, Lane::GitIndex)? + run_lane(reg, Lane::Others)?)
+}
+
+/// Runs the due jobs of one lane, a batch at a time, until none is due.
+pub fn run_lane(reg: &Registry, lane: Lane) -> Result<usize> {
     let mut done = 0;
     loop {
+        let batch: Vec<Job> = {
+            let mut conn = reg.db.conn()?;
+            let due = jobs::table
+                .filter(jobs::run_after.le(now()))
+                .order(jobs::id)
+                .limit(BATCH)
+                .select(Job::as_select());
+            match lane {
+                Lane::GitIndex => due.filter(jobs::kind.eq(SYNC_INDEX)).load(&mut *conn)?,
+                Lane::Others => due.filter(jobs::kind.ne(SYNC_INDEX)).load(&mut *conn)?,
+            }
+        };
+        if batch.is_empty() {
+            if lane == Lane::GitIndex
+                && reg.git.commits_since_maintenance.load(Ordering::SeqCst) > 0
+            {
+                reg.git.with(reg, |git| maintain_index(reg, git))?;
+            }
+            return Ok(done);
+        }
+        let outcomes: Vec<std::result::Result<(), Failure>> = match lane {
+            Lane::GitIndex => sync_index_batch(reg, &batch)
+                .into_iter()
+                .map(|r| r.map_err(|e| Failure::of(&e)))
+                .collect(),
+            Lane::Others => run_each_package(reg, &batch),
+        };
+        let mut succeeded = Vec::new();
+        for (job, outcome) in batch.iter().zip(outcomes) {
+            match outcome {
+                Ok(()) => succeeded.push(job.id),
+                Err(e) => retry_later(reg, job, &e)?,
+            }
+        }
+        done += succeeded.len();
         let mut conn = reg.db.conn()?;
-        let job: Option<Job> = jobs::table
-            .filter(jobs::run_after.le(now()))
-            .order(jobs::id)
-            .select(Job::as_select())
-            .first(&mut *conn)
-            .optional()?;
-        let Some(job) = job else { return Ok(done) };
-        match run_job(reg, &job) {
-            Ok(()) => {
-                diesel::delete(jobs::table.find(job.id)).execute(&mut *conn)?;
-                done += 1;
-            }
-            Err(e) => {
-                let attempts = job.attempts + 1;
-                let backoff = 2i64.saturating_pow(attempts.min(8) as u32).min(300);
-                let run_after = if attempts >= MAX_ATTEMPTS || is_permanent(&e) {
-                    tracing::error!(job.id = job.id, job.kind = %job.kind, job.payload = %job.payload, attempts, error = %e, "job cannot succeed; parked");
-                    parked_at()
-                } else {
-                    tracing::warn!(job.id = job.id, job.kind = %job.kind, attempts, error = %e, "job failed; will retry");
-                    now() + chrono::Duration::seconds(backoff)
-                };
-                write_tx(&mut conn, |c| {
-                    diesel::update(jobs::table.find(job.id))
-                        .set((
-                            jobs::attempts.eq(attempts),
-                            jobs::last_error.eq(Some(e.to_string())),
-                            jobs::run_after.eq(run_after),
-                        ))
-                        .execute(c)
-                        .map_err(RegistryError::from)
-                })?;
-            }
+        for ids in succeeded.chunks(1000) {
+            diesel::delete(jobs::table.filter(jobs::id.eq_any(ids))).execute(&mut *conn)?;
         }
     }
 }
 
-fn run_job(reg: &Registry, job: &Job) -> Result<()> {
-    match job.kind.as_str() {
-        SYNC_INDEX => sync_index(reg, &job.payload),
-        super::history::SYNC_HISTORY => super::history::sync_history(reg, &job.payload).map(|_| ()),
-        other => {
-            tracing::error!(job.id = job.id, job.kind = %other, "unknown job kind; dropping it");
-            Ok(())
+/// Why a job failed, as the queue needs it: the text to log and keep, and
+/// whether trying again can help. Taken from the error before it becomes
+/// text, since one package's outcome is shared by all of its waiting jobs.
+#[derive(Debug, Clone)]
+struct Failure {
+    message: String,
+    permanent: bool,
+}
+
+impl Failure {
+    fn of(e: &RegistryError) -> Failure {
+        Failure {
+            message: e.to_string(),
+            permanent: is_permanent(e),
         }
     }
 }
 
-/// Writes the package's index file as the database says it is now.
-pub fn sync_index(reg: &Registry, full_name: &str) -> Result<()> {
-    let (ns, name) = full_name.split_once('/').ok_or_else(|| {
-        RegistryError::bad_request("invalid_job", format!("bad package name {full_name:?}"))
-    })?;
-    let lines = {
-        let mut conn = reg.db.conn()?;
-        index::index_lines(&mut conn, ns, name)?
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+fn retry_later(reg: &Registry, job: &Job, e: &Failure) -> Result<()> {
+    let attempts = job.attempts + 1;
+    let backoff = 2i64.saturating_pow(attempts.min(8) as u32).min(300);
+    // A job that cannot succeed is parked with its error instead of being
+    // retried for ever (it would count as lag and hide the jobs behind it).
+    let run_after = if attempts >= MAX_ATTEMPTS || e.permanent {
+        tracing::error!(job.id = job.id, job.kind = %job.kind, job.payload = %job.payload, attempts, error = %e, "job cannot succeed; parked");
+        parked_at()
+    } else {
+        tracing::warn!(job.id = job.id, job.kind = %job.kind, attempts, error = %e, "job failed; will retry");
+        now() + chrono::Duration::seconds(backoff)
     };
-    let content = lines.filter(|l| !l.is_empty()).map(|l| serialize_lines(&l));
-    reg.git.with(reg, |git| {
-        git.commit_files(
-            &[(package_path(ns, name), content)],
-            &format!("Update {full_name}"),
-        )?;
-        Ok(())
-    })
+    let mut conn = reg.db.conn()?;
+    write_tx(&mut conn, |c| {
+        diesel::update(jobs::table.find(job.id))
+            .set((
+                jobs::attempts.eq(attempts),
+                jobs::last_error.eq(Some(e.to_string())),
+                jobs::run_after.eq(run_after),
+            ))
+            .execute(c)
+            .map_err(RegistryError::from)
+    })?;
+    Ok(())
 }
 
-/// Starts the in-process runner thread. It stops when `stop` is set.
+/// Jobs other than the git index's: each package once per batch, however
+/// many of its jobs are waiting (each recomputes the whole view). Packages
+/// are independent (each history is its own repository), so two workers
+/// share them: a history unpacks archives and writes files, and a bulk
+/// load leaves thousands waiting.
+fn run_each_package(reg: &Registry, batch: &[Job]) -> Vec<std::result::Result<(), Failure>> {
+    let mut keys: Vec<(&str, &str)> = batch
+        .iter()
+        .map(|job| (job.kind.as_str(), job.payload.as_str()))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let outcomes: Mutex<BTreeMap<JobKey<'_>, std::result::Result<(), Failure>>> = Mutex::default();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(HISTORY_WORKERS));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(&(kind, payload)) = keys.get(i) else {
+                    return;
+                };
+                let outcome = match kind {
+                    super::history::SYNC_HISTORY => {
+                        super::history::sync_history(reg, payload).map(|_| ())
+                    }
+                    other => {
+                        tracing::error!(job.kind = %other, "unknown job kind; dropping it");
+                        Ok(())
+                    }
+                };
+                outcomes
+                    .lock()
+                    .expect("outcomes lock")
+                    .insert((kind, payload), outcome.map_err(|e| Failure::of(&e)));
+            });
+        }
+    });
+    let outcomes = outcomes.into_inner().expect("outcomes lock");
+    batch
+        .iter()
+        .map(
+            |job| match outcomes.get(&(job.kind.as_str(), job.payload.as_str())) {
+                Some(Err(e)) => Err(e.clone()),
+                _ => Ok(()),
+            },
+        )
+        .collect()
+}
+
+/// A job's kind and payload: what makes two jobs the same work.
+type JobKey<'a> = (&'a str, &'a str);
+
+/// Threads that write package histories at the same time.
+const HISTORY_WORKERS: usize = 2;
+
+/// The commit message of a batch: its packages, sorted (at most 100 named).
+fn batch_message(names: &[&str]) -> String {
+    match names {
+        [one] => format!("Update {one}"),
+        _ => {
+            let mut message = format!("Update {} packages\n\n", names.len());
+            for name in names.iter().take(100) {
+                message.push_str(name);
+                message.push('\n');
+            }
+            if names.len() > 100 {
+                message.push_str(&format!("and {} more\n", names.len() - 100));
+            }
+            message
+        }
+    }
+}
+
+/// Writes the index files of every package in `batch` as the database says
+/// they are now, in one commit. The commit's time is the newest change
+/// among them (`packages.updated_at`), so it comes from the database.
+/// Returns one outcome per job.
+fn sync_index_batch(reg: &Registry, batch: &[Job]) -> Vec<Result<()>> {
+    let started = std::time::Instant::now();
+    let mut files: BTreeMap<&str, Result<Option<String>, String>> = BTreeMap::new();
+    let mut time = 0i64;
+    let computed = (|| -> Result<()> {
+        let mut conn = reg.db.conn()?;
+        for job in batch {
+            if files.contains_key(job.payload.as_str()) {
+                continue;
+            }
+            let Some((ns, name)) = job.payload.split_once('/') else {
+                files.insert(
+                    job.payload.as_str(),
+                    Err(format!("bad package name {:?}", job.payload)),
+                );
+                continue;
+            };
+            if let Some(package) = index::find_package(&mut conn, ns, name)? {
+                time = time.max(package.updated_at.and_utc().timestamp());
+            }
+            let lines = index::index_lines(&mut conn, ns, name)?;
+            let content = lines.filter(|l| !l.is_empty()).map(|l| serialize_lines(&l));
+            files.insert(job.payload.as_str(), Ok(content));
+        }
+        Ok(())
+    })();
+    let written = computed.and_then(|()| {
+        let changes: Vec<(String, Option<String>)> = files
+            .iter()
+            .filter_map(|(full_name, content)| {
+                let (ns, name) = full_name.split_once('/')?;
+                Some((package_path(ns, name), content.as_ref().ok()?.clone()))
+            })
+            .collect();
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<&str> = files
+            .iter()
+            .filter(|(_, c)| c.is_ok())
+            .map(|(n, _)| *n)
+            .collect();
+        let info = CommitInfo {
+            time,
+            message: batch_message(&names),
+        };
+        let computed_at = std::time::Instant::now();
+        reg.git.with(reg, |git| {
+            git.commit_files(&changes, &info)?;
+            tracing::debug!(
+                jobs = batch.len(),
+                packages = changes.len(),
+                compute_ms = (computed_at - started).as_millis() as u64,
+                commit_ms = computed_at.elapsed().as_millis() as u64,
+                "git index batch written"
+            );
+            let since = reg
+                .git
+                .commits_since_maintenance
+                .fetch_add(1, Ordering::SeqCst)
+                + 1;
+            if since >= MAINTAIN_EVERY {
+                maintain_index(reg, git)?;
+            }
+            Ok(())
+        })
+    });
+    let failed = written.as_ref().err().map(|e| e.to_string());
+    batch
+        .iter()
+        .map(|job| match (&failed, files.get(job.payload.as_str())) {
+            (Some(e), _) => Err(RegistryError::Io(std::io::Error::other(e.clone()))),
+            (None, Some(Err(e))) => Err(RegistryError::bad_request("invalid_job", e.clone())),
+            (None, _) => Ok(()),
+        })
+        .collect()
+}
+
+/// The archive repository that keeps the git index's history from before
+/// each squash.
+pub fn index_archive_path(reg: &Registry) -> std::path::PathBuf {
+    reg.data_dir.join("git").join("index-archive.git")
+}
+
+/// Commits after which the git index lane rolls up packs even if more
+/// jobs are waiting; otherwise it does so when it runs out of work, so
+/// that roll-ups do not delay the commits of waiting changes.
+const MAINTAIN_EVERY: u64 = 16;
+
+/// Rolls up packs and squashes when due; timed in the debug log.
+fn maintain_index(reg: &Registry, git: &GitIndex) -> Result<()> {
+    let started = std::time::Instant::now();
+    reg.git.commits_since_maintenance.store(0, Ordering::SeqCst);
+    git.maintain()?;
+    squash_if_due(reg, git)?;
+    tracing::debug!(
+        maintain_ms = started.elapsed().as_millis() as u64,
+        "git index maintained"
+    );
+    Ok(())
+}
+
+fn squash_if_due(reg: &Registry, git: &GitIndex) -> Result<()> {
+    let after = reg.git.squash_after.load(Ordering::SeqCst);
+    // Only by count: a fetch across a squash downloads the new base pack's
+    // index (and the base itself if the clone was behind), so squashes must
+    // be rare events, not a reaction to every burst of commits.
+    if after == 0 || git.commits_since_snapshot()? < after {
+        return Ok(());
+    }
+    if let Some(s) = git.squash(&index_archive_path(reg))? {
+        tracing::info!(snapshot = %s.snapshot, archived_as = %s.archived_as, previous = %s.previous, "git index history squashed");
+    }
+    Ok(())
+}
+
+/// Writes one package's index file as the database says it is now.
+pub fn sync_index(reg: &Registry, full_name: &str) -> Result<()> {
+    let job = Job {
+        id: 0,
+        kind: SYNC_INDEX.into(),
+        payload: full_name.into(),
+        attempts: 0,
+        last_error: None,
+        run_after: now(),
+        created_at: now(),
+    };
+    sync_index_batch(reg, std::slice::from_ref(&job))
+        .pop()
+        .expect("one outcome per job")
+}
+
+/// Starts the in-process runner threads, one per [`Lane`]. They stop when
+/// `stop` is set.
 pub fn spawn_runner(
     reg: Arc<Registry>,
     stop: Arc<std::sync::atomic::AtomicBool>,
 ) -> std::thread::JoinHandle<()> {
+    let others = spawn_lane(reg.clone(), stop.clone(), Lane::Others, reg.wakeup.clone());
+    let index = spawn_lane(reg.clone(), stop, Lane::GitIndex, reg.index_wakeup.clone());
+    std::thread::Builder::new()
+        .name("gemeinwerk-jobs".into())
+        .spawn(move || {
+            let _ = index.join();
+            let _ = others.join();
+        })
+        .expect("spawning the job runner")
+}
+
+fn spawn_lane(
+    reg: Arc<Registry>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    lane: Lane,
+    wakeup: Arc<Wakeup>,
+) -> std::thread::JoinHandle<()> {
     let stopping = stop.clone();
-    super::supervisor::spawn("gemeinwerk-jobs", stop, move || {
-        use std::sync::atomic::Ordering;
+    super::supervisor::spawn(lane.thread_name(), stop, move || {
         while !stopping.load(Ordering::SeqCst) {
-            if let Err(e) = run_due(&reg) {
-                tracing::error!(error = %e, "job runner");
+            if let Err(e) = run_lane(&reg, lane) {
+                tracing::error!(error = %e, ?lane, "job runner");
             }
-            reg.wakeup.wait(Duration::from_millis(500));
+            wakeup.wait(Duration::from_millis(500));
         }
         // Drain what is due so that a graceful stop leaves the views current.
-        if let Err(e) = run_due(&reg) {
-            tracing::error!(error = %e, "job runner at shutdown");
+        if let Err(e) = run_lane(&reg, lane) {
+            tracing::error!(error = %e, ?lane, "job runner at shutdown");
         }
     })
 }

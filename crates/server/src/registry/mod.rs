@@ -22,6 +22,7 @@ pub mod sessions;
 pub mod supervisor;
 pub mod text;
 pub mod version_cache;
+pub mod views;
 pub mod yank;
 
 use std::path::{Path, PathBuf};
@@ -45,7 +46,10 @@ pub struct Registry {
     pub blobs: BlobStore,
     pub data_dir: PathBuf,
     pub config: RegistryConfig,
+    /// Wakes the job runner's lane of package histories (and other jobs).
     pub wakeup: Arc<jobs::Wakeup>,
+    /// Wakes the job runner's git index lane.
+    pub index_wakeup: Arc<jobs::Wakeup>,
     pub git: jobs::GitWriter,
     pub index_cache: index::IndexCache,
     pub search: search::SearchService,
@@ -70,6 +74,7 @@ impl Registry {
             data_dir: data_dir.to_path_buf(),
             config,
             wakeup: Arc::new(jobs::Wakeup::default()),
+            index_wakeup: Arc::new(jobs::Wakeup::default()),
             git: jobs::GitWriter::new(),
             index_cache: index::IndexCache::default(),
             search: search::SearchService::new(data_dir),
@@ -83,6 +88,7 @@ impl Registry {
     pub fn package_changed(&self, full_name: &str) {
         self.index_cache.invalidate(full_name);
         self.wakeup.notify();
+        self.index_wakeup.notify();
         self.search.wakeup.notify();
     }
 

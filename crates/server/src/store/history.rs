@@ -1,7 +1,9 @@
 //! Package histories: one bare git repository per package, one commit per
 //! published version whose tree is the package's files, tagged `vX.Y.Z`.
 //! Commits are made from what the database says (files, publisher, time),
-//! so a rebuild writes the same commit ids.
+//! so a rebuild writes the same commit ids. Objects are written into packs
+//! (one per sync, small ones rolled up), as for the git index, so that a
+//! dumb-protocol clone fetches a few files rather than one per object.
 
 use std::path::{Path, PathBuf};
 
@@ -29,13 +31,20 @@ impl PackageHistory {
     pub fn open_or_init(path: &Path) -> Result<Self, git2::Error> {
         let repo = match Repository::open_bare(path) {
             Ok(repo) => repo,
-            Err(_) => {
-                let repo = Repository::init_bare(path)?;
-                repo.set_head("refs/heads/main")?;
-                repo
-            }
+            Err(_) => registry_index::init_bare(path)?,
         };
+        // Histories written before they were packed hold loose objects.
+        registry_index::pack::pack_loose(&repo)?;
         Ok(PackageHistory { repo })
+    }
+
+    /// Runs `f` with every object it writes through this handle kept in
+    /// memory, then writes them as one pack. At most once per handle.
+    pub fn packed<T, E: From<git2::Error>>(
+        &self,
+        f: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E> {
+        Ok(registry_index::pack::write_packed(&self.repo, f)?.0)
     }
 
     /// Writes the commit of one version (objects only; no ref moves).
@@ -97,8 +106,10 @@ impl PackageHistory {
             self.repo
                 .reference("refs/heads/main", *last, true, "gemeinwerk")?;
         }
-        registry_index::update_server_info(&self.repo)
-            .map_err(|e| git2::Error::from_str(&e.to_string()))
+        registry_index::pack::roll_up(&self.repo)?;
+        let io = |e: std::io::Error| git2::Error::from_str(&e.to_string());
+        registry_index::pack::remove_retired(&self.repo).map_err(io)?;
+        registry_index::update_server_info(&self.repo).map_err(io)
     }
 
     /// The commit a tag points at, if there is one.
@@ -106,5 +117,11 @@ impl PackageHistory {
         self.repo
             .refname_to_id(&format!("refs/tags/v{version}"))
             .ok()
+    }
+
+    /// The commit a tag points at, if the tag and the commit exist.
+    pub fn tagged_commit(&self, version: &str) -> Option<Oid> {
+        let oid = self.tag(version)?;
+        self.repo.find_commit(oid).ok().map(|c| c.id())
     }
 }

@@ -292,7 +292,7 @@ pub fn load(
     let package = index::find_package(&mut conn, namespace, name)?
         .ok_or_else(|| RegistryError::UnknownPackage(full_name.clone()))?;
     let rows = index::package_versions(&mut conn, package.id)?;
-    let recent = crate::registry::downloads::recent_days(reg, package.id)?;
+    let recent = crate::registry::downloads::recent_days(reg, &mut conn, package.id)?;
     let shown = match pick(&rows, asked) {
         Some(v) => Some(v),
         None if asked.is_some() => {
