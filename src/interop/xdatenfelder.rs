@@ -1470,6 +1470,8 @@ impl Importer<'_> {
             dependencies: Vec::new(),
             forked_from: None,
             lowers_vertrauensniveau: false,
+            repository: None,
+            homepage: None,
             fim: fim_source,
         }
     }

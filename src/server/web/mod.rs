@@ -9,9 +9,11 @@
 mod account;
 pub mod diagram;
 mod diff;
+mod diff_de;
 pub mod markdown;
 mod namespace;
 mod package;
+mod publisher;
 pub mod preview;
 mod search;
 pub mod session;
@@ -40,6 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }))
     .service(stylesheet)
         .service(script)
+        .service(favicon)
         .service(start::page)
         .service(search::page)
         .service(package::page)
@@ -139,6 +142,18 @@ async fn stylesheet() -> HttpResponse {
             .content_type("text/css; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
             .body(include_str!("static/gemeinwerk.css")),
+    )
+}
+
+/// Browsers ask for `/favicon.ico` on their own; answering it keeps the
+/// log free of 404s and gives the tab an icon.
+#[get("/favicon.ico")]
+async fn favicon() -> HttpResponse {
+    secure(
+        HttpResponse::Ok()
+            .content_type("image/x-icon")
+            .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+            .body(&include_bytes!("static/favicon.ico")[..]),
     )
 }
 
@@ -373,6 +388,12 @@ pub fn number(n: i64) -> String {
 }
 
 /// A date the German way: 29.11.2026.
+/// A count with the German singular or plural: „1 Download“, „2 Downloads“,
+/// „1.234 Ableitungen“.
+pub fn count(n: i64, one: &str, many: &str) -> String {
+    format!("{} {}", number(n), if n == 1 { one } else { many })
+}
+
 pub fn date(at: &chrono::NaiveDateTime) -> String {
     at.format("%d.%m.%Y").to_string()
 }
