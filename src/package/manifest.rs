@@ -486,6 +486,18 @@ pub fn parse_manifest(source: &str) -> Result<(Manifest, Vec<Diagnostic>), Vec<D
         }
     };
 
+    // `gemeinwerk new` writes "Antrag auf …"; a package must not go out
+    // under its placeholder title.
+    if pkg.title.as_deref().is_some_and(|t| t.contains('…')) {
+        errs.push(err(
+            "manifest.placeholder_title",
+            format!(
+                "title \"{}\" still holds the placeholder \"…\" of `gemeinwerk new`: write the real title",
+                pkg.title.as_deref().unwrap_or_default()
+            ),
+            pkg_start,
+        ));
+    }
     let mut link = |key: &str, value: Option<Spanned<String>>| -> Option<String> {
         let v = value?;
         match check_link(v.get_ref()) {
@@ -500,18 +512,6 @@ pub fn parse_manifest(source: &str) -> Result<(Manifest, Vec<Diagnostic>), Vec<D
             }
         }
     };
-    // `gemeinwerk new` writes "Antrag auf …"; a package must not go out
-    // under its placeholder title.
-    if pkg.title.as_deref().is_some_and(|t| t.contains('…')) {
-        errs.push(err(
-            "manifest.placeholder_title",
-            format!(
-                "title \"{}\" still holds the placeholder \"…\" of `gemeinwerk new`: write the real title",
-                pkg.title.as_deref().unwrap_or_default()
-            ),
-            pkg_start,
-        ));
-    }
     let repository = link("repository", pkg.repository);
     let homepage = link("homepage", pkg.homepage);
 

@@ -1156,7 +1156,7 @@ const TEXTS: &[&str] = &[
     "2024-02-29T08:30", "30,70", "30.70", "-5", "12", "17", "17,5", "18", "0", "-0", "1e5",
     "0x10", " 5", "5.", "007", "a@b.de", "a@b", "x y@z.de", "@b.de", "a@.de",
     "DE02 1203 0000 0000 2020 51", "DE03120300000000202051", "de02120300000000202051",
-    "34117", "3411", "٣٤١١٧", "Müller", "Straße", "𝔘nicode", "\u{1F600}", "ÿ", "+49 561 123",
+    "34117", "3411", "٣٤١١٧", "Müller", "Straße", "𝔘nicode", "\u{1F600}", "ÿ", "\u{FF21}", "+49 561 123",
     "(0561) 12-34", "12", "abc", "a\nc", "aXc", "ab", "abcd", "cdab",
 ];
 const PATTERNS: &[&str] = &[
@@ -1214,7 +1214,7 @@ fn random_cond(rng: &mut Rng, depth: usize) -> gemeinwerk::package::eval::Cond {
             }
         };
     }
-    let mut sub = |rng: &mut Rng| Box::new(random_cond(rng, depth - 1));
+    let sub = |rng: &mut Rng| Box::new(random_cond(rng, depth - 1));
     match rng.below(6) {
         0 => Cond::Not { e: sub(rng) },
         1 => Cond::And {

@@ -28,6 +28,7 @@ pub fn reason(english: &str) -> Option<&'static str> {
         "a new value to choose" => "ein neuer Wert zur Auswahl",
         "a newer version of the same code list" => "eine neuere Version derselben Codeliste",
         "a notice that was produced is gone" => "ein Bescheid, der erstellt wurde, fällt weg",
+        "a step that could be taken is gone" => "ein Schritt, der möglich war, fällt weg",
         "a required field became optional" => "ein Pflichtfeld wurde freiwillig",
         "a required value may now be asked for where it was not" => "eine Pflichtangabe kann nun auch dort verlangt werden, wo sie es bisher nicht war",
         "an example of the old version no longer matches the pattern" => "ein Beispiel der alten Version passt nicht mehr zum Muster",

@@ -109,7 +109,6 @@ pub struct PackageData {
     pub versions: Vec<VersionRow>,
     pub dependencies: Vec<DependencyRow>,
     pub dependents: Vec<String>,
-    pub snippet: String,
     pub vertrauensniveau: String,
     pub accounts: String,
     pub preview: Option<Preview>,
@@ -465,7 +464,7 @@ pub fn load(
         Command {
             label: "Als Abhängigkeit eintragen",
             id: "befehl-add",
-            text: snippet.clone(),
+            text: snippet,
         },
         Command {
             label: "Für die eigene Kommune ableiten (Fork)",
@@ -539,7 +538,6 @@ pub fn load(
         versions,
         dependencies,
         dependents,
-        snippet,
         vertrauensniveau,
         accounts: accounts_text,
         preview,

@@ -9,7 +9,6 @@ use crate::store::models::Version;
 
 #[derive(Debug, Clone, Default)]
 pub struct Publisher {
-    pub slug: String,
     /// "Stadt Kassel"; the slug when the namespace has no display name.
     pub name: String,
     /// "Hessen", from the first two digits of the ARS; empty if unknown.
@@ -67,8 +66,7 @@ pub fn lookup(
             (
                 s.clone(),
                 Publisher {
-                    name: s.clone(),
-                    slug: s,
+                    name: s,
                     place: String::new(),
                 },
             )
@@ -88,11 +86,7 @@ pub fn lookup(
         };
         out.insert(
             ns.slug.clone(),
-            Publisher {
-                slug: ns.slug,
-                name,
-                place,
-            },
+            Publisher { name, place },
         );
     }
     Ok(out)
