@@ -107,11 +107,17 @@ try {
   check((await page.locator("#f-fahrzeug-kennzeichen-fehler").count()) === 0, "a corrected value loses its message");
 
   // Without the script the same check happens on the server.
-  await page.goto(base + "/pakete/kassel/bewohnerparkausweis/vorschau?fahrzeug.kennzeichen=KS-AB+123&_pruefen=ja#vorschau");
+  await page.goto(base + "/pakete/kassel/bewohnerparkausweis/vorschau?fahrzeug.kennzeichen=KS-AB+123&_pruefen=ja");
   check((await page.inputValue("#f-fahrzeug-kennzeichen")) === "KS-AB 123", "the server-side check keeps the values");
   const serverFirst = await page.locator("#vorschau-fehler a").first().getAttribute("href");
   const serverFocus = await page.evaluate(() => document.activeElement && document.activeElement.id);
   check(serverFirst === "#" + serverFocus, `the server's page focuses the first error too (${serverFocus})`);
+  // The check button sends the form without a fragment: a fragment would
+  // keep the browser from honouring autofocus.
+  check(
+    (await page.locator("button[name=_pruefen]").getAttribute("formaction")) === "/pakete/kassel/bewohnerparkausweis/vorschau",
+    "the check button's address has no fragment"
+  );
   await page.screenshot({ path: join(shots, "vorschau.png"), fullPage: true });
 
   // The install commands: a copy button where the Clipboard API exists.
@@ -184,6 +190,33 @@ for (const width of [320, 390, 1280]) {
           .slice(0, 3)
           .map((e) => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className && typeof e.className === "string" ? "." + e.className : "")),
       }));
+      if (name === "paket-formular") {
+        // The install commands wrap, but never inside a word or name:
+        // every piece between spaces and <wbr> stays on one line.
+        const broken = await phonePage.evaluate(() => {
+          const out = [];
+          for (const code of document.querySelectorAll(".befehle code")) {
+            const texts = [];
+            const walk = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+            while (walk.nextNode()) texts.push(walk.currentNode);
+            for (const node of texts) {
+              let at = 0;
+              for (const word of node.textContent.split(" ")) {
+                if (word.length > 0) {
+                  const range = document.createRange();
+                  range.setStart(node, at);
+                  range.setEnd(node, at + word.length);
+                  const tops = new Set(Array.from(range.getClientRects()).map((r) => Math.round(r.top)));
+                  if (tops.size > 1) out.push(word);
+                }
+                at += word.length + 1;
+              }
+            }
+          }
+          return out;
+        });
+        check(broken.length === 0, `at ${width} px no install command breaks inside a name${broken.length ? ": " + broken.join(", ") : ""}`);
+      }
       check(m.scroll <= m.view, `${name} at ${width} px fits (${m.scroll} <= ${m.view})${m.wide.length ? ": " + m.wide.join(", ") : ""}`);
       if (width !== 1280) await phonePage.screenshot({ path: join(shots, `${name}-${width}.png`), fullPage: true });
     } catch (e) {
@@ -205,11 +238,16 @@ await phonePage.setViewportSize({ width: 1280, height: 900 });
 await phonePage.goto(base + "/pakete/kassel/bewohnerparken-verfahren");
 const overlap = await phonePage.evaluate(() => {
   const side = document.querySelector(".seitenspalte").getBoundingClientRect();
-  return Array.from(document.querySelectorAll(".hauptspalte table, .hauptspalte .tabelle, .hauptspalte .diagramm"))
-    .map((t) => t.getBoundingClientRect())
-    .filter((b) => b.right > side.left && b.top < side.bottom && b.bottom > side.top).length;
+  // What is visible: a table in a scroll box is clipped by its box.
+  const boxes = Array.from(document.querySelectorAll("main .tabelle, main .diagramm, main table"))
+    .filter((t) => t.tagName !== "TABLE" || !t.closest(".tabelle"));
+  return {
+    hits: boxes.map((t) => t.getBoundingClientRect()).filter((b) => b.right > side.left && b.top < side.bottom && b.bottom > side.top).length,
+    scrolling: Array.from(document.querySelectorAll(".tabelle")).filter((t) => t.scrollWidth > t.clientWidth).map((t) => t.getAttribute("aria-label")),
+  };
 });
-check(overlap === 0, `no table of the process page runs into the side column (${overlap})`);
+check(overlap.hits === 0, `no table of the process page runs into the side column (${overlap.hits})`);
+check(overlap.scrolling.length === 0, `on the desktop the process tables fit without scrolling (${overlap.scrolling.join(", ")})`);
 await phone.close();
 
 // 5. axe-core on every page type, signed in where the page needs it. The

@@ -80,6 +80,46 @@ pub struct Command {
     pub text: String,
 }
 
+impl Command {
+    /// The command as HTML that may wrap at spaces, after `/` and before
+    /// `@`, and nowhere else: each piece is a `nowrap` span, so a name
+    /// does not break at its hyphens either.
+    pub fn html(&self) -> String {
+        let escape = |t: &str| {
+            t.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+                .replace('\'', "&#39;")
+        };
+        self.text
+            .split(' ')
+            .map(|word| {
+                let mut pieces = Vec::new();
+                let mut piece = String::new();
+                for c in word.chars() {
+                    if c == '@' && !piece.is_empty() {
+                        pieces.push(std::mem::take(&mut piece));
+                    }
+                    piece.push(c);
+                    if c == '/' {
+                        pieces.push(std::mem::take(&mut piece));
+                    }
+                }
+                if !piece.is_empty() {
+                    pieces.push(piece);
+                }
+                pieces
+                    .iter()
+                    .map(|p| format!("<span>{}</span>", escape(p)))
+                    .collect::<Vec<_>>()
+                    .join("<wbr>")
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
 /// Everything the package page shows.
 pub struct PackageData {
     pub name: String,
@@ -732,5 +772,14 @@ mod tests {
         assert_eq!(per_de("P2Y"), "alle 2 Jahre");
         assert_eq!(spdx_url("EUPL-1.2"), "https://spdx.org/licenses/EUPL-1.2.html");
         assert_eq!(spdx_url("MIT OR Apache-2.0"), "");
+        let c = Command {
+            label: "",
+            id: "",
+            text: "gemeinwerk add kassel/a-b@^1.1 <x>".into(),
+        };
+        assert_eq!(
+            c.html(),
+            "<span>gemeinwerk</span> <span>add</span> <span>kassel/</span><wbr><span>a-b</span><wbr><span>@^1.1</span> <span>&lt;x&gt;</span>"
+        );
     }
 }
