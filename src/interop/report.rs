@@ -140,7 +140,12 @@ impl ImportReport {
             ));
         }
         for n in &self.notes {
-            s.push_str(&format!("- Zeile {}: {}: `<{}>`", n.line, n.kind.german(), n.element));
+            s.push_str(&format!(
+                "- Zeile {}: {}: `<{}>`",
+                n.line,
+                n.kind.german(),
+                n.element
+            ));
             if let Some(id) = &n.fim {
                 s.push_str(&format!(" {id}"));
             }

@@ -1669,7 +1669,10 @@ fn readme(
             }
         }
     }
-    s.push_str(&format!("\n## Bericht der Übernahme\n\n{}", report.german()));
+    s.push_str(&format!(
+        "\n## Bericht der Übernahme\n\n{}",
+        report.german()
+    ));
     s
 }
 

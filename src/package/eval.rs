@@ -462,7 +462,9 @@ impl FieldRule {
 
     /// Writes the German message of every problem this rule can report.
     pub fn finish(mut self, label: &str) -> FieldRule {
-        let l = format!("„{label}“");
+        // A label that is a sentence ("Ich bin Halterin.") loses its full
+        // stop inside the quotes, where the message has its own.
+        let l = format!("„{}“", label.trim_end_matches(['.', ':', ' ']));
         let shown = |v: &Val| match v {
             Val::Number(n) => german_number(*n),
             Val::Text(t) if is_date(t) => german_date(t),
@@ -624,7 +626,9 @@ pub fn is_iban(s: &str) -> bool {
     if !(15..=34).contains(&b.len())
         || !b[..2].iter().all(u8::is_ascii_uppercase)
         || !b[2..4].iter().all(u8::is_ascii_digit)
-        || !b.iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        || !b
+            .iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
     {
         return false;
     }
@@ -757,7 +761,10 @@ pub fn pattern_for_browser(p: &str) -> Option<String> {
                 let (inner, negated) = match n {
                     'd' => ("\\p{Nd}", false),
                     'D' => ("\\p{Nd}", true),
-                    'w' => ("\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}", false),
+                    'w' => (
+                        "\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}",
+                        false,
+                    ),
                     'W' => ("\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}", true),
                     's' => ("\\p{White_Space}", false),
                     'S' => ("\\p{White_Space}", true),
@@ -922,7 +929,10 @@ mod tests {
         assert!(!is_iban("DE03 1203 0000 0000 2020 51"));
         assert!(is_email("a@b.de") && !is_email("a@b") && !is_email("a b@c.de"));
         assert_eq!(german_number(1234.5), "1.234,5");
-        assert_eq!(shift_date("2026-03-31", "-P18Y").as_deref(), Some("2008-03-31"));
+        assert_eq!(
+            shift_date("2026-03-31", "-P18Y").as_deref(),
+            Some("2008-03-31")
+        );
     }
 
     #[test]

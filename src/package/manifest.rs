@@ -698,6 +698,29 @@ pub fn fork_manifest(source: &str, new_name: &str, from: &ForkedFrom) -> Result<
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn links_must_be_web_addresses_and_titles_no_placeholders() {
+        let base = "[package]\nname = \"kassel/a\"\nversion = \"1.0.0\"\nkind = \"form\"\ndescription = \"D\"\nlicense = \"EUPL-1.2\"\nthemenfeld = \"querschnitt\"\n";
+        let (m, _) = parse_manifest(&format!(
+            "{base}repository = \"https://git.example.org/a\"\nhomepage = \"http://www.kassel.de/a\"\n"
+        ))
+        .unwrap();
+        assert_eq!(m.repository.as_deref(), Some("https://git.example.org/a"));
+        assert_eq!(m.homepage.as_deref(), Some("http://www.kassel.de/a"));
+        for bad in [
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "/relativ",
+            "https://",
+            "https://nutzer:geheim@example.org/",
+        ] {
+            let errs = parse_manifest(&format!("{base}homepage = \"{bad}\"\n")).unwrap_err();
+            assert_eq!(errs[0].code, "manifest.invalid_url", "{bad}: {errs:?}");
+        }
+        let errs = parse_manifest(&format!("{base}title = \"Antrag auf …\"\n")).unwrap_err();
+        assert_eq!(errs[0].code, "manifest.placeholder_title");
+    }
+
     use super::*;
 
     const GOOD: &str = r#"

@@ -201,7 +201,10 @@ fn every_page_type_answers_in_german_with_the_csp() {
     assert!(!diff.contains("Begründung (englisch)"), "{diff}");
     assert!(!diff.contains("lang=\"en\""), "{diff}");
     assert!(!diff.contains("wording only"), "{diff}");
-    assert!(diff.contains("class=\"tabelle\""), "the table scrolls in its own box");
+    assert!(
+        diff.contains("class=\"tabelle\""),
+        "the table scrolls in its own box"
+    );
 
     // Who publishes: the display name and the Land, not the slug.
     for (path, expected) in [
@@ -217,7 +220,10 @@ fn every_page_type_answers_in_german_with_the_csp() {
         search.contains("Stadt Kassel (Hessen) ("),
         "the namespace facet names the publisher: {search}"
     );
-    assert!(search.contains("Formular · Version 1.1.0"), "cards show kind and version");
+    assert!(
+        search.contains("Formular · Version 1.1.0"),
+        "cards show kind and version"
+    );
     let start = v.get("/").text();
     assert!(!start.contains(" 1 Downloads"), "German plural");
     let package = v.get("/pakete/kassel/bewohnerparkausweis").text();
@@ -231,9 +237,15 @@ fn every_page_type_answers_in_german_with_the_csp() {
         assert!(package.contains(expected), "package page lacks {expected}");
     }
     let process = v.get("/pakete/kassel/bewohnerparken-verfahren").text();
-    assert!(process.contains("30,70 € jährlich"), "fees per period read German");
+    assert!(
+        process.contains("30,70 € jährlich"),
+        "fees per period read German"
+    );
     assert!(!process.contains(" je 1 Jahr"));
-    assert!(process.contains("– bei „"), "a notice names its step in quotes");
+    assert!(
+        process.contains("– bei „"),
+        "a notice names its step in quotes"
+    );
     let favicon = v.get("/favicon.ico");
     assert_eq!(favicon.status, 200);
     assert_eq!(favicon.header("content-type"), Some("image/x-icon"));
@@ -985,15 +997,24 @@ fn forks_dependents_and_the_fork_diff_show_on_the_pages() {
         "{diff}"
     );
     assert!(diff.contains("ein neues freiwilliges Feld"), "{diff}");
-    assert!(diff.contains("<strong>mittel (neue Möglichkeiten)</strong>"), "{diff}");
+    assert!(
+        diff.contains("<strong>mittel (neue Möglichkeiten)</strong>"),
+        "{diff}"
+    );
     assert!(!diff.contains("größer (nicht abwärtskompatibel)"), "{diff}");
-    assert!(!diff.contains("Paketname") && !diff.contains("Herkunft (abgeleitet von)"), "{diff}");
+    assert!(
+        !diff.contains("Paketname") && !diff.contains("Herkunft (abgeleitet von)"),
+        "{diff}"
+    );
     assert!(diff.contains("1 Änderung<"), "{diff}");
     // The other way round: the upstream against its fork.
     let back = v
         .get("/vergleich?von=darmstadt/bewohnerparkausweis@1.0.0&zu=kassel/bewohnerparkausweis@1.0.0")
         .text();
-    assert!(back.contains("Was das Original gegenüber der Ableitung anders hat"), "{back}");
+    assert!(
+        back.contains("Was das Original gegenüber der Ableitung anders hat"),
+        "{back}"
+    );
     assert!(!back.contains("Paketname"), "{back}");
 }
 
@@ -1022,17 +1043,28 @@ fn the_preview_checks_entered_values_without_javascript() {
     ] {
         assert!(html.contains(expected), "the checked preview lacks {expected}");
     }
-    assert_eq!(html.matches(" autofocus").count(), 1, "the first error gets the focus");
+    assert_eq!(
+        html.matches(" autofocus").count(),
+        1,
+        "the first error gets the focus"
+    );
     // The holder: the reason is hidden and not asked for.
     // (The messages also sit in each field's compiled rules for the script;
     // a reported problem is a link in the summary and a paragraph.)
-    assert!(!html.contains("f-fahrzeug-nutzungsgrund-fehler"), "hidden fields are not checked");
+    assert!(
+        !html.contains("f-fahrzeug-nutzungsgrund-fehler"),
+        "hidden fields are not checked"
+    );
     // Not the holder: required-when asks for the reason.
     let html = v.get(&format!("{base}?_pruefen=ja")).text();
     assert!(html.contains("<a href=\"#f-fahrzeug-nutzungsgrund\">Bitte wählen Sie bei „Warum nutzen Sie das Fahrzeug?“ etwas aus.</a>"));
-    assert!(html.contains("<a href=\"#f-fahrzeug-kennzeichen\">Bitte füllen Sie „Amtliches Kennzeichen“ aus.</a>"));
+    assert!(html.contains(
+        "<a href=\"#f-fahrzeug-kennzeichen\">Bitte füllen Sie „Amtliches Kennzeichen“ aus.</a>"
+    ));
     // Without the check button nothing is reported.
-    let html = v.get(&format!("{base}?fahrzeug.kennzeichen=KS+AB+1")).text();
+    let html = v
+        .get(&format!("{base}?fahrzeug.kennzeichen=KS+AB+1"))
+        .text();
     assert!(!html.contains("feldfehler") && !html.contains(" autofocus"));
 
     // An optional group has no fields (and no required ones) until added.
@@ -1047,13 +1079,21 @@ fn the_preview_checks_entered_values_without_javascript() {
             "{dog}/vorschau?_anzahl.lastschrift=1&lastschrift.iban=DE03+1203+0000+0000+2020+51&_pruefen=ja"
         ))
         .text();
-    assert!(html.contains("<a href=\"#f-lastschrift-iban\">Bitte geben Sie bei „IBAN“ eine gültige IBAN"), "{html}");
+    assert!(
+        html.contains(
+            "<a href=\"#f-lastschrift-iban\">Bitte geben Sie bei „IBAN“ eine gültige IBAN"
+        ),
+        "{html}"
+    );
     let html = v
         .get(&format!(
             "{dog}/vorschau?_anzahl.lastschrift=1&lastschrift.iban=DE02+1203+0000+0000+2020+51&_pruefen=ja"
         ))
         .text();
-    assert!(!html.contains("f-lastschrift-iban-fehler"), "a valid IBAN passes");
+    assert!(
+        !html.contains("f-lastschrift-iban-fehler"),
+        "a valid IBAN passes"
+    );
 }
 
 /// The server's log is plain text when it is not written to a terminal.
@@ -1075,16 +1115,24 @@ fn the_server_log_has_no_colour_codes_in_a_file() {
         .spawn()
         .unwrap();
     let started = std::time::Instant::now();
-    while ureq::get(&format!("http://127.0.0.1:{port}/healthz")).call().is_err() {
+    while ureq::get(&format!("http://127.0.0.1:{port}/healthz"))
+        .call()
+        .is_err()
+    {
         assert!(started.elapsed().as_secs() < 30, "the server did not start");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let _ = ureq::get(&format!("http://127.0.0.1:{port}/gibt-es-nicht")).call();
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
     let _ = child.wait();
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(!text.trim().is_empty(), "the server logged nothing");
-    assert!(!text.contains('\u{1b}'), "colour codes in the log: {text:?}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "colour codes in the log: {text:?}"
+    );
 }
 
 #[test]
@@ -1154,13 +1202,66 @@ impl Rng {
 /// blanks, umlauts, digits of other scripts and characters outside the
 /// Basic Multilingual Plane.
 const TEXTS: &[&str] = &[
-    "", " ", "\t", "a", "b", "c", "x", "B", "KS-AB 123", "KS AB 1", "ÄÖ-Ü 1", "2024-02-29",
-    "2023-02-29", "2000-06-15", "2026-06-15", "2008-01-01", "08:30", "24:00", "23:59:59",
-    "2024-02-29T08:30", "30,70", "30.70", "-5", "12", "17", "17,5", "18", "0", "-0", "1e5",
-    "0x10", " 5", "5.", "007", "a@b.de", "a@b", "x y@z.de", "@b.de", "a@.de",
-    "DE02 1203 0000 0000 2020 51", "DE03120300000000202051", "de02120300000000202051",
-    "34117", "3411", "٣٤١١٧", "Müller", "Straße", "𝔘nicode", "\u{1F600}", "ÿ", "\u{FF21}", "+49 561 123",
-    "(0561) 12-34", "12", "abc", "a\nc", "aXc", "ab", "abcd", "cdab",
+    "",
+    " ",
+    "\t",
+    "a",
+    "b",
+    "c",
+    "x",
+    "B",
+    "KS-AB 123",
+    "KS AB 1",
+    "ÄÖ-Ü 1",
+    "2024-02-29",
+    "2023-02-29",
+    "2000-06-15",
+    "2026-06-15",
+    "2008-01-01",
+    "08:30",
+    "24:00",
+    "23:59:59",
+    "2024-02-29T08:30",
+    "30,70",
+    "30.70",
+    "-5",
+    "12",
+    "17",
+    "17,5",
+    "18",
+    "0",
+    "-0",
+    "1e5",
+    "0x10",
+    " 5",
+    "5.",
+    "007",
+    "a@b.de",
+    "a@b",
+    "x y@z.de",
+    "@b.de",
+    "a@.de",
+    "DE02 1203 0000 0000 2020 51",
+    "DE03120300000000202051",
+    "de02120300000000202051",
+    "34117",
+    "3411",
+    "٣٤١١٧",
+    "Müller",
+    "Straße",
+    "𝔘nicode",
+    "\u{1F600}",
+    "ÿ",
+    "\u{FF21}",
+    "+49 561 123",
+    "(0561) 12-34",
+    "12",
+    "abc",
+    "a\nc",
+    "aXc",
+    "ab",
+    "abcd",
+    "cdab",
 ];
 const PATTERNS: &[&str] = &[
     "[A-ZÄÖÜ]{1,3}-[A-Z]{1,2} [0-9]{1,4}",
@@ -1212,9 +1313,7 @@ fn random_cond(rng: &mut Rng, depth: usize) -> gemeinwerk::package::eval::Cond {
                 slot,
             }
         } else {
-            Cond::Lit {
-                v: random_val(rng),
-            }
+            Cond::Lit { v: random_val(rng) }
         };
     }
     let sub = |rng: &mut Rng| Box::new(random_cond(rng, depth - 1));
@@ -1300,7 +1399,8 @@ fn random_rule(rng: &mut Rng) -> gemeinwerk::package::eval::FieldRule {
     let bound = |rng: &mut Rng| match kind {
         Kind::Number | Kind::Integer => Some(Val::Number(*rng.pick(&[-1.0, 0.0, 12.0, 17.5]))),
         Kind::Date => Some(Val::Text(
-            rng.pick(&["2000-01-01", "2024-02-29", "2026-06-15"]).to_string(),
+            rng.pick(&["2000-01-01", "2024-02-29", "2026-06-15"])
+                .to_string(),
         )),
         Kind::Time => Some(Val::Text(rng.pick(&["08:00", "12:30"]).to_string())),
         _ => None,
@@ -1424,4 +1524,78 @@ fn page_script_and_rust_evaluator_agree() {
         "only these problems were reached: {problems_seen:?}"
     );
     assert!(true_conds > 1000 && true_conds < 8000, "{true_conds}");
+}
+
+/// The package page says who publishes and where the sources are, links
+/// the licence text, and its banners name the reason and the version to
+/// use instead.
+#[test]
+fn banners_links_and_publisher_on_the_package_page() {
+    let reg = TestRegistry::start(Backend::Sqlite);
+    let token = reg.owner_of("kassel");
+    let links = "repository = \"https://git.example.org/kassel/a\"\nhomepage = \"https://www.kassel.de/a\"\n";
+    for version in ["1.0.0", "1.1.0"] {
+        let r = reg.publish_bytes(
+            Some(&token),
+            &archive_of(&pkg_with("kassel/a", version, links)),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    let out = reg.cli(
+        Some(&token),
+        &["yank", "kassel/a@1.1.0", "--reason", "Falsche Gebühr"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut v = Visitor::new(&reg);
+    let yanked = v.get("/pakete/kassel/a?version=1.1.0").text();
+    assert!(
+        yanked.contains("Version 1.1.0 wurde zurückgezogen. Grund: Falsche Gebühr."),
+        "{yanked}"
+    );
+    assert!(
+        yanked.contains("Verwenden Sie stattdessen Version <a href=\"/pakete/kassel/a?version=1.0.0\">1.0.0</a>."),
+        "{yanked}"
+    );
+    let page = v.get("/pakete/kassel/a").text();
+    for expected in [
+        "<a href=\"https://git.example.org/kassel/a\" rel=\"nofollow noopener\">",
+        "<a href=\"https://www.kassel.de/a\" rel=\"nofollow noopener\">",
+        "https://spdx.org/licenses/EUPL-1.2.html",
+        "Formular von <a href=\"/namensraeume/kassel\">Stadt kassel</a>",
+        "<p class=\"brotkrumen\"><a href=\"/namensraeume/kassel\">Stadt kassel</a> / ",
+    ] {
+        assert!(page.contains(expected), "the package page lacks {expected}");
+    }
+    assert!(
+        !page.contains("wurde zurückgezogen"),
+        "1.0.0 is shown and usable"
+    );
+
+    // Deprecated: the banner keeps the message and names the newest usable
+    // version wherever another one is shown.
+    v.sign_in(&token);
+    let csrf = hidden_csrf(&v.get("/pakete/kassel/a").text());
+    let r = v.post(
+        "/pakete/kassel/a/veraltet",
+        &[("csrf", &csrf), ("text", "Bitte kassel/b verwenden.")],
+    );
+    assert_eq!(r.status, 303);
+    let old = v.get("/pakete/kassel/a?version=1.1.0").text();
+    assert!(
+        old.contains("<strong>Veraltet:</strong> Bitte kassel/b verwenden."),
+        "{old}"
+    );
+    assert!(
+        old.contains(
+            "Neueste verwendbare Version: <a href=\"/pakete/kassel/a?version=1.0.0\">1.0.0</a>"
+        ),
+        "{old}"
+    );
+
+    let namespace = v.get("/namensraeume/kassel").text();
+    assert!(
+        namespace.contains("Formular · Version 1.0.0"),
+        "the card names the newest usable version"
+    );
+    assert!(namespace.contains("0 Downloads ·"), "{namespace}");
 }

@@ -164,7 +164,9 @@ pub fn manifest_path(path: &str) -> String {
     if let Some(name) = path.strip_prefix("dependency ") {
         return format!("Abhängigkeit {name}");
     }
-    property(path).map(str::to_string).unwrap_or_else(|| path.to_string())
+    property(path)
+        .map(str::to_string)
+        .unwrap_or_else(|| path.to_string())
 }
 
 #[cfg(test)]
@@ -202,7 +204,10 @@ mod tests {
                 }
             }
         }
-        assert!(found > 60, "only {found} reasons found: the reader is broken");
+        assert!(
+            found > 60,
+            "only {found} reasons found: the reader is broken"
+        );
         assert!(missing.is_empty(), "reasons without German: {missing:#?}");
     }
 }

@@ -13,8 +13,8 @@ mod diff_de;
 pub mod markdown;
 mod namespace;
 mod package;
-mod publisher;
 pub mod preview;
+mod publisher;
 mod search;
 pub mod session;
 mod start;
@@ -417,6 +417,16 @@ pub fn themenfeld_label(slug: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn counts_take_the_german_singular_and_plural() {
+        assert_eq!(super::count(1, "Download", "Downloads"), "1 Download");
+        assert_eq!(super::count(0, "Download", "Downloads"), "0 Downloads");
+        assert_eq!(
+            super::count(1234, "Ableitung", "Ableitungen"),
+            "1.234 Ableitungen"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -204,8 +204,9 @@ pub fn per_de(iso: &str) -> String {
         return format!("je {iso}");
     };
     let only = |years, months, weeks, days| {
-        (d.years, d.months, d.weeks, d.days, d.hours, d.minutes, d.seconds)
-            == (years, months, weeks, days, 0, 0, 0)
+        (
+            d.years, d.months, d.weeks, d.days, d.hours, d.minutes, d.seconds,
+        ) == (years, months, weeks, days, 0, 0, 0)
     };
     let word = if only(1, 0, 0, 0) || only(0, 12, 0, 0) {
         "jährlich"
@@ -234,7 +235,10 @@ pub fn spdx_url(license: &str) -> String {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '+'));
     if plain {
-        format!("https://spdx.org/licenses/{}.html", id.trim_end_matches('+'))
+        format!(
+            "https://spdx.org/licenses/{}.html",
+            id.trim_end_matches('+')
+        )
     } else {
         String::new()
     }
@@ -767,10 +771,16 @@ mod tests {
         assert_eq!(duration_de("PT48H"), "48 Stunden");
         assert_eq!(euro(3070), "30,70 €");
         assert_eq!(euro(123456), "1.234,56 €");
-        assert_eq!(format!("{} {}", euro(3070), per_de("P1Y")), "30,70 € jährlich");
+        assert_eq!(
+            format!("{} {}", euro(3070), per_de("P1Y")),
+            "30,70 € jährlich"
+        );
         assert_eq!(per_de("P1M"), "monatlich");
         assert_eq!(per_de("P2Y"), "alle 2 Jahre");
-        assert_eq!(spdx_url("EUPL-1.2"), "https://spdx.org/licenses/EUPL-1.2.html");
+        assert_eq!(
+            spdx_url("EUPL-1.2"),
+            "https://spdx.org/licenses/EUPL-1.2.html"
+        );
         assert_eq!(spdx_url("MIT OR Apache-2.0"), "");
         let c = Command {
             label: "",

@@ -854,7 +854,11 @@ shown-when = "art == 'b'"
 
     #[test]
     fn an_optional_repeatable_group_starts_without_an_entry() {
-        let p = build(&form(SRC), &DependencyContent::unresolved(), &Input::default());
+        let p = build(
+            &form(SRC),
+            &DependencyContent::unresolved(),
+            &Input::default(),
+        );
         assert!(!p.nodes.iter().any(|n| n.name.starts_with("kinder.0")));
         let add = p.nodes.iter().find(|n| n.is_add_entry()).unwrap();
         assert_eq!(add.label, "Eintrag hinzufügen: Kinder");
@@ -874,9 +878,15 @@ shown-when = "art == 'b'"
         let p = build(&body, &DependencyContent::unresolved(), &input);
         assert!(p.checked);
         assert_eq!(p.errors.len(), 1, "{:?}", p.errors);
-        assert_eq!(node(&p, "kz").error, "„Kennzeichen“ hat nicht die erwartete Form.");
+        assert_eq!(
+            node(&p, "kz").error,
+            "„Kennzeichen“ hat nicht die erwartete Form."
+        );
         assert!(node(&p, "kz").autofocus);
-        assert!(node(&p, "pflichtgrund").error.is_empty(), "hidden: not checked");
+        assert!(
+            node(&p, "pflichtgrund").error.is_empty(),
+            "hidden: not checked"
+        );
         let input = Input::from_pairs(vec![(CHECK_BUTTON.into(), "ja".into())]);
         let p = build(&body, &DependencyContent::unresolved(), &input);
         assert_eq!(p.errors[0].message, "Bitte füllen Sie „Kennzeichen“ aus.");

@@ -84,10 +84,7 @@ pub fn lookup(
         } else {
             ns.display_name
         };
-        out.insert(
-            ns.slug.clone(),
-            Publisher { name, place },
-        );
+        out.insert(ns.slug.clone(), Publisher { name, place });
     }
     Ok(out)
 }
