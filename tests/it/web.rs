@@ -1382,13 +1382,11 @@ fn random_rule(rng: &mut Rng) -> gemeinwerk::package::eval::FieldRule {
     for _ in 0..rng.below(3) {
         r.shown_when.push(random_cond(rng, 2));
     }
-    if kind == Kind::Text || kind == Kind::Email || kind == Kind::Phone {
-        if rng.chance(60) {
-            let p = rng.pick(PATTERNS).to_string();
-            r.pattern_js = eval::pattern_for_browser(&p);
-            assert!(r.pattern_js.is_some(), "{p} is meant to translate");
-            r.pattern = Some(p);
-        }
+    if matches!(kind, Kind::Text | Kind::Email | Kind::Phone) && rng.chance(60) {
+        let p = rng.pick(PATTERNS).to_string();
+        r.pattern_js = eval::pattern_for_browser(&p);
+        assert!(r.pattern_js.is_some(), "{p} is meant to translate");
+        r.pattern = Some(p);
     }
     if rng.chance(30) {
         r.min_length = Some(rng.below(4) as u64);
