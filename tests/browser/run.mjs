@@ -39,6 +39,7 @@ const browser = await chromium.launch({
 // Scenarios run with the page's CSP enforced; anything the CSP blocks or
 // any script error is a failure.
 const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "de-DE" });
+await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
 const page = await context.newPage();
 const problems = [];
 page.on("pageerror", (e) => problems.push("script error: " + e.message));
@@ -60,6 +61,11 @@ try {
   await page.waitForFunction(() => document.querySelectorAll("#start-vorschlaege option").length > 0, null, { timeout: 5000 }).catch(() => {});
   const suggestions = await page.$$eval("#start-vorschlaege option", (os) => os.map((o) => o.value));
   check(suggestions.includes("kassel/bewohnerparkausweis"), "the typeahead suggests the Bewohnerparkausweis: " + suggestions.join(", "));
+  // A suggestion is a package: taking one opens the package, not a search.
+  await page.fill("#start-suche", "kassel/bewohnerparkausweis");
+  await Promise.all([page.waitForURL(/\/pakete\/kassel\/bewohnerparkausweis$/), page.press("#start-suche", "Enter")]);
+  check(true, "a chosen suggestion opens the package page");
+  await page.goto(base + "/");
   await page.fill("#start-suche", "Bewohnerparkausweis");
   await Promise.all([page.waitForURL(/\/suche\?/), page.press("#start-suche", "Enter")]);
   const hit = page.locator("ul.treffer a", { hasText: "Antrag auf Bewohnerparkausweis" }).first();
@@ -76,11 +82,52 @@ try {
   await page.uncheck("#f-fahrzeug-halter");
   check(await reason.isVisible(), "unchecked again: the condition reveals the reason field");
   await page.selectOption("#f-fahrzeug-nutzungsgrund", "leasing");
+
+  // 2b. "Angaben prüfen": the page script reads the compiled rules; a wrong
+  // Kennzeichen and empty required fields get German messages next to the
+  // field, and the focus moves to the first error. Nothing is sent.
+  await page.fill("#f-fahrzeug-kennzeichen", "KS AB 1");
+  const before = page.url();
+  await page.click("text=Angaben prüfen");
+  await page.waitForSelector("#vorschau-fehler", { timeout: 5000 }).catch(() => {});
+  check(page.url() === before, "with errors the form is not sent");
+  const kzError = await page.locator("#f-fahrzeug-kennzeichen-fehler").textContent().catch(() => "");
+  check(kzError === "„Amtliches Kennzeichen“ hat nicht die erwartete Form.", "the Kennzeichen pattern is checked: " + kzError);
+  const firstLink = await page.locator("#vorschau-fehler a").first().getAttribute("href").catch(() => "");
+  const focused = await page.evaluate(() => document.activeElement && document.activeElement.id);
+  check(firstLink === "#" + focused, `the focus is on the first error (${focused}, ${firstLink})`);
+  check((await page.locator("#f-fahrzeug-kennzeichen").getAttribute("aria-invalid")) === "true", "the field is marked invalid");
+  check(
+    (await page.locator("#f-fahrzeug-kennzeichen").getAttribute("aria-describedby") || "").includes("f-fahrzeug-kennzeichen-fehler"),
+    "the message is tied to the field"
+  );
+  await page.screenshot({ path: join(shots, "vorschau-fehler.png"), fullPage: true });
   await page.fill("#f-fahrzeug-kennzeichen", "KS-AB 123");
+  await page.click("text=Angaben prüfen");
+  check((await page.locator("#f-fahrzeug-kennzeichen-fehler").count()) === 0, "a corrected value loses its message");
+
   // Without the script the same check happens on the server.
-  await Promise.all([page.waitForURL(/\/vorschau\?/), page.click("text=Angaben prüfen")]);
+  await page.goto(base + "/pakete/kassel/bewohnerparkausweis/vorschau?fahrzeug.kennzeichen=KS-AB+123&_pruefen=ja");
   check((await page.inputValue("#f-fahrzeug-kennzeichen")) === "KS-AB 123", "the server-side check keeps the values");
+  const serverFirst = await page.locator("#vorschau-fehler a").first().getAttribute("href");
+  const serverFocus = await page.evaluate(() => document.activeElement && document.activeElement.id);
+  check(serverFirst === "#" + serverFocus, `the server's page focuses the first error too (${serverFocus})`);
+  // The check button sends the form without a fragment: a fragment would
+  // keep the browser from honouring autofocus.
+  check(
+    (await page.locator("button[name=_pruefen]").getAttribute("formaction")) === "/pakete/kassel/bewohnerparkausweis/vorschau",
+    "the check button's address has no fragment"
+  );
   await page.screenshot({ path: join(shots, "vorschau.png"), fullPage: true });
+
+  // The install commands: a copy button where the Clipboard API exists.
+  await page.goto(base + "/pakete/kassel/bewohnerparkausweis");
+  const copy = page.locator("button[data-kopieren=befehl-add]");
+  check(await copy.isVisible(), "the copy button shows with the script");
+  await copy.click();
+  await page.waitForFunction(() => document.getElementById("befehl-add-status").textContent !== "", null, { timeout: 3000 }).catch(() => {});
+  const copied = await page.evaluate(() => navigator.clipboard.readText().catch(() => ""));
+  check(copied.startsWith("gemeinwerk add kassel/bewohnerparkausweis@"), "the command was copied: " + copied);
 
   // Injected script in README, label and description never runs.
   await page.goto(base + "/pakete/kassel/boese");
@@ -108,7 +155,102 @@ try {
 }
 check(problems.length === 0, "no script errors, CSP violations or dialogs" + (problems.length ? ": " + problems.join("; ") : ""));
 
-// 4. axe-core on every page type, signed in where the page needs it. The
+// 4. The phone: every page type at 320, 390 and 1280 px must fit its
+// width (no horizontal scrolling of the page; wide tables and the diagram
+// scroll in their own boxes).
+const widthPages = [
+  ["start", "/"],
+  ["suche", "/suche?q=parken"],
+  ["paket-formular", "/pakete/kassel/bewohnerparkausweis"],
+  ["paket-feldgruppe", "/pakete/fim/anschrift-inland"],
+  ["paket-prozess", "/pakete/kassel/bewohnerparken-verfahren"],
+  ["paket-alt", "/pakete/kassel/bewohnerparkausweis?version=1.0.0"],
+  ["vorschau", "/pakete/kassel/bewohnerparkausweis/vorschau?fahrzeug.kennzeichen=KS+AB+1&_pruefen=ja"],
+  ["vergleich", "/vergleich?von=kassel/bewohnerparkausweis@1.0.0&zu=kassel/bewohnerparkausweis@1.1.0"],
+  ["namensraum", "/namensraeume/kassel"],
+  ["anmelden", "/anmelden"],
+  ["fehler-404", "/pakete/kassel/gibtesnicht"],
+  ["konto", "/konto"],
+];
+const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: "de-DE" });
+const phonePage = await phone.newPage();
+await phonePage.goto(base + "/anmelden");
+await phonePage.fill("#token", token);
+await Promise.all([phonePage.waitForURL(/\/konto$/), phonePage.click("form.anmeldung button")]);
+for (const width of [320, 390, 1280]) {
+  await phonePage.setViewportSize({ width, height: width === 1280 ? 900 : 800 });
+  for (const [name, path] of widthPages) {
+    try {
+      await phonePage.goto(base + path);
+      const m = await phonePage.evaluate(() => ({
+        scroll: document.documentElement.scrollWidth,
+        view: window.innerWidth,
+        wide: Array.from(document.querySelectorAll("body *"))
+          .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest(".tabelle, .diagramm, pre"))
+          .slice(0, 3)
+          .map((e) => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className && typeof e.className === "string" ? "." + e.className : "")),
+      }));
+      if (name === "paket-formular") {
+        // The install commands wrap, but never inside a word or name:
+        // every piece between spaces and <wbr> stays on one line.
+        const broken = await phonePage.evaluate(() => {
+          const out = [];
+          for (const code of document.querySelectorAll(".befehle code")) {
+            const texts = [];
+            const walk = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+            while (walk.nextNode()) texts.push(walk.currentNode);
+            for (const node of texts) {
+              let at = 0;
+              for (const word of node.textContent.split(" ")) {
+                if (word.length > 0) {
+                  const range = document.createRange();
+                  range.setStart(node, at);
+                  range.setEnd(node, at + word.length);
+                  const tops = new Set(Array.from(range.getClientRects()).map((r) => Math.round(r.top)));
+                  if (tops.size > 1) out.push(word);
+                }
+                at += word.length + 1;
+              }
+            }
+          }
+          return out;
+        });
+        check(broken.length === 0, `at ${width} px no install command breaks inside a name${broken.length ? ": " + broken.join(", ") : ""}`);
+      }
+      check(m.scroll <= m.view, `${name} at ${width} px fits (${m.scroll} <= ${m.view})${m.wide.length ? ": " + m.wide.join(", ") : ""}`);
+      if (width !== 1280) await phonePage.screenshot({ path: join(shots, `${name}-${width}.png`), fullPage: true });
+    } catch (e) {
+      check(false, `${name} at ${width} px: ${e.message}`);
+    }
+  }
+}
+// The diagram keeps a readable size on the phone (it scrolls, it does not
+// shrink), and on the desktop no table of the process page runs into the
+// side column.
+await phonePage.setViewportSize({ width: 390, height: 800 });
+await phonePage.goto(base + "/pakete/kassel/bewohnerparken-verfahren");
+const diagram = await phonePage.evaluate(() => {
+  const svg = document.querySelector("svg.prozess");
+  return { shown: svg.getBoundingClientRect().width, natural: svg.width.baseVal.value };
+});
+check(diagram.shown >= diagram.natural - 1, `the diagram is not shrunk on the phone (${diagram.shown} of ${diagram.natural} px)`);
+await phonePage.setViewportSize({ width: 1280, height: 900 });
+await phonePage.goto(base + "/pakete/kassel/bewohnerparken-verfahren");
+const overlap = await phonePage.evaluate(() => {
+  const side = document.querySelector(".seitenspalte").getBoundingClientRect();
+  // What is visible: a table in a scroll box is clipped by its box.
+  const boxes = Array.from(document.querySelectorAll("main .tabelle, main .diagramm, main table"))
+    .filter((t) => t.tagName !== "TABLE" || !t.closest(".tabelle"));
+  return {
+    hits: boxes.map((t) => t.getBoundingClientRect()).filter((b) => b.right > side.left && b.top < side.bottom && b.bottom > side.top).length,
+    scrolling: Array.from(document.querySelectorAll(".tabelle")).filter((t) => t.scrollWidth > t.clientWidth).map((t) => t.getAttribute("aria-label")),
+  };
+});
+check(overlap.hits === 0, `no table of the process page runs into the side column (${overlap.hits})`);
+check(overlap.scrolling.length === 0, `on the desktop the process tables fit without scrolling (${overlap.scrolling.join(", ")})`);
+await phone.close();
+
+// 5. axe-core on every page type, signed in where the page needs it. The
 // axe script is injected past the CSP in its own context.
 const axeContext = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
 const axePage = await axeContext.newPage();
@@ -153,6 +295,23 @@ for (const [name, path, needsSignIn] of pageTypes) {
     check(bad.length === 0, `axe: ${name} (${path}) has no serious or critical violations`);
   } catch (e) {
     check(false, `axe: ${name}: ${e.message}`);
+  }
+}
+
+// The same rules on the phone.
+await axePage.setViewportSize({ width: 390, height: 844 });
+for (const [name, path] of pageTypes) {
+  try {
+    await axePage.goto(base + path);
+    await axePage.addScriptTag({ content: axeSource });
+    const result = await axePage.evaluate(async () =>
+      await window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } })
+    );
+    const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+    for (const v of bad) console.log(`     axe ${name} (390 px): ${v.impact} ${v.id}: ${v.help}`);
+    check(bad.length === 0, `axe: ${name} at 390 px has no serious or critical violations`);
+  } catch (e) {
+    check(false, `axe: ${name} at 390 px: ${e.message}`);
   }
 }
 

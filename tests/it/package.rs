@@ -253,6 +253,15 @@ both_backends! {
             assert!(manifest.contains("license = \"EUPL-1.2\""), "{manifest}");
             assert!(manifest.contains("version = \"0.1.0\""), "{manifest}");
 
+            // The placeholder title of the template is refused until the
+            // author writes a real one.
+            let out = reg.cli(None, &["validate", dir.to_str().unwrap(), "--json"]);
+            assert_eq!(out.status.code(), Some(1), "{kind}: {}", stderr(&out));
+            let said = format!("{}{}", stdout(&out), stderr(&out));
+            assert!(said.contains("manifest.placeholder_title"), "{kind}: {said}");
+            let titled = manifest.replace("…\"", "Bewohnerparken\"");
+            assert_ne!(titled, manifest, "{kind}: the template has a placeholder title");
+            std::fs::write(dir.join("gemeinwerk.toml"), titled).unwrap();
             let out = reg.cli(None, &["validate", dir.to_str().unwrap(), "--json"]);
             assert_eq!(out.status.code(), Some(0), "{kind}: {}", stderr(&out));
             let answer: Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -171,7 +171,8 @@ fn every_page_type_answers_in_german_with_the_csp() {
     let package = v.get("/pakete/kassel/bewohnerparkausweis").text();
     for expected in [
         "Antrag auf Bewohnerparkausweis",
-        "gemeinwerk add kassel/bewohnerparkausweis@^1.1",
+        // The command may wrap after "/" and before "@", not inside the name.
+        "<span>kassel/</span><wbr><span>bewohnerparkausweis</span><wbr><span>@^1.1</span>",
         "<form method=\"get\" action=\"/pakete/kassel/bewohnerparkausweis/vorschau#vorschau\"",
         // A field from the included FIM field group.
         "Familienname",
@@ -196,6 +197,58 @@ fn every_page_type_answers_in_german_with_the_csp() {
         .get("/vergleich?von=kassel/bewohnerparkausweis@1.0.0&zu=kassel/bewohnerparkausweis@1.1.0")
         .text();
     assert!(diff.contains("Größte Änderung"), "{diff}");
+    // German throughout: reasons and row names are translated.
+    assert!(!diff.contains("Begründung (englisch)"), "{diff}");
+    assert!(!diff.contains("lang=\"en\""), "{diff}");
+    assert!(!diff.contains("wording only"), "{diff}");
+    assert!(
+        diff.contains("class=\"tabelle\""),
+        "the table scrolls in its own box"
+    );
+
+    // Who publishes: the display name and the Land, not the slug.
+    for (path, expected) in [
+        ("/", "Stadt Kassel (Hessen)"),
+        ("/suche?q=parkausweis", "Stadt Kassel (Hessen)"),
+        ("/namensraeume/kassel", "<dd>Hessen</dd>"),
+    ] {
+        let html = v.get(path).text();
+        assert!(html.contains(expected), "{path} lacks {expected}");
+    }
+    let search = v.get("/suche?q=parkausweis").text();
+    assert!(
+        search.contains("Stadt Kassel (Hessen) ("),
+        "the namespace facet names the publisher: {search}"
+    );
+    assert!(
+        search.contains("Formular · Version 1.1.0"),
+        "cards show kind and version"
+    );
+    let start = v.get("/").text();
+    assert!(!start.contains(" 1 Downloads"), "German plural");
+    let package = v.get("/pakete/kassel/bewohnerparkausweis").text();
+    for expected in [
+        "von <a href=\"/namensraeume/kassel\">Stadt Kassel (Hessen)</a>",
+        "<a href=\"https://spdx.org/licenses/EUPL-1.2.html\" hreflang=\"en\">EUPL-1.2",
+        "<span>fork</span> <span>kassel/</span><wbr><span>bewohnerparkausweis</span> <span>IHR-NAMENSRAUM/</span><wbr><span>bewohnerparkausweis</span>",
+        "<span>kassel/</span><wbr><span>bewohnerparkausweis.git</span>",
+        "data-kopieren=\"befehl-add\"",
+    ] {
+        assert!(package.contains(expected), "package page lacks {expected}");
+    }
+    let process = v.get("/pakete/kassel/bewohnerparken-verfahren").text();
+    assert!(
+        process.contains("30,70 € jährlich"),
+        "fees per period read German"
+    );
+    assert!(!process.contains(" je 1 Jahr"));
+    assert!(
+        process.contains("– bei „"),
+        "a notice names its step in quotes"
+    );
+    let favicon = v.get("/favicon.ico");
+    assert_eq!(favicon.status, 200);
+    assert_eq!(favicon.header("content-type"), Some("image/x-icon"));
 
     // The static assets carry the CSP too.
     for asset in ["/static/gemeinwerk.css", "/static/gemeinwerk.js"] {
@@ -937,6 +990,149 @@ fn forks_dependents_and_the_fork_diff_show_on_the_pages() {
     let diff = diff.text();
     assert!(diff.contains("<code>telefon</code>"), "{diff}");
     assert!(diff.contains("hinzugefügt"));
+    // What the fork changed, in German; the other name and the
+    // [forked-from] table do not count and do not make it "breaking".
+    assert!(
+        diff.contains("Was die Ableitung gegenüber dem Original geändert hat"),
+        "{diff}"
+    );
+    assert!(diff.contains("ein neues freiwilliges Feld"), "{diff}");
+    assert!(
+        diff.contains("<strong>mittel (neue Möglichkeiten)</strong>"),
+        "{diff}"
+    );
+    assert!(!diff.contains("größer (nicht abwärtskompatibel)"), "{diff}");
+    assert!(
+        !diff.contains("Paketname") && !diff.contains("Herkunft (abgeleitet von)"),
+        "{diff}"
+    );
+    assert!(diff.contains("1 Änderung<"), "{diff}");
+    // The other way round: the upstream against its fork.
+    let back = v
+        .get("/vergleich?von=darmstadt/bewohnerparkausweis@1.0.0&zu=kassel/bewohnerparkausweis@1.0.0")
+        .text();
+    assert!(
+        back.contains("Was das Original gegenüber der Ableitung anders hat"),
+        "{back}"
+    );
+    assert!(!back.contains("Paketname"), "{back}");
+}
+
+#[test]
+fn the_preview_checks_entered_values_without_javascript() {
+    let reg = TestRegistry::start_with(Backend::Sqlite, &["--demo"]);
+    let mut v = Visitor::new(&reg);
+    let base = "/pakete/kassel/bewohnerparkausweis/vorschau";
+    let checked = v.get(&format!(
+        "{base}?_pruefen=ja&fahrzeug.kennzeichen=KS+AB+1&fahrzeug.halter=ja&parkzone=Q"
+    ));
+    assert_eq!(checked.status, 200);
+    assert_page(&checked, base);
+    let html = checked.text();
+    for expected in [
+        // A pattern, next to its field and in the summary.
+        "<p class=\"feldfehler\" id=\"f-fahrzeug-kennzeichen-fehler\">„Amtliches Kennzeichen“ hat nicht die erwartete Form.</p>",
+        "<a href=\"#f-fahrzeug-kennzeichen\">„Amtliches Kennzeichen“ hat nicht die erwartete Form.</a>",
+        // A value outside the code list.
+        "<a href=\"#f-parkzone\">Bitte wählen Sie bei „Bewohnerparkzone“ einen Eintrag aus der Liste.</a>",
+        // A required field of an included field group.
+        "<a href=\"#f-antragsteller-familienname\">Bitte füllen Sie „Familienname“ aus.</a>",
+        "id=\"vorschau-fehler\"",
+        "aria-invalid=\"true\"",
+        "data-regel=",
+    ] {
+        assert!(html.contains(expected), "the checked preview lacks {expected}");
+    }
+    assert_eq!(
+        html.matches(" autofocus").count(),
+        1,
+        "the first error gets the focus"
+    );
+    // The holder: the reason is hidden and not asked for.
+    // (The messages also sit in each field's compiled rules for the script;
+    // a reported problem is a link in the summary and a paragraph.)
+    assert!(
+        !html.contains("f-fahrzeug-nutzungsgrund-fehler"),
+        "hidden fields are not checked"
+    );
+    // Not the holder: required-when asks for the reason.
+    let html = v.get(&format!("{base}?_pruefen=ja")).text();
+    assert!(html.contains("<a href=\"#f-fahrzeug-nutzungsgrund\">Bitte wählen Sie bei „Warum nutzen Sie das Fahrzeug?“ etwas aus.</a>"));
+    assert!(html.contains(
+        "<a href=\"#f-fahrzeug-kennzeichen\">Bitte füllen Sie „Amtliches Kennzeichen“ aus.</a>"
+    ));
+    // Without the check button nothing is reported.
+    let html = v
+        .get(&format!("{base}?fahrzeug.kennzeichen=KS+AB+1"))
+        .text();
+    assert!(!html.contains("feldfehler") && !html.contains(" autofocus"));
+
+    // An optional group has no fields (and no required ones) until added.
+    let dog = "/pakete/darmstadt/hundesteuer-anmeldung";
+    let html = v.get(dog).text();
+    assert!(!html.contains("name=\"lastschrift.iban\""), "{html}");
+    assert!(html.contains("Angaben hinzufügen: SEPA-Lastschriftmandat"));
+    let html = v.get(&format!("{dog}/vorschau?_mehr=lastschrift")).text();
+    assert!(html.contains("name=\"lastschrift.iban\""));
+    let html = v
+        .get(&format!(
+            "{dog}/vorschau?_anzahl.lastschrift=1&lastschrift.iban=DE03+1203+0000+0000+2020+51&_pruefen=ja"
+        ))
+        .text();
+    assert!(
+        html.contains(
+            "<a href=\"#f-lastschrift-iban\">Bitte geben Sie bei „IBAN“ eine gültige IBAN"
+        ),
+        "{html}"
+    );
+    let html = v
+        .get(&format!(
+            "{dog}/vorschau?_anzahl.lastschrift=1&lastschrift.iban=DE02+1203+0000+0000+2020+51&_pruefen=ja"
+        ))
+        .text();
+    assert!(
+        !html.contains("f-lastschrift-iban-fehler"),
+        "a valid IBAN passes"
+    );
+}
+
+/// The server's log is plain text when it is not written to a terminal.
+#[test]
+fn the_server_log_has_no_colour_codes_in_a_file() {
+    let data = tempfile::tempdir().unwrap();
+    let log = data.path().join("server.log");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(common::BIN)
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .args(["--data-dir", data.path().join("d").to_str().unwrap()])
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while ureq::get(&format!("http://127.0.0.1:{port}/healthz"))
+        .call()
+        .is_err()
+    {
+        assert!(started.elapsed().as_secs() < 30, "the server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = ureq::get(&format!("http://127.0.0.1:{port}/gibt-es-nicht")).call();
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(!text.trim().is_empty(), "the server logged nothing");
+    assert!(
+        !text.contains('\u{1b}'),
+        "colour codes in the log: {text:?}"
+    );
 }
 
 #[test]
@@ -978,4 +1174,429 @@ fn cookies_are_secure_behind_https() {
             "{public_url}: {cookie}"
         );
     }
+}
+
+/// A small deterministic generator, so a failing case can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+/// Texts a person (or a careless script) might type: valid and invalid
+/// numbers, dates, times, e-mail addresses, IBANs, postal codes, codes,
+/// blanks, umlauts, digits of other scripts and characters outside the
+/// Basic Multilingual Plane.
+const TEXTS: &[&str] = &[
+    "",
+    " ",
+    "\t",
+    "a",
+    "b",
+    "c",
+    "x",
+    "B",
+    "KS-AB 123",
+    "KS AB 1",
+    "ÄÖ-Ü 1",
+    "2024-02-29",
+    "2023-02-29",
+    "2000-06-15",
+    "2026-06-15",
+    "2008-01-01",
+    "08:30",
+    "24:00",
+    "23:59:59",
+    "2024-02-29T08:30",
+    "30,70",
+    "30.70",
+    "-5",
+    "12",
+    "17",
+    "17,5",
+    "18",
+    "0",
+    "-0",
+    "1e5",
+    "0x10",
+    " 5",
+    "5.",
+    "007",
+    "a@b.de",
+    "a@b",
+    "x y@z.de",
+    "@b.de",
+    "a@.de",
+    "DE02 1203 0000 0000 2020 51",
+    "DE03120300000000202051",
+    "de02120300000000202051",
+    "34117",
+    "3411",
+    "٣٤١١٧",
+    "Müller",
+    "Straße",
+    "𝔘nicode",
+    "\u{1F600}",
+    "ÿ",
+    "\u{FF21}",
+    "+49 561 123",
+    "(0561) 12-34",
+    "12",
+    "abc",
+    "a\nc",
+    "aXc",
+    "ab",
+    "abcd",
+    "cdab",
+];
+const PATTERNS: &[&str] = &[
+    "[A-ZÄÖÜ]{1,3}-[A-Z]{1,2} [0-9]{1,4}",
+    r"\d{5}",
+    r"[\w-]+",
+    "a.c",
+    "(?:ab|cd)+",
+    "[^0-9]*",
+    r"\S+",
+    "[a-c]?[x-z]*",
+];
+const SLOTS: &[(&str, gemeinwerk_package::eval::Slot)] = {
+    use gemeinwerk_package::eval::Slot::*;
+    &[
+        ("b", Bool),
+        ("n", Number),
+        ("t", Text),
+        ("d", Text),
+        ("m", Multi),
+        ("g", Group),
+    ]
+};
+
+fn random_val(rng: &mut Rng) -> gemeinwerk_package::eval::Val {
+    use gemeinwerk_package::eval::Val;
+    match rng.below(5) {
+        0 => Val::Null,
+        1 => Val::Bool(rng.chance(50)),
+        2 => Val::Number(*rng.pick(&[-1.0, 0.0, 1.0, 2.0, 17.5, 18.0, 30.7])),
+        3 => Val::Text(rng.pick(TEXTS).to_string()),
+        _ => Val::List(
+            ["a", "b", "x"]
+                .iter()
+                .filter(|_| rng.chance(50))
+                .map(|s| s.to_string())
+                .collect(),
+        ),
+    }
+}
+
+fn random_cond(rng: &mut Rng, depth: usize) -> gemeinwerk_package::eval::Cond {
+    use gemeinwerk_package::eval::{Call, Cond, Op};
+    let leaf = depth == 0 || rng.chance(30);
+    if leaf {
+        return if rng.chance(60) {
+            let (name, slot) = *rng.pick(SLOTS);
+            Cond::Input {
+                name: name.into(),
+                slot,
+            }
+        } else {
+            Cond::Lit { v: random_val(rng) }
+        };
+    }
+    let sub = |rng: &mut Rng| Box::new(random_cond(rng, depth - 1));
+    match rng.below(6) {
+        0 => Cond::Not { e: sub(rng) },
+        1 => Cond::And {
+            a: sub(rng),
+            b: sub(rng),
+        },
+        2 => Cond::Or {
+            a: sub(rng),
+            b: sub(rng),
+        },
+        3 => Cond::Cmp {
+            op: *rng.pick(&[Op::Eq, Op::Ne, Op::Lt, Op::Le, Op::Gt, Op::Ge]),
+            a: sub(rng),
+            b: sub(rng),
+        },
+        4 => Cond::In {
+            e: sub(rng),
+            list: (0..rng.below(4)).map(|_| random_val(rng)).collect(),
+            neg: rng.chance(50),
+        },
+        _ => {
+            let f = *rng.pick(&[Call::IsSet, Call::Count, Call::YearsSince, Call::Today]);
+            let args = if f == Call::Today {
+                Vec::new()
+            } else {
+                vec![random_cond(rng, depth - 1)]
+            };
+            Cond::Call { f, args }
+        }
+    }
+}
+
+fn random_rule(rng: &mut Rng) -> gemeinwerk_package::eval::FieldRule {
+    use gemeinwerk_package::eval::{self, FieldRule, Kind, Val};
+    let kind = *rng.pick(&[
+        Kind::Text,
+        Kind::Number,
+        Kind::Integer,
+        Kind::Date,
+        Kind::Time,
+        Kind::DateTime,
+        Kind::Email,
+        Kind::Phone,
+        Kind::Iban,
+        Kind::Postal,
+        Kind::Bool,
+        Kind::Choice,
+        Kind::Multi,
+        Kind::File,
+    ]);
+    let name = match kind {
+        Kind::Bool => "b",
+        Kind::Multi => "m",
+        Kind::Number | Kind::Integer => "n",
+        Kind::Date => "d",
+        _ => *rng.pick(&["t", "d", "n"]),
+    };
+    let mut r = FieldRule::new(name, kind);
+    r.required = rng.chance(40);
+    if rng.chance(30) {
+        r.required_when = Some(random_cond(rng, 2));
+    }
+    for _ in 0..rng.below(3) {
+        r.shown_when.push(random_cond(rng, 2));
+    }
+    if matches!(kind, Kind::Text | Kind::Email | Kind::Phone) && rng.chance(60) {
+        let p = rng.pick(PATTERNS).to_string();
+        r.pattern_js = eval::pattern_for_browser(&p);
+        assert!(r.pattern_js.is_some(), "{p} is meant to translate");
+        r.pattern = Some(p);
+    }
+    if rng.chance(30) {
+        r.min_length = Some(rng.below(4) as u64);
+    }
+    if rng.chance(30) {
+        r.max_length = Some(rng.below(10) as u64);
+    }
+    let bound = |rng: &mut Rng| match kind {
+        Kind::Number | Kind::Integer => Some(Val::Number(*rng.pick(&[-1.0, 0.0, 12.0, 17.5]))),
+        Kind::Date => Some(Val::Text(
+            rng.pick(&["2000-01-01", "2024-02-29", "2026-06-15"])
+                .to_string(),
+        )),
+        Kind::Time => Some(Val::Text(rng.pick(&["08:00", "12:30"]).to_string())),
+        _ => None,
+    };
+    if rng.chance(40) {
+        r.min = bound(rng);
+    }
+    if rng.chance(40) {
+        r.max = bound(rng);
+    }
+    if matches!(kind, Kind::Choice | Kind::Multi) && rng.chance(70) {
+        r.codes = Some(vec!["a".into(), "b".into(), "c".into()]);
+    }
+    r.finish("Feld")
+}
+
+/// The page script and the Rust evaluator read the same compiled trees:
+/// on thousands of generated conditions, rules and inputs both must give
+/// the same values and the same problems.
+#[test]
+fn page_script_and_rust_evaluator_agree() {
+    use gemeinwerk_package::eval::{self, Problem, Val, Values};
+    use serde_json::json;
+
+    struct Case {
+        values: HashMap<String, Vec<String>>,
+        counts: HashMap<String, u32>,
+    }
+    impl Values for Case {
+        fn raw(&self, name: &str) -> &[String] {
+            self.values.get(name).map(Vec::as_slice).unwrap_or(&[])
+        }
+        fn entries(&self, group: &str) -> u32 {
+            self.counts.get(group).copied().unwrap_or(1)
+        }
+    }
+
+    let today = "2026-06-15";
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut cases = Vec::new();
+    let mut expected = Vec::new();
+    for _ in 0..3000 {
+        let mut values: HashMap<String, Vec<String>> = HashMap::new();
+        for (name, slot) in SLOTS {
+            use gemeinwerk_package::eval::Slot;
+            let raws: Vec<String> = match slot {
+                Slot::Group => continue,
+                Slot::Multi => ["a", "b", "c", "x", " "]
+                    .iter()
+                    .filter(|_| rng.chance(30))
+                    .map(|s| s.to_string())
+                    .collect(),
+                Slot::Bool if rng.chance(50) => vec!["ja".into()],
+                _ if rng.chance(15) => continue,
+                _ => vec![rng.pick(TEXTS).to_string()],
+            };
+            values.insert(name.to_string(), raws);
+        }
+        let mut counts = HashMap::new();
+        if rng.chance(80) {
+            counts.insert("g".to_string(), rng.below(4) as u32);
+        }
+        let case = Case { values, counts };
+        let conds: Vec<_> = (0..3).map(|_| random_cond(&mut rng, 3)).collect();
+        let rules: Vec<_> = (0..3).map(|_| random_rule(&mut rng)).collect();
+        expected.push((
+            conds
+                .iter()
+                .map(|c| eval::eval(c, &case, today))
+                .collect::<Vec<Val>>(),
+            rules
+                .iter()
+                .map(|r| eval::check_field(r, &case, today))
+                .collect::<Vec<Option<Problem>>>(),
+        ));
+        cases.push(json!({
+            "values": case.values,
+            "counts": case.counts,
+            "conds": conds,
+            "rules": rules,
+        }));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("faelle.json");
+    std::fs::write(&file, json!({ "today": today, "cases": cases }).to_string()).unwrap();
+    let out = Command::new("node")
+        .arg(browser_dir().join("pruefung.mjs"))
+        .arg(&file)
+        .output()
+        .expect("node is missing: install Node.js (apt-get install nodejs npm)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got.len(), expected.len());
+    let mut problems_seen = std::collections::BTreeSet::new();
+    let mut true_conds = 0;
+    for (i, (g, (conds, problems))) in got.iter().zip(&expected).enumerate() {
+        let js_conds: Vec<Val> = serde_json::from_value(g["conds"].clone()).unwrap();
+        let js_problems: Vec<Option<Problem>> =
+            serde_json::from_value(g["problems"].clone()).unwrap();
+        assert_eq!(
+            &js_conds, conds,
+            "case {i}: conditions differ\n{}",
+            cases[i]
+        );
+        assert_eq!(
+            &js_problems, problems,
+            "case {i}: checks differ\n{}",
+            cases[i]
+        );
+        problems_seen.extend(problems.iter().flatten().copied());
+        true_conds += conds.iter().filter(|v| eval::truthy(v)).count();
+    }
+    // The generated inputs reach every problem and both outcomes of a
+    // condition, so the agreement is not an agreement on nothing.
+    assert!(
+        problems_seen.len() >= 15,
+        "only these problems were reached: {problems_seen:?}"
+    );
+    assert!(true_conds > 1000 && true_conds < 8000, "{true_conds}");
+}
+
+/// The package page says who publishes and where the sources are, links
+/// the licence text, and its banners name the reason and the version to
+/// use instead.
+#[test]
+fn banners_links_and_publisher_on_the_package_page() {
+    let reg = TestRegistry::start(Backend::Sqlite);
+    let token = reg.owner_of("kassel");
+    let links = "repository = \"https://git.example.org/kassel/a\"\nhomepage = \"https://www.kassel.de/a\"\n";
+    for version in ["1.0.0", "1.1.0"] {
+        let r = reg.publish_bytes(
+            Some(&token),
+            &archive_of(&pkg_with("kassel/a", version, links)),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    let out = reg.cli(
+        Some(&token),
+        &["yank", "kassel/a@1.1.0", "--reason", "Falsche Gebühr"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut v = Visitor::new(&reg);
+    let yanked = v.get("/pakete/kassel/a?version=1.1.0").text();
+    assert!(
+        yanked.contains("Version 1.1.0 wurde zurückgezogen. Grund: Falsche Gebühr."),
+        "{yanked}"
+    );
+    assert!(
+        yanked.contains("Verwenden Sie stattdessen Version <a href=\"/pakete/kassel/a?version=1.0.0\">1.0.0</a>."),
+        "{yanked}"
+    );
+    let page = v.get("/pakete/kassel/a").text();
+    for expected in [
+        "<a href=\"https://git.example.org/kassel/a\" rel=\"nofollow noopener\">",
+        "<a href=\"https://www.kassel.de/a\" rel=\"nofollow noopener\">",
+        "https://spdx.org/licenses/EUPL-1.2.html",
+        "Formular von <a href=\"/namensraeume/kassel\">Stadt kassel</a>",
+        "<p class=\"brotkrumen\"><a href=\"/namensraeume/kassel\">Stadt kassel</a> / ",
+    ] {
+        assert!(page.contains(expected), "the package page lacks {expected}");
+    }
+    assert!(
+        !page.contains("wurde zurückgezogen"),
+        "1.0.0 is shown and usable"
+    );
+
+    // Deprecated: the banner keeps the message and names the newest usable
+    // version wherever another one is shown.
+    v.sign_in(&token);
+    let csrf = hidden_csrf(&v.get("/pakete/kassel/a").text());
+    let r = v.post(
+        "/pakete/kassel/a/veraltet",
+        &[("csrf", &csrf), ("text", "Bitte kassel/b verwenden.")],
+    );
+    assert_eq!(r.status, 303);
+    let old = v.get("/pakete/kassel/a?version=1.1.0").text();
+    assert!(
+        old.contains("<strong>Veraltet:</strong> Bitte kassel/b verwenden."),
+        "{old}"
+    );
+    assert!(
+        old.contains(
+            "Neueste verwendbare Version: <a href=\"/pakete/kassel/a?version=1.0.0\">1.0.0</a>"
+        ),
+        "{old}"
+    );
+
+    let namespace = v.get("/namensraeume/kassel").text();
+    assert!(
+        namespace.contains("Formular · Version 1.0.0"),
+        "the card names the newest usable version"
+    );
+    assert!(
+        namespace.contains("0 Downloads in 90 Tagen ·"),
+        "{namespace}"
+    );
 }

@@ -10,6 +10,7 @@ pub mod codelist;
 pub mod content;
 pub mod diagnostics;
 pub mod diff;
+pub mod eval;
 pub mod expr;
 pub mod fieldgroup;
 pub mod form;

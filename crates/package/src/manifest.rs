@@ -118,6 +118,12 @@ pub struct Manifest {
     /// Leistungsschlüssel of the LeiKa (Leistungskatalog), 14 digits.
     pub leika: Option<String>,
     pub readme: Option<String>,
+    /// Where the package's sources are developed (an http or https URL).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// A page about the package or its service (an http or https URL).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub homepage: Option<String>,
     pub dependencies: Vec<Dependency>,
     pub forked_from: Option<ForkedFrom>,
     /// `lowers-vertrauensniveau = true`: a fork says explicitly that it
@@ -205,6 +211,8 @@ struct RawPackage {
     themenfeld: Option<Spanned<String>>,
     leika: Option<Spanned<String>>,
     readme: Option<String>,
+    repository: Option<Spanned<String>>,
+    homepage: Option<Spanned<String>>,
     #[serde(rename = "lowers-vertrauensniveau", default)]
     lowers_vertrauensniveau: bool,
 }
@@ -215,6 +223,26 @@ struct RawForkedFrom {
     package: Spanned<String>,
     version: Spanned<String>,
     cksum: Option<String>,
+}
+
+/// Checks a `repository` or `homepage` link: an absolute http or https
+/// URL with a host (no `javascript:`, `file:` or relative links, since the
+/// web UI shows it as a link).
+pub fn check_link(s: &str) -> Result<(), String> {
+    let url = url::Url::parse(s).map_err(|e| format!("is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "must start with https:// or http://, not {}:",
+            url.scheme()
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("has no host".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not contain a user name or password".into());
+    }
+    Ok(())
 }
 
 /// Checks a namespace or package name: lowercase a–z, 0–9 and `-`, 1 to 64
@@ -458,6 +486,35 @@ pub fn parse_manifest(source: &str) -> Result<(Manifest, Vec<Diagnostic>), Vec<D
         }
     };
 
+    // `gemeinwerk new` writes "Antrag auf …"; a package must not go out
+    // under its placeholder title.
+    if pkg.title.as_deref().is_some_and(|t| t.contains('…')) {
+        errs.push(err(
+            "manifest.placeholder_title",
+            format!(
+                "title \"{}\" still holds the placeholder \"…\" of `gemeinwerk new`: write the real title",
+                pkg.title.as_deref().unwrap_or_default()
+            ),
+            pkg_start,
+        ));
+    }
+    let mut link = |key: &str, value: Option<Spanned<String>>| -> Option<String> {
+        let v = value?;
+        match check_link(v.get_ref()) {
+            Ok(()) => Some(v.into_inner()),
+            Err(why) => {
+                errs.push(err(
+                    "manifest.invalid_url",
+                    format!("{key} \"{}\" {why}", v.get_ref()),
+                    v.span().start,
+                ));
+                None
+            }
+        }
+    };
+    let repository = link("repository", pkg.repository);
+    let homepage = link("homepage", pkg.homepage);
+
     let mut dependencies = Vec::new();
     for (dep_name, req) in &raw.dependencies {
         let (dns, dname) = match split_full_name(dep_name.get_ref()) {
@@ -583,6 +640,8 @@ pub fn parse_manifest(source: &str) -> Result<(Manifest, Vec<Diagnostic>), Vec<D
                 themenfeld,
                 leika,
                 readme: pkg.readme,
+                repository,
+                homepage,
                 dependencies,
                 forked_from,
                 lowers_vertrauensniveau: pkg.lowers_vertrauensniveau,
@@ -639,6 +698,29 @@ pub fn fork_manifest(source: &str, new_name: &str, from: &ForkedFrom) -> Result<
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn links_must_be_web_addresses_and_titles_no_placeholders() {
+        let base = "[package]\nname = \"kassel/a\"\nversion = \"1.0.0\"\nkind = \"form\"\ndescription = \"D\"\nlicense = \"EUPL-1.2\"\nthemenfeld = \"querschnitt\"\n";
+        let (m, _) = parse_manifest(&format!(
+            "{base}repository = \"https://git.example.org/a\"\nhomepage = \"http://www.kassel.de/a\"\n"
+        ))
+        .unwrap();
+        assert_eq!(m.repository.as_deref(), Some("https://git.example.org/a"));
+        assert_eq!(m.homepage.as_deref(), Some("http://www.kassel.de/a"));
+        for bad in [
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "/relativ",
+            "https://",
+            "https://nutzer:geheim@example.org/",
+        ] {
+            let errs = parse_manifest(&format!("{base}homepage = \"{bad}\"\n")).unwrap_err();
+            assert_eq!(errs[0].code, "manifest.invalid_url", "{bad}: {errs:?}");
+        }
+        let errs = parse_manifest(&format!("{base}title = \"Antrag auf …\"\n")).unwrap_err();
+        assert_eq!(errs[0].code, "manifest.placeholder_title");
+    }
+
     use super::*;
 
     const GOOD: &str = r#"

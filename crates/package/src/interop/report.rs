@@ -92,6 +92,89 @@ impl ImportReport {
     }
 }
 
+impl NoteKind {
+    fn german(self) -> &'static str {
+        match self {
+            NoteKind::Approximated => "angenähert",
+            NoteKind::Dropped => "weggelassen",
+            NoteKind::RuleAsText => "Regel als Text",
+            NoteKind::RuleAsCondition => "Regel als Bedingung",
+        }
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+impl ImportReport {
+    /// The report in German, as Markdown: what the README of an imported
+    /// package shows (the web UI displays it). The details of each note
+    /// come from the importer and stay as it wrote them, in code.
+    pub fn german(&self) -> String {
+        let mut s = format!(
+            "Übernommen: {} {} als {} `{}` mit {}, {}, {}, {} und {}.\n",
+            self.standard,
+            self.source,
+            match self.kind.as_str() {
+                "form" => "Formular",
+                "fieldgroup" => "Feldgruppe",
+                "process" => "Prozess",
+                other => other,
+            },
+            self.package,
+            plural(self.fields, "Feld", "Feldern"),
+            plural(self.groups, "Gruppe", "Gruppen"),
+            plural(self.codelists, "Codeliste", "Codelisten"),
+            plural(self.rules, "Regel", "Regeln"),
+            plural(self.conditions, "Bedingung", "Bedingungen"),
+        );
+        if self.notes.is_empty() && self.not_carried.is_empty() {
+            s.push_str("\nAlles wurde genau übernommen.\n");
+            return s;
+        }
+        if !self.notes.is_empty() {
+            s.push_str(&format!(
+                "\nNicht genau übernommen ({}); die Hinweise des Importwerkzeugs stehen in Klammern:\n\n",
+                self.notes.len()
+            ));
+        }
+        for n in &self.notes {
+            s.push_str(&format!(
+                "- Zeile {}: {}: `<{}>`",
+                n.line,
+                n.kind.german(),
+                n.element
+            ));
+            if let Some(id) = &n.fim {
+                s.push_str(&format!(" {id}"));
+            }
+            if let Some(p) = &n.path {
+                s.push_str(&format!(" → `{p}`"));
+            }
+            s.push_str(&format!(" (`{}`)\n", n.message.replace('`', "'")));
+        }
+        if !self.not_carried.is_empty() {
+            s.push_str("\nNicht übernommen (beschreibende Angaben, für die das Paketformat keinen Platz hat):\n\n");
+            for n in &self.not_carried {
+                let shown: Vec<&str> = n.on.iter().take(6).map(String::as_str).collect();
+                let more = n.on.len().saturating_sub(shown.len());
+                s.push_str(&format!(
+                    "- `<{}>` an {}: {}",
+                    n.element,
+                    plural(n.on.len(), "Element", "Elementen"),
+                    shown.join(", ")
+                ));
+                if more > 0 {
+                    s.push_str(&format!(" und {more} weiteren"));
+                }
+                s.push('\n');
+            }
+        }
+        s
+    }
+}
+
 /// The human report, as `gemeinwerk import` prints it.
 impl fmt::Display for ImportReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

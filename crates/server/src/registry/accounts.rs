@@ -212,6 +212,14 @@ pub fn list_members(conn: &mut DbConn, namespace: &str) -> Result<Vec<Member>> {
         .collect())
 }
 
+/// The namespaces with these slugs: how pages show who publishes.
+pub fn namespaces_by_slug(conn: &mut DbConn, slugs: &[String]) -> Result<Vec<Namespace>> {
+    Ok(namespaces::table
+        .filter(namespaces::slug.eq_any(slugs))
+        .select(Namespace::as_select())
+        .load(conn)?)
+}
+
 pub fn list_namespaces(conn: &mut DbConn) -> Result<Vec<Namespace>> {
     Ok(namespaces::table
         .order(namespaces::slug)

@@ -90,6 +90,8 @@ impl Importer<'_> {
             dependencies: Vec::new(),
             forked_from: None,
             lowers_vertrauensniveau: false,
+            repository: None,
+            homepage: None,
             fim: fim_source,
         }
     }
@@ -105,7 +107,7 @@ pub(super) fn readme(
     report: &ImportReport,
 ) -> String {
     let mut s = format!(
-        "# {}\n\nImported from the FIM {what} {fim} (\"{}\", {}) with `gemeinwerk import xdatenfelder`.\n",
+        "# {}\n\nÜbernommen aus dem FIM-{what} {fim} („{}“, {}) mit `gemeinwerk import xdatenfelder`.\n",
         m.title.as_deref().unwrap_or(&m.name),
         text(top, "name").unwrap_or(""),
         std.as_str()
@@ -119,10 +121,10 @@ pub(super) fn readme(
         s.push_str(&format!("\nRechtsgrundlage: {}\n", normalize_space(b)));
     }
     if !rules.is_empty() {
-        s.push_str("\n## Regeln\n\nThe rules of the FIM source. They are documentation: only those listed as conditions are checked by the form.\n");
+        s.push_str("\n## Regeln\n\nDie Regeln der FIM-Quelle. Sie dienen der Dokumentation: Das Formular prüft nur die, die als Bedingung übernommen wurden.\n");
         for r in rules {
             s.push_str(&format!(
-                "\n### {}{}\n\nOn: {}\n",
+                "\n### {}{}\n\nBetrifft: {}\n",
                 r.fim,
                 r.name
                     .as_deref()
@@ -138,11 +140,14 @@ pub(super) fn readme(
             }
             if let Some((path, key, e)) = &r.condition {
                 s.push_str(&format!(
-                    "\nChecked as a condition: `{key} = \"{e}\"` on `{path}`.\n"
+                    "\nAls Bedingung geprüft: `{key} = \"{e}\"` an `{path}`.\n"
                 ));
             }
         }
     }
-    s.push_str(&format!("\n## Import report\n\n```text\n{report}```\n"));
+    s.push_str(&format!(
+        "\n## Bericht der Übernahme\n\n{}",
+        report.german()
+    ));
     s
 }

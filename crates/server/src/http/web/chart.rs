@@ -15,11 +15,7 @@ fn date_de(d: NaiveDate) -> String {
 
 /// "1 Download", "2 Downloads", with German digit grouping.
 pub fn downloads_de(n: i64) -> String {
-    if n == 1 {
-        "1 Download".to_string()
-    } else {
-        format!("{} Downloads", super::number(n))
-    }
+    super::count(n, "Download", "Downloads")
 }
 
 /// An SVG bar chart of one count per day, oldest first. Every bar has its

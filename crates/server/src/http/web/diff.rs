@@ -36,6 +36,9 @@ struct DiffPage {
     to_package: String,
     from_version: String,
     to_version: String,
+    /// How the two packages relate, for the heading: a fork and its
+    /// upstream, two versions of one package, or two packages.
+    relation: &'static str,
 }
 
 fn level_de(level: Level) -> (&'static str, &'static str) {
@@ -66,41 +69,9 @@ fn area_de(area: &str) -> String {
 
 /// German names of the properties the diff names; others stay as they are.
 fn property_de(property: &str) -> String {
-    match property {
-        "label" => "Beschriftung",
-        "label-en" => "englische Beschriftung",
-        "help" => "Hilfetext",
-        "help-en" => "englischer Hilfetext",
-        "text" => "Text",
-        "type" => "Feldtyp",
-        "required" => "Pflichtfeld",
-        "required-when" => "Pflicht-Bedingung",
-        "shown-when" => "Anzeige-Bedingung",
-        "pattern" => "Muster",
-        "examples" => "Beispiele",
-        "codelist" => "Codeliste",
-        "codes" => "Codes",
-        "occurs" => "Häufigkeit",
-        "include" => "eingebundene Feldgruppe",
-        "min" => "Mindestwert",
-        "max" => "Höchstwert",
-        "min-length" => "Mindestlänge",
-        "max-length" => "Höchstlänge",
-        "media-types" => "Dateitypen",
-        "max-size" => "Höchstgröße",
-        "title" => "Titel",
-        "description" => "Beschreibung",
-        "deadline" => "Frist",
-        "amount" => "Betrag",
-        "role" => "Rolle",
-        "from" => "von",
-        "to" => "nach",
-        "forms" => "Formulare",
-        "vertrauensniveau" => "Vertrauensniveau",
-        "accounts" => "Nutzerkonten",
-        other => other,
-    }
-    .to_string()
+    super::diff_de::property(property)
+        .map(str::to_string)
+        .unwrap_or_else(|| property.to_string())
 }
 
 /// `ns/name@version` → the package and the version.
@@ -190,7 +161,32 @@ pub(super) async fn page(reg: Reg, req: HttpRequest, query: web::Query<DiffQuery
         let (to_ns, to_name, to_version) = side(&t)?;
         let (old_m, old) = load_side(&reg, &f)?;
         let (new_m, new) = load_side(&reg, &t)?;
-        let d = diff::diff(&old_m, &old, &new_m, &new);
+        let mut d = diff::diff(&old_m, &old, &new_m, &new);
+        let from_package = format!("{from_ns}/{from_name}");
+        let to_package = format!("{to_ns}/{to_name}");
+        let forked = |m: &gemeinwerk_package::Manifest, other: &str| {
+            m.forked_from
+                .as_ref()
+                .is_some_and(|f| format!("{}/{}", f.namespace, f.name) == other)
+        };
+        let relation = if from_package == to_package {
+            "versions"
+        } else if forked(&new_m, &from_package) {
+            "fork"
+        } else if forked(&old_m, &to_package) {
+            "upstream"
+        } else {
+            "packages"
+        };
+        if from_package != to_package {
+            // Two packages differ in name by definition, and a fork names
+            // its upstream: neither is a change the fork made, and the
+            // name alone must not make the comparison "breaking".
+            d.changes.retain(|c| {
+                !(c.area == diff::Area::Manifest
+                    && matches!(c.property.as_deref(), Some("name" | "forked-from")))
+            });
+        }
         let level = d
             .level()
             .map(|l| level_de(l).0.to_string())
@@ -204,16 +200,25 @@ pub(super) async fn page(reg: Reg, req: HttpRequest, query: web::Query<DiffQuery
                     level,
                     level_class,
                     area: area_de(&c.area.to_string()),
-                    path: c.path.clone(),
+                    path: if c.area == diff::Area::Manifest {
+                        super::diff_de::manifest_path(&c.path)
+                    } else {
+                        c.path.clone()
+                    },
                     what: match (c.kind, &c.property) {
                         (ChangeKind::Added, None) => "hinzugefügt".into(),
                         (ChangeKind::Removed, None) => "entfernt".into(),
+                        (_, Some(p)) if c.area == diff::Area::Manifest && *p == c.path => {
+                            "geändert".into()
+                        }
                         (_, Some(p)) => format!("{} geändert", property_de(p)),
                         _ => "geändert".into(),
                     },
                     old: c.old.clone().unwrap_or_default(),
                     new: c.new.clone().unwrap_or_default(),
-                    reason: c.reason.clone(),
+                    reason: super::diff_de::reason(&c.reason)
+                        .map(str::to_string)
+                        .unwrap_or_else(|| c.reason.clone()),
                 }
             })
             .collect();
@@ -221,8 +226,9 @@ pub(super) async fn page(reg: Reg, req: HttpRequest, query: web::Query<DiffQuery
             chrome: Chrome::default(),
             from_versions: versions_of(&reg, &from_ns, &from_name)?,
             to_versions: versions_of(&reg, &to_ns, &to_name)?,
-            from_package: format!("{from_ns}/{from_name}"),
-            to_package: format!("{to_ns}/{to_name}"),
+            from_package,
+            to_package,
+            relation,
             from_version,
             to_version,
             from: f,

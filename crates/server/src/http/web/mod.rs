@@ -10,10 +10,12 @@ mod account;
 mod chart;
 pub mod diagram;
 mod diff;
+mod diff_de;
 pub mod markdown;
 mod namespace;
 mod package;
 pub mod preview;
+mod publisher;
 mod rendered;
 mod search;
 pub mod session;
@@ -42,6 +44,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }))
     .service(stylesheet)
         .service(script)
+        .service(favicon)
         .service(start::page)
         .service(search::page)
         .service(package::page)
@@ -66,6 +69,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub const PAGES: &[(&str, &str)] = &[
     ("GET", "/static/gemeinwerk.css"),
     ("GET", "/static/gemeinwerk.js"),
+    ("GET", "/favicon.ico"),
     ("GET", "/"),
     ("GET", "/suche"),
     ("GET", "/pakete/{ns}/{name}"),
@@ -168,6 +172,18 @@ async fn stylesheet() -> HttpResponse {
             .content_type("text/css; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
             .body(include_str!("static/gemeinwerk.css")),
+    )
+}
+
+/// Browsers ask for `/favicon.ico` on their own; answering it keeps the
+/// log free of 404s and gives the tab an icon.
+#[get("/favicon.ico")]
+async fn favicon() -> HttpResponse {
+    secure(
+        HttpResponse::Ok()
+            .content_type("image/x-icon")
+            .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+            .body(&include_bytes!("static/favicon.ico")[..]),
     )
 }
 
@@ -417,6 +433,12 @@ pub fn number(n: i64) -> String {
 }
 
 /// A date the German way: 29.11.2026.
+/// A count with the German singular or plural: „1 Download“, „2 Downloads“,
+/// „1.234 Ableitungen“.
+pub fn count(n: i64, one: &str, many: &str) -> String {
+    format!("{} {}", number(n), if n == 1 { one } else { many })
+}
+
 pub fn date(at: &chrono::NaiveDateTime) -> String {
     at.format("%d.%m.%Y").to_string()
 }
@@ -440,6 +462,16 @@ pub fn themenfeld_label(slug: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn counts_take_the_german_singular_and_plural() {
+        assert_eq!(super::count(1, "Download", "Downloads"), "1 Download");
+        assert_eq!(super::count(0, "Download", "Downloads"), "0 Downloads");
+        assert_eq!(
+            super::count(1234, "Ableitung", "Ableitungen"),
+            "1.234 Ableitungen"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -24,6 +24,8 @@ struct NamespacePage {
     slug: String,
     display_name: String,
     ars: String,
+    /// The Land, from the ARS.
+    place: String,
     packages: Vec<Card>,
     members: Vec<MemberRow>,
     is_owner: bool,
@@ -39,7 +41,8 @@ pub(super) async fn page(reg: Reg, req: HttpRequest, path: web::Path<String>) ->
         let ns = find_namespace(&mut conn, &slug)?;
         let members = accounts::list_members(&mut conn, &slug)?;
         drop(conn);
-        Ok((ns, members, packages::in_namespace(&reg, &slug)?))
+        let list = super::start::cards(&reg, packages::in_namespace(&reg, &slug)?)?;
+        Ok((ns, members, list))
     })
     .await?;
     let is_owner = login.is_some_and(|l| {
@@ -51,8 +54,14 @@ pub(super) async fn page(reg: Reg, req: HttpRequest, path: web::Path<String>) ->
         chrome,
         slug: ns.slug,
         display_name: ns.display_name,
+        place: ns
+            .ars
+            .as_deref()
+            .and_then(super::publisher::land)
+            .unwrap_or_default()
+            .to_string(),
         ars: ns.ars.unwrap_or_default(),
-        packages: list.into_iter().map(Card::from).collect(),
+        packages: list,
         members: members
             .into_iter()
             .map(|m| MemberRow {

@@ -73,10 +73,67 @@ pub struct NetworkRow {
     pub indent: usize,
 }
 
+/// One way to take the package, as a command to copy.
+pub struct Command {
+    pub label: &'static str,
+    pub id: &'static str,
+    pub text: String,
+}
+
+impl Command {
+    /// The command as HTML that may wrap at spaces, after `/` and before
+    /// `@`, and nowhere else: each piece is a `nowrap` span, so a name
+    /// does not break at its hyphens either.
+    pub fn html(&self) -> String {
+        let escape = |t: &str| {
+            t.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+                .replace('\'', "&#39;")
+        };
+        self.text
+            .split(' ')
+            .map(|word| {
+                let mut pieces = Vec::new();
+                let mut piece = String::new();
+                for c in word.chars() {
+                    if c == '@' && !piece.is_empty() {
+                        pieces.push(std::mem::take(&mut piece));
+                    }
+                    piece.push(c);
+                    if c == '/' {
+                        pieces.push(std::mem::take(&mut piece));
+                    }
+                }
+                if !piece.is_empty() {
+                    pieces.push(piece);
+                }
+                pieces
+                    .iter()
+                    .map(|p| format!("<span>{}</span>", escape(p)))
+                    .collect::<Vec<_>>()
+                    .join("<wbr>")
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
 /// Everything the package page shows.
 pub struct PackageData {
     pub name: String,
     pub namespace: String,
+    pub publisher: super::publisher::Publisher,
+    pub repository: String,
+    pub homepage: String,
+    /// The SPDX page of the licence, when it is an SPDX id.
+    pub license_url: String,
+    /// The newest version that is not yanked, when it is not the one shown.
+    pub newest_usable: String,
+    /// Why the shown version was yanked.
+    pub yank_reason: String,
+    pub commands: Vec<Command>,
     pub title: String,
     pub description: String,
     pub kind: &'static str,
@@ -92,7 +149,6 @@ pub struct PackageData {
     pub versions: Vec<VersionRow>,
     pub dependencies: Vec<DependencyRow>,
     pub dependents: Vec<String>,
-    pub snippet: String,
     pub vertrauensniveau: String,
     pub accounts: String,
     pub preview: Option<Preview>,
@@ -146,6 +202,52 @@ pub fn duration_de(iso: &str) -> String {
     parts.join(", ")
 }
 
+/// How often a fee is charged: `P1Y` → „jährlich“, `P2Y` → „alle 2 Jahre“.
+pub fn per_de(iso: &str) -> String {
+    let Ok(d) = Duration::parse(iso) else {
+        return format!("je {iso}");
+    };
+    let only = |years, months, weeks, days| {
+        (
+            d.years, d.months, d.weeks, d.days, d.hours, d.minutes, d.seconds,
+        ) == (years, months, weeks, days, 0, 0, 0)
+    };
+    let word = if only(1, 0, 0, 0) || only(0, 12, 0, 0) {
+        "jährlich"
+    } else if only(0, 6, 0, 0) {
+        "halbjährlich"
+    } else if only(0, 3, 0, 0) {
+        "vierteljährlich"
+    } else if only(0, 1, 0, 0) {
+        "monatlich"
+    } else if only(0, 0, 1, 0) || only(0, 0, 0, 7) {
+        "wöchentlich"
+    } else if only(0, 0, 0, 1) {
+        "täglich"
+    } else {
+        return format!("alle {}", duration_de(iso));
+    };
+    word.to_string()
+}
+
+/// The SPDX page of a licence id such as `EUPL-1.2`; empty for an
+/// expression (`MIT OR Apache-2.0`) or anything that is not an id.
+pub fn spdx_url(license: &str) -> String {
+    let id = license.trim();
+    let plain = !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '+'));
+    if plain {
+        format!(
+            "https://spdx.org/licenses/{}.html",
+            id.trim_end_matches('+')
+        )
+    } else {
+        String::new()
+    }
+}
+
 pub fn euro(cents: i64) -> String {
     format!(
         "{},{:02} €",
@@ -186,7 +288,7 @@ fn process_view(p: &Process, title: &str) -> ProcessView {
             .map(|i| {
                 let t = &p.transitions[i];
                 format!(
-                    "{} (Nr. {})",
+                    "„{}“ (Nr. {})",
                     t.label.as_ref().map(|l| l.de.as_str()).unwrap_or(&t.id),
                     i + 1
                 )
@@ -237,7 +339,7 @@ fn process_view(p: &Process, title: &str) -> ProcessView {
                     .map(|l| l.de.clone())
                     .unwrap_or_else(|| f.id.clone()),
                 amount: match &f.per {
-                    Some(per) => format!("{} je {}", euro(f.amount_cents), duration_de(per)),
+                    Some(per) => format!("{} {}", euro(f.amount_cents), per_de(per)),
                     None => euro(f.amount_cents),
                 },
                 on: f
@@ -399,6 +501,37 @@ pub fn load(
         Ok(v) => format!("gemeinwerk add {full_name}@^{v}"),
         Err(_) => format!("gemeinwerk add {full_name}"),
     };
+    let newest_usable = super::publisher::newest_usable(&rows)
+        .filter(|v| v.yanked_at.is_none() && v.num != version)
+        .map(|v| v.num.clone())
+        .unwrap_or_default();
+    let base_url = reg.config.base_url.trim_end_matches('/').to_string();
+    let commands = vec![
+        Command {
+            label: "Als Abhängigkeit eintragen",
+            id: "befehl-add",
+            text: snippet,
+        },
+        Command {
+            label: "Für die eigene Kommune ableiten (Fork)",
+            id: "befehl-fork",
+            text: format!("gemeinwerk fork {full_name} {}/{name}", "IHR-NAMENSRAUM"),
+        },
+        Command {
+            label: "Versionsgeschichte mit git holen",
+            id: "befehl-git",
+            text: format!("git clone {base_url}/git/packages/{full_name}.git"),
+        },
+    ];
+    let publisher = super::publisher::lookup(reg, [namespace.to_string()])?
+        .remove(namespace)
+        .unwrap_or_default();
+    let yank_reason = view
+        .versions
+        .iter()
+        .find(|v| v.num == version)
+        .and_then(|v| v.yank_reason.clone())
+        .unwrap_or_default();
     let row = |e: &forks::NetworkEntry| NetworkRow {
         package: e.package.clone(),
         base: e.base.clone().unwrap_or_default(),
@@ -408,6 +541,22 @@ pub fn load(
     Ok(PackageData {
         name: full_name,
         namespace: namespace.to_string(),
+        publisher,
+        repository: manifest
+            .as_ref()
+            .and_then(|m| m.repository.clone())
+            .unwrap_or_default(),
+        homepage: manifest
+            .as_ref()
+            .and_then(|m| m.homepage.clone())
+            .unwrap_or_default(),
+        license_url: manifest
+            .as_ref()
+            .map(|m| spdx_url(&m.license))
+            .unwrap_or_default(),
+        newest_usable,
+        yank_reason,
+        commands,
         title,
         description: view.description.clone(),
         kind: super::kind_label(&view.kind),
@@ -435,7 +584,6 @@ pub fn load(
         versions,
         dependencies,
         dependents,
-        snippet,
         vertrauensniveau,
         accounts: accounts_text,
         preview,
@@ -627,5 +775,25 @@ mod tests {
         assert_eq!(duration_de("PT48H"), "48 Stunden");
         assert_eq!(euro(3070), "30,70 €");
         assert_eq!(euro(123456), "1.234,56 €");
+        assert_eq!(
+            format!("{} {}", euro(3070), per_de("P1Y")),
+            "30,70 € jährlich"
+        );
+        assert_eq!(per_de("P1M"), "monatlich");
+        assert_eq!(per_de("P2Y"), "alle 2 Jahre");
+        assert_eq!(
+            spdx_url("EUPL-1.2"),
+            "https://spdx.org/licenses/EUPL-1.2.html"
+        );
+        assert_eq!(spdx_url("MIT OR Apache-2.0"), "");
+        let c = Command {
+            label: "",
+            id: "",
+            text: "gemeinwerk add kassel/a-b@^1.1 <x>".into(),
+        };
+        assert_eq!(
+            c.html(),
+            "<span>gemeinwerk</span> <span>add</span> <span>kassel/</span><wbr><span>a-b</span><wbr><span>@^1.1</span> <span>&lt;x&gt;</span>"
+        );
     }
 }

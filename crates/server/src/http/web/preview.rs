@@ -2,18 +2,18 @@
 //!
 //! The form's items are flattened into a list of nodes (group start, field,
 //! group end) that a template renders without recursion. Conditions
-//! (`shown-when`) are resolved to concrete input names and kept as a small
-//! JSON tree: the server evaluates it for the first render (so the page is
-//! right without JavaScript, and a submit of the preview re-evaluates it),
-//! and `gemeinwerk.js` evaluates the very same tree as the user types.
+//! (`shown-when`, `required-when`) and each field's rules are compiled by
+//! the package crate's one evaluator (`gemeinwerk_package::eval`) with every
+//! name resolved to a concrete input name. The server evaluates them for
+//! the first render and for a submitted preview ("Angaben prüfen" without
+//! JavaScript); the page receives the same compiled trees as JSON
+//! (`data-show-when`, `data-regel`), which `gemeinwerk.js` only reads.
 
 use std::collections::HashMap;
 
-use serde_json::{json, Value};
-
 use gemeinwerk_package::codelist::Codelist;
 use gemeinwerk_package::content::DependencyContent;
-use gemeinwerk_package::expr::{Expr, Literal};
+use gemeinwerk_package::eval::{self, Cond, FieldRule, Kind, Slot, Val, Values};
 use gemeinwerk_package::form::Body;
 use gemeinwerk_package::model::{Bound, Condition, Field, FieldType, Group, Item};
 
@@ -23,12 +23,16 @@ use gemeinwerk_package::model::{Bound, Condition, Field, FieldType, Group, Item}
 pub struct Input {
     pub values: HashMap<String, Vec<String>>,
     pub counts: HashMap<String, u32>,
+    /// "Angaben prüfen" was pressed: check every shown field.
+    pub check: bool,
 }
 
 /// Prefix of the hidden inputs that carry a repeatable group's entry count.
 pub const COUNT_PREFIX: &str = "_anzahl.";
 /// Name of the button that adds an entry to a repeatable group.
 pub const ADD_BUTTON: &str = "_mehr";
+/// Name of the button that checks the entered values.
+pub const CHECK_BUTTON: &str = "_pruefen";
 
 impl Input {
     /// Reads a query string (`a=1&b=2`), as the preview form sends it.
@@ -42,12 +46,14 @@ impl Input {
                 }
             } else if k == ADD_BUTTON {
                 add.push(v);
+            } else if k == CHECK_BUTTON {
+                input.check = true;
             } else {
                 input.values.entry(k).or_default().push(v);
             }
         }
         for group in add {
-            let n = input.counts.entry(group).or_insert(1);
+            let n = input.counts.entry(group).or_insert(0);
             *n = (*n + 1).min(MAX_ENTRIES);
         }
         input
@@ -92,7 +98,7 @@ pub struct Node {
     pub help: String,
     pub required: bool,
     pub hidden: bool,
-    /// The resolved condition as JSON, for the script; empty if none.
+    /// The compiled condition as JSON, for the script; empty if none.
     pub show_when: String,
     /// input, textarea, checkbox, select, checkboxes, file, static.
     pub control: &'static str,
@@ -106,6 +112,13 @@ pub struct Node {
     pub hint: String,
     /// For a repeatable group: the entry count, carried in a hidden input.
     pub count: u32,
+    pub repeatable: bool,
+    /// The compiled rules of the field as JSON, for the script.
+    pub rule: String,
+    /// The message of a failed check, shown next to the field.
+    pub error: String,
+    /// The first field with an error gets the focus.
+    pub autofocus: bool,
 }
 
 impl Node {
@@ -127,6 +140,10 @@ impl Node {
             options: Vec::new(),
             hint: String::new(),
             count: 0,
+            repeatable: false,
+            rule: String::new(),
+            error: String::new(),
+            autofocus: false,
         }
     }
 
@@ -142,9 +159,12 @@ impl Node {
     pub fn is_add_entry(&self) -> bool {
         self.kind == NodeKind::AddEntry
     }
-    /// The ids of the help and hint texts, for `aria-describedby`.
+    /// The ids of the error, help and hint texts, for `aria-describedby`.
     pub fn described_by(&self) -> String {
         let mut ids = Vec::new();
+        if !self.error.is_empty() {
+            ids.push(format!("{}-fehler", self.dom_id));
+        }
         if !self.help.is_empty() {
             ids.push(format!("{}-hilfe", self.dom_id));
         }
@@ -157,21 +177,26 @@ impl Node {
     pub fn count_name(&self) -> String {
         format!("{COUNT_PREFIX}{}", self.name)
     }
+
+    /// The id a link to the field's control points at.
+    pub fn control_id(&self) -> String {
+        if self.control == "checkboxes" {
+            format!("{}-1", self.dom_id)
+        } else {
+            self.dom_id.clone()
+        }
+    }
 }
 
 pub fn dom_id(name: &str) -> String {
     format!("f-{}", name.replace('.', "-"))
 }
 
-/// What a condition's name stands for.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Slot {
-    Bool,
-    Number,
-    Text,
-    Multi,
-    /// A group with its number of entries.
-    Group(u32),
+/// A failed check, for the summary above the form.
+#[derive(Debug, Clone)]
+pub struct ErrorLink {
+    pub target: String,
+    pub message: String,
 }
 
 #[derive(Debug, Default)]
@@ -180,38 +205,115 @@ pub struct Preview {
     /// Fields whose condition is not met now (hidden).
     pub hidden_count: usize,
     pub has_conditions: bool,
+    /// "Angaben prüfen" was pressed (without the script).
+    pub checked: bool,
+    pub errors: Vec<ErrorLink>,
+    /// The rules of every input, in form order: what the server checks.
+    pub rules: Vec<FieldRule>,
+}
+
+/// A condition waiting until every name of the form is known.
+struct Pending<'a> {
+    cond: &'a Condition,
+    /// The scopes to resolve names in, innermost first.
+    scopes: Vec<String>,
 }
 
 struct Builder<'a> {
     deps: &'a DependencyContent,
     input: &'a Input,
+    today: String,
     nodes: Vec<Node>,
     slots: HashMap<String, Slot>,
-    /// Node index, condition, the scopes to resolve names in (innermost
-    /// first).
-    pending: Vec<(usize, &'a Condition, Vec<String>)>,
+    counts: HashMap<String, u32>,
+    pending: Vec<Pending<'a>>,
+    /// The pending `shown-when` of each enclosing group, outermost first.
+    group_conditions: Vec<usize>,
+    /// Node index of a field, its rule, the pending conditions that show
+    /// it, and its pending `required-when`.
+    rules: Vec<(usize, FieldRule, Vec<usize>, Option<usize>)>,
+    /// Node index and pending condition of every `shown-when`.
+    shown: Vec<(usize, usize)>,
+}
+
+/// The entered values as the evaluator reads them.
+struct Entered<'a> {
+    input: &'a Input,
+    counts: &'a HashMap<String, u32>,
+}
+
+impl Values for Entered<'_> {
+    fn raw(&self, name: &str) -> &[String] {
+        self.input
+            .values
+            .get(name)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+    fn entries(&self, group: &str) -> u32 {
+        self.counts.get(group).copied().unwrap_or(1)
+    }
 }
 
 /// Builds the preview of a form or field group body.
 pub fn build(body: &Body, deps: &DependencyContent, input: &Input) -> Preview {
+    let today = chrono::Local::now().date_naive().to_string();
+    build_on(body, deps, input, &today)
+}
+
+/// [`build`] on a given day (ISO date).
+pub fn build_on(body: &Body, deps: &DependencyContent, input: &Input, today: &str) -> Preview {
     let mut b = Builder {
         deps,
         input,
+        today: today.to_string(),
         nodes: Vec::new(),
         slots: HashMap::new(),
+        counts: HashMap::new(),
         pending: Vec::new(),
+        group_conditions: Vec::new(),
+        rules: Vec::new(),
+        shown: Vec::new(),
     };
     b.items(&body.items, body, &[String::new()], "", 0);
-    let today = chrono::Local::now().date_naive().to_string();
     let has_conditions = !b.pending.is_empty();
-    let pending = std::mem::take(&mut b.pending);
-    for (index, cond, scopes) in pending {
-        let Some(expr) = &cond.expr else { continue };
-        let resolved = b.resolve(expr, &scopes);
-        let shown = truthy(&eval(&resolved, &|name| b.value_of(name), &today));
+    let compiled: Vec<Option<Cond>> = b
+        .pending
+        .iter()
+        .map(|p| p.cond.expr.as_ref().map(|e| b.compile(e, &p.scopes)))
+        .collect();
+    let values = Entered {
+        input,
+        counts: &b.counts,
+    };
+    for (index, pending) in &b.shown {
+        if let Some(c) = &compiled[*pending] {
+            let node = &mut b.nodes[*index];
+            node.show_when = serde_json::to_string(c).unwrap_or_default();
+            node.hidden = !eval::truthy(&eval::eval(c, &values, today));
+        }
+    }
+    let mut rules = Vec::new();
+    let mut errors = Vec::new();
+    for (index, mut rule, shown_by, required_by) in std::mem::take(&mut b.rules) {
+        rule.shown_when = shown_by
+            .iter()
+            .filter_map(|i| compiled[*i].clone())
+            .collect();
+        rule.required_when = required_by.and_then(|i| compiled[i].clone());
         let node = &mut b.nodes[index];
-        node.show_when = resolved.to_string();
-        node.hidden = !shown;
+        node.rule = serde_json::to_string(&rule).unwrap_or_default();
+        if input.check {
+            if let Some(problem) = eval::check_field(&rule, &values, today) {
+                node.error = rule.messages.get(&problem).cloned().unwrap_or_default();
+                node.autofocus = errors.is_empty();
+                errors.push(ErrorLink {
+                    target: node.control_id(),
+                    message: node.error.clone(),
+                });
+            }
+        }
+        rules.push(rule);
     }
     let hidden_count = b
         .nodes
@@ -222,11 +324,34 @@ pub fn build(body: &Body, deps: &DependencyContent, input: &Input) -> Preview {
         nodes: b.nodes,
         hidden_count,
         has_conditions,
+        checked: input.check,
+        errors,
+        rules,
     }
 }
 
 fn text_of(t: &Option<gemeinwerk_package::model::Text>) -> String {
     t.as_ref().map(|t| t.de.clone()).unwrap_or_default()
+}
+
+fn kind_of(ty: FieldType) -> Option<Kind> {
+    Some(match ty {
+        FieldType::Text | FieldType::MultilineText => Kind::Text,
+        FieldType::Integer => Kind::Integer,
+        FieldType::Decimal | FieldType::Money => Kind::Number,
+        FieldType::Date => Kind::Date,
+        FieldType::Time => Kind::Time,
+        FieldType::DateTime => Kind::DateTime,
+        FieldType::Boolean => Kind::Bool,
+        FieldType::Email => Kind::Email,
+        FieldType::Phone => Kind::Phone,
+        FieldType::Iban => Kind::Iban,
+        FieldType::PostalCode => Kind::Postal,
+        FieldType::Select => Kind::Choice,
+        FieldType::MultiSelect => Kind::Multi,
+        FieldType::File => Kind::File,
+        FieldType::StaticText => return None,
+    })
 }
 
 impl<'a> Builder<'a> {
@@ -249,6 +374,14 @@ impl<'a> Builder<'a> {
                 Item::Group(g) => self.group(g, body, scopes, prefix, depth),
             }
         }
+    }
+
+    fn wait(&mut self, cond: &'a Condition, scopes: &[String]) -> usize {
+        self.pending.push(Pending {
+            cond,
+            scopes: scopes.to_vec(),
+        });
+        self.pending.len() - 1
     }
 
     fn group(
@@ -281,25 +414,37 @@ impl<'a> Builder<'a> {
                 );
             }
         }
-        if let Some(c) = &g.shown_when {
-            self.pending.push((self.nodes.len(), c, scopes.to_vec()));
+        let own_condition = g.shown_when.as_ref().map(|c| {
+            let i = self.wait(c, scopes);
+            self.shown.push((self.nodes.len(), i));
+            i
+        });
+        if let Some(i) = own_condition {
+            self.group_conditions.push(i);
         }
         if g.occurs.is_repeatable() {
+            let max = g.occurs.max.unwrap_or(MAX_ENTRIES).min(MAX_ENTRIES);
+            // An optional group starts without an entry: an empty first
+            // entry would look as if its fields had to be filled in.
             let wanted = self
                 .input
                 .counts
                 .get(&path)
                 .copied()
-                .unwrap_or(g.occurs.min.max(1));
-            let max = g.occurs.max.unwrap_or(MAX_ENTRIES).min(MAX_ENTRIES);
-            let count = wanted.clamp(g.occurs.min.max(1).min(max), max);
+                .unwrap_or(g.occurs.min);
+            let count = wanted.clamp(g.occurs.min.min(max), max);
             start.count = count;
-            start.hint = match g.occurs.max {
-                Some(m) => format!("{} bis {m} Einträge", g.occurs.min),
-                None => format!("mindestens {} Einträge", g.occurs.min),
+            start.repeatable = true;
+            start.hint = match (g.occurs.min, g.occurs.max) {
+                (0, Some(m)) => format!("freiwillig, bis zu {m} Einträge"),
+                (0, None) => "freiwillig, beliebig viele Einträge".to_string(),
+                (1, None) => "mindestens 1 Eintrag".to_string(),
+                (min, Some(m)) => format!("{min} bis {m} Einträge"),
+                (min, None) => format!("mindestens {min} Einträge"),
             };
             let label = start.label.clone();
-            self.slots.insert(path.clone(), Slot::Group(count));
+            self.slots.insert(path.clone(), Slot::Group);
+            self.counts.insert(path.clone(), count);
             self.nodes.push(start);
             for i in 0..count {
                 let entry_path = format!("{path}.{i}");
@@ -319,17 +464,54 @@ impl<'a> Builder<'a> {
             }
             if count < max {
                 let mut add = Node::new(NodeKind::AddEntry, &path);
-                add.label = format!("Weiteren Eintrag hinzufügen: {label}");
+                add.label = if count == 0 {
+                    format!("Eintrag hinzufügen: {label}")
+                } else {
+                    format!("Weiteren Eintrag hinzufügen: {label}")
+                };
+                self.nodes.push(add);
+            }
+            self.nodes.push(Node::new(NodeKind::GroupEnd, &path));
+        } else if g.occurs.min == 0 {
+            // An optional group ("0:1"): absent until the user adds it, so
+            // its required fields are required only once it is there.
+            let count = self.input.counts.get(&path).copied().unwrap_or(0).min(1);
+            start.count = count;
+            start.repeatable = true;
+            start.hint = "freiwillig".to_string();
+            let label = start.label.clone();
+            self.slots.insert(path.clone(), Slot::Group);
+            self.counts.insert(path.clone(), count);
+            self.nodes.push(start);
+            if count == 1 {
+                let mut inner = vec![format!("{path}.")];
+                inner.extend_from_slice(scopes);
+                self.items(items, inner_body, &inner, &format!("{path}."), depth + 1);
+            } else {
+                let mut add = Node::new(NodeKind::AddEntry, &path);
+                add.label = format!("Angaben hinzufügen: {label}");
                 self.nodes.push(add);
             }
             self.nodes.push(Node::new(NodeKind::GroupEnd, &path));
         } else {
-            self.slots.insert(path.clone(), Slot::Group(1));
+            self.slots.insert(path.clone(), Slot::Group);
+            self.counts.insert(path.clone(), 1);
             self.nodes.push(start);
             let mut inner = vec![format!("{path}.")];
             inner.extend_from_slice(scopes);
             self.items(items, inner_body, &inner, &format!("{path}."), depth + 1);
             self.nodes.push(Node::new(NodeKind::GroupEnd, &path));
+        }
+        if own_condition.is_some() {
+            self.group_conditions.pop();
+        }
+    }
+
+    fn bound(&self, b: &Option<Bound>) -> Option<Val> {
+        match b.as_ref()? {
+            Bound::Number(x) => Some(Val::Number(*x)),
+            Bound::Date(d) | Bound::Time(d) => Some(Val::Text(d.clone())),
+            Bound::Today { offset, .. } => eval::shift_date(&self.today, offset).map(Val::Text),
         }
     }
 
@@ -418,16 +600,18 @@ impl<'a> Builder<'a> {
         if let Some(m) = c.max_length {
             n.attrs.push(("maxlength", m.to_string()));
         }
-        for (attr, bound) in [("min", &c.min), ("max", &c.max)] {
+        let (min, max) = (self.bound(&c.min), self.bound(&c.max));
+        for (attr, bound) in [("min", &min), ("max", &max)] {
             match bound {
-                Some(Bound::Number(x)) => n.attrs.push((attr, x.to_string())),
-                Some(Bound::Date(d)) | Some(Bound::Time(d)) => n.attrs.push((attr, d.clone())),
+                Some(Val::Number(x)) => n.attrs.push((attr, x.to_string())),
+                Some(Val::Text(d)) => n.attrs.push((attr, d.clone())),
                 _ => {}
             }
         }
         if n.hint.is_empty() && !f.examples.is_empty() {
             n.hint = format!("Zum Beispiel: {}", f.examples.join(", "));
         }
+        let mut codes = None;
         if matches!(f.ty, FieldType::Select | FieldType::MultiSelect) {
             let chosen = self.input.values.get(&name);
             let is_chosen = |code: &str| chosen.is_some_and(|v| v.iter().any(|x| x == code));
@@ -442,6 +626,7 @@ impl<'a> Builder<'a> {
                             selected: is_chosen(&code.code),
                         })
                         .collect();
+                    codes = Some(n.options.iter().map(|o| o.value.clone()).collect());
                 }
                 Some(list) => {
                     // An XRepository list: its codes are not in the package.
@@ -467,8 +652,31 @@ impl<'a> Builder<'a> {
         if f.ty.is_input() {
             self.slots.insert(name.clone(), slot);
         }
-        if let Some(cond) = &f.shown_when {
-            self.pending.push((self.nodes.len(), cond, scopes.to_vec()));
+        let own = f.shown_when.as_ref().map(|cond| {
+            let i = self.wait(cond, scopes);
+            self.shown.push((self.nodes.len(), i));
+            i
+        });
+        if let Some(kind) = kind_of(f.ty) {
+            let mut rule = FieldRule::new(&name, kind);
+            rule.required = f.required;
+            rule.min_length = c.min_length;
+            rule.max_length = c.max_length;
+            if f.ty.is_textual() {
+                rule.pattern = c.pattern.clone();
+                rule.pattern_js = c.pattern.as_deref().and_then(eval::pattern_for_browser);
+            }
+            if f.ty.is_numeric() || f.ty.is_temporal() {
+                rule.min = min;
+                rule.max = max;
+            }
+            rule.codes = codes;
+            let rule = rule.finish(&n.label);
+            let mut shown_by = self.group_conditions.clone();
+            shown_by.extend(own);
+            let required_by = f.required_when.as_ref().map(|c| self.wait(c, scopes));
+            self.rules
+                .push((self.nodes.len(), rule, shown_by, required_by));
         }
         self.nodes.push(n);
     }
@@ -481,89 +689,15 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// The input name a condition's path stands for: looked up from the
-    /// condition's own group outwards.
-    fn lookup(&self, path: &str, scopes: &[String]) -> Option<(String, Slot)> {
-        scopes.iter().find_map(|scope| {
-            let name = format!("{scope}{path}");
-            self.slots.get(&name).map(|s| (name, *s))
+    /// Compiles a condition with each name looked up from the condition's
+    /// own group outwards.
+    fn compile(&self, e: &gemeinwerk_package::expr::Expr, scopes: &[String]) -> Cond {
+        eval::compile(e, &|path| {
+            scopes.iter().find_map(|scope| {
+                let name = format!("{scope}{path}");
+                self.slots.get(&name).map(|s| (name, *s))
+            })
         })
-    }
-
-    fn resolve(&self, e: &Expr, scopes: &[String]) -> Value {
-        match e {
-            Expr::Lit(l, _) => json!({ "lit": literal(l) }),
-            Expr::Path(p, _) => match self.lookup(p, scopes) {
-                Some((name, Slot::Group(_))) => json!({ "group": name }),
-                Some((name, slot)) => json!({ "field": name, "t": slot_name(slot) }),
-                None => json!({ "lit": Value::Null }),
-            },
-            Expr::Not(inner, _) => json!({ "not": self.resolve(inner, scopes) }),
-            Expr::And(a, b) => {
-                json!({ "and": [self.resolve(a, scopes), self.resolve(b, scopes)] })
-            }
-            Expr::Or(a, b) => json!({ "or": [self.resolve(a, scopes), self.resolve(b, scopes)] }),
-            Expr::Cmp(op, a, b, _) => json!({
-                "cmp": op.as_str(),
-                "a": self.resolve(a, scopes),
-                "b": self.resolve(b, scopes),
-            }),
-            Expr::In {
-                value,
-                list,
-                negated,
-                ..
-            } => json!({
-                "in": self.resolve(value, scopes),
-                "list": list.iter().map(|(l, _)| literal(l)).collect::<Vec<_>>(),
-                "neg": negated,
-            }),
-            Expr::Call(func, args, _) => json!({
-                "call": func.name(),
-                "args": args.iter().map(|a| self.resolve(a, scopes)).collect::<Vec<_>>(),
-            }),
-        }
-    }
-
-    /// The current value of an input, as the script reads it from the page.
-    fn value_of(&self, name: &str) -> Value {
-        let Some(slot) = self.slots.get(name) else {
-            return Value::Null;
-        };
-        match slot {
-            Slot::Group(n) => json!(n),
-            Slot::Bool => json!(self.input.first(name).is_some()),
-            Slot::Multi => json!(self.input.values.get(name).cloned().unwrap_or_default()),
-            Slot::Number => self
-                .input
-                .first(name)
-                .and_then(|s| s.replace(',', ".").parse::<f64>().ok())
-                .map(|x| json!(x))
-                .unwrap_or(Value::Null),
-            Slot::Text => self
-                .input
-                .first(name)
-                .map(|s| json!(s))
-                .unwrap_or(Value::Null),
-        }
-    }
-}
-
-fn slot_name(slot: Slot) -> &'static str {
-    match slot {
-        Slot::Bool => "bool",
-        Slot::Number => "num",
-        Slot::Text => "text",
-        Slot::Multi => "multi",
-        Slot::Group(_) => "group",
-    }
-}
-
-fn literal(l: &Literal) -> Value {
-    match l {
-        Literal::Bool(b) => json!(b),
-        Literal::Number(n) => json!(n),
-        Literal::Text(s) => json!(s),
     }
 }
 
@@ -575,131 +709,6 @@ fn human_size(bytes: u64) -> String {
     } else {
         format!("{bytes} Bytes")
     }
-}
-
-pub fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Bool(b) => *b,
-        Value::Null => false,
-        Value::Number(n) => n.as_f64() != Some(0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(_) => true,
-    }
-}
-
-fn is_set(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Number(n) => n.as_f64().is_some(),
-        Value::Object(_) => true,
-    }
-}
-
-fn equal(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Number(x), Value::String(s)) | (Value::String(s), Value::Number(x)) => {
-            s.parse::<f64>().ok() == x.as_f64()
-        }
-        _ => a == b,
-    }
-}
-
-fn order(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64()?.partial_cmp(&y.as_f64()?),
-        (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
-        _ => None,
-    }
-}
-
-/// Whole years from an ISO date to `today` (also ISO).
-fn years_since(date: &str, today: &str) -> Option<i64> {
-    let d = chrono::NaiveDate::parse_from_str(date.get(..10)?, "%Y-%m-%d").ok()?;
-    let t = chrono::NaiveDate::parse_from_str(today, "%Y-%m-%d").ok()?;
-    use chrono::Datelike;
-    let mut years = i64::from(t.year() - d.year());
-    if (t.month(), t.day()) < (d.month(), d.day()) {
-        years -= 1;
-    }
-    Some(years)
-}
-
-/// Evaluates a resolved condition. `gemeinwerk.js` has the same rules.
-pub fn eval(e: &Value, value_of: &dyn Fn(&str) -> Value, today: &str) -> Value {
-    let sub = |x: &Value| eval(x, value_of, today);
-    if let Some(l) = e.get("lit") {
-        return l.clone();
-    }
-    if let Some(name) = e.get("field").and_then(Value::as_str) {
-        return value_of(name);
-    }
-    if let Some(name) = e.get("group").and_then(Value::as_str) {
-        return value_of(name);
-    }
-    if let Some(x) = e.get("not") {
-        return json!(!truthy(&sub(x)));
-    }
-    if let Some([a, b]) = e.get("and").and_then(Value::as_array).map(Vec::as_slice) {
-        return json!(truthy(&sub(a)) && truthy(&sub(b)));
-    }
-    if let Some([a, b]) = e.get("or").and_then(Value::as_array).map(Vec::as_slice) {
-        return json!(truthy(&sub(a)) || truthy(&sub(b)));
-    }
-    if let Some(op) = e.get("cmp").and_then(Value::as_str) {
-        let a = sub(&e["a"]);
-        let b = sub(&e["b"]);
-        use std::cmp::Ordering::*;
-        let r = match op {
-            "==" => equal(&a, &b),
-            "!=" => !equal(&a, &b),
-            "<" => order(&a, &b) == Some(Less),
-            "<=" => matches!(order(&a, &b), Some(Less | Equal)),
-            ">" => order(&a, &b) == Some(Greater),
-            ">=" => matches!(order(&a, &b), Some(Greater | Equal)),
-            _ => false,
-        };
-        return json!(r);
-    }
-    if let Some(x) = e.get("in") {
-        let v = sub(x);
-        let list = e["list"].as_array().cloned().unwrap_or_default();
-        let found = match &v {
-            Value::Array(chosen) => chosen.iter().any(|c| list.iter().any(|l| equal(c, l))),
-            Value::Null => false,
-            v => list.iter().any(|l| equal(v, l)),
-        };
-        let negated = e["neg"].as_bool().unwrap_or(false);
-        return json!(found != negated);
-    }
-    if let Some(func) = e.get("call").and_then(Value::as_str) {
-        let args: Vec<Value> = e["args"]
-            .as_array()
-            .map(|a| a.iter().map(sub).collect())
-            .unwrap_or_default();
-        let first = args.first().cloned().unwrap_or(Value::Null);
-        return match func {
-            "is_set" => json!(is_set(&first)),
-            "count" => match first {
-                Value::Array(a) => json!(a.len()),
-                Value::Number(n) => Value::Number(n),
-                Value::Null => json!(0),
-                _ => json!(1),
-            },
-            "years_since" => first
-                .as_str()
-                .and_then(|d| years_since(d, today))
-                .map(|y| json!(y))
-                .unwrap_or(Value::Null),
-            "today" => json!(today),
-            _ => Value::Null,
-        };
-    }
-    Value::Null
 }
 
 #[cfg(test)]
@@ -768,7 +777,8 @@ shown-when = "art == 'b'"
     #[test]
     fn conditions_are_evaluated_for_the_first_render() {
         let body = form(SRC);
-        let p = build(&body, &DependencyContent::unresolved(), &Input::default());
+        let one = Input::from_pairs(vec![(ADD_BUTTON.into(), "kinder".into())]);
+        let p = build(&body, &DependencyContent::unresolved(), &one);
         assert!(!node(&p, "grund").hidden, "halter unset: grund is shown");
         assert!(
             node(&p, "kinder.0.alter").hidden,
@@ -781,12 +791,13 @@ shown-when = "art == 'b'"
             ("halter".into(), "ja".into()),
             ("art".into(), "b".into()),
             (ADD_BUTTON.into(), "kinder".into()),
+            (ADD_BUTTON.into(), "kinder".into()),
         ]);
         let p = build(&body, &DependencyContent::unresolved(), &input);
         assert!(node(&p, "grund").hidden);
         assert!(!node(&p, "kinder.1.alter").hidden, "outer names resolve");
         assert!(node(&p, "art").options[1].selected);
-        assert!(node(&p, "grund").show_when.contains("\"field\":\"halter\""));
+        assert!(node(&p, "grund").show_when.contains("\"name\":\"halter\""));
     }
 
     #[test]
@@ -845,14 +856,43 @@ shown-when = "art == 'b'"
     }
 
     #[test]
-    fn functions_follow_the_condition_language() {
-        let v = |_: &str| Value::Null;
-        let e = json!({"call": "years_since", "args": [{"lit": "2000-06-15"}]});
-        assert_eq!(eval(&e, &v, "2026-06-14"), json!(25));
-        assert_eq!(eval(&e, &v, "2026-06-15"), json!(26));
-        let e = json!({"in": {"lit": "b"}, "list": ["a", "b"], "neg": false});
-        assert_eq!(eval(&e, &v, "2026-01-01"), json!(true));
-        let e = json!({"cmp": "<", "a": {"lit": null}, "b": {"lit": 3}});
-        assert_eq!(eval(&e, &v, "2026-01-01"), json!(false));
+    fn an_optional_repeatable_group_starts_without_an_entry() {
+        let p = build(
+            &form(SRC),
+            &DependencyContent::unresolved(),
+            &Input::default(),
+        );
+        assert!(!p.nodes.iter().any(|n| n.name.starts_with("kinder.0")));
+        let add = p.nodes.iter().find(|n| n.is_add_entry()).unwrap();
+        assert_eq!(add.label, "Eintrag hinzufügen: Kinder");
+    }
+
+    #[test]
+    fn a_check_marks_the_first_error_and_skips_hidden_fields() {
+        let src = format!(
+            "{SRC}\n[[field]]\nid = \"kz\"\ntype = \"text\"\nlabel = \"Kennzeichen\"\nrequired = true\npattern = \"[A-Z]{{1,3}}-[A-Z]{{1,2}} [0-9]{{1,4}}\"\n\n[[field]]\nid = \"pflichtgrund\"\ntype = \"text\"\nlabel = \"Pflichtgrund\"\nshown-when = \"!halter\"\nrequired = true\n"
+        );
+        let body = form(&src);
+        let input = Input::from_pairs(vec![
+            ("kz".into(), "KS AB 1".into()),
+            ("halter".into(), "ja".into()),
+            (CHECK_BUTTON.into(), "ja".into()),
+        ]);
+        let p = build(&body, &DependencyContent::unresolved(), &input);
+        assert!(p.checked);
+        assert_eq!(p.errors.len(), 1, "{:?}", p.errors);
+        assert_eq!(
+            node(&p, "kz").error,
+            "„Kennzeichen“ hat nicht die erwartete Form."
+        );
+        assert!(node(&p, "kz").autofocus);
+        assert!(
+            node(&p, "pflichtgrund").error.is_empty(),
+            "hidden: not checked"
+        );
+        let input = Input::from_pairs(vec![(CHECK_BUTTON.into(), "ja".into())]);
+        let p = build(&body, &DependencyContent::unresolved(), &input);
+        assert_eq!(p.errors[0].message, "Bitte füllen Sie „Kennzeichen“ aus.");
+        assert_eq!(p.errors[1].message, "Bitte füllen Sie „Pflichtgrund“ aus.");
     }
 }

@@ -7,6 +7,9 @@ use actix_web::{get, web, HttpRequest};
 use askama::Template;
 use serde::Deserialize;
 
+use std::collections::HashMap;
+
+use super::publisher::Publisher;
 use super::{block, ok, Chrome, WebResult};
 use crate::http::Reg;
 use crate::registry::search::{FacetCount, Hit, RawSearchParams, SearchParams};
@@ -31,7 +34,10 @@ pub struct HitView {
     /// Escaped by the search (matches in `<mark>`).
     pub snippet: String,
     pub downloads: String,
-    pub forks: u64,
+    pub forks: String,
+    pub namespace: String,
+    /// "Stadt Kassel (Hessen)".
+    pub publisher: String,
     pub deprecated: bool,
     pub themenfeld: String,
 }
@@ -152,8 +158,13 @@ fn facet_group(
     }
 }
 
-fn hit_view(h: Hit) -> HitView {
+fn hit_view(h: Hit, publishers: &HashMap<String, Publisher>) -> HitView {
     HitView {
+        publisher: publishers
+            .get(&h.namespace)
+            .map(Publisher::label)
+            .unwrap_or_else(|| h.namespace.clone()),
+        namespace: h.namespace.clone(),
         name: format!("{}/{}", h.namespace, h.name),
         title: h
             .title
@@ -162,8 +173,12 @@ fn hit_view(h: Hit) -> HitView {
         kind: super::kind_label(&h.kind),
         version: h.version,
         snippet: h.snippet,
-        downloads: super::chart::downloads_de(h.downloads as i64),
-        forks: h.forks,
+        downloads: super::count(h.downloads as i64, "Download", "Downloads"),
+        forks: if h.forks > 0 {
+            super::count(h.forks as i64, "Ableitung", "Ableitungen")
+        } else {
+            String::new()
+        },
         deprecated: h.deprecated,
         themenfeld: h
             .themenfeld
@@ -177,9 +192,16 @@ fn hit_view(h: Hit) -> HitView {
 pub(super) async fn page(reg: Reg, req: HttpRequest, query: web::Query<SearchQuery>) -> WebResult {
     let query = query.into_inner();
     let raw = query.raw();
-    let results = block(&req, move || {
+    let (results, publishers) = block(&req, move || {
         let params = SearchParams::parse(&raw)?;
-        reg.search(&params)
+        let results = reg.search(&params)?;
+        let slugs = results
+            .hits
+            .iter()
+            .map(|h| h.namespace.clone())
+            .chain(results.facets.namespace.iter().map(|f| f.value.clone()));
+        let publishers = super::publisher::lookup(&reg, slugs)?;
+        Ok((results, publishers))
     })
     .await?;
     let pages = (results.total as usize).div_ceil(results.per_page.max(1));
@@ -210,7 +232,12 @@ pub(super) async fn page(reg: Reg, req: HttpRequest, query: web::Query<SearchQue
             "Herausgeber",
             &f.namespace,
             &query.namensraum,
-            |c| c.value.clone(),
+            |c| {
+                publishers
+                    .get(&c.value)
+                    .map(Publisher::label)
+                    .unwrap_or_else(|| c.value.clone())
+            },
             |q, v| q.namensraum = v,
             &query,
         ),
@@ -245,7 +272,11 @@ pub(super) async fn page(reg: Reg, req: HttpRequest, query: web::Query<SearchQue
         chrome: Chrome::of(&req),
         q: query.q.trim().to_string(),
         total: super::number(results.total as i64),
-        hits: results.hits.into_iter().map(hit_view).collect(),
+        hits: results
+            .hits
+            .into_iter()
+            .map(|h| hit_view(h, &publishers))
+            .collect(),
         groups: groups
             .into_iter()
             .filter(|g| !g.facets.is_empty())

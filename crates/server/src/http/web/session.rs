@@ -25,8 +25,8 @@ pub async fn load(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    // The stylesheet and script show nobody's name: no lookup for them.
-    let assets = req.path().starts_with("/static/");
+    // The stylesheet, script and icon show nobody's name: no lookup.
+    let assets = req.path().starts_with("/static/") || req.path() == "/favicon.ico";
     let id = req
         .cookie(SESSION_COOKIE)
         .filter(|_| !assets)

@@ -12,10 +12,15 @@ use crate::registry::search::SearchParams;
 /// A package in a list, as the templates show it.
 pub struct Card {
     pub name: String,
+    /// "Stadt Kassel (Hessen)".
+    pub publisher: String,
+    pub namespace: String,
+    /// The newest usable version; empty if none can be named.
+    pub version: String,
     pub title: String,
     pub description: String,
     pub kind: &'static str,
-    pub downloads: String,
+    pub downloads: i64,
     pub deprecated: bool,
     pub updated: String,
 }
@@ -24,14 +29,44 @@ impl From<packages::PackageSummary> for Card {
     fn from(p: packages::PackageSummary) -> Card {
         Card {
             title: p.title.clone().unwrap_or_else(|| p.name.clone()),
+            publisher: p.namespace.clone(),
+            namespace: p.namespace.clone(),
+            version: String::new(),
             name: p.name,
             description: p.description,
             kind: super::kind_label(&p.kind),
-            downloads: super::chart::downloads_de(p.recent_downloads),
+            downloads: p.recent_downloads,
             deprecated: p.deprecated.is_some(),
             updated: super::date(&p.updated_at),
         }
     }
+}
+
+impl Card {
+    pub fn downloads_text(&self) -> String {
+        super::count(self.downloads, "Download", "Downloads")
+    }
+}
+
+/// Cards with their publishers' names and newest versions.
+pub fn cards(
+    reg: &crate::registry::Registry,
+    list: Vec<packages::PackageSummary>,
+) -> Result<Vec<Card>, crate::registry::RegistryError> {
+    let publishers = super::publisher::lookup(reg, list.iter().map(|p| p.namespace.clone()))?;
+    let names: Vec<String> = list.iter().map(|p| p.name.clone()).collect();
+    let versions = super::publisher::newest_versions(reg, &names)?;
+    Ok(list
+        .into_iter()
+        .map(|p| {
+            let mut card = Card::from(p);
+            if let Some(publisher) = publishers.get(&card.namespace) {
+                card.publisher = publisher.label();
+            }
+            card.version = versions.get(&card.name).cloned().unwrap_or_default();
+            card
+        })
+        .collect())
 }
 
 pub struct Themenfeld {
@@ -63,8 +98,8 @@ pub(super) async fn page(reg: Reg, req: HttpRequest) -> WebResult {
             .map(|r| r.facets.themenfeld)
             .unwrap_or_default();
         Ok((
-            packages::list(&reg, Order::Newest, 6)?,
-            packages::list(&reg, Order::MostDownloaded, 6)?,
+            cards(&reg, packages::list(&reg, Order::Newest, 6)?)?,
+            cards(&reg, packages::list(&reg, Order::MostDownloaded, 6)?)?,
             counts,
         ))
     })
@@ -73,8 +108,8 @@ pub(super) async fn page(reg: Reg, req: HttpRequest) -> WebResult {
     chrome.header_search = false;
     Ok(ok(&StartPage {
         chrome,
-        newest: newest.into_iter().map(Card::from).collect(),
-        most_used: most_used.into_iter().map(Card::from).collect(),
+        newest,
+        most_used,
         themenfelder: gemeinwerk_package::manifest::THEMENFELDER
             .iter()
             .map(|(slug, label)| Themenfeld {
