@@ -10,6 +10,7 @@
 // only reads index lines does not.
 #[cfg(feature = "git")]
 mod git;
+#[cfg(feature = "git")]
 pub mod pack;
 
 #[cfg(feature = "git")]
