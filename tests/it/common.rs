@@ -576,3 +576,29 @@ pub fn stderr(out: &Output) -> String {
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// Polls the search (its index follows a change within about a second)
+/// until `done` accepts the answer to `/api/v1/search?{query}`; returns how
+/// long it took. A 503 (the index still being built at start-up) counts as
+/// not yet. Fails with the last answer after `limit`.
+pub fn wait_for_search(
+    reg: &TestRegistry,
+    query: &str,
+    limit: Duration,
+    done: impl Fn(&Value) -> bool,
+) -> Duration {
+    let started = Instant::now();
+    loop {
+        let r = reg.get(&format!("/api/v1/search?{query}"));
+        if r.status == 200 && done(&r.json()) {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < limit,
+            "search {query:?} did not get there within {limit:?}: {} {}",
+            r.status,
+            r.text()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

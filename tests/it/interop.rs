@@ -196,8 +196,8 @@ both_backends! {
 
         // Search finds packages by FIM ids: of the manifest's [fim] (the
         // process has no other) and of fields.
-        wait_for_search(reg, "S99000001", &["kassel/bewohnerparkausweis", "kassel/verfahren"]);
-        wait_for_search(reg, "F99000008", &["kassel/bewohnerparkausweis"]);
+        wait_for_found(reg, "S99000001", &["kassel/bewohnerparkausweis", "kassel/verfahren"]);
+        wait_for_found(reg, "F99000008", &["kassel/bewohnerparkausweis"]);
 
         // The XDatenfelder 3.0.0 group publishes as a field group.
         let fg = work.path().join("anschrift");
@@ -260,32 +260,29 @@ both_backends! {
 
 /// Polls the search until exactly `expected` are found (it follows
 /// publishes within about a second).
-fn wait_for_search(reg: &TestRegistry, q: &str, expected: &[&str]) {
-    let started = std::time::Instant::now();
-    loop {
-        let r = reg.get(&format!("/api/v1/search?q={q}"));
-        let mut found: Vec<String> = Vec::new();
-        if r.status == 200 {
-            for h in r.json()["hits"].as_array().cloned().unwrap_or_default() {
-                found.push(format!(
-                    "{}/{}",
-                    h["namespace"].as_str().unwrap_or(""),
-                    h["name"].as_str().unwrap_or("")
-                ));
-            }
+fn wait_for_found(reg: &TestRegistry, q: &str, expected: &[&str]) {
+    common::wait_for_search(
+        reg,
+        &format!("q={q}"),
+        std::time::Duration::from_secs(10),
+        |v| {
+            let mut found: Vec<String> = v["hits"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .map(|h| {
+                    format!(
+                        "{}/{}",
+                        h["namespace"].as_str().unwrap_or(""),
+                        h["name"].as_str().unwrap_or("")
+                    )
+                })
+                .collect();
             found.sort();
-            if found == expected {
-                return;
-            }
-        }
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(10),
-            "search {q}: {found:?}, expected {expected:?} ({} {})",
-            r.status,
-            r.text()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+            found == expected
+        },
+    );
 }
 
 fn process_pkg() -> PackageDir {

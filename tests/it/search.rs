@@ -3,7 +3,7 @@
 //! yank and deprecate, restart, rebuild of a missing or damaged index,
 //! `admin reindex`, and refused query strings.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -29,30 +29,6 @@ fn names(results: &Value) -> Vec<String> {
             )
         })
         .collect()
-}
-
-/// Polls the search until `done` holds; returns how long it took. A 503
-/// (index still being built at start-up) counts as not yet.
-fn wait_until(
-    reg: &TestRegistry,
-    query: &str,
-    limit: Duration,
-    done: impl Fn(&Value) -> bool,
-) -> Duration {
-    let started = Instant::now();
-    loop {
-        let r = reg.get(&format!("/api/v1/search?{query}"));
-        if r.status == 200 && done(&r.json()) {
-            return started.elapsed();
-        }
-        assert!(
-            started.elapsed() < limit,
-            "search {query:?} did not get there within {limit:?}: {} {}",
-            r.status,
-            r.text()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 fn found(name: &'static str) -> impl Fn(&Value) -> bool {
@@ -97,7 +73,7 @@ both_backends! {
         let token = reg.owner_of("kassel");
         publish(reg, &token, &form_with_fim("kassel/bewohnerparkausweis", "1.0.0", PARKAUSWEIS));
         publish(reg, &token, &pkg_with("kassel/hundesteuer", "1.0.0", HUNDESTEUER));
-        wait_until(reg, "q=hund", Duration::from_secs(10), found("kassel/hundesteuer"));
+        common::wait_for_search(reg, "q=hund", Duration::from_secs(10), found("kassel/hundesteuer"));
 
         // Compound parts, typos, umlaut spellings, inflections, typeahead.
         for q in ["Parkausweis", "ausweis", "Parkauswies", "Anwohnerparken", "Bewohnerp", "Anträge%20Parken"] {
@@ -158,43 +134,43 @@ both_backends! {
     fn publish_yank_and_deprecate_show_within_a_second(reg) {
         let token = reg.owner_of("kassel");
         // The index exists before we time anything.
-        wait_until(reg, "q=", Duration::from_secs(10), |_| true);
+        common::wait_for_search(reg, "q=", Duration::from_secs(10), |_| true);
 
         publish(reg, &token, &pkg_with("kassel/hundesteuer", "1.0.0", HUNDESTEUER));
-        let took = wait_until(reg, "q=hundesteuer", Duration::from_secs(1), found("kassel/hundesteuer"));
+        let took = common::wait_for_search(reg, "q=hundesteuer", Duration::from_secs(1), found("kassel/hundesteuer"));
         println!("publish visible after {took:?}");
 
         // A newer version replaces the older one in the index.
         publish(reg, &token, &pkg_with("kassel/hundesteuer", "1.1.0", HUNDESTEUER));
-        wait_until(reg, "q=hundesteuer", Duration::from_secs(1), |v| v["hits"][0]["version"] == "1.1.0");
+        common::wait_for_search(reg, "q=hundesteuer", Duration::from_secs(1), |v| v["hits"][0]["version"] == "1.1.0");
 
         // Yanking the newest shows the one before; yanking all hides it.
         let r = reg.request("DELETE", "/api/v1/packages/kassel/hundesteuer/1.1.0/yank", Some(&token), None);
         assert_eq!(r.status, 200, "{}", r.text());
-        wait_until(reg, "q=hundesteuer", Duration::from_secs(1), |v| v["hits"][0]["version"] == "1.0.0");
+        common::wait_for_search(reg, "q=hundesteuer", Duration::from_secs(1), |v| v["hits"][0]["version"] == "1.0.0");
         let r = reg.request("DELETE", "/api/v1/packages/kassel/hundesteuer/1.0.0/yank", Some(&token), None);
         assert_eq!(r.status, 200, "{}", r.text());
-        wait_until(reg, "q=hundesteuer", Duration::from_secs(1), gone("kassel/hundesteuer"));
+        common::wait_for_search(reg, "q=hundesteuer", Duration::from_secs(1), gone("kassel/hundesteuer"));
         let r = reg.request("PUT", "/api/v1/packages/kassel/hundesteuer/1.1.0/unyank", Some(&token), None);
         assert_eq!(r.status, 200, "{}", r.text());
-        wait_until(reg, "q=hundesteuer", Duration::from_secs(1), found("kassel/hundesteuer"));
+        common::wait_for_search(reg, "q=hundesteuer", Duration::from_secs(1), found("kassel/hundesteuer"));
 
         // Deprecated: hidden unless asked for.
         let out = reg.cli(Some(&token), &["deprecate", "kassel/hundesteuer", "--message", "Bitte kassel/hundesteuer-neu nutzen"]);
         assert!(out.status.success(), "{}", common::stderr(&out));
-        wait_until(reg, "q=hundesteuer", Duration::from_secs(1), gone("kassel/hundesteuer"));
+        common::wait_for_search(reg, "q=hundesteuer", Duration::from_secs(1), gone("kassel/hundesteuer"));
         let v = search(reg, "q=hundesteuer&deprecated=true");
         assert_eq!(names(&v), vec!["kassel/hundesteuer"]);
         assert_eq!(v["hits"][0]["deprecated"], true);
         let out = reg.cli(Some(&token), &["deprecate", "kassel/hundesteuer", "--undo"]);
         assert!(out.status.success(), "{}", common::stderr(&out));
-        wait_until(reg, "q=hundesteuer", Duration::from_secs(1), found("kassel/hundesteuer"));
+        common::wait_for_search(reg, "q=hundesteuer", Duration::from_secs(1), found("kassel/hundesteuer"));
     }
 
     fn bad_query_strings_are_refused_and_change_nothing(reg) {
         let token = reg.owner_of("kassel");
         publish(reg, &token, &pkg_with("kassel/hundesteuer", "1.0.0", HUNDESTEUER));
-        wait_until(reg, "q=hund", Duration::from_secs(10), found("kassel/hundesteuer"));
+        common::wait_for_search(reg, "q=hund", Duration::from_secs(10), found("kassel/hundesteuer"));
         let before = reg.snapshot();
         let long = "a".repeat(201);
         let cases: Vec<(String, &str, &str)> = vec![
@@ -238,7 +214,7 @@ both_backends! {
         let reg = &restartable;
         let token = reg.owner_of("kassel");
         publish(reg, &token, &pkg_with("kassel/hundesteuer", "1.0.0", HUNDESTEUER));
-        wait_until(reg, "q=hundesteuer", Duration::from_secs(10), found("kassel/hundesteuer"));
+        common::wait_for_search(reg, "q=hundesteuer", Duration::from_secs(10), found("kassel/hundesteuer"));
         let generation = current_generation(reg);
 
         // Killed right after a publish: the restart resumes from the last
@@ -247,8 +223,8 @@ both_backends! {
         restartable.kill();
         restartable.launch();
         let reg = &restartable;
-        wait_until(reg, "q=parkausweis", Duration::from_secs(10), found("kassel/bewohnerparkausweis"));
-        wait_until(reg, "q=hundesteuer", Duration::from_secs(10), found("kassel/hundesteuer"));
+        common::wait_for_search(reg, "q=parkausweis", Duration::from_secs(10), found("kassel/bewohnerparkausweis"));
+        common::wait_for_search(reg, "q=hundesteuer", Duration::from_secs(10), found("kassel/hundesteuer"));
         assert_eq!(current_generation(reg), generation, "a restart must not rebuild a sound index");
 
         // Damaged: every file of the index overwritten.
@@ -261,7 +237,7 @@ both_backends! {
         }
         restartable.launch();
         let reg = &restartable;
-        wait_until(reg, "q=parkausweis", Duration::from_secs(10), found("kassel/bewohnerparkausweis"));
+        common::wait_for_search(reg, "q=parkausweis", Duration::from_secs(10), found("kassel/bewohnerparkausweis"));
         let rebuilt = current_generation(reg);
         assert_ne!(rebuilt, generation, "a damaged index is rebuilt");
 
@@ -270,14 +246,14 @@ both_backends! {
         std::fs::remove_dir_all(restartable.data().join("search")).unwrap();
         restartable.launch();
         let reg = &restartable;
-        wait_until(reg, "q=hundesteuer", Duration::from_secs(10), found("kassel/hundesteuer"));
+        common::wait_for_search(reg, "q=hundesteuer", Duration::from_secs(10), found("kassel/hundesteuer"));
         assert!(reg.data().join("search/CURRENT").exists());
     }
 
     fn admin_reindex_rebuilds_and_the_running_server_follows(reg) {
         let token = reg.owner_of("kassel");
         publish(reg, &token, &pkg_with("kassel/hundesteuer", "1.0.0", HUNDESTEUER));
-        wait_until(reg, "q=hundesteuer", Duration::from_secs(10), found("kassel/hundesteuer"));
+        common::wait_for_search(reg, "q=hundesteuer", Duration::from_secs(10), found("kassel/hundesteuer"));
         let before = current_generation(reg);
 
         let out = reg.admin(&["reindex"]);
@@ -289,7 +265,7 @@ both_backends! {
         // The server switched: what is published now lands in the new index.
         std::thread::sleep(Duration::from_millis(1200));
         publish(reg, &token, &pkg_with("kassel/bewohnerparkausweis", "1.0.0", PARKAUSWEIS));
-        wait_until(reg, "q=parkausweis", Duration::from_secs(2), found("kassel/bewohnerparkausweis"));
+        common::wait_for_search(reg, "q=parkausweis", Duration::from_secs(2), found("kassel/bewohnerparkausweis"));
         assert_eq!(search(reg, "q=")["total"], 2);
         let generations: Vec<_> = std::fs::read_dir(reg.data().join("search"))
             .unwrap()
@@ -302,7 +278,7 @@ both_backends! {
         reg.admin_ok(&["namespace", "add", "fulda", "--name", "Stadt Fulda"]);
         let t = reg.owner_of("darmstadt");
         publish(reg, &t, &pkg_with("darmstadt/hundesteuer", "1.0.0", HUNDESTEUER));
-        wait_until(reg, "q=hundesteuer", Duration::from_secs(2), found("darmstadt/hundesteuer"));
+        common::wait_for_search(reg, "q=hundesteuer", Duration::from_secs(2), found("darmstadt/hundesteuer"));
     }
 }
 
@@ -314,7 +290,7 @@ both_backends! {
         let fulda = reg.owner_of("fulda");
         publish(reg, &kassel, &pkg_with("kassel/hundesteuer", "1.0.0", HUNDESTEUER));
         publish(reg, &fulda, &pkg_with("fulda/hundesteuer", "1.0.0", HUNDESTEUER));
-        wait_until(reg, "q=hundesteuer", Duration::from_secs(10), |v| v["total"] == 2);
+        common::wait_for_search(reg, "q=hundesteuer", Duration::from_secs(10), |v| v["total"] == 2);
         // Same text: whichever comes second gets used, and moves up.
         let v = search(reg, "q=hundesteuer");
         assert_eq!(v["hits"][0]["downloads"], 0);
@@ -325,7 +301,7 @@ both_backends! {
             let r = reg.get(&format!("/api/v1/packages/{second}/1.0.0/download"));
             assert_eq!(r.status, 200);
         }
-        wait_until(reg, "q=hundesteuer", Duration::from_secs(5), |v| {
+        common::wait_for_search(reg, "q=hundesteuer", Duration::from_secs(5), |v| {
             names(v)[0] == second && v["hits"][0]["downloads"] == 3
         });
         let v = search(reg, "q=hundesteuer&sort=downloads");

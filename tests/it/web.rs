@@ -90,23 +90,6 @@ fn hidden_csrf(html: &str) -> String {
     rest[..rest.find('"').unwrap()].to_string()
 }
 
-/// Waits until the search index (built by a follower thread) finds `q`.
-fn wait_for_search(reg: &TestRegistry, q: &str) {
-    let started = std::time::Instant::now();
-    loop {
-        let r = reg.get(&format!("/api/v1/search?q={q}"));
-        if r.status == 200 && r.json()["total"].as_u64().unwrap_or(0) > 0 {
-            return;
-        }
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(30),
-            "the search index did not catch up: {}",
-            r.text()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-}
-
 /// What every page must be: German, with the CSP, and nothing inline that
 /// the CSP would have to allow.
 fn assert_page(r: &Response, path: &str) {
@@ -125,7 +108,12 @@ fn assert_page(r: &Response, path: &str) {
 #[test]
 fn every_page_type_answers_in_german_with_the_csp() {
     let reg = TestRegistry::start_with(Backend::Sqlite, &["--demo"]);
-    wait_for_search(&reg, "parkausweis");
+    wait_for_search(
+        &reg,
+        "q=parkausweis",
+        std::time::Duration::from_secs(30),
+        |v| v["total"].as_u64().unwrap_or(0) > 0,
+    );
     let mut v = Visitor::new(&reg);
     let pages = [
         "/",
@@ -361,7 +349,9 @@ fn script_in_readme_label_and_description_is_neutralised() {
     let token = reg.owner_of("kassel");
     let r = reg.publish_bytes(Some(&token), &archive_of(&hostile_package()));
     assert_eq!(r.status, 200, "{}", r.text());
-    wait_for_search(&reg, "boese");
+    wait_for_search(&reg, "q=boese", std::time::Duration::from_secs(30), |v| {
+        v["total"].as_u64().unwrap_or(0) > 0
+    });
 
     let mut v = Visitor::new(&reg);
     for path in [
@@ -872,7 +862,9 @@ fn browser_scenarios_and_accessibility_in_headless_chromium() {
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
     let r = reg.publish_bytes(Some(&token), &archive_of(&hostile_package()));
     assert_eq!(r.status, 200, "{}", r.text());
-    wait_for_search(&reg, "boese");
+    wait_for_search(&reg, "q=boese", std::time::Duration::from_secs(30), |v| {
+        v["total"].as_u64().unwrap_or(0) > 0
+    });
     let shots = target.join("screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let out = Command::new("node")

@@ -45,12 +45,13 @@ pub fn load_version_files(
     version: &Version,
 ) -> Result<PackageFiles> {
     let label = format!("{full_name}@{}", version.num);
-    let bytes = reg.blobs.get(&version.cksum)?.ok_or_else(|| {
-        RegistryError::Io(std::io::Error::other(format!(
-            "the archive of {label} ({}) is missing from the blob store; run `gemeinwerk admin fsck`",
-            version.cksum
-        )))
-    })?;
+    let bytes = reg
+        .blobs
+        .get(&version.cksum)?
+        .ok_or_else(|| RegistryError::MissingBlob {
+            version: label.clone(),
+            cksum: version.cksum.clone(),
+        })?;
     let (_, files) = archive::unpack(&bytes, &reg.config.limits).map_err(|e| {
         RegistryError::Io(std::io::Error::other(format!(
             "the stored archive of {label} cannot be unpacked: {e}"

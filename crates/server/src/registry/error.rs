@@ -68,6 +68,10 @@ pub enum RegistryError {
     Db(#[from] DbError),
     #[error("storage error: {0}")]
     Io(#[from] std::io::Error),
+    /// A version row names an archive the blob store does not have: the
+    /// stores disagree, which only an operator can mend.
+    #[error("the archive of {version} ({cksum}) is missing from the blob store; run `gemeinwerk admin fsck`")]
+    MissingBlob { version: String, cksum: String },
     #[error("git index: {0}")]
     Git(#[from] registry_index::GitIndexError),
     #[error("package history: {0}")]
@@ -140,9 +144,12 @@ impl RegistryError {
             Self::UnknownPackage(_) => "package_not_found",
             Self::UnknownVersion { .. } => "version_not_found",
             Self::SearchUnavailable => "search_unavailable",
-            Self::Db(_) | Self::Io(_) | Self::Git(_) | Self::History(_) | Self::Search(_) => {
-                "internal"
-            }
+            Self::Db(_)
+            | Self::Io(_)
+            | Self::MissingBlob { .. }
+            | Self::Git(_)
+            | Self::History(_)
+            | Self::Search(_) => "internal",
         }
     }
 
@@ -167,9 +174,12 @@ impl RegistryError {
             | Self::UnknownVersion { .. } => ErrorKind::NotFound,
             Self::Conflict { .. } => ErrorKind::Conflict,
             Self::SearchUnavailable => ErrorKind::Unavailable,
-            Self::Db(_) | Self::Io(_) | Self::Git(_) | Self::History(_) | Self::Search(_) => {
-                ErrorKind::Internal
-            }
+            Self::Db(_)
+            | Self::Io(_)
+            | Self::MissingBlob { .. }
+            | Self::Git(_)
+            | Self::History(_)
+            | Self::Search(_) => ErrorKind::Internal,
         }
     }
 }

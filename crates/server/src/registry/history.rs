@@ -141,12 +141,14 @@ impl<'a> ChainBuilder<'a> {
                 }
             }
             previous_base = v.forked_from.clone();
-            let bytes = self.reg.blobs.get(&v.cksum)?.ok_or_else(|| {
-                RegistryError::Io(std::io::Error::other(format!(
-                    "the archive of {key}@{} is missing from the blob store",
-                    v.num
-                )))
-            })?;
+            let bytes =
+                self.reg
+                    .blobs
+                    .get(&v.cksum)?
+                    .ok_or_else(|| RegistryError::MissingBlob {
+                        version: format!("{key}@{}", v.num),
+                        cksum: v.cksum.clone(),
+                    })?;
             let (_, files) = archive::unpack(&bytes, &self.reg.config.limits)?;
             let author = v
                 .published_by

@@ -130,11 +130,13 @@ pub fn download(
             version: version.to_string(),
         })?;
     drop(conn);
-    let bytes = reg.blobs.get(&cksum)?.ok_or_else(|| {
-        RegistryError::Io(std::io::Error::other(format!(
-            "the archive of {full_name}@{version} ({cksum}) is missing from the blob store; run `gemeinwerk admin fsck`"
-        )))
-    })?;
+    let bytes = reg
+        .blobs
+        .get(&cksum)?
+        .ok_or_else(|| RegistryError::MissingBlob {
+            version: format!("{full_name}@{version}"),
+            cksum: cksum.clone(),
+        })?;
     if purpose == Purpose::Use {
         reg.downloads.count(package.id, version_id);
     }

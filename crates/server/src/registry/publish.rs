@@ -114,7 +114,7 @@ pub fn publish(
             let manifest_text =
                 String::from_utf8_lossy(&files[gemeinwerk_package::manifest::MANIFEST_FILE])
                     .into_owned();
-            diesel::insert_into(versions::table)
+            let version_id: i64 = diesel::insert_into(versions::table)
                 .values((
                     versions::package_id.eq(package_id),
                     versions::num.eq(manifest.version.to_string()),
@@ -127,12 +127,8 @@ pub fn publish(
                     versions::downloads.eq(0i64),
                     versions::created_at.eq(now()),
                 ))
-                .execute(conn)?;
-            let version_id: i64 = versions::table
-                .filter(versions::package_id.eq(package_id))
-                .filter(versions::canonical_num.eq(canonical(&manifest.version)))
-                .select(versions::id)
-                .first(conn)?;
+                .returning(versions::id)
+                .get_result(conn)?;
             for dep in &manifest.dependencies {
                 diesel::insert_into(dependencies::table)
                     .values((
@@ -429,26 +425,20 @@ fn upsert_package(conn: &mut DbConn, manifest: &Manifest, namespace_id: i64) -> 
                 .execute(conn)?;
             Ok(p.id)
         }
-        None => {
-            diesel::insert_into(packages::table)
-                .values((
-                    packages::namespace_id.eq(namespace_id),
-                    packages::name.eq(&manifest.name),
-                    packages::kind.eq(manifest.kind.as_str()),
-                    packages::title.eq(&manifest.title),
-                    packages::description.eq(&manifest.description),
-                    packages::downloads.eq(0i64),
-                    packages::created_at.eq(at),
-                    packages::updated_at.eq(at),
-                    packages::forked_from.eq(&base),
-                    packages::upstream.eq(upstream),
-                ))
-                .execute(conn)?;
-            Ok(packages::table
-                .filter(packages::namespace_id.eq(namespace_id))
-                .filter(packages::name.eq(&manifest.name))
-                .select(packages::id)
-                .first(conn)?)
-        }
+        None => Ok(diesel::insert_into(packages::table)
+            .values((
+                packages::namespace_id.eq(namespace_id),
+                packages::name.eq(&manifest.name),
+                packages::kind.eq(manifest.kind.as_str()),
+                packages::title.eq(&manifest.title),
+                packages::description.eq(&manifest.description),
+                packages::downloads.eq(0i64),
+                packages::created_at.eq(at),
+                packages::updated_at.eq(at),
+                packages::forked_from.eq(&base),
+                packages::upstream.eq(upstream),
+            ))
+            .returning(packages::id)
+            .get_result(conn)?),
     }
 }
