@@ -49,6 +49,29 @@ both_backends! {
         assert_eq!((bad.status, bad.error_code().as_str()), (400, "bad_query"));
         let start = reg.get("/");
         assert!(start.text().contains("<html lang=\"de\">"));
+
+        // Every request is counted by its route pattern and status, never
+        // by its path (a million packages would be a million series).
+        reg.get("/index/kassel/a");
+        let metrics = reg.get("/metrics").text();
+        assert!(
+            metrics.contains(
+                "gemeinwerk_http_requests_total{method=\"PUT\",route=\"/api/v1/packages/new\",status=\"200\"} 1\n"
+            ),
+            "{metrics}"
+        );
+        assert!(
+            metrics.contains(
+                "gemeinwerk_http_requests_total{method=\"GET\",route=\"/index/{ns}/{name}\",status=\"200\"} 1\n"
+            ),
+            "{metrics}"
+        );
+        assert!(metrics.contains("gemeinwerk_http_request_duration_seconds_bucket{method=\"GET\",route=\"/index/{ns}/{name}\",status=\"200\",le=\"+Inf\"} 1\n"), "{metrics}");
+        assert!(!metrics.contains("route=\"/index/kassel/a\""), "{metrics}");
+        assert!(
+            metrics.contains("gemeinwerk_background_panics_total{thread=\"gemeinwerk-search\"} 0\n"),
+            "{metrics}"
+        );
     }
 }
 
