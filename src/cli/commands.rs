@@ -15,7 +15,8 @@ use gemeinwerk_client::resolve::{self, Resolution};
 use gemeinwerk_client::{scaffold, ClientError, ClientResult};
 use gemeinwerk_package::content::Content;
 use gemeinwerk_package::content::{check_resolved, read_content};
-use gemeinwerk_package::manifest::{split_full_name, MANIFEST_FILE};
+use gemeinwerk_package::manifest::MANIFEST_FILE;
+use gemeinwerk_package::names::split_full_name;
 use gemeinwerk_package::{Diagnostic, Manifest, PackageKind};
 
 #[derive(Subcommand)]

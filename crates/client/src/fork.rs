@@ -10,7 +10,8 @@ use serde_json::json;
 
 use super::http::RegistryClient;
 use super::{ClientError, ClientResult};
-use gemeinwerk_package::manifest::{fork_manifest, split_full_name, ForkedFrom, MANIFEST_FILE};
+use gemeinwerk_package::manifest::{fork_manifest, ForkedFrom, MANIFEST_FILE};
+use gemeinwerk_package::names::split_full_name;
 
 #[derive(Debug, Deserialize, serde::Serialize)]
 pub struct Registered {

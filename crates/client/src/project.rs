@@ -16,7 +16,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{ClientError, ClientResult};
-use gemeinwerk_package::manifest::{split_full_name, toml_error, Dependency, MANIFEST_FILE};
+use gemeinwerk_package::manifest::{toml_error, Dependency, MANIFEST_FILE};
+use gemeinwerk_package::names::split_full_name;
 use gemeinwerk_package::Diagnostic;
 
 /// The lockfile beside the manifest.

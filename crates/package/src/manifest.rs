@@ -33,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::diagnostics::Diagnostic;
+use super::names::{is_fim_id, is_fim_version, split_full_name};
 
 pub const MANIFEST_FILE: &str = "gemeinwerk.toml";
 pub const MAX_KEYWORDS: usize = 10;
@@ -243,38 +244,6 @@ pub fn check_link(s: &str) -> Result<(), String> {
         return Err("must not contain a user name or password".into());
     }
     Ok(())
-}
-
-/// Checks a namespace or package name: lowercase a–z, 0–9 and `-`, 1 to 64
-/// characters, not starting with `-`.
-pub fn check_slug(s: &str) -> Result<(), String> {
-    if s.is_empty() || s.len() > 64 {
-        return Err(format!("\"{s}\" must be 1 to 64 characters long"));
-    }
-    if let Some(c) = s
-        .chars()
-        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
-    {
-        return Err(format!(
-            "\"{s}\" contains {c:?}; only lowercase a–z, 0–9 and \"-\" are allowed"
-        ));
-    }
-    if s.starts_with('-') {
-        return Err(format!("\"{s}\" must not start with \"-\""));
-    }
-    Ok(())
-}
-
-/// Splits `namespace/name` and checks both parts.
-pub fn split_full_name(s: &str) -> Result<(String, String), String> {
-    let Some((ns, name)) = s.split_once('/') else {
-        return Err(format!(
-            "\"{s}\" must be written as namespace/name, for example \"kassel/bewohnerparkausweis\""
-        ));
-    };
-    check_slug(ns).map_err(|e| format!("namespace {e}"))?;
-    check_slug(name).map_err(|e| format!("name {e}"))?;
-    Ok((ns.to_string(), name.to_string()))
 }
 
 /// The one TOML syntax or shape error, placed where the parser found it.
@@ -592,7 +561,7 @@ pub fn parse_manifest(source: &str) -> Result<(Manifest, Vec<Diagnostic>), Vec<D
 
     let fim = raw.fim.and_then(|f| {
         let f = f.into_inner();
-        if !super::model::is_fim_id(f.id.get_ref()) || !f.id.get_ref().starts_with(['S', 'G', 'D'])
+        if !is_fim_id(f.id.get_ref()) || !f.id.get_ref().starts_with(['S', 'G', 'D'])
         {
             errs.push(
                 err(
@@ -608,7 +577,7 @@ pub fn parse_manifest(source: &str) -> Result<(Manifest, Vec<Diagnostic>), Vec<D
             return None;
         }
         if let Some(v) = &f.version {
-            if !super::model::is_fim_version(v.get_ref()) {
+            if !is_fim_version(v.get_ref()) {
                 errs.push(err(
                     "manifest.invalid_fim_version",
                     format!(
@@ -853,14 +822,5 @@ keywords = ["parken"]
         }
         let errs = errors(&format!("{GOOD}\n[fim]\nversion = \"1.0\"\n"));
         assert_eq!(errs[0].code, "toml.syntax");
-    }
-
-    #[test]
-    fn slugs() {
-        assert!(check_slug("bewohner-parkausweis2").is_ok());
-        assert!(check_slug("").is_err());
-        assert!(check_slug("-x").is_err());
-        assert!(check_slug("straße").is_err());
-        assert!(check_slug(&"a".repeat(65)).is_err());
     }
 }

@@ -7,6 +7,7 @@ use std::fmt;
 use toml::Spanned;
 
 use super::expr::{self, Expr};
+use super::names::{is_fim_id, is_fim_version};
 use super::spanned::nearest;
 use super::spanned::{string_content_start, Node, Seen, Sink, Suggest, Table};
 
@@ -438,22 +439,6 @@ pub fn read_text(t: &mut Table, key: &str, sink: &mut Sink) -> Option<Text> {
     }
 }
 
-/// The shape of a FIM id: a letter (F field, G group, S schema, D document
-/// profile) and 8 digits (XDatenfelder 1 and 2, `S00000036`) or 11 digits
-/// (XDatenfelder 3, `G60000000088`).
-pub fn is_fim_id(s: &str) -> bool {
-    (s.len() == 9 || s.len() == 12)
-        && s.starts_with(['F', 'G', 'S', 'D'])
-        && s[1..].bytes().all(|b| b.is_ascii_digit())
-}
-
-/// A FIM version: numbers separated by dots (`1.2`, `1.2.0`).
-pub fn is_fim_version(v: &str) -> bool {
-    !v.is_empty()
-        && v.split('.')
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-}
-
 /// FIM ids on fields, groups and forms (see [`is_fim_id`]).
 pub fn read_fim(t: &mut Table, expected: char, sink: &mut Sink) -> Option<FimRef> {
     let id = t.string("fim-id", sink);
@@ -676,7 +661,7 @@ fn read_group(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Grou
     let fim = read_fim(&mut t, 'G', sink);
     let items = read_items(&mut t, &path, sink);
     if let Some(inc) = &include {
-        if let Err(e) = super::manifest::split_full_name(inc.get_ref()) {
+        if let Err(e) = super::names::split_full_name(inc.get_ref()) {
             sink.error(
                 "model.invalid_include",
                 inc.span().start,

@@ -41,7 +41,7 @@ pub(super) async fn package_repo(
             "package histories live at /git/packages/{ns}/{name}.git",
         ));
     };
-    let ok = |s: &str| gemeinwerk_package::manifest::check_slug(s).is_ok();
+    let ok = |s: &str| gemeinwerk_package::names::check_slug(s).is_ok();
     if !ok(&ns) || !ok(name) {
         return Err(ApiError::not_found("no such package history"));
     }

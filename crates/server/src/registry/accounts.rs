@@ -10,7 +10,7 @@ use crate::store::db::now;
 use crate::store::models::{Namespace, User};
 use crate::store::schema::{members, namespaces, users};
 use crate::store::{write_tx, DbConn};
-use gemeinwerk_package::manifest::check_slug;
+use gemeinwerk_package::names::check_slug;
 
 /// Amtlicher Regionalschlüssel: the 12-digit official key of a German
 /// municipality or district.

@@ -13,7 +13,7 @@ use crate::store::db::now;
 use crate::store::models::{Package, Version};
 use crate::store::schema::{namespaces, packages};
 use crate::store::{write_tx, DbConn};
-use gemeinwerk_package::manifest::split_full_name;
+use gemeinwerk_package::names::split_full_name;
 
 #[derive(Debug, Serialize)]
 pub struct ForkRegistered {

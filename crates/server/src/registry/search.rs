@@ -59,8 +59,9 @@ pub use crate::store::search::{
 };
 use crate::store::search::{PackageDoc, SearchDir, SearchIndex, SearchWriter, VERTRAUENSNIVEAUS};
 use crate::store::DbConn;
-use gemeinwerk_package::manifest::{check_slug, PackageKind, MANIFEST_FILE, THEMENFELDER};
+use gemeinwerk_package::manifest::{PackageKind, MANIFEST_FILE, THEMENFELDER};
 use gemeinwerk_package::model::{walk, Item};
+use gemeinwerk_package::names::check_slug;
 use gemeinwerk_package::{archive, content::Content};
 
 /// Longest query accepted, in characters.

@@ -18,11 +18,11 @@ use crate::codelist::{Code, Codelist, CodelistSource};
 use crate::content::Content;
 use crate::fieldgroup::Fieldgroup;
 use crate::form::{Ableitung, Body, Form, Vertrauensniveau};
-use crate::manifest::{check_slug, FimSource, Manifest, PackageKind, MANIFEST_FILE};
+use crate::manifest::{FimSource, Manifest, PackageKind, MANIFEST_FILE};
 use crate::model::{
-    is_date, is_fim_id, is_fim_version, Bound, Condition, Constraints, Field, FieldType, FimRef,
-    Group, Item, Occurs, Text,
+    is_date, Bound, Condition, Constraints, Field, FieldType, FimRef, Group, Item, Occurs, Text,
 };
+use crate::names::{check_slug, is_fim_id, is_fim_version};
 use crate::{check_package, expr, write, PackageFiles};
 
 mod codelists;

@@ -9,7 +9,7 @@ use super::{block, ok, Chrome, WebResult};
 use crate::http::Reg;
 use crate::registry::{content, index, Registry, RegistryError};
 use gemeinwerk_package::diff::{self, ChangeKind, Level};
-use gemeinwerk_package::manifest::split_full_name;
+use gemeinwerk_package::names::split_full_name;
 
 pub struct ChangeRow {
     pub level: &'static str,
