@@ -104,7 +104,7 @@ both_backends! {
         {
             let db = Db::open(&DbUrl::parse(&reg.database_url)).unwrap();
             let mut conn = db.conn().unwrap();
-            diesel::update(api_tokens::table.filter(api_tokens::token_hash.eq(gemeinwerk_server::registry::auth::hash_token(&expired))))
+            diesel::update(api_tokens::table.filter(api_tokens::token_hash.eq(gemeinwerk_server::registry::secrets::digest(&expired))))
                 .set(api_tokens::expires_at.eq(Some(chrono::Utc::now().naive_utc() - chrono::Duration::hours(1))))
                 .execute(&mut *conn)
                 .unwrap();

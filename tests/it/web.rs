@@ -587,7 +587,7 @@ fn age_session(reg: &TestRegistry, id: &str, seconds: i64) -> chrono::NaiveDateT
     let at = gemeinwerk_server::store::db::now() - chrono::Duration::seconds(seconds);
     let db = reg.db();
     let mut conn = db.conn().unwrap();
-    diesel::update(web_sessions::table.find(gemeinwerk_server::registry::auth::hash_token(id)))
+    diesel::update(web_sessions::table.find(gemeinwerk_server::registry::secrets::digest(id)))
         .set(web_sessions::last_seen_at.eq(at))
         .execute(&mut *conn)
         .unwrap();
@@ -600,7 +600,7 @@ fn last_seen(reg: &TestRegistry, id: &str) -> Option<chrono::NaiveDateTime> {
     let db = reg.db();
     let mut conn = db.conn().unwrap();
     web_sessions::table
-        .find(gemeinwerk_server::registry::auth::hash_token(id))
+        .find(gemeinwerk_server::registry::secrets::digest(id))
         .select(web_sessions::last_seen_at)
         .first(&mut *conn)
         .optional()
@@ -652,7 +652,7 @@ fn sessions_live_in_the_database(backend: common::Backend) {
     let rows = session_rows(&reg);
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert!(
-        rows[0].contains(&gemeinwerk_server::registry::auth::hash_token(&id)),
+        rows[0].contains(&gemeinwerk_server::registry::secrets::digest(&id)),
         "{rows:?}"
     );
     assert!(!rows[0].contains(&id), "the row holds the session id");
@@ -713,7 +713,7 @@ fn sessions_live_in_the_database(backend: common::Backend) {
     for forged in [
         "0".repeat(64),
         changed,
-        gemeinwerk_server::registry::auth::hash_token(&id),
+        gemeinwerk_server::registry::secrets::digest(&id),
         "kein-hex".to_string(),
         format!("{id}00"),
         token.clone(),
@@ -775,7 +775,7 @@ fn sessions_live_in_the_database(backend: common::Backend) {
         use gemeinwerk_server::store::schema::api_tokens;
         let db = reg.db();
         let mut conn = db.conn().unwrap();
-        let hash = gemeinwerk_server::registry::auth::hash_token(&token);
+        let hash = gemeinwerk_server::registry::secrets::digest(&token);
         diesel::update(api_tokens::table.filter(api_tokens::token_hash.eq(hash)))
             .set(api_tokens::expires_at.eq(Some(
                 chrono::Utc::now().naive_utc() - chrono::Duration::hours(1),

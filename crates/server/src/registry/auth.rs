@@ -4,11 +4,10 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use super::audit::{self, Origin};
 use super::error::{RegistryError, Result};
+use super::secrets;
 use super::sessions;
 use crate::store::db::now;
 use crate::store::models::{ApiToken, Namespace, User};
@@ -68,16 +67,6 @@ impl Role {
     }
 }
 
-pub fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-fn generate_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("{TOKEN_PREFIX}{}", hex::encode(bytes))
-}
-
 fn well_formed(token: &str) -> bool {
     token
         .strip_prefix(TOKEN_PREFIX)
@@ -124,7 +113,7 @@ pub fn create_token(
             "a token needs at least one scope (publish, yank, owners)",
         ));
     }
-    let token = generate_token();
+    let token = secrets::new_token();
     let scope_text = scopes
         .iter()
         .map(|s| s.as_str())
@@ -135,7 +124,7 @@ pub fn create_token(
             .values((
                 api_tokens::user_id.eq(user.id),
                 api_tokens::name.eq(name),
-                api_tokens::token_hash.eq(hash_token(&token)),
+                api_tokens::token_hash.eq(secrets::digest(&token)),
                 api_tokens::scopes.eq(&scope_text),
                 api_tokens::namespace_id.eq(ns.as_ref().map(|n| n.id)),
                 api_tokens::expires_at.eq(expires_at),
@@ -175,7 +164,7 @@ pub fn revoke_token(conn: &mut DbConn, origin: &Origin, id_or_token: &str) -> Re
             .optional()?
     } else {
         api_tokens::table
-            .filter(api_tokens::token_hash.eq(hash_token(id_or_token)))
+            .filter(api_tokens::token_hash.eq(secrets::digest(id_or_token)))
             .select(ApiToken::as_select())
             .first(conn)
             .optional()?
@@ -245,7 +234,7 @@ pub fn authenticate(conn: &mut DbConn, cred: Credential<'_>) -> Result<Actor> {
             }
             api_tokens::table
                 .inner_join(users::table)
-                .filter(api_tokens::token_hash.eq(hash_token(token)))
+                .filter(api_tokens::token_hash.eq(secrets::digest(token)))
                 .select((ApiToken::as_select(), User::as_select()))
                 .first(conn)
                 .optional()?
@@ -362,12 +351,12 @@ mod tests {
 
     #[test]
     fn tokens_are_prefixed_random_and_well_formed() {
-        let a = generate_token();
-        let b = generate_token();
+        let a = secrets::new_token();
+        let b = secrets::new_token();
         assert_ne!(a, b);
         assert!(well_formed(&a), "{a}");
         assert!(!well_formed("gw_short"));
         assert!(!well_formed(&a.replace("gw_", "xx_")));
-        assert_eq!(hash_token(&a).len(), 64);
+        assert_eq!(secrets::digest(&a).len(), 64);
     }
 }

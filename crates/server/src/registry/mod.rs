@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod packages;
 pub mod publish;
 pub mod search;
+pub mod secrets;
 pub mod sessions;
 pub mod supervisor;
 pub mod text;

@@ -9,10 +9,9 @@
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
-use rand::RngCore;
 
-use super::auth::hash_token;
 use super::error::Result;
+use super::secrets::{self, random_hex};
 use crate::store::db::now;
 use crate::store::schema::{api_tokens, users, web_sessions};
 use crate::store::DbConn;
@@ -21,13 +20,6 @@ use crate::store::DbConn;
 pub const IDLE_HOURS: i64 = 8;
 /// `last_seen_at` is written at most this often, not on every page.
 const TOUCH_SECONDS: i64 = 60;
-
-/// 32 random bytes in hex.
-pub fn random_hex() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
 
 /// A live session, as a request finds it.
 #[derive(Clone)]
@@ -65,7 +57,7 @@ pub fn create(conn: &mut DbConn, token_id: i64) -> Result<(String, String)> {
     let csrf = random_hex();
     diesel::insert_into(web_sessions::table)
         .values((
-            web_sessions::id_hash.eq(hash_token(&id)),
+            web_sessions::id_hash.eq(secrets::digest(&id)),
             web_sessions::token_id.eq(token_id),
             web_sessions::csrf.eq(&csrf),
             web_sessions::created_at.eq(at),
@@ -78,7 +70,7 @@ pub fn create(conn: &mut DbConn, token_id: i64) -> Result<(String, String)> {
 /// The live session with this raw id, if any. An idle one ends here; a
 /// live one is marked seen (at most once a minute).
 pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<Session>> {
-    let hash = hash_token(id);
+    let hash = secrets::digest(id);
     let row: Option<(i64, String, NaiveDateTime, String)> = web_sessions::table
         .inner_join(api_tokens::table.inner_join(users::table))
         .filter(web_sessions::id_hash.eq(&hash))
@@ -114,7 +106,7 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<Session>> {
 /// The token a live session acts through.
 pub fn token_of(conn: &mut DbConn, id: &str) -> Result<Option<i64>> {
     Ok(web_sessions::table
-        .find(hash_token(id))
+        .find(secrets::digest(id))
         .filter(web_sessions::last_seen_at.gt(idle_since(now())))
         .select(web_sessions::token_id)
         .first(conn)
@@ -122,7 +114,7 @@ pub fn token_of(conn: &mut DbConn, id: &str) -> Result<Option<i64>> {
 }
 
 pub fn end(conn: &mut DbConn, id: &str) -> Result<()> {
-    diesel::delete(web_sessions::table.find(hash_token(id))).execute(conn)?;
+    diesel::delete(web_sessions::table.find(secrets::digest(id))).execute(conn)?;
     Ok(())
 }
 

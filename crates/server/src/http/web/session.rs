@@ -12,7 +12,8 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest};
 
-pub use crate::registry::sessions::{random_hex, Session};
+pub use crate::registry::secrets::random_hex;
+pub use crate::registry::sessions::Session;
 
 pub const SESSION_COOKIE: &str = "gw_sitzung";
 /// Before sign-in, the sign-in form's CSRF token is paired with this
