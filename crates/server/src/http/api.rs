@@ -36,7 +36,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// Reads the request body up to `limit` bytes; more is refused with 413
 /// before it is all in memory.
 async fn read_limited(payload: web::Payload, limit: u64) -> ApiResult<Vec<u8>> {
-    within(super::UPLOAD_BODY_TIMEOUT, read_limited_now(payload, limit)).await
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "upload_too_large",
+            format!("the upload has more than {limit} bytes; at most {limit} are allowed"),
+        )
+    };
+    within(
+        super::UPLOAD_BODY_TIMEOUT,
+        read_capped(payload, limit, too_large),
+    )
+    .await
 }
 
 /// A body that trickles in holds a connection and a buffer; past the
@@ -59,17 +70,19 @@ async fn within<T>(
         })
 }
 
-async fn read_limited_now(mut payload: web::Payload, limit: u64) -> ApiResult<Vec<u8>> {
+/// Reads the body chunk by chunk and stops with `too_large` as soon as it
+/// passes `limit`, so that an oversized body is never all in memory.
+async fn read_capped(
+    mut payload: web::Payload,
+    limit: u64,
+    too_large: impl Fn() -> ApiError,
+) -> ApiResult<Vec<u8>> {
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
         let chunk =
             chunk.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_body", e.to_string()))?;
         if (body.len() + chunk.len()) as u64 > limit {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "upload_too_large",
-                format!("the upload has more than {limit} bytes; at most {limit} are allowed"),
-            ));
+            return Err(too_large());
         }
         body.extend_from_slice(&chunk);
     }
@@ -206,24 +219,18 @@ fn required_json<T: for<'de> Deserialize<'de>>(body: &[u8], expected: &str) -> A
 pub const MAX_JSON_BODY: u64 = 64 * 1024;
 
 async fn read_json_body(payload: web::Payload) -> ApiResult<Vec<u8>> {
-    within(super::JSON_BODY_TIMEOUT, read_json_body_now(payload)).await
-}
-
-async fn read_json_body_now(mut payload: web::Payload) -> ApiResult<Vec<u8>> {
-    let mut body = Vec::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_body", e.to_string()))?;
-        if (body.len() + chunk.len()) as u64 > MAX_JSON_BODY {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                format!("the request body has more than {MAX_JSON_BODY} bytes, the most a JSON body may have"),
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the request body has more than {MAX_JSON_BODY} bytes, the most a JSON body may have"),
+        )
+    };
+    within(
+        super::JSON_BODY_TIMEOUT,
+        read_capped(payload, MAX_JSON_BODY, too_large),
+    )
+    .await
 }
 
 fn optional_json<T: for<'de> Deserialize<'de> + Default>(body: &[u8]) -> ApiResult<T> {
