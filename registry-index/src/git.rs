@@ -71,6 +71,10 @@ impl GitIndex {
             path: path.to_path_buf(),
             source,
         };
+        clear_stale_locks(path).map_err(|source| GitIndexError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let repo = match Repository::open_bare(path) {
             Ok(repo) => repo,
             Err(_) => init_bare(path).map_err(git)?,
@@ -332,6 +336,60 @@ impl GitIndex {
     }
 }
 
+/// When this process first opened a repository. A lock file older than
+/// that was left by another process: one that died while writing (git
+/// removes its locks only on a clean exit).
+pub fn process_started() -> std::time::SystemTime {
+    static STARTED: std::sync::OnceLock<std::time::SystemTime> = std::sync::OnceLock::new();
+    *STARTED.get_or_init(std::time::SystemTime::now)
+}
+
+/// Removes the `*.lock` files that a process killed while writing left in
+/// the repository at `path` (its top folder, `refs/` and `objects/info/`),
+/// those last changed before [`process_started`]. git refuses every write
+/// that needs such a lock, so one hard kill during `git init` or a ref
+/// update would otherwise stop the repository for good. Within a process
+/// the callers serialise writes to one repository, so a lock of this
+/// process is never stale. Returns the files removed.
+pub fn clear_stale_locks(path: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let started = process_started();
+    let mut removed = Vec::new();
+    let mut folders = vec![path.to_path_buf(), path.join("objects/info")];
+    let mut walk = vec![path.join("refs")];
+    while let Some(dir) = walk.pop() {
+        match fs::read_dir(&dir) {
+            Ok(entries) => {
+                for entry in entries {
+                    let entry = entry?;
+                    if entry.file_type()?.is_dir() {
+                        walk.push(entry.path());
+                    }
+                }
+                folders.push(dir);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    for dir in folders {
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let stale = entry.file_name().to_string_lossy().ends_with(".lock")
+                && entry.metadata()?.modified()? < started;
+            if stale {
+                fs::remove_file(entry.path())?;
+                removed.push(entry.path());
+            }
+        }
+    }
+    Ok(removed)
+}
+
 /// A new bare repository with `HEAD` at `main` and nothing else: no
 /// sample hooks or other template files (a registry has a repository per
 /// package; git's templates would be a dozen files in each).
@@ -430,6 +488,40 @@ pub fn update_server_info(repo: &Repository) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn locks_left_by_a_dead_process_are_removed_and_live_ones_kept() {
+        let path = tempdir("stale-locks");
+        init_bare(&path).unwrap();
+        std::fs::create_dir_all(path.join("refs/tags")).unwrap();
+        let touch = |file: &str, at: std::time::SystemTime| {
+            let f = std::fs::File::create(path.join(file)).unwrap();
+            f.set_modified(at).unwrap();
+        };
+        let long_ago = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        let later = process_started() + std::time::Duration::from_secs(3600);
+        touch("config.lock", long_ago);
+        touch("refs/tags/v1.0.0.lock", long_ago);
+        touch("HEAD.lock", later);
+        let mut removed = clear_stale_locks(&path).unwrap();
+        removed.sort();
+        assert_eq!(
+            removed,
+            vec![path.join("config.lock"), path.join("refs/tags/v1.0.0.lock")]
+        );
+        assert!(path.join("HEAD.lock").exists());
+        // A kill during `init` leaves a folder with only a config lock.
+        std::fs::remove_dir_all(&path).unwrap();
+        std::fs::create_dir_all(&path).unwrap();
+        touch("config.lock", long_ago);
+        assert!(
+            init_bare(&path).is_err(),
+            "git refuses while the lock is there"
+        );
+        GitIndex::open_or_init(&path).unwrap();
+        assert!(!path.join("config.lock").exists());
+        let _ = fs::remove_dir_all(&path);
+    }
 
     fn info(time: i64, message: &str) -> CommitInfo {
         CommitInfo {

@@ -14,7 +14,10 @@ mod git;
 pub mod pack;
 
 #[cfg(feature = "git")]
-pub use git::{init_bare, update_server_info, CommitInfo, GitIndex, GitIndexError, Squashed};
+pub use git::{
+    clear_stale_locks, init_bare, process_started, update_server_info, CommitInfo, GitIndex,
+    GitIndexError, Squashed,
+};
 
 use serde::{Deserialize, Serialize};
 

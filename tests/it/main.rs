@@ -3,6 +3,7 @@
 mod auth;
 mod common;
 mod contract;
+mod crash;
 mod db_health;
 mod downloads;
 mod follower;
@@ -17,6 +18,7 @@ mod package;
 mod publish;
 mod pull;
 mod query_plans;
+mod schemathesis;
 mod search;
 mod search_corpus;
 mod search_relevance;

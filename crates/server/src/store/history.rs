@@ -29,6 +29,12 @@ impl PackageHistory {
     }
 
     pub fn open_or_init(path: &Path) -> Result<Self, git2::Error> {
+        registry_index::clear_stale_locks(path).map_err(|e| {
+            git2::Error::from_str(&format!(
+                "removing stale lock files in {}: {e}",
+                path.display()
+            ))
+        })?;
         let repo = match Repository::open_bare(path) {
             Ok(repo) => repo,
             Err(_) => registry_index::init_bare(path)?,
