@@ -26,7 +26,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 use toml::Spanned;
 
-use gemeinwerk_package::manifest::{toml_error, Dependency};
+use gemeinwerk_package::diagnostics::toml_error;
+use gemeinwerk_package::manifest::Dependency;
 use gemeinwerk_package::names::split_full_name;
 use gemeinwerk_package::Diagnostic;
 

@@ -16,7 +16,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{ClientError, ClientResult};
-use gemeinwerk_package::manifest::{toml_error, Dependency, MANIFEST_FILE};
+use gemeinwerk_package::diagnostics::toml_error;
+use gemeinwerk_package::manifest::{Dependency, MANIFEST_FILE};
 use gemeinwerk_package::names::split_full_name;
 use gemeinwerk_package::Diagnostic;
 
