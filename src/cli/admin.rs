@@ -155,11 +155,11 @@ pub fn exec(store: &StoreArgs, command: AdminCommand) -> anyhow::Result<()> {
                 role,
             } => {
                 let role = Role::parse(&role).expect("clap checked the role");
-                accounts::set_member(&mut conn, &origin, &namespace, &login, role)?;
+                accounts::set_member_as_operator(&mut conn, &origin, &namespace, &login, role)?;
                 eprintln!("{login} is {} of {namespace}", role.as_str());
             }
             MemberCommand::Remove { namespace, login } => {
-                accounts::remove_member(&mut conn, &origin, &namespace, &login)?;
+                accounts::remove_member_as_operator(&mut conn, &origin, &namespace, &login)?;
                 eprintln!("{login} removed from {namespace}");
             }
         },
