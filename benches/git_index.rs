@@ -117,8 +117,14 @@ fn seed(reg: &TestRegistry, count: usize) -> String {
             let slug = namespace(n);
             accounts::add_namespace(&mut conn, &origin, &slug, &format!("Gemeinde {n}"), None)
                 .unwrap();
-            accounts::set_member(&mut conn, &origin, &slug, "bench-redaktion", Role::Owner)
-                .unwrap();
+            accounts::set_member_as_operator(
+                &mut conn,
+                &origin,
+                &slug,
+                "bench-redaktion",
+                Role::Owner,
+            )
+            .unwrap();
         }
         auth::create_token(
             &mut conn,

@@ -75,7 +75,8 @@ fn build_registry(dir: &std::path::Path, count: usize) -> Registry {
                 .unwrap();
             let login = format!("{slug}-redaktion");
             accounts::add_user(&mut conn, &origin, &login).unwrap();
-            accounts::set_member(&mut conn, &origin, &slug, &login, Role::Owner).unwrap();
+            accounts::set_member_as_operator(&mut conn, &origin, &slug, &login, Role::Owner)
+                .unwrap();
             let t =
                 auth::create_token(&mut conn, &origin, &login, "bench", &Scope::ALL, None, None)
                     .unwrap();

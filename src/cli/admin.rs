@@ -2,14 +2,11 @@
 
 use clap::Subcommand;
 
-use super::{env_err, StoreArgs};
-use gemeinwerk_client::{ClientError, ClientResult};
+use super::{refused, StoreArgs};
 use gemeinwerk_package::archive::ArchiveLimits;
 use gemeinwerk_server::registry::audit::Origin;
 use gemeinwerk_server::registry::auth::{self, Role, Scope};
-use gemeinwerk_server::registry::{
-    accounts, fsck, search, Registry, RegistryConfig, RegistryError,
-};
+use gemeinwerk_server::registry::{accounts, fsck, search, Registry, RegistryConfig};
 use gemeinwerk_server::store::DbConn;
 
 #[derive(Subcommand)]
@@ -119,33 +116,23 @@ fn parse_duration(s: &str) -> Result<chrono::Duration, String> {
     }
 }
 
-fn refused(e: RegistryError) -> ClientError {
-    use gemeinwerk_server::registry::ErrorKind;
-    match e.kind() {
-        ErrorKind::Internal | ErrorKind::Unavailable => ClientError::Environment(e.to_string()),
-        _ => ClientError::Refused(e.to_string()),
-    }
-}
-
-pub fn exec(store: &StoreArgs, command: AdminCommand) -> ClientResult<()> {
+pub fn exec(store: &StoreArgs, command: AdminCommand) -> anyhow::Result<()> {
     let config = RegistryConfig {
         limits: ArchiveLimits::default(),
         base_url: std::env::var("GEMEINWERK_PUBLIC_URL")
             .unwrap_or_else(|_| "http://127.0.0.1:8080".into()),
     };
-    let reg =
-        Registry::open(&store.data_dir, store.database_url.as_deref(), config).map_err(env_err)?;
-    let mut conn = reg.db.conn().map_err(env_err)?;
+    let reg = Registry::open(&store.data_dir, store.database_url.as_deref(), config)?;
+    let mut conn = reg.db.conn()?;
     let origin = Origin::admin();
     match command {
         AdminCommand::Namespace { command } => match command {
             NamespaceCommand::Add { slug, name, ars } => {
-                accounts::add_namespace(&mut conn, &origin, &slug, &name, ars.as_deref())
-                    .map_err(refused)?;
+                accounts::add_namespace(&mut conn, &origin, &slug, &name, ars.as_deref())?;
                 eprintln!("namespace {slug} added");
             }
             NamespaceCommand::List => {
-                for ns in accounts::list_namespaces(&mut conn).map_err(refused)? {
+                for ns in accounts::list_namespaces(&mut conn)? {
                     println!(
                         "{}\t{}\t{}",
                         ns.slug,
@@ -158,7 +145,7 @@ pub fn exec(store: &StoreArgs, command: AdminCommand) -> ClientResult<()> {
         AdminCommand::User {
             command: UserCommand::Add { login },
         } => {
-            accounts::add_user(&mut conn, &origin, &login).map_err(refused)?;
+            accounts::add_user(&mut conn, &origin, &login)?;
             eprintln!("user {login} added");
         }
         AdminCommand::Member { command } => match command {
@@ -168,12 +155,11 @@ pub fn exec(store: &StoreArgs, command: AdminCommand) -> ClientResult<()> {
                 role,
             } => {
                 let role = Role::parse(&role).expect("clap checked the role");
-                accounts::set_member(&mut conn, &origin, &namespace, &login, role)
-                    .map_err(refused)?;
+                accounts::set_member_as_operator(&mut conn, &origin, &namespace, &login, role)?;
                 eprintln!("{login} is {} of {namespace}", role.as_str());
             }
             MemberCommand::Remove { namespace, login } => {
-                accounts::remove_member(&mut conn, &origin, &namespace, &login).map_err(refused)?;
+                accounts::remove_member_as_operator(&mut conn, &origin, &namespace, &login)?;
                 eprintln!("{login} removed from {namespace}");
             }
         },
@@ -184,12 +170,12 @@ pub fn exec(store: &StoreArgs, command: AdminCommand) -> ClientResult<()> {
         }
         AdminCommand::Reindex => {
             drop(conn);
-            let report = fsck::check(&reg, true).map_err(refused)?;
+            let report = fsck::check(&reg, true)?;
             eprintln!(
                 "git index and package histories rebuilt from the database ({} packages)",
                 report.packages
             );
-            let search = search::rebuild(&reg).map_err(refused)?;
+            let search = search::rebuild(&reg)?;
             eprintln!(
                 "search index rebuilt from the database ({} packages)",
                 search.packages
@@ -200,7 +186,7 @@ pub fn exec(store: &StoreArgs, command: AdminCommand) -> ClientResult<()> {
 }
 
 /// `gemeinwerk admin token …`.
-fn token(conn: &mut DbConn, origin: &Origin, command: TokenCommand) -> ClientResult<()> {
+fn token(conn: &mut DbConn, origin: &Origin, command: TokenCommand) -> anyhow::Result<()> {
     match command {
         TokenCommand::Create {
             login,
@@ -212,15 +198,13 @@ fn token(conn: &mut DbConn, origin: &Origin, command: TokenCommand) -> ClientRes
             let mut scopes = Vec::new();
             for s in scope.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                 scopes.push(Scope::parse(s).ok_or_else(|| {
-                    ClientError::Environment(format!(
-                        "unknown scope \"{s}\"; scopes are publish, yank, owners"
-                    ))
+                    anyhow::anyhow!("unknown scope \"{s}\"; scopes are publish, yank, owners")
                 })?);
             }
             let expires_at = expires_in
                 .map(|d| parse_duration(&d).map(|d| gemeinwerk_server::store::db::now() + d))
                 .transpose()
-                .map_err(ClientError::Environment)?;
+                .map_err(anyhow::Error::msg)?;
             let created = auth::create_token(
                 conn,
                 origin,
@@ -229,8 +213,7 @@ fn token(conn: &mut DbConn, origin: &Origin, command: TokenCommand) -> ClientRes
                 &scopes,
                 namespace.as_deref(),
                 expires_at,
-            )
-            .map_err(refused)?;
+            )?;
             eprintln!(
                 "token {} created for {login}; it is shown only now:",
                 created.id
@@ -238,11 +221,11 @@ fn token(conn: &mut DbConn, origin: &Origin, command: TokenCommand) -> ClientRes
             println!("{}", created.token);
         }
         TokenCommand::Revoke { token } => {
-            let revoked = auth::revoke_token(conn, origin, &token).map_err(refused)?;
+            let revoked = auth::revoke_token(conn, origin, &token)?;
             eprintln!("token {} revoked", revoked.id);
         }
         TokenCommand::List { login } => {
-            for t in auth::list_tokens(conn, &login).map_err(refused)? {
+            for t in auth::list_tokens(conn, &login)? {
                 let state = if t.revoked_at.is_some() {
                     "revoked"
                 } else {
@@ -268,8 +251,8 @@ fn token(conn: &mut DbConn, origin: &Origin, command: TokenCommand) -> ClientRes
 
 /// `gemeinwerk admin fsck [--repair]`: fails when the stores disagree and
 /// are not (all) repaired.
-fn fsck_command(reg: &Registry, repair: bool) -> ClientResult<()> {
-    let report = fsck::check(reg, repair).map_err(refused)?;
+fn fsck_command(reg: &Registry, repair: bool) -> anyhow::Result<()> {
+    let report = fsck::check(reg, repair)?;
     for warning in &report.warnings {
         println!("warning: {warning}");
     }
@@ -302,8 +285,8 @@ fn fsck_command(reg: &Registry, repair: bool) -> ClientResult<()> {
         }
     );
     if !report.problems.is_empty() && (!repair || report.repaired < report.problems.len()) {
-        return Err(ClientError::Refused(
-            "the stores disagree; run `gemeinwerk admin fsck --repair`".into(),
+        return Err(refused(
+            "the stores disagree; run `gemeinwerk admin fsck --repair`",
         ));
     }
     Ok(())

@@ -7,12 +7,14 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use serde_json::{json, Value};
 
-use super::{env_err, output, RegistryArgs};
+use anyhow::Context as _;
+
+use super::{output, refused, RegistryArgs};
 use gemeinwerk_client::credentials;
 use gemeinwerk_client::folder::{self, Packed};
 use gemeinwerk_client::http::RegistryClient;
 use gemeinwerk_client::resolve::{self, Resolution};
-use gemeinwerk_client::{scaffold, ClientError, ClientResult};
+use gemeinwerk_client::{scaffold, ClientError};
 use gemeinwerk_package::content::Content;
 use gemeinwerk_package::content::{check_resolved, read_content};
 use gemeinwerk_package::manifest::MANIFEST_FILE;
@@ -43,16 +45,16 @@ fn dir_or_current(dir: Option<PathBuf>) -> PathBuf {
 }
 
 /// `ns/name@version`
-fn parse_spec(spec: &str, need_version: bool) -> ClientResult<(String, String, Option<String>)> {
+fn parse_spec(spec: &str, need_version: bool) -> anyhow::Result<(String, String, Option<String>)> {
     let (pkg, version) = match spec.split_once('@') {
         Some((p, v)) => (p, Some(v.to_string())),
         None => (spec, None),
     };
-    let (ns, name) = split_full_name(pkg).map_err(ClientError::Environment)?;
+    let (ns, name) = split_full_name(pkg).map_err(anyhow::Error::msg)?;
     if need_version && version.is_none() {
-        return Err(ClientError::Environment(format!(
+        return Err(anyhow::anyhow!(
             "\"{spec}\" names no version; write it as {ns}/{name}@1.0.0"
-        )));
+        ));
     }
     Ok((ns, name, version))
 }
@@ -64,22 +66,19 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
 }
 
 /// Reads and checks a folder; problems end the command with exit code 1.
-pub(super) fn pack_or_refuse(reg: &RegistryArgs, dir: &std::path::Path) -> ClientResult<Packed> {
+pub(super) fn pack_or_refuse(reg: &RegistryArgs, dir: &std::path::Path) -> anyhow::Result<Packed> {
     match folder::pack(dir)? {
         Ok(packed) => Ok(packed),
         Err(errors) => {
             output(reg, &json!({ "ok": false, "diagnostics": errors }), || {
                 print_diagnostics(&errors)
             });
-            Err(ClientError::Refused(format!(
-                "{} problem(s) found",
-                errors.len()
-            )))
+            Err(refused(format!("{} problem(s) found", errors.len())))
         }
     }
 }
 
-pub fn login(reg: &RegistryArgs, token: Option<String>) -> ClientResult<()> {
+pub fn login(reg: &RegistryArgs, token: Option<String>) -> anyhow::Result<()> {
     let token = match token {
         Some(t) => t,
         None => {
@@ -88,14 +87,14 @@ pub fn login(reg: &RegistryArgs, token: Option<String>) -> ClientResult<()> {
             std::io::stdin()
                 .lock()
                 .read_line(&mut line)
-                .map_err(env_err)?;
+                .context("cannot read the token from stdin")?;
             line
         }
     };
     let token = token.trim();
     if !token.starts_with(gemeinwerk_package::names::TOKEN_PREFIX) {
-        return Err(ClientError::Environment(
-            "that does not look like a gemeinwerk token (gw_…)".into(),
+        return Err(anyhow::anyhow!(
+            "that does not look like a gemeinwerk token (gw_…)"
         ));
     }
     let path = credentials::store(&reg.registry, token)?;
@@ -103,7 +102,7 @@ pub fn login(reg: &RegistryArgs, token: Option<String>) -> ClientResult<()> {
     Ok(())
 }
 
-pub fn validate(reg: &RegistryArgs, dir: Option<PathBuf>, offline: bool) -> ClientResult<()> {
+pub fn validate(reg: &RegistryArgs, dir: Option<PathBuf>, offline: bool) -> anyhow::Result<()> {
     let dir = dir_or_current(dir);
     let packed = pack_or_refuse(reg, &dir)?;
     let manifest = &packed.manifest;
@@ -143,10 +142,7 @@ pub fn validate(reg: &RegistryArgs, dir: Option<PathBuf>, offline: bool) -> Clie
                         print_diagnostics(&errors);
                         print_diagnostics(&warnings);
                     });
-                    return Err(ClientError::Refused(format!(
-                        "{} problem(s) found",
-                        errors.len()
-                    )));
+                    return Err(refused(format!("{} problem(s) found", errors.len())));
                 }
             }
         }
@@ -179,7 +175,7 @@ pub fn validate(reg: &RegistryArgs, dir: Option<PathBuf>, offline: bool) -> Clie
 
 /// One side of `diff`: a package folder, or `ns/name@version` from the
 /// registry (checksum verified against the index).
-fn diff_side(c: &RegistryClient, arg: &str) -> ClientResult<(String, Manifest, Content)> {
+fn diff_side(c: &RegistryClient, arg: &str) -> anyhow::Result<(String, Manifest, Content)> {
     let path = std::path::Path::new(arg);
     let (label, files) = if path.is_dir() {
         (path.display().to_string(), folder::read_folder(path)?)
@@ -191,18 +187,18 @@ fn diff_side(c: &RegistryClient, arg: &str) -> ClientResult<(String, Manifest, C
             resolve::fetch_version(c, &ns, &name, &version)?,
         )
     } else {
-        return Err(ClientError::Environment(format!(
+        return Err(anyhow::anyhow!(
             "\"{arg}\" is neither a package folder nor NS/NAME@VERSION"
-        )));
+        ));
     };
     let (manifest, content) = read_content(&files).map_err(|found| {
         print_diagnostics(&found);
-        ClientError::Refused(format!("{label} cannot be read as a package"))
+        refused(format!("{label} cannot be read as a package"))
     })?;
     Ok((label, manifest, content))
 }
 
-pub fn diff(reg: &RegistryArgs, a: &str, b: &str) -> ClientResult<()> {
+pub fn diff(reg: &RegistryArgs, a: &str, b: &str) -> anyhow::Result<()> {
     let c = client(reg);
     let (label_a, old_manifest, old) = diff_side(&c, a)?;
     let (label_b, new_manifest, new) = diff_side(&c, b)?;
@@ -230,25 +226,30 @@ pub fn print_diff(reg: &RegistryArgs, d: &gemeinwerk_package::diff::Diff, label:
     }
 }
 
-pub fn new(reg: &RegistryArgs, name: &str, kind: &str, dir: Option<PathBuf>) -> ClientResult<()> {
-    let (ns, short) = split_full_name(name).map_err(ClientError::Environment)?;
+pub fn new(reg: &RegistryArgs, name: &str, kind: &str, dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let (ns, short) = split_full_name(name).map_err(anyhow::Error::msg)?;
     let kind: PackageKind = kind
         .parse()
-        .map_err(|()| ClientError::Environment(format!("unknown kind \"{kind}\"")))?;
+        .map_err(|()| anyhow::anyhow!("unknown kind \"{kind}\""))?;
     let dir = dir.unwrap_or_else(|| PathBuf::from(&short));
     if dir.exists() {
-        let empty = dir.is_dir() && std::fs::read_dir(&dir).map_err(env_err)?.next().is_none();
+        let empty = dir.is_dir()
+            && std::fs::read_dir(&dir)
+                .with_context(|| format!("cannot read {}", dir.display()))?
+                .next()
+                .is_none();
         if !empty {
-            return Err(ClientError::Refused(format!(
+            return Err(refused(format!(
                 "{} already exists and is not an empty folder; choose another with --dir",
                 dir.display()
             )));
         }
     }
-    std::fs::create_dir_all(&dir).map_err(env_err)?;
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let files = scaffold::files(&ns, &short, kind);
     for (path, text) in &files {
-        std::fs::write(dir.join(path), text).map_err(env_err)?;
+        let file = dir.join(path);
+        std::fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))?;
     }
     let paths: Vec<&str> = files.iter().map(|(p, _)| *p).collect();
     output(
@@ -265,16 +266,18 @@ pub fn new(reg: &RegistryArgs, name: &str, kind: &str, dir: Option<PathBuf>) -> 
     Ok(())
 }
 
-pub fn package(reg: &RegistryArgs, dir: Option<PathBuf>) -> ClientResult<()> {
+pub fn package(reg: &RegistryArgs, dir: Option<PathBuf>) -> anyhow::Result<()> {
     let dir = dir_or_current(dir);
     let packed = pack_or_refuse(reg, &dir)?;
     let out_dir = dir.join("target").join("package");
-    std::fs::create_dir_all(&out_dir).map_err(env_err)?;
+    std::fs::create_dir_all(&out_dir)
+        .with_context(|| format!("cannot create {}", out_dir.display()))?;
     let file = out_dir.join(format!(
         "{}-{}-{}.tar.gz",
         packed.manifest.namespace, packed.manifest.name, packed.manifest.version
     ));
-    std::fs::write(&file, &packed.archive).map_err(env_err)?;
+    std::fs::write(&file, &packed.archive)
+        .with_context(|| format!("cannot write {}", file.display()))?;
     output(
         reg,
         &json!({ "file": file, "cksum": packed.cksum, "size": packed.archive.len() }),
@@ -291,7 +294,7 @@ pub fn package(reg: &RegistryArgs, dir: Option<PathBuf>) -> ClientResult<()> {
     Ok(())
 }
 
-pub fn publish(reg: &RegistryArgs, dir: Option<PathBuf>, dry_run: bool) -> ClientResult<()> {
+pub fn publish(reg: &RegistryArgs, dir: Option<PathBuf>, dry_run: bool) -> anyhow::Result<()> {
     let dir = dir_or_current(dir);
     let packed = pack_or_refuse(reg, &dir)?;
     let label = format!(
@@ -333,7 +336,7 @@ pub fn yank(
     spec: &str,
     yank: bool,
     reason: Option<String>,
-) -> ClientResult<()> {
+) -> anyhow::Result<()> {
     let (ns, name, version) = parse_spec(spec, true)?;
     let version = version.expect("checked by parse_spec");
     let c = client(reg);
@@ -359,8 +362,8 @@ pub fn yank(
     Ok(())
 }
 
-pub fn deprecate(reg: &RegistryArgs, package: &str, message: Option<String>) -> ClientResult<()> {
-    let (ns, name) = split_full_name(package).map_err(ClientError::Environment)?;
+pub fn deprecate(reg: &RegistryArgs, package: &str, message: Option<String>) -> anyhow::Result<()> {
+    let (ns, name) = split_full_name(package).map_err(anyhow::Error::msg)?;
     let path = format!("/api/v1/packages/{ns}/{name}/deprecate");
     let c = client(reg);
     let answer: Value = match &message {
@@ -374,7 +377,7 @@ pub fn deprecate(reg: &RegistryArgs, package: &str, message: Option<String>) -> 
     Ok(())
 }
 
-pub fn info(reg: &RegistryArgs, spec: &str) -> ClientResult<()> {
+pub fn info(reg: &RegistryArgs, spec: &str) -> anyhow::Result<()> {
     let (ns, name, version) = parse_spec(spec, false)?;
     let mut view: Value = client(reg).get_json(&format!("/api/v1/packages/{ns}/{name}"))?;
     if let Some(v) = &version {
@@ -383,11 +386,7 @@ pub fn info(reg: &RegistryArgs, spec: &str) -> ClientResult<()> {
             .and_then(|all| all.iter().find(|x| x["num"] == *v.as_str()).cloned());
         match found {
             Some(one) => view["versions"] = json!([one]),
-            None => {
-                return Err(ClientError::Refused(format!(
-                    "{ns}/{name} has no version {v}"
-                )))
-            }
+            None => return Err(refused(format!("{ns}/{name} has no version {v}"))),
         }
     }
     // The fork network belongs to what a package is: where it came from,
@@ -429,7 +428,7 @@ pub fn info(reg: &RegistryArgs, spec: &str) -> ClientResult<()> {
     Ok(())
 }
 
-pub fn owner(reg: &RegistryArgs, command: OwnerCommand) -> ClientResult<()> {
+pub fn owner(reg: &RegistryArgs, command: OwnerCommand) -> anyhow::Result<()> {
     let c = client(reg);
     match command {
         OwnerCommand::Add {
@@ -472,12 +471,10 @@ pub fn owner(reg: &RegistryArgs, command: OwnerCommand) -> ClientResult<()> {
     Ok(())
 }
 
-pub fn audit(reg: &RegistryArgs, namespace: &str, limit: u32) -> ClientResult<()> {
+pub fn audit(reg: &RegistryArgs, namespace: &str, limit: u32) -> anyhow::Result<()> {
     let c = client(reg);
     if credentials::token_for(&reg.registry).is_none() {
-        return Err(ClientError::Environment(
-            "no API token: set GEMEINWERK_TOKEN or run `gemeinwerk login`".into(),
-        ));
+        return Err(ClientError::NoToken.into());
     }
     let answer: Value = c.get_json(&format!(
         "/api/v1/namespaces/{namespace}/audit?limit={limit}"

@@ -6,14 +6,14 @@ use serde_json::{json, Value};
 
 use super::{output, RegistryArgs};
 use gemeinwerk_client::http::RegistryClient;
-use gemeinwerk_client::{credentials, fork, ClientResult};
+use gemeinwerk_client::{credentials, fork};
 
 pub fn exec(
     reg: &RegistryArgs,
     source: &str,
     target: &str,
     dir: Option<PathBuf>,
-) -> ClientResult<()> {
+) -> anyhow::Result<()> {
     let client = RegistryClient::new(&reg.registry, credentials::token_for(&reg.registry));
     let (package, version) = match source.split_once('@') {
         Some((p, v)) => (p, Some(v)),

@@ -8,10 +8,11 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::commands::{client, pack_or_refuse};
-use super::{env_err, output, RegistryArgs};
+use anyhow::Context as _;
+
+use super::{output, refused, RegistryArgs};
 use gemeinwerk_client::folder;
 use gemeinwerk_client::resolve::{self, Resolution};
-use gemeinwerk_client::{ClientError, ClientResult};
 use gemeinwerk_package::content::read_content;
 use gemeinwerk_package::content::DependencyContent;
 use gemeinwerk_package::interop::xdatenfelder::{self, ImportOptions};
@@ -62,7 +63,7 @@ pub enum ExportCommand {
     },
 }
 
-pub fn import(reg: &RegistryArgs, command: ImportCommand) -> ClientResult<()> {
+pub fn import(reg: &RegistryArgs, command: ImportCommand) -> anyhow::Result<()> {
     let ImportCommand::Xdatenfelder {
         file,
         dir,
@@ -77,9 +78,8 @@ pub fn import(reg: &RegistryArgs, command: ImportCommand) -> ClientResult<()> {
         limits: Limits::default(),
     };
     let bytes = read_limited(&file, opts.limits.max_bytes)?;
-    let imported = xdatenfelder::import(&bytes, &opts).map_err(|e| {
-        ClientError::Refused(format!("{}: {e}; nothing was written", file.display()))
-    })?;
+    let imported = xdatenfelder::import(&bytes, &opts)
+        .map_err(|e| refused(format!("{}: {e}; nothing was written", file.display())))?;
     let dir = dir.unwrap_or_else(|| PathBuf::from(&imported.manifest.name));
     write_new_folder(&dir, &imported.files())?;
     output(
@@ -105,15 +105,14 @@ pub fn import(reg: &RegistryArgs, command: ImportCommand) -> ClientResult<()> {
 
 /// Reads at most `limit` bytes: a larger file is refused before it is in
 /// memory.
-fn read_limited(file: &Path, limit: usize) -> ClientResult<Vec<u8>> {
-    let f = std::fs::File::open(file)
-        .map_err(|e| env_err(format!("cannot read {}: {e}", file.display())))?;
+fn read_limited(file: &Path, limit: usize) -> anyhow::Result<Vec<u8>> {
+    let f = std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
     let mut bytes = Vec::new();
     f.take(limit as u64 + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| env_err(format!("cannot read {}: {e}", file.display())))?;
+        .with_context(|| format!("cannot read {}", file.display()))?;
     if bytes.len() > limit {
-        return Err(ClientError::Refused(format!(
+        return Err(refused(format!(
             "{}: the file has more than {limit} bytes; at most {limit} bytes are read; nothing was written",
             file.display()
         )));
@@ -123,9 +122,9 @@ fn read_limited(file: &Path, limit: usize) -> ClientResult<Vec<u8>> {
 
 /// Writes the files into a temporary folder beside `dir` and renames it
 /// into place, so that `dir` appears whole or not at all.
-fn write_new_folder(dir: &Path, files: &gemeinwerk_package::PackageFiles) -> ClientResult<()> {
+fn write_new_folder(dir: &Path, files: &gemeinwerk_package::PackageFiles) -> anyhow::Result<()> {
     if dir.exists() {
-        return Err(ClientError::Refused(format!(
+        return Err(refused(format!(
             "{} already exists; name a new folder with --dir; nothing was written",
             dir.display()
         )));
@@ -134,23 +133,24 @@ fn write_new_folder(dir: &Path, files: &gemeinwerk_package::PackageFiles) -> Cli
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&parent).map_err(env_err)?;
+    std::fs::create_dir_all(&parent)
+        .with_context(|| format!("cannot create {}", parent.display()))?;
     let tmp = tempfile::Builder::new()
         .prefix(".gemeinwerk-import-")
         .tempdir_in(&parent)
-        .map_err(env_err)?;
+        .with_context(|| format!("cannot create a folder in {}", parent.display()))?;
     for (path, bytes) in files {
-        std::fs::write(tmp.path().join(path), bytes).map_err(env_err)?;
+        let file = tmp.path().join(path);
+        std::fs::write(&file, bytes).with_context(|| format!("cannot write {}", file.display()))?;
     }
-    std::fs::rename(tmp.path(), dir)
-        .map_err(|e| env_err(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::rename(tmp.path(), dir).with_context(|| format!("cannot create {}", dir.display()))?;
     Ok(())
 }
 
-fn write_output(out: Option<&Path>, text: &str) -> ClientResult<()> {
+fn write_output(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
     match out {
         Some(path) => gemeinwerk_client::cache::write_atomic(path, text.as_bytes())
-            .map_err(|e| env_err(format!("cannot write {}: {e}", path.display()))),
+            .with_context(|| format!("cannot write {}", path.display())),
         None => {
             print!("{text}");
             Ok(())
@@ -158,7 +158,7 @@ fn write_output(out: Option<&Path>, text: &str) -> ClientResult<()> {
     }
 }
 
-pub fn export(reg: &RegistryArgs, command: ExportCommand) -> ClientResult<()> {
+pub fn export(reg: &RegistryArgs, command: ExportCommand) -> anyhow::Result<()> {
     match command {
         ExportCommand::JsonSchema {
             dir,
@@ -169,7 +169,7 @@ pub fn export(reg: &RegistryArgs, command: ExportCommand) -> ClientResult<()> {
             let packed = pack_or_refuse(reg, &dir)?;
             let files = folder::read_folder(&dir)?;
             let (manifest, content) = read_content(&files)
-                .map_err(|_| ClientError::Refused(format!("{} cannot be read", dir.display())))?;
+                .map_err(|_| refused(format!("{} cannot be read", dir.display())))?;
             let deps = if offline || manifest.dependencies.is_empty() {
                 DependencyContent::unresolved()
             } else {
@@ -185,7 +185,7 @@ pub fn export(reg: &RegistryArgs, command: ExportCommand) -> ClientResult<()> {
                 }
             };
             let schema = json_schema::json_schema(&manifest, &content, &deps, &reg.registry)
-                .map_err(|e| ClientError::Refused(e.to_string()))?;
+                .map_err(|e| refused(e.to_string()))?;
             let text = serde_json::to_string_pretty(&schema).expect("a schema serialises") + "\n";
             write_output(output.as_deref(), &text)
         }
@@ -194,9 +194,8 @@ pub fn export(reg: &RegistryArgs, command: ExportCommand) -> ClientResult<()> {
             pack_or_refuse(reg, &dir)?;
             let files = folder::read_folder(&dir)?;
             let (manifest, content) = read_content(&files)
-                .map_err(|_| ClientError::Refused(format!("{} cannot be read", dir.display())))?;
-            let xml =
-                bpmn::bpmn(&manifest, &content).map_err(|e| ClientError::Refused(e.to_string()))?;
+                .map_err(|_| refused(format!("{} cannot be read", dir.display())))?;
+            let xml = bpmn::bpmn(&manifest, &content).map_err(|e| refused(e.to_string()))?;
             write_output(output.as_deref(), &xml)
         }
     }

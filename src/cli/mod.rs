@@ -2,7 +2,16 @@
 //! a thin `exec` per command that calls the library.
 //!
 //! Exit codes: 0 success, 1 a refusal or failed check, 2 usage or
-//! environment error.
+//! environment error. Commands return `anyhow::Result`: the libraries'
+//! typed errors (`ClientError`, `RegistryError`) travel inside it with the
+//! context a command adds, and `exit_code` below is the one place that
+//! turns a failure into an exit code and a message.
+//!
+//! Why `anyhow` and not an error enum of the binary: every command only
+//! adds context and passes the error up; nothing in the binary matches on
+//! a failure except `exit_code`, which finds the typed cause in the chain.
+//! An enum would need a variant and a `From` for every library error
+//! without telling anyone more.
 
 #[cfg(feature = "server")]
 mod admin;
@@ -20,6 +29,25 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use gemeinwerk_client::ClientError;
+
+/// A check of the command line itself said no (exit 1): a folder that is
+/// not empty, a package that cannot be read, stores that disagree. Errors
+/// with no typed cause at all are environment errors (exit 2).
+#[derive(Debug)]
+pub struct Refused(pub String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// A refusal (exit 1) with this message.
+pub fn refused(message: impl Into<String>) -> anyhow::Error {
+    Refused(message.into()).into()
+}
 
 #[derive(Parser)]
 #[command(
@@ -273,10 +301,48 @@ pub fn main() -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: {e}");
-            e.exit_code()
+            eprintln!("error: {}", message(&e));
+            exit_code(&e)
         }
     }
+}
+
+/// 1 when the first typed error in the chain is a refusal (the registry or
+/// a check said no), 2 for everything else: no registry, no token, no
+/// folder, a file that cannot be written, wrong arguments.
+fn exit_code(e: &anyhow::Error) -> i32 {
+    for cause in e.chain() {
+        if let Some(e) = cause.downcast_ref::<ClientError>() {
+            return if e.is_refusal() { 1 } else { 2 };
+        }
+        if cause.is::<Refused>() {
+            return 1;
+        }
+        #[cfg(feature = "server")]
+        if let Some(e) = cause.downcast_ref::<gemeinwerk_server::registry::RegistryError>() {
+            use gemeinwerk_server::registry::ErrorKind;
+            return match e.kind() {
+                ErrorKind::Internal | ErrorKind::Unavailable => 2,
+                _ => 1,
+            };
+        }
+    }
+    2
+}
+
+/// The error and its causes on one line, each joined by ": ". A cause
+/// whose text the message already holds is left out: some errors repeat
+/// their source in their own message.
+fn message(e: &anyhow::Error) -> String {
+    let mut out = e.to_string();
+    for cause in e.chain().skip(1) {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+    }
+    out
 }
 
 /// Prints for people on stderr, or the JSON value on stdout for scripts.
@@ -289,8 +355,4 @@ fn output(reg: &RegistryArgs, value: &serde_json::Value, human: impl FnOnce()) {
     } else {
         human();
     }
-}
-
-fn env_err(e: impl std::fmt::Display) -> ClientError {
-    ClientError::Environment(e.to_string())
 }

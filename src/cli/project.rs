@@ -8,13 +8,14 @@ use std::sync::atomic::Ordering;
 use clap::Args;
 use serde_json::json;
 
-use super::{env_err, output, RegistryArgs};
+use anyhow::Context as _;
+
+use super::{output, refused, RegistryArgs};
 use gemeinwerk_client::cache::{write_atomic, Cache, IndexFetcher, IndexMode};
 use gemeinwerk_client::fetch::{self, FetchOptions, Progress};
 use gemeinwerk_client::lockfile::{self, Lockfile};
 use gemeinwerk_client::project::{self, Project, DEFAULT_DEST, LOCK_FILE};
 use gemeinwerk_client::resolver::IndexSource;
-use gemeinwerk_client::{ClientError, ClientResult};
 use gemeinwerk_package::manifest::MANIFEST_FILE;
 
 #[derive(Args)]
@@ -92,35 +93,14 @@ pub struct VendorArgs {
 
 /// The lockfile of a project: `None` when there is none; a broken one is
 /// an error that names the line.
-fn read_lock(project: &Project) -> ClientResult<Option<Lockfile>> {
-    let path = project.lock_path();
-    let source = match std::fs::read_to_string(&path) {
-        Ok(s) => s,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(env_err(format!("cannot read {}: {e}", path.display()))),
-    };
-    lockfile::parse_lockfile(&source)
-        .map(Some)
-        .map_err(|found| {
-            let lines: Vec<String> = found
-                .into_iter()
-                .map(|mut d| {
-                    d.file = path.display().to_string();
-                    d.to_string()
-                })
-                .collect();
-            ClientError::Environment(format!(
-                "{} is unreadable; nothing was changed\n{}",
-                path.display(),
-                lines.join("\n")
-            ))
-        })
+fn read_lock(project: &Project) -> anyhow::Result<Option<Lockfile>> {
+    Ok(lockfile::read_lockfile(&project.lock_path())?)
 }
 
-fn write_lock(project: &Project, lock: &Lockfile) -> ClientResult<()> {
+fn write_lock(project: &Project, lock: &Lockfile) -> anyhow::Result<()> {
     let path = project.lock_path();
     write_atomic(&path, lock.to_toml().as_bytes())
-        .map_err(|e| env_err(format!("cannot write {}: {e}", path.display())))
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn index_mode(offline: bool, vendored: &Option<PathBuf>) -> IndexMode {
@@ -139,7 +119,7 @@ fn current_lock(
     project: &Project,
     fetcher: &IndexFetcher,
     update: bool,
-) -> ClientResult<(Lockfile, Option<Lockfile>)> {
+) -> anyhow::Result<(Lockfile, Option<Lockfile>)> {
     let previous = read_lock(project)?;
     let lock = lockfile::make_lock(
         &project.dependencies,
@@ -153,29 +133,29 @@ fn current_lock(
 }
 
 /// The lock `fetch --locked` and `vendor` insist on.
-fn required_lock(project: &Project) -> ClientResult<Lockfile> {
+fn required_lock(project: &Project) -> anyhow::Result<Lockfile> {
     let lock = read_lock(project)?.ok_or_else(|| {
-        ClientError::Environment(format!(
+        anyhow::anyhow!(
             "{} has no {LOCK_FILE}; run `gemeinwerk lock` and commit the lockfile",
             project.dir.display()
-        ))
+        )
     })?;
     if let Some(why) = lock.mismatch(&project.dependencies) {
-        return Err(ClientError::Refused(format!(
+        return Err(refused(format!(
             "{LOCK_FILE} no longer matches {MANIFEST_FILE} ({why}); run `gemeinwerk lock` and commit the lockfile"
         )));
     }
     Ok(lock)
 }
 
-pub fn add(args: AddArgs) -> ClientResult<()> {
+pub fn add(args: AddArgs) -> anyhow::Result<()> {
     let (ns, name, req) = project::parse_add_spec(&args.spec)?;
     let full = format!("{ns}/{name}");
     let path = args.dir.project.join(MANIFEST_FILE);
     let source = match std::fs::read_to_string(&path) {
         Ok(s) => s,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(env_err(format!("cannot read {}: {e}", path.display()))),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
     // The manifest must be sound before it is edited.
     if !source.is_empty() {
@@ -184,7 +164,7 @@ pub fn add(args: AddArgs) -> ClientResult<()> {
     let cache = Cache::user()?;
     let fetcher = IndexFetcher::new(&cache, &args.reg.registry, IndexMode::Online);
     let lines = fetcher.lines(&full)?.ok_or_else(|| {
-        ClientError::Refused(format!(
+        refused(format!(
             "{full} does not exist in the registry at {}",
             args.reg.registry
         ))
@@ -196,32 +176,33 @@ pub fn add(args: AddArgs) -> ClientResult<()> {
     let req = match req {
         Some(req) => {
             if !usable.clone().any(|v| req.matches(&v)) {
-                return Err(ClientError::Refused(format!(
+                return Err(refused(format!(
                     "no published, non-yanked version of {full} matches {req}"
                 )));
             }
             req.to_string()
         }
         None => {
-            let newest = usable.max().ok_or_else(|| {
-                ClientError::Refused(format!("every version of {full} is yanked"))
-            })?;
+            let newest = usable
+                .max()
+                .ok_or_else(|| refused(format!("every version of {full} is yanked")))?;
             format!("^{newest}")
         }
     };
     let text = project::with_dependency(&source, &full, &req)
-        .map_err(|e| ClientError::Refused(format!("cannot edit {}: {e}", path.display())))?;
+        .map_err(|e| refused(format!("cannot edit {}: {e}", path.display())))?;
     // What we write must read back as a project.
     project::parse_project(&text).map_err(|found| {
-        ClientError::Refused(format!(
+        refused(format!(
             "editing {} would break it: {}",
             path.display(),
             found.first().map(ToString::to_string).unwrap_or_default()
         ))
     })?;
-    std::fs::create_dir_all(&args.dir.project).map_err(env_err)?;
+    std::fs::create_dir_all(&args.dir.project)
+        .with_context(|| format!("cannot create {}", args.dir.project.display()))?;
     write_atomic(&path, text.as_bytes())
-        .map_err(|e| env_err(format!("cannot write {}: {e}", path.display())))?;
+        .with_context(|| format!("cannot write {}", path.display()))?;
     output(
         &args.reg,
         &json!({ "name": full, "req": req, "manifest": path }),
@@ -238,7 +219,7 @@ fn lock_json(lock: &Lockfile) -> serde_json::Value {
         .collect::<Vec<_>>())
 }
 
-pub fn lock(args: LockArgs) -> ClientResult<()> {
+pub fn lock(args: LockArgs) -> anyhow::Result<()> {
     let project = project::read_project(&args.dir.project)?;
     let cache = Cache::user()?;
     let fetcher = IndexFetcher::new(
@@ -277,7 +258,7 @@ pub fn lock(args: LockArgs) -> ClientResult<()> {
     Ok(())
 }
 
-pub fn fetch(args: FetchArgs) -> ClientResult<()> {
+pub fn fetch(args: FetchArgs) -> anyhow::Result<()> {
     let project = project::read_project(&args.dir.project)?;
     let cache = Cache::user()?;
     let lock = if args.locked {
@@ -321,7 +302,7 @@ pub fn fetch(args: FetchArgs) -> ClientResult<()> {
     Ok(())
 }
 
-pub fn vendor(args: VendorArgs) -> ClientResult<()> {
+pub fn vendor(args: VendorArgs) -> anyhow::Result<()> {
     let project = project::read_project(&args.dir.project)?;
     let lock = required_lock(&project)?;
     let cache = Cache::user()?;

@@ -6,7 +6,6 @@ use serde_json::Value;
 use super::{output, RegistryArgs};
 use gemeinwerk_client::credentials;
 use gemeinwerk_client::http::RegistryClient;
-use gemeinwerk_client::ClientResult;
 
 #[derive(Args)]
 pub struct SearchArgs {
@@ -49,7 +48,7 @@ fn plain(html: &str) -> String {
         .replace("&amp;", "&")
 }
 
-pub fn exec(args: SearchArgs) -> ClientResult<()> {
+pub fn exec(args: SearchArgs) -> anyhow::Result<()> {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     query.append_pair("q", &args.query.join(" "));
     let optional = [

@@ -4,8 +4,9 @@ use std::net::TcpListener;
 
 use clap::Args;
 
-use super::{env_err, StoreArgs};
-use gemeinwerk_client::ClientResult;
+use anyhow::Context as _;
+
+use super::StoreArgs;
 use gemeinwerk_package::archive::ArchiveLimits;
 use gemeinwerk_server::registry::{demo, Registry, RegistryConfig};
 
@@ -51,11 +52,11 @@ pub struct ServeArgs {
     max_entries: usize,
 }
 
-pub fn exec(args: ServeArgs) -> ClientResult<()> {
+pub fn exec(args: ServeArgs) -> anyhow::Result<()> {
     crate::init_logging(args.log_format);
-    let listener = TcpListener::bind(&args.bind)
-        .map_err(|e| env_err(format!("cannot listen on {}: {e}", args.bind)))?;
-    let local = listener.local_addr().map_err(env_err)?;
+    let listener =
+        TcpListener::bind(&args.bind).with_context(|| format!("cannot listen on {}", args.bind))?;
+    let local = listener.local_addr()?;
     let base_url = args
         .public_url
         .clone()
@@ -72,8 +73,7 @@ pub fn exec(args: ServeArgs) -> ClientResult<()> {
         &args.store.data_dir,
         args.store.database_url.as_deref(),
         config,
-    )
-    .map_err(env_err)?;
+    )?;
     registry
         .search
         .set_adoption_refresh(std::time::Duration::from_secs(
@@ -86,7 +86,7 @@ pub fn exec(args: ServeArgs) -> ClientResult<()> {
         ));
     registry.git.set_squash_after(args.index_squash_after);
     if args.demo {
-        match demo::seed(&registry).map_err(env_err)? {
+        match demo::seed(&registry).context("cannot seed the demo data")? {
             Some(accounts) => {
                 println!(
                     "Demo data seeded. API tokens (shown once, also in {}):",
@@ -103,5 +103,5 @@ pub fn exec(args: ServeArgs) -> ClientResult<()> {
     tracing::info!(bind = %local, data_dir = %registry.data_dir.display(), "serving");
     actix_web::rt::System::new()
         .block_on(gemeinwerk_server::http::serve(registry, listener))
-        .map_err(env_err)
+        .context("the server stopped with an error")
 }

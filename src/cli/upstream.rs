@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 use serde_json::json;
 
-use super::{env_err, output, RegistryArgs};
+use anyhow::Context as _;
+
+use super::{output, refused, RegistryArgs};
 use gemeinwerk_client::http::RegistryClient;
-use gemeinwerk_client::{credentials, folder, resolve, ClientError, ClientResult};
+use gemeinwerk_client::{credentials, folder, resolve};
 use gemeinwerk_package::content::read_content;
 use gemeinwerk_package::diff::{diff, Diff};
 use gemeinwerk_package::manifest::{fork_manifest, parse_manifest, ForkedFrom, MANIFEST_FILE};
@@ -56,27 +58,25 @@ struct Fork {
     from: ForkedFrom,
 }
 
-fn open_fork(dir: Option<PathBuf>) -> ClientResult<Fork> {
+fn open_fork(dir: Option<PathBuf>) -> anyhow::Result<Fork> {
     let dir = dir.unwrap_or_else(|| PathBuf::from("."));
     let files = folder::read_folder(&dir)?;
     let text = std::str::from_utf8(&files[MANIFEST_FILE])
-        .map_err(|_| ClientError::Refused("gemeinwerk.toml is not UTF-8".into()))?;
+        .map_err(|_| refused("gemeinwerk.toml is not UTF-8"))?;
     let manifest = match parse_manifest(text) {
         Ok((m, _)) => m,
         Err(problems) => {
             for p in &problems {
                 eprintln!("{p}");
             }
-            return Err(ClientError::Refused(
-                "the manifest has problems; fix them first".into(),
-            ));
+            return Err(refused("the manifest has problems; fix them first"));
         }
     };
     let from = manifest.forked_from.ok_or_else(|| {
-        ClientError::Environment(format!(
+        anyhow::anyhow!(
             "{} is not a fork: its gemeinwerk.toml has no [forked-from]",
             dir.display()
-        ))
+        )
     })?;
     Ok(Fork { dir, files, from })
 }
@@ -94,18 +94,18 @@ fn newer_versions(lines: &[IndexLine], base: &semver::Version) -> Vec<IndexLine>
 }
 
 /// The index line of the target version: `--to`, or the newest release.
-fn target_line(lines: &[IndexLine], fork: &Fork, to: Option<&str>) -> ClientResult<IndexLine> {
+fn target_line(lines: &[IndexLine], fork: &Fork, to: Option<&str>) -> anyhow::Result<IndexLine> {
     let upstream = format!("{}/{}", fork.from.namespace, fork.from.name);
     match to {
         Some(v) => lines
             .iter()
             .find(|l| l.vers == v)
             .cloned()
-            .ok_or_else(|| ClientError::Refused(format!("{upstream} has no version {v}"))),
+            .ok_or_else(|| refused(format!("{upstream} has no version {v}"))),
         None => newer_versions(lines, &fork.from.version)
             .pop()
             .ok_or_else(|| {
-                ClientError::Refused(format!(
+                refused(format!(
                     "{upstream} has no release newer than {}; nothing to do",
                     fork.from.version
                 ))
@@ -113,9 +113,8 @@ fn target_line(lines: &[IndexLine], fork: &Fork, to: Option<&str>) -> ClientResu
     }
 }
 
-fn semantic_diff(base: &PackageFiles, target: &PackageFiles) -> ClientResult<Diff> {
-    let unreadable =
-        |_| ClientError::Refused("an upstream version cannot be read as a package".into());
+fn semantic_diff(base: &PackageFiles, target: &PackageFiles) -> anyhow::Result<Diff> {
+    let unreadable = |_| refused("an upstream version cannot be read as a package");
     let (old_m, old) = read_content(base).map_err(unreadable)?;
     let (new_m, new) = read_content(target).map_err(unreadable)?;
     Ok(diff(&old_m, &old, &new_m, &new))
@@ -125,7 +124,7 @@ fn client(reg: &RegistryArgs) -> RegistryClient {
     RegistryClient::new(&reg.registry, credentials::token_for(&reg.registry))
 }
 
-pub fn exec(reg: &RegistryArgs, command: UpstreamCommand) -> ClientResult<()> {
+pub fn exec(reg: &RegistryArgs, command: UpstreamCommand) -> anyhow::Result<()> {
     match command {
         UpstreamCommand::Status { dir } => status(reg, dir),
         UpstreamCommand::Diff { dir, to } => upstream_diff(reg, dir, to),
@@ -141,7 +140,7 @@ pub fn exec(reg: &RegistryArgs, command: UpstreamCommand) -> ClientResult<()> {
     }
 }
 
-fn status(reg: &RegistryArgs, dir: Option<PathBuf>) -> ClientResult<()> {
+fn status(reg: &RegistryArgs, dir: Option<PathBuf>) -> anyhow::Result<()> {
     let fork = open_fork(dir)?;
     let c = client(reg);
     let (ns, name) = (&fork.from.namespace, &fork.from.name);
@@ -181,7 +180,11 @@ fn status(reg: &RegistryArgs, dir: Option<PathBuf>) -> ClientResult<()> {
     Ok(())
 }
 
-fn upstream_diff(reg: &RegistryArgs, dir: Option<PathBuf>, to: Option<String>) -> ClientResult<()> {
+fn upstream_diff(
+    reg: &RegistryArgs,
+    dir: Option<PathBuf>,
+    to: Option<String>,
+) -> anyhow::Result<()> {
     let fork = open_fork(dir)?;
     let c = client(reg);
     let (ns, name) = (&fork.from.namespace, &fork.from.name);
@@ -199,14 +202,18 @@ fn upstream_diff(reg: &RegistryArgs, dir: Option<PathBuf>, to: Option<String>) -
 
 /// Replaces the folder's files with `files`: writes every file and removes
 /// the ones that are gone.
-fn write_folder(dir: &Path, before: &PackageFiles, files: &PackageFiles) -> ClientResult<()> {
+fn write_folder(dir: &Path, before: &PackageFiles, files: &PackageFiles) -> anyhow::Result<()> {
     for path in before.keys().filter(|p| !files.contains_key(*p)) {
-        std::fs::remove_file(dir.join(path)).map_err(env_err)?;
+        let gone = dir.join(path);
+        std::fs::remove_file(&gone).with_context(|| format!("cannot remove {}", gone.display()))?;
     }
     for (path, content) in files {
         let dest = dir.join(path);
-        std::fs::create_dir_all(dest.parent().expect("a file has a parent")).map_err(env_err)?;
-        std::fs::write(dest, content).map_err(env_err)?;
+        let parent = dest.parent().expect("a file has a parent");
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+        std::fs::write(&dest, content)
+            .with_context(|| format!("cannot write {}", dest.display()))?;
     }
     Ok(())
 }
@@ -215,10 +222,10 @@ fn upstream_merge(
     reg: &RegistryArgs,
     dir: Option<PathBuf>,
     to: Option<String>,
-) -> ClientResult<()> {
+) -> anyhow::Result<()> {
     let fork = open_fork(dir)?;
     if fork.files.contains_key(merge::MERGE_FILE) {
-        return Err(ClientError::Refused(format!(
+        return Err(refused(format!(
             "a merge is in progress ({} exists): resolve its conflicts first",
             merge::MERGE_FILE
         )));
@@ -232,21 +239,21 @@ fn upstream_merge(
     let theirs = resolve::download_verified(&c, &target)?;
 
     let mut result = merge::merge(&base, &fork.files, &theirs)
-        .map_err(|e| ClientError::Refused(format!("{e} [{}]", e.code())))?;
+        .map_err(|e| refused(format!("{e} [{}]", e.code())))?;
     // The merged package now builds on the version it merged.
     let manifest_text = String::from_utf8_lossy(&result.files[MANIFEST_FILE]).into_owned();
     let own_name = toml::from_str::<toml::Table>(&manifest_text)
         .ok()
         .and_then(|t| t.get("package")?.get("name")?.as_str().map(str::to_string))
-        .ok_or_else(|| ClientError::Refused("the merged manifest has no [package] name".into()))?;
+        .ok_or_else(|| refused("the merged manifest has no [package] name"))?;
     let from = ForkedFrom {
         namespace: ns.clone(),
         name: name.clone(),
-        version: semver::Version::parse(&target.vers).map_err(env_err)?,
+        version: semver::Version::parse(&target.vers)
+            .with_context(|| format!("the index names an upstream version \"{}\"", target.vers))?,
         cksum: Some(target.cksum.clone()),
     };
-    let rewritten =
-        fork_manifest(&manifest_text, &own_name, &from).map_err(ClientError::Refused)?;
+    let rewritten = fork_manifest(&manifest_text, &own_name, &from).map_err(refused)?;
     result
         .files
         .insert(MANIFEST_FILE.to_string(), rewritten.into_bytes());
@@ -279,14 +286,14 @@ fn upstream_merge(
         },
     );
     if !result.is_clean() {
-        return Err(ClientError::Refused(format!(
+        return Err(refused(format!(
             "{} conflict(s) left; settle each with `gemeinwerk upstream resolve PATH --ours|--theirs` (or edit the files and remove its entry from {})",
             result.conflicts.len(),
             merge::MERGE_FILE
         )));
     }
     if !problems.is_empty() {
-        return Err(ClientError::Refused(format!(
+        return Err(refused(format!(
             "merged {upstream}@{}, but the result has {} problem(s); fix them before publishing",
             info.theirs,
             problems.len()
@@ -304,11 +311,11 @@ fn upstream_resolve(
     dir: Option<PathBuf>,
     path: &str,
     side: Side,
-) -> ClientResult<()> {
+) -> anyhow::Result<()> {
     let dir = dir.unwrap_or_else(|| PathBuf::from("."));
     let files = folder::read_folder(&dir)?;
     let resolved = merge::resolve_files(&files, path, side)
-        .map_err(|e| ClientError::Refused(format!("{e} [{}]", e.code())))?;
+        .map_err(|e| refused(format!("{e} [{}]", e.code())))?;
     write_folder(&dir, &files, &resolved)?;
     let open = merge::read_merge_file(&resolved)
         .ok()

@@ -47,10 +47,9 @@ impl Cache {
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-            .ok_or_else(|| {
-                ClientError::Environment(
-                    "neither XDG_CACHE_HOME nor HOME is set; the cache needs a home".into(),
-                )
+            .ok_or(ClientError::NoHome {
+                var: "XDG_CACHE_HOME",
+                what: "the cache",
             })?;
         Ok(Cache::at(base.join("gemeinwerk")))
     }
@@ -76,8 +75,7 @@ impl Cache {
 
     pub fn store_archive(&self, cksum: &str, bytes: &[u8]) -> ClientResult<()> {
         let path = self.archive_path(cksum);
-        write_atomic(&path, bytes)
-            .map_err(|e| ClientError::Environment(format!("cannot write {}: {e}", path.display())))
+        write_atomic(&path, bytes).map_err(ClientError::write(&path))
     }
 
     /// Where the index files of `registry` are kept in the user's cache.
@@ -160,10 +158,10 @@ impl IndexFetcher {
                         return Ok(Some(text));
                     }
                 }
-                Err(ClientError::Environment(format!(
-                    "--offline: index/{rel} of {} is neither cached nor vendored; run once with network, or use `gemeinwerk vendor`",
-                    self.registry
-                )))
+                Err(ClientError::IndexNotCached {
+                    registry: self.registry.clone(),
+                    file: rel.to_string(),
+                })
             }
             IndexMode::Online => {
                 let old_text = std::fs::read_to_string(&cached).ok();
@@ -180,12 +178,9 @@ impl IndexFetcher {
                     Ok(r) => {
                         let etag = r.header("ETag").map(str::to_string);
                         let mut text = String::new();
-                        r.into_reader().read_to_string(&mut text).map_err(|e| {
-                            ClientError::Environment(format!(
-                                "reading index/{rel} from {} failed: {e}",
-                                self.registry
-                            ))
-                        })?;
+                        r.into_reader()
+                            .read_to_string(&mut text)
+                            .map_err(|e| self.bad_index(rel, e))?;
                         self.fresh.fetch_add(1, Ordering::Relaxed);
                         // The cache is an optimisation: failing to write it is no error.
                         let _ = write_atomic(&cached, text.as_bytes());
@@ -200,33 +195,41 @@ impl IndexFetcher {
                         Ok(Some(text))
                     }
                     Err(ureq::Error::Status(404, _)) => Ok(None),
-                    Err(ureq::Error::Status(status, _)) => Err(ClientError::Environment(format!(
-                        "the registry at {} answered HTTP {status} for index/{rel}",
-                        self.registry
-                    ))),
-                    Err(e) => Err(ClientError::Environment(format!(
-                        "cannot reach the registry at {}: {e}; with a filled cache, --offline works without it",
-                        self.registry
-                    ))),
+                    Err(ureq::Error::Status(status, _)) => Err(ClientError::IndexStatus {
+                        registry: self.registry.clone(),
+                        file: rel.to_string(),
+                        status,
+                    }),
+                    Err(e) => Err(ClientError::Unreachable {
+                        registry: self.registry.clone(),
+                        hint: " (with a filled cache, --offline works without it)",
+                        source: Box::new(e),
+                    }),
                 }
             }
         }
     }
 
+    fn bad_index(
+        &self,
+        file: &str,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> ClientError {
+        ClientError::BadIndex {
+            registry: self.registry.clone(),
+            file: file.to_string(),
+            source: source.into(),
+        }
+    }
+
     /// The registry's `config.json`.
     pub fn config(&self) -> ClientResult<IndexConfig> {
-        let text = self.file("config.json")?.ok_or_else(|| {
-            ClientError::Environment(format!(
-                "{} has no index/config.json; is it a gemeinwerk registry?",
-                self.registry
-            ))
-        })?;
-        serde_json::from_str(&text).map_err(|e| {
-            ClientError::Environment(format!(
-                "the config.json of {} is unreadable: {e}",
-                self.registry
-            ))
-        })
+        let text = self
+            .file("config.json")?
+            .ok_or_else(|| ClientError::NotARegistry {
+                registry: self.registry.clone(),
+            })?;
+        serde_json::from_str(&text).map_err(|e| self.bad_index("config.json", e))
     }
 }
 
@@ -235,11 +238,8 @@ impl IndexSource for IndexFetcher {
         let Some(text) = self.file(full_name)? else {
             return Ok(None);
         };
-        registry_index::parse_lines(&text).map(Some).map_err(|e| {
-            ClientError::Environment(format!(
-                "the index file of {full_name} from {} is unreadable: {e}",
-                self.registry
-            ))
-        })
+        registry_index::parse_lines(&text)
+            .map(Some)
+            .map_err(|e| self.bad_index(full_name, e))
     }
 }

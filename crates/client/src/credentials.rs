@@ -33,8 +33,9 @@ pub fn token_for(registry: &str) -> Option<String> {
 
 /// Stores a token for `registry`, readable only by the user.
 pub fn store(registry: &str, token: &str) -> ClientResult<PathBuf> {
-    let path = credentials_path().ok_or_else(|| {
-        ClientError::Environment("neither HOME nor XDG_CONFIG_HOME is set".into())
+    let path = credentials_path().ok_or(ClientError::NoHome {
+        var: "XDG_CONFIG_HOME",
+        what: "the stored token",
     })?;
     let mut all = load();
     all.insert(
@@ -42,9 +43,7 @@ pub fn store(registry: &str, token: &str) -> ClientResult<PathBuf> {
         token.to_string(),
     );
     let text = toml::to_string(&all).expect("a map of strings serialises");
-    let env = |e: std::io::Error| {
-        ClientError::Environment(format!("cannot write {}: {e}", path.display()))
-    };
+    let env = |e| ClientError::write(&path)(e);
     std::fs::create_dir_all(path.parent().expect("has a parent")).map_err(env)?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

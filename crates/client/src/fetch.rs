@@ -113,12 +113,10 @@ pub fn ensure_archives(
     }
     if opts.offline {
         let labels: Vec<String> = missing.iter().map(|i| lock.packages[*i].label()).collect();
-        return Err(ClientError::Environment(format!(
-            "--offline, but {} archive(s) are neither in the cache ({}) nor vendored: {}",
-            labels.len(),
-            cache.root().display(),
-            labels.join(", ")
-        )));
+        return Err(ClientError::ArchivesNotCached {
+            cache: cache.root().to_path_buf(),
+            labels,
+        });
     }
     // One config.json per registry, revalidated with If-None-Match.
     let mut templates = BTreeMap::new();
@@ -215,16 +213,18 @@ fn download_verified(agent: &ureq::Agent, url: &str, p: &LockedPackage) -> Clien
     let response = match agent.get(url).call() {
         Ok(r) => r,
         Err(ureq::Error::Status(status, _)) if status < 500 => {
-            return Err(ClientError::Refused(format!(
-                "{} cannot be downloaded from {url}: HTTP {status}",
-                p.label()
-            )))
+            return Err(ClientError::DownloadRefused {
+                label: p.label(),
+                url: url.to_string(),
+                status,
+            })
         }
         Err(e) => {
-            return Err(ClientError::Environment(format!(
-                "downloading {} from {url} failed: {e}",
-                p.label()
-            )))
+            return Err(ClientError::DownloadFailed {
+                label: p.label(),
+                url: url.to_string(),
+                source: Box::new(e),
+            })
         }
     };
     let expected_len: Option<u64> = response
@@ -244,19 +244,21 @@ fn download_verified(agent: &ureq::Agent, url: &str, p: &LockedPackage) -> Clien
         _ => None,
     };
     if let Some(why) = truncated {
-        return Err(ClientError::Refused(format!(
-            "{} from {url}: {why}; it was not used",
-            p.label()
-        )));
+        return Err(ClientError::Truncated {
+            label: p.label(),
+            url: url.to_string(),
+            why,
+        });
     }
     let got = sha256_hex(&bytes);
     if got != p.cksum {
-        return Err(ClientError::Refused(format!(
-            "checksum mismatch for {}: gemeinwerk.lock says sha256 {}, but the {} bytes downloaded from {url} have sha256 {got}; the archive was changed or damaged on the way and was not used",
-            p.label(),
-            p.cksum,
-            bytes.len()
-        )));
+        return Err(ClientError::ChecksumMismatch {
+            label: p.label(),
+            expected_by: "gemeinwerk.lock",
+            expected: p.cksum.clone(),
+            got,
+            url: url.to_string(),
+        });
     }
     Ok(bytes)
 }
@@ -270,32 +272,32 @@ pub fn install(lock: &Lockfile, archives: &[Vec<u8>], dest: &Path) -> ClientResu
     let mut unpacked = Vec::with_capacity(archives.len());
     for (p, bytes) in lock.packages.iter().zip(archives) {
         let (prefix, files) = archive::unpack(bytes, &ArchiveLimits::default()).map_err(|e| {
-            ClientError::Refused(format!("the archive of {} is unusable: {e}", p.label()))
+            ClientError::UnusableArchive {
+                label: p.label(),
+                source: e,
+            }
         })?;
         let (_, name) = p.namespace_and_name();
         let expected = format!("{name}-{}", p.version);
         if prefix != expected {
-            return Err(ClientError::Refused(format!(
-                "the archive of {} holds \"{prefix}/\" instead of \"{expected}/\"",
-                p.label()
-            )));
+            return Err(ClientError::WrongPrefix {
+                label: p.label(),
+                prefix,
+                expected,
+            });
         }
         unpacked.push((p, files));
     }
     let file_name = dest
         .file_name()
-        .ok_or_else(|| {
-            ClientError::Environment(format!("--dest {} names no folder", dest.display()))
-        })?
+        .ok_or_else(|| ClientError::Usage(format!("--dest {} names no folder", dest.display())))?
         .to_string_lossy()
         .into_owned();
     let parent = match dest.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let env = |what: &Path, e: std::io::Error| {
-        ClientError::Environment(format!("cannot write {}: {e}", what.display()))
-    };
+    let env = |what: &Path, e: std::io::Error| ClientError::write(what)(e);
     std::fs::create_dir_all(&parent).map_err(|e| env(&parent, e))?;
     let staging = parent.join(format!(".{file_name}.partial-{}", std::process::id()));
     let old = parent.join(format!(".{file_name}.old-{}", std::process::id()));
@@ -354,10 +356,9 @@ pub fn fetch(
 }
 
 fn nothing_written(e: ClientError, dest: &Path) -> ClientError {
-    let note = format!("\n{} was left as it was", dest.display());
-    match e {
-        ClientError::Refused(m) => ClientError::Refused(m + &note),
-        ClientError::Environment(m) => ClientError::Environment(m + &note),
+    ClientError::Untouched {
+        dest: dest.to_path_buf(),
+        error: Box::new(e),
     }
 }
 
@@ -372,9 +373,7 @@ pub fn vendor(
     opts: &FetchOptions,
 ) -> ClientResult<FetchReport> {
     let (archives, report) = ensure_archives(lock, cache, opts)?;
-    let env = |what: &Path, e: std::io::Error| {
-        ClientError::Environment(format!("cannot write {}: {e}", what.display()))
-    };
+    let env = |what: &Path, e: std::io::Error| ClientError::write(what)(e);
     let target = Cache::at(dir);
     for (p, bytes) in lock.packages.iter().zip(&archives) {
         if target.read_archive(&p.cksum).is_none() {

@@ -18,10 +18,9 @@ pub fn read_folder(dir: &Path) -> ClientResult<PackageFiles> {
         .join(gemeinwerk_package::manifest::MANIFEST_FILE)
         .is_file()
     {
-        return Err(ClientError::Environment(format!(
-            "{} has no gemeinwerk.toml; run this in a package folder or name one",
-            dir.display()
-        )));
+        return Err(ClientError::NotAPackage {
+            dir: dir.to_path_buf(),
+        });
     }
     let mut files = PackageFiles::new();
     walk(dir, "", &mut files)?;
@@ -29,8 +28,7 @@ pub fn read_folder(dir: &Path) -> ClientResult<PackageFiles> {
 }
 
 fn walk(dir: &Path, prefix: &str, files: &mut PackageFiles) -> ClientResult<()> {
-    let io =
-        |e: std::io::Error| ClientError::Environment(format!("cannot read {}: {e}", dir.display()));
+    let io = |e| ClientError::read(dir)(e);
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let entry = entry.map_err(io)?;
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -40,9 +38,7 @@ fn walk(dir: &Path, prefix: &str, files: &mut PackageFiles) -> ClientResult<()> 
         let rel = format!("{prefix}{name}");
         let kind = entry.file_type().map_err(io)?;
         if kind.is_symlink() {
-            return Err(ClientError::Refused(format!(
-                "{rel} is a symbolic link; packages may contain only regular files"
-            )));
+            return Err(ClientError::Symlink { path: rel });
         } else if kind.is_dir() {
             if prefix.is_empty() && SKIPPED_DIRS.contains(&name.as_str()) {
                 continue;

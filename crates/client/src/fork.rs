@@ -49,8 +49,8 @@ pub fn fork(
     target: &str,
     dir: Option<PathBuf>,
 ) -> ClientResult<Forked> {
-    let (ns, name) = split_full_name(source).map_err(ClientError::Environment)?;
-    let (_, target_name) = split_full_name(target).map_err(ClientError::Environment)?;
+    let (ns, name) = split_full_name(source).map_err(ClientError::Usage)?;
+    let (_, target_name) = split_full_name(target).map_err(ClientError::Usage)?;
     let dir = dir.unwrap_or_else(|| PathBuf::from(&target_name));
     let occupied = dir.exists()
         && std::fs::read_dir(&dir)
@@ -78,7 +78,7 @@ pub fn fork(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| ClientError::Environment(e.to_string()))?;
+    std::fs::create_dir_all(parent).map_err(ClientError::write(parent))?;
     let url = format!("{}/git/packages/{ns}/{name}.git", client.base());
     let with_history = git(parent, &["clone", "-q", &url, &dir.display().to_string()])
         .and_then(|()| {
@@ -97,9 +97,7 @@ pub fn fork(
     if !with_history {
         let _ = std::fs::remove_dir_all(&dir);
     }
-    let io = |e: std::io::Error| {
-        ClientError::Environment(format!("cannot write {}: {e}", dir.display()))
-    };
+    let io = |e| ClientError::write(&dir)(e);
     for (path, content) in &files {
         let dest = dir.join(path);
         std::fs::create_dir_all(dest.parent().expect("a file has a parent")).map_err(io)?;
@@ -110,8 +108,12 @@ pub fn fork(
     let from = ForkedFrom {
         namespace: ns,
         name,
-        version: semver::Version::parse(&registered.version)
-            .map_err(|e| ClientError::Refused(e.to_string()))?,
+        version: semver::Version::parse(&registered.version).map_err(|e| {
+            ClientError::Refused(format!(
+                "the registry named an upstream version \"{}\": {e}",
+                registered.version
+            ))
+        })?,
         cksum: Some(registered.cksum.clone()),
     };
     let rewritten = fork_manifest(manifest, target, &from).map_err(ClientError::Refused)?;

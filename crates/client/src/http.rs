@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
-use super::{ClientError, ClientResult};
+use super::{ApiError, ClientError, ClientResult};
 
 pub struct RegistryClient {
     base: String,
@@ -16,13 +16,7 @@ pub struct RegistryClient {
 /// The error envelope the API answers with.
 #[derive(serde::Deserialize)]
 struct ErrorBody {
-    errors: Vec<ErrorEntry>,
-}
-
-#[derive(serde::Deserialize)]
-struct ErrorEntry {
-    code: String,
-    detail: String,
+    errors: Vec<ApiError>,
 }
 
 impl RegistryClient {
@@ -52,9 +46,7 @@ impl RegistryClient {
 
     fn require_token(&self) -> ClientResult<()> {
         if self.token.is_none() {
-            return Err(ClientError::Environment(
-                "no API token: set GEMEINWERK_TOKEN or run `gemeinwerk login`".into(),
-            ));
+            return Err(ClientError::NoToken);
         }
         Ok(())
     }
@@ -65,40 +57,41 @@ impl RegistryClient {
             Err(ureq::Error::Status(status, response)) => {
                 let text =
                     super::terminal::escape_controls(&response.into_string().unwrap_or_default());
-                let detail = match serde_json::from_str::<ErrorBody>(&text) {
-                    Ok(body) => body
-                        .errors
-                        .iter()
-                        .map(|e| format!("{} [{}]", e.detail, e.code))
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                    Err(_) => format!("HTTP {status}: {}", text.trim()),
-                };
-                if status >= 500 {
-                    Err(ClientError::Environment(format!(
-                        "the registry failed: {detail}"
-                    )))
-                } else {
-                    Err(ClientError::Refused(detail))
-                }
+                Err(match serde_json::from_str::<ErrorBody>(&text) {
+                    Ok(body) => ClientError::Api {
+                        status,
+                        errors: body.errors,
+                    },
+                    Err(_) => ClientError::Status {
+                        status,
+                        body: text.trim().to_string(),
+                    },
+                })
             }
-            Err(e) => Err(ClientError::Environment(format!(
-                "cannot reach the registry at {}: {e}",
-                self.base
-            ))),
+            Err(e) => Err(ClientError::Unreachable {
+                registry: self.base.clone(),
+                hint: "",
+                source: Box::new(e),
+            }),
+        }
+    }
+
+    fn bad_answer(
+        &self,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> ClientError {
+        ClientError::BadAnswer {
+            registry: self.base.clone(),
+            source: source.into(),
         }
     }
 
     /// Every answer passes `terminal::escape_json` on its way in, so that
     /// no command can print a registry's control characters raw.
     fn json<T: DeserializeOwned>(&self, response: ureq::Response) -> ClientResult<T> {
-        let unreadable =
-            |e| ClientError::Environment(format!("the registry sent an unreadable answer: {e}"));
-        let mut value: serde_json::Value = response
-            .into_json()
-            .map_err(|e| unreadable(e.to_string()))?;
+        let mut value: serde_json::Value = response.into_json().map_err(|e| self.bad_answer(e))?;
         super::terminal::escape_json(&mut value);
-        serde_json::from_value(value).map_err(|e| unreadable(e.to_string()))
+        serde_json::from_value(value).map_err(|e| self.bad_answer(e))
     }
 
     pub fn get_json<T: DeserializeOwned>(&self, path: &str) -> ClientResult<T> {
@@ -111,7 +104,7 @@ impl RegistryClient {
         let mut bytes = Vec::new();
         r.into_reader()
             .read_to_end(&mut bytes)
-            .map_err(|e| ClientError::Environment(format!("download interrupted: {e}")))?;
+            .map_err(|e| self.bad_answer(e))?;
         Ok(bytes)
     }
 

@@ -26,7 +26,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 use toml::Spanned;
 
-use gemeinwerk_package::manifest::{toml_error, Dependency};
+use gemeinwerk_package::diagnostics::toml_error;
+use gemeinwerk_package::manifest::Dependency;
 use gemeinwerk_package::names::split_full_name;
 use gemeinwerk_package::Diagnostic;
 
@@ -283,6 +284,22 @@ pub fn parse_lockfile(source: &str) -> Result<Lockfile, Vec<Diagnostic>> {
     }
     packages.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Lockfile { requires, packages })
+}
+
+/// Reads the lockfile at `path`: `None` when there is none; a broken one
+/// is an error that names each problem's line in that file.
+pub fn read_lockfile(path: &std::path::Path) -> super::ClientResult<Option<Lockfile>> {
+    let source = match std::fs::read_to_string(path) {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(super::ClientError::read(path)(e)),
+    };
+    parse_lockfile(&source)
+        .map(Some)
+        .map_err(|diagnostics| super::ClientError::Lockfile {
+            file: path.to_path_buf(),
+            diagnostics,
+        })
 }
 
 /// Resolves the project's graph into a new lockfile. Versions of

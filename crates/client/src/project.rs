@@ -16,7 +16,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{ClientError, ClientResult};
-use gemeinwerk_package::manifest::{toml_error, Dependency, MANIFEST_FILE};
+use gemeinwerk_package::diagnostics::toml_error;
+use gemeinwerk_package::manifest::{Dependency, MANIFEST_FILE};
 use gemeinwerk_package::names::split_full_name;
 use gemeinwerk_package::Diagnostic;
 
@@ -108,35 +109,20 @@ pub fn read_project(dir: &Path) -> ClientResult<Project> {
     let source = match std::fs::read_to_string(&path) {
         Ok(s) => s,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(ClientError::Environment(format!(
-                "{} has no {MANIFEST_FILE}; add a first dependency with `gemeinwerk add NS/NAME`",
-                dir.display()
-            )))
+            return Err(ClientError::NoProject {
+                dir: dir.to_path_buf(),
+            })
         }
-        Err(e) => {
-            return Err(ClientError::Environment(format!(
-                "cannot read {}: {e}",
-                path.display()
-            )))
-        }
+        Err(e) => return Err(ClientError::read(path)(e)),
     };
-    let dependencies = parse_project(&source).map_err(|found| refusal(&path, &found))?;
+    let dependencies = parse_project(&source).map_err(|diagnostics| ClientError::Manifest {
+        file: path.clone(),
+        diagnostics,
+    })?;
     Ok(Project {
         dir: dir.to_path_buf(),
         dependencies,
     })
-}
-
-fn refusal(path: &Path, found: &[Diagnostic]) -> ClientError {
-    let lines: Vec<String> = found
-        .iter()
-        .map(|d| {
-            let mut d = d.clone();
-            d.file = path.display().to_string();
-            d.to_string()
-        })
-        .collect();
-    ClientError::Refused(lines.join("\n"))
 }
 
 /// `ns/name` or `ns/name@REQ`, as `add` takes it.
@@ -146,14 +132,14 @@ pub fn parse_add_spec(spec: &str) -> ClientResult<(String, String, Option<semver
         None => (spec, None),
     };
     let (ns, name) = split_full_name(pkg).map_err(|e| {
-        ClientError::Environment(format!(
+        ClientError::Usage(format!(
             "cannot add \"{spec}\": {e}; write NS/NAME or NS/NAME@REQ, e.g. kassel/bewohnerparkausweis@^1.0"
         ))
     })?;
     let req = match req {
         None => None,
         Some(r) => Some(semver::VersionReq::parse(r).map_err(|e| {
-            ClientError::Environment(format!(
+            ClientError::Usage(format!(
                 "cannot add \"{spec}\": \"{r}\" is not a version requirement ({e}); for example ^1.2 or =1.0.3"
             ))
         })?),

@@ -19,12 +19,13 @@ use gemeinwerk_package::{Diagnostic, Manifest};
 pub fn index_lines(client: &RegistryClient, ns: &str, name: &str) -> ClientResult<Vec<IndexLine>> {
     let path = format!("/index/{}", registry_index::package_path(ns, name));
     let bytes = client.get_bytes(&path)?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        ClientError::Environment(format!("the index file of {ns}/{name} is not UTF-8: {e}"))
-    })?;
-    registry_index::parse_lines(&text).map_err(|e| {
-        ClientError::Environment(format!("the index file of {ns}/{name} is unreadable: {e}"))
-    })
+    let bad = |e: Box<dyn std::error::Error + Send + Sync>| ClientError::BadIndex {
+        registry: client.base().to_string(),
+        file: registry_index::package_path(ns, name),
+        source: e,
+    };
+    let text = String::from_utf8(bytes).map_err(|e| bad(e.into()))?;
+    registry_index::parse_lines(&text).map_err(|e| bad(e.into()))
 }
 
 /// Downloads the archive of an index line and unpacks it; the archive must
@@ -33,26 +34,32 @@ pub fn index_lines(client: &RegistryClient, ns: &str, name: &str) -> ClientResul
 /// `purpose=inspect` and the registry does not count it; `fetch` and
 /// `vendor` download for use through the index's download URL.
 pub fn download_verified(client: &RegistryClient, line: &IndexLine) -> ClientResult<PackageFiles> {
-    let (ns, name) = line.name.split_once('/').ok_or_else(|| {
-        ClientError::Environment(format!("the index names a package \"{}\"", line.name))
-    })?;
-    let bytes = client.get_bytes(&format!(
+    let (ns, name) = line
+        .name
+        .split_once('/')
+        .ok_or_else(|| ClientError::BadIndex {
+            registry: client.base().to_string(),
+            file: line.name.clone(),
+            source: format!("the index names a package \"{}\"", line.name).into(),
+        })?;
+    let path = format!(
         "/api/v1/packages/{ns}/{name}/{}/download?purpose=inspect",
         line.vers
-    ))?;
+    );
+    let bytes = client.get_bytes(&path)?;
+    let label = format!("{}@{}", line.name, line.vers);
     let got = archive::sha256_hex(&bytes);
     if got != line.cksum {
-        return Err(ClientError::Refused(format!(
-            "checksum mismatch for {}@{}: the index says sha256 {}, the download has {got}",
-            line.name, line.vers, line.cksum
-        )));
+        return Err(ClientError::ChecksumMismatch {
+            label,
+            expected_by: "the index",
+            expected: line.cksum.clone(),
+            got,
+            url: format!("{}{path}", client.base()),
+        });
     }
-    let (_, files) = archive::unpack(&bytes, &ArchiveLimits::default()).map_err(|e| {
-        ClientError::Refused(format!(
-            "the archive of {}@{} is unusable: {e}",
-            line.name, line.vers
-        ))
-    })?;
+    let (_, files) = archive::unpack(&bytes, &ArchiveLimits::default())
+        .map_err(|e| ClientError::UnusableArchive { label, source: e })?;
     Ok(files)
 }
 
@@ -92,8 +99,8 @@ pub fn resolve(client: &RegistryClient, manifest: &Manifest) -> Resolution {
         let full_name = dep.full_name();
         let lines = match index_lines(client, &dep.namespace, &dep.name) {
             Ok(lines) => lines,
-            Err(ClientError::Environment(e)) => return Resolution::Offline(e),
-            Err(ClientError::Refused(_)) => {
+            Err(e) if !e.is_refusal() => return Resolution::Offline(crate::error::chain(&e)),
+            Err(_) => {
                 problems.push(Diagnostic::error(
                     "dependency.not_found",
                     MANIFEST_FILE,
@@ -131,8 +138,8 @@ pub fn resolve(client: &RegistryClient, manifest: &Manifest) -> Resolution {
             )
         };
         match download_verified(client, line) {
-            Err(ClientError::Environment(e)) => return Resolution::Offline(e),
-            Err(ClientError::Refused(e)) => problems.push(unreadable(e)),
+            Err(e) if !e.is_refusal() => return Resolution::Offline(crate::error::chain(&e)),
+            Err(e) => problems.push(unreadable(crate::error::chain(&e))),
             Ok(files) => match read_content(&files) {
                 Ok((_, content)) => {
                     packages.insert(full_name, content);

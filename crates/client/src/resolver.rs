@@ -226,9 +226,7 @@ pub fn resolve(
                 provider: &provider,
             };
             let text = DefaultStringReporter::report_with_formatter(&tree, &words);
-            return Err(ClientError::Refused(format!(
-                "the dependencies cannot be resolved:\n{text}"
-            )));
+            return Err(ClientError::NoSolution { explanation: text });
         }
         Err(PubGrubError::ErrorRetrievingDependencies { source, .. })
         | Err(PubGrubError::ErrorChoosingVersion { source, .. }) => return Err(source),

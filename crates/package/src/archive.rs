@@ -11,7 +11,9 @@ use std::io::Write;
 use flate2::{Compression, GzBuilder};
 use sha2::{Digest, Sha256};
 
-use super::tar_read::{single_gzip_member, GunzipError};
+mod tar_read;
+
+use tar_read::{single_gzip_member, GunzipError};
 
 /// The files of a package: path below the prefix → content.
 pub type PackageFiles = BTreeMap<String, Vec<u8>>;
@@ -156,7 +158,7 @@ pub fn unpack(
         },
         GunzipError::TrailingData(n) => ArchiveError::TrailingData { bytes: n as u64 },
     })?;
-    let entries = super::tar_read::entries(&tar, limits.max_entries)?;
+    let entries = tar_read::entries(&tar, limits.max_entries)?;
     drop(tar);
 
     let mut prefix: Option<String> = None;

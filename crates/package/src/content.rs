@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::deps::Dependencies;
 use super::diagnostics::Diagnostic;
 use super::fieldgroup::{self, Fieldgroup};
 use super::form::{self, Body, Form};
@@ -80,6 +81,16 @@ impl DependencyContent {
             }
         }
         DependencyContent::resolved(packages)
+    }
+}
+
+impl Dependencies for DependencyContent {
+    fn kind(&self, name: &str) -> Option<PackageKind> {
+        self.packages.get(name).map(Content::kind)
+    }
+
+    fn body(&self, name: &str) -> Option<&Body> {
+        DependencyContent::body(self, name)
     }
 }
 

@@ -103,6 +103,32 @@ impl FloorCharBoundary for str {
     }
 }
 
+/// The one TOML syntax or shape error, placed where the parser found it.
+pub fn toml_error(file: &str, source: &str, err: &toml::de::Error) -> Diagnostic {
+    let d = Diagnostic::error(
+        "toml.syntax",
+        file,
+        err.message().trim_end().replace('\n', " "),
+    );
+    match err.span() {
+        Some(span) => d.at(source, span.start),
+        None => d,
+    }
+}
+
+/// The candidate nearest to `word`, if near enough to be a likely typo; a
+/// swap of two neighbouring letters ("titel" for "title") counts as one
+/// edit.
+pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(1);
+    candidates
+        .iter()
+        .map(|c| (strsim::osa_distance(word, c), *c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| c)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -543,7 +543,7 @@ impl Parser {
                     else {
                         let names: Vec<&str> = Func::ALL.iter().map(|(n, _)| *n).collect();
                         let mut e = err(start, format!("unknown function \"{w}\""));
-                        e.suggestion = Some(match super::spanned::nearest(&w, &names) {
+                        e.suggestion = Some(match super::diagnostics::nearest(&w, &names) {
                             Some(b) => format!("did you mean \"{b}\"?"),
                             None => format!("functions: {}", names.join(", ")),
                         });
@@ -779,7 +779,7 @@ fn check_literal(ty: Ty, lit: &Literal, span: &Span, out: &mut Vec<Problem>) {
                         format!("\"{s}\" is not a code of the field's code list"),
                     );
                     let near = if s.chars().count() >= 3 {
-                        super::spanned::nearest(s, &names)
+                        super::diagnostics::nearest(s, &names)
                     } else {
                         None
                     };

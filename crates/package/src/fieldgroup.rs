@@ -16,8 +16,9 @@
 //! fim-id = "F60000000263"
 //! ```
 
-use super::content::DependencyContent;
-use super::form::{check_body, read_body, Body};
+use super::body::Body;
+use super::deps::Dependencies;
+use super::form::{check_body, read_body};
 use super::manifest::Manifest;
 use super::model::{read_fim, read_text, FimRef, Text};
 use super::spanned::{self, Sink, Suggest, Table};
@@ -88,7 +89,7 @@ pub fn read(sink: &mut Sink) -> Option<Fieldgroup> {
     Some(fg)
 }
 
-pub fn check(fg: &Fieldgroup, manifest: &Manifest, deps: &DependencyContent, sink: &mut Sink) {
+pub fn check(fg: &Fieldgroup, manifest: &Manifest, deps: &dyn Dependencies, sink: &mut Sink) {
     check_body(&fg.body, manifest, deps, sink);
 }
 

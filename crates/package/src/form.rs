@@ -29,14 +29,15 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
-use super::codelist::{self, Codelist};
-use super::content::{Content, DependencyContent};
+pub use super::body::Body;
+use super::codelist;
+use super::deps::Dependencies;
+use super::diagnostics::nearest;
 use super::expr::{self, Env, Problem, Span, Ty};
-use super::manifest::Manifest;
+use super::manifest::{Manifest, PackageKind};
 use super::model::{
     read_fim, read_items, read_text, walk, Condition, FieldType, FimRef, Item, Text,
 };
-use super::spanned::nearest;
 use super::spanned::{self, Sink, Suggest, Table};
 
 /// Vertrauensniveau: the eIDAS level of assurance of the applicant's
@@ -126,19 +127,6 @@ impl Ableitung {
     }
     pub fn allows_restricting(self) -> bool {
         matches!(self, Ableitung::Alles | Ableitung::Einschraenken)
-    }
-}
-
-/// The fields, groups and code lists of a form or a field group.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Body {
-    pub items: Vec<Item>,
-    pub codelists: Vec<Codelist>,
-}
-
-impl Body {
-    pub fn codelist(&self, id: &str) -> Option<&Codelist> {
-        self.codelists.iter().find(|c| c.id == id)
     }
 }
 
@@ -349,7 +337,7 @@ struct Symbols<'a> {
 }
 
 impl<'a> Symbols<'a> {
-    fn build(body: &'a Body, deps: &'a DependencyContent) -> Symbols<'a> {
+    fn build(body: &'a Body, deps: &'a dyn Dependencies) -> Symbols<'a> {
         let mut s = Symbols {
             map: HashMap::new(),
             opaque: Vec::new(),
@@ -364,7 +352,7 @@ impl<'a> Symbols<'a> {
         scope: &str,
         repeat: &[String],
         owner: &'a Body,
-        deps: &'a DependencyContent,
+        deps: &'a dyn Dependencies,
         depth: usize,
     ) {
         for item in items {
@@ -405,9 +393,9 @@ impl<'a> Symbols<'a> {
                         },
                     );
                     match &g.include {
-                        Some(inc) => match deps.packages.get(inc.get_ref()) {
-                            Some(Content::Fieldgroup(fg)) if depth < 8 => {
-                                self.add(&fg.body.items, &path, &inner, &fg.body, deps, depth + 1)
+                        Some(inc) => match deps.fieldgroup(inc.get_ref()) {
+                            Some(fg) if depth < 8 => {
+                                self.add(&fg.items, &path, &inner, fg, deps, depth + 1)
                             }
                             _ => self.opaque.push(path),
                         },
@@ -423,7 +411,7 @@ fn field_ty<'a>(
     ty: FieldType,
     codelist: Option<&str>,
     owner: &'a Body,
-    deps: &'a DependencyContent,
+    deps: &'a dyn Dependencies,
 ) -> Ty<'a> {
     let codes = || -> Option<&'a [String]> {
         let cl = codelist?;
@@ -561,7 +549,7 @@ impl<'a> Env<'a> for ScopeEnv<'_, 'a> {
 pub(crate) fn check_body(
     body: &Body,
     manifest: &Manifest,
-    deps: &DependencyContent,
+    deps: &dyn Dependencies,
     sink: &mut Sink,
 ) {
     let dep_names: BTreeSet<String> = manifest
@@ -622,7 +610,7 @@ pub(crate) fn check_body(
                                 d.suggest(format!("did you mean \"{pkg}#{b}\"?"));
                             }
                         }
-                    } else if deps.packages.contains_key(pkg) {
+                    } else if deps.kind(pkg).is_some() {
                         sink.error(
                             "form.unknown_codelist",
                             at,
@@ -649,13 +637,13 @@ pub(crate) fn check_body(
                     )),
                 }
             } else {
-                match deps.packages.get(name) {
-                    Some(Content::Fieldgroup(_)) | None => {}
+                match deps.kind(name) {
+                    Some(PackageKind::Fieldgroup) | None => {}
                     Some(other) => {
                         sink.error(
                             "form.include_not_a_fieldgroup",
                             inc.span().start,
-                            format!("group \"{path}\" includes \"{name}\", which is a {}, not a field group", other.kind()),
+                            format!("group \"{path}\" includes \"{name}\", which is a {other}, not a field group"),
                         );
                     }
                 }
@@ -778,7 +766,7 @@ fn check_cycles(edges: &HashMap<String, Vec<(String, usize)>>, sink: &mut Sink) 
 }
 
 /// Checks a form against its manifest and its resolved dependencies.
-pub fn check(form: &Form, manifest: &Manifest, deps: &DependencyContent, sink: &mut Sink) {
+pub fn check(form: &Form, manifest: &Manifest, deps: &dyn Dependencies, sink: &mut Sink) {
     check_body(&form.body, manifest, deps, sink);
 }
 

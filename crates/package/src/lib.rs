@@ -3,11 +3,27 @@
 //! FIM XDatenfelder, JSON Schema, BPMN). Pure: no network, no database, no
 //! files, so the server, the client and the importer all run the same checks.
 //! It depends on no other crate of gemeinwerk.
+//!
+//! A module imports only modules named before it, on an earlier line or to
+//! its left, so there are no import cycles (unit tests may reach anything):
+//!
+//! ```text
+//! diagnostics, names                 messages with places; name rules
+//! manifest, spanned, limits, archive the manifest; TOML with positions; sizes; .tar.gz
+//! expr, model, eval, codelist        conditions; fields and groups; code lists
+//! body, deps                         a form's body; what checks may ask of dependencies
+//! form, fieldgroup, process          the three kinds, read and checked
+//! content                            `Content` over the three kinds, the check entry points
+//! diff, semver_check, adaptation     semantic changes, bumps, what a fork may change
+//! write, merge, interop              writing TOML back, three-way merge, standards
+//! ```
 
 pub mod adaptation;
 pub mod archive;
+pub mod body;
 pub mod codelist;
 pub mod content;
+pub mod deps;
 pub mod diagnostics;
 pub mod diff;
 pub mod eval;
@@ -23,7 +39,6 @@ pub mod names;
 pub mod process;
 pub mod semver_check;
 pub mod spanned;
-mod tar_read;
 pub mod write;
 
 pub use archive::PackageFiles;

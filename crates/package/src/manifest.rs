@@ -32,7 +32,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use super::diagnostics::Diagnostic;
+use super::diagnostics::{nearest, toml_error, Diagnostic};
 use super::names::{is_fim_id, is_fim_version, split_full_name};
 
 pub const MANIFEST_FILE: &str = "gemeinwerk.toml";
@@ -246,19 +246,6 @@ pub fn check_link(s: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The one TOML syntax or shape error, placed where the parser found it.
-pub fn toml_error(file: &str, source: &str, err: &toml::de::Error) -> Diagnostic {
-    let d = Diagnostic::error(
-        "toml.syntax",
-        file,
-        err.message().trim_end().replace('\n', " "),
-    );
-    match err.span() {
-        Some(span) => d.at(source, span.start),
-        None => d,
-    }
-}
-
 /// Parses and checks the manifest of a package. All problems are reported
 /// at once; the manifest is returned only when there is no error.
 pub fn parse_manifest(source: &str) -> Result<(Manifest, Vec<Diagnostic>), Vec<Diagnostic>> {
@@ -428,7 +415,7 @@ pub fn parse_manifest(source: &str) -> Result<(Manifest, Vec<Diagnostic>), Vec<D
                 t.span().start,
             );
             let slugs: Vec<&str> = THEMENFELDER.iter().map(|(s, _)| *s).collect();
-            if let Some(best) = super::spanned::nearest(t.get_ref(), &slugs) {
+            if let Some(best) = nearest(t.get_ref(), &slugs) {
                 d = d.with_suggestion(format!("did you mean \"{best}\"?"));
             } else {
                 d = d.with_suggestion(format!("one of: {}", slugs.join(", ")));

@@ -6,9 +6,9 @@ use std::fmt;
 
 use toml::Spanned;
 
+use super::diagnostics::nearest;
 use super::expr::{self, Expr};
 use super::names::{is_fim_id, is_fim_version};
-use super::spanned::nearest;
 use super::spanned::{string_content_start, Node, Seen, Sink, Suggest, Table};
 
 /// A German text with an optional English translation.

@@ -33,10 +33,10 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use toml::Spanned;
 
-use super::content::{Content, DependencyContent};
-use super::manifest::Manifest;
+use super::deps::Dependencies;
+use super::diagnostics::nearest;
+use super::manifest::{Manifest, PackageKind};
 use super::model::{check_id, read_text, Duration, Text};
-use super::spanned::nearest;
 use super::spanned::{self, Seen, Sink, Suggest, Table};
 
 /// How a procedure ends.
@@ -514,7 +514,7 @@ fn suggest_from<'a>(word: &str, ids: impl Iterator<Item = &'a str>) -> Option<St
 
 /// References, forms used, and the graph: exactly one start, every state
 /// reachable, an end reachable from every state, nothing leaves an end.
-pub fn check(p: &Process, manifest: &Manifest, deps: &DependencyContent, sink: &mut Sink) {
+pub fn check(p: &Process, manifest: &Manifest, deps: &dyn Dependencies, sink: &mut Sink) {
     let states: BTreeMap<&str, &State> = p.states.iter().map(|s| (s.id.as_str(), s)).collect();
     let roles: BTreeSet<&str> = p.roles.iter().map(|r| r.id.as_str()).collect();
     let transitions: BTreeSet<&str> = p.transitions.iter().map(|t| t.id.as_str()).collect();
@@ -591,7 +591,7 @@ fn check_transition(
     states: &BTreeMap<&str, &State>,
     roles: &BTreeSet<&str>,
     dep_names: &BTreeSet<String>,
-    deps: &DependencyContent,
+    deps: &dyn Dependencies,
     sink: &mut Sink,
 ) -> bool {
     let mut ok = true;
@@ -659,12 +659,12 @@ fn check_transition(
                 "add \"{}\" = \"^1\" to [dependencies] in gemeinwerk.toml",
                 f.get_ref()
             ));
-        } else if let Some(c) = deps.packages.get(f.get_ref()) {
-            if !matches!(c, Content::Form(_)) {
+        } else if let Some(kind) = deps.kind(f.get_ref()) {
+            if kind != PackageKind::Form {
                 sink.error(
                     "process.not_a_form",
                     f.span().start,
-                    format!("\"{}\" is a {}, not a form", f.get_ref(), c.kind()),
+                    format!("\"{}\" is a {kind}, not a form", f.get_ref()),
                 );
             }
         }

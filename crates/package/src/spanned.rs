@@ -13,8 +13,7 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use toml::Spanned;
 
-use super::diagnostics::Diagnostic;
-use super::manifest::toml_error;
+use super::diagnostics::{nearest, toml_error, Diagnostic};
 
 /// A TOML value with the spans of all its parts.
 #[derive(Debug, Clone)]
@@ -461,19 +460,6 @@ impl<'n> Table<'n> {
             }
         }
     }
-}
-
-/// The candidate nearest to `word`, if near enough to be a likely typo; a
-/// swap of two neighbouring letters ("titel" for "title") counts as one
-/// edit.
-pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    let limit = (word.chars().count() / 3).max(1);
-    candidates
-        .iter()
-        .map(|c| (strsim::osa_distance(word, c), *c))
-        .filter(|(d, _)| *d <= limit)
-        .min()
-        .map(|(_, c)| c)
 }
 
 /// Offset of the first character inside a string value, so that positions

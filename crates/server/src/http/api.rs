@@ -10,7 +10,7 @@ use super::{auth_header, origin_of, Reg};
 use crate::registry::auth::Role;
 use crate::registry::downloads::Purpose;
 use crate::registry::search::{RawSearchParams, RawSuggestParams, SearchParams};
-use crate::registry::{accounts, audit, content, forks, packages, publish, yank, RegistryError};
+use crate::registry::{accounts, content, forks, packages, publish, yank, RegistryError};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(publish_new)
@@ -392,8 +392,14 @@ async fn add_member(
     let (auth, origin) = (auth_header(&req), origin_of(&req));
     web::block(move || -> Result<(), RegistryError> {
         let mut conn = reg.db.conn()?;
-        let origin = accounts::require_owner(&mut conn, auth.as_deref().into(), &origin, &ns)?;
-        accounts::set_member(&mut conn, &origin, &ns, &body.login, role)
+        accounts::set_member(
+            &mut conn,
+            auth.as_deref().into(),
+            &origin,
+            &ns,
+            &body.login,
+            role,
+        )
     })
     .await??;
     Ok(done())
@@ -409,8 +415,7 @@ async fn remove_member(
     let (auth, origin) = (auth_header(&req), origin_of(&req));
     web::block(move || -> Result<(), RegistryError> {
         let mut conn = reg.db.conn()?;
-        let origin = accounts::require_owner(&mut conn, auth.as_deref().into(), &origin, &ns)?;
-        accounts::remove_member(&mut conn, &origin, &ns, &login)
+        accounts::remove_member(&mut conn, auth.as_deref().into(), &origin, &ns, &login)
     })
     .await??;
     Ok(done())
@@ -440,8 +445,7 @@ async fn audit_log(
     let (auth, origin) = (auth_header(&req), origin_of(&req));
     let entries = web::block(move || -> Result<_, RegistryError> {
         let mut conn = reg.db.conn()?;
-        accounts::require_owner(&mut conn, auth.as_deref().into(), &origin, &ns)?;
-        audit::list(&mut conn, &ns, limit)
+        accounts::audit_log(&mut conn, auth.as_deref().into(), &origin, &ns, limit)
     })
     .await??;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "entries": entries })))

@@ -1,12 +1,10 @@
 //! Health, metrics and the OpenAPI document.
 
 use actix_web::{get, HttpResponse};
-use diesel::prelude::*;
 
 use super::error::ApiResult;
 use super::Reg;
-use crate::registry::{db_health, jobs, supervisor, views, RegistryError};
-use crate::store::schema::{namespaces, packages, versions};
+use crate::registry::{db_health, jobs, packages, supervisor, views, RegistryError};
 
 /// Health, warnings and the lag of each derived view. A view that is
 /// behind does not make the node unhealthy: the database, which answers the
@@ -16,11 +14,9 @@ use crate::store::schema::{namespaces, packages, versions};
 pub(super) async fn healthz(reg: Reg) -> HttpResponse {
     let db = actix_web::web::block(move || -> Result<_, RegistryError> {
         let mut conn = reg.db.conn()?;
-        diesel::sql_query("SELECT 1").execute(&mut *conn)?;
         // A table without statistics still serves, slowly: a warning, not
         // a reason for the load balancer to take the node out.
-        let unanalysed = db_health::never_analysed(&mut conn)?;
-        let warnings: Vec<String> = unanalysed.iter().map(|t| t.warning()).collect();
+        let warnings = db_health::check(&mut conn)?;
         drop(conn);
         Ok((warnings, views::view_lags(&reg)?))
     })
@@ -58,18 +54,21 @@ pub(super) async fn metrics(
     reg: Reg,
     requests: Option<actix_web::web::Data<super::access::RequestMetrics>>,
 ) -> ApiResult<HttpResponse> {
-    let (ns, pkgs, vers, (pending, parked), lags) =
+    let (totals, (pending, parked), lags) =
         actix_web::web::block(move || -> Result<_, RegistryError> {
             let mut conn = reg.db.conn()?;
-            let ns: i64 = namespaces::table.count().get_result(&mut *conn)?;
-            let pkgs: i64 = packages::table.count().get_result(&mut *conn)?;
-            let vers: i64 = versions::table.count().get_result(&mut *conn)?;
+            let totals = packages::totals(&mut conn)?;
             let pending = jobs::pending_count(&mut conn)?;
             let parked = jobs::parked(&mut conn)?.len();
             drop(conn);
-            Ok((ns, pkgs, vers, (pending, parked), views::view_lags(&reg)?))
+            Ok((totals, (pending, parked), views::view_lags(&reg)?))
         })
         .await??;
+    let packages::Totals {
+        namespaces: ns,
+        packages: pkgs,
+        versions: vers,
+    } = totals;
     let mut body = format!(
         "# HELP gemeinwerk_namespaces Namespaces in the registry.\n# TYPE gemeinwerk_namespaces gauge\ngemeinwerk_namespaces {ns}\n\
          # HELP gemeinwerk_packages Packages in the registry.\n# TYPE gemeinwerk_packages gauge\ngemeinwerk_packages {pkgs}\n\

@@ -98,8 +98,48 @@ pub struct Member {
     pub since: chrono::NaiveDateTime,
 }
 
-/// Adds a member, or changes the role of an existing one.
+/// Adds a member, or changes the role of an existing one: for an owner of
+/// the namespace whose credential carries the `owners` scope.
 pub fn set_member(
+    conn: &mut DbConn,
+    cred: Credential<'_>,
+    origin: &Origin,
+    namespace: &str,
+    login: &str,
+    role: Role,
+) -> Result<()> {
+    let origin = require_owner(conn, cred, origin, namespace)?;
+    set_member_as_operator(conn, &origin, namespace, login, role)
+}
+
+/// Removes a member: for an owner of the namespace whose credential
+/// carries the `owners` scope.
+pub fn remove_member(
+    conn: &mut DbConn,
+    cred: Credential<'_>,
+    origin: &Origin,
+    namespace: &str,
+    login: &str,
+) -> Result<()> {
+    let origin = require_owner(conn, cred, origin, namespace)?;
+    remove_member_as_operator(conn, &origin, namespace, login)
+}
+
+/// The newest `limit` entries of a namespace's audit log: for its owners.
+pub fn audit_log(
+    conn: &mut DbConn,
+    cred: Credential<'_>,
+    origin: &Origin,
+    namespace: &str,
+    limit: i64,
+) -> Result<Vec<audit::AuditView>> {
+    require_owner(conn, cred, origin, namespace)?;
+    audit::list(conn, namespace, limit)
+}
+
+/// Adds a member, or changes the role of an existing one, with no
+/// credential: for the operator (`gemeinwerk admin`) and the demo seed.
+pub fn set_member_as_operator(
     conn: &mut DbConn,
     origin: &Origin,
     namespace: &str,
@@ -146,7 +186,8 @@ pub fn set_member(
     })
 }
 
-pub fn remove_member(
+/// Removes a member with no credential: for the operator.
+pub fn remove_member_as_operator(
     conn: &mut DbConn,
     origin: &Origin,
     namespace: &str,
@@ -229,7 +270,7 @@ pub fn list_namespaces(conn: &mut DbConn) -> Result<Vec<Namespace>> {
 
 /// Authenticates the token and checks that its user owns `namespace` and
 /// the token carries the `owners` scope. Returns the origin to audit with.
-pub fn require_owner(
+fn require_owner(
     conn: &mut DbConn,
     cred: Credential<'_>,
     origin: &Origin,

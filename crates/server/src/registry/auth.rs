@@ -191,6 +191,35 @@ pub fn revoke_token(conn: &mut DbConn, origin: &Origin, id_or_token: &str) -> Re
     Ok(token)
 }
 
+/// Signs in to the web UI with an API token: the token gets the checks of
+/// every request, then a session starts that acts through it. Returns the
+/// session's raw id (for the cookie only) and its CSRF token.
+pub fn sign_in(conn: &mut DbConn, token: &str) -> Result<(String, String)> {
+    let actor = authenticate(conn, Credential::Header(Some(token)))?;
+    sessions::create(conn, actor.token_id)
+}
+
+/// Revokes one of the credential's user's own tokens (the web account
+/// page). `None` when that user has no token with this id: to them it does
+/// not exist.
+pub fn revoke_own_token(
+    conn: &mut DbConn,
+    cred: Credential<'_>,
+    origin: &Origin,
+    id: i64,
+) -> Result<Option<ApiToken>> {
+    let actor = authenticate(conn, cred)?;
+    let own = list_tokens(conn, &actor.login)?.iter().any(|t| t.id == id);
+    if !own {
+        return Ok(None);
+    }
+    let origin = Origin {
+        actor: Some(actor.login),
+        ..origin.clone()
+    };
+    revoke_token(conn, &origin, &id.to_string()).map(Some)
+}
+
 pub fn list_tokens(conn: &mut DbConn, login: &str) -> Result<Vec<ApiToken>> {
     let user = find_user(conn, login)?;
     Ok(api_tokens::table

@@ -33,6 +33,16 @@ impl Unanalysed {
     }
 }
 
+/// What `/healthz` reports about the database: it answers (`Err` when it
+/// does not), and the warnings of [`never_analysed`].
+pub fn check(conn: &mut DbConn) -> Result<Vec<String>> {
+    diesel::sql_query("SELECT 1").execute(conn)?;
+    Ok(never_analysed(conn)?
+        .iter()
+        .map(Unanalysed::warning)
+        .collect())
+}
+
 /// The tables of this registry's schema with more than
 /// [`UNANALYSED_MIN_ROWS`] live rows and no statistics, by name. SQLite
 /// has none: its planner needs no statistics for these queries.

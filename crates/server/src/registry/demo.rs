@@ -84,7 +84,7 @@ pub fn seed(reg: &Registry) -> Result<Option<Vec<DemoAccount>>> {
         accounts::add_namespace(&mut conn, &origin, slug, display_name, ars)?;
         let login = format!("{slug}-redaktion");
         accounts::add_user(&mut conn, &origin, &login)?;
-        accounts::set_member(&mut conn, &origin, slug, &login, Role::Owner)?;
+        accounts::set_member_as_operator(&mut conn, &origin, slug, &login, Role::Owner)?;
         let token =
             auth::create_token(&mut conn, &origin, &login, "demo", &Scope::ALL, None, None)?;
         created.push(DemoAccount {

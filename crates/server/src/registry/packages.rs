@@ -8,6 +8,23 @@ use super::error::{RegistryError, Result};
 use super::{index, Registry};
 use crate::store::models::Package;
 use crate::store::schema::{dependencies, namespaces, packages, users, versions};
+use crate::store::DbConn;
+
+/// How much the registry holds, for `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Totals {
+    pub namespaces: i64,
+    pub packages: i64,
+    pub versions: i64,
+}
+
+pub fn totals(conn: &mut DbConn) -> Result<Totals> {
+    Ok(Totals {
+        namespaces: namespaces::table.count().get_result(conn)?,
+        packages: packages::table.count().get_result(conn)?,
+        versions: versions::table.count().get_result(conn)?,
+    })
+}
 
 #[derive(Debug, Serialize)]
 pub struct PackageView {

@@ -83,8 +83,7 @@ pub(super) async fn signin(reg: Reg, req: HttpRequest, form: web::Form<SigninFor
     let token = form.token.trim().to_string();
     let started = web::block(move || {
         let mut conn = reg.db.conn()?;
-        let actor = auth::authenticate(&mut conn, Some(token.as_str()).into())?;
-        sessions::create(&mut conn, actor.token_id)
+        auth::sign_in(&mut conn, &token)
     })
     .await?;
     let (id, _csrf) = match started {
@@ -211,25 +210,12 @@ pub(super) async fn revoke_token(
     let session = member_session(&req, &form.csrf)?;
     let id = path.into_inner();
     let origin = origin_of(&req);
-    let login = session.login.clone();
     let session_id = session.id.clone();
     let owned = block(&req, move || {
         let mut conn = reg.db.conn()?;
-        // The session's token must still be good, and the token must be
-        // the member's own.
-        let actor = auth::authenticate(&mut conn, Credential::Session(&session_id))?;
-        let own = auth::list_tokens(&mut conn, &login)?
-            .iter()
-            .any(|t| t.id == id);
-        if !own || actor.login != login {
-            return Ok(false);
-        }
-        let origin = crate::registry::audit::Origin {
-            actor: Some(actor.login),
-            ..origin
-        };
-        auth::revoke_token(&mut conn, &origin, &id.to_string())?;
-        Ok(true)
+        let revoked =
+            auth::revoke_own_token(&mut conn, Credential::Session(&session_id), &origin, id)?;
+        Ok(revoked.is_some())
     })
     .await?;
     if !owned {

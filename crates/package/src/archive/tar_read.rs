@@ -12,7 +12,7 @@
 
 use std::io::Read;
 
-use super::archive::ArchiveError;
+use super::ArchiveError;
 
 const BLOCK: usize = 512;
 
