@@ -57,14 +57,32 @@ pub fn unmatchable(name: &str) -> bool {
     has_forbidden_control(name, false)
 }
 
-/// Whether a percent-encoded URL part encodes a control character.
+/// Whether a percent-encoded URL part encodes a control character: C0,
+/// DEL or C1 (`%C2%80`–`%C2%9F`), the same set the text rules refuse.
 pub fn encodes_control(raw: &str) -> bool {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
     let b = raw.as_bytes();
-    b.windows(3).any(|w| {
-        w[0] == b'%'
-            && matches!((w[1], w[2].to_ascii_lowercase()),
-                (b'0' | b'1', b'0'..=b'9' | b'a'..=b'f') | (b'7', b'f'))
-    })
+    let mut decoded = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match (
+            b[i],
+            b.get(i + 1).and_then(|&h| hex(h)),
+            b.get(i + 2).and_then(|&l| hex(l)),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                decoded.push(h << 4 | l);
+                i += 3;
+            }
+            (byte, _, _) => {
+                decoded.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded)
+        .chars()
+        .any(char::is_control)
 }
 
 #[cfg(test)]
@@ -89,6 +107,11 @@ mod tests {
         assert!(encodes_control("/x%7f"));
         assert!(!encodes_control("/index/kassel/a%20b%C3%A4"));
         assert!(!encodes_control("/x%2500"));
+        assert!(encodes_control("q=%C2%84"), "C1 control, as UTF-8");
+        assert!(
+            !encodes_control("q=%C2%A0%C3%A4"),
+            "no-break space and ä are text"
+        );
     }
 
     #[test]
