@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::audit::{self, Origin};
+use super::audit::{self, AuditAction, Origin};
 use super::auth::{self, find_namespace, Credential, Scope};
 use super::error::{RegistryError, Result};
 use super::{content, index, jobs, Registry};
@@ -141,7 +141,7 @@ pub fn publish(
             audit::record(
                 conn,
                 &origin,
-                "publish",
+                AuditAction::Publish,
                 Some(&manifest.namespace),
                 &format!("{}@{}", manifest.full_name(), manifest.version),
                 serde_json::json!({ "cksum": cksum, "size": upload.len() }),

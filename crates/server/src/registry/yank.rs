@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 
-use super::audit::{self, Origin};
+use super::audit::{self, AuditAction, Origin};
 use super::auth::{self, find_namespace, Credential, Scope};
 use super::error::{RegistryError, Result};
 use super::{index, jobs, Registry};
@@ -102,7 +102,11 @@ pub fn set_yanked(
         audit::record(
             conn,
             &origin,
-            if yank { "yank" } else { "unyank" },
+            if yank {
+                AuditAction::Yank
+            } else {
+                AuditAction::Unyank
+            },
             Some(namespace),
             &format!("{full_name}@{version}"),
             serde_json::json!({ "reason": reason }),
@@ -141,9 +145,9 @@ pub fn set_deprecated(
             conn,
             &origin,
             if message.is_some() {
-                "deprecate"
+                AuditAction::Deprecate
             } else {
-                "undeprecate"
+                AuditAction::Undeprecate
             },
             Some(namespace),
             &format!("{namespace}/{name}"),
