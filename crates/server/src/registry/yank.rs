@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::audit::{self, AuditAction, Origin};
 use super::auth::{self, find_namespace, Credential, Scope};
 use super::error::{RegistryError, Result};
+use super::jobs::Job;
 use super::{index, jobs, Registry};
 use crate::store::db::now;
 use crate::store::models::{Package, Version};
@@ -111,7 +112,7 @@ pub fn set_yanked(
             &format!("{full_name}@{version}"),
             serde_json::json!({ "reason": reason }),
         )?;
-        jobs::enqueue(conn, jobs::SYNC_INDEX, &full_name)
+        jobs::enqueue(conn, Job::SyncIndex, &full_name)
     })?;
     reg.package_changed(&full_name);
     Ok(())
