@@ -3,7 +3,7 @@
 
 use super::form::{can_be_required, diff_condition};
 use super::{Area, ChangeKind, Level, Out};
-use crate::model::{Bound, Field};
+use crate::model::{Bound, Constraints, Field};
 
 fn bound_level(
     old: &Option<Bound>,
@@ -37,6 +37,72 @@ fn bound_level(
 
 pub(super) fn diff_field(path: &str, a: &Field, b: &Field, out: &mut Out) {
     let fa = Area::Field;
+    diff_type(path, a, b, out);
+    diff_required(path, a, b, out);
+    diff_condition(
+        Area::Condition,
+        path,
+        "shown-when",
+        &a.shown_when,
+        &b.shown_when,
+        can_be_required(b),
+        out,
+    );
+    diff_condition(
+        Area::Condition,
+        path,
+        "required-when",
+        &a.required_when,
+        &b.required_when,
+        true,
+        out,
+    );
+    out.text(fa, path, "label", &a.label, &b.label);
+    out.text(fa, path, "help", &a.help, &b.help);
+    out.text(fa, path, "text", &a.text, &b.text);
+    let (ca, cb) = (&a.constraints, &b.constraints);
+    diff_bounds(path, ca, cb, out);
+    if ca.pattern != cb.pattern {
+        let (level, reason) = pattern_level(&ca.pattern, &cb.pattern, &a.examples);
+        out.push(
+            fa,
+            path,
+            ChangeKind::Changed,
+            Some("pattern"),
+            ca.pattern.clone(),
+            cb.pattern.clone(),
+            level,
+            reason,
+        );
+    }
+    diff_files(path, ca, cb, out);
+    let cl = |f: &Field| f.codelist.as_ref().map(|c| c.get_ref().clone());
+    out.prop(
+        fa,
+        path,
+        "codelist",
+        &cl(a),
+        &cl(b),
+        |v| v.clone(),
+        Level::Major,
+        "the values to choose from come from another list",
+    );
+    out.prop(
+        fa,
+        path,
+        "examples",
+        &a.examples,
+        &b.examples,
+        |v| Some(v.join(", ")),
+        Level::Patch,
+        "documentation only",
+    );
+    out.fim(fa, path, &a.fim, &b.fim);
+}
+
+/// A new type is minor when it takes every value of the old one.
+fn diff_type(path: &str, a: &Field, b: &Field, out: &mut Out) {
+    let fa = Area::Field;
     if a.ty != b.ty {
         let (level, reason) = if a.ty.widens_to(b.ty) {
             (Level::Minor, "the new type accepts every old value")
@@ -57,6 +123,10 @@ pub(super) fn diff_field(path: &str, a: &Field, b: &Field, out: &mut Out) {
             reason,
         );
     }
+}
+
+fn diff_required(path: &str, a: &Field, b: &Field, out: &mut Out) {
+    let fa = Area::Field;
     match (a.required, b.required) {
         (false, true) => out.push(
             fa,
@@ -80,28 +150,11 @@ pub(super) fn diff_field(path: &str, a: &Field, b: &Field, out: &mut Out) {
         ),
         _ => {}
     }
-    diff_condition(
-        Area::Condition,
-        path,
-        "shown-when",
-        &a.shown_when,
-        &b.shown_when,
-        can_be_required(b),
-        out,
-    );
-    diff_condition(
-        Area::Condition,
-        path,
-        "required-when",
-        &a.required_when,
-        &b.required_when,
-        true,
-        out,
-    );
-    out.text(fa, path, "label", &a.label, &b.label);
-    out.text(fa, path, "help", &a.help, &b.help);
-    out.text(fa, path, "text", &a.text, &b.text);
-    let (ca, cb) = (&a.constraints, &b.constraints);
+}
+
+/// Lengths and values: a wider limit is minor, a narrower one major.
+fn diff_bounds(path: &str, ca: &Constraints, cb: &Constraints, out: &mut Out) {
+    let fa = Area::Field;
     let num = |v: &Option<u64>| v.map(|n| n.to_string());
     let len = |old: &Option<u64>, new: &Option<u64>, is_min: bool| {
         bound_level(
@@ -159,19 +212,12 @@ pub(super) fn diff_field(path: &str, a: &Field, b: &Field, out: &mut Out) {
             reason,
         );
     }
-    if ca.pattern != cb.pattern {
-        let (level, reason) = pattern_level(&ca.pattern, &cb.pattern, &a.examples);
-        out.push(
-            fa,
-            path,
-            ChangeKind::Changed,
-            Some("pattern"),
-            ca.pattern.clone(),
-            cb.pattern.clone(),
-            level,
-            reason,
-        );
-    }
+}
+
+/// The files an upload field accepts: media types and the largest size.
+fn diff_files(path: &str, ca: &Constraints, cb: &Constraints, out: &mut Out) {
+    let fa = Area::Field;
+    let num = |v: &Option<u64>| v.map(|n| n.to_string());
     for m in ca
         .media_types
         .iter()
@@ -226,28 +272,6 @@ pub(super) fn diff_field(path: &str, a: &Field, b: &Field, out: &mut Out) {
             reason,
         );
     }
-    let cl = |f: &Field| f.codelist.as_ref().map(|c| c.get_ref().clone());
-    out.prop(
-        fa,
-        path,
-        "codelist",
-        &cl(a),
-        &cl(b),
-        |v| v.clone(),
-        Level::Major,
-        "the values to choose from come from another list",
-    );
-    out.prop(
-        fa,
-        path,
-        "examples",
-        &a.examples,
-        &b.examples,
-        |v| Some(v.join(", ")),
-        Level::Patch,
-        "documentation only",
-    );
-    out.fim(fa, path, &a.fim, &b.fim);
 }
 
 /// A changed pattern is minor when every example of the old version still
