@@ -158,9 +158,11 @@ fn seed(reg: &TestRegistry, count: usize) -> String {
     );
     {
         let mut conn = registry.db.conn().unwrap();
-        diesel::delete(jobs_table::table.filter(jobs_table::kind.ne(jobs::SYNC_INDEX)))
-            .execute(&mut *conn)
-            .unwrap();
+        diesel::delete(
+            jobs_table::table.filter(jobs_table::kind.ne(jobs::Job::SyncIndex.as_str())),
+        )
+        .execute(&mut *conn)
+        .unwrap();
     }
     let started = Instant::now();
     let done = jobs::run_lane(&registry, Lane::GitIndex).unwrap();
@@ -388,7 +390,7 @@ fn pending(reg: &TestRegistry) -> (i64, i64) {
     let db = reg.db();
     let mut conn = db.conn().unwrap();
     let index: i64 = jobs_table::table
-        .filter(jobs_table::kind.eq(jobs::SYNC_INDEX))
+        .filter(jobs_table::kind.eq(jobs::Job::SyncIndex.as_str()))
         .count()
         .get_result(&mut *conn)
         .unwrap();
@@ -411,7 +413,7 @@ fn bulk_load(reg: &TestRegistry, token: &str, count: usize, bulk: usize) {
             while !done.load(Ordering::SeqCst) {
                 let mut conn = db.conn().unwrap();
                 let index: i64 = jobs_table::table
-                    .filter(jobs_table::kind.eq(jobs::SYNC_INDEX))
+                    .filter(jobs_table::kind.eq(jobs::Job::SyncIndex.as_str()))
                     .count()
                     .get_result(&mut *conn)
                     .unwrap();

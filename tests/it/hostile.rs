@@ -201,7 +201,7 @@ both_backends! {
                 ))
                 .execute(&mut *conn)
                 .unwrap();
-            gemeinwerk_server::registry::jobs::enqueue(&mut conn, "sync_history", "kassel/alt").unwrap();
+            gemeinwerk_server::registry::jobs::enqueue(&mut conn, gemeinwerk_server::registry::jobs::Job::SyncHistory, "kassel/alt").unwrap();
         }
         // A later publish still gets its views.
         assert_eq!(reg.publish_bytes(Some(&token), &form_archive("kassel/neu", "1.0.0", "")).status, 200);

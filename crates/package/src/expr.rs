@@ -816,24 +816,7 @@ fn type_of<'a>(e: &Expr, env: &dyn Env<'a>, out: &mut Vec<Problem>) -> Option<Ty
         Expr::Lit(Literal::Bool(_), _) => Some(Ty::Bool),
         Expr::Lit(Literal::Number(_), _) => Some(Ty::Number),
         Expr::Lit(Literal::Text(_), _) => Some(Ty::Text),
-        Expr::Path(p, span) => match env.lookup(p, span.clone(), false) {
-            Ok(Ty::Group { .. }) => {
-                out.push(
-                    Problem::new(
-                        "expr.group_as_value",
-                        span.clone(),
-                        format!("\"{p}\" is a group, not a field"),
-                    )
-                    .with_suggestion(format!("use is_set({p}) or count({p})")),
-                );
-                None
-            }
-            Ok(t) => Some(t),
-            Err(problem) => {
-                out.push(problem);
-                None
-            }
-        },
+        Expr::Path(p, span) => type_of_path(p, span, env, out),
         Expr::Not(inner, _) => {
             want_bool(inner, env, out);
             Some(Ty::Bool)
@@ -844,147 +827,206 @@ fn type_of<'a>(e: &Expr, env: &dyn Env<'a>, out: &mut Vec<Problem>) -> Option<Ty
             Some(Ty::Bool)
         }
         Expr::Cmp(op, a, b, span) => {
-            let ta = type_of(a, env, out);
-            let tb = type_of(b, env, out);
-            let (Some(ta), Some(tb)) = (ta, tb) else {
-                return Some(Ty::Bool);
-            };
-            // A literal on either side is checked against the other side.
-            match (&**a, &**b) {
-                (_, Expr::Lit(l, ls)) if !matches!(&**a, Expr::Lit(..)) => {
-                    check_literal(ta, l, ls, out)
-                }
-                (Expr::Lit(l, ls), _) if !matches!(&**b, Expr::Lit(..)) => {
-                    check_literal(tb, l, ls, out)
-                }
-                _ => {
-                    let same = std::mem::discriminant(&ta) == std::mem::discriminant(&tb)
-                        || ta == Ty::Unknown
-                        || tb == Ty::Unknown;
-                    if !same {
-                        out.push(Problem::new(
-                            "expr.type_mismatch",
-                            span.clone(),
-                            format!(
-                                "\"{a}\" is {} and \"{b}\" is {}; they cannot be compared",
-                                ta.describe(),
-                                tb.describe()
-                            ),
-                        ));
-                        return Some(Ty::Bool);
-                    }
-                }
-            }
-            let ordered = matches!(op, CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge);
-            if ordered {
-                for (t, side) in [(ta, a), (tb, b)] {
-                    if !matches!(
-                        t,
-                        Ty::Number | Ty::Date | Ty::Time | Ty::DateTime | Ty::Unknown | Ty::Text
-                    ) || (t == Ty::Text && !matches!(&**side, Expr::Lit(..)))
-                    {
-                        out.push(Problem::new(
-                            "expr.not_ordered",
-                            side.span(),
-                            format!(
-                                "\"{}\" only works on numbers, dates and times; \"{side}\" is {}",
-                                op.as_str(),
-                                t.describe()
-                            ),
-                        ));
-                    }
-                }
-            }
-            if matches!(ta, Ty::Codes(_)) || matches!(tb, Ty::Codes(_)) {
-                out.push(
-                    Problem::new(
-                        "expr.type_mismatch",
-                        span.clone(),
-                        "a multi-select holds several choices; compare it with \"in\"".to_string(),
-                    )
-                    .with_suggestion(format!("write {a} in [ … ]")),
-                );
-            }
+            check_comparison(*op, a, b, span, env, out);
             Some(Ty::Bool)
         }
         Expr::In { value, list, .. } => {
-            if let Some(t) = type_of(value, env, out) {
-                if matches!(t, Ty::Bool | Ty::File) {
-                    out.push(Problem::new(
-                        "expr.type_mismatch",
-                        value.span(),
-                        format!(
-                            "\"in\" needs a value to look up, but \"{value}\" is {}",
-                            t.describe()
-                        ),
-                    ));
-                } else {
-                    for (l, s) in list {
-                        check_literal(t, l, s, out);
-                    }
-                }
-            }
+            check_in(value, list, env, out);
             Some(Ty::Bool)
         }
-        Expr::Call(func, args, span) => match func {
-            Func::Today => Some(Ty::Date),
-            Func::IsSet | Func::Count => {
-                let arg = &args[0];
-                let Expr::Path(p, ps) = arg else {
+        Expr::Call(func, args, span) => Some(type_of_call(*func, args, span, env, out)),
+    }
+}
+
+/// A path names a field; a group is no value.
+fn type_of_path<'a>(
+    p: &str,
+    span: &Span,
+    env: &dyn Env<'a>,
+    out: &mut Vec<Problem>,
+) -> Option<Ty<'a>> {
+    match env.lookup(p, span.clone(), false) {
+        Ok(Ty::Group { .. }) => {
+            out.push(
+                Problem::new(
+                    "expr.group_as_value",
+                    span.clone(),
+                    format!("\"{p}\" is a group, not a field"),
+                )
+                .with_suggestion(format!("use is_set({p}) or count({p})")),
+            );
+            None
+        }
+        Ok(t) => Some(t),
+        Err(problem) => {
+            out.push(problem);
+            None
+        }
+    }
+}
+
+/// Both sides of a comparison are of one type (a literal is checked
+/// against the other side), ordered comparisons need ordered values, and a
+/// multi-select is compared with `in`.
+fn check_comparison<'a>(
+    op: CmpOp,
+    a: &Expr,
+    b: &Expr,
+    span: &Span,
+    env: &dyn Env<'a>,
+    out: &mut Vec<Problem>,
+) {
+    let ta = type_of(a, env, out);
+    let tb = type_of(b, env, out);
+    let (Some(ta), Some(tb)) = (ta, tb) else {
+        return;
+    };
+    match (a, b) {
+        (_, Expr::Lit(l, ls)) if !matches!(a, Expr::Lit(..)) => check_literal(ta, l, ls, out),
+        (Expr::Lit(l, ls), _) if !matches!(b, Expr::Lit(..)) => check_literal(tb, l, ls, out),
+        _ => {
+            let same = std::mem::discriminant(&ta) == std::mem::discriminant(&tb)
+                || ta == Ty::Unknown
+                || tb == Ty::Unknown;
+            if !same {
+                out.push(Problem::new(
+                    "expr.type_mismatch",
+                    span.clone(),
+                    format!(
+                        "\"{a}\" is {} and \"{b}\" is {}; they cannot be compared",
+                        ta.describe(),
+                        tb.describe()
+                    ),
+                ));
+                return;
+            }
+        }
+    }
+    let ordered = matches!(op, CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge);
+    if ordered {
+        for (t, side) in [(ta, a), (tb, b)] {
+            if !matches!(
+                t,
+                Ty::Number | Ty::Date | Ty::Time | Ty::DateTime | Ty::Unknown | Ty::Text
+            ) || (t == Ty::Text && !matches!(side, Expr::Lit(..)))
+            {
+                out.push(Problem::new(
+                    "expr.not_ordered",
+                    side.span(),
+                    format!(
+                        "\"{}\" only works on numbers, dates and times; \"{side}\" is {}",
+                        op.as_str(),
+                        t.describe()
+                    ),
+                ));
+            }
+        }
+    }
+    if matches!(ta, Ty::Codes(_)) || matches!(tb, Ty::Codes(_)) {
+        out.push(
+            Problem::new(
+                "expr.type_mismatch",
+                span.clone(),
+                "a multi-select holds several choices; compare it with \"in\"".to_string(),
+            )
+            .with_suggestion(format!("write {a} in [ … ]")),
+        );
+    }
+}
+
+/// `value in [ … ]`: a value that can be looked up, and literals of its type.
+fn check_in<'a>(value: &Expr, list: &[(Literal, Span)], env: &dyn Env<'a>, out: &mut Vec<Problem>) {
+    let Some(t) = type_of(value, env, out) else {
+        return;
+    };
+    if matches!(t, Ty::Bool | Ty::File) {
+        out.push(Problem::new(
+            "expr.type_mismatch",
+            value.span(),
+            format!(
+                "\"in\" needs a value to look up, but \"{value}\" is {}",
+                t.describe()
+            ),
+        ));
+    } else {
+        for (l, s) in list {
+            check_literal(t, l, s, out);
+        }
+    }
+}
+
+fn type_of_call<'a>(
+    func: Func,
+    args: &[Expr],
+    span: &Span,
+    env: &dyn Env<'a>,
+    out: &mut Vec<Problem>,
+) -> Ty<'a> {
+    match func {
+        Func::Today => Ty::Date,
+        Func::IsSet | Func::Count => {
+            check_counted(func, &args[0], span, env, out);
+            if func == Func::Count {
+                Ty::Number
+            } else {
+                Ty::Bool
+            }
+        }
+        Func::YearsSince => {
+            let arg = &args[0];
+            if let Some(t) = type_of(arg, env, out) {
+                if !matches!(t, Ty::Date | Ty::DateTime | Ty::Unknown) {
                     out.push(Problem::new(
                         "expr.type_mismatch",
                         arg.span(),
-                        format!("{}() takes a field or group id", func.name()),
+                        format!(
+                            "years_since() needs a date, but \"{arg}\" is {}",
+                            t.describe()
+                        ),
                     ));
-                    return Some(if *func == Func::Count {
-                        Ty::Number
-                    } else {
-                        Ty::Bool
-                    });
-                };
-                match env.lookup(p, ps.clone(), true) {
-                    Err(problem) => out.push(problem),
-                    Ok(t) => {
-                        if *func == Func::Count
-                            && !matches!(
-                                t,
-                                Ty::Group { repeatable: true } | Ty::Codes(_) | Ty::Unknown
-                            )
-                        {
-                            out.push(Problem::new(
-                                "expr.type_mismatch",
-                                span.clone(),
-                                format!(
-                                    "count() counts the entries of a repeatable group or the choices of a multi-select; \"{p}\" is {}",
-                                    t.describe()
-                                ),
-                            ));
-                        }
-                    }
                 }
-                Some(if *func == Func::Count {
-                    Ty::Number
-                } else {
-                    Ty::Bool
-                })
             }
-            Func::YearsSince => {
-                let arg = &args[0];
-                if let Some(t) = type_of(arg, env, out) {
-                    if !matches!(t, Ty::Date | Ty::DateTime | Ty::Unknown) {
-                        out.push(Problem::new(
-                            "expr.type_mismatch",
-                            arg.span(),
-                            format!(
-                                "years_since() needs a date, but \"{arg}\" is {}",
-                                t.describe()
-                            ),
-                        ));
-                    }
-                }
-                Some(Ty::Number)
+            Ty::Number
+        }
+    }
+}
+
+/// The argument of `is_set()` and `count()`: a field or group id; what
+/// `count()` counts has entries or choices.
+fn check_counted<'a>(
+    func: Func,
+    arg: &Expr,
+    span: &Span,
+    env: &dyn Env<'a>,
+    out: &mut Vec<Problem>,
+) {
+    let Expr::Path(p, ps) = arg else {
+        out.push(Problem::new(
+            "expr.type_mismatch",
+            arg.span(),
+            format!("{}() takes a field or group id", func.name()),
+        ));
+        return;
+    };
+    match env.lookup(p, ps.clone(), true) {
+        Err(problem) => out.push(problem),
+        Ok(t) => {
+            if func == Func::Count
+                && !matches!(
+                    t,
+                    Ty::Group { repeatable: true } | Ty::Codes(_) | Ty::Unknown
+                )
+            {
+                out.push(Problem::new(
+                    "expr.type_mismatch",
+                    span.clone(),
+                    format!(
+                        "count() counts the entries of a repeatable group or the choices of a multi-select; \"{p}\" is {}",
+                        t.describe()
+                    ),
+                ));
             }
-        },
+        }
     }
 }
 

@@ -557,96 +557,22 @@ pub(crate) fn check_body(
         .iter()
         .map(|d| d.full_name())
         .collect();
-    let mut used_lists = BTreeSet::new();
     let syms = Symbols::build(body, deps);
-
-    // References to code lists and field groups.
+    let refs = References {
+        body,
+        dep_names: &dep_names,
+        deps,
+    };
+    let mut used_lists = BTreeSet::new();
     walk(&body.items, "", &mut |path, item| match item {
         Item::Field(f) => {
-            let Some(cl) = &f.codelist else { return };
-            let at = cl.span().start;
-            match cl.get_ref().split_once('#') {
-                None => {
-                    if body.codelist(cl.get_ref()).is_some() {
-                        used_lists.insert(cl.get_ref().clone());
-                    } else {
-                        let ids: Vec<&str> = body.codelists.iter().map(|c| c.id.as_str()).collect();
-                        let d = sink.error(
-                            "form.unknown_codelist",
-                            at,
-                            format!(
-                                "field \"{path}\" uses code list \"{}\", which is not declared",
-                                cl.get_ref()
-                            ),
-                        );
-                        match nearest(cl.get_ref(), &ids) {
-                            Some(b) => d.suggest(format!("did you mean \"{b}\"?")),
-                            None => d.suggest(format!(
-                                "declare it with [codelist.{}] or take one from a dependency: \"ns/name#{}\"",
-                                cl.get_ref(),
-                                cl.get_ref()
-                            )),
-                        }
-                    }
-                }
-                Some((pkg, id)) => {
-                    if !dep_names.contains(pkg) {
-                        sink.error(
-                            "form.codelist_not_a_dependency",
-                            at,
-                            format!("field \"{path}\" takes a code list from \"{pkg}\", which is not a dependency"),
-                        )
-                        .suggest(format!("add \"{pkg}\" to [dependencies] in gemeinwerk.toml"));
-                    } else if let Some(dep_body) = deps.body(pkg) {
-                        if dep_body.codelist(id).is_none() {
-                            let ids: Vec<&str> =
-                                dep_body.codelists.iter().map(|c| c.id.as_str()).collect();
-                            let d = sink.error(
-                                "form.unknown_codelist",
-                                at,
-                                format!("\"{pkg}\" has no code list \"{id}\""),
-                            );
-                            if let Some(b) = nearest(id, &ids) {
-                                d.suggest(format!("did you mean \"{pkg}#{b}\"?"));
-                            }
-                        }
-                    } else if deps.kind(pkg).is_some() {
-                        sink.error(
-                            "form.unknown_codelist",
-                            at,
-                            format!("\"{pkg}\" is a process; it has no code lists"),
-                        );
-                    }
-                }
+            if let Some(cl) = &f.codelist {
+                refs.codelist(path, cl, &mut used_lists, sink);
             }
         }
         Item::Group(g) => {
-            let Some(inc) = &g.include else { return };
-            let name = inc.get_ref();
-            if !dep_names.contains(name) {
-                let d = sink.error(
-                    "form.include_not_a_dependency",
-                    inc.span().start,
-                    format!("group \"{path}\" includes \"{name}\", which is not a dependency"),
-                );
-                let names: Vec<&str> = dep_names.iter().map(String::as_str).collect();
-                match nearest(name, &names) {
-                    Some(b) => d.suggest(format!("did you mean \"{b}\"?")),
-                    None => d.suggest(format!(
-                        "add \"{name}\" = \"^1\" to [dependencies] in gemeinwerk.toml"
-                    )),
-                }
-            } else {
-                match deps.kind(name) {
-                    Some(PackageKind::Fieldgroup) | None => {}
-                    Some(other) => {
-                        sink.error(
-                            "form.include_not_a_fieldgroup",
-                            inc.span().start,
-                            format!("group \"{path}\" includes \"{name}\", which is a {other}, not a field group"),
-                        );
-                    }
-                }
+            if let Some(inc) = &g.include {
+                check_include(path, inc, &dep_names, deps, sink);
             }
         }
     });
@@ -659,15 +585,142 @@ pub(crate) fn check_body(
             );
         }
     }
+    let edges = check_conditions(body, &syms, sink);
+    check_cycles(&edges, sink);
+}
 
-    // Conditions: types, names, and which item depends on which.
+/// What a field's code list reference is resolved against.
+struct References<'b> {
+    body: &'b Body,
+    dep_names: &'b BTreeSet<String>,
+    deps: &'b dyn Dependencies,
+}
+
+impl References<'_> {
+    /// A code list of the body (noted in `used`), or `ns/name#id` of a
+    /// dependency.
+    fn codelist(
+        &self,
+        path: &str,
+        cl: &toml::Spanned<String>,
+        used: &mut BTreeSet<String>,
+        sink: &mut Sink,
+    ) {
+        let at = cl.span().start;
+        match cl.get_ref().split_once('#') {
+            None => {
+                if self.body.codelist(cl.get_ref()).is_some() {
+                    used.insert(cl.get_ref().clone());
+                    return;
+                }
+                let ids: Vec<&str> = self.body.codelists.iter().map(|c| c.id.as_str()).collect();
+                let d = sink.error(
+                    "form.unknown_codelist",
+                    at,
+                    format!(
+                        "field \"{path}\" uses code list \"{}\", which is not declared",
+                        cl.get_ref()
+                    ),
+                );
+                match nearest(cl.get_ref(), &ids) {
+                    Some(b) => d.suggest(format!("did you mean \"{b}\"?")),
+                    None => d.suggest(format!(
+                        "declare it with [codelist.{}] or take one from a dependency: \"ns/name#{}\"",
+                        cl.get_ref(),
+                        cl.get_ref()
+                    )),
+                }
+            }
+            Some((pkg, id)) => self.dependency_codelist(path, pkg, id, at, sink),
+        }
+    }
+
+    fn dependency_codelist(&self, path: &str, pkg: &str, id: &str, at: usize, sink: &mut Sink) {
+        if !self.dep_names.contains(pkg) {
+            sink.error(
+                "form.codelist_not_a_dependency",
+                at,
+                format!(
+                    "field \"{path}\" takes a code list from \"{pkg}\", which is not a dependency"
+                ),
+            )
+            .suggest(format!(
+                "add \"{pkg}\" to [dependencies] in gemeinwerk.toml"
+            ));
+        } else if let Some(dep_body) = self.deps.body(pkg) {
+            if dep_body.codelist(id).is_none() {
+                let ids: Vec<&str> = dep_body.codelists.iter().map(|c| c.id.as_str()).collect();
+                let d = sink.error(
+                    "form.unknown_codelist",
+                    at,
+                    format!("\"{pkg}\" has no code list \"{id}\""),
+                );
+                if let Some(b) = nearest(id, &ids) {
+                    d.suggest(format!("did you mean \"{pkg}#{b}\"?"));
+                }
+            }
+        } else if self.deps.kind(pkg).is_some() {
+            sink.error(
+                "form.unknown_codelist",
+                at,
+                format!("\"{pkg}\" is a process; it has no code lists"),
+            );
+        }
+    }
+}
+
+/// A group's `include`: a dependency, and a field group.
+fn check_include(
+    path: &str,
+    inc: &toml::Spanned<String>,
+    dep_names: &BTreeSet<String>,
+    deps: &dyn Dependencies,
+    sink: &mut Sink,
+) {
+    let name = inc.get_ref();
+    if !dep_names.contains(name) {
+        let d = sink.error(
+            "form.include_not_a_dependency",
+            inc.span().start,
+            format!("group \"{path}\" includes \"{name}\", which is not a dependency"),
+        );
+        let names: Vec<&str> = dep_names.iter().map(String::as_str).collect();
+        match nearest(name, &names) {
+            Some(b) => d.suggest(format!("did you mean \"{b}\"?")),
+            None => d.suggest(format!(
+                "add \"{name}\" = \"^1\" to [dependencies] in gemeinwerk.toml"
+            )),
+        }
+        return;
+    }
+    match deps.kind(name) {
+        Some(PackageKind::Fieldgroup) | None => {}
+        Some(other) => {
+            sink.error(
+                "form.include_not_a_fieldgroup",
+                inc.span().start,
+                format!(
+                    "group \"{path}\" includes \"{name}\", which is a {other}, not a field group"
+                ),
+            );
+        }
+    }
+}
+
+/// Conditions: types and names. Returns which item depends on which
+/// (with where the condition is written), for the cycle check.
+fn check_conditions(
+    body: &Body,
+    syms: &Symbols,
+    sink: &mut Sink,
+) -> HashMap<String, Vec<(String, usize)>> {
     let mut edges: HashMap<String, Vec<(String, usize)>> = HashMap::new();
     let mut problems = Vec::new();
     let mut check_condition =
         |owner: &str, scope: &str, key: &str, c: &Condition, sink: &mut Sink| {
             let Some(e) = &c.expr else { return };
             let env = ScopeEnv {
-                syms: &syms,
+                syms,
                 scope,
                 named: Default::default(),
             };
@@ -709,7 +762,7 @@ pub(crate) fn check_body(
             }
         }
     });
-    check_cycles(&edges, sink);
+    edges
 }
 
 /// A condition must not depend, directly or through the groups around the

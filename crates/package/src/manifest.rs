@@ -249,340 +249,38 @@ pub fn check_link(s: &str) -> Result<(), String> {
 /// Parses and checks the manifest of a package. All problems are reported
 /// at once; the manifest is returned only when there is no error.
 pub fn parse_manifest(source: &str) -> Result<(Manifest, Vec<Diagnostic>), Vec<Diagnostic>> {
-    const F: &str = MANIFEST_FILE;
-    let raw: RawManifest = toml::from_str(source).map_err(|e| vec![toml_error(F, source, &e)])?;
-    let mut errs = Vec::new();
-    let mut warnings = Vec::new();
-    let err = |code: &str, msg: String, at: usize| Diagnostic::error(code, F, msg).at(source, at);
-
+    let raw: RawManifest =
+        toml::from_str(source).map_err(|e| vec![toml_error(MANIFEST_FILE, source, &e)])?;
     let Some(pkg) = raw.package else {
         return Err(vec![Diagnostic::error(
             "manifest.missing_package",
-            F,
+            MANIFEST_FILE,
             "the manifest has no [package] table; a package needs name, version, kind, description and license",
         )]);
     };
-    let pkg_start = pkg.span().start;
+    let mut c = ManifestChecker {
+        source,
+        pkg_start: pkg.span().start,
+        errs: Vec::new(),
+        warnings: Vec::new(),
+    };
     let pkg = pkg.into_inner();
+    let (namespace, name) = c.full_name(&pkg.name);
+    let version = c.version(&pkg.version);
+    let kind = c.kind(&pkg.kind);
+    let description = c.description(pkg.description.as_ref());
+    let license = c.license(pkg.license.as_ref());
+    let keywords = c.keywords(pkg.keywords);
+    let themenfeld = c.themenfeld(pkg.themenfeld);
+    let leika = c.leika(pkg.leika);
+    c.placeholder_title(pkg.title.as_deref());
+    let repository = c.link("repository", pkg.repository);
+    let homepage = c.link("homepage", pkg.homepage);
+    let dependencies = c.dependencies(&raw.dependencies, &namespace, &name);
+    let forked_from = raw.forked_from.and_then(|f| c.forked_from(f.into_inner()));
+    let fim = raw.fim.and_then(|f| c.fim(f.into_inner()));
 
-    let (namespace, name) = match split_full_name(pkg.name.get_ref()) {
-        Ok(pair) => pair,
-        Err(e) => {
-            errs.push(err(
-                "manifest.invalid_name",
-                format!("package {e}"),
-                pkg.name.span().start,
-            ));
-            (String::new(), String::new())
-        }
-    };
-    let version = match semver::Version::parse(pkg.version.get_ref()) {
-        Ok(v) => Some(v),
-        Err(e) => {
-            errs.push(
-                err(
-                    "manifest.invalid_version",
-                    format!(
-                        "version \"{}\" is not a semantic version: {e}",
-                        pkg.version.get_ref()
-                    ),
-                    pkg.version.span().start,
-                )
-                .with_suggestion("write it as MAJOR.MINOR.PATCH, for example \"1.0.0\""),
-            );
-            None
-        }
-    };
-    let kind = match pkg.kind.get_ref().parse::<PackageKind>() {
-        Ok(k) => Some(k),
-        Err(()) => {
-            errs.push(err(
-                "manifest.invalid_kind",
-                format!(
-                    "kind \"{}\" is not known; it must be \"form\", \"process\" or \"fieldgroup\"",
-                    pkg.kind.get_ref()
-                ),
-                pkg.kind.span().start,
-            ));
-            None
-        }
-    };
-    let description = match &pkg.description {
-        None => {
-            errs.push(err(
-                "manifest.missing_description",
-                "the package has no description; say in one or two sentences what it is for".into(),
-                pkg_start,
-            ));
-            String::new()
-        }
-        Some(d) if d.get_ref().trim().is_empty() => {
-            errs.push(err(
-                "manifest.missing_description",
-                "the description is empty".into(),
-                d.span().start,
-            ));
-            String::new()
-        }
-        Some(d) if d.get_ref().chars().count() > MAX_DESCRIPTION_CHARS => {
-            errs.push(err(
-                "manifest.description_too_long",
-                format!("the description has more than {MAX_DESCRIPTION_CHARS} characters; put details into the README"),
-                d.span().start,
-            ));
-            String::new()
-        }
-        Some(d) => d.get_ref().trim().to_string(),
-    };
-    let license = match &pkg.license {
-        None => {
-            errs.push(
-                err(
-                    "manifest.missing_license",
-                    "the package has no license".into(),
-                    pkg_start,
-                )
-                .with_suggestion("license = \"EUPL-1.2\" is common in the German public sector"),
-            );
-            String::new()
-        }
-        Some(l) => match spdx::Expression::parse(l.get_ref()) {
-            Ok(_) => l.get_ref().clone(),
-            Err(e) => {
-                errs.push(
-                    err(
-                        "manifest.invalid_license",
-                        format!(
-                            "license \"{}\" is not an SPDX expression: {}",
-                            l.get_ref(),
-                            e.reason
-                        ),
-                        l.span().start,
-                    )
-                    .with_suggestion("for example \"EUPL-1.2\" or \"MIT OR Apache-2.0\""),
-                );
-                String::new()
-            }
-        },
-    };
-    let keywords = match pkg.keywords {
-        None => Vec::new(),
-        Some(k) => {
-            let at = k.span().start;
-            let k = k.into_inner();
-            if k.len() > MAX_KEYWORDS {
-                errs.push(err(
-                    "manifest.too_many_keywords",
-                    format!(
-                        "{} keywords given; at most {MAX_KEYWORDS} are allowed",
-                        k.len()
-                    ),
-                    at,
-                ));
-            }
-            for word in &k {
-                if word.trim().is_empty() || word.chars().count() > 40 {
-                    errs.push(err(
-                        "manifest.invalid_keyword",
-                        format!("keyword \"{word}\" must have 1 to 40 characters"),
-                        at,
-                    ));
-                }
-            }
-            k
-        }
-    };
-    let themenfeld = match pkg.themenfeld {
-        None => {
-            warnings.push(
-                Diagnostic::warning(
-                    "manifest.missing_themenfeld",
-                    F,
-                    "no themenfeld given; the package will not show when people browse by Themenfeld",
-                )
-                .at(source, pkg_start),
-            );
-            None
-        }
-        Some(t) if THEMENFELDER.iter().any(|(slug, _)| slug == t.get_ref()) => Some(t.into_inner()),
-        Some(t) => {
-            let mut d = err(
-                "manifest.invalid_themenfeld",
-                format!(
-                    "themenfeld \"{}\" is not one of the 14 OZG Themenfelder",
-                    t.get_ref()
-                ),
-                t.span().start,
-            );
-            let slugs: Vec<&str> = THEMENFELDER.iter().map(|(s, _)| *s).collect();
-            if let Some(best) = nearest(t.get_ref(), &slugs) {
-                d = d.with_suggestion(format!("did you mean \"{best}\"?"));
-            } else {
-                d = d.with_suggestion(format!("one of: {}", slugs.join(", ")));
-            }
-            errs.push(d);
-            None
-        }
-    };
-    let leika = match pkg.leika {
-        None => None,
-        Some(l) if l.get_ref().len() == 14 && l.get_ref().bytes().all(|b| b.is_ascii_digit()) => {
-            Some(l.into_inner())
-        }
-        Some(l) => {
-            errs.push(err(
-                "manifest.invalid_leika",
-                format!(
-                    "leika \"{}\" is not a Leistungsschlüssel: it must be 14 digits",
-                    l.get_ref()
-                ),
-                l.span().start,
-            ));
-            None
-        }
-    };
-
-    // `gemeinwerk new` writes "Antrag auf …"; a package must not go out
-    // under its placeholder title.
-    if pkg.title.as_deref().is_some_and(|t| t.contains('…')) {
-        errs.push(err(
-            "manifest.placeholder_title",
-            format!(
-                "title \"{}\" still holds the placeholder \"…\" of `gemeinwerk new`: write the real title",
-                pkg.title.as_deref().unwrap_or_default()
-            ),
-            pkg_start,
-        ));
-    }
-    let mut link = |key: &str, value: Option<Spanned<String>>| -> Option<String> {
-        let v = value?;
-        match check_link(v.get_ref()) {
-            Ok(()) => Some(v.into_inner()),
-            Err(why) => {
-                errs.push(err(
-                    "manifest.invalid_url",
-                    format!("{key} \"{}\" {why}", v.get_ref()),
-                    v.span().start,
-                ));
-                None
-            }
-        }
-    };
-    let repository = link("repository", pkg.repository);
-    let homepage = link("homepage", pkg.homepage);
-
-    let mut dependencies = Vec::new();
-    for (dep_name, req) in &raw.dependencies {
-        let (dns, dname) = match split_full_name(dep_name.get_ref()) {
-            Ok(pair) => pair,
-            Err(e) => {
-                errs.push(err(
-                    "manifest.invalid_dependency",
-                    format!("dependency {e}"),
-                    dep_name.span().start,
-                ));
-                continue;
-            }
-        };
-        if dns == namespace && dname == name {
-            errs.push(err(
-                "manifest.self_dependency",
-                format!("the package depends on itself (\"{}\")", dep_name.get_ref()),
-                dep_name.span().start,
-            ));
-            continue;
-        }
-        match semver::VersionReq::parse(req.get_ref()) {
-            Ok(req) => dependencies.push(Dependency {
-                namespace: dns,
-                name: dname,
-                req,
-            }),
-            Err(e) => errs.push(
-                err(
-                    "manifest.invalid_version_req",
-                    format!("\"{}\" is not a version requirement: {e}", req.get_ref()),
-                    req.span().start,
-                )
-                .with_suggestion("for example \"^1.2\" or \"=1.0.3\""),
-            ),
-        }
-    }
-
-    let forked_from = match raw.forked_from {
-        None => None,
-        Some(f) => {
-            let f = f.into_inner();
-            let pair = split_full_name(f.package.get_ref())
-                .map_err(|e| {
-                    errs.push(err(
-                        "manifest.invalid_forked_from",
-                        format!("forked-from package {e}"),
-                        f.package.span().start,
-                    ))
-                })
-                .ok();
-            let version = semver::Version::parse(f.version.get_ref())
-                .map_err(|e| {
-                    errs.push(err(
-                        "manifest.invalid_forked_from",
-                        format!(
-                            "forked-from version \"{}\" must be an exact version: {e}",
-                            f.version.get_ref()
-                        ),
-                        f.version.span().start,
-                    ))
-                })
-                .ok();
-            match (pair, version) {
-                (Some((ns, n)), Some(v)) => Some(ForkedFrom {
-                    namespace: ns,
-                    name: n,
-                    version: v,
-                    cksum: f.cksum,
-                }),
-                _ => None,
-            }
-        }
-    };
-
-    let fim = raw.fim.and_then(|f| {
-        let f = f.into_inner();
-        if !is_fim_id(f.id.get_ref()) || !f.id.get_ref().starts_with(['S', 'G', 'D'])
-        {
-            errs.push(
-                err(
-                    "manifest.invalid_fim_id",
-                    format!(
-                        "[fim] id \"{}\" is not the id of a FIM Stammdatenschema, Datenfeldgruppe or Dokumentsteckbrief",
-                        f.id.get_ref()
-                    ),
-                    f.id.span().start,
-                )
-                .with_suggestion("a letter S, G or D and 8 digits (XDatenfelder 2, \"S00000036\") or 11 digits (XDatenfelder 3, \"G60000000088\")"),
-            );
-            return None;
-        }
-        if let Some(v) = &f.version {
-            if !is_fim_version(v.get_ref()) {
-                errs.push(err(
-                    "manifest.invalid_fim_version",
-                    format!(
-                        "[fim] version \"{}\" must be numbers separated by dots, like \"1.2\"",
-                        v.get_ref()
-                    ),
-                    v.span().start,
-                ));
-                return None;
-            }
-        }
-        Some(FimSource {
-            id: f.id.into_inner(),
-            version: f.version.map(Spanned::into_inner),
-        })
-    });
-
-    match (errs.is_empty(), version, kind) {
+    match (c.errs.is_empty(), version, kind) {
         (true, Some(version), Some(kind)) => Ok((
             Manifest {
                 namespace,
@@ -603,9 +301,369 @@ pub fn parse_manifest(source: &str) -> Result<(Manifest, Vec<Diagnostic>), Vec<D
                 lowers_vertrauensniveau: pkg.lowers_vertrauensniveau,
                 fim,
             },
-            warnings,
+            c.warnings,
         )),
-        _ => Err(errs),
+        _ => Err(c.errs),
+    }
+}
+
+/// Reads the manifest's values one at a time, collecting what is wrong
+/// with each, so that one run reports every problem.
+struct ManifestChecker<'s> {
+    source: &'s str,
+    /// Where `[package]` starts: the place of a missing key's diagnostic.
+    pkg_start: usize,
+    errs: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
+}
+
+impl ManifestChecker<'_> {
+    fn err(&self, code: &str, msg: String, at: usize) -> Diagnostic {
+        Diagnostic::error(code, MANIFEST_FILE, msg).at(self.source, at)
+    }
+
+    fn full_name(&mut self, full: &Spanned<String>) -> (String, String) {
+        match split_full_name(full.get_ref()) {
+            Ok(pair) => pair,
+            Err(e) => {
+                let d = self.err(
+                    "manifest.invalid_name",
+                    format!("package {e}"),
+                    full.span().start,
+                );
+                self.errs.push(d);
+                (String::new(), String::new())
+            }
+        }
+    }
+
+    fn version(&mut self, version: &Spanned<String>) -> Option<semver::Version> {
+        match semver::Version::parse(version.get_ref()) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let d = self
+                    .err(
+                        "manifest.invalid_version",
+                        format!(
+                            "version \"{}\" is not a semantic version: {e}",
+                            version.get_ref()
+                        ),
+                        version.span().start,
+                    )
+                    .with_suggestion("write it as MAJOR.MINOR.PATCH, for example \"1.0.0\"");
+                self.errs.push(d);
+                None
+            }
+        }
+    }
+
+    fn kind(&mut self, kind: &Spanned<String>) -> Option<PackageKind> {
+        match kind.get_ref().parse::<PackageKind>() {
+            Ok(k) => Some(k),
+            Err(()) => {
+                let d = self.err(
+                    "manifest.invalid_kind",
+                    format!(
+                        "kind \"{}\" is not known; it must be \"form\", \"process\" or \"fieldgroup\"",
+                        kind.get_ref()
+                    ),
+                    kind.span().start,
+                );
+                self.errs.push(d);
+                None
+            }
+        }
+    }
+
+    fn description(&mut self, description: Option<&Spanned<String>>) -> String {
+        let problem = match description {
+            None => (
+                "manifest.missing_description",
+                "the package has no description; say in one or two sentences what it is for".into(),
+                self.pkg_start,
+            ),
+            Some(d) if d.get_ref().trim().is_empty() => (
+                "manifest.missing_description",
+                "the description is empty".into(),
+                d.span().start,
+            ),
+            Some(d) if d.get_ref().chars().count() > MAX_DESCRIPTION_CHARS => (
+                "manifest.description_too_long",
+                format!("the description has more than {MAX_DESCRIPTION_CHARS} characters; put details into the README"),
+                d.span().start,
+            ),
+            Some(d) => return d.get_ref().trim().to_string(),
+        };
+        let (code, msg, at) = problem;
+        let d = self.err(code, msg, at);
+        self.errs.push(d);
+        String::new()
+    }
+
+    fn license(&mut self, license: Option<&Spanned<String>>) -> String {
+        let Some(l) = license else {
+            let d = self
+                .err(
+                    "manifest.missing_license",
+                    "the package has no license".into(),
+                    self.pkg_start,
+                )
+                .with_suggestion("license = \"EUPL-1.2\" is common in the German public sector");
+            self.errs.push(d);
+            return String::new();
+        };
+        match spdx::Expression::parse(l.get_ref()) {
+            Ok(_) => l.get_ref().clone(),
+            Err(e) => {
+                let d = self
+                    .err(
+                        "manifest.invalid_license",
+                        format!(
+                            "license \"{}\" is not an SPDX expression: {}",
+                            l.get_ref(),
+                            e.reason
+                        ),
+                        l.span().start,
+                    )
+                    .with_suggestion("for example \"EUPL-1.2\" or \"MIT OR Apache-2.0\"");
+                self.errs.push(d);
+                String::new()
+            }
+        }
+    }
+
+    fn keywords(&mut self, keywords: Option<Spanned<Vec<String>>>) -> Vec<String> {
+        let Some(k) = keywords else {
+            return Vec::new();
+        };
+        let at = k.span().start;
+        let k = k.into_inner();
+        if k.len() > MAX_KEYWORDS {
+            let d = self.err(
+                "manifest.too_many_keywords",
+                format!(
+                    "{} keywords given; at most {MAX_KEYWORDS} are allowed",
+                    k.len()
+                ),
+                at,
+            );
+            self.errs.push(d);
+        }
+        for word in &k {
+            if word.trim().is_empty() || word.chars().count() > 40 {
+                let d = self.err(
+                    "manifest.invalid_keyword",
+                    format!("keyword \"{word}\" must have 1 to 40 characters"),
+                    at,
+                );
+                self.errs.push(d);
+            }
+        }
+        k
+    }
+
+    fn themenfeld(&mut self, themenfeld: Option<Spanned<String>>) -> Option<String> {
+        let Some(t) = themenfeld else {
+            self.warnings.push(
+                Diagnostic::warning(
+                    "manifest.missing_themenfeld",
+                    MANIFEST_FILE,
+                    "no themenfeld given; the package will not show when people browse by Themenfeld",
+                )
+                .at(self.source, self.pkg_start),
+            );
+            return None;
+        };
+        if THEMENFELDER.iter().any(|(slug, _)| slug == t.get_ref()) {
+            return Some(t.into_inner());
+        }
+        let mut d = self.err(
+            "manifest.invalid_themenfeld",
+            format!(
+                "themenfeld \"{}\" is not one of the 14 OZG Themenfelder",
+                t.get_ref()
+            ),
+            t.span().start,
+        );
+        let slugs: Vec<&str> = THEMENFELDER.iter().map(|(s, _)| *s).collect();
+        if let Some(best) = nearest(t.get_ref(), &slugs) {
+            d = d.with_suggestion(format!("did you mean \"{best}\"?"));
+        } else {
+            d = d.with_suggestion(format!("one of: {}", slugs.join(", ")));
+        }
+        self.errs.push(d);
+        None
+    }
+
+    fn leika(&mut self, leika: Option<Spanned<String>>) -> Option<String> {
+        let l = leika?;
+        if l.get_ref().len() == 14 && l.get_ref().bytes().all(|b| b.is_ascii_digit()) {
+            return Some(l.into_inner());
+        }
+        let d = self.err(
+            "manifest.invalid_leika",
+            format!(
+                "leika \"{}\" is not a Leistungsschlüssel: it must be 14 digits",
+                l.get_ref()
+            ),
+            l.span().start,
+        );
+        self.errs.push(d);
+        None
+    }
+
+    /// `gemeinwerk new` writes "Antrag auf …"; a package must not go out
+    /// under its placeholder title.
+    fn placeholder_title(&mut self, title: Option<&str>) {
+        if title.is_some_and(|t| t.contains('…')) {
+            let d = self.err(
+                "manifest.placeholder_title",
+                format!(
+                    "title \"{}\" still holds the placeholder \"…\" of `gemeinwerk new`: write the real title",
+                    title.unwrap_or_default()
+                ),
+                self.pkg_start,
+            );
+            self.errs.push(d);
+        }
+    }
+
+    fn link(&mut self, key: &str, value: Option<Spanned<String>>) -> Option<String> {
+        let v = value?;
+        match check_link(v.get_ref()) {
+            Ok(()) => Some(v.into_inner()),
+            Err(why) => {
+                let d = self.err(
+                    "manifest.invalid_url",
+                    format!("{key} \"{}\" {why}", v.get_ref()),
+                    v.span().start,
+                );
+                self.errs.push(d);
+                None
+            }
+        }
+    }
+
+    fn dependencies(
+        &mut self,
+        raw: &BTreeMap<Spanned<String>, Spanned<String>>,
+        namespace: &str,
+        name: &str,
+    ) -> Vec<Dependency> {
+        let mut dependencies = Vec::new();
+        for (dep_name, req) in raw {
+            let (dns, dname) = match split_full_name(dep_name.get_ref()) {
+                Ok(pair) => pair,
+                Err(e) => {
+                    let d = self.err(
+                        "manifest.invalid_dependency",
+                        format!("dependency {e}"),
+                        dep_name.span().start,
+                    );
+                    self.errs.push(d);
+                    continue;
+                }
+            };
+            if dns == namespace && dname == name {
+                let d = self.err(
+                    "manifest.self_dependency",
+                    format!("the package depends on itself (\"{}\")", dep_name.get_ref()),
+                    dep_name.span().start,
+                );
+                self.errs.push(d);
+                continue;
+            }
+            match semver::VersionReq::parse(req.get_ref()) {
+                Ok(req) => dependencies.push(Dependency {
+                    namespace: dns,
+                    name: dname,
+                    req,
+                }),
+                Err(e) => {
+                    let d = self
+                        .err(
+                            "manifest.invalid_version_req",
+                            format!("\"{}\" is not a version requirement: {e}", req.get_ref()),
+                            req.span().start,
+                        )
+                        .with_suggestion("for example \"^1.2\" or \"=1.0.3\"");
+                    self.errs.push(d);
+                }
+            }
+        }
+        dependencies
+    }
+
+    fn forked_from(&mut self, f: RawForkedFrom) -> Option<ForkedFrom> {
+        let pair = match split_full_name(f.package.get_ref()) {
+            Ok(pair) => Some(pair),
+            Err(e) => {
+                let d = self.err(
+                    "manifest.invalid_forked_from",
+                    format!("forked-from package {e}"),
+                    f.package.span().start,
+                );
+                self.errs.push(d);
+                None
+            }
+        };
+        let version = match semver::Version::parse(f.version.get_ref()) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let d = self.err(
+                    "manifest.invalid_forked_from",
+                    format!(
+                        "forked-from version \"{}\" must be an exact version: {e}",
+                        f.version.get_ref()
+                    ),
+                    f.version.span().start,
+                );
+                self.errs.push(d);
+                None
+            }
+        };
+        let ((namespace, name), version) = (pair?, version?);
+        Some(ForkedFrom {
+            namespace,
+            name,
+            version,
+            cksum: f.cksum,
+        })
+    }
+
+    fn fim(&mut self, f: RawFim) -> Option<FimSource> {
+        if !is_fim_id(f.id.get_ref()) || !f.id.get_ref().starts_with(['S', 'G', 'D']) {
+            let d = self
+                .err(
+                    "manifest.invalid_fim_id",
+                    format!(
+                        "[fim] id \"{}\" is not the id of a FIM Stammdatenschema, Datenfeldgruppe or Dokumentsteckbrief",
+                        f.id.get_ref()
+                    ),
+                    f.id.span().start,
+                )
+                .with_suggestion("a letter S, G or D and 8 digits (XDatenfelder 2, \"S00000036\") or 11 digits (XDatenfelder 3, \"G60000000088\")");
+            self.errs.push(d);
+            return None;
+        }
+        if let Some(v) = &f.version {
+            if !is_fim_version(v.get_ref()) {
+                let d = self.err(
+                    "manifest.invalid_fim_version",
+                    format!(
+                        "[fim] version \"{}\" must be numbers separated by dots, like \"1.2\"",
+                        v.get_ref()
+                    ),
+                    v.span().start,
+                );
+                self.errs.push(d);
+                return None;
+            }
+        }
+        Some(FimSource {
+            id: f.id.into_inner(),
+            version: f.version.map(Spanned::into_inner),
+        })
     }
 }
 

@@ -717,25 +717,7 @@ fn read_field(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Fiel
         id.as_ref().map(|s| s.get_ref().as_str()).unwrap_or("?"),
     );
     t.what = format!("field \"{path}\"");
-    let ty = match t.required_string("type", sink) {
-        None => None,
-        Some(s) => match FieldType::ALL.iter().find(|(n, _)| *n == s.get_ref()) {
-            Some((_, ty)) => Some(*ty),
-            None => {
-                let names: Vec<&str> = FieldType::ALL.iter().map(|(n, _)| *n).collect();
-                let d = sink.error(
-                    "model.unknown_type",
-                    s.span().start,
-                    format!("field type \"{}\" is not known", s.get_ref()),
-                );
-                match nearest(s.get_ref(), &names) {
-                    Some(b) => d.suggest(format!("did you mean \"{b}\"?")),
-                    None => d.suggest(format!("types: {}", names.join(", "))),
-                }
-                None
-            }
-        },
-    };
+    let ty = read_field_type(&mut t, sink);
     let label = read_text(&mut t, "label", sink);
     let help = read_text(&mut t, "help", sink);
     let text = read_text(&mut t, "text", sink);
@@ -753,302 +735,402 @@ fn read_field(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Fiel
             "default values are not supported yet and are ignored",
         );
     }
-    let mut c = Constraints::default();
-    let not_for = |key: &str, at: usize, sink: &mut Sink, ty: FieldType| {
-        sink.error(
-            "model.constraint_not_applicable",
-            at,
-            format!(
-                "\"{key}\" does not apply to {} of type \"{}\"",
-                t_what(&path),
-                ty.as_str()
-            ),
-        );
-    };
-    let t_len = |t: &mut Table, key: &str, sink: &mut Sink| -> Option<(u64, usize)> {
-        let v = t.integer(key, sink)?;
-        if *v.get_ref() < 0 {
-            sink.error(
-                "model.negative_length",
-                v.span().start,
-                format!("\"{key}\" cannot be negative"),
-            );
-            return None;
-        }
-        Some((*v.get_ref() as u64, v.span().start))
-    };
-    let min_length = t_len(&mut t, "min-length", sink);
-    let max_length = t_len(&mut t, "max-length", sink);
-    let pattern = t.string("pattern", sink);
-    let min = t.take("min");
-    let max = t.take("max");
-    let media_types = t.strings("media-types", sink);
-    let max_size = t.take("max-size");
+    let raw = RawConstraints::take(&mut t, sink);
     t.finish(&FIELD_KEYS, sink);
-    let at = node.span().start;
-    let ty = ty?;
-
-    // Constraints, each only where it applies.
-    for (key, v) in [("min-length", min_length), ("max-length", max_length)] {
-        if let Some((n, pos)) = v {
-            if ty.is_textual() || ty == FieldType::MultiSelect {
-                if key == "min-length" {
-                    c.min_length = Some(n);
-                } else {
-                    c.max_length = Some(n);
-                }
-            } else {
-                not_for(key, pos, sink, ty);
-            }
-        }
-    }
-    if let (Some(a), Some(b)) = (c.min_length, c.max_length) {
-        if a > b {
-            sink.error(
-                "model.min_greater_than_max",
-                at,
-                format!(
-                    "{}: min-length {a} is greater than max-length {b}",
-                    t_what(&path)
-                ),
-            );
-        }
-    }
-    if let Some(p) = pattern {
-        if !ty.is_textual() && !matches!(ty, FieldType::PostalCode) {
-            not_for("pattern", p.span().start, sink, ty);
-        } else {
-            let pos = string_content_start(sink.source, p.span().start);
-            if let Err(e) = regex_syntax::ParserBuilder::new()
-                .build()
-                .parse(p.get_ref())
-            {
-                let offset = match &e {
-                    regex_syntax::Error::Parse(pe) => pe.span().start.offset,
-                    regex_syntax::Error::Translate(te) => te.span().start.offset,
-                    _ => 0,
-                };
-                let msg = match &e {
-                    regex_syntax::Error::Parse(pe) => pe.kind().to_string(),
-                    regex_syntax::Error::Translate(te) => te.kind().to_string(),
-                    other => other.to_string(),
-                };
-                sink.error(
-                    "model.invalid_pattern",
-                    pos + offset,
-                    format!("the pattern of {} is not a valid regular expression: {msg}", t_what(&path)),
-                )
-                .suggest("patterns use Rust regex syntax (no look-around, no backreferences); see docs/package-format.md");
-            } else {
-                c.pattern = Some(p.into_inner());
-            }
-        }
-    }
-    for (key, node) in [("min", min), ("max", max)] {
-        let Some(node) = node else { continue };
-        let bound = read_bound(node, ty, key, &path, sink);
-        if key == "min" {
-            c.min = bound;
-        } else {
-            c.max = bound;
-        }
-    }
-    if let (Some(a), Some(b)) = (&c.min, &c.max) {
-        if a.partial_cmp(b) == Some(std::cmp::Ordering::Greater) {
-            sink.error(
-                "model.min_greater_than_max",
-                at,
-                format!("{}: min {a} is greater than max {b}", t_what(&path)),
-            );
-        }
-    }
-    if let Some(mt) = media_types {
-        if ty != FieldType::File {
-            if let Some(first) = mt.first() {
-                not_for("media-types", first.span().start, sink, ty);
-            }
-        } else {
-            for m in mt {
-                let s = m.get_ref();
-                let ok = s.split_once('/').is_some_and(|(a, b)| {
-                    let tok = |x: &str| {
-                        !x.is_empty()
-                            && x.bytes()
-                                .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
-                    };
-                    tok(a) && (tok(b) || b == "*")
-                });
-                if !ok {
-                    sink.error(
-                        "model.invalid_media_type",
-                        m.span().start,
-                        format!("\"{s}\" is not a media type"),
-                    )
-                    .suggest("for example \"application/pdf\", \"image/jpeg\" or \"image/*\"");
-                } else {
-                    c.media_types.push(s.to_ascii_lowercase());
-                }
-            }
-        }
-    }
-    if let Some(node) = max_size {
-        if ty != FieldType::File {
-            not_for("max-size", node.span().start, sink, ty);
-        } else {
-            let parsed = match node.get_ref() {
-                Node::Integer(n) if *n > 0 => Ok(*n as u64),
-                Node::String(s) => parse_size(s),
-                _ => Err("max-size must be a size like \"10 MB\" or a number of bytes".to_string()),
-            };
-            match parsed {
-                Ok(n) => c.max_size = Some(n),
-                Err(e) => {
-                    sink.error("model.invalid_size", node.span().start, e)
-                        .suggest("for example max-size = \"10 MB\"");
-                }
-            }
-        }
-    }
-    if ty == FieldType::File && c.media_types.is_empty() {
-        sink.warning(
-            "model.file_without_media_types",
-            at,
-            format!("{} accepts any kind of file", t_what(&path)),
-        )
-        .suggest("media-types = [\"application/pdf\", \"image/jpeg\", \"image/png\"]");
-    }
-
-    // What each type needs.
-    if ty == FieldType::StaticText {
-        if text.is_none() {
-            sink.error(
-                "model.static_without_text",
-                at,
-                format!("{} is static text but has no \"text\"", t_what(&path)),
-            );
-        }
-        if let Some(r) = &required {
-            sink.error(
-                "model.constraint_not_applicable",
-                r.span().start,
-                "static text cannot be required",
-            );
-        }
-    } else {
-        if label.is_none() {
-            sink.error(
-                "model.missing_label",
-                at,
-                format!("{} has no label", t_what(&path)),
-            )
-            .suggest("label = \"…\" in German (label-en for English)");
-        }
-        if let Some(tx) = &text {
-            let _ = tx;
-            sink.error(
-                "model.constraint_not_applicable",
-                at,
-                format!(
-                    "\"text\" is for static-text fields; {} is an input",
-                    t_what(&path)
-                ),
-            )
-            .suggest("use \"help\" for explanations next to an input");
-        }
-    }
-    let is_select = matches!(ty, FieldType::Select | FieldType::MultiSelect);
-    match (&codelist, is_select) {
-        (None, true) => {
-            sink.error(
-                "model.missing_codelist",
-                at,
-                format!(
-                    "{} is a {} but names no codelist",
-                    t_what(&path),
-                    ty.as_str()
-                ),
-            );
-        }
-        (Some(cl), false) => not_for("codelist", cl.span().start, sink, ty),
-        _ => {}
-    }
-    if required.as_ref().is_some_and(|r| *r.get_ref()) {
-        if let Some(rw) = &required_when {
-            sink.error(
-                "model.required_and_required_when",
-                rw.at,
-                format!(
-                    "{} is always required, so its required-when has no effect",
-                    t_what(&path)
-                ),
-            )
-            .suggest("remove required = true or the required-when condition");
-        }
-    }
-    if !examples.is_empty() && !ty.is_input() {
-        sink.error(
-            "model.constraint_not_applicable",
-            examples[0].span().start,
-            "static text has no examples",
-        );
-    }
-    // Examples must satisfy the field's own constraints: the semver check
-    // relies on them to show that a changed pattern still accepts them.
-    if let Some(p) = &c.pattern {
-        if !examples.is_empty() {
-            let failing: Vec<&Spanned<String>> = match sink.pattern(p) {
-                Some(re) => examples
-                    .iter()
-                    .filter(|ex| !re.is_match(ex.get_ref()))
-                    .collect(),
-                None => Vec::new(),
-            };
-            {
-                for ex in failing {
-                    {
-                        sink.error(
-                            "model.example_does_not_match",
-                            ex.span().start,
-                            format!(
-                                "example \"{}\" does not match the pattern of {}",
-                                ex.get_ref(),
-                                t_what(&path)
-                            ),
-                        );
-                    }
-                }
-            }
-        }
-    }
-    for ex in &examples {
-        let n = ex.get_ref().chars().count() as u64;
-        if c.max_length.is_some_and(|m| n > m) || c.min_length.is_some_and(|m| n < m) {
-            sink.error(
-                "model.example_does_not_match",
-                ex.span().start,
-                format!(
-                    "example \"{}\" has a length outside min-length/max-length",
-                    ex.get_ref()
-                ),
-            );
-        }
-    }
+    let check = FieldCheck {
+        path: &path,
+        ty: ty?,
+        at: node.span().start,
+    };
+    let constraints = check.constraints(raw, sink);
+    check.what_the_type_needs(&label, &text, &required, &codelist, sink);
+    check.required_when(&required, &required_when, sink);
+    check.examples(&examples, &constraints, sink);
 
     Some(Field {
         id: id?.into_inner(),
-        at,
-        ty,
+        at: check.at,
+        ty: check.ty,
         label,
         help,
         text,
         required: required.is_some_and(|r| r.into_inner()),
         shown_when,
         required_when,
-        constraints: c,
+        constraints,
         codelist,
         examples: examples.into_iter().map(Spanned::into_inner).collect(),
         fim,
     })
+}
+
+fn read_field_type(t: &mut Table, sink: &mut Sink) -> Option<FieldType> {
+    let s = t.required_string("type", sink)?;
+    if let Some((_, ty)) = FieldType::ALL.iter().find(|(n, _)| *n == s.get_ref()) {
+        return Some(*ty);
+    }
+    let names: Vec<&str> = FieldType::ALL.iter().map(|(n, _)| *n).collect();
+    let d = sink.error(
+        "model.unknown_type",
+        s.span().start,
+        format!("field type \"{}\" is not known", s.get_ref()),
+    );
+    match nearest(s.get_ref(), &names) {
+        Some(b) => d.suggest(format!("did you mean \"{b}\"?")),
+        None => d.suggest(format!("types: {}", names.join(", "))),
+    }
+    None
+}
+
+/// A field's constraint keys as written, before it is known which of them
+/// apply to the field's type.
+struct RawConstraints<'n> {
+    /// A length and where it is written.
+    min_length: Option<(u64, usize)>,
+    max_length: Option<(u64, usize)>,
+    pattern: Option<Spanned<String>>,
+    min: Option<&'n Spanned<Node>>,
+    max: Option<&'n Spanned<Node>>,
+    media_types: Option<Vec<Spanned<String>>>,
+    max_size: Option<&'n Spanned<Node>>,
+}
+
+impl<'n> RawConstraints<'n> {
+    fn take(t: &mut Table<'n>, sink: &mut Sink) -> Self {
+        RawConstraints {
+            min_length: read_length(t, "min-length", sink),
+            max_length: read_length(t, "max-length", sink),
+            pattern: t.string("pattern", sink),
+            min: t.take("min"),
+            max: t.take("max"),
+            media_types: t.strings("media-types", sink),
+            max_size: t.take("max-size"),
+        }
+    }
+}
+
+fn read_length(t: &mut Table, key: &str, sink: &mut Sink) -> Option<(u64, usize)> {
+    let v = t.integer(key, sink)?;
+    if *v.get_ref() < 0 {
+        sink.error(
+            "model.negative_length",
+            v.span().start,
+            format!("\"{key}\" cannot be negative"),
+        );
+        return None;
+    }
+    Some((*v.get_ref() as u64, v.span().start))
+}
+
+/// The checks of a field whose type is known.
+struct FieldCheck<'p> {
+    path: &'p str,
+    ty: FieldType,
+    /// Where the field starts.
+    at: usize,
+}
+
+impl FieldCheck<'_> {
+    fn not_for(&self, key: &str, at: usize, sink: &mut Sink) {
+        sink.error(
+            "model.constraint_not_applicable",
+            at,
+            format!(
+                "\"{key}\" does not apply to {} of type \"{}\"",
+                t_what(self.path),
+                self.ty.as_str()
+            ),
+        );
+    }
+
+    /// Constraints, each only where it applies.
+    fn constraints(&self, raw: RawConstraints<'_>, sink: &mut Sink) -> Constraints {
+        let mut c = Constraints::default();
+        self.lengths(raw.min_length, raw.max_length, &mut c, sink);
+        if let Some(p) = raw.pattern {
+            self.pattern(p, &mut c, sink);
+        }
+        self.bounds(raw.min, raw.max, &mut c, sink);
+        if let Some(mt) = raw.media_types {
+            self.media_types(mt, &mut c, sink);
+        }
+        if let Some(node) = raw.max_size {
+            self.max_size(node, &mut c, sink);
+        }
+        if self.ty == FieldType::File && c.media_types.is_empty() {
+            sink.warning(
+                "model.file_without_media_types",
+                self.at,
+                format!("{} accepts any kind of file", t_what(self.path)),
+            )
+            .suggest("media-types = [\"application/pdf\", \"image/jpeg\", \"image/png\"]");
+        }
+        c
+    }
+
+    fn lengths(
+        &self,
+        min_length: Option<(u64, usize)>,
+        max_length: Option<(u64, usize)>,
+        c: &mut Constraints,
+        sink: &mut Sink,
+    ) {
+        let ty = self.ty;
+        for (key, v) in [("min-length", min_length), ("max-length", max_length)] {
+            if let Some((n, pos)) = v {
+                if ty.is_textual() || ty == FieldType::MultiSelect {
+                    if key == "min-length" {
+                        c.min_length = Some(n);
+                    } else {
+                        c.max_length = Some(n);
+                    }
+                } else {
+                    self.not_for(key, pos, sink);
+                }
+            }
+        }
+        if let (Some(a), Some(b)) = (c.min_length, c.max_length) {
+            if a > b {
+                sink.error(
+                    "model.min_greater_than_max",
+                    self.at,
+                    format!(
+                        "{}: min-length {a} is greater than max-length {b}",
+                        t_what(self.path)
+                    ),
+                );
+            }
+        }
+    }
+
+    fn pattern(&self, p: Spanned<String>, c: &mut Constraints, sink: &mut Sink) {
+        if !self.ty.is_textual() && !matches!(self.ty, FieldType::PostalCode) {
+            self.not_for("pattern", p.span().start, sink);
+            return;
+        }
+        let pos = string_content_start(sink.source, p.span().start);
+        if let Err(e) = regex_syntax::ParserBuilder::new()
+            .build()
+            .parse(p.get_ref())
+        {
+            let offset = match &e {
+                regex_syntax::Error::Parse(pe) => pe.span().start.offset,
+                regex_syntax::Error::Translate(te) => te.span().start.offset,
+                _ => 0,
+            };
+            let msg = match &e {
+                regex_syntax::Error::Parse(pe) => pe.kind().to_string(),
+                regex_syntax::Error::Translate(te) => te.kind().to_string(),
+                other => other.to_string(),
+            };
+            sink.error(
+                "model.invalid_pattern",
+                pos + offset,
+                format!("the pattern of {} is not a valid regular expression: {msg}", t_what(self.path)),
+            )
+            .suggest("patterns use Rust regex syntax (no look-around, no backreferences); see docs/package-format.md");
+        } else {
+            c.pattern = Some(p.into_inner());
+        }
+    }
+
+    fn bounds(
+        &self,
+        min: Option<&Spanned<Node>>,
+        max: Option<&Spanned<Node>>,
+        c: &mut Constraints,
+        sink: &mut Sink,
+    ) {
+        for (key, node) in [("min", min), ("max", max)] {
+            let Some(node) = node else { continue };
+            let bound = read_bound(node, self.ty, key, self.path, sink);
+            if key == "min" {
+                c.min = bound;
+            } else {
+                c.max = bound;
+            }
+        }
+        if let (Some(a), Some(b)) = (&c.min, &c.max) {
+            if a.partial_cmp(b) == Some(std::cmp::Ordering::Greater) {
+                sink.error(
+                    "model.min_greater_than_max",
+                    self.at,
+                    format!("{}: min {a} is greater than max {b}", t_what(self.path)),
+                );
+            }
+        }
+    }
+
+    fn media_types(&self, mt: Vec<Spanned<String>>, c: &mut Constraints, sink: &mut Sink) {
+        if self.ty != FieldType::File {
+            if let Some(first) = mt.first() {
+                self.not_for("media-types", first.span().start, sink);
+            }
+            return;
+        }
+        for m in mt {
+            let s = m.get_ref();
+            let ok = s.split_once('/').is_some_and(|(a, b)| {
+                let tok = |x: &str| {
+                    !x.is_empty()
+                        && x.bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+                };
+                tok(a) && (tok(b) || b == "*")
+            });
+            if !ok {
+                sink.error(
+                    "model.invalid_media_type",
+                    m.span().start,
+                    format!("\"{s}\" is not a media type"),
+                )
+                .suggest("for example \"application/pdf\", \"image/jpeg\" or \"image/*\"");
+            } else {
+                c.media_types.push(s.to_ascii_lowercase());
+            }
+        }
+    }
+
+    fn max_size(&self, node: &Spanned<Node>, c: &mut Constraints, sink: &mut Sink) {
+        if self.ty != FieldType::File {
+            self.not_for("max-size", node.span().start, sink);
+            return;
+        }
+        let parsed = match node.get_ref() {
+            Node::Integer(n) if *n > 0 => Ok(*n as u64),
+            Node::String(s) => parse_size(s),
+            _ => Err("max-size must be a size like \"10 MB\" or a number of bytes".to_string()),
+        };
+        match parsed {
+            Ok(n) => c.max_size = Some(n),
+            Err(e) => {
+                sink.error("model.invalid_size", node.span().start, e)
+                    .suggest("for example max-size = \"10 MB\"");
+            }
+        }
+    }
+
+    /// Static text has a text and nothing to fill in; an input has a label,
+    /// and a select its code list.
+    fn what_the_type_needs(
+        &self,
+        label: &Option<Text>,
+        text: &Option<Text>,
+        required: &Option<Spanned<bool>>,
+        codelist: &Option<Spanned<String>>,
+        sink: &mut Sink,
+    ) {
+        let (ty, at, what) = (self.ty, self.at, t_what(self.path));
+        if ty == FieldType::StaticText {
+            if text.is_none() {
+                sink.error(
+                    "model.static_without_text",
+                    at,
+                    format!("{what} is static text but has no \"text\""),
+                );
+            }
+            if let Some(r) = required {
+                sink.error(
+                    "model.constraint_not_applicable",
+                    r.span().start,
+                    "static text cannot be required",
+                );
+            }
+        } else {
+            if label.is_none() {
+                sink.error("model.missing_label", at, format!("{what} has no label"))
+                    .suggest("label = \"…\" in German (label-en for English)");
+            }
+            if text.is_some() {
+                sink.error(
+                    "model.constraint_not_applicable",
+                    at,
+                    format!("\"text\" is for static-text fields; {what} is an input"),
+                )
+                .suggest("use \"help\" for explanations next to an input");
+            }
+        }
+        let is_select = matches!(ty, FieldType::Select | FieldType::MultiSelect);
+        match (codelist, is_select) {
+            (None, true) => {
+                sink.error(
+                    "model.missing_codelist",
+                    at,
+                    format!("{what} is a {} but names no codelist", ty.as_str()),
+                );
+            }
+            (Some(cl), false) => self.not_for("codelist", cl.span().start, sink),
+            _ => {}
+        }
+    }
+
+    fn required_when(
+        &self,
+        required: &Option<Spanned<bool>>,
+        required_when: &Option<Condition>,
+        sink: &mut Sink,
+    ) {
+        if required.as_ref().is_some_and(|r| *r.get_ref()) {
+            if let Some(rw) = required_when {
+                sink.error(
+                    "model.required_and_required_when",
+                    rw.at,
+                    format!(
+                        "{} is always required, so its required-when has no effect",
+                        t_what(self.path)
+                    ),
+                )
+                .suggest("remove required = true or the required-when condition");
+            }
+        }
+    }
+
+    /// Examples must satisfy the field's own constraints: the semver check
+    /// relies on them to show that a changed pattern still accepts them.
+    fn examples(&self, examples: &[Spanned<String>], c: &Constraints, sink: &mut Sink) {
+        if !examples.is_empty() && !self.ty.is_input() {
+            sink.error(
+                "model.constraint_not_applicable",
+                examples[0].span().start,
+                "static text has no examples",
+            );
+        }
+        if let Some(p) = &c.pattern {
+            if !examples.is_empty() {
+                let failing: Vec<&Spanned<String>> = match sink.pattern(p) {
+                    Some(re) => examples
+                        .iter()
+                        .filter(|ex| !re.is_match(ex.get_ref()))
+                        .collect(),
+                    None => Vec::new(),
+                };
+                for ex in failing {
+                    sink.error(
+                        "model.example_does_not_match",
+                        ex.span().start,
+                        format!(
+                            "example \"{}\" does not match the pattern of {}",
+                            ex.get_ref(),
+                            t_what(self.path)
+                        ),
+                    );
+                }
+            }
+        }
+        for ex in examples {
+            let n = ex.get_ref().chars().count() as u64;
+            if c.max_length.is_some_and(|m| n > m) || c.min_length.is_some_and(|m| n < m) {
+                sink.error(
+                    "model.example_does_not_match",
+                    ex.span().start,
+                    format!(
+                        "example \"{}\" has a length outside min-length/max-length",
+                        ex.get_ref()
+                    ),
+                );
+            }
+        }
+    }
 }
 
 fn t_what(path: &str) -> String {

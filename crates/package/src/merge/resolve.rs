@@ -27,144 +27,178 @@ pub(super) fn apply(files: &mut PackageFiles, c: &Conflict, side: Side) -> Resul
         .get(&c.file)
         .ok_or_else(|| MergeError::Missing(c.file.clone()))?;
     let mut doc = parse(&c.file, raw)?;
-    let not_found = || MergeError::PathNotFound {
-        path: c.path.clone(),
-        file: c.file.clone(),
-    };
-    let bad = |e: String| MergeError::Toml {
-        file: MERGE_FILE.into(),
-        message: format!("{}: {e}", c.path),
-    };
     let root = doc.as_table_mut();
     match c.kind {
-        ConflictKind::Value if c.path.starts_with("code:") => {
-            let (elem, key) = c.path["code:".len()..]
-                .rsplit_once('/')
-                .ok_or_else(not_found)?;
-            let (list, code) = elem.split_once('#').ok_or_else(not_found)?;
-            let arr = root
-                .get_mut("codelist")
-                .and_then(|l| l.get_mut(list))
-                .and_then(|l| l.get_mut("codes"))
-                .and_then(Item::as_array_mut)
-                .ok_or_else(not_found)?;
-            let entry = arr
-                .iter_mut()
-                .filter_map(Value::as_inline_table_mut)
-                .find(|t| t.get("code").and_then(Value::as_str) == Some(code))
-                .ok_or_else(not_found)?;
-            match text {
-                None => {
-                    entry.remove(key);
-                }
-                Some(t) => {
-                    let v: Value = t
-                        .parse()
-                        .map_err(|e: toml_edit::TomlError| bad(e.message().to_string()))?;
-                    entry.insert(key, v.decorated(" ", " "));
-                }
-            }
-        }
-        ConflictKind::Value => {
-            let (table, key) = locate_value(root, &c.path).ok_or_else(not_found)?;
-            match text {
-                None => {
-                    table.remove(&key);
-                }
-                Some(t) => {
-                    let v: Value = t
-                        .parse()
-                        .map_err(|e: toml_edit::TomlError| bad(e.message().to_string()))?;
-                    let v = v.decorated(" ", "");
-                    table.insert(&key, Item::Value(v));
-                }
-            }
-        }
+        ConflictKind::Value if c.path.starts_with("code:") => set_code_value(root, c, text)?,
+        ConflictKind::Value => set_value(root, c, text)?,
         ConflictKind::Element => {
-            let (prefix, rest) = c.path.split_once(':').ok_or_else(not_found)?;
+            let (prefix, rest) = c.path.split_once(':').ok_or_else(|| not_found(c))?;
             match prefix {
-                "code" => {
-                    let (list, code) = rest.split_once('#').ok_or_else(not_found)?;
-                    let arr = root
-                        .get_mut("codelist")
-                        .and_then(|l| l.get_mut(list))
-                        .and_then(|l| l.get_mut("codes"))
-                        .and_then(Item::as_array_mut)
-                        .ok_or_else(not_found)?;
-                    let i = arr.iter().position(|v| {
-                        v.as_inline_table()
-                            .and_then(|t| t.get("code"))
-                            .and_then(Value::as_str)
-                            == Some(code)
-                    });
-                    match (i, text) {
-                        (Some(i), None) => {
-                            arr.remove(i);
-                        }
-                        (i, Some(t)) => {
-                            let v: Value = t
-                                .parse()
-                                .map_err(|e: toml_edit::TomlError| bad(e.message().to_string()))?;
-                            let mut v = v;
-                            if let Some(first) = arr.get(0) {
-                                *v.decor_mut() = first.decor().clone();
-                            }
-                            match i {
-                                Some(i) => {
-                                    arr.replace_formatted(i, v);
-                                }
-                                None => arr.push_formatted(v),
-                            }
-                        }
-                        (None, None) => {}
-                    }
-                }
+                "code" => set_code(root, c, rest, text)?,
                 "codelist" => {
                     let lists = root
                         .get_mut("codelist")
                         .and_then(Item::as_table_mut)
-                        .ok_or_else(not_found)?;
-                    set_entry(lists, rest, text.as_deref()).map_err(bad)?;
+                        .ok_or_else(|| not_found(c))?;
+                    set_entry(lists, rest, text.as_deref()).map_err(|e| bad(c, e))?;
                 }
-                _ => {
-                    let (container, array, id) =
-                        locate_container(root, prefix, rest).ok_or_else(not_found)?;
-                    let existing = container
-                        .get(&array)
-                        .and_then(Item::as_array_of_tables)
-                        .and_then(|a| a.iter().find(|t| id_ref(t) == id));
-                    let at = match existing {
-                        Some(t) => (t.position().unwrap_or(0) - 1).max(0),
-                        // At the end of its container (fields and groups alike).
-                        None => {
-                            let arrays: Vec<&str> = match prefix {
-                                "field" | "group" => vec!["field", "group"],
-                                _ => vec![array.as_str()],
-                            };
-                            arrays
-                                .into_iter()
-                                .filter_map(|a| container.get(a).and_then(Item::as_array_of_tables))
-                                .flat_map(|a| a.iter().map(subtree_max))
-                                .max()
-                                .unwrap_or_else(|| container.position().unwrap_or(0))
-                        }
-                    };
-                    remove_table(container, &array, &id);
-                    if let Some(t) = text {
-                        let doc: DocumentMut = t
-                            .parse()
-                            .map_err(|e: toml_edit::TomlError| bad(e.message().to_string()))?;
-                        let mut t = doc.as_table().clone();
-                        t.set_implicit(false);
-                        place(&mut t, at);
-                        push_table(container, &array, t);
-                    }
-                }
+                _ => set_element(root, c, prefix, rest, text)?,
             }
         }
         ConflictKind::File => unreachable!("handled above"),
     }
     files.insert(c.file.clone(), doc.to_string().into_bytes());
+    Ok(())
+}
+
+fn not_found(c: &Conflict) -> MergeError {
+    MergeError::PathNotFound {
+        path: c.path.clone(),
+        file: c.file.clone(),
+    }
+}
+
+/// A side's text that is no TOML: the merge file was edited by hand.
+fn bad(c: &Conflict, e: String) -> MergeError {
+    MergeError::Toml {
+        file: MERGE_FILE.into(),
+        message: format!("{}: {e}", c.path),
+    }
+}
+
+fn parse_value(c: &Conflict, text: &str) -> Result<Value, MergeError> {
+    text.parse()
+        .map_err(|e: toml_edit::TomlError| bad(c, e.message().to_string()))
+}
+
+/// The inline array of codes of the code list `list`.
+fn codes_mut<'t>(
+    root: &'t mut Table,
+    c: &Conflict,
+    list: &str,
+) -> Result<&'t mut toml_edit::Array, MergeError> {
+    root.get_mut("codelist")
+        .and_then(|l| l.get_mut(list))
+        .and_then(|l| l.get_mut("codes"))
+        .and_then(Item::as_array_mut)
+        .ok_or_else(|| not_found(c))
+}
+
+/// `code:LIST#CODE/KEY`: one property of one code.
+fn set_code_value(root: &mut Table, c: &Conflict, text: Option<String>) -> Result<(), MergeError> {
+    let (elem, key) = c.path["code:".len()..]
+        .rsplit_once('/')
+        .ok_or_else(|| not_found(c))?;
+    let (list, code) = elem.split_once('#').ok_or_else(|| not_found(c))?;
+    let entry = codes_mut(root, c, list)?
+        .iter_mut()
+        .filter_map(Value::as_inline_table_mut)
+        .find(|t| t.get("code").and_then(Value::as_str) == Some(code))
+        .ok_or_else(|| not_found(c))?;
+    match text {
+        None => {
+            entry.remove(key);
+        }
+        Some(t) => {
+            entry.insert(key, parse_value(c, &t)?.decorated(" ", " "));
+        }
+    }
+    Ok(())
+}
+
+/// One value of a table or element.
+fn set_value(root: &mut Table, c: &Conflict, text: Option<String>) -> Result<(), MergeError> {
+    let (table, key) = locate_value(root, &c.path).ok_or_else(|| not_found(c))?;
+    match text {
+        None => {
+            table.remove(&key);
+        }
+        Some(t) => {
+            let v = parse_value(c, &t)?.decorated(" ", "");
+            table.insert(&key, Item::Value(v));
+        }
+    }
+    Ok(())
+}
+
+/// `code:LIST#CODE`: a whole code, replaced in place or added at the end
+/// in the layout of the first one.
+fn set_code(
+    root: &mut Table,
+    c: &Conflict,
+    rest: &str,
+    text: Option<String>,
+) -> Result<(), MergeError> {
+    let (list, code) = rest.split_once('#').ok_or_else(|| not_found(c))?;
+    let arr = codes_mut(root, c, list)?;
+    let i = arr.iter().position(|v| {
+        v.as_inline_table()
+            .and_then(|t| t.get("code"))
+            .and_then(Value::as_str)
+            == Some(code)
+    });
+    match (i, text) {
+        (Some(i), None) => {
+            arr.remove(i);
+        }
+        (i, Some(t)) => {
+            let mut v = parse_value(c, &t)?;
+            if let Some(first) = arr.get(0) {
+                *v.decor_mut() = first.decor().clone();
+            }
+            match i {
+                Some(i) => {
+                    arr.replace_formatted(i, v);
+                }
+                None => arr.push_formatted(v),
+            }
+        }
+        (None, None) => {}
+    }
+    Ok(())
+}
+
+/// A whole element (field, group, state …): removed, and the side's text
+/// put where the element was, or at the end of its container.
+fn set_element(
+    root: &mut Table,
+    c: &Conflict,
+    prefix: &str,
+    rest: &str,
+    text: Option<String>,
+) -> Result<(), MergeError> {
+    let (container, array, id) =
+        locate_container(root, prefix, rest).ok_or_else(|| not_found(c))?;
+    let existing = container
+        .get(&array)
+        .and_then(Item::as_array_of_tables)
+        .and_then(|a| a.iter().find(|t| id_ref(t) == id));
+    let at = match existing {
+        Some(t) => (t.position().unwrap_or(0) - 1).max(0),
+        // At the end of its container (fields and groups alike).
+        None => {
+            let arrays: Vec<&str> = match prefix {
+                "field" | "group" => vec!["field", "group"],
+                _ => vec![array.as_str()],
+            };
+            arrays
+                .into_iter()
+                .filter_map(|a| container.get(a).and_then(Item::as_array_of_tables))
+                .flat_map(|a| a.iter().map(subtree_max))
+                .max()
+                .unwrap_or_else(|| container.position().unwrap_or(0))
+        }
+    };
+    remove_table(container, &array, &id);
+    if let Some(t) = text {
+        let doc: DocumentMut = t
+            .parse()
+            .map_err(|e: toml_edit::TomlError| bad(c, e.message().to_string()))?;
+        let mut t = doc.as_table().clone();
+        t.set_implicit(false);
+        place(&mut t, at);
+        push_table(container, &array, t);
+    }
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::audit::{self, Origin};
+use super::audit::{self, AuditAction, Origin};
 use super::auth::{find_namespace, find_user, Credential, Role};
 use super::error::{RegistryError, Result};
 use crate::store::db::now;
@@ -63,7 +63,7 @@ pub fn add_namespace(
         audit::record(
             conn,
             origin,
-            "namespace_add",
+            AuditAction::NamespaceAdd,
             Some(slug),
             slug,
             serde_json::json!({ "name": display_name, "ars": ars }),
@@ -86,7 +86,14 @@ pub fn add_user(conn: &mut DbConn, origin: &Origin, login: &str) -> Result<User>
             .values((users::login.eq(login), users::created_at.eq(now())))
             .returning(users::all_columns)
             .get_result::<User>(conn)?;
-        audit::record(conn, origin, "user_add", None, login, serde_json::json!({}))?;
+        audit::record(
+            conn,
+            origin,
+            AuditAction::UserAdd,
+            None,
+            login,
+            serde_json::json!({}),
+        )?;
         Ok(user)
     })
 }
@@ -178,7 +185,7 @@ pub fn set_member_as_operator(
         audit::record(
             conn,
             origin,
-            "member_add",
+            AuditAction::MemberAdd,
             Some(namespace),
             login,
             serde_json::json!({ "role": role.as_str() }),
@@ -214,7 +221,7 @@ pub fn remove_member_as_operator(
         audit::record(
             conn,
             origin,
-            "member_remove",
+            AuditAction::MemberRemove,
             Some(namespace),
             login,
             serde_json::json!({}),

@@ -1,5 +1,8 @@
 //! The audit log: every mutation with actor, time, target and client address.
 
+use std::fmt;
+use std::str::FromStr;
+
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -26,10 +29,112 @@ impl Origin {
     }
 }
 
+/// What an audit entry records. The column `audit_log.action` keeps the
+/// text of [`AuditAction::as_str`]: those spellings are what existing
+/// databases hold, so they never change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditAction {
+    NamespaceAdd,
+    UserAdd,
+    MemberAdd,
+    MemberRemove,
+    TokenCreate,
+    TokenRevoke,
+    Publish,
+    Yank,
+    Unyank,
+    Deprecate,
+    Undeprecate,
+    Fork,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 12] = [
+        AuditAction::NamespaceAdd,
+        AuditAction::UserAdd,
+        AuditAction::MemberAdd,
+        AuditAction::MemberRemove,
+        AuditAction::TokenCreate,
+        AuditAction::TokenRevoke,
+        AuditAction::Publish,
+        AuditAction::Yank,
+        AuditAction::Unyank,
+        AuditAction::Deprecate,
+        AuditAction::Undeprecate,
+        AuditAction::Fork,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::NamespaceAdd => "namespace_add",
+            AuditAction::UserAdd => "user_add",
+            AuditAction::MemberAdd => "member_add",
+            AuditAction::MemberRemove => "member_remove",
+            AuditAction::TokenCreate => "token_create",
+            AuditAction::TokenRevoke => "token_revoke",
+            AuditAction::Publish => "publish",
+            AuditAction::Yank => "yank",
+            AuditAction::Unyank => "unyank",
+            AuditAction::Deprecate => "deprecate",
+            AuditAction::Undeprecate => "undeprecate",
+            AuditAction::Fork => "fork",
+        }
+    }
+
+    /// Whether the entry's target is a package (`ns/name`, or
+    /// `ns/name@version`) whose published data changed with it.
+    pub const fn targets_package(self) -> bool {
+        match self {
+            AuditAction::Publish
+            | AuditAction::Yank
+            | AuditAction::Unyank
+            | AuditAction::Deprecate
+            | AuditAction::Undeprecate
+            | AuditAction::Fork => true,
+            AuditAction::NamespaceAdd
+            | AuditAction::UserAdd
+            | AuditAction::MemberAdd
+            | AuditAction::MemberRemove
+            | AuditAction::TokenCreate
+            | AuditAction::TokenRevoke => false,
+        }
+    }
+}
+
+impl fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stored action this build does not know: written by a newer release,
+/// or by hand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownAuditAction(pub String);
+
+impl fmt::Display for UnknownAuditAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown audit action {:?}", self.0)
+    }
+}
+
+impl std::error::Error for UnknownAuditAction {}
+
+impl FromStr for AuditAction {
+    type Err = UnknownAuditAction;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        AuditAction::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| UnknownAuditAction(s.to_string()))
+    }
+}
+
 pub fn record(
     conn: &mut DbConn,
     origin: &Origin,
-    action: &str,
+    action: AuditAction,
     namespace: Option<&str>,
     target: &str,
     details: serde_json::Value,
@@ -38,7 +143,7 @@ pub fn record(
         .values((
             audit_log::created_at.eq(now()),
             audit_log::actor.eq(origin.actor.as_deref().unwrap_or("admin")),
-            audit_log::action.eq(action),
+            audit_log::action.eq(action.as_str()),
             audit_log::namespace.eq(namespace),
             audit_log::target.eq(target),
             audit_log::details.eq(details.to_string()),
@@ -48,6 +153,8 @@ pub fn record(
     Ok(())
 }
 
+/// An entry as stored: `action` is the stored text, so that an action this
+/// build does not know is still listed as it was written.
 #[derive(Debug, Serialize)]
 pub struct AuditView {
     pub id: i64,
@@ -79,4 +186,44 @@ pub fn list(conn: &mut DbConn, namespace: &str, limit: i64) -> Result<Vec<AuditV
             client_addr: r.client_addr,
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_reads_back_from_its_stored_text() {
+        for action in AuditAction::ALL {
+            assert_eq!(action.as_str().parse::<AuditAction>(), Ok(action));
+        }
+    }
+
+    #[test]
+    fn the_stored_spellings_stay_as_they_were() {
+        let stored: Vec<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+        assert_eq!(
+            stored,
+            [
+                "namespace_add",
+                "user_add",
+                "member_add",
+                "member_remove",
+                "token_create",
+                "token_revoke",
+                "publish",
+                "yank",
+                "unyank",
+                "deprecate",
+                "undeprecate",
+                "fork",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unknown_stored_action_is_an_error_that_names_it() {
+        let err = "x".parse::<AuditAction>().unwrap_err();
+        assert_eq!(err, UnknownAuditAction("x".into()));
+    }
 }

@@ -5,7 +5,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::audit::{self, Origin};
+use super::audit::{self, AuditAction, Origin};
 use super::error::{RegistryError, Result};
 use super::secrets;
 use super::sessions;
@@ -135,7 +135,7 @@ pub fn create_token(
         audit::record(
             conn,
             origin,
-            "token_create",
+            AuditAction::TokenCreate,
             namespace,
             login,
             serde_json::json!({ "token_id": id, "name": name, "scopes": scope_text, "expires_at": expires_at }),
@@ -182,7 +182,7 @@ pub fn revoke_token(conn: &mut DbConn, origin: &Origin, id_or_token: &str) -> Re
         audit::record(
             conn,
             origin,
-            "token_revoke",
+            AuditAction::TokenRevoke,
             None,
             &login,
             serde_json::json!({ "token_id": token.id }),

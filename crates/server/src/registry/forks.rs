@@ -5,7 +5,7 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::audit::{self, Origin};
+use super::audit::{self, AuditAction, Origin};
 use super::auth::{self, find_namespace, Credential, Scope};
 use super::error::{RegistryError, Result};
 use super::{index, Registry};
@@ -104,7 +104,7 @@ pub fn register(
         audit::record(
             conn,
             &origin,
-            "fork",
+            AuditAction::Fork,
             Some(&target_ns),
             target,
             serde_json::json!({ "upstream": base_ref }),

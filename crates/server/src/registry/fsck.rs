@@ -9,6 +9,7 @@ use registry_index::{package_path, serialize_lines};
 use super::error::Result;
 use super::{index, Registry};
 use crate::store::schema::{namespaces, packages, versions};
+use crate::store::DbConn;
 use gemeinwerk_package::archive::sha256_hex;
 
 #[derive(Debug, Default)]
@@ -33,21 +34,56 @@ const ORPHAN_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
 pub fn check(reg: &Registry, repair: bool) -> Result<FsckReport> {
     let mut report = FsckReport::default();
     let mut conn = reg.db.conn()?;
-    let unanalysed = super::db_health::never_analysed(&mut conn)?;
+    check_statistics(&mut conn, repair, &mut report)?;
+    let all = index::all_packages(&mut conn)?;
+    report.packages = all.len();
+
+    let archives = archives(&mut conn)?;
+    check_kinds(&archives, &mut report);
+    check_orphans(reg, &archives, repair, &mut report)?;
+    check_jobs(&mut conn, repair, &mut report)?;
+    check_blobs(reg, &archives, &mut report)?;
+
+    let expected = expected_index(&mut conn, &all)?;
+    // A repair commit's time is the newest change in the database.
+    let newest: Option<chrono::NaiveDateTime> = packages::table
+        .select(diesel::dsl::max(packages::updated_at))
+        .first(&mut *conn)?;
+    drop(conn);
+
+    check_histories(reg, &all, &expected, repair, &mut report)?;
+    check_git_index(reg, &expected, newest, repair, &mut report)?;
+    Ok(report)
+}
+
+/// Tables without statistics: a warning, analysed on repair.
+fn check_statistics(conn: &mut DbConn, repair: bool, report: &mut FsckReport) -> Result<()> {
+    let unanalysed = super::db_health::never_analysed(conn)?;
     report.warnings = unanalysed.iter().map(|t| t.warning()).collect();
     if repair && !unanalysed.is_empty() {
-        super::db_health::analyse(&mut conn, &unanalysed)?;
+        super::db_health::analyse(conn, &unanalysed)?;
         for t in &unanalysed {
             report
                 .warnings
                 .push(format!("database: analysed table {}", t.table));
         }
     }
-    let all = index::all_packages(&mut conn)?;
-    report.packages = all.len();
+    Ok(())
+}
 
-    // Every archive the database names must be in the blob store, intact.
-    let archives: Vec<(String, String, String, String, String, String)> = versions::table
+/// Every published version: namespace, name, version, checksum, the
+/// package's kind and the version's manifest.
+struct Archive {
+    namespace: String,
+    name: String,
+    num: String,
+    cksum: String,
+    kind: String,
+    manifest: String,
+}
+
+fn archives(conn: &mut DbConn) -> Result<Vec<Archive>> {
+    let rows: Vec<(String, String, String, String, String, String)> = versions::table
         .inner_join(packages::table.inner_join(namespaces::table))
         .select((
             namespaces::slug,
@@ -57,23 +93,50 @@ pub fn check(reg: &Registry, repair: bool) -> Result<FsckReport> {
             packages::kind,
             versions::manifest,
         ))
-        .load(&mut *conn)?;
-    // A package has one kind; a version whose manifest says another (a
-    // race before kinds were decided inside the publish transaction) makes
-    // the index describe an archive wrongly. Only a person can decide which
-    // is right, so this is reported, not repaired.
-    for (ns, name, num, _, kind, manifest) in &archives {
-        let version_kind = toml::from_str::<toml::Table>(manifest)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(namespace, name, num, cksum, kind, manifest)| Archive {
+            namespace,
+            name,
+            num,
+            cksum,
+            kind,
+            manifest,
+        })
+        .collect())
+}
+
+/// A package has one kind; a version whose manifest says another (a race
+/// before kinds were decided inside the publish transaction) makes the
+/// index describe an archive wrongly. Only a person can decide which is
+/// right, so this is reported, not repaired.
+fn check_kinds(archives: &[Archive], report: &mut FsckReport) {
+    for a in archives {
+        let version_kind = toml::from_str::<toml::Table>(&a.manifest)
             .ok()
             .and_then(|v| v.get("package")?.get("kind")?.as_str().map(str::to_string));
-        if version_kind.as_deref() != Some(kind.as_str()) {
+        if version_kind.as_deref() != Some(a.kind.as_str()) {
             report.problems.push(format!(
-                "database: {ns}/{name} is a {kind} package, but the manifest of {num} says {}",
+                "database: {}/{} is a {} package, but the manifest of {} says {}",
+                a.namespace,
+                a.name,
+                a.kind,
+                a.num,
                 version_kind.as_deref().unwrap_or("nothing readable")
             ));
         }
     }
-    let named: BTreeSet<&str> = archives.iter().map(|a| a.3.as_str()).collect();
+}
+
+/// Blobs no version names; removed on repair once past the grace time.
+fn check_orphans(
+    reg: &Registry,
+    archives: &[Archive],
+    repair: bool,
+    report: &mut FsckReport,
+) -> Result<()> {
+    let named: BTreeSet<&str> = archives.iter().map(|a| a.cksum.as_str()).collect();
     for blob in reg.blobs.list()? {
         if named.contains(blob.as_str()) {
             continue;
@@ -84,9 +147,12 @@ pub fn check(reg: &Registry, repair: bool) -> Result<FsckReport> {
         }
         report.orphans.push(blob);
     }
+    Ok(())
+}
 
-    // Jobs that were given up on leave their view behind.
-    for job in super::jobs::parked(&mut conn)? {
+/// Jobs that were given up on leave their view behind; requeued on repair.
+fn check_jobs(conn: &mut DbConn, repair: bool, report: &mut FsckReport) -> Result<()> {
+    for job in super::jobs::parked(conn)? {
         report.problems.push(format!(
             "job queue: {} {} is parked after {} attempts: {}",
             job.kind,
@@ -96,9 +162,15 @@ pub fn check(reg: &Registry, repair: bool) -> Result<FsckReport> {
         ));
     }
     if repair {
-        report.repaired += super::jobs::requeue_parked(&mut conn)?;
+        report.repaired += super::jobs::requeue_parked(conn)?;
     }
-    for (ns, name, num, cksum, _, _) in &archives {
+    Ok(())
+}
+
+/// Every archive the database names must be in the blob store, intact.
+fn check_blobs(reg: &Registry, archives: &[Archive], report: &mut FsckReport) -> Result<()> {
+    for a in archives {
+        let (ns, name, num, cksum) = (&a.namespace, &a.name, &a.num, &a.cksum);
         report.blobs += 1;
         match reg.blobs.get(cksum)? {
             None => report.problems.push(format!(
@@ -110,30 +182,41 @@ pub fn check(reg: &Registry, repair: bool) -> Result<FsckReport> {
             Some(_) => {}
         }
     }
+    Ok(())
+}
 
-    // The git index must hold exactly the files the database implies.
+/// The git index's files as the database implies them: each package's
+/// path and content (`None`: no published version, so no file).
+fn expected_index(
+    conn: &mut DbConn,
+    all: &[(String, String)],
+) -> Result<Vec<(String, Option<String>)>> {
     let mut expected = Vec::new();
-    for (ns, name) in &all {
-        let lines = index::index_lines(&mut conn, ns, name)?.unwrap_or_default();
+    for (ns, name) in all {
+        let lines = index::index_lines(conn, ns, name)?.unwrap_or_default();
         let content = (!lines.is_empty()).then(|| serialize_lines(&lines));
         expected.push((package_path(ns, name), content));
     }
-    // A repair commit's time is the newest change in the database.
-    let newest: Option<chrono::NaiveDateTime> = packages::table
-        .select(diesel::dsl::max(packages::updated_at))
-        .first(&mut *conn)?;
-    drop(conn);
+    Ok(expected)
+}
 
-    // Every package's history must tag exactly the commits the database
-    // implies; they are deterministic, so a rebuild gives the same ids.
-    let published = expected
+/// Every package's history must tag exactly the commits the database
+/// implies; they are deterministic, so a rebuild gives the same ids.
+fn check_histories(
+    reg: &Registry,
+    all: &[(String, String)],
+    expected: &[(String, Option<String>)],
+    repair: bool,
+    report: &mut FsckReport,
+) -> Result<()> {
+    let published: BTreeSet<&str> = expected
         .iter()
         .filter(|(_, content)| content.is_some())
-        .map(|(path, _)| path.clone());
-    let published: BTreeSet<String> = published.collect();
-    for (ns, name) in &all {
+        .map(|(path, _)| path.as_str())
+        .collect();
+    for (ns, name) in all {
         // A registered fork without versions has no history yet.
-        if !published.contains(&package_path(ns, name)) {
+        if !published.contains(package_path(ns, name).as_str()) {
             continue;
         }
         let full_name = format!("{ns}/{name}");
@@ -157,7 +240,17 @@ pub fn check(reg: &Registry, repair: bool) -> Result<FsckReport> {
             }
         }
     }
+    Ok(())
+}
 
+/// The git index must hold exactly the files the database implies.
+fn check_git_index(
+    reg: &Registry,
+    expected: &[(String, Option<String>)],
+    newest: Option<chrono::NaiveDateTime>,
+    repair: bool,
+    report: &mut FsckReport,
+) -> Result<()> {
     reg.git.with(reg, |git| {
         let present: BTreeSet<String> = git.list_files()?.into_iter().collect();
         // config.json names the URL the server is reached at; the server
@@ -165,7 +258,7 @@ pub fn check(reg: &Registry, repair: bool) -> Result<FsckReport> {
         let mut known: BTreeSet<String> = expected.iter().map(|(p, _)| p.clone()).collect();
         known.insert("config.json".to_string());
         let mut fixes = Vec::new();
-        for (path, content) in &expected {
+        for (path, content) in expected {
             let actual = git.read_file(path)?;
             if actual.as_deref() != content.as_ref().map(|c| c.as_bytes()) {
                 report
@@ -191,6 +284,5 @@ pub fn check(reg: &Registry, repair: bool) -> Result<FsckReport> {
             report.repaired += fixes.len();
         }
         Ok(())
-    })?;
-    Ok(report)
+    })
 }

@@ -15,9 +15,6 @@ use crate::store::history::{CommitMeta, PackageHistory};
 use crate::store::schema::users;
 use gemeinwerk_package::archive;
 
-/// Rewrites one package's history repository from the database.
-pub const SYNC_HISTORY: &str = "sync_history";
-
 /// Forks of forks of … stop somewhere; deeper chains are refused as broken.
 const MAX_FORK_DEPTH: usize = 32;
 

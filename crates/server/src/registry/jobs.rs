@@ -3,6 +3,8 @@
 //! database, so running one twice, or late, repairs instead of corrupting.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -13,19 +15,70 @@ use registry_index::{package_path, serialize_lines, CommitInfo, GitIndex, IndexC
 use super::error::{RegistryError, Result};
 use super::{index, Registry};
 use crate::store::db::now;
-use crate::store::models::Job;
+use crate::store::models::JobRow;
 use crate::store::schema::jobs;
 use crate::store::{write_tx, DbConn};
 
-/// Rewrites one package's file in the git index from the database.
-pub const SYNC_INDEX: &str = "sync_index";
+/// What a job does: each kind recomputes one view of one package (the
+/// payload, a full name) from the database. The column `jobs.kind` keeps
+/// the text of [`Job::as_str`]: those spellings are what existing queues
+/// hold, so they never change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Job {
+    /// Rewrites the package's file in the git index.
+    SyncIndex,
+    /// Rewrites the package's history repository.
+    SyncHistory,
+}
 
-/// Adds a job; call it inside the transaction of the change.
-pub fn enqueue(conn: &mut DbConn, kind: &str, payload: &str) -> Result<()> {
+impl Job {
+    pub const ALL: [Job; 2] = [Job::SyncIndex, Job::SyncHistory];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Job::SyncIndex => "sync_index",
+            Job::SyncHistory => "sync_history",
+        }
+    }
+}
+
+impl fmt::Display for Job {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stored job kind this build does not know: written by a newer release,
+/// or by hand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownJob(pub String);
+
+impl fmt::Display for UnknownJob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown job kind {:?}", self.0)
+    }
+}
+
+impl std::error::Error for UnknownJob {}
+
+impl FromStr for Job {
+    type Err = UnknownJob;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        Job::ALL
+            .into_iter()
+            .find(|j| j.as_str() == s)
+            .ok_or_else(|| UnknownJob(s.to_string()))
+    }
+}
+
+/// Adds a job for the package `payload`; call it inside the transaction of
+/// the change.
+pub fn enqueue(conn: &mut DbConn, job: Job, payload: &str) -> Result<()> {
     let at = now();
     diesel::insert_into(jobs::table)
         .values((
-            jobs::kind.eq(kind),
+            jobs::kind.eq(job.as_str()),
             jobs::payload.eq(payload),
             jobs::attempts.eq(0),
             jobs::run_after.eq(at),
@@ -58,11 +111,11 @@ pub fn pending_count(conn: &mut DbConn) -> Result<i64> {
 }
 
 /// The jobs that were given up on, oldest first.
-pub fn parked(conn: &mut DbConn) -> Result<Vec<Job>> {
+pub fn parked(conn: &mut DbConn) -> Result<Vec<JobRow>> {
     Ok(jobs::table
         .filter(jobs::run_after.ge(parked_at()))
         .order(jobs::id)
-        .select(Job::as_select())
+        .select(JobRow::as_select())
         .load(conn)?)
 }
 
@@ -231,16 +284,18 @@ pub fn run_due(reg: &Registry) -> Result<usize> {
 pub fn run_lane(reg: &Registry, lane: Lane) -> Result<usize> {
     let mut done = 0;
     loop {
-        let batch: Vec<Job> = {
+        let batch: Vec<JobRow> = {
             let mut conn = reg.db.conn()?;
             let due = jobs::table
                 .filter(jobs::run_after.le(now()))
                 .order(jobs::id)
                 .limit(BATCH)
-                .select(Job::as_select());
+                .select(JobRow::as_select());
+            // Unknown kinds go to the other lane, which logs and drops them.
+            let index_kind = Job::SyncIndex.as_str();
             match lane {
-                Lane::GitIndex => due.filter(jobs::kind.eq(SYNC_INDEX)).load(&mut *conn)?,
-                Lane::Others => due.filter(jobs::kind.ne(SYNC_INDEX)).load(&mut *conn)?,
+                Lane::GitIndex => due.filter(jobs::kind.eq(index_kind)).load(&mut *conn)?,
+                Lane::Others => due.filter(jobs::kind.ne(index_kind)).load(&mut *conn)?,
             }
         };
         if batch.is_empty() {
@@ -297,7 +352,7 @@ impl std::fmt::Display for Failure {
     }
 }
 
-fn retry_later(reg: &Registry, job: &Job, e: &Failure) -> Result<()> {
+fn retry_later(reg: &Registry, job: &JobRow, e: &Failure) -> Result<()> {
     let attempts = job.attempts + 1;
     let backoff = 2i64.saturating_pow(attempts.min(8) as u32).min(300);
     // A job that cannot succeed is parked with its error instead of being
@@ -328,7 +383,7 @@ fn retry_later(reg: &Registry, job: &Job, e: &Failure) -> Result<()> {
 /// are independent (each history is its own repository), so two workers
 /// share them: a history unpacks archives and writes files, and a bulk
 /// load leaves thousands waiting.
-fn run_each_package(reg: &Registry, batch: &[Job]) -> Vec<std::result::Result<(), Failure>> {
+fn run_each_package(reg: &Registry, batch: &[JobRow]) -> Vec<std::result::Result<(), Failure>> {
     let mut keys: Vec<(&str, &str)> = batch
         .iter()
         .map(|job| (job.kind.as_str(), job.payload.as_str()))
@@ -345,12 +400,13 @@ fn run_each_package(reg: &Registry, batch: &[Job]) -> Vec<std::result::Result<()
                 let Some(&(kind, payload)) = keys.get(i) else {
                     return;
                 };
-                let outcome = match kind {
-                    super::history::SYNC_HISTORY => {
-                        super::history::sync_history(reg, payload).map(|_| ())
-                    }
-                    other => {
-                        tracing::error!(job.kind = %other, "unknown job kind; dropping it");
+                let outcome = match kind.parse::<Job>() {
+                    Ok(Job::SyncHistory) => super::history::sync_history(reg, payload).map(|_| ()),
+                    Ok(Job::SyncIndex) => sync_index(reg, payload),
+                    // Retrying cannot teach this build a kind it does not
+                    // know; a newer release's jobs are its own to run.
+                    Err(unknown) => {
+                        tracing::error!(job.kind = %unknown.0, "unknown job kind; dropping it");
                         Ok(())
                     }
                 };
@@ -401,7 +457,7 @@ fn batch_message(names: &[&str]) -> String {
 /// they are now, in one commit. The commit's time is the newest change
 /// among them (`packages.updated_at`), so it comes from the database.
 /// Returns one outcome per job.
-fn sync_index_batch(reg: &Registry, batch: &[Job]) -> Vec<Result<()>> {
+fn sync_index_batch(reg: &Registry, batch: &[JobRow]) -> Vec<Result<()>> {
     let started = std::time::Instant::now();
     let mut files: BTreeMap<&str, Result<Option<String>, String>> = BTreeMap::new();
     let mut time = 0i64;
@@ -519,9 +575,9 @@ fn squash_if_due(reg: &Registry, git: &GitIndex) -> Result<()> {
 
 /// Writes one package's index file as the database says it is now.
 pub fn sync_index(reg: &Registry, full_name: &str) -> Result<()> {
-    let job = Job {
+    let job = JobRow {
         id: 0,
-        kind: SYNC_INDEX.into(),
+        kind: Job::SyncIndex.as_str().into(),
         payload: full_name.into(),
         attempts: 0,
         last_error: None,
@@ -569,4 +625,26 @@ fn spawn_lane(
             tracing::error!(error = %e, ?lane, "job runner at shutdown");
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_job_reads_back_from_its_stored_kind() {
+        for job in Job::ALL {
+            assert_eq!(job.as_str().parse::<Job>(), Ok(job));
+        }
+    }
+
+    #[test]
+    fn the_stored_kinds_stay_as_they_were() {
+        assert_eq!(Job::SyncIndex.as_str(), "sync_index");
+        assert_eq!(Job::SyncHistory.as_str(), "sync_history");
+        assert_eq!(
+            "rebuild_everything".parse::<Job>(),
+            Err(UnknownJob("rebuild_everything".into()))
+        );
+    }
 }

@@ -3,9 +3,10 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::audit::{self, Origin};
+use super::audit::{self, AuditAction, Origin};
 use super::auth::{self, find_namespace, Credential, Scope};
 use super::error::{RegistryError, Result};
+use super::jobs::Job;
 use super::{content, index, jobs, Registry};
 use crate::store::db::now;
 use crate::store::schema::{dependencies, packages, versions};
@@ -141,13 +142,13 @@ pub fn publish(
             audit::record(
                 conn,
                 &origin,
-                "publish",
+                AuditAction::Publish,
                 Some(&manifest.namespace),
                 &format!("{}@{}", manifest.full_name(), manifest.version),
                 serde_json::json!({ "cksum": cksum, "size": upload.len() }),
             )?;
-            jobs::enqueue(conn, jobs::SYNC_INDEX, &manifest.full_name())?;
-            jobs::enqueue(conn, super::history::SYNC_HISTORY, &manifest.full_name())
+            jobs::enqueue(conn, Job::SyncIndex, &manifest.full_name())?;
+            jobs::enqueue(conn, Job::SyncHistory, &manifest.full_name())
         })
     };
     // On PostgreSQL a publish racing another of the same package can lose

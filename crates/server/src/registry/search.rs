@@ -49,6 +49,7 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 use serde::Deserialize;
 
+use super::audit::AuditAction;
 use super::error::{RegistryError, Result};
 use super::jobs::Wakeup;
 use super::{index, Registry};
@@ -433,15 +434,16 @@ fn apply(reg: &Registry, conn: &mut DbConn, w: &mut SearchWriter, package_id: i6
 /// The packages an audit entry touches: its target, and for a fork or a
 /// publish the upstream too (its fork count moves).
 fn touched(conn: &mut DbConn, action: &str, target: &str, details: &str) -> Result<Vec<i64>> {
-    const PACKAGE_ACTIONS: [&str; 6] = [
-        "publish",
-        "yank",
-        "unyank",
-        "deprecate",
-        "undeprecate",
-        "fork",
-    ];
-    if !PACKAGE_ACTIONS.contains(&action) {
+    let action = match action.parse::<AuditAction>() {
+        Ok(action) => action,
+        // Written by a newer release or by hand: no package document of
+        // this build depends on an action it does not know.
+        Err(unknown) => {
+            tracing::debug!(%unknown, audit.target = %target, "audit entry skipped by the search follower");
+            return Ok(Vec::new());
+        }
+    };
+    if !action.targets_package() {
         return Ok(Vec::new());
     }
     let name = target.split('@').next().unwrap_or(target);
@@ -452,7 +454,7 @@ fn touched(conn: &mut DbConn, action: &str, target: &str, details: &str) -> Resu
         .and_then(|d| d["upstream"].as_str().map(str::to_string));
     let upstream = match upstream {
         Some(u) => Some(u),
-        None if action == "publish" => packages::table
+        None if action == AuditAction::Publish => packages::table
             .filter(packages::id.eq_any(&ids))
             .select(packages::forked_from)
             .first::<Option<String>>(conn)

@@ -6,7 +6,8 @@
 use diesel::prelude::*;
 
 use super::error::Result;
-use super::{history, jobs, Registry};
+use super::jobs::{self, Job};
+use super::Registry;
 use crate::store::db::now;
 use crate::store::schema::audit_log;
 
@@ -31,8 +32,8 @@ fn seconds_since(t: Option<chrono::NaiveDateTime>) -> f64 {
 pub fn view_lags(reg: &Registry) -> Result<Vec<ViewLag>> {
     let mut conn = reg.db.conn()?;
     let pending = jobs::pending_by_kind(&mut conn)?;
-    let job_lag = |view, kind: &str| {
-        let (n, oldest) = pending.get(kind).cloned().unwrap_or((0, None));
+    let job_lag = |view, job: Job| {
+        let (n, oldest) = pending.get(job.as_str()).cloned().unwrap_or((0, None));
         ViewLag {
             view,
             lag_changes: n,
@@ -40,8 +41,8 @@ pub fn view_lags(reg: &Registry) -> Result<Vec<ViewLag>> {
         }
     };
     let mut lags = vec![
-        job_lag("git_index", jobs::SYNC_INDEX),
-        job_lag("package_histories", history::SYNC_HISTORY),
+        job_lag("git_index", Job::SyncIndex),
+        job_lag("package_histories", Job::SyncHistory),
     ];
     // Without a search index in use yet, everything in the feed is behind.
     let cursor = reg.search.applied_cursor().unwrap_or(0);

@@ -3,9 +3,10 @@
 
 use diesel::prelude::*;
 
-use super::audit::{self, Origin};
+use super::audit::{self, AuditAction, Origin};
 use super::auth::{self, find_namespace, Credential, Scope};
 use super::error::{RegistryError, Result};
+use super::jobs::Job;
 use super::{index, jobs, Registry};
 use crate::store::db::now;
 use crate::store::models::{Package, Version};
@@ -102,12 +103,16 @@ pub fn set_yanked(
         audit::record(
             conn,
             &origin,
-            if yank { "yank" } else { "unyank" },
+            if yank {
+                AuditAction::Yank
+            } else {
+                AuditAction::Unyank
+            },
             Some(namespace),
             &format!("{full_name}@{version}"),
             serde_json::json!({ "reason": reason }),
         )?;
-        jobs::enqueue(conn, jobs::SYNC_INDEX, &full_name)
+        jobs::enqueue(conn, Job::SyncIndex, &full_name)
     })?;
     reg.package_changed(&full_name);
     Ok(())
@@ -141,9 +146,9 @@ pub fn set_deprecated(
             conn,
             &origin,
             if message.is_some() {
-                "deprecate"
+                AuditAction::Deprecate
             } else {
-                "undeprecate"
+                AuditAction::Undeprecate
             },
             Some(namespace),
             &format!("{namespace}/{name}"),

@@ -92,7 +92,7 @@ pub struct AuditEntry {
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = jobs)]
-pub struct Job {
+pub struct JobRow {
     pub id: i64,
     pub kind: String,
     pub payload: String,

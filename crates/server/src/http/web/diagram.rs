@@ -173,92 +173,9 @@ pub fn state_label(p: &Process, id: &str) -> String {
 /// The SVG of a process. Transitions are numbered from 1 in file order,
 /// as in the transition table.
 pub fn svg(p: &Process, title: &str) -> String {
-    let places = layout(p);
-    let depth = places.iter().map(|(l, _)| l + 1).max().unwrap_or(1);
-    let width_count = (0..depth)
-        .map(|l| places.iter().filter(|(x, _)| *x == l).count())
-        .max()
-        .unwrap_or(1);
-    let row_width = |l: usize| {
-        let k = places.iter().filter(|(x, _)| *x == l).count() as f64;
-        k * BOX_W + (k - 1.0).max(0.0) * GAP_X
-    };
-    let inner_w = width_count as f64 * BOX_W + (width_count as f64 - 1.0).max(0.0) * GAP_X;
-    let index: HashMap<&str, usize> = p
-        .states
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.id.as_str(), i))
-        .collect();
-    let ends = |t: &gemeinwerk_package::process::Transition| {
-        Some((
-            *index.get(t.from.get_ref().as_str())?,
-            *index.get(t.to.get_ref().as_str())?,
-        ))
-    };
-    // Where each edge runs: straight down, or through a gutter at the side.
-    // The position of a state before the gutters are known, relative to
-    // the left gutter's end.
-    let inner_centre = |i: usize| -> (f64, f64) {
-        let (l, k) = places[i];
-        let left = MARGIN + (inner_w - row_width(l)) / 2.0;
-        (
-            left + k as f64 * (BOX_W + GAP_X) + BOX_W / 2.0,
-            MARGIN + l as f64 * LAYER_H + BOX_H / 2.0,
-        )
-    };
-    #[derive(Clone, Copy, PartialEq)]
-    enum Route {
-        Down,
-        Left(usize),
-        Right(usize),
-    }
-    let (mut lefts, mut rights) = (0, 0);
-    let routes: Vec<Option<Route>> = p
-        .transitions
-        .iter()
-        .map(|t| {
-            let (a, b) = ends(t)?;
-            if places[b].0 <= places[a].0 {
-                rights += 1;
-                return Some(Route::Right(rights - 1));
-            }
-            let (ax, ay) = inner_centre(a);
-            let (bx, by) = inner_centre(b);
-            // Would a straight run from a to b go through a state between?
-            let crosses = (places[a].0 + 1..places[b].0).any(|l| {
-                let y = MARGIN + l as f64 * LAYER_H + BOX_H / 2.0;
-                let x = ax + (bx - ax) * (y - ay) / (by - ay);
-                (0..places.len())
-                    .any(|i| places[i].0 == l && (x - inner_centre(i).0).abs() < BOX_W / 2.0 + 6.0)
-            });
-            if crosses {
-                lefts += 1;
-                Some(Route::Left(lefts - 1))
-            } else {
-                Some(Route::Down)
-            }
-        })
-        .collect();
-    let left_room = if lefts > 0 {
-        10.0 + lefts as f64 * LANE
-    } else {
-        0.0
-    };
-    let right_room = if rights > 0 {
-        10.0 + rights as f64 * LANE
-    } else {
-        0.0
-    };
-    let total_w = inner_w + 2.0 * MARGIN + left_room + right_room;
-    let total_h = depth as f64 * LAYER_H - (LAYER_H - BOX_H) + 2.0 * MARGIN;
-    let centre = |i: usize| -> (f64, f64) {
-        let (x, y) = inner_centre(i);
-        (x + left_room, y)
-    };
-    // The middle of the gap above a layer (or below, with `+ 1`).
-    let gap_above = |layer: usize| MARGIN + layer as f64 * LAYER_H - (LAYER_H - BOX_H) / 2.0;
-    let gap_above = |layer: usize| gap_above(layer).max(MARGIN / 2.0);
+    let g = Geometry::of(p);
+    let total_w = g.inner_w + 2.0 * MARGIN + g.left_room + g.right_room;
+    let total_h = g.depth as f64 * LAYER_H - (LAYER_H - BOX_H) + 2.0 * MARGIN;
 
     let mut s = String::new();
     let _ = write!(
@@ -270,16 +187,188 @@ pub fn svg(p: &Process, title: &str) -> String {
     );
     s.push_str(r#"<defs><marker id="pfeil" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="pfeilspitze"/></marker></defs>"#);
     for (num, t) in p.transitions.iter().enumerate() {
-        let (Some((a, b)), Some(route)) = (ends(t), routes[num]) else {
+        let (Some((a, b)), Some(route)) = (g.ends(t), g.routes[num]) else {
             continue;
         };
-        let (ax, ay) = centre(a);
-        let (bx, by) = centre(b);
         let label = t.label.as_ref().map(|l| l.de.as_str()).unwrap_or(&t.id);
-        // Side routes run in the gaps between layers and in a gutter, where
-        // no state is; they leave and enter a state off its centre, so as
-        // not to run on top of the straight edges.
-        let (path, lx, ly) = match route {
+        let (path, lx, ly) = g.edge(route, a, b);
+        let _ = write!(
+            s,
+            r#"<g class="uebergang"><title>{n}: {} ({} → {})</title><path d="{path}" marker-end="url(#pfeil)"/><circle cx="{lx:.1}" cy="{ly:.1}" r="10"/><text x="{lx:.1}" y="{ty:.1}" text-anchor="middle">{n}</text></g>"#,
+            esc(label),
+            esc(&state_label(p, t.from.get_ref())),
+            esc(&state_label(p, t.to.get_ref())),
+            n = num + 1,
+            ty = ly + 4.0,
+        );
+    }
+    for (i, st) in p.states.iter().enumerate() {
+        write_state(&mut s, st, g.centre(i));
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// One state: its box, and its label in at most two lines.
+fn write_state(s: &mut String, st: &gemeinwerk_package::process::State, (cx, cy): (f64, f64)) {
+    let class = match (st.start, st.end) {
+        (true, _) => "zustand start".to_string(),
+        (_, Some(o)) => format!("zustand ende ende-{}", o.as_str().replace('ü', "ue")),
+        _ => "zustand".to_string(),
+    };
+    let label = st.label.as_ref().map(|t| t.de.as_str()).unwrap_or(&st.id);
+    let text_lines = lines(label, 24);
+    let _ = write!(
+        s,
+        r#"<g class="{class}"><rect x="{:.1}" y="{:.1}" width="{BOX_W}" height="{BOX_H}" rx="8"/>"#,
+        cx - BOX_W / 2.0,
+        cy - BOX_H / 2.0
+    );
+    let first_y = cy + 5.0 - (text_lines.len() as f64 - 1.0) * 8.0;
+    for (k, line) in text_lines.iter().enumerate() {
+        let _ = write!(
+            s,
+            r#"<text x="{cx:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+            first_y + k as f64 * 16.0,
+            esc(line)
+        );
+    }
+    s.push_str("</g>");
+}
+
+/// Where an edge runs: straight down, or through a gutter at the side
+/// (the lane counts from the states outwards).
+#[derive(Clone, Copy, PartialEq)]
+enum Route {
+    Down,
+    Left(usize),
+    Right(usize),
+}
+
+/// Where the states sit and where the edges run.
+struct Geometry<'p> {
+    /// `(layer, position)` per state index.
+    places: Vec<(usize, usize)>,
+    depth: usize,
+    /// The width of the widest layer.
+    inner_w: f64,
+    index: HashMap<&'p str, usize>,
+    /// Per transition, in file order; `None` when a state is unknown.
+    routes: Vec<Option<Route>>,
+    /// The gutters beside the states, as wide as their lanes need.
+    left_room: f64,
+    right_room: f64,
+}
+
+impl<'p> Geometry<'p> {
+    fn of(p: &'p Process) -> Self {
+        let places = layout(p);
+        let depth = places.iter().map(|(l, _)| l + 1).max().unwrap_or(1);
+        let width_count = (0..depth)
+            .map(|l| places.iter().filter(|(x, _)| *x == l).count())
+            .max()
+            .unwrap_or(1);
+        let inner_w = width_count as f64 * BOX_W + (width_count as f64 - 1.0).max(0.0) * GAP_X;
+        let index = p
+            .states
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.as_str(), i))
+            .collect();
+        let mut g = Geometry {
+            places,
+            depth,
+            inner_w,
+            index,
+            routes: Vec::new(),
+            left_room: 0.0,
+            right_room: 0.0,
+        };
+        g.route(p);
+        g
+    }
+
+    /// Picks each edge's route: an edge up (or within a layer) runs on the
+    /// right, one down that would cross a state between on the left.
+    fn route(&mut self, p: &Process) {
+        let (mut lefts, mut rights) = (0, 0);
+        let places = &self.places;
+        let routes = p
+            .transitions
+            .iter()
+            .map(|t| {
+                let (a, b) = self.ends(t)?;
+                if places[b].0 <= places[a].0 {
+                    rights += 1;
+                    return Some(Route::Right(rights - 1));
+                }
+                let (ax, ay) = self.inner_centre(a);
+                let (bx, by) = self.inner_centre(b);
+                // Would a straight run from a to b go through a state between?
+                let crosses = (places[a].0 + 1..places[b].0).any(|l| {
+                    let y = MARGIN + l as f64 * LAYER_H + BOX_H / 2.0;
+                    let x = ax + (bx - ax) * (y - ay) / (by - ay);
+                    (0..places.len()).any(|i| {
+                        places[i].0 == l && (x - self.inner_centre(i).0).abs() < BOX_W / 2.0 + 6.0
+                    })
+                });
+                if crosses {
+                    lefts += 1;
+                    Some(Route::Left(lefts - 1))
+                } else {
+                    Some(Route::Down)
+                }
+            })
+            .collect();
+        self.routes = routes;
+        let room = |lanes: usize| {
+            if lanes > 0 {
+                10.0 + lanes as f64 * LANE
+            } else {
+                0.0
+            }
+        };
+        self.left_room = room(lefts);
+        self.right_room = room(rights);
+    }
+
+    fn ends(&self, t: &gemeinwerk_package::process::Transition) -> Option<(usize, usize)> {
+        Some((
+            *self.index.get(t.from.get_ref().as_str())?,
+            *self.index.get(t.to.get_ref().as_str())?,
+        ))
+    }
+
+    fn row_width(&self, l: usize) -> f64 {
+        let k = self.places.iter().filter(|(x, _)| *x == l).count() as f64;
+        k * BOX_W + (k - 1.0).max(0.0) * GAP_X
+    }
+
+    /// The position of a state before the gutters are known, relative to
+    /// the left gutter's end.
+    fn inner_centre(&self, i: usize) -> (f64, f64) {
+        let (l, k) = self.places[i];
+        let left = MARGIN + (self.inner_w - self.row_width(l)) / 2.0;
+        (
+            left + k as f64 * (BOX_W + GAP_X) + BOX_W / 2.0,
+            MARGIN + l as f64 * LAYER_H + BOX_H / 2.0,
+        )
+    }
+
+    fn centre(&self, i: usize) -> (f64, f64) {
+        let (x, y) = self.inner_centre(i);
+        (x + self.left_room, y)
+    }
+
+    /// The path of an edge from state `a` to state `b`, and where its
+    /// number goes. Side routes run in the gaps between layers and in a
+    /// gutter, where no state is; they leave and enter a state off its
+    /// centre, so as not to run on top of the straight edges.
+    fn edge(&self, route: Route, a: usize, b: usize) -> (String, f64, f64) {
+        let (ax, ay) = self.centre(a);
+        let (bx, by) = self.centre(b);
+        let places = &self.places;
+        match route {
             Route::Down => {
                 let (y1, y2) = (ay + BOX_H / 2.0, by - BOX_H / 2.0);
                 let mid = (y1 + y2) / 2.0;
@@ -290,7 +379,7 @@ pub fn svg(p: &Process, title: &str) -> String {
                 )
             }
             Route::Left(lane) => {
-                let gx = left_room - 10.0 - lane as f64 * LANE + MARGIN / 2.0;
+                let gx = self.left_room - 10.0 - lane as f64 * LANE + MARGIN / 2.0;
                 let (x1, x2) = (ax - BOX_W / 4.0, bx - BOX_W / 4.0);
                 let (g1, g2) = (gap_above(places[a].0 + 1), gap_above(places[b].0));
                 (
@@ -304,7 +393,7 @@ pub fn svg(p: &Process, title: &str) -> String {
                 )
             }
             Route::Right(lane) => {
-                let gx = left_room + MARGIN + inner_w + 10.0 + lane as f64 * LANE;
+                let gx = self.left_room + MARGIN + self.inner_w + 10.0 + lane as f64 * LANE;
                 let (x1, x2) = (ax + BOX_W / 4.0, bx + BOX_W / 4.0);
                 let (g1, g2) = (gap_above(places[a].0), gap_above(places[b].0));
                 (
@@ -317,45 +406,13 @@ pub fn svg(p: &Process, title: &str) -> String {
                     (g1 + g2) / 2.0,
                 )
             }
-        };
-        let _ = write!(
-            s,
-            r#"<g class="uebergang"><title>{n}: {} ({} → {})</title><path d="{path}" marker-end="url(#pfeil)"/><circle cx="{lx:.1}" cy="{ly:.1}" r="10"/><text x="{lx:.1}" y="{ty:.1}" text-anchor="middle">{n}</text></g>"#,
-            esc(label),
-            esc(&state_label(p, t.from.get_ref())),
-            esc(&state_label(p, t.to.get_ref())),
-            n = num + 1,
-            ty = ly + 4.0,
-        );
-    }
-    for (i, st) in p.states.iter().enumerate() {
-        let (cx, cy) = centre(i);
-        let class = match (st.start, st.end) {
-            (true, _) => "zustand start".to_string(),
-            (_, Some(o)) => format!("zustand ende ende-{}", o.as_str().replace('ü', "ue")),
-            _ => "zustand".to_string(),
-        };
-        let label = st.label.as_ref().map(|t| t.de.as_str()).unwrap_or(&st.id);
-        let text_lines = lines(label, 24);
-        let _ = write!(
-            s,
-            r#"<g class="{class}"><rect x="{:.1}" y="{:.1}" width="{BOX_W}" height="{BOX_H}" rx="8"/>"#,
-            cx - BOX_W / 2.0,
-            cy - BOX_H / 2.0
-        );
-        let first_y = cy + 5.0 - (text_lines.len() as f64 - 1.0) * 8.0;
-        for (k, line) in text_lines.iter().enumerate() {
-            let _ = write!(
-                s,
-                r#"<text x="{cx:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
-                first_y + k as f64 * 16.0,
-                esc(line)
-            );
         }
-        s.push_str("</g>");
     }
-    s.push_str("</svg>");
-    s
+}
+
+/// The middle of the gap above a layer (or below, with `+ 1`).
+fn gap_above(layer: usize) -> f64 {
+    (MARGIN + layer as f64 * LAYER_H - (LAYER_H - BOX_H) / 2.0).max(MARGIN / 2.0)
 }
 
 #[cfg(test)]

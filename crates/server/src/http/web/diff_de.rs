@@ -173,15 +173,38 @@ pub fn manifest_path(path: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The sources of the diff (every file of its folder, so that a new
+    /// one is read too), each without its tests.
+    fn diff_sources() -> Vec<String> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../package/src/diff");
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .expect("the diff's folder")
+            .map(|e| e.expect("a directory entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+            .filter(|p| !p.ends_with("tests.rs"))
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|p| {
+                let source = std::fs::read_to_string(p).expect("a diff source");
+                // `mod tests;` names tests.rs, left out above.
+                let tests_start = source
+                    .find("#[cfg(test)]\nmod tests {")
+                    .unwrap_or(source.len());
+                source[..tests_start].to_string()
+            })
+            .collect()
+    }
+
     /// Every reason the diff can give is a string literal in its source
     /// that stands alone on a line; each needs its German sentence.
     #[test]
     fn every_reason_of_the_diff_has_a_german_sentence() {
-        let source = include_str!("../../../../package/src/diff.rs");
-        let tests_start = source.find("#[cfg(test)]").unwrap_or(source.len());
+        let sources = diff_sources();
         let mut missing = Vec::new();
         let mut found = 0;
-        for line in source[..tests_start].lines() {
+        for line in sources.iter().flat_map(|s| s.lines()) {
             if line.trim_start().starts_with("//") {
                 continue;
             }

@@ -435,56 +435,22 @@ pub fn load(
 
     let title = view.title.clone().unwrap_or_else(|| full_name.clone());
     let version = shown.map(|v| v.num.clone()).unwrap_or_default();
-    let (preview, process, vertrauensniveau, accounts_text) = match &parsed {
-        Some(Content::Form(f)) => {
-            let (v, a) = form_facts(f);
-            (Some(preview::build(&f.body, &deps, input)), None, v, a)
-        }
-        Some(Content::Fieldgroup(g)) => (
-            Some(preview::build(&g.body, &deps, input)),
-            None,
-            String::new(),
-            String::new(),
-        ),
-        Some(Content::Process(p)) => (
-            None,
-            Some(process_view(p, &title)),
-            String::new(),
-            String::new(),
-        ),
-        None => (None, None, String::new(), String::new()),
-    };
-    // Municipalities that use the package: those whose packages depend on
-    // it or fork it, besides its own.
-    let mut users: Vec<&str> = dependents
-        .iter()
-        .chain(network.forks.iter().map(|f| &f.package))
-        .filter_map(|p| p.split_once('/').map(|(ns, _)| ns))
-        .filter(|ns| *ns != namespace)
-        .collect();
-    users.sort_unstable();
-    users.dedup();
-    let municipalities = users.len();
-
-    // Versions newest first; the diff link goes to the one published before.
-    let versions: Vec<VersionRow> = view
-        .versions
-        .iter()
-        .enumerate()
-        .map(|(i, v)| VersionRow {
-            num: v.num.clone(),
-            date: super::date(&v.created_at),
-            yanked: v.yanked,
-            reason: v.yank_reason.clone().unwrap_or_default(),
-            downloads: super::number(v.downloads),
-            previous: view.versions.get(i + 1).map(|p| p.num.clone()),
-            shown: v.num == version,
-        })
-        .collect();
-    let dependencies = view
-        .versions
-        .iter()
-        .find(|v| v.num == version)
+    let shown_content = ContentViews::of(parsed.as_ref(), &deps, input, &title);
+    let municipalities = municipalities(namespace, &dependents, &network);
+    let newest = pick(&rows, None).map(|v| v.num.clone()).unwrap_or_default();
+    let newest_usable = super::publisher::newest_usable(&rows)
+        .filter(|v| v.yanked_at.is_none() && v.num != version)
+        .map(|v| v.num.clone())
+        .unwrap_or_default();
+    let commands = commands(reg, &full_name, name, &newest);
+    let publisher = super::publisher::lookup(reg, [namespace.to_string()])?
+        .remove(namespace)
+        .unwrap_or_default();
+    let shown_row = view.versions.iter().find(|v| v.num == version);
+    let yank_reason = shown_row
+        .and_then(|v| v.yank_reason.clone())
+        .unwrap_or_default();
+    let dependencies = shown_row
         .map(|v| {
             v.dependencies
                 .iter()
@@ -495,65 +461,20 @@ pub fn load(
                 .collect()
         })
         .unwrap_or_default();
-    let newest = pick(&rows, None).map(|v| v.num.clone()).unwrap_or_default();
-    let snippet = match semver::Version::parse(&newest) {
-        Ok(v) if v.major > 0 => format!("gemeinwerk add {full_name}@^{}.{}", v.major, v.minor),
-        Ok(v) => format!("gemeinwerk add {full_name}@^{v}"),
-        Err(_) => format!("gemeinwerk add {full_name}"),
-    };
-    let newest_usable = super::publisher::newest_usable(&rows)
-        .filter(|v| v.yanked_at.is_none() && v.num != version)
-        .map(|v| v.num.clone())
-        .unwrap_or_default();
-    let base_url = reg.config.base_url.trim_end_matches('/').to_string();
-    let commands = vec![
-        Command {
-            label: "Als Abhängigkeit eintragen",
-            id: "befehl-add",
-            text: snippet,
-        },
-        Command {
-            label: "Für die eigene Kommune ableiten (Fork)",
-            id: "befehl-fork",
-            text: format!("gemeinwerk fork {full_name} {}/{name}", "IHR-NAMENSRAUM"),
-        },
-        Command {
-            label: "Versionsgeschichte mit git holen",
-            id: "befehl-git",
-            text: format!("git clone {base_url}/git/packages/{full_name}.git"),
-        },
-    ];
-    let publisher = super::publisher::lookup(reg, [namespace.to_string()])?
-        .remove(namespace)
-        .unwrap_or_default();
-    let yank_reason = view
-        .versions
-        .iter()
-        .find(|v| v.num == version)
-        .and_then(|v| v.yank_reason.clone())
-        .unwrap_or_default();
     let row = |e: &forks::NetworkEntry| NetworkRow {
         package: e.package.clone(),
         base: e.base.clone().unwrap_or_default(),
         behind: e.behind,
         indent: e.depth.saturating_sub(1),
     };
+    let m = manifest.as_ref();
     Ok(PackageData {
         name: full_name,
         namespace: namespace.to_string(),
         publisher,
-        repository: manifest
-            .as_ref()
-            .and_then(|m| m.repository.clone())
-            .unwrap_or_default(),
-        homepage: manifest
-            .as_ref()
-            .and_then(|m| m.homepage.clone())
-            .unwrap_or_default(),
-        license_url: manifest
-            .as_ref()
-            .map(|m| spdx_url(&m.license))
-            .unwrap_or_default(),
+        repository: m.and_then(|m| m.repository.clone()).unwrap_or_default(),
+        homepage: m.and_then(|m| m.homepage.clone()).unwrap_or_default(),
+        license_url: m.map(|m| spdx_url(&m.license)).unwrap_or_default(),
         newest_usable,
         yank_reason,
         commands,
@@ -561,33 +482,23 @@ pub fn load(
         description: view.description.clone(),
         kind: super::kind_label(&view.kind),
         deprecated: view.deprecated.clone(),
-        license: manifest
-            .as_ref()
-            .map(|m| m.license.clone())
-            .unwrap_or_default(),
-        themenfeld: manifest
-            .as_ref()
+        license: m.map(|m| m.license.clone()).unwrap_or_default(),
+        themenfeld: m
             .and_then(|m| m.themenfeld.clone())
             .map(|t| (super::themenfeld_label(&t), t)),
-        leika: manifest
-            .as_ref()
-            .and_then(|m| m.leika.clone())
-            .unwrap_or_default(),
-        keywords: manifest
-            .as_ref()
-            .map(|m| m.keywords.clone())
-            .unwrap_or_default(),
+        leika: m.and_then(|m| m.leika.clone()).unwrap_or_default(),
+        keywords: m.map(|m| m.keywords.clone()).unwrap_or_default(),
         version_yanked: shown.is_some_and(|v| v.yanked_at.is_some()),
+        versions: version_rows(&view, &version),
         version,
         newest,
         readme,
-        versions,
         dependencies,
         dependents,
-        vertrauensniveau,
-        accounts: accounts_text,
-        preview,
-        process,
+        vertrauensniveau: shown_content.vertrauensniveau,
+        accounts: shown_content.accounts,
+        preview: shown_content.preview,
+        process: shown_content.process,
         upstream: network.upstream.iter().map(row).collect(),
         forks: network.forks.iter().map(row).collect(),
         fork_base_package: network
@@ -604,6 +515,102 @@ pub fn load(
         municipalities,
         role,
     })
+}
+
+/// What the page shows of the shown version's content, by its kind.
+struct ContentViews {
+    preview: Option<Preview>,
+    process: Option<ProcessView>,
+    vertrauensniveau: String,
+    accounts: String,
+}
+
+impl ContentViews {
+    fn of(parsed: Option<&Content>, deps: &DependencyContent, input: &Input, title: &str) -> Self {
+        let (preview, process, vertrauensniveau, accounts) = match parsed {
+            Some(Content::Form(f)) => {
+                let (v, a) = form_facts(f);
+                (Some(preview::build(&f.body, deps, input)), None, v, a)
+            }
+            Some(Content::Fieldgroup(g)) => (
+                Some(preview::build(&g.body, deps, input)),
+                None,
+                String::new(),
+                String::new(),
+            ),
+            Some(Content::Process(p)) => (
+                None,
+                Some(process_view(p, title)),
+                String::new(),
+                String::new(),
+            ),
+            None => (None, None, String::new(), String::new()),
+        };
+        ContentViews {
+            preview,
+            process,
+            vertrauensniveau,
+            accounts,
+        }
+    }
+}
+
+/// Municipalities that use the package: those whose packages depend on it
+/// or fork it, besides its own.
+fn municipalities(namespace: &str, dependents: &[String], network: &forks::ForkNetwork) -> usize {
+    let mut users: Vec<&str> = dependents
+        .iter()
+        .chain(network.forks.iter().map(|f| &f.package))
+        .filter_map(|p| p.split_once('/').map(|(ns, _)| ns))
+        .filter(|ns| *ns != namespace)
+        .collect();
+    users.sort_unstable();
+    users.dedup();
+    users.len()
+}
+
+/// Versions newest first; the diff link goes to the one published before.
+fn version_rows(view: &packages::PackageView, shown: &str) -> Vec<VersionRow> {
+    view.versions
+        .iter()
+        .enumerate()
+        .map(|(i, v)| VersionRow {
+            num: v.num.clone(),
+            date: super::date(&v.created_at),
+            yanked: v.yanked,
+            reason: v.yank_reason.clone().unwrap_or_default(),
+            downloads: super::number(v.downloads),
+            previous: view.versions.get(i + 1).map(|p| p.num.clone()),
+            shown: v.num == shown,
+        })
+        .collect()
+}
+
+/// The ways to take the package, as commands to copy.
+fn commands(reg: &Registry, full_name: &str, name: &str, newest: &str) -> Vec<Command> {
+    let snippet = match semver::Version::parse(newest) {
+        Ok(v) if v.major > 0 => format!("gemeinwerk add {full_name}@^{}.{}", v.major, v.minor),
+        Ok(v) => format!("gemeinwerk add {full_name}@^{v}"),
+        Err(_) => format!("gemeinwerk add {full_name}"),
+    };
+    let base_url = reg.config.base_url.trim_end_matches('/');
+    vec![
+        Command {
+            label: "Als Abhängigkeit eintragen",
+            id: "befehl-add",
+            text: snippet,
+        },
+        Command {
+            label: "Für die eigene Kommune ableiten (Fork)",
+            id: "befehl-fork",
+            text: format!("gemeinwerk fork {full_name} {}/{name}", "IHR-NAMENSRAUM"),
+        },
+        Command {
+            label: "Versionsgeschichte mit git holen",
+            id: "befehl-git",
+            text: format!("git clone {base_url}/git/packages/{full_name}.git"),
+        },
+    ]
 }
 
 #[derive(Deserialize)]

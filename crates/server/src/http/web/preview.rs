@@ -354,6 +354,81 @@ fn kind_of(ty: FieldType) -> Option<Kind> {
     })
 }
 
+/// How the evaluator holds a field's value.
+fn slot_of(ty: FieldType) -> Slot {
+    match ty {
+        FieldType::Boolean => Slot::Bool,
+        FieldType::MultiSelect => Slot::Multi,
+        t if t.is_numeric() => Slot::Number,
+        _ => Slot::Text,
+    }
+}
+
+/// The HTML control of a field type and its `type` attribute.
+fn control_of(ty: FieldType) -> (&'static str, &'static str) {
+    match ty {
+        FieldType::Text => ("input", "text"),
+        FieldType::MultilineText => ("textarea", ""),
+        FieldType::Integer | FieldType::Decimal | FieldType::Money => ("input", "number"),
+        FieldType::Date => ("input", "date"),
+        FieldType::Time => ("input", "time"),
+        FieldType::DateTime => ("input", "datetime-local"),
+        FieldType::Boolean => ("checkbox", "checkbox"),
+        FieldType::Email => ("input", "email"),
+        FieldType::Phone => ("input", "tel"),
+        FieldType::Iban | FieldType::PostalCode => ("input", "text"),
+        FieldType::Select => ("select", ""),
+        FieldType::MultiSelect => ("checkboxes", ""),
+        FieldType::File => ("file", "file"),
+        FieldType::StaticText => ("static", ""),
+    }
+}
+
+/// What each type adds: steps, input modes, autocomplete, accepted files,
+/// and a hint on the format.
+fn type_attrs(n: &mut Node, f: &Field, value: &str) {
+    let c = &f.constraints;
+    match f.ty {
+        FieldType::StaticText => {
+            n.label = text_of(&f.text);
+            n.required = false;
+        }
+        FieldType::Integer => n.attrs.push(("step", "1".into())),
+        FieldType::Decimal => n.attrs.push(("step", "any".into())),
+        FieldType::Money => {
+            n.attrs.push(("step", "0.01".into()));
+            n.hint = "Betrag in Euro, zum Beispiel 30,70".into();
+        }
+        FieldType::PostalCode => {
+            n.attrs.push(("inputmode", "numeric".into()));
+            n.attrs.push(("pattern", "[0-9]{5}".into()));
+            n.attrs.push(("autocomplete", "postal-code".into()));
+            n.hint = "Fünf Ziffern".into();
+        }
+        FieldType::Iban => {
+            n.attrs.push(("autocomplete", "off".into()));
+            n.hint = "IBAN, zum Beispiel DE02 1203 0000 0000 2020 51".into();
+        }
+        FieldType::Email => n.attrs.push(("autocomplete", "email".into())),
+        FieldType::Phone => n.attrs.push(("autocomplete", "tel".into())),
+        FieldType::File => {
+            if !c.media_types.is_empty() {
+                n.attrs.push(("accept", c.media_types.join(",")));
+            }
+            let mut hint = Vec::new();
+            if !c.media_types.is_empty() {
+                hint.push(format!("Erlaubt: {}", c.media_types.join(", ")));
+            }
+            if let Some(size) = c.max_size {
+                hint.push(format!("höchstens {}", human_size(size)));
+            }
+            n.hint = hint.join("; ");
+        }
+        FieldType::Boolean => n.checked = !value.is_empty(),
+        _ => {}
+    }
+}
+
 impl<'a> Builder<'a> {
     fn items(
         &mut self,
@@ -525,132 +600,20 @@ impl<'a> Builder<'a> {
         n.help = text_of(&f.help);
         n.required = f.required;
         let value = self.input.first(&name).unwrap_or_default().to_string();
-        let c = &f.constraints;
-        let slot = match f.ty {
-            FieldType::Boolean => Slot::Bool,
-            FieldType::MultiSelect => Slot::Multi,
-            t if t.is_numeric() => Slot::Number,
-            _ => Slot::Text,
-        };
-        let (control, input_type) = match f.ty {
-            FieldType::Text => ("input", "text"),
-            FieldType::MultilineText => ("textarea", ""),
-            FieldType::Integer | FieldType::Decimal | FieldType::Money => ("input", "number"),
-            FieldType::Date => ("input", "date"),
-            FieldType::Time => ("input", "time"),
-            FieldType::DateTime => ("input", "datetime-local"),
-            FieldType::Boolean => ("checkbox", "checkbox"),
-            FieldType::Email => ("input", "email"),
-            FieldType::Phone => ("input", "tel"),
-            FieldType::Iban | FieldType::PostalCode => ("input", "text"),
-            FieldType::Select => ("select", ""),
-            FieldType::MultiSelect => ("checkboxes", ""),
-            FieldType::File => ("file", "file"),
-            FieldType::StaticText => ("static", ""),
-        };
-        n.control = control;
-        n.input_type = input_type;
-        match f.ty {
-            FieldType::StaticText => {
-                n.label = text_of(&f.text);
-                n.required = false;
-            }
-            FieldType::Integer => n.attrs.push(("step", "1".into())),
-            FieldType::Decimal => n.attrs.push(("step", "any".into())),
-            FieldType::Money => {
-                n.attrs.push(("step", "0.01".into()));
-                n.hint = "Betrag in Euro, zum Beispiel 30,70".into();
-            }
-            FieldType::PostalCode => {
-                n.attrs.push(("inputmode", "numeric".into()));
-                n.attrs.push(("pattern", "[0-9]{5}".into()));
-                n.attrs.push(("autocomplete", "postal-code".into()));
-                n.hint = "Fünf Ziffern".into();
-            }
-            FieldType::Iban => {
-                n.attrs.push(("autocomplete", "off".into()));
-                n.hint = "IBAN, zum Beispiel DE02 1203 0000 0000 2020 51".into();
-            }
-            FieldType::Email => n.attrs.push(("autocomplete", "email".into())),
-            FieldType::Phone => n.attrs.push(("autocomplete", "tel".into())),
-            FieldType::File => {
-                if !c.media_types.is_empty() {
-                    n.attrs.push(("accept", c.media_types.join(",")));
-                }
-                let mut hint = Vec::new();
-                if !c.media_types.is_empty() {
-                    hint.push(format!("Erlaubt: {}", c.media_types.join(", ")));
-                }
-                if let Some(size) = c.max_size {
-                    hint.push(format!("höchstens {}", human_size(size)));
-                }
-                n.hint = hint.join("; ");
-            }
-            FieldType::Boolean => n.checked = !value.is_empty(),
-            _ => {}
-        }
-        if let Some(p) = &c.pattern {
-            if f.ty.is_textual() {
-                n.attrs.push(("pattern", p.clone()));
-            }
-        }
-        if let Some(m) = c.min_length {
-            n.attrs.push(("minlength", m.to_string()));
-        }
-        if let Some(m) = c.max_length {
-            n.attrs.push(("maxlength", m.to_string()));
-        }
-        let (min, max) = (self.bound(&c.min), self.bound(&c.max));
-        for (attr, bound) in [("min", &min), ("max", &max)] {
-            match bound {
-                Some(Val::Number(x)) => n.attrs.push((attr, x.to_string())),
-                Some(Val::Text(d)) => n.attrs.push((attr, d.clone())),
-                _ => {}
-            }
-        }
+        (n.control, n.input_type) = control_of(f.ty);
+        type_attrs(&mut n, f, &value);
+        let (min, max) = self.constraint_attrs(&mut n, f);
         if n.hint.is_empty() && !f.examples.is_empty() {
             n.hint = format!("Zum Beispiel: {}", f.examples.join(", "));
         }
-        let mut codes = None;
-        if matches!(f.ty, FieldType::Select | FieldType::MultiSelect) {
-            let chosen = self.input.values.get(&name);
-            let is_chosen = |code: &str| chosen.is_some_and(|v| v.iter().any(|x| x == code));
-            match self.codelist(f, body) {
-                Some(list) if !list.inline().is_empty() => {
-                    n.options = list
-                        .inline()
-                        .iter()
-                        .map(|code| Opt {
-                            value: code.code.clone(),
-                            label: code.label.clone(),
-                            selected: is_chosen(&code.code),
-                        })
-                        .collect();
-                    codes = Some(n.options.iter().map(|o| o.value.clone()).collect());
-                }
-                Some(list) => {
-                    // An XRepository list: its codes are not in the package.
-                    n.control = "input";
-                    n.input_type = "text";
-                    n.hint = match &list.source {
-                        gemeinwerk_package::codelist::CodelistSource::XRepository {
-                            urn,
-                            version,
-                        } => {
-                            format!("Code aus der XRepository-Codeliste {urn} (Version {version})")
-                        }
-                        _ => String::new(),
-                    };
-                }
-                None => {
-                    n.control = "input";
-                    n.input_type = "text";
-                }
-            }
-        }
+        let codes = if matches!(f.ty, FieldType::Select | FieldType::MultiSelect) {
+            self.options(&mut n, f, body, &name)
+        } else {
+            None
+        };
         n.value = value;
         if f.ty.is_input() {
-            self.slots.insert(name.clone(), slot);
+            self.slots.insert(name.clone(), slot_of(f.ty));
         }
         let own = f.shown_when.as_ref().map(|cond| {
             let i = self.wait(cond, scopes);
@@ -658,6 +621,7 @@ impl<'a> Builder<'a> {
             i
         });
         if let Some(kind) = kind_of(f.ty) {
+            let c = &f.constraints;
             let mut rule = FieldRule::new(&name, kind);
             rule.required = f.required;
             rule.min_length = c.min_length;
@@ -679,6 +643,70 @@ impl<'a> Builder<'a> {
                 .push((self.nodes.len(), rule, shown_by, required_by));
         }
         self.nodes.push(n);
+    }
+
+    /// The browser's own checks from the constraints: pattern, lengths,
+    /// bounds (`today` resolved). Returns the bounds for the field's rule.
+    fn constraint_attrs(&self, n: &mut Node, f: &Field) -> (Option<Val>, Option<Val>) {
+        let c = &f.constraints;
+        if let Some(p) = &c.pattern {
+            if f.ty.is_textual() {
+                n.attrs.push(("pattern", p.clone()));
+            }
+        }
+        if let Some(m) = c.min_length {
+            n.attrs.push(("minlength", m.to_string()));
+        }
+        if let Some(m) = c.max_length {
+            n.attrs.push(("maxlength", m.to_string()));
+        }
+        let (min, max) = (self.bound(&c.min), self.bound(&c.max));
+        for (attr, bound) in [("min", &min), ("max", &max)] {
+            match bound {
+                Some(Val::Number(x)) => n.attrs.push((attr, x.to_string())),
+                Some(Val::Text(d)) => n.attrs.push((attr, d.clone())),
+                _ => {}
+            }
+        }
+        (min, max)
+    }
+
+    /// The choices of a select from its code list; a list whose codes are
+    /// not in the package (XRepository) or not found becomes a text input.
+    /// Returns the codes for the field's rule.
+    fn options(&self, n: &mut Node, f: &Field, body: &'a Body, name: &str) -> Option<Vec<String>> {
+        let chosen = self.input.values.get(name);
+        let is_chosen = |code: &str| chosen.is_some_and(|v| v.iter().any(|x| x == code));
+        match self.codelist(f, body) {
+            Some(list) if !list.inline().is_empty() => {
+                n.options = list
+                    .inline()
+                    .iter()
+                    .map(|code| Opt {
+                        value: code.code.clone(),
+                        label: code.label.clone(),
+                        selected: is_chosen(&code.code),
+                    })
+                    .collect();
+                Some(n.options.iter().map(|o| o.value.clone()).collect())
+            }
+            Some(list) => {
+                n.control = "input";
+                n.input_type = "text";
+                n.hint = match &list.source {
+                    gemeinwerk_package::codelist::CodelistSource::XRepository { urn, version } => {
+                        format!("Code aus der XRepository-Codeliste {urn} (Version {version})")
+                    }
+                    _ => String::new(),
+                };
+                None
+            }
+            None => {
+                n.control = "input";
+                n.input_type = "text";
+                None
+            }
+        }
     }
 
     fn codelist(&self, f: &Field, body: &'a Body) -> Option<&'a Codelist> {

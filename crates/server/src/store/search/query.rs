@@ -16,7 +16,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
 
 use super::german;
-use super::Fields;
+use super::schema::Fields;
 
 /// The analysed words of a query.
 #[derive(Debug, Clone, Default)]

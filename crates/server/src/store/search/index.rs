@@ -1,0 +1,225 @@
+//! An open index: opening and checking it, reading it, searching it.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use tantivy::schema::Value;
+use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument};
+
+use super::ranking::{Filters, RankingCollector};
+use super::schema::{code_of, kinds, schema, themenfelder, Fields};
+use super::tokenizer::register_tokenizers;
+use super::{
+    query, snippet, Hit, Result, SearchError, SearchParams, SearchResults, SearchWriter,
+    Suggestion, SCHEMA_VERSION, VERTRAUENSNIVEAUS,
+};
+
+/// What the last commit says: which change it has applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitPayload {
+    pub schema: u32,
+    /// The id of the last change-feed entry the index reflects.
+    pub cursor: i64,
+}
+
+/// An open index and its reader. Opening takes no lock: only
+/// [`SearchIndex::writer`] does, and only one process holds it.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+}
+
+impl SearchIndex {
+    /// Creates an empty index in an empty folder.
+    pub fn create(dir: &Path) -> Result<SearchIndex> {
+        let (schema, fields) = schema();
+        let index = Index::create_in_dir(dir, schema)?;
+        Self::wrap(index, fields)
+    }
+
+    /// An index in memory, for tests and benchmarks.
+    pub fn in_memory() -> Result<SearchIndex> {
+        let (schema, fields) = schema();
+        Self::wrap(Index::create_in_ram(schema), fields)
+    }
+
+    /// Opens an existing index and checks that it is whole and of this
+    /// schema version; anything else is `Unusable` and wants a rebuild.
+    pub fn open(dir: &Path) -> Result<SearchIndex> {
+        let unusable = |detail: String| SearchError::Unusable {
+            path: dir.to_path_buf(),
+            detail,
+        };
+        let index = Index::open_in_dir(dir).map_err(|e| unusable(e.to_string()))?;
+        let (expected, fields) = schema();
+        if index.schema() != expected {
+            return Err(unusable("the schema differs from this version's".into()));
+        }
+        let payload = Self::payload_of(&index).map_err(|e| unusable(e.to_string()))?;
+        match payload {
+            Some(p) if p.schema == SCHEMA_VERSION => {}
+            Some(p) => {
+                return Err(unusable(format!(
+                    "schema version {} (this version writes {SCHEMA_VERSION})",
+                    p.schema
+                )))
+            }
+            None => return Err(unusable("no completed commit".into())),
+        }
+        let corrupt = index
+            .validate_checksum()
+            .map_err(|e| unusable(e.to_string()))?;
+        if !corrupt.is_empty() {
+            return Err(unusable(format!("damaged files: {corrupt:?}")));
+        }
+        Self::wrap(index, fields)
+    }
+
+    fn wrap(index: Index, fields: Fields) -> Result<SearchIndex> {
+        register_tokenizers(&index);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(SearchIndex {
+            index,
+            reader,
+            fields,
+        })
+    }
+
+    fn payload_of(index: &Index) -> Result<Option<CommitPayload>> {
+        let metas = index.load_metas()?;
+        Ok(metas
+            .payload
+            .as_deref()
+            .and_then(|p| serde_json::from_str(p).ok()))
+    }
+
+    /// The last committed payload.
+    pub fn payload(&self) -> Result<Option<CommitPayload>> {
+        Self::payload_of(&self.index)
+    }
+
+    /// Takes the index's writer lock; fails if another process holds it.
+    pub fn writer(&self) -> Result<SearchWriter> {
+        // One indexing thread with tantivy's smallest budget: a registry's
+        // packages are few and small; the machine's cores serve requests.
+        let writer = self.index.writer_with_num_threads(1, 15_000_000)?;
+        Ok(SearchWriter::new(writer, self.fields.clone()))
+    }
+
+    /// Makes the last commit visible to searches.
+    pub fn reload(&self) -> Result<()> {
+        Ok(self.reader.reload()?)
+    }
+
+    pub fn segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
+    }
+
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Download counts by package id, as the index has them.
+    pub fn downloads(&self) -> Result<HashMap<u64, u64>> {
+        let searcher = self.reader.searcher();
+        let mut out = HashMap::new();
+        for segment in searcher.segment_readers() {
+            let ids = segment.fast_fields().u64("id")?;
+            let downloads = segment.fast_fields().u64("downloads")?;
+            for doc in segment.doc_ids_alive() {
+                if let (Some(id), Some(d)) = (ids.first(doc), downloads.first(doc)) {
+                    out.insert(id, d);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Runs a checked search.
+    pub fn search(&self, params: &SearchParams) -> Result<SearchResults> {
+        let searcher = self.reader.searcher();
+        let words = query::QueryWords::parse(&params.q);
+        let filters = Filters {
+            kind: params.kind.as_deref().map(|k| code_of(&kinds(), Some(k))),
+            themenfeld: params
+                .themenfeld
+                .as_deref()
+                .map(|t| code_of(&themenfelder(), Some(t))),
+            vertrauensniveau: params
+                .vertrauensniveau
+                .as_deref()
+                .map(|v| code_of(&VERTRAUENSNIVEAUS, Some(v))),
+            namespace: params.namespace.clone(),
+            include_deprecated: params.include_deprecated,
+        };
+        let offset = (params.page.max(1) - 1) * params.per_page;
+        let collector = RankingCollector {
+            filters,
+            sort: params.sort,
+            limit: offset + params.per_page,
+            now: chrono::Utc::now().timestamp(),
+            scored: !words.is_empty(),
+        };
+        let mut fruit = searcher.search(&*query::build(&self.fields, &words, true), &collector)?;
+        if fruit.total == 0 && words.words.len() > 1 {
+            fruit = searcher.search(&*query::build(&self.fields, &words, false), &collector)?;
+        }
+        let mut hits = Vec::new();
+        for candidate in fruit.top.into_iter().skip(offset) {
+            let doc: TantivyDocument = searcher.doc(candidate.address)?;
+            let Some(mut hit) = doc
+                .get_first(self.fields.stored)
+                .and_then(|v| v.as_str())
+                .and_then(|s| serde_json::from_str::<Hit>(s).ok())
+            else {
+                continue;
+            };
+            let text = doc
+                .get_first(self.fields.snippet_text)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            hit.snippet = snippet::snippet(text, &words, 200);
+            hit.score = candidate.score;
+            hits.push(hit);
+        }
+        Ok(SearchResults {
+            total: fruit.total,
+            page: params.page,
+            per_page: params.per_page,
+            facets: fruit.facets,
+            hits,
+        })
+    }
+
+    /// Typeahead: the best `limit` packages for what has been typed so far
+    /// (the last word counts as a prefix), deprecated ones left out.
+    pub fn suggest(&self, q: &str, limit: usize) -> Result<Vec<Suggestion>> {
+        if q.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        let results = self.search(&SearchParams {
+            q: q.to_string(),
+            per_page: limit,
+            ..Default::default()
+        })?;
+        let words = query::QueryWords::parse(q);
+        Ok(results
+            .hits
+            .into_iter()
+            .map(|h| {
+                let shown = h.title.clone().unwrap_or_else(|| h.name.clone());
+                Suggestion {
+                    name: h.full_name(),
+                    highlighted: snippet::snippet(&shown, &words, 200),
+                    title: h.title,
+                    kind: h.kind,
+                }
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,347 @@
+//! Ranking, filters and facets in one pass over the matching documents.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BinaryHeap, HashMap};
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::{Column, StrColumn};
+use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
+
+use super::schema::{kinds, themenfelder};
+use super::{FacetCount, Facets, Sort, VERTRAUENSNIVEAUS};
+use gemeinwerk_package::manifest::{PackageKind, THEMENFELDER};
+
+#[derive(Debug, Clone)]
+pub(super) struct Filters {
+    pub(super) kind: Option<u64>,
+    pub(super) themenfeld: Option<u64>,
+    pub(super) vertrauensniveau: Option<u64>,
+    pub(super) namespace: Option<String>,
+    pub(super) include_deprecated: bool,
+}
+
+/// What one matching document is ranked by; greater is better.
+#[derive(Debug, Clone, PartialEq)]
+enum Key {
+    Number(f64),
+    /// Ascending by name: the smaller name is the better one.
+    Name(Reverse<String>),
+}
+
+impl Eq for Key {}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Key {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self, other) {
+            (Key::Number(a), Key::Number(b)) => a.total_cmp(b),
+            (Key::Name(a), Key::Name(b)) => a.cmp(b),
+            (Key::Number(_), Key::Name(_)) => Ordering::Greater,
+            (Key::Name(_), Key::Number(_)) => Ordering::Less,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Candidate {
+    key: Key,
+    /// Ties go to the earlier document, so that pages are stable.
+    tie: Reverse<(u32, u32)>,
+    address: DocAddress,
+    score: OrdF32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct OrdF32(f32);
+impl Eq for OrdF32 {}
+impl PartialOrd for OrdF32 {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for OrdF32 {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+pub(super) struct Ranked {
+    pub(super) address: DocAddress,
+    pub(super) score: f32,
+}
+
+pub(super) struct Fruit {
+    pub(super) total: u64,
+    pub(super) facets: Facets,
+    pub(super) top: Vec<Ranked>,
+}
+
+pub(super) struct RankingCollector {
+    pub(super) filters: Filters,
+    pub(super) sort: Sort,
+    pub(super) limit: usize,
+    pub(super) now: i64,
+    /// `false` for an empty query: every document scores the same.
+    pub(super) scored: bool,
+}
+
+pub(super) struct SegmentFruit {
+    total: u64,
+    kind: Vec<u64>,
+    themenfeld: Vec<u64>,
+    vertrauensniveau: Vec<u64>,
+    namespace: HashMap<String, u64>,
+    top: BinaryHeap<Reverse<Candidate>>,
+}
+
+pub(super) struct RankingSegment {
+    segment: SegmentOrdinal,
+    filters: Filters,
+    sort: Sort,
+    limit: usize,
+    now: i64,
+    scored: bool,
+    /// The segment's ordinal of the namespace filtered for; `None` with a
+    /// namespace filter means no document of the segment passes it.
+    namespace_ord: Option<Option<u64>>,
+    kind: Column<u64>,
+    themenfeld: Column<u64>,
+    vertrauensniveau: Column<u64>,
+    deprecated: Column<u64>,
+    downloads: Column<u64>,
+    forks: Column<u64>,
+    updated: Column<i64>,
+    namespace: Option<StrColumn>,
+    full_name: Option<StrColumn>,
+    kind_counts: Vec<u64>,
+    themenfeld_counts: Vec<u64>,
+    vertrauensniveau_counts: Vec<u64>,
+    namespace_counts: HashMap<u64, u64>,
+    total: u64,
+    top: BinaryHeap<Reverse<Candidate>>,
+}
+
+impl Collector for RankingCollector {
+    type Fruit = Fruit;
+    type Child = RankingSegment;
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<RankingSegment> {
+        let ff = reader.fast_fields();
+        let namespace = ff.str("namespace")?;
+        let namespace_ord = match (&self.filters.namespace, &namespace) {
+            (None, _) => None,
+            (Some(ns), Some(col)) => Some(col.dictionary().term_ord(ns.as_bytes())?),
+            (Some(_), None) => Some(None),
+        };
+        Ok(RankingSegment {
+            segment,
+            filters: self.filters.clone(),
+            sort: self.sort,
+            limit: self.limit,
+            now: self.now,
+            scored: self.scored,
+            namespace_ord,
+            kind: ff.u64("kind")?,
+            themenfeld: ff.u64("themenfeld")?,
+            vertrauensniveau: ff.u64("vertrauensniveau")?,
+            deprecated: ff.u64("deprecated")?,
+            downloads: ff.u64("downloads")?,
+            forks: ff.u64("forks")?,
+            updated: ff.i64("updated")?,
+            namespace,
+            full_name: ff.str("full_name")?,
+            kind_counts: vec![0; PackageKind::ALL.len() + 1],
+            themenfeld_counts: vec![0; THEMENFELDER.len() + 1],
+            vertrauensniveau_counts: vec![0; VERTRAUENSNIVEAUS.len() + 1],
+            namespace_counts: HashMap::new(),
+            total: 0,
+            top: BinaryHeap::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.scored && self.sort == Sort::Relevance
+    }
+
+    fn merge_fruits(&self, fruits: Vec<SegmentFruit>) -> tantivy::Result<Fruit> {
+        let mut total = 0;
+        let mut kind = vec![0; PackageKind::ALL.len() + 1];
+        let mut themenfeld = vec![0; THEMENFELDER.len() + 1];
+        let mut vertrauensniveau = vec![0; VERTRAUENSNIVEAUS.len() + 1];
+        let mut namespace: HashMap<String, u64> = HashMap::new();
+        let mut all = Vec::new();
+        for f in fruits {
+            total += f.total;
+            for (a, b) in kind.iter_mut().zip(&f.kind) {
+                *a += b;
+            }
+            for (a, b) in themenfeld.iter_mut().zip(&f.themenfeld) {
+                *a += b;
+            }
+            for (a, b) in vertrauensniveau.iter_mut().zip(&f.vertrauensniveau) {
+                *a += b;
+            }
+            for (ns, n) in f.namespace {
+                *namespace.entry(ns).or_default() += n;
+            }
+            all.extend(f.top.into_iter().map(|Reverse(c)| c));
+        }
+        all.sort_by(|a, b| b.cmp(a));
+        all.truncate(self.limit);
+        let closed = |counts: &[u64], values: &[&str], labels: Option<&[(&str, &str)]>| {
+            values
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| counts[i + 1] > 0)
+                .map(|(i, v)| FacetCount {
+                    value: v.to_string(),
+                    label: labels.map(|l| l[i].1.to_string()),
+                    count: counts[i + 1],
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut namespaces: Vec<FacetCount> = namespace
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(value, count)| FacetCount {
+                value,
+                label: None,
+                count,
+            })
+            .collect();
+        namespaces.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+        Ok(Fruit {
+            total,
+            facets: Facets {
+                kind: closed(&kind, &kinds(), None),
+                themenfeld: closed(&themenfeld, &themenfelder(), Some(&THEMENFELDER)),
+                namespace: namespaces,
+                vertrauensniveau: closed(&vertrauensniveau, &VERTRAUENSNIVEAUS, None),
+            },
+            top: all
+                .into_iter()
+                .map(|c| Ranked {
+                    address: c.address,
+                    score: c.score.0,
+                })
+                .collect(),
+        })
+    }
+}
+
+/// How much adoption and recency lift a relevance score: a package with
+/// 1,000 downloads and 5 forks ranks about 45 % higher than an unused one
+/// with the same text score; one updated today about 5 % higher than one
+/// untouched for years. Text relevance stays the first criterion.
+fn blended(score: f32, downloads: u64, forks: u64, age_days: f64) -> f64 {
+    let adoption = 1.0 + 0.04 * (1.0 + downloads as f64).ln() + 0.08 * (1.0 + forks as f64).ln();
+    let recency = 1.0 + 0.05 * (-age_days.max(0.0) / 180.0).exp();
+    score as f64 * adoption * recency
+}
+
+impl SegmentCollector for RankingSegment {
+    type Fruit = SegmentFruit;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        let deprecated = self.deprecated.first(doc).unwrap_or(0) == 1;
+        if deprecated && !self.filters.include_deprecated {
+            return;
+        }
+        let kind = self.kind.first(doc).unwrap_or(0);
+        let themenfeld = self.themenfeld.first(doc).unwrap_or(0);
+        let vn = self.vertrauensniveau.first(doc).unwrap_or(0);
+        let ns_ord = self.namespace.as_ref().and_then(|c| c.ords().first(doc));
+        let pass_kind = self.filters.kind.is_none_or(|k| k == kind);
+        let pass_tf = self.filters.themenfeld.is_none_or(|t| t == themenfeld);
+        let pass_vn = self.filters.vertrauensniveau.is_none_or(|v| v == vn);
+        let pass_ns = match self.namespace_ord {
+            None => true,
+            Some(None) => false,
+            Some(Some(o)) => ns_ord == Some(o),
+        };
+        // Each facet counts what passes every other filter.
+        if pass_tf && pass_vn && pass_ns {
+            self.kind_counts[kind as usize] += 1;
+        }
+        if pass_kind && pass_vn && pass_ns {
+            self.themenfeld_counts[themenfeld as usize] += 1;
+        }
+        if pass_kind && pass_tf && pass_ns {
+            self.vertrauensniveau_counts[vn as usize] += 1;
+        }
+        if pass_kind && pass_tf && pass_vn {
+            if let Some(o) = ns_ord {
+                *self.namespace_counts.entry(o).or_default() += 1;
+            }
+        }
+        if !(pass_kind && pass_tf && pass_vn && pass_ns) {
+            return;
+        }
+        self.total += 1;
+        let downloads = self.downloads.first(doc).unwrap_or(0);
+        let key = match self.sort {
+            Sort::Relevance => {
+                let forks = self.forks.first(doc).unwrap_or(0);
+                let updated = self.updated.first(doc).unwrap_or(0);
+                let age_days = (self.now - updated) as f64 / 86_400.0;
+                let base = if self.scored { score } else { 1.0 };
+                Key::Number(blended(base, downloads, forks, age_days))
+            }
+            Sort::Downloads => Key::Number(downloads as f64),
+            Sort::Updated => Key::Number(self.updated.first(doc).unwrap_or(0) as f64),
+            Sort::Name => {
+                let mut name = String::new();
+                if let (Some(col), Some(ord)) = (
+                    &self.full_name,
+                    self.full_name.as_ref().and_then(|c| c.ords().first(doc)),
+                ) {
+                    let _ = col.ord_to_str(ord, &mut name);
+                }
+                Key::Name(Reverse(name))
+            }
+        };
+        let candidate = Candidate {
+            key,
+            tie: Reverse((self.segment, doc)),
+            address: DocAddress::new(self.segment, doc),
+            score: OrdF32(score),
+        };
+        if self.top.len() < self.limit {
+            self.top.push(Reverse(candidate));
+        } else if let Some(Reverse(worst)) = self.top.peek() {
+            if candidate > *worst {
+                self.top.pop();
+                self.top.push(Reverse(candidate));
+            }
+        }
+    }
+
+    fn harvest(self) -> SegmentFruit {
+        let mut namespace = HashMap::new();
+        if let Some(col) = &self.namespace {
+            for (ord, n) in self.namespace_counts {
+                let mut s = String::new();
+                if col.ord_to_str(ord, &mut s).unwrap_or(false) {
+                    namespace.insert(s, n);
+                }
+            }
+        }
+        SegmentFruit {
+            total: self.total,
+            kind: self.kind_counts,
+            themenfeld: self.themenfeld_counts,
+            vertrauensniveau: self.vertrauensniveau_counts,
+            namespace,
+            top: self.top,
+        }
+    }
+}

@@ -1,0 +1,225 @@
+use super::*;
+
+fn doc(id: u64, ns: &str, name: &str, title: &str) -> PackageDoc {
+    PackageDoc {
+        id,
+        namespace: ns.into(),
+        name: name.into(),
+        version: "1.0.0".into(),
+        kind: "form".into(),
+        title: Some(title.into()),
+        description: format!("{title} für die Verwaltung"),
+        themenfeld: Some("steuern_zoll".into()),
+        updated_at: chrono::NaiveDate::from_ymd_opt(2020, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap(),
+        ..Default::default()
+    }
+}
+
+fn index(docs: &[PackageDoc]) -> SearchIndex {
+    let index = SearchIndex::in_memory().unwrap();
+    let mut w = index.writer().unwrap();
+    for d in docs {
+        w.upsert(d).unwrap();
+    }
+    w.commit(7).unwrap();
+    index.reload().unwrap();
+    index
+}
+
+fn names(index: &SearchIndex, params: &SearchParams) -> Vec<String> {
+    index
+        .search(params)
+        .unwrap()
+        .hits
+        .iter()
+        .map(Hit::full_name)
+        .collect()
+}
+
+#[test]
+fn adoption_breaks_ties_of_equal_text_and_sorts_sort() {
+    let mut a = doc(1, "kassel", "hundesteuer", "Hundesteuer anmelden");
+    let mut b = doc(2, "fulda", "hundesteuer", "Hundesteuer anmelden");
+    let mut c = doc(3, "darmstadt", "hundesteuer", "Hundesteuer anmelden");
+    a.downloads = 10;
+    b.downloads = 5000;
+    c.forks = 10;
+    c.updated_at = chrono::Utc::now().naive_utc();
+    let index = index(&[a, b, c]);
+    let q = SearchParams::query("Hundesteuer");
+    assert_eq!(
+        names(&index, &q),
+        [
+            "fulda/hundesteuer",
+            "darmstadt/hundesteuer",
+            "kassel/hundesteuer"
+        ]
+    );
+    let by = |sort| SearchParams { sort, ..q.clone() };
+    assert_eq!(names(&index, &by(Sort::Downloads))[0], "fulda/hundesteuer");
+    assert_eq!(
+        names(&index, &by(Sort::Updated))[0],
+        "darmstadt/hundesteuer"
+    );
+    assert_eq!(
+        names(&index, &by(Sort::Name)),
+        [
+            "darmstadt/hundesteuer",
+            "fulda/hundesteuer",
+            "kassel/hundesteuer"
+        ]
+    );
+    // Pages are slices of the same order.
+    let page2 = SearchParams {
+        page: 2,
+        per_page: 2,
+        ..by(Sort::Name)
+    };
+    let r = index.search(&page2).unwrap();
+    assert_eq!(r.total, 3);
+    assert_eq!(r.hits.len(), 1);
+    assert_eq!(r.hits[0].full_name(), "kassel/hundesteuer");
+    assert_eq!(index.payload().unwrap().unwrap().cursor, 7);
+}
+
+#[test]
+fn a_name_match_outranks_a_description_match() {
+    let mut by_name = doc(1, "kassel", "wohngeld", "Wohngeld beantragen");
+    by_name.description = "Zuschuss zur Miete.".into();
+    let mut in_text = doc(2, "kassel", "miete", "Mietspiegel");
+    in_text.description = "Auskunft, auch zum Wohngeld.".into();
+    in_text.downloads = 1000;
+    let index = index(&[in_text, by_name]);
+    assert_eq!(
+        names(&index, &SearchParams::query("Wohngeld"))[0],
+        "kassel/wohngeld"
+    );
+    // The Themenfeld is text too.
+    let in_themenfeld = index.search(&SearchParams::query("Steuern")).unwrap();
+    assert_eq!(in_themenfeld.total, 2);
+}
+
+#[test]
+fn filters_count_the_alternatives_and_deprecated_ones_hide() {
+    let mut form = doc(1, "kassel", "a", "Antrag Hund");
+    form.vertrauensniveau = Some("hoch".into());
+    let mut process = doc(2, "kassel", "b", "Verfahren Hund");
+    process.kind = "process".into();
+    let mut other = doc(3, "fulda", "c", "Antrag Hund");
+    other.themenfeld = Some("umwelt".into());
+    let mut old = doc(4, "fulda", "d", "Antrag Hund alt");
+    old.deprecated = true;
+    let index = index(&[form, process, other, old]);
+    let params = SearchParams {
+        kind: Some("form".into()),
+        ..SearchParams::query("Hund")
+    };
+    let r = index.search(&params).unwrap();
+    assert_eq!(r.total, 2);
+    // The kind facet ignores the kind filter: the process is offered.
+    let kinds: Vec<_> = r
+        .facets
+        .kind
+        .iter()
+        .map(|f| (f.value.as_str(), f.count))
+        .collect();
+    assert_eq!(kinds, [("form", 2), ("process", 1)]);
+    let ns: Vec<_> = r
+        .facets
+        .namespace
+        .iter()
+        .map(|f| (f.value.as_str(), f.count))
+        .collect();
+    assert_eq!(ns, [("fulda", 1), ("kassel", 1)]);
+    assert_eq!(r.facets.vertrauensniveau[0].value, "hoch");
+    let tf: Vec<_> = r
+        .facets
+        .themenfeld
+        .iter()
+        .map(|f| f.label.clone().unwrap())
+        .collect();
+    assert_eq!(tf, ["Steuern & Zoll", "Umwelt"]);
+
+    let with_ns = SearchParams {
+        namespace: Some("fulda".into()),
+        ..params.clone()
+    };
+    assert_eq!(names(&index, &with_ns), ["fulda/c"]);
+    let unknown_ns = SearchParams {
+        namespace: Some("nirgendwo".into()),
+        ..params.clone()
+    };
+    assert_eq!(index.search(&unknown_ns).unwrap().total, 0);
+    let deprecated = SearchParams {
+        include_deprecated: true,
+        ..params
+    };
+    assert_eq!(index.search(&deprecated).unwrap().total, 3);
+}
+
+#[test]
+fn upsert_replaces_and_delete_removes() {
+    let index = index(&[doc(1, "kassel", "a", "Hundesteuer")]);
+    let mut w = index.writer().unwrap();
+    w.upsert(&doc(1, "kassel", "a", "Wohngeld")).unwrap();
+    w.commit(8).unwrap();
+    index.reload().unwrap();
+    assert_eq!(
+        index
+            .search(&SearchParams::query("Hundesteuer"))
+            .unwrap()
+            .total,
+        0
+    );
+    assert_eq!(
+        index
+            .search(&SearchParams::query("Wohngeld"))
+            .unwrap()
+            .total,
+        1
+    );
+    w.delete(1);
+    w.commit(9).unwrap();
+    index.reload().unwrap();
+    assert_eq!(index.num_docs(), 0);
+}
+
+#[test]
+fn generations_switch_atomically_and_old_ones_go() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = SearchDir::new(root.path());
+    assert_eq!(dir.current(), None);
+    let (g1, p1) = dir.new_generation().unwrap();
+    SearchIndex::create(&p1)
+        .unwrap()
+        .writer()
+        .unwrap()
+        .commit(1)
+        .unwrap();
+    dir.switch_to(&g1, None).unwrap();
+    assert_eq!(dir.current().as_deref(), Some(g1.as_str()));
+    assert_eq!(
+        SearchIndex::open(&p1)
+            .unwrap()
+            .payload()
+            .unwrap()
+            .unwrap()
+            .cursor,
+        1
+    );
+    let (g2, _) = dir.new_generation().unwrap();
+    let (g3, _) = dir.new_generation().unwrap();
+    dir.switch_to(&g3, Some(&g2)).unwrap();
+    assert!(!p1.exists(), "older generations go");
+    assert!(dir.path_of(&g2).exists(), "the one a server may use stays");
+    dir.remove_others(&g3);
+    assert!(!dir.path_of(&g2).exists());
+    // An index without a finished commit is not usable.
+    assert!(matches!(
+        SearchIndex::open(&dir.path_of(&g3)),
+        Err(SearchError::Unusable { .. })
+    ));
+}
