@@ -148,8 +148,8 @@ fn one_package_growing(backend: Backend, builds: &[(String, String)], versions: 
     const PACKAGES: usize = 10;
     let builds = start(backend, builds);
     let dbs: Vec<_> = builds.iter().map(|b| b.reg.db()).collect();
-    // [build][version] -> (publish, publish until its jobs are done)
-    let mut times = vec![vec![Vec::new(); versions]; builds.len()];
+    // Per build: (version index, publish, publish until its jobs are done)
+    let mut times = vec![Vec::new(); builds.len()];
     let mut round = 0;
     for p in 0..PACKAGES {
         for v in 0..versions {
@@ -166,17 +166,17 @@ fn one_package_growing(backend: Backend, builds: &[(String, String)], versions: 
                 let publish = t.elapsed();
                 assert_eq!(r.status, 200, "{}: {}", build.name, r.text());
                 jobs_done(&dbs[b]);
-                times[b][v].push((publish, t.elapsed()));
+                times[b].push((v, publish, t.elapsed()));
             }
             round += 1;
         }
     }
     let window = 10.min(versions / 2).max(1);
-    let pick = |t: &[Vec<(Duration, Duration)>], range: std::ops::Range<usize>, total: bool| {
-        let mut all: Vec<Duration> = t[range]
+    let pick = |t: &[(usize, Duration, Duration)], range: std::ops::Range<usize>, total: bool| {
+        let mut all: Vec<Duration> = t
             .iter()
-            .flatten()
-            .map(|(p, j)| if total { *j } else { *p })
+            .filter(|(v, _, _)| range.contains(v))
+            .map(|(_, p, j)| if total { *j } else { *p })
             .collect();
         all.sort();
         all
