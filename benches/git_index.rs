@@ -142,7 +142,7 @@ fn seed(reg: &TestRegistry, count: usize) -> String {
     for i in 0..count {
         let ns = namespace(i % namespaces);
         let bytes = package_archive(&ns, &format!("formular-{i}"), "1.0.0");
-        publish::publish(&registry, Some(token.as_str()).into(), &origin, &bytes)
+        publish::publish_with_credential(&registry, Some(token.as_str()).into(), &origin, &bytes)
             .expect("publishing");
         if (i + 1) % 20_000 == 0 {
             eprintln!(

@@ -86,7 +86,8 @@ fn build_registry(dir: &std::path::Path, count: usize) -> Registry {
     for i in 0..count {
         let (slug, token) = &tokens[i % NAMESPACES];
         let (_, bytes) = form_package(slug, i);
-        publish::publish(&reg, Some(token.as_str()).into(), &origin, &bytes).expect("publishing");
+        publish::publish_with_credential(&reg, Some(token.as_str()).into(), &origin, &bytes)
+            .expect("publishing");
         if (i + 1) % 2000 == 0 {
             eprintln!(
                 "  {} packages published ({:.0} s)",

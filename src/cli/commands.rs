@@ -15,10 +15,11 @@ use gemeinwerk_client::folder::{self, Packed};
 use gemeinwerk_client::http::RegistryClient;
 use gemeinwerk_client::resolve::{self, Resolution};
 use gemeinwerk_client::{scaffold, ClientError};
+use gemeinwerk_package::content::read_content;
 use gemeinwerk_package::content::Content;
-use gemeinwerk_package::content::{check_resolved, read_content};
 use gemeinwerk_package::manifest::MANIFEST_FILE;
 use gemeinwerk_package::names::split_full_name;
+use gemeinwerk_package::{check_files, read_manifest};
 use gemeinwerk_package::{Diagnostic, Manifest, PackageKind};
 
 #[derive(Subcommand)]
@@ -132,9 +133,14 @@ pub fn validate(reg: &RegistryArgs, dir: Option<PathBuf>, offline: bool) -> anyh
                 ));
             }
             Resolution::Resolved { deps, problems } => {
+                // The files checked again, now with the dependencies: their
+                // findings replace those of the check without them.
                 let files = folder::read_folder(&dir)?;
-                let (_, errors, more) = check_resolved(manifest, &files, &deps, &warnings);
+                let (_, found) = check_files(manifest, &files, &deps);
+                let (errors, more): (Vec<_>, Vec<_>) =
+                    found.into_iter().partition(Diagnostic::is_error);
                 let errors: Vec<Diagnostic> = problems.into_iter().chain(errors).collect();
+                warnings = read_manifest(&files).map(|(_, w)| w).unwrap_or_default();
                 warnings.extend(more);
                 if !errors.is_empty() {
                     let all: Vec<&Diagnostic> = errors.iter().chain(&warnings).collect();

@@ -66,6 +66,8 @@ pub struct TestRegistry {
     pg_database: Option<String>,
     child: Option<Child>,
     pub extra_args: Vec<String>,
+    /// The binary this registry's server, admin and client commands run.
+    pub bin: String,
 }
 
 pub struct Response {
@@ -134,6 +136,12 @@ impl TestRegistry {
     }
 
     pub fn start_with(backend: Backend, extra_args: &[&str]) -> TestRegistry {
+        Self::start_bin(backend, extra_args, &bin())
+    }
+
+    /// A registry served by another build (a benchmark runs an earlier
+    /// build beside this one that way).
+    pub fn start_bin(backend: Backend, extra_args: &[&str], bin: &str) -> TestRegistry {
         let data_dir = tempfile::tempdir().unwrap();
         let home = tempfile::tempdir().unwrap();
         let (database_url, pg_database) = match backend {
@@ -165,6 +173,7 @@ impl TestRegistry {
             pg_database,
             child: None,
             extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            bin: bin.to_string(),
         };
         reg.launch();
         reg
@@ -182,6 +191,7 @@ impl TestRegistry {
             pg_database: None,
             child: None,
             extra_args: self.extra_args.clone(),
+            bin: self.bin.clone(),
         };
         node.launch();
         node
@@ -194,7 +204,7 @@ impl TestRegistry {
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new(bin())
+        let child = Command::new(&self.bin)
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .args(["--data-dir", self.data_dir.path().to_str().unwrap()])
             .args(["--database-url", &self.database_url])
@@ -278,7 +288,7 @@ impl TestRegistry {
     // ---- the operator's commands -------------------------------------
 
     pub fn admin(&self, args: &[&str]) -> Output {
-        let out = Command::new(bin())
+        let out = Command::new(&self.bin)
             .arg("admin")
             .args(["--data-dir", self.data().to_str().unwrap()])
             .args(["--database-url", &self.database_url])
@@ -326,7 +336,7 @@ impl TestRegistry {
     // ---- the client ---------------------------------------------------
 
     pub fn cli(&self, token: Option<&str>, args: &[&str]) -> Output {
-        let mut cmd = Command::new(bin());
+        let mut cmd = Command::new(&self.bin);
         cmd.args(args)
             .env("GEMEINWERK_REGISTRY", &self.url)
             .env("HOME", self.home.path())

@@ -198,3 +198,92 @@ fn same_folder_same_checksum() {
         "mtime must not change the archive"
     );
 }
+
+/// The package history is appended from the last tagged commit: the
+/// history job reads the new version's archive and no earlier one, however
+/// long the history is. Counted as archives read, so it does not depend on
+/// the machine's speed; a rebuild that trusts no tag reads them all, and
+/// writes the same commits.
+fn history_appends_from_the_last_tag(backend: Backend) {
+    use gemeinwerk_package::archive::ArchiveLimits;
+    use gemeinwerk_server::registry::audit::Origin;
+    use gemeinwerk_server::registry::{history, jobs, publish, Registry, RegistryConfig};
+
+    let mut reg = TestRegistry::start(backend);
+    let token = reg.owner_of("kassel");
+    // The jobs run here, in this process, where the archives read are seen.
+    reg.stop();
+    let local = Registry::open(
+        reg.data(),
+        Some(&reg.database_url),
+        RegistryConfig {
+            limits: ArchiveLimits::default(),
+            base_url: "http://127.0.0.1:1".into(),
+        },
+    )
+    .unwrap();
+    let origin = Origin {
+        actor: None,
+        client_addr: None,
+    };
+    let publish_version = |version: &str| {
+        let bytes = archive_of(&pkg("kassel/a", version));
+        publish::publish_with_credential(&local, Some(token.as_str()).into(), &origin, &bytes)
+            .unwrap();
+    };
+    const EARLIER: usize = 12;
+    for minor in 0..EARLIER {
+        publish_version(&format!("1.{minor}.0"));
+        jobs::run_due(&local).unwrap();
+    }
+    let reads = || local.blobs.reads();
+
+    let before = reads();
+    let chain = history::sync_history(&local, "kassel/a").unwrap();
+    assert_eq!(chain.len(), EARLIER);
+    assert_eq!(
+        reads() - before,
+        0,
+        "every version is tagged: nothing to read"
+    );
+
+    let before = reads();
+    publish_version(&format!("1.{EARLIER}.0"));
+    // At most the semver baseline (the version before), once.
+    assert!(
+        reads() - before <= 1,
+        "the publish read {} archives",
+        reads() - before
+    );
+    let before = reads();
+    let appended = history::sync_history(&local, "kassel/a").unwrap();
+    assert_eq!(
+        reads() - before,
+        1,
+        "only the new version's archive is read"
+    );
+    assert_eq!(
+        appended[..EARLIER],
+        chain[..],
+        "earlier commits stay as they are"
+    );
+
+    let before = reads();
+    let rebuilt = history::rebuild_history(&local, "kassel/a").unwrap();
+    assert_eq!(
+        reads() - before,
+        EARLIER as u64 + 1,
+        "a rebuild reads every archive"
+    );
+    assert_eq!(rebuilt, appended, "the same commit ids");
+}
+
+#[test]
+fn history_appends_from_the_last_tag_sqlite() {
+    history_appends_from_the_last_tag(Backend::Sqlite);
+}
+
+#[test]
+fn history_appends_from_the_last_tag_postgres() {
+    history_appends_from_the_last_tag(Backend::Postgres);
+}

@@ -619,7 +619,7 @@ fn plans_are_bounded(backend: Backend, analyse: bool) {
         client_addr: Some("127.0.0.1".into()),
     };
     for version in ["1.0.0", "1.1.0"] {
-        publish::publish(
+        publish::publish_with_credential(
             &reg,
             Some(token.as_str()).into(),
             &origin,

@@ -151,7 +151,7 @@ pub fn resolve(client: &RegistryClient, manifest: &Manifest) -> Resolution {
         }
     }
     Resolution::Resolved {
-        deps: DependencyContent::resolved(packages),
+        deps: DependencyContent::resolved_and_reported(packages),
         problems,
     }
 }

@@ -46,11 +46,26 @@ impl Content {
 /// dependencies and forms named by a process are checked against it.
 #[derive(Debug, Clone, Default)]
 pub struct DependencyContent {
-    /// `true` when the caller resolved every dependency: then a dependency
-    /// missing from `packages` is reported. `false` (the default) checks
-    /// only what is given and stays silent about the rest.
-    pub resolved: bool,
+    /// What the check says about a dependency missing from `packages`.
+    pub missing: Missing,
     pub packages: BTreeMap<String, Content>,
+}
+
+/// Who speaks for a declared dependency that is not in
+/// [`DependencyContent::packages`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Missing {
+    /// Nothing was resolved: check only what is given, stay silent about
+    /// the rest.
+    #[default]
+    Unchecked,
+    /// Every dependency was resolved: a missing one matches no published
+    /// version, and the check reports it.
+    Report,
+    /// Every dependency was resolved, and the caller has reported each one
+    /// that did not resolve with the precise reason (not found, no
+    /// matching version, unreadable); the check stays silent about them.
+    ReportedByCaller,
 }
 
 impl DependencyContent {
@@ -61,7 +76,16 @@ impl DependencyContent {
 
     pub fn resolved(packages: BTreeMap<String, Content>) -> Self {
         DependencyContent {
-            resolved: true,
+            missing: Missing::Report,
+            packages,
+        }
+    }
+
+    /// Every dependency resolved by a caller that reports the ones that
+    /// did not resolve itself (see [`Missing::ReportedByCaller`]).
+    pub fn resolved_and_reported(packages: BTreeMap<String, Content>) -> Self {
+        DependencyContent {
+            missing: Missing::ReportedByCaller,
             packages,
         }
     }
@@ -135,26 +159,6 @@ pub fn read_content(files: &PackageFiles) -> Result<(Manifest, Content), Vec<Dia
     Ok((manifest, content))
 }
 
-/// The content checks with resolved dependencies, after the checks of the
-/// package's own files (`check_package`) have passed and given `warnings`.
-/// Returns the parsed content, the errors, and warnings not already in
-/// `warnings`. A dependency missing from `deps` is left to the caller,
-/// which says more precisely why it is missing.
-pub fn check_resolved(
-    manifest: &Manifest,
-    files: &PackageFiles,
-    deps: &DependencyContent,
-    warnings: &[Diagnostic],
-) -> (Option<Content>, Vec<Diagnostic>, Vec<Diagnostic>) {
-    let (content, found) = check_with(manifest, files, deps);
-    let (errors, new_warnings): (Vec<_>, Vec<_>) = found
-        .into_iter()
-        .filter(|d| d.code != "content.unresolved_dependency")
-        .filter(|d| !warnings.contains(d))
-        .partition(Diagnostic::is_error);
-    (content, errors, new_warnings)
-}
-
 /// The check entry point with no dependency content: the checks that the
 /// package's own files allow.
 pub fn check(manifest: &Manifest, files: &PackageFiles) -> Vec<Diagnostic> {
@@ -219,7 +223,7 @@ pub fn check_with(
             ));
         }
     }
-    if deps.resolved {
+    if deps.missing == Missing::Report {
         for dep in &manifest.dependencies {
             if !deps.packages.contains_key(&dep.full_name()) {
                 found.push(Diagnostic::error(

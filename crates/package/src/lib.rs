@@ -46,9 +46,21 @@ pub use diagnostics::{Diagnostic, Severity};
 pub use manifest::{Manifest, PackageKind};
 
 /// The validation entry point: every check that a package's own files
-/// allow, run by `gemeinwerk validate` and by the registry on publish.
+/// allow, run by `gemeinwerk validate` and by the client before it packs.
 /// Returns the manifest and the warnings, or every error at once.
 pub fn check_package(files: &PackageFiles) -> Result<(Manifest, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let (manifest, mut warnings) = read_manifest(files)?;
+    let (_, found) = check_files(&manifest, files, &content::DependencyContent::unresolved());
+    if found.iter().any(Diagnostic::is_error) {
+        return Err(found.into_iter().filter(Diagnostic::is_error).collect());
+    }
+    warnings.extend(found);
+    Ok((manifest, warnings))
+}
+
+/// Reads and checks the manifest of a package: the manifest and its
+/// warnings, or every error in it.
+pub fn read_manifest(files: &PackageFiles) -> Result<(Manifest, Vec<Diagnostic>), Vec<Diagnostic>> {
     let Some(raw) = files.get(manifest::MANIFEST_FILE) else {
         return Err(vec![Diagnostic::error(
             "manifest.missing",
@@ -63,8 +75,21 @@ pub fn check_package(files: &PackageFiles) -> Result<(Manifest, Vec<Diagnostic>)
             format!("the file is not UTF-8 text: {e}"),
         )]
     })?;
-    let (manifest, mut warnings) = manifest::parse_manifest(source)?;
-    let mut found = content::check(&manifest, files);
+    manifest::parse_manifest(source)
+}
+
+/// Every check of a package's files beside the manifest, in one pass: the
+/// content with the dependencies' content as the caller resolved them
+/// (the registry on publish resolves them before it checks, so the content
+/// is read and checked once), the text limits, and open merge conflicts.
+/// Returns the parsed content (when the content file could be read) and
+/// every problem found, errors and warnings.
+pub fn check_files(
+    manifest: &Manifest,
+    files: &PackageFiles,
+    deps: &content::DependencyContent,
+) -> (Option<content::Content>, Vec<Diagnostic>) {
+    let (content, mut found) = content::check_with(manifest, files, deps);
     found.extend(limits::check(
         files,
         manifest.readme.as_deref(),
@@ -72,9 +97,5 @@ pub fn check_package(files: &PackageFiles) -> Result<(Manifest, Vec<Diagnostic>)
     ));
     // A merge with open conflicts is not a package yet.
     found.extend(merge::check_no_open_conflicts(files));
-    if found.iter().any(Diagnostic::is_error) {
-        return Err(found.into_iter().filter(Diagnostic::is_error).collect());
-    }
-    warnings.extend(found);
-    Ok((manifest, warnings))
+    (content, found)
 }

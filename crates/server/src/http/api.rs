@@ -5,6 +5,7 @@ use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde::Deserialize;
 
+use super::actor::Authenticated;
 use super::error::{ApiError, ApiResult};
 use super::{auth_header, origin_of, Reg};
 use crate::registry::auth::Role;
@@ -90,23 +91,15 @@ async fn read_capped(
 }
 
 #[put("/api/v1/packages/new")]
-async fn publish_new(reg: Reg, req: HttpRequest, payload: web::Payload) -> ApiResult<HttpResponse> {
-    let auth = auth_header(&req);
+async fn publish_new(
+    reg: Reg,
+    req: HttpRequest,
+    Authenticated(actor): Authenticated,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
     let origin = origin_of(&req);
-    // Authenticate before reading a large body from a stranger.
-    {
-        let reg = reg.clone();
-        let auth = auth.clone();
-        web::block(move || -> Result<(), RegistryError> {
-            let mut conn = reg.db.conn()?;
-            crate::registry::auth::authenticate(&mut conn, auth.as_deref().into()).map(|_| ())
-        })
-        .await??;
-    }
     let body = read_limited(payload, reg.config.limits.max_upload_bytes).await?;
-    let published =
-        web::block(move || publish::publish(&reg, auth.as_deref().into(), &origin, &body))
-            .await??;
+    let published = web::block(move || publish::publish(&reg, &actor, &origin, &body)).await??;
     Ok(HttpResponse::Ok().json(published))
 }
 

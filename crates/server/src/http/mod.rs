@@ -3,6 +3,7 @@
 //! and back.
 
 mod access;
+mod actor;
 mod api;
 pub mod error;
 mod git_http;

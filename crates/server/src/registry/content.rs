@@ -85,31 +85,57 @@ pub fn newest_matching<'a>(
         .map(|(_, v)| v)
 }
 
+/// The dependencies of a new version, resolved once: the content of each
+/// that resolved, and the reason for each that did not.
+pub struct ResolvedDependencies {
+    /// The content of each dependency's newest non-yanked matching version;
+    /// the ones that did not resolve are reported below, not by the check.
+    pub content: DependencyContent,
+    /// Dependencies that do not exist or have no matching version.
+    pub absent: Vec<Diagnostic>,
+    /// Dependencies whose newest matching version cannot be read as a
+    /// package.
+    pub unreadable: Vec<Diagnostic>,
+}
+
 /// Resolves every dependency of `manifest` to the content of its newest
-/// non-yanked matching version. A dependency that does not exist or has no
-/// matching version is left out (the caller reports it); one whose archive
-/// cannot be read as a package is reported here.
+/// non-yanked matching version, with one lookup of each package and its
+/// versions.
 pub fn resolve_dependencies(
     reg: &Registry,
     conn: &mut DbConn,
     manifest: &Manifest,
-) -> Result<(DependencyContent, Vec<Diagnostic>)> {
+) -> Result<ResolvedDependencies> {
     let mut packages = BTreeMap::new();
-    let mut problems = Vec::new();
+    let mut absent = Vec::new();
+    let mut unreadable = Vec::new();
     for dep in &manifest.dependencies {
         let full_name = dep.full_name();
         let Some(package) = index::find_package(conn, &dep.namespace, &dep.name)? else {
+            absent.push(Diagnostic::error(
+                "dependency.not_found",
+                MANIFEST_FILE,
+                format!("dependency \"{full_name}\" does not exist in this registry"),
+            ));
             continue;
         };
         let versions = index::package_versions(conn, package.id)?;
         let Some(version) = newest_matching(&versions, &dep.req) else {
+            absent.push(Diagnostic::error(
+                "dependency.no_matching_version",
+                MANIFEST_FILE,
+                format!(
+                    "dependency \"{full_name}\" has no published, non-yanked version matching \"{}\"",
+                    dep.req
+                ),
+            ));
             continue;
         };
         match load_version(reg, &full_name, version)? {
             Ok((_, content)) => {
                 packages.insert(full_name, content);
             }
-            Err(found) => problems.push(Diagnostic::error(
+            Err(found) => unreadable.push(Diagnostic::error(
                 "dependency.unreadable",
                 MANIFEST_FILE,
                 format!(
@@ -120,7 +146,11 @@ pub fn resolve_dependencies(
             )),
         }
     }
-    Ok((DependencyContent::resolved(packages), problems))
+    Ok(ResolvedDependencies {
+        content: DependencyContent::resolved_and_reported(packages),
+        absent,
+        unreadable,
+    })
 }
 
 /// The version a new one is semver-checked against: the highest existing

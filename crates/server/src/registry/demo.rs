@@ -100,7 +100,12 @@ pub fn seed(reg: &Registry) -> Result<Option<Vec<DemoAccount>>> {
             .iter()
             .find(|a| a.namespace == namespace)
             .expect("demo packages live in demo namespaces");
-        publish::publish(reg, Some(account.token.as_str()).into(), &origin, &bytes)?;
+        publish::publish_with_credential(
+            reg,
+            Some(account.token.as_str()).into(),
+            &origin,
+            &bytes,
+        )?;
     }
     write_tokens_file(reg, &created)?;
     Ok(Some(created))

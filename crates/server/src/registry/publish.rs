@@ -1,20 +1,23 @@
 //! What happens on publish, top to bottom.
 
+mod context;
+
 use diesel::prelude::*;
 use serde::Serialize;
 
+pub use self::context::PublishContext;
 use super::audit::{self, AuditAction, Origin};
-use super::auth::{self, find_namespace, Credential, Scope};
+use super::auth::{self, find_namespace, Actor, Credential, Scope};
 use super::error::{RegistryError, Result};
 use super::jobs::Job;
-use super::{content, index, jobs, Registry};
+use super::{index, jobs, Registry};
 use crate::store::db::now;
 use crate::store::schema::{dependencies, packages, versions};
 use crate::store::{write_tx, DbConn};
 use gemeinwerk_package::archive::{self, sha256_hex};
 use gemeinwerk_package::content::Content;
 use gemeinwerk_package::diff::diff;
-use gemeinwerk_package::{check_package, semver_check, Diagnostic, Manifest};
+use gemeinwerk_package::{semver_check, Diagnostic, Manifest};
 
 #[derive(Debug, Serialize)]
 pub struct Published {
@@ -24,21 +27,40 @@ pub struct Published {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// Publishes an uploaded archive on behalf of the credential's token.
-pub fn publish(
+/// Publishes an uploaded archive on behalf of a credential: authenticates
+/// it, then [`publish`]. For callers without a request (the demo seeder,
+/// benchmarks); the HTTP handler authenticates in its extractor.
+pub fn publish_with_credential(
     reg: &Registry,
     cred: Credential<'_>,
     origin: &Origin,
     upload: &[u8],
 ) -> Result<Published> {
-    // 1. Who publishes? An upload from nobody is not even unpacked.
-    let mut conn = reg.db.conn()?;
-    let actor = auth::authenticate(&mut conn, cred)?;
+    let actor = auth::authenticate(&mut *reg.db.conn()?, cred)?;
+    publish(reg, &actor, origin, upload)
+}
 
-    // 2. The archive must be safe to look at, and the manifest inside it is
-    //    the truth about name, version and kind.
+/// Publishes an uploaded archive on behalf of an authenticated actor.
+pub fn publish(reg: &Registry, actor: &Actor, origin: &Origin, upload: &[u8]) -> Result<Published> {
+    // 1. The archive must be safe to look at, and the manifest inside it is
+    //    the truth about name, version, kind and dependencies.
     let (prefix, files) = archive::unpack(upload, &reg.config.limits)?;
-    let (manifest, mut warnings) = check_package(&files).map_err(RegistryError::Invalid)?;
+    let (manifest, mut warnings) =
+        gemeinwerk_package::read_manifest(&files).map_err(RegistryError::Invalid)?;
+
+    // 2. What the registry knows about this package, read once: the
+    //    package and its versions, the dependencies with their content,
+    //    the upstream, the semver baseline.
+    let mut conn = reg.db.conn()?;
+    let ctx = PublishContext::load(reg, &mut conn, &manifest)?;
+
+    // 3. The files, checked once, with the dependencies' content; their
+    //    errors are reported with the registry's problems below.
+    let (new_content, found) =
+        gemeinwerk_package::check_files(&manifest, &files, &ctx.dependencies.content);
+    let (file_errors, file_warnings): (Vec<_>, Vec<_>) =
+        found.into_iter().partition(Diagnostic::is_error);
+    warnings.extend(file_warnings);
     let expected_prefix = format!("{}-{}", manifest.name, manifest.version);
     if prefix != expected_prefix {
         return Err(RegistryError::bad_request(
@@ -61,101 +83,62 @@ pub fn publish(
         )]));
     }
 
-    // 3. May they publish into this namespace?
+    // 4. May they publish into this namespace?
     let namespace = find_namespace(&mut conn, &manifest.namespace)?;
     actor.authorize(&mut conn, Scope::Publish, &namespace, false)?;
 
-    // 4. What the registry knows must agree: version new, dependencies
-    //    there, the content valid with the dependencies' content, and the
-    //    version bump large enough for the changes. Every problem at once.
-    let mut problems = check_against_registry(&mut conn, &manifest, &mut warnings)?;
-    let (deps, unreadable) = content::resolve_dependencies(reg, &mut conn, &manifest)?;
-    problems.extend(unreadable);
-    let (new_content, errors, more_warnings) =
-        gemeinwerk_package::content::check_resolved(&manifest, &files, &deps, &warnings);
-    problems.extend(errors);
-    warnings.extend(more_warnings);
-    if let (Some(new_content), Some(fork)) = (&new_content, &manifest.forked_from) {
-        problems.extend(check_adaptation(
-            reg,
-            &mut conn,
-            &manifest,
-            new_content,
-            fork,
-        )?);
+    // 5. What the registry knows must agree: version new, dependencies
+    //    there, the files valid, a fork within its upstream's limits, and
+    //    the version bump large enough for the changes. Every problem at
+    //    once.
+    let mut problems = check_against_registry(&ctx, &manifest, &mut warnings)?;
+    problems.extend(file_errors);
+    if let (Some(new_content), Some(upstream)) = (&new_content, &ctx.upstream) {
+        if let Some((up_manifest, up_content)) = &upstream.read {
+            // An upstream that today's rules cannot read sets no limits.
+            problems.extend(gemeinwerk_package::adaptation::check_adaptation(
+                up_manifest,
+                up_content,
+                &manifest,
+                new_content,
+            ));
+        }
     }
     if let Some(new_content) = &new_content {
-        problems.extend(check_semver(
-            reg,
-            &mut conn,
-            &manifest,
-            new_content,
-            &mut warnings,
-        )?);
+        problems.extend(check_semver(&ctx, &manifest, new_content, &mut warnings));
     }
     if !problems.is_empty() {
         return Err(RegistryError::Invalid(problems));
     }
 
-    // 5. The archive goes to the blob store before the database commit: a
+    // 6. The archive goes to the blob store before the database commit: a
     //    crash in between leaves an orphan blob, never a version without one.
     let cksum = sha256_hex(upload);
     reg.blobs.put(&cksum, upload)?;
 
-    // 6. Version, dependencies, audit entry and the index job in one
+    // 7. Version, dependencies, audit entry and the jobs in one
     //    transaction.
     let origin = Origin {
         actor: Some(actor.login.clone()),
         ..origin.clone()
     };
-    let record = |conn: &mut DbConn| {
-        write_tx(conn, |conn| {
-            ensure_version_is_new(conn, &manifest)?;
-            let package_id = upsert_package(conn, &manifest, namespace.id)?;
-            let manifest_text =
-                String::from_utf8_lossy(&files[gemeinwerk_package::manifest::MANIFEST_FILE])
-                    .into_owned();
-            let version_id: i64 = diesel::insert_into(versions::table)
-                .values((
-                    versions::package_id.eq(package_id),
-                    versions::num.eq(manifest.version.to_string()),
-                    versions::canonical_num.eq(canonical(&manifest.version)),
-                    versions::cksum.eq(&cksum),
-                    versions::size.eq(upload.len() as i64),
-                    versions::manifest.eq(manifest_text),
-                    versions::forked_from.eq(manifest.forked_from.as_ref().map(|f| f.to_string())),
-                    versions::published_by.eq(Some(actor.user_id)),
-                    versions::downloads.eq(0i64),
-                    versions::created_at.eq(now()),
-                ))
-                .returning(versions::id)
-                .get_result(conn)?;
-            for dep in &manifest.dependencies {
-                diesel::insert_into(dependencies::table)
-                    .values((
-                        dependencies::version_id.eq(version_id),
-                        dependencies::dep_name.eq(dep.full_name()),
-                        dependencies::req.eq(dep.req.to_string()),
-                    ))
-                    .execute(conn)?;
-            }
-            audit::record(
-                conn,
-                &origin,
-                AuditAction::Publish,
-                Some(&manifest.namespace),
-                &format!("{}@{}", manifest.full_name(), manifest.version),
-                serde_json::json!({ "cksum": cksum, "size": upload.len() }),
-            )?;
-            jobs::enqueue(conn, Job::SyncIndex, &manifest.full_name())?;
-            jobs::enqueue(conn, Job::SyncHistory, &manifest.full_name())
-        })
+    let new = NewVersion {
+        manifest: &manifest,
+        manifest_text: &String::from_utf8_lossy(
+            &files[gemeinwerk_package::manifest::MANIFEST_FILE],
+        ),
+        cksum: &cksum,
+        size: upload.len(),
+        publisher: actor.user_id,
+        namespace_id: namespace.id,
     };
-    // On PostgreSQL a publish racing another of the same package can lose
-    // at a unique key; once the winner committed, a second try sees it and
-    // gives the precise answer (version exists, kind differs).
-    let recorded = match record(&mut conn) {
-        Err(e) if e.is_concurrent_change() => record(&mut conn),
+    let known = ctx.package.as_ref().map(|p| p.id);
+    // A publish racing another of the same package can lose at a unique
+    // key (PostgreSQL), or find the package created since the context was
+    // read; a second try checks against what is committed now and gives
+    // the precise answer (version exists, kind differs).
+    let recorded = match record(&mut conn, &origin, &new, known, false) {
+        Err(e) if e.is_concurrent_change() => record(&mut conn, &origin, &new, known, true),
         other => other,
     };
     if let Err(e) = recorded {
@@ -173,6 +156,79 @@ pub fn publish(
     })
 }
 
+/// What the transaction writes.
+struct NewVersion<'a> {
+    manifest: &'a Manifest,
+    manifest_text: &'a str,
+    cksum: &'a str,
+    size: usize,
+    publisher: i64,
+    namespace_id: i64,
+}
+
+/// Writes the version in one transaction. The package row is read again
+/// inside it, where the decision cannot race: its kind, and whether the
+/// package is still the one the context was read for. The version list is
+/// checked again only then or on `recheck` (after a unique-key conflict);
+/// otherwise the unique key on (package, version) catches a racing twin.
+fn record(
+    conn: &mut DbConn,
+    origin: &Origin,
+    new: &NewVersion,
+    known_package: Option<i64>,
+    recheck: bool,
+) -> Result<()> {
+    let manifest = new.manifest;
+    write_tx(conn, |conn| {
+        let current = index::find_package(conn, &manifest.namespace, &manifest.name)?;
+        if let Some(p) = &current {
+            // Decided here, inside the transaction: two first publishes of
+            // one name as different kinds must not both land.
+            if p.kind != manifest.kind.as_str() {
+                return Err(kind_mismatch(manifest, &p.kind));
+            }
+            if recheck || known_package != Some(p.id) {
+                ensure_version_is_new(conn, p.id, manifest)?;
+            }
+        }
+        let package_id = upsert_package(conn, manifest, new.namespace_id, current.map(|p| p.id))?;
+        let version_id: i64 = diesel::insert_into(versions::table)
+            .values((
+                versions::package_id.eq(package_id),
+                versions::num.eq(manifest.version.to_string()),
+                versions::canonical_num.eq(canonical(&manifest.version)),
+                versions::cksum.eq(new.cksum),
+                versions::size.eq(new.size as i64),
+                versions::manifest.eq(new.manifest_text),
+                versions::forked_from.eq(manifest.forked_from.as_ref().map(|f| f.to_string())),
+                versions::published_by.eq(Some(new.publisher)),
+                versions::downloads.eq(0i64),
+                versions::created_at.eq(now()),
+            ))
+            .returning(versions::id)
+            .get_result(conn)?;
+        for dep in &manifest.dependencies {
+            diesel::insert_into(dependencies::table)
+                .values((
+                    dependencies::version_id.eq(version_id),
+                    dependencies::dep_name.eq(dep.full_name()),
+                    dependencies::req.eq(dep.req.to_string()),
+                ))
+                .execute(conn)?;
+        }
+        audit::record(
+            conn,
+            origin,
+            AuditAction::Publish,
+            Some(&manifest.namespace),
+            &format!("{}@{}", manifest.full_name(), manifest.version),
+            serde_json::json!({ "cksum": new.cksum, "size": new.size }),
+        )?;
+        jobs::enqueue(conn, Job::SyncIndex, &manifest.full_name())?;
+        jobs::enqueue(conn, Job::SyncHistory, &manifest.full_name())
+    })
+}
+
 /// The version without build metadata: `1.0.0+a` and `1.0.0+b` are the same
 /// version to a resolver, so only one of them may exist.
 fn canonical(v: &semver::Version) -> String {
@@ -181,43 +237,53 @@ fn canonical(v: &semver::Version) -> String {
     v.to_string()
 }
 
-fn ensure_version_is_new(conn: &mut DbConn, manifest: &Manifest) -> Result<()> {
-    let Some(package) = index::find_package(conn, &manifest.namespace, &manifest.name)? else {
-        return Ok(());
-    };
-    let existing: Option<String> = versions::table
-        .filter(versions::package_id.eq(package.id))
-        .filter(versions::canonical_num.eq(canonical(&manifest.version)))
-        .select(versions::num)
-        .first(conn)
-        .optional()?;
-    match existing {
-        None => Ok(()),
-        Some(num) if num == manifest.version.to_string() => Err(RegistryError::conflict(
+fn version_exists(manifest: &Manifest, num: &str) -> RegistryError {
+    if num == manifest.version.to_string() {
+        RegistryError::conflict(
             "version_exists",
-            format!("{}@{num} already exists; publish a new version instead", manifest.full_name()),
-        )),
-        Some(num) => Err(RegistryError::conflict(
+            format!(
+                "{}@{num} already exists; publish a new version instead",
+                manifest.full_name()
+            ),
+        )
+    } else {
+        RegistryError::conflict(
             "version_exists",
             format!(
                 "{}@{num} already exists and differs from {} only in build metadata; publish a new version instead",
                 manifest.full_name(),
                 manifest.version
             ),
-        )),
+        )
     }
 }
 
-/// Refuses a version that exists or a change of kind (both checked again
+/// Inside the transaction, against what is committed now.
+fn ensure_version_is_new(conn: &mut DbConn, package_id: i64, manifest: &Manifest) -> Result<()> {
+    let existing: Option<String> = versions::table
+        .filter(versions::package_id.eq(package_id))
+        .filter(versions::canonical_num.eq(canonical(&manifest.version)))
+        .select(versions::num)
+        .first(conn)
+        .optional()?;
+    match existing {
+        None => Ok(()),
+        Some(num) => Err(version_exists(manifest, &num)),
+    }
+}
+
+/// Refuses a version that exists or a change of kind (both decided again
 /// inside the publish transaction, where they cannot race); returns the
 /// problems with dependencies and `forked-from`.
 fn check_against_registry(
-    conn: &mut DbConn,
+    ctx: &PublishContext,
     manifest: &Manifest,
     warnings: &mut Vec<Diagnostic>,
 ) -> Result<Vec<Diagnostic>> {
-    ensure_version_is_new(conn, manifest)?;
-    if let Some(existing) = index::find_package(conn, &manifest.namespace, &manifest.name)? {
+    if let Some(num) = ctx.taken_version(&canonical(&manifest.version)) {
+        return Err(version_exists(manifest, num));
+    }
+    if let Some(existing) = &ctx.package {
         if existing.kind != manifest.kind.as_str() {
             return Err(kind_mismatch(manifest, &existing.kind));
         }
@@ -229,60 +295,23 @@ fn check_against_registry(
             ));
         }
     }
-    let mut problems = Vec::new();
-    for dep in &manifest.dependencies {
-        let found = index::find_package(conn, &dep.namespace, &dep.name)?;
-        let Some(found) = found else {
-            problems.push(Diagnostic::error(
-                "dependency.not_found",
-                "gemeinwerk.toml",
-                format!(
-                    "dependency \"{}\" does not exist in this registry",
-                    dep.full_name()
-                ),
-            ));
-            continue;
-        };
-        let matching = index::package_versions(conn, found.id)?
-            .into_iter()
-            .filter(|v| v.yanked_at.is_none())
-            .filter_map(|v| semver::Version::parse(&v.num).ok())
-            .any(|v| dep.req.matches(&v));
-        if !matching {
-            problems.push(Diagnostic::error(
-                "dependency.no_matching_version",
-                "gemeinwerk.toml",
-                format!(
-                    "dependency \"{}\" has no published, non-yanked version matching \"{}\"",
-                    dep.full_name(),
-                    dep.req
-                ),
-            ));
-        }
-    }
+    let mut problems = ctx.dependencies.absent.clone();
     if let Some(fork) = &manifest.forked_from {
-        let upstream = index::find_package(conn, &fork.namespace, &fork.name)?;
-        let version = match &upstream {
-            Some(p) => index::package_versions(conn, p.id)?
-                .into_iter()
-                .find(|v| v.num == fork.version.to_string()),
-            None => None,
-        };
-        match version {
+        match &ctx.upstream {
             None => problems.push(Diagnostic::error(
                 "forked_from.not_found",
                 "gemeinwerk.toml",
                 format!("forked-from names {fork}, which does not exist in this registry"),
             )),
-            Some(v) => {
+            Some(upstream) => {
                 if let Some(cksum) = &fork.cksum {
-                    if *cksum != v.cksum {
+                    if *cksum != upstream.cksum {
                         problems.push(Diagnostic::error(
                             "forked_from.checksum_mismatch",
                             "gemeinwerk.toml",
                             format!(
                                 "forked-from checksum does not match {fork} (registry has {})",
-                                v.cksum
+                                upstream.cksum
                             ),
                         ));
                     }
@@ -290,85 +319,38 @@ fn check_against_registry(
             }
         }
     }
+    problems.extend(ctx.dependencies.unreadable.iter().cloned());
     Ok(problems)
-}
-
-/// A fork may adapt its upstream only as far as the upstream's form allows
-/// (FIM's Ableitungsmodifikationen) and may lower the Vertrauensniveau only
-/// when its manifest says so.
-fn check_adaptation(
-    reg: &Registry,
-    conn: &mut DbConn,
-    manifest: &Manifest,
-    new_content: &gemeinwerk_package::content::Content,
-    fork: &gemeinwerk_package::manifest::ForkedFrom,
-) -> Result<Vec<Diagnostic>> {
-    let Some(upstream) = index::find_package(conn, &fork.namespace, &fork.name)? else {
-        return Ok(Vec::new());
-    };
-    let Some(version) = index::package_versions(conn, upstream.id)?
-        .into_iter()
-        .find(|v| v.num == fork.version.to_string())
-    else {
-        return Ok(Vec::new());
-    };
-    let full_name = format!("{}/{}", fork.namespace, fork.name);
-    match content::load_version(reg, &full_name, &version)? {
-        Ok((up_manifest, up_content)) => Ok(gemeinwerk_package::adaptation::check_adaptation(
-            &up_manifest,
-            &up_content,
-            manifest,
-            new_content,
-        )),
-        // An upstream that today's rules cannot read sets no limits.
-        Err(_) => Ok(Vec::new()),
-    }
 }
 
 /// The semver check: the new version against the highest existing release
 /// below it (see `content::semver_baseline`), by the semantic diff of the
 /// two. Returns the refusal, if any.
 fn check_semver(
-    reg: &Registry,
-    conn: &mut DbConn,
+    ctx: &PublishContext,
     manifest: &Manifest,
     new_content: &Content,
     warnings: &mut Vec<Diagnostic>,
-) -> Result<Option<Diagnostic>> {
-    let Some(package) = index::find_package(conn, &manifest.namespace, &manifest.name)? else {
-        return Ok(None);
+) -> Option<Diagnostic> {
+    let baseline = ctx.baseline.as_ref()?;
+    let Some((old_manifest, old_content)) = &baseline.read else {
+        // Published before today's rules: refusing every new version for
+        // it would lock the package; say what was not checked.
+        warnings.push(Diagnostic::warning(
+            "semver.unchecked",
+            gemeinwerk_package::manifest::MANIFEST_FILE,
+            format!(
+                "the version bump was not checked: {}@{} cannot be read with today's rules",
+                manifest.full_name(),
+                baseline.num
+            ),
+        ));
+        return None;
     };
-    let versions = index::package_versions(conn, package.id)?;
-    let Some(baseline) = content::semver_baseline(&versions, &manifest.version) else {
-        return Ok(None);
-    };
-    let Ok(old_version) = semver::Version::parse(&baseline.num) else {
-        return Ok(None);
-    };
-    let (old_manifest, old_content) =
-        match content::load_version(reg, &manifest.full_name(), baseline)? {
-            Ok(read) => read,
-            Err(_) => {
-                // Published before today's rules: refusing every new version
-                // for it would lock the package; say what was not checked.
-                warnings.push(Diagnostic::warning(
-                    "semver.unchecked",
-                    gemeinwerk_package::manifest::MANIFEST_FILE,
-                    format!(
-                        "the version bump was not checked: {}@{} cannot be read with today's rules",
-                        manifest.full_name(),
-                        baseline.num
-                    ),
-                ));
-                return Ok(None);
-            }
-        };
-    let changes = diff(&old_manifest, &old_content, manifest, new_content);
-    Ok(
-        semver_check::check(&old_version, &manifest.version, &changes)
-            .err()
-            .map(|e| e.to_diagnostic()),
-    )
+    let changes = diff(old_manifest, old_content, manifest, new_content);
+    semver_check::check(&baseline.version, &manifest.version, &changes)
+        .err()
+        .map(|e| e.to_diagnostic())
 }
 
 /// After a refused commit, the blob written for it goes again, unless a
@@ -405,17 +387,19 @@ fn kind_mismatch(manifest: &Manifest, existing: &str) -> RegistryError {
     )
 }
 
-fn upsert_package(conn: &mut DbConn, manifest: &Manifest, namespace_id: i64) -> Result<i64> {
+fn upsert_package(
+    conn: &mut DbConn,
+    manifest: &Manifest,
+    namespace_id: i64,
+    existing: Option<i64>,
+) -> Result<i64> {
     let at = now();
     // The package builds on what its newest publish says it builds on.
     let base = manifest.forked_from.as_ref().map(|f| f.to_string());
     let upstream = base.as_deref().map(super::forks::upstream_of);
-    match index::find_package(conn, &manifest.namespace, &manifest.name)? {
-        // Decided here, inside the transaction: two first publishes of one
-        // name as different kinds must not both land.
-        Some(p) if p.kind != manifest.kind.as_str() => Err(kind_mismatch(manifest, &p.kind)),
-        Some(p) => {
-            diesel::update(packages::table.find(p.id))
+    match existing {
+        Some(id) => {
+            diesel::update(packages::table.find(id))
                 .set((
                     packages::title.eq(&manifest.title),
                     packages::description.eq(&manifest.description),
@@ -424,7 +408,7 @@ fn upsert_package(conn: &mut DbConn, manifest: &Manifest, namespace_id: i64) -> 
                     packages::upstream.eq(upstream),
                 ))
                 .execute(conn)?;
-            Ok(p.id)
+            Ok(id)
         }
         None => Ok(diesel::insert_into(packages::table)
             .values((

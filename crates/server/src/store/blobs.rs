@@ -5,10 +5,15 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 #[derive(Clone, Debug)]
 pub struct BlobStore {
     root: PathBuf,
+    /// Archives read so far: evidence, independent of timing, of how much
+    /// a publish or a view job unpacks (tests and benchmarks read it).
+    reads: Arc<AtomicU64>,
 }
 
 impl BlobStore {
@@ -16,6 +21,7 @@ impl BlobStore {
         fs::create_dir_all(root.join("tmp"))?;
         Ok(BlobStore {
             root: root.to_path_buf(),
+            reads: Arc::default(),
         })
     }
 
@@ -43,11 +49,18 @@ impl BlobStore {
         if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Ok(None);
         }
+        self.reads.fetch_add(1, Ordering::Relaxed);
         match fs::read(self.path_of(sha256)) {
             Ok(bytes) => Ok(Some(bytes)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// How many blobs [`get`](Self::get) was asked for through this store
+    /// and its clones.
+    pub fn reads(&self) -> u64 {
+        self.reads.load(Ordering::Relaxed)
     }
 
     /// Removes a blob; removing one that is not there is no error.

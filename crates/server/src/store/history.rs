@@ -104,13 +104,20 @@ impl PackageHistory {
         for name in stale {
             self.repo.find_reference(&name)?.delete()?;
         }
+        // A publish moves one tag and `main`; the refs that already point
+        // where they should are left alone, so that appending the 100th
+        // version writes two refs, not a hundred.
+        let point = |name: &str, oid: Oid| -> Result<(), git2::Error> {
+            if self.repo.refname_to_id(name).ok() != Some(oid) {
+                self.repo.reference(name, oid, true, "gemeinwerk")?;
+            }
+            Ok(())
+        };
         for (version, oid) in tags {
-            self.repo
-                .reference(&format!("refs/tags/v{version}"), *oid, true, "gemeinwerk")?;
+            point(&format!("refs/tags/v{version}"), *oid)?;
         }
         if let Some((_, last)) = tags.last() {
-            self.repo
-                .reference("refs/heads/main", *last, true, "gemeinwerk")?;
+            point("refs/heads/main", *last)?;
         }
         registry_index::pack::roll_up(&self.repo)?;
         let io = |e: std::io::Error| git2::Error::from_str(&e.to_string());

@@ -418,7 +418,7 @@ pub fn load(
     }
     let deps = match &manifest {
         Some(m) if !m.dependencies.is_empty() => {
-            content::resolve_dependencies(reg, &mut conn, m)?.0
+            content::resolve_dependencies(reg, &mut conn, m)?.content
         }
         _ => DependencyContent::unresolved(),
     };
