@@ -277,6 +277,19 @@ impl TestRegistry {
     }
 
     /// The server's process id, to read its memory use from /proc.
+    /// The API token of a namespace's demo account, from the file that
+    /// `serve --demo` writes.
+    pub fn demo_token(&self, namespace: &str) -> String {
+        let tokens = std::fs::read_to_string(self.data().join("demo-tokens.toml")).unwrap();
+        let table = format!("[{namespace}]");
+        tokens
+            .lines()
+            .skip_while(|l| *l != table)
+            .find_map(|l| l.strip_prefix("token = \""))
+            .map(|t| t.trim_end_matches('"').to_string())
+            .unwrap_or_else(|| panic!("the demo token of {namespace}"))
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.as_ref().expect("the server runs").id()
     }

@@ -26,13 +26,7 @@ fn schemathesis_against(backend: Backend) {
         "schemathesis is missing: `python3 -m pip install schemathesis` (scripts/setup-test-env does)"
     );
     let reg = TestRegistry::start_with(backend, &["--demo"]);
-    let tokens = std::fs::read_to_string(reg.data().join("demo-tokens.toml")).unwrap();
-    let token = tokens
-        .lines()
-        .skip_while(|l| *l != "[kassel]")
-        .find_map(|l| l.strip_prefix("token = \""))
-        .map(|t| t.trim_end_matches('"').to_string())
-        .expect("the demo token of kassel");
+    let token = reg.demo_token("kassel");
     for namespace in ["darmstadt", "fim"] {
         reg.admin_ok(&[
             "member",

@@ -850,13 +850,7 @@ fn browser_scenarios_and_accessibility_in_headless_chromium() {
         "tests/browser/node_modules is missing: run `npm ci` in tests/browser (.ci/run does)"
     );
     let reg = TestRegistry::start_with(Backend::Sqlite, &["--demo"]);
-    let tokens = std::fs::read_to_string(reg.data().join("demo-tokens.toml")).unwrap();
-    let token = tokens
-        .lines()
-        .skip_while(|l| *l != "[kassel]")
-        .find_map(|l| l.strip_prefix("token = \""))
-        .map(|t| t.trim_end_matches('"').to_string())
-        .expect("the demo token of kassel");
+    let token = reg.demo_token("kassel");
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
