@@ -122,7 +122,7 @@ pub fn exec(store: &StoreArgs, command: AdminCommand) -> anyhow::Result<()> {
         base_url: std::env::var("GEMEINWERK_PUBLIC_URL")
             .unwrap_or_else(|_| "http://127.0.0.1:8080".into()),
     };
-    let reg = Registry::open(&store.data_dir, store.database_url.as_deref(), config)?;
+    let reg = store.open_registry(config)?;
     let mut conn = reg.db.conn()?;
     let origin = Origin::admin();
     match command {

@@ -28,7 +28,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use gemeinwerk_client::ClientError;
+use gemeinwerk_client::{ClientError, ClientResult};
 
 /// A check of the command line itself said no (exit 1): a folder that is
 /// not empty, a package that cannot be read, stores that disagree. Errors
@@ -69,6 +69,59 @@ pub struct StoreArgs {
     /// `postgres://…` for PostgreSQL; default: SQLite inside the data dir.
     #[arg(long, env = "GEMEINWERK_DATABASE_URL")]
     database_url: Option<String>,
+    /// Where package archives go: `s3://BUCKET[/PREFIX]` on S3-compatible
+    /// object storage (credentials from AWS_ACCESS_KEY_ID and
+    /// AWS_SECRET_ACCESS_KEY); default: the folder `blobs` in the data dir.
+    #[arg(
+        long,
+        env = "GEMEINWERK_BLOB_STORE",
+        value_name = "s3://BUCKET[/PREFIX]"
+    )]
+    blob_store: Option<String>,
+    /// The S3 endpoint, e.g. `http://127.0.0.1:3900` for a self-hosted
+    /// store (default: AWS_ENDPOINT, else AWS S3). Requests are path-style.
+    #[arg(long, env = "GEMEINWERK_S3_ENDPOINT", value_name = "URL")]
+    s3_endpoint: Option<String>,
+    /// The S3 region (default: AWS_REGION or AWS_DEFAULT_REGION, else us-east-1).
+    #[arg(long, env = "GEMEINWERK_S3_REGION", value_name = "REGION")]
+    s3_region: Option<String>,
+}
+
+#[cfg(feature = "server")]
+impl StoreArgs {
+    fn blob_config(&self) -> ClientResult<gemeinwerk_server::store::BlobConfig> {
+        use gemeinwerk_server::store::blobs::{BlobConfig, S3Config};
+        let Some(url) = &self.blob_store else {
+            if self.s3_endpoint.is_some() || self.s3_region.is_some() {
+                return Err(env_err(
+                    "--s3-endpoint and --s3-region need --blob-store s3://BUCKET; without it archives go to the data dir",
+                ));
+            }
+            return Ok(BlobConfig::Folder);
+        };
+        let mut config = S3Config::parse(url).map_err(env_err)?;
+        config.endpoint = self.s3_endpoint.clone();
+        config.region = self.s3_region.clone();
+        Ok(BlobConfig::S3(config))
+    }
+
+    /// Opens the blob store first: a wrong bucket or key stops here, before
+    /// the data dir or the database is touched.
+    fn open_registry(
+        &self,
+        config: gemeinwerk_server::registry::RegistryConfig,
+    ) -> ClientResult<gemeinwerk_server::registry::Registry> {
+        let blobs =
+            gemeinwerk_server::store::BlobStore::open_config(&self.blob_config()?, &self.data_dir)
+                .map_err(env_err)?;
+        gemeinwerk_server::registry::Registry::open_with_blobs(
+            &self.data_dir,
+            self.database_url.as_deref(),
+            blobs,
+            config,
+        )
+        .map_err(env_err)
+    }
 }
 
 #[derive(Args, Clone)]

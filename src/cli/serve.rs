@@ -8,7 +8,7 @@ use anyhow::Context as _;
 
 use super::StoreArgs;
 use gemeinwerk_package::archive::ArchiveLimits;
-use gemeinwerk_server::registry::{demo, Registry, RegistryConfig};
+use gemeinwerk_server::registry::{demo, RegistryConfig};
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -69,11 +69,7 @@ pub fn exec(args: ServeArgs) -> anyhow::Result<()> {
         },
         base_url: base_url.clone(),
     };
-    let registry = Registry::open(
-        &args.store.data_dir,
-        args.store.database_url.as_deref(),
-        config,
-    )?;
+    let registry = args.store.open_registry(config)?;
     registry
         .search
         .set_adoption_refresh(std::time::Duration::from_secs(

@@ -9,9 +9,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
+use gemeinwerk_server::store::blobs::{BlobConfig, S3Config};
 use gemeinwerk_server::store::models::{AuditEntry, Namespace, Package, Version};
 use gemeinwerk_server::store::schema::*;
-use gemeinwerk_server::store::{Db, DbUrl};
+use gemeinwerk_server::store::{BlobStore, Db, DbUrl};
 use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_gemeinwerk");
@@ -50,6 +51,81 @@ macro_rules! both_backends {
     };
 }
 
+/// Where the registry under test keeps its archives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Blobs {
+    /// The data dir's `blobs` folder (the default).
+    Folder,
+    /// A prefix of its own in the bucket of the test S3 server
+    /// (`scripts/s3-server`, a real Garage node).
+    S3,
+}
+
+/// Runs one test body against SQLite and PostgreSQL with the blob folder,
+/// and against PostgreSQL with the S3 blob store: the bodies of the tests
+/// that look at the blob store.
+#[macro_export]
+macro_rules! every_blob_store {
+    ($(fn $name:ident($reg:ident) $body:block)*) => {
+        $(mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            fn body($reg: &common::TestRegistry) $body
+            #[test]
+            fn sqlite() {
+                let r = common::TestRegistry::start(common::Backend::Sqlite);
+                body(&r);
+            }
+            #[test]
+            fn postgres() {
+                let r = common::TestRegistry::start(common::Backend::Postgres);
+                body(&r);
+            }
+            #[test]
+            fn postgres_s3() {
+                let r = common::TestRegistry::start_on(common::Backend::Postgres, common::Blobs::S3, &[]);
+                body(&r);
+            }
+        })*
+    };
+}
+
+/// The test S3 server's settings, from the env file `scripts/s3-server`
+/// writes (`GEMEINWERK_TEST_S3_ENV`, default /var/tmp/gemeinwerk-s3/env).
+#[derive(Debug, Clone)]
+pub struct S3Env {
+    pub endpoint: String,
+    pub region: String,
+    pub bucket: String,
+    pub key_id: String,
+    pub secret: String,
+}
+
+pub fn s3_env() -> &'static S3Env {
+    static ENV: std::sync::OnceLock<S3Env> = std::sync::OnceLock::new();
+    ENV.get_or_init(|| {
+        let path = std::env::var("GEMEINWERK_TEST_S3_ENV")
+            .unwrap_or_else(|_| "/var/tmp/gemeinwerk-s3/env".into());
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!("the S3 tests need the test S3 server: run scripts/s3-server (scripts/test does); {path}: {e}")
+        });
+        let get = |key: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+                .unwrap_or_else(|| panic!("{path} has no {key}"))
+                .trim()
+                .to_string()
+        };
+        S3Env {
+            endpoint: get("GEMEINWERK_TEST_S3_ENDPOINT"),
+            region: get("GEMEINWERK_TEST_S3_REGION"),
+            bucket: get("GEMEINWERK_TEST_S3_BUCKET"),
+            key_id: get("AWS_ACCESS_KEY_ID"),
+            secret: get("AWS_SECRET_ACCESS_KEY"),
+        }
+    })
+}
+
 pub fn postgres_base() -> String {
     std::env::var("GEMEINWERK_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
@@ -68,6 +144,11 @@ pub struct TestRegistry {
     pub extra_args: Vec<String>,
     /// The binary this registry's server, admin and client commands run.
     pub bin: String,
+    pub blobs_in: Blobs,
+    /// The S3 prefix of this registry's archives; the first node removes
+    /// them when it is dropped.
+    s3_prefix: String,
+    owns_s3_prefix: bool,
 }
 
 pub struct Response {
@@ -136,12 +217,25 @@ impl TestRegistry {
     }
 
     pub fn start_with(backend: Backend, extra_args: &[&str]) -> TestRegistry {
-        Self::start_bin(backend, extra_args, &bin())
+        Self::start_full(backend, Blobs::Folder, extra_args, &bin())
     }
 
     /// A registry served by another build (a benchmark runs an earlier
     /// build beside this one that way).
     pub fn start_bin(backend: Backend, extra_args: &[&str], bin: &str) -> TestRegistry {
+        Self::start_full(backend, Blobs::Folder, extra_args, bin)
+    }
+
+    pub fn start_on(backend: Backend, blobs_in: Blobs, extra_args: &[&str]) -> TestRegistry {
+        Self::start_full(backend, blobs_in, extra_args, &bin())
+    }
+
+    fn start_full(
+        backend: Backend,
+        blobs_in: Blobs,
+        extra_args: &[&str],
+        bin: &str,
+    ) -> TestRegistry {
         let data_dir = tempfile::tempdir().unwrap();
         let home = tempfile::tempdir().unwrap();
         let (database_url, pg_database) = match backend {
@@ -174,6 +268,17 @@ impl TestRegistry {
             child: None,
             extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
             bin: bin.to_string(),
+            blobs_in,
+            s3_prefix: format!(
+                "t/{}-{}-{}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::SeqCst),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos()
+            ),
+            owns_s3_prefix: blobs_in == Blobs::S3,
         };
         reg.launch();
         reg
@@ -192,6 +297,9 @@ impl TestRegistry {
             child: None,
             extra_args: self.extra_args.clone(),
             bin: self.bin.clone(),
+            blobs_in: self.blobs_in,
+            s3_prefix: self.s3_prefix.clone(),
+            owns_s3_prefix: false,
         };
         node.launch();
         node
@@ -204,10 +312,12 @@ impl TestRegistry {
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new(&self.bin)
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        let mut cmd = Command::new(&self.bin);
+        cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .args(["--data-dir", self.data_dir.path().to_str().unwrap()])
-            .args(["--database-url", &self.database_url])
+            .args(["--database-url", &self.database_url]);
+        self.blob_store_args(&mut cmd);
+        let child = cmd
             .args(&self.extra_args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -300,15 +410,29 @@ impl TestRegistry {
 
     // ---- the operator's commands -------------------------------------
 
+    /// The flags and environment that point `serve` and `admin` at this
+    /// registry's blob store.
+    pub fn blob_store_args(&self, cmd: &mut Command) {
+        if self.blobs_in == Blobs::S3 {
+            let s3 = s3_env();
+            cmd.args([
+                "--blob-store",
+                &format!("s3://{}/{}", s3.bucket, self.s3_prefix),
+            ])
+            .args(["--s3-endpoint", &s3.endpoint])
+            .args(["--s3-region", &s3.region])
+            .env("AWS_ACCESS_KEY_ID", &s3.key_id)
+            .env("AWS_SECRET_ACCESS_KEY", &s3.secret);
+        }
+    }
+
     pub fn admin(&self, args: &[&str]) -> Output {
-        let out = Command::new(&self.bin)
-            .arg("admin")
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg("admin")
             .args(["--data-dir", self.data().to_str().unwrap()])
-            .args(["--database-url", &self.database_url])
-            .args(args)
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap();
+            .args(["--database-url", &self.database_url]);
+        self.blob_store_args(&mut cmd);
+        let out = cmd.args(args).env("RUST_LOG", "warn").output().unwrap();
         out
     }
 
@@ -490,11 +614,44 @@ impl TestRegistry {
         )
     }
 
+    pub fn s3_prefix(&self) -> &str {
+        &self.s3_prefix
+    }
+
+    /// This registry's blob store, opened as the server opens it.
+    pub fn blob_store(&self) -> BlobStore {
+        match self.blobs_in {
+            Blobs::Folder => BlobStore::open(&self.data().join("blobs")).unwrap(),
+            Blobs::S3 => {
+                let s3 = s3_env();
+                let config = S3Config {
+                    bucket: s3.bucket.clone(),
+                    prefix: self.s3_prefix.clone(),
+                    endpoint: Some(s3.endpoint.clone()),
+                    region: Some(s3.region.clone()),
+                    credentials: Some((s3.key_id.clone(), s3.secret.clone())),
+                };
+                BlobStore::open_config(&BlobConfig::S3(config), self.data()).unwrap()
+            }
+        }
+    }
+
     pub fn blobs(&self) -> Vec<String> {
-        gemeinwerk_server::store::BlobStore::open(&self.data().join("blobs"))
-            .unwrap()
-            .list()
-            .unwrap()
+        self.blob_store().list().unwrap()
+    }
+
+    /// Loses an archive, as a failed disk or a careless operator would.
+    pub fn remove_blob(&self, cksum: &str) {
+        self.blob_store().delete(cksum).unwrap();
+        assert!(!self.blobs().contains(&cksum.to_string()));
+    }
+
+    /// Stores `bytes` under `name` whatever they hash to: a damaged or
+    /// tampered archive, or an orphan left by a crash.
+    pub fn put_blob_raw(&self, name: &str, bytes: &[u8]) {
+        let store = self.blob_store();
+        store.delete(name).unwrap();
+        store.put(name, bytes).unwrap();
     }
 
     pub fn git_head(&self) -> Option<String> {
@@ -508,6 +665,12 @@ impl TestRegistry {
 impl Drop for TestRegistry {
     fn drop(&mut self) {
         self.stop();
+        if self.owns_s3_prefix && !std::thread::panicking() {
+            let store = self.blob_store();
+            for blob in store.list().unwrap_or_default() {
+                let _ = store.delete(&blob);
+            }
+        }
         if let Some(name) = &self.pg_database {
             if let Ok(mut admin) = PgConnection::establish(&format!("{}/postgres", postgres_base()))
             {

@@ -3,6 +3,7 @@
 
 use crate::both_backends;
 use crate::common::{self, *};
+use crate::every_blob_store;
 
 both_backends! {
     fn sparse_index_caches_with_etags(reg) {
@@ -66,6 +67,9 @@ both_backends! {
         assert_eq!(std::fs::read(clone.join("kassel/b")).unwrap(), reg.get("/index/kassel/b").body);
     }
 
+}
+
+every_blob_store! {
     fn fsck_finds_and_repairs_the_git_index(reg) {
         let token = reg.owner_of("kassel");
         assert_eq!(reg.publish_bytes(Some(&token), &archive_of(&pkg("kassel/a", "1.0.0"))).status, 200);
@@ -100,7 +104,7 @@ both_backends! {
 
         // A lost archive is reported, not hidden.
         let blob = reg.blobs()[0].clone();
-        std::fs::remove_file(reg.data().join("blobs").join(&blob[..2]).join(&blob)).unwrap();
+        reg.remove_blob(&blob);
         let out = reg.admin(&["fsck", "--repair"]);
         assert_eq!(out.status.code(), Some(1));
         assert!(stdout(&out).contains("archive of kassel/a@1.0.0"), "{}", stdout(&out));

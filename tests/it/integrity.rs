@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use crate::both_backends;
 use crate::common::{self, *};
+use crate::every_blob_store;
 use gemeinwerk_client::lockfile::{LockedPackage, Lockfile};
 use gemeinwerk_package::archive::{self, sha256_hex, ArchiveLimits, PackageFiles};
 
@@ -249,7 +249,7 @@ fn gnu_tar_would_unpack_the_smuggled_member() {
     );
 }
 
-both_backends! {
+every_blob_store! {
     fn hostile_uploads_are_refused_and_leave_nothing(reg) {
         let token = reg.owner_of("kassel");
         let before = reg.snapshot();

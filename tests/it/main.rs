@@ -1,6 +1,7 @@
 //! Integration tests: one binary, so that the crate is linked once.
 
 mod auth;
+mod blob_store;
 mod common;
 mod contract;
 mod crash;

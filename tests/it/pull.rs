@@ -8,6 +8,7 @@ use std::process::{Command, Output, Stdio};
 
 use crate::both_backends;
 use crate::common::{self, *};
+use crate::every_blob_store;
 use serde_json::Value;
 
 /// A consuming project folder with its own, isolated user cache.
@@ -255,6 +256,9 @@ both_backends! {
         assert_eq!(p.locked()[0].1, "1.0.0");
     }
 
+}
+
+every_blob_store! {
     fn an_archive_tampered_with_on_the_server_is_refused(reg) {
         registry_with_packages(reg);
         let p = Project::new(PORTAL);
@@ -263,14 +267,36 @@ both_backends! {
         let before = tree(&p.path("gemeinwerk_packages"));
         assert_eq!(before.len(), 6);
 
+        // Bytes changed in the blob store: the server checks every archive
+        // it reads against its name and does not serve these.
         let cksum = p.cksum_of("fim/anschrift");
-        let blob = reg.data().join("blobs").join(&cksum[..2]).join(&cksum);
-        assert!(blob.is_file(), "the blob store keeps archives by SHA-256");
+        assert!(reg.blobs().contains(&cksum), "the blob store keeps archives by SHA-256");
         let evil = pkg("fim/anschrift", "1.1.0");
         evil.write("README.md", "# Manipuliert\n");
-        std::fs::write(&blob, archive_of(&evil)).unwrap();
-
+        reg.put_blob_raw(&cksum, &archive_of(&evil));
+        let r = reg.get("/api/v1/packages/fim/anschrift/1.1.0/download");
+        assert_eq!((r.status, r.error_code().as_str()), (500, "internal"), "{}", r.text());
         let fresh_cache = tempfile::tempdir().unwrap();
+        let out = p.run_with(reg, fresh_cache.path(), &["fetch", "--locked"]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains("fim/anschrift/1.1.0/download: status code 500"), "{}", stderr(&out));
+        assert_eq!(tree(&p.path("gemeinwerk_packages")), before, "the destination is as it was");
+
+        // A registry that serves other bytes than were locked (here its
+        // database was changed to name another archive): the client's own
+        // check refuses them.
+        let lines = registry_index::parse_lines(&reg.get("/index/fim/anschrift").text()).unwrap();
+        let other = lines.iter().find(|l| l.vers == "1.0.0").unwrap().cksum.clone();
+        {
+            use diesel::prelude::*;
+            use gemeinwerk_server::store::schema::versions;
+            let db = reg.db();
+            let mut conn = db.conn().unwrap();
+            diesel::update(versions::table.filter(versions::cksum.eq(&cksum)))
+                .set(versions::cksum.eq(&other))
+                .execute(&mut *conn)
+                .unwrap();
+        }
         let out = p.run_with(reg, fresh_cache.path(), &["fetch", "--locked"]);
         assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
         let err = stderr(&out);
@@ -291,7 +317,9 @@ both_backends! {
             .collect();
         assert!(leftovers.is_empty(), "{leftovers:?}");
     }
+}
 
+both_backends! {
     fn a_manifest_change_is_caught_by_locked(reg) {
         registry_with_packages(reg);
         let p = Project::new(PORTAL);

@@ -118,6 +118,14 @@ impl ResponseError for ApiError {
                     "an internal error occurred; the operator finds it in the server log",
                 )]
             }
+            ApiError::Registry(e @ RegistryError::Blob(_)) => {
+                // The detail names the store's endpoint: for the log only.
+                tracing::error!(error = %e, "blob store failed");
+                vec![ErrorEntry::new(
+                    e.code(),
+                    "the archive store does not answer; try again in a moment",
+                )]
+            }
             ApiError::Registry(e) => vec![ErrorEntry::new(e.code(), e.to_string())],
             ApiError::Http { code, detail, .. } => vec![ErrorEntry::new(code, detail.clone())],
         };

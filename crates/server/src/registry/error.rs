@@ -1,6 +1,7 @@
 //! Every way a use case can fail, each with a stable machine code and a
 //! category; the server maps the category to an HTTP status in one place.
 
+use crate::store::blobs::BlobError;
 use crate::store::db::DbError;
 use gemeinwerk_package::archive::ArchiveError;
 use gemeinwerk_package::Diagnostic;
@@ -72,6 +73,10 @@ pub enum RegistryError {
     /// stores disagree, which only an operator can mend.
     #[error("the archive of {version} ({cksum}) is missing from the blob store; run `gemeinwerk admin fsck`")]
     MissingBlob { version: String, cksum: String },
+    /// A stored archive does not match its checksum, or the object store
+    /// failed; `Io` errors of the blob store stay `Io`.
+    #[error(transparent)]
+    Blob(BlobError),
     #[error("git index: {0}")]
     Git(#[from] registry_index::GitIndexError),
     #[error("package history: {0}")]
@@ -80,6 +85,15 @@ pub enum RegistryError {
     Search(#[from] crate::store::search::SearchError),
     #[error("the search index is being built; try again in a moment")]
     SearchUnavailable,
+}
+
+impl From<BlobError> for RegistryError {
+    fn from(e: BlobError) -> Self {
+        match e {
+            BlobError::Io(e) => RegistryError::Io(e),
+            e => RegistryError::Blob(e),
+        }
+    }
 }
 
 impl From<diesel::result::Error> for RegistryError {
@@ -144,7 +158,10 @@ impl RegistryError {
             Self::UnknownPackage(_) => "package_not_found",
             Self::UnknownVersion { .. } => "version_not_found",
             Self::SearchUnavailable => "search_unavailable",
-            Self::Db(_)
+            Self::Blob(BlobError::Corrupt { .. }) => "archive_corrupt",
+            Self::Blob(BlobError::Unavailable { .. }) => "blob_store_unavailable",
+            Self::Blob(_)
+            | Self::Db(_)
             | Self::Io(_)
             | Self::MissingBlob { .. }
             | Self::Git(_)
@@ -173,8 +190,11 @@ impl RegistryError {
             | Self::UnknownPackage(_)
             | Self::UnknownVersion { .. } => ErrorKind::NotFound,
             Self::Conflict { .. } => ErrorKind::Conflict,
-            Self::SearchUnavailable => ErrorKind::Unavailable,
-            Self::Db(_)
+            Self::SearchUnavailable | Self::Blob(BlobError::Unavailable { .. }) => {
+                ErrorKind::Unavailable
+            }
+            Self::Blob(_)
+            | Self::Db(_)
             | Self::Io(_)
             | Self::MissingBlob { .. }
             | Self::Git(_)

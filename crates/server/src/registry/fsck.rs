@@ -8,9 +8,9 @@ use registry_index::{package_path, serialize_lines};
 
 use super::error::Result;
 use super::{index, Registry};
+use crate::store::blobs::BlobState;
 use crate::store::schema::{namespaces, packages, versions};
 use crate::store::DbConn;
-use gemeinwerk_package::archive::sha256_hex;
 
 #[derive(Debug, Default)]
 pub struct FsckReport {
@@ -172,14 +172,14 @@ fn check_blobs(reg: &Registry, archives: &[Archive], report: &mut FsckReport) ->
     for a in archives {
         let (ns, name, num, cksum) = (&a.namespace, &a.name, &a.num, &a.cksum);
         report.blobs += 1;
-        match reg.blobs.get(cksum)? {
-            None => report.problems.push(format!(
+        match reg.blobs.check(cksum)? {
+            BlobState::Missing => report.problems.push(format!(
                 "blob store: the archive of {ns}/{name}@{num} ({cksum}) is missing"
             )),
-            Some(bytes) if sha256_hex(&bytes) != *cksum => report.problems.push(format!(
+            BlobState::Corrupt => report.problems.push(format!(
                 "blob store: the archive of {ns}/{name}@{num} does not match its checksum"
             )),
-            Some(_) => {}
+            BlobState::Intact => {}
         }
     }
     Ok(())

@@ -63,12 +63,25 @@ impl Registry {
     /// URL the SQLite file `data_dir/gemeinwerk.db` is used.
     pub fn open(data_dir: &Path, db_url: Option<&str>, config: RegistryConfig) -> Result<Registry> {
         std::fs::create_dir_all(data_dir)?;
+        let blobs = BlobStore::open(&data_dir.join("blobs"))?;
+        Self::open_with_blobs(data_dir, db_url, blobs, config)
+    }
+
+    /// As [`Registry::open`], with a blob store opened beforehand (from
+    /// [`crate::store::BlobConfig`]), so that a wrong bucket stops the start
+    /// before the data dir or the database is touched.
+    pub fn open_with_blobs(
+        data_dir: &Path,
+        db_url: Option<&str>,
+        blobs: BlobStore,
+        config: RegistryConfig,
+    ) -> Result<Registry> {
+        std::fs::create_dir_all(data_dir)?;
         let url = match db_url {
             Some(u) => DbUrl::parse(u),
             None => DbUrl::sqlite_file(&data_dir.join("gemeinwerk.db")),
         };
         let db = Db::open(&url)?;
-        let blobs = BlobStore::open(&data_dir.join("blobs"))?;
         Ok(Registry {
             db,
             blobs,

@@ -53,6 +53,7 @@ use super::audit::AuditAction;
 use super::error::{RegistryError, Result};
 use super::jobs::Wakeup;
 use super::{index, Registry};
+use crate::store::blobs::BlobError;
 use crate::store::models::{Namespace, Package, Version};
 use crate::store::schema::{audit_log, namespaces, packages};
 pub use crate::store::search::{
@@ -394,11 +395,12 @@ pub fn package_doc(
     }
     // The archive has the content: labels, FIM ids, trust level, README.
     // One that cannot be read leaves the package findable by its manifest.
-    let files = match reg.blobs.get(&version.cksum)? {
-        Some(bytes) => archive::unpack(&bytes, &reg.config.limits)
+    let files = match reg.blobs.get(&version.cksum) {
+        Ok(Some(bytes)) => archive::unpack(&bytes, &reg.config.limits)
             .ok()
             .map(|(_, f)| f),
-        None => None,
+        Ok(None) | Err(BlobError::Corrupt { .. }) => None,
+        Err(e) => return Err(e.into()),
     };
     if let Some(files) = files {
         if let Ok((manifest, content)) = gemeinwerk_package::content::read_content(&files) {

@@ -8,5 +8,5 @@ pub mod models;
 pub mod schema;
 pub mod search;
 
-pub use blobs::BlobStore;
+pub use blobs::{BlobConfig, BlobStore};
 pub use db::{write_tx, Backend, Db, DbConn, DbUrl};

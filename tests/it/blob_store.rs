@@ -1,0 +1,185 @@
+//! The S3 blob store's start-up checks against the test S3 server: a wrong
+//! setting stops `serve` with a message that names it, and nothing is
+//! written. (What the store does once running is tested by the bodies of
+//! `every_blob_store!` on both backends.)
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{self, Blobs, TestRegistry};
+
+/// Starts `serve` on an empty data dir with `args` and the test key (or
+/// `key` instead); it must fail. Returns the exit code and stderr.
+fn failed_start(data: &Path, args: &[&str], key: Option<(&str, &str)>) -> (Option<i32>, String) {
+    let s3 = common::s3_env();
+    let (id, secret) = key.unwrap_or((&s3.key_id, &s3.secret));
+    let mut cmd = Command::new(common::bin());
+    cmd.args([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ])
+    .args(args)
+    .env("RUST_LOG", "warn")
+    .env_remove("GEMEINWERK_BLOB_STORE")
+    .env_remove("GEMEINWERK_S3_ENDPOINT")
+    .env_remove("GEMEINWERK_S3_REGION")
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped());
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("AWS_")) {
+        cmd.env_remove(k);
+    }
+    if !id.is_empty() {
+        cmd.env("AWS_ACCESS_KEY_ID", id)
+            .env("AWS_SECRET_ACCESS_KEY", secret);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("serve {args:?} did not stop");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_wrong_s3_setting_stops_the_start_names_the_setting_and_writes_nothing() {
+    let s3 = common::s3_env();
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let bucket = format!("s3://{}/t/start-checks", s3.bucket);
+    let region = ["--s3-region", s3.region.as_str()];
+    let endpoint = ["--s3-endpoint", s3.endpoint.as_str()];
+    let cases: Vec<(Vec<&str>, Option<(&str, &str)>, String)> = vec![
+        (
+            vec![
+                "--blob-store",
+                &bucket,
+                "--s3-endpoint",
+                "http://127.0.0.1:1",
+                region[0],
+                region[1],
+            ],
+            None,
+            "cannot reach the S3 endpoint http://127.0.0.1:1 (--s3-endpoint".into(),
+        ),
+        (
+            vec![
+                "--blob-store",
+                "s3://gemeinwerk-no-such-bucket",
+                endpoint[0],
+                endpoint[1],
+                region[0],
+                region[1],
+            ],
+            None,
+            "the bucket \"gemeinwerk-no-such-bucket\" does not exist".into(),
+        ),
+        (
+            vec![
+                "--blob-store",
+                &bucket,
+                endpoint[0],
+                endpoint[1],
+                region[0],
+                region[1],
+            ],
+            Some((
+                &s3.key_id,
+                "0000000000000000000000000000000000000000000000000000000000000000",
+            )),
+            "refused the credentials for bucket".into(),
+        ),
+        (
+            vec![
+                "--blob-store",
+                &bucket,
+                endpoint[0],
+                endpoint[1],
+                "--s3-region",
+                "eu-central-1",
+            ],
+            None,
+            "expects another region than \"eu-central-1\" (--s3-region".into(),
+        ),
+        (
+            vec![
+                "--blob-store",
+                &bucket,
+                endpoint[0],
+                endpoint[1],
+                region[0],
+                region[1],
+            ],
+            Some(("", "")),
+            "has no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
+        ),
+        (
+            vec!["--blob-store", "gemeinwerk-test", endpoint[0], endpoint[1]],
+            None,
+            "expected s3://BUCKET or s3://BUCKET/PREFIX".into(),
+        ),
+        (
+            vec![endpoint[0], endpoint[1]],
+            None,
+            "--s3-endpoint and --s3-region need --blob-store s3://BUCKET".into(),
+        ),
+    ];
+    for (args, key, expected) in cases {
+        let (code, err) = failed_start(&data, &args, key);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(&expected),
+            "{args:?}: expected {expected:?} in {err}"
+        );
+        assert!(!data.exists(), "{args:?}: the data dir was created");
+    }
+}
+
+#[test]
+fn a_bucket_prefix_holding_foreign_objects_is_refused() {
+    // A registry's archives under PREFIX/inner: at PREFIX, `inner/` is a
+    // folder that is not a shard, as another application's would be.
+    let inner = TestRegistry::start_on(common::Backend::Sqlite, Blobs::S3, &[]);
+    let token = inner.owner_of("kassel");
+    let r = inner.publish_bytes(
+        Some(&token),
+        &common::archive_of(&common::pkg("kassel/a", "1.0.0")),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let prefix = inner.s3_prefix();
+    let outer = prefix.rsplit_once('/').unwrap().0;
+    let s3 = common::s3_env();
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let url = format!("s3://{}/{outer}", s3.bucket);
+    let (code, err) = failed_start(
+        &data,
+        &[
+            "--blob-store",
+            &url,
+            "--s3-endpoint",
+            &s3.endpoint,
+            "--s3-region",
+            &s3.region,
+        ],
+        None,
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("not gemeinwerk archives"), "{err}");
+    assert!(
+        err.contains("give the registry a bucket or a prefix of its own"),
+        "{err}"
+    );
+    assert!(!data.exists());
+}
