@@ -52,98 +52,91 @@ fn failed_start(data: &Path, args: &[&str], key: Option<(&str, &str)>) -> (Optio
     )
 }
 
+/// `serve` with `args` must stop with exit code 2, say `expected` and
+/// leave no data dir behind.
+fn refused(data: &Path, args: &[&str], key: Option<(&str, &str)>, expected: &str) {
+    let (code, err) = failed_start(data, args, key);
+    assert_eq!(code, Some(2), "{args:?}: {err}");
+    assert!(
+        err.contains(expected),
+        "{args:?}: expected {expected:?} in {err}"
+    );
+    assert!(!data.exists(), "{args:?}: the data dir was created");
+}
+
 #[test]
 fn a_wrong_s3_setting_stops_the_start_names_the_setting_and_writes_nothing() {
     let s3 = common::s3_env();
     let work = tempfile::tempdir().unwrap();
     let data = work.path().join("data");
     let bucket = format!("s3://{}/t/start-checks", s3.bucket);
-    let region = ["--s3-region", s3.region.as_str()];
-    let endpoint = ["--s3-endpoint", s3.endpoint.as_str()];
-    let cases: Vec<(Vec<&str>, Option<(&str, &str)>, String)> = vec![
-        (
-            vec![
-                "--blob-store",
-                &bucket,
-                "--s3-endpoint",
-                "http://127.0.0.1:1",
-                region[0],
-                region[1],
-            ],
-            None,
-            "cannot reach the S3 endpoint http://127.0.0.1:1 (--s3-endpoint".into(),
-        ),
-        (
-            vec![
-                "--blob-store",
-                "s3://gemeinwerk-no-such-bucket",
-                endpoint[0],
-                endpoint[1],
-                region[0],
-                region[1],
-            ],
-            None,
-            "the bucket \"gemeinwerk-no-such-bucket\" does not exist".into(),
-        ),
-        (
-            vec![
-                "--blob-store",
-                &bucket,
-                endpoint[0],
-                endpoint[1],
-                region[0],
-                region[1],
-            ],
-            Some((
-                &s3.key_id,
-                "0000000000000000000000000000000000000000000000000000000000000000",
-            )),
-            "refused the credentials for bucket".into(),
-        ),
-        (
-            vec![
-                "--blob-store",
-                &bucket,
-                endpoint[0],
-                endpoint[1],
-                "--s3-region",
-                "eu-central-1",
-            ],
-            None,
-            "expects another region than \"eu-central-1\" (--s3-region".into(),
-        ),
-        (
-            vec![
-                "--blob-store",
-                &bucket,
-                endpoint[0],
-                endpoint[1],
-                region[0],
-                region[1],
-            ],
-            Some(("", "")),
-            "has no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
-        ),
-        (
-            vec!["--blob-store", "gemeinwerk-test", endpoint[0], endpoint[1]],
-            None,
-            "expected s3://BUCKET or s3://BUCKET/PREFIX".into(),
-        ),
-        (
-            vec![endpoint[0], endpoint[1]],
-            None,
-            "--s3-endpoint and --s3-region need --blob-store s3://BUCKET".into(),
-        ),
-    ];
-    for (args, key, expected) in cases {
-        let (code, err) = failed_start(&data, &args, key);
-        assert_eq!(code, Some(2), "{args:?}: {err}");
-        assert!(
-            err.contains(&expected),
-            "{args:?}: expected {expected:?} in {err}"
-        );
-        assert!(!data.exists(), "{args:?}: the data dir was created");
-    }
+    let (endpoint, region) = (s3.endpoint.as_str(), s3.region.as_str());
+    let with = |blob_store: &str, endpoint: &str, region: &str| {
+        [
+            "--blob-store",
+            blob_store,
+            "--s3-endpoint",
+            endpoint,
+            "--s3-region",
+            region,
+        ]
+        .map(str::to_string)
+    };
+    let args = with(&bucket, "http://127.0.0.1:1", region);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    refused(
+        &data,
+        &args,
+        None,
+        "cannot reach the S3 endpoint http://127.0.0.1:1 (--s3-endpoint",
+    );
+
+    let args = with("s3://gemeinwerk-no-such-bucket", endpoint, region);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    refused(
+        &data,
+        &args,
+        None,
+        "the bucket \"gemeinwerk-no-such-bucket\" does not exist",
+    );
+
+    let args = with(&bucket, endpoint, region);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let wrong_secret = "0".repeat(64);
+    refused(
+        &data,
+        &args,
+        Some((&s3.key_id, &wrong_secret)),
+        "refused the credentials for bucket",
+    );
+    refused(
+        &data,
+        &args,
+        Some(("", "")),
+        "has no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+    );
+
+    let args = with(&bucket, endpoint, "eu-central-1");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    refused(
+        &data,
+        &args,
+        None,
+        "expects another region than \"eu-central-1\" (--s3-region",
+    );
+
+    refused(
+        &data,
+        &["--blob-store", "gemeinwerk-test"],
+        None,
+        "expected s3://BUCKET or s3://BUCKET/PREFIX",
+    );
+    refused(
+        &data,
+        &["--s3-endpoint", endpoint],
+        None,
+        "--s3-endpoint and --s3-region need --blob-store s3://BUCKET",
+    );
 }
 
 #[test]
