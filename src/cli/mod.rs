@@ -28,7 +28,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use gemeinwerk_client::{ClientError, ClientResult};
+use gemeinwerk_client::ClientError;
 
 /// A check of the command line itself said no (exit 1): a folder that is
 /// not empty, a package that cannot be read, stores that disagree. Errors
@@ -89,17 +89,17 @@ pub struct StoreArgs {
 
 #[cfg(feature = "server")]
 impl StoreArgs {
-    fn blob_config(&self) -> ClientResult<gemeinwerk_server::store::BlobConfig> {
+    fn blob_config(&self) -> anyhow::Result<gemeinwerk_server::store::BlobConfig> {
         use gemeinwerk_server::store::blobs::{BlobConfig, S3Config};
         let Some(url) = &self.blob_store else {
             if self.s3_endpoint.is_some() || self.s3_region.is_some() {
-                return Err(env_err(
-                    "--s3-endpoint and --s3-region need --blob-store s3://BUCKET; without it archives go to the data dir",
-                ));
+                anyhow::bail!(
+                    "--s3-endpoint and --s3-region need --blob-store s3://BUCKET; without it archives go to the data dir"
+                );
             }
             return Ok(BlobConfig::Folder);
         };
-        let mut config = S3Config::parse(url).map_err(env_err)?;
+        let mut config = S3Config::parse(url).map_err(anyhow::Error::msg)?;
         config.endpoint = self.s3_endpoint.clone();
         config.region = self.s3_region.clone();
         Ok(BlobConfig::S3(config))
@@ -110,17 +110,15 @@ impl StoreArgs {
     fn open_registry(
         &self,
         config: gemeinwerk_server::registry::RegistryConfig,
-    ) -> ClientResult<gemeinwerk_server::registry::Registry> {
+    ) -> anyhow::Result<gemeinwerk_server::registry::Registry> {
         let blobs =
-            gemeinwerk_server::store::BlobStore::open_config(&self.blob_config()?, &self.data_dir)
-                .map_err(env_err)?;
-        gemeinwerk_server::registry::Registry::open_with_blobs(
+            gemeinwerk_server::store::BlobStore::open_config(&self.blob_config()?, &self.data_dir)?;
+        Ok(gemeinwerk_server::registry::Registry::open_with_blobs(
             &self.data_dir,
             self.database_url.as_deref(),
             blobs,
             config,
-        )
-        .map_err(env_err)
+        )?)
     }
 }
 
