@@ -47,6 +47,10 @@ pub struct ServeArgs {
     /// many commits (the old history goes to /git/index-archive.git); 0 never.
     #[arg(long, env = "GEMEINWERK_INDEX_SQUASH_AFTER", default_value_t = gemeinwerk_server::registry::jobs::SQUASH_AFTER_COMMITS)]
     index_squash_after: u64,
+    /// How long a node's claim on a job holds, in seconds: when a node dies
+    /// mid-job, another takes the job over after this long.
+    #[arg(long, env = "GEMEINWERK_JOB_LEASE_SECS", default_value_t = gemeinwerk_server::registry::jobs::LEASE.as_secs())]
+    job_lease_secs: u64,
     /// Most entries in an archive.
     #[arg(long, env = "GEMEINWERK_MAX_ENTRIES", default_value_t = ArchiveLimits::default().max_entries)]
     max_entries: usize,
@@ -69,7 +73,9 @@ pub fn exec(args: ServeArgs) -> anyhow::Result<()> {
         },
         base_url: base_url.clone(),
     };
-    let registry = args.store.open_registry(config)?;
+    let mut registry = args.store.open_registry(config)?;
+    // Held until the process ends: one serving process per data dir.
+    let _node = registry.start_node()?;
     registry
         .search
         .set_adoption_refresh(std::time::Duration::from_secs(
@@ -81,6 +87,7 @@ pub fn exec(args: ServeArgs) -> anyhow::Result<()> {
             args.downloads_flush_secs.max(1),
         ));
     registry.git.set_squash_after(args.index_squash_after);
+    registry.job_lease = std::time::Duration::from_secs(args.job_lease_secs.max(1));
     if args.demo {
         match demo::seed(&registry).context("cannot seed the demo data")? {
             Some(accounts) => {

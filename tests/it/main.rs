@@ -15,6 +15,7 @@ mod index;
 mod integrity;
 mod interop;
 mod lifecycle;
+mod nodes;
 mod package;
 mod publish;
 mod pull;

@@ -687,9 +687,10 @@ fn sessions_live_in_the_database(backend: common::Backend) {
     );
 
     // Another node over the same database knows the session: no sticky
-    // sessions needed.
-    let node = reg.second_node();
-    let mut w = Visitor::new(&node);
+    // sessions needed. (PostgreSQL only: SQLite serves one node, see
+    // nodes.rs; there a fresh visitor with the cookie stands in.)
+    let node = (backend == common::Backend::Postgres).then(|| reg.second_node());
+    let mut w = Visitor::new(node.as_ref().unwrap_or(&reg));
     w.cookies = v.cookies.clone();
     assert!(
         signed_in_as(&mut w, "kassel-owner"),
@@ -750,7 +751,7 @@ fn sessions_live_in_the_database(backend: common::Backend) {
     // Revoking a token (here by the admin) ends its sessions on every
     // node; the member's other sessions stay.
     let second = reg.token("kassel-owner", &["--scope", "yank"]);
-    let mut x = Visitor::new(&node);
+    let mut x = Visitor::new(node.as_ref().unwrap_or(&reg));
     assert_eq!(x.sign_in(&second).status, 303);
     let second_id = x.cookies["gw_sitzung"].clone();
     assert_eq!(session_rows(&reg).len(), 2);

@@ -147,9 +147,6 @@ fn is_permanent(e: &RegistryError) -> bool {
     }
 }
 
-/// Jobs taken in one round. A bulk load becomes a few large git index
-/// commits instead of one per publish.
-const BATCH: i64 = 20_000;
 
 /// Pending jobs by kind: how many, and when the oldest was written.
 pub fn pending_by_kind(
@@ -265,8 +262,17 @@ pub enum Lane {
     Others,
 }
 
-/// Runs every job that is due, in both lanes. Returns how many ran.
 impl Lane {
+    /// Jobs claimed in one round: the git index takes many, so that a bulk
+    /// load becomes a few large commits instead of one per publish; the
+    /// histories take fewer, so that a round ends well within the lease.
+    pub const fn batch(self) -> i64 {
+        match self {
+            Lane::GitIndex => 20_000,
+            Lane::Others => 256,
+        }
+    }
+
     /// The name of the lane's thread (logs, `/metrics`).
     pub const fn thread_name(self) -> &'static str {
         match self {
@@ -276,6 +282,7 @@ impl Lane {
     }
 }
 
+/// Runs every job that is due, in both lanes. Returns how many ran.
 pub fn run_due(reg: &Registry) -> Result<usize> {
     Ok(run_lane(reg, Lane::GitIndex)? + run_lane(reg, Lane::Others)?)
 }
@@ -284,20 +291,13 @@ pub fn run_due(reg: &Registry) -> Result<usize> {
 pub fn run_lane(reg: &Registry, lane: Lane) -> Result<usize> {
     let mut done = 0;
     loop {
-        let batch: Vec<JobRow> = {
-            let mut conn = reg.db.conn()?;
-            let due = jobs::table
-                .filter(jobs::run_after.le(now()))
-                .order(jobs::id)
-                .limit(BATCH)
-                .select(JobRow::as_select());
-            // Unknown kinds go to the other lane, which logs and drops them.
-            let index_kind = Job::SyncIndex.as_str();
-            match lane {
-                Lane::GitIndex => due.filter(jobs::kind.eq(index_kind)).load(&mut *conn)?,
-                Lane::Others => due.filter(jobs::kind.ne(index_kind)).load(&mut *conn)?,
-            }
-        };
+        let batch = claim(
+            &mut *reg.db.conn()?,
+            lane,
+            &reg.node_id,
+            reg.job_lease,
+            lane.batch(),
+        )?;
         if batch.is_empty() {
             if lane == Lane::GitIndex
                 && reg.git.commits_since_maintenance.load(Ordering::SeqCst) > 0
@@ -323,9 +323,82 @@ pub fn run_lane(reg: &Registry, lane: Lane) -> Result<usize> {
         done += succeeded.len();
         let mut conn = reg.db.conn()?;
         for ids in succeeded.chunks(1000) {
-            diesel::delete(jobs::table.filter(jobs::id.eq_any(ids))).execute(&mut *conn)?;
+            // Only while still ours: a node whose lease ran out leaves the
+            // job to the node that claimed it since (it runs it again,
+            // which recomputes the same view).
+            diesel::delete(
+                jobs::table
+                    .filter(jobs::id.eq_any(ids))
+                    .filter(jobs::claimed_by.eq(&reg.node_id)),
+            )
+            .execute(&mut *conn)?;
         }
     }
+}
+
+/// How long a claim holds unless the operator says otherwise (`serve
+/// --job-lease-secs`): a node that dies mid-batch leaves its jobs due
+/// again this long after it claimed them. A batch takes seconds (see
+/// [`Lane::batch`]); a node restarted on the same data dir takes its own
+/// claims back at once ([`release_claims`]).
+pub const LEASE: Duration = Duration::from_secs(60);
+
+/// Claims up to `limit` due jobs of `lane` for `node`: their lease starts
+/// (`run_after` moves to the lease's end) and the claim counts as an
+/// attempt. On PostgreSQL, `FOR UPDATE SKIP LOCKED` lets nodes claim at the
+/// same time without waiting for, or taking, each other's jobs; on SQLite
+/// one node serves, and `BEGIN IMMEDIATE` orders the claims.
+pub fn claim(
+    conn: &mut DbConn,
+    lane: Lane,
+    node: &str,
+    lease: Duration,
+    limit: i64,
+) -> Result<Vec<JobRow>> {
+    let now = now();
+    let lease_end = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
+    write_tx(conn, |conn| {
+        // The binds below come in the order of the placeholders.
+        let (p, skip_locked): ([&str; 5], &str) = match conn {
+            DbConn::Postgres(_) => (["$1", "$2", "$3", "$4", "$5"], "FOR UPDATE SKIP LOCKED"),
+            DbConn::Sqlite(_) => (["?"; 5], ""),
+        };
+        // Unknown kinds go to the other lane, which logs and drops them.
+        let op = match lane {
+            Lane::GitIndex => "=",
+            Lane::Others => "<>",
+        };
+        let sql = format!(
+            "UPDATE jobs SET claimed_by = {}, run_after = {}, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM jobs WHERE run_after <= {} AND kind {op} {} \
+             ORDER BY id LIMIT {} {skip_locked}) \
+             RETURNING id, kind, payload, attempts, last_error, run_after, created_at, claimed_by",
+            p[0], p[1], p[2], p[3], p[4]
+        );
+        use diesel::sql_types::{BigInt, Text, Timestamp};
+        let query = diesel::sql_query(sql)
+            .bind::<Text, _>(node)
+            .bind::<Timestamp, _>(lease_end)
+            .bind::<Timestamp, _>(now)
+            .bind::<Text, _>(Job::SyncIndex.as_str())
+            .bind::<BigInt, _>(limit);
+        let mut claimed: Vec<JobRow> = query.load(conn)?;
+        // RETURNING gives no order.
+        claimed.sort_by_key(|j| j.id);
+        Ok(claimed)
+    })
+}
+
+/// Makes the jobs `node` claimed due again at once: for a node restarted
+/// on its data dir, whose earlier process died with claims in hand.
+pub fn release_claims(conn: &mut DbConn, node: &str) -> Result<usize> {
+    Ok(diesel::update(
+        jobs::table
+            .filter(jobs::claimed_by.eq(node))
+            .filter(jobs::run_after.lt(parked_at())),
+    )
+    .set((jobs::claimed_by.eq(None::<String>), jobs::run_after.eq(now())))
+    .execute(conn)?)
 }
 
 /// Why a job failed, as the queue needs it: the text to log and keep, and
@@ -353,7 +426,7 @@ impl std::fmt::Display for Failure {
 }
 
 fn retry_later(reg: &Registry, job: &JobRow, e: &Failure) -> Result<()> {
-    let attempts = job.attempts + 1;
+    let attempts = job.attempts;
     let backoff = 2i64.saturating_pow(attempts.min(8) as u32).min(300);
     // A job that cannot succeed is parked with its error instead of being
     // retried for ever (it would count as lag and hide the jobs behind it).
@@ -366,12 +439,16 @@ fn retry_later(reg: &Registry, job: &JobRow, e: &Failure) -> Result<()> {
     };
     let mut conn = reg.db.conn()?;
     write_tx(&mut conn, |c| {
-        diesel::update(jobs::table.find(job.id))
-            .set((
-                jobs::attempts.eq(attempts),
-                jobs::last_error.eq(Some(e.to_string())),
-                jobs::run_after.eq(run_after),
-            ))
+        diesel::update(
+            jobs::table
+                .find(job.id)
+                .filter(jobs::claimed_by.eq(&reg.node_id)),
+        )
+        .set((
+            jobs::last_error.eq(Some(e.to_string())),
+            jobs::run_after.eq(run_after),
+            jobs::claimed_by.eq(None::<String>),
+        ))
             .execute(c)
             .map_err(RegistryError::from)
     })?;
@@ -583,6 +660,7 @@ pub fn sync_index(reg: &Registry, full_name: &str) -> Result<()> {
         last_error: None,
         run_after: now(),
         created_at: now(),
+        claimed_by: None,
     };
     sync_index_batch(reg, std::slice::from_ref(&job))
         .pop()
@@ -595,6 +673,18 @@ pub fn spawn_runner(
     reg: Arc<Registry>,
     stop: Arc<std::sync::atomic::AtomicBool>,
 ) -> std::thread::JoinHandle<()> {
+    let released = reg
+        .db
+        .conn()
+        .map_err(RegistryError::from)
+        .and_then(|mut c| release_claims(&mut c, &reg.node_id));
+    match released {
+        Ok(0) => {}
+        Ok(n) => {
+            tracing::info!(jobs = n, node = %reg.node_id, "took back the claims of this node's previous run")
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot take back this node's earlier claims"),
+    }
     let others = spawn_lane(reg.clone(), stop.clone(), Lane::Others, reg.wakeup.clone());
     let index = spawn_lane(reg.clone(), stop, Lane::GitIndex, reg.index_wakeup.clone());
     std::thread::Builder::new()
@@ -614,6 +704,7 @@ fn spawn_lane(
 ) -> std::thread::JoinHandle<()> {
     let stopping = stop.clone();
     super::supervisor::spawn(lane.thread_name(), stop, move || {
+
         while !stopping.load(Ordering::SeqCst) {
             if let Err(e) = run_lane(&reg, lane) {
                 tracing::error!(error = %e, ?lane, "job runner");

@@ -15,6 +15,7 @@ pub mod fsck;
 pub mod history;
 pub mod index;
 pub mod jobs;
+pub mod node;
 pub mod packages;
 pub mod publish;
 pub mod search;
@@ -56,6 +57,11 @@ pub struct Registry {
     pub search: search::SearchService,
     /// Downloads counted and not yet written.
     pub downloads: downloads::DownloadCounter,
+    /// The name this process's job claims carry: the [`node::Node`] id
+    /// when it serves, else one for this process alone.
+    pub node_id: String,
+    /// How long this node's job claims hold ([`jobs::LEASE`]).
+    pub job_lease: std::time::Duration,
 }
 
 impl Registry {
@@ -93,6 +99,8 @@ impl Registry {
             index_cache: index::IndexCache::default(),
             search: search::SearchService::new(data_dir),
             downloads: downloads::DownloadCounter::default(),
+            node_id: format!("process-{}", std::process::id()),
+            job_lease: jobs::LEASE,
         })
     }
 
@@ -104,6 +112,14 @@ impl Registry {
         self.wakeup.notify();
         self.index_wakeup.notify();
         self.search.wakeup.notify();
+    }
+
+    /// Makes this process a serving node: locks its data dir (and an
+    /// SQLite database) and takes the node's id for job claims.
+    pub fn start_node(&mut self) -> std::result::Result<node::Node, node::NodeError> {
+        let node = node::Node::start(&self.data_dir, &self.db.url)?;
+        self.node_id = node.id.clone();
+        Ok(node)
     }
 
     pub fn git_index_path(&self) -> PathBuf {

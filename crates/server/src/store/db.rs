@@ -65,6 +65,11 @@ impl DbUrl {
         }
     }
 
+    /// The SQLite file's path as given (meaningless for PostgreSQL).
+    pub fn sqlite_path(&self) -> &str {
+        &self.url
+    }
+
     /// The URL without a password, for logs and `config show`.
     pub fn redacted(&self) -> String {
         match url::Url::parse(&self.url) {
@@ -128,6 +133,7 @@ pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
 pub struct Db {
     pub pool: Pool,
     pub backend: Backend,
+    pub url: DbUrl,
 }
 
 impl Db {
@@ -159,6 +165,7 @@ impl Db {
         Ok(Db {
             pool,
             backend: url.backend,
+            url: url.clone(),
         })
     }
 

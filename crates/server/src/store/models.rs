@@ -90,14 +90,19 @@ pub struct AuditEntry {
     pub client_addr: Option<String>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = jobs)]
 pub struct JobRow {
     pub id: i64,
     pub kind: String,
     pub payload: String,
+    /// Claims so far, this one included: a job whose node keeps dying
+    /// while running it is parked like one that keeps failing.
     pub attempts: i32,
     pub last_error: Option<String>,
+    /// When it is due; while claimed, when the claim's lease runs out.
     pub run_after: NaiveDateTime,
     pub created_at: NaiveDateTime,
+    /// The node that runs it now ([`crate::registry::node`]).
+    pub claimed_by: Option<String>,
 }

@@ -120,6 +120,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         run_after -> Timestamp,
         created_at -> Timestamp,
+        claimed_by -> Nullable<Text>,
     }
 }
 

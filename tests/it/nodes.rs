@@ -1,0 +1,229 @@
+//! Several nodes on one database: jobs are claimed by one node at a time
+//! (SKIP LOCKED on PostgreSQL), a dead node's claims run out with their
+//! lease, a restarted node takes its own back at once, and SQLite refuses
+//! a second node instead of sharing its file.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+
+use crate::common::{self, *};
+use gemeinwerk_server::registry::jobs::{self, Job, Lane};
+use gemeinwerk_server::store::schema::jobs as jobs_table;
+
+/// `serve` on `database_url` with its own data dir; the exit and stderr of
+/// a start that must fail.
+fn serve_must_fail(reg: &TestRegistry, data_dir: &std::path::Path) -> String {
+    let mut cmd = Command::new(&reg.bin);
+    cmd.args(["serve", "--bind", "127.0.0.1:0"])
+        .args(["--data-dir", data_dir.to_str().unwrap()])
+        .args(["--database-url", &reg.database_url])
+        .env("RUST_LOG", "warn");
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("the second node did not stop at start");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success(), "the second node started");
+    stderr(&out)
+}
+
+#[test]
+fn sqlite_serves_one_node_and_a_data_dir_one_process() {
+    let reg = TestRegistry::start(common::Backend::Sqlite);
+    let token = reg.owner_of("kassel");
+    assert_eq!(reg.publish_bytes(Some(&token), &archive_of(&pkg("kassel/a", "1.0.0"))).status, 200);
+    let before = reg.snapshot();
+
+    let other = tempfile::tempdir().unwrap();
+    let err = serve_must_fail(&reg, other.path());
+    assert!(err.contains("SQLite serves one node only"), "{err}");
+    assert!(err.contains(&reg.database_url), "the message names the file: {err}");
+
+    let err = serve_must_fail(&reg, reg.data());
+    assert!(err.contains("uses the data dir"), "{err}");
+    assert!(err.contains("--data-dir"), "{err}");
+
+    assert_eq!(reg.snapshot(), before, "a refused node wrote something");
+    // The refused starts left the running node alone.
+    assert_eq!(reg.get("/healthz").status, 200);
+}
+
+#[test]
+fn postgres_takes_a_second_node_on_its_own_data_dir() {
+    let reg = TestRegistry::start(common::Backend::Postgres);
+    let err = serve_must_fail(&reg, reg.data());
+    assert!(err.contains("uses the data dir"), "{err}");
+    let node = reg.second_node();
+    assert_eq!(node.get("/healthz").status, 200);
+}
+
+/// `n` jobs of `job` for made-up packages, written as a publish writes them.
+fn enqueue(db: &gemeinwerk_server::store::Db, job: Job, n: usize, tag: &str) {
+    let mut conn = db.conn().unwrap();
+    for i in 0..n {
+        jobs::enqueue(&mut conn, job, &format!("{tag}/p{i}")).unwrap();
+    }
+}
+
+#[test]
+fn postgres_nodes_never_claim_one_job_twice() {
+    // Four claimers on their own connections, small batches, as fast as
+    // they go: with SKIP LOCKED each job goes to exactly one of them.
+    let reg = TestRegistry::start(common::Backend::Postgres);
+    reg.halt(); // no runner of its own taking jobs
+    let db = reg.db();
+    enqueue(&db, Job::SyncIndex, 600, "claims");
+    let claimed: Vec<Vec<i64>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|n| {
+                let db = db.clone();
+                s.spawn(move || {
+                    let mut mine = Vec::new();
+                    let mut conn = db.conn().unwrap();
+                    loop {
+                        let batch = jobs::claim(&mut conn, Lane::GitIndex, &format!("node-{n}"), Duration::from_secs(60), 7).unwrap();
+                        if batch.is_empty() {
+                            return mine;
+                        }
+                        for job in &batch {
+                            assert_eq!(job.claimed_by.as_deref(), Some(format!("node-{n}").as_str()));
+                            assert_eq!(job.attempts, 1, "a claim counts as an attempt");
+                        }
+                        mine.extend(batch.iter().map(|j| j.id));
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let all: Vec<i64> = claimed.iter().flatten().copied().collect();
+    let distinct: BTreeSet<i64> = all.iter().copied().collect();
+    assert_eq!(all.len(), 600, "claims: {:?}", claimed.iter().map(Vec::len).collect::<Vec<_>>());
+    assert_eq!(distinct.len(), 600, "a job was claimed twice");
+    assert!(claimed.iter().filter(|c| !c.is_empty()).count() > 1, "one claimer took everything");
+
+    // Claimed jobs are not due for anyone else while the lease holds …
+    let mut conn = db.conn().unwrap();
+    assert!(jobs::claim(&mut conn, Lane::GitIndex, "late", Duration::from_secs(60), 1000).unwrap().is_empty());
+    // … and the other lane never sees the git index's jobs.
+    assert!(jobs::claim(&mut conn, Lane::Others, "late", Duration::from_secs(60), 1000).unwrap().is_empty());
+}
+
+/// Publishes `full_name@1.0.0` in this process, with no job runner, so
+/// that its jobs wait in the queue for whoever claims them.
+fn publish_without_runner(reg: &TestRegistry, token: &str, full_name: &str) {
+    use gemeinwerk_package::archive::ArchiveLimits;
+    use gemeinwerk_server::registry::audit::Origin;
+    use gemeinwerk_server::registry::{publish, Registry, RegistryConfig};
+    let local = Registry::open(
+        reg.data(),
+        Some(&reg.database_url),
+        RegistryConfig {
+            limits: ArchiveLimits::default(),
+            base_url: "http://127.0.0.1:1".into(),
+        },
+    )
+    .unwrap();
+    let origin = Origin { actor: None, client_addr: None };
+    let bytes = archive_of(&pkg(full_name, "1.0.0"));
+    publish::publish_with_credential(&local, Some(token).into(), &origin, &bytes).unwrap();
+}
+
+/// Claims every waiting job, in both lanes, for `node`.
+fn claim_all(reg: &TestRegistry, node: &str, lease: Duration) -> usize {
+    let db = reg.db();
+    let mut conn = db.conn().unwrap();
+    let mut n = 0;
+    for lane in [Lane::GitIndex, Lane::Others] {
+        n += jobs::claim(&mut conn, lane, node, lease, 1000).unwrap().len();
+    }
+    n
+}
+
+fn claimed_by(reg: &TestRegistry) -> Vec<Option<String>> {
+    let db = reg.db();
+    let mut conn = db.conn().unwrap();
+    jobs_table::table.select(jobs_table::claimed_by).load(&mut conn).unwrap()
+}
+
+fn in_git_index(reg: &TestRegistry, full_name: &str) -> bool {
+    registry_index::GitIndex::open_or_init(&reg.data().join("git/index.git"))
+        .unwrap()
+        .read_file(full_name)
+        .unwrap()
+        .is_some()
+}
+
+fn dead_claims_run_out(backend: common::Backend) {
+    let mut reg = TestRegistry::start(backend);
+    let token = reg.owner_of("kassel");
+    reg.stop();
+    publish_without_runner(&reg, &token, "kassel/verwaist");
+    // A node claimed the publish's jobs and died: it will never finish them.
+    let lease = Duration::from_secs(4);
+    assert_eq!(claim_all(&reg, "dead-node", lease), 2, "the git index and the history job");
+    let claimed_at = Instant::now();
+    reg.launch();
+
+    // While the lease holds, the live node leaves them alone …
+    std::thread::sleep(Duration::from_millis(1500));
+    if claimed_at.elapsed() < lease {
+        assert_eq!(claimed_by(&reg), vec![Some("dead-node".to_string()); 2]);
+        assert!(!in_git_index(&reg, "kassel/verwaist"));
+    }
+    // … and once it is over, runs them: the views show the publish and
+    // no job is left claimed by the dead node.
+    reg.wait_for_jobs_within(lease + Duration::from_secs(20));
+    assert!(claimed_at.elapsed() >= lease, "the jobs ran before the dead node's lease ended");
+    assert!(claimed_by(&reg).is_empty());
+    let index = reg.get("/index/kassel/verwaist");
+    assert_eq!(index.status, 200);
+    assert!(in_git_index(&reg, "kassel/verwaist"), "the git index lacks the package");
+}
+
+#[test]
+fn dead_claims_run_out_sqlite() {
+    dead_claims_run_out(common::Backend::Sqlite);
+}
+
+#[test]
+fn dead_claims_run_out_postgres() {
+    dead_claims_run_out(common::Backend::Postgres);
+}
+
+fn a_restarted_node_takes_its_claims_back(backend: common::Backend) {
+    let mut reg = TestRegistry::start(backend);
+    let token = reg.owner_of("kassel");
+    reg.stop();
+    publish_without_runner(&reg, &token, "kassel/wieder");
+    // This node claimed them, for a long lease, and was killed.
+    let id = std::fs::read_to_string(reg.data().join("node-id")).unwrap();
+    assert_eq!(claim_all(&reg, id.trim(), Duration::from_secs(3600)), 2);
+    let restarted = Instant::now();
+    reg.launch();
+    reg.wait_for_jobs_within(Duration::from_secs(20));
+    assert!(restarted.elapsed() < Duration::from_secs(30));
+    assert!(in_git_index(&reg, "kassel/wieder"));
+}
+
+#[test]
+fn a_restarted_node_takes_its_claims_back_sqlite() {
+    a_restarted_node_takes_its_claims_back(common::Backend::Sqlite);
+}
+
+#[test]
+fn a_restarted_node_takes_its_claims_back_postgres() {
+    a_restarted_node_takes_its_claims_back(common::Backend::Postgres);
+}
