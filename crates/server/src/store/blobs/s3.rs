@@ -279,6 +279,19 @@ fn check_credentials(builder: &AmazonS3Builder) -> BlobResult<()> {
     }
 }
 
+/// Whether an error text speaks of the region, not counting the
+/// `<Region>` element that some stores (Garage) put into every error.
+fn mentions_region(text: &str) -> bool {
+    let mut rest = text.to_lowercase();
+    while let (Some(start), Some(end)) = (rest.find("<region>"), rest.find("</region>")) {
+        if end < start {
+            break;
+        }
+        rest.replace_range(start..end + "</region>".len(), "");
+    }
+    rest.contains("region")
+}
+
 /// Turns the first request's failure into a message that names the
 /// setting to look at.
 fn explain_start_failure(config: &S3Config, endpoint: &str, e: &object_store::Error) -> String {
@@ -298,7 +311,7 @@ fn explain_start_failure(config: &S3Config, endpoint: &str, e: &object_store::Er
     } else if text.contains("NoSuchBucket") || matches!(e, object_store::Error::NotFound { .. }) {
         format!("the bucket \"{bucket}\" does not exist at {endpoint} (--blob-store s3://{bucket}); create it first")
     } else if text.contains("AuthorizationHeaderMalformed")
-        || text.to_lowercase().contains("region")
+        || mentions_region(&text)
     {
         format!(
             "the S3 endpoint {endpoint} expects another region than \"{}\" (--s3-region or AWS_REGION): {text}",
@@ -421,5 +434,14 @@ mod tests {
     fn only_two_hex_digits_are_shards() {
         assert!(is_shard("ab") && is_shard("09"));
         assert!(!is_shard("abc") && !is_shard("AB") && !is_shard("tmp") && !is_shard("zz"));
+    }
+
+    #[test]
+    fn a_region_element_in_an_error_body_is_not_a_region_problem() {
+        let garage = "403 Forbidden: <Error><Code>AccessDenied</Code><Message>Forbidden: Invalid signature</Message><Region>garage</Region></Error>";
+        assert!(!mentions_region(garage));
+        assert!(mentions_region(
+            "400: <Message>the region 'us-east-1' is wrong; expecting 'eu-west-1'</Message><Region>eu-west-1</Region>"
+        ));
     }
 }
