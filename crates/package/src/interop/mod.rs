@@ -4,6 +4,7 @@
 
 pub mod bpmn;
 pub mod json_schema;
+pub mod reason;
 pub mod report;
 pub mod xdatenfelder;
 pub mod xml;

@@ -2,10 +2,15 @@
 //! source that was approximated, dropped or kept only as text, so that a
 //! process designer knows what to review before publishing.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Serialize;
+use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
+
+use super::reason::{code, fim_de};
+pub use super::reason::{CodelistGap, ConditionKeys, NoteReason, RuleGap};
 
 /// How far an element of the source made it into the package.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -33,20 +38,45 @@ impl NoteKind {
 }
 
 /// One element that was not mapped exactly.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note {
     pub kind: NoteKind,
     /// The FIM id (and version) of the element concerned, e.g. `F00000057 V1.2`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fim: Option<String>,
     /// Where it landed in the package (`group.field`), when it did.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// The XML element, e.g. `praezisierung`.
     pub element: String,
     /// The source line.
     pub line: usize,
-    pub message: String,
+    pub reason: NoteReason,
+}
+
+/// In JSON the reason is its stable code and both renderings: `message`
+/// (English, as it always was) and `message_de` (German Markdown, as in
+/// the README), so that machine consumers need no translation table.
+impl Serialize for Note {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let len = 6 + usize::from(self.fim.is_some()) + usize::from(self.path.is_some());
+        let mut s = serializer.serialize_struct("Note", len)?;
+        s.serialize_field("kind", &self.kind)?;
+        if let Some(fim) = &self.fim {
+            s.serialize_field("fim", fim)?;
+        } else {
+            s.skip_field("fim")?;
+        }
+        if let Some(path) = &self.path {
+            s.serialize_field("path", path)?;
+        } else {
+            s.skip_field("path")?;
+        }
+        s.serialize_field("element", &self.element)?;
+        s.serialize_field("line", &self.line)?;
+        s.serialize_field("reason", self.reason.code())?;
+        s.serialize_field("message", &self.reason.english())?;
+        s.serialize_field("message_de", &self.reason.german())?;
+        s.end()
+    }
 }
 
 /// Descriptive elements the package format has no place for (definitions,
@@ -109,13 +139,13 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 impl ImportReport {
     /// The report in German, as Markdown: what the README of an imported
-    /// package shows (the web UI displays it). The details of each note
-    /// come from the importer and stay as it wrote them, in code.
+    /// package shows (the web UI displays it). Each note says its reason
+    /// in German; only names from the source and of the formats are code.
     pub fn german(&self) -> String {
         let mut s = format!(
             "Übernommen: {} {} als {} `{}` mit {}, {}, {}, {} und {}.\n",
             self.standard,
-            self.source,
+            fim_de(&self.source),
             match self.kind.as_str() {
                 "form" => "Formular",
                 "fieldgroup" => "Feldgruppe",
@@ -135,7 +165,7 @@ impl ImportReport {
         }
         if !self.notes.is_empty() {
             s.push_str(&format!(
-                "\nNicht genau übernommen ({}); die Hinweise des Importwerkzeugs stehen in Klammern:\n\n",
+                "\nNicht genau übernommen ({}):\n\n",
                 self.notes.len()
             ));
         }
@@ -147,17 +177,17 @@ impl ImportReport {
                 n.element
             ));
             if let Some(id) = &n.fim {
-                s.push_str(&format!(" {id}"));
+                s.push_str(&format!(" {}", fim_de(id)));
             }
             if let Some(p) = &n.path {
-                s.push_str(&format!(" → `{p}`"));
+                s.push_str(&format!(" → {}", code(p)));
             }
-            s.push_str(&format!(" (`{}`)\n", n.message.replace('`', "'")));
+            s.push_str(&format!(": {}\n", n.reason.german()));
         }
         if !self.not_carried.is_empty() {
             s.push_str("\nNicht übernommen (beschreibende Angaben, für die das Paketformat keinen Platz hat):\n\n");
             for n in &self.not_carried {
-                let shown: Vec<&str> = n.on.iter().take(6).map(String::as_str).collect();
+                let shown: Vec<Cow<str>> = n.on.iter().take(6).map(|f| fim_de(f)).collect();
                 let more = n.on.len().saturating_sub(shown.len());
                 s.push_str(&format!(
                     "- `<{}>` an {}: {}",
@@ -205,7 +235,7 @@ impl fmt::Display for ImportReport {
             if let Some(p) = &n.path {
                 write!(f, " → {p}")?;
             }
-            writeln!(f, ": {}", n.message)?;
+            writeln!(f, ": {}", n.reason.english())?;
         }
         if !self.not_carried.is_empty() {
             writeln!(

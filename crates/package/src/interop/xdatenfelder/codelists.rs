@@ -13,7 +13,7 @@ impl Importer<'_> {
         e: &Element,
         field_id: &str,
         fim: &str,
-    ) -> Result<String, String> {
+    ) -> Result<String, CodelistGap> {
         if let Some(werte) = e.child("werte").filter(|w| !w.is_blank()) {
             let mut codes: Vec<Code> = Vec::new();
             for w in werte.children_named("wert") {
@@ -26,7 +26,9 @@ impl Importer<'_> {
                         Some(fim),
                         None,
                         w,
-                        format!("the code \"{code}\" is listed twice; the second is left out"),
+                        NoteReason::DuplicateCode {
+                            code: code.to_string(),
+                        },
                     );
                     continue;
                 }
@@ -38,7 +40,7 @@ impl Importer<'_> {
                 });
             }
             if codes.is_empty() {
-                return Err("the <werte> list no code".into());
+                return Err(CodelistGap::NoCodes);
             }
             let mut id = field_id.to_string();
             let mut n = 2;
@@ -78,17 +80,14 @@ impl Importer<'_> {
                     .map(str::to_string),
             )
         } else {
-            return Err("a select without a code list".into());
+            return Err(CodelistGap::NoCodelist);
         };
         let Some(urn) = urn.filter(|u| u.starts_with("urn:") && !u.contains(char::is_whitespace))
         else {
-            return Err(format!(
-                "the code list {} names no URN",
-                label.as_deref().unwrap_or("(unnamed)")
-            ));
+            return Err(CodelistGap::NoUrn { list: label });
         };
         let Some(version) = version else {
-            return Err(format!("the code list {urn} names no version"));
+            return Err(CodelistGap::NoVersion { urn });
         };
         if let Some(id) = self.xrepo_lists.get(&(urn.clone(), version.clone())) {
             return Ok(id.clone());
@@ -149,17 +148,18 @@ impl Importer<'_> {
             if v.is_empty() {
                 continue;
             }
-            let refuse = |why: String, this: &mut Self| {
+            let refuse = |why: NoteReason, this: &mut Self| {
                 this.note(NoteKind::Dropped, Some(fim), Some(path), p, why);
             };
             match k.as_str() {
                 "minLength" | "maxLength" => {
                     if !ty.is_textual() {
                         refuse(
-                            format!(
-                                "{k} {v} does not apply to a {} field; not kept",
-                                ty.as_str()
-                            ),
+                            NoteReason::LengthForType {
+                                key: k.clone(),
+                                value: v.clone(),
+                                ty,
+                            },
                             self,
                         );
                         continue;
@@ -167,7 +167,13 @@ impl Importer<'_> {
                     match v.parse::<u64>() {
                         Ok(n) if k == "minLength" => c.min_length = Some(n),
                         Ok(n) => c.max_length = Some(n),
-                        Err(_) => refuse(format!("{k} \"{v}\" is not a number; not kept"), self),
+                        Err(_) => refuse(
+                            NoteReason::NotANumber {
+                                key: k.clone(),
+                                value: v.clone(),
+                            },
+                            self,
+                        ),
                     }
                 }
                 "minValue" | "maxValue" => {
@@ -175,14 +181,23 @@ impl Importer<'_> {
                         match v.replace(',', ".").parse::<f64>() {
                             Ok(n) if ty == FieldType::Integer && n.fract() != 0.0 => {
                                 refuse(
-                                    format!("{k} {v} is not a whole number, but the field is"),
+                                    NoteReason::NotWhole {
+                                        key: k.clone(),
+                                        value: v.clone(),
+                                    },
                                     self,
                                 );
                                 None
                             }
                             Ok(n) if n.is_finite() => Some(Bound::Number(n)),
                             _ => {
-                                refuse(format!("{k} \"{v}\" is not a number; not kept"), self);
+                                refuse(
+                                    NoteReason::NotANumber {
+                                        key: k.clone(),
+                                        value: v.clone(),
+                                    },
+                                    self,
+                                );
                                 None
                             }
                         }
@@ -190,10 +205,11 @@ impl Importer<'_> {
                         Some(Bound::Date(v.clone()))
                     } else {
                         refuse(
-                            format!(
-                                "{k} \"{v}\" does not apply to a {} field; not kept",
-                                ty.as_str()
-                            ),
+                            NoteReason::BoundForType {
+                                key: k.clone(),
+                                value: v.clone(),
+                                ty,
+                            },
                             self,
                         );
                         None
@@ -206,25 +222,21 @@ impl Importer<'_> {
                 }
                 "pattern" => {
                     if !ty.is_textual() {
-                        refuse(
-                            format!(
-                                "a pattern does not apply to a {} field; not kept",
-                                ty.as_str()
-                            ),
-                            self,
-                        );
+                        refuse(NoteReason::PatternForType { ty }, self);
                     } else if regex_syntax::ParserBuilder::new()
                         .build()
                         .parse(&v)
                         .is_err()
                     {
-                        refuse(format!("the pattern \"{v}\" is not a regular expression our checks understand (no look-around, no backreferences); not kept"), self);
+                        refuse(NoteReason::UnsupportedPattern { pattern: v }, self);
                     } else {
                         c.pattern = Some(v);
                     }
                 }
                 other => refuse(
-                    format!("the constraint \"{other}\" is not known; not kept"),
+                    NoteReason::UnknownConstraint {
+                        name: other.to_string(),
+                    },
                     self,
                 ),
             }
@@ -253,7 +265,9 @@ impl Importer<'_> {
                     Some(fim),
                     Some(path),
                     p,
-                    format!("\"{t}\" is not a JSON object of constraints; not kept"),
+                    NoteReason::PraezisierungNotJson {
+                        text: t.to_string(),
+                    },
                 ),
             }
         }
@@ -269,7 +283,7 @@ impl Importer<'_> {
                     Some(fim),
                     Some(path),
                     p,
-                    format!("minLength {a} is greater than maxLength {b}; neither is kept"),
+                    NoteReason::LengthContradiction { min: a, max: b },
                 );
                 c.min_length = None;
                 c.max_length = None;
@@ -282,7 +296,10 @@ impl Importer<'_> {
                     Some(fim),
                     Some(path),
                     p,
-                    format!("minValue {a} is greater than maxValue {b}; neither is kept"),
+                    NoteReason::BoundContradiction {
+                        min: a.to_string(),
+                        max: b.to_string(),
+                    },
                 );
                 c.min = None;
                 c.max = None;

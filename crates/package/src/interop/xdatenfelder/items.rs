@@ -44,7 +44,7 @@ impl Importer<'_> {
                         Some(parent_fim),
                         None,
                         s,
-                        "no <anzahl>; taken as 1:1".into(),
+                        NoteReason::NoAnzahl,
                     );
                     Occurs::ONCE
                 }
@@ -56,7 +56,10 @@ impl Importer<'_> {
                             Some(parent_fim),
                             None,
                             s,
-                            format!("{e}: the element is left out"),
+                            NoteReason::AnzahlNever {
+                                anzahl: a.to_string(),
+                                error: e,
+                            },
                         );
                         continue;
                     }
@@ -66,7 +69,10 @@ impl Importer<'_> {
                             Some(parent_fim),
                             None,
                             s,
-                            format!("{e}; taken as 0:1"),
+                            NoteReason::BadAnzahl {
+                                anzahl: a.to_string(),
+                                error: e,
+                            },
                         );
                         Occurs {
                             min: 0,
@@ -81,7 +87,7 @@ impl Importer<'_> {
                     Some(parent_fim),
                     None,
                     s,
-                    "a <struktur> without <enthaelt>".into(),
+                    NoteReason::StrukturWithoutEnthaelt,
                 );
                 continue;
             };
@@ -95,7 +101,7 @@ impl Importer<'_> {
                             Some(parent_fim),
                             None,
                             c,
-                            "neither a datenfeld nor a datenfeldgruppe".into(),
+                            NoteReason::NeitherFieldNorGroup,
                         );
                         None
                     }
@@ -142,7 +148,7 @@ impl Importer<'_> {
             Some(fim),
             Some(path),
             e,
-            "no bezeichnungEingabe; the label is the FIM name".into(),
+            NoteReason::LabelFromName,
         );
         name.to_string()
     }
@@ -183,7 +189,7 @@ impl Importer<'_> {
                 Some(&fim),
                 Some(&path),
                 e,
-                "the group has no fields that could be imported; left out".into(),
+                NoteReason::EmptyGroup,
             );
             used.remove(&id);
             return None;
@@ -253,7 +259,13 @@ impl Importer<'_> {
         };
 
         if feldart == "hidden" {
-            self.note(NoteKind::Dropped, Some(&at.fim), None, e, "a hidden field (feldart hidden) is not part of what the applicant fills in; left out".into());
+            self.note(
+                NoteKind::Dropped,
+                Some(&at.fim),
+                None,
+                e,
+                NoteReason::HiddenField,
+            );
             used.remove(&id);
             return None;
         }
@@ -268,7 +280,7 @@ impl Importer<'_> {
                     Some(&at.fim),
                     None,
                     e,
-                    "a label without text; left out".into(),
+                    NoteReason::EmptyLabel,
                 );
                 used.remove(&id);
                 return None;
@@ -281,7 +293,7 @@ impl Importer<'_> {
                 Some(&at.fim),
                 Some(&path),
                 e,
-                "a locked (read-only) field is imported as an ordinary input".into(),
+                NoteReason::LockedField,
             );
         } else if !matches!(feldart.as_str(), "input" | "select") {
             self.note(
@@ -289,7 +301,9 @@ impl Importer<'_> {
                 Some(&at.fim),
                 Some(&path),
                 e,
-                format!("feldart \"{feldart}\" is not known; imported as an input"),
+                NoteReason::UnknownFeldart {
+                    feldart: feldart.clone(),
+                },
             );
         }
 
@@ -303,7 +317,7 @@ impl Importer<'_> {
                     Some(&at.fim),
                     Some(&path),
                     e,
-                    "a code list on a field that is not a select; not kept".into(),
+                    NoteReason::CodelistOnInput,
                 );
             }
             (ty, None)
@@ -378,7 +392,13 @@ impl Importer<'_> {
         match datentyp {
             "text" => FieldType::Text,
             "text_latin" => {
-                self.note(NoteKind::Approximated, Some(fim), Some(path), e, "datentyp text_latin (DIN SPEC 91379 characters) is imported as text; the character set is not checked".into());
+                self.note(
+                    NoteKind::Approximated,
+                    Some(fim),
+                    Some(path),
+                    e,
+                    NoteReason::TextLatin,
+                );
                 FieldType::Text
             }
             "date" => FieldType::Date,
@@ -395,7 +415,7 @@ impl Importer<'_> {
                     Some(fim),
                     Some(path),
                     e,
-                    "datentyp obj (a binary object) is imported as a file upload".into(),
+                    NoteReason::ObjAsFile,
                 );
                 FieldType::File
             }
@@ -405,7 +425,9 @@ impl Importer<'_> {
                     Some(fim),
                     Some(path),
                     e,
-                    format!("datentyp \"{other}\" is not known; imported as text"),
+                    NoteReason::UnknownDatentyp {
+                        datentyp: other.to_string(),
+                    },
                 );
                 FieldType::Text
             }
@@ -430,18 +452,20 @@ impl Importer<'_> {
                         Some(fim),
                         Some(path),
                         e,
-                        format!("a select of datentyp \"{datentyp}\": the codes are text"),
+                        NoteReason::SelectDatentyp {
+                            datentyp: datentyp.to_string(),
+                        },
                     );
                 }
                 (FieldType::Select, Some(Spanned::new(0..0, cl)))
             }
-            Err(why) => {
+            Err(gap) => {
                 self.note(
                     NoteKind::Approximated,
                     Some(fim),
                     Some(path),
                     e,
-                    format!("{why}; imported as a text field"),
+                    NoteReason::SelectAsText(gap),
                 );
                 (FieldType::Text, None)
             }
@@ -466,7 +490,10 @@ impl Importer<'_> {
             Some(&at.fim),
             Some(&group_path),
             at.e,
-            format!("the field occurs {occurs}; imported as the repeatable group \"{id}\" with the one field \"wert\""),
+            NoteReason::RepeatedField {
+                occurs,
+                group: id.clone(),
+            },
         );
         // Rules name the FIM field; for conditions the group stands in.
         self.land(

@@ -39,10 +39,9 @@ impl Importer<'_> {
                 Some(fim),
                 None,
                 top,
-                format!(
-                    "the FIM version {} is not a version the package can take; the package starts at 0.1.0",
-                    version.unwrap_or("(none)")
-                ),
+                NoteReason::VersionNotSemver {
+                    version: version.map(str::to_string),
+                },
             );
             semver::Version::new(0, 1, 0)
         });
@@ -50,7 +49,8 @@ impl Importer<'_> {
             .iter()
             .find_map(|n| text(top, n))
             .map(normalize_space)
-            .unwrap_or_else(|| format!("{title}: imported from FIM {fim}"));
+            // The description is shown on the package's German page.
+            .unwrap_or_else(|| format!("{title}: übernommen aus FIM {}", fim_de(fim)));
         let description: String = description.chars().take(1000).collect();
         let mut keywords = vec!["fim".to_string()];
         for s in top.children_named("stichwort") {
@@ -70,10 +70,9 @@ impl Importer<'_> {
             Some(fim),
             None,
             top,
-            format!(
-                "XDatenfelder carries no licence; the manifest says \"{}\": check the terms of the source before publishing",
-                self.opts.license
-            ),
+            NoteReason::LicenceAssumed {
+                license: self.opts.license.clone(),
+            },
         );
         Manifest {
             namespace: self.opts.namespace.clone(),
@@ -106,10 +105,15 @@ pub(super) fn readme(
     rules: &[Rule],
     report: &ImportReport,
 ) -> String {
+    let named = text(top, "name")
+        .map(|n| format!("„{}“, ", normalize_space(n)))
+        .unwrap_or_default();
     let mut s = format!(
-        "# {}\n\nÜbernommen aus dem FIM-{what} {fim} („{}“, {}) mit `gemeinwerk import xdatenfelder`.\n",
+        "# {}\n\nÜbernommen aus {} FIM-{what} {} ({named}{}) mit `gemeinwerk import xdatenfelder`.\n",
         m.title.as_deref().unwrap_or(&m.name),
-        text(top, "name").unwrap_or(""),
+        // The German article: die Datenfeldgruppe, das Stammdatenschema.
+        if what == "Datenfeldgruppe" { "der" } else { "dem" },
+        fim_de(fim),
         std.as_str()
     );
     for key in ["beschreibung", "definition"] {
@@ -123,14 +127,15 @@ pub(super) fn readme(
     if !rules.is_empty() {
         s.push_str("\n## Regeln\n\nDie Regeln der FIM-Quelle. Sie dienen der Dokumentation: Das Formular prüft nur die, die als Bedingung übernommen wurden.\n");
         for r in rules {
+            let on: Vec<_> = r.on.iter().map(|o| fim_de(o)).collect();
             s.push_str(&format!(
                 "\n### {}{}\n\nBetrifft: {}\n",
-                r.fim,
+                fim_de(&r.fim),
                 r.name
                     .as_deref()
                     .map(|n| format!(": {n}"))
                     .unwrap_or_default(),
-                r.on.join(", ")
+                on.join(", ")
             ));
             if let Some(t) = &r.text {
                 s.push_str(&format!("\n> {t}\n"));
@@ -138,9 +143,11 @@ pub(super) fn readme(
             if let Some(script) = &r.script {
                 s.push_str(&format!("\n```\n{}\n```\n", script.replace("```", "` ` `")));
             }
-            if let Some((path, key, e)) = &r.condition {
+            if let Some((path, keys, e)) = &r.condition {
                 s.push_str(&format!(
-                    "\nAls Bedingung geprüft: `{key} = \"{e}\"` an `{path}`.\n"
+                    "\nAls Bedingung geprüft: {} an {}.\n",
+                    keys.german(e),
+                    code(path)
                 ));
             }
         }

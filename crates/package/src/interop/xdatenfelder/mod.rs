@@ -12,7 +12,10 @@ use std::sync::OnceLock;
 
 use toml::Spanned;
 
-use super::report::{ImportReport, Note, NoteKind};
+use super::reason::{code, fim_de, NO_FIM_ID};
+use super::report::{
+    CodelistGap, ConditionKeys, ImportReport, Note, NoteKind, NoteReason, RuleGap,
+};
 use super::xml::{self, Element, Limits, XmlError};
 use crate::codelist::{Code, Codelist, CodelistSource};
 use crate::content::Content;
@@ -215,8 +218,8 @@ struct Rule {
     script: Option<String>,
     line: usize,
     on: Vec<String>,
-    /// Set when the rule became a condition: `(path, key, expression)`.
-    condition: Option<(String, &'static str, String)>,
+    /// Set when the rule became a condition: `(path, keys, expression)`.
+    condition: Option<(String, ConditionKeys, String)>,
 }
 
 /// Where an imported FIM element landed.
@@ -280,7 +283,7 @@ pub fn import(input: &[u8], opts: &ImportOptions) -> Result<Imported, ImportErro
                 None,
                 None,
                 c,
-                "an element of the message that is not read".into(),
+                NoteReason::UnreadMessageElement,
             );
         }
     }
@@ -438,7 +441,7 @@ fn fim_label(id: Option<&str>, version: Option<&str>) -> String {
     match (id, version) {
         (Some(i), Some(v)) => format!("{i} V{v}"),
         (Some(i), None) => i.to_string(),
-        (None, _) => "(no id)".to_string(),
+        (None, _) => NO_FIM_ID.to_string(),
     }
 }
 
@@ -516,9 +519,9 @@ impl Importer<'_> {
                             Some(fim),
                             None,
                             e,
-                            format!(
-                                "ableitungsmodifikationenStruktur \"{code}\" is not a code 0 to 3"
-                            ),
+                            NoteReason::UnknownAbleitung {
+                                code: code.to_string(),
+                            },
                         );
                     }
                     found
@@ -528,7 +531,7 @@ impl Importer<'_> {
                     Some(fim),
                     None,
                     top,
-                    "XDatenfelder says nothing about the Vertrauensniveau; set to \"niedrig\": raise it in form.toml if the service needs more".into(),
+                    NoteReason::VertrauensniveauAssumed,
                 );
                 Content::Form(Form {
                     title: Some(de(title)),
@@ -548,7 +551,7 @@ impl Importer<'_> {
         fim: Option<&str>,
         path: Option<&str>,
         e: &Element,
-        message: String,
+        reason: NoteReason,
     ) {
         self.notes.push(Note {
             kind,
@@ -556,7 +559,7 @@ impl Importer<'_> {
             path: path.map(str::to_string),
             element: e.name.clone(),
             line: e.line,
-            message,
+            reason,
         });
     }
 
@@ -590,7 +593,7 @@ impl Importer<'_> {
                 Some(label),
                 None,
                 e,
-                format!("\"{id}\" is not a FIM id (a letter and 8 or 11 digits); the reference is not kept"),
+                NoteReason::NotAFimId { id: id.to_string() },
             );
             return None;
         }
@@ -603,7 +606,9 @@ impl Importer<'_> {
                     path: None,
                     element: "version".into(),
                     line: e.line,
-                    message: format!("the version \"{v}\" is not numbers and dots; not kept"),
+                    reason: NoteReason::NotAFimVersion {
+                        version: v.to_string(),
+                    },
                 });
             }
             ok
@@ -635,7 +640,7 @@ impl Importer<'_> {
                     Some(fim),
                     None,
                     c,
-                    "an element this importer does not know".into(),
+                    NoteReason::UnknownElement,
                 );
             }
         }

@@ -77,43 +77,46 @@ impl Importer<'_> {
                 ..Element::default()
             };
             let outcome = match rule.text.as_deref().and_then(dependency) {
-                None => Err("its text is not a plain dependency (\"F… ist nur zu befüllen, wenn F… bejaht wurde\")".to_string()),
+                None => Err(RuleGap::NotADependency),
                 Some((a, b)) => condition_for(&self.landed, &all_paths, &a, &b),
             };
             match outcome {
                 Ok((path, expr_text, is_group)) => {
                     match set_condition(items, &path, &expr_text, is_group) {
-                        Ok(key) => {
+                        Ok(keys) => {
                             set += 1;
                             notes.push((
                                 NoteKind::RuleAsCondition,
                                 rule.fim.clone(),
                                 Some(path.clone()),
                                 fake,
-                                format!("{key} = \"{expr_text}\""),
+                                NoteReason::RuleAsCondition {
+                                    keys,
+                                    expr: expr_text.clone(),
+                                },
                             ));
-                            rule.condition = Some((path, key, expr_text));
+                            rule.condition = Some((path, keys, expr_text));
                         }
-                        Err(why) => notes.push((
+                        Err(gap) => notes.push((
                             NoteKind::RuleAsText,
                             rule.fim.clone(),
                             Some(path),
                             fake,
-                            format!("kept as text in README.md: {why}"),
+                            NoteReason::RuleAsText(gap),
                         )),
                     }
                 }
-                Err(why) => notes.push((
+                Err(gap) => notes.push((
                     NoteKind::RuleAsText,
                     rule.fim.clone(),
                     None,
                     fake,
-                    format!("kept as text in README.md: {why}"),
+                    NoteReason::RuleAsText(gap),
                 )),
             }
         }
-        for (kind, fim, path, e, msg) in notes {
-            self.note(kind, Some(&fim), path.as_deref(), &e, msg);
+        for (kind, fim, path, e, reason) in notes {
+            self.note(kind, Some(&fim), path.as_deref(), &e, reason);
         }
         set
     }
@@ -150,26 +153,29 @@ fn condition_for(
     all_paths: &HashSet<String>,
     a: &str,
     b: &str,
-) -> Result<(String, String, bool), String> {
-    let one = |id: &str| -> Result<&Landed, String> {
+) -> Result<(String, String, bool), RuleGap> {
+    let one = |id: &str| -> Result<&Landed, RuleGap> {
         match landed.get(id).map(Vec::as_slice) {
             Some([l]) => Ok(l),
-            Some([]) | None => Err(format!("{id} is not part of the import")),
-            Some(many) => Err(format!(
-                "{id} occurs {} times, so it is not clear which is meant",
-                many.len()
-            )),
+            Some([]) | None => Err(RuleGap::NotImported { id: id.to_string() }),
+            Some(many) => Err(RuleGap::Ambiguous {
+                id: id.to_string(),
+                times: many.len(),
+            }),
         }
     };
     let target = one(a)?;
     let source = one(b)?;
     if source.ty != Some(FieldType::Boolean) {
-        return Err(format!("{b} is not a yes/no field (datentyp bool)"));
+        return Err(RuleGap::NotBoolean { id: b.to_string() });
     }
     let scope = target.path.rsplit_once('.').map(|(s, _)| s).unwrap_or("");
     let inside = |g: &String| scope == g || scope.starts_with(&format!("{g}."));
     if let Some(g) = source.repeat.iter().find(|g| !inside(g)) {
-        return Err(format!("{b} lies in the repeatable group \"{g}\", so the condition could not tell which entry is meant"));
+        return Err(RuleGap::InRepeatableGroup {
+            id: b.to_string(),
+            group: g.clone(),
+        });
     }
     // The shortest name that reaches the source from the target's scope,
     // by the same outward lookup the condition language uses.
@@ -192,10 +198,10 @@ fn condition_for(
     } else if resolve(&source.path).as_deref() == Some(source.path.as_str()) {
         source.path.clone()
     } else {
-        return Err(format!(
-            "{b} cannot be named unambiguously from {}",
-            target.path
-        ));
+        return Err(RuleGap::NotNameable {
+            id: b.to_string(),
+            from: target.path.clone(),
+        });
     };
     Ok((target.path.clone(), name, target.ty.is_none()))
 }
@@ -220,7 +226,7 @@ fn set_condition(
     path: &str,
     expr_text: &str,
     is_group: bool,
-) -> Result<&'static str, String> {
+) -> Result<ConditionKeys, RuleGap> {
     let cond = || Condition {
         source: expr_text.to_string(),
         expr: expr::parse(expr_text).ok(),
@@ -229,24 +235,30 @@ fn set_condition(
     match item_mut(items, path) {
         Some(Item::Group(g)) if is_group => {
             if g.shown_when.is_some() {
-                return Err(format!("\"{path}\" already has a condition"));
+                return Err(RuleGap::AlreadyConditioned {
+                    path: path.to_string(),
+                });
             }
             g.shown_when = Some(cond());
-            Ok("shown-when")
+            Ok(ConditionKeys::ShownWhen)
         }
         Some(Item::Field(f)) if !is_group => {
             if f.shown_when.is_some() || f.required_when.is_some() {
-                return Err(format!("\"{path}\" already has a condition"));
+                return Err(RuleGap::AlreadyConditioned {
+                    path: path.to_string(),
+                });
             }
             f.shown_when = Some(cond());
             if f.required {
                 f.required = false;
                 f.required_when = Some(cond());
-                Ok("shown-when and required-when")
+                Ok(ConditionKeys::ShownAndRequiredWhen)
             } else {
-                Ok("shown-when")
+                Ok(ConditionKeys::ShownWhen)
             }
         }
-        _ => Err(format!("\"{path}\" was not found")),
+        _ => Err(RuleGap::NotFound {
+            path: path.to_string(),
+        }),
     }
 }

@@ -40,7 +40,8 @@ fn notes_about<'a>(r: &'a ImportReport, needle: &str) -> Vec<&'a Note> {
     r.notes
         .iter()
         .filter(|n| {
-            n.message.contains(needle) || n.fim.as_deref().is_some_and(|f| f.contains(needle))
+            n.reason.english().contains(needle)
+                || n.fim.as_deref().is_some_and(|f| f.contains(needle))
         })
         .collect()
 }
@@ -502,6 +503,7 @@ fn leaving_out_any_element_never_yields_an_invalid_package() {
         String::from_utf8(fixture("xdf3_G60000000088_anschrift-inland_fixture.xml")).unwrap(),
         String::from_utf8(fixture("xdf1_S00000036_waffenbesitzkarte.xml")).unwrap(),
         XDF3_SCHEMA.to_string(),
+        ODD_SCHEMA.to_string(),
     ];
     let names = regex::Regex::new(r"<xdf:([A-Za-z.0-9]+)").unwrap();
     let mut tried = 0;
@@ -530,4 +532,344 @@ fn leaving_out_any_element_never_yields_an_invalid_package() {
         }
     }
     assert!(tried > 80, "{tried}");
+}
+
+/// A 3.0.0 Stammdatenschema made of what does not map: every situation the
+/// fixtures above do not produce, for the report's German renderings.
+const ODD_SCHEMA: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<xdf:xdatenfelder.stammdatenschema.0102 xmlns:xdf="urn:xoev-de:fim:standard:xdatenfelder_3.0.0">
+  <xdf:header><xdf:nachrichtID>x</xdf:nachrichtID></xdf:header>
+  <xdf:anhang>nicht gelesen</xdf:anhang>
+  <xdf:stammdatenschema>
+    <xdf:identifikation><xdf:id>S60000000999</xdf:id><xdf:version>1.a</xdf:version></xdf:identifikation>
+    <xdf:name>Sonderfälle</xdf:name>
+    <xdf:bezeichnungEingabe>Sonderfälle beim Import</xdf:bezeichnungEingabe>
+    <xdf:ableitungsmodifikationenStruktur><code>7</code></xdf:ableitungsmodifikationenStruktur>
+    <xdf:regel><xdf:name>Bedingung</xdf:name><xdf:freitextRegel>F60000000105 ist nur zu befüllen, wenn F60000000104 bejaht wurde.</xdf:freitextRegel></xdf:regel>
+    <xdf:regel><xdf:name>Zweite Bedingung</xdf:name><xdf:freitextRegel>F60000000105 ist nur zu befüllen, wenn F60000000106 bejaht wurde.</xdf:freitextRegel></xdf:regel>
+    <xdf:regel><xdf:name>Doppelt</xdf:name><xdf:freitextRegel>F60000000107 ist nur zu befüllen, wenn F60000000201 bejaht wurde.</xdf:freitextRegel></xdf:regel>
+    <xdf:regel><xdf:name>Wiederholt</xdf:name><xdf:freitextRegel>F60000000107 ist nur zu befüllen, wenn F60000000301 bejaht wurde.</xdf:freitextRegel></xdf:regel>
+    <xdf:regel><xdf:name>Kein Ja/Nein</xdf:name><xdf:freitextRegel>F60000000107 ist nur zu befüllen, wenn F60000000101 bejaht wurde.</xdf:freitextRegel></xdf:regel>
+    <xdf:regel><xdf:name>Fehlt</xdf:name><xdf:freitextRegel>F60000000107 ist nur zu befüllen, wenn F60000000999 bejaht wurde.</xdf:freitextRegel></xdf:regel>
+    <xdf:regel><xdf:name>Verdeckt</xdf:name><xdf:freitextRegel>F60000000403 ist nur zu befüllen, wenn F60000000401 bejaht wurde.</xdf:freitextRegel></xdf:regel>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000101</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:name>Farbe</xdf:name><xdf:bezeichnungEingabe>Farbe</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>farbe</code></xdf:datentyp>
+      <xdf:praezisierung foo="1"/>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000102</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:name>Regler</xdf:name><xdf:bezeichnungEingabe>Regler</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>slider</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
+      <xdf:praezisierung maxValue="9"/>
+      <xdf:codelisteReferenz><xdf:canonicalIdentification>urn:de:beispiel:regler</xdf:canonicalIdentification></xdf:codelisteReferenz>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>0:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000103</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:name>Anlage</xdf:name><xdf:bezeichnungEingabe>Anlage</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>obj</code></xdf:datentyp>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000104</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:name>Ermäßigung</xdf:name><xdf:bezeichnungEingabe>Ermäßigung?</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>bool</code></xdf:datentyp>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000105</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:name>Grund</xdf:name><xdf:bezeichnungEingabe>Grund</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000106</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:name>Zweite Frage</xdf:name><xdf:bezeichnungEingabe>Zweite Frage?</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>bool</code></xdf:datentyp>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>0:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000107</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:name>Ziel</xdf:name><xdf:bezeichnungEingabe>Ziel</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:0</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000108</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:name>Nie</xdf:name><xdf:bezeichnungEingabe>Nie</xdf:bezeichnungEingabe>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>zwei</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000109</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:name>Unklar</xdf:name><xdf:bezeichnungEingabe>Unklar</xdf:bezeichnungEingabe>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:sonstiges>?</xdf:sonstiges></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>0:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeldgruppe>
+      <xdf:identifikation><xdf:id>G60000000110</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:name>Leer</xdf:name><xdf:bezeichnungEingabe>Leer</xdf:bezeichnungEingabe>
+    </xdf:datenfeldgruppe></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000111</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:feldart><code>label</code></xdf:feldart>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000112</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:name>Stufe</xdf:name><xdf:bezeichnungEingabe>Stufe</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>select</code></xdf:feldart><xdf:datentyp><code>num</code></xdf:datentyp>
+      <xdf:werte><xdf:wert><xdf:code>1</xdf:code><xdf:name>eins</xdf:name></xdf:wert></xdf:werte>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000113</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:name>Ohne Codes</xdf:name><xdf:bezeichnungEingabe>Ohne Codes</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>select</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
+      <xdf:werte><xdf:wert><xdf:name>nur ein Name</xdf:name></xdf:wert></xdf:werte>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000114</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:feldart><code>select</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
+      <xdf:codelisteReferenz/>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000120</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:name>Liste ohne Version</xdf:name><xdf:bezeichnungEingabe>Liste ohne Version</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>select</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
+      <xdf:codelisteReferenz><xdf:canonicalIdentification>urn:de:beispiel:liste</xdf:canonicalIdentification></xdf:codelisteReferenz>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000115</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:name>Stichtag</xdf:name><xdf:bezeichnungEingabe>Stichtag</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>date</code></xdf:datentyp>
+      <xdf:praezisierung minLength="3" pattern="[0-9]+"/>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000116</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:name>Menge</xdf:name><xdf:bezeichnungEingabe>Menge</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>num</code></xdf:datentyp>
+      <xdf:praezisierung maxValue="viel"/>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000117</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:name>Betrag</xdf:name><xdf:bezeichnungEingabe>Betrag</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>num</code></xdf:datentyp>
+      <xdf:praezisierung minValue="10" maxValue="1"/>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000118</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:name>Kurz</xdf:name><xdf:bezeichnungEingabe>Kurz</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
+      <xdf:praezisierung minLength="5" maxLength="2"/>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000119</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:name>Anzahl Hunde</xdf:name><xdf:bezeichnungEingabe>Anzahl Hunde</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>num_int</code></xdf:datentyp>
+      <xdf:praezisierung minValue="1.5"/>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>X1</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:name>Ohne FIM-ID</xdf:name><xdf:bezeichnungEingabe>Ohne FIM-ID</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>0:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000201</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:name>Doppelt</xdf:name><xdf:bezeichnungEingabe>Doppelt?</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>bool</code></xdf:datentyp>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>0:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000201</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:name>Doppelt</xdf:name><xdf:bezeichnungEingabe>Doppelt?</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>bool</code></xdf:datentyp>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>0:*</xdf:anzahl><xdf:enthaelt><xdf:datenfeldgruppe>
+      <xdf:identifikation><xdf:id>G60000000300</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:name>Mitglieder</xdf:name><xdf:bezeichnungEingabe>Mitglieder</xdf:bezeichnungEingabe>
+      <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+        <xdf:identifikation><xdf:id>F60000000301</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+        <xdf:name>Mitglied</xdf:name><xdf:bezeichnungEingabe>Mitglied?</xdf:bezeichnungEingabe>
+        <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>bool</code></xdf:datentyp>
+      </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    </xdf:datenfeldgruppe></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeldgruppe>
+      <xdf:identifikation><xdf:id>G60000000420</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:name>B</xdf:name><xdf:bezeichnungEingabe>B</xdf:bezeichnungEingabe>
+      <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+        <xdf:identifikation><xdf:id>F60000000401</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+        <xdf:name>Flag</xdf:name><xdf:bezeichnungEingabe>Flag?</xdf:bezeichnungEingabe>
+        <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>bool</code></xdf:datentyp>
+      </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    </xdf:datenfeldgruppe></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeldgruppe>
+      <xdf:identifikation><xdf:id>G60000000400</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:name>A</xdf:name><xdf:bezeichnungEingabe>A</xdf:bezeichnungEingabe>
+      <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeldgruppe>
+        <xdf:identifikation><xdf:id>G60000000410</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+        <xdf:name>B</xdf:name><xdf:bezeichnungEingabe>Inneres B</xdf:bezeichnungEingabe>
+        <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+          <xdf:identifikation><xdf:id>F60000000402</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+          <xdf:name>Flag</xdf:name><xdf:bezeichnungEingabe>Inneres Flag?</xdf:bezeichnungEingabe>
+          <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>bool</code></xdf:datentyp>
+        </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+      </xdf:datenfeldgruppe></xdf:enthaelt></xdf:struktur>
+      <xdf:struktur><xdf:anzahl>0:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+        <xdf:identifikation><xdf:id>F60000000403</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+        <xdf:name>Ziel</xdf:name><xdf:bezeichnungEingabe>Ziel in A</xdf:bezeichnungEingabe>
+        <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
+      </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    </xdf:datenfeldgruppe></xdf:enthaelt></xdf:struktur>
+  </xdf:stammdatenschema>
+</xdf:xdatenfelder.stammdatenschema.0102>
+"#;
+
+/// The imports the German report is checked on: the real fixtures, the
+/// 3.0.0 schema above and the odd one.
+fn german_report_sources() -> Vec<(String, Imported)> {
+    let mut out: Vec<(String, Imported)> = [
+        "xdf2_S99000001_bewohnerparkausweis.xml",
+        "xdf3_G60000000088_anschrift-inland_fixture.xml",
+        "xdf1_S00000036_waffenbesitzkarte.xml",
+        "xdf2_S90000000_generated_500_fields.xml",
+    ]
+    .iter()
+    .map(|f| (f.to_string(), import_fixture(f)))
+    .collect();
+    for (name, src) in [("XDF3_SCHEMA", XDF3_SCHEMA), ("ODD_SCHEMA", ODD_SCHEMA)] {
+        let imp = import(src.as_bytes(), &ImportOptions::default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        out.push((name.to_string(), imp));
+    }
+    out
+}
+
+/// The README without what is quoted from the source: code spans, code
+/// blocks (scripts), quotes (rule texts) and FIM versions (`V1.a`).
+fn our_german(readme: &str) -> String {
+    let versions = regex::Regex::new(r"\bV[0-9][0-9A-Za-z.]*").unwrap();
+    let readme = versions.replace_all(readme, "V");
+    let mut out = String::new();
+    let mut in_block = false;
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_block = !in_block;
+            continue;
+        }
+        if in_block || line.starts_with('>') {
+            continue;
+        }
+        out.push_str(&crate::interop::reason::without_code(line));
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn the_readme_reports_every_note_in_german() {
+    use crate::interop::reason::english_words;
+    for (name, imp) in german_report_sources() {
+        let german = imp.report.german();
+        assert!(imp.readme.ends_with(&german), "{name}");
+        assert!(!imp.report.notes.is_empty(), "{name}");
+        for n in &imp.report.notes {
+            let (de, en) = (n.reason.german(), n.reason.english());
+            assert_ne!(de, en, "{name}");
+            // Each note is one line of the report, ending in its German
+            // reason; the English one is nowhere.
+            let line = german
+                .lines()
+                .find(|l| l.starts_with(&format!("- Zeile {}: ", n.line)) && l.ends_with(&de));
+            assert!(line.is_some(), "{name}: no line for {de}\n{german}");
+            // A condition's English is its bare expression, which the
+            // German quotes as code.
+            if !matches!(n.reason, NoteReason::RuleAsCondition { .. }) {
+                assert!(!german.contains(&en), "{name}: {en}");
+            }
+        }
+        let ours = our_german(&imp.readme);
+        assert_eq!(
+            english_words(&ours),
+            Vec::<&str>::new(),
+            "{name}:\n{}",
+            imp.readme
+        );
+    }
+}
+
+#[test]
+fn the_imports_produce_nearly_every_reason() {
+    let mut seen: Vec<&str> = Vec::new();
+    for (_, imp) in german_report_sources() {
+        for n in &imp.report.notes {
+            seen.push(n.reason.code());
+        }
+    }
+    seen.sort();
+    seen.dedup();
+    let mut all: Vec<&str> = crate::interop::reason::examples()
+        .iter()
+        .map(NoteReason::code)
+        .collect();
+    all.sort();
+    all.dedup();
+    let missing: Vec<&str> = all.iter().copied().filter(|c| !seen.contains(c)).collect();
+    // A rule's target always exists where it landed; the importer checks
+    // it only to fail safely.
+    assert_eq!(missing, ["rule-target-not-found"]);
+}
+
+#[test]
+fn german_report_lines_read_as_written() {
+    let imp = import_fixture("xdf2_S99000001_bewohnerparkausweis.xml");
+    for line in [
+        "Nicht genau übernommen (7):\n",
+        "- Zeile 259: Regel als Bedingung: `<regel>` R99000001 V1.0 → `fahrzeug.name_des_halters`: Die Regel wurde als Bedingung übernommen: `shown-when = \"abweichender_halter\"` und `required-when = \"abweichender_halter\"`.\n",
+        "- Zeile 286: weggelassen: `<praezisierung>` F99000015 V1.0 → `fahrzeug.kontrollzeichen`: Das Muster `(?=K)K[0-9]+` ist kein regulärer Ausdruck, den die Prüfungen verarbeiten können (Lookahead, Lookbehind und Rückverweise werden nicht unterstützt); es wurde nicht übernommen.\n",
+        "- Zeile 112: angenähert: `<datenfeld>` F99000005 V1.0 → `antragsteller.weiterer_vorname`: Das Datenfeld hat die Anzahl `0:5`; es wurde als wiederholbare Gruppe `weiterer_vorname` mit dem einzigen Feld `wert` übernommen.\n",
+        "Als Bedingung geprüft: `shown-when = \"abweichender_halter\"` und `required-when = \"abweichender_halter\"` an `fahrzeug.name_des_halters`.\n",
+    ] {
+        assert!(imp.readme.contains(line), "{line}\n{}", imp.readme);
+    }
+
+    let odd = import(ODD_SCHEMA.as_bytes(), &ImportOptions::default()).unwrap();
+    for sentence in [
+        ": Die Anzahl `1:0` lässt kein Vorkommen zu; das Element wurde weggelassen.\n",
+        ": Die Präzisierung `minLength 3` gilt nicht für ein Datenfeld vom Typ „Datum“ (`date`); sie wurde nicht übernommen.\n",
+        ": Die Regel steht nur als Text im Abschnitt „Regeln“ und wird vom Formular nicht geprüft. Das Element F60000000201, das sie nennt, kommt 2-mal vor; es ist nicht eindeutig, welches gemeint ist.\n",
+        ": Die Regel steht nur als Text im Abschnitt „Regeln“ und wird vom Formular nicht geprüft. Das Element `grund` hat bereits eine Bedingung.\n",
+        ": Die FIM-Version `1.a` taugt nicht als Paketversion; das Paket beginnt mit Version 0.1.0.\n",
+        "Übernommen aus dem FIM-Stammdatenschema S60000000999 V1.a („Sonderfälle“, XDatenfelder 3.0.0) mit `gemeinwerk import xdatenfelder`.\n",
+    ] {
+        assert!(odd.readme.contains(sentence), "{sentence}\n{}", odd.readme);
+    }
+    let group = import_fixture("xdf3_G60000000088_anschrift-inland_fixture.xml");
+    assert!(
+        group
+            .readme
+            .contains("Übernommen aus der FIM-Datenfeldgruppe G60000000088 V1.2.0 ("),
+        "{}",
+        group.readme
+    );
+}
+
+#[test]
+fn the_json_report_keeps_the_english_message_and_adds_code_and_german() {
+    let imp = import_fixture("xdf2_S99000001_bewohnerparkausweis.xml");
+    let json = serde_json::to_value(&imp.report).unwrap();
+    let notes = json["notes"].as_array().unwrap();
+    let pattern = notes
+        .iter()
+        .find(|n| n["reason"] == "unsupported-pattern")
+        .unwrap();
+    assert_eq!(pattern["kind"], "dropped");
+    assert_eq!(pattern["fim"], "F99000015 V1.0");
+    assert_eq!(pattern["path"], "fahrzeug.kontrollzeichen");
+    assert_eq!(pattern["element"], "praezisierung");
+    assert_eq!(
+        pattern["message"],
+        "the pattern \"(?=K)K[0-9]+\" is not a regular expression our checks understand (no look-around, no backreferences); not kept"
+    );
+    assert!(pattern["message_de"]
+        .as_str()
+        .unwrap()
+        .starts_with("Das Muster `(?=K)K[0-9]+` ist kein regulärer Ausdruck"));
+    // No path, no key.
+    let licence = notes
+        .iter()
+        .find(|n| n["reason"] == "licence-assumed")
+        .unwrap();
+    assert!(licence.get("path").is_none(), "{licence}");
 }
