@@ -105,7 +105,7 @@ impl CodelistGap {
 
     fn english(&self) -> String {
         match self {
-            CodelistGap::NoCodes => "the <werte> list no code".into(),
+            CodelistGap::NoCodes => "the <werte> list has no code".into(),
             CodelistGap::NoCodelist => "a select without a code list".into(),
             CodelistGap::NoUrn { list } => format!(
                 "the code list {} names no URN",
