@@ -51,6 +51,10 @@ pub struct ServeArgs {
     /// mid-job, another takes the job over after this long.
     #[arg(long, env = "GEMEINWERK_JOB_LEASE_SECS", default_value_t = gemeinwerk_server::registry::jobs::LEASE.as_secs())]
     job_lease_secs: u64,
+    /// Package histories this node keeps on disk; beyond that the least
+    /// recently used go, and are made again from the database when asked for.
+    #[arg(long, env = "GEMEINWERK_HISTORY_CACHE_REPOS", default_value_t = gemeinwerk_server::registry::history_cache::KEEP_REPOS)]
+    history_cache_repos: usize,
     /// Most entries in an archive.
     #[arg(long, env = "GEMEINWERK_MAX_ENTRIES", default_value_t = ArchiveLimits::default().max_entries)]
     max_entries: usize,
@@ -88,6 +92,7 @@ pub fn exec(args: ServeArgs) -> anyhow::Result<()> {
         ));
     registry.git.set_squash_after(args.index_squash_after);
     registry.job_lease = std::time::Duration::from_secs(args.job_lease_secs.max(1));
+    registry.history_cache_repos = args.history_cache_repos.max(1);
     if args.demo {
         match demo::seed(&registry).context("cannot seed the demo data")? {
             Some(accounts) => {

@@ -186,7 +186,21 @@ both_backends! {
         let before = (tags("kassel/a"), tags("darmstadt/a"));
         assert_eq!(before.0.len(), 2);
 
+        // Histories are a cache: gone from disk, fsck has nothing to say,
+        // and a client asking for one gets it back with the same commits.
         std::fs::remove_dir_all(reg.data().join("git/packages")).unwrap();
+        assert!(reg.admin(&["fsck"]).status.success());
+        for package in ["darmstadt/a", "kassel/a"] {
+            assert_eq!(reg.get(&format!("/git/packages/{package}.git/info/refs")).status, 200);
+        }
+        assert_eq!((tags("kassel/a"), tags("darmstadt/a")), before, "the same commit ids");
+
+        // A history that disagrees with the database is found and repaired.
+        {
+            let repo = git2::Repository::open_bare(reg.data().join("git/packages/kassel/a.git")).unwrap();
+            let first = repo.refname_to_id("refs/tags/v1.0.0").unwrap();
+            repo.reference("refs/tags/v1.1.0", first, true, "tampered").unwrap();
+        }
         let out = reg.admin(&["fsck"]);
         assert_eq!(out.status.code(), Some(1));
         assert!(stdout(&out).contains("package history: kassel/a differs from the database"), "{}", stdout(&out));

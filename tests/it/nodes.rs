@@ -227,3 +227,118 @@ fn a_restarted_node_takes_its_claims_back_sqlite() {
 fn a_restarted_node_takes_its_claims_back_postgres() {
     a_restarted_node_takes_its_claims_back(common::Backend::Postgres);
 }
+
+fn ls_remote(url: &str) -> String {
+    let out = Command::new("git").args(["ls-remote", url]).output().unwrap();
+    assert!(out.status.success(), "git ls-remote {url}: {}", stderr(&out));
+    stdout(&out)
+}
+
+#[test]
+fn every_node_serves_the_same_package_history() {
+    // The history job runs on whichever node claims it; the other node
+    // makes the history when a client asks, with the same commit ids. The
+    // nodes share PostgreSQL and the S3 bucket, as in production.
+    let reg = TestRegistry::start_on(common::Backend::Postgres, common::Blobs::S3, &[]);
+    let node = reg.second_node();
+    let token = reg.owner_of("kassel");
+    for version in ["1.0.0", "1.1.0"] {
+        let r = reg.publish_bytes(Some(&token), &archive_of(&pkg("kassel/geteilt", version)));
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    reg.wait_for_jobs();
+    let path = "/git/packages/kassel/geteilt.git";
+    let here = ls_remote(&format!("{}{path}", reg.url));
+    let there = ls_remote(&format!("{}{path}", node.url));
+    assert_eq!(here, there);
+    for r in ["refs/heads/main", "refs/tags/v1.0.0", "refs/tags/v1.1.0"] {
+        assert!(here.contains(r), "{r} missing: {here}");
+    }
+    // A clone from the other node has both versions as commits.
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new("git")
+        .args(["clone", "-q", &format!("{}{path}", node.url), "c"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(git(&dir.path().join("c"), &["rev-list", "--count", "HEAD"]).trim(), "2");
+    // No history for a package that is not there.
+    assert_eq!(node.get("/git/packages/kassel/fehlt.git/info/refs").status, 404);
+}
+
+fn evicted_histories_come_back_the_same(backend: common::Backend) {
+    use gemeinwerk_package::archive::ArchiveLimits;
+    use gemeinwerk_server::registry::audit::Origin;
+    use gemeinwerk_server::registry::{history, history_cache, publish, Registry, RegistryConfig};
+
+    let mut reg = TestRegistry::start(backend);
+    let token = reg.owner_of("kassel");
+    reg.stop();
+    let local = Registry::open(
+        reg.data(),
+        Some(&reg.database_url),
+        RegistryConfig { limits: ArchiveLimits::default(), base_url: "http://127.0.0.1:1".into() },
+    )
+    .unwrap();
+    let origin = Origin { actor: None, client_addr: None };
+    let publish = |full_name: &str, version: &str| {
+        let bytes = archive_of(&pkg(full_name, version));
+        publish::publish_with_credential(&local, Some(token.as_str()).into(), &origin, &bytes).unwrap();
+    };
+    let names = ["kassel/eins", "kassel/zwei", "kassel/drei"];
+    for name in names {
+        publish(name, "1.0.0");
+    }
+    jobs::run_due(&local).unwrap();
+    let refs = |name: &str| {
+        let (ns, n) = name.split_once('/').unwrap();
+        let repo = git2::Repository::open_bare(history::repo_path(&local, ns, n)).unwrap();
+        let mut refs: Vec<(String, String)> = repo
+            .references()
+            .unwrap()
+            .flatten()
+            .map(|r| (r.name().unwrap().to_string(), r.target().unwrap().to_string()))
+            .collect();
+        refs.sort();
+        refs
+    };
+    let before: Vec<_> = names.iter().map(|n| refs(n)).collect();
+    let on_disk = || names.iter().filter(|n| {
+        let (ns, n) = n.split_once('/').unwrap();
+        history::repo_path(&local, ns, n).exists()
+    }).count();
+    assert_eq!(on_disk(), 3);
+
+    // Used recently: kept, whatever the limit.
+    assert_eq!(history_cache::evict(&local, 1, Duration::from_secs(3600)).unwrap(), 0);
+    // The least recently used beyond the limit go.
+    std::thread::sleep(Duration::from_millis(50));
+    let (ns, n) = names[2].split_once('/').unwrap();
+    history_cache::mark_used(&history::repo_path(&local, ns, n));
+    assert_eq!(history_cache::evict(&local, 1, Duration::ZERO).unwrap(), 2);
+    assert_eq!(on_disk(), 1);
+    assert!(history::repo_path(&local, ns, n).exists(), "the most recently used one went");
+
+    // Asked for again, each comes back with the same commits.
+    for (name, refs_before) in names.iter().zip(&before) {
+        let (ns, n) = name.split_once('/').unwrap();
+        assert!(history_cache::serve_current(&local, ns, n).unwrap());
+        assert_eq!(&refs(name), refs_before, "{name} came back different");
+    }
+    // A version published since (its job not run) is there when served.
+    publish("kassel/eins", "1.1.0");
+    assert!(history_cache::serve_current(&local, "kassel", "eins").unwrap());
+    assert!(refs("kassel/eins").iter().any(|(r, _)| r == "refs/tags/v1.1.0"));
+    assert!(!history_cache::serve_current(&local, "kassel", "fehlt").unwrap());
+}
+
+#[test]
+fn evicted_histories_come_back_the_same_sqlite() {
+    evicted_histories_come_back_the_same(common::Backend::Sqlite);
+}
+
+#[test]
+fn evicted_histories_come_back_the_same_postgres() {
+    evicted_histories_come_back_the_same(common::Backend::Postgres);
+}

@@ -8,6 +8,7 @@ use std::path::{Component, Path};
 use actix_web::{get, web, HttpResponse};
 
 use super::error::{ApiError, ApiResult};
+use crate::registry::history_cache;
 use super::Reg;
 
 #[get("/git/index.git/{tail:.*}")]
@@ -44,6 +45,16 @@ pub(super) async fn package_repo(
     let ok = |s: &str| gemeinwerk_package::names::check_slug(s).is_ok();
     if !ok(&ns) || !ok(name) {
         return Err(ApiError::not_found("no such package history"));
+    }
+    // What a clone or fetch asks first (the refs, HEAD, the pack list):
+    // bring the history up to date from the database, or make it, since a
+    // node holds histories as a cache (`registry::history_cache`).
+    if !tail.starts_with("objects/pack/") {
+        let (reg, ns, name) = (reg.clone(), ns.clone(), name.to_string());
+        let found = web::block(move || history_cache::serve_current(&reg, &ns, &name)).await??;
+        if !found {
+            return Err(ApiError::not_found("no such package history"));
+        }
     }
     serve_file(crate::registry::history::repo_path(&reg, &ns, name), tail).await
 }

@@ -200,8 +200,9 @@ fn expected_index(
     Ok(expected)
 }
 
-/// Every package's history must tag exactly the commits the database
-/// implies; they are deterministic, so a rebuild gives the same ids.
+/// Every package history this node holds must tag exactly the commits the
+/// database implies; they are deterministic, so a rebuild gives the same
+/// ids.
 fn check_histories(
     reg: &Registry,
     all: &[(String, String)],
@@ -217,6 +218,11 @@ fn check_histories(
     for (ns, name) in all {
         // A registered fork without versions has no history yet.
         if !published.contains(package_path(ns, name).as_str()) {
+            continue;
+        }
+        // Histories are a cache (`history_cache`): one this node does not
+        // hold is made when a client asks for it.
+        if !super::history::repo_path(reg, ns, name).join("HEAD").exists() {
             continue;
         }
         let full_name = format!("{ns}/{name}");

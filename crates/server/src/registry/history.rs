@@ -35,23 +35,36 @@ pub type Chain = Vec<(String, Oid)>;
 /// rewrite of every version. `fsck` recomputes every commit and
 /// [`rebuild_history`] rewrites them all.
 pub fn sync_history(reg: &Registry, full_name: &str) -> Result<Chain> {
+    reg.history_locks
+        .with(full_name, || sync_history_unlocked(reg, full_name))
+}
+
+/// [`sync_history`] for a caller that holds the package's history lock.
+pub(super) fn sync_history_unlocked(reg: &Registry, full_name: &str) -> Result<Chain> {
     sync(reg, full_name, true)
 }
 
 /// Rewrites every commit of the package from the database, trusting no tag.
 pub fn rebuild_history(reg: &Registry, full_name: &str) -> Result<Chain> {
-    sync(reg, full_name, false)
+    reg.history_locks
+        .with(full_name, || sync(reg, full_name, false))
 }
 
 fn sync(reg: &Registry, full_name: &str, trust_tags: bool) -> Result<Chain> {
     let (ns, name) = split(full_name)?;
-    let history = PackageHistory::open_or_init(&repo_path(reg, ns, name))?;
+    let path = repo_path(reg, ns, name);
+    let new = !path.join("HEAD").exists();
+    let history = PackageHistory::open_or_init(&path)?;
     let chain = history.packed(|| {
         let mut builder = ChainBuilder::new(reg, &history);
         builder.trust_tags = trust_tags;
         builder.chain(ns, name, 0)
     })?;
     history.set_refs(&chain)?;
+    super::history_cache::mark_used(&path);
+    if new {
+        super::history_cache::made_one(reg);
+    }
     Ok(chain)
 }
 
@@ -59,13 +72,15 @@ fn sync(reg: &Registry, full_name: &str, trust_tags: bool) -> Result<Chain> {
 /// and the chain its tags show now, for fsck.
 pub fn expected_and_actual(reg: &Registry, full_name: &str) -> Result<(Chain, Chain)> {
     let (ns, name) = split(full_name)?;
-    let history = PackageHistory::open_or_init(&repo_path(reg, ns, name))?;
-    let expected = history.packed(|| ChainBuilder::new(reg, &history).chain(ns, name, 0))?;
-    let actual = expected
-        .iter()
-        .filter_map(|(v, _)| history.tag(v).map(|oid| (v.clone(), oid)))
-        .collect();
-    Ok((expected, actual))
+    reg.history_locks.with(full_name, || {
+        let history = PackageHistory::open_or_init(&repo_path(reg, ns, name))?;
+        let expected = history.packed(|| ChainBuilder::new(reg, &history).chain(ns, name, 0))?;
+        let actual = expected
+            .iter()
+            .filter_map(|(v, _)| history.tag(v).map(|oid| (v.clone(), oid)))
+            .collect();
+        Ok((expected, actual))
+    })
 }
 
 fn split(full_name: &str) -> Result<(&str, &str)> {

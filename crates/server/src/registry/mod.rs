@@ -13,6 +13,7 @@ pub mod exports;
 pub mod forks;
 pub mod fsck;
 pub mod history;
+pub mod history_cache;
 pub mod index;
 pub mod jobs;
 pub mod node;
@@ -62,6 +63,10 @@ pub struct Registry {
     pub node_id: String,
     /// How long this node's job claims hold ([`jobs::LEASE`]).
     pub job_lease: std::time::Duration,
+    /// One writer per package history at a time.
+    pub history_locks: history_cache::HistoryLocks,
+    /// Package histories this node keeps on disk ([`history_cache`]).
+    pub history_cache_repos: usize,
 }
 
 impl Registry {
@@ -101,6 +106,8 @@ impl Registry {
             downloads: downloads::DownloadCounter::default(),
             node_id: format!("process-{}", std::process::id()),
             job_lease: jobs::LEASE,
+            history_locks: history_cache::HistoryLocks::new(),
+            history_cache_repos: history_cache::KEEP_REPOS,
         })
     }
 

@@ -125,6 +125,21 @@ impl PackageHistory {
         registry_index::update_server_info(&self.repo).map_err(io)
     }
 
+    /// The versions tagged here, from the tag names (`refs/tags/vX.Y.Z`).
+    pub fn tagged_versions(&self) -> Result<Vec<String>, git2::Error> {
+        Ok(self
+            .repo
+            .references_glob("refs/tags/v*")?
+            .flatten()
+            .filter_map(|r| r.name()?.strip_prefix("refs/tags/v").map(str::to_string))
+            .collect())
+    }
+
+    /// The commit `main` points at.
+    pub fn main(&self) -> Option<Oid> {
+        self.repo.refname_to_id("refs/heads/main").ok()
+    }
+
     /// The commit a tag points at, if there is one.
     pub fn tag(&self, version: &str) -> Option<Oid> {
         self.repo
