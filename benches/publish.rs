@@ -56,7 +56,7 @@ fn start(backend: Backend, builds: &[(String, String)]) -> Vec<Build> {
 fn publish_to_all(builds: &[Build], round: usize, archive: &[u8]) -> Vec<Duration> {
     let mut times = vec![Duration::ZERO; builds.len()];
     for k in 0..builds.len() {
-        let b = if round % 2 == 0 {
+        let b = if round.is_multiple_of(2) {
             k
         } else {
             builds.len() - 1 - k

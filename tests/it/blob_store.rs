@@ -176,3 +176,130 @@ fn a_bucket_prefix_holding_foreign_objects_is_refused() {
     );
     assert!(!data.exists());
 }
+
+/// The network between a node and the test S3 server, as a TCP relay that
+/// can be cut and mended: the store stays real, only the way to it fails.
+struct Link {
+    port: u16,
+    down: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    open: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl Link {
+    fn to(target: &str) -> Link {
+        use std::net::{TcpListener, TcpStream};
+        use std::sync::atomic::Ordering;
+        let target = target.trim_start_matches("http://").to_string();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let link = Link {
+            port,
+            down: Default::default(),
+            open: Default::default(),
+        };
+        let (down, open) = (link.down.clone(), link.open.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                if down.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(&target) else {
+                    continue;
+                };
+                let mut open = open.lock().unwrap();
+                open.push(client.try_clone().unwrap());
+                open.push(server.try_clone().unwrap());
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        link
+    }
+
+    fn cut(&self) {
+        self.down.store(true, std::sync::atomic::Ordering::SeqCst);
+        for stream in self.open.lock().unwrap().drain(..) {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    fn mend(&self) {
+        self.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn the_object_store_failing_during_a_publish_gives_503_and_writes_nothing() {
+    let link = Link::to(&common::s3_env().endpoint);
+    let mut reg = TestRegistry::start_on(common::Backend::Postgres, Blobs::S3, &[]);
+    reg.stop();
+    reg.s3_endpoint = Some(format!("http://127.0.0.1:{}", link.port));
+    reg.launch();
+    let token = reg.owner_of("kassel");
+    let health = reg.get("/healthz").json();
+    assert_eq!(health["blob_store"], "ok", "{health}");
+
+    let before = reg.snapshot();
+    link.cut();
+    let started = Instant::now();
+    let r = reg.publish_bytes(
+        Some(&token),
+        &common::archive_of(&common::pkg("kassel/a", "1.0.0")),
+    );
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert_eq!(r.error_code(), "blob_store_unavailable");
+    assert!(
+        r.error_detail().contains("try again"),
+        "{}",
+        r.error_detail()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the publish hung for {:?}",
+        started.elapsed()
+    );
+    // Reads that need no archive go on; /healthz reports the store.
+    assert_eq!(reg.get("/index/kassel/a").status, 404);
+    let health = reg.get("/healthz");
+    assert_eq!(health.status, 200);
+    assert_eq!(
+        health.json()["blob_store"],
+        "unreachable",
+        "{}",
+        health.text()
+    );
+    assert!(
+        health.text().contains("the blob store does not answer"),
+        "{}",
+        health.text()
+    );
+    let metrics = reg.get("/metrics").text();
+    let errors: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("gemeinwerk_blob_store_errors_total "))
+        .expect("the blob store error counter")
+        .parse()
+        .unwrap();
+    assert!(
+        errors >= 2,
+        "{errors} errors counted (the publish and the health check)"
+    );
+    link.mend();
+    assert_eq!(reg.snapshot(), before, "the failed publish wrote something");
+
+    // The store is back: the same publish goes through, no restart.
+    let r = reg.publish_bytes(
+        Some(&token),
+        &common::archive_of(&common::pkg("kassel/a", "1.0.0")),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(reg.get("/healthz").json()["blob_store"], "ok");
+}

@@ -149,6 +149,9 @@ pub struct TestRegistry {
     /// them when it is dropped.
     s3_prefix: String,
     owns_s3_prefix: bool,
+    /// Another way to the test S3 server than its own address (a link
+    /// that a test can cut); used from the next launch on.
+    pub s3_endpoint: Option<String>,
 }
 
 pub struct Response {
@@ -279,6 +282,7 @@ impl TestRegistry {
                     .as_nanos()
             ),
             owns_s3_prefix: blobs_in == Blobs::S3,
+            s3_endpoint: None,
         };
         reg.launch();
         reg
@@ -300,6 +304,7 @@ impl TestRegistry {
             blobs_in: self.blobs_in,
             s3_prefix: self.s3_prefix.clone(),
             owns_s3_prefix: false,
+            s3_endpoint: self.s3_endpoint.clone(),
         };
         node.launch();
         node
@@ -419,7 +424,10 @@ impl TestRegistry {
                 "--blob-store",
                 &format!("s3://{}/{}", s3.bucket, self.s3_prefix),
             ])
-            .args(["--s3-endpoint", &s3.endpoint])
+            .args([
+                "--s3-endpoint",
+                self.s3_endpoint.as_deref().unwrap_or(&s3.endpoint),
+            ])
             .args(["--s3-region", &s3.region])
             .env("AWS_ACCESS_KEY_ID", &s3.key_id)
             .env("AWS_SECRET_ACCESS_KEY", &s3.secret);

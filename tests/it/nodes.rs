@@ -43,13 +43,20 @@ fn serve_must_fail(reg: &TestRegistry, data_dir: &std::path::Path) -> String {
 fn sqlite_serves_one_node_and_a_data_dir_one_process() {
     let reg = TestRegistry::start(common::Backend::Sqlite);
     let token = reg.owner_of("kassel");
-    assert_eq!(reg.publish_bytes(Some(&token), &archive_of(&pkg("kassel/a", "1.0.0"))).status, 200);
+    assert_eq!(
+        reg.publish_bytes(Some(&token), &archive_of(&pkg("kassel/a", "1.0.0")))
+            .status,
+        200
+    );
     let before = reg.snapshot();
 
     let other = tempfile::tempdir().unwrap();
     let err = serve_must_fail(&reg, other.path());
     assert!(err.contains("SQLite serves one node only"), "{err}");
-    assert!(err.contains(&reg.database_url), "the message names the file: {err}");
+    assert!(
+        err.contains(&reg.database_url),
+        "the message names the file: {err}"
+    );
 
     let err = serve_must_fail(&reg, reg.data());
     assert!(err.contains("uses the data dir"), "{err}");
@@ -93,12 +100,22 @@ fn postgres_nodes_never_claim_one_job_twice() {
                     let mut mine = Vec::new();
                     let mut conn = db.conn().unwrap();
                     loop {
-                        let batch = jobs::claim(&mut conn, Lane::GitIndex, &format!("node-{n}"), Duration::from_secs(60), 7).unwrap();
+                        let batch = jobs::claim(
+                            &mut conn,
+                            Lane::GitIndex,
+                            &format!("node-{n}"),
+                            Duration::from_secs(60),
+                            7,
+                        )
+                        .unwrap();
                         if batch.is_empty() {
                             return mine;
                         }
                         for job in &batch {
-                            assert_eq!(job.claimed_by.as_deref(), Some(format!("node-{n}").as_str()));
+                            assert_eq!(
+                                job.claimed_by.as_deref(),
+                                Some(format!("node-{n}").as_str())
+                            );
                             assert_eq!(job.attempts, 1, "a claim counts as an attempt");
                         }
                         mine.extend(batch.iter().map(|j| j.id));
@@ -110,15 +127,39 @@ fn postgres_nodes_never_claim_one_job_twice() {
     });
     let all: Vec<i64> = claimed.iter().flatten().copied().collect();
     let distinct: BTreeSet<i64> = all.iter().copied().collect();
-    assert_eq!(all.len(), 600, "claims: {:?}", claimed.iter().map(Vec::len).collect::<Vec<_>>());
+    assert_eq!(
+        all.len(),
+        600,
+        "claims: {:?}",
+        claimed.iter().map(Vec::len).collect::<Vec<_>>()
+    );
     assert_eq!(distinct.len(), 600, "a job was claimed twice");
-    assert!(claimed.iter().filter(|c| !c.is_empty()).count() > 1, "one claimer took everything");
+    assert!(
+        claimed.iter().filter(|c| !c.is_empty()).count() > 1,
+        "one claimer took everything"
+    );
 
     // Claimed jobs are not due for anyone else while the lease holds …
     let mut conn = db.conn().unwrap();
-    assert!(jobs::claim(&mut conn, Lane::GitIndex, "late", Duration::from_secs(60), 1000).unwrap().is_empty());
+    assert!(jobs::claim(
+        &mut conn,
+        Lane::GitIndex,
+        "late",
+        Duration::from_secs(60),
+        1000
+    )
+    .unwrap()
+    .is_empty());
     // … and the other lane never sees the git index's jobs.
-    assert!(jobs::claim(&mut conn, Lane::Others, "late", Duration::from_secs(60), 1000).unwrap().is_empty());
+    assert!(jobs::claim(
+        &mut conn,
+        Lane::Others,
+        "late",
+        Duration::from_secs(60),
+        1000
+    )
+    .unwrap()
+    .is_empty());
 }
 
 /// Publishes `full_name@1.0.0` in this process, with no job runner, so
@@ -136,7 +177,10 @@ fn publish_without_runner(reg: &TestRegistry, token: &str, full_name: &str) {
         },
     )
     .unwrap();
-    let origin = Origin { actor: None, client_addr: None };
+    let origin = Origin {
+        actor: None,
+        client_addr: None,
+    };
     let bytes = archive_of(&pkg(full_name, "1.0.0"));
     publish::publish_with_credential(&local, Some(token).into(), &origin, &bytes).unwrap();
 }
@@ -147,7 +191,9 @@ fn claim_all(reg: &TestRegistry, node: &str, lease: Duration) -> usize {
     let mut conn = db.conn().unwrap();
     let mut n = 0;
     for lane in [Lane::GitIndex, Lane::Others] {
-        n += jobs::claim(&mut conn, lane, node, lease, 1000).unwrap().len();
+        n += jobs::claim(&mut conn, lane, node, lease, 1000)
+            .unwrap()
+            .len();
     }
     n
 }
@@ -155,7 +201,10 @@ fn claim_all(reg: &TestRegistry, node: &str, lease: Duration) -> usize {
 fn claimed_by(reg: &TestRegistry) -> Vec<Option<String>> {
     let db = reg.db();
     let mut conn = db.conn().unwrap();
-    jobs_table::table.select(jobs_table::claimed_by).load(&mut conn).unwrap()
+    jobs_table::table
+        .select(jobs_table::claimed_by)
+        .load(&mut conn)
+        .unwrap()
 }
 
 fn in_git_index(reg: &TestRegistry, full_name: &str) -> bool {
@@ -173,7 +222,11 @@ fn dead_claims_run_out(backend: common::Backend) {
     publish_without_runner(&reg, &token, "kassel/verwaist");
     // A node claimed the publish's jobs and died: it will never finish them.
     let lease = Duration::from_secs(4);
-    assert_eq!(claim_all(&reg, "dead-node", lease), 2, "the git index and the history job");
+    assert_eq!(
+        claim_all(&reg, "dead-node", lease),
+        2,
+        "the git index and the history job"
+    );
     let claimed_at = Instant::now();
     reg.launch();
 
@@ -186,11 +239,17 @@ fn dead_claims_run_out(backend: common::Backend) {
     // … and once it is over, runs them: the views show the publish and
     // no job is left claimed by the dead node.
     reg.wait_for_jobs_within(lease + Duration::from_secs(20));
-    assert!(claimed_at.elapsed() >= lease, "the jobs ran before the dead node's lease ended");
+    assert!(
+        claimed_at.elapsed() >= lease,
+        "the jobs ran before the dead node's lease ended"
+    );
     assert!(claimed_by(&reg).is_empty());
     let index = reg.get("/index/kassel/verwaist");
     assert_eq!(index.status, 200);
-    assert!(in_git_index(&reg, "kassel/verwaist"), "the git index lacks the package");
+    assert!(
+        in_git_index(&reg, "kassel/verwaist"),
+        "the git index lacks the package"
+    );
 }
 
 #[test]
@@ -229,8 +288,15 @@ fn a_restarted_node_takes_its_claims_back_postgres() {
 }
 
 fn ls_remote(url: &str) -> String {
-    let out = Command::new("git").args(["ls-remote", url]).output().unwrap();
-    assert!(out.status.success(), "git ls-remote {url}: {}", stderr(&out));
+    let out = Command::new("git")
+        .args(["ls-remote", url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git ls-remote {url}: {}",
+        stderr(&out)
+    );
     stdout(&out)
 }
 
@@ -262,9 +328,15 @@ fn every_node_serves_the_same_package_history() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(git(&dir.path().join("c"), &["rev-list", "--count", "HEAD"]).trim(), "2");
+    assert_eq!(
+        git(&dir.path().join("c"), &["rev-list", "--count", "HEAD"]).trim(),
+        "2"
+    );
     // No history for a package that is not there.
-    assert_eq!(node.get("/git/packages/kassel/fehlt.git/info/refs").status, 404);
+    assert_eq!(
+        node.get("/git/packages/kassel/fehlt.git/info/refs").status,
+        404
+    );
 }
 
 fn evicted_histories_come_back_the_same(backend: common::Backend) {
@@ -278,13 +350,20 @@ fn evicted_histories_come_back_the_same(backend: common::Backend) {
     let local = Registry::open(
         reg.data(),
         Some(&reg.database_url),
-        RegistryConfig { limits: ArchiveLimits::default(), base_url: "http://127.0.0.1:1".into() },
+        RegistryConfig {
+            limits: ArchiveLimits::default(),
+            base_url: "http://127.0.0.1:1".into(),
+        },
     )
     .unwrap();
-    let origin = Origin { actor: None, client_addr: None };
+    let origin = Origin {
+        actor: None,
+        client_addr: None,
+    };
     let publish = |full_name: &str, version: &str| {
         let bytes = archive_of(&pkg(full_name, version));
-        publish::publish_with_credential(&local, Some(token.as_str()).into(), &origin, &bytes).unwrap();
+        publish::publish_with_credential(&local, Some(token.as_str()).into(), &origin, &bytes)
+            .unwrap();
     };
     let names = ["kassel/eins", "kassel/zwei", "kassel/drei"];
     for name in names {
@@ -298,27 +377,43 @@ fn evicted_histories_come_back_the_same(backend: common::Backend) {
             .references()
             .unwrap()
             .flatten()
-            .map(|r| (r.name().unwrap().to_string(), r.target().unwrap().to_string()))
+            .map(|r| {
+                (
+                    r.name().unwrap().to_string(),
+                    r.target().unwrap().to_string(),
+                )
+            })
             .collect();
         refs.sort();
         refs
     };
     let before: Vec<_> = names.iter().map(|n| refs(n)).collect();
-    let on_disk = || names.iter().filter(|n| {
-        let (ns, n) = n.split_once('/').unwrap();
-        history::repo_path(&local, ns, n).exists()
-    }).count();
+    let on_disk = || {
+        names
+            .iter()
+            .filter(|n| {
+                let (ns, n) = n.split_once('/').unwrap();
+                history::repo_path(&local, ns, n).exists()
+            })
+            .count()
+    };
     assert_eq!(on_disk(), 3);
 
     // Used recently: kept, whatever the limit.
-    assert_eq!(history_cache::evict(&local, 1, Duration::from_secs(3600)).unwrap(), 0);
+    assert_eq!(
+        history_cache::evict(&local, 1, Duration::from_secs(3600)).unwrap(),
+        0
+    );
     // The least recently used beyond the limit go.
     std::thread::sleep(Duration::from_millis(50));
     let (ns, n) = names[2].split_once('/').unwrap();
     history_cache::mark_used(&history::repo_path(&local, ns, n));
     assert_eq!(history_cache::evict(&local, 1, Duration::ZERO).unwrap(), 2);
     assert_eq!(on_disk(), 1);
-    assert!(history::repo_path(&local, ns, n).exists(), "the most recently used one went");
+    assert!(
+        history::repo_path(&local, ns, n).exists(),
+        "the most recently used one went"
+    );
 
     // Asked for again, each comes back with the same commits.
     for (name, refs_before) in names.iter().zip(&before) {
@@ -329,7 +424,9 @@ fn evicted_histories_come_back_the_same(backend: common::Backend) {
     // A version published since (its job not run) is there when served.
     publish("kassel/eins", "1.1.0");
     assert!(history_cache::serve_current(&local, "kassel", "eins").unwrap());
-    assert!(refs("kassel/eins").iter().any(|(r, _)| r == "refs/tags/v1.1.0"));
+    assert!(refs("kassel/eins")
+        .iter()
+        .any(|(r, _)| r == "refs/tags/v1.1.0"));
     assert!(!history_cache::serve_current(&local, "kassel", "fehlt").unwrap());
 }
 

@@ -8,8 +8,8 @@ use std::path::{Component, Path};
 use actix_web::{get, web, HttpResponse};
 
 use super::error::{ApiError, ApiResult};
-use crate::registry::history_cache;
 use super::Reg;
+use crate::registry::history_cache;
 
 #[get("/git/index.git/{tail:.*}")]
 pub(super) async fn index_repo(reg: Reg, tail: web::Path<String>) -> ApiResult<HttpResponse> {

@@ -18,11 +18,11 @@ pub(super) async fn healthz(reg: Reg) -> HttpResponse {
         // a reason for the load balancer to take the node out.
         let warnings = db_health::check(&mut conn)?;
         drop(conn);
-        Ok((warnings, views::view_lags(&reg)?))
+        Ok((warnings, views::view_lags(&reg)?, reg.blobs.probe()))
     })
     .await;
     match db {
-        Ok(Ok((warnings, lags))) => {
+        Ok(Ok((mut warnings, lags, blobs))) => {
             let views: serde_json::Map<String, serde_json::Value> = lags
                 .into_iter()
                 .map(|l| {
@@ -32,7 +32,20 @@ pub(super) async fn healthz(reg: Reg) -> HttpResponse {
                     )
                 })
                 .collect();
-            let mut body = serde_json::json!({ "status": "ok", "views": views });
+            // Every node shares the object store: taking nodes out of the
+            // load balancer would not bring it back, and the sparse index
+            // and the API still answer from the database. So an
+            // unreachable store is reported and warned about, not a 503.
+            let blob_store = match blobs {
+                Ok(()) => "ok".to_string(),
+                Err(e) => {
+                    tracing::error!(error = %e, "health check: blob store unreachable");
+                    warnings.push(format!("the blob store does not answer: {e}"));
+                    "unreachable".to_string()
+                }
+            };
+            let mut body =
+                serde_json::json!({ "status": "ok", "blob_store": blob_store, "views": views });
             if !warnings.is_empty() {
                 body["warnings"] = serde_json::json!(warnings);
             }
@@ -54,14 +67,16 @@ pub(super) async fn metrics(
     reg: Reg,
     requests: Option<actix_web::web::Data<super::access::RequestMetrics>>,
 ) -> ApiResult<HttpResponse> {
-    let (totals, (pending, parked), lags) =
+    let blob_errors = reg.blobs.errors();
+    let (totals, (pending, parked, by_kind), lags) =
         actix_web::web::block(move || -> Result<_, RegistryError> {
             let mut conn = reg.db.conn()?;
             let totals = packages::totals(&mut conn)?;
             let pending = jobs::pending_count(&mut conn)?;
             let parked = jobs::parked(&mut conn)?.len();
+            let by_kind = jobs::pending_by_kind(&mut conn)?;
             drop(conn);
-            Ok((totals, (pending, parked), views::view_lags(&reg)?))
+            Ok((totals, (pending, parked, by_kind), views::view_lags(&reg)?))
         })
         .await??;
     let packages::Totals {
@@ -76,6 +91,21 @@ pub(super) async fn metrics(
          # HELP gemeinwerk_jobs_pending Jobs waiting in the queue.\n# TYPE gemeinwerk_jobs_pending gauge\ngemeinwerk_jobs_pending {pending}\n\
          # HELP gemeinwerk_jobs_parked Jobs given up on after failing; admin fsck lists them.\n# TYPE gemeinwerk_jobs_parked gauge\ngemeinwerk_jobs_parked {parked}\n"
     );
+    body.push_str("# HELP gemeinwerk_jobs_queued Jobs in the queue by kind, claimed, waiting and parked.\n# TYPE gemeinwerk_jobs_queued gauge\n");
+    for (kind, (n, _)) in &by_kind {
+        body.push_str(&format!("gemeinwerk_jobs_queued{{kind=\"{kind}\"}} {n}\n"));
+    }
+    body.push_str("# HELP gemeinwerk_jobs_oldest_seconds Age of the oldest job in the queue by kind.\n# TYPE gemeinwerk_jobs_oldest_seconds gauge\n");
+    let now = chrono::Utc::now().naive_utc();
+    for (kind, (_, oldest)) in &by_kind {
+        let age = oldest.map_or(0.0, |t| (now - t).num_milliseconds().max(0) as f64 / 1000.0);
+        body.push_str(&format!(
+            "gemeinwerk_jobs_oldest_seconds{{kind=\"{kind}\"}} {age:.3}\n"
+        ));
+    }
+    body.push_str(&format!(
+        "# HELP gemeinwerk_blob_store_errors_total Requests to the blob store that failed on this node.\n# TYPE gemeinwerk_blob_store_errors_total counter\ngemeinwerk_blob_store_errors_total {blob_errors}\n"
+    ));
     body.push_str(
         "# HELP gemeinwerk_background_panics_total Panics of this node's background threads, each followed by a restart.\n\
          # TYPE gemeinwerk_background_panics_total counter\n",

@@ -222,7 +222,10 @@ fn check_histories(
         }
         // Histories are a cache (`history_cache`): one this node does not
         // hold is made when a client asks for it.
-        if !super::history::repo_path(reg, ns, name).join("HEAD").exists() {
+        if !super::history::repo_path(reg, ns, name)
+            .join("HEAD")
+            .exists()
+        {
             continue;
         }
         let full_name = format!("{ns}/{name}");

@@ -139,7 +139,11 @@ pub fn made_one(reg: &Registry) {
     reg.history_locks.made.store(0, Ordering::SeqCst);
     match evict(reg, keep, IN_USE_GRACE) {
         Ok(0) => {}
-        Ok(n) => tracing::info!(removed = n, keep, "package histories removed from the cache"),
+        Ok(n) => tracing::info!(
+            removed = n,
+            keep,
+            "package histories removed from the cache"
+        ),
         Err(e) => tracing::warn!(error = %e, "cannot trim the package history cache"),
     }
 }

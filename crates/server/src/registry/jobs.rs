@@ -147,7 +147,6 @@ fn is_permanent(e: &RegistryError) -> bool {
     }
 }
 
-
 /// Pending jobs by kind: how many, and when the oldest was written.
 pub fn pending_by_kind(
     conn: &mut DbConn,
@@ -397,7 +396,10 @@ pub fn release_claims(conn: &mut DbConn, node: &str) -> Result<usize> {
             .filter(jobs::claimed_by.eq(node))
             .filter(jobs::run_after.lt(parked_at())),
     )
-    .set((jobs::claimed_by.eq(None::<String>), jobs::run_after.eq(now())))
+    .set((
+        jobs::claimed_by.eq(None::<String>),
+        jobs::run_after.eq(now()),
+    ))
     .execute(conn)?)
 }
 
@@ -449,8 +451,8 @@ fn retry_later(reg: &Registry, job: &JobRow, e: &Failure) -> Result<()> {
             jobs::run_after.eq(run_after),
             jobs::claimed_by.eq(None::<String>),
         ))
-            .execute(c)
-            .map_err(RegistryError::from)
+        .execute(c)
+        .map_err(RegistryError::from)
     })?;
     Ok(())
 }
@@ -704,7 +706,6 @@ fn spawn_lane(
 ) -> std::thread::JoinHandle<()> {
     let stopping = stop.clone();
     super::supervisor::spawn(lane.thread_name(), stop, move || {
-
         while !stopping.load(Ordering::SeqCst) {
             if let Err(e) = run_lane(&reg, lane) {
                 tracing::error!(error = %e, ?lane, "job runner");

@@ -16,7 +16,9 @@ use crate::store::{Backend, DbUrl};
 /// Why a node cannot start.
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
-    #[error("another `gemeinwerk serve` uses the data dir {0}; every node needs its own (--data-dir)")]
+    #[error(
+        "another `gemeinwerk serve` uses the data dir {0}; every node needs its own (--data-dir)"
+    )]
     DataDirInUse(PathBuf),
     #[error("another `gemeinwerk serve` uses the SQLite database {0}; SQLite serves one node only, several nodes share a PostgreSQL database (--database-url postgres://…)")]
     SqliteInUse(PathBuf),
@@ -155,7 +157,15 @@ mod tests {
         let id = first.id.clone();
         drop(first);
         assert_eq!(Node::start(dir.path(), &db).unwrap().id, id);
-        assert_ne!(Node::start(other.path(), &DbUrl::sqlite_file(&other.path().join("x.db"))).unwrap().id, id);
+        assert_ne!(
+            Node::start(
+                other.path(),
+                &DbUrl::sqlite_file(&other.path().join("x.db"))
+            )
+            .unwrap()
+            .id,
+            id
+        );
     }
 
     #[test]

@@ -730,9 +730,9 @@ impl<'a> Builder<'a> {
 }
 
 fn human_size(bytes: u64) -> String {
-    if bytes >= 1_000_000 && bytes % 1_000_000 == 0 {
+    if bytes >= 1_000_000 && bytes.is_multiple_of(1_000_000) {
         format!("{} MB", bytes / 1_000_000)
-    } else if bytes >= 1000 && bytes % 1000 == 0 {
+    } else if bytes >= 1000 && bytes.is_multiple_of(1000) {
         format!("{} kB", bytes / 1000)
     } else {
         format!("{bytes} Bytes")

@@ -80,6 +80,9 @@ pub struct BlobStore {
     /// Archives read so far: evidence, independent of timing, of how much
     /// a publish or a view job unpacks (tests and benchmarks read it).
     reads: Arc<AtomicU64>,
+    /// Requests the backend failed (unreachable, refused, disk errors):
+    /// `/metrics` shows them.
+    errors: Arc<AtomicU64>,
 }
 
 impl BlobStore {
@@ -102,6 +105,7 @@ impl BlobStore {
         BlobStore {
             backend,
             reads: Arc::default(),
+            errors: Arc::default(),
         }
     }
 
@@ -111,7 +115,7 @@ impl BlobStore {
                 std::io::Error::other(format!("not a SHA-256 blob name: {sha256:?}")).into(),
             );
         }
-        self.backend.put(sha256, bytes)
+        self.counted(self.backend.put(sha256, bytes))
     }
 
     /// The archive stored under `sha256`, verified: bytes that hash to
@@ -121,7 +125,7 @@ impl BlobStore {
             return Ok(None);
         }
         self.reads.fetch_add(1, Ordering::Relaxed);
-        let Some(bytes) = self.backend.read(sha256)? else {
+        let Some(bytes) = self.counted(self.backend.read(sha256))? else {
             return Ok(None);
         };
         let actual = sha256_hex(&bytes);
@@ -159,16 +163,37 @@ impl BlobStore {
         if !is_sha256(sha256) {
             return Ok(());
         }
-        self.backend.delete(sha256)
+        self.counted(self.backend.delete(sha256))
     }
 
     pub fn age(&self, sha256: &str) -> BlobResult<Option<Duration>> {
-        self.backend.age(sha256)
+        self.counted(self.backend.age(sha256))
     }
 
     /// Every stored blob's name, for fsck and tests.
     pub fn list(&self) -> BlobResult<Vec<String>> {
-        self.backend.list()
+        self.counted(self.backend.list())
+    }
+
+    /// Whether the store answers now: one cheap request (the age of a blob
+    /// no one stores), for `/healthz`.
+    pub fn probe(&self) -> BlobResult<()> {
+        self.age(&"0".repeat(64)).map(drop)
+    }
+
+    /// Failed requests so far, through this store and its clones.
+    pub fn errors(&self) -> u64 {
+        self.errors.load(Ordering::Relaxed)
+    }
+
+    fn counted<T>(&self, result: BlobResult<T>) -> BlobResult<T> {
+        if matches!(
+            result,
+            Err(BlobError::Unavailable { .. } | BlobError::Io(_))
+        ) {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+        }
+        result
     }
 }
 

@@ -310,9 +310,7 @@ fn explain_start_failure(config: &S3Config, endpoint: &str, e: &object_store::Er
         format!("cannot reach the S3 endpoint {endpoint} (--s3-endpoint or AWS_ENDPOINT): {text}")
     } else if text.contains("NoSuchBucket") || matches!(e, object_store::Error::NotFound { .. }) {
         format!("the bucket \"{bucket}\" does not exist at {endpoint} (--blob-store s3://{bucket}); create it first")
-    } else if text.contains("AuthorizationHeaderMalformed")
-        || mentions_region(&text)
-    {
+    } else if text.contains("AuthorizationHeaderMalformed") || mentions_region(&text) {
         format!(
             "the S3 endpoint {endpoint} expects another region than \"{}\" (--s3-region or AWS_REGION): {text}",
             config.region.as_deref().unwrap_or("the default")
