@@ -26,4 +26,5 @@ mod search_corpus;
 mod search_relevance;
 mod serve;
 mod story;
+mod tour;
 mod web;
