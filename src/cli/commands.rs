@@ -164,16 +164,12 @@ pub fn validate(reg: &RegistryArgs, dir: Option<PathBuf>, offline: bool) -> anyh
         }),
         || {
             print_diagnostics(&warnings);
-            eprintln!(
-                "{}@{} is valid{}",
-                manifest.full_name(),
-                manifest.version,
-                if dependencies_checked {
-                    ""
-                } else {
-                    " (without its dependencies)"
-                }
-            );
+            let label = format!("{}@{}", manifest.full_name(), manifest.version);
+            if dependencies_checked {
+                eprintln!("{}", crate::tr!("valid", label = label));
+            } else {
+                eprintln!("{}", crate::tr!("valid-without-deps", label = label));
+            }
         },
     );
     Ok(())
@@ -315,8 +311,12 @@ pub fn publish(reg: &RegistryArgs, dir: Option<PathBuf>, dry_run: bool) -> anyho
             || {
                 print_diagnostics(&packed.warnings);
                 eprintln!(
-                    "{label} is ready to publish (dry run, nothing uploaded); sha256 {}",
-                    packed.cksum
+                    "{}",
+                    crate::tr!(
+                        "publish-dry-run",
+                        label = label.as_str(),
+                        cksum = packed.cksum.as_str()
+                    )
                 );
             },
         );
@@ -326,11 +326,13 @@ pub fn publish(reg: &RegistryArgs, dir: Option<PathBuf>, dry_run: bool) -> anyho
     output(reg, &answer, || {
         if let Some(warnings) = answer["warnings"].as_array() {
             for w in warnings {
-                eprintln!("warning: {}", w["message"].as_str().unwrap_or_default());
+                let message = w["message"].as_str().unwrap_or_default();
+                eprintln!("{}", crate::tr!("warning", message = message));
             }
         }
         eprintln!(
-            "published {label}\nsha256 {}",
+            "{}\nsha256 {}",
+            crate::tr!("published", label = label.as_str()),
             answer["cksum"].as_str().unwrap_or_default()
         );
     });
@@ -409,9 +411,10 @@ pub fn info(reg: &RegistryArgs, spec: &str) -> anyhow::Result<()> {
         }
         println!("{}", view["description"].as_str().unwrap_or_default());
         if let Some(d) = view["deprecated"].as_str() {
-            println!("DEPRECATED: {d}");
+            println!("{}", crate::tr!("info-deprecated", message = d));
         }
-        println!("downloads: {}", view["downloads"]);
+        let downloads = view["downloads"].as_u64().unwrap_or(0);
+        println!("{}", crate::tr!("info-downloads", count = downloads));
         for v in view["versions"].as_array().into_iter().flatten() {
             let mut line = format!(
                 "  {}  sha256 {}",
@@ -419,13 +422,20 @@ pub fn info(reg: &RegistryArgs, spec: &str) -> anyhow::Result<()> {
                 v["cksum"].as_str().unwrap_or_default()
             );
             if v["yanked"] == true {
+                let reason = match v["yank_reason"].as_str() {
+                    Some(r) => r.to_string(),
+                    None => crate::tr!("info-no-reason"),
+                };
                 line.push_str(&format!(
-                    "  (yanked: {})",
-                    v["yank_reason"].as_str().unwrap_or("no reason given")
+                    "  ({})",
+                    crate::tr!("info-yanked", reason = reason)
                 ));
             }
             if let Some(f) = v["forked_from"].as_str() {
-                line.push_str(&format!("  forked from {f}"));
+                line.push_str(&format!(
+                    "  {}",
+                    crate::tr!("info-forked-from", upstream = f)
+                ));
             }
             println!("{line}");
         }

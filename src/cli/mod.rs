@@ -17,6 +17,7 @@
 mod admin;
 mod commands;
 mod fork;
+pub mod i18n;
 mod interop;
 mod project;
 mod search;
@@ -352,7 +353,7 @@ pub fn main() -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: {}", message(&e));
+            eprintln!("{}", crate::tr!("error", message = message(&e)));
             exit_code(&e)
         }
     }
@@ -385,15 +386,34 @@ fn exit_code(e: &anyhow::Error) -> i32 {
 /// whose text the message already holds is left out: some errors repeat
 /// their source in their own message.
 fn message(e: &anyhow::Error) -> String {
-    let mut out = e.to_string();
+    let mut out = localized(e.as_ref());
     for cause in e.chain().skip(1) {
-        let text = cause.to_string();
+        let text = localized(cause);
         if !out.contains(&text) {
             out.push_str(": ");
             out.push_str(&text);
         }
     }
     out
+}
+
+/// An error's text in the user's language where the catalogue has it;
+/// the registry's own details and codes stay as it sent them.
+fn localized(cause: &(dyn std::error::Error + 'static)) -> String {
+    let text = cause.to_string();
+    match cause.downcast_ref::<ClientError>() {
+        Some(ClientError::NoToken) => crate::tr!("no-token"),
+        Some(ClientError::Unreachable { registry, hint, .. }) => {
+            crate::tr!("unreachable", registry = registry.as_str(), hint = *hint)
+        }
+        Some(ClientError::Api { status, .. } | ClientError::Status { status, .. })
+            if *status >= 500 =>
+        {
+            let detail = text.strip_prefix("the registry failed: ").unwrap_or(&text);
+            crate::tr!("registry-failed", message = detail)
+        }
+        _ => text,
+    }
 }
 
 /// Prints for people on stderr, or the JSON value on stdout for scripts.

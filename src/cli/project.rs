@@ -244,14 +244,34 @@ pub fn lock(args: LockArgs) -> anyhow::Result<()> {
                     .map(|old| old.version.as_str());
                 match before {
                     Some(v) if v == p.version => {}
-                    Some(v) => eprintln!("  updated {} {v} → {}", p.name, p.version),
-                    None => eprintln!("  locked {} {}", p.name, p.version),
+                    Some(v) => eprintln!(
+                        "  {}",
+                        crate::tr!(
+                            "lock-updated",
+                            name = p.name.as_str(),
+                            from = v,
+                            to = p.version.as_str()
+                        )
+                    ),
+                    None => eprintln!(
+                        "  {}",
+                        crate::tr!(
+                            "lock-locked",
+                            name = p.name.as_str(),
+                            version = p.version.as_str()
+                        )
+                    ),
                 }
             }
             eprintln!(
-                "{} package(s) in {} (index: {fresh} fetched, {not_modified} unchanged)",
-                lock.packages.len(),
-                project.lock_path().display()
+                "{}",
+                crate::tr!(
+                    "lock-summary",
+                    count = lock.packages.len(),
+                    path = project.lock_path().display().to_string(),
+                    fetched = fresh,
+                    unchanged = not_modified,
+                )
             );
         },
     );
@@ -290,12 +310,15 @@ pub fn fetch(args: FetchArgs) -> anyhow::Result<()> {
         &json!({ "dest": dest, "report": report, "packages": lock_json(&lock) }),
         || {
             eprintln!(
-                "fetched {} package(s) into {}: {} downloaded ({} bytes), {} from the cache",
-                report.packages,
-                dest.display(),
-                report.downloaded,
-                report.bytes_downloaded,
-                report.from_cache
+                "{}",
+                crate::tr!(
+                    "fetch-summary",
+                    count = report.packages,
+                    dest = dest.display().to_string(),
+                    downloaded = report.downloaded,
+                    bytes = report.bytes_downloaded,
+                    cached = report.from_cache,
+                )
             )
         },
     );

@@ -76,9 +76,9 @@ pub fn exec(args: SearchArgs) -> anyhow::Result<()> {
         for hit in &hits {
             let s = |k: &str| hit[k].as_str().unwrap_or_default().to_string();
             let deprecated = if hit["deprecated"] == true {
-                "  [deprecated]"
+                format!("  {}", crate::tr!("deprecated-mark"))
             } else {
-                ""
+                String::new()
             };
             println!(
                 "{}/{} {}  ({}){deprecated}  {}",
@@ -90,10 +90,10 @@ pub fn exec(args: SearchArgs) -> anyhow::Result<()> {
             );
             println!("    {}", plain(&s("snippet")));
         }
+        let total = results["total"].as_u64().unwrap_or(0);
         eprintln!(
-            "{} of {} package(s)",
-            hits.len(),
-            results["total"].as_u64().unwrap_or(0)
+            "{}",
+            crate::tr!("search-summary", shown = hits.len(), total = total)
         );
     });
     Ok(())

@@ -487,6 +487,28 @@ impl TestRegistry {
             .env("HOME", self.home.path())
             .env_remove("XDG_CONFIG_HOME")
             .env_remove("GEMEINWERK_TOKEN")
+            // English whatever the developer's locale; `cli_in` picks one.
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("LANG", "C")
+            .stdin(Stdio::null());
+        if let Some(t) = token {
+            cmd.env("GEMEINWERK_TOKEN", t);
+        }
+        cmd.output().unwrap()
+    }
+
+    /// The CLI with `LANG` set to `lang`.
+    pub fn cli_in(&self, lang: &str, token: Option<&str>, args: &[&str]) -> Output {
+        let mut cmd = Command::new(bin());
+        cmd.args(args)
+            .env("GEMEINWERK_REGISTRY", &self.url)
+            .env("HOME", self.home.path())
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("GEMEINWERK_TOKEN")
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("LANG", lang)
             .stdin(Stdio::null());
         if let Some(t) = token {
             cmd.env("GEMEINWERK_TOKEN", t);

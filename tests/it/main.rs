@@ -15,6 +15,7 @@ mod index;
 mod integrity;
 mod interop;
 mod lifecycle;
+mod locale;
 mod nodes;
 mod package;
 mod publish;
