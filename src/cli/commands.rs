@@ -296,7 +296,15 @@ pub fn package(reg: &RegistryArgs, dir: Option<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn publish(reg: &RegistryArgs, dir: Option<PathBuf>, dry_run: bool) -> anyhow::Result<()> {
+/// Publishes the package in `dir`. Unless `no_wait`, the answer comes once
+/// the registry's search shows the new version (the server waits, at most
+/// 2 s), so that a `search` straight after it finds it.
+pub fn publish(
+    reg: &RegistryArgs,
+    dir: Option<PathBuf>,
+    dry_run: bool,
+    no_wait: bool,
+) -> anyhow::Result<()> {
     let dir = dir_or_current(dir);
     let packed = pack_or_refuse(reg, &dir)?;
     let label = format!(
@@ -322,7 +330,12 @@ pub fn publish(reg: &RegistryArgs, dir: Option<PathBuf>, dry_run: bool) -> anyho
         );
         return Ok(());
     }
-    let answer: Value = client(reg).send_bytes("PUT", "/api/v1/packages/new", &packed.archive)?;
+    let path = if no_wait {
+        "/api/v1/packages/new"
+    } else {
+        "/api/v1/packages/new?wait=search"
+    };
+    let answer: Value = client(reg).send_bytes("PUT", path, &packed.archive)?;
     output(reg, &answer, || {
         if let Some(warnings) = answer["warnings"].as_array() {
             for w in warnings {

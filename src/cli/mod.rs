@@ -202,6 +202,10 @@ enum Command {
         /// Check and pack, but do not upload.
         #[arg(long)]
         dry_run: bool,
+        /// Answer as soon as the version is stored, without waiting (at
+        /// most 2 s) until the registry's search shows it.
+        #[arg(long)]
+        no_wait: bool,
         #[command(flatten)]
         reg: RegistryArgs,
     },
@@ -319,7 +323,12 @@ pub fn main() -> i32 {
         Command::Validate { dir, offline, reg } => commands::validate(&reg, dir, offline),
         Command::Diff { a, b, reg } => commands::diff(&reg, &a, &b),
         Command::Package { dir, reg } => commands::package(&reg, dir),
-        Command::Publish { dir, dry_run, reg } => commands::publish(&reg, dir, dry_run),
+        Command::Publish {
+            dir,
+            dry_run,
+            no_wait,
+            reg,
+        } => commands::publish(&reg, dir, dry_run, no_wait),
         Command::Yank { spec, reason, reg } => commands::yank(&reg, &spec, true, reason),
         Command::Unyank { spec, reg } => commands::yank(&reg, &spec, false, None),
         Command::Deprecate {
