@@ -440,7 +440,15 @@ impl TestRegistry {
             .args(["--data-dir", self.data().to_str().unwrap()])
             .args(["--database-url", &self.database_url]);
         self.blob_store_args(&mut cmd);
-        let out = cmd.args(args).env("RUST_LOG", "warn").output().unwrap();
+        let out = cmd
+            .args(args)
+            .env("RUST_LOG", "warn")
+            // English whatever the developer's locale.
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("LANG", "C")
+            .output()
+            .unwrap();
         out
     }
 
