@@ -68,8 +68,10 @@ both_backends! {
         // Five in a row: the search follower polls, so an answer that did
         // not wait would be seen by the next search now and then.
         for i in 1..=5 {
-            let name = format!("kassel/lesbar-{i}");
-            let r = reg.request("PUT", "/api/v1/packages/new?wait=search", Some(&token), Some(&archive_of(&pkg(&name, "1.0.0"))));
+            // Search hits name the package without its namespace.
+            let name = format!("lesbar-{i}");
+            let archive = archive_of(&pkg(&format!("kassel/{name}"), "1.0.0"));
+            let r = reg.request("PUT", "/api/v1/packages/new?wait=search", Some(&token), Some(&archive));
             assert_eq!(r.status, 200, "{}", r.text());
             assert!(names(reg).contains(&name), "publish {i} answered before search showed {name}");
         }

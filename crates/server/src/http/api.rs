@@ -98,13 +98,7 @@ async fn read_capped(
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PublishQuery {
-    wait: Option<PublishWait>,
-}
-
-#[derive(Debug, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum PublishWait {
-    Search,
+    wait: Option<String>,
 }
 
 /// The longest a publish answer waits for search; after it the answer
@@ -120,12 +114,23 @@ async fn publish_new(
     query: web::Query<PublishQuery>,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
+    let read_your_writes = match query.wait.as_deref() {
+        None => false,
+        Some("search") => true,
+        Some(other) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_query",
+                format!("the query parameter wait takes only \"search\", not {other:?}"),
+            ))
+        }
+    };
     let origin = origin_of(&req);
     let body = read_limited(payload, reg.config.limits.max_upload_bytes).await?;
     let publisher = reg.clone();
     let published =
         web::block(move || publish::publish(&publisher, &actor, &origin, &body)).await??;
-    if let Some(PublishWait::Search) = query.wait {
+    if read_your_writes {
         wait_for_search(&reg, published.feed_id).await;
     }
     Ok(HttpResponse::Ok().json(published))
