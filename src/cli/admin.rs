@@ -3,6 +3,7 @@
 use clap::Subcommand;
 
 use super::{refused, StoreArgs};
+use crate::tr;
 use gemeinwerk_package::archive::ArchiveLimits;
 use gemeinwerk_server::registry::audit::Origin;
 use gemeinwerk_server::registry::auth::{self, Role, Scope};
@@ -45,7 +46,9 @@ pub enum AdminCommand {
 
 #[derive(Subcommand)]
 pub enum NamespaceCommand {
+    /// Add a namespace.
     Add {
+        /// The namespace's short name in package names, e.g. kassel.
         slug: String,
         /// Display name, e.g. "Stadt Kassel".
         #[arg(long)]
@@ -54,24 +57,36 @@ pub enum NamespaceCommand {
         #[arg(long)]
         ars: Option<String>,
     },
+    /// List the namespaces.
     List,
 }
 
 #[derive(Subcommand)]
 pub enum UserCommand {
-    Add { login: String },
+    /// Add a user.
+    Add {
+        /// The user's login.
+        login: String,
+    },
 }
 
 #[derive(Subcommand)]
 pub enum MemberCommand {
+    /// Add a member (or change the role of one).
     Add {
+        /// The namespace, e.g. kassel.
         namespace: String,
+        /// The user's login.
         login: String,
+        /// publisher: may publish and yank; owner: may also manage the members.
         #[arg(long, default_value = "publisher", value_parser = ["owner", "publisher"])]
         role: String,
     },
+    /// Remove a member.
     Remove {
+        /// The namespace, e.g. kassel.
         namespace: String,
+        /// The user's login.
         login: String,
     },
 }
@@ -80,6 +95,7 @@ pub enum MemberCommand {
 pub enum TokenCommand {
     /// Create a token; it is printed once and never stored in plain text.
     Create {
+        /// The user's login.
         login: String,
         /// Comma-separated: publish, yank, owners.
         #[arg(long, default_value = "publish,yank")]
@@ -95,24 +111,28 @@ pub enum TokenCommand {
         name: String,
     },
     /// Revoke a token, by id or by the token itself.
-    Revoke { token: String },
+    Revoke {
+        /// The token's id, or the token itself.
+        token: String,
+    },
     /// List a user's tokens (never their values).
-    List { login: String },
+    List {
+        /// The user's login.
+        login: String,
+    },
 }
 
 fn parse_duration(s: &str) -> Result<chrono::Duration, String> {
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
     let n: i64 = num
         .parse()
-        .map_err(|_| format!("\"{s}\" is not a duration like 90d, 12h or 4w"))?;
+        .map_err(|_| tr!("duration-invalid", value = s))?;
     match unit {
         "m" => Ok(chrono::Duration::minutes(n)),
         "h" => Ok(chrono::Duration::hours(n)),
         "d" => Ok(chrono::Duration::days(n)),
         "w" => Ok(chrono::Duration::weeks(n)),
-        _ => Err(format!(
-            "\"{s}\" is not a duration like 90d, 12h or 4w (units: m, h, d, w)"
-        )),
+        _ => Err(tr!("duration-unit", value = s)),
     }
 }
 
@@ -129,7 +149,7 @@ pub fn exec(store: &StoreArgs, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Namespace { command } => match command {
             NamespaceCommand::Add { slug, name, ars } => {
                 accounts::add_namespace(&mut conn, &origin, &slug, &name, ars.as_deref())?;
-                eprintln!("namespace {slug} added");
+                eprintln!("{}", tr!("admin-namespace-added", slug = slug.as_str()));
             }
             NamespaceCommand::List => {
                 for ns in accounts::list_namespaces(&mut conn)? {
@@ -146,7 +166,7 @@ pub fn exec(store: &StoreArgs, command: AdminCommand) -> anyhow::Result<()> {
             command: UserCommand::Add { login },
         } => {
             accounts::add_user(&mut conn, &origin, &login)?;
-            eprintln!("user {login} added");
+            eprintln!("{}", tr!("admin-user-added", login = login.as_str()));
         }
         AdminCommand::Member { command } => match command {
             MemberCommand::Add {
@@ -156,11 +176,26 @@ pub fn exec(store: &StoreArgs, command: AdminCommand) -> anyhow::Result<()> {
             } => {
                 let role = Role::parse(&role).expect("clap checked the role");
                 accounts::set_member_as_operator(&mut conn, &origin, &namespace, &login, role)?;
-                eprintln!("{login} is {} of {namespace}", role.as_str());
+                eprintln!(
+                    "{}",
+                    tr!(
+                        "member-is",
+                        login = login.as_str(),
+                        role = tr!("role", role = role.as_str()),
+                        namespace = namespace.as_str()
+                    )
+                );
             }
             MemberCommand::Remove { namespace, login } => {
                 accounts::remove_member_as_operator(&mut conn, &origin, &namespace, &login)?;
-                eprintln!("{login} removed from {namespace}");
+                eprintln!(
+                    "{}",
+                    tr!(
+                        "member-removed",
+                        login = login.as_str(),
+                        namespace = namespace.as_str()
+                    )
+                );
             }
         },
         AdminCommand::Token { command } => token(&mut conn, &origin, command)?,
@@ -171,15 +206,9 @@ pub fn exec(store: &StoreArgs, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Reindex => {
             drop(conn);
             let report = fsck::check(&reg, true)?;
-            eprintln!(
-                "git index and package histories rebuilt from the database ({} packages)",
-                report.packages
-            );
+            eprintln!("{}", tr!("reindex-index", count = report.packages));
             let search = search::rebuild(&reg)?;
-            eprintln!(
-                "search index rebuilt from the database ({} packages)",
-                search.packages
-            );
+            eprintln!("{}", tr!("reindex-search", count = search.packages));
         }
     }
     Ok(())
@@ -197,9 +226,10 @@ fn token(conn: &mut DbConn, origin: &Origin, command: TokenCommand) -> anyhow::R
         } => {
             let mut scopes = Vec::new();
             for s in scope.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                scopes.push(Scope::parse(s).ok_or_else(|| {
-                    anyhow::anyhow!("unknown scope \"{s}\"; scopes are publish, yank, owners")
-                })?);
+                scopes.push(
+                    Scope::parse(s)
+                        .ok_or_else(|| anyhow::anyhow!(tr!("unknown-scope", scope = s)))?,
+                );
             }
             let expires_at = expires_in
                 .map(|d| parse_duration(&d).map(|d| gemeinwerk_server::store::db::now() + d))
@@ -215,33 +245,37 @@ fn token(conn: &mut DbConn, origin: &Origin, command: TokenCommand) -> anyhow::R
                 expires_at,
             )?;
             eprintln!(
-                "token {} created for {login}; it is shown only now:",
-                created.id
+                "{}",
+                tr!(
+                    "token-created",
+                    id = created.id.to_string(),
+                    login = login.as_str()
+                )
             );
             println!("{}", created.token);
         }
         TokenCommand::Revoke { token } => {
             let revoked = auth::revoke_token(conn, origin, &token)?;
-            eprintln!("token {} revoked", revoked.id);
+            eprintln!("{}", tr!("token-revoked", id = revoked.id.to_string()));
         }
         TokenCommand::List { login } => {
             for t in auth::list_tokens(conn, &login)? {
                 let state = if t.revoked_at.is_some() {
-                    "revoked"
+                    tr!("token-state-revoked")
                 } else {
-                    "active"
+                    tr!("token-state-active")
+                };
+                let expires = match t.expires_at {
+                    Some(at) => tr!("token-expires", at = at.to_string()),
+                    None => tr!("token-never-expires"),
+                };
+                let used = match t.last_used_at {
+                    Some(at) => tr!("token-last-used", at = at.to_string()),
+                    None => tr!("token-never-used"),
                 };
                 println!(
-                    "{}\t{}\t{}\t{state}\texpires {}\tlast used {}",
-                    t.id,
-                    t.name,
-                    t.scopes,
-                    t.expires_at
-                        .map(|d| d.to_string())
-                        .unwrap_or_else(|| "never".into()),
-                    t.last_used_at
-                        .map(|d| d.to_string())
-                        .unwrap_or_else(|| "never".into()),
+                    "{}\t{}\t{}\t{state}\t{expires}\t{used}",
+                    t.id, t.name, t.scopes
                 );
             }
         }
@@ -254,40 +288,42 @@ fn token(conn: &mut DbConn, origin: &Origin, command: TokenCommand) -> anyhow::R
 fn fsck_command(reg: &Registry, repair: bool) -> anyhow::Result<()> {
     let report = fsck::check(reg, repair)?;
     for warning in &report.warnings {
-        println!("warning: {warning}");
+        println!("{}", tr!("warning", message = warning.to_string()));
     }
     for problem in &report.problems {
         println!("{problem}");
     }
     if !report.orphans.is_empty() {
-        eprintln!(
-            "{} orphan blob(s) that no version names{}",
-            report.orphans.len(),
-            if repair {
-                format!(
-                    "; {} removed (those younger than an hour are kept: a publish may be in flight)",
-                    report.orphans_removed
-                )
-            } else {
-                "; --repair removes those older than an hour".to_string()
-            }
-        );
-    }
-    eprintln!(
-        "checked {} packages and {} archives: {} problem(s){}",
-        report.packages,
-        report.blobs,
-        report.problems.len(),
+        let count = report.orphans.len();
         if repair {
-            format!(", {} repaired", report.repaired)
+            eprintln!(
+                "{}",
+                tr!(
+                    "fsck-orphans-removed",
+                    count = count,
+                    removed = report.orphans_removed
+                )
+            );
         } else {
-            String::new()
+            eprintln!("{}", tr!("fsck-orphans", count = count));
         }
+    }
+    let checked = tr!(
+        "fsck-checked",
+        packages = report.packages,
+        archives = report.blobs,
+        problems = report.problems.len()
     );
+    if repair {
+        eprintln!(
+            "{checked}, {}",
+            tr!("fsck-repaired", count = report.repaired)
+        );
+    } else {
+        eprintln!("{checked}");
+    }
     if !report.problems.is_empty() && (!repair || report.repaired < report.problems.len()) {
-        return Err(refused(
-            "the stores disagree; run `gemeinwerk admin fsck --repair`",
-        ));
+        return Err(refused(tr!("fsck-disagree")));
     }
     Ok(())
 }

@@ -10,6 +10,8 @@ use serde_json::{json, Value};
 use anyhow::Context as _;
 
 use super::{output, refused, RegistryArgs};
+use crate::cli::i18n;
+use crate::tr;
 use gemeinwerk_client::credentials;
 use gemeinwerk_client::folder::{self, Packed};
 use gemeinwerk_client::http::RegistryClient;
@@ -26,15 +28,26 @@ use gemeinwerk_package::{Diagnostic, Manifest, PackageKind};
 pub enum OwnerCommand {
     /// Add a member (or change the role of one).
     Add {
+        /// The namespace, e.g. kassel.
         namespace: String,
+        /// The user's login.
         login: String,
+        /// publisher: may publish and yank; owner: may also manage the members.
         #[arg(long, default_value = "publisher", value_parser = ["owner", "publisher"])]
         role: String,
     },
     /// Remove a member.
-    Remove { namespace: String, login: String },
+    Remove {
+        /// The namespace, e.g. kassel.
+        namespace: String,
+        /// The user's login.
+        login: String,
+    },
     /// List the members.
-    List { namespace: String },
+    List {
+        /// The namespace, e.g. kassel.
+        namespace: String,
+    },
 }
 
 pub(super) fn client(reg: &RegistryArgs) -> RegistryClient {
@@ -53,9 +66,11 @@ fn parse_spec(spec: &str, need_version: bool) -> anyhow::Result<(String, String,
     };
     let (ns, name) = split_full_name(pkg).map_err(anyhow::Error::msg)?;
     if need_version && version.is_none() {
-        return Err(anyhow::anyhow!(
-            "\"{spec}\" names no version; write it as {ns}/{name}@1.0.0"
-        ));
+        return Err(anyhow::anyhow!(tr!(
+            "spec-no-version",
+            spec = spec,
+            package = format!("{ns}/{name}")
+        )));
     }
     Ok((ns, name, version))
 }
@@ -66,6 +81,18 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
     }
 }
 
+/// The refusal after a check found errors: "the check found 2 errors,
+/// 1 warning".
+fn problems_found(diagnostics: &[Diagnostic]) -> anyhow::Error {
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let problems = tr!(
+        "problems-found",
+        errors = errors,
+        warnings = diagnostics.len() - errors
+    );
+    refused(tr!("check-failed", problems = problems))
+}
+
 /// Reads and checks a folder; problems end the command with exit code 1.
 pub(super) fn pack_or_refuse(reg: &RegistryArgs, dir: &std::path::Path) -> anyhow::Result<Packed> {
     match folder::pack(dir)? {
@@ -74,7 +101,7 @@ pub(super) fn pack_or_refuse(reg: &RegistryArgs, dir: &std::path::Path) -> anyho
             output(reg, &json!({ "ok": false, "diagnostics": errors }), || {
                 print_diagnostics(&errors)
             });
-            Err(refused(format!("{} problem(s) found", errors.len())))
+            Err(problems_found(&errors))
         }
     }
 }
@@ -83,23 +110,21 @@ pub fn login(reg: &RegistryArgs, token: Option<String>) -> anyhow::Result<()> {
     let token = match token {
         Some(t) => t,
         None => {
-            eprintln!("Paste the API token for {} and press Enter:", reg.registry);
+            eprintln!("{}", tr!("login-prompt", registry = reg.registry.as_str()));
             let mut line = String::new();
             std::io::stdin()
                 .lock()
                 .read_line(&mut line)
-                .context("cannot read the token from stdin")?;
+                .with_context(|| tr!("login-stdin"))?;
             line
         }
     };
     let token = token.trim();
     if !token.starts_with(gemeinwerk_package::names::TOKEN_PREFIX) {
-        return Err(anyhow::anyhow!(
-            "that does not look like a gemeinwerk token (gw_…)"
-        ));
+        return Err(anyhow::anyhow!(tr!("login-not-a-token")));
     }
     let path = credentials::store(&reg.registry, token)?;
-    eprintln!("token stored in {}", path.display());
+    eprintln!("{}", tr!("login-stored", path = path.display().to_string()));
     Ok(())
 }
 
@@ -119,6 +144,8 @@ pub fn validate(reg: &RegistryArgs, dir: Option<PathBuf>, offline: bool) -> anyh
         match resolution {
             Resolution::Offline(why) => {
                 dependencies_checked = false;
+                // A diagnostic like the package checks' own: worded in
+                // English in both languages, found by its code.
                 let reason = if offline {
                     "--offline was given".to_string()
                 } else {
@@ -143,12 +170,11 @@ pub fn validate(reg: &RegistryArgs, dir: Option<PathBuf>, offline: bool) -> anyh
                 warnings = read_manifest(&files).map(|(_, w)| w).unwrap_or_default();
                 warnings.extend(more);
                 if !errors.is_empty() {
-                    let all: Vec<&Diagnostic> = errors.iter().chain(&warnings).collect();
+                    let all: Vec<Diagnostic> = errors.into_iter().chain(warnings).collect();
                     output(reg, &json!({ "ok": false, "diagnostics": all }), || {
-                        print_diagnostics(&errors);
-                        print_diagnostics(&warnings);
+                        print_diagnostics(&all)
                     });
-                    return Err(refused(format!("{} problem(s) found", errors.len())));
+                    return Err(problems_found(&all));
                 }
             }
         }
@@ -164,16 +190,12 @@ pub fn validate(reg: &RegistryArgs, dir: Option<PathBuf>, offline: bool) -> anyh
         }),
         || {
             print_diagnostics(&warnings);
-            eprintln!(
-                "{}@{} is valid{}",
-                manifest.full_name(),
-                manifest.version,
-                if dependencies_checked {
-                    ""
-                } else {
-                    " (without its dependencies)"
-                }
-            );
+            let label = format!("{}@{}", manifest.full_name(), manifest.version);
+            if dependencies_checked {
+                eprintln!("{}", tr!("valid", label = label));
+            } else {
+                eprintln!("{}", tr!("valid-without-deps", label = label));
+            }
         },
     );
     Ok(())
@@ -193,13 +215,11 @@ fn diff_side(c: &RegistryClient, arg: &str) -> anyhow::Result<(String, Manifest,
             resolve::fetch_version(c, &ns, &name, &version)?,
         )
     } else {
-        return Err(anyhow::anyhow!(
-            "\"{arg}\" is neither a package folder nor NS/NAME@VERSION"
-        ));
+        return Err(anyhow::anyhow!(tr!("diff-bad-side", arg = arg)));
     };
     let (manifest, content) = read_content(&files).map_err(|found| {
         print_diagnostics(&found);
-        refused(format!("{label} cannot be read as a package"))
+        refused(tr!("diff-unreadable", label = label.as_str()))
     })?;
     Ok((label, manifest, content))
 }
@@ -224,38 +244,62 @@ pub fn print_diff(reg: &RegistryArgs, d: &gemeinwerk_package::diff::Diff, label:
         for change in &d.changes {
             println!("{change}");
         }
-        let needs = match d.level() {
-            Some(level) => format!("; needs a {level} bump"),
-            None => String::new(),
-        };
-        eprintln!("{label}: {}{needs}", d.summary());
+        match d.level() {
+            Some(level) => eprintln!(
+                "{label}: {}; {}",
+                diff_counts(d),
+                tr!("diff-bump", level = level.to_string())
+            ),
+            None => eprintln!("{label}: {}", tr!("diff-no-changes")),
+        }
     }
+}
+
+/// How many changes of each level: "2 major, 1 minor".
+pub fn diff_counts(d: &gemeinwerk_package::diff::Diff) -> String {
+    use gemeinwerk_package::diff::Level;
+    if d.changes.is_empty() {
+        return tr!("diff-no-changes");
+    }
+    let counts: Vec<String> = [Level::Major, Level::Minor, Level::Patch]
+        .into_iter()
+        .map(|level| (d.count(level), level))
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, level)| tr!("diff-count", count = n, level = level.to_string()))
+        .collect();
+    tr!(
+        "diff-counts",
+        counts = counts.join(", "),
+        total = d.changes.len()
+    )
 }
 
 pub fn new(reg: &RegistryArgs, name: &str, kind: &str, dir: Option<PathBuf>) -> anyhow::Result<()> {
     let (ns, short) = split_full_name(name).map_err(anyhow::Error::msg)?;
     let kind: PackageKind = kind
         .parse()
-        .map_err(|()| anyhow::anyhow!("unknown kind \"{kind}\""))?;
+        .map_err(|()| anyhow::anyhow!(tr!("new-unknown-kind", kind = kind)))?;
     let dir = dir.unwrap_or_else(|| PathBuf::from(&short));
     if dir.exists() {
         let empty = dir.is_dir()
             && std::fs::read_dir(&dir)
-                .with_context(|| format!("cannot read {}", dir.display()))?
+                .with_context(|| tr!("cannot-read", path = dir.display().to_string()))?
                 .next()
                 .is_none();
         if !empty {
-            return Err(refused(format!(
-                "{} already exists and is not an empty folder; choose another with --dir",
-                dir.display()
+            return Err(refused(tr!(
+                "new-not-empty",
+                dir = dir.display().to_string()
             )));
         }
     }
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::create_dir_all(&dir)
+        .with_context(|| tr!("cannot-create", path = dir.display().to_string()))?;
     let files = scaffold::files(&ns, &short, kind);
     for (path, text) in &files {
         let file = dir.join(path);
-        std::fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))?;
+        std::fs::write(&file, text)
+            .with_context(|| tr!("cannot-write", path = file.display().to_string()))?;
     }
     let paths: Vec<&str> = files.iter().map(|(p, _)| *p).collect();
     output(
@@ -263,9 +307,13 @@ pub fn new(reg: &RegistryArgs, name: &str, kind: &str, dir: Option<PathBuf>) -> 
         &json!({ "name": format!("{ns}/{short}"), "kind": kind.as_str(), "dir": dir, "files": paths }),
         || {
             eprintln!(
-                "created the {kind} package {ns}/{short} in {}\nnext: fill in the placeholders (…), then run `gemeinwerk validate {}`",
-                dir.display(),
-                dir.display()
+                "{}",
+                tr!(
+                    "new-created",
+                    kind = tr!("kind", kind = kind.as_str()),
+                    name = format!("{ns}/{short}"),
+                    dir = dir.display().to_string()
+                )
             );
         },
     );
@@ -277,22 +325,25 @@ pub fn package(reg: &RegistryArgs, dir: Option<PathBuf>) -> anyhow::Result<()> {
     let packed = pack_or_refuse(reg, &dir)?;
     let out_dir = dir.join("target").join("package");
     std::fs::create_dir_all(&out_dir)
-        .with_context(|| format!("cannot create {}", out_dir.display()))?;
+        .with_context(|| tr!("cannot-create", path = out_dir.display().to_string()))?;
     let file = out_dir.join(format!(
         "{}-{}-{}.tar.gz",
         packed.manifest.namespace, packed.manifest.name, packed.manifest.version
     ));
     std::fs::write(&file, &packed.archive)
-        .with_context(|| format!("cannot write {}", file.display()))?;
+        .with_context(|| tr!("cannot-write", path = file.display().to_string()))?;
     output(
         reg,
         &json!({ "file": file, "cksum": packed.cksum, "size": packed.archive.len() }),
         || {
             print_diagnostics(&packed.warnings);
             eprintln!(
-                "packed {} ({} bytes)\nsha256 {}",
-                file.display(),
-                packed.archive.len(),
+                "{}\nsha256 {}",
+                tr!(
+                    "packed",
+                    file = file.display().to_string(),
+                    size = i18n::size(packed.archive.len() as u64)
+                ),
                 packed.cksum
             );
         },
@@ -300,7 +351,15 @@ pub fn package(reg: &RegistryArgs, dir: Option<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn publish(reg: &RegistryArgs, dir: Option<PathBuf>, dry_run: bool) -> anyhow::Result<()> {
+/// Publishes the package in `dir`. Unless `no_wait`, the answer comes once
+/// the registry's search shows the new version (the server waits, at most
+/// 2 s), so that a `search` straight after it finds it.
+pub fn publish(
+    reg: &RegistryArgs,
+    dir: Option<PathBuf>,
+    dry_run: bool,
+    no_wait: bool,
+) -> anyhow::Result<()> {
     let dir = dir_or_current(dir);
     let packed = pack_or_refuse(reg, &dir)?;
     let label = format!(
@@ -315,22 +374,33 @@ pub fn publish(reg: &RegistryArgs, dir: Option<PathBuf>, dry_run: bool) -> anyho
             || {
                 print_diagnostics(&packed.warnings);
                 eprintln!(
-                    "{label} is ready to publish (dry run, nothing uploaded); sha256 {}",
-                    packed.cksum
+                    "{}",
+                    tr!(
+                        "publish-dry-run",
+                        label = label.as_str(),
+                        cksum = packed.cksum.as_str()
+                    )
                 );
             },
         );
         return Ok(());
     }
-    let answer: Value = client(reg).send_bytes("PUT", "/api/v1/packages/new", &packed.archive)?;
+    let path = if no_wait {
+        "/api/v1/packages/new"
+    } else {
+        "/api/v1/packages/new?wait=search"
+    };
+    let answer: Value = client(reg).send_bytes("PUT", path, &packed.archive)?;
     output(reg, &answer, || {
         if let Some(warnings) = answer["warnings"].as_array() {
             for w in warnings {
-                eprintln!("warning: {}", w["message"].as_str().unwrap_or_default());
+                let message = w["message"].as_str().unwrap_or_default();
+                eprintln!("{}", tr!("warning", message = message));
             }
         }
         eprintln!(
-            "published {label}\nsha256 {}",
+            "{}\nsha256 {}",
+            tr!("published", label = label.as_str()),
             answer["cksum"].as_str().unwrap_or_default()
         );
     });
@@ -359,11 +429,13 @@ pub fn yank(
             None,
         )?
     };
+    let label = format!("{ns}/{name}@{version}");
     output(reg, &answer, || {
-        eprintln!(
-            "{} {ns}/{name}@{version}",
-            if yank { "yanked" } else { "unyanked" }
-        )
+        if yank {
+            eprintln!("{}", tr!("yanked", label = label.as_str()));
+        } else {
+            eprintln!("{}", tr!("unyanked", label = label.as_str()));
+        }
     });
     Ok(())
 }
@@ -376,9 +448,10 @@ pub fn deprecate(reg: &RegistryArgs, package: &str, message: Option<String>) -> 
         Some(m) => c.send_json("PUT", &path, Some(json!({ "message": m })))?,
         None => c.send_json("DELETE", &path, None)?,
     };
+    let package = format!("{ns}/{name}");
     output(reg, &answer, || match &message {
-        Some(_) => eprintln!("{ns}/{name} is deprecated"),
-        None => eprintln!("{ns}/{name} is no longer deprecated"),
+        Some(_) => eprintln!("{}", tr!("deprecated", package = package.as_str())),
+        None => eprintln!("{}", tr!("undeprecated", package = package.as_str())),
     });
     Ok(())
 }
@@ -392,7 +465,13 @@ pub fn info(reg: &RegistryArgs, spec: &str) -> anyhow::Result<()> {
             .and_then(|all| all.iter().find(|x| x["num"] == *v.as_str()).cloned());
         match found {
             Some(one) => view["versions"] = json!([one]),
-            None => return Err(refused(format!("{ns}/{name} has no version {v}"))),
+            None => {
+                return Err(refused(tr!(
+                    "no-such-version",
+                    package = format!("{ns}/{name}"),
+                    version = v.as_str()
+                )))
+            }
         }
     }
     // The fork network belongs to what a package is: where it came from,
@@ -402,16 +481,17 @@ pub fn info(reg: &RegistryArgs, spec: &str) -> anyhow::Result<()> {
         println!(
             "{}  ({})",
             view["name"].as_str().unwrap_or_default(),
-            view["kind"].as_str().unwrap_or_default()
+            tr!("kind", kind = view["kind"].as_str().unwrap_or_default())
         );
         if let Some(t) = view["title"].as_str() {
             println!("{t}");
         }
         println!("{}", view["description"].as_str().unwrap_or_default());
         if let Some(d) = view["deprecated"].as_str() {
-            println!("DEPRECATED: {d}");
+            println!("{}", tr!("info-deprecated", message = d));
         }
-        println!("downloads: {}", view["downloads"]);
+        let downloads = view["downloads"].as_u64().unwrap_or(0);
+        println!("{}", tr!("info-downloads", count = downloads));
         for v in view["versions"].as_array().into_iter().flatten() {
             let mut line = format!(
                 "  {}  sha256 {}",
@@ -419,13 +499,14 @@ pub fn info(reg: &RegistryArgs, spec: &str) -> anyhow::Result<()> {
                 v["cksum"].as_str().unwrap_or_default()
             );
             if v["yanked"] == true {
-                line.push_str(&format!(
-                    "  (yanked: {})",
-                    v["yank_reason"].as_str().unwrap_or("no reason given")
-                ));
+                let reason = match v["yank_reason"].as_str() {
+                    Some(r) => r.to_string(),
+                    None => tr!("info-no-reason"),
+                };
+                line.push_str(&format!("  ({})", tr!("info-yanked", reason = reason)));
             }
             if let Some(f) = v["forked_from"].as_str() {
-                line.push_str(&format!("  forked from {f}"));
+                line.push_str(&format!("  {}", tr!("info-forked-from", upstream = f)));
             }
             println!("{line}");
         }
@@ -448,7 +529,15 @@ pub fn owner(reg: &RegistryArgs, command: OwnerCommand) -> anyhow::Result<()> {
                 Some(json!({ "login": login, "role": role })),
             )?;
             output(reg, &answer, || {
-                eprintln!("{login} is now {role} of {namespace}")
+                eprintln!(
+                    "{}",
+                    tr!(
+                        "member-set",
+                        login = login.as_str(),
+                        role = tr!("role", role = role.as_str()),
+                        namespace = namespace.as_str()
+                    )
+                )
             });
         }
         OwnerCommand::Remove { namespace, login } => {
@@ -458,7 +547,14 @@ pub fn owner(reg: &RegistryArgs, command: OwnerCommand) -> anyhow::Result<()> {
                 None,
             )?;
             output(reg, &answer, || {
-                eprintln!("{login} removed from {namespace}")
+                eprintln!(
+                    "{}",
+                    tr!(
+                        "member-removed",
+                        login = login.as_str(),
+                        namespace = namespace.as_str()
+                    )
+                )
             });
         }
         OwnerCommand::List { namespace } => {
@@ -468,7 +564,7 @@ pub fn owner(reg: &RegistryArgs, command: OwnerCommand) -> anyhow::Result<()> {
                     println!(
                         "{}\t{}",
                         m["login"].as_str().unwrap_or_default(),
-                        m["role"].as_str().unwrap_or_default()
+                        tr!("role", role = m["role"].as_str().unwrap_or_default())
                     );
                 }
             });
@@ -488,12 +584,15 @@ pub fn audit(reg: &RegistryArgs, namespace: &str, limit: u32) -> anyhow::Result<
     output(reg, &answer, || {
         for e in answer["entries"].as_array().into_iter().flatten() {
             println!(
-                "{}  {:<14} {:<20} {}  from {}",
+                "{}  {:<14} {:<20} {}  {}",
                 e["at"].as_str().unwrap_or_default(),
                 e["action"].as_str().unwrap_or_default(),
                 e["actor"].as_str().unwrap_or("-"),
                 e["target"].as_str().unwrap_or_default(),
-                e["client_addr"].as_str().unwrap_or("-"),
+                tr!(
+                    "audit-from",
+                    addr = e["client_addr"].as_str().unwrap_or("-")
+                ),
             );
         }
     });

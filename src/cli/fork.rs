@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use serde_json::{json, Value};
 
 use super::{output, RegistryArgs};
+use crate::tr;
 use gemeinwerk_client::http::RegistryClient;
 use gemeinwerk_client::{credentials, fork};
 
@@ -26,23 +27,20 @@ pub fn exec(
         &json!({ "fork": r, "dir": forked.dir, "with_history": forked.with_history }),
         || {
             for w in &r.warnings {
-                eprintln!("warning: {w}");
+                eprintln!("{}", tr!("warning", message = w.as_str()));
             }
             eprintln!(
-                "forked {}@{} into {} in {}{}",
-                r.upstream,
-                r.version,
-                r.target,
-                forked.dir.display(),
-                if forked.with_history {
-                    " (a git repository with the upstream history)"
-                } else {
-                    " (without history: git is not available)"
-                }
+                "{}",
+                tr!(
+                    "forked",
+                    upstream = r.upstream.as_str(),
+                    version = r.version.as_str(),
+                    target = r.target.as_str(),
+                    dir = forked.dir.display().to_string(),
+                    history = if forked.with_history { "yes" } else { "no" }
+                )
             );
-            eprintln!(
-                "adapt it, then `gemeinwerk validate` and `gemeinwerk publish` in that folder"
-            );
+            eprintln!("{}", tr!("forked-next"));
         },
     );
     Ok(())
@@ -52,28 +50,38 @@ pub fn exec(
 pub fn print_network(network: &Value) {
     if let Some(base) = network["base"].as_str() {
         println!(
-            "forked from {base} ({} upstream release(s) behind)",
-            network["behind"]
+            "{}",
+            tr!(
+                "network-base",
+                base = base,
+                behind = network["behind"].as_u64().unwrap_or(0)
+            )
         );
     }
     for up in network["upstream"].as_array().into_iter().flatten().skip(1) {
         println!(
-            "  which builds on {}",
-            up["package"].as_str().unwrap_or_default()
+            "  {}",
+            tr!(
+                "network-builds-on",
+                package = up["package"].as_str().unwrap_or_default()
+            )
         );
     }
     let forks = network["forks"].as_array().cloned().unwrap_or_default();
     if !forks.is_empty() {
-        println!("forks:");
+        println!("{}", tr!("network-forks"));
     }
     for f in forks {
         let depth = f["depth"].as_u64().unwrap_or(1) as usize;
         println!(
-            "{}{}  from {}  ({} behind)",
+            "{}{}",
             "  ".repeat(depth),
-            f["package"].as_str().unwrap_or_default(),
-            f["base"].as_str().unwrap_or("-"),
-            f["behind"]
+            tr!(
+                "network-fork",
+                package = f["package"].as_str().unwrap_or_default(),
+                base = f["base"].as_str().unwrap_or("-"),
+                behind = f["behind"].as_u64().unwrap_or(0)
+            )
         );
     }
 }

@@ -11,6 +11,7 @@ use super::commands::{client, pack_or_refuse};
 use anyhow::Context as _;
 
 use super::{output, refused, RegistryArgs};
+use crate::tr;
 use gemeinwerk_client::folder;
 use gemeinwerk_client::resolve::{self, Resolution};
 use gemeinwerk_package::content::read_content;
@@ -46,6 +47,7 @@ pub enum ImportCommand {
 pub enum ExportCommand {
     /// The JSON Schema (2020-12) of a form's submission data, for FIT-Connect.
     JsonSchema {
+        /// The package folder (default: the current one).
         dir: Option<PathBuf>,
         /// Write to this file instead of stdout.
         #[arg(short = 'o', long)]
@@ -56,6 +58,7 @@ pub enum ExportCommand {
     },
     /// BPMN 2.0 XML of a process, with diagram layout.
     Bpmn {
+        /// The package folder (default: the current one).
         dir: Option<PathBuf>,
         /// Write to this file instead of stdout.
         #[arg(short = 'o', long)]
@@ -78,8 +81,13 @@ pub fn import(reg: &RegistryArgs, command: ImportCommand) -> anyhow::Result<()> 
         limits: Limits::default(),
     };
     let bytes = read_limited(&file, opts.limits.max_bytes)?;
-    let imported = xdatenfelder::import(&bytes, &opts)
-        .map_err(|e| refused(format!("{}: {e}; nothing was written", file.display())))?;
+    let imported = xdatenfelder::import(&bytes, &opts).map_err(|e| {
+        refused(tr!(
+            "import-failed",
+            file = file.display().to_string(),
+            error = e.to_string()
+        ))
+    })?;
     let dir = dir.unwrap_or_else(|| PathBuf::from(&imported.manifest.name));
     write_new_folder(&dir, &imported.files())?;
     output(
@@ -93,11 +101,7 @@ pub fn import(reg: &RegistryArgs, command: ImportCommand) -> anyhow::Result<()> 
         }),
         || {
             eprint!("{}", imported.report);
-            eprintln!(
-                "\nwrote {}; review it, then `gemeinwerk validate {}`",
-                dir.display(),
-                dir.display()
-            );
+            eprintln!("\n{}", tr!("import-wrote", dir = dir.display().to_string()));
         },
     );
     Ok(())
@@ -106,15 +110,17 @@ pub fn import(reg: &RegistryArgs, command: ImportCommand) -> anyhow::Result<()> 
 /// Reads at most `limit` bytes: a larger file is refused before it is in
 /// memory.
 fn read_limited(file: &Path, limit: usize) -> anyhow::Result<Vec<u8>> {
-    let f = std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let cannot_read = || tr!("cannot-read", path = file.display().to_string());
+    let f = std::fs::File::open(file).with_context(cannot_read)?;
     let mut bytes = Vec::new();
     f.take(limit as u64 + 1)
         .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {}", file.display()))?;
+        .with_context(cannot_read)?;
     if bytes.len() > limit {
-        return Err(refused(format!(
-            "{}: the file has more than {limit} bytes; at most {limit} bytes are read; nothing was written",
-            file.display()
+        return Err(refused(tr!(
+            "file-too-large",
+            file = file.display().to_string(),
+            limit = limit
         )));
     }
     Ok(bytes)
@@ -124,9 +130,9 @@ fn read_limited(file: &Path, limit: usize) -> anyhow::Result<Vec<u8>> {
 /// into place, so that `dir` appears whole or not at all.
 fn write_new_folder(dir: &Path, files: &gemeinwerk_package::PackageFiles) -> anyhow::Result<()> {
     if dir.exists() {
-        return Err(refused(format!(
-            "{} already exists; name a new folder with --dir; nothing was written",
-            dir.display()
+        return Err(refused(tr!(
+            "folder-exists",
+            dir = dir.display().to_string()
         )));
     }
     let parent = match dir.parent() {
@@ -134,23 +140,25 @@ fn write_new_folder(dir: &Path, files: &gemeinwerk_package::PackageFiles) -> any
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&parent)
-        .with_context(|| format!("cannot create {}", parent.display()))?;
+        .with_context(|| tr!("cannot-create", path = parent.display().to_string()))?;
     let tmp = tempfile::Builder::new()
         .prefix(".gemeinwerk-import-")
         .tempdir_in(&parent)
-        .with_context(|| format!("cannot create a folder in {}", parent.display()))?;
+        .with_context(|| tr!("cannot-create-in", dir = parent.display().to_string()))?;
     for (path, bytes) in files {
         let file = tmp.path().join(path);
-        std::fs::write(&file, bytes).with_context(|| format!("cannot write {}", file.display()))?;
+        std::fs::write(&file, bytes)
+            .with_context(|| tr!("cannot-write", path = file.display().to_string()))?;
     }
-    std::fs::rename(tmp.path(), dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::rename(tmp.path(), dir)
+        .with_context(|| tr!("cannot-create", path = dir.display().to_string()))?;
     Ok(())
 }
 
 fn write_output(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
     match out {
         Some(path) => gemeinwerk_client::cache::write_atomic(path, text.as_bytes())
-            .with_context(|| format!("cannot write {}", path.display())),
+            .with_context(|| tr!("cannot-write", path = path.display().to_string())),
         None => {
             print!("{text}");
             Ok(())
@@ -168,18 +176,21 @@ pub fn export(reg: &RegistryArgs, command: ExportCommand) -> anyhow::Result<()> 
             let dir = dir.unwrap_or_else(|| PathBuf::from("."));
             let packed = pack_or_refuse(reg, &dir)?;
             let files = folder::read_folder(&dir)?;
-            let (manifest, content) = read_content(&files)
-                .map_err(|_| refused(format!("{} cannot be read", dir.display())))?;
+            let (manifest, content) = read_content(&files).map_err(|_| {
+                refused(tr!("cannot-read-package", dir = dir.display().to_string()))
+            })?;
             let deps = if offline || manifest.dependencies.is_empty() {
                 DependencyContent::unresolved()
             } else {
                 match resolve::resolve(&client(reg), &packed.manifest) {
                     Resolution::Resolved { deps, .. } => deps,
                     Resolution::Offline(why) => {
-                        eprintln!(
-                            "warning: the registry at {} is not reachable ({why}); included field groups stay open",
-                            reg.registry
+                        let message = tr!(
+                            "export-offline",
+                            registry = reg.registry.as_str(),
+                            why = why.as_str()
                         );
+                        eprintln!("{}", tr!("warning", message = message));
                         DependencyContent::unresolved()
                     }
                 }
@@ -193,8 +204,9 @@ pub fn export(reg: &RegistryArgs, command: ExportCommand) -> anyhow::Result<()> 
             let dir = dir.unwrap_or_else(|| PathBuf::from("."));
             pack_or_refuse(reg, &dir)?;
             let files = folder::read_folder(&dir)?;
-            let (manifest, content) = read_content(&files)
-                .map_err(|_| refused(format!("{} cannot be read", dir.display())))?;
+            let (manifest, content) = read_content(&files).map_err(|_| {
+                refused(tr!("cannot-read-package", dir = dir.display().to_string()))
+            })?;
             let xml = bpmn::bpmn(&manifest, &content).map_err(|e| refused(e.to_string()))?;
             write_output(output.as_deref(), &xml)
         }

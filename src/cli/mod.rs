@@ -17,16 +17,18 @@
 mod admin;
 mod commands;
 mod fork;
+pub mod i18n;
 mod interop;
 mod project;
 mod search;
 #[cfg(feature = "server")]
 mod serve;
 mod upstream;
+mod usage;
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use gemeinwerk_client::ClientError;
 
@@ -152,6 +154,7 @@ enum Command {
     },
     /// Store an API token for a registry (read from stdin unless given).
     Login {
+        /// The token (default: read from stdin, so that it stays out of the shell history).
         #[arg(long)]
         token: Option<String>,
         #[command(flatten)]
@@ -161,6 +164,7 @@ enum Command {
     New {
         /// NS/NAME of the new package
         name: String,
+        /// What the package holds.
         #[arg(long, value_parser = ["form", "process", "fieldgroup"])]
         kind: String,
         /// The folder to create (default: ./NAME).
@@ -172,6 +176,7 @@ enum Command {
     /// Check a package folder as the registry would, with its dependencies
     /// resolved against the registry when it is reachable.
     Validate {
+        /// The package folder (default: the current one).
         dir: Option<PathBuf>,
         /// Do not contact the registry; dependencies stay unchecked.
         #[arg(long)]
@@ -191,16 +196,22 @@ enum Command {
     },
     /// Build the package's archive into DIR/target/package/.
     Package {
+        /// The package folder (default: the current one).
         dir: Option<PathBuf>,
         #[command(flatten)]
         reg: RegistryArgs,
     },
     /// Publish a package folder.
     Publish {
+        /// The package folder (default: the current one).
         dir: Option<PathBuf>,
         /// Check and pack, but do not upload.
         #[arg(long)]
         dry_run: bool,
+        /// Answer as soon as the version is stored, without waiting (at
+        /// most 2 s) until the registry's search shows it.
+        #[arg(long)]
+        no_wait: bool,
         #[command(flatten)]
         reg: RegistryArgs,
     },
@@ -208,6 +219,7 @@ enum Command {
     Yank {
         /// NS/NAME@VERSION
         spec: String,
+        /// Why, for the users of the version (e.g. "wrong fee").
         #[arg(long)]
         reason: Option<String>,
         #[command(flatten)]
@@ -215,6 +227,7 @@ enum Command {
     },
     /// Lift a yank.
     Unyank {
+        /// NS/NAME@VERSION
         spec: String,
         #[command(flatten)]
         reg: RegistryArgs,
@@ -223,6 +236,7 @@ enum Command {
     Deprecate {
         /// NS/NAME
         package: String,
+        /// What users should do instead (e.g. "use kassel/hundesteuer-2").
         #[arg(long, required_unless_present = "undo")]
         message: Option<String>,
         /// Lift the deprecation.
@@ -270,7 +284,9 @@ enum Command {
     },
     /// Show the audit log of a namespace (owners only).
     Audit {
+        /// The namespace, e.g. kassel.
         namespace: String,
+        /// The most recent entries to show.
         #[arg(long, default_value_t = 50)]
         limit: u32,
         #[command(flatten)]
@@ -302,7 +318,10 @@ enum Command {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    let matches = usage::command(Cli::command())
+        .try_get_matches()
+        .unwrap_or_else(|e| e.apply::<usage::Localized>().exit());
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let result = match cli.command {
         #[cfg(feature = "server")]
         Command::Serve(args) => serve::exec(args),
@@ -318,7 +337,12 @@ pub fn main() -> i32 {
         Command::Validate { dir, offline, reg } => commands::validate(&reg, dir, offline),
         Command::Diff { a, b, reg } => commands::diff(&reg, &a, &b),
         Command::Package { dir, reg } => commands::package(&reg, dir),
-        Command::Publish { dir, dry_run, reg } => commands::publish(&reg, dir, dry_run),
+        Command::Publish {
+            dir,
+            dry_run,
+            no_wait,
+            reg,
+        } => commands::publish(&reg, dir, dry_run, no_wait),
         Command::Yank { spec, reason, reg } => commands::yank(&reg, &spec, true, reason),
         Command::Unyank { spec, reg } => commands::yank(&reg, &spec, false, None),
         Command::Deprecate {
@@ -352,7 +376,7 @@ pub fn main() -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: {}", message(&e));
+            eprintln!("{}", crate::tr!("error", message = message(&e)));
             exit_code(&e)
         }
     }
@@ -385,15 +409,214 @@ fn exit_code(e: &anyhow::Error) -> i32 {
 /// whose text the message already holds is left out: some errors repeat
 /// their source in their own message.
 fn message(e: &anyhow::Error) -> String {
-    let mut out = e.to_string();
-    for cause in e.chain().skip(1) {
-        let text = cause.to_string();
+    chain(e.as_ref())
+}
+
+/// An error's text in the user's language where the catalogue has it;
+/// the registry's own details and codes stay as it sent them.
+fn localized(cause: &(dyn std::error::Error + 'static)) -> String {
+    match cause.downcast_ref::<ClientError>() {
+        Some(e) => client_error(e),
+        None => cause.to_string(),
+    }
+}
+
+/// A client error as its `Display` says it, in the user's language.
+fn client_error(e: &ClientError) -> String {
+    use crate::tr;
+    let shown = |p: &std::path::Path| p.display().to_string();
+    let server_failed = |status: u16, text: String| match status >= 500 {
+        true => tr!("registry-failed", message = text),
+        false => text,
+    };
+    match e {
+        ClientError::Api { status, errors } => {
+            let lines: Vec<String> = errors
+                .iter()
+                .map(|e| format!("{} [{}]", e.detail, e.code))
+                .collect();
+            server_failed(*status, lines.join("\n"))
+        }
+        ClientError::Status { status, body } => {
+            server_failed(*status, format!("HTTP {status}: {body}"))
+        }
+        ClientError::Unreachable { registry, hint, .. } => match *hint {
+            "" => tr!("unreachable", registry = registry.as_str()),
+            // The one hint the client gives (a fetch that may work offline).
+            _ => tr!("unreachable-offline", registry = registry.as_str()),
+        },
+        ClientError::BadAnswer { registry, .. } => {
+            tr!("bad-answer", registry = registry.as_str())
+        }
+        ClientError::BadIndex { registry, file, .. } => {
+            tr!(
+                "bad-index",
+                registry = registry.as_str(),
+                file = file.as_str()
+            )
+        }
+        ClientError::IndexStatus {
+            registry,
+            file,
+            status,
+        } => tr!(
+            "index-status",
+            registry = registry.as_str(),
+            file = file.as_str(),
+            status = status.to_string()
+        ),
+        ClientError::NotARegistry { registry } => {
+            tr!("not-a-registry", registry = registry.as_str())
+        }
+        ClientError::IndexNotCached { registry, file } => tr!(
+            "index-not-cached",
+            registry = registry.as_str(),
+            file = file.as_str()
+        ),
+        ClientError::ArchivesNotCached { cache, labels } => tr!(
+            "archives-not-cached",
+            count = labels.len(),
+            cache = shown(cache),
+            labels = labels.join(", ")
+        ),
+        ClientError::NoToken => tr!("no-token"),
+        ClientError::NoHome { var, what } => {
+            let what = match *what {
+                "the cache" => "cache",
+                "the stored token" => "token",
+                other => other,
+            };
+            tr!("no-home", var = *var, what = what)
+        }
+        ClientError::Read { path, .. } => tr!("cannot-read", path = shown(path)),
+        ClientError::Write { path, .. } => tr!("cannot-write", path = shown(path)),
+        ClientError::NotAPackage { dir } => tr!("not-a-package", dir = shown(dir)),
+        ClientError::NoProject { dir } => tr!("no-project", dir = shown(dir)),
+        ClientError::Symlink { path } => tr!("symlink", path = path.as_str()),
+        // Diagnostics stay as the package checks word them.
+        ClientError::Manifest { file, diagnostics } => diagnostic_lines(file, diagnostics),
+        ClientError::Lockfile { file, diagnostics } => format!(
+            "{}\n{}",
+            tr!("lockfile-unreadable", file = shown(file)),
+            diagnostic_lines(file, diagnostics)
+        ),
+        // The package crate's words, as its diagnostics.
+        ClientError::Usage(text) | ClientError::Refused(text) => text.clone(),
+        ClientError::BadAddSpec { spec, why } => {
+            tr!("bad-add-spec", spec = spec.as_str(), why = why.as_str())
+        }
+        ClientError::BadRequirement { spec, req, why } => tr!(
+            "bad-requirement",
+            spec = spec.as_str(),
+            req = req.as_str(),
+            why = why.as_str()
+        ),
+        ClientError::DestNotAFolder { dest } => tr!("dest-not-a-folder", dest = shown(dest)),
+        ClientError::NoSuchVersion { package, version } => tr!(
+            "no-such-version",
+            package = package.as_str(),
+            version = version.as_str()
+        ),
+        ClientError::FolderNotEmpty { dir } => tr!("folder-not-empty", dir = shown(dir)),
+        ClientError::UpstreamNotUtf8 => tr!("upstream-not-utf8"),
+        ClientError::BadUpstreamVersion { version, why } => tr!(
+            "bad-upstream-version",
+            version = version.as_str(),
+            why = why.as_str()
+        ),
+        ClientError::NoSolution { explanation } => {
+            format!("{}\n{explanation}", tr!("no-solution"))
+        }
+        ClientError::DownloadRefused { label, url, status } => tr!(
+            "download-refused",
+            label = label.as_str(),
+            url = url.as_str(),
+            status = status.to_string()
+        ),
+        ClientError::DownloadFailed { label, url, .. } => {
+            tr!(
+                "download-failed",
+                label = label.as_str(),
+                url = url.as_str()
+            )
+        }
+        ClientError::Truncated { label, url, why } => tr!(
+            "truncated",
+            label = label.as_str(),
+            url = url.as_str(),
+            why = why.as_str()
+        ),
+        ClientError::ChecksumMismatch {
+            label,
+            expected_by,
+            expected,
+            got,
+            url,
+        } => {
+            let by = match *expected_by {
+                "gemeinwerk.lock" => "lock",
+                _ => "index",
+            };
+            tr!(
+                "checksum-mismatch",
+                label = label.as_str(),
+                by = by,
+                expected = expected.as_str(),
+                got = got.as_str(),
+                url = url.as_str()
+            )
+        }
+        ClientError::UnusableArchive { label, .. } => {
+            tr!("unusable-archive", label = label.as_str())
+        }
+        ClientError::WrongPrefix {
+            label,
+            prefix,
+            expected,
+        } => tr!(
+            "wrong-prefix",
+            label = label.as_str(),
+            prefix = prefix.as_str(),
+            expected = expected.as_str()
+        ),
+        ClientError::Untouched { dest, error } => format!(
+            "{}\n{}",
+            chain(error.as_ref()),
+            tr!("untouched", dest = shown(dest))
+        ),
+    }
+}
+
+/// An error and its causes on one line, each in the user's language.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = localized(error);
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        let text = localized(c);
         if !out.contains(&text) {
             out.push_str(": ");
             out.push_str(&text);
         }
+        cause = c.source();
     }
     out
+}
+
+/// One line per diagnostic, each placed in `file` (the path the user
+/// typed rather than the bare file name the parser knows).
+fn diagnostic_lines(
+    file: &std::path::Path,
+    diagnostics: &[gemeinwerk_package::Diagnostic],
+) -> String {
+    diagnostics
+        .iter()
+        .map(|d| {
+            let mut d = d.clone();
+            d.file = file.display().to_string();
+            d.to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Prints for people on stderr, or the JSON value on stdout for scripts.
@@ -405,5 +628,210 @@ fn output(reg: &RegistryArgs, value: &serde_json::Value, human: impl FnOnce()) {
         );
     } else {
         human();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use gemeinwerk_client::{ApiError, ClientError};
+    use gemeinwerk_package::Diagnostic;
+
+    use super::{client_error, i18n};
+
+    fn transport() -> Box<ureq::Error> {
+        Box::new(ureq::Error::from(std::io::Error::other("refused")))
+    }
+
+    /// One of each variant, with the fields a user sees.
+    fn every_client_error() -> Vec<ClientError> {
+        let api = |status| ClientError::Api {
+            status,
+            errors: vec![ApiError {
+                code: "version_exists".into(),
+                detail: "kassel/a@1.0.0 already exists".into(),
+            }],
+        };
+        let diagnostics = vec![Diagnostic::error("manifest.version", "x", "not a version")];
+        vec![
+            api(409),
+            api(500),
+            ClientError::Status {
+                status: 502,
+                body: "Bad Gateway".into(),
+            },
+            ClientError::Unreachable {
+                registry: "http://r".into(),
+                hint: "",
+                source: transport(),
+            },
+            ClientError::Unreachable {
+                registry: "http://r".into(),
+                hint: " (with a filled cache, --offline works without it)",
+                source: transport(),
+            },
+            ClientError::BadAnswer {
+                registry: "http://r".into(),
+                source: "cut off".into(),
+            },
+            ClientError::BadIndex {
+                registry: "http://r".into(),
+                file: "ka/ss/a".into(),
+                source: "eh".into(),
+            },
+            ClientError::IndexStatus {
+                registry: "http://r".into(),
+                file: "config.json".into(),
+                status: 404,
+            },
+            ClientError::NotARegistry {
+                registry: "http://r".into(),
+            },
+            ClientError::IndexNotCached {
+                registry: "http://r".into(),
+                file: "ka/ss/a".into(),
+            },
+            ClientError::ArchivesNotCached {
+                cache: "/c".into(),
+                labels: vec!["a@1.0.0".into()],
+            },
+            ClientError::ArchivesNotCached {
+                cache: "/c".into(),
+                labels: vec!["a@1.0.0".into(), "b@2.0.0".into()],
+            },
+            ClientError::NoToken,
+            ClientError::NoHome {
+                var: "XDG_CACHE_HOME",
+                what: "the cache",
+            },
+            ClientError::NoHome {
+                var: "XDG_CONFIG_HOME",
+                what: "the stored token",
+            },
+            ClientError::Read {
+                path: "/p".into(),
+                source: std::io::Error::other("no"),
+            },
+            ClientError::Write {
+                path: "/p".into(),
+                source: std::io::Error::other("no"),
+            },
+            ClientError::NotAPackage { dir: "d".into() },
+            ClientError::NoProject { dir: "d".into() },
+            ClientError::Symlink {
+                path: "passwd".into(),
+            },
+            ClientError::Manifest {
+                file: "d/gemeinwerk.toml".into(),
+                diagnostics: diagnostics.clone(),
+            },
+            ClientError::Lockfile {
+                file: "d/gemeinwerk.lock".into(),
+                diagnostics,
+            },
+            ClientError::Usage("\"Kassel/a\" is not NS/NAME".into()),
+            ClientError::Refused("the manifest has no [package]".into()),
+            ClientError::BadAddSpec {
+                spec: "kassel".into(),
+                why: "no slash".into(),
+            },
+            ClientError::BadRequirement {
+                spec: "a/b@^^1".into(),
+                req: "^^1".into(),
+                why: "eh".into(),
+            },
+            ClientError::DestNotAFolder { dest: "/".into() },
+            ClientError::NoSuchVersion {
+                package: "kassel/a".into(),
+                version: "9.9.9".into(),
+            },
+            ClientError::FolderNotEmpty { dir: "d".into() },
+            ClientError::UpstreamNotUtf8,
+            ClientError::BadUpstreamVersion {
+                version: "x".into(),
+                why: "eh".into(),
+            },
+            ClientError::NoSolution {
+                explanation: "kassel/a wants b ^2, c wants b ^1".into(),
+            },
+            ClientError::DownloadRefused {
+                label: "a@1.0.0".into(),
+                url: "http://r/a".into(),
+                status: 404,
+            },
+            ClientError::DownloadFailed {
+                label: "a@1.0.0".into(),
+                url: "http://r/a".into(),
+                source: transport(),
+            },
+            ClientError::Truncated {
+                label: "a@1.0.0".into(),
+                url: "http://r/a".into(),
+                why: "cut off".into(),
+            },
+            ClientError::ChecksumMismatch {
+                label: "a@1.0.0".into(),
+                expected_by: "gemeinwerk.lock",
+                expected: "aa".into(),
+                got: "bb".into(),
+                url: "http://r/a".into(),
+            },
+            ClientError::ChecksumMismatch {
+                label: "a@1.0.0".into(),
+                expected_by: "the index",
+                expected: "aa".into(),
+                got: "bb".into(),
+                url: "http://r/a".into(),
+            },
+            ClientError::UnusableArchive {
+                label: "a@1.0.0".into(),
+                source: gemeinwerk_package::archive::ArchiveError::NotGzip,
+            },
+            ClientError::WrongPrefix {
+                label: "a@1.0.0".into(),
+                prefix: "x".into(),
+                expected: "a-1.0.0".into(),
+            },
+            ClientError::Untouched {
+                dest: PathBuf::from("gemeinwerk_packages"),
+                error: Box::new(ClientError::NoSuchVersion {
+                    package: "kassel/a".into(),
+                    version: "9.9.9".into(),
+                }),
+            },
+        ]
+    }
+
+    /// The English catalogue says what the client's `Display` says, so
+    /// that English output is as it always was; the German one says it
+    /// in German, and a registry's code stays as it is.
+    #[test]
+    fn every_client_error_in_both_languages() {
+        i18n::use_language(false);
+        for e in every_client_error() {
+            assert_eq!(client_error(&e), e.to_string(), "{e:?}");
+        }
+        i18n::use_language(true);
+        for e in every_client_error() {
+            let german = client_error(&e);
+            match &e {
+                // Diagnostics and the registry's details stay as they are
+                // worded; only the frame is the user's language.
+                ClientError::Api { status: 409, .. }
+                | ClientError::Manifest { .. }
+                | ClientError::Usage(_)
+                | ClientError::Refused(_) => assert_eq!(german, e.to_string()),
+                _ => assert_ne!(german, e.to_string(), "{e:?} is not translated"),
+            }
+            for code in e.api_codes() {
+                assert!(german.contains(&format!("[{code}]")), "{german}");
+            }
+        }
+        let e = &every_client_error()[1];
+        assert_eq!(
+            client_error(e),
+            "die Registry hat einen Fehler: kassel/a@1.0.0 already exists [version_exists]"
+        );
     }
 }

@@ -11,8 +11,10 @@ use serde_json::json;
 use anyhow::Context as _;
 
 use super::{output, refused, RegistryArgs};
+use crate::cli::i18n;
+use crate::tr;
 use gemeinwerk_client::cache::{write_atomic, Cache, IndexFetcher, IndexMode};
-use gemeinwerk_client::fetch::{self, FetchOptions, Progress};
+use gemeinwerk_client::fetch::{self, FetchOptions, Progress, ProgressWords};
 use gemeinwerk_client::lockfile::{self, Lockfile};
 use gemeinwerk_client::project::{self, Project, DEFAULT_DEST, LOCK_FILE};
 use gemeinwerk_client::resolver::IndexSource;
@@ -100,7 +102,7 @@ fn read_lock(project: &Project) -> anyhow::Result<Option<Lockfile>> {
 fn write_lock(project: &Project, lock: &Lockfile) -> anyhow::Result<()> {
     let path = project.lock_path();
     write_atomic(&path, lock.to_toml().as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))
+        .with_context(|| tr!("cannot-write", path = path.display().to_string()))
 }
 
 fn index_mode(offline: bool, vendored: &Option<PathBuf>) -> IndexMode {
@@ -135,14 +137,18 @@ fn current_lock(
 /// The lock `fetch --locked` and `vendor` insist on.
 fn required_lock(project: &Project) -> anyhow::Result<Lockfile> {
     let lock = read_lock(project)?.ok_or_else(|| {
-        anyhow::anyhow!(
-            "{} has no {LOCK_FILE}; run `gemeinwerk lock` and commit the lockfile",
-            project.dir.display()
-        )
+        anyhow::anyhow!(tr!(
+            "lock-missing",
+            dir = project.dir.display().to_string(),
+            lock = LOCK_FILE
+        ))
     })?;
     if let Some(why) = lock.mismatch(&project.dependencies) {
-        return Err(refused(format!(
-            "{LOCK_FILE} no longer matches {MANIFEST_FILE} ({why}); run `gemeinwerk lock` and commit the lockfile"
+        return Err(refused(tr!(
+            "lock-mismatch",
+            lock = LOCK_FILE,
+            manifest = MANIFEST_FILE,
+            why = why
         )));
     }
     Ok(lock)
@@ -155,7 +161,9 @@ pub fn add(args: AddArgs) -> anyhow::Result<()> {
     let source = match std::fs::read_to_string(&path) {
         Ok(s) => s,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        Err(e) => {
+            return Err(e).with_context(|| tr!("cannot-read", path = path.display().to_string()))
+        }
     };
     // The manifest must be sound before it is edited.
     if !source.is_empty() {
@@ -164,9 +172,10 @@ pub fn add(args: AddArgs) -> anyhow::Result<()> {
     let cache = Cache::user()?;
     let fetcher = IndexFetcher::new(&cache, &args.reg.registry, IndexMode::Online);
     let lines = fetcher.lines(&full)?.ok_or_else(|| {
-        refused(format!(
-            "{full} does not exist in the registry at {}",
-            args.reg.registry
+        refused(tr!(
+            "add-unknown",
+            package = full.as_str(),
+            registry = args.reg.registry.as_str()
         ))
     })?;
     let usable = lines
@@ -176,8 +185,10 @@ pub fn add(args: AddArgs) -> anyhow::Result<()> {
     let req = match req {
         Some(req) => {
             if !usable.clone().any(|v| req.matches(&v)) {
-                return Err(refused(format!(
-                    "no published, non-yanked version of {full} matches {req}"
+                return Err(refused(tr!(
+                    "add-no-match",
+                    package = full.as_str(),
+                    req = req.to_string()
                 )));
             }
             req.to_string()
@@ -185,30 +196,57 @@ pub fn add(args: AddArgs) -> anyhow::Result<()> {
         None => {
             let newest = usable
                 .max()
-                .ok_or_else(|| refused(format!("every version of {full} is yanked")))?;
+                .ok_or_else(|| refused(tr!("add-all-yanked", package = full.as_str())))?;
             format!("^{newest}")
         }
     };
-    let text = project::with_dependency(&source, &full, &req)
-        .map_err(|e| refused(format!("cannot edit {}: {e}", path.display())))?;
-    // What we write must read back as a project.
-    project::parse_project(&text).map_err(|found| {
-        refused(format!(
-            "editing {} would break it: {}",
-            path.display(),
-            found.first().map(ToString::to_string).unwrap_or_default()
+    let text = project::with_dependency(&source, &full, &req).map_err(|e| {
+        refused(tr!(
+            "add-cannot-edit",
+            path = path.display().to_string(),
+            error = e.to_string()
         ))
     })?;
-    std::fs::create_dir_all(&args.dir.project)
-        .with_context(|| format!("cannot create {}", args.dir.project.display()))?;
+    // What we write must read back as a project.
+    project::parse_project(&text).map_err(|found| {
+        refused(tr!(
+            "add-would-break",
+            path = path.display().to_string(),
+            problem = found.first().map(ToString::to_string).unwrap_or_default()
+        ))
+    })?;
+    std::fs::create_dir_all(&args.dir.project).with_context(|| {
+        tr!(
+            "cannot-create",
+            path = args.dir.project.display().to_string()
+        )
+    })?;
     write_atomic(&path, text.as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))?;
+        .with_context(|| tr!("cannot-write", path = path.display().to_string()))?;
     output(
         &args.reg,
         &json!({ "name": full, "req": req, "manifest": path }),
-        || eprintln!("added {full} = \"{req}\" to {}", path.display()),
+        || {
+            eprintln!(
+                "{}",
+                tr!(
+                    "added",
+                    package = full.as_str(),
+                    req = req.as_str(),
+                    path = path.display().to_string()
+                )
+            )
+        },
     );
     Ok(())
+}
+
+/// The downloads' progress in the user's language.
+fn words() -> ProgressWords {
+    ProgressWords {
+        heading: || tr!("fetch-heading"),
+        downloaded: |label, bytes| tr!("fetch-downloaded", label = label, size = i18n::size(bytes)),
+    }
 }
 
 fn lock_json(lock: &Lockfile) -> serde_json::Value {
@@ -244,14 +282,34 @@ pub fn lock(args: LockArgs) -> anyhow::Result<()> {
                     .map(|old| old.version.as_str());
                 match before {
                     Some(v) if v == p.version => {}
-                    Some(v) => eprintln!("  updated {} {v} → {}", p.name, p.version),
-                    None => eprintln!("  locked {} {}", p.name, p.version),
+                    Some(v) => eprintln!(
+                        "  {}",
+                        tr!(
+                            "lock-updated",
+                            name = p.name.as_str(),
+                            from = v,
+                            to = p.version.as_str()
+                        )
+                    ),
+                    None => eprintln!(
+                        "  {}",
+                        tr!(
+                            "lock-locked",
+                            name = p.name.as_str(),
+                            version = p.version.as_str()
+                        )
+                    ),
                 }
             }
             eprintln!(
-                "{} package(s) in {} (index: {fresh} fetched, {not_modified} unchanged)",
-                lock.packages.len(),
-                project.lock_path().display()
+                "{}",
+                tr!(
+                    "lock-summary",
+                    count = lock.packages.len(),
+                    path = project.lock_path().display().to_string(),
+                    fetched = fresh,
+                    unchanged = not_modified,
+                )
             );
         },
     );
@@ -283,6 +341,7 @@ pub fn fetch(args: FetchArgs) -> anyhow::Result<()> {
         vendored: args.vendored.clone(),
         jobs: args.jobs,
         progress: Progress::detect(args.reg.json),
+        words: words(),
     };
     let report = fetch::fetch(&lock, &cache, &dest, &opts)?;
     output(
@@ -290,12 +349,15 @@ pub fn fetch(args: FetchArgs) -> anyhow::Result<()> {
         &json!({ "dest": dest, "report": report, "packages": lock_json(&lock) }),
         || {
             eprintln!(
-                "fetched {} package(s) into {}: {} downloaded ({} bytes), {} from the cache",
-                report.packages,
-                dest.display(),
-                report.downloaded,
-                report.bytes_downloaded,
-                report.from_cache
+                "{}",
+                tr!(
+                    "fetch-summary",
+                    count = report.packages,
+                    dest = dest.display().to_string(),
+                    downloaded = report.downloaded,
+                    size = i18n::size(report.bytes_downloaded),
+                    cached = report.from_cache,
+                )
             )
         },
     );
@@ -309,17 +371,20 @@ pub fn vendor(args: VendorArgs) -> anyhow::Result<()> {
     let opts = FetchOptions {
         offline: args.offline,
         progress: Progress::detect(args.reg.json),
+        words: words(),
         ..FetchOptions::default()
     };
     let report = fetch::vendor(&lock, &cache, &args.out, &opts)?;
     let out: &Path = &args.out;
     output(&args.reg, &json!({ "dir": out, "report": report }), || {
         eprintln!(
-                "vendored {} package(s) into {}; without network: gemeinwerk fetch --locked --offline --vendored {}",
-                report.packages,
-                out.display(),
-                out.display()
+            "{}",
+            tr!(
+                "vendored",
+                count = report.packages,
+                dir = out.display().to_string()
             )
+        )
     });
     Ok(())
 }

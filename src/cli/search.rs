@@ -4,6 +4,7 @@ use clap::Args;
 use serde_json::Value;
 
 use super::{output, RegistryArgs};
+use crate::tr;
 use gemeinwerk_client::credentials;
 use gemeinwerk_client::http::RegistryClient;
 
@@ -18,6 +19,7 @@ pub struct SearchArgs {
     /// An OZG Themenfeld, e.g. mobilitaet_reisen.
     #[arg(long)]
     themenfeld: Option<String>,
+    /// Only packages of this namespace, e.g. kassel.
     #[arg(long)]
     namespace: Option<String>,
     /// niedrig, substanziell or hoch.
@@ -26,8 +28,10 @@ pub struct SearchArgs {
     /// relevance, downloads, updated or name.
     #[arg(long)]
     sort: Option<String>,
+    /// The page of results, from 1.
     #[arg(long)]
     page: Option<u32>,
+    /// Results per page.
     #[arg(long)]
     per_page: Option<u32>,
     /// Show deprecated packages too.
@@ -76,24 +80,24 @@ pub fn exec(args: SearchArgs) -> anyhow::Result<()> {
         for hit in &hits {
             let s = |k: &str| hit[k].as_str().unwrap_or_default().to_string();
             let deprecated = if hit["deprecated"] == true {
-                "  [deprecated]"
+                format!("  {}", tr!("deprecated-mark"))
             } else {
-                ""
+                String::new()
             };
             println!(
                 "{}/{} {}  ({}){deprecated}  {}",
                 s("namespace"),
                 s("name"),
                 s("version"),
-                s("kind"),
+                tr!("kind", kind = s("kind")),
                 hit["title"].as_str().unwrap_or_default()
             );
             println!("    {}", plain(&s("snippet")));
         }
+        let total = results["total"].as_u64().unwrap_or(0);
         eprintln!(
-            "{} of {} package(s)",
-            hits.len(),
-            results["total"].as_u64().unwrap_or(0)
+            "{}",
+            tr!("search-summary", shown = hits.len(), total = total)
         );
     });
     Ok(())

@@ -7,6 +7,7 @@ use clap::Args;
 use anyhow::Context as _;
 
 use super::StoreArgs;
+use crate::tr;
 use gemeinwerk_package::archive::ArchiveLimits;
 use gemeinwerk_server::registry::{demo, RegistryConfig};
 
@@ -62,8 +63,8 @@ pub struct ServeArgs {
 
 pub fn exec(args: ServeArgs) -> anyhow::Result<()> {
     crate::init_logging(args.log_format);
-    let listener =
-        TcpListener::bind(&args.bind).with_context(|| format!("cannot listen on {}", args.bind))?;
+    let listener = TcpListener::bind(&args.bind)
+        .with_context(|| tr!("serve-cannot-listen", bind = args.bind.as_str()))?;
     let local = listener.local_addr()?;
     let base_url = args
         .public_url
@@ -94,22 +95,29 @@ pub fn exec(args: ServeArgs) -> anyhow::Result<()> {
     registry.job_lease = std::time::Duration::from_secs(args.job_lease_secs.max(1));
     registry.history_cache_repos = args.history_cache_repos.max(1);
     if args.demo {
-        match demo::seed(&registry).context("cannot seed the demo data")? {
+        match demo::seed(&registry).with_context(|| tr!("serve-cannot-seed"))? {
             Some(accounts) => {
                 println!(
-                    "Demo data seeded. API tokens (shown once, also in {}):",
-                    registry.data_dir.join("demo-tokens.toml").display()
+                    "{}",
+                    tr!(
+                        "serve-demo-seeded",
+                        file = registry
+                            .data_dir
+                            .join("demo-tokens.toml")
+                            .display()
+                            .to_string()
+                    )
                 );
                 for a in accounts {
                     println!("  {:<10} {:<22} {}", a.namespace, a.login, a.token);
                 }
             }
-            None => println!("The registry is not empty; no demo data seeded."),
+            None => println!("{}", tr!("serve-demo-skipped")),
         }
     }
-    println!("gemeinwerk listens on {base_url}");
+    println!("{}", tr!("serve-listening", url = base_url.as_str()));
     tracing::info!(bind = %local, data_dir = %registry.data_dir.display(), "serving");
     actix_web::rt::System::new()
         .block_on(gemeinwerk_server::http::serve(registry, listener))
-        .context("the server stopped with an error")
+        .with_context(|| tr!("serve-stopped"))
 }

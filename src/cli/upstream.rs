@@ -9,6 +9,7 @@ use serde_json::json;
 use anyhow::Context as _;
 
 use super::{output, refused, RegistryArgs};
+use crate::tr;
 use gemeinwerk_client::http::RegistryClient;
 use gemeinwerk_client::{credentials, folder, resolve};
 use gemeinwerk_package::content::read_content;
@@ -27,6 +28,7 @@ pub enum UpstreamCommand {
     },
     /// The changes from the version the fork builds on to a newer one.
     Diff {
+        /// The fork's folder (default: the current one).
         dir: Option<PathBuf>,
         /// The upstream version to compare with (default: the newest).
         #[arg(long)]
@@ -34,7 +36,9 @@ pub enum UpstreamCommand {
     },
     /// Merge upstream changes into the fork's folder, property by property.
     Merge {
+        /// The fork's folder (default: the current one).
         dir: Option<PathBuf>,
+        /// The upstream version to merge (default: the newest).
         #[arg(long)]
         to: Option<String>,
     },
@@ -42,10 +46,13 @@ pub enum UpstreamCommand {
     Resolve {
         /// The conflict's path, as `upstream merge` printed it.
         path: String,
+        /// Keep the fork's value.
         #[arg(long, conflicts_with = "theirs", required_unless_present = "theirs")]
         ours: bool,
+        /// Take the upstream's value.
         #[arg(long)]
         theirs: bool,
+        /// The fork's folder (default: the current one).
         #[arg(long)]
         dir: Option<PathBuf>,
     },
@@ -62,21 +69,22 @@ fn open_fork(dir: Option<PathBuf>) -> anyhow::Result<Fork> {
     let dir = dir.unwrap_or_else(|| PathBuf::from("."));
     let files = folder::read_folder(&dir)?;
     let text = std::str::from_utf8(&files[MANIFEST_FILE])
-        .map_err(|_| refused("gemeinwerk.toml is not UTF-8"))?;
+        .map_err(|_| refused(tr!("manifest-not-utf8", file = MANIFEST_FILE)))?;
     let manifest = match parse_manifest(text) {
         Ok((m, _)) => m,
         Err(problems) => {
             for p in &problems {
                 eprintln!("{p}");
             }
-            return Err(refused("the manifest has problems; fix them first"));
+            return Err(refused(tr!("manifest-problems")));
         }
     };
     let from = manifest.forked_from.ok_or_else(|| {
-        anyhow::anyhow!(
-            "{} is not a fork: its gemeinwerk.toml has no [forked-from]",
-            dir.display()
-        )
+        anyhow::anyhow!(tr!(
+            "not-a-fork",
+            dir = dir.display().to_string(),
+            file = MANIFEST_FILE
+        ))
     })?;
     Ok(Fork { dir, files, from })
 }
@@ -97,24 +105,27 @@ fn newer_versions(lines: &[IndexLine], base: &semver::Version) -> Vec<IndexLine>
 fn target_line(lines: &[IndexLine], fork: &Fork, to: Option<&str>) -> anyhow::Result<IndexLine> {
     let upstream = format!("{}/{}", fork.from.namespace, fork.from.name);
     match to {
-        Some(v) => lines
-            .iter()
-            .find(|l| l.vers == v)
-            .cloned()
-            .ok_or_else(|| refused(format!("{upstream} has no version {v}"))),
+        Some(v) => lines.iter().find(|l| l.vers == v).cloned().ok_or_else(|| {
+            refused(tr!(
+                "no-such-version",
+                package = upstream.as_str(),
+                version = v
+            ))
+        }),
         None => newer_versions(lines, &fork.from.version)
             .pop()
             .ok_or_else(|| {
-                refused(format!(
-                    "{upstream} has no release newer than {}; nothing to do",
-                    fork.from.version
+                refused(tr!(
+                    "no-newer-release",
+                    upstream = upstream.as_str(),
+                    version = fork.from.version.to_string()
                 ))
             }),
     }
 }
 
 fn semantic_diff(base: &PackageFiles, target: &PackageFiles) -> anyhow::Result<Diff> {
-    let unreadable = |_| refused("an upstream version cannot be read as a package");
+    let unreadable = |_| refused(tr!("upstream-unreadable"));
     let (old_m, old) = read_content(base).map_err(unreadable)?;
     let (new_m, new) = read_content(target).map_err(unreadable)?;
     Ok(diff(&old_m, &old, &new_m, &new))
@@ -147,12 +158,19 @@ fn status(reg: &RegistryArgs, dir: Option<PathBuf>) -> anyhow::Result<()> {
     let lines = resolve::index_lines(&c, ns, name)?;
     let newer = newer_versions(&lines, &fork.from.version);
     let mut entries = Vec::new();
+    let mut lines = Vec::new();
     if !newer.is_empty() {
         let base = resolve::fetch_version(&c, ns, name, &fork.from.version.to_string())?;
         for line in &newer {
             let d = semantic_diff(&base, &resolve::download_verified(&c, line)?)?;
             entries
                 .push(json!({ "version": line.vers, "level": d.level(), "summary": d.summary() }));
+            let level = d.level().map(|l| format!(" ({l})")).unwrap_or_default();
+            lines.push(format!(
+                "  {}  {}{level}",
+                line.vers,
+                super::commands::diff_counts(&d)
+            ));
         }
     }
     let upstream = format!("{ns}/{name}");
@@ -160,20 +178,18 @@ fn status(reg: &RegistryArgs, dir: Option<PathBuf>) -> anyhow::Result<()> {
         reg,
         &json!({ "upstream": upstream, "base": fork.from.version.to_string(), "newer": entries }),
         || {
-            println!("builds on {upstream}@{}", fork.from.version);
-            if entries.is_empty() {
-                println!("up to date: no newer upstream release");
+            println!(
+                "{}",
+                tr!(
+                    "upstream-builds-on",
+                    upstream = format!("{upstream}@{}", fork.from.version)
+                )
+            );
+            if lines.is_empty() {
+                println!("{}", tr!("upstream-up-to-date"));
             }
-            for e in &entries {
-                println!(
-                    "  {}  {}{}",
-                    e["version"].as_str().unwrap_or_default(),
-                    e["summary"].as_str().unwrap_or_default(),
-                    e["level"]
-                        .as_str()
-                        .map(|l| format!(" ({l})"))
-                        .unwrap_or_default()
-                );
+            for line in &lines {
+                println!("{line}");
             }
         },
     );
@@ -205,15 +221,16 @@ fn upstream_diff(
 fn write_folder(dir: &Path, before: &PackageFiles, files: &PackageFiles) -> anyhow::Result<()> {
     for path in before.keys().filter(|p| !files.contains_key(*p)) {
         let gone = dir.join(path);
-        std::fs::remove_file(&gone).with_context(|| format!("cannot remove {}", gone.display()))?;
+        std::fs::remove_file(&gone)
+            .with_context(|| tr!("cannot-remove", path = gone.display().to_string()))?;
     }
     for (path, content) in files {
         let dest = dir.join(path);
         let parent = dest.parent().expect("a file has a parent");
         std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
+            .with_context(|| tr!("cannot-create", path = parent.display().to_string()))?;
         std::fs::write(&dest, content)
-            .with_context(|| format!("cannot write {}", dest.display()))?;
+            .with_context(|| tr!("cannot-write", path = dest.display().to_string()))?;
     }
     Ok(())
 }
@@ -225,10 +242,7 @@ fn upstream_merge(
 ) -> anyhow::Result<()> {
     let fork = open_fork(dir)?;
     if fork.files.contains_key(merge::MERGE_FILE) {
-        return Err(refused(format!(
-            "a merge is in progress ({} exists): resolve its conflicts first",
-            merge::MERGE_FILE
-        )));
+        return Err(refused(tr!("merge-in-progress", file = merge::MERGE_FILE)));
     }
     let c = client(reg);
     let (ns, name) = (&fork.from.namespace, &fork.from.name);
@@ -245,12 +259,12 @@ fn upstream_merge(
     let own_name = toml::from_str::<toml::Table>(&manifest_text)
         .ok()
         .and_then(|t| t.get("package")?.get("name")?.as_str().map(str::to_string))
-        .ok_or_else(|| refused("the merged manifest has no [package] name"))?;
+        .ok_or_else(|| refused(tr!("merge-no-name")))?;
     let from = ForkedFrom {
         namespace: ns.clone(),
         name: name.clone(),
         version: semver::Version::parse(&target.vers)
-            .with_context(|| format!("the index names an upstream version \"{}\"", target.vers))?,
+            .with_context(|| tr!("merge-bad-version", version = target.vers.as_str()))?,
         cksum: Some(target.cksum.clone()),
     };
     let rewritten = fork_manifest(&manifest_text, &own_name, &from).map_err(refused)?;
@@ -275,10 +289,10 @@ fn upstream_merge(
         &json!({ "upstream": upstream, "base": info.base, "merged": info.theirs, "taken": result.taken, "conflicts": result.conflicts, "problems": problems }),
         || {
             for t in &result.taken {
-                println!("taken: {t}");
+                println!("{}", tr!("merge-taken", change = t.to_string()));
             }
             for conflict in &result.conflicts {
-                println!("CONFLICT {conflict}");
+                println!("{}", tr!("merge-conflict", conflict = conflict.to_string()));
             }
             for p in &problems {
                 eprintln!("{p}");
@@ -286,22 +300,32 @@ fn upstream_merge(
         },
     );
     if !result.is_clean() {
-        return Err(refused(format!(
-            "{} conflict(s) left; settle each with `gemeinwerk upstream resolve PATH --ours|--theirs` (or edit the files and remove its entry from {})",
-            result.conflicts.len(),
-            merge::MERGE_FILE
+        return Err(refused(tr!(
+            "merge-conflicts-left",
+            count = result.conflicts.len(),
+            file = merge::MERGE_FILE
         )));
     }
     if !problems.is_empty() {
-        return Err(refused(format!(
-            "merged {upstream}@{}, but the result has {} problem(s); fix them before publishing",
-            info.theirs,
-            problems.len()
+        let errors = problems.iter().filter(|p| p.is_error()).count();
+        return Err(refused(tr!(
+            "merge-problems",
+            label = format!("{upstream}@{}", info.theirs),
+            problems = tr!(
+                "problems-found",
+                errors = errors,
+                warnings = problems.len() - errors
+            )
         )));
     }
     eprintln!(
-        "merged {upstream} {} → {}; the folder validates",
-        info.base, info.theirs
+        "{}",
+        tr!(
+            "merged",
+            upstream = upstream.as_str(),
+            from = info.base.as_str(),
+            to = info.theirs.as_str()
+        )
     );
     Ok(())
 }
@@ -324,9 +348,9 @@ fn upstream_resolve(
         .unwrap_or(0);
     output(reg, &json!({ "resolved": path, "open": open }), || {
         if open == 0 {
-            eprintln!("resolved {path}; no conflicts left — run `gemeinwerk validate`");
+            eprintln!("{}", tr!("resolved-done", path = path));
         } else {
-            eprintln!("resolved {path}; {open} conflict(s) left");
+            eprintln!("{}", tr!("resolved-open", path = path, count = open));
         }
     });
     Ok(())

@@ -440,7 +440,15 @@ impl TestRegistry {
             .args(["--data-dir", self.data().to_str().unwrap()])
             .args(["--database-url", &self.database_url]);
         self.blob_store_args(&mut cmd);
-        let out = cmd.args(args).env("RUST_LOG", "warn").output().unwrap();
+        let out = cmd
+            .args(args)
+            .env("RUST_LOG", "warn")
+            // English whatever the developer's locale.
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("LANG", "C")
+            .output()
+            .unwrap();
         out
     }
 
@@ -487,6 +495,28 @@ impl TestRegistry {
             .env("HOME", self.home.path())
             .env_remove("XDG_CONFIG_HOME")
             .env_remove("GEMEINWERK_TOKEN")
+            // English whatever the developer's locale; `cli_in` picks one.
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("LANG", "C")
+            .stdin(Stdio::null());
+        if let Some(t) = token {
+            cmd.env("GEMEINWERK_TOKEN", t);
+        }
+        cmd.output().unwrap()
+    }
+
+    /// The CLI with `LANG` set to `lang`.
+    pub fn cli_in(&self, lang: &str, token: Option<&str>, args: &[&str]) -> Output {
+        let mut cmd = Command::new(bin());
+        cmd.args(args)
+            .env("GEMEINWERK_REGISTRY", &self.url)
+            .env("HOME", self.home.path())
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("GEMEINWERK_TOKEN")
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("LANG", lang)
             .stdin(Stdio::null());
         if let Some(t) = token {
             cmd.env("GEMEINWERK_TOKEN", t);

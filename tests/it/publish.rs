@@ -58,6 +58,32 @@ every_blob_store! {
 }
 
 both_backends! {
+    fn publish_with_wait_is_searchable_at_once(reg) {
+        let token = reg.owner_of("kassel");
+        let names = |reg: &TestRegistry| -> Vec<String> {
+            let r = reg.get("/api/v1/search?q=&namespace=kassel&sort=name&per_page=100");
+            assert_eq!(r.status, 200, "{}", r.text());
+            r.json()["hits"].as_array().unwrap().iter().map(|h| h["name"].as_str().unwrap().to_string()).collect()
+        };
+        // Five in a row: the search follower polls, so an answer that did
+        // not wait would be seen by the next search now and then.
+        for i in 1..=5 {
+            // Search hits name the package without its namespace.
+            let name = format!("lesbar-{i}");
+            let archive = archive_of(&pkg(&format!("kassel/{name}"), "1.0.0"));
+            let r = reg.request("PUT", "/api/v1/packages/new?wait=search", Some(&token), Some(&archive));
+            assert_eq!(r.status, 200, "{}", r.text());
+            assert!(names(reg).contains(&name), "publish {i} answered before search showed {name}");
+        }
+        // A wait the server does not know is refused before anything is stored.
+        let before = reg.snapshot();
+        let r = reg.request("PUT", "/api/v1/packages/new?wait=forever", Some(&token), Some(&archive_of(&pkg("kassel/x", "1.0.0"))));
+        assert_eq!(r.status, 400, "{}", r.text());
+        assert_eq!(r.error_code(), "bad_query");
+        assert!(r.error_detail().contains("wait"), "{}", r.error_detail());
+        assert_eq!(reg.snapshot(), before);
+    }
+
     fn existing_version_is_refused(reg) {
         let token = reg.owner_of("kassel");
         let p = pkg("kassel/a", "1.0.0");

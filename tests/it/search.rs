@@ -258,7 +258,7 @@ both_backends! {
 
         let out = reg.admin(&["reindex"]);
         assert!(out.status.success(), "{}", common::stderr(&out));
-        assert!(common::stderr(&out).contains("search index rebuilt from the database (1 packages)"), "{}", common::stderr(&out));
+        assert!(common::stderr(&out).contains("search index rebuilt from the database (1 package)"), "{}", common::stderr(&out));
         let after = current_generation(reg);
         assert_ne!(after, before);
 

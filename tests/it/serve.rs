@@ -137,6 +137,9 @@ both_backends! {
         );
         let out = std::process::Command::new(BIN)
             .args(["info", "kassel/a", "--registry", "http://127.0.0.1:9"])
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("LANG", "C")
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "registry unreachable");
@@ -179,6 +182,9 @@ fn package_folder_with_a_symlink_is_refused() {
     std::os::unix::fs::symlink("/etc/passwd", p.path().join("passwd")).unwrap();
     let out = std::process::Command::new(BIN)
         .args(["validate", p.path_str()])
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", "C")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));

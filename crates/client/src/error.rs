@@ -64,7 +64,7 @@ pub enum ClientError {
     NotARegistry { registry: String },
     #[error("--offline: index/{file} of {registry} is neither cached nor vendored; run once with network, or use `gemeinwerk vendor`")]
     IndexNotCached { registry: String, file: String },
-    #[error("--offline, but {} archive(s) are neither in the cache ({}) nor vendored: {}", .labels.len(), .cache.display(), .labels.join(", "))]
+    #[error("--offline, but {} neither in the cache ({}) nor vendored: {}", archives_are(.labels.len()), .cache.display(), .labels.join(", "))]
     ArchivesNotCached { cache: PathBuf, labels: Vec<String> },
     #[error("no API token: set GEMEINWERK_TOKEN or run `gemeinwerk login`")]
     NoToken,
@@ -104,13 +104,31 @@ pub enum ClientError {
         file: PathBuf,
         diagnostics: Vec<Diagnostic>,
     },
-    /// Wrong arguments: a name, a version requirement, a folder.
+    /// Wrong arguments, as the package checks word it (a name that is not
+    /// NS/NAME).
     #[error("{0}")]
     Usage(String),
-    /// A check in the client said no: a version that does not exist, a
-    /// folder that is not empty, a dependency graph without a solution.
+    /// A check of the package crate said no, in its words.
     #[error("{0}")]
     Refused(String),
+    #[error("cannot add \"{spec}\": {why}; write NS/NAME or NS/NAME@REQ, e.g. kassel/bewohnerparkausweis@^1.0")]
+    BadAddSpec { spec: String, why: String },
+    #[error("cannot add \"{spec}\": \"{req}\" is not a version requirement ({why}); for example ^1.2 or =1.0.3")]
+    BadRequirement {
+        spec: String,
+        req: String,
+        why: String,
+    },
+    #[error("--dest {} names no folder", .dest.display())]
+    DestNotAFolder { dest: PathBuf },
+    #[error("{package} has no version {version}")]
+    NoSuchVersion { package: String, version: String },
+    #[error("{} exists and is not empty; name another folder with --dir", .dir.display())]
+    FolderNotEmpty { dir: PathBuf },
+    #[error("the upstream manifest is not UTF-8")]
+    UpstreamNotUtf8,
+    #[error("the registry named an upstream version \"{version}\": {why}")]
+    BadUpstreamVersion { version: String, why: String },
     /// No set of versions satisfies every requirement; the explanation
     /// says which requirements clash, in plain words.
     #[error("the dependencies cannot be resolved:\n{explanation}")]
@@ -177,6 +195,10 @@ impl ClientError {
             Symlink { .. }
             | Manifest { .. }
             | Refused(_)
+            | NoSuchVersion { .. }
+            | FolderNotEmpty { .. }
+            | UpstreamNotUtf8
+            | BadUpstreamVersion { .. }
             | NoSolution { .. }
             | DownloadRefused { .. }
             | Truncated { .. }
@@ -199,6 +221,9 @@ impl ClientError {
             | NoProject { .. }
             | Lockfile { .. }
             | Usage(_)
+            | BadAddSpec { .. }
+            | BadRequirement { .. }
+            | DestNotAFolder { .. }
             | DownloadFailed { .. } => false,
         }
     }
@@ -236,6 +261,13 @@ pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
         cause = c.source();
     }
     out
+}
+
+fn archives_are(n: usize) -> String {
+    match n {
+        1 => "1 archive is".to_string(),
+        n => format!("{n} archives are"),
+    }
 }
 
 fn api_lines(errors: &[ApiError]) -> String {

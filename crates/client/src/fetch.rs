@@ -41,6 +41,25 @@ impl Progress {
     }
 }
 
+/// The words of the progress report. They are the caller's: the command
+/// line prints them in its user's language, and the client has none.
+#[derive(Debug, Clone, Copy)]
+pub struct ProgressWords {
+    /// The bar's heading.
+    pub heading: fn() -> String,
+    /// The line for one download: its label and size in bytes.
+    pub downloaded: fn(&str, u64) -> String,
+}
+
+impl Default for ProgressWords {
+    fn default() -> Self {
+        ProgressWords {
+            heading: || "Downloading".to_string(),
+            downloaded: |label, bytes| format!("downloaded {label} ({bytes} bytes)"),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
     /// Use only the cache and the vendored folder.
@@ -50,6 +69,7 @@ pub struct FetchOptions {
     /// Parallel downloads.
     pub jobs: usize,
     pub progress: Progress,
+    pub words: ProgressWords,
 }
 
 impl Default for FetchOptions {
@@ -59,6 +79,7 @@ impl Default for FetchOptions {
             vendored: None,
             jobs: 8,
             progress: Progress::Quiet,
+            words: ProgressWords::default(),
         }
     }
 }
@@ -138,7 +159,7 @@ pub fn ensure_archives(
                 .expect("the template is valid")
                 .progress_chars("=> "),
             );
-            bar.set_prefix("Downloading");
+            bar.set_prefix((opts.words.heading)());
             Some(bar)
         }
         _ => None,
@@ -172,7 +193,9 @@ pub fn ensure_archives(
                                 bar.inc(1);
                             }
                             (None, Progress::Lines) => {
-                                eprintln!("downloaded {} ({} bytes)", p.label(), bytes.len())
+                                let label = p.label();
+                                let line = (opts.words.downloaded)(&label, bytes.len() as u64);
+                                eprintln!("{line}")
                             }
                             _ => {}
                         }
@@ -290,7 +313,9 @@ pub fn install(lock: &Lockfile, archives: &[Vec<u8>], dest: &Path) -> ClientResu
     }
     let file_name = dest
         .file_name()
-        .ok_or_else(|| ClientError::Usage(format!("--dest {} names no folder", dest.display())))?
+        .ok_or_else(|| ClientError::DestNotAFolder {
+            dest: dest.to_path_buf(),
+        })?
         .to_string_lossy()
         .into_owned();
     let parent = match dest.parent() {

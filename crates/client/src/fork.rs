@@ -57,10 +57,7 @@ pub fn fork(
             .map(|mut d| d.next().is_some())
             .unwrap_or(true);
     if occupied {
-        return Err(ClientError::Refused(format!(
-            "{} exists and is not empty; name another folder with --dir",
-            dir.display()
-        )));
+        return Err(ClientError::FolderNotEmpty { dir });
     }
 
     let registered: Registered = client.send_json(
@@ -103,16 +100,16 @@ pub fn fork(
         std::fs::create_dir_all(dest.parent().expect("a file has a parent")).map_err(io)?;
         std::fs::write(&dest, content).map_err(io)?;
     }
-    let manifest = std::str::from_utf8(&files[MANIFEST_FILE])
-        .map_err(|_| ClientError::Refused("the upstream manifest is not UTF-8".into()))?;
+    let manifest =
+        std::str::from_utf8(&files[MANIFEST_FILE]).map_err(|_| ClientError::UpstreamNotUtf8)?;
     let from = ForkedFrom {
         namespace: ns,
         name,
         version: semver::Version::parse(&registered.version).map_err(|e| {
-            ClientError::Refused(format!(
-                "the registry named an upstream version \"{}\": {e}",
-                registered.version
-            ))
+            ClientError::BadUpstreamVersion {
+                version: registered.version.clone(),
+                why: e.to_string(),
+            }
         })?,
         cksum: Some(registered.cksum.clone()),
     };

@@ -131,18 +131,19 @@ pub fn parse_add_spec(spec: &str) -> ClientResult<(String, String, Option<semver
         Some((p, r)) => (p, Some(r)),
         None => (spec, None),
     };
-    let (ns, name) = split_full_name(pkg).map_err(|e| {
-        ClientError::Usage(format!(
-            "cannot add \"{spec}\": {e}; write NS/NAME or NS/NAME@REQ, e.g. kassel/bewohnerparkausweis@^1.0"
-        ))
+    let (ns, name) = split_full_name(pkg).map_err(|why| ClientError::BadAddSpec {
+        spec: spec.to_string(),
+        why,
     })?;
     let req = match req {
         None => None,
-        Some(r) => Some(semver::VersionReq::parse(r).map_err(|e| {
-            ClientError::Usage(format!(
-                "cannot add \"{spec}\": \"{r}\" is not a version requirement ({e}); for example ^1.2 or =1.0.3"
-            ))
-        })?),
+        Some(r) => Some(
+            semver::VersionReq::parse(r).map_err(|e| ClientError::BadRequirement {
+                spec: spec.to_string(),
+                req: r.to_string(),
+                why: e.to_string(),
+            })?,
+        ),
     };
     Ok((ns, name, req))
 }

@@ -71,10 +71,14 @@ pub fn fetch_version(
     version: &str,
 ) -> ClientResult<PackageFiles> {
     let lines = index_lines(client, ns, name)?;
-    let line = lines
-        .iter()
-        .find(|l| l.vers == version)
-        .ok_or_else(|| ClientError::Refused(format!("{ns}/{name} has no version {version}")))?;
+    let line =
+        lines
+            .iter()
+            .find(|l| l.vers == version)
+            .ok_or_else(|| ClientError::NoSuchVersion {
+                package: format!("{ns}/{name}"),
+                version: version.to_string(),
+            })?;
     download_verified(client, line)
 }
 

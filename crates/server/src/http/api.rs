@@ -90,17 +90,65 @@ async fn read_capped(
     Ok(body)
 }
 
+/// `?wait=search`: answer once this node's search shows the publish, so
+/// that a search straight after it finds it (read-your-writes, as `cargo
+/// publish` returns once the crate can be used). Opt-in, because the wait
+/// is the search follower's lag, which a pipeline publishing many
+/// versions need not pay.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublishQuery {
+    wait: Option<String>,
+}
+
+/// The longest a publish answer waits for search; after it the answer
+/// goes out anyway, since the package is already in the index and
+/// downloadable and the follower is only late.
+const SEARCH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 #[put("/api/v1/packages/new")]
 async fn publish_new(
     reg: Reg,
     req: HttpRequest,
     Authenticated(actor): Authenticated,
+    query: web::Query<PublishQuery>,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
+    let read_your_writes = match query.wait.as_deref() {
+        None => false,
+        Some("search") => true,
+        Some(other) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_query",
+                format!("the query parameter wait takes only \"search\", not {other:?}"),
+            ))
+        }
+    };
     let origin = origin_of(&req);
     let body = read_limited(payload, reg.config.limits.max_upload_bytes).await?;
-    let published = web::block(move || publish::publish(&reg, &actor, &origin, &body)).await??;
+    let publisher = reg.clone();
+    let published =
+        web::block(move || publish::publish(&publisher, &actor, &origin, &body)).await??;
+    if read_your_writes {
+        wait_for_search(&reg, published.feed_id).await;
+    }
     Ok(HttpResponse::Ok().json(published))
+}
+
+async fn wait_for_search(reg: &Reg, feed_id: i64) {
+    let start = std::time::Instant::now();
+    while start.elapsed() < SEARCH_WAIT {
+        let reg = reg.clone();
+        let applied = web::block(move || reg.search.applied_cursor()).await;
+        match applied {
+            // No index in use yet (still building): waiting would not help.
+            Ok(Some(cursor)) if cursor < feed_id => {}
+            _ => return,
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tracing::debug!(feed_id, "publish answered before search applied it");
 }
 
 #[get("/api/v1/packages/{ns}/{name}")]

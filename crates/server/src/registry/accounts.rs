@@ -189,7 +189,8 @@ pub fn set_member_as_operator(
             Some(namespace),
             login,
             serde_json::json!({ "role": role.as_str() }),
-        )
+        )?;
+        Ok(())
     })
 }
 
@@ -225,7 +226,8 @@ pub fn remove_member_as_operator(
             Some(namespace),
             login,
             serde_json::json!({}),
-        )
+        )?;
+        Ok(())
     })
 }
 

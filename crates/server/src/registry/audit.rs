@@ -138,8 +138,8 @@ pub fn record(
     namespace: Option<&str>,
     target: &str,
     details: serde_json::Value,
-) -> Result<()> {
-    diesel::insert_into(audit_log::table)
+) -> Result<i64> {
+    let id = diesel::insert_into(audit_log::table)
         .values((
             audit_log::created_at.eq(now()),
             audit_log::actor.eq(origin.actor.as_deref().unwrap_or("admin")),
@@ -149,8 +149,9 @@ pub fn record(
             audit_log::details.eq(details.to_string()),
             audit_log::client_addr.eq(origin.client_addr.as_deref()),
         ))
-        .execute(conn)?;
-    Ok(())
+        .returning(audit_log::id)
+        .get_result(conn)?;
+    Ok(id)
 }
 
 /// An entry as stored: `action` is the stored text, so that an action this

@@ -186,7 +186,8 @@ pub fn revoke_token(conn: &mut DbConn, origin: &Origin, id_or_token: &str) -> Re
             None,
             &login,
             serde_json::json!({ "token_id": token.id }),
-        )
+        )?;
+        Ok(())
     })?;
     Ok(token)
 }

@@ -25,6 +25,10 @@ pub struct Published {
     pub version: String,
     pub cksum: String,
     pub warnings: Vec<Diagnostic>,
+    /// The change-feed entry of this publish, so that an answer can wait
+    /// until this node's search has applied it.
+    #[serde(skip)]
+    pub feed_id: i64,
 }
 
 /// Publishes an uploaded archive on behalf of a credential: authenticates
@@ -141,10 +145,13 @@ pub fn publish(reg: &Registry, actor: &Actor, origin: &Origin, upload: &[u8]) ->
         Err(e) if e.is_concurrent_change() => record(&mut conn, &origin, &new, known, true),
         other => other,
     };
-    if let Err(e) = recorded {
-        discard_unused_blob(reg, &mut conn, &cksum, &e);
-        return Err(e);
-    }
+    let feed_id = match recorded {
+        Ok(id) => id,
+        Err(e) => {
+            discard_unused_blob(reg, &mut conn, &cksum, &e);
+            return Err(e);
+        }
+    };
     reg.package_changed(&manifest.full_name());
     tracing::info!(package.name = %manifest.full_name(), package.version = %manifest.version, actor = %actor.login, "published");
 
@@ -153,6 +160,7 @@ pub fn publish(reg: &Registry, actor: &Actor, origin: &Origin, upload: &[u8]) ->
         version: manifest.version.to_string(),
         cksum,
         warnings,
+        feed_id,
     })
 }
 
@@ -171,13 +179,14 @@ struct NewVersion<'a> {
 /// package is still the one the context was read for. The version list is
 /// checked again only then or on `recheck` (after a unique-key conflict);
 /// otherwise the unique key on (package, version) catches a racing twin.
+/// Answers the id of the publish's audit entry (its change-feed entry).
 fn record(
     conn: &mut DbConn,
     origin: &Origin,
     new: &NewVersion,
     known_package: Option<i64>,
     recheck: bool,
-) -> Result<()> {
+) -> Result<i64> {
     let manifest = new.manifest;
     write_tx(conn, |conn| {
         let current = index::find_package(conn, &manifest.namespace, &manifest.name)?;
@@ -216,7 +225,7 @@ fn record(
                 ))
                 .execute(conn)?;
         }
-        audit::record(
+        let feed_id = audit::record(
             conn,
             origin,
             AuditAction::Publish,
@@ -225,7 +234,8 @@ fn record(
             serde_json::json!({ "cksum": new.cksum, "size": new.size }),
         )?;
         jobs::enqueue(conn, Job::SyncIndex, &manifest.full_name())?;
-        jobs::enqueue(conn, Job::SyncHistory, &manifest.full_name())
+        jobs::enqueue(conn, Job::SyncHistory, &manifest.full_name())?;
+        Ok(feed_id)
     })
 }
 

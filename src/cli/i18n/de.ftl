@@ -1,0 +1,447 @@
+# Die deutschen Meldungen der Kommandozeile. Dieselben Ids wie en.ftl.
+# Die Wörter sind die der Weboberfläche: Namensraum, zurückziehen,
+# veraltet, Ableitung (Fork), Original (Upstream), Eigentümer/in,
+# Veröffentlicher/in, Formular, Prozess, Feldgruppe.
+
+## Der Rahmen um jeden Fehler, und die Fehler des Clients
+
+error = Fehler: { $message }
+warning = Warnung: { $message }
+registry-failed = die Registry hat einen Fehler: { $message }
+no-token = kein API-Token: GEMEINWERK_TOKEN setzen oder `gemeinwerk login` aufrufen
+unreachable = die Registry unter { $registry } ist nicht erreichbar
+unreachable-offline = die Registry unter { $registry } ist nicht erreichbar (mit gefülltem Cache geht es mit --offline auch ohne sie)
+bad-answer = die Registry unter { $registry } hat eine unlesbare Antwort geschickt
+bad-index = index/{ $file } von { $registry } ist unlesbar
+index-status = die Registry unter { $registry } hat auf index/{ $file } mit HTTP { $status } geantwortet
+not-a-registry = { $registry } hat keine index/config.json; ist das eine gemeinwerk-Registry?
+index-not-cached = --offline: index/{ $file } von { $registry } ist weder im Cache noch im Vendor-Ordner; einmal mit Netz aufrufen oder `gemeinwerk vendor` verwenden
+archives-not-cached = --offline, aber { $count ->
+    [one] { $count } Archiv ist
+   *[other] { $count } Archive sind
+} weder im Cache ({ $cache }) noch im Vendor-Ordner: { $labels }
+no-home = weder { $var } noch HOME ist gesetzt; { $what ->
+    [cache] der Cache
+    [token] das gespeicherte Token
+   *[other] { $what }
+} braucht ein Home-Verzeichnis
+cannot-read = { $path } lässt sich nicht lesen
+cannot-write = { $path } lässt sich nicht schreiben
+cannot-create = { $path } lässt sich nicht anlegen
+cannot-create-in = in { $dir } lässt sich kein Ordner anlegen
+cannot-remove = { $path } lässt sich nicht löschen
+not-a-package = { $dir } hat keine gemeinwerk.toml; im Paketordner aufrufen oder einen angeben
+no-project = { $dir } hat keine gemeinwerk.toml; die erste Abhängigkeit mit `gemeinwerk add NS/NAME` hinzufügen
+symlink = { $path } ist ein symbolischer Link; Pakete dürfen nur gewöhnliche Dateien enthalten
+lockfile-unreadable = { $file } ist unlesbar; nichts wurde geändert
+no-solution = die Abhängigkeiten lassen sich nicht auflösen:
+download-refused = { $label } lässt sich nicht von { $url } herunterladen: HTTP { $status }
+download-failed = das Herunterladen von { $label } von { $url } ist fehlgeschlagen
+truncated = { $label } von { $url }: { $why }; es wurde nicht verwendet
+checksum-mismatch = die Prüfsumme von { $label } stimmt nicht: { $by ->
+    [lock] gemeinwerk.lock nennt
+   *[index] der Index nennt
+} sha256 { $expected }, der Download von { $url } hat aber sha256 { $got }; er wurde unterwegs verändert oder beschädigt und nicht verwendet
+unusable-archive = das Archiv von { $label } ist unbrauchbar
+wrong-prefix = das Archiv von { $label } enthält „{ $prefix }/“ statt „{ $expected }/“
+untouched = { $dest } blieb unverändert
+bad-add-spec = „{ $spec }“ lässt sich nicht hinzufügen: { $why }; NS/NAME oder NS/NAME@ANFORDERUNG schreiben, z. B. kassel/bewohnerparkausweis@^1.0
+bad-requirement = „{ $spec }“ lässt sich nicht hinzufügen: „{ $req }“ ist keine Versionsanforderung ({ $why }); zum Beispiel ^1.2 oder =1.0.3
+dest-not-a-folder = --dest { $dest } nennt keinen Ordner
+folder-not-empty = { $dir } gibt es schon und ist nicht leer; mit --dir einen anderen Ordner nennen
+upstream-not-utf8 = das Manifest des Originals ist kein UTF-8
+bad-upstream-version = die Registry nennt eine Version „{ $version }“ des Originals: { $why }
+
+## Wörter, die mehrere Befehle brauchen
+
+kind = { $kind ->
+    [form] Formular
+    [process] Prozess
+    [fieldgroup] Feldgruppe
+   *[other] { $kind }
+}
+role = { $role ->
+    [owner] Eigentümer/in
+    [publisher] Veröffentlicher/in
+   *[other] { $role }
+}
+size = { $value } { $unit }
+size-bytes = { $count ->
+    [one] { $count } Byte
+   *[other] { $count } Bytes
+}
+problems-found = { $errors } Fehler{ $warnings ->
+    [0] {""}
+    [one] , { $warnings } Warnung
+   *[other] , { $warnings } Warnungen
+}
+check-failed = die Prüfung hat { $problems } gefunden
+no-such-version = { $package } hat keine Version { $version }
+spec-no-version = „{ $spec }“ nennt keine Version; so schreiben: { $package }@1.0.0
+member-removed = { $login } aus { $namespace } entfernt
+cannot-read-package = { $dir } lässt sich nicht lesen
+
+## login, new, validate, diff, package, publish, yank, deprecate, info
+
+login-prompt = Das API-Token für { $registry } einfügen und Enter drücken:
+login-stdin = das Token lässt sich nicht von der Standardeingabe lesen
+login-not-a-token = das sieht nicht wie ein gemeinwerk-Token aus (gw_…)
+login-stored = Token gespeichert in { $path }
+new-unknown-kind = unbekannte Art „{ $kind }“
+new-not-empty = { $dir } gibt es schon und ist kein leerer Ordner; mit --dir einen anderen wählen
+new-created = Paket { $name } ({ $kind }) in { $dir } angelegt
+    weiter: die Platzhalter (…) ausfüllen, dann `gemeinwerk validate { $dir }` aufrufen
+valid = { $label } ist gültig
+valid-without-deps = { $label } ist gültig (ohne seine Abhängigkeiten zu prüfen)
+diff-bad-side = „{ $arg }“ ist weder ein Paketordner noch NS/NAME@VERSION
+diff-unreadable = { $label } lässt sich nicht als Paket lesen
+diff-no-changes = keine Änderungen
+diff-count = { $count } { $level ->
+    [major] größere
+    [minor] mittlere
+   *[patch] kleine
+}
+diff-counts = { $counts } { $total ->
+    [one] Änderung
+   *[other] Änderungen
+}
+diff-bump = { $level ->
+    [major] nötig ist eine neue Hauptversion (major)
+    [minor] nötig ist eine neue Nebenversion (minor)
+   *[patch] nötig ist eine neue Patch-Version (patch)
+}
+packed = { $file } gepackt ({ $size })
+publish-dry-run = { $label } kann veröffentlicht werden (Probelauf, nichts hochgeladen); sha256 { $cksum }
+published = { $label } veröffentlicht
+yanked = { $label } zurückgezogen
+unyanked = { $label } nicht mehr zurückgezogen
+deprecated = { $package } ist als veraltet markiert
+undeprecated = { $package } ist nicht mehr als veraltet markiert
+deprecated-mark = [veraltet]
+info-deprecated = VERALTET: { $message }
+info-downloads = { $count ->
+    [one] { $count } Download
+   *[other] { $count } Downloads
+}
+info-yanked = zurückgezogen: { $reason }
+info-no-reason = ohne Begründung
+info-forked-from = abgeleitet von { $upstream }
+
+## owner, audit, search
+
+member-set = { $login } ist jetzt { $role } von { $namespace }
+audit-from = von { $addr }
+search-summary = { $shown } von { $total ->
+    [one] { $total } Paket
+   *[other] { $total } Paketen
+}
+
+## fork und das Netz der Ableitungen
+
+forked = { $upstream }@{ $version } als { $target } in { $dir } abgeleitet { $history ->
+    [yes] (ein Git-Repository mit der Geschichte des Originals)
+   *[no] (ohne Geschichte: git ist nicht verfügbar)
+}
+forked-next = anpassen, dann in diesem Ordner `gemeinwerk validate` und `gemeinwerk publish` aufrufen
+network-base = abgeleitet von { $base } ({ $behind ->
+    [0] das Original hat keine neuere Version
+    [one] das Original hat { $behind } neuere Version
+   *[other] das Original hat { $behind } neuere Versionen
+})
+network-builds-on = das auf { $package } aufbaut
+network-forks = Ableitungen:
+network-fork = { $package }  von { $base }  ({ $behind ->
+    [one] { $behind } Version zurück
+   *[other] { $behind } Versionen zurück
+})
+
+## upstream
+
+manifest-not-utf8 = { $file } ist kein UTF-8
+manifest-problems = das Manifest hat Probleme; erst diese beheben
+not-a-fork = { $dir } ist keine Ableitung: seine { $file } hat kein [forked-from]
+no-newer-release = { $upstream } hat keine neuere Version als { $version }; nichts zu tun
+upstream-unreadable = eine Version des Originals lässt sich nicht als Paket lesen
+upstream-builds-on = baut auf { $upstream } auf
+upstream-up-to-date = aktuell: das Original hat keine neuere Version
+merge-in-progress = eine Zusammenführung läuft ({ $file } ist da): erst ihre Konflikte lösen
+merge-no-name = das zusammengeführte Manifest hat keinen [package]-Namen
+merge-bad-version = der Index nennt eine Version „{ $version }“ des Originals
+merge-taken = übernommen: { $change }
+merge-conflict = KONFLIKT { $conflict }
+merge-conflicts-left = { $count ->
+    [one] { $count } Konflikt bleibt
+   *[other] { $count } Konflikte bleiben
+}; jeden mit `gemeinwerk upstream resolve PFAD --ours|--theirs` lösen (oder die Dateien bearbeiten und seinen Eintrag aus { $file } entfernen)
+merge-problems = { $label } zusammengeführt, das Ergebnis hat aber { $problems }; vor dem Veröffentlichen beheben
+merged = { $upstream } { $from } → { $to } zusammengeführt; der Ordner ist gültig
+resolved-done = { $path } gelöst; keine Konflikte mehr — jetzt `gemeinwerk validate` aufrufen
+resolved-open = { $path } gelöst; { $count ->
+    [one] { $count } Konflikt bleibt
+   *[other] { $count } Konflikte bleiben
+}
+
+## add, lock, fetch, vendor
+
+lock-missing = { $dir } hat keine { $lock }; `gemeinwerk lock` aufrufen und die Lock-Datei einchecken
+lock-mismatch = { $lock } passt nicht mehr zu { $manifest } ({ $why }); `gemeinwerk lock` aufrufen und die Lock-Datei einchecken
+add-unknown = { $package } gibt es in der Registry unter { $registry } nicht
+add-no-match = keine veröffentlichte, nicht zurückgezogene Version von { $package } passt zu { $req }
+add-all-yanked = jede Version von { $package } ist zurückgezogen
+add-cannot-edit = { $path } lässt sich nicht bearbeiten: { $error }
+add-would-break = nach der Änderung wäre { $path } fehlerhaft: { $problem }
+added = { $package } = "{ $req }" zu { $path } hinzugefügt
+lock-updated = aktualisiert { $name } { $from } → { $to }
+lock-locked = festgelegt { $name } { $version }
+lock-summary = { $count ->
+    [one] { $count } Paket
+   *[other] { $count } Pakete
+} in { $path } (Index: { $fetched } geladen, { $unchanged } unverändert)
+fetch-heading = Herunterladen
+fetch-downloaded = { $label } heruntergeladen ({ $size })
+fetch-summary = { $count ->
+    [one] { $count } Paket
+   *[other] { $count } Pakete
+} nach { $dest } geholt: { $downloaded } heruntergeladen ({ $size }), { $cached } aus dem Cache
+vendored = { $count ->
+    [one] { $count } Paket
+   *[other] { $count } Pakete
+} nach { $dir } gelegt; ohne Netz: gemeinwerk fetch --locked --offline --vendored { $dir }
+
+## import, export
+
+import-failed = { $file }: { $error }; nichts wurde geschrieben
+import-wrote = { $dir } geschrieben; bitte durchsehen, dann `gemeinwerk validate { $dir }`
+file-too-large = { $file }: die Datei hat mehr als { $limit } Bytes; gelesen werden höchstens { $limit } Bytes; nichts wurde geschrieben
+folder-exists = { $dir } gibt es schon; mit --dir einen neuen Ordner nennen; nichts wurde geschrieben
+export-offline = die Registry unter { $registry } ist nicht erreichbar ({ $why }); eingebundene Feldgruppen bleiben offen
+
+## serve (was ein Mensch im Terminal liest; das Protokoll bleibt englisch)
+
+serve-cannot-listen = { $bind } lässt sich nicht belegen
+serve-cannot-seed = die Demodaten lassen sich nicht anlegen
+serve-demo-seeded = Demodaten angelegt. API-Tokens (nur jetzt gezeigt, auch in { $file }):
+serve-demo-skipped = Die Registry ist nicht leer; keine Demodaten angelegt.
+serve-listening = gemeinwerk lauscht auf { $url }
+serve-stopped = der Server ist mit einem Fehler beendet worden
+
+## admin
+
+duration-invalid = „{ $value }“ ist keine Dauer wie 90d, 12h oder 4w
+duration-unit = „{ $value }“ ist keine Dauer wie 90d, 12h oder 4w (Einheiten: m, h, d, w)
+admin-namespace-added = Namensraum { $slug } angelegt
+admin-user-added = Benutzer/in { $login } angelegt
+member-is = { $login } ist { $role } von { $namespace }
+reindex-index = Git-Index und Paketgeschichten aus der Datenbank neu aufgebaut ({ $count ->
+    [one] { $count } Paket
+   *[other] { $count } Pakete
+})
+reindex-search = Suchindex aus der Datenbank neu aufgebaut ({ $count ->
+    [one] { $count } Paket
+   *[other] { $count } Pakete
+})
+unknown-scope = unbekannte Berechtigung „{ $scope }“; es gibt publish, yank, owners
+token-created = Token { $id } für { $login } erstellt; es wird nur jetzt gezeigt:
+token-revoked = Token { $id } widerrufen
+token-state-active = aktiv
+token-state-revoked = widerrufen
+token-expires = gültig bis { $at }
+token-never-expires = läuft nie ab
+token-last-used = zuletzt benutzt { $at }
+token-never-used = nie benutzt
+fsck-orphans = { $count ->
+    [one] { $count } verwaister Blob, den keine Version nennt
+   *[other] { $count } verwaiste Blobs, die keine Version nennt
+}; --repair löscht die, die älter als eine Stunde sind
+fsck-orphans-removed = { $count ->
+    [one] { $count } verwaister Blob, den keine Version nennt
+   *[other] { $count } verwaiste Blobs, die keine Version nennt
+}; { $removed } gelöscht (jüngere als eine Stunde bleiben: vielleicht läuft gerade eine Veröffentlichung)
+fsck-checked = { $packages ->
+    [one] { $packages } Paket
+   *[other] { $packages } Pakete
+} und { $archives ->
+    [one] { $archives } Archiv
+   *[other] { $archives } Archive
+} geprüft: { $problems ->
+    [one] { $problems } Problem
+   *[other] { $problems } Probleme
+}
+fsck-repaired = { $count } repariert
+fsck-disagree = die Speicher widersprechen sich; `gemeinwerk admin fsck --repair` aufrufen
+
+## clap: Hilfe und Fehler im Aufruf
+
+usage-heading = Aufruf
+commands-heading = Befehle
+arguments-heading = Argumente
+options-heading = Optionen
+command-placeholder = BEFEHL
+help-flag = Hilfe anzeigen
+version-flag = Version anzeigen
+help-command = Diese Hilfe oder die Hilfe der genannten Befehle anzeigen
+help-env = [Umgebungsvariable: { $name }]
+help-default = [Standard: { $value }]
+help-values = [mögliche Werte: { $values }]
+clap-unknown-argument = unerwartetes Argument „{ $arg }“
+clap-invalid-value = ungültiger Wert „{ $value }“ für „{ $arg }“
+clap-value-missing = „{ $arg }“ braucht einen Wert, aber es wurde keiner angegeben
+clap-invalid-subcommand = unbekannter Befehl „{ $name }“
+clap-missing-required = diese nötigen Argumente fehlen:
+clap-missing-subcommand = „{ $name }“ braucht einen Befehl, aber es wurde keiner angegeben
+clap-subcommands = [Befehle: { $names }]
+clap-repeated = das Argument „{ $arg }“ darf nur einmal vorkommen
+clap-conflict = das Argument „{ $arg }“ geht nicht zusammen mit { $other }
+clap-conflict-others = das Argument „{ $arg }“ geht nicht zusammen mit einem der anderen Argumente
+clap-too-many = unerwarteter Wert „{ $value }“ für „{ $arg }“; es werden keine weiteren erwartet
+clap-wrong-number = falsche Anzahl von Werten für „{ $arg }“: { $actual }
+clap-no-equals = „{ $arg }“ braucht ein Gleichheitszeichen vor dem Wert
+clap-invalid-utf8 = mindestens ein Argument ist kein gültiges UTF-8
+clap-similar = Tipp: es gibt { $what ->
+    [subcommand] einen ähnlichen Befehl
+    [argument] ein ähnliches Argument
+   *[value] einen ähnlichen Wert
+}: { $names }
+clap-similar-many = Tipp: es gibt { $what ->
+    [subcommand] ähnliche Befehle
+    [argument] ähnliche Argumente
+   *[value] ähnliche Werte
+}: { $names }
+clap-tip = Tipp: { $tip }
+quoted = „{ $text }“
+clap-more-info = Mehr dazu mit „{ $help }“.
+
+## Hilfetexte der Befehle (cmd-PFAD) und ihrer Argumente (arg-…)
+
+cmd-gemeinwerk = Formulare und Verfahren teilen: die Paket-Registry für öffentliche Verwaltungen
+cmd-serve = Den Registry-Server starten
+arg-data-dir = Wo die Registry ihre Daten ablegt
+arg-database-url = `postgres://…` für PostgreSQL; sonst SQLite im Datenordner
+arg-blob-store = Wohin die Paketarchive gehen: `s3://BUCKET[/PREFIX]` auf S3-kompatiblem Objektspeicher (Zugangsdaten aus AWS_ACCESS_KEY_ID und AWS_SECRET_ACCESS_KEY); sonst der Ordner `blobs` im Datenverzeichnis
+arg-s3-endpoint = Der S3-Endpunkt, z. B. `http://127.0.0.1:3900` für einen selbst betriebenen Speicher (sonst AWS_ENDPOINT, ohne diesen AWS S3). Anfragen im Pfad-Stil
+arg-s3-region = Die S3-Region (sonst AWS_REGION oder AWS_DEFAULT_REGION, ohne diese us-east-1)
+arg-serve-job-lease-secs = Wie lange der Anspruch eines Knotens auf einen Auftrag gilt, in Sekunden: stirbt ein Knoten mitten im Auftrag, übernimmt ihn danach ein anderer
+arg-serve-history-cache-repos = Wie viele Paketgeschichten dieser Knoten auf der Platte hält; darüber hinaus gehen die am längsten nicht genutzten und werden bei Bedarf aus der Datenbank neu erstellt
+arg-serve-bind = Die Adresse, auf der der Server lauscht
+arg-serve-public-url = Die URL, unter der Clients diese Registry erreichen (Standard: http:// + Adresse)
+arg-serve-demo = Eine leere Registry mit Demo-Kommunen, -Konten und -Paketen füllen
+arg-serve-max-upload-bytes = Größter angenommener Upload, in Bytes
+arg-serve-max-unpacked-bytes = Größte entpackte Größe eines Archivs, in Bytes
+arg-serve-search-refresh-secs = Wie oft die Downloadzahlen in die Reihenfolge der Suche eingehen, in Sekunden
+arg-serve-log-format = `text` (eine Zeile je Ereignis) oder `json` (ein Objekt je Zeile)
+arg-serve-downloads-flush-secs = Wie oft gezählte Downloads in die Datenbank geschrieben werden, in Sekunden
+arg-serve-index-squash-after = Die Geschichte des Git-Index nach so vielen Commits zu einem Schnappschuss zusammenfassen (die alte Geschichte kommt nach /git/index-archive.git); 0 nie
+arg-serve-max-entries = Höchstzahl der Einträge in einem Archiv
+cmd-admin = Befehle für den Betrieb, direkt auf den Speichern
+cmd-admin-namespace = Namensräume: einer je Kommune oder Anbieter
+cmd-admin-namespace-add = Einen Namensraum anlegen
+arg-admin-namespace-add-slug = Der Kurzname des Namensraums in Paketnamen, z. B. kassel
+arg-admin-namespace-add-name = Der angezeigte Name, z. B. „Stadt Kassel“
+arg-admin-namespace-add-ars = Amtlicher Regionalschlüssel (12 Ziffern)
+cmd-admin-namespace-list = Die Namensräume auflisten
+cmd-admin-user = Benutzer/innen
+cmd-admin-user-add = Eine Benutzerin oder einen Benutzer anlegen
+arg-login = Der Login der Benutzerin oder des Benutzers
+cmd-admin-member = Mitglieder von Namensräumen
+cmd-admin-member-add = Ein Mitglied hinzufügen (oder seine Rolle ändern)
+arg-namespace = Der Namensraum, z. B. kassel
+arg-role = publisher: darf veröffentlichen und zurückziehen; owner: darf zusätzlich Mitglieder verwalten
+cmd-admin-member-remove = Ein Mitglied entfernen
+cmd-admin-token = API-Tokens
+cmd-admin-token-create = Ein Token erstellen; es wird einmal angezeigt und nie im Klartext gespeichert
+arg-admin-token-create-scope = Kommagetrennt: publish, yank, owners
+arg-admin-token-create-namespace = Das Token auf einen Namensraum beschränken
+arg-admin-token-create-expires-in = Gültigkeitsdauer wie 90d, 12h, 4w
+arg-admin-token-create-name = Ein Name, an dem man das Token erkennt, z. B. „ci“
+cmd-admin-token-revoke = Ein Token widerrufen, über seine Id oder das Token selbst
+arg-admin-token-revoke-token = Die Id des Tokens oder das Token selbst
+cmd-admin-token-list = Die Tokens einer Benutzerin oder eines Benutzers auflisten (nie ihre Werte)
+cmd-admin-fsck = Den Git-Index und den Blob-Speicher mit der Datenbank vergleichen
+arg-admin-fsck-repair = Neu schreiben, was von der Datenbank abweicht
+cmd-admin-reindex = Die abgeleiteten Ansichten (den Git-Index, die Paketgeschichten und den Suchindex) aus der Datenbank neu aufbauen. Ein laufender Server wechselt von selbst zum neuen Suchindex
+cmd-login = Ein API-Token für eine Registry speichern (von der Standardeingabe gelesen, wenn nicht angegeben)
+arg-login-token = Das Token (Standard: von der Standardeingabe gelesen, damit es nicht in der Shell-Geschichte landet)
+arg-registry = Die Registry, mit der gesprochen wird
+arg-json = Maschinenlesbares JSON auf stdout ausgeben
+cmd-new = Einen neuen Paketordner mit einem Beispiel anlegen, das `validate` besteht
+arg-new-name = NS/NAME des neuen Pakets
+arg-new-kind = Was das Paket enthält
+arg-new-dir = Der anzulegende Ordner (Standard: ./NAME)
+cmd-validate = Einen Paketordner prüfen wie die Registry, mit den Abhängigkeiten aus der Registry, wenn sie erreichbar ist
+arg-dir = Der Paketordner (Standard: der aktuelle)
+arg-validate-offline = Die Registry nicht fragen; die Abhängigkeiten bleiben ungeprüft
+cmd-diff = Die inhaltlichen Änderungen zwischen zwei Versionen zeigen, jede als NS/NAME@VERSION (aus der Registry) oder als Paketordner
+arg-diff-a = Die alte Seite
+arg-diff-b = Die neue Seite
+cmd-package = Das Archiv des Pakets nach DIR/target/package/ bauen
+cmd-publish = Einen Paketordner veröffentlichen
+arg-publish-dry-run = Prüfen und packen, aber nicht hochladen
+arg-publish-no-wait = Antworten, sobald die Version gespeichert ist, ohne zu warten (höchstens 2 s), bis die Suche der Registry sie zeigt
+cmd-yank = Eine Version für neue Lock-Dateien sperren (herunterladen lässt sie sich weiter)
+arg-spec = Paket und Version, NS/NAME@VERSION
+arg-yank-reason = Warum, für die Nutzenden der Version (z. B. „falsche Gebühr“)
+cmd-unyank = Das Zurückziehen aufheben
+cmd-deprecate = Ein Paket als veraltet markieren, mit einem Hinweis für seine Nutzenden
+arg-deprecate-package = Das Paket, NS/NAME
+arg-deprecate-message = Was die Nutzenden stattdessen tun sollen (z. B. „kassel/hundesteuer-2 verwenden“)
+arg-deprecate-undo = Die Markierung als veraltet aufheben
+cmd-search = Pakete suchen: deutsche Wörter, Tippfehler und Teile zusammengesetzter Wörter finden, was gemeint ist („Hunde Steuer“, „Parkauswies“, „Strassenfest“)
+arg-search-query = Wonach gesucht wird, in Alltagsdeutsch („Hundesteuer anmelden“)
+arg-search-kind = form (Formular), process (Prozess) oder fieldgroup (Feldgruppe)
+arg-search-themenfeld = Ein OZG-Themenfeld, z. B. mobilitaet_reisen
+arg-search-namespace = Nur Pakete dieses Namensraums, z. B. kassel
+arg-search-vertrauensniveau = niedrig, substanziell oder hoch
+arg-search-sort = relevance (Relevanz), downloads, updated (zuletzt geändert) oder name
+arg-search-page = Die Seite der Treffer, ab 1
+arg-search-per-page = Treffer je Seite
+arg-search-deprecated = Auch veraltete Pakete zeigen
+cmd-info = Ein Paket und seine Versionen zeigen
+arg-info-spec = NS/NAME oder NS/NAME@VERSION
+cmd-fork = Ein Paket in den eigenen Namensraum ableiten: trägt die Ableitung ein und schreibt einen Arbeitsordner mit der Geschichte des Originals
+arg-fork-source = NS/NAME oder NS/NAME@VERSION des Originals
+arg-fork-target = NS/NAME der Ableitung
+arg-fork-dir = Der zu schreibende Ordner (Standard: der Name der Ableitung)
+cmd-upstream = Dem Original folgen, von dem diese Ableitung stammt: status, diff, merge, resolve
+cmd-upstream-status = Neuere Versionen des Originals und was sich darin geändert hat
+arg-upstream-dir = Der Ordner der Ableitung (Standard: der aktuelle)
+cmd-upstream-diff = Die Änderungen von der Version, auf der die Ableitung aufbaut, zu einer neueren
+arg-upstream-diff-to = Die Version des Originals, mit der verglichen wird (Standard: die neueste)
+cmd-upstream-merge = Änderungen des Originals in den Ordner der Ableitung übernehmen, Eigenschaft für Eigenschaft
+arg-upstream-merge-to = Die Version des Originals, die übernommen wird (Standard: die neueste)
+cmd-upstream-resolve = Einen Konflikt einer Zusammenführung mit dem Wert der Ableitung oder dem des Originals lösen
+arg-upstream-resolve-path = Der Pfad des Konflikts, wie `upstream merge` ihn ausgegeben hat
+arg-upstream-resolve-ours = Den Wert der Ableitung behalten
+arg-upstream-resolve-theirs = Den Wert des Originals übernehmen
+cmd-owner = Die Mitglieder eines Namensraums verwalten
+cmd-owner-add = Ein Mitglied hinzufügen (oder seine Rolle ändern)
+cmd-owner-remove = Ein Mitglied entfernen
+cmd-owner-list = Die Mitglieder auflisten
+cmd-audit = Das Protokoll eines Namensraums zeigen (nur für Eigentümer/innen)
+arg-audit-limit = Wie viele der jüngsten Einträge gezeigt werden
+cmd-add = Eine Abhängigkeit in die gemeinwerk.toml des Projekts eintragen (Kommentare und Aufbau bleiben)
+arg-add-spec = NS/NAME oder NS/NAME@ANFORDERUNG (Standard: ^ die neueste nicht zurückgezogene Version)
+arg-project = Der Projektordner, mit gemeinwerk.toml (und gemeinwerk.lock)
+cmd-lock = Den ganzen Abhängigkeitsgraphen auflösen und gemeinwerk.lock schreiben
+arg-lock-update = Neu zu den neuesten Versionen auflösen, ohne die Versionen der Lock-Datei (zurückgezogene fallen dann weg)
+arg-lock-offline = Nur aus dem zwischengespeicherten (oder vendorten) Index auflösen
+arg-vendored = Ein von `gemeinwerk vendor` geschriebener Ordner, der vor dem Cache gelesen wird
+cmd-fetch = Die festgelegten Pakete herunterladen, prüfen und nach gemeinwerk_packages/ entpacken
+arg-fetch-locked = Abbrechen, wenn gemeinwerk.lock fehlt oder nicht zu gemeinwerk.toml passt (für CI); ohne diese Option wird eine fehlende oder veraltete Lock-Datei neu erstellt
+arg-fetch-offline = Nur den Cache und den Vendor-Ordner verwenden; kein Netz
+arg-fetch-dest = Wohin die Pakete entpackt werden, als DEST/NS/NAME/ (Standard: gemeinwerk_packages/ im Projektordner)
+arg-fetch-jobs = Gleichzeitige Downloads
+cmd-vendor = Die festgelegten Archive und Indexdateien für CI ohne Netz in einen Ordner schreiben
+arg-vendor-out = Der Ordner, in den archives/ und index/ geschrieben werden
+arg-vendor-offline = Nur den Cache verwenden; kein Netz
+cmd-import = Ein Paket aus einem Standardformat machen (FIM XDatenfelder)
+cmd-import-xdatenfelder = Ein FIM-XDatenfelder-Stammdatenschema (als Formular) oder eine Datenfeldgruppe (als Feldgruppe), XDatenfelder 1.0, 2.0 oder 3.0.0, in einen neuen Paketordner importieren; nennt, was sich nicht genau abbilden ließ
+arg-import-xdatenfelder-file = Die XDatenfelder-XML-Datei
+arg-import-xdatenfelder-dir = Der anzulegende Ordner (Standard: ./NAME); es darf ihn noch nicht geben
+arg-import-xdatenfelder-namespace = Der Namensraum des neuen Pakets
+arg-import-xdatenfelder-name = Der Paketname (Standard: aus dem FIM-Namen gebildet)
+arg-import-xdatenfelder-license = Die Lizenz für das Manifest (XDatenfelder nennt keine)
+cmd-export = Ein Paket in einem Standardformat schreiben (JSON Schema, BPMN 2.0)
+cmd-export-json-schema = Das JSON Schema (2020-12) der Antragsdaten eines Formulars, für FIT-Connect
+arg-export-output = In diese Datei schreiben statt nach stdout
+arg-export-json-schema-offline = Die Registry nicht fragen: eingebundene Feldgruppen bleiben offen
+cmd-export-bpmn = BPMN-2.0-XML eines Prozesses, mit Diagramm-Layout

@@ -1,0 +1,433 @@
+# The command line's English messages. Same ids as de.ftl (a test checks).
+
+## The frame around every failure, and the client's errors
+
+error = error: { $message }
+warning = warning: { $message }
+registry-failed = the registry failed: { $message }
+no-token = no API token: set GEMEINWERK_TOKEN or run `gemeinwerk login`
+unreachable = cannot reach the registry at { $registry }
+unreachable-offline = cannot reach the registry at { $registry } (with a filled cache, --offline works without it)
+bad-answer = the registry at { $registry } sent an unreadable answer
+bad-index = index/{ $file } of { $registry } is unreadable
+index-status = the registry at { $registry } answered HTTP { $status } for index/{ $file }
+not-a-registry = { $registry } has no index/config.json; is it a gemeinwerk registry?
+index-not-cached = --offline: index/{ $file } of { $registry } is neither cached nor vendored; run once with network, or use `gemeinwerk vendor`
+archives-not-cached = --offline, but { $count ->
+    [one] { $count } archive is
+   *[other] { $count } archives are
+} neither in the cache ({ $cache }) nor vendored: { $labels }
+no-home = neither { $var } nor HOME is set; { $what ->
+    [cache] the cache
+    [token] the stored token
+   *[other] { $what }
+} needs a home
+cannot-read = cannot read { $path }
+cannot-write = cannot write { $path }
+cannot-create = cannot create { $path }
+cannot-create-in = cannot create a folder in { $dir }
+cannot-remove = cannot remove { $path }
+not-a-package = { $dir } has no gemeinwerk.toml; run this in a package folder or name one
+no-project = { $dir } has no gemeinwerk.toml; add a first dependency with `gemeinwerk add NS/NAME`
+symlink = { $path } is a symbolic link; packages may contain only regular files
+lockfile-unreadable = { $file } is unreadable; nothing was changed
+no-solution = the dependencies cannot be resolved:
+download-refused = { $label } cannot be downloaded from { $url }: HTTP { $status }
+download-failed = downloading { $label } from { $url } failed
+truncated = { $label } from { $url }: { $why }; it was not used
+checksum-mismatch = checksum mismatch for { $label }: { $by ->
+    [lock] gemeinwerk.lock
+   *[index] the index
+} says sha256 { $expected }, but the download from { $url } has sha256 { $got }; it was changed or damaged on the way and was not used
+unusable-archive = the archive of { $label } is unusable
+wrong-prefix = the archive of { $label } holds "{ $prefix }/" instead of "{ $expected }/"
+untouched = { $dest } was left as it was
+bad-add-spec = cannot add "{ $spec }": { $why }; write NS/NAME or NS/NAME@REQ, e.g. kassel/bewohnerparkausweis@^1.0
+bad-requirement = cannot add "{ $spec }": "{ $req }" is not a version requirement ({ $why }); for example ^1.2 or =1.0.3
+dest-not-a-folder = --dest { $dest } names no folder
+folder-not-empty = { $dir } exists and is not empty; name another folder with --dir
+upstream-not-utf8 = the upstream manifest is not UTF-8
+bad-upstream-version = the registry named an upstream version "{ $version }": { $why }
+
+## Words used by several commands
+
+kind = { $kind ->
+    [form] form
+    [process] process
+    [fieldgroup] fieldgroup
+   *[other] { $kind }
+}
+role = { $role ->
+    [owner] owner
+    [publisher] publisher
+   *[other] { $role }
+}
+size = { $value } { $unit }
+size-bytes = { $count ->
+    [one] { $count } byte
+   *[other] { $count } bytes
+}
+problems-found = { $errors ->
+    [one] { $errors } error
+   *[other] { $errors } errors
+}{ $warnings ->
+    [0] {""}
+    [one] , { $warnings } warning
+   *[other] , { $warnings } warnings
+}
+check-failed = the check found { $problems }
+no-such-version = { $package } has no version { $version }
+spec-no-version = "{ $spec }" names no version; write it as { $package }@1.0.0
+member-removed = { $login } removed from { $namespace }
+cannot-read-package = { $dir } cannot be read
+
+## login, new, validate, diff, package, publish, yank, deprecate, info
+
+login-prompt = Paste the API token for { $registry } and press Enter:
+login-stdin = cannot read the token from stdin
+login-not-a-token = that does not look like a gemeinwerk token (gw_…)
+login-stored = token stored in { $path }
+new-unknown-kind = unknown kind "{ $kind }"
+new-not-empty = { $dir } already exists and is not an empty folder; choose another with --dir
+new-created = created the { $kind } package { $name } in { $dir }
+    next: fill in the placeholders (…), then run `gemeinwerk validate { $dir }`
+valid = { $label } is valid
+valid-without-deps = { $label } is valid (without its dependencies)
+diff-bad-side = "{ $arg }" is neither a package folder nor NS/NAME@VERSION
+diff-unreadable = { $label } cannot be read as a package
+diff-no-changes = no changes
+diff-count = { $count } { $level }
+diff-counts = { $counts }
+diff-bump = needs a { $level } bump
+packed = packed { $file } ({ $size })
+publish-dry-run = { $label } is ready to publish (dry run, nothing uploaded); sha256 { $cksum }
+published = published { $label }
+yanked = yanked { $label }
+unyanked = unyanked { $label }
+deprecated = { $package } is deprecated
+undeprecated = { $package } is no longer deprecated
+deprecated-mark = [deprecated]
+info-deprecated = DEPRECATED: { $message }
+info-downloads = { $count ->
+    [one] { $count } download
+   *[other] { $count } downloads
+}
+info-yanked = yanked: { $reason }
+info-no-reason = no reason given
+info-forked-from = forked from { $upstream }
+
+## owner, audit, search
+
+member-set = { $login } is now { $role } of { $namespace }
+audit-from = from { $addr }
+search-summary = { $shown } of { $total ->
+    [one] { $total } package
+   *[other] { $total } packages
+}
+
+## fork and the fork network
+
+forked = forked { $upstream }@{ $version } into { $target } in { $dir } { $history ->
+    [yes] (a git repository with the upstream history)
+   *[no] (without history: git is not available)
+}
+forked-next = adapt it, then `gemeinwerk validate` and `gemeinwerk publish` in that folder
+network-base = forked from { $base } ({ $behind ->
+    [one] { $behind } upstream release
+   *[other] { $behind } upstream releases
+} behind)
+network-builds-on = which builds on { $package }
+network-forks = forks:
+network-fork = { $package }  from { $base }  ({ $behind } behind)
+
+## upstream
+
+manifest-not-utf8 = { $file } is not UTF-8
+manifest-problems = the manifest has problems; fix them first
+not-a-fork = { $dir } is not a fork: its { $file } has no [forked-from]
+no-newer-release = { $upstream } has no release newer than { $version }; nothing to do
+upstream-unreadable = an upstream version cannot be read as a package
+upstream-builds-on = builds on { $upstream }
+upstream-up-to-date = up to date: no newer upstream release
+merge-in-progress = a merge is in progress ({ $file } exists): resolve its conflicts first
+merge-no-name = the merged manifest has no [package] name
+merge-bad-version = the index names an upstream version "{ $version }"
+merge-taken = taken: { $change }
+merge-conflict = CONFLICT { $conflict }
+merge-conflicts-left = { $count ->
+    [one] { $count } conflict
+   *[other] { $count } conflicts
+} left; settle each with `gemeinwerk upstream resolve PATH --ours|--theirs` (or edit the files and remove its entry from { $file })
+merge-problems = merged { $label }, but the result has { $problems }; fix them before publishing
+merged = merged { $upstream } { $from } → { $to }; the folder validates
+resolved-done = resolved { $path }; no conflicts left — run `gemeinwerk validate`
+resolved-open = resolved { $path }; { $count ->
+    [one] { $count } conflict
+   *[other] { $count } conflicts
+} left
+
+## add, lock, fetch, vendor
+
+lock-missing = { $dir } has no { $lock }; run `gemeinwerk lock` and commit the lockfile
+lock-mismatch = { $lock } no longer matches { $manifest } ({ $why }); run `gemeinwerk lock` and commit the lockfile
+add-unknown = { $package } does not exist in the registry at { $registry }
+add-no-match = no published, non-yanked version of { $package } matches { $req }
+add-all-yanked = every version of { $package } is yanked
+add-cannot-edit = cannot edit { $path }: { $error }
+add-would-break = editing { $path } would break it: { $problem }
+added = added { $package } = "{ $req }" to { $path }
+lock-updated = updated { $name } { $from } → { $to }
+lock-locked = locked { $name } { $version }
+lock-summary = { $count ->
+    [one] { $count } package
+   *[other] { $count } packages
+} in { $path } (index: { $fetched } fetched, { $unchanged } unchanged)
+fetch-heading = Downloading
+fetch-downloaded = downloaded { $label } ({ $size })
+fetch-summary = fetched { $count ->
+    [one] { $count } package
+   *[other] { $count } packages
+} into { $dest }: { $downloaded } downloaded ({ $size }), { $cached } from the cache
+vendored = vendored { $count ->
+    [one] { $count } package
+   *[other] { $count } packages
+} into { $dir }; without network: gemeinwerk fetch --locked --offline --vendored { $dir }
+
+## import, export
+
+import-failed = { $file }: { $error }; nothing was written
+import-wrote = wrote { $dir }; review it, then `gemeinwerk validate { $dir }`
+file-too-large = { $file }: the file has more than { $limit } bytes; at most { $limit } bytes are read; nothing was written
+folder-exists = { $dir } already exists; name a new folder with --dir; nothing was written
+export-offline = the registry at { $registry } is not reachable ({ $why }); included field groups stay open
+
+## serve (what a person reads in the terminal; the log stays English)
+
+serve-cannot-listen = cannot listen on { $bind }
+serve-cannot-seed = cannot seed the demo data
+serve-demo-seeded = Demo data seeded. API tokens (shown once, also in { $file }):
+serve-demo-skipped = The registry is not empty; no demo data seeded.
+serve-listening = gemeinwerk listens on { $url }
+serve-stopped = the server stopped with an error
+
+## admin
+
+duration-invalid = "{ $value }" is not a duration like 90d, 12h or 4w
+duration-unit = "{ $value }" is not a duration like 90d, 12h or 4w (units: m, h, d, w)
+admin-namespace-added = namespace { $slug } added
+admin-user-added = user { $login } added
+member-is = { $login } is { $role } of { $namespace }
+reindex-index = git index and package histories rebuilt from the database ({ $count ->
+    [one] { $count } package
+   *[other] { $count } packages
+})
+reindex-search = search index rebuilt from the database ({ $count ->
+    [one] { $count } package
+   *[other] { $count } packages
+})
+unknown-scope = unknown scope "{ $scope }"; scopes are publish, yank, owners
+token-created = token { $id } created for { $login }; it is shown only now:
+token-revoked = token { $id } revoked
+token-state-active = active
+token-state-revoked = revoked
+token-expires = expires { $at }
+token-never-expires = expires never
+token-last-used = last used { $at }
+token-never-used = last used never
+fsck-orphans = { $count ->
+    [one] { $count } orphan blob
+   *[other] { $count } orphan blobs
+} that no version names; --repair removes those older than an hour
+fsck-orphans-removed = { $count ->
+    [one] { $count } orphan blob
+   *[other] { $count } orphan blobs
+} that no version names; { $removed } removed (those younger than an hour are kept: a publish may be in flight)
+fsck-checked = checked { $packages ->
+    [one] { $packages } package
+   *[other] { $packages } packages
+} and { $archives ->
+    [one] { $archives } archive
+   *[other] { $archives } archives
+}: { $problems ->
+    [one] { $problems } problem
+   *[other] { $problems } problems
+}
+fsck-repaired = { $count } repaired
+fsck-disagree = the stores disagree; run `gemeinwerk admin fsck --repair`
+
+## clap: help and usage errors
+
+usage-heading = Usage
+commands-heading = Commands
+arguments-heading = Arguments
+options-heading = Options
+command-placeholder = COMMAND
+help-flag = Print help
+version-flag = Print version
+help-command = Print this message or the help of the given subcommand(s)
+help-env = [env: { $name }]
+help-default = [default: { $value }]
+help-values = [possible values: { $values }]
+clap-unknown-argument = unexpected argument '{ $arg }' found
+clap-invalid-value = invalid value '{ $value }' for '{ $arg }'
+clap-value-missing = a value is required for '{ $arg }' but none was supplied
+clap-invalid-subcommand = unrecognized subcommand '{ $name }'
+clap-missing-required = the following required arguments were not provided:
+clap-missing-subcommand = '{ $name }' requires a subcommand but one was not provided
+clap-subcommands = [subcommands: { $names }]
+clap-repeated = the argument '{ $arg }' cannot be used multiple times
+clap-conflict = the argument '{ $arg }' cannot be used with { $other }
+clap-conflict-others = the argument '{ $arg }' cannot be used with one or more of the other specified arguments
+clap-too-many = unexpected value '{ $value }' for '{ $arg }' found; no more were expected
+clap-wrong-number = wrong number of values for '{ $arg }': { $actual }
+clap-no-equals = equal sign is needed when assigning values to '{ $arg }'
+clap-invalid-utf8 = invalid UTF-8 was detected in one or more arguments
+clap-similar = tip: a similar { $what ->
+    [subcommand] subcommand
+    [argument] argument
+   *[value] value
+} exists: { $names }
+clap-similar-many = tip: some similar { $what ->
+    [subcommand] subcommands
+    [argument] arguments
+   *[value] values
+} exist: { $names }
+clap-tip = tip: { $tip }
+quoted = '{ $text }'
+clap-more-info = For more information, try '{ $help }'.
+
+## Help texts of the commands (cmd-PATH) and their arguments (arg-…); a
+## test checks them against the doc comments in src/cli.
+
+cmd-gemeinwerk = Formulare und Verfahren teilen: the package registry for public administrations
+cmd-serve = Run the registry server
+arg-data-dir = Where the registry keeps its data
+arg-database-url = `postgres://…` for PostgreSQL; default: SQLite inside the data dir
+arg-blob-store = Where package archives go: `s3://BUCKET[/PREFIX]` on S3-compatible object storage (credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY); default: the folder `blobs` in the data dir
+arg-s3-endpoint = The S3 endpoint, e.g. `http://127.0.0.1:3900` for a self-hosted store (default: AWS_ENDPOINT, else AWS S3). Requests are path-style
+arg-s3-region = The S3 region (default: AWS_REGION or AWS_DEFAULT_REGION, else us-east-1)
+arg-serve-job-lease-secs = How long a node's claim on a job holds, in seconds: when a node dies mid-job, another takes the job over after this long
+arg-serve-history-cache-repos = Package histories this node keeps on disk; beyond that the least recently used go, and are made again from the database when asked for
+arg-serve-bind = Address to listen on
+arg-serve-public-url = The URL clients use to reach this registry (default: http:// + bind)
+arg-serve-demo = Seed demo municipalities, accounts and packages into an empty registry
+arg-serve-max-upload-bytes = Largest accepted upload, in bytes
+arg-serve-max-unpacked-bytes = Largest unpacked size of an archive, in bytes
+arg-serve-search-refresh-secs = How often download counts are brought into the search ranking, in seconds
+arg-serve-log-format = `text` (one line per event) or `json` (one object per line)
+arg-serve-downloads-flush-secs = How often counted downloads are written to the database, in seconds
+arg-serve-index-squash-after = Squash the git index's history into one snapshot commit after this many commits (the old history goes to /git/index-archive.git); 0 never
+arg-serve-max-entries = Most entries in an archive
+cmd-admin = Operator commands that work on the stores directly
+cmd-admin-namespace = Namespaces: one per municipality or provider
+cmd-admin-namespace-add = Add a namespace
+arg-admin-namespace-add-slug = The namespace's short name in package names, e.g. kassel
+arg-admin-namespace-add-name = Display name, e.g. "Stadt Kassel"
+arg-admin-namespace-add-ars = Amtlicher Regionalschlüssel (12 digits)
+cmd-admin-namespace-list = List the namespaces
+cmd-admin-user = Users
+cmd-admin-user-add = Add a user
+arg-login = The user's login
+cmd-admin-member = Members of namespaces
+cmd-admin-member-add = Add a member (or change the role of one)
+arg-namespace = The namespace, e.g. kassel
+arg-role = publisher: may publish and yank; owner: may also manage the members
+cmd-admin-member-remove = Remove a member
+cmd-admin-token = API tokens
+cmd-admin-token-create = Create a token; it is printed once and never stored in plain text
+arg-admin-token-create-scope = Comma-separated: publish, yank, owners
+arg-admin-token-create-namespace = Restrict the token to one namespace
+arg-admin-token-create-expires-in = Lifetime such as 90d, 12h, 4w
+arg-admin-token-create-name = A name to recognise the token by, e.g. "ci"
+cmd-admin-token-revoke = Revoke a token, by id or by the token itself
+arg-admin-token-revoke-token = The token's id, or the token itself
+cmd-admin-token-list = List a user's tokens (never their values)
+cmd-admin-fsck = Compare the git index and the blob store with the database
+arg-admin-fsck-repair = Rewrite what differs from the database
+cmd-admin-reindex = Rebuild the derived views (the git index, the package histories and the search index) from the database. A running server switches to the new search index by itself
+cmd-login = Store an API token for a registry (read from stdin unless given)
+arg-login-token = The token (default: read from stdin, so that it stays out of the shell history)
+arg-registry = The registry to talk to
+arg-json = Print machine-readable JSON on stdout
+cmd-new = Create a new package folder with an example that passes `validate`
+arg-new-name = NS/NAME of the new package
+arg-new-kind = What the package holds
+arg-new-dir = The folder to create (default: ./NAME)
+cmd-validate = Check a package folder as the registry would, with its dependencies resolved against the registry when it is reachable
+arg-dir = The package folder (default: the current one)
+arg-validate-offline = Do not contact the registry; dependencies stay unchecked
+cmd-diff = Show the semantic changes between two versions, each given as NS/NAME@VERSION (from the registry) or a package folder
+arg-diff-a = The old side
+arg-diff-b = The new side
+cmd-package = Build the package's archive into DIR/target/package/
+cmd-publish = Publish a package folder
+arg-publish-dry-run = Check and pack, but do not upload
+arg-publish-no-wait = Answer as soon as the version is stored, without waiting (at most 2 s) until the registry's search shows it
+cmd-yank = Mark a version as not to be used for new locks (it stays downloadable)
+arg-spec = NS/NAME@VERSION
+arg-yank-reason = Why, for the users of the version (e.g. "wrong fee")
+cmd-unyank = Lift a yank
+cmd-deprecate = Mark a package deprecated, with a message for its users
+arg-deprecate-package = NS/NAME
+arg-deprecate-message = What users should do instead (e.g. "use kassel/hundesteuer-2")
+arg-deprecate-undo = Lift the deprecation
+cmd-search = Search packages: German words, typos and parts of compound words find what you mean ("Hunde Steuer", "Parkauswies", "Strassenfest")
+arg-search-query = What to look for, in everyday German ("Hundesteuer anmelden")
+arg-search-kind = form, process or fieldgroup
+arg-search-themenfeld = An OZG Themenfeld, e.g. mobilitaet_reisen
+arg-search-namespace = Only packages of this namespace, e.g. kassel
+arg-search-vertrauensniveau = niedrig, substanziell or hoch
+arg-search-sort = relevance, downloads, updated or name
+arg-search-page = The page of results, from 1
+arg-search-per-page = Results per page
+arg-search-deprecated = Show deprecated packages too
+cmd-info = Show a package and its versions
+arg-info-spec = NS/NAME or NS/NAME@VERSION
+cmd-fork = Fork a package into your namespace: records the fork and writes a working folder with the upstream's history
+arg-fork-source = NS/NAME or NS/NAME@VERSION to fork
+arg-fork-target = NS/NAME of the fork
+arg-fork-dir = The folder to write (default: the fork's name)
+cmd-upstream = Follow the package this fork was made from: status, diff, merge, resolve
+cmd-upstream-status = Newer upstream versions and what changed in them
+arg-upstream-dir = The fork's folder (default: the current one)
+cmd-upstream-diff = The changes from the version the fork builds on to a newer one
+arg-upstream-diff-to = The upstream version to compare with (default: the newest)
+cmd-upstream-merge = Merge upstream changes into the fork's folder, property by property
+arg-upstream-merge-to = The upstream version to merge (default: the newest)
+cmd-upstream-resolve = Settle one conflict of a merge with the fork's or the upstream's value
+arg-upstream-resolve-path = The conflict's path, as `upstream merge` printed it
+arg-upstream-resolve-ours = Keep the fork's value
+arg-upstream-resolve-theirs = Take the upstream's value
+cmd-owner = Manage the members of a namespace
+cmd-owner-add = Add a member (or change the role of one)
+cmd-owner-remove = Remove a member
+cmd-owner-list = List the members
+cmd-audit = Show the audit log of a namespace (owners only)
+arg-audit-limit = The most recent entries to show
+cmd-add = Add a dependency to the project's gemeinwerk.toml (comments and layout stay)
+arg-add-spec = NS/NAME or NS/NAME@REQ (default requirement: ^ the newest non-yanked version)
+arg-project = The project folder, with gemeinwerk.toml (and gemeinwerk.lock)
+cmd-lock = Resolve the whole dependency graph and write gemeinwerk.lock
+arg-lock-update = Resolve afresh to the newest versions, ignoring the versions the lockfile has (yanked ones are then dropped)
+arg-lock-offline = Resolve from the cached (or vendored) index only
+arg-vendored = A folder written by `gemeinwerk vendor`, read before the cache
+cmd-fetch = Download, verify and unpack the locked packages into gemeinwerk_packages/
+arg-fetch-locked = Fail unless gemeinwerk.lock exists and matches gemeinwerk.toml (for CI); without it a missing or outdated lock is made anew
+arg-fetch-offline = Use only the cache and the vendored folder; no network
+arg-fetch-dest = Where the packages are unpacked, as DEST/NS/NAME/ (default: gemeinwerk_packages/ in the project folder)
+arg-fetch-jobs = Parallel downloads
+cmd-vendor = Write the locked archives and index files into a folder for offline CI
+arg-vendor-out = The folder to write archives/ and index/ into
+arg-vendor-offline = Use only the cache; no network
+cmd-import = Make a package from a standard format (FIM XDatenfelder)
+cmd-import-xdatenfelder = Import a FIM XDatenfelder Stammdatenschema (as a form) or Datenfeldgruppe (as a field group), XDatenfelder 1.0, 2.0 or 3.0.0, into a new package folder; prints what could not be mapped exactly
+arg-import-xdatenfelder-file = The XDatenfelder XML file
+arg-import-xdatenfelder-dir = The folder to create (default: ./NAME); it must not exist yet
+arg-import-xdatenfelder-namespace = The namespace of the new package
+arg-import-xdatenfelder-name = The package name (default: made from the FIM name)
+arg-import-xdatenfelder-license = The licence to write into the manifest (XDatenfelder carries none)
+cmd-export = Write a package in a standard format (JSON Schema, BPMN 2.0)
+cmd-export-json-schema = The JSON Schema (2020-12) of a form's submission data, for FIT-Connect
+arg-export-output = Write to this file instead of stdout
+arg-export-json-schema-offline = Do not contact the registry: included field groups stay open
+cmd-export-bpmn = BPMN 2.0 XML of a process, with diagram layout
