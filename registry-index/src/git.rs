@@ -361,7 +361,7 @@ pub fn clear_stale_locks(path: &Path) -> std::io::Result<Vec<PathBuf>> {
             Ok(entries) => {
                 for entry in entries {
                     let entry = entry?;
-                    if entry.file_type()?.is_dir() {
+                    if entry.file_type().is_ok_and(|t| t.is_dir()) {
                         walk.push(entry.path());
                     }
                 }
@@ -379,11 +379,23 @@ pub fn clear_stale_locks(path: &Path) -> std::io::Result<Vec<PathBuf>> {
         };
         for entry in entries {
             let entry = entry?;
-            let stale = entry.file_name().to_string_lossy().ends_with(".lock")
-                && entry.metadata()?.modified()? < started;
-            if stale {
-                fs::remove_file(entry.path())?;
-                removed.push(entry.path());
+            if !entry.file_name().to_string_lossy().ends_with(".lock") {
+                continue;
+            }
+            // A live writer (another process reading this repository while
+            // the server writes it) renames its lock into place between
+            // our listing and our look: gone is not an error.
+            let modified = match entry.metadata().and_then(|m| m.modified()) {
+                Ok(t) => t,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            if modified < started {
+                match fs::remove_file(entry.path()) {
+                    Ok(()) => removed.push(entry.path()),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
             }
         }
     }

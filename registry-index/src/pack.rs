@@ -151,7 +151,12 @@ pub fn live_packs(repo: &Repository) -> std::io::Result<Vec<PackFile>> {
         if retired.contains(name) || !dir.join(format!("{name}.idx")).exists() {
             continue;
         }
-        let meta = entry.metadata()?;
+        // Retired by a roll-up since the listing: not live any more.
+        let meta = match entry.metadata() {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
         let mtime = meta.modified().unwrap_or(UNIX_EPOCH);
         packs.push((
             !base.contains(name),
@@ -422,17 +427,53 @@ pub fn update_server_info(repo: &Repository) -> std::io::Result<()> {
     write_atomic(&dir.join("objects/info/packs"), packs.as_bytes())
 }
 
+/// Writes `content` beside `path` and renames it into place. The temporary
+/// name is this writer's own (process and a counter): two processes
+/// refreshing one repository's files at once (the server, and `admin fsck`
+/// or a test opening it) must not take each other's temporary file away.
 pub(crate) fn write_atomic(path: &Path, content: &[u8]) -> std::io::Result<()> {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
+    tmp.push(format!(".{}-{n}.tmp", std::process::id()));
     let tmp = PathBuf::from(tmp);
     fs::write(&tmp, content)?;
-    fs::rename(tmp, path)
+    fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = fs::remove_file(&tmp);
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writers_racing_on_one_file_never_lose_their_temporary() {
+        // The server and a reader opening the repository both refresh
+        // info/refs; with one shared temporary name, one rename failed.
+        let dir = std::env::temp_dir().join(format!("gw-atomic-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("refs");
+        std::thread::scope(|s| {
+            for t in 0..4u8 {
+                let path = &path;
+                s.spawn(move || {
+                    for _ in 0..200 {
+                        write_atomic(path, &[t; 64]).unwrap();
+                    }
+                });
+            }
+        });
+        let content = fs::read(&path).unwrap();
+        assert_eq!(content.len(), 64);
+        assert!(content.iter().all(|b| *b == content[0]), "a torn write");
+        assert_eq!(
+            fs::read_dir(&dir).unwrap().count(),
+            1,
+            "temporaries left behind"
+        );
+        fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn geometric_split_merges_only_what_breaks_the_progression() {
