@@ -439,3 +439,74 @@ fn evicted_histories_come_back_the_same_sqlite() {
 fn evicted_histories_come_back_the_same_postgres() {
     evicted_histories_come_back_the_same(common::Backend::Postgres);
 }
+
+fn metric(reg: &TestRegistry, name: &str) -> f64 {
+    let text = reg.get("/metrics").text();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("{name} missing from /metrics"))
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn a_change_through_one_node_reaches_the_others_cache_at_once() {
+    // Node B holds kassel/a's index file in its cache; a yank through A
+    // must show on B without B asking the database on every hit: A's
+    // transaction notifies, B's listener drops the file.
+    let reg = TestRegistry::start(common::Backend::Postgres);
+    let b = reg.second_node();
+    let token = reg.owner_of("kassel");
+    let started = Instant::now();
+    while metric(&b, "gemeinwerk_change_listener_connected") < 1.0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "node B never listened"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let before_publish = metric(&b, "gemeinwerk_changes_received_total");
+    assert_eq!(
+        reg.publish_bytes(Some(&token), &archive_of(&pkg("kassel/a", "1.0.0")))
+            .status,
+        200
+    );
+    // B has heard the publish, so what it caches now is current.
+    let wait_until = |what: &str, ok: &dyn Fn() -> bool| {
+        let started = Instant::now();
+        while !ok() {
+            assert!(started.elapsed() < Duration::from_secs(5), "{what}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    wait_until("node B never heard the publish", &|| {
+        metric(&b, "gemeinwerk_changes_received_total") > before_publish
+    });
+    let first = b.get("/index/kassel/a");
+    assert_eq!(first.status, 200);
+    assert_eq!(b.get("/index/kassel/a").body, first.body);
+    let heard = metric(&b, "gemeinwerk_changes_received_total");
+
+    // While listening, B serves its cached file without asking the
+    // database: only the notification can make it drop the file.
+    let r = reg.request(
+        "DELETE",
+        "/api/v1/packages/kassel/a/1.0.0/yank",
+        Some(&token),
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    wait_until("node B still serves the old file", &|| {
+        b.get("/index/kassel/a").body != first.body
+    });
+    let now = b.get("/index/kassel/a");
+    assert_ne!(now.header("etag"), first.header("etag"));
+    assert!(registry_index::parse_lines(&now.text()).unwrap()[0].yanked);
+    wait_until("node B heard nothing of the yank", &|| {
+        metric(&b, "gemeinwerk_changes_received_total") > heard
+    });
+    // Both nodes answer the same bytes and ETag for the same state.
+    let (x, y) = (reg.get("/index/kassel/a"), b.get("/index/kassel/a"));
+    assert_eq!(x.header("etag"), y.header("etag"));
+    assert_eq!(x.body, y.body);
+}

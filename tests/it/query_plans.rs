@@ -631,11 +631,16 @@ fn plans_are_bounded(backend: Backend, analyse: bool) {
     }
     follower.step().unwrap();
     reg.index_cache
-        .get(&reg.db, "kassel", "parkausweis")
+        .get(&reg.db, reg.index_cache_trusted(), "kassel", "parkausweis")
         .unwrap()
         .unwrap();
     reg.index_cache
-        .get(&reg.db, "gemeinde8", "formular-7")
+        .get(
+            &reg.db,
+            reg.index_cache_trusted(),
+            "gemeinde8",
+            "formular-7",
+        )
         .unwrap()
         .unwrap();
     packages::package_view(&reg, "kassel", "parkausweis").unwrap();

@@ -173,6 +173,8 @@ pub async fn serve(registry: Registry, listener: TcpListener) -> std::io::Result
     let runner = jobs::spawn_runner(registry.clone().into_inner(), stop.clone());
     let follower = search::spawn_follower(registry.clone().into_inner(), stop.clone());
     let flusher = downloads::spawn_flusher(registry.clone().into_inner(), stop.clone());
+    let listener_thread =
+        crate::registry::changes::spawn_listener(registry.clone().into_inner(), stop.clone());
     let data = registry.clone();
     let request_metrics = actix_web::web::Data::new(access::RequestMetrics::default());
     let workers = std::thread::available_parallelism()
@@ -220,6 +222,9 @@ pub async fn serve(registry: Registry, listener: TcpListener) -> std::io::Result
     let _ = tokio::task::spawn_blocking(move || flusher.join()).await;
     let _ = tokio::task::spawn_blocking(move || runner.join()).await;
     let _ = tokio::task::spawn_blocking(move || follower.join()).await;
+    if let Some(listener_thread) = listener_thread {
+        let _ = tokio::task::spawn_blocking(move || listener_thread.join()).await;
+    }
     tracing::info!("stopped");
     result
 }

@@ -68,6 +68,7 @@ pub(super) async fn metrics(
     requests: Option<actix_web::web::Data<super::access::RequestMetrics>>,
 ) -> ApiResult<HttpResponse> {
     let blob_errors = reg.blobs.errors();
+    let (listening, changes_received) = (reg.changes.connected(), reg.changes.received());
     let (totals, (pending, parked, by_kind), lags) =
         actix_web::web::block(move || -> Result<_, RegistryError> {
             let mut conn = reg.db.conn()?;
@@ -106,6 +107,11 @@ pub(super) async fn metrics(
     body.push_str(&format!(
         "# HELP gemeinwerk_blob_store_errors_total Requests to the blob store that failed on this node.\n# TYPE gemeinwerk_blob_store_errors_total counter\ngemeinwerk_blob_store_errors_total {blob_errors}\n"
     ));
+    body.push_str(&format!(
+        "# HELP gemeinwerk_change_listener_connected 1 while this node hears every change made through other nodes (PostgreSQL LISTEN).\n# TYPE gemeinwerk_change_listener_connected gauge\ngemeinwerk_change_listener_connected {}\n\
+         # HELP gemeinwerk_changes_received_total Change notifications this node received.\n# TYPE gemeinwerk_changes_received_total counter\ngemeinwerk_changes_received_total {changes_received}\n",
+        u8::from(listening)
+    ));
     body.push_str(
         "# HELP gemeinwerk_background_panics_total Panics of this node's background threads, each followed by a restart.\n\
          # TYPE gemeinwerk_background_panics_total counter\n",
@@ -114,6 +120,7 @@ pub(super) async fn metrics(
         "gemeinwerk-jobs-index",
         "gemeinwerk-jobs",
         "gemeinwerk-search",
+        "gemeinwerk-changes",
     ] {
         let count = supervisor::panic_counts().get(thread).copied().unwrap_or(0);
         body.push_str(&format!(

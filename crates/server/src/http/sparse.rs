@@ -62,10 +62,17 @@ pub(super) async fn package_file(
     let full_name = format!("{ns}/{name}");
     // On SQLite a cached file is current (see IndexCache): answer without
     // a trip to the blocking pool.
-    if let Some(file) = reg.index_cache.fresh_without_db(&reg.db, &full_name) {
+    if let Some(file) = reg
+        .index_cache
+        .fresh_without_db(reg.index_cache_trusted(), &full_name)
+    {
         return Ok(respond(&req, file.body.clone(), &file.etag));
     }
-    let file = web::block(move || reg.index_cache.get(&reg.db, &ns, &name)).await??;
+    let file = web::block(move || {
+        reg.index_cache
+            .get(&reg.db, reg.index_cache_trusted(), &ns, &name)
+    })
+    .await??;
     match file {
         Some(file) => Ok(respond(&req, file.body.clone(), &file.etag)),
         None => Err(ApiError::not_found(format!(

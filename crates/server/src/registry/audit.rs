@@ -151,6 +151,7 @@ pub fn record(
         ))
         .returning(audit_log::id)
         .get_result(conn)?;
+    super::changes::notify(conn, target)?;
     Ok(id)
 }
 

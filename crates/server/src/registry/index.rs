@@ -104,7 +104,9 @@ pub struct IndexFile {
 /// Index files by `ns/name`, computed from the database once and dropped
 /// when the package changes. On SQLite this process is the only writer, so
 /// dropping the entry at commit is exact; on PostgreSQL other nodes write
-/// too, so a hit is checked against the package's `updated_at` first.
+/// too, and their changes arrive as notifications (`changes.rs`): while
+/// the listener is connected that is exact as well, otherwise a hit is
+/// checked against the package's `updated_at` first.
 #[derive(Default)]
 pub struct IndexCache {
     files: std::sync::RwLock<std::collections::HashMap<String, std::sync::Arc<IndexFile>>>,
@@ -123,13 +125,21 @@ impl IndexCache {
             .remove(full_name);
     }
 
-    /// A cached file that needs no database check: only on SQLite.
+    /// Forgets every file: the changes made meanwhile are not known.
+    pub fn clear(&self) {
+        use std::sync::atomic::Ordering;
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.files.write().expect("index cache lock").clear();
+    }
+
+    /// A cached file that needs no database check: when `trusted` (see
+    /// [`super::Registry::index_cache_trusted`]).
     pub fn fresh_without_db(
         &self,
-        db: &crate::store::Db,
+        trusted: bool,
         full_name: &str,
     ) -> Option<std::sync::Arc<IndexFile>> {
-        if db.backend != crate::store::Backend::Sqlite {
+        if !trusted {
             return None;
         }
         self.files
@@ -144,6 +154,7 @@ impl IndexCache {
     pub fn get(
         &self,
         db: &crate::store::Db,
+        trusted: bool,
         namespace: &str,
         name: &str,
     ) -> Result<Option<std::sync::Arc<IndexFile>>> {
@@ -156,7 +167,7 @@ impl IndexCache {
             .expect("index cache lock")
             .get(&key)
             .cloned();
-        if cached.is_some() && db.backend == crate::store::Backend::Sqlite {
+        if cached.is_some() && trusted {
             return Ok(cached);
         }
         let generation = self.generation.load(Ordering::SeqCst);

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod changes;
 pub mod content;
 pub mod db_health;
 pub mod demo;
@@ -55,6 +56,8 @@ pub struct Registry {
     pub index_wakeup: Arc<jobs::Wakeup>,
     pub git: jobs::GitWriter,
     pub index_cache: index::IndexCache,
+    /// Changes made through other nodes (PostgreSQL's notifications).
+    pub changes: changes::ChangeListener,
     pub search: search::SearchService,
     /// Downloads counted and not yet written.
     pub downloads: downloads::DownloadCounter,
@@ -102,6 +105,7 @@ impl Registry {
             index_wakeup: Arc::new(jobs::Wakeup::default()),
             git: jobs::GitWriter::new(),
             index_cache: index::IndexCache::default(),
+            changes: changes::ChangeListener::default(),
             search: search::SearchService::new(data_dir),
             downloads: downloads::DownloadCounter::default(),
             node_id: format!("process-{}", std::process::id()),
@@ -116,9 +120,22 @@ impl Registry {
     /// follower for the search index.
     pub fn package_changed(&self, full_name: &str) {
         self.index_cache.invalidate(full_name);
+        self.views_may_change();
+    }
+
+    /// Wakes the job lanes and the search follower: something they follow
+    /// may have changed.
+    pub fn views_may_change(&self) {
         self.wakeup.notify();
         self.index_wakeup.notify();
         self.search.wakeup.notify();
+    }
+
+    /// Whether a cached index file is current without asking the database:
+    /// every change reaches this node's cache (one node on SQLite, or the
+    /// change listener connected on PostgreSQL).
+    pub fn index_cache_trusted(&self) -> bool {
+        self.db.backend == crate::store::Backend::Sqlite || self.changes.connected()
     }
 
     /// Makes this process a serving node: locks its data dir (and an

@@ -65,6 +65,11 @@ impl DbUrl {
         }
     }
 
+    /// The URL as given, to connect with (it may hold a password: never log it).
+    pub fn connection_string(&self) -> &str {
+        &self.url
+    }
+
     /// The SQLite file's path as given (meaningless for PostgreSQL).
     pub fn sqlite_path(&self) -> &str {
         &self.url
