@@ -59,6 +59,9 @@ pub struct ServeArgs {
     /// Most entries in an archive.
     #[arg(long, env = "GEMEINWERK_MAX_ENTRIES", default_value_t = ArchiveLimits::default().max_entries)]
     max_entries: usize,
+    /// How long to wait at start for PostgreSQL or the object store when they do not answer, in seconds, answering 503 meanwhile; 0 stops at once.
+    #[arg(long, env = "GEMEINWERK_WAIT_FOR_STORES_SECS", default_value_t = 120)]
+    wait_for_stores_secs: u64,
 }
 
 pub fn exec(args: ServeArgs) -> anyhow::Result<()> {
@@ -78,7 +81,13 @@ pub fn exec(args: ServeArgs) -> anyhow::Result<()> {
         },
         base_url: base_url.clone(),
     };
-    let mut registry = args.store.open_registry(config)?;
+    let wait = std::time::Duration::from_secs(args.wait_for_stores_secs);
+    let mut registry = actix_web::rt::System::new().block_on(open_when_reachable(
+        &args.store,
+        config,
+        &listener,
+        wait,
+    ))?;
     // Held until the process ends: one serving process per data dir.
     let _node = registry.start_node()?;
     registry
@@ -120,4 +129,79 @@ pub fn exec(args: ServeArgs) -> anyhow::Result<()> {
     actix_web::rt::System::new()
         .block_on(gemeinwerk_server::http::serve(registry, listener))
         .with_context(|| tr!("serve-stopped"))
+}
+
+/// Opens the stores. While PostgreSQL or the object store does not answer
+/// (down, starting, a wrong address) it tries again for up to `wait`,
+/// answering 503 on the listener meanwhile with the reason; what waiting
+/// cannot mend (a wrong password, bucket or key, foreign objects) stops
+/// at once. Nothing is written before the stores answer.
+async fn open_when_reachable(
+    store: &StoreArgs,
+    config: RegistryConfig,
+    listener: &TcpListener,
+    wait: std::time::Duration,
+) -> anyhow::Result<gemeinwerk_server::registry::Registry> {
+    let open = || {
+        let (store, config) = (store.clone(), config.clone());
+        async move {
+            actix_web::web::block(move || store.open_registry(config))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+        }
+    };
+    let mut error = match open().await {
+        Ok(registry) => return Ok(registry),
+        Err(e) if wait.is_zero() || !stores_unreachable(&e) => return Err(e),
+        Err(e) => e,
+    };
+    let started = std::time::Instant::now();
+    let starting =
+        gemeinwerk_server::http::starting::Starting::start(listener, &format!("{error:#}"))?;
+    let mut pause = std::time::Duration::from_secs(1);
+    loop {
+        tracing::warn!(error = %format!("{error:#}"), "the stores do not answer; trying again");
+        starting.set_reason(&format!("{error:#}"));
+        if started.elapsed() + pause > wait {
+            starting.stop().await;
+            return Err(error.context(tr!("serve-gave-up-waiting", secs = wait.as_secs())));
+        }
+        actix_web::rt::time::sleep(pause).await;
+        pause = (pause * 2).min(std::time::Duration::from_secs(10));
+        match open().await {
+            Ok(registry) => {
+                starting.stop().await;
+                tracing::info!(
+                    waited_secs = started.elapsed().as_secs(),
+                    "the stores answer"
+                );
+                return Ok(registry);
+            }
+            Err(e) if stores_unreachable(&e) => error = e,
+            Err(e) => {
+                starting.stop().await;
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// Whether the failure is a store that does not answer, which waiting may
+/// mend.
+fn stores_unreachable(e: &anyhow::Error) -> bool {
+    use gemeinwerk_server::registry::RegistryError;
+    use gemeinwerk_server::store::blobs::BlobError;
+    use gemeinwerk_server::store::db::DbError;
+    e.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<BlobError>(),
+            Some(BlobError::Unreachable(_))
+        ) || matches!(
+            cause.downcast_ref::<RegistryError>(),
+            Some(RegistryError::Db(DbError::Unreachable(_)))
+        ) || matches!(
+            cause.downcast_ref::<DbError>(),
+            Some(DbError::Unreachable(_))
+        )
+    })
 }

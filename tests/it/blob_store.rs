@@ -15,10 +15,13 @@ fn failed_start(data: &Path, args: &[&str], key: Option<(&str, &str)>) -> (Optio
     let s3 = common::s3_env();
     let (id, secret) = key.unwrap_or((&s3.key_id, &s3.secret));
     let mut cmd = Command::new(common::bin());
+    // Without waiting: an unreachable store stops the start at once.
     cmd.args([
         "serve",
         "--bind",
         "127.0.0.1:0",
+        "--wait-for-stores-secs",
+        "0",
         "--data-dir",
         data.to_str().unwrap(),
     ])
@@ -177,68 +180,9 @@ fn a_bucket_prefix_holding_foreign_objects_is_refused() {
     assert!(!data.exists());
 }
 
-/// The network between a node and the test S3 server, as a TCP relay that
-/// can be cut and mended: the store stays real, only the way to it fails.
-struct Link {
-    port: u16,
-    down: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    open: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
-}
-
-impl Link {
-    fn to(target: &str) -> Link {
-        use std::net::{TcpListener, TcpStream};
-        use std::sync::atomic::Ordering;
-        let target = target.trim_start_matches("http://").to_string();
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let link = Link {
-            port,
-            down: Default::default(),
-            open: Default::default(),
-        };
-        let (down, open) = (link.down.clone(), link.open.clone());
-        std::thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                if down.load(Ordering::SeqCst) {
-                    drop(client);
-                    continue;
-                }
-                let Ok(server) = TcpStream::connect(&target) else {
-                    continue;
-                };
-                let mut open = open.lock().unwrap();
-                open.push(client.try_clone().unwrap());
-                open.push(server.try_clone().unwrap());
-                for (mut from, mut to) in [
-                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
-                    (server, client),
-                ] {
-                    std::thread::spawn(move || {
-                        let _ = std::io::copy(&mut from, &mut to);
-                        let _ = to.shutdown(std::net::Shutdown::Both);
-                    });
-                }
-            }
-        });
-        link
-    }
-
-    fn cut(&self) {
-        self.down.store(true, std::sync::atomic::Ordering::SeqCst);
-        for stream in self.open.lock().unwrap().drain(..) {
-            let _ = stream.shutdown(std::net::Shutdown::Both);
-        }
-    }
-
-    fn mend(&self) {
-        self.down.store(false, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
 #[test]
 fn the_object_store_failing_during_a_publish_gives_503_and_writes_nothing() {
-    let link = Link::to(&common::s3_env().endpoint);
+    let link = common::Link::to(&common::s3_env().endpoint);
     let mut reg = TestRegistry::start_on(common::Backend::Postgres, Blobs::S3, &[]);
     reg.stop();
     reg.s3_endpoint = Some(format!("http://127.0.0.1:{}", link.port));
@@ -302,4 +246,161 @@ fn the_object_store_failing_during_a_publish_gives_503_and_writes_nothing() {
     );
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(reg.get("/healthz").json()["blob_store"], "ok");
+}
+
+/// `serve` on a free port with `args`, its stderr to the test's.
+fn serve_in_background(args: &[String], env: &[(&str, &str)]) -> (std::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = Command::new(common::bin());
+    cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .args(args)
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    (cmd.spawn().unwrap(), format!("http://127.0.0.1:{port}"))
+}
+
+/// /healthz of `url`: status and body, once the port answers.
+fn health(url: &str) -> (u16, serde_json::Value) {
+    let started = Instant::now();
+    loop {
+        match ureq::get(&format!("{url}/healthz")).call() {
+            Ok(r) => return (r.status(), r.into_json().unwrap()),
+            Err(ureq::Error::Status(code, r)) => return (code, r.into_json().unwrap()),
+            Err(_) => {
+                assert!(
+                    started.elapsed() < Duration::from_secs(20),
+                    "{url} never answered"
+                );
+                std::thread::sleep(Duration::from_millis(25));
+            }
+        }
+    }
+}
+
+fn until_healthy(url: &str) {
+    let started = Instant::now();
+    while health(url).0 != 200 {
+        assert!(
+            started.elapsed() < Duration::from_secs(40),
+            "{url} did not recover"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_node_started_while_its_stores_are_down_waits_answers_503_and_recovers() {
+    let s3 = common::s3_env();
+    let work = tempfile::tempdir().unwrap();
+
+    // The object store is down at start.
+    let store = common::Link::cut_to(&s3.endpoint);
+    let data = work.path().join("s3");
+    let args: Vec<String> = [
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--blob-store",
+        &format!("s3://{}/t/waiting-{}", s3.bucket, std::process::id()),
+        "--s3-endpoint",
+        &format!("http://127.0.0.1:{}", store.port),
+        "--s3-region",
+        &s3.region,
+        "--wait-for-stores-secs",
+        "90",
+    ]
+    .map(str::to_string)
+    .to_vec();
+    let (mut node, url) = serve_in_background(
+        &args,
+        &[
+            ("AWS_ACCESS_KEY_ID", &s3.key_id),
+            ("AWS_SECRET_ACCESS_KEY", &s3.secret),
+        ],
+    );
+    let (code, body) = health(&url);
+    assert_eq!(code, 503, "{body}");
+    assert_eq!(body["status"], "starting");
+    assert!(
+        body["reason"].as_str().unwrap().contains("--s3-endpoint"),
+        "{body}"
+    );
+    let api = ureq::get(&format!("{url}/api/v1/search?q=x"))
+        .call()
+        .unwrap_err();
+    assert!(matches!(api, ureq::Error::Status(503, _)));
+    assert!(
+        !data.exists(),
+        "the data dir was made while the store was down"
+    );
+    store.mend();
+    until_healthy(&url);
+    assert!(data.exists());
+    let _ = node.kill();
+    let _ = node.wait();
+
+    // PostgreSQL is down at start.
+    let reg = TestRegistry::start(common::Backend::Postgres);
+    let pg = common::Link::cut_to("127.0.0.1:5432");
+    let through_link = reg
+        .database_url
+        .replace("127.0.0.1:5432", &format!("127.0.0.1:{}", pg.port));
+    assert_ne!(
+        through_link, reg.database_url,
+        "the test's URL names 127.0.0.1:5432"
+    );
+    let data = work.path().join("pg");
+    let args: Vec<String> = [
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--database-url",
+        &through_link,
+        "--wait-for-stores-secs",
+        "90",
+    ]
+    .map(str::to_string)
+    .to_vec();
+    let (mut node, url) = serve_in_background(&args, &[]);
+    let (code, body) = health(&url);
+    assert_eq!(code, 503, "{body}");
+    assert!(
+        body["reason"].as_str().unwrap().contains("--database-url"),
+        "{body}"
+    );
+    pg.mend();
+    until_healthy(&url);
+    let _ = node.kill();
+    let _ = node.wait();
+
+    // Waiting does not mend a wrong password: that stops at once.
+    let wrong = common::Link::to("127.0.0.1:5432");
+    let bad_db = reg
+        .database_url
+        .replace("127.0.0.1:5432", &format!("127.0.0.1:{}", wrong.port))
+        .replace("/gw_", "/no_such_db_gw_");
+    let data = work.path().join("bad");
+    let args: Vec<String> = [
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--database-url",
+        &bad_db,
+        "--wait-for-stores-secs",
+        "90",
+    ]
+    .map(str::to_string)
+    .to_vec();
+    let started = Instant::now();
+    let (mut node, _) = serve_in_background(&args, &[]);
+    let status = node.wait().unwrap();
+    assert!(!status.success());
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "a store that refuses this client was waited for"
+    );
 }

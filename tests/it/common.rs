@@ -826,3 +826,105 @@ pub fn wait_for_search(
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// The network between a node and a store (the test S3 server, PostgreSQL)
+/// as a TCP relay on a port of its own that can be cut and mended: cut,
+/// the port is closed (connections are refused, as when the store is
+/// down) and open connections are dropped; the stores stay real.
+pub struct Link {
+    pub port: u16,
+    down: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    open: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl Link {
+    /// A link to `target` (`host:port`, an `http://` prefix is ignored).
+    pub fn to(target: &str) -> Link {
+        Self::start(target, false)
+    }
+
+    /// A link that starts cut.
+    pub fn cut_to(target: &str) -> Link {
+        Self::start(target, true)
+    }
+
+    fn start(target: &str, down: bool) -> Link {
+        use std::net::{TcpListener, TcpStream};
+        use std::sync::atomic::Ordering;
+        let target = target.trim_start_matches("http://").to_string();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let link = Link {
+            port,
+            down: std::sync::Arc::new(down.into()),
+            open: Default::default(),
+        };
+        let (down, open) = (link.down.clone(), link.open.clone());
+        std::thread::spawn(move || {
+            let mut listener: Option<TcpListener> = None;
+            loop {
+                if down.load(Ordering::SeqCst) {
+                    listener = None;
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                }
+                let Some(l) = &listener else {
+                    // std sets SO_REUSEADDR: the port is ours again at once.
+                    if let Ok(l) = TcpListener::bind(("127.0.0.1", port)) {
+                        l.set_nonblocking(true).unwrap();
+                        listener = Some(l);
+                    }
+                    continue;
+                };
+                let client = match l.accept() {
+                    Ok((c, _)) => c,
+                    Err(_) => {
+                        std::thread::sleep(Duration::from_millis(5));
+                        continue;
+                    }
+                };
+                client.set_nonblocking(false).unwrap();
+                let Ok(server) = TcpStream::connect(&target) else {
+                    continue;
+                };
+                let mut open = open.lock().unwrap();
+                open.push(client.try_clone().unwrap());
+                open.push(server.try_clone().unwrap());
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        link
+    }
+
+    pub fn cut(&self) {
+        self.down.store(true, std::sync::atomic::Ordering::SeqCst);
+        for stream in self.open.lock().unwrap().drain(..) {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+        // Until the relay has let the port go.
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    pub fn mend(&self) {
+        self.down.store(false, std::sync::atomic::Ordering::SeqCst);
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "the link did not come back"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}

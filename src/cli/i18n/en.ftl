@@ -209,6 +209,7 @@ serve-demo-seeded = Demo data seeded. API tokens (shown once, also in { $file })
 serve-demo-skipped = The registry is not empty; no demo data seeded.
 serve-listening = gemeinwerk listens on { $url }
 serve-stopped = the server stopped with an error
+serve-gave-up-waiting = gave up after waiting { $secs } s for the stores (--wait-for-stores-secs)
 
 ## admin
 
@@ -308,6 +309,7 @@ arg-s3-endpoint = The S3 endpoint, e.g. `http://127.0.0.1:3900` for a self-hoste
 arg-s3-region = The S3 region (default: AWS_REGION or AWS_DEFAULT_REGION, else us-east-1)
 arg-serve-job-lease-secs = How long a node's claim on a job holds, in seconds: when a node dies mid-job, another takes the job over after this long
 arg-serve-history-cache-repos = Package histories this node keeps on disk; beyond that the least recently used go, and are made again from the database when asked for
+arg-serve-wait-for-stores-secs = How long to wait at start for PostgreSQL or the object store when they do not answer, in seconds, answering 503 meanwhile; 0 stops at once
 arg-serve-bind = Address to listen on
 arg-serve-public-url = The URL clients use to reach this registry (default: http:// + bind)
 arg-serve-demo = Seed demo municipalities, accounts and packages into an empty registry

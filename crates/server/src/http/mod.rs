@@ -10,6 +10,7 @@ mod git_http;
 mod ops;
 pub mod routes;
 mod sparse;
+pub mod starting;
 pub mod web;
 
 use std::net::TcpListener;

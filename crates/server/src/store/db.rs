@@ -28,6 +28,10 @@ pub enum Backend {
 pub enum DbError {
     #[error("cannot connect to the database: {0}")]
     Connect(String),
+    /// The server does not answer (down, starting, not reachable on the
+    /// network): waiting may help, unlike a wrong password or database.
+    #[error("the database server does not answer (--database-url): {0}")]
+    Unreachable(String),
     #[error("database migration failed: {0}")]
     Migration(String),
     #[error(transparent)]
@@ -87,6 +91,26 @@ impl DbUrl {
     }
 }
 
+/// libpq says why in text only; these are the answers of a server that is
+/// not there (yet), as opposed to one that refuses this client.
+fn connect_error(message: String) -> DbError {
+    const UNREACHABLE: [&str; 8] = [
+        "Connection refused",
+        "could not connect to server",
+        "timeout expired",
+        "could not translate host name",
+        "No route to host",
+        "Network is unreachable",
+        "the database system is starting up",
+        "the database system is shutting down",
+    ];
+    if UNREACHABLE.iter().any(|m| message.contains(m)) {
+        DbError::Unreachable(message)
+    } else {
+        DbError::Connect(message)
+    }
+}
+
 /// Opens connections of the backend the URL names, never falling back to
 /// another one: a PostgreSQL that is down must not silently become a new
 /// SQLite file.
@@ -103,7 +127,7 @@ impl ManageConnection for ConnectionManager {
         match self.url.backend {
             Backend::Postgres => diesel::PgConnection::establish(&self.url.url)
                 .map(DbConn::Postgres)
-                .map_err(|e| DbError::Connect(e.to_string())),
+                .map_err(|e| connect_error(e.to_string())),
             Backend::Sqlite => {
                 let mut conn = diesel::SqliteConnection::establish(&self.url.url)
                     .map_err(|e| DbError::Connect(e.to_string()))?;

@@ -38,6 +38,10 @@ pub enum BlobError {
     /// written. The message names the setting.
     #[error("{0}")]
     Config(String),
+    /// The store did not answer at start (down, or a wrong address: the
+    /// message names the setting); waiting may help.
+    #[error("{0}")]
+    Unreachable(String),
 }
 
 pub type BlobResult<T> = Result<T, BlobError>;

@@ -215,7 +215,14 @@ impl S3Bucket {
         let prefix = self.prefix_path();
         let listing = self
             .run(async move { store.list_with_delimiter(prefix.as_ref()).await })
-            .map_err(|e| BlobError::Config(explain_start_failure(config, endpoint, &e)))?;
+            .map_err(|e| {
+                let message = explain_start_failure(config, endpoint, &e);
+                if is_unreachable(&e) {
+                    BlobError::Unreachable(message)
+                } else {
+                    BlobError::Config(message)
+                }
+            })?;
         let foreign: Vec<String> = listing
             .objects
             .iter()
@@ -294,19 +301,26 @@ fn mentions_region(text: &str) -> bool {
 
 /// Turns the first request's failure into a message that names the
 /// setting to look at.
-fn explain_start_failure(config: &S3Config, endpoint: &str, e: &object_store::Error) -> String {
-    let text = e.to_string();
+/// Whether the request failed to reach the store at all (no connection,
+/// or no answer in time).
+fn is_unreachable(e: &object_store::Error) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    let mut unreachable = false;
     while let Some(s) = source {
         if let Some(http) = s.downcast_ref::<object_store::client::HttpError>() {
             use object_store::client::HttpErrorKind;
-            unreachable |= matches!(http.kind(), HttpErrorKind::Connect | HttpErrorKind::Timeout);
+            if matches!(http.kind(), HttpErrorKind::Connect | HttpErrorKind::Timeout) {
+                return true;
+            }
         }
         source = s.source();
     }
+    false
+}
+
+fn explain_start_failure(config: &S3Config, endpoint: &str, e: &object_store::Error) -> String {
+    let text = e.to_string();
     let bucket = &config.bucket;
-    if unreachable {
+    if is_unreachable(e) {
         format!("cannot reach the S3 endpoint {endpoint} (--s3-endpoint or AWS_ENDPOINT): {text}")
     } else if text.contains("NoSuchBucket") || matches!(e, object_store::Error::NotFound { .. }) {
         format!("the bucket \"{bucket}\" does not exist at {endpoint} (--blob-store s3://{bucket}); create it first")
