@@ -234,6 +234,18 @@ impl GitIndex {
         Ok(())
     }
 
+    /// Points the reference `name` at `oid`, whose objects must be in the
+    /// repository: for a node that takes over writing an index that
+    /// several nodes share, after it fetched the shared packs.
+    pub fn set_reference(&self, name: &str, oid: &str) -> Result<(), GitIndexError> {
+        let oid = Oid::from_str(oid).map_err(|e| self.git_err(e))?;
+        self.repo
+            .reference(name, oid, true, "gemeinwerk: shared state")
+            .map_err(|e| self.git_err(e))?;
+        self.since_snapshot.set(None);
+        self.update_server_info()
+    }
+
     /// Commits on `main` since the last snapshot (its root commit).
     pub fn commits_since_snapshot(&self) -> Result<u64, GitIndexError> {
         if let Some(n) = self.since_snapshot.get() {

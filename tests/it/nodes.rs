@@ -510,3 +510,101 @@ fn a_change_through_one_node_reaches_the_others_cache_at_once() {
     assert_eq!(x.header("etag"), y.header("etag"));
     assert_eq!(x.body, y.body);
 }
+
+fn index_refs(node: &TestRegistry) -> String {
+    ls_remote(&format!("{}/git/index.git", node.url))
+}
+
+fn clone_index(node: &TestRegistry, into: &std::path::Path) {
+    let out = Command::new("git")
+        .args([
+            "clone",
+            "-q",
+            &format!("{}/git/index.git", node.url),
+            into.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn every_node_serves_the_same_git_index_and_another_takes_over_its_writing() {
+    // PostgreSQL and a bucket: one node writes the git index and puts its
+    // files into the bucket; both answer from there.
+    let mut a = TestRegistry::start_on(common::Backend::Postgres, common::Blobs::S3, &[]);
+    let mut b = a.second_node();
+    let token = a.owner_of("kassel");
+    let r = a.publish_bytes(Some(&token), &archive_of(&pkg("kassel/eins", "1.0.0")));
+    assert_eq!(r.status, 200, "{}", r.text());
+    a.wait_for_jobs();
+    let started = Instant::now();
+    let first = loop {
+        let (x, y) = (index_refs(&a), index_refs(&b));
+        if x == y && !x.is_empty() {
+            break x;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the nodes disagree: {x} / {y}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let work = tempfile::tempdir().unwrap();
+    clone_index(&b, &work.path().join("b"));
+    assert!(
+        work.path().join("b/kassel/eins").exists(),
+        "the clone from B lacks the package"
+    );
+    assert!(work.path().join("b/config.json").exists());
+
+    // The writer dies; the other node takes over and writes on from the
+    // shared history.
+    let writers = [&a, &b].map(|n| metric(n, "gemeinwerk_git_index_writer"));
+    assert_eq!(
+        writers.iter().sum::<f64>(),
+        1.0,
+        "exactly one writer: {writers:?}"
+    );
+    let (dead, live) = if writers[0] == 1.0 {
+        (&mut a, &mut b)
+    } else {
+        (&mut b, &mut a)
+    };
+    dead.kill();
+    let r = live.publish_bytes(Some(&token), &archive_of(&pkg("kassel/zwei", "1.0.0")));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let started = Instant::now();
+    while index_refs(live) == first {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no node took the writing over"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(metric(live, "gemeinwerk_git_index_writer"), 1.0);
+    let clone = work.path().join("b");
+    git(&clone, &["pull", "-q", "--ff-only"]);
+    assert!(clone.join("kassel/zwei").exists() && clone.join("kassel/eins").exists());
+    let old_head = first.split_whitespace().next().unwrap().to_string();
+    let ancestry = Command::new("git")
+        .args(["merge-base", "--is-ancestor", &old_head, "HEAD"])
+        .current_dir(&clone)
+        .status()
+        .unwrap();
+    assert!(
+        ancestry.success(),
+        "the new writer did not write on from the shared history"
+    );
+
+    // The dead node comes back and answers the same.
+    dead.launch();
+    assert_eq!(index_refs(dead), index_refs(live));
+    live.wait_for_jobs();
+    // fsck on either node's data dir looks at the shared index, not at the
+    // node's own copy (the one that does not write has an old one).
+    for node in [&*dead, &*live] {
+        let out = node.admin(&["fsck"]);
+        assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    }
+}

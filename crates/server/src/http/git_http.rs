@@ -13,7 +13,25 @@ use crate::registry::history_cache;
 
 #[get("/git/index.git/{tail:.*}")]
 pub(super) async fn index_repo(reg: Reg, tail: web::Path<String>) -> ApiResult<HttpResponse> {
-    serve_file(reg.git_index_path(), tail.into_inner()).await
+    let tail = tail.into_inner();
+    if crate::registry::shared_index::is_shared(&reg) {
+        // Several nodes: every node answers the bucket's files, the same
+        // bytes whichever node writes.
+        if !safe_tail(&tail) {
+            return Err(ApiError::not_found("no such file in this repository"));
+        }
+        let (content_type, cache) = kind_of(&tail);
+        let file = tail.clone();
+        let bytes = web::block(move || crate::registry::shared_index::read(&reg, &file)).await??;
+        return match bytes {
+            Some(bytes) => Ok(HttpResponse::Ok()
+                .content_type(content_type)
+                .insert_header(("Cache-Control", cache))
+                .body(bytes)),
+            None => Err(ApiError::not_found("no such file in this repository")),
+        };
+    }
+    serve_file(reg.git_index_path(), tail).await
 }
 
 /// The git index's history from before each squash, one dated branch per
@@ -59,17 +77,17 @@ pub(super) async fn package_repo(
     serve_file(crate::registry::history::repo_path(&reg, &ns, name), tail).await
 }
 
-async fn serve_file(repo: std::path::PathBuf, tail: String) -> ApiResult<HttpResponse> {
-    let relative = Path::new(&tail);
-    let safe = relative
-        .components()
-        .all(|c| matches!(c, Component::Normal(_)));
-    if !safe || tail.is_empty() {
-        return Err(ApiError::not_found("no such file in this repository"));
-    }
-    let path = repo.join(relative);
-    // Pack and index files are named by their content: they never change.
-    let (content_type, cache) = if tail.starts_with("objects/pack/") && tail.ends_with(".pack") {
+fn safe_tail(tail: &str) -> bool {
+    !tail.is_empty()
+        && Path::new(tail)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
+}
+
+/// The content type and caching of a repository file. Pack and index
+/// files are named by their content: they never change.
+fn kind_of(tail: &str) -> (&'static str, &'static str) {
+    if tail.starts_with("objects/pack/") && tail.ends_with(".pack") {
         (
             "application/x-git-packed-objects",
             "public, max-age=31536000, immutable",
@@ -83,7 +101,15 @@ async fn serve_file(repo: std::path::PathBuf, tail: String) -> ApiResult<HttpRes
         ("application/x-git-loose-object", "no-cache")
     } else {
         ("text/plain; charset=utf-8", "no-cache")
-    };
+    }
+}
+
+async fn serve_file(repo: std::path::PathBuf, tail: String) -> ApiResult<HttpResponse> {
+    if !safe_tail(&tail) {
+        return Err(ApiError::not_found("no such file in this repository"));
+    }
+    let path = repo.join(&tail);
+    let (content_type, cache) = kind_of(&tail);
     // A pack that was just replaced waits in objects/retired/ for clients
     // that listed it before (see registry_index::pack).
     let retired = tail

@@ -167,8 +167,11 @@ pub const UPLOAD_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_s
 pub async fn serve(registry: Registry, listener: TcpListener) -> std::io::Result<()> {
     let registry = actix_web::web::Data::new(registry);
     // The git index exists (with its config.json) before the first clone.
-    if let Err(e) = jobs::write_index_config(&registry) {
-        tracing::error!(error = %e, "cannot open the git index");
+    // A shared one is written by the node that leads it (shared_index.rs).
+    if !crate::registry::shared_index::is_shared(&registry) {
+        if let Err(e) = jobs::write_index_config(&registry) {
+            tracing::error!(error = %e, "cannot open the git index");
+        }
     }
     let stop = Arc::new(AtomicBool::new(false));
     let runner = jobs::spawn_runner(registry.clone().into_inner(), stop.clone());

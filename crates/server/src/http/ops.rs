@@ -69,6 +69,7 @@ pub(super) async fn metrics(
 ) -> ApiResult<HttpResponse> {
     let blob_errors = reg.blobs.errors();
     let (listening, changes_received) = (reg.changes.connected(), reg.changes.received());
+    let index_writer = reg.shared_index.is_writer();
     let (totals, (pending, parked, by_kind), lags) =
         actix_web::web::block(move || -> Result<_, RegistryError> {
             let mut conn = reg.db.conn()?;
@@ -111,6 +112,10 @@ pub(super) async fn metrics(
         "# HELP gemeinwerk_change_listener_connected 1 while this node hears every change made through other nodes (PostgreSQL LISTEN).\n# TYPE gemeinwerk_change_listener_connected gauge\ngemeinwerk_change_listener_connected {}\n\
          # HELP gemeinwerk_changes_received_total Change notifications this node received.\n# TYPE gemeinwerk_changes_received_total counter\ngemeinwerk_changes_received_total {changes_received}\n",
         u8::from(listening)
+    ));
+    body.push_str(&format!(
+        "# HELP gemeinwerk_git_index_writer 1 while this node writes the git index that the nodes share (PostgreSQL and a bucket).\n# TYPE gemeinwerk_git_index_writer gauge\ngemeinwerk_git_index_writer {}\n",
+        u8::from(index_writer)
     ));
     body.push_str(
         "# HELP gemeinwerk_background_panics_total Panics of this node's background threads, each followed by a restart.\n\

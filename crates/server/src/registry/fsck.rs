@@ -260,6 +260,12 @@ fn check_git_index(
     repair: bool,
     report: &mut FsckReport,
 ) -> Result<()> {
+    // Several nodes: the git index is the one in the bucket, written by
+    // one node; look at that, and leave the repairs to its writer.
+    let shared = super::shared_index::is_shared(reg);
+    if shared {
+        super::shared_index::fetch_shared(reg)?;
+    }
     reg.git.with(reg, |git| {
         let present: BTreeSet<String> = git.list_files()?.into_iter().collect();
         // config.json names the URL the server is reached at; the server
@@ -282,7 +288,13 @@ fn check_git_index(
             ));
             fixes.push((stray.clone(), None));
         }
-        if repair && !fixes.is_empty() {
+        if repair && !fixes.is_empty() && shared {
+            let mut conn = reg.db.conn()?;
+            for (path, _) in &fixes {
+                super::jobs::enqueue(&mut conn, super::jobs::Job::SyncIndex, path)?;
+            }
+            report.repaired += fixes.len();
+        } else if repair && !fixes.is_empty() {
             git.commit_files(
                 &fixes,
                 &registry_index::CommitInfo {

@@ -215,6 +215,12 @@ impl GitWriter {
         self.squash_after.store(commits, Ordering::SeqCst);
     }
 
+    /// Drops the open handle, so that the next use sees packs that were
+    /// put into the repository from outside (a shared index's takeover).
+    pub fn reopen(&self) {
+        *self.index.lock().expect("git index lock") = None;
+    }
+
     pub fn with<T>(&self, reg: &Registry, f: impl FnOnce(&GitIndex) -> Result<T>) -> Result<T> {
         let mut guard = self.index.lock().expect("git index lock");
         if guard.is_none() {
@@ -249,6 +255,9 @@ pub fn write_index_config(reg: &Registry) -> Result<()> {
                 message: "Update config.json".into(),
             },
         )?;
+        if super::shared_index::is_shared(reg) {
+            super::shared_index::publish(reg, git)?;
+        }
         Ok(())
     })
 }
@@ -288,6 +297,13 @@ pub fn run_due(reg: &Registry) -> Result<usize> {
 
 /// Runs the due jobs of one lane, a batch at a time, until none is due.
 pub fn run_lane(reg: &Registry, lane: Lane) -> Result<usize> {
+    // A shared git index has one writer; the other nodes leave its jobs.
+    if lane == Lane::GitIndex
+        && super::shared_index::is_shared(reg)
+        && !super::shared_index::lead(reg)?
+    {
+        return Ok(0);
+    }
     let mut done = 0;
     loop {
         let batch = claim(
@@ -600,6 +616,9 @@ fn sync_index_batch(reg: &Registry, batch: &[JobRow]) -> Vec<Result<()>> {
             if since >= MAINTAIN_EVERY {
                 maintain_index(reg, git)?;
             }
+            if super::shared_index::is_shared(reg) {
+                super::shared_index::publish(reg, git)?;
+            }
             Ok(())
         })
     });
@@ -631,6 +650,9 @@ fn maintain_index(reg: &Registry, git: &GitIndex) -> Result<()> {
     reg.git.commits_since_maintenance.store(0, Ordering::SeqCst);
     git.maintain()?;
     squash_if_due(reg, git)?;
+    if super::shared_index::is_shared(reg) {
+        super::shared_index::publish(reg, git)?;
+    }
     tracing::debug!(
         maintain_ms = started.elapsed().as_millis() as u64,
         "git index maintained"

@@ -23,6 +23,7 @@ pub mod publish;
 pub mod search;
 pub mod secrets;
 pub mod sessions;
+pub mod shared_index;
 pub mod supervisor;
 pub mod text;
 pub mod version_cache;
@@ -58,6 +59,8 @@ pub struct Registry {
     pub index_cache: index::IndexCache,
     /// Changes made through other nodes (PostgreSQL's notifications).
     pub changes: changes::ChangeListener,
+    /// Whether this node writes the git index that the nodes share.
+    pub shared_index: shared_index::Leadership,
     pub search: search::SearchService,
     /// Downloads counted and not yet written.
     pub downloads: downloads::DownloadCounter,
@@ -106,6 +109,7 @@ impl Registry {
             git: jobs::GitWriter::new(),
             index_cache: index::IndexCache::default(),
             changes: changes::ChangeListener::default(),
+            shared_index: shared_index::Leadership::default(),
             search: search::SearchService::new(data_dir),
             downloads: downloads::DownloadCounter::default(),
             node_id: format!("process-{}", std::process::id()),

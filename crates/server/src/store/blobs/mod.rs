@@ -59,7 +59,37 @@ pub trait BlobBackend: Send + Sync + Debug {
     fn age(&self, sha256: &str) -> BlobResult<Option<Duration>>;
     /// Every stored blob's name, sorted.
     fn list(&self) -> BlobResult<Vec<String>>;
+
+    /// Whether the backend also keeps files that every node shares (the
+    /// git index's files when several nodes serve one registry).
+    fn shares_files(&self) -> bool {
+        false
+    }
+
+    /// Stores a shared file under `key` (a relative path such as
+    /// `git/index.git/info/refs`), replacing what was there.
+    fn put_file(&self, key: &str, _bytes: &[u8]) -> BlobResult<()> {
+        Err(BlobError::Config(format!(
+            "this blob store keeps no shared files ({key})"
+        )))
+    }
+
+    fn get_file(&self, key: &str) -> BlobResult<Option<Vec<u8>>> {
+        Err(BlobError::Config(format!(
+            "this blob store keeps no shared files ({key})"
+        )))
+    }
+
+    /// Removing a file that is not there is no error.
+    fn delete_file(&self, key: &str) -> BlobResult<()> {
+        Err(BlobError::Config(format!(
+            "this blob store keeps no shared files ({key})"
+        )))
+    }
 }
+
+/// The folder of shared files in a bucket: beside the archives' shards.
+pub const SHARED_FILES: &str = "git";
 
 /// Where the blobs go, as the operator configured it.
 #[derive(Debug, Clone, Default)]
@@ -183,6 +213,22 @@ impl BlobStore {
     /// no one stores), for `/healthz`.
     pub fn probe(&self) -> BlobResult<()> {
         self.age(&"0".repeat(64)).map(drop)
+    }
+
+    pub fn shares_files(&self) -> bool {
+        self.backend.shares_files()
+    }
+
+    pub fn put_file(&self, key: &str, bytes: &[u8]) -> BlobResult<()> {
+        self.counted(self.backend.put_file(key, bytes))
+    }
+
+    pub fn get_file(&self, key: &str) -> BlobResult<Option<Vec<u8>>> {
+        self.counted(self.backend.get_file(key))
+    }
+
+    pub fn delete_file(&self, key: &str) -> BlobResult<()> {
+        self.counted(self.backend.delete_file(key))
     }
 
     /// Failed requests so far, through this store and its clones.

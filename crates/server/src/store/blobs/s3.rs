@@ -231,7 +231,10 @@ impl S3Bucket {
                 listing
                     .common_prefixes
                     .iter()
-                    .filter(|p| !p.filename().is_some_and(is_shard))
+                    .filter(|p| {
+                        !p.filename()
+                            .is_some_and(|n| is_shard(n) || n == super::SHARED_FILES)
+                    })
                     .map(|p| format!("{p}/")),
             )
             .collect();
@@ -391,6 +394,38 @@ impl BlobBackend for S3Bucket {
             )),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(self.failed("looking at an archive", e)),
+        }
+    }
+
+    fn shares_files(&self) -> bool {
+        true
+    }
+
+    fn put_file(&self, key: &str, bytes: &[u8]) -> BlobResult<()> {
+        let (store, path) = (self.store.clone(), ObjectPath::from(self.key_of(key)));
+        let payload = PutPayload::from(bytes.to_vec());
+        self.run(async move { store.put(&path, payload).await })
+            .map(drop)
+            .map_err(|e| self.failed("storing a shared file", e))
+    }
+
+    fn get_file(&self, key: &str) -> BlobResult<Option<Vec<u8>>> {
+        let (store, path) = (self.store.clone(), ObjectPath::from(self.key_of(key)));
+        let read = self.run(async move {
+            match store.get(&path).await {
+                Ok(found) => found.bytes().await.map(|b| Some(b.to_vec())),
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(e),
+            }
+        });
+        read.map_err(|e| self.failed("reading a shared file", e))
+    }
+
+    fn delete_file(&self, key: &str) -> BlobResult<()> {
+        let (store, path) = (self.store.clone(), ObjectPath::from(self.key_of(key)));
+        match self.run(async move { store.delete(&path).await }) {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(self.failed("removing a shared file", e)),
         }
     }
 
