@@ -2,6 +2,7 @@
 
 mod auth;
 mod blob_store;
+mod cluster;
 mod common;
 mod contract;
 mod crash;

@@ -14,14 +14,14 @@ use crate::common::{self, *};
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
 /// A browser without JavaScript: keeps cookies, does not follow redirects.
-struct Visitor {
+pub(crate) struct Visitor {
     agent: ureq::Agent,
-    base: String,
-    cookies: HashMap<String, String>,
+    pub(crate) base: String,
+    pub(crate) cookies: HashMap<String, String>,
 }
 
 impl Visitor {
-    fn new(reg: &TestRegistry) -> Visitor {
+    pub(crate) fn new(reg: &TestRegistry) -> Visitor {
         Visitor {
             agent: ureq::AgentBuilder::new().redirects(0).build(),
             base: reg.url.clone(),
@@ -65,16 +65,16 @@ impl Visitor {
         Response::read(response)
     }
 
-    fn get(&mut self, path: &str) -> Response {
+    pub(crate) fn get(&mut self, path: &str) -> Response {
         self.send("GET", path, None)
     }
 
-    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Response {
+    pub(crate) fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Response {
         self.send("POST", path, Some(form))
     }
 
     /// Signs in through the form, as a person would.
-    fn sign_in(&mut self, token: &str) -> Response {
+    pub(crate) fn sign_in(&mut self, token: &str) -> Response {
         let form = self.get("/anmelden").text();
         let csrf = hidden_csrf(&form);
         self.post("/anmelden", &[("csrf", &csrf), ("token", token)])
@@ -607,7 +607,7 @@ fn last_seen(reg: &TestRegistry, id: &str) -> Option<chrono::NaiveDateTime> {
         .unwrap()
 }
 
-fn signed_in_as(v: &mut Visitor, login: &str) -> bool {
+pub(crate) fn signed_in_as(v: &mut Visitor, login: &str) -> bool {
     let r = v.get("/konto");
     r.status == 200 && r.text().contains(login)
 }

@@ -260,41 +260,28 @@ fn check_git_index(
     repair: bool,
     report: &mut FsckReport,
 ) -> Result<()> {
-    // Several nodes: the git index is the one in the bucket, written by
-    // one node; look at that, and leave the repairs to its writer.
-    let shared = super::shared_index::is_shared(reg);
-    if shared {
-        super::shared_index::fetch_shared(reg)?;
-    }
-    reg.git.with(reg, |git| {
-        let present: BTreeSet<String> = git.list_files()?.into_iter().collect();
-        // config.json names the URL the server is reached at; the server
-        // writes it at start, and only the server knows that URL.
-        let mut known: BTreeSet<String> = expected.iter().map(|(p, _)| p.clone()).collect();
-        known.insert("config.json".to_string());
-        let mut fixes = Vec::new();
-        for (path, content) in expected {
-            let actual = git.read_file(path)?;
-            if actual.as_deref() != content.as_ref().map(|c| c.as_bytes()) {
-                report
-                    .problems
-                    .push(format!("git index: {path} differs from the database"));
-                fixes.push((path.clone(), content.clone()));
-            }
+    // Several nodes: the git index is the one in the bucket, written by one
+    // node. Look at a copy of it of fsck's own (never at a node's working
+    // repository), and leave the repairs to its writer.
+    if super::shared_index::is_shared(reg) {
+        let copy = reg.data_dir.join("git").join("fsck-index.git");
+        if super::shared_index::fetch_into(reg, &copy)?.is_none() {
+            return Ok(());
         }
-        for stray in present.difference(&known) {
-            report.problems.push(format!(
-                "git index: {stray} is not a package in the database"
-            ));
-            fixes.push((stray.clone(), None));
-        }
-        if repair && !fixes.is_empty() && shared {
+        let git = registry_index::GitIndex::open_or_init(&copy)?;
+        let fixes = index_differences(&git, expected, report)?;
+        if repair && !fixes.is_empty() {
             let mut conn = reg.db.conn()?;
             for (path, _) in &fixes {
                 super::jobs::enqueue(&mut conn, super::jobs::Job::SyncIndex, path)?;
             }
             report.repaired += fixes.len();
-        } else if repair && !fixes.is_empty() {
+        }
+        return Ok(());
+    }
+    reg.git.with(reg, |git| {
+        let fixes = index_differences(git, expected, report)?;
+        if repair && !fixes.is_empty() {
             git.commit_files(
                 &fixes,
                 &registry_index::CommitInfo {
@@ -306,4 +293,35 @@ fn check_git_index(
         }
         Ok(())
     })
+}
+
+/// What the git index holds that the database does not imply, reported,
+/// and the files that would put it right.
+fn index_differences(
+    git: &registry_index::GitIndex,
+    expected: &[(String, Option<String>)],
+    report: &mut FsckReport,
+) -> Result<Vec<(String, Option<String>)>> {
+    let present: BTreeSet<String> = git.list_files()?.into_iter().collect();
+    // config.json names the URL the server is reached at; the server
+    // writes it at start, and only the server knows that URL.
+    let mut known: BTreeSet<String> = expected.iter().map(|(p, _)| p.clone()).collect();
+    known.insert("config.json".to_string());
+    let mut fixes = Vec::new();
+    for (path, content) in expected {
+        let actual = git.read_file(path)?;
+        if actual.as_deref() != content.as_ref().map(|c| c.as_bytes()) {
+            report
+                .problems
+                .push(format!("git index: {path} differs from the database"));
+            fixes.push((path.clone(), content.clone()));
+        }
+    }
+    for stray in present.difference(&known) {
+        report.problems.push(format!(
+            "git index: {stray} is not a package in the database"
+        ));
+        fixes.push((stray.clone(), None));
+    }
+    Ok(fixes)
 }

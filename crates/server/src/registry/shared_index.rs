@@ -80,9 +80,14 @@ pub fn lead(reg: &Registry) -> Result<bool> {
     if !got.locked {
         return Ok(false);
     }
-    if !fetch_shared(reg)? {
+    let fetched = fetch_into(reg, &reg.git_index_path())?;
+    reg.git.reopen();
+    match fetched {
+        Some(uploaded) => {
+            *reg.shared_index.uploaded.lock().expect("uploaded lock") = uploaded;
+        }
         // The first writer: the bucket holds no index yet.
-        reg.git.with(reg, |git| publish(reg, git))?;
+        None => reg.git.with(reg, |git| publish(reg, git))?,
     }
     // config.json names the URL clients reach the registry at; behind a
     // load balancer every node has the same `--public-url`.
@@ -92,15 +97,16 @@ pub fn lead(reg: &Registry) -> Result<bool> {
     Ok(true)
 }
 
-/// Brings the local repository to what the bucket holds (the writer
-/// taking over, or `admin fsck` looking); `false` when the bucket holds
-/// no index yet.
-pub fn fetch_shared(reg: &Registry) -> Result<bool> {
+/// Makes the repository at `local` what the bucket holds: its packs and
+/// refs (the writer taking over, or `admin fsck` looking into a copy of
+/// its own). Answers the packs, or `None` when the bucket holds no index
+/// yet.
+pub fn fetch_into(reg: &Registry, local: &Path) -> Result<Option<BTreeSet<String>>> {
     let Some(packs) = reg.blobs.get_file(&format!("{ROOT}/objects/info/packs"))? else {
-        return Ok(false);
+        return Ok(None);
     };
     let packs = String::from_utf8_lossy(&packs).into_owned();
-    let local = reg.git_index_path();
+    GitIndex::open_or_init(local)?;
     std::fs::create_dir_all(local.join("objects/pack"))?;
     let mut uploaded = BTreeSet::new();
     for name in pack_names(&packs) {
@@ -122,17 +128,14 @@ pub fn fetch_shared(reg: &Registry) -> Result<bool> {
         .blobs
         .get_file(&format!("{ROOT}/info/refs"))?
         .ok_or_else(|| missing("info/refs"))?;
-    reg.git.reopen();
-    reg.git.with(reg, |git| {
-        for line in String::from_utf8_lossy(&refs).lines() {
-            if let Some((oid, name)) = line.split_once('\t') {
-                git.set_reference(name, oid)?;
-            }
+    // A fresh handle sees the packs just written.
+    let git = GitIndex::open_or_init(local)?;
+    for line in String::from_utf8_lossy(&refs).lines() {
+        if let Some((oid, name)) = line.split_once('\t') {
+            git.set_reference(name, oid)?;
         }
-        Ok(())
-    })?;
-    *reg.shared_index.uploaded.lock().expect("uploaded lock") = uploaded;
-    Ok(true)
+    }
+    Ok(Some(uploaded))
 }
 
 fn missing(file: &str) -> RegistryError {

@@ -1,0 +1,258 @@
+//! Three nodes behind Debian's nginx (round robin), on PostgreSQL and the
+//! test S3 server, as a state IT provider runs the registry: what is done
+//! through the load balancer is the same on every node.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{self, *};
+use crate::web::{signed_in_as, Visitor};
+
+/// nginx with a config of its own, in front of `nodes`.
+struct Nginx {
+    child: Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn nginx_binary() -> PathBuf {
+    ["/usr/sbin/nginx", "/usr/local/sbin/nginx"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .expect("nginx is missing: scripts/setup-test-env installs Debian's nginx")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Nginx {
+    fn start(port: u16, nodes: &[&TestRegistry]) -> Nginx {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        let servers: String = nodes
+            .iter()
+            .map(|n| format!("        server {};\n", n.url.trim_start_matches("http://")))
+            .collect();
+        let config = format!(
+            "worker_processes 1;\n\
+             pid {d}/nginx.pid;\n\
+             error_log {d}/error.log warn;\n\
+             events {{ worker_connections 512; }}\n\
+             http {{\n\
+                 access_log off;\n\
+                 client_body_temp_path {d}/body;\n\
+                 proxy_temp_path {d}/proxy;\n\
+                 fastcgi_temp_path {d}/fastcgi;\n\
+                 uwsgi_temp_path {d}/uwsgi;\n\
+                 scgi_temp_path {d}/scgi;\n\
+                 upstream gemeinwerk {{\n{servers}        keepalive 16;\n    }}\n\
+                 server {{\n\
+                     listen 127.0.0.1:{port};\n\
+                     client_max_body_size 20m;\n\
+                     location / {{\n\
+                         proxy_pass http://gemeinwerk;\n\
+                         proxy_http_version 1.1;\n\
+                         proxy_set_header Connection \"\";\n\
+                         proxy_set_header Host $host;\n\
+                         proxy_read_timeout 60s;\n\
+                         proxy_next_upstream error timeout http_503;\n\
+                     }}\n\
+                 }}\n\
+             }}\n"
+        );
+        std::fs::write(dir.path().join("nginx.conf"), config).unwrap();
+        let child = Command::new(nginx_binary())
+            .args([
+                "-p",
+                &d.to_string(),
+                "-c",
+                &format!("{d}/nginx.conf"),
+                "-e",
+                &format!("{d}/error.log"),
+            ])
+            .args(["-g", "daemon off;"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let url = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        while ureq::get(&format!("{url}/healthz")).call().is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "nginx did not start: {}",
+                log(dir.path())
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        Nginx {
+            child,
+            url,
+            _dir: dir,
+        }
+    }
+}
+
+fn log(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
+}
+
+fn ls_remote(url: &str) -> String {
+    let out = Command::new("git")
+        .args(["ls-remote", url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git ls-remote {url}: {}",
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
+/// What a node answers for search: names, versions and the total.
+fn search(node: &TestRegistry) -> Vec<String> {
+    let r = node.get("/api/v1/search?q=&sort=name&per_page=100");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let body = r.json();
+    let mut hits: Vec<String> = body["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| format!("{}/{}@{}", h["namespace"], h["name"], h["version"]))
+        .collect();
+    hits.push(format!("total {}", body["total"]));
+    hits
+}
+
+/// Waits until `f` gives the same answer on every node, and returns it.
+fn same_everywhere<T: PartialEq + std::fmt::Debug>(
+    nodes: &[&TestRegistry],
+    what: &str,
+    f: impl Fn(&TestRegistry) -> T,
+) -> T {
+    let started = Instant::now();
+    loop {
+        let answers: Vec<T> = nodes.iter().map(|n| f(n)).collect();
+        if answers.windows(2).all(|w| w[0] == w[1]) {
+            return answers.into_iter().next().unwrap();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{what} differs between the nodes: {answers:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn three_nodes_behind_nginx_answer_the_same() {
+    let port = free_port();
+    let public = format!("http://127.0.0.1:{port}");
+    let mut a = TestRegistry::start_on(
+        common::Backend::Postgres,
+        Blobs::S3,
+        &["--public-url", &public],
+    );
+    let b = a.second_node();
+    let c = a.second_node();
+    let nginx = Nginx::start(port, &[&a, &b, &c]);
+    let kassel = a.owner_of("kassel");
+    let darmstadt = a.owner_of("darmstadt");
+
+    // Everything below goes through nginx: each request to whichever node.
+    let direct = std::mem::replace(&mut a.url, nginx.url.clone());
+    for version in ["1.0.0", "1.1.0"] {
+        let r = a.publish_bytes(Some(&kassel), &archive_of(&pkg("kassel/parken", version)));
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    let r = a.request(
+        "DELETE",
+        "/api/v1/packages/kassel/parken/1.0.0/yank",
+        Some(&kassel),
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let work = tempfile::tempdir().unwrap();
+    let fork_dir = work.path().join("fork");
+    let out = a.cli(
+        Some(&darmstadt),
+        &[
+            "fork",
+            "kassel/parken@1.1.0",
+            "darmstadt/parken",
+            "--dir",
+            fork_dir.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = a.cli(Some(&darmstadt), &["publish", fork_dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A web session made through nginx (the form and the post may reach
+    // different nodes).
+    let mut visitor = Visitor::new(&a);
+    let r = visitor.sign_in(&kassel);
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert!(signed_in_as(&mut visitor, "kassel-owner"));
+    a.url = direct;
+    a.wait_for_jobs();
+
+    // Then every node, asked directly, answers the same.
+    let nodes = [&a, &b, &c];
+    for package in ["kassel/parken", "darmstadt/parken"] {
+        let (body, etag) = same_everywhere(&nodes, &format!("the index file of {package}"), |n| {
+            let r = n.get(&format!("/index/{package}"));
+            (r.body.clone(), r.header("etag").map(String::from))
+        });
+        assert!(!body.is_empty() && etag.is_some());
+    }
+    let lines = registry_index::parse_lines(
+        &String::from_utf8(a.get("/index/kassel/parken").body).unwrap(),
+    )
+    .unwrap();
+    assert!(lines[0].yanked && !lines[1].yanked);
+    let index = same_everywhere(&nodes, "git ls-remote of the git index", |n| {
+        ls_remote(&format!("{}/git/index.git", n.url))
+    });
+    assert!(index.contains("refs/heads/main"));
+    for package in ["kassel/parken", "darmstadt/parken"] {
+        let refs = same_everywhere(
+            &nodes,
+            &format!("git ls-remote of {package}'s history"),
+            |n| ls_remote(&format!("{}/git/packages/{package}.git", n.url)),
+        );
+        assert!(refs.contains("refs/tags/v1.1.0"), "{refs}");
+    }
+    let hits = same_everywhere(&nodes, "search", search);
+    assert!(hits.iter().any(|h| h.contains("parken")), "{hits:?}");
+    for node in nodes {
+        let mut there = Visitor::new(node);
+        there.cookies = visitor.cookies.clone();
+        assert!(
+            signed_in_as(&mut there, "kassel-owner"),
+            "the session does not work on {}",
+            node.url
+        );
+    }
+    assert!(
+        log(nginx._dir.path())
+            .lines()
+            .all(|l| !l.contains("[emerg]")),
+        "{}",
+        log(nginx._dir.path())
+    );
+}
