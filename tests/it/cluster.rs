@@ -256,3 +256,150 @@ fn three_nodes_behind_nginx_answer_the_same() {
         log(nginx._dir.path())
     );
 }
+
+fn metric(node: &TestRegistry, name: &str) -> f64 {
+    node.get("/metrics")
+        .text()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(&format!("{name} "))
+                .map(|v| v.parse().unwrap())
+        })
+        .unwrap_or_else(|| panic!("{name} missing from /metrics"))
+}
+
+#[test]
+fn killing_nodes_under_a_publish_load_through_nginx_loses_nothing() {
+    use crate::crash::{publisher, Acknowledged};
+    use gemeinwerk_package::archive::sha256_hex;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, RwLock};
+
+    let port = free_port();
+    let public = format!("http://127.0.0.1:{port}");
+    // A short lease, so that the dead node's claims come back within the test.
+    let args = ["--public-url", public.as_str(), "--job-lease-secs", "5"];
+    let a = TestRegistry::start_on(common::Backend::Postgres, Blobs::S3, &args);
+    let mut b = a.second_node();
+    let mut c = a.second_node();
+    let nginx = Nginx::start(port, &[&a, &b, &c]);
+    let token = a.owner_of("kassel");
+
+    let url = Arc::new(RwLock::new(nginx.url.clone()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let acked: Acknowledged = Arc::default();
+    let clients: Vec<_> = (0..4)
+        .map(|n| {
+            let (url, token, stop, acked) =
+                (url.clone(), token.clone(), stop.clone(), acked.clone());
+            std::thread::spawn(move || publisher(n, url, token, stop, acked))
+        })
+        .collect();
+    let wait_for = |count: usize| {
+        let started = Instant::now();
+        while acked.lock().unwrap().len() < count {
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "publishes stalled at {}",
+                acked.lock().unwrap().len()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    // Kill the node that writes the git index first, then another one.
+    wait_for(60);
+    let writer_is_b = metric(&b, "gemeinwerk_git_index_writer") == 1.0;
+    let first: &mut TestRegistry = if writer_is_b { &mut b } else { &mut c };
+    first.kill();
+    wait_for(150);
+    first.relaunch();
+    wait_for(200);
+    let second: &mut TestRegistry = if writer_is_b { &mut c } else { &mut b };
+    second.kill();
+    wait_for(260);
+    second.relaunch();
+    wait_for(320);
+    stop.store(true, Ordering::SeqCst);
+    let attempts: usize = clients.into_iter().map(|t| t.join().unwrap()).sum();
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() >= 300, "{} publishes", acked.len());
+
+    // No job is left, claimed by a dead node or otherwise.
+    a.wait_for_jobs_within(Duration::from_secs(60));
+    let nodes = [&a, &b, &c];
+    // Every acknowledged publish, on every node: the archive with its
+    // checksum, the sparse index, the git index (a clone from that node),
+    // search.
+    for node in nodes {
+        let clone = tempfile::tempdir().unwrap();
+        let started = Instant::now();
+        let git_index = loop {
+            let dir = clone
+                .path()
+                .join(format!("i{}", started.elapsed().as_millis()));
+            let out = Command::new("git")
+                .args([
+                    "clone",
+                    "-q",
+                    &format!("{}/git/index.git", node.url),
+                    dir.to_str().unwrap(),
+                ])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", stderr(&out));
+            if acked.keys().all(|n| dir.join("kassel").join(n).exists()) {
+                break dir;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the git index from {} lacks publishes",
+                node.url
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        };
+        for (name, cksum) in &acked {
+            let download = node.get(&format!("/api/v1/packages/kassel/{name}/1.0.0/download"));
+            assert_eq!(download.status, 200, "download of {name} from {}", node.url);
+            assert_eq!(&sha256_hex(&download.body), cksum, "archive of {name}");
+            let sparse = node.get(&format!("/index/kassel/{name}"));
+            assert_eq!(sparse.status, 200, "sparse index of {name} on {}", node.url);
+            assert_eq!(
+                std::fs::read(git_index.join("kassel").join(name)).unwrap(),
+                sparse.body,
+                "git index of {name}"
+            );
+        }
+        let started = Instant::now();
+        loop {
+            let mut found = std::collections::BTreeSet::new();
+            for page in 1..=10 {
+                let r = node.get(&format!(
+                    "/api/v1/search?q=&namespace=kassel&sort=name&per_page=100&page={page}"
+                ));
+                if r.status != 200 {
+                    break;
+                }
+                let hits = r.json()["hits"].as_array().cloned().unwrap_or_default();
+                if hits.is_empty() {
+                    break;
+                }
+                found.extend(hits.iter().map(|h| h["name"].as_str().unwrap().to_string()));
+            }
+            if acked.keys().all(|n| found.contains(n)) {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "search on {} lacks publishes",
+                node.url
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+    let fsck = a.admin(&["fsck"]);
+    assert!(fsck.status.success(), "{}{}", stdout(&fsck), stderr(&fsck));
+    eprintln!(
+        "{} publishes acknowledged of {attempts} attempts through nginx, 2 nodes killed",
+        acked.len()
+    );
+}

@@ -317,6 +317,17 @@ impl TestRegistry {
             .local_addr()
             .unwrap()
             .port();
+        self.launch_on(port);
+    }
+
+    /// Starts the server process again on the port it had, as a node behind
+    /// a load balancer comes back.
+    pub fn relaunch(&mut self) {
+        let port: u16 = self.url.rsplit(':').next().unwrap().parse().unwrap();
+        self.launch_on(port);
+    }
+
+    fn launch_on(&mut self, port: u16) {
         let mut cmd = Command::new(&self.bin);
         cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .args(["--data-dir", self.data_dir.path().to_str().unwrap()])

@@ -17,9 +17,9 @@ const PUBLISHERS: usize = 4;
 const KILLS: usize = 5;
 
 /// What a publisher was told: package name → checksum, for 2xx answers only.
-type Acknowledged = Arc<Mutex<BTreeMap<String, String>>>;
+pub(crate) type Acknowledged = Arc<Mutex<BTreeMap<String, String>>>;
 
-fn publisher(
+pub(crate) fn publisher(
     n: usize,
     url: Arc<RwLock<String>>,
     token: String,
@@ -55,7 +55,8 @@ fn publisher(
                 }
                 // The first try committed before the kill cut its answer.
                 Err(ureq::Error::Status(409, _)) => break,
-                Err(ureq::Error::Status(503, _)) | Err(ureq::Error::Transport(_)) => {
+                // 502 and 504: a load balancer whose node died mid-request.
+                Err(ureq::Error::Status(502..=504, _)) | Err(ureq::Error::Transport(_)) => {
                     std::thread::sleep(Duration::from_millis(50));
                 }
                 Err(ureq::Error::Status(code, r)) => {
