@@ -88,7 +88,7 @@ pub fn read_all(entries: &[(&Spanned<String>, &Spanned<Node>)], sink: &mut Sink)
                     "codelist.urn_and_codes",
                     u.span().start,
                     format!("{what} has both \"codes\" and \"urn\"; it is either inline or from the XRepository"),
-                );
+                ).set_arg("what", &what);
                 None
             }
             (None, None) => {
@@ -96,7 +96,7 @@ pub fn read_all(entries: &[(&Spanned<String>, &Spanned<Node>)], sink: &mut Sink)
                     "codelist.empty",
                     at,
                     format!("{what} has neither \"codes\" nor \"urn\""),
-                )
+                ).set_arg("variant", "neither").set_arg("what", &what)
                 .suggest("list the codes inline (codes = [{ code = \"A\", label = \"…\" }]) or name an XRepository list with urn and version");
                 None
             }
@@ -106,7 +106,7 @@ pub fn read_all(entries: &[(&Spanned<String>, &Spanned<Node>)], sink: &mut Sink)
                         "codelist.invalid_urn",
                         u.span().start,
                         format!("\"{}\" is not a URN", u.get_ref()),
-                    )
+                    ).set_arg("u", &u.get_ref())
                     .suggest("XRepository code lists are named like \"urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:staat\"");
                 }
                 match version {
@@ -121,7 +121,7 @@ pub fn read_all(entries: &[(&Spanned<String>, &Spanned<Node>)], sink: &mut Sink)
                             "codelist.missing_version",
                             u.span().start,
                             format!("{what} names an XRepository list but no \"version\""),
-                        )
+                        ).set_arg("what", &what)
                         .suggest("pin the version of the code list, for example version = \"2024-02-01\"");
                         None
                     }
@@ -133,7 +133,8 @@ pub fn read_all(entries: &[(&Spanned<String>, &Spanned<Node>)], sink: &mut Sink)
                         "codelist.version_without_urn",
                         v.span().start,
                         format!("{what} has a \"version\" but its codes are inline"),
-                    );
+                    )
+                    .set_arg("what", &what);
                 }
                 Some(CodelistSource::Inline(read_codes(node, &what, sink)))
             }
@@ -162,7 +163,9 @@ fn read_codes(node: &Spanned<Node>, what: &str, sink: &mut Sink) -> Vec<Code> {
             "toml.wrong_type",
             node.span().start,
             format!("\"codes\" of {what} must be an array of {{ code = …, label = … }}"),
-        );
+        )
+        .set_arg("variant", "codes")
+        .set_arg("what", &what);
         return Vec::new();
     };
     if items.is_empty() {
@@ -170,7 +173,9 @@ fn read_codes(node: &Spanned<Node>, what: &str, sink: &mut Sink) -> Vec<Code> {
             "codelist.empty",
             node.span().start,
             format!("{what} has no codes"),
-        );
+        )
+        .set_arg("variant", "no_codes")
+        .set_arg("what", &what);
     }
     let mut seen = Seen::new();
     let mut out = Vec::new();
@@ -190,7 +195,8 @@ fn read_codes(node: &Spanned<Node>, what: &str, sink: &mut Sink) -> Vec<Code> {
                 "codelist.empty_code",
                 code.span().start,
                 format!("{what} has an empty code"),
-            );
+            )
+            .set_arg("what", &what);
         }
         if let Some(first) = seen.insert(code.get_ref().clone(), code.span().start) {
             let (line, _) = super::diagnostics::line_column(sink.source, first);
@@ -201,7 +207,10 @@ fn read_codes(node: &Spanned<Node>, what: &str, sink: &mut Sink) -> Vec<Code> {
                     "code \"{}\" appears twice in {what} (first on line {line})",
                     code.get_ref()
                 ),
-            );
+            )
+            .set_arg("code", &code.get_ref())
+            .set_arg("what", &what)
+            .set_arg("line", &line);
             continue;
         }
         out.push(Code {

@@ -1,6 +1,8 @@
 //! Problems found in a package, each with where (file:line:column), a stable
 //! code, a plain explanation and, where there is one, a suggestion.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -20,6 +22,10 @@ pub struct Diagnostic {
     pub line: usize,
     pub column: usize,
     pub message: String,
+    /// The values `message` interpolates, by name, so that a client can
+    /// word the diagnostic in its own language from `code` and these.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub args: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<String>,
 }
@@ -33,6 +39,7 @@ impl Diagnostic {
             line: 0,
             column: 0,
             message: message.into(),
+            args: BTreeMap::new(),
             suggestion: None,
         }
     }
@@ -49,6 +56,18 @@ impl Diagnostic {
         let (line, column) = line_column(source, offset);
         self.line = line;
         self.column = column;
+        self
+    }
+
+    /// One value the message interpolates.
+    pub fn arg(mut self, name: &str, value: impl std::fmt::Display) -> Self {
+        self.set_arg(name, value);
+        self
+    }
+
+    /// [`Diagnostic::arg`] for a diagnostic already in a list.
+    pub fn set_arg(&mut self, name: &str, value: impl std::fmt::Display) -> &mut Self {
+        self.args.insert(name.to_string(), value.to_string());
         self
     }
 
@@ -105,11 +124,8 @@ impl FloorCharBoundary for str {
 
 /// The one TOML syntax or shape error, placed where the parser found it.
 pub fn toml_error(file: &str, source: &str, err: &toml::de::Error) -> Diagnostic {
-    let d = Diagnostic::error(
-        "toml.syntax",
-        file,
-        err.message().trim_end().replace('\n', " "),
-    );
+    let detail = err.message().trim_end().replace('\n', " ");
+    let d = Diagnostic::error("toml.syntax", file, &detail).arg("detail", detail);
     match err.span() {
         Some(span) => d.at(source, span.start),
         None => d,

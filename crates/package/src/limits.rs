@@ -48,7 +48,7 @@ pub fn check(files: &PackageFiles, readme: Option<&str>, archive_prefix: &str) -
                 format!(
                     "the archive path \"{full}\" does not fit a tar header: the file name may have at most {USTAR_NAME_BYTES} bytes, the folders before it at most {USTAR_PREFIX_BYTES}"
                 ),
-            ));
+            ).arg("full", &full).arg("max_name", &USTAR_NAME_BYTES).arg("max_prefix", &USTAR_PREFIX_BYTES));
         }
         if !path.ends_with(".toml") {
             continue;
@@ -64,14 +64,18 @@ pub fn check(files: &PackageFiles, readme: Option<&str>, archive_prefix: &str) -
     let readme = readme.unwrap_or("README.md");
     if let Some(text) = files.get(readme) {
         if text.len() > MAX_README_BYTES {
-            found.push(Diagnostic::error(
-                "readme.too_large",
-                readme,
-                format!(
-                    "the README has {} bytes; at most {MAX_README_BYTES} are allowed",
-                    text.len()
-                ),
-            ));
+            found.push(
+                Diagnostic::error(
+                    "readme.too_large",
+                    readme,
+                    format!(
+                        "the README has {} bytes; at most {MAX_README_BYTES} are allowed",
+                        text.len()
+                    ),
+                )
+                .arg("len", &text.len())
+                .arg("max", &MAX_README_BYTES),
+            );
         }
     }
     found
@@ -119,6 +123,8 @@ fn walk(file: &str, source: &str, key: &str, node: &Spanned<Node>, found: &mut V
                             items.len()
                         ),
                     )
+                    .arg("len", &items.len())
+                    .arg("max", &MAX_KEYWORDS)
                     .at(source, node.span().start),
                 );
             }
@@ -167,7 +173,7 @@ fn text_problem(
                     "the {what} contains the control character U+{:04X}; only newlines and tabs are allowed",
                     c as u32
                 ),
-            )
+            ).arg("what", &what).arg("char", format!("{:04X}", c as u32))
             .at(source, at),
         );
     }
@@ -179,6 +185,9 @@ fn text_problem(
                 file,
                 format!("the {what} has {chars} characters; at most {max} are allowed"),
             )
+            .arg("what", &what)
+            .arg("chars", &chars)
+            .arg("max", &max)
             .at(source, at),
         );
     }

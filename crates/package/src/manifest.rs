@@ -326,11 +326,13 @@ impl ManifestChecker<'_> {
         match split_full_name(full.get_ref()) {
             Ok(pair) => pair,
             Err(e) => {
-                let d = self.err(
-                    "manifest.invalid_name",
-                    format!("package {e}"),
-                    full.span().start,
-                );
+                let d = self
+                    .err(
+                        "manifest.invalid_name",
+                        format!("package {e}"),
+                        full.span().start,
+                    )
+                    .arg("e", &e);
                 self.errs.push(d);
                 (String::new(), String::new())
             }
@@ -350,6 +352,8 @@ impl ManifestChecker<'_> {
                         ),
                         version.span().start,
                     )
+                    .arg("version", &version.get_ref())
+                    .arg("e", &e)
                     .with_suggestion("write it as MAJOR.MINOR.PATCH, for example \"1.0.0\"");
                 self.errs.push(d);
                 None
@@ -368,7 +372,7 @@ impl ManifestChecker<'_> {
                         kind.get_ref()
                     ),
                     kind.span().start,
-                );
+                ).arg("kind", &kind.get_ref());
                 self.errs.push(d);
                 None
             }
@@ -395,7 +399,19 @@ impl ManifestChecker<'_> {
             Some(d) => return d.get_ref().trim().to_string(),
         };
         let (code, msg, at) = problem;
-        let d = self.err(code, msg, at);
+        let mut d = self.err(code, msg, at);
+        if code == "manifest.description_too_long" {
+            d.set_arg("max", MAX_DESCRIPTION_CHARS);
+        } else {
+            d.set_arg(
+                "variant",
+                if description.is_none() {
+                    "absent"
+                } else {
+                    "empty"
+                },
+            );
+        }
         self.errs.push(d);
         String::new()
     }
@@ -425,6 +441,8 @@ impl ManifestChecker<'_> {
                         ),
                         l.span().start,
                     )
+                    .arg("l", &l.get_ref())
+                    .arg("reason", &e.reason)
                     .with_suggestion("for example \"EUPL-1.2\" or \"MIT OR Apache-2.0\"");
                 self.errs.push(d);
                 String::new()
@@ -439,23 +457,28 @@ impl ManifestChecker<'_> {
         let at = k.span().start;
         let k = k.into_inner();
         if k.len() > MAX_KEYWORDS {
-            let d = self.err(
-                "manifest.too_many_keywords",
-                format!(
-                    "{} keywords given; at most {MAX_KEYWORDS} are allowed",
-                    k.len()
-                ),
-                at,
-            );
+            let d = self
+                .err(
+                    "manifest.too_many_keywords",
+                    format!(
+                        "{} keywords given; at most {MAX_KEYWORDS} are allowed",
+                        k.len()
+                    ),
+                    at,
+                )
+                .arg("len", &k.len())
+                .arg("max", &MAX_KEYWORDS);
             self.errs.push(d);
         }
         for word in &k {
             if word.trim().is_empty() || word.chars().count() > 40 {
-                let d = self.err(
-                    "manifest.invalid_keyword",
-                    format!("keyword \"{word}\" must have 1 to 40 characters"),
-                    at,
-                );
+                let d = self
+                    .err(
+                        "manifest.invalid_keyword",
+                        format!("keyword \"{word}\" must have 1 to 40 characters"),
+                        at,
+                    )
+                    .arg("word", &word);
                 self.errs.push(d);
             }
         }
@@ -477,14 +500,16 @@ impl ManifestChecker<'_> {
         if THEMENFELDER.iter().any(|(slug, _)| slug == t.get_ref()) {
             return Some(t.into_inner());
         }
-        let mut d = self.err(
-            "manifest.invalid_themenfeld",
-            format!(
-                "themenfeld \"{}\" is not one of the 14 OZG Themenfelder",
-                t.get_ref()
-            ),
-            t.span().start,
-        );
+        let mut d = self
+            .err(
+                "manifest.invalid_themenfeld",
+                format!(
+                    "themenfeld \"{}\" is not one of the 14 OZG Themenfelder",
+                    t.get_ref()
+                ),
+                t.span().start,
+            )
+            .arg("t", &t.get_ref());
         let slugs: Vec<&str> = THEMENFELDER.iter().map(|(s, _)| *s).collect();
         if let Some(best) = nearest(t.get_ref(), &slugs) {
             d = d.with_suggestion(format!("did you mean \"{best}\"?"));
@@ -500,14 +525,16 @@ impl ManifestChecker<'_> {
         if l.get_ref().len() == 14 && l.get_ref().bytes().all(|b| b.is_ascii_digit()) {
             return Some(l.into_inner());
         }
-        let d = self.err(
-            "manifest.invalid_leika",
-            format!(
-                "leika \"{}\" is not a Leistungsschlüssel: it must be 14 digits",
-                l.get_ref()
-            ),
-            l.span().start,
-        );
+        let d = self
+            .err(
+                "manifest.invalid_leika",
+                format!(
+                    "leika \"{}\" is not a Leistungsschlüssel: it must be 14 digits",
+                    l.get_ref()
+                ),
+                l.span().start,
+            )
+            .arg("l", &l.get_ref());
         self.errs.push(d);
         None
     }
@@ -523,7 +550,7 @@ impl ManifestChecker<'_> {
                     title.unwrap_or_default()
                 ),
                 self.pkg_start,
-            );
+            ).arg("title", &title.unwrap_or_default());
             self.errs.push(d);
         }
     }
@@ -533,11 +560,15 @@ impl ManifestChecker<'_> {
         match check_link(v.get_ref()) {
             Ok(()) => Some(v.into_inner()),
             Err(why) => {
-                let d = self.err(
-                    "manifest.invalid_url",
-                    format!("{key} \"{}\" {why}", v.get_ref()),
-                    v.span().start,
-                );
+                let d = self
+                    .err(
+                        "manifest.invalid_url",
+                        format!("{key} \"{}\" {why}", v.get_ref()),
+                        v.span().start,
+                    )
+                    .arg("key", &key)
+                    .arg("v", &v.get_ref())
+                    .arg("why", &why);
                 self.errs.push(d);
                 None
             }
@@ -555,21 +586,25 @@ impl ManifestChecker<'_> {
             let (dns, dname) = match split_full_name(dep_name.get_ref()) {
                 Ok(pair) => pair,
                 Err(e) => {
-                    let d = self.err(
-                        "manifest.invalid_dependency",
-                        format!("dependency {e}"),
-                        dep_name.span().start,
-                    );
+                    let d = self
+                        .err(
+                            "manifest.invalid_dependency",
+                            format!("dependency {e}"),
+                            dep_name.span().start,
+                        )
+                        .arg("e", &e);
                     self.errs.push(d);
                     continue;
                 }
             };
             if dns == namespace && dname == name {
-                let d = self.err(
-                    "manifest.self_dependency",
-                    format!("the package depends on itself (\"{}\")", dep_name.get_ref()),
-                    dep_name.span().start,
-                );
+                let d = self
+                    .err(
+                        "manifest.self_dependency",
+                        format!("the package depends on itself (\"{}\")", dep_name.get_ref()),
+                        dep_name.span().start,
+                    )
+                    .arg("dep_name", &dep_name.get_ref());
                 self.errs.push(d);
                 continue;
             }
@@ -586,6 +621,8 @@ impl ManifestChecker<'_> {
                             format!("\"{}\" is not a version requirement: {e}", req.get_ref()),
                             req.span().start,
                         )
+                        .arg("req", &req.get_ref())
+                        .arg("e", &e)
                         .with_suggestion("for example \"^1.2\" or \"=1.0.3\"");
                     self.errs.push(d);
                 }
@@ -598,11 +635,14 @@ impl ManifestChecker<'_> {
         let pair = match split_full_name(f.package.get_ref()) {
             Ok(pair) => Some(pair),
             Err(e) => {
-                let d = self.err(
-                    "manifest.invalid_forked_from",
-                    format!("forked-from package {e}"),
-                    f.package.span().start,
-                );
+                let d = self
+                    .err(
+                        "manifest.invalid_forked_from",
+                        format!("forked-from package {e}"),
+                        f.package.span().start,
+                    )
+                    .arg("variant", "name")
+                    .arg("e", &e);
                 self.errs.push(d);
                 None
             }
@@ -610,14 +650,18 @@ impl ManifestChecker<'_> {
         let version = match semver::Version::parse(f.version.get_ref()) {
             Ok(v) => Some(v),
             Err(e) => {
-                let d = self.err(
-                    "manifest.invalid_forked_from",
-                    format!(
-                        "forked-from version \"{}\" must be an exact version: {e}",
-                        f.version.get_ref()
-                    ),
-                    f.version.span().start,
-                );
+                let d = self
+                    .err(
+                        "manifest.invalid_forked_from",
+                        format!(
+                            "forked-from version \"{}\" must be an exact version: {e}",
+                            f.version.get_ref()
+                        ),
+                        f.version.span().start,
+                    )
+                    .arg("variant", "version")
+                    .arg("version", &f.version.get_ref())
+                    .arg("e", &e);
                 self.errs.push(d);
                 None
             }
@@ -641,21 +685,23 @@ impl ManifestChecker<'_> {
                         f.id.get_ref()
                     ),
                     f.id.span().start,
-                )
+                ).arg("id", &f.id.get_ref())
                 .with_suggestion("a letter S, G or D and 8 digits (XDatenfelder 2, \"S00000036\") or 11 digits (XDatenfelder 3, \"G60000000088\")");
             self.errs.push(d);
             return None;
         }
         if let Some(v) = &f.version {
             if !is_fim_version(v.get_ref()) {
-                let d = self.err(
-                    "manifest.invalid_fim_version",
-                    format!(
-                        "[fim] version \"{}\" must be numbers separated by dots, like \"1.2\"",
-                        v.get_ref()
-                    ),
-                    v.span().start,
-                );
+                let d = self
+                    .err(
+                        "manifest.invalid_fim_version",
+                        format!(
+                            "[fim] version \"{}\" must be numbers separated by dots, like \"1.2\"",
+                            v.get_ref()
+                        ),
+                        v.span().start,
+                    )
+                    .arg("v", &v.get_ref());
                 self.errs.push(d);
                 return None;
             }

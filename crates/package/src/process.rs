@@ -177,7 +177,8 @@ fn read_duration(t: &mut Table, key: &str, sink: &mut Sink) -> Option<String> {
     match Duration::parse(s.get_ref()) {
         Ok(_) => Some(s.into_inner()),
         Err(e) => {
-            sink.error("process.invalid_duration", s.span().start, e);
+            sink.error("process.invalid_duration", s.span().start, &e)
+                .set_arg("detail", e);
             None
         }
     }
@@ -282,7 +283,10 @@ fn duplicate(id: &Spanned<String>, what: &str, seen: &mut Seen, sink: &mut Sink)
                 "{what} \"{}\" is declared twice (first on line {line})",
                 id.get_ref()
             ),
-        );
+        )
+        .set_arg("what", &what)
+        .set_arg("id", &id.get_ref())
+        .set_arg("line", &line);
         return true;
     }
     false
@@ -301,7 +305,8 @@ fn read_state(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -
             "process.missing_label",
             t.at,
             format!("{} has no label", t.what),
-        );
+        )
+        .set_arg("what", &t.what);
     }
     let start = t.bool("start", sink).is_some_and(|b| *b.get_ref());
     let end = t
@@ -310,14 +315,16 @@ fn read_state(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -
             Some(o) => Some(o),
             None => {
                 let names = ["bewilligt", "abgelehnt", "zurückgezogen"];
-                let d = sink.error(
-                    "process.invalid_outcome",
-                    e.span().start,
-                    format!(
+                let d = sink
+                    .error(
+                        "process.invalid_outcome",
+                        e.span().start,
+                        format!(
                         "\"{}\" is not an outcome; an end is bewilligt, abgelehnt or zurückgezogen",
                         e.get_ref()
                     ),
-                );
+                    )
+                    .set_arg("e", &e.get_ref());
                 if let Some(b) = nearest(&e.get_ref().to_lowercase(), &names) {
                     d.suggest(format!("did you mean \"{b}\"?"));
                 }
@@ -337,7 +344,8 @@ fn read_state(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -
             "process.start_is_end",
             id.span().start,
             format!("state \"{}\" is both the start and an end", id.get_ref()),
-        );
+        )
+        .set_arg("id", &id.get_ref());
     }
     Some(State {
         id: id.into_inner(),
@@ -370,11 +378,13 @@ fn read_transition(
     t.finish(&TRANSITION_KEYS, sink);
     if let Some(a) = &action {
         if !ACTIONS.contains(&a.get_ref().as_str()) {
-            let d = sink.warning(
-                "process.unknown_action",
-                a.span().start,
-                format!("action \"{}\" is not one of the known actions", a.get_ref()),
-            );
+            let d = sink
+                .warning(
+                    "process.unknown_action",
+                    a.span().start,
+                    format!("action \"{}\" is not one of the known actions", a.get_ref()),
+                )
+                .set_arg("a", &a.get_ref());
             match nearest(a.get_ref(), &ACTIONS) {
                 Some(b) => d.suggest(format!("did you mean \"{b}\"?")),
                 None => d.suggest(format!("known actions: {}", ACTIONS.join(", "))),
@@ -417,7 +427,9 @@ fn read_fee(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -> 
                 "toml.missing_key",
                 t.at,
                 format!("{} has no \"amount\"", t.what),
-            );
+            )
+            .set_arg("what", &t.what)
+            .set_arg("key", "amount");
             None
         }
         Some(n) => {
@@ -437,7 +449,8 @@ fn read_fee(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -> 
             match r {
                 Ok(c) => Some(c),
                 Err(e) => {
-                    sink.error("process.invalid_amount", n.span().start, e);
+                    sink.error("process.invalid_amount", n.span().start, &e)
+                        .set_arg("detail", e);
                     None
                 }
             }
@@ -451,6 +464,7 @@ fn read_fee(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -> 
             t.at,
             format!("{} names no legal basis", t.what),
         )
+        .set_arg("what", &t.what)
         .suggest("legal-basis = \"GebOSt Anlage Nr. 265\"");
     }
     let on = t.string("on", sink);
@@ -485,7 +499,8 @@ fn read_notice(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) 
             "process.missing_label",
             t.at,
             format!("{} has no label", t.what),
-        );
+        )
+        .set_arg("what", &t.what);
     }
     let on = t.required_string("on", sink);
     let legal_basis = t.string("legal-basis", sink).map(Spanned::into_inner);
@@ -543,21 +558,26 @@ pub fn check(p: &Process, manifest: &Manifest, deps: &dyn Dependencies, sink: &m
                 "process.unused_role",
                 r.at,
                 format!("role \"{}\" does no transition", r.id),
-            );
+            )
+            .set_arg("id", &r.id);
         }
     }
     for f in &p.fees {
         if let Some(on) = &f.on {
             if !transitions.contains(on.get_ref().as_str()) {
-                let d = sink.error(
-                    "process.unknown_transition",
-                    on.span().start,
-                    format!(
-                        "fee \"{}\" is charged on \"{}\", which is not a transition",
-                        f.id,
-                        on.get_ref()
-                    ),
-                );
+                let d = sink
+                    .error(
+                        "process.unknown_transition",
+                        on.span().start,
+                        format!(
+                            "fee \"{}\" is charged on \"{}\", which is not a transition",
+                            f.id,
+                            on.get_ref()
+                        ),
+                    )
+                    .set_arg("variant", "fee")
+                    .set_arg("id", &f.id)
+                    .set_arg("on", &on.get_ref());
                 if let Some(s) = suggest_from(on.get_ref(), transitions.iter().copied()) {
                     d.suggest(s);
                 }
@@ -566,15 +586,19 @@ pub fn check(p: &Process, manifest: &Manifest, deps: &dyn Dependencies, sink: &m
     }
     for n in &p.notices {
         if !transitions.contains(n.on.get_ref().as_str()) {
-            let d = sink.error(
-                "process.unknown_transition",
-                n.on.span().start,
-                format!(
-                    "notice \"{}\" is produced on \"{}\", which is not a transition",
-                    n.id,
-                    n.on.get_ref()
-                ),
-            );
+            let d = sink
+                .error(
+                    "process.unknown_transition",
+                    n.on.span().start,
+                    format!(
+                        "notice \"{}\" is produced on \"{}\", which is not a transition",
+                        n.id,
+                        n.on.get_ref()
+                    ),
+                )
+                .set_arg("variant", "notice")
+                .set_arg("id", &n.id)
+                .set_arg("on", &n.on.get_ref());
             if let Some(s) = suggest_from(n.on.get_ref(), transitions.iter().copied()) {
                 d.suggest(s);
             }
@@ -598,30 +622,37 @@ fn check_transition(
     for (what, r) in [("from", &t.from), ("to", &t.to)] {
         if !states.contains_key(r.get_ref().as_str()) {
             ok = false;
-            let d = sink.error(
-                "process.unknown_state",
-                r.span().start,
-                format!(
-                    "transition \"{}\" goes {what} \"{}\", which is not a state",
-                    t.id,
-                    r.get_ref()
-                ),
-            );
+            let d = sink
+                .error(
+                    "process.unknown_state",
+                    r.span().start,
+                    format!(
+                        "transition \"{}\" goes {what} \"{}\", which is not a state",
+                        t.id,
+                        r.get_ref()
+                    ),
+                )
+                .set_arg("id", &t.id)
+                .set_arg("what", &what)
+                .set_arg("r", &r.get_ref());
             if let Some(s) = suggest_from(r.get_ref(), states.keys().copied()) {
                 d.suggest(s);
             }
         }
     }
     if !roles.contains(t.role.get_ref().as_str()) && !p.roles.is_empty() {
-        let d = sink.error(
-            "process.unknown_role",
-            t.role.span().start,
-            format!(
-                "transition \"{}\" is done by \"{}\", which is not a role",
-                t.id,
-                t.role.get_ref()
-            ),
-        );
+        let d = sink
+            .error(
+                "process.unknown_role",
+                t.role.span().start,
+                format!(
+                    "transition \"{}\" is done by \"{}\", which is not a role",
+                    t.id,
+                    t.role.get_ref()
+                ),
+            )
+            .set_arg("id", &t.id)
+            .set_arg("role", &t.role.get_ref());
         match suggest_from(t.role.get_ref(), roles.iter().copied()) {
             Some(s) => d.suggest(s),
             None => d.suggest(format!(
@@ -641,7 +672,10 @@ fn check_transition(
                     from.id,
                     outcome.as_str()
                 ),
-            );
+            )
+            .set_arg("id", &t.id)
+            .set_arg("from", &from.id)
+            .set_arg("outcome", &outcome.as_str());
         }
     }
     for f in &t.forms {
@@ -655,6 +689,8 @@ fn check_transition(
                     f.get_ref()
                 ),
             )
+            .set_arg("id", &t.id)
+            .set_arg("f", &f.get_ref())
             .suggest(format!(
                 "add \"{}\" = \"^1\" to [dependencies] in gemeinwerk.toml",
                 f.get_ref()
@@ -665,7 +701,9 @@ fn check_transition(
                     "process.not_a_form",
                     f.span().start,
                     format!("\"{}\" is a {kind}, not a form", f.get_ref()),
-                );
+                )
+                .set_arg("f", &f.get_ref())
+                .set_arg("kind", &kind);
             }
         }
     }
@@ -698,7 +736,9 @@ fn check_graph(p: &Process, good_edges: &[(&str, &str)], sink: &mut Sink) {
                         "state \"{}\" is a second start; \"{}\" is already one",
                         s.id, starts[0].id
                     ),
-                );
+                )
+                .set_arg("id", &s.id)
+                .set_arg("first", &(starts[0].id));
             }
         }
     }
@@ -739,6 +779,8 @@ fn check_graph(p: &Process, good_edges: &[(&str, &str)], sink: &mut Sink) {
                         s.id, start.id
                     ),
                 )
+                .set_arg("id", &s.id)
+                .set_arg("start", &start.id)
                 .suggest("add a transition into it, or remove it");
             }
         }
@@ -756,7 +798,7 @@ fn check_graph(p: &Process, good_edges: &[(&str, &str)], sink: &mut Sink) {
                 "process.no_way_to_end",
                 s.at,
                 format!("from state \"{}\" no end can be reached: a procedure there would never finish", s.id),
-            )
+            ).set_arg("id", &s.id)
             .suggest("add a transition towards an end (for example to \"abgelehnt\" or \"zurückgezogen\")");
         }
     }
@@ -777,7 +819,9 @@ impl Table<'_> {
                 "toml.wrong_type",
                 node.span().start,
                 format!("[{key}] must be a table of id = \"label\""),
-            );
+            )
+            .set_arg("variant", "labels")
+            .set_arg("key", &key);
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -802,7 +846,10 @@ impl Table<'_> {
                             k.get_ref(),
                             other.type_name()
                         ),
-                    );
+                    )
+                    .set_arg("variant", "role")
+                    .set_arg("k", &k.get_ref())
+                    .set_arg("type_name", &other.type_name());
                 }
             }
         }

@@ -185,6 +185,7 @@ pub fn parse(file: &str, source: &str) -> Result<Spanned<Node>, Diagnostic> {
         let mut d = toml_error(file, source, &e);
         if e.message().contains(DATETIME_KEY) {
             d.code = "toml.date_literal".into();
+            d.args.clear();
             d.message = "dates and times are written as strings in gemeinwerk files".into();
             d.suggestion = Some("put the date in quotes, for example \"2025-01-01\"".into());
         }
@@ -298,7 +299,10 @@ impl<'n> Table<'n> {
                 "toml.wrong_type",
                 node.span().start,
                 format!("{what} must be a table, not {}", node.get_ref().type_name()),
-            );
+            )
+            .set_arg("variant", "table")
+            .set_arg("what", &what)
+            .set_arg("found", &node.get_ref().type_name());
         }
         t
     }
@@ -326,7 +330,12 @@ impl<'n> Table<'n> {
                 self.what,
                 node.get_ref().type_name()
             ),
-        );
+        )
+        .set_arg("variant", "key")
+        .set_arg("key", &key)
+        .set_arg("what", &self.what)
+        .set_arg("expected", &expected)
+        .set_arg("found", &node.get_ref().type_name());
     }
 
     pub fn string(&mut self, key: &str, sink: &mut Sink) -> Option<Spanned<String>> {
@@ -346,7 +355,9 @@ impl<'n> Table<'n> {
                 "toml.missing_key",
                 self.at,
                 format!("{} has no \"{key}\"", self.what),
-            );
+            )
+            .set_arg("what", &self.what)
+            .set_arg("key", &key);
             return None;
         }
         self.string(key, sink)
@@ -449,11 +460,14 @@ impl<'n> Table<'n> {
             if self.taken[i] {
                 continue;
             }
-            let d = sink.error(
-                "toml.unknown_key",
-                k.span().start,
-                format!("unknown key \"{}\" in {}", k.get_ref(), self.what),
-            );
+            let d = sink
+                .error(
+                    "toml.unknown_key",
+                    k.span().start,
+                    format!("unknown key \"{}\" in {}", k.get_ref(), self.what),
+                )
+                .set_arg("k", &k.get_ref())
+                .set_arg("what", &self.what);
             match nearest(k.get_ref(), known) {
                 Some(best) => d.suggest(format!("did you mean \"{best}\"?")),
                 None => d.suggest(format!("known keys: {}", known.join(", "))),
