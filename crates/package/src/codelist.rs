@@ -106,7 +106,7 @@ pub fn read_all(entries: &[(&Spanned<String>, &Spanned<Node>)], sink: &mut Sink)
                         "codelist.invalid_urn",
                         u.span().start,
                         format!("\"{}\" is not a URN", u.get_ref()),
-                    ).set_arg("u", &u.get_ref())
+                    ).set_arg("u", u.get_ref())
                     .suggest("XRepository code lists are named like \"urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:staat\"");
                 }
                 match version {
@@ -165,7 +165,7 @@ fn read_codes(node: &Spanned<Node>, what: &str, sink: &mut Sink) -> Vec<Code> {
             format!("\"codes\" of {what} must be an array of {{ code = …, label = … }}"),
         )
         .set_arg("variant", "codes")
-        .set_arg("what", &what);
+        .set_arg("what", what);
         return Vec::new();
     };
     if items.is_empty() {
@@ -175,7 +175,7 @@ fn read_codes(node: &Spanned<Node>, what: &str, sink: &mut Sink) -> Vec<Code> {
             format!("{what} has no codes"),
         )
         .set_arg("variant", "no_codes")
-        .set_arg("what", &what);
+        .set_arg("what", what);
     }
     let mut seen = Seen::new();
     let mut out = Vec::new();
@@ -196,7 +196,7 @@ fn read_codes(node: &Spanned<Node>, what: &str, sink: &mut Sink) -> Vec<Code> {
                 code.span().start,
                 format!("{what} has an empty code"),
             )
-            .set_arg("what", &what);
+            .set_arg("what", what);
         }
         if let Some(first) = seen.insert(code.get_ref().clone(), code.span().start) {
             let (line, _) = super::diagnostics::line_column(sink.source, first);
@@ -208,9 +208,9 @@ fn read_codes(node: &Spanned<Node>, what: &str, sink: &mut Sink) -> Vec<Code> {
                     code.get_ref()
                 ),
             )
-            .set_arg("code", &code.get_ref())
-            .set_arg("what", &what)
-            .set_arg("line", &line);
+            .set_arg("code", code.get_ref())
+            .set_arg("what", what)
+            .set_arg("line", line);
             continue;
         }
         out.push(Code {

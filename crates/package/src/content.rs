@@ -146,7 +146,7 @@ pub fn read_content(files: &PackageFiles) -> Result<(Manifest, Content), Vec<Dia
                 format!("the package has no {path}"),
             )
             .arg("variant", "file")
-            .arg("path", &path)]
+            .arg("path", path)]
         })?;
         std::str::from_utf8(bytes).map_err(|e| {
             vec![Diagnostic::error(
@@ -155,7 +155,7 @@ pub fn read_content(files: &PackageFiles) -> Result<(Manifest, Content), Vec<Dia
                 format!("the file is not UTF-8 text: {e}"),
             )
             .arg("variant", "detail")
-            .arg("e", &e)]
+            .arg("e", e)]
         })
     };
     let (manifest, _) = parse_manifest(text(MANIFEST_FILE)?)?;
@@ -191,8 +191,8 @@ pub fn check_with(
                 ),
             )
             .arg("variant", "content")
-            .arg("kind", &manifest.kind)
-            .arg("content_file", &content_file),
+            .arg("kind", manifest.kind)
+            .arg("content_file", content_file),
         ),
         Some(bytes) => match std::str::from_utf8(bytes) {
             Err(e) => found.push(
@@ -202,7 +202,7 @@ pub fn check_with(
                     format!("the file is not UTF-8 text: {e}"),
                 )
                 .arg("variant", "detail")
-                .arg("e", &e),
+                .arg("e", e),
             ),
             Ok(text) => {
                 let mut sink = Sink::new(content_file, text);
@@ -235,8 +235,8 @@ pub fn check_with(
                         manifest.kind
                     ),
                 )
-                .arg("kind", &manifest.kind)
-                .arg("other", &other),
+                .arg("kind", manifest.kind)
+                .arg("other", other),
             );
         }
     }
@@ -253,7 +253,7 @@ pub fn check_with(
                             dep.req
                         ),
                     )
-                    .arg("full_name", &dep.full_name())
+                    .arg("full_name", dep.full_name())
                     .arg("req", &dep.req),
                 );
             }
@@ -276,7 +276,7 @@ pub fn check_with(
                     "gemeinwerk.toml",
                     format!("readme = \"{readme}\" names a file that is not in the package"),
                 )
-                .arg("readme", &readme),
+                .arg("readme", readme),
             );
         }
     } else if !files.contains_key("README.md") {

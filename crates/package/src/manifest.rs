@@ -352,7 +352,7 @@ impl ManifestChecker<'_> {
                         ),
                         version.span().start,
                     )
-                    .arg("version", &version.get_ref())
+                    .arg("version", version.get_ref())
                     .arg("e", &e)
                     .with_suggestion("write it as MAJOR.MINOR.PATCH, for example \"1.0.0\"");
                 self.errs.push(d);
@@ -372,7 +372,7 @@ impl ManifestChecker<'_> {
                         kind.get_ref()
                     ),
                     kind.span().start,
-                ).arg("kind", &kind.get_ref());
+                ).arg("kind", kind.get_ref());
                 self.errs.push(d);
                 None
             }
@@ -441,7 +441,7 @@ impl ManifestChecker<'_> {
                         ),
                         l.span().start,
                     )
-                    .arg("l", &l.get_ref())
+                    .arg("l", l.get_ref())
                     .arg("reason", &e.reason)
                     .with_suggestion("for example \"EUPL-1.2\" or \"MIT OR Apache-2.0\"");
                 self.errs.push(d);
@@ -466,8 +466,8 @@ impl ManifestChecker<'_> {
                     ),
                     at,
                 )
-                .arg("len", &k.len())
-                .arg("max", &MAX_KEYWORDS);
+                .arg("len", k.len())
+                .arg("max", MAX_KEYWORDS);
             self.errs.push(d);
         }
         for word in &k {
@@ -478,7 +478,7 @@ impl ManifestChecker<'_> {
                         format!("keyword \"{word}\" must have 1 to 40 characters"),
                         at,
                     )
-                    .arg("word", &word);
+                    .arg("word", word);
                 self.errs.push(d);
             }
         }
@@ -509,7 +509,7 @@ impl ManifestChecker<'_> {
                 ),
                 t.span().start,
             )
-            .arg("t", &t.get_ref());
+            .arg("t", t.get_ref());
         let slugs: Vec<&str> = THEMENFELDER.iter().map(|(s, _)| *s).collect();
         if let Some(best) = nearest(t.get_ref(), &slugs) {
             d = d.with_suggestion(format!("did you mean \"{best}\"?"));
@@ -534,7 +534,7 @@ impl ManifestChecker<'_> {
                 ),
                 l.span().start,
             )
-            .arg("l", &l.get_ref());
+            .arg("l", l.get_ref());
         self.errs.push(d);
         None
     }
@@ -550,7 +550,7 @@ impl ManifestChecker<'_> {
                     title.unwrap_or_default()
                 ),
                 self.pkg_start,
-            ).arg("title", &title.unwrap_or_default());
+            ).arg("title", title.unwrap_or_default());
             self.errs.push(d);
         }
     }
@@ -566,8 +566,8 @@ impl ManifestChecker<'_> {
                         format!("{key} \"{}\" {why}", v.get_ref()),
                         v.span().start,
                     )
-                    .arg("key", &key)
-                    .arg("v", &v.get_ref())
+                    .arg("key", key)
+                    .arg("v", v.get_ref())
                     .arg("why", &why);
                 self.errs.push(d);
                 None
@@ -604,7 +604,7 @@ impl ManifestChecker<'_> {
                         format!("the package depends on itself (\"{}\")", dep_name.get_ref()),
                         dep_name.span().start,
                     )
-                    .arg("dep_name", &dep_name.get_ref());
+                    .arg("dep_name", dep_name.get_ref());
                 self.errs.push(d);
                 continue;
             }
@@ -621,7 +621,7 @@ impl ManifestChecker<'_> {
                             format!("\"{}\" is not a version requirement: {e}", req.get_ref()),
                             req.span().start,
                         )
-                        .arg("req", &req.get_ref())
+                        .arg("req", req.get_ref())
                         .arg("e", &e)
                         .with_suggestion("for example \"^1.2\" or \"=1.0.3\"");
                     self.errs.push(d);
@@ -660,7 +660,7 @@ impl ManifestChecker<'_> {
                         f.version.span().start,
                     )
                     .arg("variant", "version")
-                    .arg("version", &f.version.get_ref())
+                    .arg("version", f.version.get_ref())
                     .arg("e", &e);
                 self.errs.push(d);
                 None
@@ -685,7 +685,7 @@ impl ManifestChecker<'_> {
                         f.id.get_ref()
                     ),
                     f.id.span().start,
-                ).arg("id", &f.id.get_ref())
+                ).arg("id", f.id.get_ref())
                 .with_suggestion("a letter S, G or D and 8 digits (XDatenfelder 2, \"S00000036\") or 11 digits (XDatenfelder 3, \"G60000000088\")");
             self.errs.push(d);
             return None;
@@ -701,7 +701,7 @@ impl ManifestChecker<'_> {
                         ),
                         v.span().start,
                     )
-                    .arg("v", &v.get_ref());
+                    .arg("v", v.get_ref());
                 self.errs.push(d);
                 return None;
             }

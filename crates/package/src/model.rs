@@ -391,8 +391,8 @@ pub fn check_id(id: &str, at: usize, what: &str, sink: &mut Sink) -> bool {
                 at,
                 format!("{what} id \"{id}\" must start with a–z and use only a–z, 0–9 and \"_\""),
             )
-            .set_arg("what", &what)
-            .set_arg("id", &id);
+            .set_arg("what", what)
+            .set_arg("id", id);
         let suggestion: String = id
             .to_lowercase()
             .replace('ä', "ae")
@@ -421,7 +421,7 @@ pub fn read_text(t: &mut Table, key: &str, sink: &mut Sink) -> Option<Text> {
                     de.span().start,
                     format!("\"{key}\" of {} is empty", t.what),
                 )
-                .set_arg("key", &key)
+                .set_arg("key", key)
                 .set_arg("what", &t.what);
             }
             Some(Text {
@@ -439,7 +439,7 @@ pub fn read_text(t: &mut Table, key: &str, sink: &mut Sink) -> Option<Text> {
                 ),
             )
             .set_arg("what", &t.what)
-            .set_arg("key", &key);
+            .set_arg("key", key);
             None
         }
         (None, None) => None,
@@ -467,7 +467,7 @@ pub fn read_fim(t: &mut Table, expected: char, sink: &mut Sink) -> Option<FimRef
             "fim.invalid_id",
             id.span().start,
             format!("\"{s}\" is not a FIM id"),
-        ).set_arg("s", &s)
+        ).set_arg("s", s)
         .suggest(format!(
             "FIM ids are a letter and 11 digits (XDatenfelder 3, \"{expected}60000000243\") or 8 digits (XDatenfelder 2, \"{expected}00000243\")"
         ));
@@ -487,9 +487,9 @@ pub fn read_fim(t: &mut Table, expected: char, sink: &mut Sink) -> Option<FimRef
                 kind(expected)
             ),
         )
-        .set_arg("s", &s)
-        .set_arg("found", &(kind(s.chars().next().unwrap_or('?'))))
-        .set_arg("expected", &kind(expected));
+        .set_arg("s", s)
+        .set_arg("found", kind(s.chars().next().unwrap_or('?')))
+        .set_arg("expected", kind(expected));
     }
     if let Some(v) = &version {
         if !is_fim_version(v.get_ref()) {
@@ -501,7 +501,7 @@ pub fn read_fim(t: &mut Table, expected: char, sink: &mut Sink) -> Option<FimRef
                     v.get_ref()
                 ),
             )
-            .set_arg("v", &v.get_ref());
+            .set_arg("v", v.get_ref());
         }
     }
     Some(FimRef {
@@ -523,7 +523,7 @@ pub fn read_condition(t: &mut Table, key: &str, sink: &mut Sink) -> Option<Condi
                     at + e.offset,
                     format!("{key} of {}: {}", t.what, e.message),
                 )
-                .set_arg("key", &key)
+                .set_arg("key", key)
                 .set_arg("what", &t.what)
                 .set_arg("message", &e.message);
             if let Some(sugg) = e.suggestion {
@@ -616,7 +616,7 @@ pub fn read_items(t: &mut Table, scope: &str, sink: &mut Sink) -> Vec<Item> {
                     }
                 ),
             )
-            .set_arg("id", &item.id())
+            .set_arg("id", item.id())
             .set_arg(
                 "scope",
                 &(if scope.is_empty() {
@@ -625,7 +625,7 @@ pub fn read_items(t: &mut Table, scope: &str, sink: &mut Sink) -> Vec<Item> {
                     format!("group \"{scope}\"")
                 }),
             )
-            .set_arg("line", &line);
+            .set_arg("line", line);
             continue;
         }
         out.push(item);
@@ -707,7 +707,7 @@ fn read_group(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Grou
                 ),
             )
             .set_arg("what", &t.what)
-            .set_arg("inc", &inc.get_ref())
+            .set_arg("inc", inc.get_ref())
             .suggest("put the extra fields into a group of their own beside the included one");
         }
     } else if items.is_empty() {
@@ -808,7 +808,7 @@ fn read_field_type(t: &mut Table, sink: &mut Sink) -> Option<FieldType> {
             s.span().start,
             format!("field type \"{}\" is not known", s.get_ref()),
         )
-        .set_arg("s", &s.get_ref());
+        .set_arg("s", s.get_ref());
     match nearest(s.get_ref(), &names) {
         Some(b) => d.suggest(format!("did you mean \"{b}\"?")),
         None => d.suggest(format!("types: {}", names.join(", "))),
@@ -851,7 +851,7 @@ fn read_length(t: &mut Table, key: &str, sink: &mut Sink) -> Option<(u64, usize)
             v.span().start,
             format!("\"{key}\" cannot be negative"),
         )
-        .set_arg("key", &key);
+        .set_arg("key", key);
         return None;
     }
     Some((*v.get_ref() as u64, v.span().start))
@@ -877,9 +877,9 @@ impl FieldCheck<'_> {
             ),
         )
         .set_arg("variant", "type")
-        .set_arg("key", &key)
-        .set_arg("what", &t_what(self.path))
-        .set_arg("type", &self.ty.as_str());
+        .set_arg("key", key)
+        .set_arg("what", t_what(self.path))
+        .set_arg("type", self.ty.as_str());
     }
 
     /// Constraints, each only where it applies.
@@ -902,7 +902,7 @@ impl FieldCheck<'_> {
                 self.at,
                 format!("{} accepts any kind of file", t_what(self.path)),
             )
-            .set_arg("what", &t_what(self.path))
+            .set_arg("what", t_what(self.path))
             .suggest("media-types = [\"application/pdf\", \"image/jpeg\", \"image/png\"]");
         }
         c
@@ -940,9 +940,9 @@ impl FieldCheck<'_> {
                     ),
                 )
                 .set_arg("variant", "length")
-                .set_arg("what", &t_what(self.path))
-                .set_arg("a", &a)
-                .set_arg("b", &b);
+                .set_arg("what", t_what(self.path))
+                .set_arg("a", a)
+                .set_arg("b", b);
             }
         }
     }
@@ -971,7 +971,7 @@ impl FieldCheck<'_> {
                 "model.invalid_pattern",
                 pos + offset,
                 format!("the pattern of {} is not a valid regular expression: {msg}", t_what(self.path)),
-            ).set_arg("what", &t_what(self.path)).set_arg("msg", &msg)
+            ).set_arg("what", t_what(self.path)).set_arg("msg", &msg)
             .suggest("patterns use Rust regex syntax (no look-around, no backreferences); see docs/package-format.md");
         } else {
             c.pattern = Some(p.into_inner());
@@ -1002,9 +1002,9 @@ impl FieldCheck<'_> {
                     format!("{}: min {a} is greater than max {b}", t_what(self.path)),
                 )
                 .set_arg("variant", "value")
-                .set_arg("what", &t_what(self.path))
-                .set_arg("a", &a)
-                .set_arg("b", &b);
+                .set_arg("what", t_what(self.path))
+                .set_arg("a", a)
+                .set_arg("b", b);
             }
         }
     }
@@ -1032,7 +1032,7 @@ impl FieldCheck<'_> {
                     m.span().start,
                     format!("\"{s}\" is not a media type"),
                 )
-                .set_arg("s", &s)
+                .set_arg("s", s)
                 .suggest("for example \"application/pdf\", \"image/jpeg\" or \"image/*\"");
             } else {
                 c.media_types.push(s.to_ascii_lowercase());
@@ -1114,7 +1114,7 @@ impl FieldCheck<'_> {
                     format!("{what} is a {} but names no codelist", ty.as_str()),
                 )
                 .set_arg("what", &what)
-                .set_arg("ty", &ty.as_str());
+                .set_arg("ty", ty.as_str());
             }
             (Some(cl), false) => self.not_for("codelist", cl.span().start, sink),
             _ => {}
@@ -1137,7 +1137,7 @@ impl FieldCheck<'_> {
                         t_what(self.path)
                     ),
                 )
-                .set_arg("what", &t_what(self.path))
+                .set_arg("what", t_what(self.path))
                 .suggest("remove required = true or the required-when condition");
             }
         }
@@ -1174,8 +1174,8 @@ impl FieldCheck<'_> {
                         ),
                     )
                     .set_arg("variant", "pattern")
-                    .set_arg("ex", &ex.get_ref())
-                    .set_arg("what", &t_what(self.path));
+                    .set_arg("ex", ex.get_ref())
+                    .set_arg("what", t_what(self.path));
                 }
             }
         }
@@ -1191,7 +1191,7 @@ impl FieldCheck<'_> {
                     ),
                 )
                 .set_arg("variant", "length")
-                .set_arg("ex", &ex.get_ref());
+                .set_arg("ex", ex.get_ref());
             }
         }
     }
@@ -1263,9 +1263,9 @@ fn read_bound(
             ),
         )
         .set_arg("variant", "bound")
-        .set_arg("key", &key)
-        .set_arg("path", &path)
-        .set_arg("ty", &ty.as_str());
+        .set_arg("key", key)
+        .set_arg("path", path)
+        .set_arg("ty", ty.as_str());
         None
     };
     match (ty, node.get_ref()) {
@@ -1277,8 +1277,8 @@ fn read_bound(
                 format!("\"{key}\" of integer field \"{path}\" must be an integer"),
             )
             .set_arg("variant", "integer")
-            .set_arg("key", &key)
-            .set_arg("path", &path);
+            .set_arg("key", key)
+            .set_arg("path", path);
             None
         }
         (FieldType::Decimal | FieldType::Money, Node::Integer(n)) => Some(Bound::Number(*n as f64)),
@@ -1290,8 +1290,8 @@ fn read_bound(
                 format!("\"{key}\" of field \"{path}\" must be a number"),
             )
             .set_arg("variant", "number")
-            .set_arg("key", &key)
-            .set_arg("path", &path);
+            .set_arg("key", key)
+            .set_arg("path", path);
             None
         }
         (FieldType::Date | FieldType::DateTime, Node::String(s)) => {
@@ -1320,7 +1320,7 @@ fn read_bound(
                 "model.invalid_bound",
                 at,
                 format!("\"{key}\" of date field \"{path}\" is \"{s}\", neither a date nor relative to today"),
-            ).set_arg("variant", "date").set_arg("key", &key).set_arg("path", &path).set_arg("s", &s)
+            ).set_arg("variant", "date").set_arg("key", key).set_arg("path", path).set_arg("s", s)
             .suggest("write \"2025-01-31\", \"today\", \"today+P1Y\" or \"today-P18Y\"");
             None
         }
@@ -1332,7 +1332,7 @@ fn read_bound(
                 "model.invalid_bound",
                 at,
                 format!("\"{key}\" of field \"{path}\" must be a date in quotes (\"2025-01-31\", \"today-P18Y\") or a time (\"08:30\")"),
-            ).set_arg("variant", "date_or_time").set_arg("key", &key).set_arg("path", &path);
+            ).set_arg("variant", "date_or_time").set_arg("key", key).set_arg("path", path);
             None
         }
         _ => na(sink),

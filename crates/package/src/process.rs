@@ -284,9 +284,9 @@ fn duplicate(id: &Spanned<String>, what: &str, seen: &mut Seen, sink: &mut Sink)
                 id.get_ref()
             ),
         )
-        .set_arg("what", &what)
-        .set_arg("id", &id.get_ref())
-        .set_arg("line", &line);
+        .set_arg("what", what)
+        .set_arg("id", id.get_ref())
+        .set_arg("line", line);
         return true;
     }
     false
@@ -324,7 +324,7 @@ fn read_state(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -
                         e.get_ref()
                     ),
                     )
-                    .set_arg("e", &e.get_ref());
+                    .set_arg("e", e.get_ref());
                 if let Some(b) = nearest(&e.get_ref().to_lowercase(), &names) {
                     d.suggest(format!("did you mean \"{b}\"?"));
                 }
@@ -345,7 +345,7 @@ fn read_state(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -
             id.span().start,
             format!("state \"{}\" is both the start and an end", id.get_ref()),
         )
-        .set_arg("id", &id.get_ref());
+        .set_arg("id", id.get_ref());
     }
     Some(State {
         id: id.into_inner(),
@@ -384,7 +384,7 @@ fn read_transition(
                     a.span().start,
                     format!("action \"{}\" is not one of the known actions", a.get_ref()),
                 )
-                .set_arg("a", &a.get_ref());
+                .set_arg("a", a.get_ref());
             match nearest(a.get_ref(), &ACTIONS) {
                 Some(b) => d.suggest(format!("did you mean \"{b}\"?")),
                 None => d.suggest(format!("known actions: {}", ACTIONS.join(", "))),
@@ -577,7 +577,7 @@ pub fn check(p: &Process, manifest: &Manifest, deps: &dyn Dependencies, sink: &m
                     )
                     .set_arg("variant", "fee")
                     .set_arg("id", &f.id)
-                    .set_arg("on", &on.get_ref());
+                    .set_arg("on", on.get_ref());
                 if let Some(s) = suggest_from(on.get_ref(), transitions.iter().copied()) {
                     d.suggest(s);
                 }
@@ -598,7 +598,7 @@ pub fn check(p: &Process, manifest: &Manifest, deps: &dyn Dependencies, sink: &m
                 )
                 .set_arg("variant", "notice")
                 .set_arg("id", &n.id)
-                .set_arg("on", &n.on.get_ref());
+                .set_arg("on", n.on.get_ref());
             if let Some(s) = suggest_from(n.on.get_ref(), transitions.iter().copied()) {
                 d.suggest(s);
             }
@@ -633,8 +633,8 @@ fn check_transition(
                     ),
                 )
                 .set_arg("id", &t.id)
-                .set_arg("what", &what)
-                .set_arg("r", &r.get_ref());
+                .set_arg("what", what)
+                .set_arg("r", r.get_ref());
             if let Some(s) = suggest_from(r.get_ref(), states.keys().copied()) {
                 d.suggest(s);
             }
@@ -652,7 +652,7 @@ fn check_transition(
                 ),
             )
             .set_arg("id", &t.id)
-            .set_arg("role", &t.role.get_ref());
+            .set_arg("role", t.role.get_ref());
         match suggest_from(t.role.get_ref(), roles.iter().copied()) {
             Some(s) => d.suggest(s),
             None => d.suggest(format!(
@@ -675,7 +675,7 @@ fn check_transition(
             )
             .set_arg("id", &t.id)
             .set_arg("from", &from.id)
-            .set_arg("outcome", &outcome.as_str());
+            .set_arg("outcome", outcome.as_str());
         }
     }
     for f in &t.forms {
@@ -690,7 +690,7 @@ fn check_transition(
                 ),
             )
             .set_arg("id", &t.id)
-            .set_arg("f", &f.get_ref())
+            .set_arg("f", f.get_ref())
             .suggest(format!(
                 "add \"{}\" = \"^1\" to [dependencies] in gemeinwerk.toml",
                 f.get_ref()
@@ -702,8 +702,8 @@ fn check_transition(
                     f.span().start,
                     format!("\"{}\" is a {kind}, not a form", f.get_ref()),
                 )
-                .set_arg("f", &f.get_ref())
-                .set_arg("kind", &kind);
+                .set_arg("f", f.get_ref())
+                .set_arg("kind", kind);
             }
         }
     }
@@ -821,7 +821,7 @@ impl Table<'_> {
                 format!("[{key}] must be a table of id = \"label\""),
             )
             .set_arg("variant", "labels")
-            .set_arg("key", &key);
+            .set_arg("key", key);
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -848,8 +848,8 @@ impl Table<'_> {
                         ),
                     )
                     .set_arg("variant", "role")
-                    .set_arg("k", &k.get_ref())
-                    .set_arg("type_name", &other.type_name());
+                    .set_arg("k", k.get_ref())
+                    .set_arg("type_name", other.type_name());
                 }
             }
         }

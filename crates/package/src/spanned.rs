@@ -180,6 +180,8 @@ impl<'de> Visitor<'de> for SpVisitor {
 
 /// Parses a content file into a spanned tree. A syntax error is the one
 /// problem that stops everything.
+// A syntax error happens at most once per file read: its size costs nothing.
+#[allow(clippy::result_large_err)]
 pub fn parse(file: &str, source: &str) -> Result<Spanned<Node>, Diagnostic> {
     let root: Node = toml::from_str(source).map_err(|e| {
         let mut d = toml_error(file, source, &e);
@@ -302,7 +304,7 @@ impl<'n> Table<'n> {
             )
             .set_arg("variant", "table")
             .set_arg("what", &what)
-            .set_arg("found", &node.get_ref().type_name());
+            .set_arg("found", node.get_ref().type_name());
         }
         t
     }
@@ -332,10 +334,10 @@ impl<'n> Table<'n> {
             ),
         )
         .set_arg("variant", "key")
-        .set_arg("key", &key)
+        .set_arg("key", key)
         .set_arg("what", &self.what)
-        .set_arg("expected", &expected)
-        .set_arg("found", &node.get_ref().type_name());
+        .set_arg("expected", expected)
+        .set_arg("found", node.get_ref().type_name());
     }
 
     pub fn string(&mut self, key: &str, sink: &mut Sink) -> Option<Spanned<String>> {
@@ -357,7 +359,7 @@ impl<'n> Table<'n> {
                 format!("{} has no \"{key}\"", self.what),
             )
             .set_arg("what", &self.what)
-            .set_arg("key", &key);
+            .set_arg("key", key);
             return None;
         }
         self.string(key, sink)
@@ -466,7 +468,7 @@ impl<'n> Table<'n> {
                     k.span().start,
                     format!("unknown key \"{}\" in {}", k.get_ref(), self.what),
                 )
-                .set_arg("k", &k.get_ref())
+                .set_arg("k", k.get_ref())
                 .set_arg("what", &self.what);
             match nearest(k.get_ref(), known) {
                 Some(best) => d.suggest(format!("did you mean \"{best}\"?")),

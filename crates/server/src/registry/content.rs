@@ -152,7 +152,7 @@ pub fn resolve_dependencies(
                 .arg("num", &version.num)
                 .arg(
                     "reason",
-                    &(found.first().map(ToString::to_string).unwrap_or_default()),
+                    found.first().map(ToString::to_string).unwrap_or_default(),
                 ),
             ),
         }

@@ -304,7 +304,7 @@ fn check_against_registry(
                     "gemeinwerk.toml",
                     format!("the package is deprecated: {message}"),
                 )
-                .arg("message", &message),
+                .arg("message", message),
             );
         }
     }
@@ -317,7 +317,7 @@ fn check_against_registry(
                     "gemeinwerk.toml",
                     format!("forked-from names {fork}, which does not exist in this registry"),
                 )
-                .arg("fork", &fork),
+                .arg("fork", fork),
             ),
             Some(upstream) => {
                 if let Some(cksum) = &fork.cksum {
@@ -331,7 +331,7 @@ fn check_against_registry(
                                     upstream.cksum
                                 ),
                             )
-                            .arg("fork", &fork)
+                            .arg("fork", fork)
                             .arg("cksum", &upstream.cksum),
                         );
                     }
@@ -366,7 +366,7 @@ fn check_semver(
                     baseline.num
                 ),
             )
-            .arg("full_name", &manifest.full_name())
+            .arg("full_name", manifest.full_name())
             .arg("num", &baseline.num),
         );
         return None;
