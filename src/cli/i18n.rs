@@ -362,6 +362,59 @@ pub(crate) mod tests {
         }
     }
 
+    /// Arg names are part of the registry's API (422 error entries): whole
+    /// words that say what the value is, never a variable's one-letter name.
+    #[test]
+    fn arg_names_are_words() {
+        let short = |name: &str| name.len() < 3;
+        let variable = regex::Regex::new(r"\$([a-z_]+)").unwrap();
+        let mut names = std::collections::BTreeSet::new();
+        for text in [DE, EN] {
+            let mut in_diag = false;
+            for line in text.lines() {
+                if !line.starts_with([' ', '#', '}']) && line.contains(" = ") {
+                    in_diag = line.starts_with("diag-");
+                }
+                if in_diag {
+                    names.extend(variable.captures_iter(line).map(|c| c[1].to_string()));
+                }
+            }
+        }
+        // The creation sites, also of codes no test package provokes.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let site = regex::Regex::new(r#"\.(?:set_)?arg\(\s*"([a-z_]+)""#).unwrap();
+        let mut files = vec![
+            root.join("crates/server/src/registry/content.rs"),
+            root.join("crates/server/src/registry/publish.rs"),
+        ];
+        let mut dirs = vec![root.join("crates/package/src")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
+        let mut sites = 0;
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for c in site.captures_iter(&text) {
+                sites += 1;
+                names.insert(c[1].to_string());
+            }
+        }
+        assert!(sites > 100, "only {sites} arg sites found");
+        for d in real_diagnostics() {
+            names.extend(d.args.keys().cloned());
+        }
+        let bad: Vec<&String> = names.iter().filter(|n| short(n)).collect();
+        assert!(bad.is_empty(), "arg names too short to say what they are: {bad:?}");
+        assert!(names.contains("variant") && names.contains("package"), "{names:?}");
+    }
+
     /// Small packages with many problems, checked for real.
     fn real_diagnostics() -> Vec<Diagnostic> {
         let package = |manifest: &str, content: Option<(&str, &str)>| {

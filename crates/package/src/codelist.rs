@@ -106,7 +106,7 @@ pub fn read_all(entries: &[(&Spanned<String>, &Spanned<Node>)], sink: &mut Sink)
                         "codelist.invalid_urn",
                         u.span().start,
                         format!("\"{}\" is not a URN", u.get_ref()),
-                    ).set_arg("u", u.get_ref())
+                    ).set_arg("value", u.get_ref())
                     .suggest("XRepository code lists are named like \"urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:staat\"");
                 }
                 match version {

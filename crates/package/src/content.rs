@@ -155,7 +155,7 @@ pub fn read_content(files: &PackageFiles) -> Result<(Manifest, Content), Vec<Dia
                 format!("the file is not UTF-8 text: {e}"),
             )
             .arg("variant", "detail")
-            .arg("e", e)]
+            .arg("detail", e)]
         })
     };
     let (manifest, _) = parse_manifest(text(MANIFEST_FILE)?)?;
@@ -192,7 +192,7 @@ pub fn check_with(
             )
             .arg("variant", "content")
             .arg("kind", manifest.kind)
-            .arg("content_file", content_file),
+            .arg("file", content_file),
         ),
         Some(bytes) => match std::str::from_utf8(bytes) {
             Err(e) => found.push(
@@ -202,7 +202,7 @@ pub fn check_with(
                     format!("the file is not UTF-8 text: {e}"),
                 )
                 .arg("variant", "detail")
-                .arg("e", e),
+                .arg("detail", e),
             ),
             Ok(text) => {
                 let mut sink = Sink::new(content_file, text);
@@ -236,7 +236,7 @@ pub fn check_with(
                     ),
                 )
                 .arg("kind", manifest.kind)
-                .arg("other", other),
+                .arg("file", other),
             );
         }
     }
@@ -253,8 +253,8 @@ pub fn check_with(
                             dep.req
                         ),
                     )
-                    .arg("full_name", dep.full_name())
-                    .arg("req", &dep.req),
+                    .arg("package", dep.full_name())
+                    .arg("requirement", &dep.req),
                 );
             }
         }
@@ -276,7 +276,7 @@ pub fn check_with(
                     "gemeinwerk.toml",
                     format!("readme = \"{readme}\" names a file that is not in the package"),
                 )
-                .arg("readme", readme),
+                .arg("path", readme),
             );
         }
     } else if !files.contains_key("README.md") {

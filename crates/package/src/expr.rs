@@ -745,8 +745,8 @@ fn want_bool<'a>(e: &Expr, env: &dyn Env<'a>, out: &mut Vec<Problem>) {
                     ),
                 )
                 .arg("variant", "logic")
-                .arg("e", e)
-                .arg("describe", t.describe()),
+                .arg("operand", e)
+                .arg("found", t.describe()),
             );
         }
     }
@@ -766,7 +766,7 @@ fn check_literal(ty: Ty, lit: &Literal, span: &Span, out: &mut Vec<Problem>) {
                         span.clone(),
                         format!("\"{s}\" is not a date"),
                     )
-                    .arg("s", s)
+                    .arg("value", s)
                     .with_suggestion("write dates as \"YYYY-MM-DD\", for example \"2025-01-31\""),
                 );
             }
@@ -780,7 +780,7 @@ fn check_literal(ty: Ty, lit: &Literal, span: &Span, out: &mut Vec<Problem>) {
                         span.clone(),
                         format!("\"{s}\" is not a time"),
                     )
-                    .arg("s", s)
+                    .arg("value", s)
                     .with_suggestion("write times as \"HH:MM\", for example \"08:30\""),
                 );
             }
@@ -796,7 +796,7 @@ fn check_literal(ty: Ty, lit: &Literal, span: &Span, out: &mut Vec<Problem>) {
                         span.clone(),
                         format!("\"{s}\" is not a code of the field's code list"),
                     )
-                    .arg("s", s);
+                    .arg("code", s);
                     let near = if s.chars().count() >= 3 {
                         super::diagnostics::nearest(s, &names)
                     } else {
@@ -822,8 +822,8 @@ fn check_literal(ty: Ty, lit: &Literal, span: &Span, out: &mut Vec<Problem>) {
                 format!("{lit} cannot be compared with {}", ty.describe()),
             )
             .arg("variant", "literal")
-            .arg("lit", lit)
-            .arg("describe", ty.describe()),
+            .arg("literal", lit)
+            .arg("found", ty.describe()),
         );
     }
 }
@@ -877,7 +877,7 @@ fn type_of_path<'a>(
                     span.clone(),
                     format!("\"{p}\" is a group, not a field"),
                 )
-                .arg("p", p)
+                .arg("group", p)
                 .with_suggestion(format!("use is_set({p}) or count({p})")),
             );
             None
@@ -925,10 +925,10 @@ fn check_comparison<'a>(
                         ),
                     )
                     .arg("variant", "compare")
-                    .arg("a", a)
-                    .arg("a_type", ta.describe())
-                    .arg("b", b)
-                    .arg("b_type", tb.describe()),
+                    .arg("left", a)
+                    .arg("left_type", ta.describe())
+                    .arg("right", b)
+                    .arg("right_type", tb.describe()),
                 );
                 return;
             }
@@ -952,9 +952,9 @@ fn check_comparison<'a>(
                             t.describe()
                         ),
                     )
-                    .arg("op", op.as_str())
-                    .arg("side", side)
-                    .arg("describe", t.describe()),
+                    .arg("operator", op.as_str())
+                    .arg("operand", side)
+                    .arg("found", t.describe()),
                 );
             }
         }
@@ -988,8 +988,8 @@ fn check_in<'a>(value: &Expr, list: &[(Literal, Span)], env: &dyn Env<'a>, out: 
                 ),
             )
             .arg("variant", "in")
-            .arg("value", value)
-            .arg("describe", t.describe()),
+            .arg("operand", value)
+            .arg("found", t.describe()),
         );
     } else {
         for (l, s) in list {
@@ -1029,8 +1029,8 @@ fn type_of_call<'a>(
                             ),
                         )
                         .arg("variant", "years_since")
-                        .arg("arg", arg)
-                        .arg("describe", t.describe()),
+                        .arg("operand", arg)
+                        .arg("found", t.describe()),
                     );
                 }
             }
@@ -1056,7 +1056,7 @@ fn check_counted<'a>(
                 format!("{}() takes a field or group id", func.name()),
             )
             .arg("variant", "id_argument")
-            .arg("func", func.name()),
+            .arg("function", func.name()),
         );
         return;
     };
@@ -1076,7 +1076,7 @@ fn check_counted<'a>(
                         "count() counts the entries of a repeatable group or the choices of a multi-select; \"{p}\" is {}",
                         t.describe()
                     ),
-                ).arg("variant", "count").arg("p", p).arg("describe", t.describe()));
+                ).arg("variant", "count").arg("operand", p).arg("found", t.describe()));
             }
         }
     }

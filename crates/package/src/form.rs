@@ -199,7 +199,7 @@ pub fn read(sink: &mut Sink) -> Option<Form> {
                                 "form.invalid_vertrauensniveau",
                                 s.span().start,
                                 format!("Vertrauensniveau \"{}\" is not one of niedrig, substanziell, hoch", s.get_ref()),
-                            ).set_arg("s", s.get_ref());
+                            ).set_arg("value", s.get_ref());
                             let names = ["niedrig", "substanziell", "hoch"];
                             let lower = s.get_ref().to_lowercase();
                             let english = match lower.as_str() {
@@ -228,7 +228,7 @@ pub fn read(sink: &mut Sink) -> Option<Form> {
                                     a.span().start,
                                     format!("account \"{}\" is listed twice", a.get_ref()),
                                 )
-                                .set_arg("a", a.get_ref());
+                                .set_arg("account", a.get_ref());
                             }
                             Some(acc) => {
                                 if let Some(level) = form.vertrauensniveau {
@@ -241,7 +241,7 @@ pub fn read(sink: &mut Sink) -> Option<Form> {
                                                 acc.as_str(),
                                                 acc.max_level()
                                             ),
-                                        ).set_arg("acc", acc.as_str()).set_arg("max_level", acc.max_level()).set_arg("level", level);
+                                        ).set_arg("account", acc.as_str()).set_arg("max_level", acc.max_level()).set_arg("required_level", level);
                                     }
                                 }
                                 form.accounts.push(acc);
@@ -253,7 +253,7 @@ pub fn read(sink: &mut Sink) -> Option<Form> {
                                         a.span().start,
                                         format!("\"{}\" is not a known account", a.get_ref()),
                                     )
-                                    .set_arg("a", a.get_ref());
+                                    .set_arg("account", a.get_ref());
                                 let lower: Vec<String> =
                                     names.iter().map(|n| n.to_lowercase()).collect();
                                 let lower_refs: Vec<&str> =
@@ -284,7 +284,7 @@ pub fn read(sink: &mut Sink) -> Option<Form> {
                         ),
                     )
                     .set_arg(
-                        "vertrauensniveau",
+                        "required_level",
                         form.vertrauensniveau.map(|v| v.as_str()).unwrap_or(""),
                     )
                     .suggest("accounts = [\"BundID\", \"Online-Ausweis\", \"EU-eID\"]");
@@ -506,7 +506,7 @@ impl<'a> Env<'a> for ScopeEnv<'_, 'a> {
                 span,
                 format!("unknown field \"{name}\" in condition"),
             )
-            .arg("name", name);
+            .arg("field", name);
             // Suggest among the full paths and among the ids visible here.
             // Each candidate: what to compare with, and what to propose
             // (the shortest name that reaches the field from here).
@@ -545,7 +545,7 @@ impl<'a> Env<'a> for ScopeEnv<'_, 'a> {
                 format!(
                     "\"{name}\" lies inside the repeatable group \"{group}\", so outside it this condition cannot tell which entry is meant"
                 ),
-            ).arg("name", name).arg("group", group)
+            ).arg("field", name).arg("group", group)
             .with_suggestion(format!("use count({group}) or move the condition into \"{group}\"")));
         }
         Ok(sym.ty)
@@ -591,7 +591,7 @@ pub(crate) fn check_body(
                 cl.at,
                 format!("code list \"{}\" is declared but no field uses it", cl.id),
             )
-            .set_arg("id", &cl.id);
+            .set_arg("codelist", &cl.id);
         }
     }
     let edges = check_conditions(body, &syms, sink);
@@ -634,7 +634,7 @@ impl References<'_> {
                     )
                     .set_arg("variant", "undeclared")
                     .set_arg("path", path)
-                    .set_arg("cl", cl.get_ref());
+                    .set_arg("codelist", cl.get_ref());
                 match nearest(cl.get_ref(), &ids) {
                     Some(b) => d.suggest(format!("did you mean \"{b}\"?")),
                     None => d.suggest(format!(
@@ -658,7 +658,7 @@ impl References<'_> {
                 ),
             )
             .set_arg("path", path)
-            .set_arg("pkg", pkg)
+            .set_arg("package", pkg)
             .suggest(format!(
                 "add \"{pkg}\" to [dependencies] in gemeinwerk.toml"
             ));
@@ -672,8 +672,8 @@ impl References<'_> {
                         format!("\"{pkg}\" has no code list \"{id}\""),
                     )
                     .set_arg("variant", "not_in_dependency")
-                    .set_arg("pkg", pkg)
-                    .set_arg("id", id);
+                    .set_arg("package", pkg)
+                    .set_arg("codelist", id);
                 if let Some(b) = nearest(id, &ids) {
                     d.suggest(format!("did you mean \"{pkg}#{b}\"?"));
                 }
@@ -685,7 +685,7 @@ impl References<'_> {
                 format!("\"{pkg}\" is a process; it has no code lists"),
             )
             .set_arg("variant", "process")
-            .set_arg("pkg", pkg);
+            .set_arg("package", pkg);
         }
     }
 }
@@ -707,7 +707,7 @@ fn check_include(
                 format!("group \"{path}\" includes \"{name}\", which is not a dependency"),
             )
             .set_arg("path", path)
-            .set_arg("name", name);
+            .set_arg("package", name);
         let names: Vec<&str> = dep_names.iter().map(String::as_str).collect();
         match nearest(name, &names) {
             Some(b) => d.suggest(format!("did you mean \"{b}\"?")),
@@ -728,8 +728,8 @@ fn check_include(
                 ),
             )
             .set_arg("path", path)
-            .set_arg("name", name)
-            .set_arg("other", other);
+            .set_arg("package", name)
+            .set_arg("package_kind", other);
         }
     }
 }

@@ -75,7 +75,7 @@ pub fn read_manifest(files: &PackageFiles) -> Result<(Manifest, Vec<Diagnostic>)
             format!("the file is not UTF-8 text: {e}"),
         )
         .arg("variant", "detail")
-        .arg("e", e)]
+        .arg("detail", e)]
     })?;
     manifest::parse_manifest(source)
 }

@@ -48,7 +48,7 @@ pub fn check(files: &PackageFiles, readme: Option<&str>, archive_prefix: &str) -
                 format!(
                     "the archive path \"{full}\" does not fit a tar header: the file name may have at most {USTAR_NAME_BYTES} bytes, the folders before it at most {USTAR_PREFIX_BYTES}"
                 ),
-            ).arg("full", &full).arg("max_name", USTAR_NAME_BYTES).arg("max_prefix", USTAR_PREFIX_BYTES));
+            ).arg("path", &full).arg("name_limit", USTAR_NAME_BYTES).arg("prefix_limit", USTAR_PREFIX_BYTES));
         }
         if !path.ends_with(".toml") {
             continue;
@@ -73,8 +73,8 @@ pub fn check(files: &PackageFiles, readme: Option<&str>, archive_prefix: &str) -
                         text.len()
                     ),
                 )
-                .arg("len", text.len())
-                .arg("max", MAX_README_BYTES),
+                .arg("size", text.len())
+                .arg("limit", MAX_README_BYTES),
             );
         }
     }
@@ -123,8 +123,8 @@ fn walk(file: &str, source: &str, key: &str, node: &Spanned<Node>, found: &mut V
                             items.len()
                         ),
                     )
-                    .arg("len", items.len())
-                    .arg("max", MAX_KEYWORDS)
+                    .arg("count", items.len())
+                    .arg("limit", MAX_KEYWORDS)
                     .at(source, node.span().start),
                 );
             }
@@ -173,7 +173,7 @@ fn text_problem(
                     "the {what} contains the control character U+{:04X}; only newlines and tabs are allowed",
                     c as u32
                 ),
-            ).arg("what", what).arg("char", format!("{:04X}", c as u32))
+            ).arg("what", what).arg("code_point", format!("{:04X}", c as u32))
             .at(source, at),
         );
     }
@@ -186,8 +186,8 @@ fn text_problem(
                 format!("the {what} has {chars} characters; at most {max} are allowed"),
             )
             .arg("what", what)
-            .arg("chars", chars)
-            .arg("max", max)
+            .arg("length", chars)
+            .arg("limit", max)
             .at(source, at),
         );
     }

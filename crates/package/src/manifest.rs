@@ -332,7 +332,7 @@ impl ManifestChecker<'_> {
                         format!("package {e}"),
                         full.span().start,
                     )
-                    .arg("e", &e);
+                    .arg("detail", &e);
                 self.errs.push(d);
                 (String::new(), String::new())
             }
@@ -353,7 +353,7 @@ impl ManifestChecker<'_> {
                         version.span().start,
                     )
                     .arg("version", version.get_ref())
-                    .arg("e", &e)
+                    .arg("detail", &e)
                     .with_suggestion("write it as MAJOR.MINOR.PATCH, for example \"1.0.0\"");
                 self.errs.push(d);
                 None
@@ -401,7 +401,7 @@ impl ManifestChecker<'_> {
         let (code, msg, at) = problem;
         let mut d = self.err(code, msg, at);
         if code == "manifest.description_too_long" {
-            d.set_arg("max", MAX_DESCRIPTION_CHARS);
+            d.set_arg("limit", MAX_DESCRIPTION_CHARS);
         } else {
             d.set_arg(
                 "variant",
@@ -441,8 +441,8 @@ impl ManifestChecker<'_> {
                         ),
                         l.span().start,
                     )
-                    .arg("l", l.get_ref())
-                    .arg("reason", &e.reason)
+                    .arg("value", l.get_ref())
+                    .arg("detail", &e.reason)
                     .with_suggestion("for example \"EUPL-1.2\" or \"MIT OR Apache-2.0\"");
                 self.errs.push(d);
                 String::new()
@@ -466,8 +466,8 @@ impl ManifestChecker<'_> {
                     ),
                     at,
                 )
-                .arg("len", k.len())
-                .arg("max", MAX_KEYWORDS);
+                .arg("count", k.len())
+                .arg("limit", MAX_KEYWORDS);
             self.errs.push(d);
         }
         for word in &k {
@@ -478,7 +478,7 @@ impl ManifestChecker<'_> {
                         format!("keyword \"{word}\" must have 1 to 40 characters"),
                         at,
                     )
-                    .arg("word", word);
+                    .arg("keyword", word);
                 self.errs.push(d);
             }
         }
@@ -509,7 +509,7 @@ impl ManifestChecker<'_> {
                 ),
                 t.span().start,
             )
-            .arg("t", t.get_ref());
+            .arg("value", t.get_ref());
         let slugs: Vec<&str> = THEMENFELDER.iter().map(|(s, _)| *s).collect();
         if let Some(best) = nearest(t.get_ref(), &slugs) {
             d = d.with_suggestion(format!("did you mean \"{best}\"?"));
@@ -534,7 +534,7 @@ impl ManifestChecker<'_> {
                 ),
                 l.span().start,
             )
-            .arg("l", l.get_ref());
+            .arg("value", l.get_ref());
         self.errs.push(d);
         None
     }
@@ -567,8 +567,8 @@ impl ManifestChecker<'_> {
                         v.span().start,
                     )
                     .arg("key", key)
-                    .arg("v", v.get_ref())
-                    .arg("why", &why);
+                    .arg("value", v.get_ref())
+                    .arg("detail", &why);
                 self.errs.push(d);
                 None
             }
@@ -592,7 +592,7 @@ impl ManifestChecker<'_> {
                             format!("dependency {e}"),
                             dep_name.span().start,
                         )
-                        .arg("e", &e);
+                        .arg("detail", &e);
                     self.errs.push(d);
                     continue;
                 }
@@ -604,7 +604,7 @@ impl ManifestChecker<'_> {
                         format!("the package depends on itself (\"{}\")", dep_name.get_ref()),
                         dep_name.span().start,
                     )
-                    .arg("dep_name", dep_name.get_ref());
+                    .arg("package", dep_name.get_ref());
                 self.errs.push(d);
                 continue;
             }
@@ -621,8 +621,8 @@ impl ManifestChecker<'_> {
                             format!("\"{}\" is not a version requirement: {e}", req.get_ref()),
                             req.span().start,
                         )
-                        .arg("req", req.get_ref())
-                        .arg("e", &e)
+                        .arg("requirement", req.get_ref())
+                        .arg("detail", &e)
                         .with_suggestion("for example \"^1.2\" or \"=1.0.3\"");
                     self.errs.push(d);
                 }
@@ -642,7 +642,7 @@ impl ManifestChecker<'_> {
                         f.package.span().start,
                     )
                     .arg("variant", "name")
-                    .arg("e", &e);
+                    .arg("detail", &e);
                 self.errs.push(d);
                 None
             }
@@ -661,7 +661,7 @@ impl ManifestChecker<'_> {
                     )
                     .arg("variant", "version")
                     .arg("version", f.version.get_ref())
-                    .arg("e", &e);
+                    .arg("detail", &e);
                 self.errs.push(d);
                 None
             }
@@ -685,7 +685,7 @@ impl ManifestChecker<'_> {
                         f.id.get_ref()
                     ),
                     f.id.span().start,
-                ).arg("id", f.id.get_ref())
+                ).arg("fim_id", f.id.get_ref())
                 .with_suggestion("a letter S, G or D and 8 digits (XDatenfelder 2, \"S00000036\") or 11 digits (XDatenfelder 3, \"G60000000088\")");
             self.errs.push(d);
             return None;
@@ -701,7 +701,7 @@ impl ManifestChecker<'_> {
                         ),
                         v.span().start,
                     )
-                    .arg("v", v.get_ref());
+                    .arg("value", v.get_ref());
                 self.errs.push(d);
                 return None;
             }

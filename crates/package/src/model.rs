@@ -392,7 +392,7 @@ pub fn check_id(id: &str, at: usize, what: &str, sink: &mut Sink) -> bool {
                 format!("{what} id \"{id}\" must start with a–z and use only a–z, 0–9 and \"_\""),
             )
             .set_arg("what", what)
-            .set_arg("id", id);
+            .set_arg("name", id);
         let suggestion: String = id
             .to_lowercase()
             .replace('ä', "ae")
@@ -467,7 +467,7 @@ pub fn read_fim(t: &mut Table, expected: char, sink: &mut Sink) -> Option<FimRef
             "fim.invalid_id",
             id.span().start,
             format!("\"{s}\" is not a FIM id"),
-        ).set_arg("s", s)
+        ).set_arg("value", s)
         .suggest(format!(
             "FIM ids are a letter and 11 digits (XDatenfelder 3, \"{expected}60000000243\") or 8 digits (XDatenfelder 2, \"{expected}00000243\")"
         ));
@@ -487,7 +487,7 @@ pub fn read_fim(t: &mut Table, expected: char, sink: &mut Sink) -> Option<FimRef
                 kind(expected)
             ),
         )
-        .set_arg("s", s)
+        .set_arg("fim_id", s)
         .set_arg("found", kind(s.chars().next().unwrap_or('?')))
         .set_arg("expected", kind(expected));
     }
@@ -501,7 +501,7 @@ pub fn read_fim(t: &mut Table, expected: char, sink: &mut Sink) -> Option<FimRef
                     v.get_ref()
                 ),
             )
-            .set_arg("v", v.get_ref());
+            .set_arg("value", v.get_ref());
         }
     }
     Some(FimRef {
@@ -525,7 +525,7 @@ pub fn read_condition(t: &mut Table, key: &str, sink: &mut Sink) -> Option<Condi
                 )
                 .set_arg("key", key)
                 .set_arg("what", &t.what)
-                .set_arg("message", &e.message);
+                .set_arg("detail", &e.message);
             if let Some(sugg) = e.suggestion {
                 d.suggest(sugg);
             }
@@ -616,7 +616,7 @@ pub fn read_items(t: &mut Table, scope: &str, sink: &mut Sink) -> Vec<Item> {
                     }
                 ),
             )
-            .set_arg("id", item.id())
+            .set_arg("name", item.id())
             .set_arg(
                 "scope",
                 &(if scope.is_empty() {
@@ -694,7 +694,7 @@ fn read_group(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Grou
                 inc.span().start,
                 format!("include {e}"),
             )
-            .set_arg("e", &e);
+            .set_arg("detail", &e);
         }
         if !items.is_empty() {
             sink.error(
@@ -707,7 +707,7 @@ fn read_group(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Grou
                 ),
             )
             .set_arg("what", &t.what)
-            .set_arg("inc", inc.get_ref())
+            .set_arg("package", inc.get_ref())
             .suggest("put the extra fields into a group of their own beside the included one");
         }
     } else if items.is_empty() {
@@ -808,7 +808,7 @@ fn read_field_type(t: &mut Table, sink: &mut Sink) -> Option<FieldType> {
             s.span().start,
             format!("field type \"{}\" is not known", s.get_ref()),
         )
-        .set_arg("s", s.get_ref());
+        .set_arg("value", s.get_ref());
     match nearest(s.get_ref(), &names) {
         Some(b) => d.suggest(format!("did you mean \"{b}\"?")),
         None => d.suggest(format!("types: {}", names.join(", "))),
@@ -879,7 +879,7 @@ impl FieldCheck<'_> {
         .set_arg("variant", "type")
         .set_arg("key", key)
         .set_arg("what", t_what(self.path))
-        .set_arg("type", self.ty.as_str());
+        .set_arg("field_type", self.ty.as_str());
     }
 
     /// Constraints, each only where it applies.
@@ -941,8 +941,8 @@ impl FieldCheck<'_> {
                 )
                 .set_arg("variant", "length")
                 .set_arg("what", t_what(self.path))
-                .set_arg("a", a)
-                .set_arg("b", b);
+                .set_arg("min", a)
+                .set_arg("max", b);
             }
         }
     }
@@ -971,7 +971,7 @@ impl FieldCheck<'_> {
                 "model.invalid_pattern",
                 pos + offset,
                 format!("the pattern of {} is not a valid regular expression: {msg}", t_what(self.path)),
-            ).set_arg("what", t_what(self.path)).set_arg("msg", &msg)
+            ).set_arg("what", t_what(self.path)).set_arg("detail", &msg)
             .suggest("patterns use Rust regex syntax (no look-around, no backreferences); see docs/package-format.md");
         } else {
             c.pattern = Some(p.into_inner());
@@ -1003,8 +1003,8 @@ impl FieldCheck<'_> {
                 )
                 .set_arg("variant", "value")
                 .set_arg("what", t_what(self.path))
-                .set_arg("a", a)
-                .set_arg("b", b);
+                .set_arg("min", a)
+                .set_arg("max", b);
             }
         }
     }
@@ -1032,7 +1032,7 @@ impl FieldCheck<'_> {
                     m.span().start,
                     format!("\"{s}\" is not a media type"),
                 )
-                .set_arg("s", s)
+                .set_arg("value", s)
                 .suggest("for example \"application/pdf\", \"image/jpeg\" or \"image/*\"");
             } else {
                 c.media_types.push(s.to_ascii_lowercase());
@@ -1114,7 +1114,7 @@ impl FieldCheck<'_> {
                     format!("{what} is a {} but names no codelist", ty.as_str()),
                 )
                 .set_arg("what", &what)
-                .set_arg("ty", ty.as_str());
+                .set_arg("field_type", ty.as_str());
             }
             (Some(cl), false) => self.not_for("codelist", cl.span().start, sink),
             _ => {}
@@ -1174,7 +1174,7 @@ impl FieldCheck<'_> {
                         ),
                     )
                     .set_arg("variant", "pattern")
-                    .set_arg("ex", ex.get_ref())
+                    .set_arg("example", ex.get_ref())
                     .set_arg("what", t_what(self.path));
                 }
             }
@@ -1191,7 +1191,7 @@ impl FieldCheck<'_> {
                     ),
                 )
                 .set_arg("variant", "length")
-                .set_arg("ex", ex.get_ref());
+                .set_arg("example", ex.get_ref());
             }
         }
     }
@@ -1265,7 +1265,7 @@ fn read_bound(
         .set_arg("variant", "bound")
         .set_arg("key", key)
         .set_arg("path", path)
-        .set_arg("ty", ty.as_str());
+        .set_arg("field_type", ty.as_str());
         None
     };
     match (ty, node.get_ref()) {
@@ -1320,7 +1320,7 @@ fn read_bound(
                 "model.invalid_bound",
                 at,
                 format!("\"{key}\" of date field \"{path}\" is \"{s}\", neither a date nor relative to today"),
-            ).set_arg("variant", "date").set_arg("key", key).set_arg("path", path).set_arg("s", s)
+            ).set_arg("variant", "date").set_arg("key", key).set_arg("path", path).set_arg("value", s)
             .suggest("write \"2025-01-31\", \"today\", \"today+P1Y\" or \"today-P18Y\"");
             None
         }

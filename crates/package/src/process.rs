@@ -285,7 +285,7 @@ fn duplicate(id: &Spanned<String>, what: &str, seen: &mut Seen, sink: &mut Sink)
             ),
         )
         .set_arg("what", what)
-        .set_arg("id", id.get_ref())
+        .set_arg("name", id.get_ref())
         .set_arg("line", line);
         return true;
     }
@@ -324,7 +324,7 @@ fn read_state(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -
                         e.get_ref()
                     ),
                     )
-                    .set_arg("e", e.get_ref());
+                    .set_arg("value", e.get_ref());
                 if let Some(b) = nearest(&e.get_ref().to_lowercase(), &names) {
                     d.suggest(format!("did you mean \"{b}\"?"));
                 }
@@ -345,7 +345,7 @@ fn read_state(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -
             id.span().start,
             format!("state \"{}\" is both the start and an end", id.get_ref()),
         )
-        .set_arg("id", id.get_ref());
+        .set_arg("state", id.get_ref());
     }
     Some(State {
         id: id.into_inner(),
@@ -384,7 +384,7 @@ fn read_transition(
                     a.span().start,
                     format!("action \"{}\" is not one of the known actions", a.get_ref()),
                 )
-                .set_arg("a", a.get_ref());
+                .set_arg("action", a.get_ref());
             match nearest(a.get_ref(), &ACTIONS) {
                 Some(b) => d.suggest(format!("did you mean \"{b}\"?")),
                 None => d.suggest(format!("known actions: {}", ACTIONS.join(", "))),
@@ -559,7 +559,7 @@ pub fn check(p: &Process, manifest: &Manifest, deps: &dyn Dependencies, sink: &m
                 r.at,
                 format!("role \"{}\" does no transition", r.id),
             )
-            .set_arg("id", &r.id);
+            .set_arg("role", &r.id);
         }
     }
     for f in &p.fees {
@@ -576,8 +576,8 @@ pub fn check(p: &Process, manifest: &Manifest, deps: &dyn Dependencies, sink: &m
                         ),
                     )
                     .set_arg("variant", "fee")
-                    .set_arg("id", &f.id)
-                    .set_arg("on", on.get_ref());
+                    .set_arg("name", &f.id)
+                    .set_arg("transition", on.get_ref());
                 if let Some(s) = suggest_from(on.get_ref(), transitions.iter().copied()) {
                     d.suggest(s);
                 }
@@ -597,8 +597,8 @@ pub fn check(p: &Process, manifest: &Manifest, deps: &dyn Dependencies, sink: &m
                     ),
                 )
                 .set_arg("variant", "notice")
-                .set_arg("id", &n.id)
-                .set_arg("on", n.on.get_ref());
+                .set_arg("name", &n.id)
+                .set_arg("transition", n.on.get_ref());
             if let Some(s) = suggest_from(n.on.get_ref(), transitions.iter().copied()) {
                 d.suggest(s);
             }
@@ -632,9 +632,9 @@ fn check_transition(
                         r.get_ref()
                     ),
                 )
-                .set_arg("id", &t.id)
-                .set_arg("what", what)
-                .set_arg("r", r.get_ref());
+                .set_arg("transition", &t.id)
+                .set_arg("direction", what)
+                .set_arg("state", r.get_ref());
             if let Some(s) = suggest_from(r.get_ref(), states.keys().copied()) {
                 d.suggest(s);
             }
@@ -651,7 +651,7 @@ fn check_transition(
                     t.role.get_ref()
                 ),
             )
-            .set_arg("id", &t.id)
+            .set_arg("transition", &t.id)
             .set_arg("role", t.role.get_ref());
         match suggest_from(t.role.get_ref(), roles.iter().copied()) {
             Some(s) => d.suggest(s),
@@ -673,8 +673,8 @@ fn check_transition(
                     outcome.as_str()
                 ),
             )
-            .set_arg("id", &t.id)
-            .set_arg("from", &from.id)
+            .set_arg("transition", &t.id)
+            .set_arg("state", &from.id)
             .set_arg("outcome", outcome.as_str());
         }
     }
@@ -689,8 +689,8 @@ fn check_transition(
                     f.get_ref()
                 ),
             )
-            .set_arg("id", &t.id)
-            .set_arg("f", f.get_ref())
+            .set_arg("transition", &t.id)
+            .set_arg("package", f.get_ref())
             .suggest(format!(
                 "add \"{}\" = \"^1\" to [dependencies] in gemeinwerk.toml",
                 f.get_ref()
@@ -702,7 +702,7 @@ fn check_transition(
                     f.span().start,
                     format!("\"{}\" is a {kind}, not a form", f.get_ref()),
                 )
-                .set_arg("f", f.get_ref())
+                .set_arg("package", f.get_ref())
                 .set_arg("kind", kind);
             }
         }
@@ -737,8 +737,8 @@ fn check_graph(p: &Process, good_edges: &[(&str, &str)], sink: &mut Sink) {
                         s.id, starts[0].id
                     ),
                 )
-                .set_arg("id", &s.id)
-                .set_arg("first", &(starts[0].id));
+                .set_arg("state", &s.id)
+                .set_arg("first_state", &(starts[0].id));
             }
         }
     }
@@ -779,8 +779,8 @@ fn check_graph(p: &Process, good_edges: &[(&str, &str)], sink: &mut Sink) {
                         s.id, start.id
                     ),
                 )
-                .set_arg("id", &s.id)
-                .set_arg("start", &start.id)
+                .set_arg("state", &s.id)
+                .set_arg("start_state", &start.id)
                 .suggest("add a transition into it, or remove it");
             }
         }
@@ -798,7 +798,7 @@ fn check_graph(p: &Process, good_edges: &[(&str, &str)], sink: &mut Sink) {
                 "process.no_way_to_end",
                 s.at,
                 format!("from state \"{}\" no end can be reached: a procedure there would never finish", s.id),
-            ).set_arg("id", &s.id)
+            ).set_arg("state", &s.id)
             .suggest("add a transition towards an end (for example to \"abgelehnt\" or \"zurückgezogen\")");
         }
     }
@@ -848,8 +848,8 @@ impl Table<'_> {
                         ),
                     )
                     .set_arg("variant", "role")
-                    .set_arg("k", k.get_ref())
-                    .set_arg("type_name", other.type_name());
+                    .set_arg("role", k.get_ref())
+                    .set_arg("found", other.type_name());
                 }
             }
         }

@@ -468,7 +468,7 @@ impl<'n> Table<'n> {
                     k.span().start,
                     format!("unknown key \"{}\" in {}", k.get_ref(), self.what),
                 )
-                .set_arg("k", k.get_ref())
+                .set_arg("key", k.get_ref())
                 .set_arg("what", &self.what);
             match nearest(k.get_ref(), known) {
                 Some(best) => d.suggest(format!("did you mean \"{best}\"?")),

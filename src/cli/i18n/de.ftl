@@ -454,105 +454,105 @@ cmd-export-bpmn = BPMN-2.0-XML eines Prozesses, mit Diagramm-Layout
 ## statt "." und "_"), mit den Werten des Befunds. Namen, Pfade und
 ## Versionen bleiben, wie sie sind.
 
-diag-adaptation-lowers-vertrauensniveau = die Ableitung verlangt Vertrauensniveau { $b }, { $name } aber { $a }
-diag-adaptation-not-allowed = { $name } erlaubt Ableitungen { $policy ->
+diag-adaptation-lowers-vertrauensniveau = die Ableitung verlangt Vertrauensniveau { $level }, { $package } aber { $required_level }
+diag-adaptation-not-allowed = { $package } erlaubt Ableitungen { $policy ->
         [alles] jede Änderung
         [erweitern] nur zur Erweiterung
         [einschraenken] nur zur Einschränkung
        *[keine] keine Änderung außer am Wortlaut
-    } (ableitungsmodifikation = "{ $policy }"), aber diese Änderung { $what ->
+    } (ableitungsmodifikation = "{ $policy }"), aber diese Änderung { $effect ->
         [extends] erweitert es
        *[restricts] schränkt es ein
-    }: { $c }
-diag-adaptation-policy-loosened = { $name } legt ableitungsmodifikation = "{ $policy }" fest; die Ableitung kann mit "{ $own_policy }" nicht mehr erlauben
+    }: { $change }
+diag-adaptation-policy-loosened = { $package } legt ableitungsmodifikation = "{ $policy }" fest; die Ableitung kann mit "{ $own_policy }" nicht mehr erlauben
 diag-codelist-duplicate-code = der Code "{ $code }" steht zweimal in { $what } (zuerst in Zeile { $line })
 diag-codelist-empty = { $variant ->
     [neither] { $what } hat weder "codes" noch "urn"
    *[no_codes] { $what } hat keine Codes
 }
 diag-codelist-empty-code = { $what } hat einen leeren Code
-diag-codelist-invalid-urn = "{ $u }" ist keine URN
+diag-codelist-invalid-urn = "{ $value }" ist keine URN
 diag-codelist-missing-version = { $what } nennt eine Codeliste aus dem XRepository, aber keine "version"
-diag-codelist-unused = die Codeliste "{ $id }" ist angelegt, aber kein Feld verwendet sie
+diag-codelist-unused = die Codeliste "{ $codelist }" ist angelegt, aber kein Feld verwendet sie
 diag-codelist-urn-and-codes = { $what } hat sowohl "codes" als auch "urn"; eine Codeliste steht entweder im Paket oder kommt aus dem XRepository
 diag-codelist-version-without-urn = { $what } hat eine "version", aber ihre Codes stehen im Paket
 diag-content-missing = { $variant ->
     [file] dem Paket fehlt { $path }
-   *[content] ein Paket der Art { $kind } braucht { $content_file } neben gemeinwerk.toml
+   *[content] ein Paket der Art { $kind } braucht { $file } neben gemeinwerk.toml
 }
-diag-content-other-kind-file = das Paket ist von der Art { $kind }, enthält aber auch { $other }; diese Datei wird nicht beachtet
-diag-content-unresolved-dependency = zur Abhängigkeit "{ $full_name }" = "{ $req }" passt keine veröffentlichte Version
-diag-dependency-no-matching-version = die Abhängigkeit "{ $full_name }" hat keine veröffentlichte, nicht zurückgezogene Version, die zu "{ $req }" passt
-diag-dependency-not-found = die Abhängigkeit "{ $full_name }" gibt es in dieser Registry nicht
-diag-dependency-unreadable = die Abhängigkeit "{ $full_name }" führt zu Version { $num }, deren Inhalt sich nicht lesen lässt: { $reason }
-diag-expr-group-as-value = "{ $p }" ist eine Feldgruppe, kein Feld
-diag-expr-invalid-date = "{ $s }" ist kein Datum
-diag-expr-invalid-time = "{ $s }" ist keine Uhrzeit
+diag-content-other-kind-file = das Paket ist von der Art { $kind }, enthält aber auch { $file }; diese Datei wird nicht beachtet
+diag-content-unresolved-dependency = zur Abhängigkeit "{ $package }" = "{ $requirement }" passt keine veröffentlichte Version
+diag-dependency-no-matching-version = die Abhängigkeit "{ $package }" hat keine veröffentlichte, nicht zurückgezogene Version, die zu "{ $requirement }" passt
+diag-dependency-not-found = die Abhängigkeit "{ $package }" gibt es in dieser Registry nicht
+diag-dependency-unreadable = die Abhängigkeit "{ $package }" führt zu Version { $version }, deren Inhalt sich nicht lesen lässt: { $detail }
+diag-expr-group-as-value = "{ $group }" ist eine Feldgruppe, kein Feld
+diag-expr-invalid-date = "{ $value }" ist kein Datum
+diag-expr-invalid-time = "{ $value }" ist keine Uhrzeit
 diag-expr-not-boolean = eine Bedingung muss wahr oder falsch sein, dies ist aber { $found }
-diag-expr-not-ordered = "{ $op }" gilt nur für Zahlen, Daten und Uhrzeiten; "{ $side }" ist { $describe }
-diag-expr-syntax = { $key } von { $what }: { $message }
+diag-expr-not-ordered = "{ $operator }" gilt nur für Zahlen, Daten und Uhrzeiten; "{ $operand }" ist { $found }
+diag-expr-syntax = { $key } von { $what }: { $detail }
 diag-expr-type-mismatch = { $variant ->
-    [logic] "&&", "||" und "!" brauchen wahr/falsch, "{ $e }" ist aber { $describe }
-    [literal] { $lit } lässt sich nicht mit { $describe } vergleichen
-    [compare] "{ $a }" ist { $a_type } und "{ $b }" ist { $b_type }; die beiden lassen sich nicht vergleichen
+    [logic] "&&", "||" und "!" brauchen wahr/falsch, "{ $operand }" ist aber { $found }
+    [literal] { $literal } lässt sich nicht mit { $found } vergleichen
+    [compare] "{ $left }" ist { $left_type } und "{ $right }" ist { $right_type }; die beiden lassen sich nicht vergleichen
     [multi_select] eine Mehrfachauswahl enthält mehrere Werte; sie wird mit "in" verglichen
-    [in] "in" braucht einen Wert zum Nachschlagen, "{ $value }" ist aber { $describe }
-    [years_since] years_since() braucht ein Datum, "{ $arg }" ist aber { $describe }
-    [id_argument] { $func }() nimmt die Id eines Feldes oder einer Feldgruppe
-   *[count] count() zählt die Einträge einer wiederholbaren Feldgruppe oder die Werte einer Mehrfachauswahl; "{ $p }" ist { $describe }
+    [in] "in" braucht einen Wert zum Nachschlagen, "{ $operand }" ist aber { $found }
+    [years_since] years_since() braucht ein Datum, "{ $operand }" ist aber { $found }
+    [id_argument] { $function }() nimmt die Id eines Feldes oder einer Feldgruppe
+   *[count] count() zählt die Einträge einer wiederholbaren Feldgruppe oder die Werte einer Mehrfachauswahl; "{ $operand }" ist { $found }
 }
-diag-expr-unknown-code = "{ $s }" ist kein Code der Codeliste des Feldes
+diag-expr-unknown-code = "{ $code }" ist kein Code der Codeliste des Feldes
 diag-fieldgroup-empty = die Feldgruppe hat keine Felder
 diag-fieldgroup-missing-label = {""}[fieldgroup] hat keine Beschriftung (label)
 diag-fieldgroup-missing-table = fieldgroup.toml hat keine Tabelle [fieldgroup]
 diag-file-not-utf8 = { $variant ->
-    [detail] die Datei ist kein UTF-8-Text: { $e }
+    [detail] die Datei ist kein UTF-8-Text: { $detail }
    *[bare] die Datei ist kein UTF-8-Text
 }
-diag-fim-invalid-id = "{ $s }" ist keine FIM-Id
-diag-fim-invalid-version = die FIM-Version "{ $v }" muss aus Zahlen mit Punkten dazwischen bestehen, etwa "1.2"
+diag-fim-invalid-id = "{ $value }" ist keine FIM-Id
+diag-fim-invalid-version = die FIM-Version "{ $value }" muss aus Zahlen mit Punkten dazwischen bestehen, etwa "1.2"
 diag-fim-version-without-id = { $what } hat "fim-version", aber keine "fim-id"
-diag-fim-wrong-kind = "{ $s }" bezeichnet { $found }, steht aber an { $expected }
-diag-forked-from-checksum-mismatch = die Prüfsumme in forked-from passt nicht zu { $fork } (die Registry hat { $cksum })
-diag-forked-from-not-found = forked-from nennt { $fork }, das es in dieser Registry nicht gibt
-diag-form-account-below-trust-level = { $acc } erreicht höchstens Vertrauensniveau { $max_level }, das Formular verlangt aber { $level }
-diag-form-codelist-not-a-dependency = das Feld "{ $path }" verwendet eine Codeliste aus "{ $pkg }", das keine Abhängigkeit ist
+diag-fim-wrong-kind = "{ $fim_id }" bezeichnet { $found }, steht aber an { $expected }
+diag-forked-from-checksum-mismatch = die Prüfsumme in forked-from passt nicht zu { $package } (die Registry hat { $checksum })
+diag-forked-from-not-found = forked-from nennt { $package }, das es in dieser Registry nicht gibt
+diag-form-account-below-trust-level = { $account } erreicht höchstens Vertrauensniveau { $max_level }, das Formular verlangt aber { $required_level }
+diag-form-codelist-not-a-dependency = das Feld "{ $path }" verwendet eine Codeliste aus "{ $package }", das keine Abhängigkeit ist
 diag-form-condition-cycle = die Bedingungen hängen im Kreis voneinander ab: { $cycle }
-diag-form-condition-on-repeated-field = "{ $name }" liegt in der wiederholbaren Feldgruppe "{ $group }"; außerhalb davon kann diese Bedingung nicht wissen, welcher Eintrag gemeint ist
-diag-form-duplicate-account = das Nutzerkonto "{ $a }" steht zweimal in der Liste
+diag-form-condition-on-repeated-field = "{ $field }" liegt in der wiederholbaren Feldgruppe "{ $group }"; außerhalb davon kann diese Bedingung nicht wissen, welcher Eintrag gemeint ist
+diag-form-duplicate-account = das Nutzerkonto "{ $account }" steht zweimal in der Liste
 diag-form-empty = das Formular hat keine Felder
-diag-form-include-not-a-dependency = die Feldgruppe "{ $path }" bindet "{ $name }" ein, das keine Abhängigkeit ist
-diag-form-include-not-a-fieldgroup = die Feldgruppe "{ $path }" bindet "{ $name }" ein; das ist { $other }, keine Feldgruppe
+diag-form-include-not-a-dependency = die Feldgruppe "{ $path }" bindet "{ $package }" ein, das keine Abhängigkeit ist
+diag-form-include-not-a-fieldgroup = die Feldgruppe "{ $path }" bindet "{ $package }" ein; das ist { $package_kind }, keine Feldgruppe
 diag-form-invalid-ableitungsmodifikation = ableitungsmodifikation muss "alles", "erweitern", "einschraenken" oder "keine" sein (FIM-Codes 0 bis 3)
-diag-form-invalid-vertrauensniveau = das Vertrauensniveau "{ $s }" ist keines von niedrig, substanziell, hoch
+diag-form-invalid-vertrauensniveau = das Vertrauensniveau "{ $value }" ist keines von niedrig, substanziell, hoch
 diag-form-missing-form-table = form.toml hat keine Tabelle [form]
 diag-form-missing-title = {""}[form] hat keinen Titel (title)
 diag-form-missing-vertrauensniveau = {""}[form] gibt nicht an, welches Vertrauensniveau es verlangt
-diag-form-no-accounts = das Formular verlangt Vertrauensniveau { $vertrauensniveau }, lässt aber kein Nutzerkonto zu, das es erreicht
-diag-form-unknown-account = "{ $a }" ist kein bekanntes Nutzerkonto
+diag-form-no-accounts = das Formular verlangt Vertrauensniveau { $required_level }, lässt aber kein Nutzerkonto zu, das es erreicht
+diag-form-unknown-account = "{ $account }" ist kein bekanntes Nutzerkonto
 diag-form-unknown-codelist = { $variant ->
-    [undeclared] das Feld "{ $path }" verwendet die Codeliste "{ $cl }", die nicht angelegt ist
-    [not_in_dependency] "{ $pkg }" hat keine Codeliste "{ $id }"
-   *[process] "{ $pkg }" ist ein Prozess und hat keine Codelisten
+    [undeclared] das Feld "{ $path }" verwendet die Codeliste "{ $codelist }", die nicht angelegt ist
+    [not_in_dependency] "{ $package }" hat keine Codeliste "{ $codelist }"
+   *[process] "{ $package }" ist ein Prozess und hat keine Codelisten
 }
-diag-form-unknown-field-in-condition = unbekanntes Feld "{ $name }" in der Bedingung
-diag-manifest-description-too-long = die Beschreibung hat mehr als { $max } Zeichen; Einzelheiten gehören in die README
-diag-manifest-invalid-dependency = Abhängigkeit: { $e }
-diag-manifest-invalid-fim-id = {""}[fim] id "{ $id }" ist nicht die Id eines FIM-Stammdatenschemas, einer Datenfeldgruppe oder eines Dokumentsteckbriefs
-diag-manifest-invalid-fim-version = {""}[fim] version "{ $v }" muss aus Zahlen mit Punkten dazwischen bestehen, etwa "1.2"
+diag-form-unknown-field-in-condition = unbekanntes Feld "{ $field }" in der Bedingung
+diag-manifest-description-too-long = die Beschreibung hat mehr als { $limit } Zeichen; Einzelheiten gehören in die README
+diag-manifest-invalid-dependency = Abhängigkeit: { $detail }
+diag-manifest-invalid-fim-id = {""}[fim] id "{ $fim_id }" ist nicht die Id eines FIM-Stammdatenschemas, einer Datenfeldgruppe oder eines Dokumentsteckbriefs
+diag-manifest-invalid-fim-version = {""}[fim] version "{ $value }" muss aus Zahlen mit Punkten dazwischen bestehen, etwa "1.2"
 diag-manifest-invalid-forked-from = { $variant ->
-    [name] forked-from, Paket: { $e }
-   *[version] die Version "{ $version }" in forked-from muss eine genaue Version sein: { $e }
+    [name] forked-from, Paket: { $detail }
+   *[version] die Version "{ $version }" in forked-from muss eine genaue Version sein: { $detail }
 }
-diag-manifest-invalid-keyword = das Schlagwort "{ $word }" muss 1 bis 40 Zeichen haben
+diag-manifest-invalid-keyword = das Schlagwort "{ $keyword }" muss 1 bis 40 Zeichen haben
 diag-manifest-invalid-kind = die Art "{ $kind }" ist unbekannt; sie muss "form", "process" oder "fieldgroup" sein
-diag-manifest-invalid-leika = leika "{ $l }" ist kein Leistungsschlüssel: er muss aus 14 Ziffern bestehen
-diag-manifest-invalid-license = die Lizenz "{ $l }" ist kein SPDX-Ausdruck: { $reason }
-diag-manifest-invalid-name = Paketname: { $e }
-diag-manifest-invalid-themenfeld = das Themenfeld "{ $t }" ist keines der 14 OZG-Themenfelder
-diag-manifest-invalid-url = { $key } "{ $v }": { $why }
-diag-manifest-invalid-version = die Version "{ $version }" ist keine semantische Version: { $e }
-diag-manifest-invalid-version-req = "{ $req }" ist keine Versionsanforderung: { $e }
+diag-manifest-invalid-leika = leika "{ $value }" ist kein Leistungsschlüssel: er muss aus 14 Ziffern bestehen
+diag-manifest-invalid-license = die Lizenz "{ $value }" ist kein SPDX-Ausdruck: { $detail }
+diag-manifest-invalid-name = Paketname: { $detail }
+diag-manifest-invalid-themenfeld = das Themenfeld "{ $value }" ist keines der 14 OZG-Themenfelder
+diag-manifest-invalid-url = { $key } "{ $value }": { $detail }
+diag-manifest-invalid-version = die Version "{ $version }" ist keine semantische Version: { $detail }
+diag-manifest-invalid-version-req = "{ $requirement }" ist keine Versionsanforderung: { $detail }
 diag-manifest-missing = dem Paket fehlt gemeinwerk.toml
 diag-manifest-missing-description = { $variant ->
     [empty] die Beschreibung ist leer
@@ -560,92 +560,92 @@ diag-manifest-missing-description = { $variant ->
 }
 diag-manifest-missing-license = das Paket hat keine Lizenz
 diag-manifest-missing-package = das Manifest hat keine Tabelle [package]; ein Paket braucht Name, Version, Art, Beschreibung und Lizenz
-diag-manifest-missing-readme = readme = "{ $readme }" nennt eine Datei, die nicht im Paket ist
+diag-manifest-missing-readme = readme = "{ $path }" nennt eine Datei, die nicht im Paket ist
 diag-manifest-missing-themenfeld = kein Themenfeld angegeben; wer nach Themenfeld sucht, findet das Paket nicht
 diag-manifest-no-readme = das Paket hat keine README.md; andere Kommunen lesen sie, bevor sie ein Paket übernehmen
 diag-manifest-placeholder-title = der Titel "{ $title }" enthält noch den Platzhalter "…" von `gemeinwerk new`: bitte den richtigen Titel eintragen
-diag-manifest-self-dependency = das Paket hängt von sich selbst ab ("{ $dep_name }")
-diag-manifest-too-many-keywords = { $len } Schlagwörter angegeben; erlaubt sind höchstens { $max }
+diag-manifest-self-dependency = das Paket hängt von sich selbst ab ("{ $package }")
+diag-manifest-too-many-keywords = { $count } Schlagwörter angegeben; erlaubt sind höchstens { $limit }
 diag-merge-invalid-toml = { $file } ist kein gültiges TOML: { $detail }
 diag-merge-kind-mismatch = die Pakete sind von verschiedener Art (hier { $ours }, im Original { $theirs })
 diag-merge-missing-file = { $file } fehlt
 diag-merge-no-such-conflict = es gibt keinen offenen Konflikt "{ $path }"
-diag-merge-open-conflict = die Zusammenführung hat einen Konflikt offen gelassen: { $c }
+diag-merge-open-conflict = die Zusammenführung hat einen Konflikt offen gelassen: { $conflict }
 diag-merge-path-not-found = "{ $path }" bezeichnet nichts in { $file }
 diag-model-constraint-not-applicable = { $variant ->
-    [type] "{ $key }" gilt nicht für { $what } vom Typ "{ $type }"
+    [type] "{ $key }" gilt nicht für { $what } vom Typ "{ $field_type }"
     [static_required] ein statischer Text kann kein Pflichtfeld sein
     [text_on_input] "text" ist für statische Texte; { $what } ist ein Eingabefeld
     [static_examples] ein statischer Text hat keine Beispiele
-   *[bound] "{ $key }" gilt nicht für das Feld "{ $path }" vom Typ "{ $ty }"
+   *[bound] "{ $key }" gilt nicht für das Feld "{ $path }" vom Typ "{ $field_type }"
 }
 diag-model-default-ignored = Vorgabewerte werden noch nicht unterstützt und nicht beachtet
-diag-model-duplicate-id = die Id "{ $id }" kommt in { $scope } zweimal vor (zuerst in Zeile { $line })
+diag-model-duplicate-id = die Id "{ $name }" kommt in { $scope } zweimal vor (zuerst in Zeile { $line })
 diag-model-empty-group = { $what } hat keine Felder
 diag-model-empty-text = "{ $key }" von { $what } ist leer
 diag-model-english-without-german = { $what } hat "{ $key }-en", aber kein "{ $key }"; der deutsche Text ist Pflicht
 diag-model-example-does-not-match = { $variant ->
-    [pattern] das Beispiel "{ $ex }" passt nicht zum Muster von { $what }
-   *[length] das Beispiel "{ $ex }" hat eine Länge außerhalb von min-length/max-length
+    [pattern] das Beispiel "{ $example }" passt nicht zum Muster von { $what }
+   *[length] das Beispiel "{ $example }" hat eine Länge außerhalb von min-length/max-length
 }
 diag-model-file-without-media-types = { $what } nimmt Dateien jeder Art an
-diag-model-include-with-fields = { $what } bindet "{ $inc }" ein und hat zugleich eigene Felder
+diag-model-include-with-fields = { $what } bindet "{ $package }" ein und hat zugleich eigene Felder
 diag-model-invalid-bound = { $variant ->
     [integer] "{ $key }" des Ganzzahlfeldes "{ $path }" muss eine ganze Zahl sein
     [number] "{ $key }" des Feldes "{ $path }" muss eine Zahl sein
-    [date] "{ $key }" des Datumsfeldes "{ $path }" ist "{ $s }", weder ein Datum noch relativ zu heute
+    [date] "{ $key }" des Datumsfeldes "{ $path }" ist "{ $value }", weder ein Datum noch relativ zu heute
    *[date_or_time] "{ $key }" des Feldes "{ $path }" muss ein Datum in Anführungszeichen ("2025-01-31", "today-P18Y") oder eine Uhrzeit ("08:30") sein
 }
-diag-model-invalid-id = die Id "{ $id }" ({ $what }) muss mit a–z beginnen und darf nur a–z, 0–9 und "_" enthalten
-diag-model-invalid-include = Einbindung: { $e }
-diag-model-invalid-media-type = "{ $s }" ist kein Medientyp
+diag-model-invalid-id = die Id "{ $name }" ({ $what }) muss mit a–z beginnen und darf nur a–z, 0–9 und "_" enthalten
+diag-model-invalid-include = Einbindung: { $detail }
+diag-model-invalid-media-type = "{ $value }" ist kein Medientyp
 diag-model-invalid-occurs = ungültige Häufigkeit (occurs): { $detail }
-diag-model-invalid-pattern = das Muster von { $what } ist kein gültiger regulärer Ausdruck: { $msg }
+diag-model-invalid-pattern = das Muster von { $what } ist kein gültiger regulärer Ausdruck: { $detail }
 diag-model-invalid-size = ungültige Größe (max-size): { $detail }
 diag-model-min-greater-than-max = { $variant ->
-    [length] { $what }: min-length { $a } ist größer als max-length { $b }
-   *[value] { $what }: min { $a } ist größer als max { $b }
+    [length] { $what }: min-length { $min } ist größer als max-length { $max }
+   *[value] { $what }: min { $min } ist größer als max { $max }
 }
-diag-model-missing-codelist = { $what } ist vom Typ { $ty }, nennt aber keine Codeliste
+diag-model-missing-codelist = { $what } ist vom Typ { $field_type }, nennt aber keine Codeliste
 diag-model-missing-label = { $what } hat keine Beschriftung (label)
 diag-model-negative-length = "{ $key }" darf nicht negativ sein
 diag-model-required-and-required-when = { $what } ist immer ein Pflichtfeld; seine Bedingung required-when wirkt daher nicht
 diag-model-required-on-group = Feldgruppen sind nicht "required"; wie oft { $what } vorkommt, sagt "occurs"
 diag-model-static-without-text = { $what } ist ein statischer Text, hat aber keinen "text"
-diag-model-unknown-type = der Feldtyp "{ $s }" ist unbekannt
-diag-package-deprecated = das Paket ist veraltet: { $message }
-diag-path-too-long = der Archivpfad "{ $full }" passt nicht in einen tar-Kopf: der Dateiname darf höchstens { $max_name } Bytes haben, die Ordner davor höchstens { $max_prefix }
-diag-process-duplicate-id = { $what } "{ $id }" ist zweimal angelegt (zuerst in Zeile { $line })
+diag-model-unknown-type = der Feldtyp "{ $value }" ist unbekannt
+diag-package-deprecated = das Paket ist veraltet: { $detail }
+diag-path-too-long = der Archivpfad "{ $path }" passt nicht in einen tar-Kopf: der Dateiname darf höchstens { $name_limit } Bytes haben, die Ordner davor höchstens { $prefix_limit }
+diag-process-duplicate-id = { $what } "{ $name }" ist zweimal angelegt (zuerst in Zeile { $line })
 diag-process-fee-without-legal-basis = { $what } nennt keine Rechtsgrundlage
-diag-process-form-not-a-dependency = der Übergang "{ $id }" verwendet das Formular "{ $f }", das keine Abhängigkeit ist
+diag-process-form-not-a-dependency = der Übergang "{ $transition }" verwendet das Formular "{ $package }", das keine Abhängigkeit ist
 diag-process-invalid-amount = ungültiger Betrag: { $detail }
 diag-process-invalid-duration = ungültige Frist: { $detail }
-diag-process-invalid-outcome = "{ $e }" ist kein Ergebnis; ein Endzustand ist bewilligt, abgelehnt oder zurückgezogen
+diag-process-invalid-outcome = "{ $value }" ist kein Ergebnis; ein Endzustand ist bewilligt, abgelehnt oder zurückgezogen
 diag-process-missing-label = { $what } hat keine Beschriftung (label)
 diag-process-missing-process-table = process.toml hat keine Tabelle [process]
 diag-process-missing-title = {""}[process] hat keinen Titel (title)
-diag-process-multiple-starts = der Zustand "{ $id }" ist ein zweiter Startzustand; "{ $first }" ist schon einer
+diag-process-multiple-starts = der Zustand "{ $state }" ist ein zweiter Startzustand; "{ $first_state }" ist schon einer
 diag-process-no-end = kein Zustand ist ein Endzustand
 diag-process-no-roles = der Prozess legt keine [roles] an
 diag-process-no-start = kein Zustand ist der Startzustand
 diag-process-no-states = der Prozess hat keine [[state]]
-diag-process-no-way-to-end = vom Zustand "{ $id }" aus ist kein Endzustand erreichbar: ein Verfahren dort käme nie zum Abschluss
-diag-process-not-a-form = "{ $f }" ist ein Paket der Art { $kind }, kein Formular
-diag-process-start-is-end = der Zustand "{ $id }" ist zugleich Start- und Endzustand
-diag-process-transition-from-end = der Übergang "{ $id }" verlässt "{ $from }", einen Endzustand ({ $outcome }); aus einem Endzustand führt kein Übergang heraus
-diag-process-unknown-action = die Aktion "{ $a }" ist keine der bekannten Aktionen
-diag-process-unknown-role = den Übergang "{ $id }" führt "{ $role }" aus; das ist keine Rolle
-diag-process-unknown-state = der Übergang "{ $id }" führt { $what ->
+diag-process-no-way-to-end = vom Zustand "{ $state }" aus ist kein Endzustand erreichbar: ein Verfahren dort käme nie zum Abschluss
+diag-process-not-a-form = "{ $package }" ist ein Paket der Art { $kind }, kein Formular
+diag-process-start-is-end = der Zustand "{ $state }" ist zugleich Start- und Endzustand
+diag-process-transition-from-end = der Übergang "{ $transition }" verlässt "{ $state }", einen Endzustand ({ $outcome }); aus einem Endzustand führt kein Übergang heraus
+diag-process-unknown-action = die Aktion "{ $action }" ist keine der bekannten Aktionen
+diag-process-unknown-role = den Übergang "{ $transition }" führt "{ $role }" aus; das ist keine Rolle
+diag-process-unknown-state = der Übergang "{ $transition }" führt { $direction ->
     [from] von
    *[to] nach
-} "{ $r }"; das ist kein Zustand
+} "{ $state }"; das ist kein Zustand
 diag-process-unknown-transition = { $variant ->
-    [fee] die Gebühr "{ $id }" fällt bei "{ $on }" an; das ist kein Übergang
-   *[notice] der Bescheid "{ $id }" entsteht bei "{ $on }"; das ist kein Übergang
+    [fee] die Gebühr "{ $name }" fällt bei "{ $transition }" an; das ist kein Übergang
+   *[notice] der Bescheid "{ $name }" entsteht bei "{ $transition }"; das ist kein Übergang
 }
-diag-process-unreachable-state = der Zustand "{ $id }" ist vom Startzustand "{ $start }" aus nicht erreichbar
-diag-process-unused-role = die Rolle "{ $id }" führt keinen Übergang aus
-diag-readme-too-large = die README hat { $len } Bytes; erlaubt sind höchstens { $max }
+diag-process-unreachable-state = der Zustand "{ $state }" ist vom Startzustand "{ $start_state }" aus nicht erreichbar
+diag-process-unused-role = die Rolle "{ $role }" führt keinen Übergang aus
+diag-readme-too-large = die README hat { $size } Bytes; erlaubt sind höchstens { $limit }
 diag-semver-insufficient-bump = Version { $new } ist ein { $given ->
         [major] Major-
         [minor] Minor-
@@ -656,18 +656,18 @@ diag-semver-insufficient-bump = Version { $new } ist ein { $given ->
        *[patch] Patch-
     }Sprung: mindestens { $minimum }{ $changes }
 diag-semver-not-greater = Version { $new } ist nicht größer als die veröffentlichte Version { $old }
-diag-semver-unchecked = der Versionssprung wurde nicht geprüft: { $full_name }@{ $num } lässt sich mit den heutigen Regeln nicht lesen
-diag-text-control-character = { $what } enthält das Steuerzeichen U+{ $char }; erlaubt sind nur Zeilenumbrüche und Tabulatoren
-diag-text-too-long = { $what } hat { $chars } Zeichen; erlaubt sind höchstens { $max }
-diag-text-too-many-keywords = es sind { $len } Schlagwörter; erlaubt sind höchstens { $max }
+diag-semver-unchecked = der Versionssprung wurde nicht geprüft: { $package }@{ $version } lässt sich mit den heutigen Regeln nicht lesen
+diag-text-control-character = { $what } enthält das Steuerzeichen U+{ $code_point }; erlaubt sind nur Zeilenumbrüche und Tabulatoren
+diag-text-too-long = { $what } hat { $length } Zeichen; erlaubt sind höchstens { $limit }
+diag-text-too-many-keywords = es sind { $count } Schlagwörter; erlaubt sind höchstens { $limit }
 diag-toml-date-literal = Daten und Uhrzeiten werden in gemeinwerk-Dateien als Zeichenketten geschrieben
 diag-toml-missing-key = { $what } hat kein "{ $key }"
 diag-toml-syntax = TOML-Syntaxfehler: { $detail }
-diag-toml-unknown-key = unbekannter Schlüssel "{ $k }" in { $what }
+diag-toml-unknown-key = unbekannter Schlüssel "{ $key }" in { $what }
 diag-toml-wrong-type = { $variant ->
     [codes] "codes" von { $what } muss eine Liste aus {"{"} code = …, label = … {"}"} sein
     [labels] {""}[{ $key }] muss eine Tabelle aus id = "Beschriftung" sein
-    [role] die Rolle "{ $k }" muss eine Beschriftung in Anführungszeichen sein, nicht { $type_name }
+    [role] die Rolle "{ $role }" muss eine Beschriftung in Anführungszeichen sein, nicht { $found }
     [table] { $what } muss eine Tabelle sein, nicht { $found }
    *[key] "{ $key }" von { $what } muss { $expected } sein, nicht { $found }
 }

@@ -440,97 +440,97 @@ cmd-export-bpmn = BPMN 2.0 XML of a process, with diagram layout
 ## "." and "_" as "-"), with the diagnostic's args. Rendered with its args,
 ## each gives exactly the English message the check wrote.
 
-diag-adaptation-lowers-vertrauensniveau = the fork asks for Vertrauensniveau { $b }, but { $name } needs { $a }
-diag-adaptation-not-allowed = { $name } allows forks { $allowed } (ableitungsmodifikation = "{ $policy }"), but this change { $what } it: { $c }
-diag-adaptation-policy-loosened = { $name } says ableitungsmodifikation = "{ $policy }"; the fork cannot allow more with "{ $own_policy }"
+diag-adaptation-lowers-vertrauensniveau = the fork asks for Vertrauensniveau { $level }, but { $package } needs { $required_level }
+diag-adaptation-not-allowed = { $package } allows forks { $allowed } (ableitungsmodifikation = "{ $policy }"), but this change { $effect } it: { $change }
+diag-adaptation-policy-loosened = { $package } says ableitungsmodifikation = "{ $policy }"; the fork cannot allow more with "{ $own_policy }"
 diag-codelist-duplicate-code = code "{ $code }" appears twice in { $what } (first on line { $line })
 diag-codelist-empty = { $variant ->
     [neither] { $what } has neither "codes" nor "urn"
    *[no_codes] { $what } has no codes
 }
 diag-codelist-empty-code = { $what } has an empty code
-diag-codelist-invalid-urn = "{ $u }" is not a URN
+diag-codelist-invalid-urn = "{ $value }" is not a URN
 diag-codelist-missing-version = { $what } names an XRepository list but no "version"
-diag-codelist-unused = code list "{ $id }" is declared but no field uses it
+diag-codelist-unused = code list "{ $codelist }" is declared but no field uses it
 diag-codelist-urn-and-codes = { $what } has both "codes" and "urn"; it is either inline or from the XRepository
 diag-codelist-version-without-urn = { $what } has a "version" but its codes are inline
 diag-content-missing = { $variant ->
     [file] the package has no { $path }
-   *[content] a { $kind } package needs a { $content_file } beside gemeinwerk.toml
+   *[content] a { $kind } package needs a { $file } beside gemeinwerk.toml
 }
-diag-content-other-kind-file = the package is a { $kind } but also has { $other }, which is ignored
-diag-content-unresolved-dependency = dependency "{ $full_name }" = "{ $req }" matches no published version
-diag-dependency-no-matching-version = dependency "{ $full_name }" has no published, non-yanked version matching "{ $req }"
-diag-dependency-not-found = dependency "{ $full_name }" does not exist in this registry
-diag-dependency-unreadable = dependency "{ $full_name }" resolves to { $num }, whose content cannot be read: { $reason }
-diag-expr-group-as-value = "{ $p }" is a group, not a field
-diag-expr-invalid-date = "{ $s }" is not a date
-diag-expr-invalid-time = "{ $s }" is not a time
+diag-content-other-kind-file = the package is a { $kind } but also has { $file }, which is ignored
+diag-content-unresolved-dependency = dependency "{ $package }" = "{ $requirement }" matches no published version
+diag-dependency-no-matching-version = dependency "{ $package }" has no published, non-yanked version matching "{ $requirement }"
+diag-dependency-not-found = dependency "{ $package }" does not exist in this registry
+diag-dependency-unreadable = dependency "{ $package }" resolves to { $version }, whose content cannot be read: { $detail }
+diag-expr-group-as-value = "{ $group }" is a group, not a field
+diag-expr-invalid-date = "{ $value }" is not a date
+diag-expr-invalid-time = "{ $value }" is not a time
 diag-expr-not-boolean = a condition must be true or false, but this is { $found }
-diag-expr-not-ordered = "{ $op }" only works on numbers, dates and times; "{ $side }" is { $describe }
-diag-expr-syntax = { $key } of { $what }: { $message }
+diag-expr-not-ordered = "{ $operator }" only works on numbers, dates and times; "{ $operand }" is { $found }
+diag-expr-syntax = { $key } of { $what }: { $detail }
 diag-expr-type-mismatch = { $variant ->
-    [logic] "&&", "||" and "!" need true/false, but "{ $e }" is { $describe }
-    [literal] { $lit } cannot be compared with { $describe }
-    [compare] "{ $a }" is { $a_type } and "{ $b }" is { $b_type }; they cannot be compared
+    [logic] "&&", "||" and "!" need true/false, but "{ $operand }" is { $found }
+    [literal] { $literal } cannot be compared with { $found }
+    [compare] "{ $left }" is { $left_type } and "{ $right }" is { $right_type }; they cannot be compared
     [multi_select] a multi-select holds several choices; compare it with "in"
-    [in] "in" needs a value to look up, but "{ $value }" is { $describe }
-    [years_since] years_since() needs a date, but "{ $arg }" is { $describe }
-    [id_argument] { $func }() takes a field or group id
-   *[count] count() counts the entries of a repeatable group or the choices of a multi-select; "{ $p }" is { $describe }
+    [in] "in" needs a value to look up, but "{ $operand }" is { $found }
+    [years_since] years_since() needs a date, but "{ $operand }" is { $found }
+    [id_argument] { $function }() takes a field or group id
+   *[count] count() counts the entries of a repeatable group or the choices of a multi-select; "{ $operand }" is { $found }
 }
-diag-expr-unknown-code = "{ $s }" is not a code of the field's code list
+diag-expr-unknown-code = "{ $code }" is not a code of the field's code list
 diag-fieldgroup-empty = the field group has no fields
 diag-fieldgroup-missing-label = {""}[fieldgroup] has no label
 diag-fieldgroup-missing-table = fieldgroup.toml has no [fieldgroup] table
 diag-file-not-utf8 = { $variant ->
-    [detail] the file is not UTF-8 text: { $e }
+    [detail] the file is not UTF-8 text: { $detail }
    *[bare] the file is not UTF-8 text
 }
-diag-fim-invalid-id = "{ $s }" is not a FIM id
-diag-fim-invalid-version = FIM version "{ $v }" must be numbers separated by dots, like "1.2"
+diag-fim-invalid-id = "{ $value }" is not a FIM id
+diag-fim-invalid-version = FIM version "{ $value }" must be numbers separated by dots, like "1.2"
 diag-fim-version-without-id = { $what } has "fim-version" but no "fim-id"
-diag-fim-wrong-kind = "{ $s }" names { $found } but is used on { $expected }
-diag-forked-from-checksum-mismatch = forked-from checksum does not match { $fork } (registry has { $cksum })
-diag-forked-from-not-found = forked-from names { $fork }, which does not exist in this registry
-diag-form-account-below-trust-level = { $acc } reaches at most Vertrauensniveau { $max_level }, but the form needs { $level }
-diag-form-codelist-not-a-dependency = field "{ $path }" takes a code list from "{ $pkg }", which is not a dependency
+diag-fim-wrong-kind = "{ $fim_id }" names { $found } but is used on { $expected }
+diag-forked-from-checksum-mismatch = forked-from checksum does not match { $package } (registry has { $checksum })
+diag-forked-from-not-found = forked-from names { $package }, which does not exist in this registry
+diag-form-account-below-trust-level = { $account } reaches at most Vertrauensniveau { $max_level }, but the form needs { $required_level }
+diag-form-codelist-not-a-dependency = field "{ $path }" takes a code list from "{ $package }", which is not a dependency
 diag-form-condition-cycle = the conditions depend on each other in a circle: { $cycle }
-diag-form-condition-on-repeated-field = "{ $name }" lies inside the repeatable group "{ $group }", so outside it this condition cannot tell which entry is meant
-diag-form-duplicate-account = account "{ $a }" is listed twice
+diag-form-condition-on-repeated-field = "{ $field }" lies inside the repeatable group "{ $group }", so outside it this condition cannot tell which entry is meant
+diag-form-duplicate-account = account "{ $account }" is listed twice
 diag-form-empty = the form has no fields
-diag-form-include-not-a-dependency = group "{ $path }" includes "{ $name }", which is not a dependency
-diag-form-include-not-a-fieldgroup = group "{ $path }" includes "{ $name }", which is a { $other }, not a field group
+diag-form-include-not-a-dependency = group "{ $path }" includes "{ $package }", which is not a dependency
+diag-form-include-not-a-fieldgroup = group "{ $path }" includes "{ $package }", which is a { $package_kind }, not a field group
 diag-form-invalid-ableitungsmodifikation = ableitungsmodifikation must be "alles", "erweitern", "einschraenken" or "keine" (FIM codes 0 to 3)
-diag-form-invalid-vertrauensniveau = Vertrauensniveau "{ $s }" is not one of niedrig, substanziell, hoch
+diag-form-invalid-vertrauensniveau = Vertrauensniveau "{ $value }" is not one of niedrig, substanziell, hoch
 diag-form-missing-form-table = form.toml has no [form] table
 diag-form-missing-title = {""}[form] has no title
 diag-form-missing-vertrauensniveau = {""}[form] does not say which Vertrauensniveau it needs
-diag-form-no-accounts = the form needs Vertrauensniveau { $vertrauensniveau } but accepts no account to reach it
-diag-form-unknown-account = "{ $a }" is not a known account
+diag-form-no-accounts = the form needs Vertrauensniveau { $required_level } but accepts no account to reach it
+diag-form-unknown-account = "{ $account }" is not a known account
 diag-form-unknown-codelist = { $variant ->
-    [undeclared] field "{ $path }" uses code list "{ $cl }", which is not declared
-    [not_in_dependency] "{ $pkg }" has no code list "{ $id }"
-   *[process] "{ $pkg }" is a process; it has no code lists
+    [undeclared] field "{ $path }" uses code list "{ $codelist }", which is not declared
+    [not_in_dependency] "{ $package }" has no code list "{ $codelist }"
+   *[process] "{ $package }" is a process; it has no code lists
 }
-diag-form-unknown-field-in-condition = unknown field "{ $name }" in condition
-diag-manifest-description-too-long = the description has more than { $max } characters; put details into the README
-diag-manifest-invalid-dependency = dependency { $e }
-diag-manifest-invalid-fim-id = {""}[fim] id "{ $id }" is not the id of a FIM Stammdatenschema, Datenfeldgruppe or Dokumentsteckbrief
-diag-manifest-invalid-fim-version = {""}[fim] version "{ $v }" must be numbers separated by dots, like "1.2"
+diag-form-unknown-field-in-condition = unknown field "{ $field }" in condition
+diag-manifest-description-too-long = the description has more than { $limit } characters; put details into the README
+diag-manifest-invalid-dependency = dependency { $detail }
+diag-manifest-invalid-fim-id = {""}[fim] id "{ $fim_id }" is not the id of a FIM Stammdatenschema, Datenfeldgruppe or Dokumentsteckbrief
+diag-manifest-invalid-fim-version = {""}[fim] version "{ $value }" must be numbers separated by dots, like "1.2"
 diag-manifest-invalid-forked-from = { $variant ->
-    [name] forked-from package { $e }
-   *[version] forked-from version "{ $version }" must be an exact version: { $e }
+    [name] forked-from package { $detail }
+   *[version] forked-from version "{ $version }" must be an exact version: { $detail }
 }
-diag-manifest-invalid-keyword = keyword "{ $word }" must have 1 to 40 characters
+diag-manifest-invalid-keyword = keyword "{ $keyword }" must have 1 to 40 characters
 diag-manifest-invalid-kind = kind "{ $kind }" is not known; it must be "form", "process" or "fieldgroup"
-diag-manifest-invalid-leika = leika "{ $l }" is not a Leistungsschlüssel: it must be 14 digits
-diag-manifest-invalid-license = license "{ $l }" is not an SPDX expression: { $reason }
-diag-manifest-invalid-name = package { $e }
-diag-manifest-invalid-themenfeld = themenfeld "{ $t }" is not one of the 14 OZG Themenfelder
-diag-manifest-invalid-url = { $key } "{ $v }" { $why }
-diag-manifest-invalid-version = version "{ $version }" is not a semantic version: { $e }
-diag-manifest-invalid-version-req = "{ $req }" is not a version requirement: { $e }
+diag-manifest-invalid-leika = leika "{ $value }" is not a Leistungsschlüssel: it must be 14 digits
+diag-manifest-invalid-license = license "{ $value }" is not an SPDX expression: { $detail }
+diag-manifest-invalid-name = package { $detail }
+diag-manifest-invalid-themenfeld = themenfeld "{ $value }" is not one of the 14 OZG Themenfelder
+diag-manifest-invalid-url = { $key } "{ $value }" { $detail }
+diag-manifest-invalid-version = version "{ $version }" is not a semantic version: { $detail }
+diag-manifest-invalid-version-req = "{ $requirement }" is not a version requirement: { $detail }
 diag-manifest-missing = the package has no gemeinwerk.toml
 diag-manifest-missing-description = { $variant ->
     [empty] the description is empty
@@ -538,103 +538,103 @@ diag-manifest-missing-description = { $variant ->
 }
 diag-manifest-missing-license = the package has no license
 diag-manifest-missing-package = the manifest has no [package] table; a package needs name, version, kind, description and license
-diag-manifest-missing-readme = readme = "{ $readme }" names a file that is not in the package
+diag-manifest-missing-readme = readme = "{ $path }" names a file that is not in the package
 diag-manifest-missing-themenfeld = no themenfeld given; the package will not show when people browse by Themenfeld
 diag-manifest-no-readme = the package has no README.md; other municipalities read it before they adopt a package
 diag-manifest-placeholder-title = title "{ $title }" still holds the placeholder "…" of `gemeinwerk new`: write the real title
-diag-manifest-self-dependency = the package depends on itself ("{ $dep_name }")
-diag-manifest-too-many-keywords = { $len } keywords given; at most { $max } are allowed
+diag-manifest-self-dependency = the package depends on itself ("{ $package }")
+diag-manifest-too-many-keywords = { $count } keywords given; at most { $limit } are allowed
 diag-merge-invalid-toml = { $file } is not valid TOML: { $detail }
 diag-merge-kind-mismatch = the packages are of different kinds ({ $ours } here, { $theirs } upstream)
 diag-merge-missing-file = { $file } is missing
 diag-merge-no-such-conflict = there is no open conflict "{ $path }"
-diag-merge-open-conflict = the merge left a conflict open: { $c }
+diag-merge-open-conflict = the merge left a conflict open: { $conflict }
 diag-merge-path-not-found = "{ $path }" names nothing in { $file }
 diag-model-constraint-not-applicable = { $variant ->
-    [type] "{ $key }" does not apply to { $what } of type "{ $type }"
+    [type] "{ $key }" does not apply to { $what } of type "{ $field_type }"
     [static_required] static text cannot be required
     [text_on_input] "text" is for static-text fields; { $what } is an input
     [static_examples] static text has no examples
-   *[bound] "{ $key }" does not apply to field "{ $path }" of type "{ $ty }"
+   *[bound] "{ $key }" does not apply to field "{ $path }" of type "{ $field_type }"
 }
 diag-model-default-ignored = default values are not supported yet and are ignored
-diag-model-duplicate-id = id "{ $id }" is used twice in { $scope } (first on line { $line })
+diag-model-duplicate-id = id "{ $name }" is used twice in { $scope } (first on line { $line })
 diag-model-empty-group = { $what } has no fields
 diag-model-empty-text = "{ $key }" of { $what } is empty
 diag-model-english-without-german = { $what } has "{ $key }-en" but no "{ $key }"; the German text is required
 diag-model-example-does-not-match = { $variant ->
-    [pattern] example "{ $ex }" does not match the pattern of { $what }
-   *[length] example "{ $ex }" has a length outside min-length/max-length
+    [pattern] example "{ $example }" does not match the pattern of { $what }
+   *[length] example "{ $example }" has a length outside min-length/max-length
 }
 diag-model-file-without-media-types = { $what } accepts any kind of file
-diag-model-include-with-fields = { $what } includes "{ $inc }" and also has fields of its own
+diag-model-include-with-fields = { $what } includes "{ $package }" and also has fields of its own
 diag-model-invalid-bound = { $variant ->
     [integer] "{ $key }" of integer field "{ $path }" must be an integer
     [number] "{ $key }" of field "{ $path }" must be a number
-    [date] "{ $key }" of date field "{ $path }" is "{ $s }", neither a date nor relative to today
+    [date] "{ $key }" of date field "{ $path }" is "{ $value }", neither a date nor relative to today
    *[date_or_time] "{ $key }" of field "{ $path }" must be a date in quotes ("2025-01-31", "today-P18Y") or a time ("08:30")
 }
-diag-model-invalid-id = { $what } id "{ $id }" must start with a–z and use only a–z, 0–9 and "_"
-diag-model-invalid-include = include { $e }
-diag-model-invalid-media-type = "{ $s }" is not a media type
+diag-model-invalid-id = { $what } id "{ $name }" must start with a–z and use only a–z, 0–9 and "_"
+diag-model-invalid-include = include { $detail }
+diag-model-invalid-media-type = "{ $value }" is not a media type
 diag-model-invalid-occurs = { $detail }
-diag-model-invalid-pattern = the pattern of { $what } is not a valid regular expression: { $msg }
+diag-model-invalid-pattern = the pattern of { $what } is not a valid regular expression: { $detail }
 diag-model-invalid-size = { $detail }
 diag-model-min-greater-than-max = { $variant ->
-    [length] { $what }: min-length { $a } is greater than max-length { $b }
-   *[value] { $what }: min { $a } is greater than max { $b }
+    [length] { $what }: min-length { $min } is greater than max-length { $max }
+   *[value] { $what }: min { $min } is greater than max { $max }
 }
-diag-model-missing-codelist = { $what } is a { $ty } but names no codelist
+diag-model-missing-codelist = { $what } is a { $field_type } but names no codelist
 diag-model-missing-label = { $what } has no label
 diag-model-negative-length = "{ $key }" cannot be negative
 diag-model-required-and-required-when = { $what } is always required, so its required-when has no effect
 diag-model-required-on-group = groups are not "required"; { $what } says how often it occurs with "occurs"
 diag-model-static-without-text = { $what } is static text but has no "text"
-diag-model-unknown-type = field type "{ $s }" is not known
-diag-package-deprecated = the package is deprecated: { $message }
-diag-path-too-long = the archive path "{ $full }" does not fit a tar header: the file name may have at most { $max_name } bytes, the folders before it at most { $max_prefix }
-diag-process-duplicate-id = { $what } "{ $id }" is declared twice (first on line { $line })
+diag-model-unknown-type = field type "{ $value }" is not known
+diag-package-deprecated = the package is deprecated: { $detail }
+diag-path-too-long = the archive path "{ $path }" does not fit a tar header: the file name may have at most { $name_limit } bytes, the folders before it at most { $prefix_limit }
+diag-process-duplicate-id = { $what } "{ $name }" is declared twice (first on line { $line })
 diag-process-fee-without-legal-basis = { $what } names no legal basis
-diag-process-form-not-a-dependency = transition "{ $id }" uses the form "{ $f }", which is not a dependency
+diag-process-form-not-a-dependency = transition "{ $transition }" uses the form "{ $package }", which is not a dependency
 diag-process-invalid-amount = { $detail }
 diag-process-invalid-duration = { $detail }
-diag-process-invalid-outcome = "{ $e }" is not an outcome; an end is bewilligt, abgelehnt or zurückgezogen
+diag-process-invalid-outcome = "{ $value }" is not an outcome; an end is bewilligt, abgelehnt or zurückgezogen
 diag-process-missing-label = { $what } has no label
 diag-process-missing-process-table = process.toml has no [process] table
 diag-process-missing-title = {""}[process] has no title
-diag-process-multiple-starts = state "{ $id }" is a second start; "{ $first }" is already one
+diag-process-multiple-starts = state "{ $state }" is a second start; "{ $first_state }" is already one
 diag-process-no-end = no state is an end
 diag-process-no-roles = the process declares no [roles]
 diag-process-no-start = no state is the start
 diag-process-no-states = the process has no [[state]]
-diag-process-no-way-to-end = from state "{ $id }" no end can be reached: a procedure there would never finish
-diag-process-not-a-form = "{ $f }" is a { $kind }, not a form
-diag-process-start-is-end = state "{ $id }" is both the start and an end
-diag-process-transition-from-end = transition "{ $id }" leaves "{ $from }", which is an end ({ $outcome }); nothing leaves an end
-diag-process-unknown-action = action "{ $a }" is not one of the known actions
-diag-process-unknown-role = transition "{ $id }" is done by "{ $role }", which is not a role
-diag-process-unknown-state = transition "{ $id }" goes { $what } "{ $r }", which is not a state
+diag-process-no-way-to-end = from state "{ $state }" no end can be reached: a procedure there would never finish
+diag-process-not-a-form = "{ $package }" is a { $kind }, not a form
+diag-process-start-is-end = state "{ $state }" is both the start and an end
+diag-process-transition-from-end = transition "{ $transition }" leaves "{ $state }", which is an end ({ $outcome }); nothing leaves an end
+diag-process-unknown-action = action "{ $action }" is not one of the known actions
+diag-process-unknown-role = transition "{ $transition }" is done by "{ $role }", which is not a role
+diag-process-unknown-state = transition "{ $transition }" goes { $direction } "{ $state }", which is not a state
 diag-process-unknown-transition = { $variant ->
-    [fee] fee "{ $id }" is charged on "{ $on }", which is not a transition
-   *[notice] notice "{ $id }" is produced on "{ $on }", which is not a transition
+    [fee] fee "{ $name }" is charged on "{ $transition }", which is not a transition
+   *[notice] notice "{ $name }" is produced on "{ $transition }", which is not a transition
 }
-diag-process-unreachable-state = state "{ $id }" cannot be reached from the start "{ $start }"
-diag-process-unused-role = role "{ $id }" does no transition
-diag-readme-too-large = the README has { $len } bytes; at most { $max } are allowed
+diag-process-unreachable-state = state "{ $state }" cannot be reached from the start "{ $start_state }"
+diag-process-unused-role = role "{ $role }" does no transition
+diag-readme-too-large = the README has { $size } bytes; at most { $limit } are allowed
 diag-semver-insufficient-bump = version { $new } is a { $given } bump over { $old }, but the changes need a { $needed } bump: at least { $minimum }{ $changes }
 diag-semver-not-greater = version { $new } is not greater than the published version { $old }
-diag-semver-unchecked = the version bump was not checked: { $full_name }@{ $num } cannot be read with today's rules
-diag-text-control-character = the { $what } contains the control character U+{ $char }; only newlines and tabs are allowed
-diag-text-too-long = the { $what } has { $chars } characters; at most { $max } are allowed
-diag-text-too-many-keywords = there are { $len } keywords; at most { $max } are allowed
+diag-semver-unchecked = the version bump was not checked: { $package }@{ $version } cannot be read with today's rules
+diag-text-control-character = the { $what } contains the control character U+{ $code_point }; only newlines and tabs are allowed
+diag-text-too-long = the { $what } has { $length } characters; at most { $limit } are allowed
+diag-text-too-many-keywords = there are { $count } keywords; at most { $limit } are allowed
 diag-toml-date-literal = dates and times are written as strings in gemeinwerk files
 diag-toml-missing-key = { $what } has no "{ $key }"
 diag-toml-syntax = { $detail }
-diag-toml-unknown-key = unknown key "{ $k }" in { $what }
+diag-toml-unknown-key = unknown key "{ $key }" in { $what }
 diag-toml-wrong-type = { $variant ->
     [codes] "codes" of { $what } must be an array of {"{"} code = …, label = … {"}"}
     [labels] [{ $key }] must be a table of id = "label"
-    [role] role "{ $k }" must be a label in quotes, not { $type_name }
+    [role] role "{ $role }" must be a label in quotes, not { $found }
     [table] { $what } must be a table, not { $found }
    *[key] "{ $key }" of { $what } must be { $expected }, not { $found }
 }

@@ -436,7 +436,7 @@ pub fn check_no_open_conflicts(files: &PackageFiles) -> Vec<Diagnostic> {
                     "merge.open_conflict",
                     MERGE_FILE,
                     format!("the merge left a conflict open: {c}"),
-                ).arg("c", c)
+                ).arg("conflict", c)
                 .with_suggestion(format!(
                     "gemeinwerk upstream resolve {} --ours (or --theirs), or edit {} and delete the entry",
                     c.path, c.file

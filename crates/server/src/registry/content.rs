@@ -118,7 +118,7 @@ pub fn resolve_dependencies(
                     MANIFEST_FILE,
                     format!("dependency \"{full_name}\" does not exist in this registry"),
                 )
-                .arg("full_name", &full_name),
+                .arg("package", &full_name),
             );
             continue;
         };
@@ -131,7 +131,7 @@ pub fn resolve_dependencies(
                     "dependency \"{full_name}\" has no published, non-yanked version matching \"{}\"",
                     dep.req
                 ),
-            ).arg("full_name", &full_name).arg("req", &dep.req));
+            ).arg("package", &full_name).arg("requirement", &dep.req));
             continue;
         };
         match load_version(reg, &full_name, version)? {
@@ -148,10 +148,10 @@ pub fn resolve_dependencies(
                     found.first().map(ToString::to_string).unwrap_or_default()
                 ),
                 )
-                .arg("full_name", &full_name)
-                .arg("num", &version.num)
+                .arg("package", &full_name)
+                .arg("version", &version.num)
                 .arg(
-                    "reason",
+                    "detail",
                     found.first().map(ToString::to_string).unwrap_or_default(),
                 ),
             ),

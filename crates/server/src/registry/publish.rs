@@ -304,7 +304,7 @@ fn check_against_registry(
                     "gemeinwerk.toml",
                     format!("the package is deprecated: {message}"),
                 )
-                .arg("message", message),
+                .arg("detail", message),
             );
         }
     }
@@ -317,7 +317,7 @@ fn check_against_registry(
                     "gemeinwerk.toml",
                     format!("forked-from names {fork}, which does not exist in this registry"),
                 )
-                .arg("fork", fork),
+                .arg("package", fork),
             ),
             Some(upstream) => {
                 if let Some(cksum) = &fork.cksum {
@@ -331,8 +331,8 @@ fn check_against_registry(
                                     upstream.cksum
                                 ),
                             )
-                            .arg("fork", fork)
-                            .arg("cksum", &upstream.cksum),
+                            .arg("package", fork)
+                            .arg("checksum", &upstream.cksum),
                         );
                     }
                 }
@@ -366,8 +366,8 @@ fn check_semver(
                     baseline.num
                 ),
             )
-            .arg("full_name", manifest.full_name())
-            .arg("num", &baseline.num),
+            .arg("package", manifest.full_name())
+            .arg("version", &baseline.num),
         );
         return None;
     };
