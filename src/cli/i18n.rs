@@ -216,6 +216,7 @@ macro_rules! tr {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use gemeinwerk_package::diagnostics::{Subject, SubjectKind};
 
     pub(crate) fn ids(text: &str) -> Vec<String> {
         let mut ids: Vec<String> = text
@@ -267,11 +268,14 @@ pub(crate) mod tests {
         // rustfmt may break a call after `tr!(`.
         source.retain(|c| !c.is_whitespace());
         // The ids of `tr!` calls (not of `include_str!` and the like).
-        let used: Vec<&str> = source
+        let mut used: Vec<&str> = source
             .match_indices("tr!(\"")
             .filter(|(at, _)| !source[..*at].ends_with(|c: char| c.is_alphanumeric() || c == '_'))
             .map(|(at, m)| source[at + m.len()..].split('"').next().unwrap())
             .collect();
+        // Messages other messages refer to (`{ subject }`).
+        let reference = regex::Regex::new(r"\{ ([a-z][a-z-]*) \}").unwrap();
+        used.extend(reference.captures_iter(EN).map(|c| c.get(1).unwrap().as_str()));
         let known = ids(EN);
         for id in &known {
             // `diag-…` ids are named by a diagnostic's code;
@@ -575,7 +579,7 @@ on = "keiner"
             "form.toml",
             "field \"a\" has no label",
         )
-        .arg("what", "field \"a\"")
+        .subject(&Subject::new(SubjectKind::Field, "a"))
         .with_suggestion("label = \"…\"");
         let d = Diagnostic {
             line: 3,
@@ -587,7 +591,7 @@ on = "keiner"
         use_language(true);
         assert_eq!(
             diagnostic(&d),
-            "form.toml:3:1: Warnung[model.missing_label]: field \"a\" hat keine Beschriftung (label) — label = \"…\""
+            "form.toml:3:1: Warnung[model.missing_label]: das Feld \"a\" hat keine Beschriftung (label) — label = \"…\""
         );
         // No entry for the code: the English message, in the German frame.
         let odd = Diagnostic::error("odd.code", "x.toml", "something odd");

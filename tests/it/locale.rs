@@ -302,6 +302,31 @@ fn package_commands_in_both_languages() {
         ": error[manifest.self_dependency]: the package depends on itself (\"kassel/kaputt\")",
     );
 
+    // What a message is about comes as a kind and a name, so the German
+    // line says "Feld" where the English one says "field": no English
+    // phrase inside the German sentence.
+    let odd_key = pkg("kassel/schluessel", "1.0.0");
+    odd_key.write("form.toml", &format!("{FORM}farbe = \"rot\"\n"));
+    let out = reg.cli_in(DE, None, &["validate", odd_key.path_str(), "--offline"]);
+    fails(&out, 1);
+    says(
+        &out,
+        "form.toml:11:1: Fehler[toml.unknown_key]: unbekannter Schlüssel \"farbe\" in dem Feld \"name\"",
+    );
+    let line = stderr(&out)
+        .lines()
+        .find(|l| l.contains("[toml.unknown_key]"))
+        .unwrap()
+        .to_string();
+    let message = line.split("]: ").nth(1).unwrap().split(" — ").next().unwrap();
+    assert!(!message.contains("field"), "{line}");
+    let out = reg.cli_in(EN, None, &["validate", odd_key.path_str(), "--offline"]);
+    fails(&out, 1);
+    says(
+        &out,
+        "form.toml:11:1: error[toml.unknown_key]: unknown key \"farbe\" in field \"name\"",
+    );
+
     // A publish the registry refuses (422): its diagnostic said in the
     // language from the code and values it sent.
     let orphan = pkg_with(

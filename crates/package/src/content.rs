@@ -191,7 +191,7 @@ pub fn check_with(
                 ),
             )
             .arg("variant", "content")
-            .arg("kind", manifest.kind)
+            .arg("package_kind", manifest.kind)
             .arg("file", content_file),
         ),
         Some(bytes) => match std::str::from_utf8(bytes) {
@@ -235,7 +235,7 @@ pub fn check_with(
                         manifest.kind
                     ),
                 )
-                .arg("kind", manifest.kind)
+                .arg("package_kind", manifest.kind)
                 .arg("file", other),
             );
         }

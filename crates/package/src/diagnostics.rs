@@ -30,6 +30,90 @@ pub struct Diagnostic {
     pub suggestion: Option<String>,
 }
 
+/// What a part of a package is, for messages about it. Its keyword is an
+/// arg (`kind`) that a client words in its own language, so that no
+/// English phrase such as `field "a"` ends up in a German sentence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubjectKind {
+    Field,
+    Group,
+    Codelist,
+    /// One entry of a code list's `codes`; the name is the code list's.
+    Code,
+    State,
+    Transition,
+    Fee,
+    Notice,
+    Role,
+    /// A top-level table such as `[form]`; the name is without brackets.
+    Table,
+    /// A whole file, such as `form.toml`.
+    File,
+}
+
+impl SubjectKind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            SubjectKind::Field => "field",
+            SubjectKind::Group => "group",
+            SubjectKind::Codelist => "codelist",
+            SubjectKind::Code => "code",
+            SubjectKind::State => "state",
+            SubjectKind::Transition => "transition",
+            SubjectKind::Fee => "fee",
+            SubjectKind::Notice => "notice",
+            SubjectKind::Role => "role",
+            SubjectKind::Table => "table",
+            SubjectKind::File => "file",
+        }
+    }
+
+    /// The English word in messages.
+    pub(crate) fn english(self) -> &'static str {
+        match self {
+            SubjectKind::Codelist => "code list",
+            other => other.keyword(),
+        }
+    }
+}
+
+/// A part of a package a message is about: its kind and, once known, its
+/// name (an id, an id path, a table's or a file's name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    pub kind: SubjectKind,
+    /// Empty while the id is not read yet: "a field".
+    pub name: String,
+}
+
+impl Subject {
+    pub fn new(kind: SubjectKind, name: impl Into<String>) -> Self {
+        Subject {
+            kind,
+            name: name.into(),
+        }
+    }
+
+    /// One of its kind whose id is not known (yet).
+    pub fn unnamed(kind: SubjectKind) -> Self {
+        Subject::new(kind, "")
+    }
+}
+
+/// The English phrase the messages use: `field "a"`, `a field`,
+/// `code list "x"`, `a code of code list "x"`, `[form]`, `form.toml`.
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.kind, self.name.as_str()) {
+            (SubjectKind::Code, name) => write!(f, "a code of code list \"{name}\""),
+            (SubjectKind::Table, name) => write!(f, "[{name}]"),
+            (SubjectKind::File, name) => f.write_str(name),
+            (kind, "") => write!(f, "a {}", kind.english()),
+            (kind, name) => write!(f, "{} \"{name}\"", kind.english()),
+        }
+    }
+}
+
 impl Diagnostic {
     pub fn error(code: &str, file: &str, message: impl Into<String>) -> Self {
         Diagnostic {
@@ -68,6 +152,24 @@ impl Diagnostic {
     /// [`Diagnostic::arg`] for a diagnostic already in a list.
     pub fn set_arg(&mut self, name: &str, value: impl std::fmt::Display) -> &mut Self {
         self.args.insert(name.to_string(), value.to_string());
+        self
+    }
+
+    /// The thing the message is about, as the args `kind` and `name`; an
+    /// unnamed one as the kind `unnamed_<kind>` alone ("a field").
+    pub fn subject(mut self, subject: &Subject) -> Self {
+        self.set_subject(subject);
+        self
+    }
+
+    /// [`Diagnostic::subject`] for a diagnostic already in a list.
+    pub fn set_subject(&mut self, subject: &Subject) -> &mut Self {
+        if subject.name.is_empty() {
+            self.set_arg("kind", format!("unnamed_{}", subject.kind.keyword()))
+        } else {
+            self.set_arg("kind", subject.kind.keyword())
+                .set_arg("name", &subject.name)
+        };
         self
     }
 

@@ -17,6 +17,7 @@
 //! ```
 
 use super::body::Body;
+use super::diagnostics::{Subject, SubjectKind};
 use super::deps::Dependencies;
 use super::form::{check_body, read_body};
 use super::manifest::Manifest;
@@ -49,7 +50,7 @@ pub fn read(sink: &mut Sink) -> Option<Fieldgroup> {
             return None;
         }
     };
-    let mut top = Table::new(&root, "fieldgroup.toml").expect("the root is a table");
+    let mut top = Table::new(&root, Subject::new(SubjectKind::File, "fieldgroup.toml")).expect("the root is a table");
     let mut fg = Fieldgroup {
         label: None,
         help: None,
@@ -66,7 +67,7 @@ pub fn read(sink: &mut Sink) -> Option<Fieldgroup> {
             .suggest("start with [fieldgroup] and label = \"…\"");
         }
         Some(node) => {
-            if let Some(mut t) = Table::expect(node, "[fieldgroup]", sink) {
+            if let Some(mut t) = Table::expect(node, Subject::new(SubjectKind::Table, "fieldgroup"), sink) {
                 fg.label = read_text(&mut t, "label", sink);
                 if fg.label.is_none() {
                     sink.error(

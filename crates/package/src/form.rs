@@ -32,7 +32,7 @@ use std::fmt;
 pub use super::body::Body;
 use super::codelist;
 use super::deps::Dependencies;
-use super::diagnostics::nearest;
+use super::diagnostics::{nearest, Subject, SubjectKind};
 use super::expr::{self, Env, Problem, Span, Ty};
 use super::manifest::{Manifest, PackageKind};
 use super::model::{
@@ -161,7 +161,7 @@ pub fn read(sink: &mut Sink) -> Option<Form> {
             return None;
         }
     };
-    let mut top = Table::new(&root, "form.toml").expect("the root is a table");
+    let mut top = Table::new(&root, Subject::new(SubjectKind::File, "form.toml")).expect("the root is a table");
     let mut form = Form {
         title: None,
         vertrauensniveau: None,
@@ -176,7 +176,7 @@ pub fn read(sink: &mut Sink) -> Option<Form> {
                 .suggest("start with [form], title = \"…\" and vertrauensniveau = \"niedrig\" | \"substanziell\" | \"hoch\"");
         }
         Some(node) => {
-            if let Some(mut t) = Table::expect(node, "[form]", sink) {
+            if let Some(mut t) = Table::expect(node, Subject::new(SubjectKind::Table, "form"), sink) {
                 form.title = read_text(&mut t, "title", sink);
                 if form.title.is_none() {
                     sink.error("form.missing_title", t.at, "[form] has no title");

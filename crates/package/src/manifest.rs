@@ -372,7 +372,7 @@ impl ManifestChecker<'_> {
                         kind.get_ref()
                     ),
                     kind.span().start,
-                ).arg("kind", kind.get_ref());
+                ).arg("value", kind.get_ref());
                 self.errs.push(d);
                 None
             }

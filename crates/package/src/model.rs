@@ -6,7 +6,7 @@ use std::fmt;
 
 use toml::Spanned;
 
-use super::diagnostics::nearest;
+use super::diagnostics::{nearest, Subject, SubjectKind};
 use super::expr::{self, Expr};
 use super::names::{is_fim_id, is_fim_version};
 use super::spanned::{string_content_start, Node, Seen, Sink, Suggest, Table};
@@ -378,7 +378,7 @@ impl Item {
 }
 
 /// Checks an id: lowercase a–z, 0–9 and `_`, starting with a letter.
-pub fn check_id(id: &str, at: usize, what: &str, sink: &mut Sink) -> bool {
+pub fn check_id(id: &str, at: usize, kind: SubjectKind, sink: &mut Sink) -> bool {
     let ok = id.len() <= 64
         && id.starts_with(|c: char| c.is_ascii_lowercase())
         && id
@@ -389,10 +389,12 @@ pub fn check_id(id: &str, at: usize, what: &str, sink: &mut Sink) -> bool {
             .error(
                 "model.invalid_id",
                 at,
-                format!("{what} id \"{id}\" must start with a–z and use only a–z, 0–9 and \"_\""),
+                format!(
+                    "{} id \"{id}\" must start with a–z and use only a–z, 0–9 and \"_\"",
+                    kind.english()
+                ),
             )
-            .set_arg("what", what)
-            .set_arg("name", id);
+            .set_subject(&Subject::new(kind, id));
         let suggestion: String = id
             .to_lowercase()
             .replace('ä', "ae")
@@ -422,7 +424,7 @@ pub fn read_text(t: &mut Table, key: &str, sink: &mut Sink) -> Option<Text> {
                     format!("\"{key}\" of {} is empty", t.what),
                 )
                 .set_arg("key", key)
-                .set_arg("what", &t.what);
+                .set_subject(&t.what);
             }
             Some(Text {
                 de: de.into_inner(),
@@ -438,7 +440,7 @@ pub fn read_text(t: &mut Table, key: &str, sink: &mut Sink) -> Option<Text> {
                     t.what
                 ),
             )
-            .set_arg("what", &t.what)
+            .set_subject(&t.what)
             .set_arg("key", key);
             None
         }
@@ -457,7 +459,7 @@ pub fn read_fim(t: &mut Table, expected: char, sink: &mut Sink) -> Option<FimRef
                 v.span().start,
                 format!("{} has \"fim-version\" but no \"fim-id\"", t.what),
             )
-            .set_arg("what", &t.what);
+            .set_subject(&t.what);
         }
         return None;
     };
@@ -524,7 +526,7 @@ pub fn read_condition(t: &mut Table, key: &str, sink: &mut Sink) -> Option<Condi
                     format!("{key} of {}: {}", t.what, e.message),
                 )
                 .set_arg("key", key)
-                .set_arg("what", &t.what)
+                .set_subject(&t.what)
                 .set_arg("detail", &e.message);
             if let Some(sugg) = e.suggestion {
                 d.suggest(sugg);
@@ -616,15 +618,9 @@ pub fn read_items(t: &mut Table, scope: &str, sink: &mut Sink) -> Vec<Item> {
                     }
                 ),
             )
+            .set_arg("variant", if scope.is_empty() { "top_level" } else { "group" })
             .set_arg("name", item.id())
-            .set_arg(
-                "scope",
-                &(if scope.is_empty() {
-                    "the top level".to_string()
-                } else {
-                    format!("group \"{scope}\"")
-                }),
-            )
+            .set_arg("group", scope)
             .set_arg("line", line);
             continue;
         }
@@ -641,19 +637,19 @@ fn join(scope: &str, id: &str) -> String {
     }
 }
 
-fn read_id(t: &mut Table, what: &str, sink: &mut Sink) -> Option<Spanned<String>> {
+fn read_id(t: &mut Table, kind: SubjectKind, sink: &mut Sink) -> Option<Spanned<String>> {
     let id = t.required_string("id", sink)?;
-    check_id(id.get_ref(), id.span().start, what, sink).then_some(id)
+    check_id(id.get_ref(), id.span().start, kind, sink).then_some(id)
 }
 
 fn read_group(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Group> {
-    let mut t = Table::new(node, "a group")?;
-    let id = read_id(&mut t, "group", sink);
+    let mut t = Table::new(node, Subject::unnamed(SubjectKind::Group))?;
+    let id = read_id(&mut t, SubjectKind::Group, sink);
     let path = join(
         scope,
         id.as_ref().map(|s| s.get_ref().as_str()).unwrap_or("?"),
     );
-    t.what = format!("group \"{path}\"");
+    t.what = Subject::new(SubjectKind::Group, &path);
     let label = read_text(&mut t, "label", sink);
     let help = read_text(&mut t, "help", sink);
     let occurs = match t.string("occurs", sink) {
@@ -676,7 +672,7 @@ fn read_group(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Grou
                 t.what
             ),
         )
-        .set_arg("what", &t.what)
+        .set_subject(&t.what)
         .suggest(if *r.get_ref() {
             "occurs = \"1:1\""
         } else {
@@ -706,7 +702,7 @@ fn read_group(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Grou
                     inc.get_ref()
                 ),
             )
-            .set_arg("what", &t.what)
+            .set_subject(&t.what)
             .set_arg("package", inc.get_ref())
             .suggest("put the extra fields into a group of their own beside the included one");
         }
@@ -716,7 +712,7 @@ fn read_group(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Grou
             t.at,
             format!("{} has no fields", t.what),
         )
-        .set_arg("what", &t.what)
+        .set_subject(&t.what)
         .suggest("add [[group.field]] tables or include a field group with include = \"ns/name\"");
     }
     if label.is_none() && include.is_none() {
@@ -725,7 +721,7 @@ fn read_group(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Grou
             t.at,
             format!("{} has no label", t.what),
         )
-        .set_arg("what", &t.what);
+        .set_subject(&t.what);
     }
     t.finish(&GROUP_KEYS, sink);
     Some(Group {
@@ -742,13 +738,13 @@ fn read_group(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Grou
 }
 
 fn read_field(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Field> {
-    let mut t = Table::new(node, "a field")?;
-    let id = read_id(&mut t, "field", sink);
+    let mut t = Table::new(node, Subject::unnamed(SubjectKind::Field))?;
+    let id = read_id(&mut t, SubjectKind::Field, sink);
     let path = join(
         scope,
         id.as_ref().map(|s| s.get_ref().as_str()).unwrap_or("?"),
     );
-    t.what = format!("field \"{path}\"");
+    t.what = Subject::new(SubjectKind::Field, &path);
     let ty = read_field_type(&mut t, sink);
     let label = read_text(&mut t, "label", sink);
     let help = read_text(&mut t, "help", sink);
@@ -878,7 +874,7 @@ impl FieldCheck<'_> {
         )
         .set_arg("variant", "type")
         .set_arg("key", key)
-        .set_arg("what", t_what(self.path))
+        .set_subject(&t_what(self.path))
         .set_arg("field_type", self.ty.as_str());
     }
 
@@ -902,7 +898,7 @@ impl FieldCheck<'_> {
                 self.at,
                 format!("{} accepts any kind of file", t_what(self.path)),
             )
-            .set_arg("what", t_what(self.path))
+            .set_subject(&t_what(self.path))
             .suggest("media-types = [\"application/pdf\", \"image/jpeg\", \"image/png\"]");
         }
         c
@@ -940,7 +936,7 @@ impl FieldCheck<'_> {
                     ),
                 )
                 .set_arg("variant", "length")
-                .set_arg("what", t_what(self.path))
+                .set_subject(&t_what(self.path))
                 .set_arg("min", a)
                 .set_arg("max", b);
             }
@@ -971,7 +967,7 @@ impl FieldCheck<'_> {
                 "model.invalid_pattern",
                 pos + offset,
                 format!("the pattern of {} is not a valid regular expression: {msg}", t_what(self.path)),
-            ).set_arg("what", t_what(self.path)).set_arg("detail", &msg)
+            ).set_subject(&t_what(self.path)).set_arg("detail", &msg)
             .suggest("patterns use Rust regex syntax (no look-around, no backreferences); see docs/package-format.md");
         } else {
             c.pattern = Some(p.into_inner());
@@ -1002,7 +998,7 @@ impl FieldCheck<'_> {
                     format!("{}: min {a} is greater than max {b}", t_what(self.path)),
                 )
                 .set_arg("variant", "value")
-                .set_arg("what", t_what(self.path))
+                .set_subject(&t_what(self.path))
                 .set_arg("min", a)
                 .set_arg("max", b);
             }
@@ -1078,7 +1074,7 @@ impl FieldCheck<'_> {
                     at,
                     format!("{what} is static text but has no \"text\""),
                 )
-                .set_arg("what", &what);
+                .set_subject(&what);
             }
             if let Some(r) = required {
                 sink.error(
@@ -1091,7 +1087,7 @@ impl FieldCheck<'_> {
         } else {
             if label.is_none() {
                 sink.error("model.missing_label", at, format!("{what} has no label"))
-                    .set_arg("what", &what)
+                    .set_subject(&what)
                     .suggest("label = \"…\" in German (label-en for English)");
             }
             if text.is_some() {
@@ -1101,7 +1097,7 @@ impl FieldCheck<'_> {
                     format!("\"text\" is for static-text fields; {what} is an input"),
                 )
                 .set_arg("variant", "text_on_input")
-                .set_arg("what", &what)
+                .set_subject(&what)
                 .suggest("use \"help\" for explanations next to an input");
             }
         }
@@ -1113,7 +1109,7 @@ impl FieldCheck<'_> {
                     at,
                     format!("{what} is a {} but names no codelist", ty.as_str()),
                 )
-                .set_arg("what", &what)
+                .set_subject(&what)
                 .set_arg("field_type", ty.as_str());
             }
             (Some(cl), false) => self.not_for("codelist", cl.span().start, sink),
@@ -1137,7 +1133,7 @@ impl FieldCheck<'_> {
                         t_what(self.path)
                     ),
                 )
-                .set_arg("what", t_what(self.path))
+                .set_subject(&t_what(self.path))
                 .suggest("remove required = true or the required-when condition");
             }
         }
@@ -1175,7 +1171,7 @@ impl FieldCheck<'_> {
                     )
                     .set_arg("variant", "pattern")
                     .set_arg("example", ex.get_ref())
-                    .set_arg("what", t_what(self.path));
+                    .set_subject(&t_what(self.path));
                 }
             }
         }
@@ -1197,8 +1193,8 @@ impl FieldCheck<'_> {
     }
 }
 
-fn t_what(path: &str) -> String {
-    format!("field \"{path}\"")
+fn t_what(path: &str) -> Subject {
+    Subject::new(SubjectKind::Field, path)
 }
 
 /// `"10 MB"`, `"500 kB"`, `"2 MiB"`, `"1048576"`.

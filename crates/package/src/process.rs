@@ -34,7 +34,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use toml::Spanned;
 
 use super::deps::Dependencies;
-use super::diagnostics::nearest;
+use super::diagnostics::{nearest, Subject, SubjectKind};
 use super::manifest::{Manifest, PackageKind};
 use super::model::{check_id, read_text, Duration, Text};
 use super::spanned::{self, Seen, Sink, Suggest, Table};
@@ -217,7 +217,7 @@ pub fn read(sink: &mut Sink) -> Option<Process> {
             return None;
         }
     };
-    let mut top = Table::new(&root, "process.toml").expect("the root is a table");
+    let mut top = Table::new(&root, Subject::new(SubjectKind::File, "process.toml")).expect("the root is a table");
     let mut p = Process::default();
     match top.take("process") {
         None => {
@@ -229,7 +229,7 @@ pub fn read(sink: &mut Sink) -> Option<Process> {
             .suggest("start with [process] and title = \"…\"");
         }
         Some(node) => {
-            if let Some(mut t) = Table::expect(node, "[process]", sink) {
+            if let Some(mut t) = Table::expect(node, Subject::new(SubjectKind::Table, "process"), sink) {
                 p.title = read_text(&mut t, "title", sink);
                 if p.title.is_none() {
                     sink.error("process.missing_title", t.at, "[process] has no title");
@@ -239,7 +239,7 @@ pub fn read(sink: &mut Sink) -> Option<Process> {
         }
     }
     for (id, node) in top.keyed_tables_or_strings("roles", sink) {
-        if check_id(id.get_ref(), id.span().start, "role", sink) {
+        if check_id(id.get_ref(), id.span().start, SubjectKind::Role, sink) {
             p.roles.push(Role {
                 id: id.get_ref().clone(),
                 label: node,
@@ -272,20 +272,17 @@ pub fn read(sink: &mut Sink) -> Option<Process> {
     Some(p)
 }
 
-/// Whether `id` was declared before as a `what`; reported if so.
-fn duplicate(id: &Spanned<String>, what: &str, seen: &mut Seen, sink: &mut Sink) -> bool {
-    if let Some(first) = seen.insert(format!("{what}:{}", id.get_ref()), id.span().start) {
+/// Whether `id` was declared before as a `kind`; reported if so.
+fn duplicate(id: &Spanned<String>, kind: SubjectKind, seen: &mut Seen, sink: &mut Sink) -> bool {
+    let subject = Subject::new(kind, id.get_ref());
+    if let Some(first) = seen.insert(format!("{}:{}", kind.keyword(), id.get_ref()), id.span().start) {
         let (line, _) = super::diagnostics::line_column(sink.source, first);
         sink.error(
             "process.duplicate_id",
             id.span().start,
-            format!(
-                "{what} \"{}\" is declared twice (first on line {line})",
-                id.get_ref()
-            ),
+            format!("{subject} is declared twice (first on line {line})"),
         )
-        .set_arg("what", what)
-        .set_arg("name", id.get_ref())
+        .set_subject(&subject)
         .set_arg("line", line);
         return true;
     }
@@ -294,10 +291,10 @@ fn duplicate(id: &Spanned<String>, what: &str, seen: &mut Seen, sink: &mut Sink)
 
 /// One `[[state]]` table.
 fn read_state(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -> Option<State> {
-    let mut t = Table::new(node, "a state")?;
+    let mut t = Table::new(node, Subject::unnamed(SubjectKind::State))?;
     let id = t.required_string("id", sink);
     if let Some(id) = &id {
-        t.what = format!("state \"{}\"", id.get_ref());
+        t.what = Subject::new(SubjectKind::State, id.get_ref());
     }
     let label = read_text(&mut t, "label", sink);
     if label.is_none() {
@@ -306,7 +303,7 @@ fn read_state(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -
             t.at,
             format!("{} has no label", t.what),
         )
-        .set_arg("what", &t.what);
+        .set_subject(&t.what);
     }
     let start = t.bool("start", sink).is_some_and(|b| *b.get_ref());
     let end = t
@@ -334,8 +331,8 @@ fn read_state(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -
     let deadline = read_duration(&mut t, "deadline", sink);
     t.finish(&STATE_KEYS, sink);
     let id = id?;
-    if !check_id(id.get_ref(), id.span().start, "state", sink)
-        || duplicate(&id, "state", seen, sink)
+    if !check_id(id.get_ref(), id.span().start, SubjectKind::State, sink)
+        || duplicate(&id, SubjectKind::State, seen, sink)
     {
         return None;
     }
@@ -363,10 +360,10 @@ fn read_transition(
     seen: &mut Seen,
     sink: &mut Sink,
 ) -> Option<Transition> {
-    let mut t = Table::new(node, "a transition")?;
+    let mut t = Table::new(node, Subject::unnamed(SubjectKind::Transition))?;
     let id = t.required_string("id", sink);
     if let Some(id) = &id {
-        t.what = format!("transition \"{}\"", id.get_ref());
+        t.what = Subject::new(SubjectKind::Transition, id.get_ref());
     }
     let label = read_text(&mut t, "label", sink);
     let from = t.required_string("from", sink);
@@ -395,8 +392,8 @@ fn read_transition(
     else {
         return None;
     };
-    if !check_id(id.get_ref(), id.span().start, "transition", sink)
-        || duplicate(&id, "transition", seen, sink)
+    if !check_id(id.get_ref(), id.span().start, SubjectKind::Transition, sink)
+        || duplicate(&id, SubjectKind::Transition, seen, sink)
     {
         return None;
     }
@@ -415,10 +412,10 @@ fn read_transition(
 
 /// One `[[fee]]` table.
 fn read_fee(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -> Option<Fee> {
-    let mut t = Table::new(node, "a fee")?;
+    let mut t = Table::new(node, Subject::unnamed(SubjectKind::Fee))?;
     let id = t.required_string("id", sink);
     if let Some(id) = &id {
-        t.what = format!("fee \"{}\"", id.get_ref());
+        t.what = Subject::new(SubjectKind::Fee, id.get_ref());
     }
     let label = read_text(&mut t, "label", sink);
     let amount = match t.take("amount") {
@@ -428,7 +425,7 @@ fn read_fee(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -> 
                 t.at,
                 format!("{} has no \"amount\"", t.what),
             )
-            .set_arg("what", &t.what)
+            .set_subject(&t.what)
             .set_arg("key", "amount");
             None
         }
@@ -464,7 +461,7 @@ fn read_fee(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -> 
             t.at,
             format!("{} names no legal basis", t.what),
         )
-        .set_arg("what", &t.what)
+        .set_subject(&t.what)
         .suggest("legal-basis = \"GebOSt Anlage Nr. 265\"");
     }
     let on = t.string("on", sink);
@@ -472,7 +469,7 @@ fn read_fee(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -> 
     let (Some(id), Some(amount_cents)) = (id, amount) else {
         return None;
     };
-    if !check_id(id.get_ref(), id.span().start, "fee", sink) || duplicate(&id, "fee", seen, sink) {
+    if !check_id(id.get_ref(), id.span().start, SubjectKind::Fee, sink) || duplicate(&id, SubjectKind::Fee, seen, sink) {
         return None;
     }
     Some(Fee {
@@ -488,10 +485,10 @@ fn read_fee(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -> 
 
 /// One `[[notice]]` table.
 fn read_notice(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -> Option<Notice> {
-    let mut t = Table::new(node, "a notice")?;
+    let mut t = Table::new(node, Subject::unnamed(SubjectKind::Notice))?;
     let id = t.required_string("id", sink);
     if let Some(id) = &id {
-        t.what = format!("notice \"{}\"", id.get_ref());
+        t.what = Subject::new(SubjectKind::Notice, id.get_ref());
     }
     let label = read_text(&mut t, "label", sink);
     if label.is_none() {
@@ -500,7 +497,7 @@ fn read_notice(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) 
             t.at,
             format!("{} has no label", t.what),
         )
-        .set_arg("what", &t.what);
+        .set_subject(&t.what);
     }
     let on = t.required_string("on", sink);
     let legal_basis = t.string("legal-basis", sink).map(Spanned::into_inner);
@@ -508,8 +505,8 @@ fn read_notice(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) 
     let (Some(id), Some(on)) = (id, on) else {
         return None;
     };
-    if !check_id(id.get_ref(), id.span().start, "notice", sink)
-        || duplicate(&id, "notice", seen, sink)
+    if !check_id(id.get_ref(), id.span().start, SubjectKind::Notice, sink)
+        || duplicate(&id, SubjectKind::Notice, seen, sink)
     {
         return None;
     }
@@ -703,7 +700,7 @@ fn check_transition(
                     format!("\"{}\" is a {kind}, not a form", f.get_ref()),
                 )
                 .set_arg("package", f.get_ref())
-                .set_arg("kind", kind);
+                .set_arg("package_kind", kind);
             }
         }
     }
@@ -830,7 +827,7 @@ impl Table<'_> {
                 spanned::Node::String(s) => out.push((k.clone(), s.clone())),
                 spanned::Node::Table(_) => {
                     let mut t =
-                        Table::new(v, format!("role \"{}\"", k.get_ref())).expect("a table");
+                        Table::new(v, Subject::new(SubjectKind::Role, k.get_ref())).expect("a table");
                     let label = t.required_string("label", sink);
                     t.finish(&["label"], sink);
                     if let Some(l) = label {

@@ -13,7 +13,7 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use toml::Spanned;
 
-use super::diagnostics::{nearest, toml_error, Diagnostic};
+use super::diagnostics::{nearest, toml_error, Diagnostic, Subject};
 
 /// A TOML value with the spans of all its parts.
 #[derive(Debug, Clone)]
@@ -262,14 +262,14 @@ impl Suggest for Diagnostic {
 pub struct Table<'n> {
     /// Where the table starts (its header, or its first key).
     pub at: usize,
-    /// What the table is, for messages: "field \"kennzeichen\"".
-    pub what: String,
+    /// What the table is, for messages: `field "kennzeichen"`.
+    pub what: Subject,
     entries: &'n [(Spanned<String>, Spanned<Node>)],
     taken: Vec<bool>,
 }
 
 impl<'n> Table<'n> {
-    pub fn new(node: &'n Spanned<Node>, what: impl Into<String>) -> Option<Self> {
+    pub fn new(node: &'n Spanned<Node>, what: Subject) -> Option<Self> {
         match node.get_ref() {
             Node::Table(entries) => {
                 let at = if node.span().is_empty() {
@@ -279,7 +279,7 @@ impl<'n> Table<'n> {
                 };
                 Some(Table {
                     at,
-                    what: what.into(),
+                    what,
                     entries,
                     taken: vec![false; entries.len()],
                 })
@@ -291,10 +291,9 @@ impl<'n> Table<'n> {
     /// Reads `node` as a table or reports that it is not one.
     pub fn expect(
         node: &'n Spanned<Node>,
-        what: impl Into<String>,
+        what: Subject,
         sink: &mut Sink,
     ) -> Option<Self> {
-        let what = what.into();
         let t = Table::new(node, what.clone());
         if t.is_none() {
             sink.error(
@@ -303,7 +302,7 @@ impl<'n> Table<'n> {
                 format!("{what} must be a table, not {}", node.get_ref().type_name()),
             )
             .set_arg("variant", "table")
-            .set_arg("what", &what)
+            .set_subject(&what)
             .set_arg("found", node.get_ref().type_name());
         }
         t
@@ -335,7 +334,7 @@ impl<'n> Table<'n> {
         )
         .set_arg("variant", "key")
         .set_arg("key", key)
-        .set_arg("what", &self.what)
+        .set_subject(&self.what)
         .set_arg("expected", expected)
         .set_arg("found", node.get_ref().type_name());
     }
@@ -358,7 +357,7 @@ impl<'n> Table<'n> {
                 self.at,
                 format!("{} has no \"{key}\"", self.what),
             )
-            .set_arg("what", &self.what)
+            .set_subject(&self.what)
             .set_arg("key", key);
             return None;
         }
@@ -469,7 +468,7 @@ impl<'n> Table<'n> {
                     format!("unknown key \"{}\" in {}", k.get_ref(), self.what),
                 )
                 .set_arg("key", k.get_ref())
-                .set_arg("what", &self.what);
+                .set_subject(&self.what);
             match nearest(k.get_ref(), known) {
                 Some(best) => d.suggest(format!("did you mean \"{best}\"?")),
                 None => d.suggest(format!("known keys: {}", known.join(", "))),
@@ -500,16 +499,17 @@ pub type Seen = BTreeMap<String, usize>;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostics::SubjectKind;
 
     #[test]
     fn every_value_keeps_its_span() {
         let src = "a = 1\n[[field]]\nid = \"x\"\n\n[[field]]\nid = \"y\"\nd = [1.5]\n";
         let root = parse("f.toml", src).unwrap();
         let mut sink = Sink::new("f.toml", src);
-        let mut t = Table::new(&root, "the file").unwrap();
+        let mut t = Table::new(&root, Subject::new(SubjectKind::File, "f.toml")).unwrap();
         let fields = t.tables("field", &mut sink);
         assert_eq!(fields.len(), 2);
-        let mut f = Table::new(fields[1], "field").unwrap();
+        let mut f = Table::new(fields[1], Subject::unnamed(SubjectKind::Field)).unwrap();
         let id = f.string("id", &mut sink).unwrap();
         assert_eq!(&src[id.span()], "\"y\"");
         let d = f.take("d").unwrap();

@@ -454,6 +454,64 @@ cmd-export-bpmn = BPMN-2.0-XML eines Prozesses, mit Diagramm-Layout
 ## statt "." und "_"), mit den Werten des Befunds. Namen, Pfade und
 ## Versionen bleiben, wie sie sind.
 
+## Worum es in einer Meldung geht, aus den Args kind und name; die
+## diag-Meldungen verweisen darauf. Wörter wie in der Web-Oberfläche.
+subject = { $kind ->
+    [field] das Feld "{ $name }"
+    [group] die Feldgruppe "{ $name }"
+    [codelist] die Codeliste "{ $name }"
+    [code] ein Code der Codeliste "{ $name }"
+    [state] der Zustand "{ $name }"
+    [transition] der Übergang "{ $name }"
+    [fee] die Gebühr "{ $name }"
+    [notice] der Bescheid "{ $name }"
+    [role] die Rolle "{ $name }"
+    [table] die Tabelle [{ $name }]
+    [unnamed_field] ein Feld
+    [unnamed_group] eine Feldgruppe
+    [unnamed_codelist] eine Codeliste
+    [unnamed_state] ein Zustand
+    [unnamed_transition] ein Übergang
+    [unnamed_fee] eine Gebühr
+    [unnamed_notice] ein Bescheid
+    [unnamed_role] eine Rolle
+   *[file] die Datei { $name }
+}
+subject-dative = { $kind ->
+    [field] dem Feld "{ $name }"
+    [group] der Feldgruppe "{ $name }"
+    [codelist] der Codeliste "{ $name }"
+    [code] einem Code der Codeliste "{ $name }"
+    [state] dem Zustand "{ $name }"
+    [transition] dem Übergang "{ $name }"
+    [fee] der Gebühr "{ $name }"
+    [notice] dem Bescheid "{ $name }"
+    [role] der Rolle "{ $name }"
+    [table] der Tabelle [{ $name }]
+    [unnamed_field] einem Feld
+    [unnamed_group] einer Feldgruppe
+    [unnamed_codelist] einer Codeliste
+    [unnamed_state] einem Zustand
+    [unnamed_transition] einem Übergang
+    [unnamed_fee] einer Gebühr
+    [unnamed_notice] einem Bescheid
+    [unnamed_role] einer Rolle
+   *[file] der Datei { $name }
+}
+subject-kind = { $kind ->
+    [field] Feld
+    [group] Feldgruppe
+    [codelist] Codeliste
+    [code] Code
+    [state] Zustand
+    [transition] Übergang
+    [fee] Gebühr
+    [notice] Bescheid
+    [role] Rolle
+    [table] Tabelle
+   *[file] Datei
+}
+
 diag-adaptation-lowers-vertrauensniveau = die Ableitung verlangt Vertrauensniveau { $level }, { $package } aber { $required_level }
 diag-adaptation-not-allowed = { $package } erlaubt Ableitungen { $policy ->
         [alles] jede Änderung
@@ -465,22 +523,22 @@ diag-adaptation-not-allowed = { $package } erlaubt Ableitungen { $policy ->
        *[restricts] schränkt es ein
     }: { $change }
 diag-adaptation-policy-loosened = { $package } legt ableitungsmodifikation = "{ $policy }" fest; die Ableitung kann mit "{ $own_policy }" nicht mehr erlauben
-diag-codelist-duplicate-code = der Code "{ $code }" steht zweimal in { $what } (zuerst in Zeile { $line })
+diag-codelist-duplicate-code = der Code "{ $code }" steht zweimal in { subject-dative } (zuerst in Zeile { $line })
 diag-codelist-empty = { $variant ->
-    [neither] { $what } hat weder "codes" noch "urn"
-   *[no_codes] { $what } hat keine Codes
+    [neither] { subject } hat weder "codes" noch "urn"
+   *[no_codes] { subject } hat keine Codes
 }
-diag-codelist-empty-code = { $what } hat einen leeren Code
+diag-codelist-empty-code = { subject } hat einen leeren Code
 diag-codelist-invalid-urn = "{ $value }" ist keine URN
-diag-codelist-missing-version = { $what } nennt eine Codeliste aus dem XRepository, aber keine "version"
+diag-codelist-missing-version = { subject } nennt eine Codeliste aus dem XRepository, aber keine "version"
 diag-codelist-unused = die Codeliste "{ $codelist }" ist angelegt, aber kein Feld verwendet sie
-diag-codelist-urn-and-codes = { $what } hat sowohl "codes" als auch "urn"; eine Codeliste steht entweder im Paket oder kommt aus dem XRepository
-diag-codelist-version-without-urn = { $what } hat eine "version", aber ihre Codes stehen im Paket
+diag-codelist-urn-and-codes = { subject } hat sowohl "codes" als auch "urn"; eine Codeliste steht entweder im Paket oder kommt aus dem XRepository
+diag-codelist-version-without-urn = { subject } hat eine "version", aber ihre Codes stehen im Paket
 diag-content-missing = { $variant ->
     [file] dem Paket fehlt { $path }
-   *[content] ein Paket der Art { $kind } braucht { $file } neben gemeinwerk.toml
+   *[content] ein Paket der Art { $package_kind } braucht { $file } neben gemeinwerk.toml
 }
-diag-content-other-kind-file = das Paket ist von der Art { $kind }, enthält aber auch { $file }; diese Datei wird nicht beachtet
+diag-content-other-kind-file = das Paket ist von der Art { $package_kind }, enthält aber auch { $file }; diese Datei wird nicht beachtet
 diag-content-unresolved-dependency = zur Abhängigkeit "{ $package }" = "{ $requirement }" passt keine veröffentlichte Version
 diag-dependency-no-matching-version = die Abhängigkeit "{ $package }" hat keine veröffentlichte, nicht zurückgezogene Version, die zu "{ $requirement }" passt
 diag-dependency-not-found = die Abhängigkeit "{ $package }" gibt es in dieser Registry nicht
@@ -490,7 +548,7 @@ diag-expr-invalid-date = "{ $value }" ist kein Datum
 diag-expr-invalid-time = "{ $value }" ist keine Uhrzeit
 diag-expr-not-boolean = eine Bedingung muss wahr oder falsch sein, dies ist aber { $found }
 diag-expr-not-ordered = "{ $operator }" gilt nur für Zahlen, Daten und Uhrzeiten; "{ $operand }" ist { $found }
-diag-expr-syntax = { $key } von { $what }: { $detail }
+diag-expr-syntax = { $key } von { subject-dative }: { $detail }
 diag-expr-type-mismatch = { $variant ->
     [logic] "&&", "||" und "!" brauchen wahr/falsch, "{ $operand }" ist aber { $found }
     [literal] { $literal } lässt sich nicht mit { $found } vergleichen
@@ -511,7 +569,7 @@ diag-file-not-utf8 = { $variant ->
 }
 diag-fim-invalid-id = "{ $value }" ist keine FIM-Id
 diag-fim-invalid-version = die FIM-Version "{ $value }" muss aus Zahlen mit Punkten dazwischen bestehen, etwa "1.2"
-diag-fim-version-without-id = { $what } hat "fim-version", aber keine "fim-id"
+diag-fim-version-without-id = { subject } hat "fim-version", aber keine "fim-id"
 diag-fim-wrong-kind = "{ $fim_id }" bezeichnet { $found }, steht aber an { $expected }
 diag-forked-from-checksum-mismatch = die Prüfsumme in forked-from passt nicht zu { $package } (die Registry hat { $checksum })
 diag-forked-from-not-found = forked-from nennt { $package }, das es in dieser Registry nicht gibt
@@ -545,7 +603,7 @@ diag-manifest-invalid-forked-from = { $variant ->
    *[version] die Version "{ $version }" in forked-from muss eine genaue Version sein: { $detail }
 }
 diag-manifest-invalid-keyword = das Schlagwort "{ $keyword }" muss 1 bis 40 Zeichen haben
-diag-manifest-invalid-kind = die Art "{ $kind }" ist unbekannt; sie muss "form", "process" oder "fieldgroup" sein
+diag-manifest-invalid-kind = die Art "{ $value }" ist unbekannt; sie muss "form", "process" oder "fieldgroup" sein
 diag-manifest-invalid-leika = leika "{ $value }" ist kein Leistungsschlüssel: er muss aus 14 Ziffern bestehen
 diag-manifest-invalid-license = die Lizenz "{ $value }" ist kein SPDX-Ausdruck: { $detail }
 diag-manifest-invalid-name = Paketname: { $detail }
@@ -573,55 +631,58 @@ diag-merge-no-such-conflict = es gibt keinen offenen Konflikt "{ $path }"
 diag-merge-open-conflict = die Zusammenführung hat einen Konflikt offen gelassen: { $conflict }
 diag-merge-path-not-found = "{ $path }" bezeichnet nichts in { $file }
 diag-model-constraint-not-applicable = { $variant ->
-    [type] "{ $key }" gilt nicht für { $what } vom Typ "{ $field_type }"
+    [type] "{ $key }" gilt nicht für { subject } vom Typ "{ $field_type }"
     [static_required] ein statischer Text kann kein Pflichtfeld sein
-    [text_on_input] "text" ist für statische Texte; { $what } ist ein Eingabefeld
+    [text_on_input] "text" ist für statische Texte; { subject } ist ein Eingabefeld
     [static_examples] ein statischer Text hat keine Beispiele
    *[bound] "{ $key }" gilt nicht für das Feld "{ $path }" vom Typ "{ $field_type }"
 }
 diag-model-default-ignored = Vorgabewerte werden noch nicht unterstützt und nicht beachtet
-diag-model-duplicate-id = die Id "{ $name }" kommt in { $scope } zweimal vor (zuerst in Zeile { $line })
-diag-model-empty-group = { $what } hat keine Felder
-diag-model-empty-text = "{ $key }" von { $what } ist leer
-diag-model-english-without-german = { $what } hat "{ $key }-en", aber kein "{ $key }"; der deutsche Text ist Pflicht
+diag-model-duplicate-id = die Id "{ $name }" kommt { $variant ->
+    [top_level] auf der obersten Ebene
+   *[group] in der Feldgruppe "{ $group }"
+} zweimal vor (zuerst in Zeile { $line })
+diag-model-empty-group = { subject } hat keine Felder
+diag-model-empty-text = "{ $key }" von { subject-dative } ist leer
+diag-model-english-without-german = { subject } hat "{ $key }-en", aber kein "{ $key }"; der deutsche Text ist Pflicht
 diag-model-example-does-not-match = { $variant ->
-    [pattern] das Beispiel "{ $example }" passt nicht zum Muster von { $what }
+    [pattern] das Beispiel "{ $example }" passt nicht zum Muster von { subject-dative }
    *[length] das Beispiel "{ $example }" hat eine Länge außerhalb von min-length/max-length
 }
-diag-model-file-without-media-types = { $what } nimmt Dateien jeder Art an
-diag-model-include-with-fields = { $what } bindet "{ $package }" ein und hat zugleich eigene Felder
+diag-model-file-without-media-types = { subject } nimmt Dateien jeder Art an
+diag-model-include-with-fields = { subject } bindet "{ $package }" ein und hat zugleich eigene Felder
 diag-model-invalid-bound = { $variant ->
     [integer] "{ $key }" des Ganzzahlfeldes "{ $path }" muss eine ganze Zahl sein
     [number] "{ $key }" des Feldes "{ $path }" muss eine Zahl sein
     [date] "{ $key }" des Datumsfeldes "{ $path }" ist "{ $value }", weder ein Datum noch relativ zu heute
    *[date_or_time] "{ $key }" des Feldes "{ $path }" muss ein Datum in Anführungszeichen ("2025-01-31", "today-P18Y") oder eine Uhrzeit ("08:30") sein
 }
-diag-model-invalid-id = die Id "{ $name }" ({ $what }) muss mit a–z beginnen und darf nur a–z, 0–9 und "_" enthalten
+diag-model-invalid-id = die Id "{ $name }" ({ subject-kind }) muss mit a–z beginnen und darf nur a–z, 0–9 und "_" enthalten
 diag-model-invalid-include = Einbindung: { $detail }
 diag-model-invalid-media-type = "{ $value }" ist kein Medientyp
 diag-model-invalid-occurs = ungültige Häufigkeit (occurs): { $detail }
-diag-model-invalid-pattern = das Muster von { $what } ist kein gültiger regulärer Ausdruck: { $detail }
+diag-model-invalid-pattern = das Muster von { subject-dative } ist kein gültiger regulärer Ausdruck: { $detail }
 diag-model-invalid-size = ungültige Größe (max-size): { $detail }
 diag-model-min-greater-than-max = { $variant ->
-    [length] { $what }: min-length { $min } ist größer als max-length { $max }
-   *[value] { $what }: min { $min } ist größer als max { $max }
+    [length] { subject }: min-length { $min } ist größer als max-length { $max }
+   *[value] { subject }: min { $min } ist größer als max { $max }
 }
-diag-model-missing-codelist = { $what } ist vom Typ { $field_type }, nennt aber keine Codeliste
-diag-model-missing-label = { $what } hat keine Beschriftung (label)
+diag-model-missing-codelist = { subject } ist vom Typ { $field_type }, nennt aber keine Codeliste
+diag-model-missing-label = { subject } hat keine Beschriftung (label)
 diag-model-negative-length = "{ $key }" darf nicht negativ sein
-diag-model-required-and-required-when = { $what } ist immer ein Pflichtfeld; seine Bedingung required-when wirkt daher nicht
-diag-model-required-on-group = Feldgruppen sind nicht "required"; wie oft { $what } vorkommt, sagt "occurs"
-diag-model-static-without-text = { $what } ist ein statischer Text, hat aber keinen "text"
+diag-model-required-and-required-when = { subject } ist immer ein Pflichtfeld; seine Bedingung required-when wirkt daher nicht
+diag-model-required-on-group = Feldgruppen sind nicht "required"; wie oft { subject } vorkommt, sagt "occurs"
+diag-model-static-without-text = { subject } ist ein statischer Text, hat aber keinen "text"
 diag-model-unknown-type = der Feldtyp "{ $value }" ist unbekannt
 diag-package-deprecated = das Paket ist veraltet: { $detail }
 diag-path-too-long = der Archivpfad "{ $path }" passt nicht in einen tar-Kopf: der Dateiname darf höchstens { $name_limit } Bytes haben, die Ordner davor höchstens { $prefix_limit }
-diag-process-duplicate-id = { $what } "{ $name }" ist zweimal angelegt (zuerst in Zeile { $line })
-diag-process-fee-without-legal-basis = { $what } nennt keine Rechtsgrundlage
+diag-process-duplicate-id = { subject } ist zweimal angelegt (zuerst in Zeile { $line })
+diag-process-fee-without-legal-basis = { subject } nennt keine Rechtsgrundlage
 diag-process-form-not-a-dependency = der Übergang "{ $transition }" verwendet das Formular "{ $package }", das keine Abhängigkeit ist
 diag-process-invalid-amount = ungültiger Betrag: { $detail }
 diag-process-invalid-duration = ungültige Frist: { $detail }
 diag-process-invalid-outcome = "{ $value }" ist kein Ergebnis; ein Endzustand ist bewilligt, abgelehnt oder zurückgezogen
-diag-process-missing-label = { $what } hat keine Beschriftung (label)
+diag-process-missing-label = { subject } hat keine Beschriftung (label)
 diag-process-missing-process-table = process.toml hat keine Tabelle [process]
 diag-process-missing-title = {""}[process] hat keinen Titel (title)
 diag-process-multiple-starts = der Zustand "{ $state }" ist ein zweiter Startzustand; "{ $first_state }" ist schon einer
@@ -630,7 +691,7 @@ diag-process-no-roles = der Prozess legt keine [roles] an
 diag-process-no-start = kein Zustand ist der Startzustand
 diag-process-no-states = der Prozess hat keine [[state]]
 diag-process-no-way-to-end = vom Zustand "{ $state }" aus ist kein Endzustand erreichbar: ein Verfahren dort käme nie zum Abschluss
-diag-process-not-a-form = "{ $package }" ist ein Paket der Art { $kind }, kein Formular
+diag-process-not-a-form = "{ $package }" ist ein Paket der Art { $package_kind }, kein Formular
 diag-process-start-is-end = der Zustand "{ $state }" ist zugleich Start- und Endzustand
 diag-process-transition-from-end = der Übergang "{ $transition }" verlässt "{ $state }", einen Endzustand ({ $outcome }); aus einem Endzustand führt kein Übergang heraus
 diag-process-unknown-action = die Aktion "{ $action }" ist keine der bekannten Aktionen
@@ -661,14 +722,14 @@ diag-text-control-character = { $what } enthält das Steuerzeichen U+{ $code_poi
 diag-text-too-long = { $what } hat { $length } Zeichen; erlaubt sind höchstens { $limit }
 diag-text-too-many-keywords = es sind { $count } Schlagwörter; erlaubt sind höchstens { $limit }
 diag-toml-date-literal = Daten und Uhrzeiten werden in gemeinwerk-Dateien als Zeichenketten geschrieben
-diag-toml-missing-key = { $what } hat kein "{ $key }"
+diag-toml-missing-key = { subject } hat kein "{ $key }"
 diag-toml-syntax = TOML-Syntaxfehler: { $detail }
-diag-toml-unknown-key = unbekannter Schlüssel "{ $key }" in { $what }
+diag-toml-unknown-key = unbekannter Schlüssel "{ $key }" in { subject-dative }
 diag-toml-wrong-type = { $variant ->
-    [codes] "codes" von { $what } muss eine Liste aus {"{"} code = …, label = … {"}"} sein
+    [codes] "codes" von { subject-dative } muss eine Liste aus {"{"} code = …, label = … {"}"} sein
     [labels] {""}[{ $key }] muss eine Tabelle aus id = "Beschriftung" sein
     [role] die Rolle "{ $role }" muss eine Beschriftung in Anführungszeichen sein, nicht { $found }
-    [table] { $what } muss eine Tabelle sein, nicht { $found }
-   *[key] "{ $key }" von { $what } muss { $expected } sein, nicht { $found }
+    [table] { subject } muss eine Tabelle sein, nicht { $found }
+   *[key] "{ $key }" von { subject-dative } muss { $expected } sein, nicht { $found }
 }
 diag-version-not-taggable = die Version { $version } kann kein Git-Tag sein (ein Pre-Release- oder Build-Teil darf nicht auf ".lock" enden); bitte eine andere Version wählen

@@ -436,6 +436,37 @@ arg-export-output = Write to this file instead of stdout
 arg-export-json-schema-offline = Do not contact the registry: included field groups stay open
 cmd-export-bpmn = BPMN 2.0 XML of a process, with diagram layout
 
+## The part of a package a diagnostic is about, from its args kind and
+## name; the diag- messages refer to these.
+subject = { $kind ->
+    [code] a code of code list "{ $name }"
+    [table] [{ $name }]
+    [file] { $name }
+    [unnamed_field] a field
+    [unnamed_group] a group
+    [unnamed_codelist] a code list
+    [unnamed_state] a state
+    [unnamed_transition] a transition
+    [unnamed_fee] a fee
+    [unnamed_notice] a notice
+    [unnamed_role] a role
+   *[other] { subject-kind } "{ $name }"
+}
+subject-dative = { subject }
+subject-kind = { $kind ->
+    [field] field
+    [group] group
+    [codelist] code list
+    [code] code
+    [state] state
+    [transition] transition
+    [fee] fee
+    [notice] notice
+    [role] role
+    [table] table
+   *[file] file
+}
+
 ## Diagnostics of the package checks: one message per code (the code with
 ## "." and "_" as "-"), with the diagnostic's args. Rendered with its args,
 ## each gives exactly the English message the check wrote.
@@ -443,22 +474,22 @@ cmd-export-bpmn = BPMN 2.0 XML of a process, with diagram layout
 diag-adaptation-lowers-vertrauensniveau = the fork asks for Vertrauensniveau { $level }, but { $package } needs { $required_level }
 diag-adaptation-not-allowed = { $package } allows forks { $allowed } (ableitungsmodifikation = "{ $policy }"), but this change { $effect } it: { $change }
 diag-adaptation-policy-loosened = { $package } says ableitungsmodifikation = "{ $policy }"; the fork cannot allow more with "{ $own_policy }"
-diag-codelist-duplicate-code = code "{ $code }" appears twice in { $what } (first on line { $line })
+diag-codelist-duplicate-code = code "{ $code }" appears twice in { subject-dative } (first on line { $line })
 diag-codelist-empty = { $variant ->
-    [neither] { $what } has neither "codes" nor "urn"
-   *[no_codes] { $what } has no codes
+    [neither] { subject } has neither "codes" nor "urn"
+   *[no_codes] { subject } has no codes
 }
-diag-codelist-empty-code = { $what } has an empty code
+diag-codelist-empty-code = { subject } has an empty code
 diag-codelist-invalid-urn = "{ $value }" is not a URN
-diag-codelist-missing-version = { $what } names an XRepository list but no "version"
+diag-codelist-missing-version = { subject } names an XRepository list but no "version"
 diag-codelist-unused = code list "{ $codelist }" is declared but no field uses it
-diag-codelist-urn-and-codes = { $what } has both "codes" and "urn"; it is either inline or from the XRepository
-diag-codelist-version-without-urn = { $what } has a "version" but its codes are inline
+diag-codelist-urn-and-codes = { subject } has both "codes" and "urn"; it is either inline or from the XRepository
+diag-codelist-version-without-urn = { subject } has a "version" but its codes are inline
 diag-content-missing = { $variant ->
     [file] the package has no { $path }
-   *[content] a { $kind } package needs a { $file } beside gemeinwerk.toml
+   *[content] a { $package_kind } package needs a { $file } beside gemeinwerk.toml
 }
-diag-content-other-kind-file = the package is a { $kind } but also has { $file }, which is ignored
+diag-content-other-kind-file = the package is a { $package_kind } but also has { $file }, which is ignored
 diag-content-unresolved-dependency = dependency "{ $package }" = "{ $requirement }" matches no published version
 diag-dependency-no-matching-version = dependency "{ $package }" has no published, non-yanked version matching "{ $requirement }"
 diag-dependency-not-found = dependency "{ $package }" does not exist in this registry
@@ -468,7 +499,7 @@ diag-expr-invalid-date = "{ $value }" is not a date
 diag-expr-invalid-time = "{ $value }" is not a time
 diag-expr-not-boolean = a condition must be true or false, but this is { $found }
 diag-expr-not-ordered = "{ $operator }" only works on numbers, dates and times; "{ $operand }" is { $found }
-diag-expr-syntax = { $key } of { $what }: { $detail }
+diag-expr-syntax = { $key } of { subject }: { $detail }
 diag-expr-type-mismatch = { $variant ->
     [logic] "&&", "||" and "!" need true/false, but "{ $operand }" is { $found }
     [literal] { $literal } cannot be compared with { $found }
@@ -489,7 +520,7 @@ diag-file-not-utf8 = { $variant ->
 }
 diag-fim-invalid-id = "{ $value }" is not a FIM id
 diag-fim-invalid-version = FIM version "{ $value }" must be numbers separated by dots, like "1.2"
-diag-fim-version-without-id = { $what } has "fim-version" but no "fim-id"
+diag-fim-version-without-id = { subject } has "fim-version" but no "fim-id"
 diag-fim-wrong-kind = "{ $fim_id }" names { $found } but is used on { $expected }
 diag-forked-from-checksum-mismatch = forked-from checksum does not match { $package } (registry has { $checksum })
 diag-forked-from-not-found = forked-from names { $package }, which does not exist in this registry
@@ -523,7 +554,7 @@ diag-manifest-invalid-forked-from = { $variant ->
    *[version] forked-from version "{ $version }" must be an exact version: { $detail }
 }
 diag-manifest-invalid-keyword = keyword "{ $keyword }" must have 1 to 40 characters
-diag-manifest-invalid-kind = kind "{ $kind }" is not known; it must be "form", "process" or "fieldgroup"
+diag-manifest-invalid-kind = kind "{ $value }" is not known; it must be "form", "process" or "fieldgroup"
 diag-manifest-invalid-leika = leika "{ $value }" is not a Leistungsschlüssel: it must be 14 digits
 diag-manifest-invalid-license = license "{ $value }" is not an SPDX expression: { $detail }
 diag-manifest-invalid-name = package { $detail }
@@ -551,55 +582,58 @@ diag-merge-no-such-conflict = there is no open conflict "{ $path }"
 diag-merge-open-conflict = the merge left a conflict open: { $conflict }
 diag-merge-path-not-found = "{ $path }" names nothing in { $file }
 diag-model-constraint-not-applicable = { $variant ->
-    [type] "{ $key }" does not apply to { $what } of type "{ $field_type }"
+    [type] "{ $key }" does not apply to { subject } of type "{ $field_type }"
     [static_required] static text cannot be required
-    [text_on_input] "text" is for static-text fields; { $what } is an input
+    [text_on_input] "text" is for static-text fields; { subject } is an input
     [static_examples] static text has no examples
    *[bound] "{ $key }" does not apply to field "{ $path }" of type "{ $field_type }"
 }
 diag-model-default-ignored = default values are not supported yet and are ignored
-diag-model-duplicate-id = id "{ $name }" is used twice in { $scope } (first on line { $line })
-diag-model-empty-group = { $what } has no fields
-diag-model-empty-text = "{ $key }" of { $what } is empty
-diag-model-english-without-german = { $what } has "{ $key }-en" but no "{ $key }"; the German text is required
+diag-model-duplicate-id = id "{ $name }" is used twice in { $variant ->
+    [top_level] the top level
+   *[group] group "{ $group }"
+} (first on line { $line })
+diag-model-empty-group = { subject } has no fields
+diag-model-empty-text = "{ $key }" of { subject } is empty
+diag-model-english-without-german = { subject } has "{ $key }-en" but no "{ $key }"; the German text is required
 diag-model-example-does-not-match = { $variant ->
-    [pattern] example "{ $example }" does not match the pattern of { $what }
+    [pattern] example "{ $example }" does not match the pattern of { subject }
    *[length] example "{ $example }" has a length outside min-length/max-length
 }
-diag-model-file-without-media-types = { $what } accepts any kind of file
-diag-model-include-with-fields = { $what } includes "{ $package }" and also has fields of its own
+diag-model-file-without-media-types = { subject } accepts any kind of file
+diag-model-include-with-fields = { subject } includes "{ $package }" and also has fields of its own
 diag-model-invalid-bound = { $variant ->
     [integer] "{ $key }" of integer field "{ $path }" must be an integer
     [number] "{ $key }" of field "{ $path }" must be a number
     [date] "{ $key }" of date field "{ $path }" is "{ $value }", neither a date nor relative to today
    *[date_or_time] "{ $key }" of field "{ $path }" must be a date in quotes ("2025-01-31", "today-P18Y") or a time ("08:30")
 }
-diag-model-invalid-id = { $what } id "{ $name }" must start with a–z and use only a–z, 0–9 and "_"
+diag-model-invalid-id = { subject-kind } id "{ $name }" must start with a–z and use only a–z, 0–9 and "_"
 diag-model-invalid-include = include { $detail }
 diag-model-invalid-media-type = "{ $value }" is not a media type
 diag-model-invalid-occurs = { $detail }
-diag-model-invalid-pattern = the pattern of { $what } is not a valid regular expression: { $detail }
+diag-model-invalid-pattern = the pattern of { subject } is not a valid regular expression: { $detail }
 diag-model-invalid-size = { $detail }
 diag-model-min-greater-than-max = { $variant ->
-    [length] { $what }: min-length { $min } is greater than max-length { $max }
-   *[value] { $what }: min { $min } is greater than max { $max }
+    [length] { subject }: min-length { $min } is greater than max-length { $max }
+   *[value] { subject }: min { $min } is greater than max { $max }
 }
-diag-model-missing-codelist = { $what } is a { $field_type } but names no codelist
-diag-model-missing-label = { $what } has no label
+diag-model-missing-codelist = { subject } is a { $field_type } but names no codelist
+diag-model-missing-label = { subject } has no label
 diag-model-negative-length = "{ $key }" cannot be negative
-diag-model-required-and-required-when = { $what } is always required, so its required-when has no effect
-diag-model-required-on-group = groups are not "required"; { $what } says how often it occurs with "occurs"
-diag-model-static-without-text = { $what } is static text but has no "text"
+diag-model-required-and-required-when = { subject } is always required, so its required-when has no effect
+diag-model-required-on-group = groups are not "required"; { subject } says how often it occurs with "occurs"
+diag-model-static-without-text = { subject } is static text but has no "text"
 diag-model-unknown-type = field type "{ $value }" is not known
 diag-package-deprecated = the package is deprecated: { $detail }
 diag-path-too-long = the archive path "{ $path }" does not fit a tar header: the file name may have at most { $name_limit } bytes, the folders before it at most { $prefix_limit }
-diag-process-duplicate-id = { $what } "{ $name }" is declared twice (first on line { $line })
-diag-process-fee-without-legal-basis = { $what } names no legal basis
+diag-process-duplicate-id = { subject } is declared twice (first on line { $line })
+diag-process-fee-without-legal-basis = { subject } names no legal basis
 diag-process-form-not-a-dependency = transition "{ $transition }" uses the form "{ $package }", which is not a dependency
 diag-process-invalid-amount = { $detail }
 diag-process-invalid-duration = { $detail }
 diag-process-invalid-outcome = "{ $value }" is not an outcome; an end is bewilligt, abgelehnt or zurückgezogen
-diag-process-missing-label = { $what } has no label
+diag-process-missing-label = { subject } has no label
 diag-process-missing-process-table = process.toml has no [process] table
 diag-process-missing-title = {""}[process] has no title
 diag-process-multiple-starts = state "{ $state }" is a second start; "{ $first_state }" is already one
@@ -608,7 +642,7 @@ diag-process-no-roles = the process declares no [roles]
 diag-process-no-start = no state is the start
 diag-process-no-states = the process has no [[state]]
 diag-process-no-way-to-end = from state "{ $state }" no end can be reached: a procedure there would never finish
-diag-process-not-a-form = "{ $package }" is a { $kind }, not a form
+diag-process-not-a-form = "{ $package }" is a { $package_kind }, not a form
 diag-process-start-is-end = state "{ $state }" is both the start and an end
 diag-process-transition-from-end = transition "{ $transition }" leaves "{ $state }", which is an end ({ $outcome }); nothing leaves an end
 diag-process-unknown-action = action "{ $action }" is not one of the known actions
@@ -628,14 +662,14 @@ diag-text-control-character = the { $what } contains the control character U+{ $
 diag-text-too-long = the { $what } has { $length } characters; at most { $limit } are allowed
 diag-text-too-many-keywords = there are { $count } keywords; at most { $limit } are allowed
 diag-toml-date-literal = dates and times are written as strings in gemeinwerk files
-diag-toml-missing-key = { $what } has no "{ $key }"
+diag-toml-missing-key = { subject } has no "{ $key }"
 diag-toml-syntax = { $detail }
-diag-toml-unknown-key = unknown key "{ $key }" in { $what }
+diag-toml-unknown-key = unknown key "{ $key }" in { subject-dative }
 diag-toml-wrong-type = { $variant ->
-    [codes] "codes" of { $what } must be an array of {"{"} code = …, label = … {"}"}
+    [codes] "codes" of { subject } must be an array of {"{"} code = …, label = … {"}"}
     [labels] [{ $key }] must be a table of id = "label"
     [role] role "{ $role }" must be a label in quotes, not { $found }
-    [table] { $what } must be a table, not { $found }
-   *[key] "{ $key }" of { $what } must be { $expected }, not { $found }
+    [table] { subject } must be a table, not { $found }
+   *[key] "{ $key }" of { subject } must be { $expected }, not { $found }
 }
 diag-version-not-taggable = version { $version } cannot be a git tag (a pre-release or build part may not end in ".lock"); choose another version
