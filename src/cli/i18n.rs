@@ -507,6 +507,7 @@ codelist = "fehlt"
 [[field]]
 id = "hinweis"
 type = "static-text"
+label = "Hin\u0007weis"
 required = true
 
 [[group]]
@@ -559,6 +560,10 @@ on = "keiner"
         let codes: std::collections::BTreeSet<&str> =
             found.iter().map(|d| d.code.as_str()).collect();
         assert!(codes.len() >= 25, "only {} codes: {codes:?}", codes.len());
+        // Messages that word their subject from kind/name or text_kind.
+        for code in ["toml.unknown_key", "model.invalid_id", "text.control_character"] {
+            assert!(codes.contains(code), "{code} not among {codes:?}");
+        }
         let en = bundle(false);
         let de = bundle(true);
         for d in &found {

@@ -512,6 +512,21 @@ subject-kind = { $kind ->
    *[file] Datei
 }
 
+## Der Text, um den es in einer text.*-Meldung geht, aus text_kind und key.
+text-subject = { $variant ->
+    [keyed] { text-kind } "{ $key }"
+   *[bare] { text-kind }
+}
+text-kind = { $text_kind ->
+    [key] der Schlüssel
+    [title] der Titel
+    [description] die Beschreibung
+    [label] die Beschriftung
+    [help] der Hilfetext
+    [keyword] das Schlagwort
+   *[text] der Text
+}
+
 diag-adaptation-lowers-vertrauensniveau = die Ableitung verlangt Vertrauensniveau { $level }, { $package } aber { $required_level }
 diag-adaptation-not-allowed = { $package } erlaubt Ableitungen { $policy ->
         [alles] jede Änderung
@@ -718,8 +733,8 @@ diag-semver-insufficient-bump = Version { $new } ist ein { $given ->
     }Sprung: mindestens { $minimum }{ $changes }
 diag-semver-not-greater = Version { $new } ist nicht größer als die veröffentlichte Version { $old }
 diag-semver-unchecked = der Versionssprung wurde nicht geprüft: { $package }@{ $version } lässt sich mit den heutigen Regeln nicht lesen
-diag-text-control-character = { $what } enthält das Steuerzeichen U+{ $code_point }; erlaubt sind nur Zeilenumbrüche und Tabulatoren
-diag-text-too-long = { $what } hat { $length } Zeichen; erlaubt sind höchstens { $limit }
+diag-text-control-character = { text-subject } enthält das Steuerzeichen U+{ $code_point }; erlaubt sind nur Zeilenumbrüche und Tabulatoren
+diag-text-too-long = { text-subject } hat { $length } Zeichen; erlaubt sind höchstens { $limit }
 diag-text-too-many-keywords = es sind { $count } Schlagwörter; erlaubt sind höchstens { $limit }
 diag-toml-date-literal = Daten und Uhrzeiten werden in gemeinwerk-Dateien als Zeichenketten geschrieben
 diag-toml-missing-key = { subject } hat kein "{ $key }"

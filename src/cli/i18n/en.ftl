@@ -467,6 +467,16 @@ subject-kind = { $kind ->
    *[file] file
 }
 
+## The text a text.* diagnostic is about, from its args text_kind and key.
+text-subject = { $variant ->
+    [keyed] the { text-kind } "{ $key }"
+   *[bare] the { text-kind }
+}
+text-kind = { $text_kind ->
+    [help] help text
+   *[other] { $text_kind }
+}
+
 ## Diagnostics of the package checks: one message per code (the code with
 ## "." and "_" as "-"), with the diagnostic's args. Rendered with its args,
 ## each gives exactly the English message the check wrote.
@@ -658,8 +668,8 @@ diag-readme-too-large = the README has { $size } bytes; at most { $limit } are a
 diag-semver-insufficient-bump = version { $new } is a { $given } bump over { $old }, but the changes need a { $needed } bump: at least { $minimum }{ $changes }
 diag-semver-not-greater = version { $new } is not greater than the published version { $old }
 diag-semver-unchecked = the version bump was not checked: { $package }@{ $version } cannot be read with today's rules
-diag-text-control-character = the { $what } contains the control character U+{ $code_point }; only newlines and tabs are allowed
-diag-text-too-long = the { $what } has { $length } characters; at most { $limit } are allowed
+diag-text-control-character = { text-subject } contains the control character U+{ $code_point }; only newlines and tabs are allowed
+diag-text-too-long = { text-subject } has { $length } characters; at most { $limit } are allowed
 diag-text-too-many-keywords = there are { $count } keywords; at most { $limit } are allowed
 diag-toml-date-literal = dates and times are written as strings in gemeinwerk files
 diag-toml-missing-key = { subject } has no "{ $key }"
