@@ -487,6 +487,7 @@ required-when = "alter > 3"
 id = "anlage"
 type = "file"
 label = "Anlage"
+required = "ja"
 
 [[field]]
 id = "alter"
@@ -561,7 +562,12 @@ on = "keiner"
             found.iter().map(|d| d.code.as_str()).collect();
         assert!(codes.len() >= 25, "only {} codes: {codes:?}", codes.len());
         // Messages that word their subject from kind/name or text_kind.
-        for code in ["toml.unknown_key", "model.invalid_id", "text.control_character"] {
+        for code in [
+            "toml.unknown_key",
+            "toml.wrong_type",
+            "model.invalid_id",
+            "text.control_character",
+        ] {
             assert!(codes.contains(code), "{code} not among {codes:?}");
         }
         let en = bundle(false);
@@ -575,6 +581,19 @@ on = "keiner"
             let german = diagnostic_message(&de, d).unwrap_or_else(|| panic!("{d:?}"));
             assert_ne!(german, d.message, "{d:?}");
         }
+        // Subjects and types are worded in German, not passed through.
+        let german = |code: &str| {
+            let d = found.iter().find(|d| d.code == code).unwrap();
+            diagnostic_message(&de, d).unwrap()
+        };
+        assert_eq!(
+            german("toml.wrong_type"),
+            "\"required\" von dem Feld \"anlage\" muss true oder false sein, nicht eine Zeichenkette"
+        );
+        assert_eq!(
+            german("text.control_character"),
+            "die Beschriftung \"label\" enthält das Steuerzeichen U+0007; erlaubt sind nur Zeilenumbrüche und Tabulatoren"
+        );
     }
 
     #[test]

@@ -846,7 +846,7 @@ impl Table<'_> {
                     )
                     .set_arg("variant", "role")
                     .set_arg("role", k.get_ref())
-                    .set_arg("found", other.type_name());
+                    .set_arg("found", other.type_keyword());
                 }
             }
         }

@@ -41,6 +41,55 @@ impl Node {
             Node::Datetime(_) => "a date",
         }
     }
+
+    /// The type as a keyword (the arg `found`), for clients to word.
+    pub fn type_keyword(&self) -> &'static str {
+        match self {
+            Node::Table(_) => "table",
+            Node::Array(_) => "array",
+            Node::String(_) => "string",
+            Node::Integer(_) => "integer",
+            Node::Float(_) => "number",
+            Node::Boolean(_) => "boolean",
+            Node::Datetime(_) => "date",
+        }
+    }
+}
+
+/// What a key's value must be, as a keyword (the arg `expected`) and in
+/// English.
+#[derive(Debug, Clone, Copy)]
+enum Expected {
+    String,
+    Boolean,
+    Integer,
+    Strings,
+    Table,
+    Tables,
+}
+
+impl Expected {
+    fn keyword(self) -> &'static str {
+        match self {
+            Expected::String => "string",
+            Expected::Boolean => "boolean",
+            Expected::Integer => "integer",
+            Expected::Strings => "string_array",
+            Expected::Table => "table",
+            Expected::Tables => "table_array",
+        }
+    }
+
+    fn english(self) -> &'static str {
+        match self {
+            Expected::String => "a string",
+            Expected::Boolean => "true or false",
+            Expected::Integer => "an integer",
+            Expected::Strings => "an array of strings",
+            Expected::Table => "a table",
+            Expected::Tables => "an array of tables",
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for Node {
@@ -303,7 +352,7 @@ impl<'n> Table<'n> {
             )
             .set_arg("variant", "table")
             .set_subject(&what)
-            .set_arg("found", node.get_ref().type_name());
+            .set_arg("found", node.get_ref().type_keyword());
         }
         t
     }
@@ -322,21 +371,22 @@ impl<'n> Table<'n> {
             .map(|(k, _)| k.span().start)
     }
 
-    fn wrong(&self, sink: &mut Sink, key: &str, node: &Spanned<Node>, expected: &str) {
+    fn wrong(&self, sink: &mut Sink, key: &str, node: &Spanned<Node>, expected: Expected) {
         sink.error(
             "toml.wrong_type",
             node.span().start,
             format!(
-                "\"{key}\" of {} must be {expected}, not {}",
+                "\"{key}\" of {} must be {}, not {}",
                 self.what,
+                expected.english(),
                 node.get_ref().type_name()
             ),
         )
         .set_arg("variant", "key")
         .set_arg("key", key)
         .set_subject(&self.what)
-        .set_arg("expected", expected)
-        .set_arg("found", node.get_ref().type_name());
+        .set_arg("expected", expected.keyword())
+        .set_arg("found", node.get_ref().type_keyword());
     }
 
     pub fn string(&mut self, key: &str, sink: &mut Sink) -> Option<Spanned<String>> {
@@ -344,7 +394,7 @@ impl<'n> Table<'n> {
         match node.get_ref() {
             Node::String(s) => Some(Spanned::new(node.span(), s.clone())),
             _ => {
-                self.wrong(sink, key, node, "a string");
+                self.wrong(sink, key, node, Expected::String);
                 None
             }
         }
@@ -369,7 +419,7 @@ impl<'n> Table<'n> {
         match node.get_ref() {
             Node::Boolean(b) => Some(Spanned::new(node.span(), *b)),
             _ => {
-                self.wrong(sink, key, node, "true or false");
+                self.wrong(sink, key, node, Expected::Boolean);
                 None
             }
         }
@@ -380,7 +430,7 @@ impl<'n> Table<'n> {
         match node.get_ref() {
             Node::Integer(i) => Some(Spanned::new(node.span(), *i)),
             _ => {
-                self.wrong(sink, key, node, "an integer");
+                self.wrong(sink, key, node, Expected::Integer);
                 None
             }
         }
@@ -390,14 +440,14 @@ impl<'n> Table<'n> {
     pub fn strings(&mut self, key: &str, sink: &mut Sink) -> Option<Vec<Spanned<String>>> {
         let node = self.take(key)?;
         let Node::Array(items) = node.get_ref() else {
-            self.wrong(sink, key, node, "an array of strings");
+            self.wrong(sink, key, node, Expected::Strings);
             return None;
         };
         let mut out = Vec::new();
         for item in items {
             match item.get_ref() {
                 Node::String(s) => out.push(Spanned::new(item.span(), s.clone())),
-                _ => self.wrong(sink, key, item, "an array of strings"),
+                _ => self.wrong(sink, key, item, Expected::Strings),
             }
         }
         Some(out)
@@ -414,14 +464,14 @@ impl<'n> Table<'n> {
                 .filter(|item| {
                     let ok = matches!(item.get_ref(), Node::Table(_));
                     if !ok {
-                        self.wrong(sink, key, item, "a table");
+                        self.wrong(sink, key, item, Expected::Table);
                     }
                     ok
                 })
                 .collect(),
             Node::Table(_) => vec![node],
             _ => {
-                self.wrong(sink, key, node, "an array of tables");
+                self.wrong(sink, key, node, Expected::Tables);
                 Vec::new()
             }
         }
@@ -442,14 +492,14 @@ impl<'n> Table<'n> {
                 .filter(|(_, v)| {
                     let ok = matches!(v.get_ref(), Node::Table(_));
                     if !ok {
-                        self.wrong(sink, key, v, "a table");
+                        self.wrong(sink, key, v, Expected::Table);
                     }
                     ok
                 })
                 .map(|(k, v)| (k, v))
                 .collect(),
             _ => {
-                self.wrong(sink, key, node, "a table");
+                self.wrong(sink, key, node, Expected::Table);
                 Vec::new()
             }
         }

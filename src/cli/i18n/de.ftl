@@ -527,6 +527,25 @@ text-kind = { $text_kind ->
    *[text] der Text
 }
 
+## TOML-Typen in toml.wrong_type, aus den Args expected und found.
+toml-expected = { $expected ->
+    [string] eine Zeichenkette
+    [boolean] true oder false
+    [integer] eine ganze Zahl
+    [string_array] eine Liste aus Zeichenketten
+    [table_array] eine Liste aus Tabellen
+   *[table] eine Tabelle
+}
+toml-found = { $found ->
+    [array] eine Liste
+    [string] eine Zeichenkette
+    [integer] eine ganze Zahl
+    [number] eine Zahl
+    [boolean] ein Wahrheitswert
+    [date] ein Datum
+   *[table] eine Tabelle
+}
+
 diag-adaptation-lowers-vertrauensniveau = die Ableitung verlangt Vertrauensniveau { $level }, { $package } aber { $required_level }
 diag-adaptation-not-allowed = { $package } erlaubt Ableitungen { $policy ->
         [alles] jede Änderung
@@ -743,8 +762,8 @@ diag-toml-unknown-key = unbekannter Schlüssel "{ $key }" in { subject-dative }
 diag-toml-wrong-type = { $variant ->
     [codes] "codes" von { subject-dative } muss eine Liste aus {"{"} code = …, label = … {"}"} sein
     [labels] {""}[{ $key }] muss eine Tabelle aus id = "Beschriftung" sein
-    [role] die Rolle "{ $role }" muss eine Beschriftung in Anführungszeichen sein, nicht { $found }
-    [table] { subject } muss eine Tabelle sein, nicht { $found }
-   *[key] "{ $key }" von { subject-dative } muss { $expected } sein, nicht { $found }
+    [role] die Rolle "{ $role }" muss eine Beschriftung in Anführungszeichen sein, nicht { toml-found }
+    [table] { subject } muss eine Tabelle sein, nicht { toml-found }
+   *[key] "{ $key }" von { subject-dative } muss { toml-expected } sein, nicht { toml-found }
 }
 diag-version-not-taggable = die Version { $version } kann kein Git-Tag sein (ein Pre-Release- oder Build-Teil darf nicht auf ".lock" enden); bitte eine andere Version wählen

@@ -477,6 +477,25 @@ text-kind = { $text_kind ->
    *[other] { $text_kind }
 }
 
+## TOML types in toml.wrong_type, from the args expected and found.
+toml-expected = { $expected ->
+    [string] a string
+    [boolean] true or false
+    [integer] an integer
+    [string_array] an array of strings
+    [table_array] an array of tables
+   *[table] a table
+}
+toml-found = { $found ->
+    [array] an array
+    [string] a string
+    [integer] an integer
+    [number] a number
+    [boolean] a boolean
+    [date] a date
+   *[table] a table
+}
+
 ## Diagnostics of the package checks: one message per code (the code with
 ## "." and "_" as "-"), with the diagnostic's args. Rendered with its args,
 ## each gives exactly the English message the check wrote.
@@ -678,8 +697,8 @@ diag-toml-unknown-key = unknown key "{ $key }" in { subject-dative }
 diag-toml-wrong-type = { $variant ->
     [codes] "codes" of { subject } must be an array of {"{"} code = …, label = … {"}"}
     [labels] [{ $key }] must be a table of id = "label"
-    [role] role "{ $role }" must be a label in quotes, not { $found }
-    [table] { subject } must be a table, not { $found }
-   *[key] "{ $key }" of { subject } must be { $expected }, not { $found }
+    [role] role "{ $role }" must be a label in quotes, not { toml-found }
+    [table] { subject } must be a table, not { toml-found }
+   *[key] "{ $key }" of { subject } must be { toml-expected }, not { toml-found }
 }
 diag-version-not-taggable = version { $version } cannot be a git tag (a pre-release or build part may not end in ".lock"); choose another version
