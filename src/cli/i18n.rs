@@ -450,6 +450,14 @@ pub(crate) mod tests {
             &MANIFEST.replace("KIND", "form"),
             Some(("form.toml", "[form\n")),
         ));
+        // Conditions are type-checked only in an otherwise sound form.
+        found.extend(package(
+            &MANIFEST.replace("KIND", "form"),
+            Some((
+                "form.toml",
+                "[form]\ntitle = \"Probe\"\nvertrauensniveau = \"niedrig\"\naccounts = [\"BundID\"]\n\n[[field]]\nid = \"anlage\"\ntype = \"file\"\nlabel = \"Anlage\"\nmedia-types = [\"application/pdf\"]\n\n[[field]]\nid = \"wahl\"\ntype = \"text\"\nlabel = \"Wahl\"\nshown-when = \"!anlage\"\n",
+            )),
+        ));
         found
     }
 
@@ -567,6 +575,7 @@ on = "keiner"
             "toml.wrong_type",
             "model.invalid_id",
             "text.control_character",
+            "expr.type_mismatch",
         ] {
             assert!(codes.contains(code), "{code} not among {codes:?}");
         }
@@ -589,6 +598,10 @@ on = "keiner"
         assert_eq!(
             german("toml.wrong_type"),
             "\"required\" von dem Feld \"anlage\" muss true oder false sein, nicht eine Zeichenkette"
+        );
+        assert_eq!(
+            german("expr.type_mismatch"),
+            "shown-when von \"wahl\": \"&&\", \"||\" und \"!\" brauchen wahr/falsch, \"anlage\" ist aber eine Datei"
         );
         assert_eq!(
             german("text.control_character"),

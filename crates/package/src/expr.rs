@@ -659,6 +659,24 @@ impl Ty<'_> {
             Ty::Unknown => "unknown",
         }
     }
+
+    /// The type as a keyword (the args `found`, `left_type`,
+    /// `right_type`), for clients to word in their language.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Ty::Bool => "boolean",
+            Ty::Number => "number",
+            Ty::Text => "text",
+            Ty::Date => "date",
+            Ty::Time => "time",
+            Ty::DateTime => "datetime",
+            Ty::Code(_) => "code",
+            Ty::Codes(_) => "codes",
+            Ty::Group { .. } => "group",
+            Ty::File => "file",
+            Ty::Unknown => "unknown",
+        }
+    }
 }
 
 /// A problem found when checking a parsed condition against its form.
@@ -727,7 +745,7 @@ pub fn check<'a>(expr: &Expr, env: &dyn Env<'a>, out: &mut Vec<Problem>) {
                     ty.map(|t| t.describe()).unwrap_or("?")
                 ),
             )
-            .arg("found", ty.map(|t| t.describe()).unwrap_or("?")),
+            .arg("found", ty.map(|t| t.keyword()).unwrap_or("unknown")),
         );
     }
 }
@@ -746,7 +764,7 @@ fn want_bool<'a>(e: &Expr, env: &dyn Env<'a>, out: &mut Vec<Problem>) {
                 )
                 .arg("variant", "logic")
                 .arg("operand", e)
-                .arg("found", t.describe()),
+                .arg("found", t.keyword()),
             );
         }
     }
@@ -823,7 +841,7 @@ fn check_literal(ty: Ty, lit: &Literal, span: &Span, out: &mut Vec<Problem>) {
             )
             .arg("variant", "literal")
             .arg("literal", lit)
-            .arg("found", ty.describe()),
+            .arg("found", ty.keyword()),
         );
     }
 }
@@ -926,9 +944,9 @@ fn check_comparison<'a>(
                     )
                     .arg("variant", "compare")
                     .arg("left", a)
-                    .arg("left_type", ta.describe())
+                    .arg("left_type", ta.keyword())
                     .arg("right", b)
-                    .arg("right_type", tb.describe()),
+                    .arg("right_type", tb.keyword()),
                 );
                 return;
             }
@@ -954,7 +972,7 @@ fn check_comparison<'a>(
                     )
                     .arg("operator", op.as_str())
                     .arg("operand", side)
-                    .arg("found", t.describe()),
+                    .arg("found", t.keyword()),
                 );
             }
         }
@@ -989,7 +1007,7 @@ fn check_in<'a>(value: &Expr, list: &[(Literal, Span)], env: &dyn Env<'a>, out: 
             )
             .arg("variant", "in")
             .arg("operand", value)
-            .arg("found", t.describe()),
+            .arg("found", t.keyword()),
         );
     } else {
         for (l, s) in list {
@@ -1030,7 +1048,7 @@ fn type_of_call<'a>(
                         )
                         .arg("variant", "years_since")
                         .arg("operand", arg)
-                        .arg("found", t.describe()),
+                        .arg("found", t.keyword()),
                     );
                 }
             }
@@ -1076,7 +1094,7 @@ fn check_counted<'a>(
                         "count() counts the entries of a repeatable group or the choices of a multi-select; \"{p}\" is {}",
                         t.describe()
                     ),
-                ).arg("variant", "count").arg("operand", p).arg("found", t.describe()));
+                ).arg("variant", "count").arg("operand", p).arg("found", t.keyword()));
             }
         }
     }

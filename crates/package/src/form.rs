@@ -760,7 +760,7 @@ fn check_conditions(
                     format!("{key} of \"{owner}\": {}", p.message),
                 );
                 d.args = p.args;
-                d.set_arg("key", key).set_arg("owner", owner);
+                d.set_arg("key", key).set_arg("path", owner);
                 if let Some(s) = p.suggestion {
                     d.suggest(s);
                 }

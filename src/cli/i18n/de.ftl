@@ -546,6 +546,48 @@ toml-found = { $found ->
    *[table] eine Tabelle
 }
 
+## Typen von Werten in Bedingungen (expr.*), aus den Args found,
+## left_type und right_type.
+expr-found = { $found ->
+    [boolean] wahr/falsch
+    [number] eine Zahl
+    [text] Text
+    [date] ein Datum
+    [time] eine Uhrzeit
+    [datetime] ein Zeitpunkt (Datum und Uhrzeit)
+    [code] eine Auswahl aus einer Codeliste
+    [codes] mehrere Auswahlen aus einer Codeliste
+    [group] eine Feldgruppe
+    [file] eine Datei
+   *[unknown] unbekannt
+}
+expr-left-type = { $left_type ->
+    [boolean] wahr/falsch
+    [number] eine Zahl
+    [text] Text
+    [date] ein Datum
+    [time] eine Uhrzeit
+    [datetime] ein Zeitpunkt (Datum und Uhrzeit)
+    [code] eine Auswahl aus einer Codeliste
+    [codes] mehrere Auswahlen aus einer Codeliste
+    [group] eine Feldgruppe
+    [file] eine Datei
+   *[unknown] unbekannt
+}
+expr-right-type = { $right_type ->
+    [boolean] wahr/falsch
+    [number] eine Zahl
+    [text] Text
+    [date] ein Datum
+    [time] eine Uhrzeit
+    [datetime] ein Zeitpunkt (Datum und Uhrzeit)
+    [code] eine Auswahl aus einer Codeliste
+    [codes] mehrere Auswahlen aus einer Codeliste
+    [group] eine Feldgruppe
+    [file] eine Datei
+   *[unknown] unbekannt
+}
+
 diag-adaptation-lowers-vertrauensniveau = die Ableitung verlangt Vertrauensniveau { $level }, { $package } aber { $required_level }
 diag-adaptation-not-allowed = { $package } erlaubt Ableitungen { $policy ->
         [alles] jede Änderung
@@ -577,23 +619,23 @@ diag-content-unresolved-dependency = zur Abhängigkeit "{ $package }" = "{ $requ
 diag-dependency-no-matching-version = die Abhängigkeit "{ $package }" hat keine veröffentlichte, nicht zurückgezogene Version, die zu "{ $requirement }" passt
 diag-dependency-not-found = die Abhängigkeit "{ $package }" gibt es in dieser Registry nicht
 diag-dependency-unreadable = die Abhängigkeit "{ $package }" führt zu Version { $version }, deren Inhalt sich nicht lesen lässt: { $detail }
-diag-expr-group-as-value = "{ $group }" ist eine Feldgruppe, kein Feld
-diag-expr-invalid-date = "{ $value }" ist kein Datum
-diag-expr-invalid-time = "{ $value }" ist keine Uhrzeit
-diag-expr-not-boolean = eine Bedingung muss wahr oder falsch sein, dies ist aber { $found }
-diag-expr-not-ordered = "{ $operator }" gilt nur für Zahlen, Daten und Uhrzeiten; "{ $operand }" ist { $found }
+diag-expr-group-as-value = { $key } von "{ $path }": "{ $group }" ist eine Feldgruppe, kein Feld
+diag-expr-invalid-date = { $key } von "{ $path }": "{ $value }" ist kein Datum
+diag-expr-invalid-time = { $key } von "{ $path }": "{ $value }" ist keine Uhrzeit
+diag-expr-not-boolean = { $key } von "{ $path }": eine Bedingung muss wahr oder falsch sein, dies ist aber { expr-found }
+diag-expr-not-ordered = { $key } von "{ $path }": "{ $operator }" gilt nur für Zahlen, Daten und Uhrzeiten; "{ $operand }" ist { expr-found }
 diag-expr-syntax = { $key } von { subject-dative }: { $detail }
-diag-expr-type-mismatch = { $variant ->
-    [logic] "&&", "||" und "!" brauchen wahr/falsch, "{ $operand }" ist aber { $found }
-    [literal] { $literal } lässt sich nicht mit { $found } vergleichen
-    [compare] "{ $left }" ist { $left_type } und "{ $right }" ist { $right_type }; die beiden lassen sich nicht vergleichen
+diag-expr-type-mismatch = { $key } von "{ $path }": { $variant ->
+    [logic] "&&", "||" und "!" brauchen wahr/falsch, "{ $operand }" ist aber { expr-found }
+    [literal] { $literal } lässt sich nicht mit einem Wert vergleichen, der { expr-found } ist
+    [compare] "{ $left }" ist { expr-left-type } und "{ $right }" ist { expr-right-type }; die beiden lassen sich nicht vergleichen
     [multi_select] eine Mehrfachauswahl enthält mehrere Werte; sie wird mit "in" verglichen
-    [in] "in" braucht einen Wert zum Nachschlagen, "{ $operand }" ist aber { $found }
-    [years_since] years_since() braucht ein Datum, "{ $operand }" ist aber { $found }
+    [in] "in" braucht einen Wert zum Nachschlagen, "{ $operand }" ist aber { expr-found }
+    [years_since] years_since() braucht ein Datum, "{ $operand }" ist aber { expr-found }
     [id_argument] { $function }() nimmt die Id eines Feldes oder einer Feldgruppe
-   *[count] count() zählt die Einträge einer wiederholbaren Feldgruppe oder die Werte einer Mehrfachauswahl; "{ $operand }" ist { $found }
+   *[count] count() zählt die Einträge einer wiederholbaren Feldgruppe oder die Werte einer Mehrfachauswahl; "{ $operand }" ist { expr-found }
 }
-diag-expr-unknown-code = "{ $code }" ist kein Code der Codeliste des Feldes
+diag-expr-unknown-code = { $key } von "{ $path }": "{ $code }" ist kein Code der Codeliste des Feldes
 diag-fieldgroup-empty = die Feldgruppe hat keine Felder
 diag-fieldgroup-missing-label = {""}[fieldgroup] hat keine Beschriftung (label)
 diag-fieldgroup-missing-table = fieldgroup.toml hat keine Tabelle [fieldgroup]
@@ -610,7 +652,7 @@ diag-forked-from-not-found = forked-from nennt { $package }, das es in dieser Re
 diag-form-account-below-trust-level = { $account } erreicht höchstens Vertrauensniveau { $max_level }, das Formular verlangt aber { $required_level }
 diag-form-codelist-not-a-dependency = das Feld "{ $path }" verwendet eine Codeliste aus "{ $package }", das keine Abhängigkeit ist
 diag-form-condition-cycle = die Bedingungen hängen im Kreis voneinander ab: { $cycle }
-diag-form-condition-on-repeated-field = "{ $field }" liegt in der wiederholbaren Feldgruppe "{ $group }"; außerhalb davon kann diese Bedingung nicht wissen, welcher Eintrag gemeint ist
+diag-form-condition-on-repeated-field = { $key } von "{ $path }": "{ $field }" liegt in der wiederholbaren Feldgruppe "{ $group }"; außerhalb davon kann diese Bedingung nicht wissen, welcher Eintrag gemeint ist
 diag-form-duplicate-account = das Nutzerkonto "{ $account }" steht zweimal in der Liste
 diag-form-empty = das Formular hat keine Felder
 diag-form-include-not-a-dependency = die Feldgruppe "{ $path }" bindet "{ $package }" ein, das keine Abhängigkeit ist
@@ -627,7 +669,7 @@ diag-form-unknown-codelist = { $variant ->
     [not_in_dependency] "{ $package }" hat keine Codeliste "{ $codelist }"
    *[process] "{ $package }" ist ein Prozess und hat keine Codelisten
 }
-diag-form-unknown-field-in-condition = unbekanntes Feld "{ $field }" in der Bedingung
+diag-form-unknown-field-in-condition = { $key } von "{ $path }": unbekanntes Feld "{ $field }" in der Bedingung
 diag-manifest-description-too-long = die Beschreibung hat mehr als { $limit } Zeichen; Einzelheiten gehören in die README
 diag-manifest-invalid-dependency = Abhängigkeit: { $detail }
 diag-manifest-invalid-fim-id = {""}[fim] id "{ $fim_id }" ist nicht die Id eines FIM-Stammdatenschemas, einer Datenfeldgruppe oder eines Dokumentsteckbriefs

@@ -496,6 +496,48 @@ toml-found = { $found ->
    *[table] a table
 }
 
+## Types of values in conditions (expr.*), from the args found,
+## left_type and right_type.
+expr-found = { $found ->
+    [boolean] true/false
+    [number] a number
+    [text] text
+    [date] a date
+    [time] a time
+    [datetime] a date and time
+    [code] a choice from a code list
+    [codes] several choices from a code list
+    [group] a group
+    [file] a file
+   *[unknown] unknown
+}
+expr-left-type = { $left_type ->
+    [boolean] true/false
+    [number] a number
+    [text] text
+    [date] a date
+    [time] a time
+    [datetime] a date and time
+    [code] a choice from a code list
+    [codes] several choices from a code list
+    [group] a group
+    [file] a file
+   *[unknown] unknown
+}
+expr-right-type = { $right_type ->
+    [boolean] true/false
+    [number] a number
+    [text] text
+    [date] a date
+    [time] a time
+    [datetime] a date and time
+    [code] a choice from a code list
+    [codes] several choices from a code list
+    [group] a group
+    [file] a file
+   *[unknown] unknown
+}
+
 ## Diagnostics of the package checks: one message per code (the code with
 ## "." and "_" as "-"), with the diagnostic's args. Rendered with its args,
 ## each gives exactly the English message the check wrote.
@@ -523,23 +565,23 @@ diag-content-unresolved-dependency = dependency "{ $package }" = "{ $requirement
 diag-dependency-no-matching-version = dependency "{ $package }" has no published, non-yanked version matching "{ $requirement }"
 diag-dependency-not-found = dependency "{ $package }" does not exist in this registry
 diag-dependency-unreadable = dependency "{ $package }" resolves to { $version }, whose content cannot be read: { $detail }
-diag-expr-group-as-value = "{ $group }" is a group, not a field
-diag-expr-invalid-date = "{ $value }" is not a date
-diag-expr-invalid-time = "{ $value }" is not a time
-diag-expr-not-boolean = a condition must be true or false, but this is { $found }
-diag-expr-not-ordered = "{ $operator }" only works on numbers, dates and times; "{ $operand }" is { $found }
+diag-expr-group-as-value = { $key } of "{ $path }": "{ $group }" is a group, not a field
+diag-expr-invalid-date = { $key } of "{ $path }": "{ $value }" is not a date
+diag-expr-invalid-time = { $key } of "{ $path }": "{ $value }" is not a time
+diag-expr-not-boolean = { $key } of "{ $path }": a condition must be true or false, but this is { expr-found }
+diag-expr-not-ordered = { $key } of "{ $path }": "{ $operator }" only works on numbers, dates and times; "{ $operand }" is { expr-found }
 diag-expr-syntax = { $key } of { subject }: { $detail }
-diag-expr-type-mismatch = { $variant ->
-    [logic] "&&", "||" and "!" need true/false, but "{ $operand }" is { $found }
-    [literal] { $literal } cannot be compared with { $found }
-    [compare] "{ $left }" is { $left_type } and "{ $right }" is { $right_type }; they cannot be compared
+diag-expr-type-mismatch = { $key } of "{ $path }": { $variant ->
+    [logic] "&&", "||" and "!" need true/false, but "{ $operand }" is { expr-found }
+    [literal] { $literal } cannot be compared with { expr-found }
+    [compare] "{ $left }" is { expr-left-type } and "{ $right }" is { expr-right-type }; they cannot be compared
     [multi_select] a multi-select holds several choices; compare it with "in"
-    [in] "in" needs a value to look up, but "{ $operand }" is { $found }
-    [years_since] years_since() needs a date, but "{ $operand }" is { $found }
+    [in] "in" needs a value to look up, but "{ $operand }" is { expr-found }
+    [years_since] years_since() needs a date, but "{ $operand }" is { expr-found }
     [id_argument] { $function }() takes a field or group id
-   *[count] count() counts the entries of a repeatable group or the choices of a multi-select; "{ $operand }" is { $found }
+   *[count] count() counts the entries of a repeatable group or the choices of a multi-select; "{ $operand }" is { expr-found }
 }
-diag-expr-unknown-code = "{ $code }" is not a code of the field's code list
+diag-expr-unknown-code = { $key } of "{ $path }": "{ $code }" is not a code of the field's code list
 diag-fieldgroup-empty = the field group has no fields
 diag-fieldgroup-missing-label = {""}[fieldgroup] has no label
 diag-fieldgroup-missing-table = fieldgroup.toml has no [fieldgroup] table
@@ -556,7 +598,7 @@ diag-forked-from-not-found = forked-from names { $package }, which does not exis
 diag-form-account-below-trust-level = { $account } reaches at most Vertrauensniveau { $max_level }, but the form needs { $required_level }
 diag-form-codelist-not-a-dependency = field "{ $path }" takes a code list from "{ $package }", which is not a dependency
 diag-form-condition-cycle = the conditions depend on each other in a circle: { $cycle }
-diag-form-condition-on-repeated-field = "{ $field }" lies inside the repeatable group "{ $group }", so outside it this condition cannot tell which entry is meant
+diag-form-condition-on-repeated-field = { $key } of "{ $path }": "{ $field }" lies inside the repeatable group "{ $group }", so outside it this condition cannot tell which entry is meant
 diag-form-duplicate-account = account "{ $account }" is listed twice
 diag-form-empty = the form has no fields
 diag-form-include-not-a-dependency = group "{ $path }" includes "{ $package }", which is not a dependency
@@ -573,7 +615,7 @@ diag-form-unknown-codelist = { $variant ->
     [not_in_dependency] "{ $package }" has no code list "{ $codelist }"
    *[process] "{ $package }" is a process; it has no code lists
 }
-diag-form-unknown-field-in-condition = unknown field "{ $field }" in condition
+diag-form-unknown-field-in-condition = { $key } of "{ $path }": unknown field "{ $field }" in condition
 diag-manifest-description-too-long = the description has more than { $limit } characters; put details into the README
 diag-manifest-invalid-dependency = dependency { $detail }
 diag-manifest-invalid-fim-id = {""}[fim] id "{ $fim_id }" is not the id of a FIM Stammdatenschema, Datenfeldgruppe or Dokumentsteckbrief
