@@ -480,6 +480,7 @@ codes = []
 id = "Name"
 type = "texte"
 label = "Name"
+fim-id = "G60000000243"
 
 [[field]]
 id = "alter"
@@ -576,6 +577,7 @@ on = "keiner"
             "model.invalid_id",
             "text.control_character",
             "expr.type_mismatch",
+            "fim.wrong_kind",
         ] {
             assert!(codes.contains(code), "{code} not among {codes:?}");
         }

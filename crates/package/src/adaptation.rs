@@ -116,12 +116,7 @@ pub fn check_adaptation(
                         },
                         policy.as_str()
                     ),
-                ).arg("package", &name).arg("allowed", match policy {
-                            Ableitung::Alles => "any change",
-                            Ableitung::Erweitern => "only to extend it",
-                            Ableitung::Einschraenken => "only to restrict it",
-                            Ableitung::Keine => "no change but wording",
-                        }).arg("policy", policy.as_str()).arg("effect", what).arg("change", c)
+                ).arg("package", &name).arg("policy", policy.as_str()).arg("effect", what).arg("change", c)
                 .with_suggestion("undo the change, or ask the upstream publisher to allow it"),
             );
         }

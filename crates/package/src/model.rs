@@ -474,24 +474,25 @@ pub fn read_fim(t: &mut Table, expected: char, sink: &mut Sink) -> Option<FimRef
             "FIM ids are a letter and 11 digits (XDatenfelder 3, \"{expected}60000000243\") or 8 digits (XDatenfelder 2, \"{expected}00000243\")"
         ));
     } else if !s.starts_with(expected) {
+        // A keyword for the args, and the English for the message.
         let kind = |c: char| match c {
-            'F' => "a field (Datenfeld)",
-            'G' => "a group (Datenfeldgruppe)",
-            'S' => "a schema (Stammdatenschema)",
-            _ => "a document profile",
+            'F' => ("field", "a field (Datenfeld)"),
+            'G' => ("group", "a group (Datenfeldgruppe)"),
+            'S' => ("schema", "a schema (Stammdatenschema)"),
+            _ => ("document", "a document profile"),
         };
+        let (found, expected) = (kind(s.chars().next().unwrap_or('?')), kind(expected));
         sink.error(
             "fim.wrong_kind",
             id.span().start,
             format!(
                 "\"{s}\" names {} but is used on {}",
-                kind(s.chars().next().unwrap_or('?')),
-                kind(expected)
+                found.1, expected.1
             ),
         )
         .set_arg("fim_id", s)
-        .set_arg("found", kind(s.chars().next().unwrap_or('?')))
-        .set_arg("expected", kind(expected));
+        .set_arg("found", found.0)
+        .set_arg("expected", expected.0);
     }
     if let Some(v) = &version {
         if !is_fim_version(v.get_ref()) {

@@ -588,6 +588,20 @@ expr-right-type = { $right_type ->
    *[unknown] unbekannt
 }
 
+## FIM-Arten in fim.wrong_kind, aus den Args found und expected.
+fim-found = { $found ->
+    [field] ein Datenfeld
+    [group] eine Datenfeldgruppe
+    [schema] ein Stammdatenschema
+   *[document] einen Dokumentsteckbrief
+}
+fim-expected = { $expected ->
+    [field] einem Datenfeld
+    [group] einer Datenfeldgruppe
+    [schema] einem Stammdatenschema
+   *[document] einem Dokumentsteckbrief
+}
+
 diag-adaptation-lowers-vertrauensniveau = die Ableitung verlangt Vertrauensniveau { $level }, { $package } aber { $required_level }
 diag-adaptation-not-allowed = { $package } erlaubt Ableitungen { $policy ->
         [alles] jede Änderung
@@ -646,7 +660,7 @@ diag-file-not-utf8 = { $variant ->
 diag-fim-invalid-id = "{ $value }" ist keine FIM-Id
 diag-fim-invalid-version = die FIM-Version "{ $value }" muss aus Zahlen mit Punkten dazwischen bestehen, etwa "1.2"
 diag-fim-version-without-id = { subject } hat "fim-version", aber keine "fim-id"
-diag-fim-wrong-kind = "{ $fim_id }" bezeichnet { $found }, steht aber an { $expected }
+diag-fim-wrong-kind = "{ $fim_id }" bezeichnet { fim-found }, steht aber an { fim-expected }
 diag-forked-from-checksum-mismatch = die Prüfsumme in forked-from passt nicht zu { $package } (die Registry hat { $checksum })
 diag-forked-from-not-found = forked-from nennt { $package }, das es in dieser Registry nicht gibt
 diag-form-account-below-trust-level = { $account } erreicht höchstens Vertrauensniveau { $max_level }, das Formular verlangt aber { $required_level }

@@ -538,12 +538,31 @@ expr-right-type = { $right_type ->
    *[unknown] unknown
 }
 
+## FIM kinds in fim.wrong_kind, from the args found and expected.
+fim-found = { $found ->
+    [field] a field (Datenfeld)
+    [group] a group (Datenfeldgruppe)
+    [schema] a schema (Stammdatenschema)
+   *[document] a document profile
+}
+fim-expected = { $expected ->
+    [field] a field (Datenfeld)
+    [group] a group (Datenfeldgruppe)
+    [schema] a schema (Stammdatenschema)
+   *[document] a document profile
+}
+
 ## Diagnostics of the package checks: one message per code (the code with
 ## "." and "_" as "-"), with the diagnostic's args. Rendered with its args,
 ## each gives exactly the English message the check wrote.
 
 diag-adaptation-lowers-vertrauensniveau = the fork asks for Vertrauensniveau { $level }, but { $package } needs { $required_level }
-diag-adaptation-not-allowed = { $package } allows forks { $allowed } (ableitungsmodifikation = "{ $policy }"), but this change { $effect } it: { $change }
+diag-adaptation-not-allowed = { $package } allows forks { $policy ->
+        [alles] any change
+        [erweitern] only to extend it
+        [einschraenken] only to restrict it
+       *[keine] no change but wording
+    } (ableitungsmodifikation = "{ $policy }"), but this change { $effect } it: { $change }
 diag-adaptation-policy-loosened = { $package } says ableitungsmodifikation = "{ $policy }"; the fork cannot allow more with "{ $own_policy }"
 diag-codelist-duplicate-code = code "{ $code }" appears twice in { subject-dative } (first on line { $line })
 diag-codelist-empty = { $variant ->
@@ -592,7 +611,7 @@ diag-file-not-utf8 = { $variant ->
 diag-fim-invalid-id = "{ $value }" is not a FIM id
 diag-fim-invalid-version = FIM version "{ $value }" must be numbers separated by dots, like "1.2"
 diag-fim-version-without-id = { subject } has "fim-version" but no "fim-id"
-diag-fim-wrong-kind = "{ $fim_id }" names { $found } but is used on { $expected }
+diag-fim-wrong-kind = "{ $fim_id }" names { fim-found } but is used on { fim-expected }
 diag-forked-from-checksum-mismatch = forked-from checksum does not match { $package } (registry has { $checksum })
 diag-forked-from-not-found = forked-from names { $package }, which does not exist in this registry
 diag-form-account-below-trust-level = { $account } reaches at most Vertrauensniveau { $max_level }, but the form needs { $required_level }
