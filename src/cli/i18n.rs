@@ -275,7 +275,11 @@ pub(crate) mod tests {
             .collect();
         // Messages other messages refer to (`{ subject }`).
         let reference = regex::Regex::new(r"\{ ([a-z][a-z-]*) \}").unwrap();
-        used.extend(reference.captures_iter(EN).map(|c| c.get(1).unwrap().as_str()));
+        used.extend(
+            reference
+                .captures_iter(EN)
+                .map(|c| c.get(1).unwrap().as_str()),
+        );
         let known = ids(EN);
         for id in &known {
             // `diag-…` ids are named by a diagnostic's code;
@@ -415,8 +419,14 @@ pub(crate) mod tests {
             names.extend(d.args.keys().cloned());
         }
         let bad: Vec<&String> = names.iter().filter(|n| short(n)).collect();
-        assert!(bad.is_empty(), "arg names too short to say what they are: {bad:?}");
-        assert!(names.contains("variant") && names.contains("package"), "{names:?}");
+        assert!(
+            bad.is_empty(),
+            "arg names too short to say what they are: {bad:?}"
+        );
+        assert!(
+            names.contains("variant") && names.contains("package"),
+            "{names:?}"
+        );
     }
 
     /// Small packages with many problems, checked for real.

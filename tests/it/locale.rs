@@ -318,7 +318,13 @@ fn package_commands_in_both_languages() {
         .find(|l| l.contains("[toml.unknown_key]"))
         .unwrap()
         .to_string();
-    let message = line.split("]: ").nth(1).unwrap().split(" — ").next().unwrap();
+    let message = line
+        .split("]: ")
+        .nth(1)
+        .unwrap()
+        .split(" — ")
+        .next()
+        .unwrap();
     assert!(!message.contains("field"), "{line}");
     let out = reg.cli_in(EN, None, &["validate", odd_key.path_str(), "--offline"]);
     fails(&out, 1);

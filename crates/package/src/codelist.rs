@@ -181,7 +181,8 @@ fn read_codes(node: &Spanned<Node>, what: &Subject, sink: &mut Sink) -> Vec<Code
     let mut seen = Seen::new();
     let mut out = Vec::new();
     for item in items {
-        let Some(mut t) = Table::expect(item, Subject::new(SubjectKind::Code, &what.name), sink) else {
+        let Some(mut t) = Table::expect(item, Subject::new(SubjectKind::Code, &what.name), sink)
+        else {
             continue;
         };
         let code = t.required_string("code", sink);

@@ -161,7 +161,8 @@ pub fn read(sink: &mut Sink) -> Option<Form> {
             return None;
         }
     };
-    let mut top = Table::new(&root, Subject::new(SubjectKind::File, "form.toml")).expect("the root is a table");
+    let mut top = Table::new(&root, Subject::new(SubjectKind::File, "form.toml"))
+        .expect("the root is a table");
     let mut form = Form {
         title: None,
         vertrauensniveau: None,
@@ -176,7 +177,8 @@ pub fn read(sink: &mut Sink) -> Option<Form> {
                 .suggest("start with [form], title = \"…\" and vertrauensniveau = \"niedrig\" | \"substanziell\" | \"hoch\"");
         }
         Some(node) => {
-            if let Some(mut t) = Table::expect(node, Subject::new(SubjectKind::Table, "form"), sink) {
+            if let Some(mut t) = Table::expect(node, Subject::new(SubjectKind::Table, "form"), sink)
+            {
                 form.title = read_text(&mut t, "title", sink);
                 if form.title.is_none() {
                     sink.error("form.missing_title", t.at, "[form] has no title");

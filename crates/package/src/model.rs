@@ -485,10 +485,7 @@ pub fn read_fim(t: &mut Table, expected: char, sink: &mut Sink) -> Option<FimRef
         sink.error(
             "fim.wrong_kind",
             id.span().start,
-            format!(
-                "\"{s}\" names {} but is used on {}",
-                found.1, expected.1
-            ),
+            format!("\"{s}\" names {} but is used on {}", found.1, expected.1),
         )
         .set_arg("fim_id", s)
         .set_arg("found", found.0)
@@ -619,7 +616,14 @@ pub fn read_items(t: &mut Table, scope: &str, sink: &mut Sink) -> Vec<Item> {
                     }
                 ),
             )
-            .set_arg("variant", if scope.is_empty() { "top_level" } else { "group" })
+            .set_arg(
+                "variant",
+                if scope.is_empty() {
+                    "top_level"
+                } else {
+                    "group"
+                },
+            )
             .set_arg("name", item.id())
             .set_arg("group", scope)
             .set_arg("line", line);

@@ -217,7 +217,8 @@ pub fn read(sink: &mut Sink) -> Option<Process> {
             return None;
         }
     };
-    let mut top = Table::new(&root, Subject::new(SubjectKind::File, "process.toml")).expect("the root is a table");
+    let mut top = Table::new(&root, Subject::new(SubjectKind::File, "process.toml"))
+        .expect("the root is a table");
     let mut p = Process::default();
     match top.take("process") {
         None => {
@@ -229,7 +230,9 @@ pub fn read(sink: &mut Sink) -> Option<Process> {
             .suggest("start with [process] and title = \"…\"");
         }
         Some(node) => {
-            if let Some(mut t) = Table::expect(node, Subject::new(SubjectKind::Table, "process"), sink) {
+            if let Some(mut t) =
+                Table::expect(node, Subject::new(SubjectKind::Table, "process"), sink)
+            {
                 p.title = read_text(&mut t, "title", sink);
                 if p.title.is_none() {
                     sink.error("process.missing_title", t.at, "[process] has no title");
@@ -275,7 +278,10 @@ pub fn read(sink: &mut Sink) -> Option<Process> {
 /// Whether `id` was declared before as a `kind`; reported if so.
 fn duplicate(id: &Spanned<String>, kind: SubjectKind, seen: &mut Seen, sink: &mut Sink) -> bool {
     let subject = Subject::new(kind, id.get_ref());
-    if let Some(first) = seen.insert(format!("{}:{}", kind.keyword(), id.get_ref()), id.span().start) {
+    if let Some(first) = seen.insert(
+        format!("{}:{}", kind.keyword(), id.get_ref()),
+        id.span().start,
+    ) {
         let (line, _) = super::diagnostics::line_column(sink.source, first);
         sink.error(
             "process.duplicate_id",
@@ -469,7 +475,9 @@ fn read_fee(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -> 
     let (Some(id), Some(amount_cents)) = (id, amount) else {
         return None;
     };
-    if !check_id(id.get_ref(), id.span().start, SubjectKind::Fee, sink) || duplicate(&id, SubjectKind::Fee, seen, sink) {
+    if !check_id(id.get_ref(), id.span().start, SubjectKind::Fee, sink)
+        || duplicate(&id, SubjectKind::Fee, seen, sink)
+    {
         return None;
     }
     Some(Fee {
@@ -826,8 +834,8 @@ impl Table<'_> {
             match v.get_ref() {
                 spanned::Node::String(s) => out.push((k.clone(), s.clone())),
                 spanned::Node::Table(_) => {
-                    let mut t =
-                        Table::new(v, Subject::new(SubjectKind::Role, k.get_ref())).expect("a table");
+                    let mut t = Table::new(v, Subject::new(SubjectKind::Role, k.get_ref()))
+                        .expect("a table");
                     let label = t.required_string("label", sink);
                     t.finish(&["label"], sink);
                     if let Some(l) = label {

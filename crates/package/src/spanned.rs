@@ -338,11 +338,7 @@ impl<'n> Table<'n> {
     }
 
     /// Reads `node` as a table or reports that it is not one.
-    pub fn expect(
-        node: &'n Spanned<Node>,
-        what: Subject,
-        sink: &mut Sink,
-    ) -> Option<Self> {
+    pub fn expect(node: &'n Spanned<Node>, what: Subject, sink: &mut Sink) -> Option<Self> {
         let t = Table::new(node, what.clone());
         if t.is_none() {
             sink.error(
