@@ -445,7 +445,7 @@ pub(crate) mod tests {
         const MANIFEST: &str = "[package]\nname = \"kassel/probe\"\nversion = \"1.0.0\"\nkind = \"KIND\"\ntitle = \"Probe\"\ndescription = \"Ein Paket zum Prüfen der Meldungen.\"\nlicense = \"EUPL-1.2\"\nthemenfeld = \"mobilitaet_reisen\"\n";
         let mut found = Vec::new();
         found.extend(package(
-            "[package]\nname = \"Kassel/Bad Name\"\nversion = \"1.0\"\nkind = \"formular\"\ndescription = \"\"\nlicense = \"not a license(\"\nthemenfeld = \"nirgendwo\"\nleika = \"123\"\nkeywords = [\"\", \"a\", \"b\", \"c\", \"d\", \"e\", \"f\", \"g\", \"h\", \"i\", \"j\", \"k\"]\ncolour = \"rot\"\n\n[dependencies]\n\"kassel/Bad Name\" = \"nope\"\n",
+            "[package]\nname = \"Kassel/Bad Name\"\nversion = \"1.0\"\nkind = \"formular\"\ndescription = \"\"\nlicense = \"not a license(\"\nthemenfeld = \"nirgendwo\"\nleika = \"123\"\nkeywords = [\"\", \"a\", \"b\", \"c\", \"d\", \"e\", \"f\", \"g\", \"h\", \"i\", \"j\", \"k\"]\nhomepage = \"ftp://kassel.de\"\nrepository = \"kein link\"\n\n[dependencies]\n\"kassel/Bad Name\" = \"nope\"\n",
             None,
         ));
         found.extend(package(
@@ -588,6 +588,9 @@ on = "keiner"
             "text.control_character",
             "expr.type_mismatch",
             "fim.wrong_kind",
+            "manifest.invalid_url",
+            "manifest.invalid_name",
+            "manifest.invalid_version",
         ] {
             assert!(codes.contains(code), "{code} not among {codes:?}");
         }

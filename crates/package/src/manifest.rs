@@ -229,21 +229,52 @@ struct RawForkedFrom {
 /// Checks a `repository` or `homepage` link: an absolute http or https
 /// URL with a host (no `javascript:`, `file:` or relative links, since the
 /// web UI shows it as a link).
-pub fn check_link(s: &str) -> Result<(), String> {
-    let url = url::Url::parse(s).map_err(|e| format!("is not a URL: {e}"))?;
+pub fn check_link(s: &str) -> Result<(), LinkProblem> {
+    let url = url::Url::parse(s).map_err(|e| LinkProblem::NotUrl(e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!(
-            "must start with https:// or http://, not {}:",
-            url.scheme()
-        ));
+        return Err(LinkProblem::Scheme(url.scheme().to_string()));
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err("has no host".into());
+        return Err(LinkProblem::NoHost);
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err("must not contain a user name or password".into());
+        return Err(LinkProblem::Credentials);
     }
     Ok(())
+}
+
+/// Why a link is refused; displayed as the English end of the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkProblem {
+    /// The URL parser's explanation.
+    NotUrl(String),
+    /// The scheme that is not http(s).
+    Scheme(String),
+    NoHost,
+    Credentials,
+}
+
+impl LinkProblem {
+    /// The `variant` arg of `manifest.invalid_url`.
+    fn variant(&self) -> &'static str {
+        match self {
+            LinkProblem::NotUrl(_) => "not_url",
+            LinkProblem::Scheme(_) => "scheme",
+            LinkProblem::NoHost => "no_host",
+            LinkProblem::Credentials => "credentials",
+        }
+    }
+}
+
+impl std::fmt::Display for LinkProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LinkProblem::NotUrl(e) => write!(f, "is not a URL: {e}"),
+            LinkProblem::Scheme(s) => write!(f, "must start with https:// or http://, not {s}:"),
+            LinkProblem::NoHost => f.write_str("has no host"),
+            LinkProblem::Credentials => f.write_str("must not contain a user name or password"),
+        }
+    }
 }
 
 /// Parses and checks the manifest of a package. All problems are reported
@@ -566,9 +597,14 @@ impl ManifestChecker<'_> {
                         format!("{key} \"{}\" {why}", v.get_ref()),
                         v.span().start,
                     )
+                    .arg("variant", why.variant())
                     .arg("key", key)
-                    .arg("value", v.get_ref())
-                    .arg("detail", &why);
+                    .arg("value", v.get_ref());
+                let d = match &why {
+                    LinkProblem::NotUrl(detail) => d.arg("detail", detail),
+                    LinkProblem::Scheme(scheme) => d.arg("scheme", scheme),
+                    LinkProblem::NoHost | LinkProblem::Credentials => d,
+                };
                 self.errs.push(d);
                 None
             }

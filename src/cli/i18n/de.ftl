@@ -698,7 +698,12 @@ diag-manifest-invalid-leika = leika "{ $value }" ist kein Leistungsschlüssel: e
 diag-manifest-invalid-license = die Lizenz "{ $value }" ist kein SPDX-Ausdruck: { $detail }
 diag-manifest-invalid-name = Paketname: { $detail }
 diag-manifest-invalid-themenfeld = das Themenfeld "{ $value }" ist keines der 14 OZG-Themenfelder
-diag-manifest-invalid-url = { $key } "{ $value }": { $detail }
+diag-manifest-invalid-url = { $key } "{ $value }" { $variant ->
+    [not_url] ist keine URL: { $detail }
+    [scheme] muss mit https:// oder http:// beginnen, nicht mit { $scheme }:
+    [no_host] nennt keinen Host
+   *[credentials] darf keinen Benutzernamen und kein Passwort enthalten
+}
 diag-manifest-invalid-version = die Version "{ $version }" ist keine semantische Version: { $detail }
 diag-manifest-invalid-version-req = "{ $requirement }" ist keine Versionsanforderung: { $detail }
 diag-manifest-missing = dem Paket fehlt gemeinwerk.toml

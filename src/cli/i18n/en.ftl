@@ -649,7 +649,12 @@ diag-manifest-invalid-leika = leika "{ $value }" is not a Leistungsschlüssel: i
 diag-manifest-invalid-license = license "{ $value }" is not an SPDX expression: { $detail }
 diag-manifest-invalid-name = package { $detail }
 diag-manifest-invalid-themenfeld = themenfeld "{ $value }" is not one of the 14 OZG Themenfelder
-diag-manifest-invalid-url = { $key } "{ $value }" { $detail }
+diag-manifest-invalid-url = { $key } "{ $value }" { $variant ->
+    [not_url] is not a URL: { $detail }
+    [scheme] must start with https:// or http://, not { $scheme }:
+    [no_host] has no host
+   *[credentials] must not contain a user name or password
+}
 diag-manifest-invalid-version = version "{ $version }" is not a semantic version: { $detail }
 diag-manifest-invalid-version-req = "{ $requirement }" is not a version requirement: { $detail }
 diag-manifest-missing = the package has no gemeinwerk.toml
