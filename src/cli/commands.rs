@@ -77,7 +77,7 @@ fn parse_spec(spec: &str, need_version: bool) -> anyhow::Result<(String, String,
 
 fn print_diagnostics(diagnostics: &[Diagnostic]) {
     for d in diagnostics {
-        eprintln!("{d}");
+        eprintln!("{}", super::i18n::diagnostic(d));
     }
 }
 

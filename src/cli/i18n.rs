@@ -10,6 +10,8 @@
 
 use fluent_bundle::types::{FluentNumber, FluentNumberOptions};
 use fluent_bundle::{FluentArgs, FluentBundle, FluentResource, FluentValue};
+use gemeinwerk_package::diagnostics::Severity;
+use gemeinwerk_package::Diagnostic;
 
 pub const DE: &str = include_str!("i18n/de.ftl");
 pub const EN: &str = include_str!("i18n/en.ftl");
@@ -91,6 +93,68 @@ pub fn lookup(id: &str) -> Option<String> {
     })
 }
 
+/// Whether this thread's messages are German.
+pub fn is_german() -> bool {
+    BUNDLE.with(|bundle| {
+        bundle
+            .borrow()
+            .locales
+            .first()
+            .is_some_and(|l| l.language.as_str() == "de")
+    })
+}
+
+/// The catalogue id of a diagnostic code: `diag-manifest-invalid-name`
+/// for `manifest.invalid_name`.
+pub fn diagnostic_id(code: &str) -> String {
+    format!("diag-{}", code.replace(['.', '_'], "-"))
+}
+
+/// A diagnostic's message from the catalogue entry of its code and its
+/// args; `None` when the catalogue has no entry or the args do not fit it.
+fn diagnostic_message(bundle: &FluentBundle<FluentResource>, d: &Diagnostic) -> Option<String> {
+    let pattern = bundle.get_message(&diagnostic_id(&d.code))?.value()?;
+    let mut args = FluentArgs::new();
+    for (name, value) in &d.args {
+        args.set(name.as_str(), value.as_str());
+    }
+    let mut errors = Vec::new();
+    let text = bundle.format_pattern(pattern, Some(&args), &mut errors);
+    errors.is_empty().then(|| text.into_owned())
+}
+
+/// A diagnostic for people: in English as the check wrote it; in German
+/// from its code and args, the English message where the catalogue has
+/// nothing for it. The code stays as it is in both, for scripts.
+pub fn diagnostic(d: &Diagnostic) -> String {
+    if !is_german() {
+        return d.to_string();
+    }
+    let message = BUNDLE
+        .with(|bundle| diagnostic_message(&bundle.borrow(), d))
+        .unwrap_or_else(|| d.message.clone());
+    let place = match d.line {
+        0 => d.file.clone(),
+        line => format!("{}:{line}:{}", d.file, d.column),
+    };
+    let severity = match d.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let mut text = crate::tr!(
+        "diagnostic",
+        place = place,
+        severity = severity,
+        code = d.code.as_str(),
+        message = message
+    );
+    if let Some(s) = &d.suggestion {
+        text.push_str(" — ");
+        text.push_str(s);
+    }
+    text
+}
+
 /// This thread's messages in German or English, whatever the locale: a
 /// test checks one language without depending on the developer's.
 #[cfg(test)]
@@ -152,6 +216,7 @@ macro_rules! tr {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use gemeinwerk_package::diagnostics::{Subject, SubjectKind};
 
     pub(crate) fn ids(text: &str) -> Vec<String> {
         let mut ids: Vec<String> = text
@@ -203,14 +268,23 @@ pub(crate) mod tests {
         // rustfmt may break a call after `tr!(`.
         source.retain(|c| !c.is_whitespace());
         // The ids of `tr!` calls (not of `include_str!` and the like).
-        let used: Vec<&str> = source
+        let mut used: Vec<&str> = source
             .match_indices("tr!(\"")
             .filter(|(at, _)| !source[..*at].ends_with(|c: char| c.is_alphanumeric() || c == '_'))
             .map(|(at, m)| source[at + m.len()..].split('"').next().unwrap())
             .collect();
+        // Messages other messages refer to (`{ subject }`).
+        let reference = regex::Regex::new(r"\{ ([a-z][a-z-]*) \}").unwrap();
+        used.extend(
+            reference
+                .captures_iter(EN)
+                .map(|c| c.get(1).unwrap().as_str()),
+        );
         let known = ids(EN);
         for id in &known {
-            if id.starts_with("cmd-") || id.starts_with("arg-") {
+            // `diag-…` ids are named by a diagnostic's code;
+            // `diagnostic_ids_are_the_codes` checks those both ways.
+            if id.starts_with("cmd-") || id.starts_with("arg-") || id.starts_with("diag-") {
                 continue;
             }
             assert!(used.contains(&id.as_str()), "{id} is not used");
@@ -221,6 +295,359 @@ pub(crate) mod tests {
                 "tr!(\"{id}\") names no message"
             );
         }
+    }
+
+    /// The codes the package checks (and the registry's publish checks)
+    /// create: the string literals shaped like `area.problem` outside the
+    /// tests where a code is given: first argument of a diagnostic's
+    /// constructor, a match arm's value (`fn code`), `d.code = …`.
+    fn diagnostic_codes() -> std::collections::BTreeSet<String> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("tests.rs")
+                {
+                    out.push(path);
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        walk(&root.join("crates/package/src"), &mut files);
+        // The publish checks that need the registry's data.
+        files.push(root.join("crates/server/src/registry/content.rs"));
+        files.push(root.join("crates/server/src/registry/publish.rs"));
+        // String literals of that shape that are no codes.
+        const NOT_CODES: [&str; 1] = ["group.group"];
+        let literal = regex::Regex::new(
+            r#"(?:(?:error|warning|err|Problem::new)\(|=>\s*\(?|code = )\s*"([a-z]+(?:_[a-z]+)*\.[a-z0-9]+(?:_[a-z0-9]+)*)""#,
+        )
+        .unwrap();
+        let tests = regex::Regex::new(r"#\[cfg\(test\)\]\s*(pub(\(crate\))? )?mod \w+ \{").unwrap();
+        let mut codes = std::collections::BTreeSet::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let code = match tests.find(&text) {
+                Some(m) => &text[..m.start()],
+                None => &text,
+            };
+            for c in literal.captures_iter(code) {
+                let c = &c[1];
+                let file_name = [".toml", ".md", ".json", ".rs", ".lock", ".git", ".db"]
+                    .iter()
+                    .any(|ext| c.ends_with(ext));
+                if !file_name && !NOT_CODES.contains(&c) {
+                    codes.insert(c.to_string());
+                }
+            }
+        }
+        codes
+    }
+
+    /// Every code has its message in the catalogues, and every `diag-`
+    /// message belongs to a code.
+    #[test]
+    fn diagnostic_ids_are_the_codes() {
+        let codes = diagnostic_codes();
+        assert!(codes.len() > 100, "{codes:?}");
+        assert!(codes.contains("manifest.invalid_name"));
+        assert!(codes.contains("dependency.not_found"));
+        let ids: Vec<String> = ids(EN)
+            .into_iter()
+            .filter(|id| id.starts_with("diag-"))
+            .collect();
+        for code in &codes {
+            let id = diagnostic_id(code);
+            assert!(ids.contains(&id), "{code} has no message {id}");
+        }
+        for id in &ids {
+            assert!(
+                codes.iter().any(|c| diagnostic_id(c) == *id),
+                "{id} belongs to no code"
+            );
+        }
+    }
+
+    /// Arg names are part of the registry's API (422 error entries): whole
+    /// words that say what the value is, never a variable's one-letter name.
+    #[test]
+    fn arg_names_are_words() {
+        let short = |name: &str| name.len() < 3;
+        let variable = regex::Regex::new(r"\$([a-z_]+)").unwrap();
+        let mut names = std::collections::BTreeSet::new();
+        for text in [DE, EN] {
+            let mut in_diag = false;
+            for line in text.lines() {
+                if !line.starts_with([' ', '#', '}']) && line.contains(" = ") {
+                    in_diag = line.starts_with("diag-");
+                }
+                if in_diag {
+                    names.extend(variable.captures_iter(line).map(|c| c[1].to_string()));
+                }
+            }
+        }
+        // The creation sites, also of codes no test package provokes.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let site = regex::Regex::new(r#"\.(?:set_)?arg\(\s*"([a-z_]+)""#).unwrap();
+        let mut files = vec![
+            root.join("crates/server/src/registry/content.rs"),
+            root.join("crates/server/src/registry/publish.rs"),
+        ];
+        let mut dirs = vec![root.join("crates/package/src")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
+        let mut sites = 0;
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for c in site.captures_iter(&text) {
+                sites += 1;
+                names.insert(c[1].to_string());
+            }
+        }
+        assert!(sites > 100, "only {sites} arg sites found");
+        for d in real_diagnostics() {
+            names.extend(d.args.keys().cloned());
+        }
+        let bad: Vec<&String> = names.iter().filter(|n| short(n)).collect();
+        assert!(
+            bad.is_empty(),
+            "arg names too short to say what they are: {bad:?}"
+        );
+        assert!(
+            names.contains("variant") && names.contains("package"),
+            "{names:?}"
+        );
+    }
+
+    /// Small packages with many problems, checked for real.
+    fn real_diagnostics() -> Vec<Diagnostic> {
+        let package = |manifest: &str, content: Option<(&str, &str)>| {
+            let mut files = gemeinwerk_package::PackageFiles::new();
+            files.insert("gemeinwerk.toml".into(), manifest.as_bytes().to_vec());
+            files.insert("README.md".into(), b"# x\n".to_vec());
+            if let Some((name, text)) = content {
+                files.insert(name.into(), text.as_bytes().to_vec());
+            }
+            match gemeinwerk_package::check_package(&files) {
+                Ok((_, found)) | Err(found) => found,
+            }
+        };
+        const MANIFEST: &str = "[package]\nname = \"kassel/probe\"\nversion = \"1.0.0\"\nkind = \"KIND\"\ntitle = \"Probe\"\ndescription = \"Ein Paket zum Prüfen der Meldungen.\"\nlicense = \"EUPL-1.2\"\nthemenfeld = \"mobilitaet_reisen\"\n";
+        let mut found = Vec::new();
+        found.extend(package(
+            "[package]\nname = \"Kassel/Bad Name\"\nversion = \"1.0\"\nkind = \"formular\"\ndescription = \"\"\nlicense = \"not a license(\"\nthemenfeld = \"nirgendwo\"\nleika = \"123\"\nkeywords = [\"\", \"a\", \"b\", \"c\", \"d\", \"e\", \"f\", \"g\", \"h\", \"i\", \"j\", \"k\"]\nhomepage = \"ftp://kassel.de\"\nrepository = \"kein link\"\n\n[dependencies]\n\"kassel/Bad Name\" = \"nope\"\n",
+            None,
+        ));
+        found.extend(package(
+            &MANIFEST.replace("KIND", "form"),
+            Some(("form.toml", FORM)),
+        ));
+        found.extend(package(
+            &MANIFEST.replace("KIND", "process"),
+            Some(("process.toml", PROCESS)),
+        ));
+        found.extend(package(
+            &MANIFEST.replace("KIND", "form"),
+            Some(("form.toml", "[form\n")),
+        ));
+        // Conditions are type-checked only in an otherwise sound form.
+        found.extend(package(
+            &MANIFEST.replace("KIND", "form"),
+            Some((
+                "form.toml",
+                "[form]\ntitle = \"Probe\"\nvertrauensniveau = \"niedrig\"\naccounts = [\"BundID\"]\n\n[[field]]\nid = \"anlage\"\ntype = \"file\"\nlabel = \"Anlage\"\nmedia-types = [\"application/pdf\"]\n\n[[field]]\nid = \"wahl\"\ntype = \"text\"\nlabel = \"Wahl\"\nshown-when = \"!anlage\"\n",
+            )),
+        ));
+        found
+    }
+
+    const FORM: &str = r#"[form]
+title = "Probe"
+vertrauensniveau = "mittel"
+accounts = ["BundID", "BundID", "Brieftaube"]
+ableitungsmodifikation = "alle"
+
+[codelist.zone]
+label = "Zonen"
+codes = [{ code = "A", label = "A" }, { code = "A", label = "B" }, { code = "", label = "C" }]
+
+[codelist.leer]
+label = "leer"
+version = "1"
+codes = []
+
+[[field]]
+id = "Name"
+type = "texte"
+label = "Name"
+fim-id = "G60000000243"
+
+[[field]]
+id = "alter"
+type = "integer"
+label = "Alter"
+min = 10
+max = 2
+pattern = "("
+required = true
+required-when = "alter > 3"
+
+[[field]]
+id = "anlage"
+type = "file"
+label = "Anlage"
+required = "ja"
+
+[[field]]
+id = "alter"
+type = "text"
+label = ""
+min-length = 5
+max-length = 2
+examples = ["x"]
+visible-when = "unbekannt == 1"
+colour = "rot"
+
+[[field]]
+id = "wahl"
+type = "select"
+label = "Wahl"
+codelist = "fehlt"
+
+[[field]]
+id = "hinweis"
+type = "static-text"
+label = "Hin\u0007weis"
+required = true
+
+[[group]]
+id = "leer"
+label = "Leer"
+required = true
+occurs = "viele"
+"#;
+
+    const PROCESS: &str = r#"[process]
+title = "Probe"
+
+[[state]]
+id = "eingang"
+label = "Eingang"
+start = true
+
+[[state]]
+id = "eingang"
+label = "Doppelt"
+
+[[state]]
+id = "zweiter"
+start = true
+
+[[state]]
+id = "fertig"
+label = "Fertig"
+end = "vielleicht"
+
+[[transition]]
+id = "weiter"
+from = "eingang"
+to = "nirgends"
+role = "niemand"
+action = "zaubern"
+
+[[fee]]
+id = "gebuehr"
+label = "Gebühr"
+amount = "viel"
+on = "keiner"
+"#;
+
+    /// The English catalogue says each real diagnostic exactly as the
+    /// check words it, so the two cannot drift apart.
+    #[test]
+    fn english_catalogue_says_what_the_checks_say() {
+        let found = real_diagnostics();
+        let codes: std::collections::BTreeSet<&str> =
+            found.iter().map(|d| d.code.as_str()).collect();
+        assert!(codes.len() >= 25, "only {} codes: {codes:?}", codes.len());
+        // Messages that word their subject from kind/name or text_kind.
+        for code in [
+            "toml.unknown_key",
+            "toml.wrong_type",
+            "model.invalid_id",
+            "text.control_character",
+            "expr.type_mismatch",
+            "fim.wrong_kind",
+            "manifest.invalid_url",
+            "manifest.invalid_name",
+            "manifest.invalid_version",
+        ] {
+            assert!(codes.contains(code), "{code} not among {codes:?}");
+        }
+        let en = bundle(false);
+        let de = bundle(true);
+        for d in &found {
+            assert_eq!(
+                diagnostic_message(&en, d).as_deref(),
+                Some(d.message.as_str()),
+                "{d:?}"
+            );
+            let german = diagnostic_message(&de, d).unwrap_or_else(|| panic!("{d:?}"));
+            assert_ne!(german, d.message, "{d:?}");
+        }
+        // Subjects and types are worded in German, not passed through.
+        let german = |code: &str| {
+            let d = found.iter().find(|d| d.code == code).unwrap();
+            diagnostic_message(&de, d).unwrap()
+        };
+        assert_eq!(
+            german("toml.wrong_type"),
+            "\"required\" von dem Feld \"anlage\" muss true oder false sein, nicht eine Zeichenkette"
+        );
+        assert_eq!(
+            german("expr.type_mismatch"),
+            "shown-when von \"wahl\": \"&&\", \"||\" und \"!\" brauchen wahr/falsch, \"anlage\" ist aber eine Datei"
+        );
+        assert_eq!(
+            german("text.control_character"),
+            "die Beschriftung \"label\" enthält das Steuerzeichen U+0007; erlaubt sind nur Zeilenumbrüche und Tabulatoren"
+        );
+    }
+
+    #[test]
+    fn a_diagnostic_in_both_languages() {
+        let d = Diagnostic::warning(
+            "model.missing_label",
+            "form.toml",
+            "field \"a\" has no label",
+        )
+        .subject(&Subject::new(SubjectKind::Field, "a"))
+        .with_suggestion("label = \"…\"");
+        let d = Diagnostic {
+            line: 3,
+            column: 1,
+            ..d
+        };
+        use_language(false);
+        assert_eq!(diagnostic(&d), d.to_string());
+        use_language(true);
+        assert_eq!(
+            diagnostic(&d),
+            "form.toml:3:1: Warnung[model.missing_label]: das Feld \"a\" hat keine Beschriftung (label) — label = \"…\""
+        );
+        // No entry for the code: the English message, in the German frame.
+        let odd = Diagnostic::error("odd.code", "x.toml", "something odd");
+        assert_eq!(diagnostic(&odd), "x.toml: Fehler[odd.code]: something odd");
     }
 
     #[test]

@@ -431,9 +431,15 @@ fn client_error(e: &ClientError) -> String {
     };
     match e {
         ClientError::Api { status, errors } => {
+            // A package's problem as the client's own check would say it
+            // (from its code and args); other errors as the registry
+            // worded them.
             let lines: Vec<String> = errors
                 .iter()
-                .map(|e| format!("{} [{}]", e.detail, e.code))
+                .map(|e| match e.diagnostic() {
+                    Some(d) if i18n::is_german() => i18n::diagnostic(&d),
+                    _ => format!("{} [{}]", e.detail, e.code),
+                })
                 .collect();
             server_failed(*status, lines.join("\n"))
         }
@@ -493,7 +499,6 @@ fn client_error(e: &ClientError) -> String {
         ClientError::NotAPackage { dir } => tr!("not-a-package", dir = shown(dir)),
         ClientError::NoProject { dir } => tr!("no-project", dir = shown(dir)),
         ClientError::Symlink { path } => tr!("symlink", path = path.as_str()),
-        // Diagnostics stay as the package checks word them.
         ClientError::Manifest { file, diagnostics } => diagnostic_lines(file, diagnostics),
         ClientError::Lockfile { file, diagnostics } => format!(
             "{}\n{}",
@@ -613,7 +618,7 @@ fn diagnostic_lines(
         .map(|d| {
             let mut d = d.clone();
             d.file = file.display().to_string();
-            d.to_string()
+            i18n::diagnostic(&d)
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -651,6 +656,7 @@ mod tests {
             errors: vec![ApiError {
                 code: "version_exists".into(),
                 detail: "kassel/a@1.0.0 already exists".into(),
+                ..ApiError::default()
             }],
         };
         let diagnostics = vec![Diagnostic::error("manifest.version", "x", "not a version")];
@@ -816,10 +822,9 @@ mod tests {
         for e in every_client_error() {
             let german = client_error(&e);
             match &e {
-                // Diagnostics and the registry's details stay as they are
-                // worded; only the frame is the user's language.
+                // The registry's details stay as they are worded; only
+                // the frame is the user's language.
                 ClientError::Api { status: 409, .. }
-                | ClientError::Manifest { .. }
                 | ClientError::Usage(_)
                 | ClientError::Refused(_) => assert_eq!(german, e.to_string()),
                 _ => assert_ne!(german, e.to_string(), "{e:?} is not translated"),

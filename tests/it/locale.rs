@@ -267,22 +267,99 @@ fn package_commands_in_both_languages() {
         ),
     );
 
-    // validate: the frame in the language, the diagnostics and their
-    // codes as the package checks word them.
+    // validate: the diagnostics in the language, from their codes and
+    // values; the codes as they are, for scripts.
     let broken = pkg_with(
         "kassel/kaputt",
         "1.0.0",
-        "[dependencies]\n\"kassel/x\" = \"nicht-semver\"\n",
+        "[dependencies]\n\"kassel/x\" = \"nicht-semver\"\n\"kassel/kaputt\" = \"^1\"\n",
     );
     let out = reg.cli_in(DE, None, &["validate", broken.path_str(), "--offline"]);
     fails(&out, 1);
-    says(&out, "Fehler: die Prüfung hat 1 Fehler gefunden");
-    let diagnostic = stderr(&out).lines().next().unwrap().to_string();
-    assert!(diagnostic.contains(": error["), "{diagnostic}");
+    says(&out, "Fehler: die Prüfung hat 2 Fehler gefunden");
+    says(
+        &out,
+        ": Fehler[manifest.invalid_version_req]: \"nicht-semver\" ist keine Versionsanforderung: ",
+    );
+    says(
+        &out,
+        ": Fehler[manifest.self_dependency]: das Paket hängt von sich selbst ab (\"kassel/kaputt\")",
+    );
+    assert!(
+        !stderr(&out).contains("is not a version requirement"),
+        "{}",
+        stderr(&out)
+    );
     let out = reg.cli_in(EN, None, &["validate", broken.path_str(), "--offline"]);
     fails(&out, 1);
-    says(&out, "error: the check found 1 error");
-    says(&out, &diagnostic);
+    says(&out, "error: the check found 2 errors");
+    says(
+        &out,
+        ": error[manifest.invalid_version_req]: \"nicht-semver\" is not a version requirement: ",
+    );
+    says(
+        &out,
+        ": error[manifest.self_dependency]: the package depends on itself (\"kassel/kaputt\")",
+    );
+
+    // What a message is about comes as a kind and a name, so the German
+    // line says "Feld" where the English one says "field": no English
+    // phrase inside the German sentence.
+    let odd_key = pkg("kassel/schluessel", "1.0.0");
+    odd_key.write("form.toml", &format!("{FORM}farbe = \"rot\"\n"));
+    let out = reg.cli_in(DE, None, &["validate", odd_key.path_str(), "--offline"]);
+    fails(&out, 1);
+    says(
+        &out,
+        "form.toml:11:1: Fehler[toml.unknown_key]: unbekannter Schlüssel \"farbe\" in dem Feld \"name\"",
+    );
+    let line = stderr(&out)
+        .lines()
+        .find(|l| l.contains("[toml.unknown_key]"))
+        .unwrap()
+        .to_string();
+    let message = line
+        .split("]: ")
+        .nth(1)
+        .unwrap()
+        .split(" — ")
+        .next()
+        .unwrap();
+    assert!(!message.contains("field"), "{line}");
+    let out = reg.cli_in(EN, None, &["validate", odd_key.path_str(), "--offline"]);
+    fails(&out, 1);
+    says(
+        &out,
+        "form.toml:11:1: error[toml.unknown_key]: unknown key \"farbe\" in field \"name\"",
+    );
+
+    // A publish the registry refuses (422): its diagnostic said in the
+    // language from the code and values it sent.
+    let orphan = pkg_with(
+        "kassel/waise",
+        "1.0.0",
+        "[dependencies]\n\"kassel/gibt-es-nicht\" = \"^1\"\n",
+    );
+    let out = reg.cli_in(
+        DE,
+        Some(&owner),
+        &["publish", orphan.path_str(), "--no-wait"],
+    );
+    fails(&out, 1);
+    says(
+        &out,
+        "gemeinwerk.toml: Fehler[dependency.not_found]: die Abhängigkeit \"kassel/gibt-es-nicht\" gibt es in dieser Registry nicht",
+    );
+    let out = reg.cli_in(
+        EN,
+        Some(&owner),
+        &["publish", orphan.path_str(), "--no-wait"],
+    );
+    fails(&out, 1);
+    says(
+        &out,
+        "gemeinwerk.toml: error[dependency.not_found]: dependency \"kassel/gibt-es-nicht\" does not exist in this registry [dependency.not_found]",
+    );
     says(
         &reg.cli_in(DE, None, &["validate", p.path_str()]),
         "kassel/hunde@1.0.0 ist gültig",

@@ -13,10 +13,36 @@ use gemeinwerk_package::Diagnostic;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// One entry of the API's error envelope `{"errors":[{"code","detail"}]}`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+/// A problem found in a package also says where it is and, in `args`, the
+/// values its message names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
 pub struct ApiError {
     pub code: String,
     pub detail: String,
+    #[serde(default)]
+    pub file: Option<String>,
+    #[serde(default)]
+    pub line: Option<usize>,
+    #[serde(default)]
+    pub column: Option<usize>,
+    #[serde(default)]
+    pub suggestion: Option<String>,
+    #[serde(default)]
+    pub args: std::collections::BTreeMap<String, String>,
+}
+
+impl ApiError {
+    /// The entry as the package check's diagnostic, when it is one (it
+    /// names a file); `message` is then the English detail as sent.
+    pub fn diagnostic(&self) -> Option<Diagnostic> {
+        let file = self.file.as_deref()?;
+        let mut d = Diagnostic::error(&self.code, file, self.detail.clone());
+        d.line = self.line.unwrap_or(0);
+        d.column = self.column.unwrap_or(0);
+        d.args = self.args.clone();
+        d.suggestion = self.suggestion.clone();
+        Some(d)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -61,7 +61,7 @@ pub fn check_adaptation(
                     "adaptation.lowers_vertrauensniveau",
                     file,
                     format!("the fork asks for Vertrauensniveau {b}, but {name} needs {a}"),
-                )
+                ).arg("level", b).arg("package", &name).arg("required_level", a)
                 .with_suggestion(format!(
                     "if that is intended, say so with lowers-vertrauensniveau = true under [package] in {MANIFEST_FILE}"
                 )),
@@ -79,7 +79,7 @@ pub fn check_adaptation(
                 policy.as_str(),
                 own_policy.as_str()
             ),
-        ));
+        ).arg("package", &name).arg("policy", policy.as_str()).arg("own_policy", own_policy.as_str()));
     }
     let d = diff::diff(upstream_manifest, upstream, fork_manifest, fork);
     for c in &d.changes {
@@ -116,7 +116,7 @@ pub fn check_adaptation(
                         },
                         policy.as_str()
                     ),
-                )
+                ).arg("package", &name).arg("policy", policy.as_str()).arg("effect", what).arg("change", c)
                 .with_suggestion("undo the change, or ask the upstream publisher to allow it"),
             );
         }

@@ -19,6 +19,7 @@
 
 use toml::Spanned;
 
+use super::diagnostics::{Subject, SubjectKind};
 use super::spanned::{Node, Seen, Sink, Suggest, Table};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -72,8 +73,8 @@ const CODE_KEYS: [&str; 3] = ["code", "label", "label-en"];
 pub fn read_all(entries: &[(&Spanned<String>, &Spanned<Node>)], sink: &mut Sink) -> Vec<Codelist> {
     let mut out = Vec::new();
     for (id, node) in entries {
-        super::model::check_id(id.get_ref(), id.span().start, "code list", sink);
-        let what = format!("code list \"{}\"", id.get_ref());
+        super::model::check_id(id.get_ref(), id.span().start, SubjectKind::Codelist, sink);
+        let what = Subject::new(SubjectKind::Codelist, id.get_ref());
         let Some(mut t) = Table::expect(node, what.clone(), sink) else {
             continue;
         };
@@ -88,7 +89,7 @@ pub fn read_all(entries: &[(&Spanned<String>, &Spanned<Node>)], sink: &mut Sink)
                     "codelist.urn_and_codes",
                     u.span().start,
                     format!("{what} has both \"codes\" and \"urn\"; it is either inline or from the XRepository"),
-                );
+                ).set_subject(&what);
                 None
             }
             (None, None) => {
@@ -96,7 +97,7 @@ pub fn read_all(entries: &[(&Spanned<String>, &Spanned<Node>)], sink: &mut Sink)
                     "codelist.empty",
                     at,
                     format!("{what} has neither \"codes\" nor \"urn\""),
-                )
+                ).set_arg("variant", "neither").set_subject(&what)
                 .suggest("list the codes inline (codes = [{ code = \"A\", label = \"…\" }]) or name an XRepository list with urn and version");
                 None
             }
@@ -106,7 +107,7 @@ pub fn read_all(entries: &[(&Spanned<String>, &Spanned<Node>)], sink: &mut Sink)
                         "codelist.invalid_urn",
                         u.span().start,
                         format!("\"{}\" is not a URN", u.get_ref()),
-                    )
+                    ).set_arg("value", u.get_ref())
                     .suggest("XRepository code lists are named like \"urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:staat\"");
                 }
                 match version {
@@ -121,7 +122,7 @@ pub fn read_all(entries: &[(&Spanned<String>, &Spanned<Node>)], sink: &mut Sink)
                             "codelist.missing_version",
                             u.span().start,
                             format!("{what} names an XRepository list but no \"version\""),
-                        )
+                        ).set_subject(&what)
                         .suggest("pin the version of the code list, for example version = \"2024-02-01\"");
                         None
                     }
@@ -133,7 +134,8 @@ pub fn read_all(entries: &[(&Spanned<String>, &Spanned<Node>)], sink: &mut Sink)
                         "codelist.version_without_urn",
                         v.span().start,
                         format!("{what} has a \"version\" but its codes are inline"),
-                    );
+                    )
+                    .set_subject(&what);
                 }
                 Some(CodelistSource::Inline(read_codes(node, &what, sink)))
             }
@@ -156,13 +158,15 @@ pub fn read_all(entries: &[(&Spanned<String>, &Spanned<Node>)], sink: &mut Sink)
     out
 }
 
-fn read_codes(node: &Spanned<Node>, what: &str, sink: &mut Sink) -> Vec<Code> {
+fn read_codes(node: &Spanned<Node>, what: &Subject, sink: &mut Sink) -> Vec<Code> {
     let Node::Array(items) = node.get_ref() else {
         sink.error(
             "toml.wrong_type",
             node.span().start,
             format!("\"codes\" of {what} must be an array of {{ code = …, label = … }}"),
-        );
+        )
+        .set_arg("variant", "codes")
+        .set_subject(what);
         return Vec::new();
     };
     if items.is_empty() {
@@ -170,12 +174,15 @@ fn read_codes(node: &Spanned<Node>, what: &str, sink: &mut Sink) -> Vec<Code> {
             "codelist.empty",
             node.span().start,
             format!("{what} has no codes"),
-        );
+        )
+        .set_arg("variant", "no_codes")
+        .set_subject(what);
     }
     let mut seen = Seen::new();
     let mut out = Vec::new();
     for item in items {
-        let Some(mut t) = Table::expect(item, format!("a code of {what}"), sink) else {
+        let Some(mut t) = Table::expect(item, Subject::new(SubjectKind::Code, &what.name), sink)
+        else {
             continue;
         };
         let code = t.required_string("code", sink);
@@ -190,7 +197,8 @@ fn read_codes(node: &Spanned<Node>, what: &str, sink: &mut Sink) -> Vec<Code> {
                 "codelist.empty_code",
                 code.span().start,
                 format!("{what} has an empty code"),
-            );
+            )
+            .set_subject(what);
         }
         if let Some(first) = seen.insert(code.get_ref().clone(), code.span().start) {
             let (line, _) = super::diagnostics::line_column(sink.source, first);
@@ -201,7 +209,10 @@ fn read_codes(node: &Spanned<Node>, what: &str, sink: &mut Sink) -> Vec<Code> {
                     "code \"{}\" appears twice in {what} (first on line {line})",
                     code.get_ref()
                 ),
-            );
+            )
+            .set_arg("code", code.get_ref())
+            .set_subject(what)
+            .set_arg("line", line);
             continue;
         }
         out.push(Code {

@@ -144,14 +144,18 @@ pub fn read_content(files: &PackageFiles) -> Result<(Manifest, Content), Vec<Dia
                 "content.missing",
                 path,
                 format!("the package has no {path}"),
-            )]
+            )
+            .arg("variant", "file")
+            .arg("path", path)]
         })?;
         std::str::from_utf8(bytes).map_err(|e| {
             vec![Diagnostic::error(
                 "file.not_utf8",
                 path,
                 format!("the file is not UTF-8 text: {e}"),
-            )]
+            )
+            .arg("variant", "detail")
+            .arg("detail", e)]
         })
     };
     let (manifest, _) = parse_manifest(text(MANIFEST_FILE)?)?;
@@ -177,20 +181,29 @@ pub fn check_with(
     let content_file = manifest.kind.content_file();
     let mut content = None;
     match files.get(content_file) {
-        None => found.push(Diagnostic::error(
-            "content.missing",
-            content_file,
-            format!(
-                "a {} package needs a {content_file} beside gemeinwerk.toml",
-                manifest.kind
-            ),
-        )),
-        Some(bytes) => match std::str::from_utf8(bytes) {
-            Err(e) => found.push(Diagnostic::error(
-                "file.not_utf8",
+        None => found.push(
+            Diagnostic::error(
+                "content.missing",
                 content_file,
-                format!("the file is not UTF-8 text: {e}"),
-            )),
+                format!(
+                    "a {} package needs a {content_file} beside gemeinwerk.toml",
+                    manifest.kind
+                ),
+            )
+            .arg("variant", "content")
+            .arg("package_kind", manifest.kind)
+            .arg("file", content_file),
+        ),
+        Some(bytes) => match std::str::from_utf8(bytes) {
+            Err(e) => found.push(
+                Diagnostic::error(
+                    "file.not_utf8",
+                    content_file,
+                    format!("the file is not UTF-8 text: {e}"),
+                )
+                .arg("variant", "detail")
+                .arg("detail", e),
+            ),
             Ok(text) => {
                 let mut sink = Sink::new(content_file, text);
                 content = match manifest.kind {
@@ -213,48 +226,58 @@ pub fn check_with(
     }
     for (kind, other) in PackageKind::ALL.map(|k| (k, k.content_file())) {
         if kind != manifest.kind && files.contains_key(other) {
-            found.push(Diagnostic::warning(
-                "content.other_kind_file",
-                other,
-                format!(
-                    "the package is a {} but also has {other}, which is ignored",
-                    manifest.kind
-                ),
-            ));
+            found.push(
+                Diagnostic::warning(
+                    "content.other_kind_file",
+                    other,
+                    format!(
+                        "the package is a {} but also has {other}, which is ignored",
+                        manifest.kind
+                    ),
+                )
+                .arg("package_kind", manifest.kind)
+                .arg("file", other),
+            );
         }
     }
     if deps.missing == Missing::Report {
         for dep in &manifest.dependencies {
             if !deps.packages.contains_key(&dep.full_name()) {
-                found.push(Diagnostic::error(
-                    "content.unresolved_dependency",
-                    "gemeinwerk.toml",
-                    format!(
-                        "dependency \"{}\" = \"{}\" matches no published version",
-                        dep.full_name(),
-                        dep.req
-                    ),
-                ));
+                found.push(
+                    Diagnostic::error(
+                        "content.unresolved_dependency",
+                        "gemeinwerk.toml",
+                        format!(
+                            "dependency \"{}\" = \"{}\" matches no published version",
+                            dep.full_name(),
+                            dep.req
+                        ),
+                    )
+                    .arg("package", dep.full_name())
+                    .arg("requirement", &dep.req),
+                );
             }
         }
     }
     for (path, bytes) in files {
         let is_text = path.ends_with(".toml") || path.ends_with(".md");
         if is_text && path != content_file && std::str::from_utf8(bytes).is_err() {
-            found.push(Diagnostic::error(
-                "file.not_utf8",
-                path,
-                "the file is not UTF-8 text",
-            ));
+            found.push(
+                Diagnostic::error("file.not_utf8", path, "the file is not UTF-8 text")
+                    .arg("variant", "bare"),
+            );
         }
     }
     if let Some(readme) = &manifest.readme {
         if !files.contains_key(readme) {
-            found.push(Diagnostic::error(
-                "manifest.missing_readme",
-                "gemeinwerk.toml",
-                format!("readme = \"{readme}\" names a file that is not in the package"),
-            ));
+            found.push(
+                Diagnostic::error(
+                    "manifest.missing_readme",
+                    "gemeinwerk.toml",
+                    format!("readme = \"{readme}\" names a file that is not in the package"),
+                )
+                .arg("path", readme),
+            );
         }
     } else if !files.contains_key("README.md") {
         found.push(Diagnostic::warning(

@@ -1,6 +1,8 @@
 //! Problems found in a package, each with where (file:line:column), a stable
 //! code, a plain explanation and, where there is one, a suggestion.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -20,8 +22,96 @@ pub struct Diagnostic {
     pub line: usize,
     pub column: usize,
     pub message: String,
+    /// The values `message` interpolates, by name, so that a client can
+    /// word the diagnostic in its own language from `code` and these.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub args: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<String>,
+}
+
+/// What a part of a package is, for messages about it. Its keyword is an
+/// arg (`kind`) that a client words in its own language, so that no
+/// English phrase such as `field "a"` ends up in a German sentence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubjectKind {
+    Field,
+    Group,
+    Codelist,
+    /// One entry of a code list's `codes`; the name is the code list's.
+    Code,
+    State,
+    Transition,
+    Fee,
+    Notice,
+    Role,
+    /// A top-level table such as `[form]`; the name is without brackets.
+    Table,
+    /// A whole file, such as `form.toml`.
+    File,
+}
+
+impl SubjectKind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            SubjectKind::Field => "field",
+            SubjectKind::Group => "group",
+            SubjectKind::Codelist => "codelist",
+            SubjectKind::Code => "code",
+            SubjectKind::State => "state",
+            SubjectKind::Transition => "transition",
+            SubjectKind::Fee => "fee",
+            SubjectKind::Notice => "notice",
+            SubjectKind::Role => "role",
+            SubjectKind::Table => "table",
+            SubjectKind::File => "file",
+        }
+    }
+
+    /// The English word in messages.
+    pub(crate) fn english(self) -> &'static str {
+        match self {
+            SubjectKind::Codelist => "code list",
+            other => other.keyword(),
+        }
+    }
+}
+
+/// A part of a package a message is about: its kind and, once known, its
+/// name (an id, an id path, a table's or a file's name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    pub kind: SubjectKind,
+    /// Empty while the id is not read yet: "a field".
+    pub name: String,
+}
+
+impl Subject {
+    pub fn new(kind: SubjectKind, name: impl Into<String>) -> Self {
+        Subject {
+            kind,
+            name: name.into(),
+        }
+    }
+
+    /// One of its kind whose id is not known (yet).
+    pub fn unnamed(kind: SubjectKind) -> Self {
+        Subject::new(kind, "")
+    }
+}
+
+/// The English phrase the messages use: `field "a"`, `a field`,
+/// `code list "x"`, `a code of code list "x"`, `[form]`, `form.toml`.
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.kind, self.name.as_str()) {
+            (SubjectKind::Code, name) => write!(f, "a code of code list \"{name}\""),
+            (SubjectKind::Table, name) => write!(f, "[{name}]"),
+            (SubjectKind::File, name) => f.write_str(name),
+            (kind, "") => write!(f, "a {}", kind.english()),
+            (kind, name) => write!(f, "{} \"{name}\"", kind.english()),
+        }
+    }
 }
 
 impl Diagnostic {
@@ -33,6 +123,7 @@ impl Diagnostic {
             line: 0,
             column: 0,
             message: message.into(),
+            args: BTreeMap::new(),
             suggestion: None,
         }
     }
@@ -49,6 +140,36 @@ impl Diagnostic {
         let (line, column) = line_column(source, offset);
         self.line = line;
         self.column = column;
+        self
+    }
+
+    /// One value the message interpolates.
+    pub fn arg(mut self, name: &str, value: impl std::fmt::Display) -> Self {
+        self.set_arg(name, value);
+        self
+    }
+
+    /// [`Diagnostic::arg`] for a diagnostic already in a list.
+    pub fn set_arg(&mut self, name: &str, value: impl std::fmt::Display) -> &mut Self {
+        self.args.insert(name.to_string(), value.to_string());
+        self
+    }
+
+    /// The thing the message is about, as the args `kind` and `name`; an
+    /// unnamed one as the kind `unnamed_<kind>` alone ("a field").
+    pub fn subject(mut self, subject: &Subject) -> Self {
+        self.set_subject(subject);
+        self
+    }
+
+    /// [`Diagnostic::subject`] for a diagnostic already in a list.
+    pub fn set_subject(&mut self, subject: &Subject) -> &mut Self {
+        if subject.name.is_empty() {
+            self.set_arg("kind", format!("unnamed_{}", subject.kind.keyword()))
+        } else {
+            self.set_arg("kind", subject.kind.keyword())
+                .set_arg("name", &subject.name)
+        };
         self
     }
 
@@ -105,11 +226,8 @@ impl FloorCharBoundary for str {
 
 /// The one TOML syntax or shape error, placed where the parser found it.
 pub fn toml_error(file: &str, source: &str, err: &toml::de::Error) -> Diagnostic {
-    let d = Diagnostic::error(
-        "toml.syntax",
-        file,
-        err.message().trim_end().replace('\n', " "),
-    );
+    let detail = err.message().trim_end().replace('\n', " ");
+    let d = Diagnostic::error("toml.syntax", file, &detail).arg("detail", detail);
     match err.span() {
         Some(span) => d.at(source, span.start),
         None => d,

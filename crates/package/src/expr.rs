@@ -659,6 +659,24 @@ impl Ty<'_> {
             Ty::Unknown => "unknown",
         }
     }
+
+    /// The type as a keyword (the args `found`, `left_type`,
+    /// `right_type`), for clients to word in their language.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Ty::Bool => "boolean",
+            Ty::Number => "number",
+            Ty::Text => "text",
+            Ty::Date => "date",
+            Ty::Time => "time",
+            Ty::DateTime => "datetime",
+            Ty::Code(_) => "code",
+            Ty::Codes(_) => "codes",
+            Ty::Group { .. } => "group",
+            Ty::File => "file",
+            Ty::Unknown => "unknown",
+        }
+    }
 }
 
 /// A problem found when checking a parsed condition against its form.
@@ -667,6 +685,8 @@ pub struct Problem {
     pub code: &'static str,
     pub span: Span,
     pub message: String,
+    /// The values `message` interpolates, as in [`crate::Diagnostic::args`].
+    pub args: std::collections::BTreeMap<String, String>,
     pub suggestion: Option<String>,
 }
 
@@ -676,8 +696,14 @@ impl Problem {
             code,
             span,
             message: message.into(),
+            args: Default::default(),
             suggestion: None,
         }
+    }
+
+    pub fn arg(mut self, name: &str, value: impl std::fmt::Display) -> Self {
+        self.args.insert(name.to_string(), value.to_string());
+        self
     }
 }
 
@@ -710,28 +736,36 @@ fn is_iso_time(s: &str) -> bool {
 pub fn check<'a>(expr: &Expr, env: &dyn Env<'a>, out: &mut Vec<Problem>) {
     let ty = type_of(expr, env, out);
     if !matches!(ty, Some(Ty::Bool) | Some(Ty::Unknown) | None) {
-        out.push(Problem::new(
-            "expr.not_boolean",
-            expr.span(),
-            format!(
-                "a condition must be true or false, but this is {}",
-                ty.map(|t| t.describe()).unwrap_or("?")
-            ),
-        ));
+        out.push(
+            Problem::new(
+                "expr.not_boolean",
+                expr.span(),
+                format!(
+                    "a condition must be true or false, but this is {}",
+                    ty.map(|t| t.describe()).unwrap_or("?")
+                ),
+            )
+            .arg("found", ty.map(|t| t.keyword()).unwrap_or("unknown")),
+        );
     }
 }
 
 fn want_bool<'a>(e: &Expr, env: &dyn Env<'a>, out: &mut Vec<Problem>) {
     if let Some(t) = type_of(e, env, out) {
         if !matches!(t, Ty::Bool | Ty::Unknown) {
-            out.push(Problem::new(
-                "expr.type_mismatch",
-                e.span(),
-                format!(
-                    "\"&&\", \"||\" and \"!\" need true/false, but \"{e}\" is {}",
-                    t.describe()
-                ),
-            ));
+            out.push(
+                Problem::new(
+                    "expr.type_mismatch",
+                    e.span(),
+                    format!(
+                        "\"&&\", \"||\" and \"!\" need true/false, but \"{e}\" is {}",
+                        t.describe()
+                    ),
+                )
+                .arg("variant", "logic")
+                .arg("operand", e)
+                .arg("found", t.keyword()),
+            );
         }
     }
 }
@@ -750,6 +784,7 @@ fn check_literal(ty: Ty, lit: &Literal, span: &Span, out: &mut Vec<Problem>) {
                         span.clone(),
                         format!("\"{s}\" is not a date"),
                     )
+                    .arg("value", s)
                     .with_suggestion("write dates as \"YYYY-MM-DD\", for example \"2025-01-31\""),
                 );
             }
@@ -763,6 +798,7 @@ fn check_literal(ty: Ty, lit: &Literal, span: &Span, out: &mut Vec<Problem>) {
                         span.clone(),
                         format!("\"{s}\" is not a time"),
                     )
+                    .arg("value", s)
                     .with_suggestion("write times as \"HH:MM\", for example \"08:30\""),
                 );
             }
@@ -777,7 +813,8 @@ fn check_literal(ty: Ty, lit: &Literal, span: &Span, out: &mut Vec<Problem>) {
                         "expr.unknown_code",
                         span.clone(),
                         format!("\"{s}\" is not a code of the field's code list"),
-                    );
+                    )
+                    .arg("code", s);
                     let near = if s.chars().count() >= 3 {
                         super::diagnostics::nearest(s, &names)
                     } else {
@@ -796,11 +833,16 @@ fn check_literal(ty: Ty, lit: &Literal, span: &Span, out: &mut Vec<Problem>) {
         _ => false,
     };
     if !ok {
-        out.push(Problem::new(
-            "expr.type_mismatch",
-            span.clone(),
-            format!("{lit} cannot be compared with {}", ty.describe()),
-        ));
+        out.push(
+            Problem::new(
+                "expr.type_mismatch",
+                span.clone(),
+                format!("{lit} cannot be compared with {}", ty.describe()),
+            )
+            .arg("variant", "literal")
+            .arg("literal", lit)
+            .arg("found", ty.keyword()),
+        );
     }
 }
 
@@ -853,6 +895,7 @@ fn type_of_path<'a>(
                     span.clone(),
                     format!("\"{p}\" is a group, not a field"),
                 )
+                .arg("group", p)
                 .with_suggestion(format!("use is_set({p}) or count({p})")),
             );
             None
@@ -889,15 +932,22 @@ fn check_comparison<'a>(
                 || ta == Ty::Unknown
                 || tb == Ty::Unknown;
             if !same {
-                out.push(Problem::new(
-                    "expr.type_mismatch",
-                    span.clone(),
-                    format!(
-                        "\"{a}\" is {} and \"{b}\" is {}; they cannot be compared",
-                        ta.describe(),
-                        tb.describe()
-                    ),
-                ));
+                out.push(
+                    Problem::new(
+                        "expr.type_mismatch",
+                        span.clone(),
+                        format!(
+                            "\"{a}\" is {} and \"{b}\" is {}; they cannot be compared",
+                            ta.describe(),
+                            tb.describe()
+                        ),
+                    )
+                    .arg("variant", "compare")
+                    .arg("left", a)
+                    .arg("left_type", ta.keyword())
+                    .arg("right", b)
+                    .arg("right_type", tb.keyword()),
+                );
                 return;
             }
         }
@@ -910,15 +960,20 @@ fn check_comparison<'a>(
                 Ty::Number | Ty::Date | Ty::Time | Ty::DateTime | Ty::Unknown | Ty::Text
             ) || (t == Ty::Text && !matches!(side, Expr::Lit(..)))
             {
-                out.push(Problem::new(
-                    "expr.not_ordered",
-                    side.span(),
-                    format!(
-                        "\"{}\" only works on numbers, dates and times; \"{side}\" is {}",
-                        op.as_str(),
-                        t.describe()
-                    ),
-                ));
+                out.push(
+                    Problem::new(
+                        "expr.not_ordered",
+                        side.span(),
+                        format!(
+                            "\"{}\" only works on numbers, dates and times; \"{side}\" is {}",
+                            op.as_str(),
+                            t.describe()
+                        ),
+                    )
+                    .arg("operator", op.as_str())
+                    .arg("operand", side)
+                    .arg("found", t.keyword()),
+                );
             }
         }
     }
@@ -929,6 +984,7 @@ fn check_comparison<'a>(
                 span.clone(),
                 "a multi-select holds several choices; compare it with \"in\"".to_string(),
             )
+            .arg("variant", "multi_select")
             .with_suggestion(format!("write {a} in [ … ]")),
         );
     }
@@ -940,14 +996,19 @@ fn check_in<'a>(value: &Expr, list: &[(Literal, Span)], env: &dyn Env<'a>, out: 
         return;
     };
     if matches!(t, Ty::Bool | Ty::File) {
-        out.push(Problem::new(
-            "expr.type_mismatch",
-            value.span(),
-            format!(
-                "\"in\" needs a value to look up, but \"{value}\" is {}",
-                t.describe()
-            ),
-        ));
+        out.push(
+            Problem::new(
+                "expr.type_mismatch",
+                value.span(),
+                format!(
+                    "\"in\" needs a value to look up, but \"{value}\" is {}",
+                    t.describe()
+                ),
+            )
+            .arg("variant", "in")
+            .arg("operand", value)
+            .arg("found", t.keyword()),
+        );
     } else {
         for (l, s) in list {
             check_literal(t, l, s, out);
@@ -976,14 +1037,19 @@ fn type_of_call<'a>(
             let arg = &args[0];
             if let Some(t) = type_of(arg, env, out) {
                 if !matches!(t, Ty::Date | Ty::DateTime | Ty::Unknown) {
-                    out.push(Problem::new(
-                        "expr.type_mismatch",
-                        arg.span(),
-                        format!(
-                            "years_since() needs a date, but \"{arg}\" is {}",
-                            t.describe()
-                        ),
-                    ));
+                    out.push(
+                        Problem::new(
+                            "expr.type_mismatch",
+                            arg.span(),
+                            format!(
+                                "years_since() needs a date, but \"{arg}\" is {}",
+                                t.describe()
+                            ),
+                        )
+                        .arg("variant", "years_since")
+                        .arg("operand", arg)
+                        .arg("found", t.keyword()),
+                    );
                 }
             }
             Ty::Number
@@ -1001,11 +1067,15 @@ fn check_counted<'a>(
     out: &mut Vec<Problem>,
 ) {
     let Expr::Path(p, ps) = arg else {
-        out.push(Problem::new(
-            "expr.type_mismatch",
-            arg.span(),
-            format!("{}() takes a field or group id", func.name()),
-        ));
+        out.push(
+            Problem::new(
+                "expr.type_mismatch",
+                arg.span(),
+                format!("{}() takes a field or group id", func.name()),
+            )
+            .arg("variant", "id_argument")
+            .arg("function", func.name()),
+        );
         return;
     };
     match env.lookup(p, ps.clone(), true) {
@@ -1024,7 +1094,7 @@ fn check_counted<'a>(
                         "count() counts the entries of a repeatable group or the choices of a multi-select; \"{p}\" is {}",
                         t.describe()
                     ),
-                ));
+                ).arg("variant", "count").arg("operand", p).arg("found", t.keyword()));
             }
         }
     }

@@ -18,6 +18,7 @@
 
 use super::body::Body;
 use super::deps::Dependencies;
+use super::diagnostics::{Subject, SubjectKind};
 use super::form::{check_body, read_body};
 use super::manifest::Manifest;
 use super::model::{read_fim, read_text, FimRef, Text};
@@ -49,7 +50,8 @@ pub fn read(sink: &mut Sink) -> Option<Fieldgroup> {
             return None;
         }
     };
-    let mut top = Table::new(&root, "fieldgroup.toml").expect("the root is a table");
+    let mut top = Table::new(&root, Subject::new(SubjectKind::File, "fieldgroup.toml"))
+        .expect("the root is a table");
     let mut fg = Fieldgroup {
         label: None,
         help: None,
@@ -66,7 +68,9 @@ pub fn read(sink: &mut Sink) -> Option<Fieldgroup> {
             .suggest("start with [fieldgroup] and label = \"…\"");
         }
         Some(node) => {
-            if let Some(mut t) = Table::expect(node, "[fieldgroup]", sink) {
+            if let Some(mut t) =
+                Table::expect(node, Subject::new(SubjectKind::Table, "fieldgroup"), sink)
+            {
                 fg.label = read_text(&mut t, "label", sink);
                 if fg.label.is_none() {
                     sink.error(

@@ -32,7 +32,7 @@ use std::fmt;
 pub use super::body::Body;
 use super::codelist;
 use super::deps::Dependencies;
-use super::diagnostics::nearest;
+use super::diagnostics::{nearest, Subject, SubjectKind};
 use super::expr::{self, Env, Problem, Span, Ty};
 use super::manifest::{Manifest, PackageKind};
 use super::model::{
@@ -161,7 +161,8 @@ pub fn read(sink: &mut Sink) -> Option<Form> {
             return None;
         }
     };
-    let mut top = Table::new(&root, "form.toml").expect("the root is a table");
+    let mut top = Table::new(&root, Subject::new(SubjectKind::File, "form.toml"))
+        .expect("the root is a table");
     let mut form = Form {
         title: None,
         vertrauensniveau: None,
@@ -176,7 +177,8 @@ pub fn read(sink: &mut Sink) -> Option<Form> {
                 .suggest("start with [form], title = \"…\" and vertrauensniveau = \"niedrig\" | \"substanziell\" | \"hoch\"");
         }
         Some(node) => {
-            if let Some(mut t) = Table::expect(node, "[form]", sink) {
+            if let Some(mut t) = Table::expect(node, Subject::new(SubjectKind::Table, "form"), sink)
+            {
                 form.title = read_text(&mut t, "title", sink);
                 if form.title.is_none() {
                     sink.error("form.missing_title", t.at, "[form] has no title");
@@ -199,7 +201,7 @@ pub fn read(sink: &mut Sink) -> Option<Form> {
                                 "form.invalid_vertrauensniveau",
                                 s.span().start,
                                 format!("Vertrauensniveau \"{}\" is not one of niedrig, substanziell, hoch", s.get_ref()),
-                            );
+                            ).set_arg("value", s.get_ref());
                             let names = ["niedrig", "substanziell", "hoch"];
                             let lower = s.get_ref().to_lowercase();
                             let english = match lower.as_str() {
@@ -227,7 +229,8 @@ pub fn read(sink: &mut Sink) -> Option<Form> {
                                     "form.duplicate_account",
                                     a.span().start,
                                     format!("account \"{}\" is listed twice", a.get_ref()),
-                                );
+                                )
+                                .set_arg("account", a.get_ref());
                             }
                             Some(acc) => {
                                 if let Some(level) = form.vertrauensniveau {
@@ -240,17 +243,19 @@ pub fn read(sink: &mut Sink) -> Option<Form> {
                                                 acc.as_str(),
                                                 acc.max_level()
                                             ),
-                                        );
+                                        ).set_arg("account", acc.as_str()).set_arg("max_level", acc.max_level()).set_arg("required_level", level);
                                     }
                                 }
                                 form.accounts.push(acc);
                             }
                             None => {
-                                let d = sink.error(
-                                    "form.unknown_account",
-                                    a.span().start,
-                                    format!("\"{}\" is not a known account", a.get_ref()),
-                                );
+                                let d = sink
+                                    .error(
+                                        "form.unknown_account",
+                                        a.span().start,
+                                        format!("\"{}\" is not a known account", a.get_ref()),
+                                    )
+                                    .set_arg("account", a.get_ref());
                                 let lower: Vec<String> =
                                     names.iter().map(|n| n.to_lowercase()).collect();
                                 let lower_refs: Vec<&str> =
@@ -279,6 +284,10 @@ pub fn read(sink: &mut Sink) -> Option<Form> {
                             "the form needs Vertrauensniveau {} but accepts no account to reach it",
                             form.vertrauensniveau.map(|v| v.as_str()).unwrap_or("")
                         ),
+                    )
+                    .set_arg(
+                        "required_level",
+                        form.vertrauensniveau.map(|v| v.as_str()).unwrap_or(""),
                     )
                     .suggest("accounts = [\"BundID\", \"Online-Ausweis\", \"EU-eID\"]");
                 }
@@ -498,7 +507,8 @@ impl<'a> Env<'a> for ScopeEnv<'_, 'a> {
                 "form.unknown_field_in_condition",
                 span,
                 format!("unknown field \"{name}\" in condition"),
-            );
+            )
+            .arg("field", name);
             // Suggest among the full paths and among the ids visible here.
             // Each candidate: what to compare with, and what to propose
             // (the shortest name that reaches the field from here).
@@ -537,7 +547,7 @@ impl<'a> Env<'a> for ScopeEnv<'_, 'a> {
                 format!(
                     "\"{name}\" lies inside the repeatable group \"{group}\", so outside it this condition cannot tell which entry is meant"
                 ),
-            )
+            ).arg("field", name).arg("group", group)
             .with_suggestion(format!("use count({group}) or move the condition into \"{group}\"")));
         }
         Ok(sym.ty)
@@ -582,7 +592,8 @@ pub(crate) fn check_body(
                 "codelist.unused",
                 cl.at,
                 format!("code list \"{}\" is declared but no field uses it", cl.id),
-            );
+            )
+            .set_arg("codelist", &cl.id);
         }
     }
     let edges = check_conditions(body, &syms, sink);
@@ -614,14 +625,18 @@ impl References<'_> {
                     return;
                 }
                 let ids: Vec<&str> = self.body.codelists.iter().map(|c| c.id.as_str()).collect();
-                let d = sink.error(
-                    "form.unknown_codelist",
-                    at,
-                    format!(
-                        "field \"{path}\" uses code list \"{}\", which is not declared",
-                        cl.get_ref()
-                    ),
-                );
+                let d = sink
+                    .error(
+                        "form.unknown_codelist",
+                        at,
+                        format!(
+                            "field \"{path}\" uses code list \"{}\", which is not declared",
+                            cl.get_ref()
+                        ),
+                    )
+                    .set_arg("variant", "undeclared")
+                    .set_arg("path", path)
+                    .set_arg("codelist", cl.get_ref());
                 match nearest(cl.get_ref(), &ids) {
                     Some(b) => d.suggest(format!("did you mean \"{b}\"?")),
                     None => d.suggest(format!(
@@ -644,17 +659,23 @@ impl References<'_> {
                     "field \"{path}\" takes a code list from \"{pkg}\", which is not a dependency"
                 ),
             )
+            .set_arg("path", path)
+            .set_arg("package", pkg)
             .suggest(format!(
                 "add \"{pkg}\" to [dependencies] in gemeinwerk.toml"
             ));
         } else if let Some(dep_body) = self.deps.body(pkg) {
             if dep_body.codelist(id).is_none() {
                 let ids: Vec<&str> = dep_body.codelists.iter().map(|c| c.id.as_str()).collect();
-                let d = sink.error(
-                    "form.unknown_codelist",
-                    at,
-                    format!("\"{pkg}\" has no code list \"{id}\""),
-                );
+                let d = sink
+                    .error(
+                        "form.unknown_codelist",
+                        at,
+                        format!("\"{pkg}\" has no code list \"{id}\""),
+                    )
+                    .set_arg("variant", "not_in_dependency")
+                    .set_arg("package", pkg)
+                    .set_arg("codelist", id);
                 if let Some(b) = nearest(id, &ids) {
                     d.suggest(format!("did you mean \"{pkg}#{b}\"?"));
                 }
@@ -664,7 +685,9 @@ impl References<'_> {
                 "form.unknown_codelist",
                 at,
                 format!("\"{pkg}\" is a process; it has no code lists"),
-            );
+            )
+            .set_arg("variant", "process")
+            .set_arg("package", pkg);
         }
     }
 }
@@ -679,11 +702,14 @@ fn check_include(
 ) {
     let name = inc.get_ref();
     if !dep_names.contains(name) {
-        let d = sink.error(
-            "form.include_not_a_dependency",
-            inc.span().start,
-            format!("group \"{path}\" includes \"{name}\", which is not a dependency"),
-        );
+        let d = sink
+            .error(
+                "form.include_not_a_dependency",
+                inc.span().start,
+                format!("group \"{path}\" includes \"{name}\", which is not a dependency"),
+            )
+            .set_arg("path", path)
+            .set_arg("package", name);
         let names: Vec<&str> = dep_names.iter().map(String::as_str).collect();
         match nearest(name, &names) {
             Some(b) => d.suggest(format!("did you mean \"{b}\"?")),
@@ -702,7 +728,10 @@ fn check_include(
                 format!(
                     "group \"{path}\" includes \"{name}\", which is a {other}, not a field group"
                 ),
-            );
+            )
+            .set_arg("path", path)
+            .set_arg("package", name)
+            .set_arg("package_kind", other);
         }
     }
 }
@@ -732,6 +761,8 @@ fn check_conditions(
                     c.at + p.span.start,
                     format!("{key} of \"{owner}\": {}", p.message),
                 );
+                d.args = p.args;
+                d.set_arg("key", key).set_arg("path", owner);
                 if let Some(s) = p.suggestion {
                     d.suggest(s);
                 }
@@ -803,6 +834,7 @@ fn check_cycles(edges: &HashMap<String, Vec<(String, usize)>>, sink: &mut Sink) 
                                 cycle.join(" → ")
                             ),
                         )
+                        .set_arg("cycle", cycle.join(" → "))
                         .suggest("a field cannot be shown or required depending on itself");
                     }
                     stack.clear();

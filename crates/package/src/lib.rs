@@ -73,7 +73,9 @@ pub fn read_manifest(files: &PackageFiles) -> Result<(Manifest, Vec<Diagnostic>)
             "file.not_utf8",
             manifest::MANIFEST_FILE,
             format!("the file is not UTF-8 text: {e}"),
-        )]
+        )
+        .arg("variant", "detail")
+        .arg("detail", e)]
     })?;
     manifest::parse_manifest(source)
 }

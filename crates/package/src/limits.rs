@@ -48,7 +48,7 @@ pub fn check(files: &PackageFiles, readme: Option<&str>, archive_prefix: &str) -
                 format!(
                     "the archive path \"{full}\" does not fit a tar header: the file name may have at most {USTAR_NAME_BYTES} bytes, the folders before it at most {USTAR_PREFIX_BYTES}"
                 ),
-            ));
+            ).arg("path", &full).arg("name_limit", USTAR_NAME_BYTES).arg("prefix_limit", USTAR_PREFIX_BYTES));
         }
         if !path.ends_with(".toml") {
             continue;
@@ -64,14 +64,18 @@ pub fn check(files: &PackageFiles, readme: Option<&str>, archive_prefix: &str) -
     let readme = readme.unwrap_or("README.md");
     if let Some(text) = files.get(readme) {
         if text.len() > MAX_README_BYTES {
-            found.push(Diagnostic::error(
-                "readme.too_large",
-                readme,
-                format!(
-                    "the README has {} bytes; at most {MAX_README_BYTES} are allowed",
-                    text.len()
-                ),
-            ));
+            found.push(
+                Diagnostic::error(
+                    "readme.too_large",
+                    readme,
+                    format!(
+                        "the README has {} bytes; at most {MAX_README_BYTES} are allowed",
+                        text.len()
+                    ),
+                )
+                .arg("size", text.len())
+                .arg("limit", MAX_README_BYTES),
+            );
         }
     }
     found
@@ -86,14 +90,28 @@ pub fn fits_ustar(path: &str) -> bool {
         .any(|(i, _)| i <= USTAR_PREFIX_BYTES && path.len() - i - 1 <= USTAR_NAME_BYTES && i > 0)
 }
 
+/// The limit for the text under `key`, and what kind of text it is: a
+/// keyword (the arg `text_kind`) that clients word in their language.
 fn limit_for(key: &str) -> (usize, &'static str) {
     match key {
         "title" | "title-en" => (MAX_TITLE_CHARS, "title"),
         "description" | "description-en" => (MAX_DESCRIPTION_CHARS, "description"),
         "label" | "label-en" => (MAX_LABEL_CHARS, "label"),
-        "help" | "help-en" => (MAX_HELP_CHARS, "help text"),
+        "help" | "help-en" => (MAX_HELP_CHARS, "help"),
         "keywords" => (MAX_KEYWORD_CHARS, "keyword"),
         _ => (MAX_OTHER_TEXT_CHARS, "text"),
+    }
+}
+
+/// The English phrase for a text: "the label \"label-en\"", "the key".
+fn text_phrase(text_kind: &str, key: &str) -> String {
+    let word = match text_kind {
+        "help" => "help text",
+        other => other,
+    };
+    match key {
+        "" => format!("the {word}"),
+        key => format!("the {word} \"{key}\""),
     }
 }
 
@@ -101,7 +119,8 @@ fn walk(file: &str, source: &str, key: &str, node: &Spanned<Node>, found: &mut V
     match node.get_ref() {
         Node::Table(entries) => {
             for (k, v) in entries {
-                if let Some(d) = text_problem(file, source, "key", k.get_ref(), 200, k.span().start)
+                if let Some(d) =
+                    text_problem(file, source, ("key", ""), k.get_ref(), 200, k.span().start)
                 {
                     found.push(d);
                 }
@@ -119,6 +138,8 @@ fn walk(file: &str, source: &str, key: &str, node: &Spanned<Node>, found: &mut V
                             items.len()
                         ),
                     )
+                    .arg("count", items.len())
+                    .arg("limit", MAX_KEYWORDS)
                     .at(source, node.span().start),
                 );
             }
@@ -127,13 +148,9 @@ fn walk(file: &str, source: &str, key: &str, node: &Spanned<Node>, found: &mut V
             }
         }
         Node::String(s) => {
-            let (max, what) = limit_for(key);
-            let what = if key.is_empty() {
-                what.to_string()
-            } else {
-                format!("{what} \"{key}\"")
-            };
-            if let Some(d) = text_problem(file, source, &what, s, max, node.span().start) {
+            let (max, text_kind) = limit_for(key);
+            if let Some(d) = text_problem(file, source, (text_kind, key), s, max, node.span().start)
+            {
                 found.push(d);
             }
         }
@@ -144,11 +161,19 @@ fn walk(file: &str, source: &str, key: &str, node: &Spanned<Node>, found: &mut V
 fn text_problem(
     file: &str,
     source: &str,
-    what: &str,
+    (text_kind, key): (&str, &str),
     s: &str,
     max: usize,
     at: usize,
 ) -> Option<Diagnostic> {
+    let what = text_phrase(text_kind, key);
+    let subject = |d: Diagnostic| match key {
+        "" => d.arg("variant", "bare").arg("text_kind", text_kind),
+        key => d
+            .arg("variant", "keyed")
+            .arg("text_kind", text_kind)
+            .arg("key", key),
+    };
     // Newlines and tabs belong in longer texts; every other control
     // character (NUL, escape sequences, …) is refused, wherever it is.
     let bad = s
@@ -160,25 +185,27 @@ fn text_problem(
         .map(|(_, c)| c);
     if let Some(c) = bad {
         return Some(
-            Diagnostic::error(
+            subject(Diagnostic::error(
                 "text.control_character",
                 file,
                 format!(
-                    "the {what} contains the control character U+{:04X}; only newlines and tabs are allowed",
+                    "{what} contains the control character U+{:04X}; only newlines and tabs are allowed",
                     c as u32
                 ),
-            )
+            ).arg("code_point", format!("{:04X}", c as u32)))
             .at(source, at),
         );
     }
     let chars = s.chars().count();
     if chars > max {
         return Some(
-            Diagnostic::error(
+            subject(Diagnostic::error(
                 "text.too_long",
                 file,
-                format!("the {what} has {chars} characters; at most {max} are allowed"),
-            )
+                format!("{what} has {chars} characters; at most {max} are allowed"),
+            ))
+            .arg("length", chars)
+            .arg("limit", max)
             .at(source, at),
         );
     }

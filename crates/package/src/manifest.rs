@@ -229,21 +229,52 @@ struct RawForkedFrom {
 /// Checks a `repository` or `homepage` link: an absolute http or https
 /// URL with a host (no `javascript:`, `file:` or relative links, since the
 /// web UI shows it as a link).
-pub fn check_link(s: &str) -> Result<(), String> {
-    let url = url::Url::parse(s).map_err(|e| format!("is not a URL: {e}"))?;
+pub fn check_link(s: &str) -> Result<(), LinkProblem> {
+    let url = url::Url::parse(s).map_err(|e| LinkProblem::NotUrl(e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!(
-            "must start with https:// or http://, not {}:",
-            url.scheme()
-        ));
+        return Err(LinkProblem::Scheme(url.scheme().to_string()));
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err("has no host".into());
+        return Err(LinkProblem::NoHost);
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err("must not contain a user name or password".into());
+        return Err(LinkProblem::Credentials);
     }
     Ok(())
+}
+
+/// Why a link is refused; displayed as the English end of the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkProblem {
+    /// The URL parser's explanation.
+    NotUrl(String),
+    /// The scheme that is not http(s).
+    Scheme(String),
+    NoHost,
+    Credentials,
+}
+
+impl LinkProblem {
+    /// The `variant` arg of `manifest.invalid_url`.
+    fn variant(&self) -> &'static str {
+        match self {
+            LinkProblem::NotUrl(_) => "not_url",
+            LinkProblem::Scheme(_) => "scheme",
+            LinkProblem::NoHost => "no_host",
+            LinkProblem::Credentials => "credentials",
+        }
+    }
+}
+
+impl std::fmt::Display for LinkProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LinkProblem::NotUrl(e) => write!(f, "is not a URL: {e}"),
+            LinkProblem::Scheme(s) => write!(f, "must start with https:// or http://, not {s}:"),
+            LinkProblem::NoHost => f.write_str("has no host"),
+            LinkProblem::Credentials => f.write_str("must not contain a user name or password"),
+        }
+    }
 }
 
 /// Parses and checks the manifest of a package. All problems are reported
@@ -326,11 +357,13 @@ impl ManifestChecker<'_> {
         match split_full_name(full.get_ref()) {
             Ok(pair) => pair,
             Err(e) => {
-                let d = self.err(
-                    "manifest.invalid_name",
-                    format!("package {e}"),
-                    full.span().start,
-                );
+                let d = self
+                    .err(
+                        "manifest.invalid_name",
+                        format!("package {e}"),
+                        full.span().start,
+                    )
+                    .arg("detail", &e);
                 self.errs.push(d);
                 (String::new(), String::new())
             }
@@ -350,6 +383,8 @@ impl ManifestChecker<'_> {
                         ),
                         version.span().start,
                     )
+                    .arg("version", version.get_ref())
+                    .arg("detail", &e)
                     .with_suggestion("write it as MAJOR.MINOR.PATCH, for example \"1.0.0\"");
                 self.errs.push(d);
                 None
@@ -368,7 +403,7 @@ impl ManifestChecker<'_> {
                         kind.get_ref()
                     ),
                     kind.span().start,
-                );
+                ).arg("value", kind.get_ref());
                 self.errs.push(d);
                 None
             }
@@ -395,7 +430,19 @@ impl ManifestChecker<'_> {
             Some(d) => return d.get_ref().trim().to_string(),
         };
         let (code, msg, at) = problem;
-        let d = self.err(code, msg, at);
+        let mut d = self.err(code, msg, at);
+        if code == "manifest.description_too_long" {
+            d.set_arg("limit", MAX_DESCRIPTION_CHARS);
+        } else {
+            d.set_arg(
+                "variant",
+                if description.is_none() {
+                    "absent"
+                } else {
+                    "empty"
+                },
+            );
+        }
         self.errs.push(d);
         String::new()
     }
@@ -425,6 +472,8 @@ impl ManifestChecker<'_> {
                         ),
                         l.span().start,
                     )
+                    .arg("value", l.get_ref())
+                    .arg("detail", &e.reason)
                     .with_suggestion("for example \"EUPL-1.2\" or \"MIT OR Apache-2.0\"");
                 self.errs.push(d);
                 String::new()
@@ -439,23 +488,28 @@ impl ManifestChecker<'_> {
         let at = k.span().start;
         let k = k.into_inner();
         if k.len() > MAX_KEYWORDS {
-            let d = self.err(
-                "manifest.too_many_keywords",
-                format!(
-                    "{} keywords given; at most {MAX_KEYWORDS} are allowed",
-                    k.len()
-                ),
-                at,
-            );
+            let d = self
+                .err(
+                    "manifest.too_many_keywords",
+                    format!(
+                        "{} keywords given; at most {MAX_KEYWORDS} are allowed",
+                        k.len()
+                    ),
+                    at,
+                )
+                .arg("count", k.len())
+                .arg("limit", MAX_KEYWORDS);
             self.errs.push(d);
         }
         for word in &k {
             if word.trim().is_empty() || word.chars().count() > 40 {
-                let d = self.err(
-                    "manifest.invalid_keyword",
-                    format!("keyword \"{word}\" must have 1 to 40 characters"),
-                    at,
-                );
+                let d = self
+                    .err(
+                        "manifest.invalid_keyword",
+                        format!("keyword \"{word}\" must have 1 to 40 characters"),
+                        at,
+                    )
+                    .arg("keyword", word);
                 self.errs.push(d);
             }
         }
@@ -477,14 +531,16 @@ impl ManifestChecker<'_> {
         if THEMENFELDER.iter().any(|(slug, _)| slug == t.get_ref()) {
             return Some(t.into_inner());
         }
-        let mut d = self.err(
-            "manifest.invalid_themenfeld",
-            format!(
-                "themenfeld \"{}\" is not one of the 14 OZG Themenfelder",
-                t.get_ref()
-            ),
-            t.span().start,
-        );
+        let mut d = self
+            .err(
+                "manifest.invalid_themenfeld",
+                format!(
+                    "themenfeld \"{}\" is not one of the 14 OZG Themenfelder",
+                    t.get_ref()
+                ),
+                t.span().start,
+            )
+            .arg("value", t.get_ref());
         let slugs: Vec<&str> = THEMENFELDER.iter().map(|(s, _)| *s).collect();
         if let Some(best) = nearest(t.get_ref(), &slugs) {
             d = d.with_suggestion(format!("did you mean \"{best}\"?"));
@@ -500,14 +556,16 @@ impl ManifestChecker<'_> {
         if l.get_ref().len() == 14 && l.get_ref().bytes().all(|b| b.is_ascii_digit()) {
             return Some(l.into_inner());
         }
-        let d = self.err(
-            "manifest.invalid_leika",
-            format!(
-                "leika \"{}\" is not a Leistungsschlüssel: it must be 14 digits",
-                l.get_ref()
-            ),
-            l.span().start,
-        );
+        let d = self
+            .err(
+                "manifest.invalid_leika",
+                format!(
+                    "leika \"{}\" is not a Leistungsschlüssel: it must be 14 digits",
+                    l.get_ref()
+                ),
+                l.span().start,
+            )
+            .arg("value", l.get_ref());
         self.errs.push(d);
         None
     }
@@ -523,7 +581,7 @@ impl ManifestChecker<'_> {
                     title.unwrap_or_default()
                 ),
                 self.pkg_start,
-            );
+            ).arg("title", title.unwrap_or_default());
             self.errs.push(d);
         }
     }
@@ -533,11 +591,20 @@ impl ManifestChecker<'_> {
         match check_link(v.get_ref()) {
             Ok(()) => Some(v.into_inner()),
             Err(why) => {
-                let d = self.err(
-                    "manifest.invalid_url",
-                    format!("{key} \"{}\" {why}", v.get_ref()),
-                    v.span().start,
-                );
+                let d = self
+                    .err(
+                        "manifest.invalid_url",
+                        format!("{key} \"{}\" {why}", v.get_ref()),
+                        v.span().start,
+                    )
+                    .arg("variant", why.variant())
+                    .arg("key", key)
+                    .arg("value", v.get_ref());
+                let d = match &why {
+                    LinkProblem::NotUrl(detail) => d.arg("detail", detail),
+                    LinkProblem::Scheme(scheme) => d.arg("scheme", scheme),
+                    LinkProblem::NoHost | LinkProblem::Credentials => d,
+                };
                 self.errs.push(d);
                 None
             }
@@ -555,21 +622,25 @@ impl ManifestChecker<'_> {
             let (dns, dname) = match split_full_name(dep_name.get_ref()) {
                 Ok(pair) => pair,
                 Err(e) => {
-                    let d = self.err(
-                        "manifest.invalid_dependency",
-                        format!("dependency {e}"),
-                        dep_name.span().start,
-                    );
+                    let d = self
+                        .err(
+                            "manifest.invalid_dependency",
+                            format!("dependency {e}"),
+                            dep_name.span().start,
+                        )
+                        .arg("detail", &e);
                     self.errs.push(d);
                     continue;
                 }
             };
             if dns == namespace && dname == name {
-                let d = self.err(
-                    "manifest.self_dependency",
-                    format!("the package depends on itself (\"{}\")", dep_name.get_ref()),
-                    dep_name.span().start,
-                );
+                let d = self
+                    .err(
+                        "manifest.self_dependency",
+                        format!("the package depends on itself (\"{}\")", dep_name.get_ref()),
+                        dep_name.span().start,
+                    )
+                    .arg("package", dep_name.get_ref());
                 self.errs.push(d);
                 continue;
             }
@@ -586,6 +657,8 @@ impl ManifestChecker<'_> {
                             format!("\"{}\" is not a version requirement: {e}", req.get_ref()),
                             req.span().start,
                         )
+                        .arg("requirement", req.get_ref())
+                        .arg("detail", &e)
                         .with_suggestion("for example \"^1.2\" or \"=1.0.3\"");
                     self.errs.push(d);
                 }
@@ -598,11 +671,14 @@ impl ManifestChecker<'_> {
         let pair = match split_full_name(f.package.get_ref()) {
             Ok(pair) => Some(pair),
             Err(e) => {
-                let d = self.err(
-                    "manifest.invalid_forked_from",
-                    format!("forked-from package {e}"),
-                    f.package.span().start,
-                );
+                let d = self
+                    .err(
+                        "manifest.invalid_forked_from",
+                        format!("forked-from package {e}"),
+                        f.package.span().start,
+                    )
+                    .arg("variant", "name")
+                    .arg("detail", &e);
                 self.errs.push(d);
                 None
             }
@@ -610,14 +686,18 @@ impl ManifestChecker<'_> {
         let version = match semver::Version::parse(f.version.get_ref()) {
             Ok(v) => Some(v),
             Err(e) => {
-                let d = self.err(
-                    "manifest.invalid_forked_from",
-                    format!(
-                        "forked-from version \"{}\" must be an exact version: {e}",
-                        f.version.get_ref()
-                    ),
-                    f.version.span().start,
-                );
+                let d = self
+                    .err(
+                        "manifest.invalid_forked_from",
+                        format!(
+                            "forked-from version \"{}\" must be an exact version: {e}",
+                            f.version.get_ref()
+                        ),
+                        f.version.span().start,
+                    )
+                    .arg("variant", "version")
+                    .arg("version", f.version.get_ref())
+                    .arg("detail", &e);
                 self.errs.push(d);
                 None
             }
@@ -641,21 +721,23 @@ impl ManifestChecker<'_> {
                         f.id.get_ref()
                     ),
                     f.id.span().start,
-                )
+                ).arg("fim_id", f.id.get_ref())
                 .with_suggestion("a letter S, G or D and 8 digits (XDatenfelder 2, \"S00000036\") or 11 digits (XDatenfelder 3, \"G60000000088\")");
             self.errs.push(d);
             return None;
         }
         if let Some(v) = &f.version {
             if !is_fim_version(v.get_ref()) {
-                let d = self.err(
-                    "manifest.invalid_fim_version",
-                    format!(
-                        "[fim] version \"{}\" must be numbers separated by dots, like \"1.2\"",
-                        v.get_ref()
-                    ),
-                    v.span().start,
-                );
+                let d = self
+                    .err(
+                        "manifest.invalid_fim_version",
+                        format!(
+                            "[fim] version \"{}\" must be numbers separated by dots, like \"1.2\"",
+                            v.get_ref()
+                        ),
+                        v.span().start,
+                    )
+                    .arg("value", v.get_ref());
                 self.errs.push(d);
                 return None;
             }

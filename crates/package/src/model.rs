@@ -6,7 +6,7 @@ use std::fmt;
 
 use toml::Spanned;
 
-use super::diagnostics::nearest;
+use super::diagnostics::{nearest, Subject, SubjectKind};
 use super::expr::{self, Expr};
 use super::names::{is_fim_id, is_fim_version};
 use super::spanned::{string_content_start, Node, Seen, Sink, Suggest, Table};
@@ -378,18 +378,23 @@ impl Item {
 }
 
 /// Checks an id: lowercase a–z, 0–9 and `_`, starting with a letter.
-pub fn check_id(id: &str, at: usize, what: &str, sink: &mut Sink) -> bool {
+pub fn check_id(id: &str, at: usize, kind: SubjectKind, sink: &mut Sink) -> bool {
     let ok = id.len() <= 64
         && id.starts_with(|c: char| c.is_ascii_lowercase())
         && id
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !ok {
-        let d = sink.error(
-            "model.invalid_id",
-            at,
-            format!("{what} id \"{id}\" must start with a–z and use only a–z, 0–9 and \"_\""),
-        );
+        let d = sink
+            .error(
+                "model.invalid_id",
+                at,
+                format!(
+                    "{} id \"{id}\" must start with a–z and use only a–z, 0–9 and \"_\"",
+                    kind.english()
+                ),
+            )
+            .set_subject(&Subject::new(kind, id));
         let suggestion: String = id
             .to_lowercase()
             .replace('ä', "ae")
@@ -417,7 +422,9 @@ pub fn read_text(t: &mut Table, key: &str, sink: &mut Sink) -> Option<Text> {
                     "model.empty_text",
                     de.span().start,
                     format!("\"{key}\" of {} is empty", t.what),
-                );
+                )
+                .set_arg("key", key)
+                .set_subject(&t.what);
             }
             Some(Text {
                 de: de.into_inner(),
@@ -432,7 +439,9 @@ pub fn read_text(t: &mut Table, key: &str, sink: &mut Sink) -> Option<Text> {
                     "{} has \"{key}-en\" but no \"{key}\"; the German text is required",
                     t.what
                 ),
-            );
+            )
+            .set_subject(&t.what)
+            .set_arg("key", key);
             None
         }
         (None, None) => None,
@@ -449,7 +458,8 @@ pub fn read_fim(t: &mut Table, expected: char, sink: &mut Sink) -> Option<FimRef
                 "fim.version_without_id",
                 v.span().start,
                 format!("{} has \"fim-version\" but no \"fim-id\"", t.what),
-            );
+            )
+            .set_subject(&t.what);
         }
         return None;
     };
@@ -459,26 +469,27 @@ pub fn read_fim(t: &mut Table, expected: char, sink: &mut Sink) -> Option<FimRef
             "fim.invalid_id",
             id.span().start,
             format!("\"{s}\" is not a FIM id"),
-        )
+        ).set_arg("value", s)
         .suggest(format!(
             "FIM ids are a letter and 11 digits (XDatenfelder 3, \"{expected}60000000243\") or 8 digits (XDatenfelder 2, \"{expected}00000243\")"
         ));
     } else if !s.starts_with(expected) {
+        // A keyword for the args, and the English for the message.
         let kind = |c: char| match c {
-            'F' => "a field (Datenfeld)",
-            'G' => "a group (Datenfeldgruppe)",
-            'S' => "a schema (Stammdatenschema)",
-            _ => "a document profile",
+            'F' => ("field", "a field (Datenfeld)"),
+            'G' => ("group", "a group (Datenfeldgruppe)"),
+            'S' => ("schema", "a schema (Stammdatenschema)"),
+            _ => ("document", "a document profile"),
         };
+        let (found, expected) = (kind(s.chars().next().unwrap_or('?')), kind(expected));
         sink.error(
             "fim.wrong_kind",
             id.span().start,
-            format!(
-                "\"{s}\" names {} but is used on {}",
-                kind(s.chars().next().unwrap_or('?')),
-                kind(expected)
-            ),
-        );
+            format!("\"{s}\" names {} but is used on {}", found.1, expected.1),
+        )
+        .set_arg("fim_id", s)
+        .set_arg("found", found.0)
+        .set_arg("expected", expected.0);
     }
     if let Some(v) = &version {
         if !is_fim_version(v.get_ref()) {
@@ -489,7 +500,8 @@ pub fn read_fim(t: &mut Table, expected: char, sink: &mut Sink) -> Option<FimRef
                     "FIM version \"{}\" must be numbers separated by dots, like \"1.2\"",
                     v.get_ref()
                 ),
-            );
+            )
+            .set_arg("value", v.get_ref());
         }
     }
     Some(FimRef {
@@ -505,11 +517,15 @@ pub fn read_condition(t: &mut Table, key: &str, sink: &mut Sink) -> Option<Condi
     let expr = match expr::parse(s.get_ref()) {
         Ok(e) => Some(e),
         Err(e) => {
-            let d = sink.error(
-                "expr.syntax",
-                at + e.offset,
-                format!("{key} of {}: {}", t.what, e.message),
-            );
+            let d = sink
+                .error(
+                    "expr.syntax",
+                    at + e.offset,
+                    format!("{key} of {}: {}", t.what, e.message),
+                )
+                .set_arg("key", key)
+                .set_subject(&t.what)
+                .set_arg("detail", &e.message);
             if let Some(sugg) = e.suggestion {
                 d.suggest(sugg);
             }
@@ -599,7 +615,18 @@ pub fn read_items(t: &mut Table, scope: &str, sink: &mut Sink) -> Vec<Item> {
                         format!("group \"{scope}\"")
                     }
                 ),
-            );
+            )
+            .set_arg(
+                "variant",
+                if scope.is_empty() {
+                    "top_level"
+                } else {
+                    "group"
+                },
+            )
+            .set_arg("name", item.id())
+            .set_arg("group", scope)
+            .set_arg("line", line);
             continue;
         }
         out.push(item);
@@ -615,19 +642,19 @@ fn join(scope: &str, id: &str) -> String {
     }
 }
 
-fn read_id(t: &mut Table, what: &str, sink: &mut Sink) -> Option<Spanned<String>> {
+fn read_id(t: &mut Table, kind: SubjectKind, sink: &mut Sink) -> Option<Spanned<String>> {
     let id = t.required_string("id", sink)?;
-    check_id(id.get_ref(), id.span().start, what, sink).then_some(id)
+    check_id(id.get_ref(), id.span().start, kind, sink).then_some(id)
 }
 
 fn read_group(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Group> {
-    let mut t = Table::new(node, "a group")?;
-    let id = read_id(&mut t, "group", sink);
+    let mut t = Table::new(node, Subject::unnamed(SubjectKind::Group))?;
+    let id = read_id(&mut t, SubjectKind::Group, sink);
     let path = join(
         scope,
         id.as_ref().map(|s| s.get_ref().as_str()).unwrap_or("?"),
     );
-    t.what = format!("group \"{path}\"");
+    t.what = Subject::new(SubjectKind::Group, &path);
     let label = read_text(&mut t, "label", sink);
     let help = read_text(&mut t, "help", sink);
     let occurs = match t.string("occurs", sink) {
@@ -635,7 +662,7 @@ fn read_group(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Grou
         Some(s) => match Occurs::parse(s.get_ref()) {
             Ok(o) => o,
             Err(e) => {
-                sink.error("model.invalid_occurs", s.span().start, e)
+                sink.error("model.invalid_occurs", s.span().start, &e).set_arg("detail", e)
                     .suggest("FIM occurrences: \"0:1\" optional, \"1:1\" once, \"1:*\" at least once, \"2:5\" two to five times");
                 Occurs::ONCE
             }
@@ -650,6 +677,7 @@ fn read_group(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Grou
                 t.what
             ),
         )
+        .set_subject(&t.what)
         .suggest(if *r.get_ref() {
             "occurs = \"1:1\""
         } else {
@@ -666,7 +694,8 @@ fn read_group(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Grou
                 "model.invalid_include",
                 inc.span().start,
                 format!("include {e}"),
-            );
+            )
+            .set_arg("detail", &e);
         }
         if !items.is_empty() {
             sink.error(
@@ -678,6 +707,8 @@ fn read_group(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Grou
                     inc.get_ref()
                 ),
             )
+            .set_subject(&t.what)
+            .set_arg("package", inc.get_ref())
             .suggest("put the extra fields into a group of their own beside the included one");
         }
     } else if items.is_empty() {
@@ -686,6 +717,7 @@ fn read_group(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Grou
             t.at,
             format!("{} has no fields", t.what),
         )
+        .set_subject(&t.what)
         .suggest("add [[group.field]] tables or include a field group with include = \"ns/name\"");
     }
     if label.is_none() && include.is_none() {
@@ -693,7 +725,8 @@ fn read_group(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Grou
             "model.missing_label",
             t.at,
             format!("{} has no label", t.what),
-        );
+        )
+        .set_subject(&t.what);
     }
     t.finish(&GROUP_KEYS, sink);
     Some(Group {
@@ -710,13 +743,13 @@ fn read_group(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Grou
 }
 
 fn read_field(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Field> {
-    let mut t = Table::new(node, "a field")?;
-    let id = read_id(&mut t, "field", sink);
+    let mut t = Table::new(node, Subject::unnamed(SubjectKind::Field))?;
+    let id = read_id(&mut t, SubjectKind::Field, sink);
     let path = join(
         scope,
         id.as_ref().map(|s| s.get_ref().as_str()).unwrap_or("?"),
     );
-    t.what = format!("field \"{path}\"");
+    t.what = Subject::new(SubjectKind::Field, &path);
     let ty = read_field_type(&mut t, sink);
     let label = read_text(&mut t, "label", sink);
     let help = read_text(&mut t, "help", sink);
@@ -770,11 +803,13 @@ fn read_field_type(t: &mut Table, sink: &mut Sink) -> Option<FieldType> {
         return Some(*ty);
     }
     let names: Vec<&str> = FieldType::ALL.iter().map(|(n, _)| *n).collect();
-    let d = sink.error(
-        "model.unknown_type",
-        s.span().start,
-        format!("field type \"{}\" is not known", s.get_ref()),
-    );
+    let d = sink
+        .error(
+            "model.unknown_type",
+            s.span().start,
+            format!("field type \"{}\" is not known", s.get_ref()),
+        )
+        .set_arg("value", s.get_ref());
     match nearest(s.get_ref(), &names) {
         Some(b) => d.suggest(format!("did you mean \"{b}\"?")),
         None => d.suggest(format!("types: {}", names.join(", "))),
@@ -816,7 +851,8 @@ fn read_length(t: &mut Table, key: &str, sink: &mut Sink) -> Option<(u64, usize)
             "model.negative_length",
             v.span().start,
             format!("\"{key}\" cannot be negative"),
-        );
+        )
+        .set_arg("key", key);
         return None;
     }
     Some((*v.get_ref() as u64, v.span().start))
@@ -840,7 +876,11 @@ impl FieldCheck<'_> {
                 t_what(self.path),
                 self.ty.as_str()
             ),
-        );
+        )
+        .set_arg("variant", "type")
+        .set_arg("key", key)
+        .set_subject(&t_what(self.path))
+        .set_arg("field_type", self.ty.as_str());
     }
 
     /// Constraints, each only where it applies.
@@ -863,6 +903,7 @@ impl FieldCheck<'_> {
                 self.at,
                 format!("{} accepts any kind of file", t_what(self.path)),
             )
+            .set_subject(&t_what(self.path))
             .suggest("media-types = [\"application/pdf\", \"image/jpeg\", \"image/png\"]");
         }
         c
@@ -898,7 +939,11 @@ impl FieldCheck<'_> {
                         "{}: min-length {a} is greater than max-length {b}",
                         t_what(self.path)
                     ),
-                );
+                )
+                .set_arg("variant", "length")
+                .set_subject(&t_what(self.path))
+                .set_arg("min", a)
+                .set_arg("max", b);
             }
         }
     }
@@ -927,7 +972,7 @@ impl FieldCheck<'_> {
                 "model.invalid_pattern",
                 pos + offset,
                 format!("the pattern of {} is not a valid regular expression: {msg}", t_what(self.path)),
-            )
+            ).set_subject(&t_what(self.path)).set_arg("detail", &msg)
             .suggest("patterns use Rust regex syntax (no look-around, no backreferences); see docs/package-format.md");
         } else {
             c.pattern = Some(p.into_inner());
@@ -956,7 +1001,11 @@ impl FieldCheck<'_> {
                     "model.min_greater_than_max",
                     self.at,
                     format!("{}: min {a} is greater than max {b}", t_what(self.path)),
-                );
+                )
+                .set_arg("variant", "value")
+                .set_subject(&t_what(self.path))
+                .set_arg("min", a)
+                .set_arg("max", b);
             }
         }
     }
@@ -984,6 +1033,7 @@ impl FieldCheck<'_> {
                     m.span().start,
                     format!("\"{s}\" is not a media type"),
                 )
+                .set_arg("value", s)
                 .suggest("for example \"application/pdf\", \"image/jpeg\" or \"image/*\"");
             } else {
                 c.media_types.push(s.to_ascii_lowercase());
@@ -1004,7 +1054,8 @@ impl FieldCheck<'_> {
         match parsed {
             Ok(n) => c.max_size = Some(n),
             Err(e) => {
-                sink.error("model.invalid_size", node.span().start, e)
+                sink.error("model.invalid_size", node.span().start, &e)
+                    .set_arg("detail", e)
                     .suggest("for example max-size = \"10 MB\"");
             }
         }
@@ -1027,18 +1078,21 @@ impl FieldCheck<'_> {
                     "model.static_without_text",
                     at,
                     format!("{what} is static text but has no \"text\""),
-                );
+                )
+                .set_subject(&what);
             }
             if let Some(r) = required {
                 sink.error(
                     "model.constraint_not_applicable",
                     r.span().start,
                     "static text cannot be required",
-                );
+                )
+                .set_arg("variant", "static_required");
             }
         } else {
             if label.is_none() {
                 sink.error("model.missing_label", at, format!("{what} has no label"))
+                    .set_subject(&what)
                     .suggest("label = \"…\" in German (label-en for English)");
             }
             if text.is_some() {
@@ -1047,6 +1101,8 @@ impl FieldCheck<'_> {
                     at,
                     format!("\"text\" is for static-text fields; {what} is an input"),
                 )
+                .set_arg("variant", "text_on_input")
+                .set_subject(&what)
                 .suggest("use \"help\" for explanations next to an input");
             }
         }
@@ -1057,7 +1113,9 @@ impl FieldCheck<'_> {
                     "model.missing_codelist",
                     at,
                     format!("{what} is a {} but names no codelist", ty.as_str()),
-                );
+                )
+                .set_subject(&what)
+                .set_arg("field_type", ty.as_str());
             }
             (Some(cl), false) => self.not_for("codelist", cl.span().start, sink),
             _ => {}
@@ -1080,6 +1138,7 @@ impl FieldCheck<'_> {
                         t_what(self.path)
                     ),
                 )
+                .set_subject(&t_what(self.path))
                 .suggest("remove required = true or the required-when condition");
             }
         }
@@ -1093,7 +1152,8 @@ impl FieldCheck<'_> {
                 "model.constraint_not_applicable",
                 examples[0].span().start,
                 "static text has no examples",
-            );
+            )
+            .set_arg("variant", "static_examples");
         }
         if let Some(p) = &c.pattern {
             if !examples.is_empty() {
@@ -1113,7 +1173,10 @@ impl FieldCheck<'_> {
                             ex.get_ref(),
                             t_what(self.path)
                         ),
-                    );
+                    )
+                    .set_arg("variant", "pattern")
+                    .set_arg("example", ex.get_ref())
+                    .set_subject(&t_what(self.path));
                 }
             }
         }
@@ -1127,14 +1190,16 @@ impl FieldCheck<'_> {
                         "example \"{}\" has a length outside min-length/max-length",
                         ex.get_ref()
                     ),
-                );
+                )
+                .set_arg("variant", "length")
+                .set_arg("example", ex.get_ref());
             }
         }
     }
 }
 
-fn t_what(path: &str) -> String {
-    format!("field \"{path}\"")
+fn t_what(path: &str) -> Subject {
+    Subject::new(SubjectKind::Field, path)
 }
 
 /// `"10 MB"`, `"500 kB"`, `"2 MiB"`, `"1048576"`.
@@ -1197,7 +1262,11 @@ fn read_bound(
                 "\"{key}\" does not apply to field \"{path}\" of type \"{}\"",
                 ty.as_str()
             ),
-        );
+        )
+        .set_arg("variant", "bound")
+        .set_arg("key", key)
+        .set_arg("path", path)
+        .set_arg("field_type", ty.as_str());
         None
     };
     match (ty, node.get_ref()) {
@@ -1207,7 +1276,10 @@ fn read_bound(
                 "model.invalid_bound",
                 at,
                 format!("\"{key}\" of integer field \"{path}\" must be an integer"),
-            );
+            )
+            .set_arg("variant", "integer")
+            .set_arg("key", key)
+            .set_arg("path", path);
             None
         }
         (FieldType::Decimal | FieldType::Money, Node::Integer(n)) => Some(Bound::Number(*n as f64)),
@@ -1217,7 +1289,10 @@ fn read_bound(
                 "model.invalid_bound",
                 at,
                 format!("\"{key}\" of field \"{path}\" must be a number"),
-            );
+            )
+            .set_arg("variant", "number")
+            .set_arg("key", key)
+            .set_arg("path", path);
             None
         }
         (FieldType::Date | FieldType::DateTime, Node::String(s)) => {
@@ -1246,7 +1321,7 @@ fn read_bound(
                 "model.invalid_bound",
                 at,
                 format!("\"{key}\" of date field \"{path}\" is \"{s}\", neither a date nor relative to today"),
-            )
+            ).set_arg("variant", "date").set_arg("key", key).set_arg("path", path).set_arg("value", s)
             .suggest("write \"2025-01-31\", \"today\", \"today+P1Y\" or \"today-P18Y\"");
             None
         }
@@ -1258,7 +1333,7 @@ fn read_bound(
                 "model.invalid_bound",
                 at,
                 format!("\"{key}\" of field \"{path}\" must be a date in quotes (\"2025-01-31\", \"today-P18Y\") or a time (\"08:30\")"),
-            );
+            ).set_arg("variant", "date_or_time").set_arg("key", key).set_arg("path", path);
             None
         }
         _ => na(sink),

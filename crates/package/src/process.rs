@@ -34,7 +34,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use toml::Spanned;
 
 use super::deps::Dependencies;
-use super::diagnostics::nearest;
+use super::diagnostics::{nearest, Subject, SubjectKind};
 use super::manifest::{Manifest, PackageKind};
 use super::model::{check_id, read_text, Duration, Text};
 use super::spanned::{self, Seen, Sink, Suggest, Table};
@@ -177,7 +177,8 @@ fn read_duration(t: &mut Table, key: &str, sink: &mut Sink) -> Option<String> {
     match Duration::parse(s.get_ref()) {
         Ok(_) => Some(s.into_inner()),
         Err(e) => {
-            sink.error("process.invalid_duration", s.span().start, e);
+            sink.error("process.invalid_duration", s.span().start, &e)
+                .set_arg("detail", e);
             None
         }
     }
@@ -216,7 +217,8 @@ pub fn read(sink: &mut Sink) -> Option<Process> {
             return None;
         }
     };
-    let mut top = Table::new(&root, "process.toml").expect("the root is a table");
+    let mut top = Table::new(&root, Subject::new(SubjectKind::File, "process.toml"))
+        .expect("the root is a table");
     let mut p = Process::default();
     match top.take("process") {
         None => {
@@ -228,7 +230,9 @@ pub fn read(sink: &mut Sink) -> Option<Process> {
             .suggest("start with [process] and title = \"…\"");
         }
         Some(node) => {
-            if let Some(mut t) = Table::expect(node, "[process]", sink) {
+            if let Some(mut t) =
+                Table::expect(node, Subject::new(SubjectKind::Table, "process"), sink)
+            {
                 p.title = read_text(&mut t, "title", sink);
                 if p.title.is_none() {
                     sink.error("process.missing_title", t.at, "[process] has no title");
@@ -238,7 +242,7 @@ pub fn read(sink: &mut Sink) -> Option<Process> {
         }
     }
     for (id, node) in top.keyed_tables_or_strings("roles", sink) {
-        if check_id(id.get_ref(), id.span().start, "role", sink) {
+        if check_id(id.get_ref(), id.span().start, SubjectKind::Role, sink) {
             p.roles.push(Role {
                 id: id.get_ref().clone(),
                 label: node,
@@ -271,18 +275,21 @@ pub fn read(sink: &mut Sink) -> Option<Process> {
     Some(p)
 }
 
-/// Whether `id` was declared before as a `what`; reported if so.
-fn duplicate(id: &Spanned<String>, what: &str, seen: &mut Seen, sink: &mut Sink) -> bool {
-    if let Some(first) = seen.insert(format!("{what}:{}", id.get_ref()), id.span().start) {
+/// Whether `id` was declared before as a `kind`; reported if so.
+fn duplicate(id: &Spanned<String>, kind: SubjectKind, seen: &mut Seen, sink: &mut Sink) -> bool {
+    let subject = Subject::new(kind, id.get_ref());
+    if let Some(first) = seen.insert(
+        format!("{}:{}", kind.keyword(), id.get_ref()),
+        id.span().start,
+    ) {
         let (line, _) = super::diagnostics::line_column(sink.source, first);
         sink.error(
             "process.duplicate_id",
             id.span().start,
-            format!(
-                "{what} \"{}\" is declared twice (first on line {line})",
-                id.get_ref()
-            ),
-        );
+            format!("{subject} is declared twice (first on line {line})"),
+        )
+        .set_subject(&subject)
+        .set_arg("line", line);
         return true;
     }
     false
@@ -290,10 +297,10 @@ fn duplicate(id: &Spanned<String>, what: &str, seen: &mut Seen, sink: &mut Sink)
 
 /// One `[[state]]` table.
 fn read_state(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -> Option<State> {
-    let mut t = Table::new(node, "a state")?;
+    let mut t = Table::new(node, Subject::unnamed(SubjectKind::State))?;
     let id = t.required_string("id", sink);
     if let Some(id) = &id {
-        t.what = format!("state \"{}\"", id.get_ref());
+        t.what = Subject::new(SubjectKind::State, id.get_ref());
     }
     let label = read_text(&mut t, "label", sink);
     if label.is_none() {
@@ -301,7 +308,8 @@ fn read_state(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -
             "process.missing_label",
             t.at,
             format!("{} has no label", t.what),
-        );
+        )
+        .set_subject(&t.what);
     }
     let start = t.bool("start", sink).is_some_and(|b| *b.get_ref());
     let end = t
@@ -310,14 +318,16 @@ fn read_state(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -
             Some(o) => Some(o),
             None => {
                 let names = ["bewilligt", "abgelehnt", "zurückgezogen"];
-                let d = sink.error(
-                    "process.invalid_outcome",
-                    e.span().start,
-                    format!(
+                let d = sink
+                    .error(
+                        "process.invalid_outcome",
+                        e.span().start,
+                        format!(
                         "\"{}\" is not an outcome; an end is bewilligt, abgelehnt or zurückgezogen",
                         e.get_ref()
                     ),
-                );
+                    )
+                    .set_arg("value", e.get_ref());
                 if let Some(b) = nearest(&e.get_ref().to_lowercase(), &names) {
                     d.suggest(format!("did you mean \"{b}\"?"));
                 }
@@ -327,8 +337,8 @@ fn read_state(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -
     let deadline = read_duration(&mut t, "deadline", sink);
     t.finish(&STATE_KEYS, sink);
     let id = id?;
-    if !check_id(id.get_ref(), id.span().start, "state", sink)
-        || duplicate(&id, "state", seen, sink)
+    if !check_id(id.get_ref(), id.span().start, SubjectKind::State, sink)
+        || duplicate(&id, SubjectKind::State, seen, sink)
     {
         return None;
     }
@@ -337,7 +347,8 @@ fn read_state(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -
             "process.start_is_end",
             id.span().start,
             format!("state \"{}\" is both the start and an end", id.get_ref()),
-        );
+        )
+        .set_arg("state", id.get_ref());
     }
     Some(State {
         id: id.into_inner(),
@@ -355,10 +366,10 @@ fn read_transition(
     seen: &mut Seen,
     sink: &mut Sink,
 ) -> Option<Transition> {
-    let mut t = Table::new(node, "a transition")?;
+    let mut t = Table::new(node, Subject::unnamed(SubjectKind::Transition))?;
     let id = t.required_string("id", sink);
     if let Some(id) = &id {
-        t.what = format!("transition \"{}\"", id.get_ref());
+        t.what = Subject::new(SubjectKind::Transition, id.get_ref());
     }
     let label = read_text(&mut t, "label", sink);
     let from = t.required_string("from", sink);
@@ -370,11 +381,13 @@ fn read_transition(
     t.finish(&TRANSITION_KEYS, sink);
     if let Some(a) = &action {
         if !ACTIONS.contains(&a.get_ref().as_str()) {
-            let d = sink.warning(
-                "process.unknown_action",
-                a.span().start,
-                format!("action \"{}\" is not one of the known actions", a.get_ref()),
-            );
+            let d = sink
+                .warning(
+                    "process.unknown_action",
+                    a.span().start,
+                    format!("action \"{}\" is not one of the known actions", a.get_ref()),
+                )
+                .set_arg("action", a.get_ref());
             match nearest(a.get_ref(), &ACTIONS) {
                 Some(b) => d.suggest(format!("did you mean \"{b}\"?")),
                 None => d.suggest(format!("known actions: {}", ACTIONS.join(", "))),
@@ -385,8 +398,8 @@ fn read_transition(
     else {
         return None;
     };
-    if !check_id(id.get_ref(), id.span().start, "transition", sink)
-        || duplicate(&id, "transition", seen, sink)
+    if !check_id(id.get_ref(), id.span().start, SubjectKind::Transition, sink)
+        || duplicate(&id, SubjectKind::Transition, seen, sink)
     {
         return None;
     }
@@ -405,10 +418,10 @@ fn read_transition(
 
 /// One `[[fee]]` table.
 fn read_fee(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -> Option<Fee> {
-    let mut t = Table::new(node, "a fee")?;
+    let mut t = Table::new(node, Subject::unnamed(SubjectKind::Fee))?;
     let id = t.required_string("id", sink);
     if let Some(id) = &id {
-        t.what = format!("fee \"{}\"", id.get_ref());
+        t.what = Subject::new(SubjectKind::Fee, id.get_ref());
     }
     let label = read_text(&mut t, "label", sink);
     let amount = match t.take("amount") {
@@ -417,7 +430,9 @@ fn read_fee(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -> 
                 "toml.missing_key",
                 t.at,
                 format!("{} has no \"amount\"", t.what),
-            );
+            )
+            .set_subject(&t.what)
+            .set_arg("key", "amount");
             None
         }
         Some(n) => {
@@ -437,7 +452,8 @@ fn read_fee(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -> 
             match r {
                 Ok(c) => Some(c),
                 Err(e) => {
-                    sink.error("process.invalid_amount", n.span().start, e);
+                    sink.error("process.invalid_amount", n.span().start, &e)
+                        .set_arg("detail", e);
                     None
                 }
             }
@@ -451,6 +467,7 @@ fn read_fee(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -> 
             t.at,
             format!("{} names no legal basis", t.what),
         )
+        .set_subject(&t.what)
         .suggest("legal-basis = \"GebOSt Anlage Nr. 265\"");
     }
     let on = t.string("on", sink);
@@ -458,7 +475,9 @@ fn read_fee(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -> 
     let (Some(id), Some(amount_cents)) = (id, amount) else {
         return None;
     };
-    if !check_id(id.get_ref(), id.span().start, "fee", sink) || duplicate(&id, "fee", seen, sink) {
+    if !check_id(id.get_ref(), id.span().start, SubjectKind::Fee, sink)
+        || duplicate(&id, SubjectKind::Fee, seen, sink)
+    {
         return None;
     }
     Some(Fee {
@@ -474,10 +493,10 @@ fn read_fee(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -> 
 
 /// One `[[notice]]` table.
 fn read_notice(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -> Option<Notice> {
-    let mut t = Table::new(node, "a notice")?;
+    let mut t = Table::new(node, Subject::unnamed(SubjectKind::Notice))?;
     let id = t.required_string("id", sink);
     if let Some(id) = &id {
-        t.what = format!("notice \"{}\"", id.get_ref());
+        t.what = Subject::new(SubjectKind::Notice, id.get_ref());
     }
     let label = read_text(&mut t, "label", sink);
     if label.is_none() {
@@ -485,7 +504,8 @@ fn read_notice(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) 
             "process.missing_label",
             t.at,
             format!("{} has no label", t.what),
-        );
+        )
+        .set_subject(&t.what);
     }
     let on = t.required_string("on", sink);
     let legal_basis = t.string("legal-basis", sink).map(Spanned::into_inner);
@@ -493,8 +513,8 @@ fn read_notice(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) 
     let (Some(id), Some(on)) = (id, on) else {
         return None;
     };
-    if !check_id(id.get_ref(), id.span().start, "notice", sink)
-        || duplicate(&id, "notice", seen, sink)
+    if !check_id(id.get_ref(), id.span().start, SubjectKind::Notice, sink)
+        || duplicate(&id, SubjectKind::Notice, seen, sink)
     {
         return None;
     }
@@ -543,21 +563,26 @@ pub fn check(p: &Process, manifest: &Manifest, deps: &dyn Dependencies, sink: &m
                 "process.unused_role",
                 r.at,
                 format!("role \"{}\" does no transition", r.id),
-            );
+            )
+            .set_arg("role", &r.id);
         }
     }
     for f in &p.fees {
         if let Some(on) = &f.on {
             if !transitions.contains(on.get_ref().as_str()) {
-                let d = sink.error(
-                    "process.unknown_transition",
-                    on.span().start,
-                    format!(
-                        "fee \"{}\" is charged on \"{}\", which is not a transition",
-                        f.id,
-                        on.get_ref()
-                    ),
-                );
+                let d = sink
+                    .error(
+                        "process.unknown_transition",
+                        on.span().start,
+                        format!(
+                            "fee \"{}\" is charged on \"{}\", which is not a transition",
+                            f.id,
+                            on.get_ref()
+                        ),
+                    )
+                    .set_arg("variant", "fee")
+                    .set_arg("name", &f.id)
+                    .set_arg("transition", on.get_ref());
                 if let Some(s) = suggest_from(on.get_ref(), transitions.iter().copied()) {
                     d.suggest(s);
                 }
@@ -566,15 +591,19 @@ pub fn check(p: &Process, manifest: &Manifest, deps: &dyn Dependencies, sink: &m
     }
     for n in &p.notices {
         if !transitions.contains(n.on.get_ref().as_str()) {
-            let d = sink.error(
-                "process.unknown_transition",
-                n.on.span().start,
-                format!(
-                    "notice \"{}\" is produced on \"{}\", which is not a transition",
-                    n.id,
-                    n.on.get_ref()
-                ),
-            );
+            let d = sink
+                .error(
+                    "process.unknown_transition",
+                    n.on.span().start,
+                    format!(
+                        "notice \"{}\" is produced on \"{}\", which is not a transition",
+                        n.id,
+                        n.on.get_ref()
+                    ),
+                )
+                .set_arg("variant", "notice")
+                .set_arg("name", &n.id)
+                .set_arg("transition", n.on.get_ref());
             if let Some(s) = suggest_from(n.on.get_ref(), transitions.iter().copied()) {
                 d.suggest(s);
             }
@@ -598,30 +627,37 @@ fn check_transition(
     for (what, r) in [("from", &t.from), ("to", &t.to)] {
         if !states.contains_key(r.get_ref().as_str()) {
             ok = false;
-            let d = sink.error(
-                "process.unknown_state",
-                r.span().start,
-                format!(
-                    "transition \"{}\" goes {what} \"{}\", which is not a state",
-                    t.id,
-                    r.get_ref()
-                ),
-            );
+            let d = sink
+                .error(
+                    "process.unknown_state",
+                    r.span().start,
+                    format!(
+                        "transition \"{}\" goes {what} \"{}\", which is not a state",
+                        t.id,
+                        r.get_ref()
+                    ),
+                )
+                .set_arg("transition", &t.id)
+                .set_arg("direction", what)
+                .set_arg("state", r.get_ref());
             if let Some(s) = suggest_from(r.get_ref(), states.keys().copied()) {
                 d.suggest(s);
             }
         }
     }
     if !roles.contains(t.role.get_ref().as_str()) && !p.roles.is_empty() {
-        let d = sink.error(
-            "process.unknown_role",
-            t.role.span().start,
-            format!(
-                "transition \"{}\" is done by \"{}\", which is not a role",
-                t.id,
-                t.role.get_ref()
-            ),
-        );
+        let d = sink
+            .error(
+                "process.unknown_role",
+                t.role.span().start,
+                format!(
+                    "transition \"{}\" is done by \"{}\", which is not a role",
+                    t.id,
+                    t.role.get_ref()
+                ),
+            )
+            .set_arg("transition", &t.id)
+            .set_arg("role", t.role.get_ref());
         match suggest_from(t.role.get_ref(), roles.iter().copied()) {
             Some(s) => d.suggest(s),
             None => d.suggest(format!(
@@ -641,7 +677,10 @@ fn check_transition(
                     from.id,
                     outcome.as_str()
                 ),
-            );
+            )
+            .set_arg("transition", &t.id)
+            .set_arg("state", &from.id)
+            .set_arg("outcome", outcome.as_str());
         }
     }
     for f in &t.forms {
@@ -655,6 +694,8 @@ fn check_transition(
                     f.get_ref()
                 ),
             )
+            .set_arg("transition", &t.id)
+            .set_arg("package", f.get_ref())
             .suggest(format!(
                 "add \"{}\" = \"^1\" to [dependencies] in gemeinwerk.toml",
                 f.get_ref()
@@ -665,7 +706,9 @@ fn check_transition(
                     "process.not_a_form",
                     f.span().start,
                     format!("\"{}\" is a {kind}, not a form", f.get_ref()),
-                );
+                )
+                .set_arg("package", f.get_ref())
+                .set_arg("package_kind", kind);
             }
         }
     }
@@ -698,7 +741,9 @@ fn check_graph(p: &Process, good_edges: &[(&str, &str)], sink: &mut Sink) {
                         "state \"{}\" is a second start; \"{}\" is already one",
                         s.id, starts[0].id
                     ),
-                );
+                )
+                .set_arg("state", &s.id)
+                .set_arg("first_state", &(starts[0].id));
             }
         }
     }
@@ -739,6 +784,8 @@ fn check_graph(p: &Process, good_edges: &[(&str, &str)], sink: &mut Sink) {
                         s.id, start.id
                     ),
                 )
+                .set_arg("state", &s.id)
+                .set_arg("start_state", &start.id)
                 .suggest("add a transition into it, or remove it");
             }
         }
@@ -756,7 +803,7 @@ fn check_graph(p: &Process, good_edges: &[(&str, &str)], sink: &mut Sink) {
                 "process.no_way_to_end",
                 s.at,
                 format!("from state \"{}\" no end can be reached: a procedure there would never finish", s.id),
-            )
+            ).set_arg("state", &s.id)
             .suggest("add a transition towards an end (for example to \"abgelehnt\" or \"zurückgezogen\")");
         }
     }
@@ -777,7 +824,9 @@ impl Table<'_> {
                 "toml.wrong_type",
                 node.span().start,
                 format!("[{key}] must be a table of id = \"label\""),
-            );
+            )
+            .set_arg("variant", "labels")
+            .set_arg("key", key);
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -785,8 +834,8 @@ impl Table<'_> {
             match v.get_ref() {
                 spanned::Node::String(s) => out.push((k.clone(), s.clone())),
                 spanned::Node::Table(_) => {
-                    let mut t =
-                        Table::new(v, format!("role \"{}\"", k.get_ref())).expect("a table");
+                    let mut t = Table::new(v, Subject::new(SubjectKind::Role, k.get_ref()))
+                        .expect("a table");
                     let label = t.required_string("label", sink);
                     t.finish(&["label"], sink);
                     if let Some(l) = label {
@@ -802,7 +851,10 @@ impl Table<'_> {
                             k.get_ref(),
                             other.type_name()
                         ),
-                    );
+                    )
+                    .set_arg("variant", "role")
+                    .set_arg("role", k.get_ref())
+                    .set_arg("found", other.type_keyword());
                 }
             }
         }

@@ -43,20 +43,34 @@ impl SemverError {
         let mut message = self.to_string();
         let mut d = Diagnostic::error(self.code(), MANIFEST_FILE, String::new());
         match self {
-            SemverError::NotGreater { old, .. } => {
-                d = d.with_suggestion(format!(
+            SemverError::NotGreater { old, new } => {
+                d = d.arg("old", old).arg("new", new).with_suggestion(format!(
                     "version = \"{}\"",
                     minimum_version(old, Level::Patch)
                 ));
             }
             SemverError::Insufficient {
-                minimum, changes, ..
+                old,
+                new,
+                given,
+                needed,
+                minimum,
+                changes,
             } => {
+                let mut listed = String::new();
                 for c in changes {
-                    message.push_str("\n  ");
-                    message.push_str(&c.to_string());
+                    listed.push_str("\n  ");
+                    listed.push_str(&c.to_string());
                 }
-                d = d.with_suggestion(format!("version = \"{minimum}\""));
+                message.push_str(&listed);
+                d = d
+                    .arg("old", old)
+                    .arg("new", new)
+                    .arg("given", given)
+                    .arg("needed", needed)
+                    .arg("minimum", minimum)
+                    .arg("changes", listed)
+                    .with_suggestion(format!("version = \"{minimum}\""));
             }
         }
         d.message = message;

@@ -13,7 +13,7 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use toml::Spanned;
 
-use super::diagnostics::{nearest, toml_error, Diagnostic};
+use super::diagnostics::{nearest, toml_error, Diagnostic, Subject};
 
 /// A TOML value with the spans of all its parts.
 #[derive(Debug, Clone)]
@@ -39,6 +39,55 @@ impl Node {
             Node::Float(_) => "a number",
             Node::Boolean(_) => "a boolean",
             Node::Datetime(_) => "a date",
+        }
+    }
+
+    /// The type as a keyword (the arg `found`), for clients to word.
+    pub fn type_keyword(&self) -> &'static str {
+        match self {
+            Node::Table(_) => "table",
+            Node::Array(_) => "array",
+            Node::String(_) => "string",
+            Node::Integer(_) => "integer",
+            Node::Float(_) => "number",
+            Node::Boolean(_) => "boolean",
+            Node::Datetime(_) => "date",
+        }
+    }
+}
+
+/// What a key's value must be, as a keyword (the arg `expected`) and in
+/// English.
+#[derive(Debug, Clone, Copy)]
+enum Expected {
+    String,
+    Boolean,
+    Integer,
+    Strings,
+    Table,
+    Tables,
+}
+
+impl Expected {
+    fn keyword(self) -> &'static str {
+        match self {
+            Expected::String => "string",
+            Expected::Boolean => "boolean",
+            Expected::Integer => "integer",
+            Expected::Strings => "string_array",
+            Expected::Table => "table",
+            Expected::Tables => "table_array",
+        }
+    }
+
+    fn english(self) -> &'static str {
+        match self {
+            Expected::String => "a string",
+            Expected::Boolean => "true or false",
+            Expected::Integer => "an integer",
+            Expected::Strings => "an array of strings",
+            Expected::Table => "a table",
+            Expected::Tables => "an array of tables",
         }
     }
 }
@@ -180,11 +229,14 @@ impl<'de> Visitor<'de> for SpVisitor {
 
 /// Parses a content file into a spanned tree. A syntax error is the one
 /// problem that stops everything.
+// A syntax error happens at most once per file read: its size costs nothing.
+#[allow(clippy::result_large_err)]
 pub fn parse(file: &str, source: &str) -> Result<Spanned<Node>, Diagnostic> {
     let root: Node = toml::from_str(source).map_err(|e| {
         let mut d = toml_error(file, source, &e);
         if e.message().contains(DATETIME_KEY) {
             d.code = "toml.date_literal".into();
+            d.args.clear();
             d.message = "dates and times are written as strings in gemeinwerk files".into();
             d.suggestion = Some("put the date in quotes, for example \"2025-01-01\"".into());
         }
@@ -259,14 +311,14 @@ impl Suggest for Diagnostic {
 pub struct Table<'n> {
     /// Where the table starts (its header, or its first key).
     pub at: usize,
-    /// What the table is, for messages: "field \"kennzeichen\"".
-    pub what: String,
+    /// What the table is, for messages: `field "kennzeichen"`.
+    pub what: Subject,
     entries: &'n [(Spanned<String>, Spanned<Node>)],
     taken: Vec<bool>,
 }
 
 impl<'n> Table<'n> {
-    pub fn new(node: &'n Spanned<Node>, what: impl Into<String>) -> Option<Self> {
+    pub fn new(node: &'n Spanned<Node>, what: Subject) -> Option<Self> {
         match node.get_ref() {
             Node::Table(entries) => {
                 let at = if node.span().is_empty() {
@@ -276,7 +328,7 @@ impl<'n> Table<'n> {
                 };
                 Some(Table {
                     at,
-                    what: what.into(),
+                    what,
                     entries,
                     taken: vec![false; entries.len()],
                 })
@@ -286,19 +338,17 @@ impl<'n> Table<'n> {
     }
 
     /// Reads `node` as a table or reports that it is not one.
-    pub fn expect(
-        node: &'n Spanned<Node>,
-        what: impl Into<String>,
-        sink: &mut Sink,
-    ) -> Option<Self> {
-        let what = what.into();
+    pub fn expect(node: &'n Spanned<Node>, what: Subject, sink: &mut Sink) -> Option<Self> {
         let t = Table::new(node, what.clone());
         if t.is_none() {
             sink.error(
                 "toml.wrong_type",
                 node.span().start,
                 format!("{what} must be a table, not {}", node.get_ref().type_name()),
-            );
+            )
+            .set_arg("variant", "table")
+            .set_subject(&what)
+            .set_arg("found", node.get_ref().type_keyword());
         }
         t
     }
@@ -317,16 +367,22 @@ impl<'n> Table<'n> {
             .map(|(k, _)| k.span().start)
     }
 
-    fn wrong(&self, sink: &mut Sink, key: &str, node: &Spanned<Node>, expected: &str) {
+    fn wrong(&self, sink: &mut Sink, key: &str, node: &Spanned<Node>, expected: Expected) {
         sink.error(
             "toml.wrong_type",
             node.span().start,
             format!(
-                "\"{key}\" of {} must be {expected}, not {}",
+                "\"{key}\" of {} must be {}, not {}",
                 self.what,
+                expected.english(),
                 node.get_ref().type_name()
             ),
-        );
+        )
+        .set_arg("variant", "key")
+        .set_arg("key", key)
+        .set_subject(&self.what)
+        .set_arg("expected", expected.keyword())
+        .set_arg("found", node.get_ref().type_keyword());
     }
 
     pub fn string(&mut self, key: &str, sink: &mut Sink) -> Option<Spanned<String>> {
@@ -334,7 +390,7 @@ impl<'n> Table<'n> {
         match node.get_ref() {
             Node::String(s) => Some(Spanned::new(node.span(), s.clone())),
             _ => {
-                self.wrong(sink, key, node, "a string");
+                self.wrong(sink, key, node, Expected::String);
                 None
             }
         }
@@ -346,7 +402,9 @@ impl<'n> Table<'n> {
                 "toml.missing_key",
                 self.at,
                 format!("{} has no \"{key}\"", self.what),
-            );
+            )
+            .set_subject(&self.what)
+            .set_arg("key", key);
             return None;
         }
         self.string(key, sink)
@@ -357,7 +415,7 @@ impl<'n> Table<'n> {
         match node.get_ref() {
             Node::Boolean(b) => Some(Spanned::new(node.span(), *b)),
             _ => {
-                self.wrong(sink, key, node, "true or false");
+                self.wrong(sink, key, node, Expected::Boolean);
                 None
             }
         }
@@ -368,7 +426,7 @@ impl<'n> Table<'n> {
         match node.get_ref() {
             Node::Integer(i) => Some(Spanned::new(node.span(), *i)),
             _ => {
-                self.wrong(sink, key, node, "an integer");
+                self.wrong(sink, key, node, Expected::Integer);
                 None
             }
         }
@@ -378,14 +436,14 @@ impl<'n> Table<'n> {
     pub fn strings(&mut self, key: &str, sink: &mut Sink) -> Option<Vec<Spanned<String>>> {
         let node = self.take(key)?;
         let Node::Array(items) = node.get_ref() else {
-            self.wrong(sink, key, node, "an array of strings");
+            self.wrong(sink, key, node, Expected::Strings);
             return None;
         };
         let mut out = Vec::new();
         for item in items {
             match item.get_ref() {
                 Node::String(s) => out.push(Spanned::new(item.span(), s.clone())),
-                _ => self.wrong(sink, key, item, "an array of strings"),
+                _ => self.wrong(sink, key, item, Expected::Strings),
             }
         }
         Some(out)
@@ -402,14 +460,14 @@ impl<'n> Table<'n> {
                 .filter(|item| {
                     let ok = matches!(item.get_ref(), Node::Table(_));
                     if !ok {
-                        self.wrong(sink, key, item, "a table");
+                        self.wrong(sink, key, item, Expected::Table);
                     }
                     ok
                 })
                 .collect(),
             Node::Table(_) => vec![node],
             _ => {
-                self.wrong(sink, key, node, "an array of tables");
+                self.wrong(sink, key, node, Expected::Tables);
                 Vec::new()
             }
         }
@@ -430,14 +488,14 @@ impl<'n> Table<'n> {
                 .filter(|(_, v)| {
                     let ok = matches!(v.get_ref(), Node::Table(_));
                     if !ok {
-                        self.wrong(sink, key, v, "a table");
+                        self.wrong(sink, key, v, Expected::Table);
                     }
                     ok
                 })
                 .map(|(k, v)| (k, v))
                 .collect(),
             _ => {
-                self.wrong(sink, key, node, "a table");
+                self.wrong(sink, key, node, Expected::Table);
                 Vec::new()
             }
         }
@@ -449,11 +507,14 @@ impl<'n> Table<'n> {
             if self.taken[i] {
                 continue;
             }
-            let d = sink.error(
-                "toml.unknown_key",
-                k.span().start,
-                format!("unknown key \"{}\" in {}", k.get_ref(), self.what),
-            );
+            let d = sink
+                .error(
+                    "toml.unknown_key",
+                    k.span().start,
+                    format!("unknown key \"{}\" in {}", k.get_ref(), self.what),
+                )
+                .set_arg("key", k.get_ref())
+                .set_subject(&self.what);
             match nearest(k.get_ref(), known) {
                 Some(best) => d.suggest(format!("did you mean \"{best}\"?")),
                 None => d.suggest(format!("known keys: {}", known.join(", "))),
@@ -484,16 +545,17 @@ pub type Seen = BTreeMap<String, usize>;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostics::SubjectKind;
 
     #[test]
     fn every_value_keeps_its_span() {
         let src = "a = 1\n[[field]]\nid = \"x\"\n\n[[field]]\nid = \"y\"\nd = [1.5]\n";
         let root = parse("f.toml", src).unwrap();
         let mut sink = Sink::new("f.toml", src);
-        let mut t = Table::new(&root, "the file").unwrap();
+        let mut t = Table::new(&root, Subject::new(SubjectKind::File, "f.toml")).unwrap();
         let fields = t.tables("field", &mut sink);
         assert_eq!(fields.len(), 2);
-        let mut f = Table::new(fields[1], "field").unwrap();
+        let mut f = Table::new(fields[1], Subject::unnamed(SubjectKind::Field)).unwrap();
         let id = f.string("id", &mut sink).unwrap();
         assert_eq!(&src[id.span()], "\"y\"");
         let d = f.take("d").unwrap();

@@ -7,6 +7,10 @@
 
 error = Fehler: { $message }
 warning = Warnung: { $message }
+diagnostic = { $place }: { $severity ->
+    [warning] Warnung
+   *[error] Fehler
+}[{ $code }]: { $message }
 registry-failed = die Registry hat einen Fehler: { $message }
 no-token = kein API-Token: GEMEINWERK_TOKEN setzen oder `gemeinwerk login` aufrufen
 unreachable = die Registry unter { $registry } ist nicht erreichbar
@@ -447,3 +451,382 @@ cmd-export-json-schema = Das JSON Schema (2020-12) der Antragsdaten eines Formul
 arg-export-output = In diese Datei schreiben statt nach stdout
 arg-export-json-schema-offline = Die Registry nicht fragen: eingebundene Feldgruppen bleiben offen
 cmd-export-bpmn = BPMN-2.0-XML eines Prozesses, mit Diagramm-Layout
+
+## Die Befunde der Paketprüfung: eine Meldung je Code (der Code mit "-"
+## statt "." und "_"), mit den Werten des Befunds. Namen, Pfade und
+## Versionen bleiben, wie sie sind.
+
+## Worum es in einer Meldung geht, aus den Args kind und name; die
+## diag-Meldungen verweisen darauf. Wörter wie in der Web-Oberfläche.
+subject = { $kind ->
+    [field] das Feld "{ $name }"
+    [group] die Feldgruppe "{ $name }"
+    [codelist] die Codeliste "{ $name }"
+    [code] ein Code der Codeliste "{ $name }"
+    [state] der Zustand "{ $name }"
+    [transition] der Übergang "{ $name }"
+    [fee] die Gebühr "{ $name }"
+    [notice] der Bescheid "{ $name }"
+    [role] die Rolle "{ $name }"
+    [table] die Tabelle [{ $name }]
+    [unnamed_field] ein Feld
+    [unnamed_group] eine Feldgruppe
+    [unnamed_codelist] eine Codeliste
+    [unnamed_state] ein Zustand
+    [unnamed_transition] ein Übergang
+    [unnamed_fee] eine Gebühr
+    [unnamed_notice] ein Bescheid
+    [unnamed_role] eine Rolle
+   *[file] die Datei { $name }
+}
+subject-dative = { $kind ->
+    [field] dem Feld "{ $name }"
+    [group] der Feldgruppe "{ $name }"
+    [codelist] der Codeliste "{ $name }"
+    [code] einem Code der Codeliste "{ $name }"
+    [state] dem Zustand "{ $name }"
+    [transition] dem Übergang "{ $name }"
+    [fee] der Gebühr "{ $name }"
+    [notice] dem Bescheid "{ $name }"
+    [role] der Rolle "{ $name }"
+    [table] der Tabelle [{ $name }]
+    [unnamed_field] einem Feld
+    [unnamed_group] einer Feldgruppe
+    [unnamed_codelist] einer Codeliste
+    [unnamed_state] einem Zustand
+    [unnamed_transition] einem Übergang
+    [unnamed_fee] einer Gebühr
+    [unnamed_notice] einem Bescheid
+    [unnamed_role] einer Rolle
+   *[file] der Datei { $name }
+}
+subject-kind = { $kind ->
+    [field] Feld
+    [group] Feldgruppe
+    [codelist] Codeliste
+    [code] Code
+    [state] Zustand
+    [transition] Übergang
+    [fee] Gebühr
+    [notice] Bescheid
+    [role] Rolle
+    [table] Tabelle
+   *[file] Datei
+}
+
+## Der Text, um den es in einer text.*-Meldung geht, aus text_kind und key.
+text-subject = { $variant ->
+    [keyed] { text-kind } "{ $key }"
+   *[bare] { text-kind }
+}
+text-kind = { $text_kind ->
+    [key] der Schlüssel
+    [title] der Titel
+    [description] die Beschreibung
+    [label] die Beschriftung
+    [help] der Hilfetext
+    [keyword] das Schlagwort
+   *[text] der Text
+}
+
+## TOML-Typen in toml.wrong_type, aus den Args expected und found.
+toml-expected = { $expected ->
+    [string] eine Zeichenkette
+    [boolean] true oder false
+    [integer] eine ganze Zahl
+    [string_array] eine Liste aus Zeichenketten
+    [table_array] eine Liste aus Tabellen
+   *[table] eine Tabelle
+}
+toml-found = { $found ->
+    [array] eine Liste
+    [string] eine Zeichenkette
+    [integer] eine ganze Zahl
+    [number] eine Zahl
+    [boolean] ein Wahrheitswert
+    [date] ein Datum
+   *[table] eine Tabelle
+}
+
+## Typen von Werten in Bedingungen (expr.*), aus den Args found,
+## left_type und right_type.
+expr-found = { $found ->
+    [boolean] wahr/falsch
+    [number] eine Zahl
+    [text] Text
+    [date] ein Datum
+    [time] eine Uhrzeit
+    [datetime] ein Zeitpunkt (Datum und Uhrzeit)
+    [code] eine Auswahl aus einer Codeliste
+    [codes] mehrere Auswahlen aus einer Codeliste
+    [group] eine Feldgruppe
+    [file] eine Datei
+   *[unknown] unbekannt
+}
+expr-left-type = { $left_type ->
+    [boolean] wahr/falsch
+    [number] eine Zahl
+    [text] Text
+    [date] ein Datum
+    [time] eine Uhrzeit
+    [datetime] ein Zeitpunkt (Datum und Uhrzeit)
+    [code] eine Auswahl aus einer Codeliste
+    [codes] mehrere Auswahlen aus einer Codeliste
+    [group] eine Feldgruppe
+    [file] eine Datei
+   *[unknown] unbekannt
+}
+expr-right-type = { $right_type ->
+    [boolean] wahr/falsch
+    [number] eine Zahl
+    [text] Text
+    [date] ein Datum
+    [time] eine Uhrzeit
+    [datetime] ein Zeitpunkt (Datum und Uhrzeit)
+    [code] eine Auswahl aus einer Codeliste
+    [codes] mehrere Auswahlen aus einer Codeliste
+    [group] eine Feldgruppe
+    [file] eine Datei
+   *[unknown] unbekannt
+}
+
+## FIM-Arten in fim.wrong_kind, aus den Args found und expected.
+fim-found = { $found ->
+    [field] ein Datenfeld
+    [group] eine Datenfeldgruppe
+    [schema] ein Stammdatenschema
+   *[document] einen Dokumentsteckbrief
+}
+fim-expected = { $expected ->
+    [field] einem Datenfeld
+    [group] einer Datenfeldgruppe
+    [schema] einem Stammdatenschema
+   *[document] einem Dokumentsteckbrief
+}
+
+diag-adaptation-lowers-vertrauensniveau = die Ableitung verlangt Vertrauensniveau { $level }, { $package } aber { $required_level }
+diag-adaptation-not-allowed = { $package } erlaubt Ableitungen { $policy ->
+        [alles] jede Änderung
+        [erweitern] nur zur Erweiterung
+        [einschraenken] nur zur Einschränkung
+       *[keine] keine Änderung außer am Wortlaut
+    } (ableitungsmodifikation = "{ $policy }"), aber diese Änderung { $effect ->
+        [extends] erweitert es
+       *[restricts] schränkt es ein
+    }: { $change }
+diag-adaptation-policy-loosened = { $package } legt ableitungsmodifikation = "{ $policy }" fest; die Ableitung kann mit "{ $own_policy }" nicht mehr erlauben
+diag-codelist-duplicate-code = der Code "{ $code }" steht zweimal in { subject-dative } (zuerst in Zeile { $line })
+diag-codelist-empty = { $variant ->
+    [neither] { subject } hat weder "codes" noch "urn"
+   *[no_codes] { subject } hat keine Codes
+}
+diag-codelist-empty-code = { subject } hat einen leeren Code
+diag-codelist-invalid-urn = "{ $value }" ist keine URN
+diag-codelist-missing-version = { subject } nennt eine Codeliste aus dem XRepository, aber keine "version"
+diag-codelist-unused = die Codeliste "{ $codelist }" ist angelegt, aber kein Feld verwendet sie
+diag-codelist-urn-and-codes = { subject } hat sowohl "codes" als auch "urn"; eine Codeliste steht entweder im Paket oder kommt aus dem XRepository
+diag-codelist-version-without-urn = { subject } hat eine "version", aber ihre Codes stehen im Paket
+diag-content-missing = { $variant ->
+    [file] dem Paket fehlt { $path }
+   *[content] ein Paket der Art { $package_kind } braucht { $file } neben gemeinwerk.toml
+}
+diag-content-other-kind-file = das Paket ist von der Art { $package_kind }, enthält aber auch { $file }; diese Datei wird nicht beachtet
+diag-content-unresolved-dependency = zur Abhängigkeit "{ $package }" = "{ $requirement }" passt keine veröffentlichte Version
+diag-dependency-no-matching-version = die Abhängigkeit "{ $package }" hat keine veröffentlichte, nicht zurückgezogene Version, die zu "{ $requirement }" passt
+diag-dependency-not-found = die Abhängigkeit "{ $package }" gibt es in dieser Registry nicht
+diag-dependency-unreadable = die Abhängigkeit "{ $package }" führt zu Version { $version }, deren Inhalt sich nicht lesen lässt: { $detail }
+diag-expr-group-as-value = { $key } von "{ $path }": "{ $group }" ist eine Feldgruppe, kein Feld
+diag-expr-invalid-date = { $key } von "{ $path }": "{ $value }" ist kein Datum
+diag-expr-invalid-time = { $key } von "{ $path }": "{ $value }" ist keine Uhrzeit
+diag-expr-not-boolean = { $key } von "{ $path }": eine Bedingung muss wahr oder falsch sein, dies ist aber { expr-found }
+diag-expr-not-ordered = { $key } von "{ $path }": "{ $operator }" gilt nur für Zahlen, Daten und Uhrzeiten; "{ $operand }" ist { expr-found }
+diag-expr-syntax = { $key } von { subject-dative }: { $detail }
+diag-expr-type-mismatch = { $key } von "{ $path }": { $variant ->
+    [logic] "&&", "||" und "!" brauchen wahr/falsch, "{ $operand }" ist aber { expr-found }
+    [literal] { $literal } lässt sich nicht mit einem Wert vergleichen, der { expr-found } ist
+    [compare] "{ $left }" ist { expr-left-type } und "{ $right }" ist { expr-right-type }; die beiden lassen sich nicht vergleichen
+    [multi_select] eine Mehrfachauswahl enthält mehrere Werte; sie wird mit "in" verglichen
+    [in] "in" braucht einen Wert zum Nachschlagen, "{ $operand }" ist aber { expr-found }
+    [years_since] years_since() braucht ein Datum, "{ $operand }" ist aber { expr-found }
+    [id_argument] { $function }() nimmt die Id eines Feldes oder einer Feldgruppe
+   *[count] count() zählt die Einträge einer wiederholbaren Feldgruppe oder die Werte einer Mehrfachauswahl; "{ $operand }" ist { expr-found }
+}
+diag-expr-unknown-code = { $key } von "{ $path }": "{ $code }" ist kein Code der Codeliste des Feldes
+diag-fieldgroup-empty = die Feldgruppe hat keine Felder
+diag-fieldgroup-missing-label = {""}[fieldgroup] hat keine Beschriftung (label)
+diag-fieldgroup-missing-table = fieldgroup.toml hat keine Tabelle [fieldgroup]
+diag-file-not-utf8 = { $variant ->
+    [detail] die Datei ist kein UTF-8-Text: { $detail }
+   *[bare] die Datei ist kein UTF-8-Text
+}
+diag-fim-invalid-id = "{ $value }" ist keine FIM-Id
+diag-fim-invalid-version = die FIM-Version "{ $value }" muss aus Zahlen mit Punkten dazwischen bestehen, etwa "1.2"
+diag-fim-version-without-id = { subject } hat "fim-version", aber keine "fim-id"
+diag-fim-wrong-kind = "{ $fim_id }" bezeichnet { fim-found }, steht aber an { fim-expected }
+diag-forked-from-checksum-mismatch = die Prüfsumme in forked-from passt nicht zu { $package } (die Registry hat { $checksum })
+diag-forked-from-not-found = forked-from nennt { $package }, das es in dieser Registry nicht gibt
+diag-form-account-below-trust-level = { $account } erreicht höchstens Vertrauensniveau { $max_level }, das Formular verlangt aber { $required_level }
+diag-form-codelist-not-a-dependency = das Feld "{ $path }" verwendet eine Codeliste aus "{ $package }", das keine Abhängigkeit ist
+diag-form-condition-cycle = die Bedingungen hängen im Kreis voneinander ab: { $cycle }
+diag-form-condition-on-repeated-field = { $key } von "{ $path }": "{ $field }" liegt in der wiederholbaren Feldgruppe "{ $group }"; außerhalb davon kann diese Bedingung nicht wissen, welcher Eintrag gemeint ist
+diag-form-duplicate-account = das Nutzerkonto "{ $account }" steht zweimal in der Liste
+diag-form-empty = das Formular hat keine Felder
+diag-form-include-not-a-dependency = die Feldgruppe "{ $path }" bindet "{ $package }" ein, das keine Abhängigkeit ist
+diag-form-include-not-a-fieldgroup = die Feldgruppe "{ $path }" bindet "{ $package }" ein; das ist { $package_kind }, keine Feldgruppe
+diag-form-invalid-ableitungsmodifikation = ableitungsmodifikation muss "alles", "erweitern", "einschraenken" oder "keine" sein (FIM-Codes 0 bis 3)
+diag-form-invalid-vertrauensniveau = das Vertrauensniveau "{ $value }" ist keines von niedrig, substanziell, hoch
+diag-form-missing-form-table = form.toml hat keine Tabelle [form]
+diag-form-missing-title = {""}[form] hat keinen Titel (title)
+diag-form-missing-vertrauensniveau = {""}[form] gibt nicht an, welches Vertrauensniveau es verlangt
+diag-form-no-accounts = das Formular verlangt Vertrauensniveau { $required_level }, lässt aber kein Nutzerkonto zu, das es erreicht
+diag-form-unknown-account = "{ $account }" ist kein bekanntes Nutzerkonto
+diag-form-unknown-codelist = { $variant ->
+    [undeclared] das Feld "{ $path }" verwendet die Codeliste "{ $codelist }", die nicht angelegt ist
+    [not_in_dependency] "{ $package }" hat keine Codeliste "{ $codelist }"
+   *[process] "{ $package }" ist ein Prozess und hat keine Codelisten
+}
+diag-form-unknown-field-in-condition = { $key } von "{ $path }": unbekanntes Feld "{ $field }" in der Bedingung
+diag-manifest-description-too-long = die Beschreibung hat mehr als { $limit } Zeichen; Einzelheiten gehören in die README
+diag-manifest-invalid-dependency = Abhängigkeit: { $detail }
+diag-manifest-invalid-fim-id = {""}[fim] id "{ $fim_id }" ist nicht die Id eines FIM-Stammdatenschemas, einer Datenfeldgruppe oder eines Dokumentsteckbriefs
+diag-manifest-invalid-fim-version = {""}[fim] version "{ $value }" muss aus Zahlen mit Punkten dazwischen bestehen, etwa "1.2"
+diag-manifest-invalid-forked-from = { $variant ->
+    [name] forked-from, Paket: { $detail }
+   *[version] die Version "{ $version }" in forked-from muss eine genaue Version sein: { $detail }
+}
+diag-manifest-invalid-keyword = das Schlagwort "{ $keyword }" muss 1 bis 40 Zeichen haben
+diag-manifest-invalid-kind = die Art "{ $value }" ist unbekannt; sie muss "form", "process" oder "fieldgroup" sein
+diag-manifest-invalid-leika = leika "{ $value }" ist kein Leistungsschlüssel: er muss aus 14 Ziffern bestehen
+diag-manifest-invalid-license = die Lizenz "{ $value }" ist kein SPDX-Ausdruck: { $detail }
+diag-manifest-invalid-name = Paketname: { $detail }
+diag-manifest-invalid-themenfeld = das Themenfeld "{ $value }" ist keines der 14 OZG-Themenfelder
+diag-manifest-invalid-url = { $key } "{ $value }" { $variant ->
+    [not_url] ist keine URL: { $detail }
+    [scheme] muss mit https:// oder http:// beginnen, nicht mit { $scheme }:
+    [no_host] nennt keinen Host
+   *[credentials] darf keinen Benutzernamen und kein Passwort enthalten
+}
+diag-manifest-invalid-version = die Version "{ $version }" ist keine semantische Version: { $detail }
+diag-manifest-invalid-version-req = "{ $requirement }" ist keine Versionsanforderung: { $detail }
+diag-manifest-missing = dem Paket fehlt gemeinwerk.toml
+diag-manifest-missing-description = { $variant ->
+    [empty] die Beschreibung ist leer
+   *[absent] das Paket hat keine Beschreibung; sagen Sie in ein oder zwei Sätzen, wofür es da ist
+}
+diag-manifest-missing-license = das Paket hat keine Lizenz
+diag-manifest-missing-package = das Manifest hat keine Tabelle [package]; ein Paket braucht Name, Version, Art, Beschreibung und Lizenz
+diag-manifest-missing-readme = readme = "{ $path }" nennt eine Datei, die nicht im Paket ist
+diag-manifest-missing-themenfeld = kein Themenfeld angegeben; wer nach Themenfeld sucht, findet das Paket nicht
+diag-manifest-no-readme = das Paket hat keine README.md; andere Kommunen lesen sie, bevor sie ein Paket übernehmen
+diag-manifest-placeholder-title = der Titel "{ $title }" enthält noch den Platzhalter "…" von `gemeinwerk new`: bitte den richtigen Titel eintragen
+diag-manifest-self-dependency = das Paket hängt von sich selbst ab ("{ $package }")
+diag-manifest-too-many-keywords = { $count } Schlagwörter angegeben; erlaubt sind höchstens { $limit }
+diag-merge-invalid-toml = { $file } ist kein gültiges TOML: { $detail }
+diag-merge-kind-mismatch = die Pakete sind von verschiedener Art (hier { $ours }, im Original { $theirs })
+diag-merge-missing-file = { $file } fehlt
+diag-merge-no-such-conflict = es gibt keinen offenen Konflikt "{ $path }"
+diag-merge-open-conflict = die Zusammenführung hat einen Konflikt offen gelassen: { $conflict }
+diag-merge-path-not-found = "{ $path }" bezeichnet nichts in { $file }
+diag-model-constraint-not-applicable = { $variant ->
+    [type] "{ $key }" gilt nicht für { subject } vom Typ "{ $field_type }"
+    [static_required] ein statischer Text kann kein Pflichtfeld sein
+    [text_on_input] "text" ist für statische Texte; { subject } ist ein Eingabefeld
+    [static_examples] ein statischer Text hat keine Beispiele
+   *[bound] "{ $key }" gilt nicht für das Feld "{ $path }" vom Typ "{ $field_type }"
+}
+diag-model-default-ignored = Vorgabewerte werden noch nicht unterstützt und nicht beachtet
+diag-model-duplicate-id = die Id "{ $name }" kommt { $variant ->
+    [top_level] auf der obersten Ebene
+   *[group] in der Feldgruppe "{ $group }"
+} zweimal vor (zuerst in Zeile { $line })
+diag-model-empty-group = { subject } hat keine Felder
+diag-model-empty-text = "{ $key }" von { subject-dative } ist leer
+diag-model-english-without-german = { subject } hat "{ $key }-en", aber kein "{ $key }"; der deutsche Text ist Pflicht
+diag-model-example-does-not-match = { $variant ->
+    [pattern] das Beispiel "{ $example }" passt nicht zum Muster von { subject-dative }
+   *[length] das Beispiel "{ $example }" hat eine Länge außerhalb von min-length/max-length
+}
+diag-model-file-without-media-types = { subject } nimmt Dateien jeder Art an
+diag-model-include-with-fields = { subject } bindet "{ $package }" ein und hat zugleich eigene Felder
+diag-model-invalid-bound = { $variant ->
+    [integer] "{ $key }" des Ganzzahlfeldes "{ $path }" muss eine ganze Zahl sein
+    [number] "{ $key }" des Feldes "{ $path }" muss eine Zahl sein
+    [date] "{ $key }" des Datumsfeldes "{ $path }" ist "{ $value }", weder ein Datum noch relativ zu heute
+   *[date_or_time] "{ $key }" des Feldes "{ $path }" muss ein Datum in Anführungszeichen ("2025-01-31", "today-P18Y") oder eine Uhrzeit ("08:30") sein
+}
+diag-model-invalid-id = die Id "{ $name }" ({ subject-kind }) muss mit a–z beginnen und darf nur a–z, 0–9 und "_" enthalten
+diag-model-invalid-include = Einbindung: { $detail }
+diag-model-invalid-media-type = "{ $value }" ist kein Medientyp
+diag-model-invalid-occurs = ungültige Häufigkeit (occurs): { $detail }
+diag-model-invalid-pattern = das Muster von { subject-dative } ist kein gültiger regulärer Ausdruck: { $detail }
+diag-model-invalid-size = ungültige Größe (max-size): { $detail }
+diag-model-min-greater-than-max = { $variant ->
+    [length] { subject }: min-length { $min } ist größer als max-length { $max }
+   *[value] { subject }: min { $min } ist größer als max { $max }
+}
+diag-model-missing-codelist = { subject } ist vom Typ { $field_type }, nennt aber keine Codeliste
+diag-model-missing-label = { subject } hat keine Beschriftung (label)
+diag-model-negative-length = "{ $key }" darf nicht negativ sein
+diag-model-required-and-required-when = { subject } ist immer ein Pflichtfeld; seine Bedingung required-when wirkt daher nicht
+diag-model-required-on-group = Feldgruppen sind nicht "required"; wie oft { subject } vorkommt, sagt "occurs"
+diag-model-static-without-text = { subject } ist ein statischer Text, hat aber keinen "text"
+diag-model-unknown-type = der Feldtyp "{ $value }" ist unbekannt
+diag-package-deprecated = das Paket ist veraltet: { $detail }
+diag-path-too-long = der Archivpfad "{ $path }" passt nicht in einen tar-Kopf: der Dateiname darf höchstens { $name_limit } Bytes haben, die Ordner davor höchstens { $prefix_limit }
+diag-process-duplicate-id = { subject } ist zweimal angelegt (zuerst in Zeile { $line })
+diag-process-fee-without-legal-basis = { subject } nennt keine Rechtsgrundlage
+diag-process-form-not-a-dependency = der Übergang "{ $transition }" verwendet das Formular "{ $package }", das keine Abhängigkeit ist
+diag-process-invalid-amount = ungültiger Betrag: { $detail }
+diag-process-invalid-duration = ungültige Frist: { $detail }
+diag-process-invalid-outcome = "{ $value }" ist kein Ergebnis; ein Endzustand ist bewilligt, abgelehnt oder zurückgezogen
+diag-process-missing-label = { subject } hat keine Beschriftung (label)
+diag-process-missing-process-table = process.toml hat keine Tabelle [process]
+diag-process-missing-title = {""}[process] hat keinen Titel (title)
+diag-process-multiple-starts = der Zustand "{ $state }" ist ein zweiter Startzustand; "{ $first_state }" ist schon einer
+diag-process-no-end = kein Zustand ist ein Endzustand
+diag-process-no-roles = der Prozess legt keine [roles] an
+diag-process-no-start = kein Zustand ist der Startzustand
+diag-process-no-states = der Prozess hat keine [[state]]
+diag-process-no-way-to-end = vom Zustand "{ $state }" aus ist kein Endzustand erreichbar: ein Verfahren dort käme nie zum Abschluss
+diag-process-not-a-form = "{ $package }" ist ein Paket der Art { $package_kind }, kein Formular
+diag-process-start-is-end = der Zustand "{ $state }" ist zugleich Start- und Endzustand
+diag-process-transition-from-end = der Übergang "{ $transition }" verlässt "{ $state }", einen Endzustand ({ $outcome }); aus einem Endzustand führt kein Übergang heraus
+diag-process-unknown-action = die Aktion "{ $action }" ist keine der bekannten Aktionen
+diag-process-unknown-role = den Übergang "{ $transition }" führt "{ $role }" aus; das ist keine Rolle
+diag-process-unknown-state = der Übergang "{ $transition }" führt { $direction ->
+    [from] von
+   *[to] nach
+} "{ $state }"; das ist kein Zustand
+diag-process-unknown-transition = { $variant ->
+    [fee] die Gebühr "{ $name }" fällt bei "{ $transition }" an; das ist kein Übergang
+   *[notice] der Bescheid "{ $name }" entsteht bei "{ $transition }"; das ist kein Übergang
+}
+diag-process-unreachable-state = der Zustand "{ $state }" ist vom Startzustand "{ $start_state }" aus nicht erreichbar
+diag-process-unused-role = die Rolle "{ $role }" führt keinen Übergang aus
+diag-readme-too-large = die README hat { $size } Bytes; erlaubt sind höchstens { $limit }
+diag-semver-insufficient-bump = Version { $new } ist ein { $given ->
+        [major] Major-
+        [minor] Minor-
+       *[patch] Patch-
+    }Sprung gegenüber { $old }, die Änderungen verlangen aber einen { $needed ->
+        [major] Major-
+        [minor] Minor-
+       *[patch] Patch-
+    }Sprung: mindestens { $minimum }{ $changes }
+diag-semver-not-greater = Version { $new } ist nicht größer als die veröffentlichte Version { $old }
+diag-semver-unchecked = der Versionssprung wurde nicht geprüft: { $package }@{ $version } lässt sich mit den heutigen Regeln nicht lesen
+diag-text-control-character = { text-subject } enthält das Steuerzeichen U+{ $code_point }; erlaubt sind nur Zeilenumbrüche und Tabulatoren
+diag-text-too-long = { text-subject } hat { $length } Zeichen; erlaubt sind höchstens { $limit }
+diag-text-too-many-keywords = es sind { $count } Schlagwörter; erlaubt sind höchstens { $limit }
+diag-toml-date-literal = Daten und Uhrzeiten werden in gemeinwerk-Dateien als Zeichenketten geschrieben
+diag-toml-missing-key = { subject } hat kein "{ $key }"
+diag-toml-syntax = TOML-Syntaxfehler: { $detail }
+diag-toml-unknown-key = unbekannter Schlüssel "{ $key }" in { subject-dative }
+diag-toml-wrong-type = { $variant ->
+    [codes] "codes" von { subject-dative } muss eine Liste aus {"{"} code = …, label = … {"}"} sein
+    [labels] {""}[{ $key }] muss eine Tabelle aus id = "Beschriftung" sein
+    [role] die Rolle "{ $role }" muss eine Beschriftung in Anführungszeichen sein, nicht { toml-found }
+    [table] { subject } muss eine Tabelle sein, nicht { toml-found }
+   *[key] "{ $key }" von { subject-dative } muss { toml-expected } sein, nicht { toml-found }
+}
+diag-version-not-taggable = die Version { $version } kann kein Git-Tag sein (ein Pre-Release- oder Build-Teil darf nicht auf ".lock" enden); bitte eine andere Version wählen

@@ -4,6 +4,10 @@
 
 error = error: { $message }
 warning = warning: { $message }
+diagnostic = { $place }: { $severity ->
+    [warning] warning
+   *[error] error
+}[{ $code }]: { $message }
 registry-failed = the registry failed: { $message }
 no-token = no API token: set GEMEINWERK_TOKEN or run `gemeinwerk login`
 unreachable = cannot reach the registry at { $registry }
@@ -433,3 +437,336 @@ cmd-export-json-schema = The JSON Schema (2020-12) of a form's submission data, 
 arg-export-output = Write to this file instead of stdout
 arg-export-json-schema-offline = Do not contact the registry: included field groups stay open
 cmd-export-bpmn = BPMN 2.0 XML of a process, with diagram layout
+
+## The part of a package a diagnostic is about, from its args kind and
+## name; the diag- messages refer to these.
+subject = { $kind ->
+    [code] a code of code list "{ $name }"
+    [table] [{ $name }]
+    [file] { $name }
+    [unnamed_field] a field
+    [unnamed_group] a group
+    [unnamed_codelist] a code list
+    [unnamed_state] a state
+    [unnamed_transition] a transition
+    [unnamed_fee] a fee
+    [unnamed_notice] a notice
+    [unnamed_role] a role
+   *[other] { subject-kind } "{ $name }"
+}
+subject-dative = { subject }
+subject-kind = { $kind ->
+    [field] field
+    [group] group
+    [codelist] code list
+    [code] code
+    [state] state
+    [transition] transition
+    [fee] fee
+    [notice] notice
+    [role] role
+    [table] table
+   *[file] file
+}
+
+## The text a text.* diagnostic is about, from its args text_kind and key.
+text-subject = { $variant ->
+    [keyed] the { text-kind } "{ $key }"
+   *[bare] the { text-kind }
+}
+text-kind = { $text_kind ->
+    [help] help text
+   *[other] { $text_kind }
+}
+
+## TOML types in toml.wrong_type, from the args expected and found.
+toml-expected = { $expected ->
+    [string] a string
+    [boolean] true or false
+    [integer] an integer
+    [string_array] an array of strings
+    [table_array] an array of tables
+   *[table] a table
+}
+toml-found = { $found ->
+    [array] an array
+    [string] a string
+    [integer] an integer
+    [number] a number
+    [boolean] a boolean
+    [date] a date
+   *[table] a table
+}
+
+## Types of values in conditions (expr.*), from the args found,
+## left_type and right_type.
+expr-found = { $found ->
+    [boolean] true/false
+    [number] a number
+    [text] text
+    [date] a date
+    [time] a time
+    [datetime] a date and time
+    [code] a choice from a code list
+    [codes] several choices from a code list
+    [group] a group
+    [file] a file
+   *[unknown] unknown
+}
+expr-left-type = { $left_type ->
+    [boolean] true/false
+    [number] a number
+    [text] text
+    [date] a date
+    [time] a time
+    [datetime] a date and time
+    [code] a choice from a code list
+    [codes] several choices from a code list
+    [group] a group
+    [file] a file
+   *[unknown] unknown
+}
+expr-right-type = { $right_type ->
+    [boolean] true/false
+    [number] a number
+    [text] text
+    [date] a date
+    [time] a time
+    [datetime] a date and time
+    [code] a choice from a code list
+    [codes] several choices from a code list
+    [group] a group
+    [file] a file
+   *[unknown] unknown
+}
+
+## FIM kinds in fim.wrong_kind, from the args found and expected.
+fim-found = { $found ->
+    [field] a field (Datenfeld)
+    [group] a group (Datenfeldgruppe)
+    [schema] a schema (Stammdatenschema)
+   *[document] a document profile
+}
+fim-expected = { $expected ->
+    [field] a field (Datenfeld)
+    [group] a group (Datenfeldgruppe)
+    [schema] a schema (Stammdatenschema)
+   *[document] a document profile
+}
+
+## Diagnostics of the package checks: one message per code (the code with
+## "." and "_" as "-"), with the diagnostic's args. Rendered with its args,
+## each gives exactly the English message the check wrote.
+
+diag-adaptation-lowers-vertrauensniveau = the fork asks for Vertrauensniveau { $level }, but { $package } needs { $required_level }
+diag-adaptation-not-allowed = { $package } allows forks { $policy ->
+        [alles] any change
+        [erweitern] only to extend it
+        [einschraenken] only to restrict it
+       *[keine] no change but wording
+    } (ableitungsmodifikation = "{ $policy }"), but this change { $effect } it: { $change }
+diag-adaptation-policy-loosened = { $package } says ableitungsmodifikation = "{ $policy }"; the fork cannot allow more with "{ $own_policy }"
+diag-codelist-duplicate-code = code "{ $code }" appears twice in { subject-dative } (first on line { $line })
+diag-codelist-empty = { $variant ->
+    [neither] { subject } has neither "codes" nor "urn"
+   *[no_codes] { subject } has no codes
+}
+diag-codelist-empty-code = { subject } has an empty code
+diag-codelist-invalid-urn = "{ $value }" is not a URN
+diag-codelist-missing-version = { subject } names an XRepository list but no "version"
+diag-codelist-unused = code list "{ $codelist }" is declared but no field uses it
+diag-codelist-urn-and-codes = { subject } has both "codes" and "urn"; it is either inline or from the XRepository
+diag-codelist-version-without-urn = { subject } has a "version" but its codes are inline
+diag-content-missing = { $variant ->
+    [file] the package has no { $path }
+   *[content] a { $package_kind } package needs a { $file } beside gemeinwerk.toml
+}
+diag-content-other-kind-file = the package is a { $package_kind } but also has { $file }, which is ignored
+diag-content-unresolved-dependency = dependency "{ $package }" = "{ $requirement }" matches no published version
+diag-dependency-no-matching-version = dependency "{ $package }" has no published, non-yanked version matching "{ $requirement }"
+diag-dependency-not-found = dependency "{ $package }" does not exist in this registry
+diag-dependency-unreadable = dependency "{ $package }" resolves to { $version }, whose content cannot be read: { $detail }
+diag-expr-group-as-value = { $key } of "{ $path }": "{ $group }" is a group, not a field
+diag-expr-invalid-date = { $key } of "{ $path }": "{ $value }" is not a date
+diag-expr-invalid-time = { $key } of "{ $path }": "{ $value }" is not a time
+diag-expr-not-boolean = { $key } of "{ $path }": a condition must be true or false, but this is { expr-found }
+diag-expr-not-ordered = { $key } of "{ $path }": "{ $operator }" only works on numbers, dates and times; "{ $operand }" is { expr-found }
+diag-expr-syntax = { $key } of { subject }: { $detail }
+diag-expr-type-mismatch = { $key } of "{ $path }": { $variant ->
+    [logic] "&&", "||" and "!" need true/false, but "{ $operand }" is { expr-found }
+    [literal] { $literal } cannot be compared with { expr-found }
+    [compare] "{ $left }" is { expr-left-type } and "{ $right }" is { expr-right-type }; they cannot be compared
+    [multi_select] a multi-select holds several choices; compare it with "in"
+    [in] "in" needs a value to look up, but "{ $operand }" is { expr-found }
+    [years_since] years_since() needs a date, but "{ $operand }" is { expr-found }
+    [id_argument] { $function }() takes a field or group id
+   *[count] count() counts the entries of a repeatable group or the choices of a multi-select; "{ $operand }" is { expr-found }
+}
+diag-expr-unknown-code = { $key } of "{ $path }": "{ $code }" is not a code of the field's code list
+diag-fieldgroup-empty = the field group has no fields
+diag-fieldgroup-missing-label = {""}[fieldgroup] has no label
+diag-fieldgroup-missing-table = fieldgroup.toml has no [fieldgroup] table
+diag-file-not-utf8 = { $variant ->
+    [detail] the file is not UTF-8 text: { $detail }
+   *[bare] the file is not UTF-8 text
+}
+diag-fim-invalid-id = "{ $value }" is not a FIM id
+diag-fim-invalid-version = FIM version "{ $value }" must be numbers separated by dots, like "1.2"
+diag-fim-version-without-id = { subject } has "fim-version" but no "fim-id"
+diag-fim-wrong-kind = "{ $fim_id }" names { fim-found } but is used on { fim-expected }
+diag-forked-from-checksum-mismatch = forked-from checksum does not match { $package } (registry has { $checksum })
+diag-forked-from-not-found = forked-from names { $package }, which does not exist in this registry
+diag-form-account-below-trust-level = { $account } reaches at most Vertrauensniveau { $max_level }, but the form needs { $required_level }
+diag-form-codelist-not-a-dependency = field "{ $path }" takes a code list from "{ $package }", which is not a dependency
+diag-form-condition-cycle = the conditions depend on each other in a circle: { $cycle }
+diag-form-condition-on-repeated-field = { $key } of "{ $path }": "{ $field }" lies inside the repeatable group "{ $group }", so outside it this condition cannot tell which entry is meant
+diag-form-duplicate-account = account "{ $account }" is listed twice
+diag-form-empty = the form has no fields
+diag-form-include-not-a-dependency = group "{ $path }" includes "{ $package }", which is not a dependency
+diag-form-include-not-a-fieldgroup = group "{ $path }" includes "{ $package }", which is a { $package_kind }, not a field group
+diag-form-invalid-ableitungsmodifikation = ableitungsmodifikation must be "alles", "erweitern", "einschraenken" or "keine" (FIM codes 0 to 3)
+diag-form-invalid-vertrauensniveau = Vertrauensniveau "{ $value }" is not one of niedrig, substanziell, hoch
+diag-form-missing-form-table = form.toml has no [form] table
+diag-form-missing-title = {""}[form] has no title
+diag-form-missing-vertrauensniveau = {""}[form] does not say which Vertrauensniveau it needs
+diag-form-no-accounts = the form needs Vertrauensniveau { $required_level } but accepts no account to reach it
+diag-form-unknown-account = "{ $account }" is not a known account
+diag-form-unknown-codelist = { $variant ->
+    [undeclared] field "{ $path }" uses code list "{ $codelist }", which is not declared
+    [not_in_dependency] "{ $package }" has no code list "{ $codelist }"
+   *[process] "{ $package }" is a process; it has no code lists
+}
+diag-form-unknown-field-in-condition = { $key } of "{ $path }": unknown field "{ $field }" in condition
+diag-manifest-description-too-long = the description has more than { $limit } characters; put details into the README
+diag-manifest-invalid-dependency = dependency { $detail }
+diag-manifest-invalid-fim-id = {""}[fim] id "{ $fim_id }" is not the id of a FIM Stammdatenschema, Datenfeldgruppe or Dokumentsteckbrief
+diag-manifest-invalid-fim-version = {""}[fim] version "{ $value }" must be numbers separated by dots, like "1.2"
+diag-manifest-invalid-forked-from = { $variant ->
+    [name] forked-from package { $detail }
+   *[version] forked-from version "{ $version }" must be an exact version: { $detail }
+}
+diag-manifest-invalid-keyword = keyword "{ $keyword }" must have 1 to 40 characters
+diag-manifest-invalid-kind = kind "{ $value }" is not known; it must be "form", "process" or "fieldgroup"
+diag-manifest-invalid-leika = leika "{ $value }" is not a Leistungsschlüssel: it must be 14 digits
+diag-manifest-invalid-license = license "{ $value }" is not an SPDX expression: { $detail }
+diag-manifest-invalid-name = package { $detail }
+diag-manifest-invalid-themenfeld = themenfeld "{ $value }" is not one of the 14 OZG Themenfelder
+diag-manifest-invalid-url = { $key } "{ $value }" { $variant ->
+    [not_url] is not a URL: { $detail }
+    [scheme] must start with https:// or http://, not { $scheme }:
+    [no_host] has no host
+   *[credentials] must not contain a user name or password
+}
+diag-manifest-invalid-version = version "{ $version }" is not a semantic version: { $detail }
+diag-manifest-invalid-version-req = "{ $requirement }" is not a version requirement: { $detail }
+diag-manifest-missing = the package has no gemeinwerk.toml
+diag-manifest-missing-description = { $variant ->
+    [empty] the description is empty
+   *[absent] the package has no description; say in one or two sentences what it is for
+}
+diag-manifest-missing-license = the package has no license
+diag-manifest-missing-package = the manifest has no [package] table; a package needs name, version, kind, description and license
+diag-manifest-missing-readme = readme = "{ $path }" names a file that is not in the package
+diag-manifest-missing-themenfeld = no themenfeld given; the package will not show when people browse by Themenfeld
+diag-manifest-no-readme = the package has no README.md; other municipalities read it before they adopt a package
+diag-manifest-placeholder-title = title "{ $title }" still holds the placeholder "…" of `gemeinwerk new`: write the real title
+diag-manifest-self-dependency = the package depends on itself ("{ $package }")
+diag-manifest-too-many-keywords = { $count } keywords given; at most { $limit } are allowed
+diag-merge-invalid-toml = { $file } is not valid TOML: { $detail }
+diag-merge-kind-mismatch = the packages are of different kinds ({ $ours } here, { $theirs } upstream)
+diag-merge-missing-file = { $file } is missing
+diag-merge-no-such-conflict = there is no open conflict "{ $path }"
+diag-merge-open-conflict = the merge left a conflict open: { $conflict }
+diag-merge-path-not-found = "{ $path }" names nothing in { $file }
+diag-model-constraint-not-applicable = { $variant ->
+    [type] "{ $key }" does not apply to { subject } of type "{ $field_type }"
+    [static_required] static text cannot be required
+    [text_on_input] "text" is for static-text fields; { subject } is an input
+    [static_examples] static text has no examples
+   *[bound] "{ $key }" does not apply to field "{ $path }" of type "{ $field_type }"
+}
+diag-model-default-ignored = default values are not supported yet and are ignored
+diag-model-duplicate-id = id "{ $name }" is used twice in { $variant ->
+    [top_level] the top level
+   *[group] group "{ $group }"
+} (first on line { $line })
+diag-model-empty-group = { subject } has no fields
+diag-model-empty-text = "{ $key }" of { subject } is empty
+diag-model-english-without-german = { subject } has "{ $key }-en" but no "{ $key }"; the German text is required
+diag-model-example-does-not-match = { $variant ->
+    [pattern] example "{ $example }" does not match the pattern of { subject }
+   *[length] example "{ $example }" has a length outside min-length/max-length
+}
+diag-model-file-without-media-types = { subject } accepts any kind of file
+diag-model-include-with-fields = { subject } includes "{ $package }" and also has fields of its own
+diag-model-invalid-bound = { $variant ->
+    [integer] "{ $key }" of integer field "{ $path }" must be an integer
+    [number] "{ $key }" of field "{ $path }" must be a number
+    [date] "{ $key }" of date field "{ $path }" is "{ $value }", neither a date nor relative to today
+   *[date_or_time] "{ $key }" of field "{ $path }" must be a date in quotes ("2025-01-31", "today-P18Y") or a time ("08:30")
+}
+diag-model-invalid-id = { subject-kind } id "{ $name }" must start with a–z and use only a–z, 0–9 and "_"
+diag-model-invalid-include = include { $detail }
+diag-model-invalid-media-type = "{ $value }" is not a media type
+diag-model-invalid-occurs = { $detail }
+diag-model-invalid-pattern = the pattern of { subject } is not a valid regular expression: { $detail }
+diag-model-invalid-size = { $detail }
+diag-model-min-greater-than-max = { $variant ->
+    [length] { subject }: min-length { $min } is greater than max-length { $max }
+   *[value] { subject }: min { $min } is greater than max { $max }
+}
+diag-model-missing-codelist = { subject } is a { $field_type } but names no codelist
+diag-model-missing-label = { subject } has no label
+diag-model-negative-length = "{ $key }" cannot be negative
+diag-model-required-and-required-when = { subject } is always required, so its required-when has no effect
+diag-model-required-on-group = groups are not "required"; { subject } says how often it occurs with "occurs"
+diag-model-static-without-text = { subject } is static text but has no "text"
+diag-model-unknown-type = field type "{ $value }" is not known
+diag-package-deprecated = the package is deprecated: { $detail }
+diag-path-too-long = the archive path "{ $path }" does not fit a tar header: the file name may have at most { $name_limit } bytes, the folders before it at most { $prefix_limit }
+diag-process-duplicate-id = { subject } is declared twice (first on line { $line })
+diag-process-fee-without-legal-basis = { subject } names no legal basis
+diag-process-form-not-a-dependency = transition "{ $transition }" uses the form "{ $package }", which is not a dependency
+diag-process-invalid-amount = { $detail }
+diag-process-invalid-duration = { $detail }
+diag-process-invalid-outcome = "{ $value }" is not an outcome; an end is bewilligt, abgelehnt or zurückgezogen
+diag-process-missing-label = { subject } has no label
+diag-process-missing-process-table = process.toml has no [process] table
+diag-process-missing-title = {""}[process] has no title
+diag-process-multiple-starts = state "{ $state }" is a second start; "{ $first_state }" is already one
+diag-process-no-end = no state is an end
+diag-process-no-roles = the process declares no [roles]
+diag-process-no-start = no state is the start
+diag-process-no-states = the process has no [[state]]
+diag-process-no-way-to-end = from state "{ $state }" no end can be reached: a procedure there would never finish
+diag-process-not-a-form = "{ $package }" is a { $package_kind }, not a form
+diag-process-start-is-end = state "{ $state }" is both the start and an end
+diag-process-transition-from-end = transition "{ $transition }" leaves "{ $state }", which is an end ({ $outcome }); nothing leaves an end
+diag-process-unknown-action = action "{ $action }" is not one of the known actions
+diag-process-unknown-role = transition "{ $transition }" is done by "{ $role }", which is not a role
+diag-process-unknown-state = transition "{ $transition }" goes { $direction } "{ $state }", which is not a state
+diag-process-unknown-transition = { $variant ->
+    [fee] fee "{ $name }" is charged on "{ $transition }", which is not a transition
+   *[notice] notice "{ $name }" is produced on "{ $transition }", which is not a transition
+}
+diag-process-unreachable-state = state "{ $state }" cannot be reached from the start "{ $start_state }"
+diag-process-unused-role = role "{ $role }" does no transition
+diag-readme-too-large = the README has { $size } bytes; at most { $limit } are allowed
+diag-semver-insufficient-bump = version { $new } is a { $given } bump over { $old }, but the changes need a { $needed } bump: at least { $minimum }{ $changes }
+diag-semver-not-greater = version { $new } is not greater than the published version { $old }
+diag-semver-unchecked = the version bump was not checked: { $package }@{ $version } cannot be read with today's rules
+diag-text-control-character = { text-subject } contains the control character U+{ $code_point }; only newlines and tabs are allowed
+diag-text-too-long = { text-subject } has { $length } characters; at most { $limit } are allowed
+diag-text-too-many-keywords = there are { $count } keywords; at most { $limit } are allowed
+diag-toml-date-literal = dates and times are written as strings in gemeinwerk files
+diag-toml-missing-key = { subject } has no "{ $key }"
+diag-toml-syntax = { $detail }
+diag-toml-unknown-key = unknown key "{ $key }" in { subject-dative }
+diag-toml-wrong-type = { $variant ->
+    [codes] "codes" of { subject } must be an array of {"{"} code = …, label = … {"}"}
+    [labels] [{ $key }] must be a table of id = "label"
+    [role] role "{ $role }" must be a label in quotes, not { toml-found }
+    [table] { subject } must be a table, not { toml-found }
+   *[key] "{ $key }" of { subject } must be { toml-expected }, not { toml-found }
+}
+diag-version-not-taggable = version { $version } cannot be a git tag (a pre-release or build part may not end in ".lock"); choose another version

@@ -36,6 +36,7 @@ mod resolve;
 #[cfg(test)]
 mod tests;
 
+use crate::diagnostics::Diagnostic;
 use crate::manifest::{PackageKind, MANIFEST_FILE};
 use crate::PackageFiles;
 use layout::spread;
@@ -109,6 +110,18 @@ pub enum MergeError {
 }
 
 impl MergeError {
+    /// As a diagnostic of `file`, with the values its message names.
+    pub fn to_diagnostic(&self, file: &str) -> Diagnostic {
+        let d = Diagnostic::error(self.code(), file, self.to_string());
+        match self {
+            MergeError::Toml { file, message } => d.arg("file", file).arg("detail", message),
+            MergeError::Missing(file) => d.arg("file", file),
+            MergeError::KindMismatch { ours, theirs } => d.arg("ours", ours).arg("theirs", theirs),
+            MergeError::NoSuchConflict { path } => d.arg("path", path),
+            MergeError::PathNotFound { path, file } => d.arg("path", path).arg("file", file),
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             MergeError::Toml { .. } => "merge.invalid_toml",

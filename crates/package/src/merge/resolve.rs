@@ -436,13 +436,13 @@ pub fn check_no_open_conflicts(files: &PackageFiles) -> Vec<Diagnostic> {
                     "merge.open_conflict",
                     MERGE_FILE,
                     format!("the merge left a conflict open: {c}"),
-                )
+                ).arg("conflict", c)
                 .with_suggestion(format!(
                     "gemeinwerk upstream resolve {} --ours (or --theirs), or edit {} and delete the entry",
                     c.path, c.file
                 ))
             })
             .collect(),
-        Err(e) => vec![Diagnostic::error(e.code(), MERGE_FILE, e.to_string())],
+        Err(e) => vec![e.to_diagnostic(MERGE_FILE)],
     }
 }

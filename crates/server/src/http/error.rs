@@ -24,6 +24,10 @@ pub struct ErrorEntry {
     pub column: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<String>,
+    /// The values a diagnostic's message names, so that a client can say
+    /// it in its own language from `code` and these.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub args: Option<std::collections::BTreeMap<String, String>>,
 }
 
 impl ErrorEntry {
@@ -35,6 +39,7 @@ impl ErrorEntry {
             line: None,
             column: None,
             suggestion: None,
+            args: None,
         }
     }
 }
@@ -108,6 +113,7 @@ impl ResponseError for ApiError {
                     line: (d.line > 0).then_some(d.line),
                     column: (d.line > 0).then_some(d.column),
                     suggestion: d.suggestion.clone(),
+                    args: (!d.args.is_empty()).then(|| d.args.clone()),
                 })
                 .collect(),
             ApiError::Registry(e) if e.kind() == ErrorKind::Internal => {

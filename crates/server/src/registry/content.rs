@@ -112,11 +112,14 @@ pub fn resolve_dependencies(
     for dep in &manifest.dependencies {
         let full_name = dep.full_name();
         let Some(package) = index::find_package(conn, &dep.namespace, &dep.name)? else {
-            absent.push(Diagnostic::error(
-                "dependency.not_found",
-                MANIFEST_FILE,
-                format!("dependency \"{full_name}\" does not exist in this registry"),
-            ));
+            absent.push(
+                Diagnostic::error(
+                    "dependency.not_found",
+                    MANIFEST_FILE,
+                    format!("dependency \"{full_name}\" does not exist in this registry"),
+                )
+                .arg("package", &full_name),
+            );
             continue;
         };
         let versions = index::package_versions(conn, package.id)?;
@@ -128,22 +131,30 @@ pub fn resolve_dependencies(
                     "dependency \"{full_name}\" has no published, non-yanked version matching \"{}\"",
                     dep.req
                 ),
-            ));
+            ).arg("package", &full_name).arg("requirement", &dep.req));
             continue;
         };
         match load_version(reg, &full_name, version)? {
             Ok((_, content)) => {
                 packages.insert(full_name, content);
             }
-            Err(found) => unreadable.push(Diagnostic::error(
-                "dependency.unreadable",
-                MANIFEST_FILE,
-                format!(
+            Err(found) => unreadable.push(
+                Diagnostic::error(
+                    "dependency.unreadable",
+                    MANIFEST_FILE,
+                    format!(
                     "dependency \"{full_name}\" resolves to {}, whose content cannot be read: {}",
                     version.num,
                     found.first().map(ToString::to_string).unwrap_or_default()
                 ),
-            )),
+                )
+                .arg("package", &full_name)
+                .arg("version", &version.num)
+                .arg(
+                    "detail",
+                    found.first().map(ToString::to_string).unwrap_or_default(),
+                ),
+            ),
         }
     }
     Ok(ResolvedDependencies {

@@ -84,7 +84,7 @@ pub fn publish(reg: &Registry, actor: &Actor, origin: &Origin, upload: &[u8]) ->
                 "version {} cannot be a git tag (a pre-release or build part may not end in \".lock\"); choose another version",
                 manifest.version
             ),
-        )]));
+        ).arg("version", &manifest.version)]));
     }
 
     // 4. May they publish into this namespace?
@@ -298,32 +298,42 @@ fn check_against_registry(
             return Err(kind_mismatch(manifest, &existing.kind));
         }
         if let Some(message) = &existing.deprecated {
-            warnings.push(Diagnostic::warning(
-                "package.deprecated",
-                "gemeinwerk.toml",
-                format!("the package is deprecated: {message}"),
-            ));
+            warnings.push(
+                Diagnostic::warning(
+                    "package.deprecated",
+                    "gemeinwerk.toml",
+                    format!("the package is deprecated: {message}"),
+                )
+                .arg("detail", message),
+            );
         }
     }
     let mut problems = ctx.dependencies.absent.clone();
     if let Some(fork) = &manifest.forked_from {
         match &ctx.upstream {
-            None => problems.push(Diagnostic::error(
-                "forked_from.not_found",
-                "gemeinwerk.toml",
-                format!("forked-from names {fork}, which does not exist in this registry"),
-            )),
+            None => problems.push(
+                Diagnostic::error(
+                    "forked_from.not_found",
+                    "gemeinwerk.toml",
+                    format!("forked-from names {fork}, which does not exist in this registry"),
+                )
+                .arg("package", fork),
+            ),
             Some(upstream) => {
                 if let Some(cksum) = &fork.cksum {
                     if *cksum != upstream.cksum {
-                        problems.push(Diagnostic::error(
-                            "forked_from.checksum_mismatch",
-                            "gemeinwerk.toml",
-                            format!(
-                                "forked-from checksum does not match {fork} (registry has {})",
-                                upstream.cksum
-                            ),
-                        ));
+                        problems.push(
+                            Diagnostic::error(
+                                "forked_from.checksum_mismatch",
+                                "gemeinwerk.toml",
+                                format!(
+                                    "forked-from checksum does not match {fork} (registry has {})",
+                                    upstream.cksum
+                                ),
+                            )
+                            .arg("package", fork)
+                            .arg("checksum", &upstream.cksum),
+                        );
                     }
                 }
             }
@@ -346,15 +356,19 @@ fn check_semver(
     let Some((old_manifest, old_content)) = &baseline.read else {
         // Published before today's rules: refusing every new version for
         // it would lock the package; say what was not checked.
-        warnings.push(Diagnostic::warning(
-            "semver.unchecked",
-            gemeinwerk_package::manifest::MANIFEST_FILE,
-            format!(
-                "the version bump was not checked: {}@{} cannot be read with today's rules",
-                manifest.full_name(),
-                baseline.num
-            ),
-        ));
+        warnings.push(
+            Diagnostic::warning(
+                "semver.unchecked",
+                gemeinwerk_package::manifest::MANIFEST_FILE,
+                format!(
+                    "the version bump was not checked: {}@{} cannot be read with today's rules",
+                    manifest.full_name(),
+                    baseline.num
+                ),
+            )
+            .arg("package", manifest.full_name())
+            .arg("version", &baseline.num),
+        );
         return None;
     };
     let changes = diff(old_manifest, old_content, manifest, new_content);
