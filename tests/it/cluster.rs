@@ -111,19 +111,6 @@ fn log(dir: &Path) -> String {
     std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
 }
 
-fn ls_remote(url: &str) -> String {
-    let out = Command::new("git")
-        .args(["ls-remote", url])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git ls-remote {url}: {}",
-        stderr(&out)
-    );
-    stdout(&out)
-}
-
 /// What a node answers for search: names, versions and the total.
 fn search(node: &TestRegistry) -> Vec<String> {
     let r = node.get("/api/v1/search?q=&sort=name&per_page=100");
@@ -257,17 +244,6 @@ fn three_nodes_behind_nginx_answer_the_same() {
     );
 }
 
-fn metric(node: &TestRegistry, name: &str) -> f64 {
-    node.get("/metrics")
-        .text()
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix(&format!("{name} "))
-                .map(|v| v.parse().unwrap())
-        })
-        .unwrap_or_else(|| panic!("{name} missing from /metrics"))
-}
-
 #[test]
 fn killing_nodes_under_a_publish_load_through_nginx_loses_nothing() {
     use crate::crash::{publisher, Acknowledged};
@@ -308,7 +284,7 @@ fn killing_nodes_under_a_publish_load_through_nginx_loses_nothing() {
     };
     // Kill the node that writes the git index first, then another one.
     wait_for(60);
-    let writer_is_b = metric(&b, "gemeinwerk_git_index_writer") == 1.0;
+    let writer_is_b = b.metric("gemeinwerk_git_index_writer") == 1.0;
     let first: &mut TestRegistry = if writer_is_b { &mut b } else { &mut c };
     first.kill();
     wait_for(150);

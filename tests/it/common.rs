@@ -424,6 +424,32 @@ impl TestRegistry {
         self.data_dir.path()
     }
 
+    /// The registry opened in this test's process on the server's data dir
+    /// and database (no job runner): for tests that run jobs or publish
+    /// without the server.
+    pub fn open_locally(&self) -> gemeinwerk_server::registry::Registry {
+        gemeinwerk_server::registry::Registry::open(
+            self.data(),
+            Some(&self.database_url),
+            gemeinwerk_server::registry::RegistryConfig {
+                limits: gemeinwerk_package::archive::ArchiveLimits::default(),
+                base_url: "http://127.0.0.1:1".into(),
+            },
+        )
+        .unwrap()
+    }
+
+    /// The value of a metric without labels in `/metrics`.
+    pub fn metric(&self, name: &str) -> f64 {
+        self.get("/metrics")
+            .text()
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name} missing from /metrics"))
+            .parse()
+            .unwrap()
+    }
+
     // ---- the operator's commands -------------------------------------
 
     /// The flags and environment that point `serve` and `admin` at this
@@ -938,4 +964,18 @@ impl Link {
             std::thread::sleep(Duration::from_millis(10));
         }
     }
+}
+
+/// `git ls-remote URL`, which must succeed.
+pub fn ls_remote(url: &str) -> String {
+    let out = Command::new("git")
+        .args(["ls-remote", url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git ls-remote {url}: {}",
+        stderr(&out)
+    );
+    stdout(&out)
 }

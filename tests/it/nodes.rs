@@ -165,18 +165,9 @@ fn postgres_nodes_never_claim_one_job_twice() {
 /// Publishes `full_name@1.0.0` in this process, with no job runner, so
 /// that its jobs wait in the queue for whoever claims them.
 fn publish_without_runner(reg: &TestRegistry, token: &str, full_name: &str) {
-    use gemeinwerk_package::archive::ArchiveLimits;
     use gemeinwerk_server::registry::audit::Origin;
-    use gemeinwerk_server::registry::{publish, Registry, RegistryConfig};
-    let local = Registry::open(
-        reg.data(),
-        Some(&reg.database_url),
-        RegistryConfig {
-            limits: ArchiveLimits::default(),
-            base_url: "http://127.0.0.1:1".into(),
-        },
-    )
-    .unwrap();
+    use gemeinwerk_server::registry::publish;
+    let local = reg.open_locally();
     let origin = Origin {
         actor: None,
         client_addr: None,
@@ -287,19 +278,6 @@ fn a_restarted_node_takes_its_claims_back_postgres() {
     a_restarted_node_takes_its_claims_back(common::Backend::Postgres);
 }
 
-fn ls_remote(url: &str) -> String {
-    let out = Command::new("git")
-        .args(["ls-remote", url])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git ls-remote {url}: {}",
-        stderr(&out)
-    );
-    stdout(&out)
-}
-
 #[test]
 fn every_node_serves_the_same_package_history() {
     // The history job runs on whichever node claims it; the other node
@@ -340,22 +318,13 @@ fn every_node_serves_the_same_package_history() {
 }
 
 fn evicted_histories_come_back_the_same(backend: common::Backend) {
-    use gemeinwerk_package::archive::ArchiveLimits;
     use gemeinwerk_server::registry::audit::Origin;
-    use gemeinwerk_server::registry::{history, history_cache, publish, Registry, RegistryConfig};
+    use gemeinwerk_server::registry::{history, history_cache, publish};
 
     let mut reg = TestRegistry::start(backend);
     let token = reg.owner_of("kassel");
     reg.stop();
-    let local = Registry::open(
-        reg.data(),
-        Some(&reg.database_url),
-        RegistryConfig {
-            limits: ArchiveLimits::default(),
-            base_url: "http://127.0.0.1:1".into(),
-        },
-    )
-    .unwrap();
+    let local = reg.open_locally();
     let origin = Origin {
         actor: None,
         client_addr: None,
@@ -440,15 +409,6 @@ fn evicted_histories_come_back_the_same_postgres() {
     evicted_histories_come_back_the_same(common::Backend::Postgres);
 }
 
-fn metric(reg: &TestRegistry, name: &str) -> f64 {
-    let text = reg.get("/metrics").text();
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name} ")))
-        .unwrap_or_else(|| panic!("{name} missing from /metrics"))
-        .parse()
-        .unwrap()
-}
-
 #[test]
 fn a_change_through_one_node_reaches_the_others_cache_at_once() {
     // Node B holds kassel/a's index file in its cache; a yank through A
@@ -458,14 +418,14 @@ fn a_change_through_one_node_reaches_the_others_cache_at_once() {
     let b = reg.second_node();
     let token = reg.owner_of("kassel");
     let started = Instant::now();
-    while metric(&b, "gemeinwerk_change_listener_connected") < 1.0 {
+    while b.metric("gemeinwerk_change_listener_connected") < 1.0 {
         assert!(
             started.elapsed() < Duration::from_secs(10),
             "node B never listened"
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let before_publish = metric(&b, "gemeinwerk_changes_received_total");
+    let before_publish = b.metric("gemeinwerk_changes_received_total");
     assert_eq!(
         reg.publish_bytes(Some(&token), &archive_of(&pkg("kassel/a", "1.0.0")))
             .status,
@@ -480,12 +440,12 @@ fn a_change_through_one_node_reaches_the_others_cache_at_once() {
         }
     };
     wait_until("node B never heard the publish", &|| {
-        metric(&b, "gemeinwerk_changes_received_total") > before_publish
+        b.metric("gemeinwerk_changes_received_total") > before_publish
     });
     let first = b.get("/index/kassel/a");
     assert_eq!(first.status, 200);
     assert_eq!(b.get("/index/kassel/a").body, first.body);
-    let heard = metric(&b, "gemeinwerk_changes_received_total");
+    let heard = b.metric("gemeinwerk_changes_received_total");
 
     // While listening, B serves its cached file without asking the
     // database: only the notification can make it drop the file.
@@ -503,7 +463,7 @@ fn a_change_through_one_node_reaches_the_others_cache_at_once() {
     assert_ne!(now.header("etag"), first.header("etag"));
     assert!(registry_index::parse_lines(&now.text()).unwrap()[0].yanked);
     wait_until("node B heard nothing of the yank", &|| {
-        metric(&b, "gemeinwerk_changes_received_total") > heard
+        b.metric("gemeinwerk_changes_received_total") > heard
     });
     // Both nodes answer the same bytes and ETag for the same state.
     let (x, y) = (reg.get("/index/kassel/a"), b.get("/index/kassel/a"));
@@ -560,7 +520,7 @@ fn every_node_serves_the_same_git_index_and_another_takes_over_its_writing() {
 
     // The writer dies; the other node takes over and writes on from the
     // shared history.
-    let writers = [&a, &b].map(|n| metric(n, "gemeinwerk_git_index_writer"));
+    let writers = [&a, &b].map(|n| n.metric("gemeinwerk_git_index_writer"));
     assert_eq!(
         writers.iter().sum::<f64>(),
         1.0,
@@ -582,7 +542,7 @@ fn every_node_serves_the_same_git_index_and_another_takes_over_its_writing() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert_eq!(metric(live, "gemeinwerk_git_index_writer"), 1.0);
+    assert_eq!(live.metric("gemeinwerk_git_index_writer"), 1.0);
     let clone = work.path().join("b");
     git(&clone, &["pull", "-q", "--ff-only"]);
     assert!(clone.join("kassel/zwei").exists() && clone.join("kassel/eins").exists());

@@ -234,23 +234,14 @@ fn same_folder_same_checksum() {
 /// the machine's speed; a rebuild that trusts no tag reads them all, and
 /// writes the same commits.
 fn history_appends_from_the_last_tag(backend: Backend) {
-    use gemeinwerk_package::archive::ArchiveLimits;
     use gemeinwerk_server::registry::audit::Origin;
-    use gemeinwerk_server::registry::{history, jobs, publish, Registry, RegistryConfig};
+    use gemeinwerk_server::registry::{history, jobs, publish};
 
     let mut reg = TestRegistry::start(backend);
     let token = reg.owner_of("kassel");
     // The jobs run here, in this process, where the archives read are seen.
     reg.stop();
-    let local = Registry::open(
-        reg.data(),
-        Some(&reg.database_url),
-        RegistryConfig {
-            limits: ArchiveLimits::default(),
-            base_url: "http://127.0.0.1:1".into(),
-        },
-    )
-    .unwrap();
+    let local = reg.open_locally();
     let origin = Origin {
         actor: None,
         client_addr: None,
