@@ -237,7 +237,16 @@ impl SearchService {
             SearchIndex::open(&self.dir.path_of(&generation))
                 .map_err(|_| RegistryError::SearchUnavailable)?,
         );
-        *self.current.write().expect("search lock") = Some((generation, index.clone()));
+        let mut current = self.current.write().expect("search lock");
+        // The follower may have put its index in place while this one was
+        // opened: keep the follower's. Its reader is the one reloaded after
+        // every commit; this one would answer from the moment it was opened
+        // for ever, while /healthz (reading the commit on disk) said
+        // search was current. Seen after restarts under load.
+        if let Some((_, in_use)) = &*current {
+            return Ok(in_use.clone());
+        }
+        *current = Some((generation, index.clone()));
         Ok(index)
     }
 
