@@ -96,10 +96,8 @@ pub fn serve_current(reg: &Registry, ns: &str, name: &str) -> Result<bool> {
 /// Whether the repository at `path` tags exactly `wanted` and `main` is
 /// the last of them.
 fn is_current(path: &Path, wanted: &[String]) -> bool {
-    if !path.join("HEAD").exists() {
-        return false;
-    }
-    let Ok(history) = PackageHistory::open_or_init(path) else {
+    // Asked on every clone and fetch: only reads, no maintenance.
+    let Some(history) = PackageHistory::open_existing(path) else {
         return false;
     };
     let Ok(mut tagged) = history.tagged_versions() else {

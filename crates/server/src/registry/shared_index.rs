@@ -36,8 +36,10 @@ const SMALL_FILES: [&str; 3] = ["objects/info/packs", "info/refs", "HEAD"];
 /// This node's part in the shared index.
 #[derive(Default)]
 pub struct Leadership {
-    /// The connection that holds the advisory lock, while this node writes.
-    lock: Mutex<Option<diesel::PgConnection>>,
+    /// The connection that asks for the advisory lock, and whether it holds
+    /// it (this node writes). Kept while waiting, so that asking again is
+    /// one query, not a new connection.
+    lock: Mutex<Option<(diesel::PgConnection, bool)>>,
     /// Packs known to be in the bucket.
     uploaded: Mutex<BTreeSet<String>>,
 }
@@ -45,7 +47,7 @@ pub struct Leadership {
 impl Leadership {
     /// Whether this node writes the shared git index now.
     pub fn is_writer(&self) -> bool {
-        self.lock.lock().expect("leadership lock").is_some()
+        matches!(*self.lock.lock().expect("leadership lock"), Some((_, true)))
     }
 }
 
@@ -59,27 +61,53 @@ pub fn is_shared(reg: &Registry) -> bool {
 /// shared state.
 pub fn lead(reg: &Registry) -> Result<bool> {
     let mut lock = reg.shared_index.lock.lock().expect("leadership lock");
-    if let Some(conn) = lock.as_mut() {
+    if let Some((conn, held)) = lock.as_mut() {
         // A connection that died took the lock with it.
-        if diesel::sql_query("SELECT 1").execute(conn).is_ok() {
+        if *held && diesel::sql_query("SELECT 1").execute(conn).is_ok() {
             return Ok(true);
         }
-        tracing::warn!("lost the git index writer's connection; another node may write now");
-        *lock = None;
+        if *held {
+            tracing::warn!("lost the git index writer's connection; another node may write now");
+            *lock = None;
+        }
     }
-    let mut conn = diesel::PgConnection::establish(reg.db.url.connection_string())
-        .map_err(|e| RegistryError::Db(crate::store::db::DbError::Connect(e.to_string())))?;
+    if lock.is_none() {
+        let conn = diesel::PgConnection::establish(reg.db.url.connection_string())
+            .map_err(|e| RegistryError::Db(crate::store::db::DbError::Connect(e.to_string())))?;
+        *lock = Some((conn, false));
+    }
+    let (conn, held) = lock.as_mut().expect("connected above");
     #[derive(QueryableByName)]
     struct Locked {
         #[diesel(sql_type = diesel::sql_types::Bool)]
         locked: bool,
     }
-    let got: Locked = diesel::sql_query("SELECT pg_try_advisory_lock($1) AS locked")
-        .bind::<diesel::sql_types::BigInt, _>(LOCK_KEY)
-        .get_result(&mut conn)?;
-    if !got.locked {
-        return Ok(false);
+    let got: std::result::Result<Locked, _> =
+        diesel::sql_query("SELECT pg_try_advisory_lock($1) AS locked")
+            .bind::<diesel::sql_types::BigInt, _>(LOCK_KEY)
+            .get_result(conn);
+    match got {
+        Ok(got) if got.locked => {}
+        Ok(_) => return Ok(false),
+        Err(e) => {
+            *lock = None;
+            return Err(e.into());
+        }
     }
+    // Writing starts from the shared state; if that fails, the connection
+    // goes and the lock with it, for this or another node to try again.
+    if let Err(e) = take_over(reg) {
+        *lock = None;
+        return Err(e);
+    }
+    *held = true;
+    tracing::info!(node = %reg.node_id, "this node writes the shared git index");
+    Ok(true)
+}
+
+/// Brings the local repository to the bucket's state (or, as the first
+/// writer, the bucket to the local state) and writes config.json.
+fn take_over(reg: &Registry) -> Result<()> {
     let fetched = fetch_into(reg, &reg.git_index_path())?;
     reg.git.reopen();
     match fetched {
@@ -92,9 +120,7 @@ pub fn lead(reg: &Registry) -> Result<bool> {
     // config.json names the URL clients reach the registry at; behind a
     // load balancer every node has the same `--public-url`.
     super::jobs::write_index_config(reg)?;
-    tracing::info!(node = %reg.node_id, "this node writes the shared git index");
-    *lock = Some(conn);
-    Ok(true)
+    Ok(())
 }
 
 /// Makes the repository at `local` what the bucket holds: its packs and

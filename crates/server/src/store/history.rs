@@ -28,6 +28,14 @@ impl PackageHistory {
         root.join(namespace).join(format!("{name}.git"))
     }
 
+    /// The repository at `path` as it is, for reading: no locks cleared, no
+    /// objects packed, nothing made (`None` when there is none).
+    pub fn open_existing(path: &Path) -> Option<Self> {
+        Repository::open_bare(path)
+            .ok()
+            .map(|repo| PackageHistory { repo })
+    }
+
     pub fn open_or_init(path: &Path) -> Result<Self, git2::Error> {
         registry_index::clear_stale_locks(path).map_err(|e| {
             git2::Error::from_str(&format!(

@@ -355,17 +355,18 @@ fn explain_start_failure(config: &S3Config, endpoint: &str, e: &object_store::Er
     }
 }
 
-impl BlobBackend for S3Bucket {
-    fn put(&self, sha256: &str, bytes: &[u8]) -> BlobResult<()> {
-        let (store, path) = (self.store.clone(), self.path_of(sha256));
+impl S3Bucket {
+    /// The one way each request is made, for archives and shared files.
+    fn put_at(&self, path: ObjectPath, bytes: &[u8], what: &str) -> BlobResult<()> {
+        let store = self.store.clone();
         let payload = PutPayload::from(bytes.to_vec());
         self.run(async move { store.put(&path, payload).await })
             .map(drop)
-            .map_err(|e| self.failed("storing an archive", e))
+            .map_err(|e| self.failed(what, e))
     }
 
-    fn read(&self, sha256: &str) -> BlobResult<Option<Vec<u8>>> {
-        let (store, path) = (self.store.clone(), self.path_of(sha256));
+    fn get_at(&self, path: ObjectPath, what: &str) -> BlobResult<Option<Vec<u8>>> {
+        let store = self.store.clone();
         let read = self.run(async move {
             match store.get(&path).await {
                 Ok(found) => found.bytes().await.map(|b| Some(b.to_vec())),
@@ -373,15 +374,29 @@ impl BlobBackend for S3Bucket {
                 Err(e) => Err(e),
             }
         });
-        read.map_err(|e| self.failed("reading an archive", e))
+        read.map_err(|e| self.failed(what, e))
+    }
+
+    fn delete_at(&self, path: ObjectPath, what: &str) -> BlobResult<()> {
+        let store = self.store.clone();
+        match self.run(async move { store.delete(&path).await }) {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(self.failed(what, e)),
+        }
+    }
+}
+
+impl BlobBackend for S3Bucket {
+    fn put(&self, sha256: &str, bytes: &[u8]) -> BlobResult<()> {
+        self.put_at(self.path_of(sha256), bytes, "storing an archive")
+    }
+
+    fn read(&self, sha256: &str) -> BlobResult<Option<Vec<u8>>> {
+        self.get_at(self.path_of(sha256), "reading an archive")
     }
 
     fn delete(&self, sha256: &str) -> BlobResult<()> {
-        let (store, path) = (self.store.clone(), self.path_of(sha256));
-        match self.run(async move { store.delete(&path).await }) {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(self.failed("removing an archive", e)),
-        }
+        self.delete_at(self.path_of(sha256), "removing an archive")
     }
 
     fn age(&self, sha256: &str) -> BlobResult<Option<Duration>> {
@@ -402,31 +417,19 @@ impl BlobBackend for S3Bucket {
     }
 
     fn put_file(&self, key: &str, bytes: &[u8]) -> BlobResult<()> {
-        let (store, path) = (self.store.clone(), ObjectPath::from(self.key_of(key)));
-        let payload = PutPayload::from(bytes.to_vec());
-        self.run(async move { store.put(&path, payload).await })
-            .map(drop)
-            .map_err(|e| self.failed("storing a shared file", e))
+        self.put_at(
+            ObjectPath::from(self.key_of(key)),
+            bytes,
+            "storing a shared file",
+        )
     }
 
     fn get_file(&self, key: &str) -> BlobResult<Option<Vec<u8>>> {
-        let (store, path) = (self.store.clone(), ObjectPath::from(self.key_of(key)));
-        let read = self.run(async move {
-            match store.get(&path).await {
-                Ok(found) => found.bytes().await.map(|b| Some(b.to_vec())),
-                Err(object_store::Error::NotFound { .. }) => Ok(None),
-                Err(e) => Err(e),
-            }
-        });
-        read.map_err(|e| self.failed("reading a shared file", e))
+        self.get_at(ObjectPath::from(self.key_of(key)), "reading a shared file")
     }
 
     fn delete_file(&self, key: &str) -> BlobResult<()> {
-        let (store, path) = (self.store.clone(), ObjectPath::from(self.key_of(key)));
-        match self.run(async move { store.delete(&path).await }) {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(self.failed("removing a shared file", e)),
-        }
+        self.delete_at(ObjectPath::from(self.key_of(key)), "removing a shared file")
     }
 
     fn list(&self) -> BlobResult<Vec<String>> {
