@@ -64,7 +64,7 @@ fn parse_spec(spec: &str, need_version: bool) -> anyhow::Result<(String, String,
         Some((p, v)) => (p, Some(v.to_string())),
         None => (spec, None),
     };
-    let (ns, name) = split_full_name(pkg).map_err(anyhow::Error::msg)?;
+    let (ns, name) = split_full_name(pkg).map_err(|e| anyhow::Error::msg(i18n::cause(&e)))?;
     if need_version && version.is_none() {
         return Err(anyhow::anyhow!(tr!(
             "spec-no-version",
@@ -242,7 +242,11 @@ pub fn print_diff(reg: &RegistryArgs, d: &gemeinwerk_package::diff::Diff, label:
         );
     } else {
         for change in &d.changes {
-            println!("{change}");
+            if i18n::is_german() {
+                println!("{}", gemeinwerk_package::diff::german::line(change));
+            } else {
+                println!("{change}");
+            }
         }
         match d.level() {
             Some(level) => eprintln!(
@@ -275,7 +279,7 @@ pub fn diff_counts(d: &gemeinwerk_package::diff::Diff) -> String {
 }
 
 pub fn new(reg: &RegistryArgs, name: &str, kind: &str, dir: Option<PathBuf>) -> anyhow::Result<()> {
-    let (ns, short) = split_full_name(name).map_err(anyhow::Error::msg)?;
+    let (ns, short) = split_full_name(name).map_err(|e| anyhow::Error::msg(i18n::cause(&e)))?;
     let kind: PackageKind = kind
         .parse()
         .map_err(|()| anyhow::anyhow!(tr!("new-unknown-kind", kind = kind)))?;
@@ -441,7 +445,7 @@ pub fn yank(
 }
 
 pub fn deprecate(reg: &RegistryArgs, package: &str, message: Option<String>) -> anyhow::Result<()> {
-    let (ns, name) = split_full_name(package).map_err(anyhow::Error::msg)?;
+    let (ns, name) = split_full_name(package).map_err(|e| anyhow::Error::msg(i18n::cause(&e)))?;
     let path = format!("/api/v1/packages/{ns}/{name}/deprecate");
     let c = client(reg);
     let answer: Value = match &message {

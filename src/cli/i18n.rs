@@ -10,7 +10,8 @@
 
 use fluent_bundle::types::{FluentNumber, FluentNumberOptions};
 use fluent_bundle::{FluentArgs, FluentBundle, FluentResource, FluentValue};
-use gemeinwerk_package::diagnostics::Severity;
+use gemeinwerk_package::diagnostics::{Phrase, Severity};
+use gemeinwerk_package::diff::{german, Change};
 use gemeinwerk_package::Diagnostic;
 
 pub const DE: &str = include_str!("i18n/de.ftl");
@@ -95,13 +96,7 @@ pub fn lookup(id: &str) -> Option<String> {
 
 /// Whether this thread's messages are German.
 pub fn is_german() -> bool {
-    BUNDLE.with(|bundle| {
-        bundle
-            .borrow()
-            .locales
-            .first()
-            .is_some_and(|l| l.language.as_str() == "de")
-    })
+    BUNDLE.with(|bundle| is_german_bundle(&bundle.borrow()))
 }
 
 /// The catalogue id of a diagnostic code: `diag-manifest-invalid-name`
@@ -118,9 +113,46 @@ fn diagnostic_message(bundle: &FluentBundle<FluentResource>, d: &Diagnostic) -> 
     for (name, value) in &d.args {
         args.set(name.as_str(), value.as_str());
     }
+    // What our own parsers found is said from the cause's id and values.
+    if let Some(detail) = d
+        .cause
+        .as_ref()
+        .and_then(|c| phrase_text(bundle, "cause", c))
+    {
+        args.set("detail", detail);
+    }
+    // The changes that need a larger bump come as the diff's records too,
+    // so that each is said in German as `gemeinwerk diff` says it.
+    if is_german_bundle(bundle) {
+        if let Some(changes) = d
+            .args
+            .get("change_list")
+            .and_then(|json| serde_json::from_str::<Vec<Change>>(json).ok())
+        {
+            let listed: String = changes
+                .iter()
+                .map(|c| format!("\n  {}", german::line(c)))
+                .collect();
+            args.set("changes", listed);
+        }
+    }
     let mut errors = Vec::new();
     let text = bundle.format_pattern(pattern, Some(&args), &mut errors);
     errors.is_empty().then(|| text.into_owned())
+}
+
+/// What one of our parsers found, in this thread's language.
+pub fn cause(c: &Phrase) -> String {
+    BUNDLE
+        .with(|bundle| phrase_text(&bundle.borrow(), "cause", c))
+        .unwrap_or_else(|| c.english.clone())
+}
+
+fn is_german_bundle(bundle: &FluentBundle<FluentResource>) -> bool {
+    bundle
+        .locales
+        .first()
+        .is_some_and(|l| l.language.as_str() == "de")
 }
 
 /// A diagnostic for people: in English as the check wrote it; in German
@@ -148,11 +180,36 @@ pub fn diagnostic(d: &Diagnostic) -> String {
         code = d.code.as_str(),
         message = message
     );
-    if let Some(s) = &d.suggestion {
+    let suggestion = d
+        .hint
+        .as_ref()
+        .and_then(|h| BUNDLE.with(|bundle| phrase_text(&bundle.borrow(), "hint", h)))
+        .or_else(|| d.suggestion.clone());
+    if let Some(s) = suggestion {
         text.push_str(" — ");
-        text.push_str(s);
+        text.push_str(&s);
     }
     text
+}
+
+/// A suggestion from the catalogue entry `hint-<id>`, a parser's account
+/// of a problem from `cause-<id>` (`prefix`), with its args; `None` when
+/// the catalogue has no entry or the args do not fit it.
+fn phrase_text(
+    bundle: &FluentBundle<FluentResource>,
+    prefix: &str,
+    phrase: &Phrase,
+) -> Option<String> {
+    let pattern = bundle
+        .get_message(&format!("{prefix}-{}", phrase.id))?
+        .value()?;
+    let mut args = FluentArgs::new();
+    for (name, value) in &phrase.args {
+        args.set(name.as_str(), value.as_str());
+    }
+    let mut errors = Vec::new();
+    let text = bundle.format_pattern(pattern, Some(&args), &mut errors);
+    errors.is_empty().then(|| text.into_owned())
 }
 
 /// This thread's messages in German or English, whatever the locale: a
@@ -216,7 +273,7 @@ macro_rules! tr {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use gemeinwerk_package::diagnostics::{Subject, SubjectKind};
+    use gemeinwerk_package::diagnostics::{Hint, Subject, SubjectKind};
 
     pub(crate) fn ids(text: &str) -> Vec<String> {
         let mut ids: Vec<String> = text
@@ -284,7 +341,12 @@ pub(crate) mod tests {
         for id in &known {
             // `diag-…` ids are named by a diagnostic's code;
             // `diagnostic_ids_are_the_codes` checks those both ways.
-            if id.starts_with("cmd-") || id.starts_with("arg-") || id.starts_with("diag-") {
+            // `hint-…` and `cause-…` by their ids;
+            // `hint_and_cause_ids_are_in_the_catalogues`.
+            if ["cmd-", "arg-", "diag-", "hint-", "cause-"]
+                .iter()
+                .any(|prefix| id.starts_with(prefix))
+            {
                 continue;
             }
             assert!(used.contains(&id.as_str()), "{id} is not used");
@@ -316,6 +378,8 @@ pub(crate) mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut files = Vec::new();
         walk(&root.join("crates/package/src"), &mut files);
+        // The client's own files: the lockfile and a project's manifest.
+        walk(&root.join("crates/client/src"), &mut files);
         // The publish checks that need the registry's data.
         files.push(root.join("crates/server/src/registry/content.rs"));
         files.push(root.join("crates/server/src/registry/publish.rs"));
@@ -367,6 +431,59 @@ pub(crate) mod tests {
                 codes.iter().any(|c| diagnostic_id(c) == *id),
                 "{id} belongs to no code"
             );
+        }
+    }
+
+    /// The ids of the hints (`Hint::new`, `Hint::choices`) or causes
+    /// (`Cause::new`) the package checks and the client give.
+    fn phrase_ids(constructor: &str) -> std::collections::BTreeSet<String> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in ["crates/package/src", "crates/client/src"] {
+            let mut stack = vec![root.join(dir)];
+            while let Some(dir) = stack.pop() {
+                for entry in std::fs::read_dir(dir).unwrap() {
+                    let path = entry.unwrap().path();
+                    if path.is_dir() {
+                        stack.push(path);
+                    } else if path.extension().is_some_and(|e| e == "rs") {
+                        files.push(path);
+                    }
+                }
+            }
+        }
+        let literal = regex::Regex::new(&format!(r#"{constructor}\(\s*"([a-z-]+)""#)).unwrap();
+        let mut hints = std::collections::BTreeSet::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            hints.extend(literal.captures_iter(&text).map(|c| c[1].to_string()));
+        }
+        hints
+    }
+
+    /// Every hint and cause has its wording in both catalogues, and every
+    /// `hint-` and `cause-` message belongs to one.
+    #[test]
+    fn hint_and_cause_ids_are_in_the_catalogues() {
+        for (constructor, prefix, at_least) in [
+            (r"Hint::(?:new|choices)", "hint", 40),
+            // `found(…)` in the condition parser makes a cause too.
+            (r"(?:Cause::new|\bfound)", "cause", 30),
+        ] {
+            let phrases = phrase_ids(constructor);
+            assert!(phrases.len() > at_least, "{phrases:?}");
+            for text in [EN, DE] {
+                let catalogue: Vec<String> = ids(text)
+                    .into_iter()
+                    .filter_map(|id| id.strip_prefix(&format!("{prefix}-")).map(str::to_string))
+                    .collect();
+                for id in &phrases {
+                    assert!(catalogue.contains(id), "{id} has no message {prefix}-{id}");
+                }
+                for id in &catalogue {
+                    assert!(phrases.contains(id), "{prefix}-{id} belongs to no {prefix}");
+                }
+            }
         }
     }
 
@@ -460,6 +577,16 @@ pub(crate) mod tests {
             &MANIFEST.replace("KIND", "form"),
             Some(("form.toml", "[form\n")),
         ));
+        // A lockfile with every problem it can have.
+        found.extend(
+            gemeinwerk_client::lockfile::parse_lockfile(
+                "version = 2\n\n[requires]\n\"Kassel/a\" = \"^^1\"\n\"kassel/b\" = \"^1\"\n\n\
+                 [[package]]\nname = \"kassel/c\"\nversion = \"1\"\ncksum = \"xyz\"\nregistry = \"ftp://x\"\ndependencies = [\"kassel/d\"]\n\n\
+                 [[package]]\nname = \"kassel/c\"\nversion = \"1.0.0\"\ncksum = \"xyz\"\nregistry = \"http://x\"\ndependencies = []\n\n\
+                 [[package]]\nname = \"-x/c\"\nversion = \"1.0.0\"\ncksum = \"xyz\"\nregistry = \"http://x\"\ndependencies = []\n",
+            )
+            .unwrap_err(),
+        );
         // Conditions are type-checked only in an otherwise sound form.
         found.extend(package(
             &MANIFEST.replace("KIND", "form"),
@@ -507,6 +634,8 @@ id = "anlage"
 type = "file"
 label = "Anlage"
 required = "ja"
+max-size = "zehn"
+shown-when = "alter = 3"
 
 [[field]]
 id = "alter"
@@ -591,6 +720,14 @@ on = "keiner"
             "manifest.invalid_url",
             "manifest.invalid_name",
             "manifest.invalid_version",
+            "lock.unknown_version",
+            "lock.invalid_name",
+            "lock.invalid_requirement",
+            "lock.duplicate_package",
+            "lock.invalid_version",
+            "lock.invalid_cksum",
+            "lock.invalid_registry",
+            "lock.incomplete",
         ] {
             assert!(codes.contains(code), "{code} not among {codes:?}");
         }
@@ -604,6 +741,31 @@ on = "keiner"
             );
             let german = diagnostic_message(&de, d).unwrap_or_else(|| panic!("{d:?}"));
             assert_ne!(german, d.message, "{d:?}");
+        }
+        // Every suggestion too: the English catalogue says it as the
+        // check does, the German one in German (a snippet stays TOML).
+        let with_hint: Vec<&Diagnostic> = found.iter().filter(|d| d.hint.is_some()).collect();
+        assert!(with_hint.len() >= 15, "only {} hints", with_hint.len());
+        for d in with_hint {
+            let hint = d.hint.as_ref().unwrap();
+            assert_eq!(phrase_text(&en, "hint", hint), d.suggestion, "{d:?}");
+            let german = phrase_text(&de, "hint", hint).unwrap_or_else(|| panic!("{d:?}"));
+            if hint.id != "snippet" {
+                assert_ne!(Some(&german), d.suggestion.as_ref(), "{d:?}");
+            }
+        }
+        // And what our own parsers found.
+        let with_cause: Vec<&Diagnostic> = found.iter().filter(|d| d.cause.is_some()).collect();
+        assert!(with_cause.len() >= 4, "only {} causes", with_cause.len());
+        for d in with_cause {
+            let cause = d.cause.as_ref().unwrap();
+            assert_eq!(
+                phrase_text(&en, "cause", cause).as_ref(),
+                d.args.get("detail"),
+                "{d:?}"
+            );
+            let german = phrase_text(&de, "cause", cause).unwrap_or_else(|| panic!("{d:?}"));
+            assert_ne!(Some(&german), d.args.get("detail"), "{d:?}");
         }
         // Subjects and types are worded in German, not passed through.
         let german = |code: &str| {
@@ -632,7 +794,7 @@ on = "keiner"
             "field \"a\" has no label",
         )
         .subject(&Subject::new(SubjectKind::Field, "a"))
-        .with_suggestion("label = \"…\"");
+        .with_suggestion(Hint::snippet("label = \"…\""));
         let d = Diagnostic {
             line: 3,
             column: 1,
@@ -648,6 +810,72 @@ on = "keiner"
         // No entry for the code: the English message, in the German frame.
         let odd = Diagnostic::error("odd.code", "x.toml", "something odd");
         assert_eq!(diagnostic(&odd), "x.toml: Fehler[odd.code]: something odd");
+    }
+
+    /// A conflict left open and the changes that need a larger bump are
+    /// said in German too, from the diagnostics the checks make.
+    #[test]
+    fn conflicts_and_changes_in_german() {
+        use gemeinwerk_package::diff::{Area, ChangeKind, Diff, Level};
+        use gemeinwerk_package::merge::{self, Conflict, ConflictKind, MergeInfo};
+        let about = MergeInfo {
+            upstream: "kassel/antrag".into(),
+            base: "1.0.0".into(),
+            theirs: "1.1.0".into(),
+        };
+        let conflict = Conflict {
+            path: "field:zone/label".into(),
+            file: "form.toml".into(),
+            kind: ConflictKind::Value,
+            base: Some("\"Zone\"".into()),
+            ours: None,
+            theirs: Some("\"Parkzone\"".into()),
+        };
+        let mut files = gemeinwerk_package::PackageFiles::new();
+        files.insert(
+            merge::MERGE_FILE.into(),
+            merge::write_merge_file(&about, &[conflict]).into_bytes(),
+        );
+        let found = merge::check_no_open_conflicts(&files);
+        assert_eq!(found.len(), 1, "{found:?}");
+        use_language(false);
+        assert_eq!(diagnostic(&found[0]), found[0].to_string());
+        use_language(true);
+        assert_eq!(
+            diagnostic(&found[0]),
+            "gemeinwerk-merge.toml: Fehler[merge.open_conflict]: die Zusammenführung hat einen Konflikt offen gelassen: \
+             field:zone/label (form.toml): Basis \"Zone\", hier (gelöscht), Upstream \"Parkzone\" \
+             — gemeinwerk upstream resolve field:zone/label --ours (oder --theirs), oder bearbeiten Sie form.toml und löschen Sie den Eintrag"
+        );
+
+        let change = Change {
+            area: Area::Field,
+            path: "kennzeichen".into(),
+            kind: ChangeKind::Removed,
+            property: None,
+            old: None,
+            new: None,
+            level: Level::Major,
+            reason: "fields that used it lose their values".into(),
+        };
+        let diff = Diff {
+            changes: vec![change],
+        };
+        let old = semver::Version::new(1, 0, 0);
+        let new = semver::Version::new(1, 1, 0);
+        let d = gemeinwerk_package::semver_check::check(&old, &new, &diff)
+            .unwrap_err()
+            .to_diagnostic();
+        use_language(false);
+        assert_eq!(diagnostic(&d), d.to_string());
+        use_language(true);
+        let german = diagnostic(&d);
+        assert!(
+            german.contains("\n  größer Feld kennzeichen: entfernt (Felder, die sie nutzten, verlieren ihre Werte)"),
+            "{german}"
+        );
+        assert!(!german.contains("removed"), "{german}");
+        assert!(german.ends_with("— version = \"2.0.0\""), "{german}");
     }
 
     #[test]

@@ -507,8 +507,9 @@ fn client_error(e: &ClientError) -> String {
         ),
         // The package crate's words, as its diagnostics.
         ClientError::Usage(text) | ClientError::Refused(text) => text.clone(),
+        ClientError::BadName(cause) => i18n::cause(cause),
         ClientError::BadAddSpec { spec, why } => {
-            tr!("bad-add-spec", spec = spec.as_str(), why = why.as_str())
+            tr!("bad-add-spec", spec = spec.as_str(), why = i18n::cause(why))
         }
         ClientError::BadRequirement { spec, req, why } => tr!(
             "bad-requirement",
@@ -738,9 +739,12 @@ mod tests {
             },
             ClientError::Usage("\"Kassel/a\" is not NS/NAME".into()),
             ClientError::Refused("the manifest has no [package]".into()),
+            ClientError::BadName(
+                gemeinwerk_package::names::split_full_name("Kassel/a").unwrap_err(),
+            ),
             ClientError::BadAddSpec {
                 spec: "kassel".into(),
-                why: "no slash".into(),
+                why: gemeinwerk_package::names::split_full_name("kassel").unwrap_err(),
             },
             ClientError::BadRequirement {
                 spec: "a/b@^^1".into(),

@@ -613,6 +613,22 @@ impl TestRegistry {
     }
 
     /// Waits until the job queue is empty, so the views have caught up.
+    /// Waits until this node's search index has applied every change.
+    pub fn wait_for_search_current(&self) {
+        let started = Instant::now();
+        loop {
+            let health = self.get("/healthz").json();
+            if health["views"]["search"]["lag_changes"] == 0 {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "search did not catch up: {health}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn wait_for_jobs(&self) {
         self.wait_for_jobs_within(Duration::from_secs(10))
     }

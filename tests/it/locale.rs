@@ -395,6 +395,30 @@ fn package_commands_in_both_languages() {
     let out = reg.cli_in(EN, Some(&owner), &["publish", p.path_str()]);
     assert!(stderr(&out).starts_with("error: "), "{}", stderr(&out));
     says(&out, "[version_exists]");
+    // A bump too small for the changes: each change and the suggestion
+    // in the language, from the records and the hint the check sent.
+    let renamed = pkg("kassel/hunde", "1.0.1");
+    renamed.write("form.toml", &FORM.replace("\"name\"", "\"vorname\""));
+    let out = reg.cli_in(
+        DE,
+        Some(&owner),
+        &["publish", renamed.path_str(), "--no-wait"],
+    );
+    fails(&out, 1);
+    says(
+        &out,
+        "Fehler[semver.insufficient_bump]: Version 1.0.1 ist ein Patch-Sprung",
+    );
+    says(&out, "\n  größer Feld name: entfernt (");
+    says(&out, "— version = \"2.0.0\"");
+    assert!(!stderr(&out).contains("removed"), "{}", stderr(&out));
+    let out = reg.cli_in(
+        EN,
+        Some(&owner),
+        &["publish", renamed.path_str(), "--no-wait"],
+    );
+    fails(&out, 1);
+    says(&out, "\n  major field name: removed (");
     // A token the registry does not know: 401, its code in both.
     let unknown = format!("gw_{}", "0".repeat(64));
     for lang in [DE, EN] {
@@ -483,9 +507,10 @@ fn package_commands_in_both_languages() {
     );
 
     // search
-    wait_for_search(&reg, "q=hunde", std::time::Duration::from_secs(10), |v| {
-        v["total"] == 1
-    });
+    // The index may still be applying the deprecation and its undoing;
+    // wait until it has every change, not only until it finds the package
+    // (it did before the deprecation too).
+    reg.wait_for_search_current();
     let out = reg.cli_in(DE, None, &["search", "hunde"]);
     says(&out, "(Formular)");
     says(&out, "1 von 1 Paket");
@@ -511,6 +536,15 @@ fn package_commands_in_both_languages() {
         "1 mittlere Änderung; nötig ist eine neue Nebenversion (minor)",
     );
     says(&reg.cli_in(EN, None, &diff), "1 minor; needs a minor bump");
+    // Each change in the user's language too.
+    says(
+        &reg.cli_in(DE, None, &diff),
+        "mittel Feld telefon: hinzugefügt (ein neues freiwilliges Feld)",
+    );
+    says(
+        &reg.cli_in(EN, None, &diff),
+        "minor field telefon: added (a new optional field)",
+    );
     says(
         &reg.cli_in(DE, None, &["diff", p.path_str(), p.path_str()]),
         ": keine Änderungen",

@@ -28,6 +28,10 @@ pub struct ApiError {
     #[serde(default)]
     pub suggestion: Option<String>,
     #[serde(default)]
+    pub hint: Option<gemeinwerk_package::diagnostics::Hint>,
+    #[serde(default)]
+    pub cause: Option<gemeinwerk_package::diagnostics::Cause>,
+    #[serde(default)]
     pub args: std::collections::BTreeMap<String, String>,
 }
 
@@ -41,6 +45,14 @@ impl ApiError {
         d.column = self.column.unwrap_or(0);
         d.args = self.args.clone();
         d.suggestion = self.suggestion.clone();
+        d.hint = self.hint.clone().map(|mut h| {
+            h.english = self.suggestion.clone().unwrap_or_default();
+            h
+        });
+        d.cause = self.cause.clone().map(|mut c| {
+            c.english = self.args.get("detail").cloned().unwrap_or_default();
+            c
+        });
         Some(d)
     }
 }
@@ -137,8 +149,14 @@ pub enum ClientError {
     /// A check of the package crate said no, in its words.
     #[error("{0}")]
     Refused(String),
+    /// A package name that is not NS/NAME, as the name check found it.
+    #[error("{0}")]
+    BadName(gemeinwerk_package::diagnostics::Cause),
     #[error("cannot add \"{spec}\": {why}; write NS/NAME or NS/NAME@REQ, e.g. kassel/bewohnerparkausweis@^1.0")]
-    BadAddSpec { spec: String, why: String },
+    BadAddSpec {
+        spec: String,
+        why: gemeinwerk_package::diagnostics::Cause,
+    },
     #[error("cannot add \"{spec}\": \"{req}\" is not a version requirement ({why}); for example ^1.2 or =1.0.3")]
     BadRequirement {
         spec: String,
@@ -247,6 +265,7 @@ impl ClientError {
             | NoProject { .. }
             | Lockfile { .. }
             | Usage(_)
+            | BadName(_)
             | BadAddSpec { .. }
             | BadRequirement { .. }
             | DestNotAFolder { .. }

@@ -49,8 +49,8 @@ pub fn fork(
     target: &str,
     dir: Option<PathBuf>,
 ) -> ClientResult<Forked> {
-    let (ns, name) = split_full_name(source).map_err(ClientError::Usage)?;
-    let (_, target_name) = split_full_name(target).map_err(ClientError::Usage)?;
+    let (ns, name) = split_full_name(source).map_err(ClientError::BadName)?;
+    let (_, target_name) = split_full_name(target).map_err(ClientError::BadName)?;
     let dir = dir.unwrap_or_else(|| PathBuf::from(&target_name));
     let occupied = dir.exists()
         && std::fs::read_dir(&dir)

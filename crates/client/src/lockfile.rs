@@ -27,6 +27,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use gemeinwerk_package::diagnostics::toml_error;
+use gemeinwerk_package::diagnostics::Hint;
 use gemeinwerk_package::manifest::Dependency;
 use gemeinwerk_package::names::split_full_name;
 use gemeinwerk_package::Diagnostic;
@@ -171,7 +172,10 @@ pub fn parse_lockfile(source: &str) -> Result<Lockfile, Vec<Diagnostic>> {
     let err = |code: &str, msg: String, at: usize| {
         Diagnostic::error(code, F, msg)
             .at(source, at)
-            .with_suggestion("run `gemeinwerk lock` to write it anew")
+            .with_suggestion(Hint::new(
+                "relock",
+                "run `gemeinwerk lock` to write it anew",
+            ))
     };
     let mut errs = Vec::new();
     if *raw.version.get_ref() != LOCK_FORMAT_VERSION {
@@ -182,26 +186,36 @@ pub fn parse_lockfile(source: &str) -> Result<Lockfile, Vec<Diagnostic>> {
                 raw.version.get_ref()
             ),
             raw.version.span().start,
-        ));
+        )
+        .arg("version", raw.version.get_ref())
+        .arg("known", LOCK_FORMAT_VERSION));
     }
     let mut requires = BTreeMap::new();
     for (name, req) in &raw.requires {
         if let Err(e) = split_full_name(name.get_ref()) {
-            errs.push(err(
-                "lock.invalid_name",
-                format!("requirement {e}"),
-                name.span().start,
-            ));
+            errs.push(
+                err(
+                    "lock.invalid_name",
+                    format!("requirement {e}"),
+                    name.span().start,
+                )
+                .arg("variant", "requirement")
+                .with_cause(e),
+            );
         }
         match semver::VersionReq::parse(req.get_ref()) {
             Ok(r) => {
                 requires.insert(name.get_ref().clone(), r.to_string());
             }
-            Err(e) => errs.push(err(
-                "lock.invalid_requirement",
-                format!("\"{}\" is not a version requirement: {e}", req.get_ref()),
-                req.span().start,
-            )),
+            Err(e) => errs.push(
+                err(
+                    "lock.invalid_requirement",
+                    format!("\"{}\" is not a version requirement: {e}", req.get_ref()),
+                    req.span().start,
+                )
+                .arg("requirement", req.get_ref())
+                .arg("detail", e),
+            ),
         }
     }
     let mut packages: Vec<LockedPackage> = Vec::new();
@@ -209,47 +223,67 @@ pub fn parse_lockfile(source: &str) -> Result<Lockfile, Vec<Diagnostic>> {
     for p in &raw.package {
         let name = p.name.get_ref();
         if let Err(e) = split_full_name(name) {
-            errs.push(err(
-                "lock.invalid_name",
-                format!("package {e}"),
-                p.name.span().start,
-            ));
+            errs.push(
+                err(
+                    "lock.invalid_name",
+                    format!("package {e}"),
+                    p.name.span().start,
+                )
+                .arg("variant", "package")
+                .with_cause(e),
+            );
         } else if !seen.insert(name.clone()) {
-            errs.push(err(
-                "lock.duplicate_package",
-                format!("{name} is locked twice"),
-                p.name.span().start,
-            ));
+            errs.push(
+                err(
+                    "lock.duplicate_package",
+                    format!("{name} is locked twice"),
+                    p.name.span().start,
+                )
+                .arg("package", name),
+            );
         }
         if let Err(e) = semver::Version::parse(p.version.get_ref()) {
-            errs.push(err(
-                "lock.invalid_version",
-                format!(
-                    "version \"{}\" of {name} is not a semantic version: {e}",
-                    p.version.get_ref()
-                ),
-                p.version.span().start,
-            ));
+            errs.push(
+                err(
+                    "lock.invalid_version",
+                    format!(
+                        "version \"{}\" of {name} is not a semantic version: {e}",
+                        p.version.get_ref()
+                    ),
+                    p.version.span().start,
+                )
+                .arg("version", p.version.get_ref())
+                .arg("package", name)
+                .arg("detail", e),
+            );
         }
         if !is_sha256(p.cksum.get_ref()) {
-            errs.push(err(
-                "lock.invalid_cksum",
-                format!(
-                    "cksum of {name} must be a SHA-256 in 64 lowercase hex digits, not \"{}\"",
-                    p.cksum.get_ref()
-                ),
-                p.cksum.span().start,
-            ));
+            errs.push(
+                err(
+                    "lock.invalid_cksum",
+                    format!(
+                        "cksum of {name} must be a SHA-256 in 64 lowercase hex digits, not \"{}\"",
+                        p.cksum.get_ref()
+                    ),
+                    p.cksum.span().start,
+                )
+                .arg("package", name)
+                .arg("value", p.cksum.get_ref()),
+            );
         }
         let registry = p.registry.get_ref();
         if !(registry.starts_with("http://") || registry.starts_with("https://")) {
-            errs.push(err(
-                "lock.invalid_registry",
-                format!(
-                    "registry of {name} must be an http:// or https:// URL, not \"{registry}\""
-                ),
-                p.registry.span().start,
-            ));
+            errs.push(
+                err(
+                    "lock.invalid_registry",
+                    format!(
+                        "registry of {name} must be an http:// or https:// URL, not \"{registry}\""
+                    ),
+                    p.registry.span().start,
+                )
+                .arg("package", name)
+                .arg("value", registry),
+            );
         }
         packages.push(LockedPackage {
             name: name.clone(),
@@ -261,21 +295,30 @@ pub fn parse_lockfile(source: &str) -> Result<Lockfile, Vec<Diagnostic>> {
     }
     for (name, req) in &raw.requires {
         if !seen.contains(name.get_ref()) {
-            errs.push(err(
-                "lock.incomplete",
-                format!("{name} is required but not locked", name = name.get_ref()),
-                req.span().start,
-            ));
+            errs.push(
+                err(
+                    "lock.incomplete",
+                    format!("{name} is required but not locked", name = name.get_ref()),
+                    req.span().start,
+                )
+                .arg("variant", "required")
+                .arg("package", name.get_ref()),
+            );
         }
     }
     for (p, rp) in packages.iter().zip(&raw.package) {
         for d in &p.dependencies {
             if !seen.contains(d) {
-                errs.push(err(
-                    "lock.incomplete",
-                    format!("{} depends on {d}, which is not locked", p.name),
-                    rp.dependencies.span().start,
-                ));
+                errs.push(
+                    err(
+                        "lock.incomplete",
+                        format!("{} depends on {d}, which is not locked", p.name),
+                        rp.dependencies.span().start,
+                    )
+                    .arg("variant", "dependency")
+                    .arg("package", &p.name)
+                    .arg("dependency", d),
+                );
             }
         }
     }

@@ -17,6 +17,7 @@ use toml::Spanned;
 
 use super::{ClientError, ClientResult};
 use gemeinwerk_package::diagnostics::toml_error;
+use gemeinwerk_package::diagnostics::Hint;
 use gemeinwerk_package::manifest::{Dependency, MANIFEST_FILE};
 use gemeinwerk_package::names::split_full_name;
 use gemeinwerk_package::Diagnostic;
@@ -72,7 +73,8 @@ pub fn parse_project(source: &str) -> Result<Vec<Dependency>, Vec<Diagnostic>> {
             Err(e) => {
                 errs.push(
                     Diagnostic::error("manifest.invalid_dependency", F, format!("dependency {e}"))
-                        .at(source, name.span().start),
+                        .at(source, name.span().start)
+                        .with_cause(e),
                 );
                 continue;
             }
@@ -90,7 +92,9 @@ pub fn parse_project(source: &str) -> Result<Vec<Dependency>, Vec<Diagnostic>> {
                     format!("\"{}\" is not a version requirement: {e}", req.get_ref()),
                 )
                 .at(source, req.span().start)
-                .with_suggestion("for example \"^1.2\" or \"=1.0.3\""),
+                .arg("requirement", req.get_ref())
+                .arg("detail", e)
+                .with_suggestion(Hint::requirement_examples()),
             ),
         }
     }

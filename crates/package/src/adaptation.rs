@@ -10,7 +10,7 @@
 //! both; wording may always change.
 
 use super::content::Content;
-use super::diagnostics::Diagnostic;
+use super::diagnostics::{Diagnostic, Hint};
 use super::diff::{self, Area, Change, ChangeKind, Level};
 use super::form::Ableitung;
 use super::manifest::{Manifest, MANIFEST_FILE};
@@ -62,9 +62,9 @@ pub fn check_adaptation(
                     file,
                     format!("the fork asks for Vertrauensniveau {b}, but {name} needs {a}"),
                 ).arg("level", b).arg("package", &name).arg("required_level", a)
-                .with_suggestion(format!(
+                .with_suggestion(Hint::new("allow-lower-level", format!(
                     "if that is intended, say so with lowers-vertrauensniveau = true under [package] in {MANIFEST_FILE}"
-                )),
+                ))),
             );
         }
     }
@@ -117,7 +117,7 @@ pub fn check_adaptation(
                         policy.as_str()
                     ),
                 ).arg("package", &name).arg("policy", policy.as_str()).arg("effect", what).arg("change", c)
-                .with_suggestion("undo the change, or ask the upstream publisher to allow it"),
+                .with_suggestion(Hint::new("undo-or-ask", "undo the change, or ask the upstream publisher to allow it")),
             );
         }
     }

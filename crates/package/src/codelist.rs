@@ -19,7 +19,7 @@
 
 use toml::Spanned;
 
-use super::diagnostics::{Subject, SubjectKind};
+use super::diagnostics::{Hint, Subject, SubjectKind};
 use super::spanned::{Node, Seen, Sink, Suggest, Table};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -98,7 +98,7 @@ pub fn read_all(entries: &[(&Spanned<String>, &Spanned<Node>)], sink: &mut Sink)
                     at,
                     format!("{what} has neither \"codes\" nor \"urn\""),
                 ).set_arg("variant", "neither").set_subject(&what)
-                .suggest("list the codes inline (codes = [{ code = \"A\", label = \"…\" }]) or name an XRepository list with urn and version");
+                .suggest(Hint::new("codes-or-urn", "list the codes inline (codes = [{ code = \"A\", label = \"…\" }]) or name an XRepository list with urn and version"));
                 None
             }
             (None, Some(u)) => {
@@ -108,7 +108,7 @@ pub fn read_all(entries: &[(&Spanned<String>, &Spanned<Node>)], sink: &mut Sink)
                         u.span().start,
                         format!("\"{}\" is not a URN", u.get_ref()),
                     ).set_arg("value", u.get_ref())
-                    .suggest("XRepository code lists are named like \"urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:staat\"");
+                    .suggest(Hint::new("urn-example", "XRepository code lists are named like \"urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:staat\""));
                 }
                 match version {
                     Some(v) if !v.get_ref().trim().is_empty() => {
@@ -123,7 +123,7 @@ pub fn read_all(entries: &[(&Spanned<String>, &Spanned<Node>)], sink: &mut Sink)
                             u.span().start,
                             format!("{what} names an XRepository list but no \"version\""),
                         ).set_subject(&what)
-                        .suggest("pin the version of the code list, for example version = \"2024-02-01\"");
+                        .suggest(Hint::new("pin-codelist-version", "pin the version of the code list, for example version = \"2024-02-01\""));
                         None
                     }
                 }

@@ -26,8 +26,101 @@ pub struct Diagnostic {
     /// word the diagnostic in its own language from `code` and these.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub args: BTreeMap<String, String>,
+    /// How to fix it, in English as the check words it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<String>,
+    /// The same suggestion as an id and values, for a client's own
+    /// language.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<Hint>,
+    /// What one of our own parsers found wrong (the `detail` arg), as an
+    /// id and values, for a client's own language. Details from other
+    /// parsers (TOML, semver, SPDX, URLs, regexes) have none: they are
+    /// given as those parsers word them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Cause>,
+}
+
+/// A text for people: the English sentence a check writes, and an id and
+/// values from which a client words it in its own language (the CLI's
+/// catalogues have `hint-<id>` for a [`Hint`], `cause-<id>` for a
+/// [`Cause`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Phrase {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub args: BTreeMap<String, String>,
+    /// The hint in English, as the check words it.
+    #[serde(skip)]
+    pub english: String,
+}
+
+/// How to fix a problem. A hint that is only TOML to write has the id
+/// `snippet` and reads the same in every language.
+pub type Hint = Phrase;
+
+/// What a parser of ours found wrong in a value.
+pub type Cause = Phrase;
+
+impl std::fmt::Display for Phrase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.english)
+    }
+}
+
+impl From<Phrase> for String {
+    fn from(p: Phrase) -> String {
+        p.english
+    }
+}
+
+impl Phrase {
+    /// A text worded in English here and by its id in a client.
+    pub fn new(id: &str, english: impl Into<String>) -> Self {
+        Phrase {
+            id: id.to_string(),
+            args: BTreeMap::new(),
+            english: english.into(),
+        }
+    }
+
+    /// One value the hint names.
+    pub fn arg(mut self, name: &str, value: impl std::fmt::Display) -> Self {
+        self.args.insert(name.to_string(), value.to_string());
+        self
+    }
+
+    /// TOML (or a command) to write: the same in every language.
+    pub fn snippet(text: impl Into<String>) -> Self {
+        let text = text.into();
+        Hint::new("snippet", text.clone()).arg("snippet", text)
+    }
+
+    /// "did you mean \"title\"?"
+    pub fn did_you_mean(word: impl std::fmt::Display) -> Self {
+        Hint::new("did-you-mean", format!("did you mean \"{word}\"?")).arg("word", word)
+    }
+
+    /// A package to add to the manifest's dependencies.
+    pub fn add_dependency(package: &str) -> Self {
+        Hint::new(
+            "add-dependency",
+            format!("add \"{package}\" = \"^1\" to [dependencies] in gemeinwerk.toml"),
+        )
+        .arg("package", package)
+    }
+
+    /// How a version requirement is written.
+    pub fn requirement_examples() -> Self {
+        Hint::new("requirement-examples", "for example \"^1.2\" or \"=1.0.3\"")
+    }
+
+    /// The choices there are: "known keys: a, b" (`id` `known-keys`,
+    /// English prefix `known keys`).
+    pub fn choices(id: &str, english_prefix: &str, items: &[&str]) -> Self {
+        let items = items.join(", ");
+        Hint::new(id, format!("{english_prefix}: {items}")).arg("items", items)
+    }
 }
 
 /// What a part of a package is, for messages about it. Its keyword is an
@@ -125,6 +218,8 @@ impl Diagnostic {
             message: message.into(),
             args: BTreeMap::new(),
             suggestion: None,
+            hint: None,
+            cause: None,
         }
     }
 
@@ -173,9 +268,29 @@ impl Diagnostic {
         self
     }
 
-    pub fn with_suggestion(mut self, suggestion: impl Into<String>) -> Self {
-        self.suggestion = Some(suggestion.into());
+    pub fn with_suggestion(mut self, hint: Hint) -> Self {
+        self.set_hint(hint);
         self
+    }
+
+    /// What the parser found wrong: the arg `detail` in English, and the
+    /// cause for a client's own language.
+    pub fn with_cause(mut self, cause: Cause) -> Self {
+        self.set_cause(cause);
+        self
+    }
+
+    /// [`Diagnostic::with_cause`] for a diagnostic already in a list.
+    pub fn set_cause(&mut self, cause: Cause) -> &mut Self {
+        self.set_arg("detail", &cause.english);
+        self.cause = Some(cause);
+        self
+    }
+
+    /// [`Diagnostic::with_suggestion`] for a diagnostic already in a list.
+    pub fn set_hint(&mut self, hint: Hint) {
+        self.suggestion = Some(hint.english.clone());
+        self.hint = Some(hint);
     }
 
     pub fn is_error(&self) -> bool {

@@ -23,6 +23,8 @@
 use std::fmt;
 use std::ops::Range;
 
+use super::diagnostics::{Cause, Hint};
+
 /// Byte range inside the expression text.
 pub type Span = Range<usize>;
 
@@ -221,8 +223,10 @@ impl fmt::Display for Expr {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
     pub offset: usize,
-    pub message: String,
-    pub suggestion: Option<String>,
+    /// What is wrong, in English and as an id and values.
+    pub cause: Cause,
+    // Boxed: parse errors travel through every parser function.
+    pub suggestion: Option<Box<Hint>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -241,6 +245,46 @@ enum Tok {
     Comma,
     Dot,
     Minus,
+}
+
+/// A cause that names the token found, as the args `found_kind` (`text`,
+/// `number` or `token`) and `found`.
+fn found(id: &str, english: String, t: &Tok) -> Cause {
+    let (kind, value) = match t {
+        Tok::Str(s) => ("text", s.clone()),
+        Tok::Num(n) => ("number", n.to_string()),
+        Tok::Ident(s) => ("token", s.clone()),
+        other => ("token", describe(other).trim_matches('"').to_string()),
+    };
+    Cause::new(id, english)
+        .arg("found_kind", kind)
+        .arg("found", value)
+}
+
+/// What `Parser::expect` waits for, as a keyword and in English.
+#[derive(Debug, Clone, Copy)]
+enum Expected {
+    ListStart,
+    ListNext,
+    ParenClose,
+}
+
+impl Expected {
+    fn keyword(self) -> &'static str {
+        match self {
+            Expected::ListStart => "list_start",
+            Expected::ListNext => "list_next",
+            Expected::ParenClose => "paren_close",
+        }
+    }
+
+    fn english(self) -> &'static str {
+        match self {
+            Expected::ListStart => "\"[\" and a list of values",
+            Expected::ListNext => "\",\" or \"]\"",
+            Expected::ParenClose => "\")\"",
+        }
+    }
 }
 
 fn describe(t: &Tok) -> String {
@@ -262,10 +306,14 @@ fn describe(t: &Tok) -> String {
     }
 }
 
-fn err(offset: usize, message: impl Into<String>) -> ParseError {
+pub(crate) fn hinted(hint: Hint) -> Option<Box<Hint>> {
+    Some(Box::new(hint))
+}
+
+fn err(offset: usize, cause: Cause) -> ParseError {
     ParseError {
         offset,
-        message: message.into(),
+        cause,
         suggestion: None,
     }
 }
@@ -293,13 +341,24 @@ fn lex(src: &str) -> Result<Vec<(Tok, Span)>, ParseError> {
             b'<' if bytes.get(i + 1) == Some(&b'=') => two(Tok::Op(CmpOp::Le), &mut i),
             b'>' if bytes.get(i + 1) == Some(&b'=') => two(Tok::Op(CmpOp::Ge), &mut i),
             b'&' | b'|' => {
-                let mut e = err(i, format!("\"{}\" alone is not an operator", c as char));
-                e.suggestion = Some(format!("write \"{0}{0}\"", c as char));
+                let mut e = err(
+                    i,
+                    Cause::new(
+                        "lone-operator",
+                        format!("\"{}\" alone is not an operator", c as char),
+                    )
+                    .arg("operator", c as char),
+                );
+                e.suggestion = hinted(write_instead(format!("{0}{0}", c as char)));
                 return Err(e);
             }
             b'=' => {
-                let mut e = err(i, "\"=\" alone is not an operator");
-                e.suggestion = Some("compare with \"==\"".into());
+                let mut e = err(
+                    i,
+                    Cause::new("lone-operator", "\"=\" alone is not an operator")
+                        .arg("operator", "="),
+                );
+                e.suggestion = hinted(Hint::new("compare-with", "compare with \"==\""));
                 return Err(e);
             }
             b'!' => {
@@ -327,9 +386,12 @@ fn lex(src: &str) -> Result<Vec<(Tok, Span)>, ParseError> {
                 }
             }
             b'"' | b'\'' => {
-                let end = src[i + 1..]
-                    .find(c as char)
-                    .ok_or_else(|| err(i, "this text has no closing quote"))?;
+                let end = src[i + 1..].find(c as char).ok_or_else(|| {
+                    err(
+                        i,
+                        Cause::new("unclosed-text", "this text has no closing quote"),
+                    )
+                })?;
                 let s = src[i + 1..i + 1 + end].to_string();
                 i += end + 2;
                 Tok::Str(s)
@@ -339,9 +401,13 @@ fn lex(src: &str) -> Result<Vec<(Tok, Span)>, ParseError> {
                     i += 1;
                 }
                 let text = &src[start..i];
-                let n = text
-                    .parse::<f64>()
-                    .map_err(|_| err(start, format!("\"{text}\" is not a number")))?;
+                let n = text.parse::<f64>().map_err(|_| {
+                    err(
+                        start,
+                        Cause::new("not-a-number", format!("\"{text}\" is not a number"))
+                            .arg("value", text),
+                    )
+                })?;
                 Tok::Num(n)
             }
             c if c.is_ascii_alphabetic() || c == b'_' => {
@@ -352,11 +418,19 @@ fn lex(src: &str) -> Result<Vec<(Tok, Span)>, ParseError> {
             }
             _ => {
                 let ch = src[i..].chars().next().unwrap_or('?');
-                let mut e = err(i, format!("unexpected character {ch:?}"));
+                let mut e = err(
+                    i,
+                    Cause::new(
+                        "unexpected-character",
+                        format!("unexpected character {ch:?}"),
+                    )
+                    .arg("character", format!("{ch:?}")),
+                );
                 if !ch.is_ascii() {
-                    e.suggestion = Some(
-                        "field ids use a–z, 0–9 and \"_\" only (ä → ae, ö → oe, ü → ue, ß → ss); put text values in quotes".into(),
-                    );
+                    e.suggestion = hinted(Hint::new(
+                        "ascii-ids",
+                        "field ids use a–z, 0–9 and \"_\" only (ä → ae, ö → oe, ü → ue, ß → ss); put text values in quotes",
+                    ));
                 }
                 return Err(e);
             }
@@ -395,16 +469,25 @@ impl Parser {
             false
         }
     }
-    fn expect(&mut self, t: &Tok, what: &str) -> Result<Span, ParseError> {
+    fn expect(&mut self, t: &Tok, what: Expected) -> Result<Span, ParseError> {
         match self.next() {
             Some((got, span)) if &got == t => Ok(span),
             Some((got, span)) => Err(err(
                 span.start,
-                format!("expected {what}, found {}", describe(&got)),
+                found(
+                    "expected-found",
+                    format!("expected {}, found {}", what.english(), describe(&got)),
+                    &got,
+                )
+                .arg("expected", what.keyword()),
             )),
             None => Err(err(
                 self.len,
-                format!("expected {what}, but the condition ends"),
+                Cause::new(
+                    "expected-end",
+                    format!("expected {}, but the condition ends", what.english()),
+                )
+                .arg("expected", what.keyword()),
             )),
         }
     }
@@ -446,8 +529,15 @@ impl Parser {
                 "or" => "||",
                 _ => "!",
             };
-            let mut e = err(start, format!("\"{w}\" is not an operator here"));
-            e.suggestion = Some(format!("write \"{sym}\""));
+            let mut e = err(
+                start,
+                Cause::new(
+                    "not-an-operator",
+                    format!("\"{w}\" is not an operator here"),
+                )
+                .arg("word", &w),
+            );
+            e.suggestion = hinted(write_instead(sym));
             return Err(e);
         }
         self.comparison()
@@ -466,12 +556,15 @@ impl Parser {
         if negated {
             self.pos += 1;
             if !self.peek_ident("in") {
-                return Err(err(self.here(), "expected \"in\" after \"not\""));
+                return Err(err(
+                    self.here(),
+                    Cause::new("in-after-not", "expected \"in\" after \"not\""),
+                ));
             }
         }
         if self.peek_ident("in") {
             self.pos += 1;
-            self.expect(&Tok::LBracket, "\"[\" and a list of values")?;
+            self.expect(&Tok::LBracket, Expected::ListStart)?;
             let mut list = Vec::new();
             loop {
                 if self.peek() == Some(&Tok::RBracket) {
@@ -482,9 +575,12 @@ impl Parser {
                     break;
                 }
             }
-            let end = self.expect(&Tok::RBracket, "\",\" or \"]\"")?.end;
+            let end = self.expect(&Tok::RBracket, Expected::ListNext)?.end;
             if list.is_empty() {
-                return Err(err(start, "the list after \"in\" is empty"));
+                return Err(err(
+                    start,
+                    Cause::new("empty-list", "the list after \"in\" is empty"),
+                ));
             }
             return Ok(Expr::In {
                 value: Box::new(left),
@@ -503,19 +599,32 @@ impl Parser {
             Some((Tok::Num(n), span)) => Ok((Literal::Number(n), span)),
             Some((Tok::Minus, _)) => match self.next() {
                 Some((Tok::Num(n), span)) => Ok((Literal::Number(-n), start..span.end)),
-                _ => Err(err(start, "\"-\" must be followed by a number")),
+                _ => Err(err(
+                    start,
+                    Cause::new("minus-number", "\"-\" must be followed by a number"),
+                )),
             },
             Some((Tok::Ident(w), span)) if w == "true" || w == "false" => {
                 Ok((Literal::Bool(w == "true"), span))
             }
             Some((t, span)) => Err(err(
                 span.start,
-                format!(
-                    "expected a value (text in quotes, a number, true or false), found {}",
-                    describe(&t)
+                found(
+                    "expected-value-found",
+                    format!(
+                        "expected a value (text in quotes, a number, true or false), found {}",
+                        describe(&t)
+                    ),
+                    &t,
                 ),
             )),
-            None => Err(err(self.len, "expected a value, but the condition ends")),
+            None => Err(err(
+                self.len,
+                Cause::new(
+                    "expected-value-end",
+                    "expected a value, but the condition ends",
+                ),
+            )),
         }
     }
 
@@ -525,7 +634,7 @@ impl Parser {
             Some(Tok::LParen) => {
                 self.pos += 1;
                 let e = self.or()?;
-                self.expect(&Tok::RParen, "\")\"")?;
+                self.expect(&Tok::RParen, Expected::ParenClose)?;
                 Ok(e)
             }
             Some(Tok::Str(_)) | Some(Tok::Num(_)) | Some(Tok::Minus) => {
@@ -542,10 +651,14 @@ impl Parser {
                     let Some(func) = Func::ALL.iter().find(|(n, _)| *n == w).map(|(_, f)| *f)
                     else {
                         let names: Vec<&str> = Func::ALL.iter().map(|(n, _)| *n).collect();
-                        let mut e = err(start, format!("unknown function \"{w}\""));
-                        e.suggestion = Some(match super::diagnostics::nearest(&w, &names) {
-                            Some(b) => format!("did you mean \"{b}\"?"),
-                            None => format!("functions: {}", names.join(", ")),
+                        let mut e = err(
+                            start,
+                            Cause::new("unknown-function", format!("unknown function \"{w}\""))
+                                .arg("function", &w),
+                        );
+                        e.suggestion = hinted(match super::diagnostics::nearest(&w, &names) {
+                            Some(b) => Hint::did_you_mean(b),
+                            None => Hint::choices("known-functions", "functions", &names),
                         });
                         return Err(e);
                     };
@@ -557,17 +670,23 @@ impl Parser {
                             args.push(self.or()?);
                         }
                     }
-                    let end = self.expect(&Tok::RParen, "\")\"")?.end;
+                    let end = self.expect(&Tok::RParen, Expected::ParenClose)?.end;
                     let want = usize::from(func != Func::Today);
                     if args.len() != want {
                         return Err(err(
                             start,
-                            format!(
-                                "{}() takes {want} argument{}, not {}",
-                                func.name(),
-                                if want == 1 { "" } else { "s" },
-                                args.len()
-                            ),
+                            Cause::new(
+                                "argument-count",
+                                format!(
+                                    "{}() takes {want} argument{}, not {}",
+                                    func.name(),
+                                    if want == 1 { "" } else { "s" },
+                                    args.len()
+                                ),
+                            )
+                            .arg("function", func.name())
+                            .arg("takes", if want == 1 { "one" } else { "none" })
+                            .arg("given", args.len()),
                         ));
                     }
                     return Ok(Expr::Call(func, args, start..end));
@@ -581,16 +700,28 @@ impl Parser {
                             path.push_str(&part);
                             end = span.end;
                         }
-                        _ => return Err(err(end, "a \".\" must be followed by a field id")),
+                        _ => {
+                            return Err(err(
+                                end,
+                                Cause::new("dot-field", "a \".\" must be followed by a field id"),
+                            ))
+                        }
                     }
                 }
                 Ok(Expr::Path(path, start..end))
             }
             Some(t) => Err(err(
                 start,
-                format!("expected a field, a value or \"(\", found {}", describe(&t)),
+                found(
+                    "expected-operand-found",
+                    format!("expected a field, a value or \"(\", found {}", describe(&t)),
+                    &t,
+                ),
             )),
-            None => Err(err(self.len, "the condition ends too early")),
+            None => Err(err(
+                self.len,
+                Cause::new("ends-early", "the condition ends too early"),
+            )),
         }
     }
 }
@@ -599,7 +730,10 @@ impl Parser {
 pub fn parse(src: &str) -> Result<Expr, ParseError> {
     let toks = lex(src)?;
     if toks.is_empty() {
-        return Err(err(0, "the condition is empty"));
+        return Err(err(
+            0,
+            Cause::new("empty-condition", "the condition is empty"),
+        ));
     }
     let mut p = Parser {
         toks,
@@ -610,10 +744,17 @@ pub fn parse(src: &str) -> Result<Expr, ParseError> {
     if let Some((t, span)) = p.toks.get(p.pos) {
         let mut e = err(
             span.start,
-            format!("unexpected {} after a complete condition", describe(t)),
+            found(
+                "trailing",
+                format!("unexpected {} after a complete condition", describe(t)),
+                t,
+            ),
         );
         if matches!(t, Tok::Ident(w) if w == "and" || w == "or") {
-            e.suggestion = Some("combine conditions with \"&&\" or \"||\"".into());
+            e.suggestion = hinted(Hint::new(
+                "combine-conditions",
+                "combine conditions with \"&&\" or \"||\"",
+            ));
         }
         return Err(e);
     }
@@ -687,7 +828,8 @@ pub struct Problem {
     pub message: String,
     /// The values `message` interpolates, as in [`crate::Diagnostic::args`].
     pub args: std::collections::BTreeMap<String, String>,
-    pub suggestion: Option<String>,
+    // Boxed, as in `ParseError`.
+    pub suggestion: Option<Box<Hint>>,
 }
 
 impl Problem {
@@ -785,7 +927,10 @@ fn check_literal(ty: Ty, lit: &Literal, span: &Span, out: &mut Vec<Problem>) {
                         format!("\"{s}\" is not a date"),
                     )
                     .arg("value", s)
-                    .with_suggestion("write dates as \"YYYY-MM-DD\", for example \"2025-01-31\""),
+                    .with_suggestion(Hint::new(
+                        "date-form",
+                        "write dates as \"YYYY-MM-DD\", for example \"2025-01-31\"",
+                    )),
                 );
             }
             true
@@ -799,7 +944,10 @@ fn check_literal(ty: Ty, lit: &Literal, span: &Span, out: &mut Vec<Problem>) {
                         format!("\"{s}\" is not a time"),
                     )
                     .arg("value", s)
-                    .with_suggestion("write times as \"HH:MM\", for example \"08:30\""),
+                    .with_suggestion(Hint::new(
+                        "time-form",
+                        "write times as \"HH:MM\", for example \"08:30\"",
+                    )),
                 );
             }
             true
@@ -820,10 +968,13 @@ fn check_literal(ty: Ty, lit: &Literal, span: &Span, out: &mut Vec<Problem>) {
                     } else {
                         None
                     };
-                    p.suggestion = Some(match near {
-                        Some(b) => format!("did you mean \"{b}\"?"),
-                        None if names.len() <= 12 => format!("codes: {}", names.join(", ")),
-                        None => format!("the list has {} codes", names.len()),
+                    p.suggestion = hinted(match near {
+                        Some(b) => Hint::did_you_mean(b),
+                        None if names.len() <= 12 => Hint::choices("known-codes", "codes", &names),
+                        None => {
+                            Hint::new("code-count", format!("the list has {} codes", names.len()))
+                                .arg("count", names.len())
+                        }
                     });
                     out.push(p);
                 }
@@ -847,10 +998,15 @@ fn check_literal(ty: Ty, lit: &Literal, span: &Span, out: &mut Vec<Problem>) {
 }
 
 impl Problem {
-    pub fn with_suggestion(mut self, s: impl Into<String>) -> Self {
-        self.suggestion = Some(s.into());
+    pub fn with_suggestion(mut self, hint: Hint) -> Self {
+        self.suggestion = hinted(hint);
         self
     }
+}
+
+/// "write \"&&\"": the operator meant.
+fn write_instead(operator: impl fmt::Display) -> Hint {
+    Hint::new("write-operator", format!("write \"{operator}\"")).arg("operator", operator)
 }
 
 fn type_of<'a>(e: &Expr, env: &dyn Env<'a>, out: &mut Vec<Problem>) -> Option<Ty<'a>> {
@@ -896,7 +1052,10 @@ fn type_of_path<'a>(
                     format!("\"{p}\" is a group, not a field"),
                 )
                 .arg("group", p)
-                .with_suggestion(format!("use is_set({p}) or count({p})")),
+                .with_suggestion(
+                    Hint::new("is-set-or-count", format!("use is_set({p}) or count({p})"))
+                        .arg("path", p),
+                ),
             );
             None
         }
@@ -985,7 +1144,9 @@ fn check_comparison<'a>(
                 "a multi-select holds several choices; compare it with \"in\"".to_string(),
             )
             .arg("variant", "multi_select")
-            .with_suggestion(format!("write {a} in [ … ]")),
+            .with_suggestion(
+                Hint::new("write-in-list", format!("write {a} in [ … ]")).arg("value", a),
+            ),
         );
     }
 }
@@ -1130,21 +1291,25 @@ mod tests {
     fn syntax_errors_have_offsets_and_hints() {
         let e = parse("a = 1").unwrap_err();
         assert_eq!(
-            (e.offset, e.suggestion.as_deref()),
+            (e.offset, e.suggestion.map(|h| h.english).as_deref()),
             (2, Some("compare with \"==\""))
         );
         let e = parse("a & b").unwrap_err();
-        assert_eq!(e.suggestion.as_deref(), Some("write \"&&\""));
+        assert_eq!(e.suggestion.unwrap().english, "write \"&&\"");
         let e = parse("a == 1 and b").unwrap_err();
         assert_eq!(e.offset, 7);
         let e = parse("(a == 1").unwrap_err();
-        assert!(e.message.contains("expected \")\""), "{}", e.message);
+        assert!(
+            e.cause.english.contains("expected \")\""),
+            "{}",
+            e.cause.english
+        );
         let e = parse("zone in []").unwrap_err();
-        assert!(e.message.contains("empty"));
+        assert!(e.cause.english.contains("empty"));
         let e = parse("ist_gesetzt(a)").unwrap_err();
-        assert!(e.message.contains("unknown function"));
+        assert!(e.cause.english.contains("unknown function"));
         let e = parse("name == \"x").unwrap_err();
-        assert!(e.message.contains("closing quote"));
+        assert!(e.cause.english.contains("closing quote"));
         let e = parse("straße == 1").unwrap_err();
         assert_eq!(e.offset, 4);
         assert!(parse("").is_err());

@@ -18,7 +18,7 @@
 
 use super::body::Body;
 use super::deps::Dependencies;
-use super::diagnostics::{Subject, SubjectKind};
+use super::diagnostics::{Hint, Subject, SubjectKind};
 use super::form::{check_body, read_body};
 use super::manifest::Manifest;
 use super::model::{read_fim, read_text, FimRef, Text};
@@ -65,7 +65,10 @@ pub fn read(sink: &mut Sink) -> Option<Fieldgroup> {
                 0,
                 "fieldgroup.toml has no [fieldgroup] table",
             )
-            .suggest("start with [fieldgroup] and label = \"…\"");
+            .suggest(Hint::new(
+                "start-fieldgroup",
+                "start with [fieldgroup] and label = \"…\"",
+            ));
         }
         Some(node) => {
             if let Some(mut t) =

@@ -32,7 +32,7 @@ use std::fmt;
 pub use super::body::Body;
 use super::codelist;
 use super::deps::Dependencies;
-use super::diagnostics::{nearest, Subject, SubjectKind};
+use super::diagnostics::{nearest, Hint, Subject, SubjectKind};
 use super::expr::{self, Env, Problem, Span, Ty};
 use super::manifest::{Manifest, PackageKind};
 use super::model::{
@@ -174,7 +174,7 @@ pub fn read(sink: &mut Sink) -> Option<Form> {
     match top.take("form") {
         None => {
             sink.error("form.missing_form_table", 0, "form.toml has no [form] table")
-                .suggest("start with [form], title = \"…\" and vertrauensniveau = \"niedrig\" | \"substanziell\" | \"hoch\"");
+                .suggest(Hint::new("start-form", "start with [form], title = \"…\" and vertrauensniveau = \"niedrig\" | \"substanziell\" | \"hoch\""));
         }
         Some(node) => {
             if let Some(mut t) = Table::expect(node, Subject::new(SubjectKind::Table, "form"), sink)
@@ -189,7 +189,7 @@ pub fn read(sink: &mut Sink) -> Option<Form> {
                 match t.string("vertrauensniveau", sink) {
                     None => {
                         sink.error("form.missing_vertrauensniveau", t.at, "[form] does not say which Vertrauensniveau it needs")
-                            .suggest("vertrauensniveau = \"niedrig\", \"substanziell\" or \"hoch\" (eIDAS level of assurance)");
+                            .suggest(Hint::new("vertrauensniveau-values", "vertrauensniveau = \"niedrig\", \"substanziell\" or \"hoch\" (eIDAS level of assurance)"));
                     }
                     Some(s) => match Vertrauensniveau::ALL
                         .iter()
@@ -211,7 +211,7 @@ pub fn read(sink: &mut Sink) -> Option<Form> {
                                 _ => None,
                             };
                             if let Some(b) = english.or_else(|| nearest(&lower, &names)) {
-                                d.suggest(format!("did you mean \"{b}\"?"));
+                                d.suggest(Hint::did_you_mean(b));
                             }
                         }
                     },
@@ -264,9 +264,13 @@ pub fn read(sink: &mut Sink) -> Option<Form> {
                                     Some(b) => {
                                         let i =
                                             lower_refs.iter().position(|x| *x == b).unwrap_or(0);
-                                        d.suggest(format!("did you mean \"{}\"?", names[i]));
+                                        d.suggest(Hint::did_you_mean(names[i]));
                                     }
-                                    None => d.suggest(format!("accounts: {}", names.join(", "))),
+                                    None => d.suggest(Hint::choices(
+                                        "known-accounts",
+                                        "accounts",
+                                        &names,
+                                    )),
                                 }
                             }
                         }
@@ -289,7 +293,9 @@ pub fn read(sink: &mut Sink) -> Option<Form> {
                         "required_level",
                         form.vertrauensniveau.map(|v| v.as_str()).unwrap_or(""),
                     )
-                    .suggest("accounts = [\"BundID\", \"Online-Ausweis\", \"EU-eID\"]");
+                    .suggest(Hint::snippet(
+                        "accounts = [\"BundID\", \"Online-Ausweis\", \"EU-eID\"]",
+                    ));
                 }
                 t.finish(&FORM_KEYS, sink);
             }
@@ -299,7 +305,7 @@ pub fn read(sink: &mut Sink) -> Option<Form> {
     top.finish(&FORM_FILE_KEYS, sink);
     if form.body.items.is_empty() && !sink.has_errors() {
         sink.error("form.empty", 0, "the form has no fields")
-            .suggest("add [[field]] or [[group]] tables");
+            .suggest(Hint::new("add-fields", "add [[field]] or [[group]] tables"));
     }
     Some(form)
 }
@@ -529,7 +535,7 @@ impl<'a> Env<'a> for ScopeEnv<'_, 'a> {
                     .find(|(c, _)| c == best)
                     .expect("a candidate")
                     .1;
-                p.suggestion = Some(format!("did you mean \"{shown}\"?"));
+                p.suggestion = expr::hinted(Hint::did_you_mean(shown));
             }
             return Err(p);
         };
@@ -548,7 +554,7 @@ impl<'a> Env<'a> for ScopeEnv<'_, 'a> {
                     "\"{name}\" lies inside the repeatable group \"{group}\", so outside it this condition cannot tell which entry is meant"
                 ),
             ).arg("field", name).arg("group", group)
-            .with_suggestion(format!("use count({group}) or move the condition into \"{group}\"")));
+            .with_suggestion(Hint::new("count-repeated", format!("use count({group}) or move the condition into \"{group}\"")).arg("group", group)));
         }
         Ok(sym.ty)
     }
@@ -638,12 +644,17 @@ impl References<'_> {
                     .set_arg("path", path)
                     .set_arg("codelist", cl.get_ref());
                 match nearest(cl.get_ref(), &ids) {
-                    Some(b) => d.suggest(format!("did you mean \"{b}\"?")),
-                    None => d.suggest(format!(
-                        "declare it with [codelist.{}] or take one from a dependency: \"ns/name#{}\"",
-                        cl.get_ref(),
-                        cl.get_ref()
-                    )),
+                    Some(b) => d.suggest(Hint::did_you_mean(b)),
+                    None => d.suggest(
+                        Hint::new(
+                            "declare-codelist",
+                            format!(
+                                "declare it with [codelist.{0}] or take one from a dependency: \"ns/name#{0}\"",
+                                cl.get_ref()
+                            ),
+                        )
+                        .arg("codelist", cl.get_ref()),
+                    ),
                 }
             }
             Some((pkg, id)) => self.dependency_codelist(path, pkg, id, at, sink),
@@ -661,9 +672,7 @@ impl References<'_> {
             )
             .set_arg("path", path)
             .set_arg("package", pkg)
-            .suggest(format!(
-                "add \"{pkg}\" to [dependencies] in gemeinwerk.toml"
-            ));
+            .suggest(Hint::add_dependency(pkg));
         } else if let Some(dep_body) = self.deps.body(pkg) {
             if dep_body.codelist(id).is_none() {
                 let ids: Vec<&str> = dep_body.codelists.iter().map(|c| c.id.as_str()).collect();
@@ -677,7 +686,7 @@ impl References<'_> {
                     .set_arg("package", pkg)
                     .set_arg("codelist", id);
                 if let Some(b) = nearest(id, &ids) {
-                    d.suggest(format!("did you mean \"{pkg}#{b}\"?"));
+                    d.suggest(Hint::did_you_mean(format!("{pkg}#{b}")));
                 }
             }
         } else if self.deps.kind(pkg).is_some() {
@@ -712,10 +721,8 @@ fn check_include(
             .set_arg("package", name);
         let names: Vec<&str> = dep_names.iter().map(String::as_str).collect();
         match nearest(name, &names) {
-            Some(b) => d.suggest(format!("did you mean \"{b}\"?")),
-            None => d.suggest(format!(
-                "add \"{name}\" = \"^1\" to [dependencies] in gemeinwerk.toml"
-            )),
+            Some(b) => d.suggest(Hint::did_you_mean(b)),
+            None => d.suggest(Hint::add_dependency(name)),
         }
         return;
     }
@@ -764,7 +771,7 @@ fn check_conditions(
                 d.args = p.args;
                 d.set_arg("key", key).set_arg("path", owner);
                 if let Some(s) = p.suggestion {
-                    d.suggest(s);
+                    d.suggest(*s);
                 }
             }
             let named = env.named.into_inner();
@@ -835,7 +842,10 @@ fn check_cycles(edges: &HashMap<String, Vec<(String, usize)>>, sink: &mut Sink) 
                             ),
                         )
                         .set_arg("cycle", cycle.join(" → "))
-                        .suggest("a field cannot be shown or required depending on itself");
+                        .suggest(Hint::new(
+                            "no-self-condition",
+                            "a field cannot be shown or required depending on itself",
+                        ));
                     }
                     stack.clear();
                     break;

@@ -32,7 +32,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use super::diagnostics::{nearest, toml_error, Diagnostic};
+use super::diagnostics::{nearest, toml_error, Diagnostic, Hint};
 use super::names::{is_fim_id, is_fim_version, split_full_name};
 
 pub const MANIFEST_FILE: &str = "gemeinwerk.toml";
@@ -363,7 +363,7 @@ impl ManifestChecker<'_> {
                         format!("package {e}"),
                         full.span().start,
                     )
-                    .arg("detail", &e);
+                    .with_cause(e);
                 self.errs.push(d);
                 (String::new(), String::new())
             }
@@ -385,7 +385,10 @@ impl ManifestChecker<'_> {
                     )
                     .arg("version", version.get_ref())
                     .arg("detail", &e)
-                    .with_suggestion("write it as MAJOR.MINOR.PATCH, for example \"1.0.0\"");
+                    .with_suggestion(Hint::new(
+                        "semver-form",
+                        "write it as MAJOR.MINOR.PATCH, for example \"1.0.0\"",
+                    ));
                 self.errs.push(d);
                 None
             }
@@ -455,7 +458,10 @@ impl ManifestChecker<'_> {
                     "the package has no license".into(),
                     self.pkg_start,
                 )
-                .with_suggestion("license = \"EUPL-1.2\" is common in the German public sector");
+                .with_suggestion(Hint::new(
+                    "license-eupl",
+                    "license = \"EUPL-1.2\" is common in the German public sector",
+                ));
             self.errs.push(d);
             return String::new();
         };
@@ -474,7 +480,10 @@ impl ManifestChecker<'_> {
                     )
                     .arg("value", l.get_ref())
                     .arg("detail", &e.reason)
-                    .with_suggestion("for example \"EUPL-1.2\" or \"MIT OR Apache-2.0\"");
+                    .with_suggestion(Hint::new(
+                        "license-examples",
+                        "for example \"EUPL-1.2\" or \"MIT OR Apache-2.0\"",
+                    ));
                 self.errs.push(d);
                 String::new()
             }
@@ -543,9 +552,9 @@ impl ManifestChecker<'_> {
             .arg("value", t.get_ref());
         let slugs: Vec<&str> = THEMENFELDER.iter().map(|(s, _)| *s).collect();
         if let Some(best) = nearest(t.get_ref(), &slugs) {
-            d = d.with_suggestion(format!("did you mean \"{best}\"?"));
+            d = d.with_suggestion(Hint::did_you_mean(best));
         } else {
-            d = d.with_suggestion(format!("one of: {}", slugs.join(", ")));
+            d = d.with_suggestion(Hint::choices("known-themenfelder", "one of", &slugs));
         }
         self.errs.push(d);
         None
@@ -628,7 +637,7 @@ impl ManifestChecker<'_> {
                             format!("dependency {e}"),
                             dep_name.span().start,
                         )
-                        .arg("detail", &e);
+                        .with_cause(e);
                     self.errs.push(d);
                     continue;
                 }
@@ -659,7 +668,7 @@ impl ManifestChecker<'_> {
                         )
                         .arg("requirement", req.get_ref())
                         .arg("detail", &e)
-                        .with_suggestion("for example \"^1.2\" or \"=1.0.3\"");
+                        .with_suggestion(Hint::requirement_examples());
                     self.errs.push(d);
                 }
             }
@@ -678,7 +687,7 @@ impl ManifestChecker<'_> {
                         f.package.span().start,
                     )
                     .arg("variant", "name")
-                    .arg("detail", &e);
+                    .with_cause(e);
                 self.errs.push(d);
                 None
             }
@@ -722,7 +731,7 @@ impl ManifestChecker<'_> {
                     ),
                     f.id.span().start,
                 ).arg("fim_id", f.id.get_ref())
-                .with_suggestion("a letter S, G or D and 8 digits (XDatenfelder 2, \"S00000036\") or 11 digits (XDatenfelder 3, \"G60000000088\")");
+                .with_suggestion(Hint::new("fim-ref-form", "a letter S, G or D and 8 digits (XDatenfelder 2, \"S00000036\") or 11 digits (XDatenfelder 3, \"G60000000088\")"));
             self.errs.push(d);
             return None;
         }

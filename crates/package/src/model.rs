@@ -6,7 +6,7 @@ use std::fmt;
 
 use toml::Spanned;
 
-use super::diagnostics::{nearest, Subject, SubjectKind};
+use super::diagnostics::{nearest, Cause, Hint, Subject, SubjectKind};
 use super::expr::{self, Expr};
 use super::names::{is_fim_id, is_fim_version};
 use super::spanned::{string_content_start, Node, Seen, Sink, Suggest, Table};
@@ -53,31 +53,46 @@ impl Occurs {
         self.max != Some(1)
     }
 
-    pub fn parse(s: &str) -> Result<Occurs, String> {
+    pub fn parse(s: &str) -> Result<Occurs, Cause> {
         let (a, b) = s.split_once(':').ok_or_else(|| {
-            format!("\"{s}\" is not an occurrence like \"0:1\", \"1:*\" or \"2:5\"")
+            Cause::new(
+                "occurs-form",
+                format!("\"{s}\" is not an occurrence like \"0:1\", \"1:*\" or \"2:5\""),
+            )
+            .arg("value", s)
         })?;
-        let min: u32 = a
-            .trim()
-            .parse()
-            .map_err(|_| format!("\"{a}\" in \"{s}\" is not a number"))?;
+        let min: u32 = a.trim().parse().map_err(|_| {
+            Cause::new("occurs-min", format!("\"{a}\" in \"{s}\" is not a number"))
+                .arg("part", a)
+                .arg("value", s)
+        })?;
         let max = match b.trim() {
             "*" | "n" => None,
-            b => Some(
-                b.parse::<u32>()
-                    .map_err(|_| format!("\"{b}\" in \"{s}\" is not a number or \"*\""))?,
-            ),
+            b => Some(b.parse::<u32>().map_err(|_| {
+                Cause::new(
+                    "occurs-max",
+                    format!("\"{b}\" in \"{s}\" is not a number or \"*\""),
+                )
+                .arg("part", b)
+                .arg("value", s)
+            })?),
         };
         if let Some(max) = max {
             if max == 0 {
-                return Err(format!(
-                    "\"{s}\": a group that occurs at most 0 times is never shown"
-                ));
+                return Err(Cause::new(
+                    "occurs-zero",
+                    format!("\"{s}\": a group that occurs at most 0 times is never shown"),
+                )
+                .arg("value", s));
             }
             if min > max {
-                return Err(format!(
-                    "\"{s}\": the minimum {min} is greater than the maximum {max}"
-                ));
+                return Err(Cause::new(
+                    "occurs-order",
+                    format!("\"{s}\": the minimum {min} is greater than the maximum {max}"),
+                )
+                .arg("value", s)
+                .arg("min", min)
+                .arg("max", max));
             }
         }
         Ok(Occurs { min, max })
@@ -106,9 +121,13 @@ pub struct Duration {
 }
 
 impl Duration {
-    pub fn parse(s: &str) -> Result<Duration, String> {
+    pub fn parse(s: &str) -> Result<Duration, Cause> {
         let bad = || {
-            format!("\"{s}\" is not an ISO 8601 duration (for example \"P14D\", \"P3M\", \"P1Y\", \"PT48H\")")
+            Cause::new(
+                "duration-form",
+                format!("\"{s}\" is not an ISO 8601 duration (for example \"P14D\", \"P3M\", \"P1Y\", \"PT48H\")"),
+            )
+            .arg("value", s)
         };
         let rest = s.strip_prefix('P').ok_or_else(bad)?;
         if rest.is_empty() || rest == "T" {
@@ -405,7 +424,10 @@ pub fn check_id(id: &str, at: usize, kind: SubjectKind, sink: &mut Sink) -> bool
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
             .collect();
         if suggestion.starts_with(|c: char| c.is_ascii_lowercase()) {
-            d.suggest(format!("for example \"{suggestion}\""));
+            d.suggest(
+                Hint::new("for-example", format!("for example \"{suggestion}\""))
+                    .arg("example", &suggestion),
+            );
         }
     }
     ok
@@ -470,9 +492,12 @@ pub fn read_fim(t: &mut Table, expected: char, sink: &mut Sink) -> Option<FimRef
             id.span().start,
             format!("\"{s}\" is not a FIM id"),
         ).set_arg("value", s)
-        .suggest(format!(
-            "FIM ids are a letter and 11 digits (XDatenfelder 3, \"{expected}60000000243\") or 8 digits (XDatenfelder 2, \"{expected}00000243\")"
-        ));
+        .suggest(
+            Hint::new("fim-id-form", format!(
+                "FIM ids are a letter and 11 digits (XDatenfelder 3, \"{expected}60000000243\") or 8 digits (XDatenfelder 2, \"{expected}00000243\")"
+            ))
+            .arg("letter", expected),
+        );
     } else if !s.starts_with(expected) {
         // A keyword for the args, and the English for the message.
         let kind = |c: char| match c {
@@ -521,13 +546,13 @@ pub fn read_condition(t: &mut Table, key: &str, sink: &mut Sink) -> Option<Condi
                 .error(
                     "expr.syntax",
                     at + e.offset,
-                    format!("{key} of {}: {}", t.what, e.message),
+                    format!("{key} of {}: {}", t.what, e.cause.english),
                 )
                 .set_arg("key", key)
                 .set_subject(&t.what)
-                .set_arg("detail", &e.message);
+                .set_cause(e.cause);
             if let Some(sugg) = e.suggestion {
-                d.suggest(sugg);
+                d.suggest(*sugg);
             }
             None
         }
@@ -662,8 +687,8 @@ fn read_group(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Grou
         Some(s) => match Occurs::parse(s.get_ref()) {
             Ok(o) => o,
             Err(e) => {
-                sink.error("model.invalid_occurs", s.span().start, &e).set_arg("detail", e)
-                    .suggest("FIM occurrences: \"0:1\" optional, \"1:1\" once, \"1:*\" at least once, \"2:5\" two to five times");
+                sink.error("model.invalid_occurs", s.span().start, e.english.clone()).set_cause(e)
+                    .suggest(Hint::new("fim-occurs", "FIM occurrences: \"0:1\" optional, \"1:1\" once, \"1:*\" at least once, \"2:5\" two to five times"));
                 Occurs::ONCE
             }
         },
@@ -678,11 +703,11 @@ fn read_group(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Grou
             ),
         )
         .set_subject(&t.what)
-        .suggest(if *r.get_ref() {
+        .suggest(Hint::snippet(if *r.get_ref() {
             "occurs = \"1:1\""
         } else {
             "occurs = \"0:1\""
-        });
+        }));
     }
     let include = t.string("include", sink);
     let shown_when = read_condition(&mut t, "shown-when", sink);
@@ -695,7 +720,7 @@ fn read_group(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Grou
                 inc.span().start,
                 format!("include {e}"),
             )
-            .set_arg("detail", &e);
+            .set_cause(e);
         }
         if !items.is_empty() {
             sink.error(
@@ -709,7 +734,10 @@ fn read_group(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Grou
             )
             .set_subject(&t.what)
             .set_arg("package", inc.get_ref())
-            .suggest("put the extra fields into a group of their own beside the included one");
+            .suggest(Hint::new(
+                "group-beside-include",
+                "put the extra fields into a group of their own beside the included one",
+            ));
         }
     } else if items.is_empty() {
         sink.error(
@@ -718,7 +746,10 @@ fn read_group(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Grou
             format!("{} has no fields", t.what),
         )
         .set_subject(&t.what)
-        .suggest("add [[group.field]] tables or include a field group with include = \"ns/name\"");
+        .suggest(Hint::new(
+            "add-group-fields",
+            "add [[group.field]] tables or include a field group with include = \"ns/name\"",
+        ));
     }
     if label.is_none() && include.is_none() {
         sink.error(
@@ -811,8 +842,8 @@ fn read_field_type(t: &mut Table, sink: &mut Sink) -> Option<FieldType> {
         )
         .set_arg("value", s.get_ref());
     match nearest(s.get_ref(), &names) {
-        Some(b) => d.suggest(format!("did you mean \"{b}\"?")),
-        None => d.suggest(format!("types: {}", names.join(", "))),
+        Some(b) => d.suggest(Hint::did_you_mean(b)),
+        None => d.suggest(Hint::choices("known-types", "types", &names)),
     }
     None
 }
@@ -904,7 +935,9 @@ impl FieldCheck<'_> {
                 format!("{} accepts any kind of file", t_what(self.path)),
             )
             .set_subject(&t_what(self.path))
-            .suggest("media-types = [\"application/pdf\", \"image/jpeg\", \"image/png\"]");
+            .suggest(Hint::snippet(
+                "media-types = [\"application/pdf\", \"image/jpeg\", \"image/png\"]",
+            ));
         }
         c
     }
@@ -973,7 +1006,7 @@ impl FieldCheck<'_> {
                 pos + offset,
                 format!("the pattern of {} is not a valid regular expression: {msg}", t_what(self.path)),
             ).set_subject(&t_what(self.path)).set_arg("detail", &msg)
-            .suggest("patterns use Rust regex syntax (no look-around, no backreferences); see docs/package-format.md");
+            .suggest(Hint::new("regex-syntax", "patterns use Rust regex syntax (no look-around, no backreferences); see docs/package-format.md"));
         } else {
             c.pattern = Some(p.into_inner());
         }
@@ -1034,7 +1067,10 @@ impl FieldCheck<'_> {
                     format!("\"{s}\" is not a media type"),
                 )
                 .set_arg("value", s)
-                .suggest("for example \"application/pdf\", \"image/jpeg\" or \"image/*\"");
+                .suggest(Hint::new(
+                    "media-type-examples",
+                    "for example \"application/pdf\", \"image/jpeg\" or \"image/*\"",
+                ));
             } else {
                 c.media_types.push(s.to_ascii_lowercase());
             }
@@ -1049,14 +1085,20 @@ impl FieldCheck<'_> {
         let parsed = match node.get_ref() {
             Node::Integer(n) if *n > 0 => Ok(*n as u64),
             Node::String(s) => parse_size(s),
-            _ => Err("max-size must be a size like \"10 MB\" or a number of bytes".to_string()),
+            _ => Err(Cause::new(
+                "size-type",
+                "max-size must be a size like \"10 MB\" or a number of bytes",
+            )),
         };
         match parsed {
             Ok(n) => c.max_size = Some(n),
             Err(e) => {
-                sink.error("model.invalid_size", node.span().start, &e)
-                    .set_arg("detail", e)
-                    .suggest("for example max-size = \"10 MB\"");
+                sink.error("model.invalid_size", node.span().start, e.english.clone())
+                    .set_cause(e)
+                    .suggest(Hint::new(
+                        "max-size-example",
+                        "for example max-size = \"10 MB\"",
+                    ));
             }
         }
     }
@@ -1093,7 +1135,10 @@ impl FieldCheck<'_> {
             if label.is_none() {
                 sink.error("model.missing_label", at, format!("{what} has no label"))
                     .set_subject(&what)
-                    .suggest("label = \"…\" in German (label-en for English)");
+                    .suggest(Hint::new(
+                        "label-in-german",
+                        "label = \"…\" in German (label-en for English)",
+                    ));
             }
             if text.is_some() {
                 sink.error(
@@ -1103,7 +1148,10 @@ impl FieldCheck<'_> {
                 )
                 .set_arg("variant", "text_on_input")
                 .set_subject(&what)
-                .suggest("use \"help\" for explanations next to an input");
+                .suggest(Hint::new(
+                    "use-help",
+                    "use \"help\" for explanations next to an input",
+                ));
             }
         }
         let is_select = matches!(ty, FieldType::Select | FieldType::MultiSelect);
@@ -1139,7 +1187,10 @@ impl FieldCheck<'_> {
                     ),
                 )
                 .set_subject(&t_what(self.path))
-                .suggest("remove required = true or the required-when condition");
+                .suggest(Hint::new(
+                    "remove-required",
+                    "remove required = true or the required-when condition",
+                ));
             }
         }
     }
@@ -1203,15 +1254,15 @@ fn t_what(path: &str) -> Subject {
 }
 
 /// `"10 MB"`, `"500 kB"`, `"2 MiB"`, `"1048576"`.
-pub fn parse_size(s: &str) -> Result<u64, String> {
+pub fn parse_size(s: &str) -> Result<u64, Cause> {
     let s = s.trim();
     let split = s
         .find(|c: char| !c.is_ascii_digit() && c != '.')
         .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("\"{s}\" is not a size like \"10 MB\""))?;
+    let n: f64 = num.parse().map_err(|_| {
+        Cause::new("size-form", format!("\"{s}\" is not a size like \"10 MB\"")).arg("value", s)
+    })?;
     let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1.0,
         "kb" => 1e3,
@@ -1221,14 +1272,18 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         "mib" => 1024.0 * 1024.0,
         "gib" => 1024.0 * 1024.0 * 1024.0,
         u => {
-            return Err(format!(
-                "\"{u}\" is not a size unit (B, kB, MB, GB, KiB, MiB, GiB)"
-            ))
+            return Err(Cause::new(
+                "size-unit",
+                format!("\"{u}\" is not a size unit (B, kB, MB, GB, KiB, MiB, GiB)"),
+            )
+            .arg("unit", u))
         }
     };
     let bytes = n * factor;
     if bytes < 1.0 {
-        return Err(format!("\"{s}\" is smaller than one byte"));
+        return Err(
+            Cause::new("size-small", format!("\"{s}\" is smaller than one byte")).arg("value", s),
+        );
     }
     Ok(bytes as u64)
 }
@@ -1322,7 +1377,7 @@ fn read_bound(
                 at,
                 format!("\"{key}\" of date field \"{path}\" is \"{s}\", neither a date nor relative to today"),
             ).set_arg("variant", "date").set_arg("key", key).set_arg("path", path).set_arg("value", s)
-            .suggest("write \"2025-01-31\", \"today\", \"today+P1Y\" or \"today-P18Y\"");
+            .suggest(Hint::new("date-bounds", "write \"2025-01-31\", \"today\", \"today+P1Y\" or \"today-P18Y\""));
             None
         }
         (FieldType::Time, Node::String(s)) if s.len() == 5 && s.as_bytes()[2] == b':' => {

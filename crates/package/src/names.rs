@@ -6,35 +6,57 @@
 /// repository is recognisable (and secret scanners can find it).
 pub const TOKEN_PREFIX: &str = "gw_";
 
+use crate::diagnostics::Cause;
+
 /// Checks a namespace or package name: lowercase a–z, 0–9 and `-`, 1 to 64
 /// characters, not starting with `-`.
-pub fn check_slug(s: &str) -> Result<(), String> {
+pub fn check_slug(s: &str) -> Result<(), Cause> {
     if s.is_empty() || s.len() > 64 {
-        return Err(format!("\"{s}\" must be 1 to 64 characters long"));
+        return Err(Cause::new(
+            "slug-length",
+            format!("\"{s}\" must be 1 to 64 characters long"),
+        )
+        .arg("value", s)
+        .arg("part", "none"));
     }
     if let Some(c) = s
         .chars()
         .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
     {
-        return Err(format!(
-            "\"{s}\" contains {c:?}; only lowercase a–z, 0–9 and \"-\" are allowed"
-        ));
+        return Err(Cause::new(
+            "slug-character",
+            format!("\"{s}\" contains {c:?}; only lowercase a–z, 0–9 and \"-\" are allowed"),
+        )
+        .arg("value", s)
+        .arg("part", "none")
+        .arg("character", format!("{c:?}")));
     }
     if s.starts_with('-') {
-        return Err(format!("\"{s}\" must not start with \"-\""));
+        return Err(
+            Cause::new("slug-dash", format!("\"{s}\" must not start with \"-\""))
+                .arg("value", s)
+                .arg("part", "none"),
+        );
     }
     Ok(())
 }
 
 /// Splits `namespace/name` and checks both parts.
-pub fn split_full_name(s: &str) -> Result<(String, String), String> {
+pub fn split_full_name(s: &str) -> Result<(String, String), Cause> {
     let Some((ns, name)) = s.split_once('/') else {
-        return Err(format!(
-            "\"{s}\" must be written as namespace/name, for example \"kassel/bewohnerparkausweis\""
-        ));
+        return Err(Cause::new(
+            "full-name-form",
+            format!("\"{s}\" must be written as namespace/name, for example \"kassel/bewohnerparkausweis\""),
+        )
+        .arg("value", s));
     };
-    check_slug(ns).map_err(|e| format!("namespace {e}"))?;
-    check_slug(name).map_err(|e| format!("name {e}"))?;
+    // The problem of a part, as "namespace \"…\" must …".
+    let part = |part: &str, mut e: Cause| {
+        e.english = format!("{part} {}", e.english);
+        e.arg("part", part)
+    };
+    check_slug(ns).map_err(|e| part("namespace", e))?;
+    check_slug(name).map_err(|e| part("name", e))?;
     Ok((ns.to_string(), name.to_string()))
 }
 

@@ -34,7 +34,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use toml::Spanned;
 
 use super::deps::Dependencies;
-use super::diagnostics::{nearest, Subject, SubjectKind};
+use super::diagnostics::{nearest, Cause, Hint, Subject, SubjectKind};
 use super::manifest::{Manifest, PackageKind};
 use super::model::{check_id, read_text, Duration, Text};
 use super::spanned::{self, Seen, Sink, Suggest, Table};
@@ -177,15 +177,19 @@ fn read_duration(t: &mut Table, key: &str, sink: &mut Sink) -> Option<String> {
     match Duration::parse(s.get_ref()) {
         Ok(_) => Some(s.into_inner()),
         Err(e) => {
-            sink.error("process.invalid_duration", s.span().start, &e)
-                .set_arg("detail", e);
+            sink.error(
+                "process.invalid_duration",
+                s.span().start,
+                e.english.clone(),
+            )
+            .set_cause(e);
             None
         }
     }
 }
 
 /// `"30.70"`, `"30,70"`, `30.7`, `30` → cents.
-pub fn parse_amount(s: &str) -> Result<i64, String> {
+pub fn parse_amount(s: &str) -> Result<i64, Cause> {
     let norm = s
         .trim()
         .trim_end_matches('€')
@@ -196,7 +200,13 @@ pub fn parse_amount(s: &str) -> Result<i64, String> {
         None => (norm.as_str(), "0"),
         Some((e, c)) => (e, c),
     };
-    let bad = || format!("\"{s}\" is not an amount in EUR like \"30.70\"");
+    let bad = || {
+        Cause::new(
+            "amount-form",
+            format!("\"{s}\" is not an amount in EUR like \"30.70\""),
+        )
+        .arg("value", s)
+    };
     if euros.is_empty()
         || !euros.bytes().all(|b| b.is_ascii_digit())
         || cents.len() > 2
@@ -227,7 +237,10 @@ pub fn read(sink: &mut Sink) -> Option<Process> {
                 0,
                 "process.toml has no [process] table",
             )
-            .suggest("start with [process] and title = \"…\"");
+            .suggest(Hint::new(
+                "start-process",
+                "start with [process] and title = \"…\"",
+            ));
         }
         Some(node) => {
             if let Some(mut t) =
@@ -329,7 +342,7 @@ fn read_state(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -
                     )
                     .set_arg("value", e.get_ref());
                 if let Some(b) = nearest(&e.get_ref().to_lowercase(), &names) {
-                    d.suggest(format!("did you mean \"{b}\"?"));
+                    d.suggest(Hint::did_you_mean(b));
                 }
                 None
             }
@@ -389,8 +402,8 @@ fn read_transition(
                 )
                 .set_arg("action", a.get_ref());
             match nearest(a.get_ref(), &ACTIONS) {
-                Some(b) => d.suggest(format!("did you mean \"{b}\"?")),
-                None => d.suggest(format!("known actions: {}", ACTIONS.join(", "))),
+                Some(b) => d.suggest(Hint::did_you_mean(b)),
+                None => d.suggest(Hint::choices("known-actions", "known actions", &ACTIONS)),
             }
         }
     }
@@ -442,18 +455,25 @@ fn read_fee(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -> 
                 spanned::Node::Float(f) if *f >= 0.0 => {
                     let cents = (f * 100.0).round();
                     if ((f * 100.0) - cents).abs() > 1e-6 {
-                        Err(format!("{f} has more than two decimal places"))
+                        Err(Cause::new(
+                            "amount-decimals",
+                            format!("{f} has more than two decimal places"),
+                        )
+                        .arg("value", f))
                     } else {
                         Ok(cents as i64)
                     }
                 }
-                _ => Err("the amount must be given in EUR, like \"30.70\"".to_string()),
+                _ => Err(Cause::new(
+                    "amount-type",
+                    "the amount must be given in EUR, like \"30.70\"",
+                )),
             };
             match r {
                 Ok(c) => Some(c),
                 Err(e) => {
-                    sink.error("process.invalid_amount", n.span().start, &e)
-                        .set_arg("detail", e);
+                    sink.error("process.invalid_amount", n.span().start, e.english.clone())
+                        .set_cause(e);
                     None
                 }
             }
@@ -468,7 +488,7 @@ fn read_fee(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) -> 
             format!("{} names no legal basis", t.what),
         )
         .set_subject(&t.what)
-        .suggest("legal-basis = \"GebOSt Anlage Nr. 265\"");
+        .suggest(Hint::snippet("legal-basis = \"GebOSt Anlage Nr. 265\""));
     }
     let on = t.string("on", sink);
     t.finish(&FEE_KEYS, sink);
@@ -527,9 +547,9 @@ fn read_notice(node: &Spanned<spanned::Node>, seen: &mut Seen, sink: &mut Sink) 
     })
 }
 
-fn suggest_from<'a>(word: &str, ids: impl Iterator<Item = &'a str>) -> Option<String> {
+fn suggest_from<'a>(word: &str, ids: impl Iterator<Item = &'a str>) -> Option<Hint> {
     let ids: Vec<&str> = ids.collect();
-    nearest(word, &ids).map(|b| format!("did you mean \"{b}\"?"))
+    nearest(word, &ids).map(Hint::did_you_mean)
 }
 
 /// References, forms used, and the graph: exactly one start, every state
@@ -545,7 +565,7 @@ pub fn check(p: &Process, manifest: &Manifest, deps: &dyn Dependencies, sink: &m
         .collect();
     if p.roles.is_empty() {
         sink.error("process.no_roles", 0, "the process declares no [roles]")
-            .suggest("[roles]\nantragsteller = \"Antragstellende Person\"\nsachbearbeitung = \"Sachbearbeitung\"");
+            .suggest(Hint::snippet("[roles]\nantragsteller = \"Antragstellende Person\"\nsachbearbeitung = \"Sachbearbeitung\""));
     }
     let mut used_roles = BTreeSet::new();
     let mut good_edges: Vec<(&str, &str)> = Vec::new();
@@ -660,10 +680,13 @@ fn check_transition(
             .set_arg("role", t.role.get_ref());
         match suggest_from(t.role.get_ref(), roles.iter().copied()) {
             Some(s) => d.suggest(s),
-            None => d.suggest(format!(
-                "declare it under [roles]: {} = \"…\"",
-                t.role.get_ref()
-            )),
+            None => d.suggest(
+                Hint::new(
+                    "declare-role",
+                    format!("declare it under [roles]: {} = \"…\"", t.role.get_ref()),
+                )
+                .arg("role", t.role.get_ref()),
+            ),
         }
     }
     if let Some(from) = states.get(t.from.get_ref().as_str()) {
@@ -696,10 +719,7 @@ fn check_transition(
             )
             .set_arg("transition", &t.id)
             .set_arg("package", f.get_ref())
-            .suggest(format!(
-                "add \"{}\" = \"^1\" to [dependencies] in gemeinwerk.toml",
-                f.get_ref()
-            ));
+            .suggest(Hint::add_dependency(f.get_ref()));
         } else if let Some(kind) = deps.kind(f.get_ref()) {
             if kind != PackageKind::Form {
                 sink.error(
@@ -726,10 +746,16 @@ fn check_graph(p: &Process, good_edges: &[(&str, &str)], sink: &mut Sink) {
     match starts.len() {
         0 => {
             sink.error("process.no_start", 0, "no state is the start")
-                .suggest(format!(
-                    "mark the first state with start = true (\"{}\"?)",
-                    p.states[0].id
-                ));
+                .suggest(
+                    Hint::new(
+                        "mark-start",
+                        format!(
+                            "mark the first state with start = true (\"{}\"?)",
+                            p.states[0].id
+                        ),
+                    )
+                    .arg("state", &p.states[0].id),
+                );
         }
         1 => {}
         _ => {
@@ -749,9 +775,10 @@ fn check_graph(p: &Process, good_edges: &[(&str, &str)], sink: &mut Sink) {
     }
     if !p.states.iter().any(|s| s.end.is_some()) {
         sink.error("process.no_end", 0, "no state is an end")
-            .suggest(
+            .suggest(Hint::new(
+            "mark-ends",
             "mark the final states with end = \"bewilligt\", \"abgelehnt\" or \"zurückgezogen\"",
-        );
+        ));
         return;
     }
     let mut forward: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -786,7 +813,10 @@ fn check_graph(p: &Process, good_edges: &[(&str, &str)], sink: &mut Sink) {
                 )
                 .set_arg("state", &s.id)
                 .set_arg("start_state", &start.id)
-                .suggest("add a transition into it, or remove it");
+                .suggest(Hint::new(
+                    "add-transition-into",
+                    "add a transition into it, or remove it",
+                ));
             }
         }
     }
@@ -804,7 +834,7 @@ fn check_graph(p: &Process, good_edges: &[(&str, &str)], sink: &mut Sink) {
                 s.at,
                 format!("from state \"{}\" no end can be reached: a procedure there would never finish", s.id),
             ).set_arg("state", &s.id)
-            .suggest("add a transition towards an end (for example to \"abgelehnt\" or \"zurückgezogen\")");
+            .suggest(Hint::new("add-transition-to-end", "add a transition towards an end (for example to \"abgelehnt\" or \"zurückgezogen\")"));
         }
     }
 }

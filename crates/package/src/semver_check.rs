@@ -8,7 +8,7 @@
 
 use semver::Version;
 
-use super::diagnostics::Diagnostic;
+use super::diagnostics::{Diagnostic, Hint};
 use super::diff::{Change, Diff, Level};
 use super::manifest::MANIFEST_FILE;
 
@@ -44,10 +44,13 @@ impl SemverError {
         let mut d = Diagnostic::error(self.code(), MANIFEST_FILE, String::new());
         match self {
             SemverError::NotGreater { old, new } => {
-                d = d.arg("old", old).arg("new", new).with_suggestion(format!(
-                    "version = \"{}\"",
-                    minimum_version(old, Level::Patch)
-                ));
+                d = d
+                    .arg("old", old)
+                    .arg("new", new)
+                    .with_suggestion(Hint::snippet(format!(
+                        "version = \"{}\"",
+                        minimum_version(old, Level::Patch)
+                    )));
             }
             SemverError::Insufficient {
                 old,
@@ -70,7 +73,13 @@ impl SemverError {
                     .arg("needed", needed)
                     .arg("minimum", minimum)
                     .arg("changes", listed)
-                    .with_suggestion(format!("version = \"{minimum}\""));
+                    // The same changes as records, for a client that says
+                    // them in its own language.
+                    .arg(
+                        "change_list",
+                        serde_json::to_string(changes).expect("changes serialise"),
+                    )
+                    .with_suggestion(Hint::snippet(format!("version = \"{minimum}\"")));
             }
         }
         d.message = message;

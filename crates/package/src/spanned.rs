@@ -13,7 +13,7 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use toml::Spanned;
 
-use super::diagnostics::{nearest, toml_error, Diagnostic, Subject};
+use super::diagnostics::{nearest, toml_error, Diagnostic, Hint, Subject};
 
 /// A TOML value with the spans of all its parts.
 #[derive(Debug, Clone)]
@@ -238,7 +238,10 @@ pub fn parse(file: &str, source: &str) -> Result<Spanned<Node>, Diagnostic> {
             d.code = "toml.date_literal".into();
             d.args.clear();
             d.message = "dates and times are written as strings in gemeinwerk files".into();
-            d.suggestion = Some("put the date in quotes, for example \"2025-01-01\"".into());
+            d.set_hint(Hint::new(
+                "quote-dates",
+                "put the date in quotes, for example \"2025-01-01\"",
+            ));
         }
         d
     })?;
@@ -297,12 +300,12 @@ impl<'a> Sink<'a> {
 
 /// Sets the suggestion of a diagnostic in place.
 pub trait Suggest {
-    fn suggest(&mut self, s: impl Into<String>);
+    fn suggest(&mut self, hint: Hint);
 }
 
 impl Suggest for Diagnostic {
-    fn suggest(&mut self, s: impl Into<String>) {
-        self.suggestion = Some(s.into());
+    fn suggest(&mut self, hint: Hint) {
+        self.set_hint(hint);
     }
 }
 
@@ -516,8 +519,8 @@ impl<'n> Table<'n> {
                 .set_arg("key", k.get_ref())
                 .set_subject(&self.what);
             match nearest(k.get_ref(), known) {
-                Some(best) => d.suggest(format!("did you mean \"{best}\"?")),
-                None => d.suggest(format!("known keys: {}", known.join(", "))),
+                Some(best) => d.suggest(Hint::did_you_mean(best)),
+                None => d.suggest(Hint::choices("known-keys", "known keys", known)),
             }
         }
     }

@@ -686,6 +686,20 @@ diag-form-unknown-codelist = { $variant ->
    *[process] "{ $package }" ist ein Prozess und hat keine Codelisten
 }
 diag-form-unknown-field-in-condition = { $key } von "{ $path }": unbekanntes Feld "{ $field }" in der Bedingung
+diag-lock-unknown-version = die Formatversion { $version } der Lockfile kennt dieses gemeinwerk nicht (es liest Version { $known })
+diag-lock-invalid-name = { $variant ->
+        [requirement] Anforderung
+       *[package] Paket
+    }: { $detail }
+diag-lock-invalid-requirement = "{ $requirement }" ist keine Versionsanforderung: { $detail }
+diag-lock-duplicate-package = { $package } ist zweimal festgeschrieben
+diag-lock-invalid-version = die Version "{ $version }" von { $package } ist keine semantische Version: { $detail }
+diag-lock-invalid-cksum = die Prüfsumme (cksum) von { $package } muss ein SHA-256 aus 64 kleingeschriebenen Hexadezimalziffern sein, nicht "{ $value }"
+diag-lock-invalid-registry = die Registry von { $package } muss eine http://- oder https://-Adresse sein, nicht "{ $value }"
+diag-lock-incomplete = { $variant ->
+        [required] { $package } wird verlangt, ist aber nicht festgeschrieben
+       *[dependency] { $package } hängt von { $dependency } ab, das nicht festgeschrieben ist
+    }
 diag-manifest-description-too-long = die Beschreibung hat mehr als { $limit } Zeichen; Einzelheiten gehören in die README
 diag-manifest-invalid-dependency = Abhängigkeit: { $detail }
 diag-manifest-invalid-fim-id = {""}[fim] id "{ $fim_id }" ist nicht die Id eines FIM-Stammdatenschemas, einer Datenfeldgruppe oder eines Dokumentsteckbriefs
@@ -725,7 +739,16 @@ diag-merge-invalid-toml = { $file } ist kein gültiges TOML: { $detail }
 diag-merge-kind-mismatch = die Pakete sind von verschiedener Art (hier { $ours }, im Original { $theirs })
 diag-merge-missing-file = { $file } fehlt
 diag-merge-no-such-conflict = es gibt keinen offenen Konflikt "{ $path }"
-diag-merge-open-conflict = die Zusammenführung hat einen Konflikt offen gelassen: { $conflict }
+diag-merge-open-conflict = die Zusammenführung hat einen Konflikt offen gelassen: { $path } ({ $file }): Basis { $base ->
+        [deleted] (gelöscht)
+       *[other] { $base }
+    }, hier { $ours ->
+        [deleted] (gelöscht)
+       *[other] { $ours }
+    }, Upstream { $theirs ->
+        [deleted] (gelöscht)
+       *[other] { $theirs }
+    }
 diag-merge-path-not-found = "{ $path }" bezeichnet nichts in { $file }
 diag-model-constraint-not-applicable = { $variant ->
     [type] "{ $key }" gilt nicht für { subject } vom Typ "{ $field_type }"
@@ -830,3 +853,139 @@ diag-toml-wrong-type = { $variant ->
    *[key] "{ $key }" von { subject-dative } muss { toml-expected } sein, nicht { toml-found }
 }
 diag-version-not-taggable = die Version { $version } kann kein Git-Tag sein (ein Pre-Release- oder Build-Teil darf nicht auf ".lock" enden); bitte eine andere Version wählen
+
+# Vorschläge (`hint-<id>`), aus der Kennung und den Werten eines Hinweises.
+hint-snippet = { $snippet }
+hint-did-you-mean = meinten Sie "{ $word }"?
+hint-add-dependency = tragen Sie "{ $package }" = "^1" unter [dependencies] in gemeinwerk.toml ein
+hint-requirement-examples = zum Beispiel "^1.2" oder "=1.0.3"
+hint-known-keys = bekannte Schlüssel: { $items }
+hint-known-types = Typen: { $items }
+hint-known-actions = bekannte Handlungen: { $items }
+hint-known-accounts = Nutzerkonten: { $items }
+hint-known-functions = Funktionen: { $items }
+hint-known-codes = Codes: { $items }
+hint-known-themenfelder = eines von: { $items }
+hint-code-count = die Liste hat { $count } Codes
+hint-quote-dates = setzen Sie das Datum in Anführungszeichen, zum Beispiel "2025-01-01"
+hint-for-example = zum Beispiel "{ $example }"
+hint-fim-id-form = FIM-Kennungen sind ein Buchstabe und 11 Ziffern (XDatenfelder 3, "{ $letter }60000000243") oder 8 Ziffern (XDatenfelder 2, "{ $letter }00000243")
+hint-fim-ref-form = ein Buchstabe S, G oder D und 8 Ziffern (XDatenfelder 2, "S00000036") oder 11 Ziffern (XDatenfelder 3, "G60000000088")
+hint-fim-occurs = FIM-Häufigkeiten: "0:1" freiwillig, "1:1" genau einmal, "1:*" mindestens einmal, "2:5" zwei- bis fünfmal
+hint-group-beside-include = legen Sie die zusätzlichen Felder in eine eigene Gruppe neben der eingebundenen
+hint-add-group-fields = ergänzen Sie [[group.field]]-Tabellen oder binden Sie eine Feldgruppe mit include = "ns/name" ein
+hint-regex-syntax = Muster folgen der Regex-Syntax von Rust (ohne Look-around und Rückverweise); siehe docs/package-format.md
+hint-media-type-examples = zum Beispiel "application/pdf", "image/jpeg" oder "image/*"
+hint-max-size-example = zum Beispiel max-size = "10 MB"
+hint-label-in-german = label = "…" auf Deutsch (label-en für Englisch)
+hint-use-help = für Erläuterungen neben einer Eingabe gibt es "help"
+hint-remove-required = entfernen Sie required = true oder die Bedingung required-when
+hint-date-bounds = schreiben Sie "2025-01-31", "today", "today+P1Y" oder "today-P18Y"
+hint-date-form = schreiben Sie Daten als "JJJJ-MM-TT", zum Beispiel "2025-01-31"
+hint-time-form = schreiben Sie Uhrzeiten als "HH:MM", zum Beispiel "08:30"
+hint-start-form = beginnen Sie mit [form], title = "…" und vertrauensniveau = "niedrig" | "substanziell" | "hoch"
+hint-start-process = beginnen Sie mit [process] und title = "…"
+hint-start-fieldgroup = beginnen Sie mit [fieldgroup] und label = "…"
+hint-vertrauensniveau-values = vertrauensniveau = "niedrig", "substanziell" oder "hoch" (Vertrauensniveau nach eIDAS)
+hint-add-fields = ergänzen Sie [[field]]- oder [[group]]-Tabellen
+hint-count-repeated = verwenden Sie count({ $group }) oder verschieben Sie die Bedingung in "{ $group }"
+hint-declare-codelist = legen Sie sie mit [codelist.{ $codelist }] an oder nehmen Sie eine aus einer Abhängigkeit: "ns/name#{ $codelist }"
+hint-no-self-condition = ob ein Feld angezeigt oder verlangt wird, kann nicht von ihm selbst abhängen
+hint-declare-role = legen Sie sie unter [roles] an: { $role } = "…"
+hint-mark-start = kennzeichnen Sie den ersten Zustand mit start = true ("{ $state }"?)
+hint-mark-ends = kennzeichnen Sie die Endzustände mit end = "bewilligt", "abgelehnt" oder "zurückgezogen"
+hint-add-transition-into = ergänzen Sie einen Übergang dorthin, oder entfernen Sie ihn
+hint-add-transition-to-end = ergänzen Sie einen Übergang zu einem Ende (zum Beispiel nach "abgelehnt" oder "zurückgezogen")
+hint-codes-or-urn = führen Sie die Codes im Paket auf (codes = [{"{"} code = "A", label = "…" {"}"}]) oder nennen Sie eine Liste aus dem XRepository mit urn und version
+hint-urn-example = Codelisten des XRepository heißen zum Beispiel "urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:staat"
+hint-pin-codelist-version = legen Sie die Version der Codeliste fest, zum Beispiel version = "2024-02-01"
+hint-allow-lower-level = wenn das gewollt ist, sagen Sie es mit lowers-vertrauensniveau = true unter [package] in gemeinwerk.toml
+hint-undo-or-ask = nehmen Sie die Änderung zurück, oder bitten Sie die Herausgeber des Originals, sie zu erlauben
+hint-semver-form = schreiben Sie sie als MAJOR.MINOR.PATCH, zum Beispiel "1.0.0"
+hint-license-eupl = license = "EUPL-1.2" ist in der deutschen Verwaltung üblich
+hint-license-examples = zum Beispiel "EUPL-1.2" oder "MIT OR Apache-2.0"
+hint-relock = schreiben Sie sie mit `gemeinwerk lock` neu
+hint-resolve-conflict = gemeinwerk upstream resolve { $path } --ours (oder --theirs), oder bearbeiten Sie { $file } und löschen Sie den Eintrag
+hint-compare-with = vergleichen Sie mit "=="
+hint-ascii-ids = Feld-IDs bestehen nur aus a–z, 0–9 und "_" (ä → ae, ö → oe, ü → ue, ß → ss); setzen Sie Textwerte in Anführungszeichen
+hint-write-operator = schreiben Sie "{ $operator }"
+hint-combine-conditions = verknüpfen Sie Bedingungen mit "&&" oder "||"
+hint-is-set-or-count = verwenden Sie is_set({ $path }) oder count({ $path })
+hint-write-in-list = schreiben Sie { $value } in [ … ]
+
+# Was unsere eigenen Parser fanden (`cause-<id>`), das `detail` einer Meldung.
+cause-slug-length = { $part ->
+        [namespace] {"der Namensraum "}
+        [name] {"der Name "}
+       *[none] {""}
+    }"{ $value }" muss 1 bis 64 Zeichen lang sein
+cause-slug-character = { $part ->
+        [namespace] {"der Namensraum "}
+        [name] {"der Name "}
+       *[none] {""}
+    }"{ $value }" enthält { $character }; erlaubt sind nur Kleinbuchstaben a–z, 0–9 und "-"
+cause-slug-dash = { $part ->
+        [namespace] {"der Namensraum "}
+        [name] {"der Name "}
+       *[none] {""}
+    }"{ $value }" darf nicht mit "-" beginnen
+cause-full-name-form = "{ $value }" muss als Namensraum/Name geschrieben werden, zum Beispiel "kassel/bewohnerparkausweis"
+cause-occurs-form = "{ $value }" ist keine Häufigkeit wie "0:1", "1:*" oder "2:5"
+cause-occurs-min = "{ $part }" in "{ $value }" ist keine Zahl
+cause-occurs-max = "{ $part }" in "{ $value }" ist weder eine Zahl noch "*"
+cause-occurs-zero = "{ $value }": eine Gruppe, die höchstens 0-mal vorkommt, wird nie angezeigt
+cause-occurs-order = "{ $value }": das Minimum { $min } ist größer als das Maximum { $max }
+cause-duration-form = "{ $value }" ist keine Dauer nach ISO 8601 (zum Beispiel "P14D", "P3M", "P1Y", "PT48H")
+cause-size-form = "{ $value }" ist keine Größe wie "10 MB"
+cause-size-unit = "{ $unit }" ist keine Größeneinheit (B, kB, MB, GB, KiB, MiB, GiB)
+cause-size-small = "{ $value }" ist kleiner als ein Byte
+cause-size-type = max-size muss eine Größe wie "10 MB" oder eine Anzahl Bytes sein
+cause-amount-form = "{ $value }" ist kein Betrag in EUR wie "30.70"
+cause-amount-decimals = { $value } hat mehr als zwei Nachkommastellen
+cause-amount-type = der Betrag muss in EUR angegeben werden, wie "30.70"
+cause-lone-operator = "{ $operator }" allein ist kein Operator
+cause-unclosed-text = diesem Text fehlt das schließende Anführungszeichen
+cause-not-a-number = "{ $value }" ist keine Zahl
+cause-unexpected-character = unerwartetes Zeichen { $character }
+cause-expected-found = erwartet wurde { $expected ->
+        [list_start] "[" und eine Liste von Werten
+        [list_next] "," oder "]"
+       *[paren_close] ")"
+    }, gefunden wurde { $found_kind ->
+        [text] der Text "{ $found }"
+        [number] die Zahl { $found }
+       *[token] "{ $found }"
+    }
+cause-expected-end = erwartet wurde { $expected ->
+        [list_start] "[" und eine Liste von Werten
+        [list_next] "," oder "]"
+       *[paren_close] ")"
+    }, aber die Bedingung endet
+cause-not-an-operator = "{ $word }" ist hier kein Operator
+cause-in-after-not = nach "not" wurde "in" erwartet
+cause-empty-list = die Liste nach "in" ist leer
+cause-minus-number = auf "-" muss eine Zahl folgen
+cause-expected-value-found = erwartet wurde ein Wert (Text in Anführungszeichen, eine Zahl, true oder false), gefunden wurde { $found_kind ->
+        [text] der Text "{ $found }"
+        [number] die Zahl { $found }
+       *[token] "{ $found }"
+    }
+cause-expected-value-end = erwartet wurde ein Wert, aber die Bedingung endet
+cause-unknown-function = unbekannte Funktion "{ $function }"
+cause-argument-count = { $function }() erwartet { $takes ->
+        [none] keine Argumente
+       *[one] ein Argument
+    }, nicht { $given }
+cause-dot-field = auf "." muss eine Feld-ID folgen
+cause-expected-operand-found = erwartet wurde ein Feld, ein Wert oder "(", gefunden wurde { $found_kind ->
+        [text] der Text "{ $found }"
+        [number] die Zahl { $found }
+       *[token] "{ $found }"
+    }
+cause-ends-early = die Bedingung endet zu früh
+cause-empty-condition = die Bedingung ist leer
+cause-trailing = nach einer vollständigen Bedingung steht noch { $found_kind ->
+        [text] der Text "{ $found }"
+        [number] die Zahl { $found }
+       *[token] "{ $found }"
+    }

@@ -637,6 +637,20 @@ diag-form-unknown-codelist = { $variant ->
    *[process] "{ $package }" is a process; it has no code lists
 }
 diag-form-unknown-field-in-condition = { $key } of "{ $path }": unknown field "{ $field }" in condition
+diag-lock-unknown-version = lockfile format version { $version } is not known to this gemeinwerk (it reads version { $known })
+diag-lock-invalid-name = { $variant ->
+        [requirement] requirement
+       *[package] package
+    } { $detail }
+diag-lock-invalid-requirement = "{ $requirement }" is not a version requirement: { $detail }
+diag-lock-duplicate-package = { $package } is locked twice
+diag-lock-invalid-version = version "{ $version }" of { $package } is not a semantic version: { $detail }
+diag-lock-invalid-cksum = cksum of { $package } must be a SHA-256 in 64 lowercase hex digits, not "{ $value }"
+diag-lock-invalid-registry = registry of { $package } must be an http:// or https:// URL, not "{ $value }"
+diag-lock-incomplete = { $variant ->
+        [required] { $package } is required but not locked
+       *[dependency] { $package } depends on { $dependency }, which is not locked
+    }
 diag-manifest-description-too-long = the description has more than { $limit } characters; put details into the README
 diag-manifest-invalid-dependency = dependency { $detail }
 diag-manifest-invalid-fim-id = {""}[fim] id "{ $fim_id }" is not the id of a FIM Stammdatenschema, Datenfeldgruppe or Dokumentsteckbrief
@@ -676,7 +690,16 @@ diag-merge-invalid-toml = { $file } is not valid TOML: { $detail }
 diag-merge-kind-mismatch = the packages are of different kinds ({ $ours } here, { $theirs } upstream)
 diag-merge-missing-file = { $file } is missing
 diag-merge-no-such-conflict = there is no open conflict "{ $path }"
-diag-merge-open-conflict = the merge left a conflict open: { $conflict }
+diag-merge-open-conflict = the merge left a conflict open: { $path } ({ $file }): base { $base ->
+        [deleted] (deleted)
+       *[other] { $base }
+    }, ours { $ours ->
+        [deleted] (deleted)
+       *[other] { $ours }
+    }, theirs { $theirs ->
+        [deleted] (deleted)
+       *[other] { $theirs }
+    }
 diag-merge-path-not-found = "{ $path }" names nothing in { $file }
 diag-model-constraint-not-applicable = { $variant ->
     [type] "{ $key }" does not apply to { subject } of type "{ $field_type }"
@@ -770,3 +793,139 @@ diag-toml-wrong-type = { $variant ->
    *[key] "{ $key }" of { subject } must be { toml-expected }, not { toml-found }
 }
 diag-version-not-taggable = version { $version } cannot be a git tag (a pre-release or build part may not end in ".lock"); choose another version
+
+# Suggestions (`hint-<id>`), worded from a diagnostic's hint id and args.
+hint-snippet = { $snippet }
+hint-did-you-mean = did you mean "{ $word }"?
+hint-add-dependency = add "{ $package }" = "^1" to [dependencies] in gemeinwerk.toml
+hint-requirement-examples = for example "^1.2" or "=1.0.3"
+hint-known-keys = known keys: { $items }
+hint-known-types = types: { $items }
+hint-known-actions = known actions: { $items }
+hint-known-accounts = accounts: { $items }
+hint-known-functions = functions: { $items }
+hint-known-codes = codes: { $items }
+hint-known-themenfelder = one of: { $items }
+hint-code-count = the list has { $count } codes
+hint-quote-dates = put the date in quotes, for example "2025-01-01"
+hint-for-example = for example "{ $example }"
+hint-fim-id-form = FIM ids are a letter and 11 digits (XDatenfelder 3, "{ $letter }60000000243") or 8 digits (XDatenfelder 2, "{ $letter }00000243")
+hint-fim-ref-form = a letter S, G or D and 8 digits (XDatenfelder 2, "S00000036") or 11 digits (XDatenfelder 3, "G60000000088")
+hint-fim-occurs = FIM occurrences: "0:1" optional, "1:1" once, "1:*" at least once, "2:5" two to five times
+hint-group-beside-include = put the extra fields into a group of their own beside the included one
+hint-add-group-fields = add [[group.field]] tables or include a field group with include = "ns/name"
+hint-regex-syntax = patterns use Rust regex syntax (no look-around, no backreferences); see docs/package-format.md
+hint-media-type-examples = for example "application/pdf", "image/jpeg" or "image/*"
+hint-max-size-example = for example max-size = "10 MB"
+hint-label-in-german = label = "…" in German (label-en for English)
+hint-use-help = use "help" for explanations next to an input
+hint-remove-required = remove required = true or the required-when condition
+hint-date-bounds = write "2025-01-31", "today", "today+P1Y" or "today-P18Y"
+hint-date-form = write dates as "YYYY-MM-DD", for example "2025-01-31"
+hint-time-form = write times as "HH:MM", for example "08:30"
+hint-start-form = start with [form], title = "…" and vertrauensniveau = "niedrig" | "substanziell" | "hoch"
+hint-start-process = start with [process] and title = "…"
+hint-start-fieldgroup = start with [fieldgroup] and label = "…"
+hint-vertrauensniveau-values = vertrauensniveau = "niedrig", "substanziell" or "hoch" (eIDAS level of assurance)
+hint-add-fields = add [[field]] or [[group]] tables
+hint-count-repeated = use count({ $group }) or move the condition into "{ $group }"
+hint-declare-codelist = declare it with [codelist.{ $codelist }] or take one from a dependency: "ns/name#{ $codelist }"
+hint-no-self-condition = a field cannot be shown or required depending on itself
+hint-declare-role = declare it under [roles]: { $role } = "…"
+hint-mark-start = mark the first state with start = true ("{ $state }"?)
+hint-mark-ends = mark the final states with end = "bewilligt", "abgelehnt" or "zurückgezogen"
+hint-add-transition-into = add a transition into it, or remove it
+hint-add-transition-to-end = add a transition towards an end (for example to "abgelehnt" or "zurückgezogen")
+hint-codes-or-urn = list the codes inline (codes = [{"{"} code = "A", label = "…" {"}"}]) or name an XRepository list with urn and version
+hint-urn-example = XRepository code lists are named like "urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:staat"
+hint-pin-codelist-version = pin the version of the code list, for example version = "2024-02-01"
+hint-allow-lower-level = if that is intended, say so with lowers-vertrauensniveau = true under [package] in gemeinwerk.toml
+hint-undo-or-ask = undo the change, or ask the upstream publisher to allow it
+hint-semver-form = write it as MAJOR.MINOR.PATCH, for example "1.0.0"
+hint-license-eupl = license = "EUPL-1.2" is common in the German public sector
+hint-license-examples = for example "EUPL-1.2" or "MIT OR Apache-2.0"
+hint-relock = run `gemeinwerk lock` to write it anew
+hint-resolve-conflict = gemeinwerk upstream resolve { $path } --ours (or --theirs), or edit { $file } and delete the entry
+hint-compare-with = compare with "=="
+hint-ascii-ids = field ids use a–z, 0–9 and "_" only (ä → ae, ö → oe, ü → ue, ß → ss); put text values in quotes
+hint-write-operator = write "{ $operator }"
+hint-combine-conditions = combine conditions with "&&" or "||"
+hint-is-set-or-count = use is_set({ $path }) or count({ $path })
+hint-write-in-list = write { $value } in [ … ]
+
+# What our own parsers found (`cause-<id>`), the `detail` of a diagnostic.
+cause-slug-length = { $part ->
+        [namespace] {"namespace "}
+        [name] {"name "}
+       *[none] {""}
+    }"{ $value }" must be 1 to 64 characters long
+cause-slug-character = { $part ->
+        [namespace] {"namespace "}
+        [name] {"name "}
+       *[none] {""}
+    }"{ $value }" contains { $character }; only lowercase a–z, 0–9 and "-" are allowed
+cause-slug-dash = { $part ->
+        [namespace] {"namespace "}
+        [name] {"name "}
+       *[none] {""}
+    }"{ $value }" must not start with "-"
+cause-full-name-form = "{ $value }" must be written as namespace/name, for example "kassel/bewohnerparkausweis"
+cause-occurs-form = "{ $value }" is not an occurrence like "0:1", "1:*" or "2:5"
+cause-occurs-min = "{ $part }" in "{ $value }" is not a number
+cause-occurs-max = "{ $part }" in "{ $value }" is not a number or "*"
+cause-occurs-zero = "{ $value }": a group that occurs at most 0 times is never shown
+cause-occurs-order = "{ $value }": the minimum { $min } is greater than the maximum { $max }
+cause-duration-form = "{ $value }" is not an ISO 8601 duration (for example "P14D", "P3M", "P1Y", "PT48H")
+cause-size-form = "{ $value }" is not a size like "10 MB"
+cause-size-unit = "{ $unit }" is not a size unit (B, kB, MB, GB, KiB, MiB, GiB)
+cause-size-small = "{ $value }" is smaller than one byte
+cause-size-type = max-size must be a size like "10 MB" or a number of bytes
+cause-amount-form = "{ $value }" is not an amount in EUR like "30.70"
+cause-amount-decimals = { $value } has more than two decimal places
+cause-amount-type = the amount must be given in EUR, like "30.70"
+cause-lone-operator = "{ $operator }" alone is not an operator
+cause-unclosed-text = this text has no closing quote
+cause-not-a-number = "{ $value }" is not a number
+cause-unexpected-character = unexpected character { $character }
+cause-expected-found = expected { $expected ->
+        [list_start] "[" and a list of values
+        [list_next] "," or "]"
+       *[paren_close] ")"
+    }, found { $found_kind ->
+        [text] the text "{ $found }"
+        [number] the number { $found }
+       *[token] "{ $found }"
+    }
+cause-expected-end = expected { $expected ->
+        [list_start] "[" and a list of values
+        [list_next] "," or "]"
+       *[paren_close] ")"
+    }, but the condition ends
+cause-not-an-operator = "{ $word }" is not an operator here
+cause-in-after-not = expected "in" after "not"
+cause-empty-list = the list after "in" is empty
+cause-minus-number = "-" must be followed by a number
+cause-expected-value-found = expected a value (text in quotes, a number, true or false), found { $found_kind ->
+        [text] the text "{ $found }"
+        [number] the number { $found }
+       *[token] "{ $found }"
+    }
+cause-expected-value-end = expected a value, but the condition ends
+cause-unknown-function = unknown function "{ $function }"
+cause-argument-count = { $function }() takes { $takes ->
+        [none] 0 arguments
+       *[one] 1 argument
+    }, not { $given }
+cause-dot-field = a "." must be followed by a field id
+cause-expected-operand-found = expected a field, a value or "(", found { $found_kind ->
+        [text] the text "{ $found }"
+        [number] the number { $found }
+       *[token] "{ $found }"
+    }
+cause-ends-early = the condition ends too early
+cause-empty-condition = the condition is empty
+cause-trailing = unexpected { $found_kind ->
+        [text] the text "{ $found }"
+        [number] the number { $found }
+       *[token] "{ $found }"
+    } after a complete condition

@@ -16,6 +16,7 @@
 mod codelist;
 mod field;
 mod form;
+pub mod german;
 mod manifest;
 mod out;
 mod process;
@@ -25,14 +26,14 @@ mod tests;
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::content::Content;
 use crate::manifest::Manifest;
 use out::Out;
 
 /// How large a change is, in semver terms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Patch,
@@ -51,7 +52,7 @@ impl fmt::Display for Level {
 }
 
 /// What a change is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Area {
     Manifest,
@@ -74,7 +75,7 @@ impl fmt::Display for Area {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ChangeKind {
     Added,
@@ -84,7 +85,7 @@ pub enum ChangeKind {
 
 /// One change. `path` names the element (`fahrzeug.kennzeichen`, a state
 /// id, a manifest key); `property` the changed property, if any.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
     pub area: Area,
     pub path: String,

@@ -7,7 +7,7 @@ use super::compare::value_text;
 use super::layout::{place, subtree_max};
 use super::merger::{find_mut, id_ref, push_table, remove_table};
 use super::{parse, Conflict, ConflictKind, MergeError, MergeInfo, Side, MERGE_FILE};
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, Hint};
 use crate::PackageFiles;
 
 /// Applies one side of a conflict to the files.
@@ -437,10 +437,24 @@ pub fn check_no_open_conflicts(files: &PackageFiles) -> Vec<Diagnostic> {
                     MERGE_FILE,
                     format!("the merge left a conflict open: {c}"),
                 ).arg("conflict", c)
-                .with_suggestion(format!(
-                    "gemeinwerk upstream resolve {} --ours (or --theirs), or edit {} and delete the entry",
-                    c.path, c.file
-                ))
+                .arg("path", &c.path)
+                .arg("file", &c.file)
+                // An absent side is the keyword `deleted`, which no TOML
+                // value text is, so that a client can word it.
+                .arg("base", c.base.as_deref().unwrap_or("deleted"))
+                .arg("ours", c.ours.as_deref().unwrap_or("deleted"))
+                .arg("theirs", c.theirs.as_deref().unwrap_or("deleted"))
+                .with_suggestion(
+                    Hint::new(
+                        "resolve-conflict",
+                        format!(
+                            "gemeinwerk upstream resolve {} --ours (or --theirs), or edit {} and delete the entry",
+                            c.path, c.file
+                        ),
+                    )
+                    .arg("path", &c.path)
+                    .arg("file", &c.file),
+                )
             })
             .collect(),
         Err(e) => vec![e.to_diagnostic(MERGE_FILE)],

@@ -24,6 +24,13 @@ pub struct ErrorEntry {
     pub column: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<String>,
+    /// The suggestion as an id and values, for a client's own language.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<gemeinwerk_package::diagnostics::Hint>,
+    /// What one of the registry's own parsers found (the `detail` arg), as
+    /// an id and values.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<gemeinwerk_package::diagnostics::Cause>,
     /// The values a diagnostic's message names, so that a client can say
     /// it in its own language from `code` and these.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -39,6 +46,8 @@ impl ErrorEntry {
             line: None,
             column: None,
             suggestion: None,
+            hint: None,
+            cause: None,
             args: None,
         }
     }
@@ -113,6 +122,8 @@ impl ResponseError for ApiError {
                     line: (d.line > 0).then_some(d.line),
                     column: (d.line > 0).then_some(d.column),
                     suggestion: d.suggestion.clone(),
+                    hint: d.hint.clone(),
+                    cause: d.cause.clone(),
                     args: (!d.args.is_empty()).then(|| d.args.clone()),
                 })
                 .collect(),

@@ -58,7 +58,7 @@ impl Importer<'_> {
                             s,
                             NoteReason::AnzahlNever {
                                 anzahl: a.to_string(),
-                                error: e,
+                                error: e.english,
                             },
                         );
                         continue;
@@ -71,7 +71,7 @@ impl Importer<'_> {
                             s,
                             NoteReason::BadAnzahl {
                                 anzahl: a.to_string(),
-                                error: e,
+                                error: e.english,
                             },
                         );
                         Occurs {

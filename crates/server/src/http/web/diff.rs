@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::{block, ok, Chrome, WebResult};
 use crate::http::Reg;
 use crate::registry::{content, index, Registry, RegistryError};
-use gemeinwerk_package::diff::{self, ChangeKind, Level};
+use gemeinwerk_package::diff::{self, german, Level};
 use gemeinwerk_package::names::split_full_name;
 
 pub struct ChangeRow {
@@ -41,37 +41,13 @@ struct DiffPage {
     relation: &'static str,
 }
 
-fn level_de(level: Level) -> (&'static str, &'static str) {
+/// The CSS class of a level's badge.
+fn level_class(level: Level) -> &'static str {
     match level {
-        Level::Major => ("größer (nicht abwärtskompatibel)", "stufe-major"),
-        Level::Minor => ("mittel (neue Möglichkeiten)", "stufe-minor"),
-        Level::Patch => ("klein (Korrektur)", "stufe-patch"),
+        Level::Major => "stufe-major",
+        Level::Minor => "stufe-minor",
+        Level::Patch => "stufe-patch",
     }
-}
-
-fn area_de(area: &str) -> String {
-    match area {
-        "manifest" => "Angaben zum Paket",
-        "form" => "Formular",
-        "field" => "Feld",
-        "group" => "Gruppe",
-        "codelist" => "Codeliste",
-        "condition" => "Bedingung",
-        "role" => "Rolle",
-        "state" => "Zustand",
-        "transition" => "Übergang",
-        "fee" => "Gebühr",
-        "notice" => "Bescheid",
-        other => other,
-    }
-    .to_string()
-}
-
-/// German names of the properties the diff names; others stay as they are.
-fn property_de(property: &str) -> String {
-    super::diff_de::property(property)
-        .map(str::to_string)
-        .unwrap_or_else(|| property.to_string())
 }
 
 /// `ns/name@version` → the package and the version.
@@ -189,37 +165,20 @@ pub(super) async fn page(reg: Reg, req: HttpRequest, query: web::Query<DiffQuery
         }
         let level = d
             .level()
-            .map(|l| level_de(l).0.to_string())
+            .map(|l| german::level(l).to_string())
             .unwrap_or_else(|| "keine Änderungen".into());
         let changes = d
             .changes
             .iter()
-            .map(|c| {
-                let (level, level_class) = level_de(c.level);
-                ChangeRow {
-                    level,
-                    level_class,
-                    area: area_de(&c.area.to_string()),
-                    path: if c.area == diff::Area::Manifest {
-                        super::diff_de::manifest_path(&c.path)
-                    } else {
-                        c.path.clone()
-                    },
-                    what: match (c.kind, &c.property) {
-                        (ChangeKind::Added, None) => "hinzugefügt".into(),
-                        (ChangeKind::Removed, None) => "entfernt".into(),
-                        (_, Some(p)) if c.area == diff::Area::Manifest && *p == c.path => {
-                            "geändert".into()
-                        }
-                        (_, Some(p)) => format!("{} geändert", property_de(p)),
-                        _ => "geändert".into(),
-                    },
-                    old: c.old.clone().unwrap_or_default(),
-                    new: c.new.clone().unwrap_or_default(),
-                    reason: super::diff_de::reason(&c.reason)
-                        .map(str::to_string)
-                        .unwrap_or_else(|| c.reason.clone()),
-                }
+            .map(|c| ChangeRow {
+                level: german::level(c.level),
+                level_class: level_class(c.level),
+                area: german::area(c.area).to_string(),
+                path: german::path(c),
+                what: german::what(c),
+                old: c.old.clone().unwrap_or_default(),
+                new: c.new.clone().unwrap_or_default(),
+                reason: german::reason_of(c),
             })
             .collect();
         Ok(DiffPage {

@@ -10,7 +10,6 @@ mod account;
 mod chart;
 pub mod diagram;
 mod diff;
-mod diff_de;
 pub mod markdown;
 mod namespace;
 mod package;

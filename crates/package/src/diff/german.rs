@@ -1,8 +1,10 @@
-//! German wording of the semantic diff for the comparison page. The diff
-//! in `gemeinwerk_package::diff` speaks English (the CLI and the API show its
-//! reasons); the web UI speaks German, so every reason the diff can give
-//! has its German sentence here. A test reads the diff's source and fails
-//! when a reason has no translation.
+//! German wording of the semantic diff. The diff speaks English (the API
+//! shows its reasons); the web UI's comparison page and the CLI under a
+//! German locale speak German, so every reason the diff can give has its
+//! German sentence here. A test reads the diff's source and fails when a
+//! reason has no translation.
+
+use super::{Area, Change, ChangeKind, Level};
 
 /// The German sentence for a reason of `gemeinwerk_package::diff`.
 pub fn reason(english: &str) -> Option<&'static str> {
@@ -169,6 +171,84 @@ pub fn manifest_path(path: &str) -> String {
         .unwrap_or_else(|| path.to_string())
 }
 
+/// The level in German, as the comparison page and the CLI name it.
+pub fn level(level: Level) -> &'static str {
+    match level {
+        Level::Major => "größer (nicht abwärtskompatibel)",
+        Level::Minor => "mittel (neue Möglichkeiten)",
+        Level::Patch => "klein (Korrektur)",
+    }
+}
+
+/// What a change is about, in German.
+pub fn area(area: Area) -> &'static str {
+    match area {
+        Area::Manifest => "Angaben zum Paket",
+        Area::Form => "Formular",
+        Area::Field => "Feld",
+        Area::Group => "Gruppe",
+        Area::Codelist => "Codeliste",
+        Area::Condition => "Bedingung",
+        Area::Role => "Rolle",
+        Area::State => "Zustand",
+        Area::Transition => "Übergang",
+        Area::Fee => "Gebühr",
+        Area::Notice => "Bescheid",
+    }
+}
+
+/// The element a change names: a manifest key by its German name, an id
+/// path as it is.
+pub fn path(change: &Change) -> String {
+    if change.area == Area::Manifest {
+        manifest_path(&change.path)
+    } else {
+        change.path.clone()
+    }
+}
+
+/// What happened to the element: „hinzugefügt“, „Muster geändert“.
+pub fn what(change: &Change) -> String {
+    match (change.kind, &change.property) {
+        (ChangeKind::Added, None) => "hinzugefügt".into(),
+        (ChangeKind::Removed, None) => "entfernt".into(),
+        (_, Some(p)) if change.area == Area::Manifest && *p == change.path => "geändert".into(),
+        (_, Some(p)) => format!("{} geändert", property(p).unwrap_or(p)),
+        _ => "geändert".into(),
+    }
+}
+
+/// The reason in German; one the table does not know stays English.
+pub fn reason_of(change: &Change) -> String {
+    reason(&change.reason)
+        .map(str::to_string)
+        .unwrap_or_else(|| change.reason.clone())
+}
+
+/// One change on one line, as the CLI prints it under a German locale:
+/// `größer  Feld kennzeichen: Muster geändert: "a" → "b" (…)`.
+pub fn line(change: &Change) -> String {
+    let level = match change.level {
+        Level::Major => "größer",
+        Level::Minor => "mittel",
+        Level::Patch => "klein ",
+    };
+    let mut out = format!(
+        "{level} {} {}: {}",
+        area(change.area),
+        path(change),
+        what(change)
+    );
+    match (&change.old, &change.new) {
+        (Some(o), Some(n)) => out.push_str(&format!(": {o:?} → {n:?}")),
+        (None, Some(n)) if change.property.is_some() => out.push_str(&format!(": {n:?}")),
+        (Some(o), None) if change.property.is_some() => out.push_str(&format!(": war {o:?}")),
+        _ => {}
+    }
+    out.push_str(&format!(" ({})", reason_of(change)));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,12 +256,12 @@ mod tests {
     /// The sources of the diff (every file of its folder, so that a new
     /// one is read too), each without its tests.
     fn diff_sources() -> Vec<String> {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../package/src/diff");
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/diff");
         let mut files: Vec<_> = std::fs::read_dir(dir)
             .expect("the diff's folder")
             .map(|e| e.expect("a directory entry").path())
             .filter(|p| p.extension().is_some_and(|x| x == "rs"))
-            .filter(|p| !p.ends_with("tests.rs"))
+            .filter(|p| !p.ends_with("tests.rs") && !p.ends_with("german.rs"))
             .collect();
         files.sort();
         files
