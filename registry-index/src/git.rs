@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use git2::build::TreeUpdateBuilder;
 use git2::{FileMode, Oid, Repository, Signature, Time};
 
-use crate::pack;
+use crate::pack::{self, NewObjects};
 
 const BRANCH: &str = "refs/heads/main";
 
@@ -172,44 +172,51 @@ impl GitIndex {
             Err(err) if err.code() == git2::ErrorCode::NotFound => None,
             Err(err) => return Err(e(err)),
         };
-        let (commit, _) = pack::write_packed(&repo, || -> Result<Option<Oid>, git2::Error> {
-            let base_tree = match &parent {
-                Some(c) => c.tree()?,
-                None => {
-                    let empty = repo.treebuilder(None)?.write()?;
-                    repo.find_tree(empty)?
-                }
-            };
-            let mut update = TreeUpdateBuilder::new();
-            for (file, content) in changes {
-                match content {
-                    Some(text) => {
-                        let blob = repo.blob(text.as_bytes())?;
-                        update.upsert(file.as_str(), blob, FileMode::Blob);
-                    }
+        let (commit, _) = pack::write_packed(
+            &repo,
+            || -> Result<(Option<Oid>, NewObjects), git2::Error> {
+                let base_tree = match &parent {
+                    Some(c) => c.tree()?,
                     None => {
-                        update.remove(file.as_str());
+                        let empty = repo.treebuilder(None)?.write()?;
+                        repo.find_tree(empty)?
+                    }
+                };
+                let mut update = TreeUpdateBuilder::new();
+                // The new objects: each file's blob, then the trees above
+                // each changed file and the commit (below).
+                let mut new = Vec::new();
+                for (file, content) in changes {
+                    match content {
+                        Some(text) => {
+                            let blob = repo.blob(text.as_bytes())?;
+                            update.upsert(file.as_str(), blob, FileMode::Blob);
+                            new.push(blob);
+                        }
+                        None => {
+                            update.remove(file.as_str());
+                        }
                     }
                 }
-            }
-            let tree_id = update.create_updated(&repo, &base_tree)?;
-            if parent.is_some() && tree_id == base_tree.id() {
-                return Ok(None);
-            }
-            let tree = repo.find_tree(tree_id)?;
-            let parent_time = parent.as_ref().map_or(0, |p| p.time().seconds());
-            let sig = signature(info.time.max(parent_time))?;
-            let parents: Vec<&git2::Commit> = parent.iter().collect();
-            // No ref moves here: the commit is on disk only once the pack is.
-            Ok(Some(repo.commit(
-                None,
-                &sig,
-                &sig,
-                &info.message,
-                &tree,
-                &parents,
-            )?))
-        })
+                let tree_id = update.create_updated(&repo, &base_tree)?;
+                if parent.is_some() && tree_id == base_tree.id() {
+                    return Ok((None, NewObjects::Exactly(Vec::new())));
+                }
+                let tree = repo.find_tree(tree_id)?;
+                new.push(tree_id);
+                new.extend(changed_folders(
+                    &tree,
+                    changes.iter().map(|(f, _)| f.as_str()),
+                ));
+                let parent_time = parent.as_ref().map_or(0, |p| p.time().seconds());
+                let sig = signature(info.time.max(parent_time))?;
+                let parents: Vec<&git2::Commit> = parent.iter().collect();
+                // No ref moves here: the commit is on disk only once the pack is.
+                let commit = repo.commit(None, &sig, &sig, &info.message, &tree, &parents)?;
+                new.push(commit);
+                Ok((Some(commit), NewObjects::Exactly(new)))
+            },
+        )
         .map_err(e)?;
         let Some(oid) = commit else {
             return Ok(None);
@@ -293,14 +300,16 @@ impl GitIndex {
         let (snapshot, commit_pack) = pack::write_packed(&repo, || {
             let sig = signature(time)?;
             let tree = repo.find_tree(tree.id())?;
-            repo.commit(
+            let commit = repo.commit(
                 None,
                 &sig,
                 &sig,
                 "Snapshot of the index\n\nThe history before this commit is in the archive repository\n(index-archive.git), on the branch named after this commit's date.\n",
                 &tree,
                 &[],
-            )
+            )?;
+            // Its tree is in the pack written just before.
+            Ok::<_, git2::Error>((commit, NewObjects::Exactly(vec![commit])))
         })
         .map_err(e)?;
         let mut base = vec![tree_pack.clone()];
@@ -346,6 +355,26 @@ impl GitIndex {
     fn update_server_info(&self) -> Result<(), GitIndexError> {
         update_server_info(&self.repo).map_err(|e| self.io_err(e))
     }
+}
+
+/// The ids of the folders in `tree` that hold one of `files` (the trees a
+/// change of those files rewrote), without the root.
+fn changed_folders<'a>(tree: &git2::Tree<'_>, files: impl Iterator<Item = &'a str>) -> Vec<Oid> {
+    let mut folders = std::collections::BTreeSet::new();
+    for file in files {
+        let mut at = 0;
+        while let Some(slash) = file[at..].find('/') {
+            folders.insert(&file[..at + slash]);
+            at += slash + 1;
+        }
+    }
+    folders
+        .into_iter()
+        // A folder a removal emptied is gone.
+        .filter_map(|folder| tree.get_path(Path::new(folder)).ok())
+        .filter(|entry| entry.kind() == Some(git2::ObjectType::Tree))
+        .map(|entry| entry.id())
+        .collect()
 }
 
 /// When this process first opened a repository. A lock file older than
@@ -590,6 +619,68 @@ mod tests {
             packs.starts_with("P pack-") && packs.ends_with(".pack\n\n"),
             "{packs}"
         );
+        fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    /// A commit's pack holds what the commit changed: the file's blob, the
+    /// trees above it and the commit, however large the index is (libgit2's
+    /// own dump of the in-memory objects packed the whole tree each time).
+    #[test]
+    fn a_commit_packs_what_it_changed_not_the_whole_index() {
+        let tmp = tempdir("thin");
+        let index = GitIndex::open_or_init(&tmp).unwrap();
+        let files: Vec<(String, Option<String>)> = (0..2000)
+            .map(|i| {
+                (
+                    format!("ns{}/p{i}", i % 20),
+                    Some(format!("{{\"n\":{i}}}\n")),
+                )
+            })
+            .collect();
+        index.commit_files(&files, &info(1, "seed")).unwrap();
+        let before: std::collections::BTreeSet<String> = pack::live_packs(&index.repo)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        index
+            .commit_files(
+                &[
+                    ("ns3/p3".into(), Some("{\"n\":\"neu\"}\n".into())),
+                    ("ns4/p4".into(), None),
+                    ("neu/tief/p".into(), Some("{}\n".into())),
+                ],
+                &info(2, "one change"),
+            )
+            .unwrap();
+        let new: Vec<pack::PackFile> = pack::live_packs(&index.repo)
+            .unwrap()
+            .into_iter()
+            .filter(|p| !before.contains(&p.name))
+            .collect();
+        assert_eq!(new.len(), 1, "{new:?}");
+        let objects = pack::pack_objects(&index.repo, &new[0].name).unwrap();
+        // 2 blobs; trees: root, ns3, ns4, neu, neu/tief; the commit.
+        assert_eq!(objects.len(), 8, "{objects:?}");
+        assert_eq!(
+            index.read_file("ns3/p3").unwrap().unwrap(),
+            b"{\"n\":\"neu\"}\n"
+        );
+        assert_eq!(index.read_file("ns4/p4").unwrap(), None);
+        assert_eq!(index.read_file("neu/tief/p").unwrap().unwrap(), b"{}\n");
+        assert_eq!(index.list_files().unwrap().len(), 2000);
+        // Everything the head reaches is on disk: a fresh handle reads it.
+        let fresh = Repository::open_bare(&tmp).unwrap();
+        let head = fresh.refname_to_id(BRANCH).unwrap();
+        let mut walk = fresh.revwalk().unwrap();
+        walk.push(head).unwrap();
+        let mut builder = fresh.packbuilder().unwrap();
+        builder.insert_walk(&mut walk).unwrap();
+        // At least 2,000 blobs; the root, 20 namespaces, neu and neu/tief;
+        // 2 commits; packing them reads every one of them.
+        assert!(builder.object_count() >= 2000 + 23 + 2);
+        let mut buf = git2::Buf::new();
+        builder.write_buf(&mut buf).unwrap();
         fs::remove_dir_all(&tmp).unwrap();
     }
 

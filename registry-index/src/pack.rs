@@ -43,36 +43,65 @@ const BASE_FILE: &str = "objects/info/gemeinwerk-base";
 /// Retired packs: `{unix seconds to delete at} {pack name}` per line.
 const RETIRED_FILE: &str = "objects/info/gemeinwerk-retired";
 
+/// What a write through [`write_packed`] made, to go into its pack.
+#[derive(Debug, Clone)]
+pub enum NewObjects {
+    /// Exactly these objects, each on its own (no tree is followed): the
+    /// caller knows what it wrote.
+    Exactly(Vec<Oid>),
+    /// Every object these commits reach that no ref reaches yet.
+    ReachableFrom(Vec<Oid>),
+}
+
 /// Writes objects into one new pack instead of loose files. While `f`
 /// runs, every object written through `repo` is kept in memory; when it
-/// returns they are written as a single pack with deltas. Call it at most
-/// once per `Repository` handle (the in-memory store stays attached to the
-/// handle). Refs must be moved only after this returns, so that no ref
-/// ever names an object that is not on disk. Returns `f`'s value and the
-/// new pack's name (`None` if `f` wrote no new object).
+/// returns, the objects it names as new are written as a single pack with
+/// deltas. Call it at most once per `Repository` handle (the in-memory
+/// store stays attached to the handle). Refs must be moved only after this
+/// returns, so that no ref ever names an object that is not on disk.
+/// Returns `f`'s value and the new pack's name (`None` if there was
+/// nothing new).
+///
+/// libgit2 can dump the in-memory store itself, but its dump adds each
+/// commit with its whole tree: every commit of a large index would carry
+/// the whole index again (seen: a pack of the full tree per publish, which
+/// made the git index lag grow with the registry and a fetch download
+/// megabytes for a few changes).
 pub fn write_packed<T, E>(
     repo: &Repository,
-    f: impl FnOnce() -> Result<T, E>,
+    f: impl FnOnce() -> Result<(T, NewObjects), E>,
 ) -> Result<(T, Option<String>), E>
 where
     E: From<git2::Error>,
 {
     let odb = repo.odb()?;
     let mempack = odb.add_new_mempack_backend(1000)?;
-    let value = f()?;
-    let mut buf = Buf::new();
-    mempack.dump(repo, &mut buf)?;
-    // 12 bytes of header and a 20-byte checksum: a pack without objects.
-    if buf.len() <= 32 {
+    let (value, new) = f()?;
+    let mut builder = repo.packbuilder()?;
+    match new {
+        NewObjects::Exactly(ids) => {
+            for id in ids {
+                builder.insert_object(id, None)?;
+            }
+        }
+        NewObjects::ReachableFrom(commits) if !commits.is_empty() => {
+            let mut walk = repo.revwalk()?;
+            for commit in commits {
+                walk.push(commit)?;
+            }
+            // Whatever a ref reaches is on disk already.
+            walk.hide_glob("refs/*")?;
+            builder.insert_walk(&mut walk)?;
+        }
+        NewObjects::ReachableFrom(_) => {}
+    }
+    if builder.object_count() == 0 {
+        mempack.reset()?;
         return Ok((value, None));
     }
-    let mut writer = odb.packwriter()?;
-    writer
-        .write_all(&buf)
-        .map_err(|e| git2::Error::from_str(&format!("writing a pack: {e}")))?;
-    writer.commit()?;
+    let name = write_builder(repo, &mut builder)?;
     mempack.reset()?;
-    Ok((value, Some(pack_name_from_trailer(&buf))))
+    Ok((value, Some(name)))
 }
 
 /// Packs the loose objects reachable from any ref (a repository written

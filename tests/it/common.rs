@@ -335,7 +335,11 @@ impl TestRegistry {
         self.blob_store_args(&mut cmd);
         let child = cmd
             .args(&self.extra_args)
-            .env("RUST_LOG", "warn")
+            // GEMEINWERK_TEST_LOG=gemeinwerk=debug shows a test's server log.
+            .env(
+                "RUST_LOG",
+                std::env::var("GEMEINWERK_TEST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

@@ -55,11 +55,14 @@ fn sync(reg: &Registry, full_name: &str, trust_tags: bool) -> Result<Chain> {
     let path = repo_path(reg, ns, name);
     let new = !path.join("HEAD").exists();
     let history = PackageHistory::open_or_init(&path)?;
-    let chain = history.packed(|| {
-        let mut builder = ChainBuilder::new(reg, &history);
-        builder.trust_tags = trust_tags;
-        builder.chain(ns, name, 0)
-    })?;
+    let chain = history.packed(
+        || {
+            let mut builder = ChainBuilder::new(reg, &history);
+            builder.trust_tags = trust_tags;
+            builder.chain(ns, name, 0)
+        },
+        tips,
+    )?;
     history.set_refs(&chain)?;
     super::history_cache::mark_used(&path);
     if new {
@@ -74,13 +77,19 @@ pub fn expected_and_actual(reg: &Registry, full_name: &str) -> Result<(Chain, Ch
     let (ns, name) = split(full_name)?;
     reg.history_locks.with(full_name, || {
         let history = PackageHistory::open_or_init(&repo_path(reg, ns, name))?;
-        let expected = history.packed(|| ChainBuilder::new(reg, &history).chain(ns, name, 0))?;
+        let expected =
+            history.packed(|| ChainBuilder::new(reg, &history).chain(ns, name, 0), tips)?;
         let actual = expected
             .iter()
             .filter_map(|(v, _)| history.tag(v).map(|oid| (v.clone(), oid)))
             .collect();
         Ok((expected, actual))
     })
+}
+
+/// The commits of a chain, whose objects go into the history's pack.
+fn tips(chain: &Chain) -> Vec<Oid> {
+    chain.iter().map(|(_, oid)| *oid).collect()
 }
 
 fn split(full_name: &str) -> Result<(&str, &str)> {

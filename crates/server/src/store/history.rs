@@ -53,12 +53,20 @@ impl PackageHistory {
     }
 
     /// Runs `f` with every object it writes through this handle kept in
-    /// memory, then writes them as one pack. At most once per handle.
+    /// memory, then writes what the commits `tips` gives for its value
+    /// reach, and no tag or branch does yet, as one pack. At most once per
+    /// handle.
     pub fn packed<T, E: From<git2::Error>>(
         &self,
         f: impl FnOnce() -> Result<T, E>,
+        tips: impl FnOnce(&T) -> Vec<Oid>,
     ) -> Result<T, E> {
-        Ok(registry_index::pack::write_packed(&self.repo, f)?.0)
+        Ok(registry_index::pack::write_packed(&self.repo, || {
+            let value = f()?;
+            let new = registry_index::pack::NewObjects::ReachableFrom(tips(&value));
+            Ok::<_, E>((value, new))
+        })?
+        .0)
     }
 
     /// Writes the commit of one version (objects only; no ref moves).
