@@ -234,8 +234,14 @@ impl GitIndex {
     /// after commits; it is separate so that the caller can see its cost.
     pub fn maintain(&self) -> Result<(), GitIndexError> {
         let rolled = pack::roll_up(&self.repo).map_err(|e| self.git_err(e))?;
+        let consolidated = match self.head()? {
+            Some(head) if pack::outgrown(&self.repo).map_err(|e| self.io_err(e))? => {
+                Some(pack::consolidate(&self.repo, head).map_err(|e| self.git_err(e))?)
+            }
+            _ => None,
+        };
         let removed = pack::remove_retired(&self.repo).map_err(|e| self.io_err(e))?;
-        if rolled.is_some() || removed > 0 {
+        if rolled.is_some() || consolidated.is_some() || removed > 0 {
             self.update_server_info()?;
         }
         Ok(())
@@ -681,6 +687,69 @@ mod tests {
         assert!(builder.object_count() >= 2000 + 23 + 2);
         let mut buf = git2::Buf::new();
         builder.write_buf(&mut buf).unwrap();
+        fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    /// Large packs outside the base that outweigh it are written into one
+    /// new base (the history unchanged), so that a dumb clone finds nearly
+    /// everything in the first pack it downloads.
+    #[test]
+    fn packs_that_outgrow_the_base_become_one_base() {
+        let tmp = tempdir("consolidate");
+        let index = GitIndex::open_or_init(&tmp).unwrap();
+        // Three batches whose packs are past the roll-up size: content
+        // that does not compress (a counter hashed into every line).
+        let mut heads = Vec::new();
+        for batch in 0..3u64 {
+            let files: Vec<(String, Option<String>)> = (0..2500u64)
+                .map(|i| {
+                    let n = batch * 2500 + i;
+                    let noise: String = (0..16)
+                        .map(|k| {
+                            format!("{:016x}", (n * 16 + k).wrapping_mul(0x9e37_79b9_7f4a_7c15))
+                        })
+                        .collect();
+                    (
+                        format!("ns{}/p{n}", n % 30),
+                        Some(format!("{{\"n\":\"{noise}\"}}\n")),
+                    )
+                })
+                .collect();
+            heads.push(
+                index
+                    .commit_files(&files, &info(batch as i64, "batch"))
+                    .unwrap()
+                    .unwrap(),
+            );
+        }
+        let large = |index: &GitIndex| {
+            pack::live_packs(&index.repo)
+                .unwrap()
+                .iter()
+                .filter(|p| p.size >= pack::ROLL_UP_MAX_BYTES)
+                .count()
+        };
+        assert_eq!(large(&index), 3);
+        assert!(pack::outgrown(&index.repo).unwrap());
+        index.maintain().unwrap();
+        let live = pack::live_packs(&index.repo).unwrap();
+        let base = pack::base_packs(&index.repo).unwrap();
+        assert_eq!(live.len(), 1, "{live:?}");
+        assert!(base.contains(&live[0].name));
+        assert!(!pack::outgrown(&index.repo).unwrap());
+        // Same history, every file readable, and dumb clients see one pack.
+        assert_eq!(index.head().unwrap(), heads.last().copied());
+        assert_eq!(index.list_files().unwrap().len(), 7500);
+        let listed = fs::read_to_string(tmp.join("objects/info/packs")).unwrap();
+        assert_eq!(listed.matches("P pack-").count(), 1, "{listed}");
+        let fresh = Repository::open_bare(&tmp).unwrap();
+        let mut walk = fresh.revwalk().unwrap();
+        walk.push(heads[2]).unwrap();
+        let commits: Vec<Oid> = walk.map(Result::unwrap).collect();
+        assert!(
+            heads.iter().all(|h| commits.contains(h)),
+            "the history is kept"
+        );
         fs::remove_dir_all(&tmp).unwrap();
     }
 

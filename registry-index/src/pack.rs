@@ -352,6 +352,52 @@ pub fn roll_up(repo: &Repository) -> Result<Option<String>, git2::Error> {
     Ok(Some(name))
 }
 
+/// Whether the packs outside the base have outgrown it: at least two large
+/// ones (past [`ROLL_UP_MAX_BYTES`], which roll-ups no longer touch) that
+/// together hold more than the base.
+///
+/// A dumb client walks the objects one by one and asks for each object it
+/// does not have yet as a loose file (a 404) until it happens upon the pack
+/// that holds it. With the head's tree spread over several large packs a
+/// clone asked tens of thousands of times (at 100,000 packages, after the
+/// initial build wrote five batch commits: 567 s); with one pack holding
+/// nearly everything it downloads that pack early and has the rest.
+pub fn outgrown(repo: &Repository) -> std::io::Result<bool> {
+    let base = base_packs(repo)?;
+    let (mut base_bytes, mut large_bytes, mut large) = (0u64, 0u64, 0usize);
+    for pack in live_packs(repo)? {
+        if base.contains(&pack.name) {
+            base_bytes += pack.size;
+        } else if pack.size >= ROLL_UP_MAX_BYTES {
+            large += 1;
+            large_bytes += pack.size;
+        }
+    }
+    Ok(large >= 2 && large_bytes > base_bytes)
+}
+
+/// Writes every object `head` reaches into one pack that becomes the base,
+/// and retires every other pack: the history stays as it is. A client that
+/// is behind fetches the new base, as after a squash, so this is rare by
+/// design ([`outgrown`] doubles the base each time). Returns the pack.
+pub fn consolidate(repo: &Repository, head: Oid) -> Result<String, git2::Error> {
+    let io = |e: std::io::Error| git2::Error::from_str(&e.to_string());
+    let old: Vec<String> = live_packs(repo)
+        .map_err(io)?
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    let mut walk = repo.revwalk()?;
+    walk.push(head)?;
+    let mut builder = repo.packbuilder()?;
+    builder.insert_walk(&mut walk)?;
+    let name = write_builder(repo, &mut builder)?;
+    set_base_packs(repo, std::slice::from_ref(&name)).map_err(io)?;
+    let old: Vec<String> = old.into_iter().filter(|n| *n != name).collect();
+    retire(repo, &old, RETIRE_GRACE).map_err(io)?;
+    Ok(name)
+}
+
 /// Writes one pack holding every object of `names` (with fresh deltas
 /// between them) and returns its name; the old packs stay until retired.
 pub fn merge_packs(repo: &Repository, names: &[String]) -> Result<String, git2::Error> {

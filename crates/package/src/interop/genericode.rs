@@ -83,7 +83,9 @@ impl CodeList {
 pub enum GenericodeError {
     #[error(transparent)]
     Xml(#[from] XmlError),
-    #[error("line {line}: the root element is <{found}>, not a genericode 1.0 <CodeList> ({NAMESPACE})")]
+    #[error(
+        "line {line}: the root element is <{found}>, not a genericode 1.0 <CodeList> ({NAMESPACE})"
+    )]
     NotGenericode { line: usize, found: String },
     #[error("line {line}: <{parent}> has no <{missing}>")]
     Missing {
@@ -98,10 +100,16 @@ pub enum GenericodeError {
         parent: String,
     },
     #[error("line {line}: the column id \"{id}\" is used twice (first on line {first})")]
-    DuplicateColumn { line: usize, id: String, first: usize },
+    DuplicateColumn {
+        line: usize,
+        id: String,
+        first: usize,
+    },
     #[error("line {line}: there is no column \"{id}\"")]
     UnknownColumn { line: usize, id: String },
-    #[error("line {line}: the key \"{key}\" spans {count} columns; only single-column keys name a code")]
+    #[error(
+        "line {line}: the key \"{key}\" spans {count} columns; only single-column keys name a code"
+    )]
     CompositeKey {
         line: usize,
         key: String,
@@ -137,7 +145,9 @@ pub fn read(input: &[u8]) -> Result<CodeList, GenericodeError> {
     }
     let identification = required(root, "Identification")?;
     let text = |parent: &Element, name: &str| -> Result<Option<String>, GenericodeError> {
-        Ok(single(parent, name)?.and_then(Element::trimmed).map(str::to_string))
+        Ok(single(parent, name)?
+            .and_then(Element::trimmed)
+            .map(str::to_string))
     };
     let must = |parent: &Element, name: &str| -> Result<String, GenericodeError> {
         text(parent, name)?.ok_or_else(|| missing(parent, name))
@@ -291,10 +301,12 @@ fn read_keys(
             });
         };
         let id = column.attr("Ref").unwrap_or_default();
-        let at = *index.get(id).ok_or_else(|| GenericodeError::UnknownColumn {
-            line: column.line,
-            id: id.to_string(),
-        })?;
+        let at = *index
+            .get(id)
+            .ok_or_else(|| GenericodeError::UnknownColumn {
+                line: column.line,
+                id: id.to_string(),
+            })?;
         first = first.or(Some(at));
         if marked(key, &CODE_MARKS) {
             code = code.or(Some(at));
@@ -342,10 +354,12 @@ fn read_rows(
         let mut next = 0;
         for value in row.children_named("Value") {
             let at = match value.attr("ColumnRef") {
-                Some(id) => *index.get(id).ok_or_else(|| GenericodeError::UnknownColumn {
-                    line: value.line,
-                    id: id.to_string(),
-                })?,
+                Some(id) => *index
+                    .get(id)
+                    .ok_or_else(|| GenericodeError::UnknownColumn {
+                        line: value.line,
+                        id: id.to_string(),
+                    })?,
                 None if next < columns.len() => next,
                 None => {
                     return Err(GenericodeError::TooManyValues {
@@ -427,7 +441,11 @@ mod tests {
             Some("Statistisches Bundesamt, Wiesbaden (Destatis)")
         );
         assert_eq!(list.valid_from.as_deref(), Some("2010-04-01"));
-        assert!(list.description.as_deref().unwrap().starts_with("Die Bundesrepublik"));
+        assert!(list
+            .description
+            .as_deref()
+            .unwrap()
+            .starts_with("Die Bundesrepublik"));
         assert_eq!(list.columns[list.key].id, "SCHLUESSEL");
         assert_eq!(list.columns[list.label.unwrap()].id, "Bezeichnung");
         assert_eq!(list.rows.len(), 16);
@@ -500,11 +518,17 @@ mod tests {
             "line 11: there is no column \"nom\""
         );
         assert_eq!(
-            refused(&MARKED.replace("<SimpleValue>2</SimpleValue>", "<SimpleValue>1</SimpleValue>")),
+            refused(&MARKED.replace(
+                "<SimpleValue>2</SimpleValue>",
+                "<SimpleValue>1</SimpleValue>"
+            )),
             "line 16: the code \"1\" appears twice (first on line 15)"
         );
         assert_eq!(
-            refused(&MARKED.replace("<SimpleValue>2</SimpleValue>", "<SimpleValue> </SimpleValue>")),
+            refused(&MARKED.replace(
+                "<SimpleValue>2</SimpleValue>",
+                "<SimpleValue> </SimpleValue>"
+            )),
             "line 16: the row has no code (no value in the key column \"schluessel\")"
         );
         assert_eq!(
