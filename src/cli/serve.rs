@@ -56,6 +56,11 @@ pub struct ServeArgs {
     /// recently used go, and are made again from the database when asked for.
     #[arg(long, env = "GEMEINWERK_HISTORY_CACHE_REPOS", default_value_t = gemeinwerk_server::registry::history_cache::KEEP_REPOS)]
     history_cache_repos: usize,
+    /// A package history used this recently stays on disk beyond that
+    /// number, in seconds: a client that read its refs may still be
+    /// fetching its packs.
+    #[arg(long, env = "GEMEINWERK_HISTORY_CACHE_GRACE_SECS", default_value_t = gemeinwerk_server::registry::history_cache::IN_USE_GRACE.as_secs())]
+    history_cache_grace_secs: u64,
     /// Most entries in an archive.
     #[arg(long, env = "GEMEINWERK_MAX_ENTRIES", default_value_t = ArchiveLimits::default().max_entries)]
     max_entries: usize,
@@ -103,6 +108,7 @@ pub fn exec(args: ServeArgs) -> anyhow::Result<()> {
     registry.git.set_squash_after(args.index_squash_after);
     registry.job_lease = std::time::Duration::from_secs(args.job_lease_secs.max(1));
     registry.history_cache_repos = args.history_cache_repos.max(1);
+    registry.history_cache_grace = std::time::Duration::from_secs(args.history_cache_grace_secs);
     if args.demo {
         match demo::seed(&registry).with_context(|| tr!("serve-cannot-seed"))? {
             Some(accounts) => {

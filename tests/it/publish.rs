@@ -307,3 +307,71 @@ fn history_appends_from_the_last_tag_sqlite() {
 fn history_appends_from_the_last_tag_postgres() {
     history_appends_from_the_last_tag(Backend::Postgres);
 }
+
+/// Past the history cache's size the least recently used histories go, and
+/// a history asked for again is made again. The eviction runs inside the
+/// history job, which holds its own package's history lock: with names
+/// that share that lock's stripe it used to wait for the lock it held, and
+/// the history lane stopped for good (seen at 100,000 packages). Bounded
+/// by a timeout, so a deadlock fails the test instead of hanging it.
+#[test]
+fn the_history_cache_evicts_without_waiting_for_a_lock_it_holds() {
+    use gemeinwerk_server::registry::audit::Origin;
+    use gemeinwerk_server::registry::{history, publish};
+
+    let mut reg = TestRegistry::start(Backend::Sqlite);
+    let token = reg.owner_of("kassel");
+    reg.stop();
+    let mut local = reg.open_locally();
+    local.history_cache_repos = 2;
+    local.history_cache_grace = std::time::Duration::ZERO;
+    let origin = Origin {
+        actor: None,
+        client_addr: None,
+    };
+    // Names whose history locks are one stripe (the lock's own hash).
+    let stripe = |name: &str| {
+        name.bytes()
+            .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize))
+            % 64
+    };
+    let names: Vec<String> = (0..)
+        .map(|i| format!("kassel/p{i}"))
+        .filter(|n| stripe(n) == stripe("kassel/p0"))
+        .take(6)
+        .collect();
+    for name in &names {
+        let bytes = archive_of(&pkg(name, "1.0.0"));
+        publish::publish_with_credential(&local, Some(token.as_str()).into(), &origin, &bytes)
+            .unwrap();
+    }
+    let data = reg.data().to_path_buf();
+    let (done, finished) = std::sync::mpsc::channel();
+    let worker_names = names.clone();
+    std::thread::spawn(move || {
+        for name in &worker_names {
+            // Older than the grace of zero: the next one's eviction may
+            // take it.
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            history::sync_history(&local, name).unwrap();
+        }
+        // Made again on demand after its eviction.
+        let again = history::sync_history(&local, &worker_names[0]).unwrap();
+        done.send(again.len()).unwrap();
+    });
+    let again = finished
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the history syncs did not finish: a deadlock in the cache's eviction");
+    assert_eq!(again, 1);
+    let kept = std::fs::read_dir(data.join("git/packages/kassel"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "git")
+        })
+        .count();
+    assert!(kept <= 3, "{kept} histories kept with room for 2");
+}

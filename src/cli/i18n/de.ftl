@@ -327,6 +327,7 @@ arg-s3-endpoint = Der S3-Endpunkt, z. B. `http://127.0.0.1:3900` für einen selb
 arg-s3-region = Die S3-Region (sonst AWS_REGION oder AWS_DEFAULT_REGION, ohne diese us-east-1)
 arg-serve-job-lease-secs = Wie lange der Anspruch eines Knotens auf einen Auftrag gilt, in Sekunden: stirbt ein Knoten mitten im Auftrag, übernimmt ihn danach ein anderer
 arg-serve-history-cache-repos = Wie viele Paketgeschichten dieser Knoten auf der Platte hält; darüber hinaus gehen die am längsten nicht genutzten und werden bei Bedarf aus der Datenbank neu erstellt
+arg-serve-history-cache-grace-secs = So lange bleibt eine kürzlich genutzte Paketgeschichte über diese Zahl hinaus auf der Platte, in Sekunden: ein Client, der ihre Refs gelesen hat, lädt vielleicht noch ihre Packs
 arg-serve-wait-for-stores-secs = Wie lange beim Start auf PostgreSQL oder den Objektspeicher gewartet wird, wenn sie nicht antworten, in Sekunden; solange antwortet der Knoten mit 503; 0 bricht sofort ab
 arg-serve-bind = Die Adresse, auf der der Server lauscht
 arg-serve-public-url = Die URL, unter der Clients diese Registry erreichen (Standard: http:// + Adresse)

@@ -313,6 +313,7 @@ arg-s3-endpoint = The S3 endpoint, e.g. `http://127.0.0.1:3900` for a self-hoste
 arg-s3-region = The S3 region (default: AWS_REGION or AWS_DEFAULT_REGION, else us-east-1)
 arg-serve-job-lease-secs = How long a node's claim on a job holds, in seconds: when a node dies mid-job, another takes the job over after this long
 arg-serve-history-cache-repos = Package histories this node keeps on disk; beyond that the least recently used go, and are made again from the database when asked for
+arg-serve-history-cache-grace-secs = A package history used this recently stays on disk beyond that number, in seconds: a client that read its refs may still be fetching its packs
 arg-serve-wait-for-stores-secs = How long to wait at start for PostgreSQL or the object store when they do not answer, in seconds, answering 503 meanwhile; 0 stops at once
 arg-serve-bind = Address to listen on
 arg-serve-public-url = The URL clients use to reach this registry (default: http:// + bind)

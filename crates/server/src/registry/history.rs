@@ -35,22 +35,35 @@ pub type Chain = Vec<(String, Oid)>;
 /// rewrite of every version. `fsck` recomputes every commit and
 /// [`rebuild_history`] rewrites them all.
 pub fn sync_history(reg: &Registry, full_name: &str) -> Result<Chain> {
-    reg.history_locks
-        .with(full_name, || sync_history_unlocked(reg, full_name))
+    let (chain, made) = reg
+        .history_locks
+        .with(full_name, || sync_history_unlocked(reg, full_name))?;
+    if made {
+        super::history_cache::made_one(reg);
+    }
+    Ok(chain)
 }
 
-/// [`sync_history`] for a caller that holds the package's history lock.
-pub(super) fn sync_history_unlocked(reg: &Registry, full_name: &str) -> Result<Chain> {
+/// [`sync_history`] for a caller that holds the package's history lock;
+/// also says whether it made the repository. The caller trims the cache
+/// ([`super::history_cache::made_one`]) once it let go of the lock.
+pub(super) fn sync_history_unlocked(reg: &Registry, full_name: &str) -> Result<(Chain, bool)> {
     sync(reg, full_name, true)
 }
 
 /// Rewrites every commit of the package from the database, trusting no tag.
 pub fn rebuild_history(reg: &Registry, full_name: &str) -> Result<Chain> {
-    reg.history_locks
-        .with(full_name, || sync(reg, full_name, false))
+    let (chain, made) = reg
+        .history_locks
+        .with(full_name, || sync(reg, full_name, false))?;
+    if made {
+        super::history_cache::made_one(reg);
+    }
+    Ok(chain)
 }
 
-fn sync(reg: &Registry, full_name: &str, trust_tags: bool) -> Result<Chain> {
+/// Writes the history; says whether the repository was made for it.
+fn sync(reg: &Registry, full_name: &str, trust_tags: bool) -> Result<(Chain, bool)> {
     let (ns, name) = split(full_name)?;
     let path = repo_path(reg, ns, name);
     let new = !path.join("HEAD").exists();
@@ -65,10 +78,7 @@ fn sync(reg: &Registry, full_name: &str, trust_tags: bool) -> Result<Chain> {
     )?;
     history.set_refs(&chain)?;
     super::history_cache::mark_used(&path);
-    if new {
-        super::history_cache::made_one(reg);
-    }
-    Ok(chain)
+    Ok((chain, new))
 }
 
 /// The chain the database implies, written into the repository's objects,

@@ -47,16 +47,35 @@ impl HistoryLocks {
         }
     }
 
-    /// Runs `f` holding the lock of `full_name`'s history.
-    pub fn with<T>(&self, full_name: &str, f: impl FnOnce() -> T) -> T {
+    fn stripe(&self, full_name: &str) -> &Mutex<()> {
         let stripe = full_name
             .bytes()
             .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize))
             % self.stripes.len();
-        let _guard = self.stripes[stripe]
+        &self.stripes[stripe]
+    }
+
+    /// Runs `f` holding the lock of `full_name`'s history.
+    pub fn with<T>(&self, full_name: &str, f: impl FnOnce() -> T) -> T {
+        let _guard = self
+            .stripe(full_name)
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         f()
+    }
+
+    /// Runs `f` holding the lock of `full_name`'s history if nobody holds
+    /// it (`None` otherwise). For the eviction, which runs while its caller
+    /// holds one history's lock: waiting for another stripe there deadlocks
+    /// when that stripe is the caller's own (the locks are not reentrant)
+    /// or when two writers evict each other's repositories.
+    pub fn try_with<T>(&self, full_name: &str, f: impl FnOnce() -> T) -> Option<T> {
+        let _guard = match self.stripe(full_name).try_lock() {
+            Ok(guard) => guard,
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        };
+        Some(f())
     }
 }
 
@@ -83,13 +102,18 @@ pub fn serve_current(reg: &Registry, ns: &str, name: &str) -> Result<bool> {
     let full_name = format!("{ns}/{name}");
     let path = history::repo_path(reg, ns, name);
     let wanted: Vec<String> = versions.into_iter().map(|v| v.num).collect();
-    reg.history_locks.with(&full_name, || -> Result<()> {
-        if !is_current(&path, &wanted) {
-            history::sync_history_unlocked(reg, &full_name)?;
-        }
+    let made = reg.history_locks.with(&full_name, || -> Result<bool> {
+        let made = match is_current(&path, &wanted) {
+            true => false,
+            false => history::sync_history_unlocked(reg, &full_name)?.1,
+        };
         mark_used(&path);
-        Ok(())
+        Ok(made)
     })?;
+    // Outside the lock: the eviction takes other histories' locks.
+    if made {
+        made_one(reg);
+    }
     Ok(true)
 }
 
@@ -135,7 +159,7 @@ pub fn made_one(reg: &Registry) {
         return;
     }
     reg.history_locks.made.store(0, Ordering::SeqCst);
-    match evict(reg, keep, IN_USE_GRACE) {
+    match evict(reg, keep, reg.history_cache_grace) {
         Ok(0) => {}
         Ok(n) => tracing::info!(
             removed = n,
@@ -162,7 +186,8 @@ pub fn evict(reg: &Registry, keep: usize, grace: Duration) -> Result<usize> {
             break;
         }
         let full_name = full_name_of(&path);
-        reg.history_locks.with(&full_name, || {
+        // A repository whose lock is taken is in use: it stays.
+        reg.history_locks.try_with(&full_name, || {
             // Under the lock: a request that made it current since the
             // listing has marked it used; keep it then.
             if last_used(&path).is_some_and(|t| t > used) {

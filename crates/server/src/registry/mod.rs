@@ -73,6 +73,8 @@ pub struct Registry {
     pub history_locks: history_cache::HistoryLocks,
     /// Package histories this node keeps on disk ([`history_cache`]).
     pub history_cache_repos: usize,
+    /// How long a used history is spared ([`history_cache::IN_USE_GRACE`]).
+    pub history_cache_grace: std::time::Duration,
 }
 
 impl Registry {
@@ -116,6 +118,7 @@ impl Registry {
             job_lease: jobs::LEASE,
             history_locks: history_cache::HistoryLocks::new(),
             history_cache_repos: history_cache::KEEP_REPOS,
+            history_cache_grace: history_cache::IN_USE_GRACE,
         })
     }
 
