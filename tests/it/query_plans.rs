@@ -738,3 +738,65 @@ fn plans_are_bounded_on_postgres() {
 fn plans_are_bounded_on_postgres_without_statistics() {
     plans_are_bounded(Backend::Postgres, false);
 }
+
+/// A statement first run on a young registry must not keep the plan of
+/// that moment while the tables grow: PostgreSQL may cache a generic plan
+/// after five runs of a prepared statement, and one made while `packages`
+/// fit in a page scans it whole for ever after (no ANALYZE invalidates it
+/// when autovacuum is off). Counted as sequential scans of `packages` by
+/// the lookups after a bulk load of 20,000 packages, on one pooled
+/// connection (20 of 20 lookups scanned before the fix).
+#[test]
+fn a_plan_made_on_a_young_registry_is_not_kept_as_it_grows() {
+    let db = Database::new(Backend::Postgres, "growing");
+    let reg = Registry::open(
+        db.dir.path(),
+        Some(&db.url),
+        RegistryConfig {
+            limits: ArchiveLimits::default(),
+            base_url: "http://127.0.0.1:1".into(),
+        },
+    )
+    .unwrap();
+    let mut conn = reg.db.conn().unwrap();
+    let lookups = |conn: &mut DbConn| {
+        for i in 0..20 {
+            index::find_package(conn, "gemeinde7", &format!("formular-{i}")).unwrap();
+        }
+    };
+    let seq_scans = |conn: &mut DbConn| -> i64 {
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        conn.batch_execute("SELECT pg_stat_force_next_flush()")
+            .unwrap();
+        diesel::sql_query(
+            "SELECT seq_scan AS n FROM pg_stat_user_tables WHERE relname = 'packages'",
+        )
+        .get_result::<Count>(conn)
+        .unwrap()
+        .n
+    };
+    // A young registry: one namespace, 100 packages, a page or two, where
+    // a sequential scan is the cheapest plan.
+    conn.batch_execute(
+        "INSERT INTO namespaces (slug, display_name, created_at) VALUES ('klein', 'Klein', now()); \
+         INSERT INTO packages (namespace_id, name, kind, title, description, downloads, created_at, updated_at, recent_downloads) \
+         SELECT (SELECT id FROM namespaces WHERE slug = 'klein'), 'antrag-' || i, 'form', 'Antrag', 'Ein Formular', 0, now(), now(), 0 \
+         FROM generate_series(1, 100) AS i",
+    )
+    .unwrap();
+    lookups(&mut conn);
+    bulk_load(&mut conn);
+    let before = seq_scans(&mut conn);
+    lookups(&mut conn);
+    let after = seq_scans(&mut conn);
+    assert_eq!(
+        after - before,
+        0,
+        "the lookups scanned packages {} times",
+        after - before
+    );
+}

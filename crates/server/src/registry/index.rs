@@ -1,7 +1,7 @@
 //! The index view of a package, computed from the database: what the sparse
 //! index serves and what the git index job writes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use diesel::prelude::*;
 use registry_index::{IndexDependency, IndexLine, INDEX_FORMAT_VERSION};
@@ -44,42 +44,123 @@ pub fn index_lines(
         return Ok(None);
     };
     let versions = package_versions(conn, package.id)?;
-    let ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
-    let deps: Vec<(i64, String, String)> = dependencies::table
-        .filter(dependencies::version_id.eq_any(&ids))
-        .order((dependencies::version_id, dependencies::dep_name))
-        .select((
-            dependencies::version_id,
-            dependencies::dep_name,
-            dependencies::req,
-        ))
-        .load(conn)?;
-    let mut by_version: BTreeMap<i64, Vec<IndexDependency>> = BTreeMap::new();
-    for (version_id, dep_name, req) in deps {
-        by_version
-            .entry(version_id)
-            .or_default()
-            .push(IndexDependency {
-                name: dep_name,
-                req,
-            });
-    }
-    let full_name = format!("{namespace}/{name}");
-    Ok(Some(
-        versions
+    let mut deps = dependencies_of(conn, &versions)?;
+    Ok(Some(lines(namespace, name, &package, versions, &mut deps)))
+}
+
+/// How many packages [`index_lines_many`] reads with one query.
+const CHUNK: usize = 500;
+
+/// Index lines by `ns/name`; `None` for a name without a package.
+pub type LinesByName = BTreeMap<String, Option<Vec<IndexLine>>>;
+
+/// The index lines of many packages, for the git index job's batch: three
+/// queries per [`CHUNK`] packages instead of four per package. A name
+/// without a package maps to `None`. Also returns the newest `updated_at`
+/// of them (seconds), the time of the commit that writes them.
+pub fn index_lines_many(
+    conn: &mut DbConn,
+    names: &[(&str, &str)],
+) -> Result<(LinesByName, i64)> {
+    let mut out = BTreeMap::new();
+    let mut newest = 0i64;
+    for chunk in names.chunks(CHUNK) {
+        let wanted: BTreeSet<(&str, &str)> = chunk
+            .iter()
+            .copied()
+            .filter(|(ns, name)| !super::text::unmatchable(ns) && !super::text::unmatchable(name))
+            .collect();
+        let slugs: BTreeSet<&str> = wanted.iter().map(|(ns, _)| *ns).collect();
+        let short: BTreeSet<&str> = wanted.iter().map(|(_, name)| *name).collect();
+        // Slugs and names apart: the pairs are picked out below.
+        let found: Vec<(String, Package)> = packages::table
+            .inner_join(namespaces::table)
+            .filter(namespaces::slug.eq_any(&slugs))
+            .filter(packages::name.eq_any(&short))
+            .select((namespaces::slug, Package::as_select()))
+            .load(conn)?;
+        let found: Vec<(String, Package)> = found
             .into_iter()
-            .map(|v| IndexLine {
-                name: full_name.clone(),
-                vers: v.num,
-                kind: package.kind.clone(),
-                deps: by_version.remove(&v.id).unwrap_or_default(),
-                cksum: v.cksum,
-                yanked: v.yanked_at.is_some(),
-                forked_from: v.forked_from,
-                v: INDEX_FORMAT_VERSION,
-            })
-            .collect(),
-    ))
+            .filter(|(ns, p)| wanted.contains(&(ns.as_str(), p.name.as_str())))
+            .collect();
+        let ids: Vec<i64> = found.iter().map(|(_, p)| p.id).collect();
+        let all_versions: Vec<Version> = versions::table
+            .filter(versions::package_id.eq_any(&ids))
+            .order(versions::id)
+            .select(Version::as_select())
+            .load(conn)?;
+        let mut deps = dependencies_of(conn, &all_versions)?;
+        let mut by_package: BTreeMap<i64, Vec<Version>> = BTreeMap::new();
+        for v in all_versions {
+            by_package.entry(v.package_id).or_default().push(v);
+        }
+        for (ns, package) in &found {
+            newest = newest.max(package.updated_at.and_utc().timestamp());
+            let versions = by_package.remove(&package.id).unwrap_or_default();
+            out.insert(
+                format!("{ns}/{}", package.name),
+                Some(lines(ns, &package.name, package, versions, &mut deps)),
+            );
+        }
+        for (ns, name) in chunk {
+            out.entry(format!("{ns}/{name}")).or_insert(None);
+        }
+    }
+    Ok((out, newest))
+}
+
+/// The dependencies of `versions`, by version id, sorted by name.
+fn dependencies_of(
+    conn: &mut DbConn,
+    versions: &[Version],
+) -> Result<BTreeMap<i64, Vec<IndexDependency>>> {
+    let mut by_version: BTreeMap<i64, Vec<IndexDependency>> = BTreeMap::new();
+    let ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
+    // Bound the bind parameters of one statement (SQLite allows 32,766).
+    for ids in ids.chunks(10_000) {
+        let deps: Vec<(i64, String, String)> = dependencies::table
+            .filter(dependencies::version_id.eq_any(ids))
+            .order((dependencies::version_id, dependencies::dep_name))
+            .select((
+                dependencies::version_id,
+                dependencies::dep_name,
+                dependencies::req,
+            ))
+            .load(conn)?;
+        for (version_id, dep_name, req) in deps {
+            by_version
+                .entry(version_id)
+                .or_default()
+                .push(IndexDependency {
+                    name: dep_name,
+                    req,
+                });
+        }
+    }
+    Ok(by_version)
+}
+
+fn lines(
+    namespace: &str,
+    name: &str,
+    package: &Package,
+    versions: Vec<Version>,
+    deps: &mut BTreeMap<i64, Vec<IndexDependency>>,
+) -> Vec<IndexLine> {
+    let full_name = format!("{namespace}/{name}");
+    versions
+        .into_iter()
+        .map(|v| IndexLine {
+            name: full_name.clone(),
+            vers: v.num,
+            kind: package.kind.clone(),
+            deps: deps.remove(&v.id).unwrap_or_default(),
+            cksum: v.cksum,
+            yanked: v.yanked_at.is_some(),
+            forked_from: v.forked_from,
+            v: INDEX_FORMAT_VERSION,
+        })
+        .collect()
 }
 
 /// Every package as `(namespace, name)`, sorted.

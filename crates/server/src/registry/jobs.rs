@@ -557,24 +557,31 @@ fn sync_index_batch(reg: &Registry, batch: &[JobRow]) -> Vec<Result<()>> {
     let mut files: BTreeMap<&str, Result<Option<String>, String>> = BTreeMap::new();
     let mut time = 0i64;
     let computed = (|| -> Result<()> {
-        let mut conn = reg.db.conn()?;
+        let mut names = Vec::new();
         for job in batch {
-            if files.contains_key(job.payload.as_str()) {
-                continue;
+            match job.payload.split_once('/') {
+                Some(pair) => names.push(pair),
+                None => {
+                    files.insert(
+                        job.payload.as_str(),
+                        Err(format!("bad package name {:?}", job.payload)),
+                    );
+                }
             }
-            let Some((ns, name)) = job.payload.split_once('/') else {
-                files.insert(
-                    job.payload.as_str(),
-                    Err(format!("bad package name {:?}", job.payload)),
-                );
-                continue;
-            };
-            if let Some(package) = index::find_package(&mut conn, ns, name)? {
-                time = time.max(package.updated_at.and_utc().timestamp());
+        }
+        names.sort_unstable();
+        names.dedup();
+        let mut conn = reg.db.conn()?;
+        let (lines, newest) = index::index_lines_many(&mut conn, &names)?;
+        time = newest;
+        for job in batch {
+            if let Some(lines) = lines.get(job.payload.as_str()) {
+                let content = lines
+                    .as_ref()
+                    .filter(|l| !l.is_empty())
+                    .map(|l| serialize_lines(l));
+                files.insert(job.payload.as_str(), Ok(content));
             }
-            let lines = index::index_lines(&mut conn, ns, name)?;
-            let content = lines.filter(|l| !l.is_empty()).map(|l| serialize_lines(&l));
-            files.insert(job.payload.as_str(), Ok(content));
         }
         Ok(())
     })();
