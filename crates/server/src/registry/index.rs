@@ -58,10 +58,7 @@ pub type LinesByName = BTreeMap<String, Option<Vec<IndexLine>>>;
 /// queries per [`CHUNK`] packages instead of four per package. A name
 /// without a package maps to `None`. Also returns the newest `updated_at`
 /// of them (seconds), the time of the commit that writes them.
-pub fn index_lines_many(
-    conn: &mut DbConn,
-    names: &[(&str, &str)],
-) -> Result<(LinesByName, i64)> {
+pub fn index_lines_many(conn: &mut DbConn, names: &[(&str, &str)]) -> Result<(LinesByName, i64)> {
     let mut out = BTreeMap::new();
     let mut newest = 0i64;
     for chunk in names.chunks(CHUNK) {
