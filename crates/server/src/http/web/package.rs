@@ -618,6 +618,14 @@ pub(super) struct VersionQuery {
     version: Option<String>,
 }
 
+/// Package pages being built at once. A page holds its README and
+/// preview (a few MB for the largest allowed package) from the load until
+/// it is rendered, and loads run on the blocking pool, which takes far
+/// more at once than there are cores: thirty views of the largest page
+/// held thirty copies. Beyond this many, a view waits its turn, so that
+/// the memory for pages stays bounded whatever the number of requests.
+static PAGES_AT_ONCE: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
 #[get("/pakete/{ns}/{name}")]
 pub(super) async fn page(
     reg: Reg,
@@ -629,6 +637,10 @@ pub(super) async fn page(
     let chrome = Chrome::of(&req);
     let login = chrome.login.clone();
     let version = query.into_inner().version;
+    let _turn = PAGES_AT_ONCE
+        .acquire()
+        .await
+        .expect("the semaphore is never closed");
     let data = block(&req, move || {
         load(
             &reg,
