@@ -506,7 +506,7 @@ fn client_error(e: &ClientError) -> String {
             diagnostic_lines(file, diagnostics)
         ),
         // The package crate's words, as its diagnostics.
-        ClientError::Usage(text) | ClientError::Refused(text) => text.clone(),
+        ClientError::Refused(text) => text.clone(),
         ClientError::BadName(cause) => i18n::cause(cause),
         ClientError::BadAddSpec { spec, why } => {
             tr!("bad-add-spec", spec = spec.as_str(), why = i18n::cause(why))
@@ -737,7 +737,6 @@ mod tests {
                 file: "d/gemeinwerk.lock".into(),
                 diagnostics,
             },
-            ClientError::Usage("\"Kassel/a\" is not NS/NAME".into()),
             ClientError::Refused("the manifest has no [package]".into()),
             ClientError::BadName(
                 gemeinwerk_package::names::split_full_name("Kassel/a").unwrap_err(),
@@ -828,9 +827,9 @@ mod tests {
             match &e {
                 // The registry's details stay as they are worded; only
                 // the frame is the user's language.
-                ClientError::Api { status: 409, .. }
-                | ClientError::Usage(_)
-                | ClientError::Refused(_) => assert_eq!(german, e.to_string()),
+                ClientError::Api { status: 409, .. } | ClientError::Refused(_) => {
+                    assert_eq!(german, e.to_string())
+                }
                 _ => assert_ne!(german, e.to_string(), "{e:?} is not translated"),
             }
             for code in e.api_codes() {

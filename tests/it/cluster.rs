@@ -347,20 +347,7 @@ fn killing_nodes_under_a_publish_load_through_nginx_loses_nothing() {
         }
         let started = Instant::now();
         loop {
-            let mut found = std::collections::BTreeSet::new();
-            for page in 1..=10 {
-                let r = node.get(&format!(
-                    "/api/v1/search?q=&namespace=kassel&sort=name&per_page=100&page={page}"
-                ));
-                if r.status != 200 {
-                    break;
-                }
-                let hits = r.json()["hits"].as_array().cloned().unwrap_or_default();
-                if hits.is_empty() {
-                    break;
-                }
-                found.extend(hits.iter().map(|h| h["name"].as_str().unwrap().to_string()));
-            }
+            let (found, _) = searchable_names(node, "kassel");
             if acked.keys().all(|n| found.contains(n)) {
                 break;
             }

@@ -862,6 +862,29 @@ pub fn stdout(out: &Output) -> String {
 /// until `done` accepts the answer to `/api/v1/search?{query}`; returns how
 /// long it took. A 503 (the index still being built at start-up) counts as
 /// not yet. Fails with the last answer after `limit`.
+/// The names search finds in `namespace`, all pages, and the status of
+/// the last answer (200 unless search refused, e.g. 503 while it rebuilds).
+pub fn searchable_names(
+    reg: &TestRegistry,
+    namespace: &str,
+) -> (std::collections::BTreeSet<String>, u16) {
+    let mut found = std::collections::BTreeSet::new();
+    for page in 1.. {
+        let r = reg.get(&format!(
+            "/api/v1/search?q=&namespace={namespace}&sort=name&per_page=100&page={page}"
+        ));
+        if r.status != 200 {
+            return (found, r.status);
+        }
+        let hits = r.json()["hits"].as_array().cloned().unwrap_or_default();
+        if hits.is_empty() {
+            break;
+        }
+        found.extend(hits.iter().map(|h| h["name"].as_str().unwrap().to_string()));
+    }
+    (found, 200)
+}
+
 pub fn wait_for_search(
     reg: &TestRegistry,
     query: &str,

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use gemeinwerk_package::archive::sha256_hex;
 
-use crate::common::{self, archive_of, pkg, Backend, TestRegistry};
+use crate::common::{self, archive_of, pkg, searchable_names, Backend, TestRegistry};
 
 const PUBLISHERS: usize = 4;
 const KILLS: usize = 5;
@@ -146,25 +146,9 @@ fn verify_every_view(reg: &TestRegistry, acked: &BTreeMap<String, String>) {
     // namespace. After the last restart the follower may first rebuild its
     // index (503 meanwhile) and then catch up on the whole feed, which in a
     // debug build beside the rest of the suite takes a while.
-    let mut found = std::collections::BTreeSet::new();
-    let mut last_status = 0;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        found.clear();
-        for page in 1.. {
-            let r = reg.get(&format!(
-                "/api/v1/search?q=&namespace=kassel&sort=name&per_page=100&page={page}"
-            ));
-            last_status = r.status;
-            if r.status != 200 {
-                break;
-            }
-            let hits = r.json()["hits"].as_array().cloned().unwrap_or_default();
-            if hits.is_empty() {
-                break;
-            }
-            found.extend(hits.iter().map(|h| h["name"].as_str().unwrap().to_string()));
-        }
+        let (found, last_status) = searchable_names(reg, "kassel");
         let missing: Vec<_> = acked.keys().filter(|n| !found.contains(*n)).collect();
         if missing.is_empty() {
             return;

@@ -142,10 +142,6 @@ pub enum ClientError {
         file: PathBuf,
         diagnostics: Vec<Diagnostic>,
     },
-    /// Wrong arguments, as the package checks word it (a name that is not
-    /// NS/NAME).
-    #[error("{0}")]
-    Usage(String),
     /// A check of the package crate said no, in its words.
     #[error("{0}")]
     Refused(String),
@@ -264,7 +260,6 @@ impl ClientError {
             | NotAPackage { .. }
             | NoProject { .. }
             | Lockfile { .. }
-            | Usage(_)
             | BadName(_)
             | BadAddSpec { .. }
             | BadRequirement { .. }

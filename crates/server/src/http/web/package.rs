@@ -626,6 +626,14 @@ pub(super) struct VersionQuery {
 /// the memory for pages stays bounded whatever the number of requests.
 static PAGES_AT_ONCE: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
 
+/// Waits for a turn to build a page (see [`PAGES_AT_ONCE`]).
+async fn page_turn() -> tokio::sync::SemaphorePermit<'static> {
+    PAGES_AT_ONCE
+        .acquire()
+        .await
+        .expect("the semaphore is never closed")
+}
+
 #[get("/pakete/{ns}/{name}")]
 pub(super) async fn page(
     reg: Reg,
@@ -637,10 +645,7 @@ pub(super) async fn page(
     let chrome = Chrome::of(&req);
     let login = chrome.login.clone();
     let version = query.into_inner().version;
-    let _turn = PAGES_AT_ONCE
-        .acquire()
-        .await
-        .expect("the semaphore is never closed");
+    let _turn = page_turn().await;
     let data = block(&req, move || {
         load(
             &reg,
@@ -673,6 +678,7 @@ pub(super) async fn preview_page(
         .map(|(_, v)| v.clone());
     let input = Input::from_pairs(pairs.into_iter().filter(|(k, _)| k != "_version").collect());
     let chrome = Chrome::of(&req);
+    let _turn = page_turn().await;
     let data = block(&req, move || {
         load(&reg, &ns, &name, version.as_deref(), &input, None)
     })
