@@ -89,13 +89,17 @@ fn fill(reg: &TestRegistry, tokens: &Tokens, from: usize, to: usize) -> f64 {
     (to - from) as f64 / started.elapsed().as_secs_f64()
 }
 
-/// Table rows PostgreSQL has read in this database so far (all but the
-/// job queue), once the statistics of finished statements arrived.
-fn rows_read(reg: &TestRegistry) -> Option<i64> {
+/// Table rows PostgreSQL has read in this database so far, by table (all
+/// but the job queue), once the statistics of finished statements arrived.
+fn rows_read(reg: &TestRegistry) -> Option<Vec<(String, i64, i64)>> {
     #[derive(QueryableByName)]
     struct Read {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        relname: String,
         #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
+        seq: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        idx: i64,
     }
     if reg.backend != Backend::Postgres {
         return None;
@@ -104,13 +108,44 @@ fn rows_read(reg: &TestRegistry) -> Option<i64> {
     std::thread::sleep(Duration::from_millis(2500));
     let db = reg.db();
     let mut conn = db.conn().unwrap();
-    let read: Read = diesel::sql_query(
-        "SELECT (COALESCE(SUM(seq_tup_read), 0) + COALESCE(SUM(idx_tup_fetch), 0))::bigint AS n \
-         FROM pg_stat_user_tables WHERE relname <> 'jobs'",
+    let read: Vec<Read> = diesel::sql_query(
+        "SELECT relname::text AS relname, COALESCE(seq_tup_read, 0)::bigint AS seq, \
+         COALESCE(idx_tup_fetch, 0)::bigint AS idx \
+         FROM pg_stat_user_tables WHERE relname <> 'jobs' ORDER BY relname",
     )
-    .get_result(&mut *conn)
+    .load(&mut *conn)
     .unwrap();
-    Some(read.n)
+    Some(
+        read.into_iter()
+            .map(|r| (r.relname, r.seq, r.idx))
+            .collect(),
+    )
+}
+
+/// Rows read between two readings, in total and by the tables that read
+/// the most (sequential / by index), per timed publish.
+fn rows_between(before: &[(String, i64, i64)], after: &[(String, i64, i64)]) -> (f64, String) {
+    let per = |n: i64| n as f64 / TIMED_PUBLISHES as f64;
+    let mut by_table: Vec<(String, i64, i64)> = after
+        .iter()
+        .map(|(name, seq, idx)| {
+            let (s0, i0) = before
+                .iter()
+                .find(|(n, _, _)| n == name)
+                .map_or((0, 0), |(_, s, i)| (*s, *i));
+            (name.clone(), seq - s0, idx - i0)
+        })
+        .filter(|(_, s, i)| s + i > 0)
+        .collect();
+    by_table.sort_by_key(|(_, s, i)| -(s + i));
+    let total = by_table.iter().map(|(_, s, i)| s + i).sum();
+    let top = by_table
+        .iter()
+        .take(5)
+        .map(|(n, s, i)| format!("{n} {:.0}/{:.0}", per(*s), per(*i)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    (per(total), top)
 }
 
 struct Row {
@@ -143,9 +178,11 @@ fn checkpoint(reg: &TestRegistry, tokens: &Tokens, next: usize) -> Row {
         .collect();
     let size = next + TIMED_PUBLISHES;
     reg.wait_for_jobs_within(Duration::from_secs(600));
-    let rows_per_publish = read_before
-        .zip(rows_read(reg))
-        .map(|(before, after)| (after - before) as f64 / TIMED_PUBLISHES as f64);
+    let rows_per_publish = read_before.zip(rows_read(reg)).map(|(before, after)| {
+        let (total, top) = rows_between(&before, &after);
+        eprintln!("rows read per publish at {size}, by table (sequential/index): {top}");
+        total
+    });
     // Spread over the registry with a fixed stride: old and new packages.
     let index = (0..TIMED_INDEX_GETS)
         .map(|k| {
@@ -158,6 +195,7 @@ fn checkpoint(reg: &TestRegistry, tokens: &Tokens, next: usize) -> Row {
             took
         })
         .collect();
+    let mut by_kind: [Vec<Duration>; 3] = Default::default();
     let search = (0..TIMED_SEARCHES)
         .map(|k| {
             let q = match k % 3 {
@@ -169,9 +207,19 @@ fn checkpoint(reg: &TestRegistry, tokens: &Tokens, next: usize) -> Row {
             let r = reg.get(&format!("/api/v1/search?q={q}"));
             let took = t.elapsed();
             assert_eq!(r.status, 200, "{}", r.text());
+            by_kind[k % 3].push(took);
             took
         })
         .collect();
+    let kinds = ["a Leistung", "antrag", "a package name"];
+    for (kind, times) in kinds.iter().zip(by_kind) {
+        let (p50, p99) = p50_p99(times);
+        eprintln!(
+            "search at {size}, {kind}: p50 {:.1} ms, p99 {:.1} ms",
+            ms(p50),
+            ms(p99)
+        );
+    }
     Row {
         size,
         fill_rate: 0.0,

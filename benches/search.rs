@@ -260,9 +260,109 @@ fn postgres(docs: &[PackageDoc], queries: &[search_corpus::Query]) -> Figures {
     figures
 }
 
+/// The growth benchmark's packages (`benches/growth.rs`): every one has
+/// the keyword "antrag", one of 12 Leistungen and the name `formular-N`.
+fn growth_doc(i: usize) -> PackageDoc {
+    const WORDS: [&str; 12] = [
+        "Bewohnerparkausweis",
+        "Hundesteuer",
+        "Gewerbeanmeldung",
+        "Wohngeld",
+        "Baugenehmigung",
+        "Sondernutzung",
+        "Fischereischein",
+        "Meldebescheinigung",
+        "Elterngeld",
+        "Anwohnerparken",
+        "Sperrmüll",
+        "Kita-Platz",
+    ];
+    let word = WORDS[i % WORDS.len()];
+    let namespace = format!("gemeinde{:02}", i % 40);
+    PackageDoc {
+        id: i as u64 + 1,
+        name: format!("formular-{i}"),
+        version: "1.0.0".into(),
+        kind: "form".into(),
+        title: Some(format!("{word} beantragen")),
+        description: format!("Antrag auf {word} in {namespace}"),
+        keywords: vec![word.to_lowercase(), "antrag".into()],
+        themenfeld: Some("mobilitaet-und-reisen".into()),
+        publisher: format!("Stadt {namespace}"),
+        downloads: downloads(i as u64),
+        updated_at: chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap(),
+        namespace,
+        ..Default::default()
+    }
+}
+
+/// Queries that match a share of the registry, as it grows: the cost of a
+/// search that matches everything grows with the registry; this shows by
+/// how much. The index is written as the follower writes it (a commit
+/// every few packages, tantivy's merge policy), not merged into one.
+fn broad(sizes: &[usize]) {
+    println!("| packages | segments | query | p50 | p99 |");
+    println!("| --- | --- | --- | --- | --- |");
+    let dir = tempfile::tempdir().unwrap();
+    let index = SearchIndex::create(dir.path()).unwrap();
+    let mut writer = index.writer().unwrap();
+    let mut next = 0;
+    for &size in sizes {
+        while next < size {
+            writer.upsert(&growth_doc(next)).unwrap();
+            next += 1;
+            if next % 64 == 0 {
+                writer.commit(next as i64).unwrap();
+            }
+        }
+        writer.commit(next as i64).unwrap();
+        // Let background merges settle, as between a follower's steps.
+        std::thread::sleep(Duration::from_secs(2));
+        index.reload().unwrap();
+        for (kind, query) in [
+            (
+                "a Leistung",
+                Box::new(|_: usize| "wohngeld".to_string()) as Box<dyn Fn(usize) -> String>,
+            ),
+            ("antrag", Box::new(|_| "antrag".to_string())),
+            (
+                "a package name",
+                Box::new(move |k| format!("formular-{}", (k * 104_729) % size)),
+            ),
+        ] {
+            let mut times = Vec::new();
+            for k in 0..200 {
+                let q = query(k);
+                let t = Instant::now();
+                std::hint::black_box(index.search(&SearchParams::query(&q)).unwrap());
+                times.push(t.elapsed());
+            }
+            times.sort();
+            println!(
+                "| {size} | {} | {kind} | {:.2} ms | {:.2} ms |",
+                index.segments(),
+                ms(percentile(&times, 0.5)),
+                ms(percentile(&times, 0.99))
+            );
+        }
+    }
+    writer.finish().unwrap();
+}
+
 fn main() {
     // `cargo bench` passes --bench; a plain `cargo test` run lists no tests.
     if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    if let Ok(sizes) = std::env::var("GEMEINWERK_BENCH_BROAD") {
+        let sizes: Vec<usize> = sizes
+            .split(',')
+            .map(|s| s.trim().parse().unwrap())
+            .collect();
+        broad(&sizes);
         return;
     }
     let count = std::env::var("GEMEINWERK_BENCH_PACKAGES")

@@ -281,3 +281,63 @@ fn squash_keeps_clones_working_sqlite() {
 fn squash_keeps_clones_working_postgres() {
     squash_keeps_clones_working(Backend::Postgres);
 }
+
+/// The history job warms the node's cache only while it has room: past
+/// that a new package's history is written when a client asks for it, so
+/// a bulk load neither waits for every repository nor pushes the ones in
+/// use out. Either way the client sees every version.
+#[test]
+fn history_jobs_warm_only_what_the_cache_has_room_for() {
+    let reg = TestRegistry::start_with(Backend::Sqlite, &["--history-cache-repos", "2"]);
+    let token = reg.owner_of("kassel");
+    // One at a time: two history workers may otherwise both find room.
+    for name in ["a", "b", "c", "d"] {
+        publish(&reg, &token, &format!("kassel/{name}"), "1.0.0");
+        reg.wait_for_jobs();
+    }
+    let on_disk = |name: &str| {
+        reg.data()
+            .join(format!("git/packages/kassel/{name}.git"))
+            .exists()
+    };
+    assert_eq!(
+        ["a", "b", "c", "d"].iter().filter(|n| on_disk(n)).count(),
+        2,
+        "two warmed, two left for when they are asked for"
+    );
+    let h = reg.get("/healthz").json();
+    assert_eq!(h["views"]["package_histories"]["lag_changes"], 0, "{h}");
+
+    // A new version of a warmed history is written by its job.
+    let warmed = ["a", "b"].into_iter().find(|n| on_disk(n)).unwrap();
+    publish(&reg, &token, &format!("kassel/{warmed}"), "1.1.0");
+    reg.wait_for_jobs();
+    let tag = |name: &str, v: &str| {
+        reg.data()
+            .join(format!("git/packages/kassel/{name}.git/refs/tags/v{v}"))
+            .exists()
+            || std::fs::read_to_string(
+                reg.data()
+                    .join(format!("git/packages/kassel/{name}.git/packed-refs")),
+            )
+            .is_ok_and(|p| p.contains(&format!("refs/tags/v{v}")))
+    };
+    assert!(tag(warmed, "1.1.0"));
+
+    // One that was not warmed comes with its versions when a client asks.
+    let cold = ["c", "d"].into_iter().find(|n| !on_disk(n)).unwrap();
+    publish(&reg, &token, &format!("kassel/{cold}"), "1.1.0");
+    reg.wait_for_jobs();
+    assert!(!on_disk(cold), "not warmed while the cache is full");
+    let tmp = tempfile::tempdir().unwrap();
+    git(
+        tmp.path(),
+        &[
+            "clone",
+            "-q",
+            &format!("{}/git/packages/kassel/{cold}.git", reg.url),
+            "c",
+        ],
+    );
+    assert_eq!(git(&tmp.path().join("c"), &["tag"]), "v1.0.0\nv1.1.0");
+}

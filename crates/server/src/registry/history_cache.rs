@@ -4,7 +4,8 @@
 //! A history is deterministic (every commit is made from what the database
 //! says), so any node can make any package's history when a git client asks
 //! for it, and every node makes the same commit ids. So the history job is
-//! only a warm-up on the node that claims it; a node serving a history
+//! only a warm-up on the node that claims it, of a history the node has or
+//! has room for ([`worth_warming`]); a node serving a history
 //! first brings it up to date from the database ([`serve_current`]), and the
 //! repositories not used for a while are removed when there are more than
 //! the node keeps ([`evict`]). At a million packages a node holds the
@@ -37,6 +38,9 @@ pub struct HistoryLocks {
     /// Repositories made since the last eviction pass (a pass walks them
     /// all, so it runs once per many new ones).
     made: AtomicUsize,
+    /// Repositories on disk: counted once, then kept as they are made and
+    /// removed (an eviction pass counts them again).
+    cached: Mutex<Option<usize>>,
 }
 
 impl HistoryLocks {
@@ -44,6 +48,7 @@ impl HistoryLocks {
         HistoryLocks {
             stripes: (0..64).map(|_| Mutex::new(())).collect(),
             made: AtomicUsize::new(0),
+            cached: Mutex::new(None),
         }
     }
 
@@ -83,6 +88,34 @@ impl Default for HistoryLocks {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Whether the history job should write `ns/name`'s history on this node:
+/// yes for one the node has (the next client finds it current), and for a
+/// new one while the cache has room. Otherwise the job has nothing to do:
+/// a client asking for the history gets it made then ([`serve_current`]),
+/// and a bulk load of new packages neither waits for 50,000 repositories
+/// to be written nor pushes the histories in use out of the cache.
+pub fn worth_warming(reg: &Registry, full_name: &str) -> Result<bool> {
+    let Some((ns, name)) = full_name.split_once('/') else {
+        return Ok(true); // the job reports the bad name
+    };
+    if history::repo_path(reg, ns, name).join("HEAD").exists() {
+        return Ok(true);
+    }
+    Ok(cached_count(reg)? < reg.history_cache_repos)
+}
+
+fn cached_count(reg: &Registry) -> Result<usize> {
+    let mut cached = reg.history_locks.cached.lock().expect("cache count lock");
+    if cached.is_none() {
+        *cached = Some(cached_repos(&packages_root(reg))?.len());
+    }
+    Ok(cached.unwrap_or_default())
+}
+
+fn packages_root(reg: &Registry) -> PathBuf {
+    reg.data_dir.join("git").join("packages")
 }
 
 /// Makes `ns/name`'s history current for a git client and marks it used.
@@ -154,6 +187,15 @@ pub fn mark_used(path: &Path) {
 /// node keeps), removes the least recently used ones beyond the limit.
 pub fn made_one(reg: &Registry) {
     let keep = reg.history_cache_repos;
+    if let Some(n) = reg
+        .history_locks
+        .cached
+        .lock()
+        .expect("cache count lock")
+        .as_mut()
+    {
+        *n += 1;
+    }
     let made = reg.history_locks.made.fetch_add(1, Ordering::SeqCst) + 1;
     if made < (keep / 10).max(1) {
         return;
@@ -173,10 +215,13 @@ pub fn made_one(reg: &Registry) {
 /// Removes the least recently used repositories until at most `keep` are
 /// left, sparing those used within `grace`. Returns how many went.
 pub fn evict(reg: &Registry, keep: usize, grace: Duration) -> Result<usize> {
-    let mut repos = cached_repos(&reg.data_dir.join("git").join("packages"))?;
+    let mut repos = cached_repos(&packages_root(reg))?;
+    let count = |n| *reg.history_locks.cached.lock().expect("cache count lock") = Some(n);
+    count(repos.len());
     if repos.len() <= keep {
         return Ok(0);
     }
+    let listed = repos.len();
     repos.sort_by_key(|(used, _)| *used);
     let now = SystemTime::now();
     let excess = repos.len() - keep;
@@ -199,6 +244,7 @@ pub fn evict(reg: &Registry, keep: usize, grace: Duration) -> Result<usize> {
             }
         });
     }
+    count(listed - removed);
     Ok(removed)
 }
 

@@ -496,7 +496,11 @@ fn run_each_package(reg: &Registry, batch: &[JobRow]) -> Vec<std::result::Result
                     return;
                 };
                 let outcome = match kind.parse::<Job>() {
-                    Ok(Job::SyncHistory) => super::history::sync_history(reg, payload).map(|_| ()),
+                    Ok(Job::SyncHistory) => super::history_cache::worth_warming(reg, payload)
+                        .and_then(|warm| match warm {
+                            true => super::history::sync_history(reg, payload).map(|_| ()),
+                            false => Ok(()),
+                        }),
                     Ok(Job::SyncIndex) => sync_index(reg, payload),
                     // Retrying cannot teach this build a kind it does not
                     // know; a newer release's jobs are its own to run.

@@ -165,9 +165,16 @@ impl SearchIndex {
             now: chrono::Utc::now().timestamp(),
             scored: !words.is_empty(),
         };
-        let mut fruit = searcher.search(&*query::build(&self.fields, &words, true), &collector)?;
+        let run = |strict, tolerant| {
+            let how = query::Matching { strict, tolerant };
+            searcher.search(&*query::build(&self.fields, &words, how), &collector)
+        };
+        let mut fruit = run(true, false)?;
+        if fruit.total < query::EXACT_ENOUGH {
+            fruit = run(true, true)?;
+        }
         if fruit.total == 0 && words.words.len() > 1 {
-            fruit = searcher.search(&*query::build(&self.fields, &words, false), &collector)?;
+            fruit = run(false, true)?;
         }
         let mut hits = Vec::new();
         for candidate in fruit.top.into_iter().skip(offset) {

@@ -9,7 +9,14 @@
 //! like a LeiKa key or a FIM id matches those exactly. Of several words
 //! most must match (all of two, two of three, three of four …), which keeps
 //! long queries precise and fast; when that finds nothing, any word will do
-//! (the caller asks again with `strict = false`).
+//! (the caller asks again, not strict).
+//!
+//! The typo, prefix and compound-part expansions are asked for only when
+//! the words themselves match fewer than [`EXACT_ENOUGH`] packages: a word
+//! that a large share of the registry has ("Antrag") then costs one scan
+//! of its own matches instead of several, and what a typo would add ranks
+//! below them anyway. Search engines do the same (Typesense's
+//! `typo_tokens_threshold`).
 
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
@@ -27,6 +34,10 @@ pub struct QueryWords {
     /// The last word was still being typed (no space after it).
     pub last_is_prefix: bool,
 }
+
+/// Matches of the words themselves from which no tolerant expansion is
+/// asked for.
+pub(super) const EXACT_ENOUGH: u64 = 1_000;
 
 /// Longest prefix expansion: a shorter last word would expand to too much
 /// of the dictionary to be useful or fast.
@@ -98,64 +109,139 @@ fn required(n: usize) -> usize {
     }
 }
 
-pub(super) fn build(f: &Fields, q: &QueryWords, strict: bool) -> Box<dyn Query> {
+/// How a query's words may match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Matching {
+    /// Most words (see [`required`]) must match, or any one will do.
+    pub(super) strict: bool,
+    /// Also with typos, as the beginning of a word being typed, and by the
+    /// parts of a compound query word; without, only the words' stems.
+    pub(super) tolerant: bool,
+}
+
+/// Everything one query word may match, each way with its weight;
+/// `joined` for the one-word form of a hyphenated pair, whose parts are the
+/// pair's words and are asked for as such.
+fn word_query(
+    f: &Fields,
+    w: &german::Analyzed,
+    typed_on: bool,
+    joined: bool,
+    tolerant: bool,
+) -> Box<dyn Query> {
+    let mut any: Vec<(Occur, Box<dyn Query>)> = vec![
+        (Occur::Should, term(f.primary, &w.stem, W_PRIMARY)),
+        (Occur::Should, term(f.secondary, &w.stem, W_SECONDARY)),
+        (Occur::Should, term(f.content, &w.stem, W_CONTENT)),
+        (Occur::Should, term(f.parts, &w.stem, W_PARTS)),
+    ];
+    if !tolerant {
+        return Box::new(BooleanQuery::new(any));
+    }
+    // The query word may itself be a compound whose parts the package
+    // has as words: "Grabstelle" for a package about a "Grab".
+    for part in german::parts(&w.stem) {
+        if !joined && part.chars().count() >= german::MIN_PREFIX_CHARS {
+            any.push((Occur::Should, term(f.primary, &part, W_QUERY_PART)));
+        }
+    }
+    let distance = german::typo_distance(&w.folded);
+    if distance > 0 {
+        let fuzzy = FuzzyTermQuery::new(Term::from_field_text(f.folded, &w.folded), distance, true);
+        any.push((
+            Occur::Should,
+            Box::new(BoostQuery::new(Box::new(fuzzy), W_FUZZY)),
+        ));
+        // A typo in a compound's head: "Parkauswies" for the part
+        // "parkausweis" of "Bewohnerparkausweis".
+        let part = FuzzyTermQuery::new(Term::from_field_text(f.parts, &w.stem), distance, true);
+        any.push((
+            Occur::Should,
+            Box::new(BoostQuery::new(Box::new(part), W_FUZZY * 0.5)),
+        ));
+    }
+    if typed_on && w.folded.chars().count() >= MIN_PREFIX_CHARS {
+        let prefix =
+            FuzzyTermQuery::new_prefix(Term::from_field_text(f.folded, &w.folded), 0, false);
+        any.push((
+            Occur::Should,
+            Box::new(BoostQuery::new(Box::new(prefix), W_PREFIX)),
+        ));
+        if w.folded.chars().count() >= german::MIN_PREFIX_CHARS {
+            let part =
+                FuzzyTermQuery::new_prefix(Term::from_field_text(f.parts, &w.folded), 0, false);
+            any.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(part), W_PREFIX * 0.5)),
+            ));
+        }
+    }
+    Box::new(BooleanQuery::new(any))
+}
+
+/// Whether `joined` is the hyphenated pair `left`-`right` written as one
+/// word, as [`german::analyze`] adds it ("Kita-Platz" → "kitaplatz").
+fn joins(joined: &german::Analyzed, left: &german::Analyzed, right: &german::Analyzed) -> bool {
+    joined.from == left.from && joined.to == right.to && left.to < right.from
+}
+
+pub(super) fn build(f: &Fields, q: &QueryWords, how: Matching) -> Box<dyn Query> {
     if q.is_empty() {
         return Box::new(AllQuery);
     }
+    let words = &q.words;
+    let last = words.len().saturating_sub(1);
+    let typed_on = |i: usize| i == last && q.last_is_prefix;
+    // One clause per word; a hyphenated pair is one clause: both of its
+    // words, or the two as one word. Requiring both words leads with the
+    // rarer one, so "formular-4711" visits the few packages with "4711",
+    // not every package with "formular".
     let mut word_clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    let last = q.words.len().saturating_sub(1);
-    for (i, w) in q.words.iter().enumerate() {
-        let mut any: Vec<(Occur, Box<dyn Query>)> = vec![
-            (Occur::Should, term(f.primary, &w.stem, W_PRIMARY)),
-            (Occur::Should, term(f.secondary, &w.stem, W_SECONDARY)),
-            (Occur::Should, term(f.content, &w.stem, W_CONTENT)),
-            (Occur::Should, term(f.parts, &w.stem, W_PARTS)),
-        ];
-        // The query word may itself be a compound whose parts the package
-        // has as words: "Grabstelle" for a package about a "Grab".
-        for part in german::parts(&w.stem) {
-            if part.chars().count() >= german::MIN_PREFIX_CHARS {
-                any.push((Occur::Should, term(f.primary, &part, W_QUERY_PART)));
+    let mut i = 0;
+    while i < words.len() {
+        if let (Some(joined), Some(right)) = (words.get(i + 1), words.get(i + 2)) {
+            if joins(joined, &words[i], right) {
+                let both: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
+                    (
+                        Occur::Must,
+                        word_query(f, &words[i], false, false, how.tolerant),
+                    ),
+                    (
+                        Occur::Must,
+                        word_query(f, right, typed_on(i + 2), false, how.tolerant),
+                    ),
+                ]));
+                let pair = BooleanQuery::new(vec![
+                    (Occur::Should, both),
+                    (
+                        Occur::Should,
+                        word_query(f, joined, typed_on(i + 2), true, how.tolerant),
+                    ),
+                ]);
+                word_clauses.push((Occur::Should, Box::new(pair)));
+                i += 3;
+                continue;
             }
         }
-        let distance = german::typo_distance(&w.folded);
-        if distance > 0 {
-            let fuzzy =
-                FuzzyTermQuery::new(Term::from_field_text(f.folded, &w.folded), distance, true);
-            any.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(Box::new(fuzzy), W_FUZZY)),
-            ));
-            // A typo in a compound's head: "Parkauswies" for the part
-            // "parkausweis" of "Bewohnerparkausweis".
-            let part = FuzzyTermQuery::new(Term::from_field_text(f.parts, &w.stem), distance, true);
-            any.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(Box::new(part), W_FUZZY * 0.5)),
-            ));
-        }
-        if i == last && q.last_is_prefix && w.folded.chars().count() >= MIN_PREFIX_CHARS {
-            let prefix =
-                FuzzyTermQuery::new_prefix(Term::from_field_text(f.folded, &w.folded), 0, false);
-            any.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(Box::new(prefix), W_PREFIX)),
-            ));
-            if w.folded.chars().count() >= german::MIN_PREFIX_CHARS {
-                let part =
-                    FuzzyTermQuery::new_prefix(Term::from_field_text(f.parts, &w.folded), 0, false);
-                any.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(part), W_PREFIX * 0.5)),
-                ));
-            }
-        }
-        word_clauses.push((Occur::Should, Box::new(BooleanQuery::new(any))));
+        word_clauses.push((
+            Occur::Should,
+            word_query(f, &words[i], typed_on(i), false, how.tolerant),
+        ));
+        i += 1;
     }
     let n = word_clauses.len();
-    let min = if strict { required(n).max(1) } else { 1 };
+    let min = if how.strict { required(n).max(1) } else { 1 };
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    if n > 0 {
+    if n > 1 && min == n {
+        // Every word required: an intersection, led by the rarest word
+        // (tantivy does not do this for a minimum that equals the number
+        // of clauses).
+        let all = word_clauses
+            .into_iter()
+            .map(|(_, q)| (Occur::Must, q))
+            .collect();
+        clauses.push((Occur::Should, Box::new(BooleanQuery::new(all))));
+    } else if n > 0 {
         clauses.push((
             Occur::Should,
             Box::new(BooleanQuery::with_minimum_required_clauses(

@@ -121,7 +121,8 @@ pub(super) struct RankingSegment {
     kind_counts: Vec<u64>,
     themenfeld_counts: Vec<u64>,
     vertrauensniveau_counts: Vec<u64>,
-    namespace_counts: HashMap<u64, u64>,
+    /// By the namespace's ordinal in the segment's dictionary.
+    namespace_counts: Vec<u64>,
     total: u64,
     top: BinaryHeap<Reverse<Candidate>>,
 }
@@ -157,12 +158,12 @@ impl Collector for RankingCollector {
             downloads: ff.u64("downloads")?,
             forks: ff.u64("forks")?,
             updated: ff.i64("updated")?,
+            namespace_counts: vec![0; namespace.as_ref().map_or(0, |c| c.num_terms())],
             namespace,
             full_name: ff.str("full_name")?,
             kind_counts: vec![0; PackageKind::ALL.len() + 1],
             themenfeld_counts: vec![0; THEMENFELDER.len() + 1],
             vertrauensniveau_counts: vec![0; VERTRAUENSNIVEAUS.len() + 1],
-            namespace_counts: HashMap::new(),
             total: 0,
             top: BinaryHeap::new(),
         })
@@ -241,12 +242,32 @@ impl Collector for RankingCollector {
 /// How much adoption and recency lift a relevance score: a package with
 /// 1,000 downloads and 5 forks ranks about 45 % higher than an unused one
 /// with the same text score; one updated today about 5 % higher than one
-/// untouched for years. Text relevance stays the first criterion.
-fn blended(score: f32, downloads: u64, forks: u64, age_days: f64) -> f64 {
-    let adoption = 1.0 + 0.04 * (1.0 + downloads as f64).ln() + 0.08 * (1.0 + forks as f64).ln();
-    let recency = 1.0 + 0.05 * (-age_days.max(0.0) / 180.0).exp();
-    score as f64 * adoption * recency
+/// untouched for years. Text relevance stays the first criterion. The
+/// blend is `score * adoption * recency`.
+fn adoption(downloads: u64, forks: u64) -> f64 {
+    1.0 + 0.04 * ln_1p(downloads) + 0.08 * ln_1p(forks)
 }
+
+/// ln(1 + n), from a table for the counts most packages have: a query that
+/// matches the whole registry asks for it once per package.
+fn ln_1p(n: u64) -> f64 {
+    const TABLE: usize = 4096;
+    static LN: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    match LN
+        .get_or_init(|| (0..TABLE).map(|i| (i as f64).ln_1p()).collect())
+        .get(n as usize)
+    {
+        Some(v) => *v,
+        None => (n as f64).ln_1p(),
+    }
+}
+
+/// At most [`MAX_RECENCY`].
+fn recency(age_days: f64) -> f64 {
+    1.0 + 0.05 * (-age_days.max(0.0) / 180.0).exp()
+}
+
+const MAX_RECENCY: f64 = 1.05;
 
 impl SegmentCollector for RankingSegment {
     type Fruit = SegmentFruit;
@@ -279,22 +300,33 @@ impl SegmentCollector for RankingSegment {
             self.vertrauensniveau_counts[vn as usize] += 1;
         }
         if pass_kind && pass_tf && pass_vn {
-            if let Some(o) = ns_ord {
-                *self.namespace_counts.entry(o).or_default() += 1;
+            if let Some(count) = ns_ord.and_then(|o| self.namespace_counts.get_mut(o as usize)) {
+                *count += 1;
             }
         }
         if !(pass_kind && pass_tf && pass_vn && pass_ns) {
             return;
         }
         self.total += 1;
+        // A query that matches much of the registry visits every match; only
+        // the few that can enter the page are ranked in full.
+        let worst = (self.top.len() >= self.limit)
+            .then(|| self.top.peek().map(|Reverse(c)| &c.key))
+            .flatten();
         let downloads = self.downloads.first(doc).unwrap_or(0);
         let key = match self.sort {
             Sort::Relevance => {
                 let forks = self.forks.first(doc).unwrap_or(0);
+                let base = if self.scored { score as f64 } else { 1.0 };
+                let lifted = base * adoption(downloads, forks);
+                // Within a segment documents come in order, so a later one
+                // that only ties the worst of the page never enters it.
+                if worst.is_some_and(|w| Key::Number(lifted * MAX_RECENCY) <= *w) {
+                    return;
+                }
                 let updated = self.updated.first(doc).unwrap_or(0);
                 let age_days = (self.now - updated) as f64 / 86_400.0;
-                let base = if self.scored { score } else { 1.0 };
-                Key::Number(blended(base, downloads, forks, age_days))
+                Key::Number(lifted * recency(age_days))
             }
             Sort::Downloads => Key::Number(downloads as f64),
             Sort::Updated => Key::Number(self.updated.first(doc).unwrap_or(0) as f64),
@@ -309,6 +341,9 @@ impl SegmentCollector for RankingSegment {
                 Key::Name(Reverse(name))
             }
         };
+        if worst.is_some_and(|w| key <= *w) {
+            return;
+        }
         let candidate = Candidate {
             key,
             tie: Reverse((self.segment, doc)),
@@ -317,20 +352,21 @@ impl SegmentCollector for RankingSegment {
         };
         if self.top.len() < self.limit {
             self.top.push(Reverse(candidate));
-        } else if let Some(Reverse(worst)) = self.top.peek() {
-            if candidate > *worst {
-                self.top.pop();
-                self.top.push(Reverse(candidate));
-            }
+        } else if let Some(mut worst) = self.top.peek_mut() {
+            // Replaces the worst in place: one sift instead of pop and push.
+            *worst = Reverse(candidate);
         }
     }
 
     fn harvest(self) -> SegmentFruit {
         let mut namespace = HashMap::new();
         if let Some(col) = &self.namespace {
-            for (ord, n) in self.namespace_counts {
+            for (ord, &n) in self.namespace_counts.iter().enumerate() {
+                if n == 0 {
+                    continue;
+                }
                 let mut s = String::new();
-                if col.ord_to_str(ord, &mut s).unwrap_or(false) {
+                if col.ord_to_str(ord as u64, &mut s).unwrap_or(false) {
                     namespace.insert(s, n);
                 }
             }

@@ -223,3 +223,34 @@ fn generations_switch_atomically_and_old_ones_go() {
         Err(SearchError::Unusable { .. })
     ));
 }
+
+#[test]
+fn typos_widen_a_search_only_when_the_words_match_few() {
+    let typo = doc(1, "fulda", "vertippt", "Hundesteuer Anmelbung");
+    let few: Vec<PackageDoc> = std::iter::once(typo.clone())
+        .chain((2..5).map(|i| doc(i, "kassel", &format!("a{i}"), "Hundesteuer Anmeldung")))
+        .collect();
+    // A typo in the package finds it while few packages have the word.
+    let r = index(&few)
+        .search(&SearchParams::query("anmeldung "))
+        .unwrap();
+    assert_eq!(r.total, 4);
+    assert!(r.hits.iter().any(|h| h.full_name() == "fulda/vertippt"));
+
+    let n = query::EXACT_ENOUGH + 5;
+    let many: Vec<PackageDoc> = std::iter::once(typo)
+        .chain((2..n + 2).map(|i| doc(i, "kassel", &format!("a{i}"), "Hundesteuer Anmeldung")))
+        .collect();
+    let index = index(&many);
+    let r = index.search(&SearchParams::query("anmeldung ")).unwrap();
+    assert_eq!(
+        r.total, n,
+        "the word alone matches enough; the typo adds nothing"
+    );
+    // Ranking the many exactly matching ones still visits them all: the
+    // facets count every match.
+    assert_eq!(r.facets.namespace[0].count, n);
+    // The misspelt word matches one package as it is, so typos count.
+    let r = index.search(&SearchParams::query("anmelbung ")).unwrap();
+    assert_eq!(r.total, n + 1);
+}
