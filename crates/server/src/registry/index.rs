@@ -91,14 +91,24 @@ pub fn index_lines_many(conn: &mut DbConn, names: &[(&str, &str)]) -> Result<(Li
             .filter(|(ns, p)| wanted.contains(&(ns.as_str(), p.name.as_str())))
             .collect();
         let ids: Vec<i64> = found.iter().map(|(_, p)| p.id).collect();
-        // In the order of the (package_id, …) index: ordered by id alone,
-        // PostgreSQL without statistics walks the primary key through every
-        // version of the registry and keeps the few asked for.
-        let all_versions: Vec<Version> = versions::table
-            .filter(versions::package_id.eq_any(&ids))
-            .order((versions::package_id, versions::id))
-            .select(Version::as_select())
-            .load(conn)?;
+        let all_versions: Vec<Version> = match conn {
+            // One index lookup per package, whatever the planner guesses:
+            // without statistics it takes `package_id = ANY(…)` for half
+            // the table and reads all of it. OFFSET 0 keeps the subquery
+            // from being folded into a join it could plan as a scan.
+            DbConn::Postgres(pg) => diesel::sql_query(
+                "SELECT v.* FROM unnest($1::bigint[]) AS k(id) \
+                 CROSS JOIN LATERAL (SELECT * FROM versions WHERE package_id = k.id OFFSET 0) v \
+                 ORDER BY v.package_id, v.id",
+            )
+            .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(&ids)
+            .load(pg)?,
+            DbConn::Sqlite(_) => versions::table
+                .filter(versions::package_id.eq_any(&ids))
+                .order((versions::package_id, versions::id))
+                .select(Version::as_select())
+                .load(conn)?,
+        };
         let mut deps = dependencies_of(conn, &all_versions)?;
         let mut by_package: BTreeMap<i64, Vec<Version>> = BTreeMap::new();
         for v in all_versions {

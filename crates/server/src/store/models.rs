@@ -59,7 +59,7 @@ pub struct Package {
     pub recent_downloads: i64,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = versions)]
 pub struct Version {
     pub id: i64,
