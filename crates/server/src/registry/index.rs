@@ -80,11 +80,35 @@ pub fn index_lines_many(conn: &mut DbConn, names: &[(&str, &str)]) -> Result<(Li
             .load::<(i64, String)>(conn)?
             .into_iter()
             .collect();
-        let found: Vec<Package> = packages::table
-            .filter(packages::namespace_id.eq_any(ns_ids.keys()))
-            .filter(packages::name.eq_any(&short))
-            .select(Package::as_select())
-            .load(conn)?;
+        let found: Vec<Package> = match conn {
+            // One lookup per pair, as for the versions below.
+            DbConn::Postgres(pg) => {
+                let by_slug: BTreeMap<&str, i64> = ns_ids
+                    .iter()
+                    .map(|(id, slug)| (slug.as_str(), *id))
+                    .collect();
+                let (pair_ns, pair_names): (Vec<i64>, Vec<&str>) = wanted
+                    .iter()
+                    .filter_map(|(ns, name)| Some((*by_slug.get(ns)?, *name)))
+                    .unzip();
+                diesel::sql_query(
+                    "SELECT p.id, p.namespace_id, p.name, p.kind, p.title, p.description, \
+                     p.deprecated, p.downloads, p.created_at, p.updated_at, p.forked_from, \
+                     p.recent_downloads \
+                     FROM unnest($1::bigint[], $2::text[]) AS k(ns, name) \
+                     CROSS JOIN LATERAL (SELECT * FROM packages \
+                     WHERE namespace_id = k.ns AND name = k.name OFFSET 0) p",
+                )
+                .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(&pair_ns)
+                .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(&pair_names)
+                .load(pg)?
+            }
+            DbConn::Sqlite(_) => packages::table
+                .filter(packages::namespace_id.eq_any(ns_ids.keys()))
+                .filter(packages::name.eq_any(&short))
+                .select(Package::as_select())
+                .load(conn)?,
+        };
         let found: Vec<(String, Package)> = found
             .into_iter()
             .filter_map(|p| Some((ns_ids.get(&p.namespace_id)?.clone(), p)))

@@ -38,7 +38,7 @@ pub struct ApiToken {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = packages)]
 pub struct Package {
     pub id: i64,
