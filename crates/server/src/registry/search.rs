@@ -253,8 +253,7 @@ impl SearchService {
     /// The id of the last change-feed entry the index in use has applied
     /// (its last commit), for the lag in `/healthz` and `/metrics`.
     pub fn applied_cursor(&self) -> Option<i64> {
-        let index = self.index().ok()?;
-        Some(index.payload().ok()??.cursor)
+        self.index().ok()?.visible_cursor()
     }
 
     fn set_current(&self, generation: String, index: Arc<SearchIndex>) {

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use serde::{Deserialize, Serialize};
 use tantivy::schema::Value;
@@ -23,12 +24,20 @@ pub struct CommitPayload {
     pub cursor: i64,
 }
 
+/// `visible` before any completed commit.
+const NONE_VISIBLE: i64 = i64::MIN;
+
 /// An open index and its reader. Opening takes no lock: only
 /// [`SearchIndex::writer`] does, and only one process holds it.
 pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
     fields: Fields,
+    /// The cursor of a commit the reader shows (or a later one): read
+    /// from disk before each reload, so never ahead of what searches see.
+    /// The commit on disk alone runs ahead between a commit and the
+    /// reload, and a publish that waited for search answered early.
+    visible: AtomicI64,
 }
 
 impl SearchIndex {
@@ -79,6 +88,7 @@ impl SearchIndex {
 
     fn wrap(index: Index, fields: Fields) -> Result<SearchIndex> {
         register_tokenizers(&index);
+        let visible = Self::payload_of(&index)?.map_or(NONE_VISIBLE, |p| p.cursor);
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -87,6 +97,7 @@ impl SearchIndex {
             index,
             reader,
             fields,
+            visible: AtomicI64::new(visible),
         })
     }
 
@@ -113,7 +124,17 @@ impl SearchIndex {
 
     /// Makes the last commit visible to searches.
     pub fn reload(&self) -> Result<()> {
-        Ok(self.reader.reload()?)
+        let committed = self.payload()?;
+        self.reader.reload()?;
+        if let Some(p) = committed {
+            self.visible.store(p.cursor, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+
+    /// The change-feed position that searches reflect at least.
+    pub fn visible_cursor(&self) -> Option<i64> {
+        Some(self.visible.load(Ordering::SeqCst)).filter(|c| *c != NONE_VISIBLE)
     }
 
     pub fn segments(&self) -> usize {
