@@ -30,30 +30,13 @@ use common::{archive_of, pkg_with, Backend, TestRegistry};
 use diesel::prelude::*;
 
 mod support;
-use support::{ms, percentile};
+use support::{ms, percentile, WORDS};
 
 const CLIENTS: usize = 4;
 const NAMESPACES: usize = 40;
 const TIMED_PUBLISHES: usize = 200;
 const TIMED_INDEX_GETS: usize = 2000;
 const TIMED_SEARCHES: usize = 300;
-
-/// Words the packages are titled and searched with, so that a query
-/// matches a share of the registry as real ones do.
-const WORDS: [&str; 12] = [
-    "Bewohnerparkausweis",
-    "Hundesteuer",
-    "Gewerbeanmeldung",
-    "Wohngeld",
-    "Baugenehmigung",
-    "Sondernutzung",
-    "Fischereischein",
-    "Meldebescheinigung",
-    "Elterngeld",
-    "Anwohnerparken",
-    "Sperrmüll",
-    "Kita-Platz",
-];
 
 fn package(i: usize) -> Vec<u8> {
     let ns = format!("gemeinde{:02}", i % NAMESPACES);

@@ -24,7 +24,7 @@ use diesel::sql_types::{BigInt, Text};
 use gemeinwerk_server::store::search::{PackageDoc, SearchIndex, SearchParams};
 
 mod support;
-use support::{ms, percentile};
+use support::{ms, percentile, WORDS};
 
 const PER_PAGE: usize = 20;
 /// Hits read for the relevance figures: with ~333 copies of each Leistung,
@@ -263,20 +263,6 @@ fn postgres(docs: &[PackageDoc], queries: &[search_corpus::Query]) -> Figures {
 /// The growth benchmark's packages (`benches/growth.rs`): every one has
 /// the keyword "antrag", one of 12 Leistungen and the name `formular-N`.
 fn growth_doc(i: usize) -> PackageDoc {
-    const WORDS: [&str; 12] = [
-        "Bewohnerparkausweis",
-        "Hundesteuer",
-        "Gewerbeanmeldung",
-        "Wohngeld",
-        "Baugenehmigung",
-        "Sondernutzung",
-        "Fischereischein",
-        "Meldebescheinigung",
-        "Elterngeld",
-        "Anwohnerparken",
-        "Sperrmüll",
-        "Kita-Platz",
-    ];
     let word = WORDS[i % WORDS.len()];
     let namespace = format!("gemeinde{:02}", i % 40);
     PackageDoc {

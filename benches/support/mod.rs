@@ -64,3 +64,22 @@ pub fn measure(name: &str, iterations: usize, mut f: impl FnMut()) -> (Duration,
     );
     (p50, p99)
 }
+
+/// The growth benchmark's Leistungen (`benches/growth.rs`, and its
+/// packages in process in `benches/search.rs`): words the packages are
+/// titled and searched with, so that a query
+/// matches a share of the registry as real ones do.
+pub const WORDS: [&str; 12] = [
+    "Bewohnerparkausweis",
+    "Hundesteuer",
+    "Gewerbeanmeldung",
+    "Wohngeld",
+    "Baugenehmigung",
+    "Sondernutzung",
+    "Fischereischein",
+    "Meldebescheinigung",
+    "Elterngeld",
+    "Anwohnerparken",
+    "Sperrmüll",
+    "Kita-Platz",
+];
