@@ -16,6 +16,8 @@ use gemeinwerk_client::folder;
 use gemeinwerk_client::resolve::{self, Resolution};
 use gemeinwerk_package::content::read_content;
 use gemeinwerk_package::content::DependencyContent;
+use gemeinwerk_package::interop::codelist_import::{self, CodelistImportOptions};
+use gemeinwerk_package::interop::genericode;
 use gemeinwerk_package::interop::xdatenfelder::{self, ImportOptions};
 use gemeinwerk_package::interop::xml::Limits;
 use gemeinwerk_package::interop::{bpmn, json_schema};
@@ -38,6 +40,28 @@ pub enum ImportCommand {
         #[arg(long)]
         name: Option<String>,
         /// The licence to write into the manifest (XDatenfelder carries none).
+        #[arg(long, default_value = "EUPL-1.2")]
+        license: String,
+    },
+    /// Import an OASIS genericode 1.0 code list (as the XRepository
+    /// publishes them) into a new code list package folder.
+    Genericode {
+        /// The genericode XML file.
+        file: PathBuf,
+        /// The folder to create (default: ./NAME); it must not exist yet.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The namespace of the new package.
+        #[arg(long)]
+        namespace: String,
+        /// The package name (default: made from the list's short name).
+        #[arg(long)]
+        name: Option<String>,
+        /// The package version (default: from the list's version: 2 →
+        /// 2.0.0, 2024-02-01 → 20240201.0.0).
+        #[arg(long)]
+        version: Option<semver::Version>,
+        /// The licence to write into the manifest (genericode carries none).
         #[arg(long, default_value = "EUPL-1.2")]
         license: String,
     },
@@ -67,13 +91,31 @@ pub enum ExportCommand {
 }
 
 pub fn import(reg: &RegistryArgs, command: ImportCommand) -> anyhow::Result<()> {
-    let ImportCommand::Xdatenfelder {
-        file,
-        dir,
-        namespace,
-        name,
-        license,
-    } = command;
+    let (file, dir, namespace, name, license) = match command {
+        ImportCommand::Xdatenfelder {
+            file,
+            dir,
+            namespace,
+            name,
+            license,
+        } => (file, dir, namespace, name, license),
+        ImportCommand::Genericode {
+            file,
+            dir,
+            namespace,
+            name,
+            version,
+            license,
+        } => {
+            let opts = CodelistImportOptions {
+                namespace,
+                name,
+                version,
+                license,
+            };
+            return import_genericode(reg, &file, dir, &opts);
+        }
+    };
     let opts = ImportOptions {
         namespace,
         name,
@@ -102,6 +144,59 @@ pub fn import(reg: &RegistryArgs, command: ImportCommand) -> anyhow::Result<()> 
         || {
             eprint!("{}", imported.report);
             eprintln!("\n{}", tr!("import-wrote", dir = dir.display().to_string()));
+        },
+    );
+    Ok(())
+}
+
+fn import_genericode(
+    reg: &RegistryArgs,
+    file: &Path,
+    dir: Option<PathBuf>,
+    opts: &CodelistImportOptions,
+) -> anyhow::Result<()> {
+    let failed = |error: String| {
+        refused(tr!(
+            "import-failed",
+            file = file.display().to_string(),
+            error = error
+        ))
+    };
+    let bytes = read_limited(file, Limits::default().max_bytes)?;
+    let list = genericode::read(&bytes).map_err(|e| failed(e.to_string()))?;
+    let imported = codelist_import::import(&list, opts).map_err(|e| failed(e.to_string()))?;
+    let files = imported.files();
+    // What the import wrote must pass the checks a publish makes (a name
+    // given with --name may not).
+    if let Err(errors) = gemeinwerk_package::check_package(&files) {
+        let text: Vec<String> = errors.iter().map(crate::cli::i18n::diagnostic).collect();
+        return Err(failed(text.join("; ")));
+    }
+    let dir = dir.unwrap_or_else(|| PathBuf::from(&imported.manifest.name));
+    write_new_folder(&dir, &files)?;
+    output(
+        reg,
+        &json!({
+            "dir": dir,
+            "name": imported.manifest.full_name(),
+            "version": imported.manifest.version.to_string(),
+            "kind": imported.manifest.kind,
+            "source_version": list.version,
+            "canonical_uri": list.canonical_uri,
+            "codes": list.rows.len(),
+        }),
+        || {
+            eprintln!(
+                "{}",
+                tr!(
+                    "import-codelist",
+                    name = imported.manifest.full_name(),
+                    version = imported.manifest.version.to_string(),
+                    codes = list.rows.len(),
+                    source = list.version.clone()
+                )
+            );
+            eprintln!("{}", tr!("import-wrote", dir = dir.display().to_string()));
         },
     );
     Ok(())

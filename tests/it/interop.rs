@@ -34,7 +34,7 @@ fn tool(name: &str, hint: &str) {
 
 /// Validates `instance` against `schema` with Python's jsonschema
 /// (Draft 2020-12, formats checked); `Err` holds the validator's messages.
-fn python_validate(schema: &Value, instance: &Value) -> Result<(), String> {
+pub(crate) fn python_validate(schema: &Value, instance: &Value) -> Result<(), String> {
     tool("python3", "install Python 3 and `pip install jsonschema`");
     let dir = tempfile::tempdir().unwrap();
     let s = dir.path().join("schema.json");

@@ -3,6 +3,7 @@
 mod auth;
 mod blob_store;
 mod cluster;
+mod codelists;
 mod common;
 mod contract;
 mod crash;

@@ -9,6 +9,7 @@ pub fn files(namespace: &str, name: &str, kind: PackageKind) -> Vec<(&'static st
         PackageKind::Form => ("ein Formular", "Antrag auf …"),
         PackageKind::Process => ("ein Verfahren", "Verfahren: …"),
         PackageKind::Fieldgroup => ("eine Feldgruppe", "Feldgruppe …"),
+        PackageKind::Codelist => ("eine Codeliste", "Codeliste …"),
     };
     let manifest = format!(
         r#"# Das Manifest des Pakets; alle Schlüssel sind in docs/package-format.md
@@ -37,6 +38,7 @@ themenfeld = "querschnitt"
         PackageKind::Form => FORM.to_string(),
         PackageKind::Process => PROCESS.to_string(),
         PackageKind::Fieldgroup => FIELDGROUP.to_string(),
+        PackageKind::Codelist => CODELIST.to_string(),
     };
     let readme = format!(
         "# {title}\n\n\
@@ -174,6 +176,21 @@ id = "bescheid"
 label = "Bescheid"
 on = "bewilligen"
 legal-basis = "…"
+"#;
+
+const CODELIST: &str = r#"# Die Codeliste: die Werte, die ein Auswahlfeld anbietet. Formulare
+# verwenden sie mit `codelist = "namensraum/name"` und einer Abhängigkeit.
+# Listen des XRepository übernimmt `gemeinwerk import genericode`.
+[codelist]
+label = "Codeliste …"
+
+[[code]]
+code = "A"
+label = "Erster Wert"
+
+[[code]]
+code = "B"
+label = "Zweiter Wert"
 "#;
 
 const FIELDGROUP: &str = r#"# Die Feldgruppe: Felder, die Formulare über `include` einbinden.

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::codelist_package::{self, CodelistPackage};
 use super::deps::Dependencies;
 use super::diagnostics::Diagnostic;
 use super::fieldgroup::{self, Fieldgroup};
@@ -19,6 +20,7 @@ pub enum Content {
     Form(Form),
     Process(Process),
     Fieldgroup(Fieldgroup),
+    Codelist(CodelistPackage),
 }
 
 impl Content {
@@ -27,6 +29,7 @@ impl Content {
             Content::Form(_) => PackageKind::Form,
             Content::Process(_) => PackageKind::Process,
             Content::Fieldgroup(_) => PackageKind::Fieldgroup,
+            Content::Codelist(_) => PackageKind::Codelist,
         }
     }
 
@@ -35,7 +38,7 @@ impl Content {
         match self {
             Content::Form(f) => Some(&f.body),
             Content::Fieldgroup(f) => Some(&f.body),
-            Content::Process(_) => None,
+            Content::Process(_) | Content::Codelist(_) => None,
         }
     }
 }
@@ -94,6 +97,13 @@ impl DependencyContent {
         self.packages.get(name).and_then(Content::body)
     }
 
+    pub fn codelist_package(&self, name: &str) -> Option<&CodelistPackage> {
+        match self.packages.get(name) {
+            Some(Content::Codelist(l)) => Some(l),
+            _ => None,
+        }
+    }
+
     /// For tests and the demo: parses `(name, kind, content file text)`
     /// triples without checking them.
     pub fn resolved_from<'a>(items: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>) -> Self {
@@ -116,6 +126,10 @@ impl Dependencies for DependencyContent {
     fn body(&self, name: &str) -> Option<&Body> {
         DependencyContent::body(self, name)
     }
+
+    fn codelist_package(&self, name: &str) -> Option<&CodelistPackage> {
+        DependencyContent::codelist_package(self, name)
+    }
 }
 
 /// Reads a content file without the checks that need the manifest.
@@ -127,6 +141,7 @@ pub fn parse_content(kind: PackageKind, source: &str) -> Result<Content, Vec<Dia
         PackageKind::Form => form::read(&mut sink).map(Content::Form),
         PackageKind::Process => process::read(&mut sink).map(Content::Process),
         PackageKind::Fieldgroup => fieldgroup::read(&mut sink).map(Content::Fieldgroup),
+        PackageKind::Codelist => codelist_package::read(&mut sink).map(Content::Codelist),
     };
     match content {
         Some(c) if !sink.has_errors() => Ok(c),
@@ -219,6 +234,11 @@ pub fn check_with(
                         fieldgroup::check(&f, manifest, deps, &mut sink);
                         Content::Fieldgroup(f)
                     }),
+                    // A code list depends on nothing: what it holds is
+                    // checked as it is read.
+                    PackageKind::Codelist => {
+                        codelist_package::read(&mut sink).map(Content::Codelist)
+                    }
                 };
                 found.extend(sink.found);
             }

@@ -4,6 +4,7 @@
 //! them; `content::DependencyContent` implements it.
 
 use super::body::Body;
+use super::codelist_package::CodelistPackage;
 use super::manifest::PackageKind;
 
 pub trait Dependencies {
@@ -13,6 +14,9 @@ pub trait Dependencies {
     /// The fields and code lists of the dependency `ns/name`, when it is a
     /// form or field group whose content is known.
     fn body(&self, name: &str) -> Option<&Body>;
+
+    /// The dependency `ns/name` when it is a known code list package.
+    fn codelist_package(&self, name: &str) -> Option<&CodelistPackage>;
 
     /// The body of the dependency `ns/name` when it is a known field group.
     fn fieldgroup(&self, name: &str) -> Option<&Body> {

@@ -431,6 +431,7 @@ fn field_ty<'a>(
     let codes = || -> Option<&'a [String]> {
         let cl = codelist?;
         match cl.split_once('#') {
+            None if cl.contains('/') => Some(&deps.codelist_package(cl)?.keys),
             None => owner.codelist(cl)?.known_codes(),
             Some((pkg, id)) => deps.body(pkg)?.codelist(id)?.known_codes(),
         }
@@ -625,6 +626,10 @@ impl References<'_> {
     ) {
         let at = cl.span().start;
         match cl.get_ref().split_once('#') {
+            // Inline ids have no "/": this names a code list package.
+            None if cl.get_ref().contains('/') => {
+                self.package_codelist(path, cl.get_ref(), at, sink)
+            }
             None => {
                 if self.body.codelist(cl.get_ref()).is_some() {
                     used.insert(cl.get_ref().clone());
@@ -649,7 +654,7 @@ impl References<'_> {
                         Hint::new(
                             "declare-codelist",
                             format!(
-                                "declare it with [codelist.{0}] or take one from a dependency: \"ns/name#{0}\"",
+                                "declare it with [codelist.{0}], name a code list package (\"ns/name\") or take one from a dependency: \"ns/name#{0}\"",
                                 cl.get_ref()
                             ),
                         )
@@ -658,6 +663,36 @@ impl References<'_> {
                 }
             }
             Some((pkg, id)) => self.dependency_codelist(path, pkg, id, at, sink),
+        }
+    }
+
+    /// `codelist = "ns/name"`: a dependency that is a code list package.
+    fn package_codelist(&self, path: &str, pkg: &str, at: usize, sink: &mut Sink) {
+        if !self.dep_names.contains(pkg) {
+            sink.error(
+                "form.codelist_not_a_dependency",
+                at,
+                format!(
+                    "field \"{path}\" takes a code list from \"{pkg}\", which is not a dependency"
+                ),
+            )
+            .set_arg("path", path)
+            .set_arg("package", pkg)
+            .suggest(Hint::add_dependency(pkg));
+            return;
+        }
+        match self.deps.kind(pkg) {
+            Some(PackageKind::Codelist) | None => {}
+            Some(other) => {
+                sink.error(
+                    "form.unknown_codelist",
+                    at,
+                    format!("\"{pkg}\" is a {other}, not a code list package"),
+                )
+                .set_arg("variant", "not_a_codelist")
+                .set_arg("package", pkg)
+                .set_arg("package_kind", other);
+            }
         }
     }
 
@@ -689,6 +724,15 @@ impl References<'_> {
                     d.suggest(Hint::did_you_mean(format!("{pkg}#{b}")));
                 }
             }
+        } else if self.deps.kind(pkg) == Some(PackageKind::Codelist) {
+            sink.error(
+                "form.unknown_codelist",
+                at,
+                format!("\"{pkg}\" is a code list package: name it without \"#{id}\""),
+            )
+            .set_arg("variant", "package")
+            .set_arg("package", pkg)
+            .suggest(Hint::did_you_mean(pkg));
         } else if self.deps.kind(pkg).is_some() {
             sink.error(
                 "form.unknown_codelist",

@@ -10,10 +10,11 @@
 //! ```text
 //! diagnostics, names                 messages with places; name rules
 //! manifest, spanned, limits, archive the manifest; TOML with positions; sizes; .tar.gz
-//! expr, model, eval, codelist        conditions; fields and groups; code lists
+//! expr, model, eval, codelist,       conditions; fields and groups; code lists in
+//!   codelist_package                 a form; code list packages
 //! body, deps                         a form's body; what checks may ask of dependencies
-//! form, fieldgroup, process          the three kinds, read and checked
-//! content                            `Content` over the three kinds, the check entry points
+//! form, fieldgroup, process          the other three kinds, read and checked
+//! content                            `Content` over the four kinds, the check entry points
 //! diff, semver_check, adaptation     semantic changes, bumps, what a fork may change
 //! write, merge, interop              writing TOML back, three-way merge, standards
 //! ```
@@ -22,6 +23,7 @@ pub mod adaptation;
 pub mod archive;
 pub mod body;
 pub mod codelist;
+pub mod codelist_package;
 pub mod content;
 pub mod deps;
 pub mod diagnostics;

@@ -46,16 +46,18 @@ pub enum PackageKind {
     Form,
     Process,
     Fieldgroup,
+    Codelist,
 }
 
 impl PackageKind {
-    pub const ALL: [PackageKind; 3] = [Self::Form, Self::Process, Self::Fieldgroup];
+    pub const ALL: [PackageKind; 4] = [Self::Form, Self::Process, Self::Fieldgroup, Self::Codelist];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Form => "form",
             Self::Process => "process",
             Self::Fieldgroup => "fieldgroup",
+            Self::Codelist => "codelist",
         }
     }
 
@@ -65,6 +67,7 @@ impl PackageKind {
             Self::Form => "form.toml",
             Self::Process => "process.toml",
             Self::Fieldgroup => "fieldgroup.toml",
+            Self::Codelist => "codelist.toml",
         }
     }
 }

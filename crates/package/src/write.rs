@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use toml::Spanned;
 
 use super::codelist::{Codelist, CodelistSource};
+use super::codelist_package::CodelistPackage;
 use super::content::Content;
 use super::fieldgroup::Fieldgroup;
 use super::form::{Body, Form};
@@ -112,13 +113,58 @@ pub fn write_manifest(m: &Manifest) -> String {
     o.0
 }
 
-/// The content file (`form.toml`, `process.toml` or `fieldgroup.toml`).
+/// The content file of the package's kind (`form.toml`, …).
 pub fn write_content(c: &Content) -> String {
     match c {
         Content::Form(f) => write_form(f),
         Content::Process(p) => write_process(p),
         Content::Fieldgroup(f) => write_fieldgroup(f),
+        Content::Codelist(l) => write_codelist_package(l),
     }
+}
+
+/// `codelist.toml`; the columns only when they are not the implied
+/// `code` and `label`.
+pub fn write_codelist_package(l: &CodelistPackage) -> String {
+    let mut o = Out(String::new());
+    o.header("[codelist]");
+    o.str("label", &l.label);
+    o.opt("short-name", &l.short_name);
+    o.opt("description", &l.description);
+    o.opt("canonical-uri", &l.canonical_uri);
+    o.opt("source-version", &l.source_version);
+    o.opt("canonical-version-uri", &l.canonical_version_uri);
+    o.opt("agency", &l.agency);
+    o.opt("valid-from", &l.valid_from);
+    if !l.has_default_columns() {
+        o.str("key", &l.key);
+        o.str("label-column", l.label_column.as_deref().unwrap_or(""));
+        for c in &l.columns {
+            o.header("[[column]]");
+            o.str("id", &c.id);
+            o.opt("name", &c.name);
+            o.opt("long-name", &c.long_name);
+            o.opt("type", &c.data_type);
+            o.opt("lang", &c.lang);
+            if c.required {
+                o.line("required", "true".into());
+            }
+        }
+    }
+    for c in &l.codes {
+        o.header("[[code]]");
+        o.str("code", &c.code);
+        o.opt("label", &c.label);
+        if !c.values.is_empty() {
+            let values: Vec<String> = c
+                .values
+                .iter()
+                .map(|(k, v)| format!("{} = {}", key(k), quote(v)))
+                .collect();
+            o.line("values", format!("{{ {} }}", values.join(", ")));
+        }
+    }
+    o.0
 }
 
 pub fn write_form(f: &Form) -> String {
@@ -373,6 +419,7 @@ pub fn without_positions(c: &Content) -> Content {
     match &mut c {
         Content::Form(f) => strip_body(&mut f.body),
         Content::Fieldgroup(f) => strip_body(&mut f.body),
+        Content::Codelist(l) => l.codes.iter_mut().for_each(|c| c.at = 0),
         Content::Process(p) => {
             p.roles.iter_mut().for_each(|r| r.at = 0);
             p.states.iter_mut().for_each(|s| s.at = 0);

@@ -215,6 +215,7 @@ vendored = { $count ->
 ## import, export
 
 import-failed = { $file }: { $error }; nichts wurde geschrieben
+import-codelist = Codeliste { $name } { $version } mit { $codes } Codes (Version der Liste: { $source })
 import-wrote = { $dir } geschrieben; bitte durchsehen, dann `gemeinwerk validate { $dir }`
 file-too-large = { $file }: die Datei hat mehr als { $limit } Bytes; gelesen werden höchstens { $limit } Bytes; nichts wurde geschrieben
 folder-exists = { $dir } gibt es schon; mit --dir einen neuen Ordner nennen; nichts wurde geschrieben
@@ -447,6 +448,13 @@ arg-import-xdatenfelder-dir = Der anzulegende Ordner (Standard: ./NAME); es darf
 arg-import-xdatenfelder-namespace = Der Namensraum des neuen Pakets
 arg-import-xdatenfelder-name = Der Paketname (Standard: aus dem FIM-Namen gebildet)
 arg-import-xdatenfelder-license = Die Lizenz für das Manifest (XDatenfelder nennt keine)
+cmd-import-genericode = Eine OASIS-genericode-1.0-Codeliste (wie das XRepository sie veröffentlicht) in einen neuen Codelisten-Paketordner importieren
+arg-import-genericode-file = Die genericode-XML-Datei
+arg-import-genericode-dir = Der anzulegende Ordner (Standard: ./NAME); es darf ihn noch nicht geben
+arg-import-genericode-namespace = Der Namensraum des neuen Pakets
+arg-import-genericode-name = Der Paketname (Standard: aus dem Kurznamen der Liste gebildet)
+arg-import-genericode-version = Die Paketversion (Standard: aus der Version der Liste: 2 → 2.0.0, 2024-02-01 → 20240201.0.0)
+arg-import-genericode-license = Die Lizenz für das Manifest (genericode nennt keine)
 cmd-export = Ein Paket in einem Standardformat schreiben (JSON Schema, BPMN 2.0)
 cmd-export-json-schema = Das JSON Schema (2020-12) der Antragsdaten eines Formulars, für FIT-Connect
 arg-export-output = In diese Datei schreiben statt nach stdout
@@ -621,6 +629,14 @@ diag-codelist-empty = { $variant ->
     [neither] { subject } hat weder "codes" noch "urn"
    *[no_codes] { subject } hat keine Codes
 }
+diag-codelist-missing-table = codelist.toml hat keine Tabelle [codelist]
+diag-codelist-unknown-column = "{ $column }" ist keine mit [[column]] angelegte Spalte
+diag-codelist-label-without-column = der Code "{ $code }" hat eine Bezeichnung, aber die Liste hat keine Bezeichnungsspalte
+diag-codelist-missing-value = dem Code "{ $code }" fehlt ein Wert in der Pflichtspalte "{ $column }"
+diag-codelist-invalid-column = eine Spalten-id darf nicht leer sein
+diag-codelist-duplicate-column = die Spalte "{ $column }" ist zweimal angelegt (zuerst in Zeile { $line })
+diag-codelist-invalid-uri = "{ $value }" ist keine URI
+diag-codelist-invalid-date = "{ $value }" ist kein Datum (JJJJ-MM-TT)
 diag-codelist-empty-code = { subject } hat einen leeren Code
 diag-codelist-invalid-urn = "{ $value }" ist keine URN
 diag-codelist-missing-version = { subject } nennt eine Codeliste aus dem XRepository, aber keine "version"
@@ -684,6 +700,8 @@ diag-form-unknown-account = "{ $account }" ist kein bekanntes Nutzerkonto
 diag-form-unknown-codelist = { $variant ->
     [undeclared] das Feld "{ $path }" verwendet die Codeliste "{ $codelist }", die nicht angelegt ist
     [not_in_dependency] "{ $package }" hat keine Codeliste "{ $codelist }"
+    [not_a_codelist] "{ $package }" ist kein Codelisten-Paket
+    [package] "{ $package }" ist ein Codelisten-Paket: nennen Sie es ohne "#…"
    *[process] "{ $package }" ist ein Prozess und hat keine Codelisten
 }
 diag-form-unknown-field-in-condition = { $key } von "{ $path }": unbekanntes Feld "{ $field }" in der Bedingung
@@ -886,11 +904,13 @@ hint-date-form = schreiben Sie Daten als "JJJJ-MM-TT", zum Beispiel "2025-01-31"
 hint-time-form = schreiben Sie Uhrzeiten als "HH:MM", zum Beispiel "08:30"
 hint-start-form = beginnen Sie mit [form], title = "…" und vertrauensniveau = "niedrig" | "substanziell" | "hoch"
 hint-start-process = beginnen Sie mit [process] und title = "…"
+hint-start-codelist = beginnen Sie mit [codelist] und label = "…"
+hint-known-columns = angelegte Spalten: { $items }
 hint-start-fieldgroup = beginnen Sie mit [fieldgroup] und label = "…"
 hint-vertrauensniveau-values = vertrauensniveau = "niedrig", "substanziell" oder "hoch" (Vertrauensniveau nach eIDAS)
 hint-add-fields = ergänzen Sie [[field]]- oder [[group]]-Tabellen
 hint-count-repeated = verwenden Sie count({ $group }) oder verschieben Sie die Bedingung in "{ $group }"
-hint-declare-codelist = legen Sie sie mit [codelist.{ $codelist }] an oder nehmen Sie eine aus einer Abhängigkeit: "ns/name#{ $codelist }"
+hint-declare-codelist = legen Sie sie mit [codelist.{ $codelist }] an, nennen Sie ein Codelisten-Paket ("ns/name") oder nehmen Sie eine aus einer Abhängigkeit: "ns/name#{ $codelist }"
 hint-no-self-condition = ob ein Feld angezeigt oder verlangt wird, kann nicht von ihm selbst abhängen
 hint-declare-role = legen Sie sie unter [roles] an: { $role } = "…"
 hint-mark-start = kennzeichnen Sie den ersten Zustand mit start = true ("{ $state }"?)

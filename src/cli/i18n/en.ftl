@@ -200,6 +200,7 @@ vendored = vendored { $count ->
 ## import, export
 
 import-failed = { $file }: { $error }; nothing was written
+import-codelist = code list { $name } { $version } with { $codes } codes (the list's version: { $source })
 import-wrote = wrote { $dir }; review it, then `gemeinwerk validate { $dir }`
 file-too-large = { $file }: the file has more than { $limit } bytes; at most { $limit } bytes are read; nothing was written
 folder-exists = { $dir } already exists; name a new folder with --dir; nothing was written
@@ -433,6 +434,13 @@ arg-import-xdatenfelder-dir = The folder to create (default: ./NAME); it must no
 arg-import-xdatenfelder-namespace = The namespace of the new package
 arg-import-xdatenfelder-name = The package name (default: made from the FIM name)
 arg-import-xdatenfelder-license = The licence to write into the manifest (XDatenfelder carries none)
+cmd-import-genericode = Import an OASIS genericode 1.0 code list (as the XRepository publishes them) into a new code list package folder
+arg-import-genericode-file = The genericode XML file
+arg-import-genericode-dir = The folder to create (default: ./NAME); it must not exist yet
+arg-import-genericode-namespace = The namespace of the new package
+arg-import-genericode-name = The package name (default: made from the list's short name)
+arg-import-genericode-version = The package version (default: from the list's version: 2 → 2.0.0, 2024-02-01 → 20240201.0.0)
+arg-import-genericode-license = The licence to write into the manifest (genericode carries none)
 cmd-export = Write a package in a standard format (JSON Schema, BPMN 2.0)
 cmd-export-json-schema = The JSON Schema (2020-12) of a form's submission data, for FIT-Connect
 arg-export-output = Write to this file instead of stdout
@@ -572,6 +580,14 @@ diag-codelist-empty = { $variant ->
     [neither] { subject } has neither "codes" nor "urn"
    *[no_codes] { subject } has no codes
 }
+diag-codelist-missing-table = codelist.toml has no [codelist] table
+diag-codelist-unknown-column = "{ $column }" is not a column declared with [[column]]
+diag-codelist-label-without-column = code "{ $code }" has a label, but the list has no label column
+diag-codelist-missing-value = code "{ $code }" has no value for the required column "{ $column }"
+diag-codelist-invalid-column = a column id must not be empty
+diag-codelist-duplicate-column = the column "{ $column }" is declared twice (first on line { $line })
+diag-codelist-invalid-uri = "{ $value }" is not a URI
+diag-codelist-invalid-date = "{ $value }" is not a date (YYYY-MM-DD)
 diag-codelist-empty-code = { subject } has an empty code
 diag-codelist-invalid-urn = "{ $value }" is not a URN
 diag-codelist-missing-version = { subject } names an XRepository list but no "version"
@@ -635,6 +651,8 @@ diag-form-unknown-account = "{ $account }" is not a known account
 diag-form-unknown-codelist = { $variant ->
     [undeclared] field "{ $path }" uses code list "{ $codelist }", which is not declared
     [not_in_dependency] "{ $package }" has no code list "{ $codelist }"
+    [not_a_codelist] "{ $package }" is a { $package_kind }, not a code list package
+    [package] "{ $package }" is a code list package: name it without "#…"
    *[process] "{ $package }" is a process; it has no code lists
 }
 diag-form-unknown-field-in-condition = { $key } of "{ $path }": unknown field "{ $field }" in condition
@@ -826,11 +844,13 @@ hint-date-form = write dates as "YYYY-MM-DD", for example "2025-01-31"
 hint-time-form = write times as "HH:MM", for example "08:30"
 hint-start-form = start with [form], title = "…" and vertrauensniveau = "niedrig" | "substanziell" | "hoch"
 hint-start-process = start with [process] and title = "…"
+hint-start-codelist = start with [codelist] and label = "…"
+hint-known-columns = declared columns: { $items }
 hint-start-fieldgroup = start with [fieldgroup] and label = "…"
 hint-vertrauensniveau-values = vertrauensniveau = "niedrig", "substanziell" or "hoch" (eIDAS level of assurance)
 hint-add-fields = add [[field]] or [[group]] tables
 hint-count-repeated = use count({ $group }) or move the condition into "{ $group }"
-hint-declare-codelist = declare it with [codelist.{ $codelist }] or take one from a dependency: "ns/name#{ $codelist }"
+hint-declare-codelist = declare it with [codelist.{ $codelist }], name a code list package ("ns/name") or take one from a dependency: "ns/name#{ $codelist }"
 hint-no-self-condition = a field cannot be shown or required depending on itself
 hint-declare-role = declare it under [roles]: { $role } = "…"
 hint-mark-start = mark the first state with start = true ("{ $state }"?)

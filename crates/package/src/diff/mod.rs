@@ -169,6 +169,9 @@ pub fn diff(
             form::diff_body(&a.body, &b.body, &mut out);
         }
         (Content::Process(a), Content::Process(b)) => process::diff_process(a, b, &mut out),
+        (Content::Codelist(a), Content::Codelist(b)) => {
+            codelist::diff_codelist_package(a, b, &mut out)
+        }
         (a, b) => out.push(
             Area::Manifest,
             "kind",

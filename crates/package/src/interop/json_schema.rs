@@ -49,7 +49,7 @@ pub fn json_schema(
     let (title, body) = match content {
         Content::Form(f) => (f.title.as_ref().map(|t| t.de.clone()), &f.body),
         Content::Fieldgroup(g) => (g.label.as_ref().map(|t| t.de.clone()), &g.body),
-        Content::Process(_) => {
+        Content::Process(_) | Content::Codelist(_) => {
             return Err(ExportError::NotAForm {
                 name: m.full_name(),
                 kind: m.kind.as_str().into(),
@@ -296,6 +296,15 @@ impl Builder<'_> {
         let Some(name) = f.codelist.as_ref().map(|c| c.get_ref().as_str()) else {
             return json!({ "type": "string" });
         };
+        if !name.contains('#') && name.contains('/') {
+            return match self.deps.codelist_package(name) {
+                Some(l) => package_codes(name, l),
+                None => json!({
+                    "type": "string",
+                    "$comment": format!("a code of the code list package {name}, which was not resolved"),
+                }),
+            };
+        }
         let list = match name.split_once('#') {
             None => body.codelist(name),
             Some((pkg, id)) => self.deps.body(pkg).and_then(|b| b.codelist(id)),
@@ -321,6 +330,31 @@ impl Builder<'_> {
     fn condition(&self, c: &Condition, items: &[Item]) -> Option<Value> {
         cond(c.expr.as_ref()?, items)
     }
+}
+
+/// The codes of a code list package as an `enum`; the labels and the
+/// list's identity in the annotation `x-gemeinwerk-codelist`, which
+/// validators ignore and a form renderer may show.
+fn package_codes(name: &str, l: &crate::codelist_package::CodelistPackage) -> Value {
+    let labels: serde_json::Map<String, Value> = l
+        .codes
+        .iter()
+        .filter_map(|c| Some((c.code.clone(), Value::from(c.label.clone()?))))
+        .collect();
+    let mut about = json!({ "package": name, "labels": labels });
+    for (k, v) in [
+        ("canonical-uri", &l.canonical_uri),
+        ("source-version", &l.source_version),
+    ] {
+        if let Some(v) = v {
+            about[k] = json!(v);
+        }
+    }
+    json!({
+        "type": "string",
+        "enum": l.keys,
+        "x-gemeinwerk-codelist": about,
+    })
 }
 
 fn annotate(s: &mut Value, title: Option<&str>, description: Option<&str>) {

@@ -3,6 +3,7 @@
 //! works: the callers (CLI, server) read and write files.
 
 pub mod bpmn;
+pub mod codelist_import;
 pub mod genericode;
 pub mod json_schema;
 pub mod reason;

@@ -360,6 +360,17 @@ fn labels_and_fim(content: &Content, labels: &mut Vec<String>, keys: &mut Vec<St
             body_items(&g.body.items, labels, keys);
             labels.extend(g.body.codelists.iter().filter_map(|c| c.label.clone()));
         }
+        // The labels of the codes are what people look for ("Bayern"), but
+        // those of a list of 20,000 codes would drown every other package.
+        Content::Codelist(l) => {
+            labels.push(l.label.clone());
+            if l.codes.len() <= 1_000 {
+                labels.extend(l.codes.iter().filter_map(|c| c.label.clone()));
+            }
+            if let Some(uri) = &l.canonical_uri {
+                keys.push(uri.clone());
+            }
+        }
         Content::Process(p) => {
             text_de(&p.title, labels);
             labels.extend(p.roles.iter().map(|r| r.label.clone()));

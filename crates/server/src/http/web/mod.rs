@@ -447,6 +447,7 @@ pub fn kind_label(kind: &str) -> &'static str {
         "form" => "Formular",
         "process" => "Prozess",
         "fieldgroup" => "Feldgruppe",
+        "codelist" => "Codeliste",
         _ => "Paket",
     }
 }

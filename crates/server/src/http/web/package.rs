@@ -12,6 +12,7 @@ use crate::http::{origin_of, Reg};
 use crate::registry::auth::Credential;
 use crate::registry::{accounts, content, forks, index, packages, yank, Registry, RegistryError};
 use crate::store::models::Version;
+use gemeinwerk_package::codelist_package::CodelistPackage;
 use gemeinwerk_package::content::{Content, DependencyContent};
 use gemeinwerk_package::form::Form;
 use gemeinwerk_package::manifest::Manifest;
@@ -64,6 +65,70 @@ pub struct ProcessView {
     pub transitions: Vec<TransitionRow>,
     pub fees: Vec<FeeRow>,
     pub notices: Vec<(String, String)>,
+}
+
+/// A code list package: its identity and its codes (the first
+/// [`CODES_SHOWN`]; the archive has them all).
+pub struct CodelistView {
+    pub canonical_uri: String,
+    pub source_version: String,
+    pub agency: String,
+    pub valid_from: String,
+    pub total: usize,
+    /// Column headings: the code, the label, the other columns.
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    pub more: usize,
+}
+
+const CODES_SHOWN: usize = 500;
+
+fn codelist_view(l: &CodelistPackage) -> CodelistView {
+    let heading = |id: &str| {
+        l.columns
+            .iter()
+            .find(|c| c.id == id)
+            .and_then(|c| c.name.clone().or_else(|| c.long_name.clone()))
+            .unwrap_or_else(|| id.to_string())
+    };
+    let others: Vec<&str> = l
+        .columns
+        .iter()
+        .map(|c| c.id.as_str())
+        .filter(|id| *id != l.key && Some(*id) != l.label_column.as_deref())
+        .collect();
+    let mut columns = vec![heading(&l.key)];
+    columns.extend(l.label_column.as_deref().map(heading));
+    columns.extend(others.iter().map(|id| heading(id)));
+    let rows = l
+        .codes
+        .iter()
+        .take(CODES_SHOWN)
+        .map(|c| {
+            let mut row = vec![c.code.clone()];
+            if l.label_column.is_some() {
+                row.push(c.label.clone().unwrap_or_default());
+            }
+            row.extend(others.iter().map(|id| {
+                c.values
+                    .iter()
+                    .find(|(k, _)| k == id)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            }));
+            row
+        })
+        .collect();
+    CodelistView {
+        canonical_uri: l.canonical_uri.clone().unwrap_or_default(),
+        source_version: l.source_version.clone().unwrap_or_default(),
+        agency: l.agency.clone().unwrap_or_default(),
+        valid_from: l.valid_from.clone().unwrap_or_default(),
+        total: l.codes.len(),
+        columns,
+        rows,
+        more: l.codes.len().saturating_sub(CODES_SHOWN),
+    }
 }
 
 pub struct NetworkRow {
@@ -153,6 +218,7 @@ pub struct PackageData {
     pub accounts: String,
     pub preview: Option<Preview>,
     pub process: Option<ProcessView>,
+    pub codelist: Option<CodelistView>,
     pub upstream: Vec<NetworkRow>,
     pub forks: Vec<NetworkRow>,
     pub fork_base: Option<String>,
@@ -499,6 +565,7 @@ pub fn load(
         accounts: shown_content.accounts,
         preview: shown_content.preview,
         process: shown_content.process,
+        codelist: shown_content.codelist,
         upstream: network.upstream.iter().map(row).collect(),
         forks: network.forks.iter().map(row).collect(),
         fork_base_package: network
@@ -521,6 +588,7 @@ pub fn load(
 struct ContentViews {
     preview: Option<Preview>,
     process: Option<ProcessView>,
+    codelist: Option<CodelistView>,
     vertrauensniveau: String,
     accounts: String,
 }
@@ -544,11 +612,16 @@ impl ContentViews {
                 String::new(),
                 String::new(),
             ),
-            None => (None, None, String::new(), String::new()),
+            Some(Content::Codelist(_)) | None => (None, None, String::new(), String::new()),
+        };
+        let codelist = match parsed {
+            Some(Content::Codelist(l)) => Some(codelist_view(l)),
+            _ => None,
         };
         ContentViews {
             preview,
             process,
+            codelist,
             vertrauensniveau,
             accounts,
         }

@@ -79,6 +79,9 @@ pub enum NodeKind {
     AddEntry,
 }
 
+/// Lists longer than this are a type-ahead instead of a select.
+const TYPE_AHEAD_FROM: usize = 30;
+
 #[derive(Debug, Clone)]
 pub struct Opt {
     pub value: String,
@@ -100,7 +103,8 @@ pub struct Node {
     pub hidden: bool,
     /// The compiled condition as JSON, for the script; empty if none.
     pub show_when: String,
-    /// input, textarea, checkbox, select, checkboxes, file, static.
+    /// input, textarea, checkbox, select, typeahead (a long code list),
+    /// checkboxes, file, static.
     pub control: &'static str,
     pub input_type: &'static str,
     /// Further attributes (pattern, min, max, step, inputmode, accept…).
@@ -677,6 +681,32 @@ impl<'a> Builder<'a> {
     fn options(&self, n: &mut Node, f: &Field, body: &'a Body, name: &str) -> Option<Vec<String>> {
         let chosen = self.input.values.get(name);
         let is_chosen = |code: &str| chosen.is_some_and(|v| v.iter().any(|x| x == code));
+        let id = f.codelist.as_ref().map_or("", |c| c.get_ref().as_str());
+        if id.contains('/') && !id.contains('#') {
+            let Some(list) = self.deps.codelist_package(id) else {
+                n.control = "input";
+                n.input_type = "text";
+                n.hint = format!("Code aus der Codeliste {id}");
+                return None;
+            };
+            n.options = list
+                .codes
+                .iter()
+                .map(|c| Opt {
+                    value: c.code.clone(),
+                    label: c.label.clone().unwrap_or_else(|| c.code.clone()),
+                    selected: is_chosen(&c.code),
+                })
+                .collect();
+            // Nobody scrolls through 200 Staatsangehörigkeiten: a long
+            // list is a text input that suggests codes and labels as one
+            // types.
+            if n.control == "select" && n.options.len() > TYPE_AHEAD_FROM {
+                n.control = "typeahead";
+                n.input_type = "text";
+            }
+            return Some(list.keys.clone());
+        }
         match self.codelist(f, body) {
             Some(list) if !list.inline().is_empty() => {
                 n.options = list
