@@ -14,13 +14,15 @@ use super::{output, refused, RegistryArgs};
 use crate::tr;
 use gemeinwerk_client::folder;
 use gemeinwerk_client::resolve::{self, Resolution};
+use gemeinwerk_package::codelist::CodelistSource;
 use gemeinwerk_package::content::read_content;
 use gemeinwerk_package::content::DependencyContent;
 use gemeinwerk_package::interop::codelist_import::{self, CodelistImportOptions};
 use gemeinwerk_package::interop::genericode;
-use gemeinwerk_package::interop::xdatenfelder::{self, ImportOptions};
+use gemeinwerk_package::interop::xdatenfelder::{self, CodelistPackageRef, ImportOptions};
 use gemeinwerk_package::interop::xml::Limits;
 use gemeinwerk_package::interop::{bpmn, json_schema};
+use std::collections::BTreeMap;
 
 #[derive(Subcommand)]
 pub enum ImportCommand {
@@ -42,6 +44,10 @@ pub enum ImportCommand {
         /// The licence to write into the manifest (XDatenfelder carries none).
         #[arg(long, default_value = "EUPL-1.2")]
         license: String,
+        /// Do not ask the registry for code list packages: code list
+        /// references stay XRepository references.
+        #[arg(long)]
+        offline: bool,
     },
     /// Import an OASIS genericode 1.0 code list (as the XRepository
     /// publishes them) into a new code list package folder.
@@ -91,14 +97,15 @@ pub enum ExportCommand {
 }
 
 pub fn import(reg: &RegistryArgs, command: ImportCommand) -> anyhow::Result<()> {
-    let (file, dir, namespace, name, license) = match command {
+    let (file, dir, namespace, name, license, offline) = match command {
         ImportCommand::Xdatenfelder {
             file,
             dir,
             namespace,
             name,
             license,
-        } => (file, dir, namespace, name, license),
+            offline,
+        } => (file, dir, namespace, name, license, offline),
         ImportCommand::Genericode {
             file,
             dir,
@@ -116,20 +123,39 @@ pub fn import(reg: &RegistryArgs, command: ImportCommand) -> anyhow::Result<()> 
             return import_genericode(reg, &file, dir, &opts);
         }
     };
-    let opts = ImportOptions {
+    let mut opts = ImportOptions {
         namespace,
         name,
         license,
         limits: Limits::default(),
+        codelist_packages: None,
     };
     let bytes = read_limited(&file, opts.limits.max_bytes)?;
-    let imported = xdatenfelder::import(&bytes, &opts).map_err(|e| {
-        refused(tr!(
-            "import-failed",
-            file = file.display().to_string(),
-            error = e.to_string()
-        ))
-    })?;
+    let run = |opts: &ImportOptions| {
+        xdatenfelder::import(&bytes, opts).map_err(|e| {
+            refused(tr!(
+                "import-failed",
+                file = file.display().to_string(),
+                error = e.to_string()
+            ))
+        })
+    };
+    let mut imported = run(&opts)?;
+    // The code lists the form references: those the registry holds as
+    // packages become dependencies (a second pass with what was found).
+    let wanted = xrepository_lists(&imported.content);
+    if !offline && !wanted.is_empty() {
+        match codelist_packages(reg, &wanted) {
+            Ok(found) => {
+                opts.codelist_packages = Some(found);
+                imported = run(&opts)?;
+            }
+            Err(e) => eprintln!(
+                "{}",
+                tr!("import-codelists-not-asked", error = super::message(&e))
+            ),
+        }
+    }
     let dir = dir.unwrap_or_else(|| PathBuf::from(&imported.manifest.name));
     write_new_folder(&dir, &imported.files())?;
     output(
@@ -147,6 +173,55 @@ pub fn import(reg: &RegistryArgs, command: ImportCommand) -> anyhow::Result<()> 
         },
     );
     Ok(())
+}
+
+/// The XRepository lists (canonical URI, version) an imported form names.
+fn xrepository_lists(content: &gemeinwerk_package::content::Content) -> Vec<(String, String)> {
+    content
+        .body()
+        .map(|b| {
+            b.codelists
+                .iter()
+                .filter_map(|c| match &c.source {
+                    CodelistSource::XRepository { urn, version } => {
+                        Some((urn.clone(), version.clone()))
+                    }
+                    CodelistSource::Inline(_) => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Asks the registry which code list packages hold the lists; the first
+/// published one of each.
+fn codelist_packages(
+    reg: &RegistryArgs,
+    wanted: &[(String, String)],
+) -> anyhow::Result<BTreeMap<(String, String), CodelistPackageRef>> {
+    let registry = client(reg);
+    let mut out = BTreeMap::new();
+    for (uri, version) in wanted {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("uri", uri)
+            .append_pair("version", version)
+            .finish();
+        let answer: serde_json::Value = registry.get_json(&format!("/api/v1/codelists?{query}"))?;
+        let first = &answer["codelists"][0];
+        let found = first["package"]
+            .as_str()
+            .zip(first["version"].as_str().and_then(|v| v.parse().ok()));
+        if let Some((package, package_version)) = found {
+            out.insert(
+                (uri.clone(), version.clone()),
+                CodelistPackageRef {
+                    package: package.to_string(),
+                    version: package_version,
+                },
+            );
+        }
+    }
+    Ok(out)
 }
 
 fn import_genericode(

@@ -50,7 +50,83 @@ fn form_using_the_list(code: &str) -> PackageDir {
     p
 }
 
+fn fim_fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/fim")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// Kassel's own list of parking zones, as the FIM fixture references it.
+fn parkzonen() -> PackageDir {
+    let p = pkg_with("kassel/parkzonen", "20240101.0.0", "");
+    let manifest = std::fs::read_to_string(p.path().join("gemeinwerk.toml")).unwrap();
+    p.write(
+        "gemeinwerk.toml",
+        &manifest.replace("kind = \"form\"", "kind = \"codelist\""),
+    );
+    std::fs::remove_file(p.path().join("form.toml")).unwrap();
+    p.write(
+        "codelist.toml",
+        "[codelist]\nlabel = \"Bewohnerparkzonen\"\ncanonical-uri = \"urn:de:kassel:codeliste:parkzone\"\nsource-version = \"2024-01-01\"\n\n\
+         [[code]]\ncode = \"A\"\nlabel = \"Zone A\"\n\n[[code]]\ncode = \"B\"\nlabel = \"Zone B\"\n\n[[code]]\ncode = \"C\"\nlabel = \"Zone C\"\n",
+    );
+    p
+}
+
 both_backends! {
+    // The import asks the registry for the lists a form references: the
+    // one it holds as a package becomes a dependency, the other stays an
+    // XRepository reference and is reported.
+    fn an_xdatenfelder_import_depends_on_the_code_list_package(reg) {
+        let kassel = reg.owner_of("kassel");
+        let out = reg.cli(Some(&kassel), &["publish", parkzonen().path_str()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let r = reg.get("/api/v1/codelists?uri=urn:de:kassel:codeliste:parkzone&version=2024-01-01");
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.json(), json!({ "codelists": [{ "package": "kassel/parkzonen", "version": "20240101.0.0", "canonical_uri": "urn:de:kassel:codeliste:parkzone", "source_version": "2024-01-01" }] }));
+        // Another version of the list, or a bad query, finds nothing.
+        assert_eq!(reg.get("/api/v1/codelists?uri=urn:de:kassel:codeliste:parkzone&version=2025-01-01").json(), json!({ "codelists": [] }));
+        for bad in ["/api/v1/codelists", "/api/v1/codelists?uri=x", "/api/v1/codelists?uri=a&version=1&x=2", "/api/v1/codelists?uri=&version=1", "/api/v1/codelists?uri=a%01b&version=1"] {
+            let r = reg.get(bad);
+            assert_eq!(r.status, 400, "{bad}: {}", r.text());
+            assert_eq!(r.json()["errors"][0]["code"], "bad_query", "{bad}");
+        }
+
+        let work = tempfile::tempdir().unwrap();
+        let dir = work.path().join("antrag");
+        let fixture = fim_fixture("xdf2_S99000001_bewohnerparkausweis.xml");
+        let out = reg.cli(None, &["import", "xdatenfelder", &fixture, "--namespace", "kassel", "--dir", dir.to_str().unwrap(), "--json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let manifest = std::fs::read_to_string(dir.join("gemeinwerk.toml")).unwrap();
+        assert!(manifest.contains("\"kassel/parkzonen\" = \"^20240101.0.0\""), "{manifest}");
+        let form = std::fs::read_to_string(dir.join("form.toml")).unwrap();
+        assert!(form.contains("codelist = \"kassel/parkzonen\""), "{form}");
+        assert!(!form.contains("urn:de:kassel:codeliste:parkzone"), "the reference became the dependency: {form}");
+        assert!(form.contains("urn = \"urn:xoev-de:xinneres:codeliste:anrede\""), "{form}");
+        let reasons: Vec<&str> = answer["report"]["notes"].as_array().unwrap().iter().map(|n| n["reason"].as_str().unwrap()).collect();
+        assert_eq!(reasons.iter().filter(|r| **r == "codelist-not-in-registry").count(), 1, "{reasons:?}");
+
+        let out = reg.cli(Some(&kassel), &["publish", dir.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let name = answer["name"].as_str().unwrap();
+        let version = answer["version"].as_str().unwrap();
+        let schema = reg.get(&format!("/api/v1/packages/{name}/{version}/schema.json")).json();
+        let zone = &schema["properties"]["parkzone"];
+        assert_eq!(zone["enum"], json!(["A", "B", "C"]), "{zone}");
+
+        // Offline, nothing is asked and nothing is reported.
+        let offline = work.path().join("offline");
+        let out = reg.cli(None, &["import", "xdatenfelder", &fixture, "--namespace", "kassel", "--dir", offline.to_str().unwrap(), "--json", "--offline"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(!answer["report"].to_string().contains("codelist-not-in-registry"));
+        let manifest = std::fs::read_to_string(offline.join("gemeinwerk.toml")).unwrap();
+        assert!(!manifest.contains("kassel/parkzonen"), "{manifest}");
+    }
+
     fn a_genericode_list_is_published_and_a_form_uses_it(reg) {
         let work = tempfile::tempdir().unwrap();
         let dir = work.path().join("bundesland");
@@ -139,5 +215,30 @@ both_backends! {
         let out = import(reg, &genericode("anschrifttyp_2.0.xml"), &dir, &[]);
         assert!(!out.status.success());
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "the folder is untouched");
+    }
+
+    // A long list is a text input that suggests codes as one types.
+    fn a_long_list_is_a_type_ahead_in_the_preview(reg) {
+        let kassel = reg.owner_of("kassel");
+        let p = pkg_with("kassel/strassen", "1.0.0", "");
+        let manifest = std::fs::read_to_string(p.path().join("gemeinwerk.toml")).unwrap();
+        p.write("gemeinwerk.toml", &manifest.replace("kind = \"form\"", "kind = \"codelist\""));
+        std::fs::remove_file(p.path().join("form.toml")).unwrap();
+        let mut list = String::from("[codelist]\nlabel = \"Straßen\"\n");
+        for i in 0..40 {
+            list.push_str(&format!("\n[[code]]\ncode = \"{i:03}\"\nlabel = \"Straße {i}\"\n"));
+        }
+        p.write("codelist.toml", &list);
+        let out = reg.cli(Some(&kassel), &["publish", p.path_str()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let form = pkg_with("kassel/sondernutzung", "1.0.0", "[dependencies]\n\"kassel/strassen\" = \"^1\"\n");
+        form.write("form.toml", "[form]\ntitle = \"Sondernutzung\"\nvertrauensniveau = \"niedrig\"\n\n[[field]]\nid = \"strasse\"\ntype = \"select\"\nlabel = \"Straße\"\ncodelist = \"kassel/strassen\"\n");
+        let out = reg.cli(Some(&kassel), &["publish", form.path_str()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let page = reg.get("/pakete/kassel/sondernutzung").text();
+        assert!(page.contains("list=\"f-strasse-liste\""), "a text input with suggestions");
+        assert!(page.contains("<datalist id=\"f-strasse-liste\">"), "the suggestions");
+        assert!(page.contains("<option value=\"039\">Straße 39</option>"), "every code with its label");
+        assert!(!page.contains("<select id=\"f-strasse\""), "no select of 40 options");
     }
 }

@@ -355,6 +355,12 @@ pub enum NoteReason {
     LicenceAssumed {
         license: String,
     },
+    /// The registry was asked and has no code list package that holds the
+    /// referenced list: the reference stays.
+    CodelistNotInRegistry {
+        urn: String,
+        version: String,
+    },
 }
 
 impl NoteReason {
@@ -402,6 +408,7 @@ impl NoteReason {
             RuleAsText(gap) => gap.code(),
             VersionNotSemver { .. } => "version-not-semver",
             LicenceAssumed { .. } => "licence-assumed",
+            CodelistNotInRegistry { .. } => "codelist-not-in-registry",
         }
     }
 
@@ -483,6 +490,7 @@ impl NoteReason {
                 version.as_deref().unwrap_or("(none)")
             ),
             LicenceAssumed { license } => format!("XDatenfelder carries no licence; the manifest says \"{license}\": check the terms of the source before publishing"),
+            CodelistNotInRegistry { urn, version } => format!("no code list package of the registry holds the list {urn}, version {version}; the field keeps the XRepository reference and its codes are not checked (import the list with `gemeinwerk import genericode` and publish it, then import again)"),
         }
     }
 
@@ -612,6 +620,12 @@ impl NoteReason {
             LicenceAssumed { license } => format!(
                 "XDatenfelder enthält keine Lizenzangabe; im Manifest steht {}. Prüfen Sie vor der Veröffentlichung die Nutzungsbedingungen der Quelle.",
                 code(license)
+            ),
+            CodelistNotInRegistry { urn, version } => format!(
+                "Kein Codelisten-Paket der Registry enthält die Liste {} in Version {}; das Feld behält den Verweis ins XRepository, seine Codes werden nicht geprüft. Übernehmen Sie die Liste mit {} und veröffentlichen Sie sie, dann importieren Sie erneut.",
+                code(urn),
+                code(version),
+                code("gemeinwerk import genericode")
             ),
         }
     }
@@ -760,6 +774,10 @@ pub(crate) fn examples() -> Vec<NoteReason> {
         VersionNotSemver { version: None },
         LicenceAssumed {
             license: s("EUPL-1.2"),
+        },
+        CodelistNotInRegistry {
+            urn: s("urn:xoev-de:xinneres:codeliste:anrede"),
+            version: s("1"),
         },
     ]
 }

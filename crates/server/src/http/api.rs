@@ -31,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(audit_log)
         .service(search)
         .service(suggest)
+        .service(find_codelists)
         .service(super::ops::openapi);
 }
 
@@ -538,6 +539,21 @@ async fn search(reg: Reg, query: web::Query<RawSearchParams>) -> ApiResult<HttpR
     let params = SearchParams::parse(&query.into_inner())?;
     let results = web::block(move || reg.search(&params)).await??;
     Ok(HttpResponse::Ok().json(results))
+}
+
+/// Code list packages by their list's canonical URI and own version.
+#[get("/api/v1/codelists")]
+async fn find_codelists(
+    reg: Reg,
+    query: web::Query<crate::registry::codelists::RawCodelistQuery>,
+) -> ApiResult<HttpResponse> {
+    let (uri, version) = query.into_inner().parse()?;
+    let found = web::block(move || -> crate::registry::error::Result<_> {
+        let mut conn = reg.db.conn()?;
+        crate::registry::codelists::find(&mut conn, &uri, &version)
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "codelists": found })))
 }
 
 #[get("/api/v1/search/suggest")]

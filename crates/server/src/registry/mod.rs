@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod changes;
+pub mod codelists;
 pub mod content;
 pub mod db_health;
 pub mod demo;

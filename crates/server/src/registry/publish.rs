@@ -12,7 +12,7 @@ use super::error::{RegistryError, Result};
 use super::jobs::Job;
 use super::{index, jobs, Registry};
 use crate::store::db::now;
-use crate::store::schema::{dependencies, packages, versions};
+use crate::store::schema::{codelist_sources, dependencies, packages, versions};
 use crate::store::{write_tx, DbConn};
 use gemeinwerk_package::archive::{self, sha256_hex};
 use gemeinwerk_package::content::Content;
@@ -126,8 +126,13 @@ pub fn publish(reg: &Registry, actor: &Actor, origin: &Origin, upload: &[u8]) ->
         actor: Some(actor.login.clone()),
         ..origin.clone()
     };
+    let codelist_source = match &new_content {
+        Some(Content::Codelist(l)) => l.canonical_uri.as_deref().zip(l.source_version.as_deref()),
+        _ => None,
+    };
     let new = NewVersion {
         manifest: &manifest,
+        codelist_source,
         manifest_text: &String::from_utf8_lossy(
             &files[gemeinwerk_package::manifest::MANIFEST_FILE],
         ),
@@ -167,6 +172,8 @@ pub fn publish(reg: &Registry, actor: &Actor, origin: &Origin, upload: &[u8]) ->
 /// What the transaction writes.
 struct NewVersion<'a> {
     manifest: &'a Manifest,
+    /// A code list's canonical URI and own version, when it names both.
+    codelist_source: Option<(&'a str, &'a str)>,
     manifest_text: &'a str,
     cksum: &'a str,
     size: usize,
@@ -216,6 +223,15 @@ fn record(
             ))
             .returning(versions::id)
             .get_result(conn)?;
+        if let Some((uri, source_version)) = new.codelist_source {
+            diesel::insert_into(codelist_sources::table)
+                .values((
+                    codelist_sources::version_id.eq(version_id),
+                    codelist_sources::canonical_uri.eq(uri),
+                    codelist_sources::source_version.eq(source_version),
+                ))
+                .execute(conn)?;
+        }
         for dep in &manifest.dependencies {
             diesel::insert_into(dependencies::table)
                 .values((

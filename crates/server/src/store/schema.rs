@@ -134,6 +134,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    codelist_sources (version_id) {
+        version_id -> BigInt,
+        canonical_uri -> Text,
+        source_version -> Text,
+    }
+}
+
 diesel::joinable!(members -> namespaces (namespace_id));
 diesel::joinable!(members -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
@@ -142,6 +150,7 @@ diesel::joinable!(packages -> namespaces (namespace_id));
 diesel::joinable!(versions -> packages (package_id));
 diesel::joinable!(dependencies -> versions (version_id));
 diesel::joinable!(version_downloads -> versions (version_id));
+diesel::joinable!(codelist_sources -> versions (version_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     namespaces,
@@ -155,4 +164,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     jobs,
     web_sessions,
+    codelist_sources,
 );

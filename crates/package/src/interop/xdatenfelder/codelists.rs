@@ -92,6 +92,23 @@ impl Importer<'_> {
         if let Some(id) = self.xrepo_lists.get(&(urn.clone(), version.clone())) {
             return Ok(id.clone());
         }
+        if let Some(known) = &self.opts.codelist_packages {
+            if let Some(found) = known.get(&(urn.clone(), version.clone())) {
+                self.codelist_deps
+                    .insert(found.package.clone(), found.version.clone());
+                return Ok(found.package.clone());
+            }
+            self.note(
+                NoteKind::Approximated,
+                Some(fim),
+                None,
+                e,
+                NoteReason::CodelistNotInRegistry {
+                    urn: urn.clone(),
+                    version: version.clone(),
+                },
+            );
+        }
         let last = urn.rsplit(':').next().unwrap_or(field_id);
         let mut base = slug(last, '_', 40);
         if !base.starts_with(|c: char| c.is_ascii_lowercase()) {

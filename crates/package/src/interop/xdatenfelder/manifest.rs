@@ -86,7 +86,20 @@ impl Importer<'_> {
             themenfeld: None,
             leika: None,
             readme: None,
-            dependencies: Vec::new(),
+            // Exactly the version the import found: the codes the form was
+            // checked against.
+            dependencies: self
+                .codelist_deps
+                .iter()
+                .filter_map(|(package, version)| {
+                    let (namespace, name) = package.split_once('/')?;
+                    Some(Dependency {
+                        namespace: namespace.to_string(),
+                        name: name.to_string(),
+                        req: semver::VersionReq::parse(&format!("^{version}")).ok()?,
+                    })
+                })
+                .collect(),
             forked_from: None,
             lowers_vertrauensniveau: false,
             repository: None,

@@ -21,7 +21,7 @@ use crate::codelist::{Code, Codelist, CodelistSource};
 use crate::content::Content;
 use crate::fieldgroup::Fieldgroup;
 use crate::form::{Ableitung, Body, Form, Vertrauensniveau};
-use crate::manifest::{FimSource, Manifest, PackageKind, MANIFEST_FILE};
+use crate::manifest::{Dependency, FimSource, Manifest, PackageKind, MANIFEST_FILE};
 use crate::model::{
     is_date, Bound, Condition, Constraints, Field, FieldType, FimRef, Group, Item, Occurs, Text,
 };
@@ -88,6 +88,19 @@ pub struct ImportOptions {
     /// XDatenfelder carries no licence; the importer writes this one.
     pub license: String,
     pub limits: Limits,
+    /// Code list packages of the registry by their list's canonical URI
+    /// and own version; a `codelisteReferenz` to one of them becomes a
+    /// dependency on the package. `None`: the registry was not asked, and
+    /// the references stay as they are without a note.
+    pub codelist_packages: Option<BTreeMap<(String, String), CodelistPackageRef>>,
+}
+
+/// A published code list package that holds a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodelistPackageRef {
+    /// `ns/name`.
+    pub package: String,
+    pub version: semver::Version,
 }
 
 impl Default for ImportOptions {
@@ -97,6 +110,7 @@ impl Default for ImportOptions {
             name: None,
             license: "EUPL-1.2".into(),
             limits: Limits::default(),
+            codelist_packages: None,
         }
     }
 }
@@ -240,6 +254,8 @@ struct Importer<'a> {
     codelists: Vec<Codelist>,
     /// `(urn, version)` → code list id, so that fields share a list.
     xrepo_lists: HashMap<(String, String), String>,
+    /// Code list packages the fields name, with the version found.
+    codelist_deps: BTreeMap<String, semver::Version>,
     rules: Vec<Rule>,
     landed: HashMap<String, Vec<Landed>>,
     fields: usize,
@@ -271,6 +287,7 @@ pub fn import(input: &[u8], opts: &ImportOptions) -> Result<Imported, ImportErro
         not_carried: BTreeMap::new(),
         codelists: Vec::new(),
         xrepo_lists: HashMap::new(),
+        codelist_deps: BTreeMap::new(),
         rules: Vec::new(),
         landed: HashMap::new(),
         fields: 0,

@@ -733,7 +733,83 @@ fn german_report_sources() -> Vec<(String, Imported)> {
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         out.push((name.to_string(), imp));
     }
+    out.push((
+        "with the registry's code lists".into(),
+        import(
+            &fixture("xdf2_S99000001_bewohnerparkausweis.xml"),
+            &with_parkzonen(),
+        )
+        .unwrap(),
+    ));
     out
+}
+
+/// The registry holds Kassel's parking zones as a package, not the Anrede.
+fn with_parkzonen() -> ImportOptions {
+    let mut known = BTreeMap::new();
+    known.insert(
+        (
+            "urn:de:kassel:codeliste:parkzone".to_string(),
+            "2024-01-01".to_string(),
+        ),
+        CodelistPackageRef {
+            package: "kassel/parkzonen".into(),
+            version: semver::Version::new(20240101, 0, 1),
+        },
+    );
+    ImportOptions {
+        namespace: "kassel".into(),
+        codelist_packages: Some(known),
+        ..ImportOptions::default()
+    }
+}
+
+#[test]
+fn a_list_the_registry_holds_becomes_a_dependency() {
+    let imp = import(
+        &fixture("xdf2_S99000001_bewohnerparkausweis.xml"),
+        &with_parkzonen(),
+    )
+    .unwrap();
+    let deps: Vec<String> = imp
+        .manifest
+        .dependencies
+        .iter()
+        .map(|d| format!("{} {}", d.full_name(), d.req))
+        .collect();
+    assert_eq!(deps, ["kassel/parkzonen ^20240101.0.1"]);
+    let Some(Item::Field(zone)) = items(&imp).remove("parkzone") else {
+        panic!("no field parkzone")
+    };
+    assert_eq!(
+        zone.codelist.as_ref().map(|c| c.get_ref().as_str()),
+        Some("kassel/parkzonen")
+    );
+    let body = imp.content.body().unwrap();
+    let urns: Vec<String> = body
+        .codelists
+        .iter()
+        .filter_map(|c| match &c.source {
+            CodelistSource::XRepository { urn, .. } => Some(urn.clone()),
+            CodelistSource::Inline(_) => None,
+        })
+        .collect();
+    assert_eq!(urns, ["urn:xoev-de:xinneres:codeliste:anrede"]);
+    let not_found: Vec<&Note> = imp
+        .report
+        .notes
+        .iter()
+        .filter(|n| n.reason.code() == "codelist-not-in-registry")
+        .collect();
+    assert_eq!(not_found.len(), 1, "{:?}", imp.report.notes);
+    // Without the registry's answer nothing is said about it.
+    let plain = import_fixture("xdf2_S99000001_bewohnerparkausweis.xml");
+    assert!(plain.manifest.dependencies.is_empty());
+    assert!(!plain
+        .report
+        .notes
+        .iter()
+        .any(|n| n.reason.code() == "codelist-not-in-registry"));
 }
 
 /// The README without what is quoted from the source: code spans, code
