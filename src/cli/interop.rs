@@ -19,7 +19,7 @@ use gemeinwerk_package::content::read_content;
 use gemeinwerk_package::content::DependencyContent;
 use gemeinwerk_package::interop::codelist_import::{self, CodelistImportOptions};
 use gemeinwerk_package::interop::genericode;
-use gemeinwerk_package::interop::xdatenfelder::{self, CodelistPackageRef, ImportOptions};
+use gemeinwerk_package::interop::xdatenfelder::{self, ImportOptions, PackageRef};
 use gemeinwerk_package::interop::xml::Limits;
 use gemeinwerk_package::interop::{bpmn, json_schema};
 use std::collections::BTreeMap;
@@ -44,8 +44,9 @@ pub enum ImportCommand {
         /// The licence to write into the manifest (XDatenfelder carries none).
         #[arg(long, default_value = "EUPL-1.2")]
         license: String,
-        /// Do not ask the registry for code list packages: code list
-        /// references stay XRepository references.
+        /// Do not ask the registry for code list and field group packages:
+        /// code list references stay XRepository references, Datenfeldgruppen
+        /// are copied.
         #[arg(long)]
         offline: bool,
     },
@@ -129,6 +130,7 @@ pub fn import(reg: &RegistryArgs, command: ImportCommand) -> anyhow::Result<()> 
         license,
         limits: Limits::default(),
         codelist_packages: None,
+        fieldgroup_packages: BTreeMap::new(),
     };
     let bytes = read_limited(&file, opts.limits.max_bytes)?;
     let run = |opts: &ImportOptions| {
@@ -141,13 +143,19 @@ pub fn import(reg: &RegistryArgs, command: ImportCommand) -> anyhow::Result<()> 
         })
     };
     let mut imported = run(&opts)?;
-    // The code lists the form references: those the registry holds as
-    // packages become dependencies (a second pass with what was found).
-    let wanted = xrepository_lists(&imported.content);
-    if !offline && !wanted.is_empty() {
-        match codelist_packages(reg, &wanted) {
-            Ok(found) => {
-                opts.codelist_packages = Some(found);
+    // The code lists and the Datenfeldgruppen the form references: those
+    // the registry holds as packages become dependencies (a second pass
+    // with what was found).
+    let lists = xrepository_lists(&imported.content);
+    let groups = fim_groups(&imported.content);
+    let nothing_to_ask = lists.is_empty() && groups.is_empty();
+    if !offline && !nothing_to_ask {
+        let asked = codelist_packages(reg, &lists)
+            .and_then(|l| Ok((l, fieldgroup_packages(reg, &groups)?)));
+        match asked {
+            Ok((lists, groups)) => {
+                opts.codelist_packages = Some(lists);
+                opts.fieldgroup_packages = groups;
                 imported = run(&opts)?;
             }
             Err(e) => eprintln!(
@@ -193,12 +201,67 @@ fn xrepository_lists(content: &gemeinwerk_package::content::Content) -> Vec<(Str
         .unwrap_or_default()
 }
 
+/// The FIM id and version of every group of an imported form.
+fn fim_groups(content: &gemeinwerk_package::content::Content) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Some(body) = content.body() {
+        gemeinwerk_package::model::walk(&body.items, "", &mut |_, item| {
+            if let gemeinwerk_package::model::Item::Group(g) = item {
+                if let Some((id, Some(version))) = g.fim.as_ref().map(|f| (&f.id, &f.version)) {
+                    out.push((id.clone(), version.clone()));
+                }
+            }
+        });
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Asks the registry which field group packages were made from the
+/// groups; the first published one of each.
+fn fieldgroup_packages(
+    reg: &RegistryArgs,
+    wanted: &[(String, String)],
+) -> anyhow::Result<BTreeMap<(String, String), PackageRef>> {
+    let registry = client(reg);
+    let mut out = BTreeMap::new();
+    for (id, version) in wanted {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("id", id)
+            .append_pair("version", version)
+            .finish();
+        let answer: serde_json::Value = registry.get_json(&format!("/api/v1/fim?{query}"))?;
+        let found = answer["packages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["kind"] == "fieldgroup")
+            .find_map(|p| {
+                Some((
+                    p["package"].as_str()?.to_string(),
+                    p["version"].as_str()?.parse::<semver::Version>().ok()?,
+                ))
+            });
+        if let Some((package, package_version)) = found {
+            out.insert(
+                (id.clone(), version.clone()),
+                PackageRef {
+                    package,
+                    version: package_version,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
 /// Asks the registry which code list packages hold the lists; the first
 /// published one of each.
 fn codelist_packages(
     reg: &RegistryArgs,
     wanted: &[(String, String)],
-) -> anyhow::Result<BTreeMap<(String, String), CodelistPackageRef>> {
+) -> anyhow::Result<BTreeMap<(String, String), PackageRef>> {
     let registry = client(reg);
     let mut out = BTreeMap::new();
     for (uri, version) in wanted {
@@ -214,7 +277,7 @@ fn codelist_packages(
         if let Some((package, package_version)) = found {
             out.insert(
                 (uri.clone(), version.clone()),
-                CodelistPackageRef {
+                PackageRef {
                     package: package.to_string(),
                     version: package_version,
                 },

@@ -654,3 +654,64 @@ fn bpmn_export_opens_in_bpmn_moddle_without_warnings() {
         stderr(&check)
     );
 }
+
+/// The harmonised Datenfeldgruppe "Fahrzeug" (G99000002 1.1) of the
+/// Bewohnerparkausweis fixture, published as a field group package.
+fn fahrzeug_fieldgroup() -> PackageDir {
+    let p = pkg_with(
+        "fim/fahrzeug",
+        "1.1.0",
+        "[fim]\nid = \"G99000002\"\nversion = \"1.1\"\n",
+    );
+    let manifest = std::fs::read_to_string(p.path().join("gemeinwerk.toml")).unwrap();
+    p.write(
+        "gemeinwerk.toml",
+        &manifest.replace("kind = \"form\"", "kind = \"fieldgroup\""),
+    );
+    std::fs::remove_file(p.path().join("form.toml")).unwrap();
+    p.write(
+        "fieldgroup.toml",
+        "[fieldgroup]\nlabel = \"Fahrzeug\"\nfim-id = \"G99000002\"\nfim-version = \"1.1\"\n\n\
+         [[field]]\nid = \"amtliches_kennzeichen\"\ntype = \"text\"\nlabel = \"Amtliches Kennzeichen\"\nrequired = true\n",
+    );
+    p
+}
+
+both_backends! {
+    // A Datenfeldgruppe the registry holds as a field group package (same
+    // FIM id and version) is included, not copied.
+    fn a_harmonised_group_is_included_not_copied(reg) {
+        let fim = reg.owner_of("fim");
+        let out = reg.cli(Some(&fim), &["publish", fahrzeug_fieldgroup().path_str()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let r = reg.get("/api/v1/fim?id=G99000002&version=1.1");
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.json(), json!({ "packages": [{ "package": "fim/fahrzeug", "version": "1.1.0", "kind": "fieldgroup", "fim_id": "G99000002", "fim_version": "1.1" }] }));
+        assert_eq!(reg.get("/api/v1/fim?id=G99000002&version=1.2").json(), json!({ "packages": [] }));
+        for bad in ["/api/v1/fim", "/api/v1/fim?id=G99000002", "/api/v1/fim?id=G1&version=1&fim=2"] {
+            let r = reg.get(bad);
+            assert_eq!(r.status, 400, "{bad}: {}", r.text());
+            assert_eq!(r.json()["errors"][0]["code"], "bad_query", "{bad}");
+        }
+
+        let work = tempfile::tempdir().unwrap();
+        let dir = work.path().join("antrag");
+        let out = reg.cli(None, &["import", "xdatenfelder", &fixture("xdf2_S99000001_bewohnerparkausweis.xml"), "--namespace", "kassel", "--dir", dir.to_str().unwrap(), "--json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let manifest = std::fs::read_to_string(dir.join("gemeinwerk.toml")).unwrap();
+        assert!(manifest.contains("\"fim/fahrzeug\" = \"^1.1.0\""), "{manifest}");
+        let form = std::fs::read_to_string(dir.join("form.toml")).unwrap();
+        assert!(form.contains("include = \"fim/fahrzeug\""), "{form}");
+        assert!(!form.contains("F99000012"), "the group's fields are not copied: {form}");
+        // The other group (G99000001) is not in the registry: copied.
+        assert!(form.contains("fim-id = \"G99000001\""), "{form}");
+
+        let kassel = reg.owner_of("kassel");
+        let out = reg.cli(Some(&kassel), &["publish", dir.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let schema = reg.get("/api/v1/packages/kassel/bewohnerparkausweis/1.3.0/schema.json").json();
+        let fahrzeug = &schema["properties"]["fahrzeug"];
+        assert_eq!(fahrzeug["properties"]["amtliches_kennzeichen"]["type"], "string", "{fahrzeug}");
+        assert!(fahrzeug["properties"].get("anzahl_fahrzeuge").is_none(), "the package's fields, not the copy's: {fahrzeug}");
+    }
+}

@@ -216,7 +216,7 @@ vendored = { $count ->
 
 import-failed = { $file }: { $error }; nichts wurde geschrieben
 import-codelist = Codeliste { $name } { $version } mit { $codes } Codes (Version der Liste: { $source })
-import-codelists-not-asked = Die Registry ließ sich nicht nach Codelisten-Paketen fragen ({ $error }); die Verweise ins XRepository bleiben
+import-codelists-not-asked = Die Registry ließ sich nicht nach Codelisten- und Feldgruppen-Paketen fragen ({ $error }); die Verweise ins XRepository bleiben, die Feldgruppen werden kopiert
 import-wrote = { $dir } geschrieben; bitte durchsehen, dann `gemeinwerk validate { $dir }`
 file-too-large = { $file }: die Datei hat mehr als { $limit } Bytes; gelesen werden höchstens { $limit } Bytes; nichts wurde geschrieben
 folder-exists = { $dir } gibt es schon; mit --dir einen neuen Ordner nennen; nichts wurde geschrieben
@@ -449,7 +449,7 @@ arg-import-xdatenfelder-dir = Der anzulegende Ordner (Standard: ./NAME); es darf
 arg-import-xdatenfelder-namespace = Der Namensraum des neuen Pakets
 arg-import-xdatenfelder-name = Der Paketname (Standard: aus dem FIM-Namen gebildet)
 arg-import-xdatenfelder-license = Die Lizenz für das Manifest (XDatenfelder nennt keine)
-arg-import-xdatenfelder-offline = Die Registry nicht nach Codelisten-Paketen fragen: Verweise auf Codelisten bleiben Verweise ins XRepository
+arg-import-xdatenfelder-offline = Die Registry nicht nach Codelisten- und Feldgruppen-Paketen fragen: Verweise auf Codelisten bleiben Verweise ins XRepository, Datenfeldgruppen werden kopiert
 cmd-import-genericode = Eine OASIS-genericode-1.0-Codeliste (wie das XRepository sie veröffentlicht) in einen neuen Codelisten-Paketordner importieren
 arg-import-genericode-file = Die genericode-XML-Datei
 arg-import-genericode-dir = Der anzulegende Ordner (Standard: ./NAME); es darf ihn noch nicht geben

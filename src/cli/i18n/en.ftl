@@ -201,7 +201,7 @@ vendored = vendored { $count ->
 
 import-failed = { $file }: { $error }; nothing was written
 import-codelist = code list { $name } { $version } with { $codes } codes (the list's version: { $source })
-import-codelists-not-asked = could not ask the registry for code list packages ({ $error }); the XRepository references stay
+import-codelists-not-asked = could not ask the registry for code list and field group packages ({ $error }); the XRepository references stay and the groups are copied
 import-wrote = wrote { $dir }; review it, then `gemeinwerk validate { $dir }`
 file-too-large = { $file }: the file has more than { $limit } bytes; at most { $limit } bytes are read; nothing was written
 folder-exists = { $dir } already exists; name a new folder with --dir; nothing was written
@@ -435,7 +435,7 @@ arg-import-xdatenfelder-dir = The folder to create (default: ./NAME); it must no
 arg-import-xdatenfelder-namespace = The namespace of the new package
 arg-import-xdatenfelder-name = The package name (default: made from the FIM name)
 arg-import-xdatenfelder-license = The licence to write into the manifest (XDatenfelder carries none)
-arg-import-xdatenfelder-offline = Do not ask the registry for code list packages: code list references stay XRepository references
+arg-import-xdatenfelder-offline = Do not ask the registry for code list and field group packages: code list references stay XRepository references, Datenfeldgruppen are copied
 cmd-import-genericode = Import an OASIS genericode 1.0 code list (as the XRepository publishes them) into a new code list package folder
 arg-import-genericode-file = The genericode XML file
 arg-import-genericode-dir = The folder to create (default: ./NAME); it must not exist yet

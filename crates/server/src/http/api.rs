@@ -32,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(search)
         .service(suggest)
         .service(find_codelists)
+        .service(find_fim)
         .service(super::ops::openapi);
 }
 
@@ -545,15 +546,30 @@ async fn search(reg: Reg, query: web::Query<RawSearchParams>) -> ApiResult<HttpR
 #[get("/api/v1/codelists")]
 async fn find_codelists(
     reg: Reg,
-    query: web::Query<crate::registry::codelists::RawCodelistQuery>,
+    query: web::Query<crate::registry::sources::RawCodelistQuery>,
 ) -> ApiResult<HttpResponse> {
     let (uri, version) = query.into_inner().parse()?;
     let found = web::block(move || -> crate::registry::error::Result<_> {
         let mut conn = reg.db.conn()?;
-        crate::registry::codelists::find(&mut conn, &uri, &version)
+        crate::registry::sources::find_codelists(&mut conn, &uri, &version)
     })
     .await??;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "codelists": found })))
+}
+
+/// Packages made from a FIM element, by its id and version.
+#[get("/api/v1/fim")]
+async fn find_fim(
+    reg: Reg,
+    query: web::Query<crate::registry::sources::RawFimQuery>,
+) -> ApiResult<HttpResponse> {
+    let (id, version) = query.into_inner().parse()?;
+    let found = web::block(move || -> crate::registry::error::Result<_> {
+        let mut conn = reg.db.conn()?;
+        crate::registry::sources::find_fim(&mut conn, &id, &version)
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "packages": found })))
 }
 
 #[get("/api/v1/search/suggest")]

@@ -12,7 +12,7 @@ use super::error::{RegistryError, Result};
 use super::jobs::Job;
 use super::{index, jobs, Registry};
 use crate::store::db::now;
-use crate::store::schema::{codelist_sources, dependencies, packages, versions};
+use crate::store::schema::{codelist_sources, dependencies, fim_sources, packages, versions};
 use crate::store::{write_tx, DbConn};
 use gemeinwerk_package::archive::{self, sha256_hex};
 use gemeinwerk_package::content::Content;
@@ -223,6 +223,17 @@ fn record(
             ))
             .returning(versions::id)
             .get_result(conn)?;
+        if let Some((id, Some(fim_version))) =
+            manifest.fim.as_ref().map(|f| (&f.id, f.version.as_ref()))
+        {
+            diesel::insert_into(fim_sources::table)
+                .values((
+                    fim_sources::version_id.eq(version_id),
+                    fim_sources::fim_id.eq(id),
+                    fim_sources::fim_version.eq(fim_version),
+                ))
+                .execute(conn)?;
+        }
         if let Some((uri, source_version)) = new.codelist_source {
             diesel::insert_into(codelist_sources::table)
                 .values((

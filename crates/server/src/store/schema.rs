@@ -142,6 +142,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    fim_sources (version_id) {
+        version_id -> BigInt,
+        fim_id -> Text,
+        fim_version -> Text,
+    }
+}
+
 diesel::joinable!(members -> namespaces (namespace_id));
 diesel::joinable!(members -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
@@ -151,6 +159,7 @@ diesel::joinable!(versions -> packages (package_id));
 diesel::joinable!(dependencies -> versions (version_id));
 diesel::joinable!(version_downloads -> versions (version_id));
 diesel::joinable!(codelist_sources -> versions (version_id));
+diesel::joinable!(fim_sources -> versions (version_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     namespaces,
@@ -165,4 +174,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     jobs,
     web_sessions,
     codelist_sources,
+    fim_sources,
 );

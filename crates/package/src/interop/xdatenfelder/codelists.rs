@@ -94,7 +94,7 @@ impl Importer<'_> {
         }
         if let Some(known) = &self.opts.codelist_packages {
             if let Some(found) = known.get(&(urn.clone(), version.clone())) {
-                self.codelist_deps
+                self.package_deps
                     .insert(found.package.clone(), found.version.clone());
                 return Ok(found.package.clone());
             }

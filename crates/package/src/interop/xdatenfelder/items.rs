@@ -180,6 +180,29 @@ impl Importer<'_> {
         if occurs.is_repeatable() {
             inner.push(path.clone());
         }
+        // A harmonised group the registry holds as a field group package
+        // is included, not copied: its fields and rules are the package's.
+        let shared = fid
+            .clone()
+            .zip(version.clone())
+            .and_then(|key| self.opts.fieldgroup_packages.get(&key));
+        if let Some(found) = shared {
+            self.package_deps
+                .insert(found.package.clone(), found.version.clone());
+            let fim_ref = self.fim_ref(e, fid.as_deref(), version.as_deref(), &fim);
+            self.groups += 1;
+            return Some(Item::Group(Group {
+                id,
+                at: 0,
+                label: Some(de(&label)),
+                help: text(e, "hilfetextEingabe").map(de),
+                occurs,
+                include: Some(Spanned::new(0..0, found.package.clone())),
+                shown_when: None,
+                fim: fim_ref,
+                items: Vec::new(),
+            }));
+        }
         self.collect_rules(e, &fim, &path);
         let items = self.items(e, &path, &inner, &fim);
         self.scan_rest(e, &fim, &["struktur"]);

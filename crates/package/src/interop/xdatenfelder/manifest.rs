@@ -89,7 +89,7 @@ impl Importer<'_> {
             // Exactly the version the import found: the codes the form was
             // checked against.
             dependencies: self
-                .codelist_deps
+                .package_deps
                 .iter()
                 .filter_map(|(package, version)| {
                     let (namespace, name) = package.split_once('/')?;

@@ -92,12 +92,17 @@ pub struct ImportOptions {
     /// and own version; a `codelisteReferenz` to one of them becomes a
     /// dependency on the package. `None`: the registry was not asked, and
     /// the references stay as they are without a note.
-    pub codelist_packages: Option<BTreeMap<(String, String), CodelistPackageRef>>,
+    pub codelist_packages: Option<BTreeMap<(String, String), PackageRef>>,
+    /// Field group packages of the registry by the FIM id and version of
+    /// the Datenfeldgruppe they were made from; such a group becomes an
+    /// `include` of the package instead of a copy.
+    pub fieldgroup_packages: BTreeMap<(String, String), PackageRef>,
 }
 
-/// A published code list package that holds a list.
+/// A published package the import depends on: a code list package that
+/// holds a list, a field group package made from a Datenfeldgruppe.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CodelistPackageRef {
+pub struct PackageRef {
     /// `ns/name`.
     pub package: String,
     pub version: semver::Version,
@@ -111,6 +116,7 @@ impl Default for ImportOptions {
             license: "EUPL-1.2".into(),
             limits: Limits::default(),
             codelist_packages: None,
+            fieldgroup_packages: BTreeMap::new(),
         }
     }
 }
@@ -254,8 +260,9 @@ struct Importer<'a> {
     codelists: Vec<Codelist>,
     /// `(urn, version)` → code list id, so that fields share a list.
     xrepo_lists: HashMap<(String, String), String>,
-    /// Code list packages the fields name, with the version found.
-    codelist_deps: BTreeMap<String, semver::Version>,
+    /// Packages the form names (code lists, included field groups), with
+    /// the version found.
+    package_deps: BTreeMap<String, semver::Version>,
     rules: Vec<Rule>,
     landed: HashMap<String, Vec<Landed>>,
     fields: usize,
@@ -287,7 +294,7 @@ pub fn import(input: &[u8], opts: &ImportOptions) -> Result<Imported, ImportErro
         not_carried: BTreeMap::new(),
         codelists: Vec::new(),
         xrepo_lists: HashMap::new(),
-        codelist_deps: BTreeMap::new(),
+        package_deps: BTreeMap::new(),
         rules: Vec::new(),
         landed: HashMap::new(),
         fields: 0,

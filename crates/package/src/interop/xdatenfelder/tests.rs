@@ -752,7 +752,7 @@ fn with_parkzonen() -> ImportOptions {
             "urn:de:kassel:codeliste:parkzone".to_string(),
             "2024-01-01".to_string(),
         ),
-        CodelistPackageRef {
+        PackageRef {
             package: "kassel/parkzonen".into(),
             version: semver::Version::new(20240101, 0, 1),
         },
