@@ -39,7 +39,7 @@
 use toml::Spanned;
 
 use super::diagnostics::{line_column, Hint, Subject, SubjectKind};
-use super::spanned::{self, Node, Seen, Sink, Suggest, Table};
+use super::spanned::{Node, Seen, Sink, Suggest, Table};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CodelistPackage {
@@ -132,7 +132,7 @@ const COLUMN_KEYS: [&str; 6] = ["id", "name", "long-name", "type", "lang", "requ
 const CODE_KEYS: [&str; 3] = ["code", "label", "values"];
 
 pub fn read(sink: &mut Sink) -> Option<CodelistPackage> {
-    let root = match spanned::parse(sink.file, sink.source) {
+    let root = match sink.parse_root() {
         Ok(r) => r,
         Err(d) => {
             sink.found.push(d);

@@ -11,8 +11,9 @@ use super::fieldgroup::{self, Fieldgroup};
 use super::form::{self, Body, Form};
 use super::manifest::{parse_manifest, Manifest, PackageKind, MANIFEST_FILE};
 use super::process::{self, Process};
-use super::spanned::Sink;
+use super::spanned::{Node, Sink};
 use super::PackageFiles;
+use toml::Spanned;
 
 /// The parsed content file of a package.
 #[derive(Debug, Clone, PartialEq)]
@@ -192,6 +193,16 @@ pub fn check_with(
     files: &PackageFiles,
     deps: &DependencyContent,
 ) -> (Option<Content>, Vec<Diagnostic>) {
+    check_with_parsed(manifest, files, deps, None)
+}
+
+/// [`check_with`], with the content file parsed already by the caller.
+pub fn check_with_parsed(
+    manifest: &Manifest,
+    files: &PackageFiles,
+    deps: &DependencyContent,
+    parsed: Option<Spanned<Node>>,
+) -> (Option<Content>, Vec<Diagnostic>) {
     let mut found = Vec::new();
     let content_file = manifest.kind.content_file();
     let mut content = None;
@@ -221,6 +232,9 @@ pub fn check_with(
             ),
             Ok(text) => {
                 let mut sink = Sink::new(content_file, text);
+                if let Some(root) = parsed {
+                    sink = sink.with_parsed(root);
+                }
                 content = match manifest.kind {
                     PackageKind::Form => form::read(&mut sink).map(|f| {
                         form::check(&f, manifest, deps, &mut sink);

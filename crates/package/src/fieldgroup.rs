@@ -22,7 +22,7 @@ use super::diagnostics::{Hint, Subject, SubjectKind};
 use super::form::{check_body, read_body};
 use super::manifest::Manifest;
 use super::model::{read_fim, read_text, FimRef, Text};
-use super::spanned::{self, Sink, Suggest, Table};
+use super::spanned::{Sink, Suggest, Table};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fieldgroup {
@@ -43,7 +43,7 @@ const KEYS: [&str; 6] = [
 ];
 
 pub fn read(sink: &mut Sink) -> Option<Fieldgroup> {
-    let root = match spanned::parse(sink.file, sink.source) {
+    let root = match sink.parse_root() {
         Ok(r) => r,
         Err(d) => {
             sink.found.push(d);

@@ -154,7 +154,7 @@ const FORM_KEYS: [&str; 7] = [
 
 /// Reads `form.toml`; every problem found goes to the sink.
 pub fn read(sink: &mut Sink) -> Option<Form> {
-    let root = match spanned::parse(sink.file, sink.source) {
+    let root = match sink.parse_root() {
         Ok(r) => r,
         Err(d) => {
             sink.found.push(d);

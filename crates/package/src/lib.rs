@@ -93,12 +93,21 @@ pub fn check_files(
     files: &PackageFiles,
     deps: &content::DependencyContent,
 ) -> (Option<content::Content>, Vec<Diagnostic>) {
-    let (content, mut found) = content::check_with(manifest, files, deps);
-    found.extend(limits::check(
+    // The content file is parsed once for the text limits and the checks
+    // of its kind (a code list of 20,000 codes is over a megabyte).
+    let content_file = manifest.kind.content_file();
+    let parsed = files
+        .get(content_file)
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .and_then(|text| spanned::parse(content_file, text).ok());
+    let limits = limits::check(
         files,
         manifest.readme.as_deref(),
         &format!("{}-{}", manifest.name, manifest.version),
-    ));
+        parsed.as_ref().map(|root| (content_file, root)),
+    );
+    let (content, mut found) = content::check_with_parsed(manifest, files, deps, parsed);
+    found.extend(limits);
     // A merge with open conflicts is not a package yet.
     found.extend(merge::check_no_open_conflicts(files));
     (content, found)

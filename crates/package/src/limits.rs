@@ -36,8 +36,14 @@ pub const MAX_README_BYTES: usize = 1024 * 1024;
 pub const USTAR_NAME_BYTES: usize = 100;
 pub const USTAR_PREFIX_BYTES: usize = 155;
 
-/// Every problem with the package's texts, for `check_package`.
-pub fn check(files: &PackageFiles, readme: Option<&str>, archive_prefix: &str) -> Vec<Diagnostic> {
+/// Every problem with the package's texts, for `check_package`. `parsed`
+/// is a file the caller has parsed already, by path.
+pub fn check(
+    files: &PackageFiles,
+    readme: Option<&str>,
+    archive_prefix: &str,
+    parsed: Option<(&str, &Spanned<Node>)>,
+) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     for (path, bytes) in files {
         let full = format!("{archive_prefix}/{path}");
@@ -57,8 +63,13 @@ pub fn check(files: &PackageFiles, readme: Option<&str>, archive_prefix: &str) -
             continue;
         };
         // A file that does not parse is reported by its own reader.
-        if let Ok(root) = spanned::parse(path, source) {
-            walk(path, source, "", &root, &mut found);
+        match parsed.filter(|(p, _)| p == path) {
+            Some((_, root)) => walk(path, source, "", root, &mut found),
+            None => {
+                if let Ok(root) = spanned::parse(path, source) {
+                    walk(path, source, "", &root, &mut found);
+                }
+            }
         }
     }
     let readme = readme.unwrap_or("README.md");
@@ -223,7 +234,7 @@ mod tests {
     }
 
     fn codes(toml: &str) -> Vec<String> {
-        check(&files(toml), None, "p-1.0.0")
+        check(&files(toml), None, "p-1.0.0", None)
             .into_iter()
             .map(|d| d.code)
             .collect()
@@ -268,6 +279,7 @@ mod tests {
             &files(&format!("title = \"{}\"", long(201))),
             None,
             "p-1.0.0",
+            None,
         );
         assert!(d[0].message.contains("200"), "{}", d[0].message);
     }
@@ -277,7 +289,7 @@ mod tests {
         let mut f = files("");
         f.insert("README.md".into(), vec![b'x'; MAX_README_BYTES + 1]);
         f.insert(format!("{}.md", "n".repeat(101)), Vec::new());
-        let got: Vec<String> = check(&f, None, "p-1.0.0")
+        let got: Vec<String> = check(&f, None, "p-1.0.0", None)
             .into_iter()
             .map(|d| d.code)
             .collect();

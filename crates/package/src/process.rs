@@ -220,7 +220,7 @@ pub fn parse_amount(s: &str) -> Result<i64, Cause> {
 }
 
 pub fn read(sink: &mut Sink) -> Option<Process> {
-    let root = match spanned::parse(sink.file, sink.source) {
+    let root = match sink.parse_root() {
         Ok(r) => r,
         Err(d) => {
             sink.found.push(d);

@@ -256,6 +256,8 @@ pub struct Sink<'a> {
     pub found: Vec<Diagnostic>,
     /// Compiled patterns, as forms repeat the same pattern on many fields.
     patterns: BTreeMap<String, Option<regex::Regex>>,
+    /// The source, parsed already by the caller (see [`Sink::with_parsed`]).
+    parsed: Option<Spanned<Node>>,
 }
 
 impl<'a> Sink<'a> {
@@ -265,6 +267,24 @@ impl<'a> Sink<'a> {
             source,
             found: Vec::new(),
             patterns: BTreeMap::new(),
+            parsed: None,
+        }
+    }
+
+    /// A sink whose source the caller has parsed already: a large file is
+    /// parsed once for all the checks of a publish.
+    pub fn with_parsed(mut self, root: Spanned<Node>) -> Self {
+        self.parsed = Some(root);
+        self
+    }
+
+    /// The parsed source: the caller's tree, or parsed now.
+    // A syntax error happens at most once per file read: its size costs nothing.
+    #[allow(clippy::result_large_err)]
+    pub fn parse_root(&mut self) -> Result<Spanned<Node>, Diagnostic> {
+        match self.parsed.take() {
+            Some(root) => Ok(root),
+            None => parse(self.file, self.source),
         }
     }
 

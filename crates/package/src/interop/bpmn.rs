@@ -3,9 +3,13 @@
 //!
 //! Our processes are state machines whose transitions are the work: each
 //! transition becomes a user task in the lane of its role; a state with
-//! several ways out becomes an exclusive gateway; start states get a start
-//! event, end states an end event. Deadlines, forms, fees and notices go
-//! into the tasks' documentation.
+//! several ways out becomes an exclusive gateway, whose flows are named
+//! and conditioned by the transitions' labels, the first transition being
+//! the default flow; start states get a start event, end states an end
+//! event. A deadline becomes a non-interrupting timer boundary event with
+//! its ISO 8601 duration: a state's on each task that leaves the state, a
+//! transition's on its task. Forms, fees and notices go into the tasks'
+//! documentation.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io;
@@ -22,6 +26,7 @@ const NS_MODEL: &str = "http://www.omg.org/spec/BPMN/20100524/MODEL";
 const NS_BPMNDI: &str = "http://www.omg.org/spec/BPMN/20100524/DI";
 const NS_DC: &str = "http://www.omg.org/spec/DD/20100524/DC";
 const NS_DI: &str = "http://www.omg.org/spec/DD/20100524/DI";
+const NS_XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -57,6 +62,8 @@ struct Node {
     docs: Vec<String>,
     incoming: Vec<usize>,
     outgoing: Vec<usize>,
+    /// A gateway's default flow.
+    default_flow: Option<usize>,
     // Layout.
     column: usize,
     x: i64,
@@ -67,6 +74,32 @@ struct Flow {
     id: String,
     from: usize,
     to: usize,
+    /// Out of a gateway: the transition's label.
+    name: Option<String>,
+    /// Out of a gateway, but for the default flow: the condition, in
+    /// words (our transitions carry no expression).
+    condition: Option<String>,
+}
+
+impl Flow {
+    fn new(from: usize, to: usize) -> Flow {
+        Flow {
+            id: String::new(),
+            from,
+            to,
+            name: None,
+            condition: None,
+        }
+    }
+}
+
+/// A deadline on a task: a timer boundary event.
+struct Timer {
+    id: String,
+    task: usize,
+    name: String,
+    /// ISO 8601, e.g. `P14D`.
+    duration: String,
 }
 
 const LANE_LABEL: i64 = 30;
@@ -83,8 +116,55 @@ pub fn bpmn(m: &Manifest, content: &Content) -> Result<String, ExportError> {
         });
     };
     let (mut nodes, flows, lanes) = graph(p);
+    let timers = timers(p, &nodes);
     let (lane_y, lane_h, width) = layout(&mut nodes, &flows, lanes.len());
-    Ok(write(m, p, &nodes, &flows, &lanes, &lane_y, &lane_h, width))
+    let g = Graph {
+        nodes: &nodes,
+        flows: &flows,
+        timers: &timers,
+        lanes: &lanes,
+    };
+    Ok(write(m, p, &g, &lane_y, &lane_h, width))
+}
+
+/// What is written.
+struct Graph<'a> {
+    nodes: &'a [Node],
+    flows: &'a [Flow],
+    timers: &'a [Timer],
+    lanes: &'a [(String, String)],
+}
+
+/// The deadlines of states and transitions, on the tasks they limit.
+fn timers(p: &Process, nodes: &[Node]) -> Vec<Timer> {
+    let task = |t: &Transition| nodes.iter().position(|n| n.id == format!("Task_{}", t.id));
+    let mut out = Vec::new();
+    for s in &p.states {
+        let Some(d) = &s.deadline else { continue };
+        let label = s.label.as_ref().map(|l| l.de.as_str()).unwrap_or(&s.id);
+        for t in p.transitions.iter().filter(|t| t.from.get_ref() == &s.id) {
+            if let Some(i) = task(t) {
+                out.push(Timer {
+                    id: format!("Timer_{}_{}", ncname(&s.id), ncname(&t.id)),
+                    task: i,
+                    name: format!("Frist „{label}“: {d}"),
+                    duration: d.clone(),
+                });
+            }
+        }
+    }
+    for t in &p.transitions {
+        let (Some(d), Some(i)) = (&t.deadline, task(t)) else {
+            continue;
+        };
+        out.push(Timer {
+            id: format!("Timer_{}", ncname(&t.id)),
+            task: i,
+            name: format!("Frist: {d}"),
+            duration: d.clone(),
+        });
+    }
+    out
 }
 
 fn transition_docs(p: &Process, t: &Transition) -> Vec<String> {
@@ -149,6 +229,7 @@ fn graph(p: &Process) -> (Vec<Node>, Vec<Flow>, Vec<(String, String)>) {
             docs,
             incoming: Vec::new(),
             outgoing: Vec::new(),
+            default_flow: None,
             column: 0,
             x: 0,
             y: 0,
@@ -223,11 +304,20 @@ fn graph(p: &Process) -> (Vec<Node>, Vec<Flow>, Vec<(String, String)>) {
                     lane_of(many[0].role.get_ref()),
                     docs,
                 );
-                for t in many {
+                // The first way out is the usual one: the default flow.
+                for (k, t) in many.iter().enumerate() {
+                    let name = t
+                        .label
+                        .as_ref()
+                        .map(|l| l.de.clone())
+                        .unwrap_or_else(|| t.action.clone());
+                    if k == 0 {
+                        nodes[gw].default_flow = Some(flows.len());
+                    }
                     flows.push(Flow {
-                        id: String::new(),
-                        from: gw,
-                        to: tasks[t.id.as_str()],
+                        condition: (k > 0).then(|| name.clone()),
+                        name: Some(name),
+                        ..Flow::new(gw, tasks[t.id.as_str()])
                     });
                 }
                 gw
@@ -248,22 +338,13 @@ fn graph(p: &Process) -> (Vec<Node>, Vec<Flow>, Vec<(String, String)>) {
         }
     }
     for (start, node) in starts {
-        flows.push(Flow {
-            id: String::new(),
-            from: start,
-            to: node,
-        });
+        flows.push(Flow::new(start, node));
     }
     for t in &p.transitions {
         if let Some(&to) = entry.get(t.to.get_ref().as_str()) {
-            flows.push(Flow {
-                id: String::new(),
-                from: tasks[t.id.as_str()],
-                to,
-            });
+            flows.push(Flow::new(tasks[t.id.as_str()], to));
         }
     }
-    // Flows stay unnamed: the task a gateway leads to names the choice.
     for (i, f) in flows.iter_mut().enumerate() {
         f.id = format!("Flow_{}", i + 1);
         nodes[f.from].outgoing.push(i);
@@ -369,13 +450,10 @@ fn ncname(s: &str) -> String {
         .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
 fn write(
     m: &Manifest,
     p: &Process,
-    nodes: &[Node],
-    flows: &[Flow],
-    lanes: &[(String, String)],
+    g: &Graph,
     lane_y: &[i64],
     lane_h: &[i64],
     width: i64,
@@ -398,6 +476,7 @@ fn write(
                 ("xmlns:bpmndi", NS_BPMNDI),
                 ("xmlns:dc", NS_DC),
                 ("xmlns:di", NS_DI),
+                ("xmlns:xsi", NS_XSI),
                 ("id", "Definitions_1"),
                 ("targetNamespace", target.as_str()),
                 ("exporter", "gemeinwerk"),
@@ -416,8 +495,8 @@ fn write(
                             .write_empty()?;
                         Ok(())
                     })?;
-                write_process(w, m, &process_id, &title, nodes, flows, lanes)?;
-                write_diagram(w, nodes, flows, lanes, lane_y, lane_h, width)?;
+                write_process(w, m, &process_id, &title, g)?;
+                write_diagram(w, g, lane_y, lane_h, width)?;
                 Ok(())
             })?;
         Ok(())
@@ -434,10 +513,9 @@ fn write_process<W: io::Write>(
     m: &Manifest,
     process_id: &str,
     title: &str,
-    nodes: &[Node],
-    flows: &[Flow],
-    lanes: &[(String, String)],
+    g: &Graph,
 ) -> io::Result<()> {
+    let (nodes, flows, lanes) = (g.nodes, g.flows, g.lanes);
     w.create_element("bpmn:process")
         .with_attributes([
             ("id", process_id),
@@ -466,14 +544,20 @@ fn write_process<W: io::Write>(
                                     w.create_element("bpmn:flowNodeRef")
                                         .write_text_content(BytesText::new(&n.id))?;
                                 }
+                                for t in g.timers.iter().filter(|t| nodes[t.task].lane == li) {
+                                    w.create_element("bpmn:flowNodeRef")
+                                        .write_text_content(BytesText::new(&t.id))?;
+                                }
                                 Ok(())
                             })?;
                     }
                     Ok(())
                 })?;
             for n in nodes {
+                let default = n.default_flow.map(|f| flows[f].id.as_str());
                 w.create_element(n.kind.tag())
                     .with_attributes([("id", n.id.as_str()), ("name", n.name.as_str())])
+                    .with_attributes(default.map(|d| ("default", d)))
                     .write_inner_content(|w| {
                         if !n.docs.is_empty() {
                             w.create_element("bpmn:documentation")
@@ -490,14 +574,48 @@ fn write_process<W: io::Write>(
                         Ok(())
                     })?;
             }
+            for t in g.timers {
+                w.create_element("bpmn:boundaryEvent")
+                    .with_attributes([
+                        ("id", t.id.as_str()),
+                        ("name", t.name.as_str()),
+                        ("cancelActivity", "false"),
+                        ("attachedToRef", nodes[t.task].id.as_str()),
+                    ])
+                    .write_inner_content(|w| {
+                        w.create_element("bpmn:timerEventDefinition")
+                            .with_attribute(("id", format!("{}_definition", t.id).as_str()))
+                            .write_inner_content(|w| {
+                                w.create_element("bpmn:timeDuration")
+                                    .with_attribute(("xsi:type", "bpmn:tFormalExpression"))
+                                    .write_text_content(BytesText::new(&t.duration))?;
+                                Ok(())
+                            })?;
+                        Ok(())
+                    })?;
+            }
             for f in flows {
-                w.create_element("bpmn:sequenceFlow")
+                let e = w
+                    .create_element("bpmn:sequenceFlow")
                     .with_attributes([
                         ("id", f.id.as_str()),
                         ("sourceRef", nodes[f.from].id.as_str()),
                         ("targetRef", nodes[f.to].id.as_str()),
                     ])
-                    .write_empty()?;
+                    .with_attributes(f.name.as_deref().map(|n| ("name", n)));
+                match &f.condition {
+                    None => {
+                        e.write_empty()?;
+                    }
+                    Some(c) => {
+                        e.write_inner_content(|w| {
+                            w.create_element("bpmn:conditionExpression")
+                                .with_attribute(("xsi:type", "bpmn:tFormalExpression"))
+                                .write_text_content(BytesText::new(c))?;
+                            Ok(())
+                        })?;
+                    }
+                }
             }
             Ok(())
         })
@@ -508,13 +626,12 @@ fn write_process<W: io::Write>(
 /// drawn.
 fn write_diagram<W: io::Write>(
     w: &mut Writer<W>,
-    nodes: &[Node],
-    flows: &[Flow],
-    lanes: &[(String, String)],
+    g: &Graph,
     lane_y: &[i64],
     lane_h: &[i64],
     width: i64,
 ) -> io::Result<()> {
+    let (nodes, flows, lanes) = (g.nodes, g.flows, g.lanes);
     let total_h: i64 = lane_h.iter().sum();
     w.create_element("bpmndi:BPMNDiagram")
         .with_attribute(("id", "BPMNDiagram_1"))
@@ -534,6 +651,20 @@ fn write_diagram<W: io::Write>(
                     for n in nodes {
                         let (nw, nh) = n.kind.size();
                         shape(w, &n.id, false, (n.x, n.y, nw, nh))?;
+                    }
+                    // On the lower edge of their task, from the right.
+                    let mut on_task: HashMap<usize, i64> = HashMap::new();
+                    for t in g.timers {
+                        let k = on_task.entry(t.task).or_default();
+                        let n = &nodes[t.task];
+                        let (nw, nh) = n.kind.size();
+                        shape(
+                            w,
+                            &t.id,
+                            false,
+                            (n.x + nw - 44 - 40 * *k, n.y + nh - 18, 36, 36),
+                        )?;
+                        *k += 1;
                     }
                     for f in flows {
                         w.create_element("bpmndi:BPMNEdge")
@@ -619,7 +750,22 @@ mod tests {
         // eingang, formelle_pruefung, nachforderung, melderegisterabgleich, zahlung_offen.
         assert_eq!(count("bpmn:exclusiveGateway"), 5);
         assert_eq!(count("bpmn:sequenceFlow"), count("bpmndi:BPMNEdge"));
-        assert_eq!(count("bpmndi:BPMNShape"), 1 + 3 + 12 + 1 + 3 + 5);
+        // Deadlines: 4 states with a deadline, on each task that leaves
+        // them, and 2 transitions with their own.
+        let timers = count("bpmn:boundaryEvent");
+        assert_eq!(timers, 9);
+        assert_eq!(count("bpmndi:BPMNShape"), 1 + 3 + 12 + 1 + 3 + 5 + timers);
+        assert_eq!(
+            xml.matches("<bpmn:timeDuration xsi:type=\"bpmn:tFormalExpression\">P")
+                .count(),
+            timers
+        );
+        assert!(xml.contains("cancelActivity=\"false\" attachedToRef=\"Task_"));
+        // Every gateway has a default flow; its other flows a condition.
+        assert_eq!(xml.matches(" default=\"Flow_").count(), 5);
+        let conditions = xml.matches("<bpmn:conditionExpression ").count();
+        let out_of_gateways = xml.matches("sourceRef=\"Gateway_").count();
+        assert_eq!(conditions, out_of_gateways - 5);
         assert!(xml.contains("Gebühr: Gebühr für den Bewohnerparkausweis, 30.70 EUR je P1Y"));
         assert!(xml.contains("name=\"Sachbearbeitung Straßenverkehrsbehörde\""));
         // The same process gives the same XML.

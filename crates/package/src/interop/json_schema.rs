@@ -204,14 +204,22 @@ impl Builder<'_> {
             FieldType::PostalCode => json!({ "type": "string", "pattern": "^[0-9]{5}$" }),
             FieldType::Integer => json!({ "type": "integer" }),
             FieldType::Decimal => json!({ "type": "number" }),
-            FieldType::Money => {
-                json!({ "type": "number", "$comment": "an amount in EUR, at most two decimal places" })
+            FieldType::Money => json!({
+                "type": "number",
+                "multipleOf": 0.01,
+                "$comment": "an amount in EUR, at most two decimal places",
+            }),
+            // `format` is an annotation unless a validator opts in to
+            // checking it; the pattern holds the shape either way.
+            FieldType::Date => {
+                json!({ "type": "string", "format": "date", "pattern": DATE_PATTERN })
             }
-            FieldType::Date => json!({ "type": "string", "format": "date" }),
             FieldType::Time => {
                 json!({ "type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$" })
             }
-            FieldType::DateTime => json!({ "type": "string", "format": "date-time" }),
+            FieldType::DateTime => {
+                json!({ "type": "string", "format": "date-time", "pattern": DATE_TIME_PATTERN })
+            }
             FieldType::Boolean => json!({ "type": "boolean" }),
             FieldType::Select => self.codes(f, body),
             FieldType::MultiSelect => {
@@ -356,6 +364,11 @@ fn package_codes(name: &str, l: &crate::codelist_package::CodelistPackage) -> Va
         "x-gemeinwerk-codelist": about,
     })
 }
+
+/// A date of RFC 3339 (`full-date`), months and days in range.
+const DATE_PATTERN: &str = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
+/// A date and time of RFC 3339 (`date-time`), with a zone.
+const DATE_TIME_PATTERN: &str = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$";
 
 fn annotate(s: &mut Value, title: Option<&str>, description: Option<&str>) {
     if let Some(o) = s.as_object_mut() {

@@ -61,7 +61,8 @@ pub struct Element {
     pub ns: Option<usize>,
     pub attrs: Vec<(String, String)>,
     pub children: Vec<Element>,
-    /// The text directly inside, references resolved, not trimmed.
+    /// The text directly inside, references resolved, not trimmed; but for
+    /// an element with children and only whitespace between them, empty.
     pub text: String,
     pub line: usize,
 }
@@ -208,6 +209,11 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Document, XmlError> {
     };
     let mut namespaces: Vec<String> = Vec::new();
     let mut stack: Vec<Element> = Vec::new();
+    // Whitespace inside an element that has no text yet, by depth: kept
+    // aside (in buffers that are reused) until text follows or the element
+    // ends without children. The indentation between child elements, most
+    // of a large document's text events, then costs no allocation.
+    let mut pending: Vec<String> = Vec::new();
     let mut root: Option<Element> = None;
     let mut elements = 0usize;
 
@@ -245,23 +251,38 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Document, XmlError> {
                 if is_empty {
                     close(el, &mut stack, &mut root);
                 } else {
+                    if pending.len() <= stack.len() {
+                        pending.push(String::new());
+                    }
+                    pending[stack.len()].clear();
                     stack.push(el);
                 }
             }
             Event::End(_) => {
-                let el = stack.pop().ok_or_else(|| XmlError::Malformed {
+                let mut el = stack.pop().ok_or_else(|| XmlError::Malformed {
                     line,
                     message: "a closing tag without an opening one".into(),
                 })?;
+                let aside = &mut pending[stack.len()];
+                if !aside.is_empty() && el.text.is_empty() && el.children.is_empty() {
+                    el.text = std::mem::take(aside);
+                }
                 close(el, &mut stack, &mut root);
             }
             Event::Text(t) => {
+                let top = stack.len().wrapping_sub(1);
                 let s = t.xml10_content().map_err(|e| XmlError::Malformed {
                     line,
                     message: e.to_string(),
                 })?;
                 match stack.last_mut() {
-                    Some(el) => el.text.push_str(&s),
+                    Some(el) if el.text.is_empty() && s.trim().is_empty() => {
+                        pending[top].push_str(&s);
+                    }
+                    Some(el) => {
+                        flush(&mut pending[top], &mut el.text);
+                        el.text.push_str(&s);
+                    }
                     None if s.trim().is_empty() => {}
                     None => {
                         return Err(XmlError::Malformed {
@@ -272,14 +293,18 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Document, XmlError> {
                 }
             }
             Event::CData(t) => {
+                let top = stack.len().wrapping_sub(1);
                 if let Some(el) = stack.last_mut() {
+                    flush(&mut pending[top], &mut el.text);
                     el.text.push_str(&String::from_utf8_lossy(&t));
                 }
             }
             Event::GeneralRef(r) => {
                 let name = String::from_utf8_lossy(&r).into_owned();
                 let c = resolve_reference(&name).ok_or(XmlError::Entity { line, name })?;
+                let top = stack.len().wrapping_sub(1);
                 if let Some(el) = stack.last_mut() {
+                    flush(&mut pending[top], &mut el.text);
                     el.text.push(c);
                 }
             }
@@ -385,6 +410,14 @@ fn check_encoding(d: &quick_xml::events::BytesDecl, line: usize) -> Result<(), X
     Ok(())
 }
 
+/// Whitespace kept aside goes before the text that follows it.
+fn flush(aside: &mut String, text: &mut String) {
+    if !aside.is_empty() {
+        text.push_str(aside);
+        aside.clear();
+    }
+}
+
 fn close(el: Element, stack: &mut [Element], root: &mut Option<Element>) {
     match stack.last_mut() {
         Some(parent) => parent.children.push(el),
@@ -398,6 +431,21 @@ mod tests {
 
     fn parse_str(s: &str) -> Result<Document, XmlError> {
         parse(s.as_bytes(), &Limits::default())
+    }
+
+    /// Whitespace is text where there is text, and left out between the
+    /// children of an element that has no other.
+    #[test]
+    fn whitespace_between_children_is_no_text() {
+        let text = |s: &str| parse_str(s).unwrap().root.text;
+        assert_eq!(text("<a>\n  <b/>\n  <c/>\n</a>"), "");
+        assert_eq!(text("<a>  </a>"), "  ");
+        assert_eq!(text("<a>  &amp; x</a>"), "  & x");
+        assert_eq!(text("<a> <b/> x</a>"), "  x");
+        assert_eq!(text("<a> <![CDATA[<c>]]></a>"), " <c>");
+        let doc = parse_str("<a>\n <b>  </b>\n <c> 1 </c>\n</a>").unwrap();
+        assert_eq!(doc.root.child("b").unwrap().text, "  ");
+        assert_eq!(doc.root.child("c").unwrap().text, " 1 ");
     }
 
     #[test]
