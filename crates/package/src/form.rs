@@ -926,6 +926,71 @@ mod tests {
         ))
     }
 
+    /// A fixed value is a value of its field's type, within its limits,
+    /// on a field that takes one; written back, diffed and exported.
+    #[test]
+    fn fixed_values() {
+        let field = |ty: &str, extra: &str, fixed: &str| {
+            format!("[[field]]\nid = \"f\"\ntype = \"{ty}\"\nlabel = \"F\"\n{extra}fixed = \"{fixed}\"\n")
+        };
+        for (ty, extra, fixed) in [
+            ("text", "", "Kassel"),
+            ("text", "pattern = \"[A-Z]{2}\"\n", "KS"),
+            ("integer", "", "3"),
+            ("money", "", "30.70"),
+            ("date", "", "2025-01-31"),
+            ("boolean", "", "true"),
+        ] {
+            assert!(
+                form_codes(&field(ty, extra, fixed)).is_empty(),
+                "{ty} {fixed}"
+            );
+        }
+        for (ty, extra, fixed) in [
+            ("integer", "", "drei"),
+            ("money", "", "1e3"),
+            ("date", "", "31.01.2025"),
+            ("boolean", "", "ja"),
+            ("text", "pattern = \"[A-Z]{2}\"\n", "Kassel"),
+            ("text", "max-length = 3\n", "Kassel"),
+        ] {
+            assert_eq!(
+                form_codes(&field(ty, extra, fixed)),
+                ["model.invalid_fixed"],
+                "{ty} {fixed}"
+            );
+        }
+        let file = field("file", "media-types = [\"application/pdf\"]\n", "x");
+        assert_eq!(form_codes(&file), ["model.constraint_not_applicable"]);
+
+        let src = format!("{HEAD}{}", field("text", "", "Kassel"));
+        let Ok(crate::content::Content::Form(f)) =
+            crate::content::parse_content(crate::PackageKind::Form, &src)
+        else {
+            panic!("a form")
+        };
+        let written = crate::write::write_form(&f);
+        assert!(written.contains("fixed = \"Kassel\""), "{written}");
+        let m = manifest_with_deps("form", &[]);
+        let other = crate::content::parse_content(
+            crate::PackageKind::Form,
+            &src.replace("Kassel", "Darmstadt"),
+        )
+        .unwrap();
+        let d = crate::diff::diff(&m, &crate::content::Content::Form(f.clone()), &m, &other);
+        assert_eq!(d.changes.len(), 1);
+        assert_eq!(d.changes[0].level, crate::diff::Level::Major);
+        let schema = crate::interop::json_schema::json_schema(
+            &m,
+            &crate::content::Content::Form(f),
+            &DependencyContent::default(),
+            "https://r.example",
+        )
+        .unwrap();
+        assert_eq!(schema["properties"]["f"]["const"], "Kassel");
+        assert_eq!(schema["properties"]["f"]["readOnly"], true);
+    }
+
     #[test]
     fn good_form_has_no_problems() {
         let body = r#"

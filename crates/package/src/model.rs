@@ -356,6 +356,9 @@ pub struct Field {
     /// Local id (`parkzone`) or `ns/name#id` of a dependency's list.
     pub codelist: Option<Spanned<String>>,
     pub examples: Vec<String>,
+    /// A value that is filled in and cannot be changed (FIM's feldart
+    /// `locked`): shown read-only, and every submission carries it.
+    pub fixed: Option<String>,
     pub fim: Option<FimRef>,
 }
 
@@ -564,7 +567,7 @@ pub fn read_condition(t: &mut Table, key: &str, sink: &mut Sink) -> Option<Condi
     })
 }
 
-const FIELD_KEYS: [&str; 25] = [
+const FIELD_KEYS: [&str; 26] = [
     "id",
     "type",
     "label",
@@ -585,6 +588,7 @@ const FIELD_KEYS: [&str; 25] = [
     "max-size",
     "codelist",
     "examples",
+    "fixed",
     "fim-id",
     "fim-version",
     "placeholder",
@@ -792,6 +796,7 @@ fn read_field(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Fiel
     let fim = read_fim(&mut t, 'F', sink);
     let codelist = t.string("codelist", sink);
     let examples = t.strings("examples", sink).unwrap_or_default();
+    let fixed = t.string("fixed", sink);
     if let Some(d) = t.take("default") {
         sink.warning(
             "model.default_ignored",
@@ -810,6 +815,7 @@ fn read_field(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Fiel
     check.what_the_type_needs(&label, &text, &required, &codelist, sink);
     check.required_when(&required, &required_when, sink);
     check.examples(&examples, &constraints, sink);
+    check.fixed(&fixed, &constraints, sink);
 
     Some(Field {
         id: id?.into_inner(),
@@ -824,6 +830,7 @@ fn read_field(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Fiel
         constraints,
         codelist,
         examples: examples.into_iter().map(Spanned::into_inner).collect(),
+        fixed: fixed.map(Spanned::into_inner),
         fim,
     })
 }
@@ -1197,6 +1204,36 @@ impl FieldCheck<'_> {
 
     /// Examples must satisfy the field's own constraints: the semver check
     /// relies on them to show that a changed pattern still accepts them.
+    /// A fixed value is a value of the field's type within its limits.
+    fn fixed(&self, fixed: &Option<Spanned<String>>, c: &Constraints, sink: &mut Sink) {
+        let Some(v) = fixed else { return };
+        let value = v.get_ref().as_str();
+        match fixed_fits(self.ty, c, value) {
+            None => {
+                sink.error(
+                    "model.constraint_not_applicable",
+                    v.span().start,
+                    format!("{} cannot have a fixed value", t_what(self.path)),
+                )
+                .set_arg("variant", "fixed")
+                .set_subject(&t_what(self.path));
+            }
+            Some(false) => {
+                sink.error(
+                    "model.invalid_fixed",
+                    v.span().start,
+                    format!(
+                        "the fixed value \"{value}\" is not a valid value of {}",
+                        t_what(self.path)
+                    ),
+                )
+                .set_arg("value", value)
+                .set_subject(&t_what(self.path));
+            }
+            Some(true) => {}
+        }
+    }
+
     fn examples(&self, examples: &[Spanned<String>], c: &Constraints, sink: &mut Sink) {
         if !examples.is_empty() && !self.ty.is_input() {
             sink.error(
@@ -1286,6 +1323,30 @@ pub fn parse_size(s: &str) -> Result<u64, Cause> {
         );
     }
     Ok(bytes as u64)
+}
+
+/// Whether `value` can be the fixed value of a field of type `ty` with
+/// the constraints `c`; `None` when the type takes no fixed value (static
+/// text, files, multi-selects). Codes of a select are checked where the
+/// code lists are known.
+pub fn fixed_fits(ty: FieldType, c: &Constraints, value: &str) -> Option<bool> {
+    Some(match ty {
+        FieldType::StaticText | FieldType::File | FieldType::MultiSelect => return None,
+        FieldType::Integer => value.parse::<i64>().is_ok(),
+        FieldType::Decimal | FieldType::Money => {
+            value.parse::<f64>().is_ok_and(f64::is_finite) && !value.contains(['e', 'E'])
+        }
+        FieldType::Boolean => matches!(value, "true" | "false"),
+        FieldType::Date => is_date(value),
+        _ => {
+            let n = value.chars().count() as u64;
+            let length = c.max_length.is_none_or(|m| n <= m) && c.min_length.is_none_or(|m| n >= m);
+            let pattern = c.pattern.as_ref().is_none_or(|p| {
+                regex::Regex::new(&format!("^(?:{p})$")).is_ok_and(|re| re.is_match(value))
+            });
+            length && pattern
+        }
+    })
 }
 
 /// `YYYY-MM-DD` with a month and day in range.

@@ -309,6 +309,7 @@ fn write_field(o: &mut Out, f: &Field) {
         o.str("codelist", cl.get_ref());
     }
     o.strs("examples", &f.examples);
+    o.opt("fixed", &f.fixed);
     o.fim(&f.fim);
 }
 

@@ -776,8 +776,10 @@ diag-model-constraint-not-applicable = { $variant ->
     [static_required] ein statischer Text kann kein Pflichtfeld sein
     [text_on_input] "text" ist für statische Texte; { subject } ist ein Eingabefeld
     [static_examples] ein statischer Text hat keine Beispiele
+    [fixed] { subject } kann keinen festen Wert haben
    *[bound] "{ $key }" gilt nicht für das Feld "{ $path }" vom Typ "{ $field_type }"
 }
+diag-model-invalid-fixed = der feste Wert "{ $value }" passt nicht zu { subject-dative }
 diag-model-default-ignored = Vorgabewerte werden noch nicht unterstützt und nicht beachtet
 diag-model-duplicate-id = die Id "{ $name }" kommt { $variant ->
     [top_level] auf der obersten Ebene

@@ -727,8 +727,10 @@ diag-model-constraint-not-applicable = { $variant ->
     [static_required] static text cannot be required
     [text_on_input] "text" is for static-text fields; { subject } is an input
     [static_examples] static text has no examples
+    [fixed] { subject } cannot have a fixed value
    *[bound] "{ $key }" does not apply to field "{ $path }" of type "{ $field_type }"
 }
+diag-model-invalid-fixed = the fixed value "{ $value }" is not a valid value of { subject }
 diag-model-default-ignored = default values are not supported yet and are ignored
 diag-model-duplicate-id = id "{ $name }" is used twice in { $variant ->
     [top_level] the top level

@@ -97,6 +97,16 @@ pub(super) fn diff_field(path: &str, a: &Field, b: &Field, out: &mut Out) {
         Level::Patch,
         "documentation only",
     );
+    out.prop(
+        fa,
+        path,
+        "fixed",
+        &a.fixed,
+        &b.fixed,
+        |v| v.clone(),
+        Level::Major,
+        "submissions carry another value",
+    );
     out.fim(fa, path, &a.fim, &b.fim);
 }
 

@@ -72,6 +72,7 @@ pub fn reason(english: &str) -> Option<&'static str> {
         "submissions and receivers lose this value" => "Anträge und Empfänger verlieren diesen Wert",
         "submissions with this value are invalid now" => "Anträge mit diesem Wert sind nun ungültig",
         "switched between inline codes and an XRepository list" => "gewechselt zwischen eigenen Codes und einer XRepository-Liste",
+        "submissions carry another value" => "Anträge tragen einen anderen Wert",
         "the codes are taken from another column" => "die Codes stammen aus einer anderen Spalte",
         "the field is no longer required in those cases" => "das Feld ist in diesen Fällen nicht mehr Pflicht",
         "the field is now required in some cases" => "das Feld ist nun in manchen Fällen Pflicht",

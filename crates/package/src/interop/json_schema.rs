@@ -296,6 +296,21 @@ impl Builder<'_> {
         if !f.examples.is_empty() {
             s["examples"] = json!(f.examples);
         }
+        if let Some(v) = &f.fixed {
+            // The value the form fills in: the only one a submission carries.
+            s["const"] = match f.ty {
+                FieldType::Integer => v
+                    .parse::<i64>()
+                    .map(Value::from)
+                    .unwrap_or_else(|_| json!(v)),
+                FieldType::Decimal | FieldType::Money => {
+                    v.parse::<f64>().map(number).unwrap_or_else(|_| json!(v))
+                }
+                FieldType::Boolean => json!(v == "true"),
+                _ => json!(v),
+            };
+            s["readOnly"] = json!(true);
+        }
         s
     }
 

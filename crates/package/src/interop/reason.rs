@@ -436,7 +436,7 @@ impl NoteReason {
             EmptyGroup => "the group has no fields that could be imported; left out".into(),
             HiddenField => "a hidden field (feldart hidden) is not part of what the applicant fills in; left out".into(),
             EmptyLabel => "a label without text; left out".into(),
-            LockedField => "a locked (read-only) field is imported as an ordinary input".into(),
+            LockedField => "a locked (read-only) field without content that fits it is imported as an ordinary input".into(),
             UnknownFeldart { feldart } => {
                 format!("feldart \"{feldart}\" is not known; imported as an input")
             }
@@ -537,7 +537,7 @@ impl NoteReason {
             EmptyLabel => {
                 "Ein Datenfeld der Feldart `label` ohne Text; es wurde weggelassen.".into()
             }
-            LockedField => "Ein schreibgeschütztes Datenfeld (Feldart `locked`) wurde als gewöhnliches Eingabefeld übernommen.".into(),
+            LockedField => "Ein schreibgeschütztes Datenfeld (Feldart `locked`) ohne passenden Inhalt wurde als gewöhnliches Eingabefeld übernommen.".into(),
             UnknownFeldart { feldart } => format!(
                 "Die Feldart {} ist unbekannt; das Datenfeld wurde als Eingabefeld übernommen.",
                 code(feldart)

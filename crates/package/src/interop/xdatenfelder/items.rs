@@ -310,15 +310,8 @@ impl Importer<'_> {
             }
             return Some(self.static_text(&at, id, &shown));
         }
-        if feldart == "locked" {
-            self.note(
-                NoteKind::Approximated,
-                Some(&at.fim),
-                Some(&path),
-                e,
-                NoteReason::LockedField,
-            );
-        } else if !matches!(feldart.as_str(), "input" | "select") {
+        let locked = feldart == "locked";
+        if !locked && !matches!(feldart.as_str(), "input" | "select") {
             self.note(
                 NoteKind::Approximated,
                 Some(&at.fim),
@@ -349,6 +342,21 @@ impl Importer<'_> {
         let label =
             label_text.unwrap_or_else(|| self.label_from_name(e, name, &id, &at.fim, &path));
         let fim_ref = self.fim_ref(e, at.fid.as_deref(), at.version.as_deref(), &at.fim);
+        // A locked field with content that fits it: that value, filled in
+        // and read-only; any other an ordinary input, as reported.
+        let fixed = text(e, "inhalt")
+            .filter(|v| !wrapped && crate::model::fixed_fits(ty, &constraints, v) == Some(true))
+            .map(str::to_string)
+            .filter(|_| locked);
+        if locked && fixed.is_none() {
+            self.note(
+                NoteKind::Approximated,
+                Some(&at.fim),
+                Some(&path),
+                e,
+                NoteReason::LockedField,
+            );
+        }
         self.fields += 1;
         let field = Field {
             id: if wrapped { "wert".into() } else { id.clone() },
@@ -363,6 +371,7 @@ impl Importer<'_> {
             constraints,
             codelist,
             examples: Vec::new(),
+            fixed,
             fim: fim_ref,
         };
         if !wrapped {
@@ -405,6 +414,7 @@ impl Importer<'_> {
             constraints: Constraints::default(),
             codelist: None,
             examples: Vec::new(),
+            fixed: None,
             fim: fim_ref,
         })
     }

@@ -434,6 +434,12 @@ const XDF3_SCHEMA: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
       <xdf:feldart><code>locked</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
       <xdf:unbekannt>?</xdf:unbekannt>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000009</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:name>Behörde</xdf:name><xdf:bezeichnungEingabe>Behörde</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>locked</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
+      <xdf:inhalt>Stadt Kassel</xdf:inhalt>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
   </xdf:stammdatenschema>
 </xdf:xdatenfelder.stammdatenschema.0102>
 "#;
@@ -479,6 +485,12 @@ fn xdatenfelder_3_stammdatenschema_maps_what_3_0_0_adds() {
     );
     assert_eq!(notes_about(&imp.report, "hidden field").len(), 1);
     assert_eq!(notes_about(&imp.report, "locked").len(), 1);
+    // A locked field with content: that value, fixed.
+    assert_eq!(
+        field(&all, "behoerde").fixed.as_deref(),
+        Some("Stadt Kassel")
+    );
+    assert_eq!(field(&all, "gemeinde").fixed, None);
     assert_eq!(notes_about(&imp.report, "does not know").len(), 1);
     // The rule in freitextRegel, with quoted names, became a condition.
     let grund = field(&all, "grund");

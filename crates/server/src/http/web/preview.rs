@@ -616,6 +616,15 @@ impl<'a> Builder<'a> {
             None
         };
         n.value = value;
+        if let Some(v) = &f.fixed {
+            // Filled in and not to be changed: shown, read-only, and sent.
+            n.control = "input";
+            n.input_type = "text";
+            n.options.clear();
+            n.value = v.clone();
+            n.attrs.push(("readonly", "readonly".into()));
+            n.hint = "Dieser Wert ist vorgegeben.".into();
+        }
         if f.ty.is_input() {
             self.slots.insert(name.clone(), slot_of(f.ty));
         }
@@ -830,6 +839,17 @@ shown-when = "art == 'b'"
             .iter()
             .find(|n| n.name == name && n.kind == NodeKind::Field)
             .unwrap_or_else(|| panic!("no field {name}"))
+    }
+
+    /// A fixed value is shown, read-only, whatever was typed.
+    #[test]
+    fn a_fixed_value_is_read_only() {
+        let body = form("[form]\ntitle = \"T\"\nvertrauensniveau = \"niedrig\"\n\n[[field]]\nid = \"behoerde\"\ntype = \"text\"\nlabel = \"Behörde\"\nfixed = \"Stadt Kassel\"\n");
+        let typed = Input::from_pairs(vec![("behoerde".into(), "Darmstadt".into())]);
+        let p = build(&body, &DependencyContent::unresolved(), &typed);
+        let n = node(&p, "behoerde");
+        assert_eq!((n.control, n.value.as_str()), ("input", "Stadt Kassel"));
+        assert!(n.attrs.contains(&("readonly", "readonly".to_string())));
     }
 
     #[test]
