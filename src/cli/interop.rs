@@ -224,36 +224,14 @@ fn fieldgroup_packages(
     reg: &RegistryArgs,
     wanted: &[(String, String)],
 ) -> anyhow::Result<BTreeMap<(String, String), PackageRef>> {
-    let registry = client(reg);
-    let mut out = BTreeMap::new();
-    for (id, version) in wanted {
-        let query = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("id", id)
-            .append_pair("version", version)
-            .finish();
-        let answer: serde_json::Value = registry.get_json(&format!("/api/v1/fim?{query}"))?;
-        let found = answer["packages"]
+    lookup(reg, wanted, ("/api/v1/fim", "id"), |answer| {
+        answer["packages"]
             .as_array()
             .into_iter()
             .flatten()
-            .filter(|p| p["kind"] == "fieldgroup")
-            .find_map(|p| {
-                Some((
-                    p["package"].as_str()?.to_string(),
-                    p["version"].as_str()?.parse::<semver::Version>().ok()?,
-                ))
-            });
-        if let Some((package, package_version)) = found {
-            out.insert(
-                (id.clone(), version.clone()),
-                PackageRef {
-                    package,
-                    version: package_version,
-                },
-            );
-        }
-    }
-    Ok(out)
+            .find(|p| p["kind"] == "fieldgroup")
+            .cloned()
+    })
 }
 
 /// Asks the registry which code list packages hold the lists; the first
@@ -262,26 +240,35 @@ fn codelist_packages(
     reg: &RegistryArgs,
     wanted: &[(String, String)],
 ) -> anyhow::Result<BTreeMap<(String, String), PackageRef>> {
+    lookup(reg, wanted, ("/api/v1/codelists", "uri"), |answer| {
+        answer["codelists"].get(0).cloned()
+    })
+}
+
+/// One question to the registry per (identity, version): `endpoint?key=
+/// …&version=…`; `pick` chooses the package of the answer.
+fn lookup(
+    reg: &RegistryArgs,
+    wanted: &[(String, String)],
+    (endpoint, key): (&str, &str),
+    pick: impl Fn(&serde_json::Value) -> Option<serde_json::Value>,
+) -> anyhow::Result<BTreeMap<(String, String), PackageRef>> {
     let registry = client(reg);
     let mut out = BTreeMap::new();
-    for (uri, version) in wanted {
+    for (identity, version) in wanted {
         let query = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("uri", uri)
+            .append_pair(key, identity)
             .append_pair("version", version)
             .finish();
-        let answer: serde_json::Value = registry.get_json(&format!("/api/v1/codelists?{query}"))?;
-        let first = &answer["codelists"][0];
-        let found = first["package"]
-            .as_str()
-            .zip(first["version"].as_str().and_then(|v| v.parse().ok()));
-        if let Some((package, package_version)) = found {
-            out.insert(
-                (uri.clone(), version.clone()),
-                PackageRef {
-                    package: package.to_string(),
-                    version: package_version,
-                },
-            );
+        let answer: serde_json::Value = registry.get_json(&format!("{endpoint}?{query}"))?;
+        let found = pick(&answer).and_then(|p| {
+            Some(PackageRef {
+                package: p["package"].as_str()?.to_string(),
+                version: p["version"].as_str()?.parse().ok()?,
+            })
+        });
+        if let Some(found) = found {
+            out.insert((identity.clone(), version.clone()), found);
         }
     }
     Ok(out)

@@ -201,18 +201,7 @@ fn read_codes(node: &Spanned<Node>, what: &Subject, sink: &mut Sink) -> Vec<Code
             .set_subject(what);
         }
         if let Some(first) = seen.insert(code.get_ref().clone(), code.span().start) {
-            let (line, _) = super::diagnostics::line_column(sink.source, first);
-            sink.error(
-                "codelist.duplicate_code",
-                code.span().start,
-                format!(
-                    "code \"{}\" appears twice in {what} (first on line {line})",
-                    code.get_ref()
-                ),
-            )
-            .set_arg("code", code.get_ref())
-            .set_subject(what)
-            .set_arg("line", line);
+            duplicate_code(&code, first, what, sink);
             continue;
         }
         out.push(Code {
@@ -223,4 +212,25 @@ fn read_codes(node: &Spanned<Node>, what: &Subject, sink: &mut Sink) -> Vec<Code
         });
     }
     out
+}
+
+/// A code seen before in the same list (at `first`).
+pub(crate) fn duplicate_code(
+    code: &Spanned<String>,
+    first: usize,
+    what: &Subject,
+    sink: &mut Sink,
+) {
+    let (line, _) = super::diagnostics::line_column(sink.source, first);
+    sink.error(
+        "codelist.duplicate_code",
+        code.span().start,
+        format!(
+            "code \"{}\" appears twice in {what} (first on line {line})",
+            code.get_ref()
+        ),
+    )
+    .set_arg("code", code.get_ref())
+    .set_subject(what)
+    .set_arg("line", line);
 }

@@ -265,18 +265,7 @@ pub fn read(sink: &mut Sink) -> Option<CodelistPackage> {
             continue;
         }
         if let Some(first) = seen.insert(code.get_ref().clone(), code.span().start) {
-            let (line, _) = line_column(sink.source, first);
-            sink.error(
-                "codelist.duplicate_code",
-                code.span().start,
-                format!(
-                    "code \"{}\" appears twice in {what} (first on line {line})",
-                    code.get_ref()
-                ),
-            )
-            .set_arg("code", code.get_ref())
-            .set_subject(&what)
-            .set_arg("line", line);
+            super::codelist::duplicate_code(&code, first, &what, sink);
             continue;
         }
         if label.is_some() && list.label_column.is_none() {

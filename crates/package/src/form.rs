@@ -668,17 +668,7 @@ impl References<'_> {
 
     /// `codelist = "ns/name"`: a dependency that is a code list package.
     fn package_codelist(&self, path: &str, pkg: &str, at: usize, sink: &mut Sink) {
-        if !self.dep_names.contains(pkg) {
-            sink.error(
-                "form.codelist_not_a_dependency",
-                at,
-                format!(
-                    "field \"{path}\" takes a code list from \"{pkg}\", which is not a dependency"
-                ),
-            )
-            .set_arg("path", path)
-            .set_arg("package", pkg)
-            .suggest(Hint::add_dependency(pkg));
+        if !self.is_dependency(path, pkg, at, sink) {
             return;
         }
         match self.deps.kind(pkg) {
@@ -696,8 +686,11 @@ impl References<'_> {
         }
     }
 
-    fn dependency_codelist(&self, path: &str, pkg: &str, id: &str, at: usize, sink: &mut Sink) {
-        if !self.dep_names.contains(pkg) {
+    /// Whether the package a field takes its code list from is a
+    /// dependency; says so when it is not.
+    fn is_dependency(&self, path: &str, pkg: &str, at: usize, sink: &mut Sink) -> bool {
+        let is = self.dep_names.contains(pkg);
+        if !is {
             sink.error(
                 "form.codelist_not_a_dependency",
                 at,
@@ -708,7 +701,15 @@ impl References<'_> {
             .set_arg("path", path)
             .set_arg("package", pkg)
             .suggest(Hint::add_dependency(pkg));
-        } else if let Some(dep_body) = self.deps.body(pkg) {
+        }
+        is
+    }
+
+    fn dependency_codelist(&self, path: &str, pkg: &str, id: &str, at: usize, sink: &mut Sink) {
+        if !self.is_dependency(path, pkg, at, sink) {
+            return;
+        }
+        if let Some(dep_body) = self.deps.body(pkg) {
             if dep_body.codelist(id).is_none() {
                 let ids: Vec<&str> = dep_body.codelists.iter().map(|c| c.id.as_str()).collect();
                 let d = sink

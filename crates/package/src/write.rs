@@ -128,6 +128,18 @@ pub fn write_manifest(m: &Manifest) -> String {
     o.0
 }
 
+/// The files of a generated package folder: manifest, content, README.
+pub fn package_files(m: &Manifest, c: &Content, readme: &str) -> crate::PackageFiles {
+    let mut files = crate::PackageFiles::new();
+    files.insert(
+        crate::manifest::MANIFEST_FILE.into(),
+        write_manifest(m).into_bytes(),
+    );
+    files.insert(m.kind.content_file().into(), write_content(c).into_bytes());
+    files.insert("README.md".into(), readme.as_bytes().to_vec());
+    files
+}
+
 /// The content file of the package's kind (`form.toml`, …).
 pub fn write_content(c: &Content) -> String {
     match c {

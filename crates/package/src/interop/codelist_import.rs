@@ -16,7 +16,7 @@ use super::genericode::CodeList;
 use super::xdatenfelder::slug;
 use crate::codelist_package::{CodelistPackage, ListCode, ListColumn};
 use crate::content::Content;
-use crate::manifest::{Manifest, PackageKind, MANIFEST_FILE, MAX_DESCRIPTION_CHARS};
+use crate::manifest::{Manifest, PackageKind, MAX_DESCRIPTION_CHARS};
 use crate::write;
 use crate::PackageFiles;
 
@@ -48,17 +48,11 @@ pub struct ImportedCodelist {
 
 impl ImportedCodelist {
     pub fn files(&self) -> PackageFiles {
-        let mut files = PackageFiles::new();
-        files.insert(
-            MANIFEST_FILE.into(),
-            write::write_manifest(&self.manifest).into_bytes(),
-        );
-        files.insert(
-            PackageKind::Codelist.content_file().into(),
-            write::write_content(&Content::Codelist(self.content.clone())).into_bytes(),
-        );
-        files.insert("README.md".into(), self.readme.clone().into_bytes());
-        files
+        write::package_files(
+            &self.manifest,
+            &Content::Codelist(self.content.clone()),
+            &self.readme,
+        )
     }
 }
 

@@ -21,7 +21,7 @@ use crate::codelist::{Code, Codelist, CodelistSource};
 use crate::content::Content;
 use crate::fieldgroup::Fieldgroup;
 use crate::form::{Ableitung, Body, Form, Vertrauensniveau};
-use crate::manifest::{Dependency, FimSource, Manifest, PackageKind, MANIFEST_FILE};
+use crate::manifest::{Dependency, FimSource, Manifest, PackageKind};
 use crate::model::{
     is_date, Bound, Condition, Constraints, Field, FieldType, FimRef, Group, Item, Occurs, Text,
 };
@@ -161,17 +161,7 @@ pub struct Imported {
 impl Imported {
     /// The files of the package folder, by path.
     pub fn files(&self) -> PackageFiles {
-        let mut files = PackageFiles::new();
-        files.insert(
-            MANIFEST_FILE.into(),
-            write::write_manifest(&self.manifest).into_bytes(),
-        );
-        files.insert(
-            self.manifest.kind.content_file().into(),
-            write::write_content(&self.content).into_bytes(),
-        );
-        files.insert("README.md".into(), self.readme.clone().into_bytes());
-        files
+        write::package_files(&self.manifest, &self.content, &self.readme)
     }
 }
 
