@@ -431,6 +431,14 @@ fn hostile_xml_is_refused_and_nothing_is_written() {
             format!("<{root} xmlns:xdf=\"{ns2}\"><xdf:header/></{root}>").into_bytes(),
             "has no <stammdatenschema>",
         ),
+        (
+            "twice",
+            std::fs::read_to_string(fixture("xdf2_S99000001_bewohnerparkausweis.xml"))
+                .unwrap()
+                .replacen("<xdf:name>Familienname</xdf:name>", "<xdf:name>Familienname</xdf:name><xdf:name>Name</xdf:name>", 1)
+                .into_bytes(),
+            "line 60, column 34: <name> appears a second time in <datenfeld>",
+        ),
     ];
     for (name, bytes, message) in cases {
         let work = tempfile::tempdir().unwrap();

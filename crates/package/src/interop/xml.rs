@@ -65,6 +65,8 @@ pub struct Element {
     /// an element with children and only whitespace between them, empty.
     pub text: String,
     pub line: usize,
+    /// The column of the start tag's `<`, in characters from 1.
+    pub column: usize,
 }
 
 impl Element {
@@ -118,19 +120,32 @@ struct Lines<'a> {
     input: &'a [u8],
     pos: usize,
     line: usize,
+    /// Where the line of `pos` starts.
+    line_start: usize,
 }
 
 impl Lines<'_> {
     fn at(&mut self, pos: usize) -> usize {
         let pos = pos.min(self.input.len());
         if pos > self.pos {
-            self.line += self.input[self.pos..pos]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count();
+            let passed = &self.input[self.pos..pos];
+            if let Some(last) = passed.iter().rposition(|b| *b == b'\n') {
+                self.line += passed.iter().filter(|b| **b == b'\n').count();
+                self.line_start = self.pos + last + 1;
+            }
             self.pos = pos;
         }
         self.line
+    }
+
+    /// The column (in characters, from 1) of `pos`, on the line `at`
+    /// last moved to.
+    fn column(&self, pos: usize) -> usize {
+        let pos = pos.min(self.input.len()).max(self.line_start);
+        String::from_utf8_lossy(&self.input[self.line_start..pos])
+            .chars()
+            .count()
+            + 1
     }
 }
 
@@ -206,6 +221,7 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Document, XmlError> {
         input,
         pos: 0,
         line: 1,
+        line_start: 0,
     };
     let mut namespaces: Vec<String> = Vec::new();
     let mut stack: Vec<Element> = Vec::new();
@@ -247,7 +263,8 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Document, XmlError> {
                         message: "there is content after the root element".into(),
                     });
                 }
-                let el = open_element(&start, ns, line, stack.len(), limits)?;
+                let mut el = open_element(&start, ns, line, stack.len(), limits)?;
+                el.column = lines.column(before);
                 if is_empty {
                     close(el, &mut stack, &mut root);
                 } else {
@@ -392,6 +409,7 @@ fn open_element(
         children: Vec::new(),
         text: String::new(),
         line,
+        column: 0,
     })
 }
 
@@ -459,10 +477,10 @@ mod tests {
         let b = doc.root.child("b").unwrap();
         assert_eq!(b.attr("k"), Some("1 & 2"));
         assert_eq!(b.text, "x < y\rz<c>");
-        assert_eq!(b.line, 3);
+        assert_eq!((b.line, b.column), (3, 3));
         let code = doc.root.child("code").unwrap();
         assert_eq!(doc.namespace_of(code), None);
-        assert_eq!(code.line, 4);
+        assert_eq!((code.line, code.column), (4, 3));
     }
 
     #[test]

@@ -32,6 +32,7 @@ mod codelists;
 mod items;
 mod manifest;
 mod rules;
+mod structure;
 
 // The tests read rule texts with it.
 #[cfg(test)]
@@ -143,6 +144,13 @@ pub enum ImportError {
     Options(String),
     #[error("{what} has no fields that can be imported")]
     Empty { what: String },
+    /// The document breaks a rule of the standard (see `structure`).
+    #[error("line {line}, column {column}: {problem}")]
+    Refused {
+        line: usize,
+        column: usize,
+        problem: String,
+    },
     /// The importer wrote something `validate` refuses: a bug, reported
     /// instead of writing a broken package.
     #[error("the imported package does not validate (please report this): {0}")]
@@ -275,6 +283,7 @@ pub fn import(input: &[u8], opts: &ImportOptions) -> Result<Imported, ImportErro
         child_names,
         what,
     } = payload(&doc)?;
+    structure::check(std, top)?;
     // Foreign elements beside the payload (signatures, extensions) are
     // not read; the header is transport data.
     let mut imp = Importer {

@@ -961,3 +961,74 @@ fn the_json_report_keeps_the_english_message_and_adds_code_and_german() {
         .unwrap();
     assert!(licence.get("path").is_none(), "{licence}");
 }
+
+/// What the standard does not allow is refused with its line and column
+/// (of the offending element's `<`), and nothing is imported.
+#[test]
+fn documents_the_standard_does_not_allow_are_refused_with_their_place() {
+    let v2 = String::from_utf8(fixture("xdf2_S99000001_bewohnerparkausweis.xml")).unwrap();
+    let v3 = String::from_utf8(fixture("xdf3_G60000000088_anschrift-inland_fixture.xml")).unwrap();
+    // (source, the text the error points at, what it says)
+    let cases: Vec<(String, &str, &str)> = vec![
+        (
+            v2.replacen(
+                "<xdf:praezisierung></xdf:praezisierung>",
+                "<xdf:praezisierung></xdf:praezisierung><xdf:praezisierung>{\"maxLength\":\"5\"}</xdf:praezisierung>",
+                1,
+            ),
+            "<xdf:praezisierung>{",
+            "<praezisierung> appears a second time in <datenfeld>",
+        ),
+        (
+            v2.replacen(
+                "<xdf:id>F99000001</xdf:id>",
+                "<xdf:id>F99000001</xdf:id><xdf:kennung>x</xdf:kennung>",
+                1,
+            ),
+            "<xdf:kennung>",
+            "<kennung> is not part of <identifikation>",
+        ),
+        (
+            v2.replacen("<xdf:id>F99000001</xdf:id>", "", 1),
+            "<xdf:datenfeld>\n<xdf:identifikation><xdf:version>",
+            "<datenfeld> has no id",
+        ),
+        (
+            v2.replacen("<xdf:id>F99000002</xdf:id>", "<xdf:id>F99000001</xdf:id>", 1),
+            "<xdf:datenfeld>\n<xdf:identifikation><xdf:id>F99000001</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>\n<xdf:name>Familienname",
+            "F99000001 version 1.0 is defined a second time, differently",
+        ),
+        (
+            v3.replacen("<code>6</code>", "<code>9</code>", 1),
+            "<xdf:freigabestatus",
+            "the Freigabestatus \"9\" is no code of its list",
+        ),
+    ];
+    for (src, at, says) in cases {
+        let err = import(src.as_bytes(), &ImportOptions::default())
+            .err()
+            .unwrap_or_else(|| panic!("accepted: {says}"));
+        let ImportError::Refused {
+            line,
+            column,
+            problem,
+        } = &err
+        else {
+            panic!("{says}: {err}")
+        };
+        assert!(problem.contains(says), "{problem}");
+        let offset = src
+            .find(at)
+            .unwrap_or_else(|| panic!("{at:?} is in the source"));
+        let before = &src[..offset];
+        let want_line = before.matches('\n').count() + 1;
+        let want_column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+            .chars()
+            .count()
+            + 1;
+        assert_eq!((*line, *column), (want_line, want_column), "{says}");
+        assert!(err
+            .to_string()
+            .starts_with(&format!("line {line}, column {column}: ")));
+    }
+}
