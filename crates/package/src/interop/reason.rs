@@ -333,6 +333,13 @@ pub enum NoteReason {
     PraezisierungNotJson {
         text: String,
     },
+    /// A pattern whose shortest match is longer than maxLength: no value
+    /// fits both; maxLength is not kept.
+    PatternLongerThanMax {
+        pattern: String,
+        shortest: usize,
+        max: u64,
+    },
     LengthContradiction {
         min: u64,
         max: u64,
@@ -403,6 +410,7 @@ impl NoteReason {
             UnknownConstraint { .. } => "unknown-constraint",
             PraezisierungNotJson { .. } => "praezisierung-not-json",
             LengthContradiction { .. } => "length-contradiction",
+            PatternLongerThanMax { .. } => "pattern-longer-than-max",
             BoundContradiction { .. } => "bound-contradiction",
             RuleAsCondition { .. } => "rule-as-condition",
             RuleAsText(gap) => gap.code(),
@@ -480,6 +488,9 @@ impl NoteReason {
             LengthContradiction { min, max } => {
                 format!("minLength {min} is greater than maxLength {max}; neither is kept")
             }
+            PatternLongerThanMax { pattern, shortest, max } => format!(
+                "the pattern \"{pattern}\" matches nothing shorter than {shortest} characters, more than maxLength {max}: no value fits both; maxLength is not kept"
+            ),
             BoundContradiction { min, max } => {
                 format!("minValue {min} is greater than maxValue {max}; neither is kept")
             }
@@ -599,6 +610,10 @@ impl NoteReason {
             ),
             LengthContradiction { min, max } => format!(
                 "`minLength {min}` ist größer als `maxLength {max}`; keine der beiden Angaben wurde übernommen."
+            ),
+            PatternLongerThanMax { pattern, shortest, max } => format!(
+                "Das Muster {} passt auf nichts Kürzeres als {shortest} Zeichen, mehr als `maxLength {max}`: kein Wert erfüllt beides; `maxLength` wurde nicht übernommen.",
+                code(pattern)
             ),
             BoundContradiction { min, max } => format!(
                 "{} ist größer als {}; keine der beiden Angaben wurde übernommen.",
@@ -737,6 +752,11 @@ pub(crate) fn examples() -> Vec<NoteReason> {
         UnknownConstraint { name: s("foo") },
         PraezisierungNotJson { text: s("frei") },
         LengthContradiction { min: 5, max: 2 },
+        PatternLongerThanMax {
+            pattern: s("[0-9]{5}"),
+            shortest: 5,
+            max: 3,
+        },
         BoundContradiction {
             min: s("10"),
             max: s("1"),

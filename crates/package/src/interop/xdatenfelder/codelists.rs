@@ -291,8 +291,27 @@ impl Importer<'_> {
         given
     }
 
-    /// Bounds that contradict each other are both dropped, not guessed at.
+    /// Bounds that contradict each other are both dropped, not guessed at;
+    /// a maxLength below the pattern's shortest match is dropped (the
+    /// pattern says the shape exactly).
     fn drop_contradictions(&mut self, c: &mut Constraints, p: &Element, fim: &str, path: &str) {
+        let shortest = c.pattern.as_deref().and_then(shortest_match);
+        if let (Some(pattern), Some(shortest), Some(max)) = (&c.pattern, shortest, c.max_length) {
+            if shortest as u64 > max {
+                self.note(
+                    NoteKind::Dropped,
+                    Some(fim),
+                    Some(path),
+                    p,
+                    NoteReason::PatternLongerThanMax {
+                        pattern: pattern.clone(),
+                        shortest,
+                        max,
+                    },
+                );
+                c.max_length = None;
+            }
+        }
         if let (Some(a), Some(b)) = (c.min_length, c.max_length) {
             if a > b {
                 self.note(
@@ -321,6 +340,44 @@ impl Importer<'_> {
                 c.min = None;
                 c.max = None;
             }
+        }
+    }
+}
+
+/// The fewest characters a pattern matches, when it parses.
+fn shortest_match(pattern: &str) -> Option<usize> {
+    use regex_syntax::hir::{Hir, HirKind};
+    fn walk(h: &Hir) -> usize {
+        match h.kind() {
+            HirKind::Empty | HirKind::Look(_) => 0,
+            HirKind::Literal(l) => String::from_utf8_lossy(&l.0).chars().count(),
+            HirKind::Class(_) => 1,
+            HirKind::Repetition(r) => (r.min as usize).saturating_mul(walk(&r.sub)),
+            HirKind::Capture(c) => walk(&c.sub),
+            HirKind::Concat(parts) => parts.iter().map(walk).fold(0, usize::saturating_add),
+            HirKind::Alternation(parts) => parts.iter().map(walk).min().unwrap_or(0),
+        }
+    }
+    regex_syntax::Parser::new()
+        .parse(pattern)
+        .ok()
+        .map(|h| walk(&h))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_shortest_match_of_a_pattern_in_characters() {
+        for (p, n) in [
+            ("[0-9]{5}", Some(5)),
+            ("ä{3}", Some(3)),
+            ("(ab|c)d?", Some(1)),
+            ("[A-Z]{1,2}-[0-9]+", Some(3)),
+            ("x*", Some(0)),
+            ("^KS$", Some(2)),
+            ("(", None),
+        ] {
+            assert_eq!(super::shortest_match(p), n, "{p}");
         }
     }
 }

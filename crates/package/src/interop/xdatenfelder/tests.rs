@@ -668,6 +668,12 @@ const ODD_SCHEMA: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
       <xdf:praezisierung minLength="5" maxLength="2"/>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>F60000000190</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:name>Postleitzahl alt</xdf:name><xdf:bezeichnungEingabe>Postleitzahl alt</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
+      <xdf:praezisierung maxLength="3" pattern="[0-9]{5}"/>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
       <xdf:identifikation><xdf:id>F60000000119</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
       <xdf:name>Anzahl Hunde</xdf:name><xdf:bezeichnungEingabe>Anzahl Hunde</xdf:bezeichnungEingabe>
       <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>num_int</code></xdf:datentyp>
