@@ -135,11 +135,19 @@ pub fn import(reg: &RegistryArgs, command: ImportCommand) -> anyhow::Result<()> 
     let bytes = read_limited(&file, opts.limits.max_bytes)?;
     let run = |opts: &ImportOptions| {
         xdatenfelder::import(&bytes, opts).map_err(|e| {
-            refused(tr!(
-                "import-failed",
-                file = file.display().to_string(),
-                error = e.to_string()
-            ))
+            // A place in the document as editors and compilers write it.
+            let (at, error) = match &e {
+                xdatenfelder::ImportError::Refused {
+                    line,
+                    column,
+                    problem,
+                } => (
+                    format!("{}:{line}:{column}", file.display()),
+                    problem.clone(),
+                ),
+                _ => (file.display().to_string(), e.to_string()),
+            };
+            refused(tr!("import-failed", file = at, error = error))
         })
     };
     let mut imported = run(&opts)?;

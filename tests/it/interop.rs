@@ -437,7 +437,7 @@ fn hostile_xml_is_refused_and_nothing_is_written() {
                 .unwrap()
                 .replacen("<xdf:name>Familienname</xdf:name>", "<xdf:name>Familienname</xdf:name><xdf:name>Name</xdf:name>", 1)
                 .into_bytes(),
-            "line 60, column 34: <name> appears a second time in <datenfeld>",
+            "twice.xml:60:34: <name> appears a second time in <datenfeld>",
         ),
     ];
     for (name, bytes, message) in cases {
