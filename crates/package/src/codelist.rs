@@ -66,6 +66,27 @@ impl Codelist {
     }
 }
 
+/// What a field's `codelist` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodelistRef<'a> {
+    /// `parkzone`: a list declared in the same file.
+    Own(&'a str),
+    /// `ns/name#id`: a list declared in a dependency's file.
+    InDependency { package: &'a str, id: &'a str },
+    /// `ns/name`: a code list package (the ids of lists have no `/`).
+    Package(&'a str),
+}
+
+impl<'a> CodelistRef<'a> {
+    pub fn parse(s: &'a str) -> Self {
+        match s.split_once('#') {
+            Some((package, id)) => CodelistRef::InDependency { package, id },
+            None if s.contains('/') => CodelistRef::Package(s),
+            None => CodelistRef::Own(s),
+        }
+    }
+}
+
 const KEYS: [&str; 4] = ["label", "codes", "urn", "version"];
 const CODE_KEYS: [&str; 3] = ["code", "label", "label-en"];
 

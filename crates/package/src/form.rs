@@ -30,7 +30,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
 pub use super::body::Body;
-use super::codelist;
+use super::codelist::{self, CodelistRef};
 use super::deps::Dependencies;
 use super::diagnostics::{nearest, Hint, Subject, SubjectKind};
 use super::expr::{self, Env, Problem, Span, Ty};
@@ -429,11 +429,12 @@ fn field_ty<'a>(
     deps: &'a dyn Dependencies,
 ) -> Ty<'a> {
     let codes = || -> Option<&'a [String]> {
-        let cl = codelist?;
-        match cl.split_once('#') {
-            None if cl.contains('/') => Some(&deps.codelist_package(cl)?.keys),
-            None => owner.codelist(cl)?.known_codes(),
-            Some((pkg, id)) => deps.body(pkg)?.codelist(id)?.known_codes(),
+        match CodelistRef::parse(codelist?) {
+            CodelistRef::Package(pkg) => Some(&deps.codelist_package(pkg)?.keys),
+            CodelistRef::Own(id) => owner.codelist(id)?.known_codes(),
+            CodelistRef::InDependency { package, id } => {
+                deps.body(package)?.codelist(id)?.known_codes()
+            }
         }
     };
     match ty {
@@ -625,12 +626,9 @@ impl References<'_> {
         sink: &mut Sink,
     ) {
         let at = cl.span().start;
-        match cl.get_ref().split_once('#') {
-            // Inline ids have no "/": this names a code list package.
-            None if cl.get_ref().contains('/') => {
-                self.package_codelist(path, cl.get_ref(), at, sink)
-            }
-            None => {
+        match CodelistRef::parse(cl.get_ref()) {
+            CodelistRef::Package(pkg) => self.package_codelist(path, pkg, at, sink),
+            CodelistRef::Own(_) => {
                 if self.body.codelist(cl.get_ref()).is_some() {
                     used.insert(cl.get_ref().clone());
                     return;
@@ -662,7 +660,9 @@ impl References<'_> {
                     ),
                 }
             }
-            Some((pkg, id)) => self.dependency_codelist(path, pkg, id, at, sink),
+            CodelistRef::InDependency { package, id } => {
+                self.dependency_codelist(path, package, id, at, sink)
+            }
         }
     }
 

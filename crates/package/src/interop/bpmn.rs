@@ -115,8 +115,7 @@ pub fn bpmn(m: &Manifest, content: &Content) -> Result<String, ExportError> {
             kind: m.kind.as_str().into(),
         });
     };
-    let (mut nodes, flows, lanes) = graph(p);
-    let timers = timers(p, &nodes);
+    let (mut nodes, flows, lanes, timers) = graph(p);
     let (lane_y, lane_h, width) = layout(&mut nodes, &flows, lanes.len());
     let g = Graph {
         nodes: &nodes,
@@ -135,9 +134,10 @@ struct Graph<'a> {
     lanes: &'a [(String, String)],
 }
 
-/// The deadlines of states and transitions, on the tasks they limit.
-fn timers(p: &Process, nodes: &[Node]) -> Vec<Timer> {
-    let task = |t: &Transition| nodes.iter().position(|n| n.id == format!("Task_{}", t.id));
+/// The deadlines of states and transitions, on the tasks they limit
+/// (`tasks`: the node of each transition's task).
+fn timers(p: &Process, tasks: &HashMap<&str, usize>) -> Vec<Timer> {
+    let task = |t: &Transition| tasks.get(t.id.as_str()).copied();
     let mut out = Vec::new();
     for s in &p.states {
         let Some(d) = &s.deadline else { continue };
@@ -205,8 +205,11 @@ fn transition_docs(p: &Process, t: &Transition) -> Vec<String> {
     docs
 }
 
-/// Nodes, flows and lanes (role id, label) of the process.
-fn graph(p: &Process) -> (Vec<Node>, Vec<Flow>, Vec<(String, String)>) {
+/// The lanes: role id and label.
+type Lanes = Vec<(String, String)>;
+
+/// Nodes, flows, lanes and timers of the process.
+fn graph(p: &Process) -> (Vec<Node>, Vec<Flow>, Lanes, Vec<Timer>) {
     let lanes: Vec<(String, String)> = p
         .roles
         .iter()
@@ -355,7 +358,8 @@ fn graph(p: &Process) -> (Vec<Node>, Vec<Flow>, Vec<(String, String)>) {
     } else {
         lanes
     };
-    (nodes, flows, lanes)
+    let timers = timers(p, &tasks);
+    (nodes, flows, lanes, timers)
 }
 
 /// Columns by distance from the start; rows by lane, stacked where two

@@ -7,7 +7,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::codelist::CodelistSource;
+use crate::codelist::{CodelistRef, CodelistSource};
 use crate::content::{Content, DependencyContent};
 use crate::expr::{CmpOp, Expr, Func, Literal};
 use crate::form::Body;
@@ -319,18 +319,20 @@ impl Builder<'_> {
         let Some(name) = f.codelist.as_ref().map(|c| c.get_ref().as_str()) else {
             return json!({ "type": "string" });
         };
-        if !name.contains('#') && name.contains('/') {
-            return match self.deps.codelist_package(name) {
-                Some(l) => package_codes(name, l),
-                None => json!({
-                    "type": "string",
-                    "$comment": format!("a code of the code list package {name}, which was not resolved"),
-                }),
-            };
-        }
-        let list = match name.split_once('#') {
-            None => body.codelist(name),
-            Some((pkg, id)) => self.deps.body(pkg).and_then(|b| b.codelist(id)),
+        let list = match CodelistRef::parse(name) {
+            CodelistRef::Package(pkg) => {
+                return match self.deps.codelist_package(pkg) {
+                    Some(l) => package_codes(pkg, l),
+                    None => json!({
+                        "type": "string",
+                        "$comment": format!("a code of the code list package {pkg}, which was not resolved"),
+                    }),
+                };
+            }
+            CodelistRef::Own(id) => body.codelist(id),
+            CodelistRef::InDependency { package, id } => {
+                self.deps.body(package).and_then(|b| b.codelist(id))
+            }
         };
         match list.map(|l| &l.source) {
             Some(CodelistSource::Inline(codes)) => json!({

@@ -128,10 +128,11 @@ impl Lines<'_> {
     fn at(&mut self, pos: usize) -> usize {
         let pos = pos.min(self.input.len());
         if pos > self.pos {
-            let passed = &self.input[self.pos..pos];
-            if let Some(last) = passed.iter().rposition(|b| *b == b'\n') {
-                self.line += passed.iter().filter(|b| **b == b'\n').count();
-                self.line_start = self.pos + last + 1;
+            for (i, b) in self.input[self.pos..pos].iter().enumerate() {
+                if *b == b'\n' {
+                    self.line += 1;
+                    self.line_start = self.pos + i + 1;
+                }
             }
             self.pos = pos;
         }

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use gemeinwerk_package::codelist::Codelist;
+use gemeinwerk_package::codelist::{Codelist, CodelistRef};
 use gemeinwerk_package::content::DependencyContent;
 use gemeinwerk_package::eval::{self, Cond, FieldRule, Kind, Slot, Val, Values};
 use gemeinwerk_package::form::Body;
@@ -690,8 +690,8 @@ impl<'a> Builder<'a> {
     fn options(&self, n: &mut Node, f: &Field, body: &'a Body, name: &str) -> Option<Vec<String>> {
         let chosen = self.input.values.get(name);
         let is_chosen = |code: &str| chosen.is_some_and(|v| v.iter().any(|x| x == code));
-        let id = f.codelist.as_ref().map_or("", |c| c.get_ref().as_str());
-        if id.contains('/') && !id.contains('#') {
+        let named = f.codelist.as_ref().map(|c| CodelistRef::parse(c.get_ref()));
+        if let Some(CodelistRef::Package(id)) = named {
             let Some(list) = self.deps.codelist_package(id) else {
                 n.control = "input";
                 n.input_type = "text";
@@ -749,10 +749,10 @@ impl<'a> Builder<'a> {
     }
 
     fn codelist(&self, f: &Field, body: &'a Body) -> Option<&'a Codelist> {
-        let id = f.codelist.as_ref()?.get_ref();
-        match id.split_once('#') {
-            Some((package, list)) => self.deps.body(package)?.codelist(list),
-            None => body.codelist(id),
+        match CodelistRef::parse(f.codelist.as_ref()?.get_ref()) {
+            CodelistRef::InDependency { package, id } => self.deps.body(package)?.codelist(id),
+            CodelistRef::Own(id) => body.codelist(id),
+            CodelistRef::Package(_) => None,
         }
     }
 
