@@ -1,13 +1,28 @@
-//! Issue 19, point 4: how publish, the sparse index and search behave as a
-//! registry grows. A real release server on each database is filled over
-//! HTTP by 4 clients; at every checkpoint the fill pauses and 200
-//! publishes, 1,000 index files read twice and 600 searches are timed one
-//! at a time. The index files are ones the server has not served before
+//! Issue 19, point 4, and issue 12, point 8: how publish, the sparse index
+//! and search behave as a registry grows. A real release server is filled
+//! to each checkpoint; there the fill pauses and 200 publishes, 1,000
+//! index files read twice and 600 searches are timed one at a time, over
+//! HTTP. The index files are ones the server has not served before
 //! (spread over old and new packages), so that every size times the same
 //! thing: a first read (the database) and a repeated one (the server's
-//! index cache, revalidated).
-//! Prints one Markdown table row per checkpoint (docs/performance.md has
-//! the figures), plus the ratios of the largest size to 1,000 packages.
+//! index cache, revalidated). Each checkpoint also clones the git index
+//! and a package history with stock git, and reads the node's RSS, the
+//! database's size and the blob store's size.
+//! Prints Markdown table rows per checkpoint (docs/performance.md has the
+//! figures), plus the ratios of the largest size to the first.
+//!
+//! Two ways to fill (`GEMEINWERK_BENCH_FILL`):
+//! - `http` (default): 4 clients publish over HTTP into 40 namespaces;
+//! - `process`: the server is stopped and 4 threads publish in this
+//!   process through the registry's own publish path
+//!   (`registry::publish::publish`: the archive checked and put into the
+//!   blob store, then rows, audit entry and jobs in one transaction, as
+//!   an HTTP publish does, with the token checked once instead of per
+//!   request), 100 packages per namespace; the history jobs of the seeded
+//!   packages are dropped (histories are a cache made on request), then
+//!   the server starts again and builds the git index and its search
+//!   index from what waits. This is how the benchmark reaches a million
+//!   packages in an hour instead of a day.
 //!
 //! On PostgreSQL it also counts the table rows the database read for the
 //! timed publishes and the follower and job work they caused
@@ -18,8 +33,12 @@
 //! `cargo bench --bench growth` (PostgreSQL on 127.0.0.1:5432, as for the
 //! tests). `GEMEINWERK_BENCH_SIZES=1000,10000,20000` sets the checkpoints,
 //! `GEMEINWERK_BENCH_BACKENDS=postgres` (or `sqlite`) one database,
-//! `GEMEINWERK_TEST_BIN=path/to/gemeinwerk` another build (an earlier
-//! commit's, for a before/after comparison).
+//! `GEMEINWERK_BENCH_BLOBS=s3` the test S3 server (scripts/s3-server)
+//! instead of a folder, `GEMEINWERK_TEST_BIN=path/to/gemeinwerk` another
+//! build (an earlier commit's, for a before/after comparison).
+//! Issue 12's run: `GEMEINWERK_BENCH_SIZES=10000,100000,1000000
+//! GEMEINWERK_BENCH_BACKENDS=postgres GEMEINWERK_BENCH_BLOBS=s3
+//! GEMEINWERK_BENCH_FILL=process cargo bench --bench growth`.
 //! Every loop is bounded by the sizes given; the server listens on
 //! loopback only.
 
@@ -27,39 +46,80 @@
 #[path = "../tests/it/common.rs"]
 mod common;
 
+use std::path::Path;
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use common::{archive_of, pkg_with, Backend, TestRegistry};
+use common::{archive_of, pkg_with, Backend, Blobs, TestRegistry};
 use diesel::prelude::*;
+use gemeinwerk_server::registry::audit::Origin;
+use gemeinwerk_server::registry::auth::{self, Role, Scope};
+use gemeinwerk_server::registry::{accounts, jobs, publish, Registry, RegistryConfig};
+use gemeinwerk_server::store::schema::jobs as jobs_table;
 
 mod support;
 use support::{ms, percentile, WORDS};
 
 const CLIENTS: usize = 4;
+/// Threads of the in-process fill: a publish mostly waits (for the object
+/// store, for the database's commit), so more than the cores.
+const SEED_THREADS: usize = 16;
+/// Namespaces of the HTTP fill, each with an owner's token.
 const NAMESPACES: usize = 40;
+/// Packages per namespace of the in-process fill (10,000 namespaces at a
+/// million packages: a Land's municipalities and more).
+const PER_NAMESPACE: usize = 100;
 const TIMED_PUBLISHES: usize = 200;
 /// Distinct index files read per checkpoint, each twice.
 const TIMED_INDEX_FILES: usize = 1000;
 const TIMED_SEARCHES: usize = 600;
 
-fn package(i: usize) -> Vec<u8> {
-    let ns = format!("gemeinde{:02}", i % NAMESPACES);
-    let word = WORDS[i % WORDS.len()];
-    let extra = format!("keywords = [\"{}\", \"antrag\"]\n", word.to_lowercase());
-    archive_of(&pkg_with(&format!("{ns}/formular-{i}"), "1.0.0", &extra))
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Fill {
+    Http,
+    InProcess,
 }
 
+static FILL: OnceLock<Fill> = OnceLock::new();
+
+fn fill_mode() -> Fill {
+    *FILL.get().expect("the fill mode is set in main")
+}
+
+fn namespace(i: usize) -> String {
+    match fill_mode() {
+        Fill::Http => format!("gemeinde{:02}", i % NAMESPACES),
+        Fill::InProcess => format!("kommune{:05}", i / PER_NAMESPACE),
+    }
+}
+
+fn package(i: usize) -> Vec<u8> {
+    let word = WORDS[i % WORDS.len()];
+    let extra = format!("keywords = [\"{}\", \"antrag\"]\n", word.to_lowercase());
+    archive_of(&pkg_with(
+        &format!("{}/formular-{i}", namespace(i)),
+        "1.0.0",
+        &extra,
+    ))
+}
+
+/// The HTTP fill's owner token per namespace, or the in-process fill's one
+/// token of a user who owns every namespace.
 struct Tokens(Vec<String>);
 
 impl Tokens {
     fn for_package(&self, i: usize) -> &str {
-        &self.0[i % NAMESPACES]
+        &self.0[i % self.0.len()]
     }
 }
 
 /// Publishes packages `from..to` with 4 clients; returns publishes/s.
-fn fill(reg: &TestRegistry, tokens: &Tokens, from: usize, to: usize) -> f64 {
+fn fill(reg: &mut TestRegistry, tokens: &Tokens, from: usize, to: usize) -> f64 {
+    if fill_mode() == Fill::InProcess {
+        return fill_in_process(reg, tokens, from, to);
+    }
     let next = AtomicUsize::new(from);
     let started = Instant::now();
     std::thread::scope(|s| {
@@ -75,6 +135,113 @@ fn fill(reg: &TestRegistry, tokens: &Tokens, from: usize, to: usize) -> f64 {
         }
     });
     (to - from) as f64 / started.elapsed().as_secs_f64()
+}
+
+/// The registry in this process, on the server's database and blob store.
+fn open(reg: &TestRegistry) -> Registry {
+    Registry::open_with_blobs(
+        reg.data(),
+        Some(&reg.database_url),
+        reg.blob_store(),
+        RegistryConfig {
+            limits: Default::default(),
+            base_url: reg.url.clone(),
+        },
+    )
+    .unwrap()
+}
+
+const BENCH_USER: &str = "bench-redaktion";
+
+fn bench_origin() -> Origin {
+    Origin {
+        actor: None,
+        client_addr: Some("bench".into()),
+    }
+}
+
+/// The in-process fill's user and token (the server may run).
+fn in_process_token(reg: &TestRegistry) -> String {
+    let registry = open(reg);
+    let mut conn = registry.db.conn().unwrap();
+    accounts::add_user(&mut conn, &bench_origin(), BENCH_USER).unwrap();
+    auth::create_token(
+        &mut conn,
+        &bench_origin(),
+        BENCH_USER,
+        "bench",
+        &Scope::ALL,
+        None,
+        None,
+    )
+    .unwrap()
+    .token
+}
+
+/// See the module's comment: the server stops, 4 threads publish in this
+/// process, the history jobs go, the server starts again and catches up.
+/// Returns publishes/s of the seeding alone.
+fn fill_in_process(reg: &mut TestRegistry, tokens: &Tokens, from: usize, to: usize) -> f64 {
+    reg.stop();
+    let registry = open(reg);
+    let origin = bench_origin();
+    let actor = {
+        let mut conn = registry.db.conn().unwrap();
+        // Namespaces for these packages and the checkpoint's publishes after them.
+        let first = from.div_ceil(PER_NAMESPACE);
+        let last = (to + TIMED_PUBLISHES + FETCHED_PUBLISHES).div_ceil(PER_NAMESPACE);
+        for n in first..last {
+            let slug = namespace(n * PER_NAMESPACE);
+            accounts::add_namespace(&mut conn, &origin, &slug, &format!("Kommune {n}"), None)
+                .unwrap();
+            accounts::set_member_as_operator(&mut conn, &origin, &slug, BENCH_USER, Role::Owner)
+                .unwrap();
+        }
+        auth::authenticate(&mut conn, Some(tokens.for_package(0)).into()).unwrap()
+    };
+    let next = AtomicUsize::new(from);
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..SEED_THREADS {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= to {
+                    break;
+                }
+                publish::publish(&registry, &actor, &origin, &package(i))
+                    .unwrap_or_else(|e| panic!("seeding package {i}: {e}"));
+                if (i + 1) % 50_000 == 0 {
+                    eprintln!(
+                        "  {} seeded ({:.0} s)",
+                        i + 1,
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+            });
+        }
+    });
+    let rate = (to - from) as f64 / started.elapsed().as_secs_f64();
+    {
+        let mut conn = registry.db.conn().unwrap();
+        diesel::delete(
+            jobs_table::table.filter(jobs_table::kind.ne(jobs::Job::SyncIndex.as_str())),
+        )
+        .execute(&mut *conn)
+        .unwrap();
+    }
+    drop(registry);
+    let caught_up = Instant::now();
+    reg.relaunch();
+    reg.wait_for_jobs_within(Duration::from_secs(3600));
+    let git_index = caught_up.elapsed();
+    reg.wait_for_search_current_within(Duration::from_secs(3600));
+    eprintln!(
+        "seeded {} packages in process at {rate:.0}/s; the restarted server's git index was current after {:.1} s, its search index after {:.1} s",
+        to - from,
+        git_index.as_secs_f64(),
+        caught_up.elapsed().as_secs_f64()
+    );
+    rate
 }
 
 /// Table rows PostgreSQL has read in this database so far, by table (all
@@ -146,6 +313,167 @@ struct Row {
     /// The second read of the same file.
     index_again: (Duration, Duration),
     search: (Duration, Duration),
+    footprint: Footprint,
+}
+
+/// What the registry costs on disk and in memory at a checkpoint, and what
+/// a client's clones take.
+struct Footprint {
+    /// `git clone --no-checkout` of the git index: seconds and `.git` bytes.
+    index_clone: (f64, u64),
+    /// `git fetch` into that clone after 100 more publishes: seconds and
+    /// the growth of its `.git`.
+    index_fetch: (f64, u64),
+    /// The git index on the server's disk (the writing node's repository).
+    index_on_server: u64,
+    /// A package history's first clone (made on request) and a second one.
+    history_clone: (f64, f64),
+    /// The node's resident memory now, of it the heap and other anonymous
+    /// memory (the rest is mapped files: the search index, pages the
+    /// kernel may drop), and the peak (`VmRSS`, `RssAnon`, `VmHWM`).
+    rss: (u64, u64, u64),
+    database: u64,
+    /// The blob store's bytes on disk (for S3, the growth of the object
+    /// store's own data and metadata folders since the run started) and the
+    /// archives' own size (the database's sum).
+    blobs: (u64, u64),
+}
+
+fn du(path: &Path) -> u64 {
+    let out = Command::new("du").arg("-sb").arg(path).output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+fn mb(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
+fn timed_clone(url: &str, into: &Path) -> f64 {
+    let t = Instant::now();
+    let out = Command::new("git")
+        .args(["clone", "-q", "--no-checkout", url])
+        .arg(into)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git clone {url}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    t.elapsed().as_secs_f64()
+}
+
+/// The object store's own folders (scripts/s3-server keeps them there).
+fn object_store_disk() -> u64 {
+    let state =
+        std::env::var("GEMEINWERK_S3_STATE").unwrap_or_else(|_| "/var/tmp/gemeinwerk-s3".into());
+    du(&Path::new(&state).join("data")) + du(&Path::new(&state).join("meta"))
+}
+
+fn proc_status_kb(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Packages published after the clone, before the fetch.
+const FETCHED_PUBLISHES: usize = 100;
+
+/// Also publishes packages `size..size + FETCHED_PUBLISHES`.
+fn footprint(
+    reg: &TestRegistry,
+    tokens: &Tokens,
+    size: usize,
+    object_store_before: u64,
+) -> Footprint {
+    let work = tempfile::tempdir().unwrap();
+    let index_dir = work.path().join("index");
+    let index_secs = timed_clone(&format!("{}/git/index.git", reg.url), &index_dir);
+    let index_bytes = du(&index_dir.join(".git"));
+    let next = AtomicUsize::new(size);
+    std::thread::scope(|s| {
+        for _ in 0..CLIENTS {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= size + FETCHED_PUBLISHES {
+                    break;
+                }
+                let r = reg.publish_bytes(Some(tokens.for_package(i)), &package(i));
+                assert_eq!(r.status, 200, "{}", r.text());
+            });
+        }
+    });
+    reg.wait_for_jobs_within(Duration::from_secs(600));
+    let t = Instant::now();
+    let out = Command::new("git")
+        .args(["fetch", "-q", "origin"])
+        .current_dir(&index_dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git fetch: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let index_fetch = (
+        t.elapsed().as_secs_f64(),
+        du(&index_dir.join(".git")).saturating_sub(index_bytes),
+    );
+    // A package the node has no history of yet (seeded in process, or
+    // published over HTTP before the last restart).
+    let i = size / 2 + 1;
+    let history = format!("{}/git/packages/{}/formular-{i}.git", reg.url, namespace(i));
+    let first = timed_clone(&history, &work.path().join("h1"));
+    let again = timed_clone(&history, &work.path().join("h2"));
+    let pid = reg.pid();
+    let rss = (
+        proc_status_kb(pid, "VmRSS:") * 1024,
+        proc_status_kb(pid, "RssAnon:") * 1024,
+        proc_status_kb(pid, "VmHWM:") * 1024,
+    );
+    let db = reg.db();
+    let mut conn = db.conn().unwrap();
+    #[derive(QueryableByName)]
+    struct Bytes {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let database = match reg.backend {
+        Backend::Postgres => {
+            diesel::sql_query("SELECT pg_database_size(current_database())::bigint AS n")
+                .get_result::<Bytes>(&mut *conn)
+                .unwrap()
+                .n as u64
+        }
+        Backend::Sqlite => ["gemeinwerk.db", "gemeinwerk.db-wal"]
+            .iter()
+            .map(|f| std::fs::metadata(reg.data().join(f)).map_or(0, |m| m.len()))
+            .sum(),
+    };
+    let archives = diesel::sql_query("SELECT COALESCE(SUM(size), 0)::bigint AS n FROM versions")
+        .get_result::<Bytes>(&mut *conn)
+        .unwrap()
+        .n as u64;
+    let on_disk = match reg.blobs_in {
+        Blobs::Folder => du(&reg.data().join("blobs")),
+        Blobs::S3 => object_store_disk().saturating_sub(object_store_before),
+    };
+    Footprint {
+        index_clone: (index_secs, index_bytes),
+        index_fetch,
+        index_on_server: du(&reg.data().join("git/index.git")),
+        history_clone: (first, again),
+        rss,
+        database,
+        blobs: (on_disk, archives),
+    }
 }
 
 fn p50_p99(mut times: Vec<Duration>) -> (Duration, Duration) {
@@ -159,6 +487,7 @@ fn checkpoint(
     tokens: &Tokens,
     next: usize,
     read_before_now: &mut std::collections::HashSet<usize>,
+    object_store_before: u64,
 ) -> Row {
     reg.wait_for_jobs_within(Duration::from_secs(600));
     let read_before = rows_read(reg);
@@ -190,7 +519,7 @@ fn checkpoint(
             panic!("fewer than {TIMED_INDEX_FILES} index files not read before at {size}");
         }
         if read_before_now.insert(i) {
-            files.push(format!("/index/gemeinde{:02}/formular-{i}", i % NAMESPACES));
+            files.push(format!("/index/{}/formular-{i}", namespace(i)));
         }
     }
     let get = |path: &String| {
@@ -227,9 +556,12 @@ fn checkpoint(
             ms(p99)
         );
     }
+    reg.wait_for_jobs_within(Duration::from_secs(600));
+    let footprint = footprint(reg, tokens, size, object_store_before);
     Row {
         size,
         fill_rate: 0.0,
+        footprint,
         rows_per_publish,
         publish: p50_p99(publish),
         index: p50_p99(index),
@@ -238,29 +570,56 @@ fn checkpoint(
     }
 }
 
-fn run(backend: Backend, sizes: &[usize]) {
-    let reg = TestRegistry::start(backend);
+fn run(backend: Backend, blobs: Blobs, sizes: &[usize]) {
+    let object_store_before = if blobs == Blobs::S3 {
+        object_store_disk()
+    } else {
+        0
+    };
+    let mut reg = TestRegistry::start_on(backend, blobs, &[]);
     if let Ok(bin) = std::env::var("GEMEINWERK_TEST_BIN") {
         println!("\nbinary under test: {bin}");
     }
-    let tokens = Tokens(
-        (0..NAMESPACES)
-            .map(|n| reg.owner_of(&format!("gemeinde{n:02}")))
-            .collect(),
-    );
-    println!("\n{backend:?}, {CLIENTS} clients filling:\n");
-    println!("| packages | fill publishes/s | publish p50 / p99 | index GET p50 / p99, first read | again | search p50 / p99 | rows read per publish |");
-    println!("|---|---|---|---|---|---|---|");
+    let tokens = match fill_mode() {
+        Fill::Http => Tokens(
+            (0..NAMESPACES)
+                .map(|n| reg.owner_of(&namespace(n)))
+                .collect(),
+        ),
+        Fill::InProcess => Tokens(vec![in_process_token(&reg)]),
+    };
     let mut rows: Vec<Row> = Vec::new();
     let mut next = 0;
     let mut read = std::collections::HashSet::new();
     for &size in sizes {
         // The timed publishes count towards the size.
         let fill_to = size.saturating_sub(TIMED_PUBLISHES).max(next);
-        let rate = fill(&reg, &tokens, next, fill_to);
-        let mut row = checkpoint(&reg, &tokens, fill_to, &mut read);
+        let rate = fill(&mut reg, &tokens, next, fill_to);
+        let mut row = checkpoint(&reg, &tokens, fill_to, &mut read, object_store_before);
         row.fill_rate = rate;
-        next = row.size;
+        next = row.size + FETCHED_PUBLISHES;
+        let f = &row.footprint;
+        eprintln!(
+            "checkpoint {}: fill {:.0}/s, publish p50 {:.1} ms, index GET p50 {:.2} ms, search p99 {:.1} ms; \
+             git index clone {:.2} s, {}; node RSS {}",
+            row.size,
+            row.fill_rate,
+            ms(row.publish.0),
+            ms(row.index.0),
+            ms(row.search.1),
+            f.index_clone.0,
+            mb(f.index_clone.1),
+            mb(f.rss.0),
+        );
+        rows.push(row);
+    }
+    println!(
+        "\n{backend:?}, blobs in {blobs:?}, filled {:?} by {CLIENTS} clients:\n",
+        fill_mode()
+    );
+    println!("| packages | fill publishes/s | publish p50 / p99 | index GET p50 / p99, first read | again | search p50 / p99 | rows read per publish |");
+    println!("|---|---|---|---|---|---|---|");
+    for row in &rows {
         println!(
             "| {} | {:.0} | {:.1} / {:.1} ms | {:.2} / {:.2} ms | {:.2} / {:.2} ms | {:.1} / {:.1} ms | {} |",
             row.size,
@@ -276,7 +635,28 @@ fn run(backend: Backend, sizes: &[usize]) {
             row.rows_per_publish
                 .map_or("–".to_string(), |r| format!("{r:.0}")),
         );
-        rows.push(row);
+    }
+    println!("\n| packages | git index clone (no checkout) | fetch after 100 publishes | git index on the server | history clone, first / again | node RSS (anonymous) / peak | database | blob store on disk / archives |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for row in &rows {
+        let f = &row.footprint;
+        println!(
+            "| {} | {:.2} s, {} | {:.2} s, {} | {} | {:.2} / {:.2} s | {} ({}) / {} | {} | {} / {} |",
+            row.size,
+            f.index_clone.0,
+            mb(f.index_clone.1),
+            f.index_fetch.0,
+            mb(f.index_fetch.1),
+            mb(f.index_on_server),
+            f.history_clone.0,
+            f.history_clone.1,
+            mb(f.rss.0),
+            mb(f.rss.1),
+            mb(f.rss.2),
+            mb(f.database),
+            mb(f.blobs.0),
+            mb(f.blobs.1),
+        );
     }
     if let (Some(first), Some(last)) = (rows.first(), rows.last()) {
         println!(
@@ -302,12 +682,23 @@ fn main() {
         .split(',')
         .map(|s| s.trim().parse().expect("GEMEINWERK_BENCH_SIZES: numbers"))
         .collect();
+    let fill = match std::env::var("GEMEINWERK_BENCH_FILL").as_deref() {
+        Ok("process") => Fill::InProcess,
+        Ok("http") | Err(_) => Fill::Http,
+        Ok(other) => panic!("GEMEINWERK_BENCH_FILL: http or process, not {other}"),
+    };
+    FILL.set(fill).unwrap();
+    let blobs = match std::env::var("GEMEINWERK_BENCH_BLOBS").as_deref() {
+        Ok("s3") => Blobs::S3,
+        Ok("folder") | Err(_) => Blobs::Folder,
+        Ok(other) => panic!("GEMEINWERK_BENCH_BLOBS: folder or s3, not {other}"),
+    };
     let backends =
         std::env::var("GEMEINWERK_BENCH_BACKENDS").unwrap_or_else(|_| "postgres,sqlite".into());
     for b in backends.split(',') {
         match b.trim() {
-            "postgres" => run(Backend::Postgres, &sizes),
-            "sqlite" => run(Backend::Sqlite, &sizes),
+            "postgres" => run(Backend::Postgres, blobs, &sizes),
+            "sqlite" => run(Backend::Sqlite, blobs, &sizes),
             other => panic!("GEMEINWERK_BENCH_BACKENDS: unknown backend {other}"),
         }
     }

@@ -2,114 +2,12 @@
 //! test S3 server, as a state IT provider runs the registry: what is done
 //! through the load balancer is the same on every node.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::common::{self, *};
+use crate::nginx::{free_port, Nginx};
 use crate::web::{signed_in_as, Visitor};
-
-/// nginx with a config of its own, in front of `nodes`.
-struct Nginx {
-    child: Child,
-    url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn nginx_binary() -> PathBuf {
-    ["/usr/sbin/nginx", "/usr/local/sbin/nginx"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-        .expect("nginx is missing: scripts/setup-test-env installs Debian's nginx")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-impl Nginx {
-    fn start(port: u16, nodes: &[&TestRegistry]) -> Nginx {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path().display();
-        let servers: String = nodes
-            .iter()
-            .map(|n| format!("        server {};\n", n.url.trim_start_matches("http://")))
-            .collect();
-        let config = format!(
-            "worker_processes 1;\n\
-             pid {d}/nginx.pid;\n\
-             error_log {d}/error.log warn;\n\
-             events {{ worker_connections 512; }}\n\
-             http {{\n\
-                 access_log off;\n\
-                 client_body_temp_path {d}/body;\n\
-                 proxy_temp_path {d}/proxy;\n\
-                 fastcgi_temp_path {d}/fastcgi;\n\
-                 uwsgi_temp_path {d}/uwsgi;\n\
-                 scgi_temp_path {d}/scgi;\n\
-                 upstream gemeinwerk {{\n{servers}        keepalive 16;\n    }}\n\
-                 server {{\n\
-                     listen 127.0.0.1:{port};\n\
-                     client_max_body_size 20m;\n\
-                     location / {{\n\
-                         proxy_pass http://gemeinwerk;\n\
-                         proxy_http_version 1.1;\n\
-                         proxy_set_header Connection \"\";\n\
-                         proxy_set_header Host $host;\n\
-                         proxy_read_timeout 60s;\n\
-                         proxy_next_upstream error timeout http_503;\n\
-                     }}\n\
-                 }}\n\
-             }}\n"
-        );
-        std::fs::write(dir.path().join("nginx.conf"), config).unwrap();
-        let child = Command::new(nginx_binary())
-            .args([
-                "-p",
-                &d.to_string(),
-                "-c",
-                &format!("{d}/nginx.conf"),
-                "-e",
-                &format!("{d}/error.log"),
-            ])
-            .args(["-g", "daemon off;"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let url = format!("http://127.0.0.1:{port}");
-        let started = Instant::now();
-        while ureq::get(&format!("{url}/healthz")).call().is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "nginx did not start: {}",
-                log(dir.path())
-            );
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        Nginx {
-            child,
-            url,
-            _dir: dir,
-        }
-    }
-}
-
-fn log(dir: &Path) -> String {
-    std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
-}
 
 /// What a node answers for search: names, versions and the total.
 fn search(node: &TestRegistry) -> Vec<String> {
@@ -236,11 +134,9 @@ fn three_nodes_behind_nginx_answer_the_same() {
         );
     }
     assert!(
-        log(nginx._dir.path())
-            .lines()
-            .all(|l| !l.contains("[emerg]")),
+        nginx.error_log().lines().all(|l| !l.contains("[emerg]")),
         "{}",
-        log(nginx._dir.path())
+        nginx.error_log()
     );
 }
 

@@ -619,6 +619,10 @@ impl TestRegistry {
     /// Waits until the job queue is empty, so the views have caught up.
     /// Waits until this node's search index has applied every change.
     pub fn wait_for_search_current(&self) {
+        self.wait_for_search_current_within(Duration::from_secs(10))
+    }
+
+    pub fn wait_for_search_current_within(&self, limit: Duration) {
         let started = Instant::now();
         loop {
             let health = self.get("/healthz").json();
@@ -626,7 +630,7 @@ impl TestRegistry {
                 return;
             }
             assert!(
-                started.elapsed() < Duration::from_secs(10),
+                started.elapsed() < limit,
                 "search did not catch up: {health}"
             );
             std::thread::sleep(Duration::from_millis(20));
@@ -643,8 +647,7 @@ impl TestRegistry {
         loop {
             let mut conn = db.conn().unwrap();
             // Parked jobs wait for an operator, not for time.
-            let pending = gemeinwerk_server::registry::jobs::pending_count(&mut conn).unwrap();
-            if pending == 0 {
+            if !gemeinwerk_server::registry::jobs::any_pending(&mut conn).unwrap() {
                 return;
             }
             assert!(started.elapsed() < limit, "jobs did not finish");

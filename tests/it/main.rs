@@ -18,6 +18,7 @@ mod integrity;
 mod interop;
 mod lifecycle;
 mod locale;
+mod nginx;
 mod nodes;
 mod package;
 mod publish;

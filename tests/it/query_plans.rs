@@ -800,3 +800,71 @@ fn a_plan_made_on_a_young_registry_is_not_kept_as_it_grows() {
         after - before
     );
 }
+
+/// A lane's claim reads its own jobs, not another lane's backlog: with
+/// 50,000 git index jobs waiting (a bulk load), the history lane's claim
+/// read every one of them on each poll, and the registry of the growth
+/// benchmark spent its database on that at a million packages. Counted as
+/// rows of `jobs` read, on PostgreSQL without statistics (autovacuum off,
+/// as on this machine).
+#[test]
+fn a_lane_claims_without_reading_the_other_lanes_backlog() {
+    let db = Database::new(Backend::Postgres, "lanes");
+    let reg = Registry::open(
+        db.dir.path(),
+        Some(&db.url),
+        RegistryConfig {
+            limits: ArchiveLimits::default(),
+            base_url: "http://127.0.0.1:1".into(),
+        },
+    )
+    .unwrap();
+    let mut conn = reg.db.conn().unwrap();
+    conn.batch_execute(
+        "INSERT INTO jobs (kind, payload, attempts, run_after, created_at) \
+         SELECT 'sync_index', 'gemeinde/formular-' || i, 0, now() - interval '1 minute', now() \
+         FROM generate_series(1, 50000) AS i; \
+         INSERT INTO jobs (kind, payload, attempts, run_after, created_at) \
+         VALUES ('sync_history', 'gemeinde/formular-1', 0, now() - interval '1 minute', now())",
+    )
+    .unwrap();
+    let rows_read = |conn: &mut DbConn| -> i64 {
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        conn.batch_execute("SELECT pg_stat_force_next_flush()")
+            .unwrap();
+        diesel::sql_query(
+            "SELECT (COALESCE(seq_tup_read, 0) + COALESCE(idx_tup_fetch, 0))::bigint AS n \
+             FROM pg_stat_user_tables WHERE relname = 'jobs'",
+        )
+        .get_result::<Count>(conn)
+        .unwrap()
+        .n
+    };
+    let before = rows_read(&mut conn);
+    let claimed = jobs::claim(&mut conn, jobs::Lane::Others, "node-a", jobs::LEASE, 256).unwrap();
+    let read = rows_read(&mut conn) - before;
+    assert_eq!(claimed.len(), 1, "{claimed:?}");
+    assert_eq!(claimed[0].kind, "sync_history");
+    assert!(
+        read < 100,
+        "the history lane's claim read {read} rows of jobs"
+    );
+    // Nothing left for it: the next poll reads as little.
+    let before = rows_read(&mut conn);
+    assert!(
+        jobs::claim(&mut conn, jobs::Lane::Others, "node-a", jobs::LEASE, 256)
+            .unwrap()
+            .is_empty()
+    );
+    let read = rows_read(&mut conn) - before;
+    assert!(read < 100, "an empty poll read {read} rows of jobs");
+    // The git index lane still takes its own, oldest first.
+    let claimed = jobs::claim(&mut conn, jobs::Lane::GitIndex, "node-a", jobs::LEASE, 10).unwrap();
+    assert_eq!(claimed.len(), 10);
+    assert!(claimed.iter().all(|j| j.kind == "sync_index"));
+    assert!(jobs::any_pending(&mut conn).unwrap());
+}

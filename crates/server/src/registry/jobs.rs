@@ -102,6 +102,15 @@ pub fn parked_at() -> chrono::NaiveDateTime {
         .expect("a valid time")
 }
 
+/// Whether any job is still to run (not the parked ones): one index probe,
+/// where [`pending_count`] reads the whole backlog.
+pub fn any_pending(conn: &mut DbConn) -> Result<bool> {
+    Ok(diesel::select(diesel::dsl::exists(
+        jobs::table.filter(jobs::run_after.lt(parked_at())),
+    ))
+    .get_result(conn)?)
+}
+
 /// Jobs still to run (not the parked ones).
 pub fn pending_count(conn: &mut DbConn) -> Result<i64> {
     Ok(jobs::table
@@ -281,6 +290,15 @@ impl Lane {
         }
     }
 
+    /// The job kinds the lane runs. A kind this build does not know stays
+    /// in the queue for a node that does (a newer release, during a
+    /// rolling upgrade).
+    pub fn kinds(self) -> impl Iterator<Item = Job> {
+        Job::ALL
+            .into_iter()
+            .filter(move |j| (*j == Job::SyncIndex) == (self == Lane::GitIndex))
+    }
+
     /// The name of the lane's thread (logs, `/metrics`).
     pub const fn thread_name(self) -> &'static str {
         match self {
@@ -374,28 +392,30 @@ pub fn claim(
     let lease_end = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
     write_tx(conn, |conn| {
         // The binds below come in the order of the placeholders.
-        let (p, skip_locked): ([&str; 5], &str) = match conn {
-            DbConn::Postgres(_) => (["$1", "$2", "$3", "$4", "$5"], "FOR UPDATE SKIP LOCKED"),
-            DbConn::Sqlite(_) => (["?"; 5], ""),
+        let (p, skip_locked): ([&str; 4], &str) = match conn {
+            DbConn::Postgres(_) => (["$1", "$2", "$3", "$4"], "FOR UPDATE SKIP LOCKED"),
+            DbConn::Sqlite(_) => (["?"; 4], ""),
         };
-        // Unknown kinds go to the other lane, which logs and drops them.
-        let op = match lane {
-            Lane::GitIndex => "=",
-            Lane::Others => "<>",
-        };
+        // The lane's kinds by equality, so that the (kind, id) index finds
+        // them without reading another lane's backlog. They are constants
+        // of this build, not input.
+        let kinds = lane
+            .kinds()
+            .map(|j| format!("'{}'", j.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
             "UPDATE jobs SET claimed_by = {}, run_after = {}, attempts = attempts + 1 \
-             WHERE id IN (SELECT id FROM jobs WHERE run_after <= {} AND kind {op} {} \
+             WHERE id IN (SELECT id FROM jobs WHERE kind IN ({kinds}) AND run_after <= {} \
              ORDER BY id LIMIT {} {skip_locked}) \
              RETURNING id, kind, payload, attempts, last_error, run_after, created_at, claimed_by",
-            p[0], p[1], p[2], p[3], p[4]
+            p[0], p[1], p[2], p[3]
         );
         use diesel::sql_types::{BigInt, Text, Timestamp};
         let query = diesel::sql_query(sql)
             .bind::<Text, _>(node)
             .bind::<Timestamp, _>(lease_end)
             .bind::<Timestamp, _>(now)
-            .bind::<Text, _>(Job::SyncIndex.as_str())
             .bind::<BigInt, _>(limit);
         let mut claimed: Vec<JobRow> = query.load(conn)?;
         // RETURNING gives no order.
@@ -502,8 +522,8 @@ fn run_each_package(reg: &Registry, batch: &[JobRow]) -> Vec<std::result::Result
                             false => Ok(()),
                         }),
                     Ok(Job::SyncIndex) => sync_index(reg, payload),
-                    // Retrying cannot teach this build a kind it does not
-                    // know; a newer release's jobs are its own to run.
+                    // Not claimed (see Lane::kinds); should one come, a
+                    // newer release's job is its own to run.
                     Err(unknown) => {
                         tracing::error!(job.kind = %unknown.0, "unknown job kind; dropping it");
                         Ok(())

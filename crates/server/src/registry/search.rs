@@ -406,6 +406,49 @@ pub fn package_doc(
     conn: &mut DbConn,
     package_id: i64,
 ) -> Result<Option<PackageDoc>> {
+    Ok(package_docs(reg, conn, &[package_id])?.pop().flatten())
+}
+
+/// [`package_doc`] for many packages, in the order given: the database is
+/// read one package after another on `conn`, the archives are fetched and
+/// read by several threads at once. An archive read is a request to the
+/// object store that mostly waits; one at a time, a node catching up on a
+/// million packages (a new node, a rebuild) would take an hour.
+pub fn package_docs(
+    reg: &Registry,
+    conn: &mut DbConn,
+    package_ids: &[i64],
+) -> Result<Vec<Option<PackageDoc>>> {
+    let mut docs: Vec<Option<(PackageDoc, String)>> = package_ids
+        .iter()
+        .map(|id| doc_from_database(conn, *id))
+        .collect::<Result<_>>()?;
+    let per_thread = docs.len().div_ceil(ARCHIVE_READERS).max(1);
+    std::thread::scope(|scope| {
+        let readers: Vec<_> = docs
+            .chunks_mut(per_thread)
+            .map(|chunk| {
+                scope.spawn(move || -> Result<()> {
+                    for (doc, cksum) in chunk.iter_mut().flatten() {
+                        add_archive_content(reg, doc, cksum)?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        readers
+            .into_iter()
+            .try_for_each(|r| r.join().expect("an archive reader panicked"))
+    })?;
+    Ok(docs.into_iter().map(|d| d.map(|(doc, _)| doc)).collect())
+}
+
+/// Archives read at once by [`package_docs`].
+const ARCHIVE_READERS: usize = 8;
+
+/// The database's part of a package's document, and the checksum of the
+/// archive that has the rest.
+fn doc_from_database(conn: &mut DbConn, package_id: i64) -> Result<Option<(PackageDoc, String)>> {
     let row: Option<(Package, Namespace)> = packages::table
         .inner_join(namespaces::table)
         .filter(packages::id.eq(package_id))
@@ -448,9 +491,13 @@ pub fn package_doc(
         // FIM provenance: the schema or group the package was made from.
         doc.keys.extend(manifest.fim.as_ref().map(|f| f.id.clone()));
     }
-    // The archive has the content: labels, FIM ids, trust level, README.
-    // One that cannot be read leaves the package findable by its manifest.
-    let files = match reg.blobs.get(&version.cksum) {
+    Ok(Some((doc, version.cksum.clone())))
+}
+
+/// The archive has the content: labels, FIM ids, trust level, README.
+/// One that cannot be read leaves the package findable by its manifest.
+fn add_archive_content(reg: &Registry, doc: &mut PackageDoc, cksum: &str) -> Result<()> {
+    let files = match reg.blobs.get(cksum) {
         Ok(Some(bytes)) => archive::unpack(&bytes, &reg.config.limits)
             .ok()
             .map(|(_, f)| f),
@@ -469,7 +516,7 @@ pub fn package_doc(
             }
         }
     }
-    Ok(Some(doc))
+    Ok(())
 }
 
 fn package_id(conn: &mut DbConn, full_name: &str) -> Result<Option<i64>> {
@@ -479,11 +526,21 @@ fn package_id(conn: &mut DbConn, full_name: &str) -> Result<Option<i64>> {
     Ok(index::find_package(conn, ns, name)?.map(|p| p.id))
 }
 
-/// Re-indexes one package (or removes it) from the database.
-fn apply(reg: &Registry, conn: &mut DbConn, w: &mut SearchWriter, package_id: i64) -> Result<()> {
-    match package_doc(reg, conn, package_id)? {
-        Some(doc) => w.upsert(&doc)?,
-        None => w.delete(package_id as u64),
+/// Re-indexes packages (or removes them) from the database.
+fn apply(
+    reg: &Registry,
+    conn: &mut DbConn,
+    w: &mut SearchWriter,
+    package_ids: &[i64],
+) -> Result<()> {
+    for (id, doc) in package_ids
+        .iter()
+        .zip(package_docs(reg, conn, package_ids)?)
+    {
+        match doc {
+            Some(doc) => w.upsert(&doc)?,
+            None => w.delete(*id as u64),
+        }
     }
     Ok(())
 }
@@ -553,8 +610,8 @@ pub fn rebuild(reg: &Registry) -> Result<RebuildReport> {
         .order(packages::id)
         .load(&mut *conn)?;
     let mut count = 0;
-    for id in ids {
-        if let Some(doc) = package_doc(reg, &mut conn, id)? {
+    for chunk in ids.chunks(FEED_BATCH as usize) {
+        for doc in package_docs(reg, &mut conn, chunk)?.into_iter().flatten() {
             writer.upsert(&doc)?;
             count += 1;
         }
@@ -691,9 +748,8 @@ impl Follower {
         if ids.is_empty() && cursor == self.cursor {
             return Ok(more);
         }
-        for id in &ids {
-            apply(&reg, &mut conn, &mut self.writer, *id)?;
-        }
+        let ids: Vec<i64> = ids.into_iter().collect();
+        apply(&reg, &mut conn, &mut self.writer, &ids)?;
         self.writer.commit(cursor)?;
         self.index.reload()?;
         self.cursor = cursor;
