@@ -49,7 +49,7 @@ use gemeinwerk_server::registry::{accounts, publish, Registry, RegistryConfig};
 use gemeinwerk_server::store::schema::jobs as jobs_table;
 
 mod support;
-use support::percentile;
+use support::{du, mb, percentile};
 
 const PER_NAMESPACE: usize = 100;
 
@@ -73,19 +73,6 @@ fn package_archive(ns: &str, name: &str, version: &str) -> Vec<u8> {
     .into_iter()
     .collect();
     archive::build(&format!("{name}-{version}"), &files)
-}
-
-fn du(path: &Path) -> u64 {
-    let out = Command::new("du").args(["-sb"]).arg(path).output().unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
-}
-
-fn mb(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / 1e6)
 }
 
 fn git(dir: &Path, args: &[&str]) {

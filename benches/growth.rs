@@ -60,7 +60,7 @@ use gemeinwerk_server::registry::{accounts, jobs, publish, Registry, RegistryCon
 use gemeinwerk_server::store::schema::jobs as jobs_table;
 
 mod support;
-use support::{ms, percentile, WORDS};
+use support::{du, mb, ms, percentile, WORDS};
 
 const CLIENTS: usize = 4;
 /// Threads of the in-process fill: a publish mostly waits (for the object
@@ -210,7 +210,7 @@ fn fill_in_process(reg: &mut TestRegistry, tokens: &Tokens, from: usize, to: usi
                 }
                 publish::publish(&registry, &actor, &origin, &package(i))
                     .unwrap_or_else(|e| panic!("seeding package {i}: {e}"));
-                if (i + 1) % 50_000 == 0 {
+                if (i + 1).is_multiple_of(50_000) {
                     eprintln!(
                         "  {} seeded ({:.0} s)",
                         i + 1,
@@ -337,19 +337,6 @@ struct Footprint {
     /// store's own data and metadata folders since the run started) and the
     /// archives' own size (the database's sum).
     blobs: (u64, u64),
-}
-
-fn du(path: &Path) -> u64 {
-    let out = Command::new("du").arg("-sb").arg(path).output().unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
-}
-
-fn mb(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / 1e6)
 }
 
 fn timed_clone(url: &str, into: &Path) -> f64 {

@@ -109,7 +109,7 @@ fn drive(clients: usize, secs: u64, one: impl Fn(&ureq::Agent, &mut Rng) -> bool
                     .max_idle_connections_per_host(1)
                     .timeout(Duration::from_secs(30))
                     .build();
-                let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (c as u64 + 1) * 0x1000_0001);
+                let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((c as u64 + 1) * 0x1000_0001));
                 let mut mine = Vec::new();
                 loop {
                     let t = Instant::now();

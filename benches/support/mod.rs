@@ -2,6 +2,8 @@
 //! uses some of them).
 #![allow(dead_code)]
 
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// The fewest samples a quantile may be reported from: a p99 needs 100
@@ -83,3 +85,17 @@ pub const WORDS: [&str; 12] = [
     "Sperrmüll",
     "Kita-Platz",
 ];
+
+/// Bytes under `path` as `du -sb` counts them (0 when it is missing).
+pub fn du(path: &Path) -> u64 {
+    let out = Command::new("du").arg("-sb").arg(path).output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+pub fn mb(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}

@@ -105,6 +105,20 @@ struct Database {
 }
 
 impl Database {
+    /// The registry on this database, opened in the test's process (no
+    /// job runner, no follower).
+    fn registry(&self) -> Registry {
+        Registry::open(
+            self.dir.path(),
+            Some(&self.url),
+            RegistryConfig {
+                limits: ArchiveLimits::default(),
+                base_url: "http://127.0.0.1:1".into(),
+            },
+        )
+        .unwrap()
+    }
+
     fn new(backend: Backend, tag: &str) -> Database {
         let dir = tempfile::tempdir().unwrap();
         let (url, pg_name) = match backend {
@@ -739,6 +753,24 @@ fn plans_are_bounded_on_postgres_without_statistics() {
     plans_are_bounded(Backend::Postgres, false);
 }
 
+/// A figure of `pg_stat_user_tables` for `table` (an expression of its
+/// columns), once this connection's counts have arrived.
+fn table_statistic(conn: &mut DbConn, table: &str, figure: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    conn.batch_execute("SELECT pg_stat_force_next_flush()")
+        .unwrap();
+    diesel::sql_query(format!(
+        "SELECT ({figure})::bigint AS n FROM pg_stat_user_tables WHERE relname = '{table}'"
+    ))
+    .get_result::<Count>(conn)
+    .unwrap()
+    .n
+}
+
 /// A statement first run on a young registry must not keep the plan of
 /// that moment while the tables grow: PostgreSQL may cache a generic plan
 /// after five runs of a prepared statement, and one made while `packages`
@@ -749,36 +781,14 @@ fn plans_are_bounded_on_postgres_without_statistics() {
 #[test]
 fn a_plan_made_on_a_young_registry_is_not_kept_as_it_grows() {
     let db = Database::new(Backend::Postgres, "growing");
-    let reg = Registry::open(
-        db.dir.path(),
-        Some(&db.url),
-        RegistryConfig {
-            limits: ArchiveLimits::default(),
-            base_url: "http://127.0.0.1:1".into(),
-        },
-    )
-    .unwrap();
+    let reg = db.registry();
     let mut conn = reg.db.conn().unwrap();
     let lookups = |conn: &mut DbConn| {
         for i in 0..20 {
             index::find_package(conn, "gemeinde7", &format!("formular-{i}")).unwrap();
         }
     };
-    let seq_scans = |conn: &mut DbConn| -> i64 {
-        #[derive(QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        conn.batch_execute("SELECT pg_stat_force_next_flush()")
-            .unwrap();
-        diesel::sql_query(
-            "SELECT seq_scan AS n FROM pg_stat_user_tables WHERE relname = 'packages'",
-        )
-        .get_result::<Count>(conn)
-        .unwrap()
-        .n
-    };
+    let seq_scans = |conn: &mut DbConn| table_statistic(conn, "packages", "seq_scan");
     // A young registry: one namespace, 100 packages, a page or two, where
     // a sequential scan is the cheapest plan.
     conn.batch_execute(
@@ -810,15 +820,7 @@ fn a_plan_made_on_a_young_registry_is_not_kept_as_it_grows() {
 #[test]
 fn a_lane_claims_without_reading_the_other_lanes_backlog() {
     let db = Database::new(Backend::Postgres, "lanes");
-    let reg = Registry::open(
-        db.dir.path(),
-        Some(&db.url),
-        RegistryConfig {
-            limits: ArchiveLimits::default(),
-            base_url: "http://127.0.0.1:1".into(),
-        },
-    )
-    .unwrap();
+    let reg = db.registry();
     let mut conn = reg.db.conn().unwrap();
     conn.batch_execute(
         "INSERT INTO jobs (kind, payload, attempts, run_after, created_at) \
@@ -828,21 +830,12 @@ fn a_lane_claims_without_reading_the_other_lanes_backlog() {
          VALUES ('sync_history', 'gemeinde/formular-1', 0, now() - interval '1 minute', now())",
     )
     .unwrap();
-    let rows_read = |conn: &mut DbConn| -> i64 {
-        #[derive(QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        conn.batch_execute("SELECT pg_stat_force_next_flush()")
-            .unwrap();
-        diesel::sql_query(
-            "SELECT (COALESCE(seq_tup_read, 0) + COALESCE(idx_tup_fetch, 0))::bigint AS n \
-             FROM pg_stat_user_tables WHERE relname = 'jobs'",
+    let rows_read = |conn: &mut DbConn| {
+        table_statistic(
+            conn,
+            "jobs",
+            "COALESCE(seq_tup_read, 0) + COALESCE(idx_tup_fetch, 0)",
         )
-        .get_result::<Count>(conn)
-        .unwrap()
-        .n
     };
     let before = rows_read(&mut conn);
     let claimed = jobs::claim(&mut conn, jobs::Lane::Others, "node-a", jobs::LEASE, 256).unwrap();

@@ -411,9 +411,9 @@ pub fn package_doc(
 
 /// [`package_doc`] for many packages, in the order given: the database is
 /// read one package after another on `conn`, the archives are fetched and
-/// read by several threads at once. An archive read is a request to the
-/// object store that mostly waits; one at a time, a node catching up on a
-/// million packages (a new node, a rebuild) would take an hour.
+/// read by several threads at once: an archive read is a request to the
+/// object store that mostly waits, and a node catching up (a new node, a
+/// rebuild) reads one per package.
 pub fn package_docs(
     reg: &Registry,
     conn: &mut DbConn,
