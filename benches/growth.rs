@@ -13,7 +13,7 @@
 //!
 //! Two ways to fill (`GEMEINWERK_BENCH_FILL`):
 //! - `http` (default): 4 clients publish over HTTP into 40 namespaces;
-//! - `process`: the server is stopped and 4 threads publish in this
+//! - `process`: the server is stopped and 16 threads publish in this
 //!   process through the registry's own publish path
 //!   (`registry::publish::publish`: the archive checked and put into the
 //!   blob store, then rows, audit entry and jobs in one transaction, as
@@ -22,7 +22,8 @@
 //!   packages are dropped (histories are a cache made on request), then
 //!   the server starts again and builds the git index and its search
 //!   index from what waits. This is how the benchmark reaches a million
-//!   packages in an hour instead of a day.
+//!   packages: 40 minutes of seeding at about 400 a second on PostgreSQL
+//!   and a release Garage.
 //!
 //! On PostgreSQL it also counts the table rows the database read for the
 //! timed publishes and the follower and job work they caused
@@ -601,8 +602,11 @@ fn run(backend: Backend, blobs: Blobs, sizes: &[usize]) {
         rows.push(row);
     }
     println!(
-        "\n{backend:?}, blobs in {blobs:?}, filled {:?} by {CLIENTS} clients:\n",
-        fill_mode()
+        "\n{backend:?}, blobs in {blobs:?}, filled {}:\n",
+        match fill_mode() {
+            Fill::Http => format!("over HTTP by {CLIENTS} clients"),
+            Fill::InProcess => format!("in process by {SEED_THREADS} threads"),
+        }
     );
     println!("| packages | fill publishes/s | publish p50 / p99 | index GET p50 / p99, first read | again | search p50 / p99 | rows read per publish |");
     println!("|---|---|---|---|---|---|---|");
