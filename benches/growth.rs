@@ -57,7 +57,7 @@ use common::{archive_of, pkg_with, Backend, Blobs, TestRegistry};
 use diesel::prelude::*;
 use gemeinwerk_server::registry::audit::Origin;
 use gemeinwerk_server::registry::auth::{self, Role, Scope};
-use gemeinwerk_server::registry::{accounts, jobs, publish, Registry, RegistryConfig};
+use gemeinwerk_server::registry::{accounts, jobs, publish};
 use gemeinwerk_server::store::schema::jobs as jobs_table;
 
 mod support;
@@ -138,20 +138,6 @@ fn fill(reg: &mut TestRegistry, tokens: &Tokens, from: usize, to: usize) -> f64 
     (to - from) as f64 / started.elapsed().as_secs_f64()
 }
 
-/// The registry in this process, on the server's database and blob store.
-fn open(reg: &TestRegistry) -> Registry {
-    Registry::open_with_blobs(
-        reg.data(),
-        Some(&reg.database_url),
-        reg.blob_store(),
-        RegistryConfig {
-            limits: Default::default(),
-            base_url: reg.url.clone(),
-        },
-    )
-    .unwrap()
-}
-
 const BENCH_USER: &str = "bench-redaktion";
 
 fn bench_origin() -> Origin {
@@ -163,7 +149,7 @@ fn bench_origin() -> Origin {
 
 /// The in-process fill's user and token (the server may run).
 fn in_process_token(reg: &TestRegistry) -> String {
-    let registry = open(reg);
+    let registry = reg.open_locally();
     let mut conn = registry.db.conn().unwrap();
     accounts::add_user(&mut conn, &bench_origin(), BENCH_USER).unwrap();
     auth::create_token(
@@ -179,12 +165,12 @@ fn in_process_token(reg: &TestRegistry) -> String {
     .token
 }
 
-/// See the module's comment: the server stops, 4 threads publish in this
+/// See the module's comment: the server stops, 16 threads publish in this
 /// process, the history jobs go, the server starts again and catches up.
 /// Returns publishes/s of the seeding alone.
 fn fill_in_process(reg: &mut TestRegistry, tokens: &Tokens, from: usize, to: usize) -> f64 {
     reg.stop();
-    let registry = open(reg);
+    let registry = reg.open_locally();
     let origin = bench_origin();
     let actor = {
         let mut conn = registry.db.conn().unwrap();

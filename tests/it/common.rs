@@ -428,13 +428,14 @@ impl TestRegistry {
         self.data_dir.path()
     }
 
-    /// The registry opened in this test's process on the server's data dir
-    /// and database (no job runner): for tests that run jobs or publish
-    /// without the server.
+    /// The registry opened in this test's process on the server's data dir,
+    /// database and blob store (no job runner): for tests and benchmarks
+    /// that run jobs or publish without the server.
     pub fn open_locally(&self) -> gemeinwerk_server::registry::Registry {
-        gemeinwerk_server::registry::Registry::open(
+        gemeinwerk_server::registry::Registry::open_with_blobs(
             self.data(),
             Some(&self.database_url),
+            self.blob_store(),
             gemeinwerk_server::registry::RegistryConfig {
                 limits: gemeinwerk_package::archive::ArchiveLimits::default(),
                 base_url: "http://127.0.0.1:1".into(),
