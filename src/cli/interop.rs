@@ -19,6 +19,7 @@ use gemeinwerk_package::content::read_content;
 use gemeinwerk_package::content::DependencyContent;
 use gemeinwerk_package::interop::codelist_import::{self, CodelistImportOptions};
 use gemeinwerk_package::interop::genericode;
+use gemeinwerk_package::interop::xdatenfelder::export as xdf_export;
 use gemeinwerk_package::interop::xdatenfelder::{self, ImportOptions, PackageRef};
 use gemeinwerk_package::interop::xml::Limits;
 use gemeinwerk_package::interop::{bpmn, json_schema};
@@ -86,6 +87,15 @@ pub enum ExportCommand {
         /// Do not contact the registry: included field groups stay open.
         #[arg(long)]
         offline: bool,
+    },
+    /// An XDatenfelder 3.0.0 message: a form as a Stammdatenschema, a field
+    /// group as a Datenfeldgruppe; names what it cannot carry.
+    Xdatenfelder {
+        /// The package folder (default: the current one).
+        dir: Option<PathBuf>,
+        /// Write to this file instead of stdout.
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
     },
     /// BPMN 2.0 XML of a process, with diagram layout.
     Bpmn {
@@ -402,31 +412,31 @@ pub fn export(reg: &RegistryArgs, command: ExportCommand) -> anyhow::Result<()> 
             offline,
         } => {
             let dir = dir.unwrap_or_else(|| PathBuf::from("."));
-            let packed = pack_or_refuse(reg, &dir)?;
-            let files = folder::read_folder(&dir)?;
-            let (manifest, content) = read_content(&files).map_err(|_| {
-                refused(tr!("cannot-read-package", dir = dir.display().to_string()))
-            })?;
-            let deps = if offline || manifest.dependencies.is_empty() {
-                DependencyContent::unresolved()
-            } else {
-                match resolve::resolve(&client(reg), &packed.manifest) {
-                    Resolution::Resolved { deps, .. } => deps,
-                    Resolution::Offline(why) => {
-                        let message = tr!(
-                            "export-offline",
-                            registry = reg.registry.as_str(),
-                            why = why.as_str()
-                        );
-                        eprintln!("{}", tr!("warning", message = message));
-                        DependencyContent::unresolved()
-                    }
-                }
-            };
+            let (manifest, content, deps) = read_with_deps(reg, &dir, offline)?;
             let schema = json_schema::json_schema(&manifest, &content, &deps, &reg.registry)
                 .map_err(|e| refused(e.to_string()))?;
             let text = serde_json::to_string_pretty(&schema).expect("a schema serialises") + "\n";
             write_output(output.as_deref(), &text)
+        }
+        ExportCommand::Xdatenfelder { dir, output } => {
+            let dir = dir.unwrap_or_else(|| PathBuf::from("."));
+            let (manifest, content, deps) = read_with_deps(reg, &dir, false)?;
+            let exported = xdf_export::export(&manifest, &content, &deps, chrono::Utc::now())
+                .map_err(|e| refused(e.to_string()))?;
+            for n in &exported.notes {
+                let text = if crate::cli::i18n::is_german() {
+                    n.loss.german()
+                } else {
+                    n.loss.english()
+                };
+                let message = if n.path.is_empty() {
+                    text
+                } else {
+                    format!("{}: {text}", n.path)
+                };
+                eprintln!("{}", tr!("warning", message = message));
+            }
+            write_output(output.as_deref(), &exported.xml)
         }
         ExportCommand::Bpmn { dir, output } => {
             let dir = dir.unwrap_or_else(|| PathBuf::from("."));
@@ -439,4 +449,39 @@ pub fn export(reg: &RegistryArgs, command: ExportCommand) -> anyhow::Result<()> 
             write_output(output.as_deref(), &xml)
         }
     }
+}
+
+/// A package folder's manifest and content, and the content of its
+/// dependencies from the registry (none when `offline` or unreachable, as
+/// a warning).
+fn read_with_deps(
+    reg: &RegistryArgs,
+    dir: &Path,
+    offline: bool,
+) -> anyhow::Result<(
+    gemeinwerk_package::manifest::Manifest,
+    gemeinwerk_package::content::Content,
+    DependencyContent,
+)> {
+    let packed = pack_or_refuse(reg, dir)?;
+    let files = folder::read_folder(dir)?;
+    let (manifest, content) = read_content(&files)
+        .map_err(|_| refused(tr!("cannot-read-package", dir = dir.display().to_string())))?;
+    let deps = if offline || manifest.dependencies.is_empty() {
+        DependencyContent::unresolved()
+    } else {
+        match resolve::resolve(&client(reg), &packed.manifest) {
+            Resolution::Resolved { deps, .. } => deps,
+            Resolution::Offline(why) => {
+                let message = tr!(
+                    "export-offline",
+                    registry = reg.registry.as_str(),
+                    why = why.as_str()
+                );
+                eprintln!("{}", tr!("warning", message = message));
+                DependencyContent::unresolved()
+            }
+        }
+    };
+    Ok((manifest, content, deps))
 }

@@ -307,7 +307,7 @@ enum Command {
         #[command(flatten)]
         reg: RegistryArgs,
     },
-    /// Write a package in a standard format (JSON Schema, BPMN 2.0).
+    /// Write a package in a standard format (JSON Schema, XDatenfelder 3.0.0, BPMN 2.0).
     Export {
         #[command(subcommand)]
         command: interop::ExportCommand,

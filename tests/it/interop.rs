@@ -693,6 +693,127 @@ fn bpmn_export_opens_in_bpmn_moddle_without_warnings() {
 
 /// The harmonised Datenfeldgruppe "Fahrzeug" (G99000002 1.1) of the
 /// Bewohnerparkausweis fixture, published as a field group package.
+/// Runs the independent XDatenfelder reader (tests/interop-node) on `file`.
+fn xdatenfelder_xml(file: &Path) -> std::process::Output {
+    tool("node", "install Node.js");
+    let node_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop-node");
+    assert!(
+        node_dir.join("node_modules/xdatenfelder-xml").is_dir(),
+        "xdatenfelder-xml is missing: run `npm ci` in {} (.ci/run does)",
+        node_dir.display()
+    );
+    Command::new("node")
+        .arg(node_dir.join("check-xdatenfelder.mjs"))
+        .arg(file)
+        .output()
+        .unwrap()
+}
+
+/// Every fixture through the CLI: import, export as XDatenfelder 3.0.0,
+/// read by an independent parser, imported again into the same package.
+#[test]
+fn xdatenfelder_export_reads_back_and_in_an_independent_parser() {
+    let work = tempfile::tempdir().unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(Path::new(&fixture("")))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".xml"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 4, "{names:?}");
+    for name in &names {
+        let first = work.path().join(format!("{name}.first"));
+        let out = run(&[
+            "import",
+            "xdatenfelder",
+            &fixture(name),
+            "--offline",
+            "--dir",
+            first.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        let xml = work.path().join(format!("{name}.export.xml"));
+        let out = run(&[
+            "export",
+            "xdatenfelder",
+            first.to_str().unwrap(),
+            "-o",
+            xml.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        let check = xdatenfelder_xml(&xml);
+        assert!(
+            check.status.success(),
+            "{name}: xdatenfelder-xml refused the export: {}\n{}",
+            stderr(&check),
+            std::fs::read_to_string(&xml).unwrap()
+        );
+        let summary: Value = serde_json::from_slice(&check.stdout).unwrap();
+        assert!(summary["fields"].as_u64().unwrap() > 0, "{name}: {summary}");
+        let again = work.path().join(format!("{name}.again"));
+        let out = run(&[
+            "import",
+            "xdatenfelder",
+            xml.to_str().unwrap(),
+            "--offline",
+            "--dir",
+            again.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        for file in ["gemeinwerk.toml", "form.toml", "fieldgroup.toml"] {
+            let a = std::fs::read_to_string(first.join(file)).ok();
+            let b = std::fs::read_to_string(again.join(file)).ok();
+            assert_eq!(a, b, "{name}: {file} changed on the way round");
+        }
+    }
+    // The reader is strict: a field without its Vorbefüllung is refused.
+    let xml = work.path().join(format!("{}.export.xml", names[0]));
+    let broken = std::fs::read_to_string(&xml)
+        .unwrap()
+        .replacen("<xdf:vorbefuellung>", "<xdf:vorbefuellungX>", 1)
+        .replacen("</xdf:vorbefuellung>", "</xdf:vorbefuellungX>", 1);
+    let bad = work.path().join("broken.xml");
+    std::fs::write(&bad, broken).unwrap();
+    assert!(!xdatenfelder_xml(&bad).status.success());
+}
+
+/// A form of our own: what XDatenfelder has no place for is named, and
+/// without the registry the included groups cannot be written.
+#[test]
+fn xdatenfelder_export_of_a_form_says_what_it_leaves_out() {
+    let form = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/kassel-bewohnerparkausweis");
+    let out = run(&["export", "xdatenfelder", form.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("includes fim/natuerliche-person, which was not resolved"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty());
+    let group = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/fim-fahrzeug");
+    let out = Command::new(common::BIN)
+        .args(["export", "xdatenfelder", group.to_str().unwrap()])
+        .env("GEMEINWERK_REGISTRY", "http://127.0.0.1:9")
+        .env("LANG", "de_DE.UTF-8")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("<xdf:xdatenfelder.datenfeldgruppe.0103"));
+    // What it leaves out, in German under a German locale.
+    assert!(
+        stderr(&out).contains("englische Texte") && stderr(&out).contains("Beispiele"),
+        "{}",
+        stderr(&out)
+    );
+    let process = run(&["export", "xdatenfelder", &demo_process()]);
+    assert_eq!(process.status.code(), Some(1));
+    assert!(
+        stderr(&process).contains("XDatenfelder describes forms"),
+        "{}",
+        stderr(&process)
+    );
+}
+
 fn fahrzeug_fieldgroup() -> PackageDir {
     let p = pkg_with(
         "fim/fahrzeug",

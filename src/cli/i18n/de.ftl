@@ -457,10 +457,11 @@ arg-import-genericode-namespace = Der Namensraum des neuen Pakets
 arg-import-genericode-name = Der Paketname (Standard: aus dem Kurznamen der Liste gebildet)
 arg-import-genericode-version = Die Paketversion (Standard: aus der Version der Liste: 2 → 2.0.0, 2024-02-01 → 20240201.0.0)
 arg-import-genericode-license = Die Lizenz für das Manifest (genericode nennt keine)
-cmd-export = Ein Paket in einem Standardformat schreiben (JSON Schema, BPMN 2.0)
+cmd-export = Ein Paket in einem Standardformat schreiben (JSON Schema, XDatenfelder 3.0.0, BPMN 2.0)
 cmd-export-json-schema = Das JSON Schema (2020-12) der Antragsdaten eines Formulars, für FIT-Connect
 arg-export-output = In diese Datei schreiben statt nach stdout
 arg-export-json-schema-offline = Die Registry nicht fragen: eingebundene Feldgruppen bleiben offen
+cmd-export-xdatenfelder = Eine XDatenfelder-3.0.0-Nachricht: ein Formular als Stammdatenschema, eine Feldgruppe als Datenfeldgruppe; nennt, was sie nicht tragen kann
 cmd-export-bpmn = BPMN-2.0-XML eines Prozesses, mit Diagramm-Layout
 
 ## Die Befunde der Paketprüfung: eine Meldung je Code (der Code mit "-"

@@ -443,10 +443,11 @@ arg-import-genericode-namespace = The namespace of the new package
 arg-import-genericode-name = The package name (default: made from the list's short name)
 arg-import-genericode-version = The package version (default: from the list's version: 2 → 2.0.0, 2024-02-01 → 20240201.0.0)
 arg-import-genericode-license = The licence to write into the manifest (genericode carries none)
-cmd-export = Write a package in a standard format (JSON Schema, BPMN 2.0)
+cmd-export = Write a package in a standard format (JSON Schema, XDatenfelder 3.0.0, BPMN 2.0)
 cmd-export-json-schema = The JSON Schema (2020-12) of a form's submission data, for FIT-Connect
 arg-export-output = Write to this file instead of stdout
 arg-export-json-schema-offline = Do not contact the registry: included field groups stay open
+cmd-export-xdatenfelder = An XDatenfelder 3.0.0 message: a form as a Stammdatenschema, a field group as a Datenfeldgruppe; names what it cannot carry
 cmd-export-bpmn = BPMN 2.0 XML of a process, with diagram layout
 
 ## The part of a package a diagnostic is about, from its args kind and

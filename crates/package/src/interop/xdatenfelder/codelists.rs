@@ -59,29 +59,39 @@ impl Importer<'_> {
             });
             return Ok(id);
         }
-        let field_label = text(e, "bezeichnungEingabe").or_else(|| text(e, "name"));
-        let (urn, version, label) = if let Some(r) = e.child("codelisteReferenz") {
+        // The list is labelled by the field, as an inline one is: the
+        // list's own name and XDatenfelder 2.0 id have no place in 3.0.0,
+        // and the export must read back the same.
+        let label = text(e, "bezeichnungEingabe")
+            .or_else(|| text(e, "name"))
+            .map(str::to_string);
+        let (urn, version, own_name) = if let Some(r) = e.child("codelisteReferenz") {
             let g = r.child("genericodeIdentification").unwrap_or(r);
-            let cid = r.child("identifikation").and_then(|i| i.text_of("id"));
             (
                 g.text_of("canonicalIdentification").map(str::to_string),
                 g.text_of("version").map(str::to_string),
-                match (field_label, cid) {
-                    (Some(l), Some(c)) => Some(format!("{l} ({c})")),
-                    (l, c) => l.or(c).map(str::to_string),
-                },
+                r.child("identifikation")
+                    .filter(|i| i.text_of("id").is_some())
+                    .map(|_| "codelisteReferenz/identifikation"),
             )
         } else if let Some(c) = e.child("codeliste") {
             (
                 c.text_of("kennung").map(str::to_string),
                 c.text_of("version").map(str::to_string),
-                c.text_of("name")
-                    .or_else(|| c.text_of("id"))
-                    .map(str::to_string),
+                ["name", "id"]
+                    .iter()
+                    .any(|n| c.text_of(n).is_some())
+                    .then_some("codeliste/name"),
             )
         } else {
             return Err(CodelistGap::NoCodelist);
         };
+        if let Some(element) = own_name {
+            self.not_carried
+                .entry(element.to_string())
+                .or_default()
+                .push(fim.to_string());
+        }
         let Some(urn) = urn.filter(|u| u.starts_with("urn:") && !u.contains(char::is_whitespace))
         else {
             return Err(CodelistGap::NoUrn { list: label });

@@ -29,6 +29,7 @@ use crate::names::{check_slug, is_fim_id, is_fim_version};
 use crate::{check_package, expr, write, PackageFiles};
 
 mod codelists;
+pub mod export;
 mod items;
 mod manifest;
 mod rules;

@@ -2,7 +2,7 @@ use super::*;
 use crate::content::parse_content;
 use crate::model::walk;
 
-fn fixture(name: &str) -> Vec<u8> {
+pub(super) fn fixture(name: &str) -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/fixtures/fim")
         .join(name);
@@ -369,7 +369,7 @@ fn refuses_what_is_not_xdatenfelder() {
 /// A 3.0.0 Stammdatenschema with what 3.0.0 adds: inline values, praezisierung
 /// attributes, hidden and locked fields, text_latin, media types, and a rule
 /// in freitextRegel on the schema.
-const XDF3_SCHEMA: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+pub(super) const XDF3_SCHEMA: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <xdf:xdatenfelder.stammdatenschema.0102 xmlns:xdf="urn:xoev-de:fim:standard:xdatenfelder_3.0.0">
   <xdf:header><xdf:nachrichtID>x</xdf:nachrichtID><xdf:erstellungszeitpunkt>2024-01-01T00:00:00Z</xdf:erstellungszeitpunkt></xdf:header>
   <xdf:stammdatenschema>
@@ -548,7 +548,7 @@ fn leaving_out_any_element_never_yields_an_invalid_package() {
 
 /// A 3.0.0 Stammdatenschema made of what does not map: every situation the
 /// fixtures above do not produce, for the report's German renderings.
-const ODD_SCHEMA: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+pub(super) const ODD_SCHEMA: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <xdf:xdatenfelder.stammdatenschema.0102 xmlns:xdf="urn:xoev-de:fim:standard:xdatenfelder_3.0.0">
   <xdf:header><xdf:nachrichtID>x</xdf:nachrichtID></xdf:header>
   <xdf:anhang>nicht gelesen</xdf:anhang>
@@ -763,7 +763,7 @@ fn german_report_sources() -> Vec<(String, Imported)> {
 }
 
 /// The registry holds Kassel's parking zones as a package, not the Anrede.
-fn with_parkzonen() -> ImportOptions {
+pub(super) fn with_parkzonen() -> ImportOptions {
     let mut known = BTreeMap::new();
     known.insert(
         (
