@@ -777,6 +777,76 @@ fn xdatenfelder_export_reads_back_and_in_an_independent_parser() {
     assert!(!xdatenfelder_xml(&bad).status.success());
 }
 
+/// What the standard does not allow, refused by the import with its place
+/// and by the independent parser too: a second `praezisierung`, an unknown
+/// element in `identifikation`, a Freigabestatus outside its list, an
+/// element without id. (xdatenfelder-xml does not check one id defined
+/// twice differently, the fifth refusal of the import; see docs/interop.md.)
+#[test]
+fn what_the_import_refuses_the_independent_parser_refuses_too() {
+    let name = "xdf3_G60000000088_anschrift-inland_fixture.xml";
+    let good = std::fs::read_to_string(fixture(name)).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let original = work.path().join("good.xml");
+    std::fs::write(&original, &good).unwrap();
+    assert!(xdatenfelder_xml(&original).status.success());
+    let praezisierung = r#"<xdf:praezisierung minLength="1" maxLength="55"/>"#;
+    let cases = [
+        (
+            "a second praezisierung",
+            good.replacen(praezisierung, &format!("{praezisierung}{praezisierung}"), 1),
+            "appears a second time",
+        ),
+        (
+            "an unknown element in identifikation",
+            good.replacen(
+                "<xdf:version>1.2.0</xdf:version>",
+                "<xdf:version>1.2.0</xdf:version><xdf:kennung>x</xdf:kennung>",
+                1,
+            ),
+            "is not part of <identifikation>",
+        ),
+        (
+            "a Freigabestatus outside its list",
+            good.replacen("<code>6</code>", "<code>9</code>", 1),
+            "no code of its list",
+        ),
+        (
+            "an element without id",
+            good.replacen("<xdf:id>G60000000088</xdf:id>", "", 1),
+            "has no id",
+        ),
+    ];
+    for (case, xml, why) in cases {
+        assert_ne!(xml, good, "{case}: the fixture changed, the case is void");
+        let file = work.path().join("bad.xml");
+        std::fs::write(&file, &xml).unwrap();
+        let dir = work.path().join("out");
+        let out = run(&[
+            "import",
+            "xdatenfelder",
+            file.to_str().unwrap(),
+            "--offline",
+            "--dir",
+            dir.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{case}: {}", stderr(&out));
+        let place = format!("{}:", file.display());
+        assert!(
+            stderr(&out).contains(&place) && stderr(&out).contains(why),
+            "{case}: {}",
+            stderr(&out)
+        );
+        assert!(!dir.exists(), "{case}: something was written");
+        let other = xdatenfelder_xml(&file);
+        assert!(
+            !other.status.success(),
+            "{case}: xdatenfelder-xml read it: {}",
+            stdout(&other)
+        );
+    }
+}
+
 /// A form of our own: what XDatenfelder has no place for is named, and
 /// without the registry the included groups cannot be written.
 #[test]
