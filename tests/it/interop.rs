@@ -171,6 +171,28 @@ both_backends! {
         assert_eq!(local, schema);
         assert_eq!(reg.get(path).body, r.body, "the same bytes every time");
 
+        // The same version as an XDatenfelder 3.0.0 message: immutable too,
+        // and imported again it is the package that was published.
+        let xdf_path = "/api/v1/packages/kassel/bewohnerparkausweis/1.3.0/xdatenfelder.xml";
+        let x = reg.get(xdf_path);
+        assert_eq!(x.status, 200, "{}", x.text());
+        assert_eq!(x.header("content-type"), Some("application/xml"));
+        assert_eq!(x.header("cache-control"), Some("public, max-age=31536000, immutable"));
+        assert_eq!(reg.get(xdf_path).body, x.body, "the same bytes every time");
+        assert!(x.text().contains("<xdf:xdatenfelder.stammdatenschema.0102"), "{}", x.text());
+        let served = work.path().join("served.xml");
+        std::fs::write(&served, &x.body).unwrap();
+        let back = work.path().join("back");
+        let out = reg.cli(None, &["import", "xdatenfelder", served.to_str().unwrap(), "--namespace", "kassel", "--dir", back.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        for file in ["gemeinwerk.toml", "form.toml"] {
+            assert_eq!(
+                std::fs::read_to_string(dir.join(file)).unwrap(),
+                std::fs::read_to_string(back.join(file)).unwrap(),
+                "{file}"
+            );
+        }
+
         // An independent validator accepts a good submission …
         python_validate(&schema, &valid_submission()).unwrap();
         let mut without_halter = valid_submission();
@@ -221,6 +243,11 @@ both_backends! {
         let r = reg.get("/api/v1/packages/kassel/verfahren/1.0.0/schema.json");
         assert_eq!((r.status, r.error_code()), (409, "not_a_form".to_string()));
         assert!(r.error_detail().contains("kassel/verfahren is a process package"), "{}", r.error_detail());
+        let r = reg.get("/api/v1/packages/kassel/verfahren/1.0.0/xdatenfelder.xml");
+        assert_eq!((r.status, r.error_code()), (409, "not_a_form".to_string()));
+        assert!(r.error_detail().contains("XDatenfelder describes forms"), "{}", r.error_detail());
+        let r = reg.get("/api/v1/packages/kassel/bewohnerparkausweis/9.9.9/xdatenfelder.xml");
+        assert_eq!((r.status, r.error_code()), (404, "version_not_found".to_string()));
 
         // Search finds packages by FIM ids: of the manifest's [fim] (the
         // process has no other) and of fields.

@@ -18,6 +18,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(package_info)
         .service(download)
         .service(schema_json)
+        .service(xdatenfelder_xml)
         .service(diff_versions)
         .service(fork_network)
         .service(fork_package)
@@ -206,6 +207,23 @@ async fn schema_json(
         .content_type("application/schema+json")
         .insert_header(("Cache-Control", "public, max-age=31536000, immutable"))
         .json(schema))
+}
+
+/// A form or field group version as an XDatenfelder 3.0.0 message; like
+/// the schema, it never changes.
+#[get("/api/v1/packages/{ns}/{name}/{version}/xdatenfelder.xml")]
+async fn xdatenfelder_xml(
+    reg: Reg,
+    path: web::Path<(String, String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (ns, name, version) = path.into_inner();
+    let xml =
+        web::block(move || crate::registry::exports::xdatenfelder_xml(&reg, &ns, &name, &version))
+            .await??;
+    Ok(HttpResponse::Ok()
+        .content_type("application/xml")
+        .insert_header(("Cache-Control", "public, max-age=31536000, immutable"))
+        .body(xml))
 }
 
 #[derive(Deserialize)]

@@ -1,5 +1,6 @@
 //! A published version in the standard formats: the JSON Schema of a
-//! form's submission data (FIT-Connect `submissionSchema`).
+//! form's submission data (FIT-Connect `submissionSchema`) and the form or
+//! field group as an XDatenfelder 3.0.0 message.
 
 use std::collections::BTreeMap;
 
@@ -7,8 +8,10 @@ use super::content::{load_version, newest_matching};
 use super::error::{RegistryError, Result};
 use super::{index, Registry};
 use crate::store::models::Version;
-use gemeinwerk_package::content::DependencyContent;
-use gemeinwerk_package::interop::json_schema::{self, ExportError};
+use gemeinwerk_package::content::{Content, DependencyContent};
+use gemeinwerk_package::interop::json_schema;
+use gemeinwerk_package::interop::xdatenfelder::export as xdf;
+use gemeinwerk_package::manifest::Manifest;
 
 /// The JSON Schema of `ns/name@version`. Included field groups resolve to
 /// the versions that publishing this version resolved to (the newest
@@ -20,6 +23,40 @@ pub fn schema_json(
     name: &str,
     version: &str,
 ) -> Result<serde_json::Value> {
+    let (manifest, content, deps, _) = version_with_deps(reg, namespace, name, version)?;
+    json_schema::json_schema(&manifest, &content, &deps, &reg.config.base_url)
+        .map_err(|e| RegistryError::conflict("not_a_form", e.to_string()))
+}
+
+/// `ns/name@version` as an XDatenfelder 3.0.0 message, its dependencies
+/// resolved as for [`schema_json`] and created at the version's publish
+/// time: the same bytes every time.
+pub fn xdatenfelder_xml(
+    reg: &Registry,
+    namespace: &str,
+    name: &str,
+    version: &str,
+) -> Result<String> {
+    let (manifest, content, deps, published) = version_with_deps(reg, namespace, name, version)?;
+    let exported = xdf::export(&manifest, &content, &deps, published.and_utc()).map_err(|e| {
+        let code = match &e {
+            xdf::ExportError::NotAForm { .. } => "not_a_form",
+            _ => "dependency_unresolved",
+        };
+        RegistryError::conflict(code, e.to_string())
+    })?;
+    Ok(exported.xml)
+}
+
+/// A version, the content of its dependencies as publishing it resolved
+/// them, and when it was published. (Each export refuses what it cannot
+/// describe, in its own words.)
+fn version_with_deps(
+    reg: &Registry,
+    namespace: &str,
+    name: &str,
+    version: &str,
+) -> Result<(Manifest, Content, DependencyContent, chrono::NaiveDateTime)> {
     let full_name = format!("{namespace}/{name}");
     let mut conn = reg.db.conn()?;
     let package = index::find_package(&mut conn, namespace, name)?
@@ -41,19 +78,6 @@ pub fn schema_json(
         )
     };
     let (manifest, content) = load_version(reg, &full_name, this)?.map_err(unreadable)?;
-    if !matches!(
-        manifest.kind,
-        gemeinwerk_package::PackageKind::Form | gemeinwerk_package::PackageKind::Fieldgroup
-    ) {
-        return Err(RegistryError::conflict(
-            "not_a_form",
-            ExportError::NotAForm {
-                name: full_name,
-                kind: manifest.kind.as_str().into(),
-            }
-            .to_string(),
-        ));
-    }
     // Version ids grow in publish order; timestamps may tie within a second.
     let (published_before, cutoff) = (this.id, this.created_at);
     let mut packages = BTreeMap::new();
@@ -78,7 +102,10 @@ pub fn schema_json(
         }
     }
     drop(conn);
-    let deps = DependencyContent::resolved(packages);
-    json_schema::json_schema(&manifest, &content, &deps, &reg.config.base_url)
-        .map_err(|e| RegistryError::conflict("not_a_form", e.to_string()))
+    Ok((
+        manifest,
+        content,
+        DependencyContent::resolved(packages),
+        cutoff,
+    ))
 }
