@@ -17,8 +17,9 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 use sha2::{Digest, Sha256};
 
+use super::manifest::package_version;
 use super::rules::dependency;
-use super::NS_V3;
+use super::{join, NS_V3};
 use crate::body::Body;
 use crate::codelist::{CodelistRef, CodelistSource};
 use crate::content::{Content, DependencyContent};
@@ -331,14 +332,6 @@ fn repeated_field(g: &Group) -> Option<&Field> {
     }
 }
 
-fn join(scope: &str, id: &str) -> String {
-    if scope.is_empty() {
-        id.to_string()
-    } else {
-        format!("{scope}.{id}")
-    }
-}
-
 fn to_io(e: ExportError) -> io::Error {
     io::Error::other(e)
 }
@@ -418,23 +411,16 @@ impl<'a> Exporter<'a> {
     }
 
     fn top_identity(&mut self, fim: Option<&FimRef>) -> (String, String) {
-        let package_version = self.m.version.to_string();
+        let ours = self.m.version.to_string();
         match fim {
             None => {
                 let id = format!("gw:{}", self.m.full_name());
                 self.note("", Loss::NoFimId { id: id.clone() });
-                (id, package_version)
+                (id, ours)
             }
             Some(f) => {
-                let same = f.version.as_deref().is_some_and(|v| {
-                    let parts = v.split('.').count();
-                    let full = match parts {
-                        1 => format!("{v}.0.0"),
-                        2 => format!("{v}.0"),
-                        _ => v.to_string(),
-                    };
-                    full == package_version
-                });
+                let same = f.version.as_deref().and_then(package_version).as_ref()
+                    == Some(&self.m.version);
                 let version = match &f.version {
                     Some(v) if same => v.clone(),
                     Some(v) => {
@@ -442,16 +428,16 @@ impl<'a> Exporter<'a> {
                             "",
                             Loss::VersionChanged {
                                 fim: v.clone(),
-                                package: package_version.clone(),
+                                package: ours.clone(),
                             },
                         );
-                        package_version
+                        ours
                     }
                     // What the import makes of a schema without version.
-                    None if package_version == "0.1.0" => NO_VERSION.to_string(),
+                    None if ours == "0.1.0" => NO_VERSION.to_string(),
                     None => {
                         self.note("", Loss::NoFimVersion { id: f.id.clone() });
-                        package_version
+                        ours
                     }
                 };
                 (f.id.clone(), version)

@@ -24,15 +24,7 @@ impl Importer<'_> {
                 s
             }
         });
-        let semver = version.and_then(|v| {
-            let parts: Vec<&str> = v.split('.').collect();
-            let full = match parts.len() {
-                1 => format!("{v}.0.0"),
-                2 => format!("{v}.0"),
-                _ => v.to_string(),
-            };
-            semver::Version::parse(&full).ok()
-        });
+        let semver = version.and_then(package_version);
         let semver = semver.unwrap_or_else(|| {
             self.note(
                 NoteKind::Approximated,
@@ -107,6 +99,16 @@ impl Importer<'_> {
             fim: fim_source,
         }
     }
+}
+
+/// The package version of a FIM version: `1.2` is 1.2.0, `2` is 2.0.0.
+pub(super) fn package_version(fim: &str) -> Option<semver::Version> {
+    let full = match fim.split('.').count() {
+        1 => format!("{fim}.0.0"),
+        2 => format!("{fim}.0"),
+        _ => fim.to_string(),
+    };
+    semver::Version::parse(&full).ok()
 }
 
 pub(super) fn readme(
