@@ -803,8 +803,13 @@ impl<'a> Exporter<'a> {
     }
 
     fn dependency_text(&self, path: &str, c: &Condition) -> Option<String> {
-        let Some(Expr::Path(name, _)) = &c.expr else {
-            return None;
+        let (name, negated) = match &c.expr {
+            Some(Expr::Path(name, _)) => (name, false),
+            Some(Expr::Not(inner, _)) => match inner.as_ref() {
+                Expr::Path(name, _) => (name, true),
+                _ => return None,
+            },
+            _ => return None,
         };
         let target = self.landed.get(path)?;
         let target_id = target.fim.as_deref()?;
@@ -843,11 +848,14 @@ impl<'a> Exporter<'a> {
         } else {
             "Das Feld"
         };
+        let answer = if negated { "verneint" } else { "bejaht" };
         let text = format!(
-            "{subject} {target_id} ist nur zu befüllen, wenn das Feld {source_id} bejaht wurde."
+            "{subject} {target_id} ist nur zu befüllen, wenn das Feld {source_id} {answer} wurde."
         );
         // The import reads it with this very pattern.
-        (dependency(&text) == Some((target_id.to_string(), source_id.to_string()))).then_some(text)
+        let read = dependency(&text)?;
+        (read.targets == [target_id] && read.source == source_id && read.negated == negated)
+            .then_some(text)
     }
 
     fn text_rule<W: io::Write>(&mut self, w: &mut Writer<W>, text: &str) -> io::Result<()> {

@@ -158,7 +158,7 @@ pub(super) fn readme(
             if let Some(script) = &r.script {
                 s.push_str(&format!("\n```\n{}\n```\n", script.replace("```", "` ` `")));
             }
-            if let Some((path, keys, e)) = &r.condition {
+            for (path, keys, e) in &r.conditions {
                 s.push_str(&format!(
                     "\nAls Bedingung geprüft: {} an {}.\n",
                     keys.german(e),

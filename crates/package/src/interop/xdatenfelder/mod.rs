@@ -237,8 +237,8 @@ struct Rule {
     script: Option<String>,
     line: usize,
     on: Vec<String>,
-    /// Set when the rule became a condition: `(path, keys, expression)`.
-    condition: Option<(String, ConditionKeys, String)>,
+    /// The conditions the rule became: `(path, keys, expression)`.
+    conditions: Vec<(String, ConditionKeys, String)>,
 }
 
 /// Where an imported FIM element landed.

@@ -54,7 +54,7 @@ impl Importer<'_> {
                     .map(str::to_string),
                 line: r.line,
                 on: vec![on.clone()],
-                condition: None,
+                conditions: Vec::new(),
             });
         }
     }
@@ -76,43 +76,56 @@ impl Importer<'_> {
                 line: rule.line,
                 ..Element::default()
             };
-            let outcome = match rule.text.as_deref().and_then(dependency) {
-                None => Err(RuleGap::NotADependency),
-                Some((a, b)) => condition_for(&self.landed, &all_paths, &a, &b),
-            };
-            match outcome {
-                Ok((path, expr_text, is_group)) => {
-                    match set_condition(items, &path, &expr_text, is_group) {
-                        Ok(keys) => {
-                            set += 1;
-                            notes.push((
-                                NoteKind::RuleAsCondition,
-                                rule.fim.clone(),
-                                Some(path.clone()),
-                                fake,
-                                NoteReason::RuleAsCondition {
-                                    keys,
-                                    expr: expr_text.clone(),
-                                },
-                            ));
-                            rule.condition = Some((path, keys, expr_text));
-                        }
-                        Err(gap) => notes.push((
-                            NoteKind::RuleAsText,
-                            rule.fim.clone(),
-                            Some(path),
-                            fake,
-                            NoteReason::RuleAsText(gap),
-                        )),
-                    }
-                }
-                Err(gap) => notes.push((
+            let Some(dep) = rule.text.as_deref().and_then(dependency) else {
+                notes.push((
                     NoteKind::RuleAsText,
                     rule.fim.clone(),
                     None,
                     fake,
-                    NoteReason::RuleAsText(gap),
-                )),
+                    NoteReason::RuleAsText(RuleGap::NotADependency),
+                ));
+                continue;
+            };
+            // One rule may name several dependent elements: each gets the
+            // condition, or a note saying why not.
+            for target in &dep.targets {
+                let outcome = match condition_for(&self.landed, &all_paths, target, &dep.source) {
+                    Err(gap) => Err((None, gap)),
+                    Ok((path, name, is_group)) => {
+                        let expr_text = if dep.negated {
+                            format!("!{name}")
+                        } else {
+                            name
+                        };
+                        match set_condition(items, &path, &expr_text, is_group) {
+                            Ok(keys) => Ok((path, keys, expr_text)),
+                            Err(gap) => Err((Some(path), gap)),
+                        }
+                    }
+                };
+                match outcome {
+                    Ok((path, keys, expr_text)) => {
+                        set += 1;
+                        notes.push((
+                            NoteKind::RuleAsCondition,
+                            rule.fim.clone(),
+                            Some(path.clone()),
+                            fake.clone(),
+                            NoteReason::RuleAsCondition {
+                                keys,
+                                expr: expr_text.clone(),
+                            },
+                        ));
+                        rule.conditions.push((path, keys, expr_text));
+                    }
+                    Err((path, gap)) => notes.push((
+                        NoteKind::RuleAsText,
+                        rule.fim.clone(),
+                        path,
+                        fake.clone(),
+                        NoteReason::RuleAsText(gap),
+                    )),
+                }
             }
         }
         for (kind, fim, path, e, reason) in notes {
@@ -122,28 +135,63 @@ impl Importer<'_> {
     }
 }
 
+/// A rule that is a plain dependency: the elements it names are to be
+/// filled in only when a yes/no field is answered yes (or no).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Dependency {
+    /// The FIM ids of the dependent fields and groups.
+    pub targets: Vec<String>,
+    /// The FIM id of the yes/no field.
+    pub source: String,
+    /// Filled in when the answer is no.
+    pub negated: bool,
+}
+
 /// Reads a rule that is a plain dependency: "F… ist nur zu befüllen, wenn
-/// F… bejaht wurde" and its usual wordings. Returns (dependent, condition)
-/// FIM ids, or `None` for anything else: a rule that says more than that
-/// is not guessed at.
-pub(crate) fn dependency(text: &str) -> Option<(String, String)> {
-    static RE: OnceLock<regex::Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| {
-        let id = r"([FG]\d{8}(?:\d{3})?)(?:\s+V?\d+(?:\.\d+)*)?";
+/// F… bejaht wurde" and its usual wordings, with one or several dependent
+/// elements ("Die Felder F… und F… sind nur …"), each id possibly followed
+/// by its version and its name („…“, "…" or in brackets), and the answer
+/// yes or no ("verneint", "mit „Nein“ beantwortet", "nicht angekreuzt").
+/// `None` for anything else: a rule that says more than that is not
+/// guessed at.
+pub(crate) fn dependency(text: &str) -> Option<Dependency> {
+    static RE: OnceLock<(regex::Regex, regex::Regex)> = OnceLock::new();
+    let (re, ids) = RE.get_or_init(|| {
+        let id = r"[FG]\d{8}(?:\d{3})?(?:\s+V?\d+(?:\.\d+)*)?";
         let quoted = r#"(?:\s+(?:„[^“”"]*[“”"]|"[^"]*"|\([^)]*\)))?"#;
-        let subject = r"(?:(?:das|die|der)\s+)?(?:(?:daten)?feld(?:gruppe)?\s+|gruppe\s+)?";
+        let subject = r"(?:(?:das|die|der)\s+)?(?:(?:daten)?feld(?:er|gruppen?)?\s+|gruppen?\s+)?";
+        let one = format!("{subject}{id}{quoted}");
+        let targets = format!(r"{one}(?:\s*(?:,|und|sowie)\s+{one})*");
         let fill = r"(?:zu\s+befüllen|auszufüllen|zu\s+füllen|anzugeben|einzublenden|anzuzeigen)";
         let yes = r#"(?:bejaht|mit\s+(?:„ja“|"ja"|ja)\s+beantwortet|angekreuzt|ausgewählt|gesetzt)"#;
-        regex::Regex::new(&format!(
-            r"(?i)^{subject}{id}{quoted}\s+(?:ist|sind)\s+nur\s+(?:dann\s+)?{fill}\s*,?\s*(?:wenn|falls)\s+{subject}{id}{quoted}\s+{yes}\s+(?:wurde|worden\s+ist|ist)\.?$"
+        let no = r#"(?:verneint|mit\s+(?:„nein“|"nein"|nein)\s+beantwortet|nicht\s+angekreuzt|nicht\s+ausgewählt|nicht\s+gesetzt)"#;
+        let re = regex::Regex::new(&format!(
+            r"(?i)^(?P<targets>{targets})\s+(?:ist|sind)\s+nur\s+(?:dann\s+)?{fill}\s*,?\s*(?:wenn|falls)\s+(?P<source>{one})\s+(?:(?P<yes>{yes})|(?P<no>{no}))\s+(?:wurde|worden\s+ist|ist)\.?$"
         ))
-        .expect("the dependency pattern compiles")
+        .expect("the dependency pattern compiles");
+        // The ids inside the matched parts; a name in quotes may hold
+        // anything but an id's shape is all that is taken.
+        let ids = regex::Regex::new(r#"(?:^|[\s,])([FG]\d{8}(?:\d{3})?)\b|„[^“”"]*[“”"]|"[^"]*"|\([^)]*\)"#)
+            .expect("the id pattern compiles");
+        (re, ids)
     });
     let t = normalize_space(text);
     let c = re.captures(&t)?;
-    let a = c.get(1)?.as_str().to_string();
-    let b = c.get(2)?.as_str().to_string();
-    b.starts_with('F').then_some((a, b))
+    let found = |part: &str| -> Vec<String> {
+        ids.captures_iter(part)
+            .filter_map(|m| m.get(1).map(|g| g.as_str().to_string()))
+            .collect()
+    };
+    let targets = found(c.name("targets")?.as_str());
+    let source = found(c.name("source")?.as_str());
+    match source.as_slice() {
+        [s] if s.starts_with('F') && !targets.is_empty() => Some(Dependency {
+            targets,
+            source: s.clone(),
+            negated: c.name("no").is_some(),
+        }),
+        _ => None,
+    }
 }
 
 /// The path that gets the condition and its expression text, if the two

@@ -294,25 +294,130 @@ fn five_hundred_fields_import_with_their_conditions() {
     assert_eq!(imp.content.body().unwrap().codelists.len(), 50);
 }
 
+fn dep(targets: &[&str], source: &str, negated: bool) -> Option<rules::Dependency> {
+    Some(rules::Dependency {
+        targets: targets.iter().map(|t| t.to_string()).collect(),
+        source: source.to_string(),
+        negated,
+    })
+}
+
 #[test]
 fn plain_dependencies_are_recognised_and_nothing_else() {
-    for (text, a, b) in [
-        ("F00000012 ist nur zu befüllen, wenn F00000011 bejaht wurde.", "F00000012", "F00000011"),
-        ("Das Feld F60000000243 ist nur auszufüllen, wenn das Feld F60000000240 mit „Ja“ beantwortet wurde", "F60000000243", "F60000000240"),
-        ("Feldgruppe G00000086 \"Anschrift\" ist nur dann zu befüllen, falls F00000001 (Umzug) angekreuzt wurde.", "G00000086", "F00000001"),
-        ("  F00000012   ist nur zu befüllen,\n wenn F00000011 V1.2 bejaht wurde ", "F00000012", "F00000011"),
+    for (text, targets, source, negated) in [
+        ("F00000012 ist nur zu befüllen, wenn F00000011 bejaht wurde.", &["F00000012"][..], "F00000011", false),
+        ("Das Feld F60000000243 ist nur auszufüllen, wenn das Feld F60000000240 mit „Ja“ beantwortet wurde", &["F60000000243"], "F60000000240", false),
+        ("Feldgruppe G00000086 \"Anschrift\" ist nur dann zu befüllen, falls F00000001 (Umzug) angekreuzt wurde.", &["G00000086"], "F00000001", false),
+        ("  F00000012   ist nur zu befüllen,\n wenn F00000011 V1.2 bejaht wurde ", &["F00000012"], "F00000011", false),
+        ("F00000012 ist nur zu befüllen, wenn F00000011 verneint wurde.", &["F00000012"], "F00000011", true),
+        ("Das Feld F60000001028 „Krankenversicherungsträger“ ist nur anzugeben, wenn das Feld F60000001027 „Versichert?“ mit „Nein“ beantwortet wurde.", &["F60000001028"], "F60000001027", true),
+        ("Die Felder F00000021 „Name (Halter)“ und F00000022 „Anschrift (Halter)“ sind nur zu befüllen, wenn F00000020 angekreuzt wurde.", &["F00000021", "F00000022"], "F00000020", false),
+        ("F00000031, F00000032 sowie G00000033 sind nur dann einzublenden, wenn F00000030 nicht angekreuzt wurde.", &["F00000031", "F00000032", "G00000033"], "F00000030", true),
     ] {
-        assert_eq!(dependency(text), Some((a.to_string(), b.to_string())), "{text}");
+        assert_eq!(dependency(text), dep(targets, source, negated), "{text}");
     }
     for text in [
-        "F00000012 ist nur zu befüllen, wenn F00000011 verneint wurde.",
         "F00000012 ist nur zu befüllen, wenn F00000011 bejaht wurde und F00000013 leer ist.",
         "F00000012 ist zu befüllen, wenn F00000011 bejaht wurde.",
         "Es muss entweder Feldgruppe G60000086 oder Feldgruppe G60000087 befüllt werden.",
         "F00000012 ist nur zu befüllen, wenn G00000011 bejaht wurde.",
+        "F00000012 ist nur zu befüllen, wenn F00000011 oder F00000013 bejaht wurde.",
     ] {
         assert_eq!(dependency(text), None, "{text}");
     }
+}
+
+/// Fifty wordings of rules as FIM's Stammdatenschemata write them, each
+/// with what it should become: the ones that say "only when a yes/no field
+/// is yes (or no)" convert, the others stay text. The count is in
+/// docs/interop.md.
+#[test]
+fn fifty_real_world_rule_wordings() {
+    let yes_forms = [
+        "bejaht wurde",
+        "mit „Ja“ beantwortet wurde",
+        "angekreuzt wurde",
+        "ausgewählt wurde",
+        "mit \"ja\" beantwortet worden ist",
+    ];
+    let no_forms = [
+        "verneint wurde",
+        "mit „Nein“ beantwortet wurde",
+        "nicht angekreuzt wurde",
+    ];
+    let subjects = ["", "Das Feld ", "Datenfeld ", "Das Datenfeld "];
+    let fills = [
+        "ist nur zu befüllen",
+        "ist nur auszufüllen",
+        "ist nur dann anzugeben",
+        "ist nur einzublenden",
+    ];
+    let mut cases: Vec<(String, bool)> = Vec::new();
+    for (i, answer) in yes_forms.iter().chain(no_forms.iter()).enumerate() {
+        let subject = subjects[i % subjects.len()];
+        let fill = fills[i % fills.len()];
+        let name = if i % 2 == 0 {
+            " „Grund der Ermäßigung“"
+        } else {
+            ""
+        };
+        cases.push((
+            format!("{subject}F6000000{i:04}{name} {fill}, wenn das Feld F60000009999 {answer}."),
+            true,
+        ));
+        cases.push((
+            format!(
+                "{subject}F6000000{i:04} V1.0 {fill}, falls F60000009999 (Ermäßigung) {answer}"
+            ),
+            true,
+        ));
+        cases.push((format!("Datenfeld F6000001{i:04} (Kennzeichen) {fill}, wenn das Feld F60000009998 „Halter abweichend?“ {answer}."), true));
+    }
+    for groups in [
+        "Die Datenfeldgruppe G60000000086 „Abweichender Halter“ ist nur zu befüllen, wenn das Feld F60000000085 bejaht wurde.",
+        "Feldgruppe G60000000086 ist nur dann einzublenden, wenn F60000000085 angekreuzt wurde.",
+        "Die Felder F60000000101 und F60000000102 sind nur auszufüllen, wenn das Feld F60000000100 mit „Ja“ beantwortet wurde.",
+        "F60000000101, F60000000102 und F60000000103 sind nur zu befüllen, falls F60000000100 verneint wurde.",
+        "Die Felder F60000000101 „Straße“ sowie F60000000102 „Hausnummer“ sind nur anzugeben, wenn F60000000100 „Inland“ angekreuzt wurde.",
+        "Gruppe G60000000200 ist nur zu befüllen, wenn F60000000199 ausgewählt wurde.",
+    ] {
+        cases.push((groups.to_string(), true));
+    }
+    // What stays text: choices between elements, values other than yes
+    // and no, counts, dates, computations, and rules without a condition.
+    for text in [
+        "Es muss entweder Feldgruppe G60000086 „Anschrift Inland“ oder Feldgruppe G60000087 „Anschrift Ausland“ befüllt werden.",
+        "Mindestens eines der Felder F60000000010 und F60000000011 ist zu befüllen.",
+        "F60000000020 ist nur zu befüllen, wenn in F60000000019 der Wert „Sonstiges“ ausgewählt wurde.",
+        "Das Geburtsdatum F60000000030 darf nicht in der Zukunft liegen.",
+        "F60000000040 muss größer als F60000000041 sein.",
+        "Wenn F60000000050 bejaht wurde, ist F60000000051 zu befüllen.",
+        "F60000000060 ist zu befüllen, wenn F60000000061 bejaht wurde.",
+        "Die Summe der Felder F60000000070 und F60000000071 darf 100 nicht überschreiten.",
+        "F60000000080 ist nur zu befüllen, wenn F60000000081 bejaht wurde und F60000000082 leer ist.",
+        "Das Feld F60000000090 ist ein Pflichtfeld, wenn der Antragsteller minderjährig ist.",
+        "F60000000095 ist nur zu befüllen, wenn F60000000096 oder F60000000097 bejaht wurde.",
+        "Die Anzahl der Kinder F60000000098 muss mit der Zahl der Datenfeldgruppen G60000000099 übereinstimmen.",
+        "Bitte geben Sie das Datum im Format TT.MM.JJJJ an.",
+        "F60000000110 ist nur zu befüllen, wenn F60000000111 größer als 0 ist.",
+        "Die Angaben in G60000000120 sind nur erforderlich, wenn der Wohnsitz im Ausland liegt.",
+        "Wird F60000000130 verneint, entfällt G60000000131.",
+        "Der Wert von F60000000140 wird aus F60000000141 und F60000000142 berechnet.",
+        "F60000000150 ist nur zu befüllen, wenn G60000000151 befüllt wurde.",
+        "F60000000160 ist nur zu befüllen, wenn das Feld F60000000161 nicht leer ist.",
+        "Für G60000000170 gelten die Regeln des jeweiligen Bundeslandes.",
+    ] {
+        cases.push((text.to_string(), false));
+    }
+    assert_eq!(cases.len(), 50);
+    let converted = cases
+        .iter()
+        .filter(|(t, _)| dependency(t).is_some())
+        .count();
+    for (text, expected) in &cases {
+        assert_eq!(dependency(text).is_some(), *expected, "{text}");
+    }
+    assert_eq!(converted, 30);
 }
 
 #[test]

@@ -317,3 +317,78 @@ fn text_is_escaped_and_every_loss_reads_in_both_languages() {
         assert!(!n.loss.english().is_empty() && !n.loss.german().is_empty());
     }
 }
+
+/// Rules the import reads as conditions on several fields, and on the
+/// answer no, come back as the same conditions.
+#[test]
+fn negated_and_shared_conditions_survive_the_round_trip() {
+    let field = |id: &str, name: &str, datentyp: &str, anzahl: &str| {
+        format!(
+            r#"<xdf:struktur><xdf:anzahl>{anzahl}</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>{id}</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:name>{name}</xdf:name><xdf:bezeichnungEingabe>{name}</xdf:bezeichnungEingabe>
+      <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>{datentyp}</code></xdf:datentyp>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>"#
+        )
+    };
+    let doc = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<xdf:xdatenfelder.stammdatenschema.0102 xmlns:xdf="urn:xoev-de:fim:standard:xdatenfelder_3.0.0">
+  <xdf:header><xdf:nachrichtID>x</xdf:nachrichtID><xdf:erstellungszeitpunkt>2024-01-01T00:00:00Z</xdf:erstellungszeitpunkt></xdf:header>
+  <xdf:stammdatenschema>
+    <xdf:identifikation><xdf:id>S60000000500</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+    <xdf:name>Halter</xdf:name>
+    <xdf:regel><xdf:identifikation><xdf:id>R60000000501</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation><xdf:name>Halter</xdf:name>
+      <xdf:freitextRegel>Die Felder F60000000502 „Name“ und F60000000503 „Anschrift“ sind nur zu befüllen, wenn F60000000501 mit „Nein“ beantwortet wurde.</xdf:freitextRegel></xdf:regel>
+    {}{}{}
+  </xdf:stammdatenschema>
+</xdf:xdatenfelder.stammdatenschema.0102>
+"#,
+        field("F60000000501", "Selbst Halter", "bool", "1:1"),
+        field("F60000000502", "Name", "text", "1:1"),
+        field("F60000000503", "Anschrift", "text", "0:1"),
+    );
+    let first = import(doc.as_bytes(), &ImportOptions::default()).unwrap();
+    assert_eq!(first.report.conditions, 2);
+    let Content::Form(f) = &first.content else {
+        panic!()
+    };
+    let conditions: Vec<(String, Option<String>, Option<String>)> = f
+        .body
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Field(f) => Some((
+                f.id.clone(),
+                f.shown_when.as_ref().map(|c| c.source.clone()),
+                f.required_when.as_ref().map(|c| c.source.clone()),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        conditions,
+        [
+            ("selbst_halter".into(), None, None),
+            (
+                "name".into(),
+                Some("!selbst_halter".into()),
+                Some("!selbst_halter".into())
+            ),
+            ("anschrift".into(), Some("!selbst_halter".into()), None),
+        ]
+    );
+    let out = round_trip(
+        "halter",
+        doc.as_bytes(),
+        &ImportOptions::default(),
+        &Default::default(),
+    );
+    assert!(
+        out.xml.contains(
+            "Das Feld F60000000503 ist nur zu befüllen, wenn das Feld F60000000501 verneint wurde."
+        ),
+        "{}",
+        out.xml
+    );
+}
