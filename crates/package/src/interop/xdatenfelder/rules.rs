@@ -160,7 +160,11 @@ pub(crate) fn dependency(text: &str) -> Option<Dependency> {
         let id = r"[FG]\d{8}(?:\d{3})?(?:\s+V?\d+(?:\.\d+)*)?";
         let quoted = r#"(?:\s+(?:„[^“”"]*[“”"]|"[^"]*"|\([^)]*\)))?"#;
         let subject = r"(?:(?:das|die|der)\s+)?(?:(?:daten)?feld(?:er|gruppen?)?\s+|gruppen?\s+)?";
-        let one = format!("{subject}{id}{quoted}");
+        // An id with its name after it, or both inside the quotes
+        // ("F00001028 Krankenversicherungsträger").
+        let one = format!(
+            r#"{subject}(?:{id}{quoted}|„{id}\s+[^“”"]*[“”"]|"{id}\s+[^"]*")"#
+        );
         let targets = format!(r"{one}(?:\s*(?:,|und|sowie)\s+{one})*");
         let fill = r"(?:zu\s+befüllen|auszufüllen|zu\s+füllen|anzugeben|einzublenden|anzuzeigen)";
         let yes = r#"(?:bejaht|mit\s+(?:„ja“|"ja"|ja)\s+beantwortet|angekreuzt|ausgewählt|gesetzt)"#;
@@ -171,15 +175,17 @@ pub(crate) fn dependency(text: &str) -> Option<Dependency> {
         .expect("the dependency pattern compiles");
         // The ids inside the matched parts; a name in quotes may hold
         // anything but an id's shape is all that is taken.
-        let ids = regex::Regex::new(r#"(?:^|[\s,])([FG]\d{8}(?:\d{3})?)\b|„[^“”"]*[“”"]|"[^"]*"|\([^)]*\)"#)
-            .expect("the id pattern compiles");
+        let ids = regex::Regex::new(
+            r#"(?:^|[\s,])([FG]\d{8}(?:\d{3})?)\b|[„"]([FG]\d{8}(?:\d{3})?)\b[^“”"]*[“”"]|„[^“”"]*[“”"]|"[^"]*"|\([^)]*\)"#,
+        )
+        .expect("the id pattern compiles");
         (re, ids)
     });
     let t = normalize_space(text);
     let c = re.captures(&t)?;
     let found = |part: &str| -> Vec<String> {
         ids.captures_iter(part)
-            .filter_map(|m| m.get(1).map(|g| g.as_str().to_string()))
+            .filter_map(|m| m.get(1).or(m.get(2)).map(|g| g.as_str().to_string()))
             .collect()
     };
     let targets = found(c.name("targets")?.as_str());
