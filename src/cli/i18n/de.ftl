@@ -220,7 +220,7 @@ import-codelists-not-asked = Die Registry ließ sich nicht nach Codelisten- und 
 import-wrote = { $dir } geschrieben; bitte durchsehen, dann `gemeinwerk validate { $dir }`
 file-too-large = { $file }: die Datei hat mehr als { $limit } Bytes; gelesen werden höchstens { $limit } Bytes; nichts wurde geschrieben
 folder-exists = { $dir } gibt es schon; mit --dir einen neuen Ordner nennen; nichts wurde geschrieben
-export-offline = die Registry unter { $registry } ist nicht erreichbar ({ $why }); eingebundene Feldgruppen bleiben offen
+export-offline = die Registry unter { $registry } ist nicht erreichbar ({ $why }); eingebundene Feldgruppen und Codelisten-Pakete werden nicht aufgelöst
 
 ## serve (was ein Mensch im Terminal liest; das Protokoll bleibt englisch)
 

@@ -205,7 +205,7 @@ import-codelists-not-asked = could not ask the registry for code list and field 
 import-wrote = wrote { $dir }; review it, then `gemeinwerk validate { $dir }`
 file-too-large = { $file }: the file has more than { $limit } bytes; at most { $limit } bytes are read; nothing was written
 folder-exists = { $dir } already exists; name a new folder with --dir; nothing was written
-export-offline = the registry at { $registry } is not reachable ({ $why }); included field groups stay open
+export-offline = the registry at { $registry } is not reachable ({ $why }); included field groups and code list packages are not resolved
 
 ## serve (what a person reads in the terminal; the log stays English)
 
