@@ -440,11 +440,8 @@ pub fn export(reg: &RegistryArgs, command: ExportCommand) -> anyhow::Result<()> 
         }
         ExportCommand::Bpmn { dir, output } => {
             let dir = dir.unwrap_or_else(|| PathBuf::from("."));
-            pack_or_refuse(reg, &dir)?;
-            let files = folder::read_folder(&dir)?;
-            let (manifest, content) = read_content(&files).map_err(|_| {
-                refused(tr!("cannot-read-package", dir = dir.display().to_string()))
-            })?;
+            // A process names no field groups or code lists: nothing to ask.
+            let (manifest, content, _) = read_with_deps(reg, &dir, true)?;
             let xml = bpmn::bpmn(&manifest, &content).map_err(|e| refused(e.to_string()))?;
             write_output(output.as_deref(), &xml)
         }

@@ -887,6 +887,17 @@ fn xdatenfelder_export_of_a_form_says_what_it_leaves_out() {
         stderr(&out)
     );
     assert!(stdout(&out).is_empty());
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("form.xml");
+    let out = run(&[
+        "export",
+        "xdatenfelder",
+        form.to_str().unwrap(),
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(!file.exists(), "a refused export wrote its file");
     let group = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/fim-fahrzeug");
     let out = Command::new(common::BIN)
         .args(["export", "xdatenfelder", group.to_str().unwrap()])

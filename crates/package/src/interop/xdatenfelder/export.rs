@@ -347,10 +347,16 @@ impl<'a> Exporter<'a> {
         }
     }
 
-    /// The items of an included group, and the body their lists are in.
-    fn included(&self, g: &Group, path: &str) -> Result<(&'a [Item], &'a Body), ExportError> {
+    /// The items of a group and the body their lists are in: its own, or
+    /// those of the field group package it includes.
+    fn contents(
+        &self,
+        g: &'a Group,
+        body: &'a Body,
+        path: &str,
+    ) -> Result<(&'a [Item], &'a Body), ExportError> {
         let Some(package) = &g.include else {
-            unreachable!("only called for includes")
+            return Ok((g.items.as_slice(), body));
         };
         let deps: &'a DependencyContent = self.deps;
         deps.body(package.get_ref())
@@ -383,11 +389,7 @@ impl<'a> Exporter<'a> {
                         continue;
                     }
                     self.land(&path, None, g.fim.as_ref(), &inner);
-                    let (items, body) = if g.include.is_some() {
-                        self.included(g, &path)?
-                    } else {
-                        (g.items.as_slice(), body)
-                    };
+                    let (items, body) = self.contents(g, body, &path)?;
                     self.survey(items, body, &path, &inner)?;
                 }
             }
@@ -548,11 +550,7 @@ impl<'a> Exporter<'a> {
         path: &str,
         body: &'a Body,
     ) -> io::Result<()> {
-        let (items, body) = if g.include.is_some() {
-            self.included(g, path).map_err(to_io)?
-        } else {
-            (g.items.as_slice(), body)
-        };
+        let (items, body) = self.contents(g, body, path).map_err(to_io)?;
         if g.label.as_ref().is_some_and(|t| t.en.is_some())
             || g.help.as_ref().is_some_and(|t| t.en.is_some())
         {

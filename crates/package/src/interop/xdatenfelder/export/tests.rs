@@ -160,19 +160,14 @@ fn registry_deps(src: &[u8]) -> (ImportOptions, DependencyContent) {
         },
     );
     let mut packages = BTreeMap::new();
-    packages.insert(
-        "kassel/parkzonen".to_string(),
-        CodelistPackageFixture::parkzonen(),
-    );
+    packages.insert("kassel/parkzonen".to_string(), parkzonen());
     packages.insert("kassel/gruppe".to_string(), fieldgroup);
     (opts, DependencyContent::resolved(packages))
 }
 
-struct CodelistPackageFixture;
-
-impl CodelistPackageFixture {
-    fn parkzonen() -> Content {
-        let toml = r#"[codelist]
+/// Kassel's parking zones as a code list package.
+fn parkzonen() -> Content {
+    let toml = r#"[codelist]
 label = "Parkzonen"
 canonical-uri = "urn:de:kassel:codeliste:parkzone"
 source-version = "2024-01-01"
@@ -181,9 +176,8 @@ source-version = "2024-01-01"
 code = "A"
 label = "Zone A"
 "#;
-        crate::content::parse_content(crate::manifest::PackageKind::Codelist, toml)
-            .unwrap_or_else(|d| panic!("{d:?}"))
-    }
+    crate::content::parse_content(crate::manifest::PackageKind::Codelist, toml)
+        .unwrap_or_else(|d| panic!("{d:?}"))
 }
 
 #[test]
