@@ -8,10 +8,11 @@
 // xdatenfelder-xml 0.1.4 reads Datenfeldgruppe messages; its reader for
 // Stammdatenschema messages is not written yet (`SchemaMessage3.fromString`
 // returns a fixed sample). A Stammdatenschema is therefore read by the
-// same Datenfeldgruppe reader: the message and payload element are renamed
-// and the one child only a schema has (ableitungsmodifikationenStruktur)
-// is set aside; every group, field and rule inside goes through the
-// parser's own readers unchanged.
+// same Datenfeldgruppe reader: the message and payload element are renamed,
+// the schema's `bezeichnung` is read as a group's `bezeichnungEingabe`
+// with the Schemaelementart a group must have, and the one child only a
+// schema has (ableitungsmodifikationenStruktur) is set aside; every group,
+// field and rule inside goes through the parser's own readers unchanged.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -30,6 +31,10 @@ if (schema) {
   xml = xml
     .replaceAll('xdf:xdatenfelder.stammdatenschema.0102', 'xdf:xdatenfelder.datenfeldgruppe.0103')
     .replace(/<(\/?)xdf:stammdatenschema>/g, '<$1xdf:datenfeldgruppe>')
+    .replace(
+      /<xdf:bezeichnung>([\s\S]*?)<\/xdf:bezeichnung>/,
+      '<xdf:bezeichnungEingabe>$1</xdf:bezeichnungEingabe><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>',
+    )
     .replace(
       /<xdf:ableitungsmodifikationenStruktur>[\s\S]*?<\/xdf:ableitungsmodifikationenStruktur>/,
       '',

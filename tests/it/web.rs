@@ -1587,3 +1587,80 @@ fn banners_links_and_publisher_on_the_package_page() {
         "{namespace}"
     );
 }
+
+/// FIM's legal bases show in the preview, next to the form, group and
+/// field they belong to; elements FIM has not released are a warning on
+/// the package page, from the published package's own `fim-status`.
+#[test]
+fn legal_bases_in_the_preview_and_unreleased_fim_elements_on_the_page() {
+    let reg = TestRegistry::start(Backend::Sqlite);
+    let token = reg.owner_of("kassel");
+    let form = r#"[form]
+title = "Bewohnerparken"
+vertrauensniveau = "niedrig"
+legal-basis = ["§ 45 Abs. 1b Nr. 2a StVO"]
+fim-id = "S60000000123"
+fim-status = "6"
+
+[[group]]
+id = "fahrzeug"
+label = "Fahrzeug"
+legal-basis = [{ text = "§ 6 StVG", link = "https://www.gesetze-im-internet.de/stvg/__6.html" }]
+fim-id = "G60000000100"
+fim-status = "3"
+
+[[group.field]]
+id = "kennzeichen"
+type = "text"
+label = "Amtliches Kennzeichen"
+legal-basis = ["§ 8 FZV", "§ 10 FZV"]
+fim-id = "F60000000101"
+fim-status = "8"
+"#;
+    let p = pkg("kassel/bewohnerparken", "1.0.0");
+    p.write("form.toml", form);
+    let r = reg.publish_bytes(Some(&token), &archive_of(&p));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let mut v = Visitor::new(&reg);
+    let page = v.get("/pakete/kassel/bewohnerparken").text();
+    for expected in [
+        "<p class=\"rechtsgrundlage\">Rechtsgrundlage des Formulars: § 45 Abs. 1b Nr. 2a StVO</p>",
+        "<p class=\"rechtsgrundlage\">Rechtsgrundlage: <a href=\"https://www.gesetze-im-internet.de/stvg/__6.html\">§ 6 StVG</a></p>",
+        "<p class=\"rechtsgrundlage\">Rechtsgrundlage: § 8 FZV; § 10 FZV</p>",
+        "<strong>Nicht von FIM freigegeben:</strong> 2 FIM-Elemente dieses Pakets sind nicht zur Verwendung freigegeben",
+        "<li><code>fahrzeug</code>: G60000000100, Freigabestatus 3 Entwurf</li>",
+        "<li><code>fahrzeug.kennzeichen</code>: F60000000101, Freigabestatus 8 vorgesehen zum Löschen</li>",
+    ] {
+        assert!(page.contains(expected), "the page lacks {expected}\n{page}");
+    }
+    // Released throughout: no warning.
+    let released = form
+        .replace("fim-status = \"3\"", "fim-status = \"5\"")
+        .replace("fim-status = \"8\"", "fim-status = \"6\"");
+    p.write(
+        "gemeinwerk.toml",
+        &common::manifest("kassel/bewohnerparken", "1.0.1", ""),
+    )
+    .write("form.toml", &released);
+    let r = reg.publish_bytes(Some(&token), &archive_of(&p));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let page = v.get("/pakete/kassel/bewohnerparken").text();
+    assert!(page.contains("Version 1.0.1"));
+    assert!(!page.contains("Nicht von FIM freigegeben"), "{page}");
+
+    // A link that is no web address never reaches a page: publish refuses it.
+    let p = pkg("kassel/boese", "1.0.0");
+    p.write(
+        "form.toml",
+        &form.replace(
+            "https://www.gesetze-im-internet.de/stvg/__6.html",
+            "javascript:alert(1)",
+        ),
+    );
+    let before = reg.snapshot();
+    let r = reg.publish_bytes(Some(&token), &archive_of(&p));
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert_eq!(r.json()["errors"][0]["code"], "model.invalid_legal_basis");
+    assert_eq!(reg.snapshot(), before);
+    assert_eq!(v.get("/pakete/kassel/boese").status, 404);
+}

@@ -10,6 +10,7 @@ use super::diagnostics::Diagnostic;
 use super::fieldgroup::{self, Fieldgroup};
 use super::form::{self, Body, Form};
 use super::manifest::{parse_manifest, Manifest, PackageKind, MANIFEST_FILE};
+use super::model::{walk, FimRef, Item};
 use super::process::{self, Process};
 use super::spanned::{Node, Sink};
 use super::PackageFiles;
@@ -32,6 +33,34 @@ impl Content {
             Content::Fieldgroup(_) => PackageKind::Fieldgroup,
             Content::Codelist(_) => PackageKind::Codelist,
         }
+    }
+
+    /// The FIM elements of the package that FIM has not released for use
+    /// (a Freigabestatus other than 5 or 6), by path; the package itself
+    /// has the empty path.
+    pub fn unreleased(&self) -> Vec<(String, &FimRef)> {
+        let top = match self {
+            Content::Form(f) => f.fim.as_ref(),
+            Content::Fieldgroup(f) => f.fim.as_ref(),
+            Content::Process(_) | Content::Codelist(_) => None,
+        };
+        let mut out: Vec<(String, &FimRef)> = top
+            .filter(|f| f.is_unreleased())
+            .map(|f| (String::new(), f))
+            .into_iter()
+            .collect();
+        if let Some(body) = self.body() {
+            walk(&body.items, "", &mut |path, item| {
+                let fim = match item {
+                    Item::Field(f) => f.fim.as_ref(),
+                    Item::Group(g) => g.fim.as_ref(),
+                };
+                if let Some(f) = fim.filter(|f| f.is_unreleased()) {
+                    out.push((path.to_string(), f));
+                }
+            });
+        }
+        out
     }
 
     /// The fields and code lists, for forms and field groups.

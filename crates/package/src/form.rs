@@ -36,7 +36,8 @@ use super::diagnostics::{nearest, Hint, Subject, SubjectKind};
 use super::expr::{self, Env, Problem, Span, Ty};
 use super::manifest::{Manifest, PackageKind};
 use super::model::{
-    read_fim, read_items, read_text, walk, Condition, FieldType, FimRef, Item, Text,
+    read_fim, read_items, read_legal_basis, read_text, walk, Condition, FieldType, FimRef, Item,
+    LegalBasis, Text,
 };
 use super::spanned::{self, Sink, Suggest, Table};
 
@@ -135,6 +136,8 @@ pub struct Form {
     pub title: Option<Text>,
     pub vertrauensniveau: Option<Vertrauensniveau>,
     pub accounts: Vec<Account>,
+    /// The norms the form rests on (FIM's `bezug` of the Stammdatenschema).
+    pub legal_basis: Vec<LegalBasis>,
     pub fim: Option<FimRef>,
     /// `ableitungsmodifikation`; `None` is `alles`.
     pub ableitung: Option<Ableitung>,
@@ -142,13 +145,18 @@ pub struct Form {
 }
 
 const FORM_FILE_KEYS: [&str; 4] = ["form", "field", "group", "codelist"];
-const FORM_KEYS: [&str; 7] = [
+const FORM_KEYS: [&str; 12] = [
     "title",
     "title-en",
     "vertrauensniveau",
     "accounts",
+    "legal-basis",
     "fim-id",
     "fim-version",
+    "fim-status",
+    "fim-schemaelementart",
+    "fim-definition",
+    "fim-help-output",
     "ableitungsmodifikation",
 ];
 
@@ -167,6 +175,7 @@ pub fn read(sink: &mut Sink) -> Option<Form> {
         title: None,
         vertrauensniveau: None,
         accounts: Vec::new(),
+        legal_basis: Vec::new(),
         fim: None,
         ableitung: None,
         body: Body::default(),
@@ -183,6 +192,7 @@ pub fn read(sink: &mut Sink) -> Option<Form> {
                 if form.title.is_none() {
                     sink.error("form.missing_title", t.at, "[form] has no title");
                 }
+                form.legal_basis = read_legal_basis(&mut t, sink);
                 form.fim = read_fim(&mut t, 'S', sink);
                 form.ableitung = read_ableitung(&mut t, sink);
                 let level_at = t.key_at("vertrauensniveau").unwrap_or(t.at);

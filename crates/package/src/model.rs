@@ -19,11 +19,84 @@ pub struct Text {
 }
 
 /// A reference into FIM (Föderales Informationsmanagement): the id of an
-/// XDatenfelder element (F… field, G… group, S… schema) and its version.
+/// XDatenfelder element (F… field, G… group, S… schema) and its version,
+/// and what FIM says about the element beyond its use in a form, kept so
+/// that an export gives it back and a reuser sees whether it is released.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FimRef {
     pub id: String,
     pub version: Option<String>,
+    /// A code of [`FIM_STATUS`], the Freigabestatus.
+    pub status: Option<String>,
+    /// Schemaelementart: `ABS`, `HAR` or `RNG`.
+    pub schemaelementart: Option<String>,
+    /// The methodological definition (`definition`).
+    pub definition: Option<String>,
+    /// The help text for printed output (`hilfetextAusgabe`).
+    pub help_output: Option<String>,
+}
+
+/// The codes a `fim-status` may hold: XDatenfelder 3.0.0's Freigabestatus,
+/// with their names. (The import keeps 2.0's status as one of them.)
+pub const FIM_STATUS: [(&str, &str); 8] = [
+    ("1", "in Planung"),
+    ("2", "in Bearbeitung"),
+    ("3", "Entwurf"),
+    ("4", "methodisch freigegeben"),
+    ("5", "fachlich freigegeben (silber)"),
+    ("6", "fachlich freigegeben (gold)"),
+    ("7", "inaktiv"),
+    ("8", "vorgesehen zum Löschen"),
+];
+
+/// The codes of the Schemaelementart: abstract, harmonised, bound to a
+/// legal norm.
+pub const SCHEMAELEMENTART: [(&str, &str); 3] = [
+    ("ABS", "abstrakt"),
+    ("HAR", "harmonisiert"),
+    ("RNG", "rechtsnormgebunden"),
+];
+
+impl FimRef {
+    pub fn new(id: impl Into<String>, version: Option<String>) -> FimRef {
+        FimRef {
+            id: id.into(),
+            version,
+            status: None,
+            schemaelementart: None,
+            definition: None,
+            help_output: None,
+        }
+    }
+
+    /// The German name of the status, with its code: "3 Entwurf".
+    pub fn status_label(&self) -> Option<String> {
+        let code = self.status.as_deref()?;
+        let name = FIM_STATUS.iter().find(|(c, _)| *c == code)?.1;
+        Some(format!("{code} {name}"))
+    }
+
+    /// Whether FIM has not released the element for use: a Freigabestatus
+    /// other than 5 or 6. Without a status nothing is known, and nothing
+    /// is claimed.
+    pub fn is_unreleased(&self) -> bool {
+        self.status
+            .as_deref()
+            .is_some_and(|s| !matches!(s, "5" | "6"))
+    }
+}
+
+/// A legal basis (FIM's `bezug`): the norm as cited, and where its text is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegalBasis {
+    pub text: String,
+    pub link: Option<String>,
+}
+
+impl fmt::Display for LegalBasis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
 }
 
 impl fmt::Display for FimRef {
@@ -359,6 +432,8 @@ pub struct Field {
     /// A value that is filled in and cannot be changed (FIM's feldart
     /// `locked`): shown read-only, and every submission carries it.
     pub fixed: Option<String>,
+    /// The norms the field rests on (FIM's `bezug`).
+    pub legal_basis: Vec<LegalBasis>,
     pub fim: Option<FimRef>,
 }
 
@@ -372,6 +447,7 @@ pub struct Group {
     /// A field group package this group takes its fields from, `ns/name`.
     pub include: Option<Spanned<String>>,
     pub shown_when: Option<Condition>,
+    pub legal_basis: Vec<LegalBasis>,
     pub fim: Option<FimRef>,
     pub items: Vec<Item>,
 }
@@ -477,6 +553,11 @@ pub fn read_text(t: &mut Table, key: &str, sink: &mut Sink) -> Option<Text> {
 pub fn read_fim(t: &mut Table, expected: char, sink: &mut Sink) -> Option<FimRef> {
     let id = t.string("fim-id", sink);
     let version = t.string("fim-version", sink);
+    let meta_at: Vec<(&str, usize)> = FIM_KEYS[2..]
+        .iter()
+        .filter_map(|k| Some((*k, t.key_at(k)?)))
+        .collect();
+    let meta = read_fim_meta(t, sink);
     let Some(id) = id else {
         if let Some(v) = version {
             sink.error(
@@ -485,6 +566,15 @@ pub fn read_fim(t: &mut Table, expected: char, sink: &mut Sink) -> Option<FimRef
                 format!("{} has \"fim-version\" but no \"fim-id\"", t.what),
             )
             .set_subject(&t.what);
+        }
+        for (key, at) in meta_at {
+            sink.error(
+                "fim.meta_without_id",
+                at,
+                format!("{} has \"{key}\" but no \"fim-id\"", t.what),
+            )
+            .set_subject(&t.what)
+            .set_arg("key", key);
         }
         return None;
     };
@@ -535,7 +625,135 @@ pub fn read_fim(t: &mut Table, expected: char, sink: &mut Sink) -> Option<FimRef
     Some(FimRef {
         id: id.into_inner(),
         version: version.map(Spanned::into_inner),
+        status: meta.status,
+        schemaelementart: meta.schemaelementart,
+        definition: meta.definition,
+        help_output: meta.help_output,
     })
+}
+
+/// The keys of [`FimRef`] beyond `fim-id` and `fim-version`.
+struct FimMeta {
+    status: Option<String>,
+    schemaelementart: Option<String>,
+    definition: Option<String>,
+    help_output: Option<String>,
+}
+
+fn read_fim_meta(t: &mut Table, sink: &mut Sink) -> FimMeta {
+    let mut code = |key: &str, allowed: &[(&str, &str)], sink: &mut Sink| {
+        let v = t.string(key, sink)?;
+        if allowed.iter().any(|(c, _)| c == v.get_ref()) {
+            return Some(v);
+        }
+        let codes: Vec<&str> = allowed.iter().map(|(c, _)| *c).collect();
+        sink.error(
+            "fim.invalid_code",
+            v.span().start,
+            format!(
+                "\"{}\" is no code of \"{key}\" ({})",
+                v.get_ref(),
+                codes.join(", ")
+            ),
+        )
+        .set_arg("value", v.get_ref())
+        .set_arg("key", key)
+        .set_arg("codes", codes.join(", "));
+        None
+    };
+    let status = code("fim-status", &FIM_STATUS, sink);
+    let schemaelementart = code("fim-schemaelementart", &SCHEMAELEMENTART, sink);
+    let status = status.map(Spanned::into_inner);
+    let schemaelementart = schemaelementart.map(Spanned::into_inner);
+    let definition = t.string("fim-definition", sink).map(Spanned::into_inner);
+    let help_output = t.string("fim-help-output", sink).map(Spanned::into_inner);
+    FimMeta {
+        status,
+        schemaelementart,
+        definition,
+        help_output,
+    }
+}
+
+/// Whether a link may stand on a page: an `http(s)` address, never a
+/// script.
+pub fn is_web_address(s: &str) -> bool {
+    (s.starts_with("https://") || s.starts_with("http://"))
+        && s.len() > "https://".len()
+        && !s.contains(char::is_whitespace)
+}
+
+/// The keys [`read_fim`] reads.
+const FIM_KEYS: [&str; 6] = [
+    "fim-id",
+    "fim-version",
+    "fim-status",
+    "fim-schemaelementart",
+    "fim-definition",
+    "fim-help-output",
+];
+
+/// `legal-basis`: a list of norms, each a string or `{ text, link }`.
+pub fn read_legal_basis(t: &mut Table, sink: &mut Sink) -> Vec<LegalBasis> {
+    let Some(node) = t.take("legal-basis") else {
+        return Vec::new();
+    };
+    let what = t.what.clone();
+    let bad = |sink: &mut Sink, at: usize| {
+        sink.error(
+            "model.invalid_legal_basis",
+            at,
+            format!("\"legal-basis\" of {what} must be a list of norms, each a string or {{ text = \"…\", link = \"https://…\" }}"),
+        )
+        .set_subject(&what);
+    };
+    let Node::Array(items) = node.get_ref() else {
+        bad(sink, node.span().start);
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in items {
+        match item.get_ref() {
+            Node::String(s) if !s.trim().is_empty() => out.push(LegalBasis {
+                text: s.clone(),
+                link: None,
+            }),
+            Node::Table(entries) => {
+                let get = |k: &str| {
+                    entries
+                        .iter()
+                        .find(|(key, _)| key.get_ref() == k)
+                        .map(|(_, v)| v.get_ref())
+                };
+                let known = entries
+                    .iter()
+                    .all(|(k, _)| matches!(k.get_ref().as_str(), "text" | "link"));
+                let web = |l: &str| is_web_address(l);
+                match (get("text"), get("link")) {
+                    (Some(Node::String(text)), link)
+                        if known
+                            && !text.trim().is_empty()
+                            && match link {
+                                None => true,
+                                Some(Node::String(l)) => web(l),
+                                Some(_) => false,
+                            } =>
+                    {
+                        out.push(LegalBasis {
+                            text: text.clone(),
+                            link: match link {
+                                Some(Node::String(l)) => Some(l.clone()),
+                                _ => None,
+                            },
+                        })
+                    }
+                    _ => bad(sink, item.span().start),
+                }
+            }
+            _ => bad(sink, item.span().start),
+        }
+    }
+    out
 }
 
 /// Reads and parses a condition; a syntax error is reported in place.
@@ -567,7 +785,7 @@ pub fn read_condition(t: &mut Table, key: &str, sink: &mut Sink) -> Option<Condi
     })
 }
 
-const FIELD_KEYS: [&str; 26] = [
+const FIELD_KEYS: [&str; 31] = [
     "id",
     "type",
     "label",
@@ -589,14 +807,19 @@ const FIELD_KEYS: [&str; 26] = [
     "codelist",
     "examples",
     "fixed",
+    "legal-basis",
     "fim-id",
     "fim-version",
+    "fim-status",
+    "fim-schemaelementart",
+    "fim-definition",
+    "fim-help-output",
     "placeholder",
     "placeholder-en",
     "default",
 ];
 
-const GROUP_KEYS: [&str; 13] = [
+const GROUP_KEYS: [&str; 18] = [
     "id",
     "label",
     "label-en",
@@ -605,8 +828,13 @@ const GROUP_KEYS: [&str; 13] = [
     "occurs",
     "include",
     "shown-when",
+    "legal-basis",
     "fim-id",
     "fim-version",
+    "fim-status",
+    "fim-schemaelementart",
+    "fim-definition",
+    "fim-help-output",
     "field",
     "group",
     "required",
@@ -715,6 +943,7 @@ fn read_group(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Grou
     }
     let include = t.string("include", sink);
     let shown_when = read_condition(&mut t, "shown-when", sink);
+    let legal_basis = read_legal_basis(&mut t, sink);
     let fim = read_fim(&mut t, 'G', sink);
     let items = read_items(&mut t, &path, sink);
     if let Some(inc) = &include {
@@ -772,6 +1001,7 @@ fn read_group(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Grou
         occurs,
         include,
         shown_when,
+        legal_basis,
         fim,
         items,
     })
@@ -793,6 +1023,7 @@ fn read_field(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Fiel
     let required = t.bool("required", sink);
     let shown_when = read_condition(&mut t, "shown-when", sink);
     let required_when = read_condition(&mut t, "required-when", sink);
+    let legal_basis = read_legal_basis(&mut t, sink);
     let fim = read_fim(&mut t, 'F', sink);
     let codelist = t.string("codelist", sink);
     let examples = t.strings("examples", sink).unwrap_or_default();
@@ -831,6 +1062,7 @@ fn read_field(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Fiel
         codelist,
         examples: examples.into_iter().map(Spanned::into_inner).collect(),
         fixed: fixed.map(Spanned::into_inner),
+        legal_basis,
         fim,
     })
 }

@@ -16,7 +16,7 @@ use super::content::Content;
 use super::fieldgroup::Fieldgroup;
 use super::form::{Body, Form};
 use super::manifest::Manifest;
-use super::model::{Bound, Condition, Field, FimRef, Group, Item, Occurs, Text};
+use super::model::{Bound, Condition, Field, FimRef, Group, Item, LegalBasis, Occurs, Text};
 use super::process::Process;
 
 /// A TOML string literal (basic string, escaped as TOML requires).
@@ -76,7 +76,24 @@ impl Out {
         if let Some(f) = f {
             self.str("fim-id", &f.id);
             self.opt("fim-version", &f.version);
+            self.opt("fim-status", &f.status);
+            self.opt("fim-schemaelementart", &f.schemaelementart);
+            self.opt("fim-definition", &f.definition);
+            self.opt("fim-help-output", &f.help_output);
         }
+    }
+    fn legal_basis(&mut self, l: &[LegalBasis]) {
+        if l.is_empty() {
+            return;
+        }
+        let items: Vec<String> = l
+            .iter()
+            .map(|b| match &b.link {
+                None => quote(&b.text),
+                Some(link) => format!("{{ text = {}, link = {} }}", quote(&b.text), quote(link)),
+            })
+            .collect();
+        self.line("legal-basis", format!("[{}]", items.join(", ")));
     }
     fn cond(&mut self, k: &str, c: &Option<Condition>) {
         if let Some(c) = c {
@@ -203,6 +220,7 @@ pub fn write_form(f: &Form) -> String {
     }
     let accounts: Vec<String> = f.accounts.iter().map(|a| a.as_str().to_string()).collect();
     o.strs("accounts", &accounts);
+    o.legal_basis(&f.legal_basis);
     o.fim(&f.fim);
     if let Some(a) = f.ableitung {
         o.str("ableitungsmodifikation", a.as_str());
@@ -216,6 +234,7 @@ pub fn write_fieldgroup(f: &Fieldgroup) -> String {
     o.header("[fieldgroup]");
     o.text("label", &f.label);
     o.text("help", &f.help);
+    o.legal_basis(&f.legal_basis);
     o.fim(&f.fim);
     write_body(&mut o, &f.body);
     o.0
@@ -322,6 +341,7 @@ fn write_field(o: &mut Out, f: &Field) {
     }
     o.strs("examples", &f.examples);
     o.opt("fixed", &f.fixed);
+    o.legal_basis(&f.legal_basis);
     o.fim(&f.fim);
 }
 
@@ -336,6 +356,7 @@ fn write_group(o: &mut Out, g: &Group) {
         o.str("include", i.get_ref());
     }
     o.cond("shown-when", &g.shown_when);
+    o.legal_basis(&g.legal_basis);
     o.fim(&g.fim);
 }
 

@@ -679,8 +679,10 @@ diag-file-not-utf8 = { $variant ->
     [detail] die Datei ist kein UTF-8-Text: { $detail }
    *[bare] die Datei ist kein UTF-8-Text
 }
+diag-fim-invalid-code = "{ $value }" ist kein Code von "{ $key }" ({ $codes })
 diag-fim-invalid-id = "{ $value }" ist keine FIM-Id
 diag-fim-invalid-version = die FIM-Version "{ $value }" muss aus Zahlen mit Punkten dazwischen bestehen, etwa "1.2"
+diag-fim-meta-without-id = { subject } hat "{ $key }", aber keine "fim-id"
 diag-fim-version-without-id = { subject } hat "fim-version", aber keine "fim-id"
 diag-fim-wrong-kind = "{ $fim_id }" bezeichnet { fim-found }, steht aber an { fim-expected }
 diag-forked-from-checksum-mismatch = die Prüfsumme in forked-from passt nicht zu { $package } (die Registry hat { $checksum })
@@ -803,6 +805,7 @@ diag-model-invalid-bound = { $variant ->
 }
 diag-model-invalid-id = die Id "{ $name }" ({ subject-kind }) muss mit a–z beginnen und darf nur a–z, 0–9 und "_" enthalten
 diag-model-invalid-include = Einbindung: { $detail }
+diag-model-invalid-legal-basis = "legal-basis" von { subject-dative } muss eine Liste von Normen sein, jede ein Text oder {"{"} text = "…", link = "https://…" {"}"}
 diag-model-invalid-media-type = "{ $value }" ist kein Medientyp
 diag-model-invalid-occurs = ungültige Häufigkeit (occurs): { $detail }
 diag-model-invalid-pattern = das Muster von { subject-dative } ist kein gültiger regulärer Ausdruck: { $detail }

@@ -630,8 +630,10 @@ diag-file-not-utf8 = { $variant ->
     [detail] the file is not UTF-8 text: { $detail }
    *[bare] the file is not UTF-8 text
 }
+diag-fim-invalid-code = "{ $value }" is no code of "{ $key }" ({ $codes })
 diag-fim-invalid-id = "{ $value }" is not a FIM id
 diag-fim-invalid-version = FIM version "{ $value }" must be numbers separated by dots, like "1.2"
+diag-fim-meta-without-id = { subject } has "{ $key }" but no "fim-id"
 diag-fim-version-without-id = { subject } has "fim-version" but no "fim-id"
 diag-fim-wrong-kind = "{ $fim_id }" names { fim-found } but is used on { fim-expected }
 diag-forked-from-checksum-mismatch = forked-from checksum does not match { $package } (registry has { $checksum })
@@ -754,6 +756,7 @@ diag-model-invalid-bound = { $variant ->
 }
 diag-model-invalid-id = { subject-kind } id "{ $name }" must start with a–z and use only a–z, 0–9 and "_"
 diag-model-invalid-include = include { $detail }
+diag-model-invalid-legal-basis = "legal-basis" of { subject } must be a list of norms, each a string or {"{"} text = "…", link = "https://…" {"}"}
 diag-model-invalid-media-type = "{ $value }" is not a media type
 diag-model-invalid-occurs = { $detail }
 diag-model-invalid-pattern = the pattern of { subject } is not a valid regular expression: { $detail }

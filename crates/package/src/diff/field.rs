@@ -107,6 +107,7 @@ pub(super) fn diff_field(path: &str, a: &Field, b: &Field, out: &mut Out) {
         Level::Major,
         "submissions carry another value",
     );
+    out.legal_basis(fa, path, &a.legal_basis, &b.legal_basis);
     out.fim(fa, path, &a.fim, &b.fim);
 }
 

@@ -13,6 +13,7 @@ use crate::model::{Condition, Field, Group, Item};
 pub(super) fn diff_form(a: &Form, b: &Form, out: &mut Out) {
     let f = Area::Form;
     out.text(f, "form", "title", &a.title, &b.title);
+    out.legal_basis(f, "form", &a.legal_basis, &b.legal_basis);
     out.fim(f, "form", &a.fim, &b.fim);
     match (a.vertrauensniveau, b.vertrauensniveau) {
         (Some(x), Some(y)) if y > x => out.push(
@@ -277,5 +278,6 @@ fn diff_group(path: &str, a: &Group, b: &Group, out: &mut Out) {
     );
     out.text(g, path, "label", &a.label, &b.label);
     out.text(g, path, "help", &a.help, &b.help);
+    out.legal_basis(g, path, &a.legal_basis, &b.legal_basis);
     out.fim(g, path, &a.fim, &b.fim);
 }

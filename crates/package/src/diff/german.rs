@@ -100,6 +100,7 @@ pub fn reason(english: &str) -> Option<&'static str> {
         "values of the old type may not fit the new one" => "Werte des alten Feldtyps passen womöglich nicht zum neuen",
         "whoever acted in this role has no place any more" => "wer in dieser Rolle handelte, hat keinen Platz mehr",
         "wording only" => "nur die Formulierung",
+        "what FIM says of the element; submissions are the same" => "was FIM über das Element sagt; Anträge bleiben gleich",
         _ => return None,
     })
 }
@@ -158,6 +159,10 @@ pub fn property(property: &str) -> Option<&'static str> {
         "source" => "Quelle",
         "urn" => "URN",
         "fim-id" => "FIM-Kennung",
+        "fim-status" => "FIM-Freigabestatus",
+        "fim-schemaelementart" => "Schemaelementart",
+        "fim-definition" => "FIM-Definition",
+        "fim-help-output" => "FIM-Hilfetext für die Ausgabe",
         "fim-version" => "FIM-Version",
         "repository" => "Quellcode-Adresse",
         "homepage" => "Webseite",
@@ -301,7 +306,7 @@ mod tests {
                 if !text.contains(' ')
                     || text.contains('{')
                     || text.contains('\\')
-                    || text.starts_with([' ', ':', ','])
+                    || text.starts_with([' ', ':', ',', ';'])
                     || text == "no changes"
                 {
                     continue;

@@ -165,6 +165,7 @@ pub fn diff(
         (Content::Fieldgroup(a), Content::Fieldgroup(b)) => {
             out.text(Area::Form, "fieldgroup", "label", &a.label, &b.label);
             out.text(Area::Form, "fieldgroup", "help", &a.help, &b.help);
+            out.legal_basis(Area::Form, "fieldgroup", &a.legal_basis, &b.legal_basis);
             out.fim(Area::Form, "fieldgroup", &a.fim, &b.fim);
             form::diff_body(&a.body, &b.body, &mut out);
         }

@@ -2,7 +2,7 @@
 //! shorthands every part of the diff uses.
 
 use super::{Area, Change, ChangeKind, Level};
-use crate::model::{FimRef, Text};
+use crate::model::{FimRef, LegalBasis, Text};
 
 pub(super) struct Out {
     pub(super) changes: Vec<Change>,
@@ -167,5 +167,51 @@ impl Out {
                 "follows a newer FIM version",
             ),
         }
+        type Get = fn(&FimRef) -> &Option<String>;
+        let described: [(&str, Get); 4] = [
+            ("fim-status", |f| &f.status),
+            ("fim-schemaelementart", |f| &f.schemaelementart),
+            ("fim-definition", |f| &f.definition),
+            ("fim-help-output", |f| &f.help_output),
+        ];
+        for (property, get) in described {
+            let value = |f: &Option<FimRef>| f.as_ref().and_then(|f| get(f).clone());
+            self.prop(
+                area,
+                path,
+                property,
+                &value(old),
+                &value(new),
+                |v| v.clone(),
+                Level::Patch,
+                "what FIM says of the element; submissions are the same",
+            );
+        }
+    }
+    /// The norms cited: documentation, a patch.
+    pub(super) fn legal_basis(
+        &mut self,
+        area: Area,
+        path: &str,
+        old: &[LegalBasis],
+        new: &[LegalBasis],
+    ) {
+        self.prop(
+            area,
+            path,
+            "legal-basis",
+            &old,
+            &new,
+            |v| {
+                Some(
+                    v.iter()
+                        .map(|b| b.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )
+            },
+            Level::Patch,
+            "documentation only",
+        );
     }
 }

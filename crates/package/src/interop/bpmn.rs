@@ -783,6 +783,7 @@ mod tests {
         let c = Content::Fieldgroup(crate::fieldgroup::Fieldgroup {
             label: None,
             help: None,
+            legal_basis: Vec::new(),
             fim: None,
             body: Default::default(),
         });

@@ -266,6 +266,22 @@ pub enum NoteReason {
     },
     StrukturWithoutEnthaelt,
     NeitherFieldNorGroup,
+    /// A code outside its list (a `schemaelementart`, a 2.0 `status`).
+    UnknownCode {
+        code: String,
+    },
+    /// XDatenfelder 2.0's status, kept as the Freigabestatus of 3.0.0.
+    StatusAsFreigabestatus {
+        status: String,
+        freigabestatus: String,
+    },
+    /// The `bezug` of a `struktur` joined the element's legal basis.
+    StrukturBezugJoined,
+    /// A `bezug` whose `link` is no web address: the norm is kept, the
+    /// link is not.
+    LinkNotWeb {
+        link: String,
+    },
     /// No `bezeichnungEingabe`: the FIM name is the label.
     LabelFromName,
     /// A group none of whose fields could be imported.
@@ -311,6 +327,16 @@ pub enum NoteReason {
     },
     NotANumber {
         key: String,
+        value: String,
+    },
+    /// `maxSize` or `mediaType` on a field that is no file.
+    FileOnlyForType {
+        key: String,
+        value: String,
+        ty: FieldType,
+    },
+    /// The `inhalt` of a field that is not locked: a preset value.
+    InhaltNotKept {
         value: String,
     },
     /// A bound with a fraction on an integer field.
@@ -387,6 +413,10 @@ impl NoteReason {
             BadAnzahl { .. } => "bad-anzahl",
             StrukturWithoutEnthaelt => "struktur-without-enthaelt",
             NeitherFieldNorGroup => "neither-field-nor-group",
+            UnknownCode { .. } => "unknown-code",
+            StatusAsFreigabestatus { .. } => "status-as-freigabestatus",
+            StrukturBezugJoined => "struktur-bezug-joined",
+            LinkNotWeb { .. } => "link-not-web",
             LabelFromName => "label-from-name",
             EmptyGroup => "empty-group",
             HiddenField => "hidden-field",
@@ -404,6 +434,8 @@ impl NoteReason {
             LengthForType { .. } => "length-for-type",
             BoundForType { .. } => "bound-for-type",
             NotANumber { .. } => "not-a-number",
+            FileOnlyForType { .. } => "file-only-for-type",
+            InhaltNotKept { .. } => "inhalt-not-kept",
             NotWhole { .. } => "not-whole",
             PatternForType { .. } => "pattern-for-type",
             UnsupportedPattern { .. } => "unsupported-pattern",
@@ -440,6 +472,12 @@ impl NoteReason {
             BadAnzahl { error, .. } => format!("{error}; taken as 0:1"),
             StrukturWithoutEnthaelt => "a <struktur> without <enthaelt>".into(),
             NeitherFieldNorGroup => "neither a datenfeld nor a datenfeldgruppe".into(),
+            UnknownCode { code } => format!("\"{code}\" is no code of the element's list; not kept"),
+            StatusAsFreigabestatus { status, freigabestatus } => format!(
+                "the status \"{status}\" of XDatenfelder 2.0 is kept as Freigabestatus {freigabestatus} of 3.0.0"
+            ),
+            LinkNotWeb { link } => format!("the link \"{link}\" is no http(s) address; the legal basis is kept without it"),
+            StrukturBezugJoined => "the legal basis given where the element is used (the bezug of its struktur) is kept in the element's legal-basis, with its own".into(),
             LabelFromName => "no bezeichnungEingabe; the label is the FIM name".into(),
             EmptyGroup => "the group has no fields that could be imported; left out".into(),
             HiddenField => "a hidden field (feldart hidden) is not part of what the applicant fills in; left out".into(),
@@ -465,6 +503,13 @@ impl NoteReason {
             LengthForType { key, value, ty } => format!(
                 "{key} {value} does not apply to a {} field; not kept",
                 ty.as_str()
+            ),
+            FileOnlyForType { key, value, ty } => format!(
+                "{key} {value} applies to file fields only, not to a {} field; not kept",
+                ty.as_str()
+            ),
+            InhaltNotKept { value } => format!(
+                "the inhalt \"{value}\" presets a field that is not locked; the package format has no preset values, so it is not kept"
             ),
             BoundForType { key, value, ty } => format!(
                 "{key} \"{value}\" does not apply to a {} field; not kept",
@@ -542,6 +587,20 @@ impl NoteReason {
                 "Eine `<struktur>` ohne `<enthaelt>`; sie wurde weggelassen.".into()
             }
             NeitherFieldNorGroup => "Das Element ist weder ein Datenfeld noch eine Datenfeldgruppe; es wurde weggelassen.".into(),
+            UnknownCode { code: c } => format!(
+                "{} ist kein Code der Codeliste des Elements; er wurde nicht übernommen.",
+                code(c)
+            ),
+            StatusAsFreigabestatus { status, freigabestatus } => format!(
+                "Der Status {} aus XDatenfelder 2.0 wurde als Freigabestatus {} aus 3.0.0 übernommen.",
+                code(status),
+                code(freigabestatus)
+            ),
+            LinkNotWeb { link } => format!(
+                "Der Verweis {} ist keine http(s)-Adresse; die Rechtsgrundlage wurde ohne ihn übernommen.",
+                code(link)
+            ),
+            StrukturBezugJoined => "Die Rechtsgrundlage am Ort der Verwendung (`bezug` der `struktur`) steht mit der eigenen des Elements in dessen `legal-basis`.".into(),
             LabelFromName => "Die Bezeichnung für die Eingabe (`bezeichnungEingabe`) fehlt; als Beschriftung dient der FIM-Name.".into(),
             EmptyGroup => "Die Datenfeldgruppe enthält kein Datenfeld, das übernommen werden konnte; sie wurde weggelassen.".into(),
             HiddenField => "Ein verborgenes Datenfeld (Feldart `hidden`) gehört nicht zu den Angaben der antragstellenden Person; es wurde weggelassen.".into(),
@@ -578,6 +637,15 @@ impl NoteReason {
             DuplicateCode { code: c } => format!(
                 "Der Code {} steht zweimal in der Liste; der zweite Eintrag wurde weggelassen.",
                 code(c)
+            ),
+            FileOnlyForType { key, value, ty } => format!(
+                "Die Angabe {} gilt nur für Dateifelder, nicht für ein Datenfeld vom Typ {}; sie wurde nicht übernommen.",
+                code(&format!("{key} {value}")),
+                type_de(*ty)
+            ),
+            InhaltNotKept { value } => format!(
+                "Der Inhalt {} belegt ein Feld vor, das nicht gesperrt ist; das Paketformat kennt keine Vorbelegung, er wurde nicht übernommen.",
+                code(value)
             ),
             LengthForType { key, value, ty } | BoundForType { key, value, ty } => format!(
                 "Die Präzisierung {} gilt nicht für ein Datenfeld vom Typ {}; sie wurde nicht übernommen.",
@@ -693,6 +761,15 @@ pub(crate) fn examples() -> Vec<NoteReason> {
         },
         StrukturWithoutEnthaelt,
         NeitherFieldNorGroup,
+        UnknownCode { code: s("XYZ") },
+        StatusAsFreigabestatus {
+            status: s("aktiv"),
+            freigabestatus: s("5"),
+        },
+        StrukturBezugJoined,
+        LinkNotWeb {
+            link: s("file:///etc/passwd"),
+        },
         LabelFromName,
         EmptyGroup,
         HiddenField,
@@ -730,6 +807,12 @@ pub(crate) fn examples() -> Vec<NoteReason> {
             value: s("3"),
             ty: FieldType::Date,
         },
+        FileOnlyForType {
+            key: s("maxSize"),
+            value: s("1000"),
+            ty: FieldType::Text,
+        },
+        InhaltNotKept { value: s("Kassel") },
         BoundForType {
             key: s("maxValue"),
             value: s("9"),

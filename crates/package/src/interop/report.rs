@@ -88,6 +88,19 @@ pub struct NotCarried {
     pub on: Vec<String>,
 }
 
+/// An element FIM has not released for use (Freigabestatus other than 5
+/// or 6): imported, and a warning, since a form built on it may change
+/// with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unreleased {
+    /// The FIM id and version.
+    pub fim: String,
+    /// Where it is in the package; empty for the package itself.
+    pub path: String,
+    /// The Freigabestatus with its name: "3 Entwurf".
+    pub status: String,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ImportReport {
     /// `XDatenfelder 2.0` …
@@ -103,6 +116,7 @@ pub struct ImportReport {
     pub conditions: usize,
     pub notes: Vec<Note>,
     pub not_carried: Vec<NotCarried>,
+    pub unreleased: Vec<Unreleased>,
 }
 
 impl ImportReport {
@@ -159,6 +173,19 @@ impl ImportReport {
             plural(self.rules, "Regel", "Regeln"),
             plural(self.conditions, "Bedingung", "Bedingungen"),
         );
+        if !self.unreleased.is_empty() {
+            s.push_str(&format!(
+                "\nVon FIM nicht freigegeben ({}), das Formular kann sich mit ihnen ändern:\n\n",
+                self.unreleased.len()
+            ));
+            for u in &self.unreleased {
+                s.push_str(&format!("- {}", fim_de(&u.fim)));
+                if !u.path.is_empty() {
+                    s.push_str(&format!(" → {}", code(&u.path)));
+                }
+                s.push_str(&format!(": Freigabestatus {}\n", u.status));
+            }
+        }
         if self.notes.is_empty() && self.not_carried.is_empty() {
             s.push_str("\nAlles wurde genau übernommen.\n");
             return s;
@@ -221,6 +248,20 @@ impl fmt::Display for ImportReport {
             self.rules,
             self.conditions
         )?;
+        if !self.unreleased.is_empty() {
+            writeln!(
+                f,
+                "\nwarning: not released by FIM ({}); the form may change with them:",
+                self.unreleased.len()
+            )?;
+            for u in &self.unreleased {
+                write!(f, "  {}", u.fim)?;
+                if !u.path.is_empty() {
+                    write!(f, " → {}", u.path)?;
+                }
+                writeln!(f, ": Freigabestatus {}", u.status)?;
+            }
+        }
         if self.notes.is_empty() && self.not_carried.is_empty() {
             return writeln!(f, "everything was mapped exactly");
         }

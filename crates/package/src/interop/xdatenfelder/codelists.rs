@@ -17,6 +17,13 @@ impl Importer<'_> {
         if let Some(werte) = e.child("werte").filter(|w| !w.is_blank()) {
             let mut codes: Vec<Code> = Vec::new();
             for w in werte.children_named("wert") {
+                // A code's help text has no place in a code list of ours.
+                if text(w, "hilfe").is_some() {
+                    self.not_carried
+                        .entry("wert/hilfe".into())
+                        .or_default()
+                        .push(fim.to_string());
+                }
                 let Some(code) = w.text_of("code") else {
                     continue;
                 };
@@ -86,6 +93,18 @@ impl Importer<'_> {
         } else {
             return Err(CodelistGap::NoCodelist);
         };
+        let derived = e
+            .child("codelisteReferenz")
+            .map(|r| r.child("genericodeIdentification").unwrap_or(r))
+            .and_then(|g| g.text_of("canonicalVersionUri"));
+        if derived.is_some() {
+            // Named by URN and version, as XRepository does; its own
+            // version URI is not kept.
+            self.not_carried
+                .entry("canonicalVersionUri".into())
+                .or_default()
+                .push(fim.to_string());
+        }
         if let Some(element) = own_name {
             self.not_carried
                 .entry(element.to_string())
@@ -153,17 +172,39 @@ impl Importer<'_> {
         path: &str,
     ) -> Constraints {
         let mut c = Constraints::default();
-        if ty == FieldType::File {
-            for m in e.children_named("mediaType") {
-                if let Some(t) = m.trimmed() {
-                    c.media_types.push(t.to_ascii_lowercase());
-                }
+        for m in e.children_named("mediaType") {
+            let Some(t) = m.trimmed() else { continue };
+            if ty == FieldType::File {
+                c.media_types.push(t.to_ascii_lowercase());
+            } else {
+                let why = NoteReason::FileOnlyForType {
+                    key: "mediaType".into(),
+                    value: t.to_string(),
+                    ty,
+                };
+                self.note(NoteKind::Dropped, Some(fim), Some(path), m, why);
             }
-            if let Some(n) = text(e, "maxSize")
-                .and_then(|s| s.parse::<u64>().ok())
-                .filter(|n| *n > 0)
-            {
-                c.max_size = Some(n);
+        }
+        if let Some(m) = e.child("maxSize") {
+            let v = m.trimmed().unwrap_or_default();
+            match v.parse::<u64>().ok().filter(|n| *n > 0) {
+                _ if v.is_empty() => {}
+                Some(n) if ty == FieldType::File => c.max_size = Some(n),
+                Some(_) => {
+                    let why = NoteReason::FileOnlyForType {
+                        key: "maxSize".into(),
+                        value: v.to_string(),
+                        ty,
+                    };
+                    self.note(NoteKind::Dropped, Some(fim), Some(path), m, why);
+                }
+                None => {
+                    let why = NoteReason::NotANumber {
+                        key: "maxSize".into(),
+                        value: v.to_string(),
+                    };
+                    self.note(NoteKind::Dropped, Some(fim), Some(path), m, why);
+                }
             }
         }
         let Some(p) = e.child("praezisierung") else {

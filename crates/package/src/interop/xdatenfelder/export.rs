@@ -4,10 +4,11 @@
 //! docs/interop.md, "XDatenfelder export"). What the package holds and
 //! XDatenfelder has no place for is listed in [`Exported::notes`].
 //!
-//! The export writes what a package knows, and nothing it does not: the
-//! Freigabestatus is not kept in packages, so every element is written as
-//! a draft (3, Entwurf); elements without a FIM id get an id of gemeinwerk
-//! (`gw:…`), never one that looks like a FIM repository's.
+//! The export writes what a package knows, and nothing it does not: an
+//! element whose Freigabestatus the package does not keep (one made in
+//! gemeinwerk) is written as a draft (3, Entwurf); elements without a FIM
+//! id get an id of gemeinwerk (`gw:…`), never one that looks like a FIM
+//! repository's.
 
 use std::collections::HashMap;
 use std::io;
@@ -26,18 +27,18 @@ use crate::content::{Content, DependencyContent};
 use crate::expr::Expr;
 use crate::form::Ableitung;
 use crate::manifest::Manifest;
-use crate::model::{Bound, Condition, Field, FieldType, FimRef, Group, Item};
+use crate::model::{Bound, Condition, Field, FieldType, FimRef, Group, Item, LegalBasis};
 use crate::names::is_fim_id;
 
-/// Freigabestatus 3, Entwurf: the package does not know FIM's release
-/// state of what it holds.
+/// Freigabestatus 3, Entwurf, for an element whose status the package
+/// does not keep.
 const FREIGABESTATUS: &str = "3";
 /// The version of an element whose FIM version is not known (those of
 /// XDatenfelder 1.0 have none): 1.0's spelling of nothing, which the
 /// import reads as no version. The standard requires the element.
 const NO_VERSION: &str = "-";
-/// Schemaelementart: not kept in packages; rechtsnormgebunden is the kind
-/// a municipality's own elements have.
+/// Schemaelementart for an element that does not keep one:
+/// rechtsnormgebunden is the kind a municipality's own elements have.
 const SCHEMAELEMENTART: &str = "RNG";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -172,7 +173,7 @@ pub fn export(
     deps: &DependencyContent,
     at: DateTime<Utc>,
 ) -> Result<Exported, ExportError> {
-    let (root, payload, body, fim, title, help) = match content {
+    let (root, payload, body, fim, title, help, legal) = match content {
         Content::Form(f) => (
             "xdf:xdatenfelder.stammdatenschema.0102",
             "xdf:stammdatenschema",
@@ -180,6 +181,7 @@ pub fn export(
             f.fim.as_ref(),
             f.title.as_ref(),
             None,
+            &f.legal_basis,
         ),
         Content::Fieldgroup(g) => (
             "xdf:xdatenfelder.datenfeldgruppe.0103",
@@ -188,6 +190,7 @@ pub fn export(
             g.fim.as_ref(),
             g.label.as_ref(),
             g.help.as_ref(),
+            &g.legal_basis,
         ),
         other => {
             return Err(ExportError::NotAForm {
@@ -220,10 +223,9 @@ pub fn export(
         .or_else(|| m.title.clone())
         .unwrap_or_else(|| m.name.clone());
     let top_fim = fim.cloned().or_else(|| {
-        m.fim.as_ref().map(|s| FimRef {
-            id: s.id.clone(),
-            version: s.version.clone(),
-        })
+        m.fim
+            .as_ref()
+            .map(|s| FimRef::new(&s.id, s.version.clone()))
     });
     let (id, version) = ex.top_identity(top_fim.as_ref());
 
@@ -243,16 +245,21 @@ pub fn export(
         identification(&mut w, &id, &version)?;
         text_el(&mut w, "xdf:name", &m.name)?;
         text_el(&mut w, "xdf:beschreibung", &m.description)?;
-        code_el(&mut w, "xdf:freigabestatus", FREIGABESTATUS)?;
-        text_el(&mut w, "xdf:letzteAenderung", &ex.when)?;
-        text_el(&mut w, "xdf:bezeichnungEingabe", &title)?;
-        code_el(&mut w, "xdf:schemaelementart", SCHEMAELEMENTART)?;
-        if let Some(help) = help {
-            text_el(&mut w, "xdf:hilfetextEingabe", &help.de)?;
-        }
-        for k in m.keywords.iter().filter(|k| *k != "fim") {
-            text_el(&mut w, "xdf:stichwort", k)?;
-        }
+        let keywords: Vec<&str> = m
+            .keywords
+            .iter()
+            .map(String::as_str)
+            .filter(|k| *k != "fim")
+            .collect();
+        let head = Head {
+            fim: top_fim.as_ref(),
+            legal,
+            keywords: &keywords,
+            label: &title,
+            help: help.map(|h| h.de.as_str()),
+            schema: matches!(content, Content::Form(_)),
+        };
+        ex.described(&mut w, &head)?;
         if let Content::Form(f) = content {
             if let Some(a) = f.ableitung {
                 let code = Ableitung::ALL
@@ -284,6 +291,18 @@ pub fn export(
         xml,
         notes: ex.notes,
     })
+}
+
+/// What an element says of itself after its name.
+struct Head<'h> {
+    fim: Option<&'h FimRef>,
+    legal: &'h [LegalBasis],
+    keywords: &'h [&'h str],
+    label: &'h str,
+    help: Option<&'h str>,
+    /// A Stammdatenschema: its label is `bezeichnung`, and it has no
+    /// Schemaelementart.
+    schema: bool,
 }
 
 /// Where an item of the message lands when it is read back: what the
@@ -319,6 +338,7 @@ fn repeated_field(g: &Group) -> Option<&Field> {
                 && g.fim.is_none()
                 && g.include.is_none()
                 && g.help.is_none()
+                && g.legal_basis.is_empty()
                 && g.occurs.is_repeatable()
                 && f.required
                 && f.shown_when.is_none()
@@ -453,8 +473,11 @@ impl<'a> Exporter<'a> {
             Some(FimRef {
                 id,
                 version: Some(v),
+                ..
             }) => (id.clone(), v.clone()),
-            Some(FimRef { id, version: None }) => {
+            Some(FimRef {
+                id, version: None, ..
+            }) => {
                 self.note(path, Loss::NoFimVersion { id: id.clone() });
                 (id.clone(), NO_VERSION.to_string())
             }
@@ -513,10 +536,12 @@ impl<'a> Exporter<'a> {
     }
 
     /// The children every element has, in the order of the standard.
+    #[allow(clippy::too_many_arguments)]
     fn element_head<W: io::Write>(
         &mut self,
         w: &mut Writer<W>,
         fim: Option<&FimRef>,
+        legal: &[LegalBasis],
         name: &str,
         label: &str,
         help: Option<&str>,
@@ -533,12 +558,51 @@ impl<'a> Exporter<'a> {
             .clone();
         identification(w, &id, &version)?;
         text_el(w, "xdf:name", &name)?;
-        code_el(w, "xdf:freigabestatus", FREIGABESTATUS)?;
+        self.described(
+            w,
+            &Head {
+                fim,
+                legal,
+                keywords: &[],
+                label,
+                help,
+                schema: false,
+            },
+        )
+    }
+
+    /// What follows the name, in the order of the standard: definition,
+    /// legal bases, status, keywords, labels, Schemaelementart, help texts.
+    fn described<W: io::Write>(&self, w: &mut Writer<W>, h: &Head) -> io::Result<()> {
+        if let Some(d) = h.fim.and_then(|f| f.definition.as_deref()) {
+            text_el(w, "xdf:definition", d)?;
+        }
+        for b in h.legal {
+            let mut start = BytesStart::new("xdf:bezug");
+            if let Some(link) = &b.link {
+                start.push_attribute(("link", link.as_str()));
+            }
+            w.write_event(Event::Start(start))?;
+            w.write_event(Event::Text(BytesText::new(&b.text)))?;
+            w.write_event(Event::End(BytesEnd::new("xdf:bezug")))?;
+        }
+        let status = h.fim.and_then(|f| f.status.as_deref());
+        code_el(w, "xdf:freigabestatus", status.unwrap_or(FREIGABESTATUS))?;
         text_el(w, "xdf:letzteAenderung", &self.when)?;
-        text_el(w, "xdf:bezeichnungEingabe", label)?;
-        code_el(w, "xdf:schemaelementart", SCHEMAELEMENTART)?;
-        if let Some(h) = help {
-            text_el(w, "xdf:hilfetextEingabe", h)?;
+        for k in h.keywords {
+            text_el(w, "xdf:stichwort", k)?;
+        }
+        if h.schema {
+            return text_el(w, "xdf:bezeichnung", h.label);
+        }
+        text_el(w, "xdf:bezeichnungEingabe", h.label)?;
+        let art = h.fim.and_then(|f| f.schemaelementart.as_deref());
+        code_el(w, "xdf:schemaelementart", art.unwrap_or(SCHEMAELEMENTART))?;
+        if let Some(help) = h.help {
+            text_el(w, "xdf:hilfetextEingabe", help)?;
+        }
+        if let Some(out) = h.fim.and_then(|f| f.help_output.as_deref()) {
+            text_el(w, "xdf:hilfetextAusgabe", out)?;
         }
         Ok(())
     }
@@ -559,7 +623,7 @@ impl<'a> Exporter<'a> {
         open(w, "xdf:datenfeldgruppe")?;
         let label = g.label.as_ref().map_or(g.id.as_str(), |t| t.de.as_str());
         let help = g.help.as_ref().map(|t| t.de.as_str());
-        self.element_head(w, g.fim.as_ref(), &g.id, label, help, path)?;
+        self.element_head(w, g.fim.as_ref(), &g.legal_basis, &g.id, label, help, path)?;
         if let Some(c) = &g.shown_when {
             self.rule(w, path, c, None)?;
         }
@@ -590,7 +654,7 @@ impl<'a> Exporter<'a> {
         open(w, "xdf:datenfeld")?;
         if f.ty == FieldType::StaticText {
             let shown = f.text.as_ref().map_or("", |t| t.de.as_str());
-            self.element_head(w, f.fim.as_ref(), name, shown, None, path)?;
+            self.element_head(w, f.fim.as_ref(), &f.legal_basis, name, shown, None, path)?;
             code_el(w, "xdf:feldart", "label")?;
             code_el(w, "xdf:datentyp", "text")?;
             text_el(w, "xdf:inhalt", shown)?;
@@ -600,7 +664,7 @@ impl<'a> Exporter<'a> {
         }
         let label = f.label.as_ref().map_or(f.id.as_str(), |t| t.de.as_str());
         let help = f.help.as_ref().map(|t| t.de.as_str());
-        self.element_head(w, f.fim.as_ref(), name, label, help, path)?;
+        self.element_head(w, f.fim.as_ref(), &f.legal_basis, name, label, help, path)?;
         let feldart = if f.fixed.is_some() {
             "locked"
         } else if matches!(f.ty, FieldType::Select | FieldType::MultiSelect) {

@@ -30,7 +30,7 @@ impl Importer<'_> {
         let mut used: HashSet<String> = HashSet::new();
         for s in parent.children_named("struktur") {
             for c in &s.children {
-                if !matches!(c.name.as_str(), "anzahl" | "enthaelt") && !c.is_blank() {
+                if !matches!(c.name.as_str(), "anzahl" | "enthaelt" | "bezug") && !c.is_blank() {
                     self.not_carried
                         .entry(format!("struktur/{}", c.name))
                         .or_default()
@@ -91,6 +91,9 @@ impl Importer<'_> {
                 );
                 continue;
             };
+            // The legal basis of the element where it is used: one list
+            // with the element's own in the package.
+            let here = self.legal_basis(s, parent_fim);
             for c in &enthaelt.children {
                 let item = match c.name.as_str() {
                     "datenfeld" => self.field(c, occurs, scope, repeat, &mut used),
@@ -106,10 +109,46 @@ impl Importer<'_> {
                         None
                     }
                 };
+                let mut item = item;
+                if let Some(item) = item.as_mut().filter(|_| !here.is_empty()) {
+                    self.join_legal_basis(item, &here, s);
+                }
                 out.extend(item);
             }
         }
         out
+    }
+
+    /// Adds the `bezug` of a `struktur` to the legal basis of the element
+    /// it holds (of the field, for a repeated one), and says so when it
+    /// adds something the element does not cite itself.
+    fn join_legal_basis(&mut self, item: &mut Item, here: &[LegalBasis], s: &Element) {
+        let (list, fim) = match item {
+            Item::Group(g) => match g.items.as_mut_slice() {
+                [Item::Field(f)] if g.fim.is_none() && f.id == "wert" => {
+                    (&mut f.legal_basis, f.fim.as_ref().map(ToString::to_string))
+                }
+                _ => (&mut g.legal_basis, g.fim.as_ref().map(ToString::to_string)),
+            },
+            Item::Field(f) => (&mut f.legal_basis, f.fim.as_ref().map(ToString::to_string)),
+        };
+        let mut added = false;
+        for b in here {
+            if !list.contains(b) {
+                list.push(b.clone());
+                added = true;
+            }
+        }
+        if added {
+            let id = item.id().to_string();
+            self.note(
+                NoteKind::Approximated,
+                fim.as_deref(),
+                Some(&id),
+                s,
+                NoteReason::StrukturBezugJoined,
+            );
+        }
     }
 
     /// A unique id within one group.
@@ -199,6 +238,7 @@ impl Importer<'_> {
                 occurs,
                 include: Some(Spanned::new(0..0, found.package.clone())),
                 shown_when: None,
+                legal_basis: self.legal_basis(e, &fim),
                 fim: fim_ref,
                 items: Vec::new(),
             }));
@@ -235,6 +275,7 @@ impl Importer<'_> {
             occurs,
             include: None,
             shown_when: None,
+            legal_basis: self.legal_basis(e, &fim),
             fim: fim_ref,
             items,
         }))
@@ -327,12 +368,15 @@ impl Importer<'_> {
         let (ty, codelist) = if feldart == "select" {
             self.select(&at, &datentyp, &id, &path)
         } else {
-            if e.child("codelisteReferenz").is_some_and(|c| !c.is_blank()) {
+            let lists = ["codelisteReferenz", "werte"]
+                .iter()
+                .filter_map(|n| e.child(n).filter(|c| !c.is_blank()));
+            for list in lists {
                 self.note(
                     NoteKind::Dropped,
                     Some(&at.fim),
                     Some(&path),
-                    e,
+                    list,
                     NoteReason::CodelistOnInput,
                 );
             }
@@ -348,6 +392,19 @@ impl Importer<'_> {
             .filter(|v| !wrapped && crate::model::fixed_fits(ty, &constraints, v) == Some(true))
             .map(str::to_string)
             .filter(|_| locked);
+        if let Some(inhalt) = e.child("inhalt").filter(|_| !locked) {
+            if let Some(v) = text(e, "inhalt") {
+                self.note(
+                    NoteKind::Dropped,
+                    Some(&at.fim),
+                    Some(&path),
+                    inhalt,
+                    NoteReason::InhaltNotKept {
+                        value: v.to_string(),
+                    },
+                );
+            }
+        }
         if locked && fixed.is_none() {
             self.note(
                 NoteKind::Approximated,
@@ -372,6 +429,7 @@ impl Importer<'_> {
             codelist,
             examples: Vec::new(),
             fixed,
+            legal_basis: self.legal_basis(e, &at.fim),
             fim: fim_ref,
         };
         if !wrapped {
@@ -415,6 +473,7 @@ impl Importer<'_> {
             codelist: None,
             examples: Vec::new(),
             fixed: None,
+            legal_basis: self.legal_basis(at.e, &at.fim),
             fim: fim_ref,
         })
     }
@@ -546,6 +605,7 @@ impl Importer<'_> {
             occurs,
             include: None,
             shown_when: None,
+            legal_basis: Vec::new(),
             fim: None,
             items: vec![Item::Field(field)],
         })

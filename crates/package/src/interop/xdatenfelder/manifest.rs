@@ -46,10 +46,25 @@ impl Importer<'_> {
         let description: String = description.chars().take(1000).collect();
         let mut keywords = vec!["fim".to_string()];
         for s in top.children_named("stichwort") {
+            if s.attr("uri").is_some() {
+                self.not_carried
+                    .entry("stichwort/@uri".into())
+                    .or_default()
+                    .push(fim.to_string());
+            }
             if let Some(t) = s.trimmed() {
                 let t = normalize_space(t);
-                if t.chars().count() <= 40 && keywords.len() < 10 && !keywords.contains(&t) {
+                if keywords.contains(&t) {
+                    continue;
+                }
+                if t.chars().count() <= 40 && keywords.len() < 10 {
                     keywords.push(t);
+                } else {
+                    // A manifest holds ten keywords of at most 40 characters.
+                    self.not_carried
+                        .entry("stichwort".into())
+                        .or_default()
+                        .push(fim.to_string());
                 }
             }
         }

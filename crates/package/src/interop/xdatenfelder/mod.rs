@@ -14,7 +14,7 @@ use toml::Spanned;
 
 use super::reason::{code, fim_de, NO_FIM_ID};
 use super::report::{
-    CodelistGap, ConditionKeys, ImportReport, Note, NoteKind, NoteReason, RuleGap,
+    CodelistGap, ConditionKeys, ImportReport, Note, NoteKind, NoteReason, RuleGap, Unreleased,
 };
 use super::xml::{self, Element, Limits, XmlError};
 use crate::codelist::{Code, Codelist, CodelistSource};
@@ -23,7 +23,8 @@ use crate::fieldgroup::Fieldgroup;
 use crate::form::{Ableitung, Body, Form, Vertrauensniveau};
 use crate::manifest::{Dependency, FimSource, Manifest, PackageKind};
 use crate::model::{
-    is_date, Bound, Condition, Constraints, Field, FieldType, FimRef, Group, Item, Occurs, Text,
+    is_date, is_web_address, Bound, Condition, Constraints, Field, FieldType, FimRef, Group, Item,
+    LegalBasis, Occurs, Text, SCHEMAELEMENTART,
 };
 use crate::names::{check_slug, is_fim_id, is_fim_version};
 use crate::{check_package, expr, write, PackageFiles};
@@ -174,14 +175,12 @@ impl Imported {
     }
 }
 
-/// Elements that describe rather than define, which the package format has
-/// no place for; listed in the report's `not_carried`.
-const DESCRIPTIVE: [&str; 27] = [
+/// Elements the package format has no place for, most of them describing
+/// rather than defining (`art`, a group's kind, is the exception: an
+/// Auswahlgruppe has no counterpart); listed in the report's
+/// `not_carried`.
+const DESCRIPTIVE: [&str; 22] = [
     "beschreibung",
-    "definition",
-    "bezug",
-    "status",
-    "freigabestatus",
     "statusGesetztAm",
     "statusGesetztDurch",
     "versionshinweis",
@@ -192,8 +191,6 @@ const DESCRIPTIVE: [&str; 27] = [
     "letzteAenderung",
     "fachlicherErsteller",
     "bezeichnungAusgabe",
-    "hilfetextAusgabe",
-    "schemaelementart",
     "stichwort",
     "relation",
     "vorbefuellung",
@@ -204,9 +201,10 @@ const DESCRIPTIVE: [&str; 27] = [
     "nameKey",
     "helpKey",
     "typ",
+    "art",
 ];
 
-const COMMON_MAPPED: [&str; 7] = [
+const COMMON_MAPPED: [&str; 8] = [
     "identifikation",
     "id",
     "version",
@@ -214,7 +212,57 @@ const COMMON_MAPPED: [&str; 7] = [
     "bezeichnungEingabe",
     "hilfetextEingabe",
     "regel",
+    "bezug",
 ];
+
+/// What FIM says of an element that the package keeps in its FIM
+/// reference (see [`Importer::fim_ref`]).
+const FIM_META: [&str; 5] = [
+    "freigabestatus",
+    "status",
+    "schemaelementart",
+    "definition",
+    "hilfetextAusgabe",
+];
+
+/// The legal bases (`bezug`, 3.0.0 with a `link`) among `e`'s children,
+/// and the links that are no web address (dropped, to be reported).
+fn legal_basis(e: &Element) -> (Vec<LegalBasis>, Vec<(&Element, String)>) {
+    let mut dropped = Vec::new();
+    let found = e
+        .children_named("bezug")
+        .filter_map(|b| {
+            let t = normalize_space(b.trimmed()?);
+            let link = b.attr("link").map(str::trim).filter(|l| !l.is_empty());
+            let link = match link {
+                Some(l) if !is_web_address(l) => {
+                    dropped.push((b, l.to_string()));
+                    None
+                }
+                l => l.map(str::to_string),
+            };
+            (!t.is_empty() && t != "-").then_some(LegalBasis { text: t, link })
+        })
+        .collect();
+    (found, dropped)
+}
+
+impl Importer<'_> {
+    /// The legal bases of `e`; a link that is no web address is reported.
+    fn legal_basis(&mut self, e: &Element, fim: &str) -> Vec<LegalBasis> {
+        let (found, dropped) = legal_basis(e);
+        for (b, link) in dropped {
+            self.note(
+                NoteKind::Dropped,
+                Some(fim),
+                None,
+                b,
+                NoteReason::LinkNotWeb { link },
+            );
+        }
+        found
+    }
+}
 
 const FIELD_MAPPED: [&str; 9] = [
     "feldart",
@@ -285,8 +333,6 @@ pub fn import(input: &[u8], opts: &ImportOptions) -> Result<Imported, ImportErro
         what,
     } = payload(&doc)?;
     structure::check(std, top)?;
-    // Foreign elements beside the payload (signatures, extensions) are
-    // not read; the header is transport data.
     let mut imp = Importer {
         std,
         opts,
@@ -300,8 +346,22 @@ pub fn import(input: &[u8], opts: &ImportOptions) -> Result<Imported, ImportErro
         fields: 0,
         groups: 0,
     };
+    let (id, version) = imp.ident(top);
+    let fim = fim_label(id.as_deref(), version.as_deref());
+    // Foreign elements beside the payload (signatures, extensions) are
+    // not read, and said so.
     for c in &root.children {
-        if c.name != "header" && !child_names.contains(&c.name.as_str()) {
+        if c.name == "header" {
+            // Transport data of the message (its id, when it was made).
+            if !c.is_blank() {
+                imp.not_carried
+                    .entry("header".into())
+                    .or_default()
+                    .push(fim.clone());
+            }
+            continue;
+        }
+        if !child_names.contains(&c.name.as_str()) {
             imp.note(
                 NoteKind::Dropped,
                 None,
@@ -311,10 +371,11 @@ pub fn import(input: &[u8], opts: &ImportOptions) -> Result<Imported, ImportErro
             );
         }
     }
-    let (id, version) = imp.ident(top);
-    let fim = fim_label(id.as_deref(), version.as_deref());
     let name = text(top, "name").unwrap_or("").to_string();
+    // A 3.0.0 Stammdatenschema says `bezeichnung`, the others
+    // `bezeichnungEingabe`.
     let title = text(top, "bezeichnungEingabe")
+        .or_else(|| text(top, "bezeichnung"))
         .map(str::to_string)
         .unwrap_or_else(|| name.clone());
     if title.is_empty() {
@@ -337,6 +398,7 @@ pub fn import(input: &[u8], opts: &ImportOptions) -> Result<Imported, ImportErro
         &[
             "struktur",
             "ableitungsmodifikationenStruktur",
+            "bezeichnung",
             "hilfetextEingabe",
             "stichwort",
             // Carried into the description and README.md.
@@ -375,6 +437,15 @@ pub fn import(input: &[u8], opts: &ImportOptions) -> Result<Imported, ImportErro
         conditions,
         notes: std::mem::take(&mut imp.notes),
         not_carried: Vec::new(),
+        unreleased: content
+            .unreleased()
+            .into_iter()
+            .map(|(path, f)| Unreleased {
+                fim: f.to_string(),
+                path,
+                status: f.status_label().unwrap_or_default(),
+            })
+            .collect(),
     };
     report.set_not_carried(std::mem::take(&mut imp.not_carried));
     let readme = manifest::readme(&manifest, std, what, &fim, top, &imp.rules, &report);
@@ -520,6 +591,7 @@ impl Importer<'_> {
             PackageKind::Fieldgroup => Content::Fieldgroup(Fieldgroup {
                 label: Some(de(title)),
                 help: help.as_deref().map(de),
+                legal_basis: self.legal_basis(top, fim),
                 fim: fim_ref,
                 body,
             }),
@@ -561,6 +633,7 @@ impl Importer<'_> {
                     title: Some(de(title)),
                     vertrauensniveau: Some(Vertrauensniveau::Niedrig),
                     accounts: Vec::new(),
+                    legal_basis: self.legal_basis(top, fim),
                     fim: fim_ref,
                     ableitung,
                     body,
@@ -602,7 +675,9 @@ impl Importer<'_> {
         )
     }
 
-    /// A FIM reference for our model, when the id has the shape FIM ids have.
+    /// A FIM reference for our model, when the id has the shape FIM ids
+    /// have, with what FIM says of the element (status, Schemaelementart,
+    /// definition, help text for output); without one, that is reported.
     fn fim_ref(
         &mut self,
         e: &Element,
@@ -619,6 +694,18 @@ impl Importer<'_> {
                 e,
                 NoteReason::NotAFimId { id: id.to_string() },
             );
+            for c in e
+                .children
+                .iter()
+                .filter(|c| FIM_META.contains(&c.name.as_str()))
+            {
+                if !c.is_blank() {
+                    self.not_carried
+                        .entry(c.name.clone())
+                        .or_default()
+                        .push(label.to_string());
+                }
+            }
             return None;
         }
         let version = version.filter(|v| {
@@ -637,10 +724,73 @@ impl Importer<'_> {
             }
             ok
         });
-        Some(FimRef {
-            id: id.to_string(),
-            version: version.map(str::to_string),
-        })
+        let mut r = FimRef::new(id, version.map(str::to_string));
+        r.status = self.status(e, label);
+        r.schemaelementart = e.child("schemaelementart").and_then(|c| {
+            let v = code_of(c)?;
+            if SCHEMAELEMENTART.iter().any(|(k, _)| *k == v) {
+                return Some(v.to_string());
+            }
+            self.note(
+                NoteKind::Dropped,
+                Some(label),
+                None,
+                c,
+                NoteReason::UnknownCode {
+                    code: v.to_string(),
+                },
+            );
+            None
+        });
+        r.definition = text(e, "definition").map(clean_text);
+        r.help_output = text(e, "hilfetextAusgabe").map(clean_text);
+        Some(r)
+    }
+
+    /// The Freigabestatus (3.0.0, checked by `structure`), or 2.0's status
+    /// as the Freigabestatus it corresponds to.
+    fn status(&mut self, e: &Element, label: &str) -> Option<String> {
+        if let Some(c) = e.child("freigabestatus") {
+            return code_of(c).map(str::to_string);
+        }
+        let c = e.child("status")?;
+        let v = code_of(c)?;
+        // As the FIM-XSLT conversion of 2.0 to 3.0.0 does: inaktiv is 7;
+        // an active element with a version and a release date is released
+        // (6); everything else is still being worked on (2).
+        let released = self.ident(e).1.is_some() && text(e, "freigabedatum").is_some();
+        let to = match v {
+            "inaktiv" => Some("7"),
+            "aktiv" if released => Some("6"),
+            "aktiv" | "inVorbereitung" => Some("2"),
+            _ => None,
+        };
+        match to {
+            Some(to) => {
+                let reason = NoteReason::StatusAsFreigabestatus {
+                    status: v.to_string(),
+                    freigabestatus: to.to_string(),
+                };
+                // Once per kind of mapping: a 2.0 document has a status on
+                // every element.
+                if !self.notes.iter().any(|n| n.reason == reason) {
+                    self.note(NoteKind::Approximated, Some(label), None, c, reason);
+                }
+                Some(to.to_string())
+            }
+            None => {
+                self.note(
+                    NoteKind::Dropped,
+                    Some(label),
+                    None,
+                    c,
+                    NoteReason::UnknownCode {
+                        code: v.to_string(),
+                    },
+                );
+                None
+            }
+        }
     }
 
     /// Records the children of `e` that were neither mapped nor named in
@@ -648,7 +798,7 @@ impl Importer<'_> {
     fn scan_rest(&mut self, e: &Element, fim: &str, also: &[&str]) {
         for c in &e.children {
             let n = c.name.as_str();
-            if COMMON_MAPPED.contains(&n) || also.contains(&n) {
+            if COMMON_MAPPED.contains(&n) || FIM_META.contains(&n) || also.contains(&n) {
                 continue;
             }
             if DESCRIPTIVE.contains(&n) {
@@ -677,6 +827,22 @@ fn join(scope: &str, id: &str) -> String {
     } else {
         format!("{scope}.{id}")
     }
+}
+
+/// A text of several lines as the package keeps it: XML's line ends (an
+/// XML reader makes `\r\n` a `\n`), no space at a line's end, at most one
+/// empty line in a row.
+fn clean_text(s: &str) -> String {
+    let mut out = String::new();
+    let mut empty = 0;
+    for line in s.lines().map(str::trim_end) {
+        empty = if line.is_empty() { empty + 1 } else { 0 };
+        if empty < 2 {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out.trim().to_string()
 }
 
 fn normalize_space(s: &str) -> String {

@@ -19,25 +19,18 @@ impl Importer<'_> {
                 existing.on.push(on.clone());
                 continue;
             }
-            let textual = ["freitextRegel", "definition", "beschreibung"]
+            let (text_from, textual) = ["freitextRegel", "definition", "beschreibung"]
                 .iter()
-                .find_map(|n| text(r, n))
-                .map(normalize_space);
+                .find_map(|n| Some((*n, normalize_space(text(r, n)?))))
+                .unzip();
             for c in &r.children {
                 let n = c.name.as_str();
-                let used = matches!(
-                    n,
-                    "identifikation"
-                        | "id"
-                        | "version"
-                        | "name"
-                        | "freitextRegel"
-                        | "definition"
-                        | "beschreibung"
-                        | "script"
-                        | "skript"
-                        | "bezeichnungEingabe"
-                );
+                // Of the texts, the one the rule is read from.
+                let used = Some(n) == text_from
+                    || matches!(
+                        n,
+                        "identifikation" | "id" | "version" | "name" | "script" | "skript"
+                    );
                 if !used && !c.is_blank() {
                     self.not_carried
                         .entry(n.to_string())

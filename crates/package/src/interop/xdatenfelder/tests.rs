@@ -1,5 +1,7 @@
 use super::*;
 use crate::content::parse_content;
+
+mod coverage;
 use crate::model::walk;
 
 pub(super) fn fixture(name: &str) -> Vec<u8> {
@@ -85,12 +87,10 @@ fn xdatenfelder_2_stammdatenschema_maps_types_constraints_lists_and_rules() {
         (name.constraints.min_length, name.constraints.max_length),
         (Some(1), Some(120))
     );
+    let fim = name.fim.as_ref().unwrap();
     assert_eq!(
-        name.fim,
-        Some(FimRef {
-            id: "F99000002".into(),
-            version: Some("1.0".into())
-        })
+        (fim.id.as_str(), fim.version.as_deref()),
+        ("F99000002", Some("1.0"))
     );
     assert!(!field(&all, "antragsteller.vorname").required);
     let geb = field(&all, "antragsteller.geburtsdatum");
@@ -193,13 +193,19 @@ fn xdatenfelder_2_stammdatenschema_maps_types_constraints_lists_and_rules() {
         1
     );
     assert!(notes_about(&imp.report, "Vertrauensniveau").len() == 1);
-    let definitions = imp
+    // FIM's definition of an element is kept with its FIM reference.
+    let definition = items(&imp).values().find_map(|i| match i {
+        Item::Field(f) if f.fim.as_ref().is_some_and(|r| r.id == "F99000002") => {
+            f.fim.as_ref().and_then(|r| r.definition.clone())
+        }
+        _ => None,
+    });
+    assert!(definition.is_some_and(|d| !d.is_empty()));
+    assert!(imp
         .report
         .not_carried
         .iter()
-        .find(|n| n.element == "definition")
-        .unwrap();
-    assert!(definitions.on.iter().any(|id| id == "F99000002 V1.0"));
+        .all(|n| n.element != "definition"));
     assert_eq!(imp.report.fields, 15);
 
     // The files parse back to the same model and validate.
@@ -230,12 +236,10 @@ fn xdatenfelder_3_datenfeldgruppe_becomes_a_field_group() {
             max: Some(1)
         }
     );
+    let fim = g.fim.as_ref().unwrap();
     assert_eq!(
-        g.fim,
-        Some(FimRef {
-            id: "G60000000086".into(),
-            version: Some("1.2.0".into())
-        })
+        (fim.id.as_str(), fim.version.as_deref()),
+        ("G60000000086", Some("1.2.0"))
     );
     let strasse = field(&all, "anschrift_inland_strassenanschrift.strasse");
     assert_eq!(
@@ -492,7 +496,7 @@ pub(super) const XDF3_SCHEMA: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
       <xdf:typ><code>B</code></xdf:typ>
     </xdf:regel>
     <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000001</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000001</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Rasse</xdf:name><xdf:bezeichnungEingabe>Rasse des Hundes</xdf:bezeichnungEingabe>
       <xdf:feldart><code>select</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
       <xdf:werte>
@@ -502,46 +506,46 @@ pub(super) const XDF3_SCHEMA: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
       </xdf:werte>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000002</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000002</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Name des Hundes</xdf:name><xdf:bezeichnungEingabe>Name</xdf:bezeichnungEingabe>
       <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>text_latin</code></xdf:datentyp>
       <xdf:praezisierung minLength="2" maxLength="40" pattern="[A-Za-z ]+"/>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>0:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000003</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000003</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Geburtsdatum Hund</xdf:name><xdf:bezeichnungEingabe>Geboren am</xdf:bezeichnungEingabe>
       <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>date</code></xdf:datentyp>
       <xdf:praezisierung minValue="2000-01-01" maxValue="2030-12-31"/>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000004</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000004</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Ermäßigung</xdf:name><xdf:bezeichnungEingabe>Ermäßigung beantragt?</xdf:bezeichnungEingabe>
       <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>bool</code></xdf:datentyp>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000005</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000005</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Grund</xdf:name><xdf:bezeichnungEingabe>Grund der Ermäßigung</xdf:bezeichnungEingabe>
       <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>0:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000006</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000006</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Nachweis</xdf:name><xdf:bezeichnungEingabe>Nachweis</xdf:bezeichnungEingabe>
       <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>file</code></xdf:datentyp>
       <xdf:mediaType>application/pdf</xdf:mediaType><xdf:maxSize>2000000</xdf:maxSize>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000007</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000007</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Aktenzeichen</xdf:name><xdf:bezeichnungEingabe>Aktenzeichen</xdf:bezeichnungEingabe>
       <xdf:feldart><code>hidden</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000008</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000008</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Gemeinde</xdf:name><xdf:bezeichnungEingabe>Gemeinde</xdf:bezeichnungEingabe>
       <xdf:feldart><code>locked</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
       <xdf:unbekannt>?</xdf:unbekannt>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000009</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000009</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Behörde</xdf:name><xdf:bezeichnungEingabe>Behörde</xdf:bezeichnungEingabe>
       <xdf:feldart><code>locked</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
       <xdf:inhalt>Stadt Kassel</xdf:inhalt>
@@ -661,6 +665,7 @@ pub(super) const ODD_SCHEMA: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
   <xdf:stammdatenschema>
     <xdf:identifikation><xdf:id>S60000000999</xdf:id><xdf:version>1.a</xdf:version></xdf:identifikation>
     <xdf:name>Sonderfälle</xdf:name>
+    <xdf:freigabestatus><code>6</code></xdf:freigabestatus>
     <xdf:bezeichnungEingabe>Sonderfälle beim Import</xdf:bezeichnungEingabe>
     <xdf:ableitungsmodifikationenStruktur><code>7</code></xdf:ableitungsmodifikationenStruktur>
     <xdf:regel><xdf:name>Bedingung</xdf:name><xdf:freitextRegel>F60000000105 ist nur zu befüllen, wenn F60000000104 bejaht wurde.</xdf:freitextRegel></xdf:regel>
@@ -671,167 +676,178 @@ pub(super) const ODD_SCHEMA: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
     <xdf:regel><xdf:name>Fehlt</xdf:name><xdf:freitextRegel>F60000000107 ist nur zu befüllen, wenn F60000000999 bejaht wurde.</xdf:freitextRegel></xdf:regel>
     <xdf:regel><xdf:name>Verdeckt</xdf:name><xdf:freitextRegel>F60000000403 ist nur zu befüllen, wenn F60000000401 bejaht wurde.</xdf:freitextRegel></xdf:regel>
     <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000101</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000101</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Farbe</xdf:name><xdf:bezeichnungEingabe>Farbe</xdf:bezeichnungEingabe>
       <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>farbe</code></xdf:datentyp>
       <xdf:praezisierung foo="1"/>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000102</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000102</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Regler</xdf:name><xdf:bezeichnungEingabe>Regler</xdf:bezeichnungEingabe>
       <xdf:feldart><code>slider</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
       <xdf:praezisierung maxValue="9"/>
       <xdf:codelisteReferenz><xdf:canonicalIdentification>urn:de:beispiel:regler</xdf:canonicalIdentification></xdf:codelisteReferenz>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>0:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000103</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000103</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Anlage</xdf:name><xdf:bezeichnungEingabe>Anlage</xdf:bezeichnungEingabe>
       <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>obj</code></xdf:datentyp>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000104</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000104</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Ermäßigung</xdf:name><xdf:bezeichnungEingabe>Ermäßigung?</xdf:bezeichnungEingabe>
       <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>bool</code></xdf:datentyp>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000105</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000105</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Grund</xdf:name><xdf:bezeichnungEingabe>Grund</xdf:bezeichnungEingabe>
       <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000106</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000106</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Zweite Frage</xdf:name><xdf:bezeichnungEingabe>Zweite Frage?</xdf:bezeichnungEingabe>
       <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>bool</code></xdf:datentyp>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>0:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000107</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000107</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Ziel</xdf:name><xdf:bezeichnungEingabe>Ziel</xdf:bezeichnungEingabe>
       <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>1:0</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000108</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000108</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Nie</xdf:name><xdf:bezeichnungEingabe>Nie</xdf:bezeichnungEingabe>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>zwei</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000109</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000109</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Unklar</xdf:name><xdf:bezeichnungEingabe>Unklar</xdf:bezeichnungEingabe>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl></xdf:struktur>
     <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:sonstiges>?</xdf:sonstiges></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>0:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeldgruppe>
-      <xdf:identifikation><xdf:id>G60000000110</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>G60000000110</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Leer</xdf:name><xdf:bezeichnungEingabe>Leer</xdf:bezeichnungEingabe>
     </xdf:datenfeldgruppe></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000111</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000111</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:feldart><code>label</code></xdf:feldart>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000112</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000112</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Stufe</xdf:name><xdf:bezeichnungEingabe>Stufe</xdf:bezeichnungEingabe>
       <xdf:feldart><code>select</code></xdf:feldart><xdf:datentyp><code>num</code></xdf:datentyp>
       <xdf:werte><xdf:wert><xdf:code>1</xdf:code><xdf:name>eins</xdf:name></xdf:wert></xdf:werte>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000113</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000113</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Ohne Codes</xdf:name><xdf:bezeichnungEingabe>Ohne Codes</xdf:bezeichnungEingabe>
       <xdf:feldart><code>select</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
       <xdf:werte><xdf:wert><xdf:name>nur ein Name</xdf:name></xdf:wert></xdf:werte>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000114</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000114</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:feldart><code>select</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
       <xdf:codelisteReferenz/>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000120</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000120</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Liste ohne Version</xdf:name><xdf:bezeichnungEingabe>Liste ohne Version</xdf:bezeichnungEingabe>
       <xdf:feldart><code>select</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
       <xdf:codelisteReferenz><xdf:canonicalIdentification>urn:de:beispiel:liste</xdf:canonicalIdentification></xdf:codelisteReferenz>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000115</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000115</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Stichtag</xdf:name><xdf:bezeichnungEingabe>Stichtag</xdf:bezeichnungEingabe>
       <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>date</code></xdf:datentyp>
       <xdf:praezisierung minLength="3" pattern="[0-9]+"/>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000116</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000116</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Menge</xdf:name><xdf:bezeichnungEingabe>Menge</xdf:bezeichnungEingabe>
       <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>num</code></xdf:datentyp>
       <xdf:praezisierung maxValue="viel"/>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000117</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000117</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Betrag</xdf:name><xdf:bezeichnungEingabe>Betrag</xdf:bezeichnungEingabe>
       <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>num</code></xdf:datentyp>
       <xdf:praezisierung minValue="10" maxValue="1"/>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000118</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000118</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Kurz</xdf:name><xdf:bezeichnungEingabe>Kurz</xdf:bezeichnungEingabe>
       <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
       <xdf:praezisierung minLength="5" maxLength="2"/>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000190</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000190</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Postleitzahl alt</xdf:name><xdf:bezeichnungEingabe>Postleitzahl alt</xdf:bezeichnungEingabe>
       <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
       <xdf:praezisierung maxLength="3" pattern="[0-9]{5}"/>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000119</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000119</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Anzahl Hunde</xdf:name><xdf:bezeichnungEingabe>Anzahl Hunde</xdf:bezeichnungEingabe>
       <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>num_int</code></xdf:datentyp>
       <xdf:praezisierung minValue="1.5"/>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>X1</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000121</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:name>Vorbelegt</xdf:name>
+      <xdf:freigabestatus><code>6</code></xdf:freigabestatus>
+      <xdf:bezug link="ftp://example.org/norm">§ 9 ProbeG</xdf:bezug>
+      <xdf:bezeichnungEingabe>Vorbelegt</xdf:bezeichnungEingabe>
+      <xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
+      <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
+      <xdf:inhalt>Vorgabe</xdf:inhalt>
+      <xdf:maxSize>100</xdf:maxSize>
+    </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+    <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+      <xdf:identifikation><xdf:id>X1</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Ohne FIM-ID</xdf:name><xdf:bezeichnungEingabe>Ohne FIM-ID</xdf:bezeichnungEingabe>
       <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>0:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000201</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000201</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Doppelt</xdf:name><xdf:bezeichnungEingabe>Doppelt?</xdf:bezeichnungEingabe>
       <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>bool</code></xdf:datentyp>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>0:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-      <xdf:identifikation><xdf:id>F60000000201</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>F60000000201</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Doppelt</xdf:name><xdf:bezeichnungEingabe>Doppelt?</xdf:bezeichnungEingabe>
       <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>bool</code></xdf:datentyp>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>0:*</xdf:anzahl><xdf:enthaelt><xdf:datenfeldgruppe>
-      <xdf:identifikation><xdf:id>G60000000300</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>G60000000300</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>Mitglieder</xdf:name><xdf:bezeichnungEingabe>Mitglieder</xdf:bezeichnungEingabe>
       <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-        <xdf:identifikation><xdf:id>F60000000301</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+        <xdf:identifikation><xdf:id>F60000000301</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
         <xdf:name>Mitglied</xdf:name><xdf:bezeichnungEingabe>Mitglied?</xdf:bezeichnungEingabe>
         <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>bool</code></xdf:datentyp>
       </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     </xdf:datenfeldgruppe></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeldgruppe>
-      <xdf:identifikation><xdf:id>G60000000420</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>G60000000420</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>B</xdf:name><xdf:bezeichnungEingabe>B</xdf:bezeichnungEingabe>
       <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-        <xdf:identifikation><xdf:id>F60000000401</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+        <xdf:identifikation><xdf:id>F60000000401</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
         <xdf:name>Flag</xdf:name><xdf:bezeichnungEingabe>Flag?</xdf:bezeichnungEingabe>
         <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>bool</code></xdf:datentyp>
       </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
     </xdf:datenfeldgruppe></xdf:enthaelt></xdf:struktur>
     <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeldgruppe>
-      <xdf:identifikation><xdf:id>G60000000400</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+      <xdf:identifikation><xdf:id>G60000000400</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:name>A</xdf:name><xdf:bezeichnungEingabe>A</xdf:bezeichnungEingabe>
       <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeldgruppe>
-        <xdf:identifikation><xdf:id>G60000000410</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+        <xdf:identifikation><xdf:id>G60000000410</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
         <xdf:name>B</xdf:name><xdf:bezeichnungEingabe>Inneres B</xdf:bezeichnungEingabe>
         <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-          <xdf:identifikation><xdf:id>F60000000402</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+          <xdf:identifikation><xdf:id>F60000000402</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
           <xdf:name>Flag</xdf:name><xdf:bezeichnungEingabe>Inneres Flag?</xdf:bezeichnungEingabe>
           <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>bool</code></xdf:datentyp>
         </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
       </xdf:datenfeldgruppe></xdf:enthaelt></xdf:struktur>
       <xdf:struktur><xdf:anzahl>0:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
-        <xdf:identifikation><xdf:id>F60000000403</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+        <xdf:identifikation><xdf:id>F60000000403</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
         <xdf:name>Ziel</xdf:name><xdf:bezeichnungEingabe>Ziel in A</xdf:bezeichnungEingabe>
         <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
       </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
@@ -1007,15 +1023,57 @@ fn the_imports_produce_nearly_every_reason() {
     all.dedup();
     let missing: Vec<&str> = all.iter().copied().filter(|c| !seen.contains(c)).collect();
     // A rule's target always exists where it landed; the importer checks
-    // it only to fail safely.
-    assert_eq!(missing, ["rule-target-not-found"]);
+    // it only to fail safely. An unknown code is shown below: the sources
+    // above come back the same through an export, which must write a
+    // Schemaelementart where the import dropped one.
+    assert_eq!(missing, ["rule-target-not-found", "unknown-code"]);
+}
+
+#[test]
+fn codes_outside_their_list_are_reported_not_kept() {
+    let doc = XDF3_SCHEMA.replacen(
+        "<xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>",
+        "<xdf:schemaelementart><code>XYZ</code></xdf:schemaelementart>",
+        1,
+    );
+    let imp = import(doc.as_bytes(), &ImportOptions::default()).unwrap();
+    let unknown: Vec<&Note> = imp
+        .report
+        .notes
+        .iter()
+        .filter(|n| n.reason.code() == "unknown-code")
+        .collect();
+    assert_eq!(unknown.len(), 1, "{:?}", imp.report.notes);
+    assert_eq!(unknown[0].element, "schemaelementart");
+    assert_eq!(unknown[0].kind, NoteKind::Dropped);
+    assert_eq!(
+        field(&items(&imp), "rasse")
+            .fim
+            .as_ref()
+            .unwrap()
+            .schemaelementart,
+        None
+    );
+    // A 2.0 status outside its list, the same.
+    let v2 = String::from_utf8(fixture("xdf2_S99000001_bewohnerparkausweis.xml"))
+        .unwrap()
+        .replacen("<code>aktiv</code>", "<code>verschollen</code>", 1);
+    let imp = import(v2.as_bytes(), &ImportOptions::default()).unwrap();
+    assert!(imp
+        .report
+        .notes
+        .iter()
+        .any(|n| n.reason.code() == "unknown-code" && n.element == "status"));
 }
 
 #[test]
 fn german_report_lines_read_as_written() {
     let imp = import_fixture("xdf2_S99000001_bewohnerparkausweis.xml");
     for line in [
-        "Nicht genau übernommen (7):\n",
+        "Nicht genau übernommen (8):\n",
+        ": Der Status `aktiv` aus XDatenfelder 2.0 wurde als Freigabestatus `2` aus 3.0.0 übernommen.\n",
+        "Von FIM nicht freigegeben (18), das Formular kann sich mit ihnen ändern:\n",
+        "- F99000006 V1.0 → `parkzone`: Freigabestatus 2 in Bearbeitung\n",
         "- Zeile 259: Regel als Bedingung: `<regel>` R99000001 V1.0 → `fahrzeug.name_des_halters`: Die Regel wurde als Bedingung übernommen: `shown-when = \"abweichender_halter\"` und `required-when = \"abweichender_halter\"`.\n",
         "- Zeile 286: weggelassen: `<praezisierung>` F99000015 V1.0 → `fahrzeug.kontrollzeichen`: Das Muster `(?=K)K[0-9]+` ist kein regulärer Ausdruck, den die Prüfungen verarbeiten können (Lookahead, Lookbehind und Rückverweise werden nicht unterstützt); es wurde nicht übernommen.\n",
         "- Zeile 112: angenähert: `<datenfeld>` F99000005 V1.0 → `antragsteller.weiterer_vorname`: Das Datenfeld hat die Anzahl `0:5`; es wurde als wiederholbare Gruppe `weiterer_vorname` mit dem einzigen Feld `wert` übernommen.\n",

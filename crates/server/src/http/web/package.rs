@@ -185,6 +185,15 @@ impl Command {
     }
 }
 
+/// A FIM element that is not released, as the page lists it.
+pub struct UnreleasedRow {
+    /// Its path in the package; empty for the package itself.
+    pub path: String,
+    pub fim: String,
+    /// "3 Entwurf".
+    pub status: String,
+}
+
 /// Everything the package page shows.
 pub struct PackageData {
     pub name: String,
@@ -216,6 +225,8 @@ pub struct PackageData {
     pub dependents: Vec<String>,
     pub vertrauensniveau: String,
     pub accounts: String,
+    /// FIM elements of the shown version that FIM has not released.
+    pub unreleased: Vec<UnreleasedRow>,
     pub preview: Option<Preview>,
     pub process: Option<ProcessView>,
     pub codelist: Option<CodelistView>,
@@ -563,6 +574,7 @@ pub fn load(
         dependents,
         vertrauensniveau: shown_content.vertrauensniveau,
         accounts: shown_content.accounts,
+        unreleased: shown_content.unreleased,
         preview: shown_content.preview,
         process: shown_content.process,
         codelist: shown_content.codelist,
@@ -586,6 +598,7 @@ pub fn load(
 
 /// What the page shows of the shown version's content, by its kind.
 struct ContentViews {
+    unreleased: Vec<UnreleasedRow>,
     preview: Option<Preview>,
     process: Option<ProcessView>,
     codelist: Option<CodelistView>,
@@ -598,14 +611,15 @@ impl ContentViews {
         let (preview, process, vertrauensniveau, accounts) = match parsed {
             Some(Content::Form(f)) => {
                 let (v, a) = form_facts(f);
-                (Some(preview::build(&f.body, deps, input)), None, v, a)
+                let mut pv = preview::build(&f.body, deps, input);
+                pv.legal = preview::legal(&f.legal_basis);
+                (Some(pv), None, v, a)
             }
-            Some(Content::Fieldgroup(g)) => (
-                Some(preview::build(&g.body, deps, input)),
-                None,
-                String::new(),
-                String::new(),
-            ),
+            Some(Content::Fieldgroup(g)) => {
+                let mut pv = preview::build(&g.body, deps, input);
+                pv.legal = preview::legal(&g.legal_basis);
+                (Some(pv), None, String::new(), String::new())
+            }
             Some(Content::Process(p)) => (
                 None,
                 Some(process_view(p, title)),
@@ -618,7 +632,18 @@ impl ContentViews {
             Some(Content::Codelist(l)) => Some(codelist_view(l)),
             _ => None,
         };
+        let unreleased = parsed
+            .map(Content::unreleased)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(path, f)| UnreleasedRow {
+                path,
+                fim: f.to_string(),
+                status: f.status_label().unwrap_or_default(),
+            })
+            .collect();
         ContentViews {
+            unreleased,
             preview,
             process,
             codelist,

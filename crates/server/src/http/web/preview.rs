@@ -15,7 +15,7 @@ use gemeinwerk_package::codelist::{Codelist, CodelistRef};
 use gemeinwerk_package::content::DependencyContent;
 use gemeinwerk_package::eval::{self, Cond, FieldRule, Kind, Slot, Val, Values};
 use gemeinwerk_package::form::Body;
-use gemeinwerk_package::model::{Bound, Condition, Field, FieldType, Group, Item};
+use gemeinwerk_package::model::{Bound, Condition, Field, FieldType, Group, Item, LegalBasis};
 
 /// The values a user entered, by input name (several for multi-selects),
 /// and how many entries each repeatable group has.
@@ -114,6 +114,8 @@ pub struct Node {
     pub options: Vec<Opt>,
     /// A plain-language note on the expected format.
     pub hint: String,
+    /// The norms the field or group rests on.
+    pub legal: Vec<Legal>,
     /// For a repeatable group: the entry count, carried in a hidden input.
     pub count: u32,
     pub repeatable: bool,
@@ -143,6 +145,7 @@ impl Node {
             checked: false,
             options: Vec::new(),
             hint: String::new(),
+            legal: Vec::new(),
             count: 0,
             repeatable: false,
             rule: String::new(),
@@ -192,6 +195,30 @@ impl Node {
     }
 }
 
+/// A legal basis as the page shows it: the norm, linked when the package
+/// gives a web address for it.
+#[derive(Debug, Clone)]
+pub struct Legal {
+    pub text: String,
+    /// An `http(s)` address, or empty.
+    pub href: String,
+}
+
+pub fn legal(list: &[LegalBasis]) -> Vec<Legal> {
+    list.iter()
+        .map(|b| Legal {
+            text: b.text.clone(),
+            // Validation allows only web addresses; checked again, since a
+            // link on the page must never be a script.
+            href: b
+                .link
+                .clone()
+                .filter(|l| l.starts_with("https://") || l.starts_with("http://"))
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
 pub fn dom_id(name: &str) -> String {
     format!("f-{}", name.replace('.', "-"))
 }
@@ -214,6 +241,8 @@ pub struct Preview {
     pub errors: Vec<ErrorLink>,
     /// The rules of every input, in form order: what the server checks.
     pub rules: Vec<FieldRule>,
+    /// The norms the form (or field group) rests on.
+    pub legal: Vec<Legal>,
 }
 
 /// A condition waiting until every name of the form is known.
@@ -331,6 +360,7 @@ pub fn build_on(body: &Body, deps: &DependencyContent, input: &Input, today: &st
         checked: input.check,
         errors,
         rules,
+        legal: Vec::new(),
     }
 }
 
@@ -485,6 +515,7 @@ impl<'a> Builder<'a> {
             start.label = g.id.clone();
         }
         start.help = text_of(&g.help);
+        start.legal = legal(&g.legal_basis);
         if let Some(include) = &g.include {
             if self.deps.body(include.get_ref()).is_none() {
                 start.hint = format!(
@@ -602,6 +633,7 @@ impl<'a> Builder<'a> {
             n.label = f.id.clone();
         }
         n.help = text_of(&f.help);
+        n.legal = legal(&f.legal_basis);
         n.required = f.required;
         let value = self.input.first(&name).unwrap_or_default().to_string();
         (n.control, n.input_type) = control_of(f.ty);

@@ -140,6 +140,7 @@ fn registry_deps(src: &[u8]) -> (ImportOptions, DependencyContent) {
     let fieldgroup = Content::Fieldgroup(crate::fieldgroup::Fieldgroup {
         label: group.label.clone(),
         help: group.help.clone(),
+        legal_basis: group.legal_basis.clone(),
         fim: group.fim.clone(),
         body: Body {
             items: group.items.clone(),
@@ -320,7 +321,7 @@ fn negated_and_shared_conditions_survive_the_round_trip() {
         format!(
             r#"<xdf:struktur><xdf:anzahl>{anzahl}</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
       <xdf:identifikation><xdf:id>{id}</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
-      <xdf:name>{name}</xdf:name><xdf:bezeichnungEingabe>{name}</xdf:bezeichnungEingabe>
+      <xdf:name>{name}</xdf:name><xdf:freigabestatus><code>6</code></xdf:freigabestatus><xdf:bezeichnungEingabe>{name}</xdf:bezeichnungEingabe><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
       <xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>{datentyp}</code></xdf:datentyp>
     </xdf:datenfeld></xdf:enthaelt></xdf:struktur>"#
         )
@@ -332,6 +333,7 @@ fn negated_and_shared_conditions_survive_the_round_trip() {
   <xdf:stammdatenschema>
     <xdf:identifikation><xdf:id>S60000000500</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation>
     <xdf:name>Halter</xdf:name>
+    <xdf:freigabestatus><code>6</code></xdf:freigabestatus>
     <xdf:regel><xdf:identifikation><xdf:id>R60000000501</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation><xdf:name>Halter</xdf:name>
       <xdf:freitextRegel>Die Felder F60000000502 „Name“ und F60000000503 „Anschrift“ sind nur zu befüllen, wenn F60000000501 mit „Nein“ beantwortet wurde.</xdf:freitextRegel></xdf:regel>
     {}{}{}
