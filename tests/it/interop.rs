@@ -148,7 +148,15 @@ both_backends! {
         let out = reg.cli(None, &["import", "xdatenfelder", &fixture("xdf2_S99000001_bewohnerparkausweis.xml"), "--dir", again.to_str().unwrap()]);
         assert!(out.status.success());
         let human = stderr(&out);
-        assert!(human.contains("not mapped exactly (9):"), "{human}");
+        assert!(human.contains("not mapped exactly (10):"), "{human}");
+        // FIM has released none of the fixture's elements (status aktiv
+        // without a release date): a warning, and in the JSON report.
+        assert!(human.contains("warning: not released by FIM (18); the form may change with them:"), "{human}");
+        assert!(human.contains("  F99000006 V1.0 → parkzone: Freigabestatus 2 in Bearbeitung"), "{human}");
+        assert_eq!(report["unreleased"].as_array().unwrap().len(), 18);
+        let form = std::fs::read_to_string(dir.join("form.toml")).unwrap();
+        assert!(form.contains("legal-basis = [\"§ 45 Abs. 1b Nr. 2a StVO\"]"), "{form}");
+        assert!(form.contains("fim-status = \"2\""), "{form}");
         assert!(human.contains("rule as condition: <regel> R99000001 V1.0 → fahrzeug.name_des_halters"), "{human}");
 
         let out = reg.cli(None, &["validate", dir.to_str().unwrap()]);

@@ -1658,7 +1658,10 @@ fim-status = "8"
         ),
     );
     let before = reg.snapshot();
-    let r = reg.publish_bytes(Some(&token), &archive_of(&p));
+    // Packed without the client's check, as a hostile publisher would.
+    let files = gemeinwerk_client::folder::read_folder(p.path()).unwrap();
+    let bytes = gemeinwerk_package::archive::build("boese-1.0.0", &files);
+    let r = reg.publish_bytes(Some(&token), &bytes);
     assert_eq!(r.status, 422, "{}", r.text());
     assert_eq!(r.json()["errors"][0]["code"], "model.invalid_legal_basis");
     assert_eq!(reg.snapshot(), before);
