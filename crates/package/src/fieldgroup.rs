@@ -21,7 +21,9 @@ use super::deps::Dependencies;
 use super::diagnostics::{Hint, Subject, SubjectKind};
 use super::form::{check_body, read_body};
 use super::manifest::Manifest;
-use super::model::{read_fim, read_legal_basis, read_text, FimRef, LegalBasis, Text};
+use super::model::{
+    finish_described, read_fim, read_legal_basis, read_text, FimRef, LegalBasis, Text,
+};
 use super::spanned::{Sink, Suggest, Table};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -34,19 +36,7 @@ pub struct Fieldgroup {
 }
 
 const FILE_KEYS: [&str; 4] = ["fieldgroup", "field", "group", "codelist"];
-const KEYS: [&str; 11] = [
-    "label",
-    "label-en",
-    "help",
-    "help-en",
-    "legal-basis",
-    "fim-id",
-    "fim-version",
-    "fim-status",
-    "fim-schemaelementart",
-    "fim-definition",
-    "fim-help-output",
-];
+const KEYS: [&str; 4] = ["label", "label-en", "help", "help-en"];
 
 pub fn read(sink: &mut Sink) -> Option<Fieldgroup> {
     let root = match sink.parse_root() {
@@ -92,7 +82,7 @@ pub fn read(sink: &mut Sink) -> Option<Fieldgroup> {
                 fg.help = read_text(&mut t, "help", sink);
                 fg.legal_basis = read_legal_basis(&mut t, sink);
                 fg.fim = read_fim(&mut t, 'G', sink);
-                t.finish(&KEYS, sink);
+                finish_described(t, &KEYS, sink);
             }
         }
     }

@@ -36,8 +36,8 @@ use super::diagnostics::{nearest, Hint, Subject, SubjectKind};
 use super::expr::{self, Env, Problem, Span, Ty};
 use super::manifest::{Manifest, PackageKind};
 use super::model::{
-    read_fim, read_items, read_legal_basis, read_text, walk, Condition, FieldType, FimRef, Item,
-    LegalBasis, Text,
+    finish_described, read_fim, read_items, read_legal_basis, read_text, walk, Condition,
+    FieldType, FimRef, Item, LegalBasis, Text,
 };
 use super::spanned::{self, Sink, Suggest, Table};
 
@@ -145,18 +145,11 @@ pub struct Form {
 }
 
 const FORM_FILE_KEYS: [&str; 4] = ["form", "field", "group", "codelist"];
-const FORM_KEYS: [&str; 12] = [
+const FORM_KEYS: [&str; 5] = [
     "title",
     "title-en",
     "vertrauensniveau",
     "accounts",
-    "legal-basis",
-    "fim-id",
-    "fim-version",
-    "fim-status",
-    "fim-schemaelementart",
-    "fim-definition",
-    "fim-help-output",
     "ableitungsmodifikation",
 ];
 
@@ -307,7 +300,7 @@ pub fn read(sink: &mut Sink) -> Option<Form> {
                         "accounts = [\"BundID\", \"Online-Ausweis\", \"EU-eID\"]",
                     ));
                 }
-                t.finish(&FORM_KEYS, sink);
+                finish_described(t, &FORM_KEYS, sink);
             }
         }
     }

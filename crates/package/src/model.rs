@@ -693,6 +693,19 @@ const FIM_KEYS: [&str; 6] = [
     "fim-help-output",
 ];
 
+/// Ends the reading of a table that may describe a FIM element: its own
+/// `keys`, `legal-basis` and the `fim-…` keys are known, any other key is
+/// reported.
+pub fn finish_described(t: Table, keys: &[&str], sink: &mut Sink) {
+    let known: Vec<&str> = keys
+        .iter()
+        .chain(&["legal-basis"])
+        .chain(&FIM_KEYS)
+        .copied()
+        .collect();
+    t.finish(&known, sink);
+}
+
 /// `legal-basis`: a list of norms, each a string or `{ text, link }`.
 pub fn read_legal_basis(t: &mut Table, sink: &mut Sink) -> Vec<LegalBasis> {
     let Some(node) = t.take("legal-basis") else {
@@ -785,7 +798,7 @@ pub fn read_condition(t: &mut Table, key: &str, sink: &mut Sink) -> Option<Condi
     })
 }
 
-const FIELD_KEYS: [&str; 31] = [
+const FIELD_KEYS: [&str; 24] = [
     "id",
     "type",
     "label",
@@ -807,19 +820,12 @@ const FIELD_KEYS: [&str; 31] = [
     "codelist",
     "examples",
     "fixed",
-    "legal-basis",
-    "fim-id",
-    "fim-version",
-    "fim-status",
-    "fim-schemaelementart",
-    "fim-definition",
-    "fim-help-output",
     "placeholder",
     "placeholder-en",
     "default",
 ];
 
-const GROUP_KEYS: [&str; 18] = [
+const GROUP_KEYS: [&str; 11] = [
     "id",
     "label",
     "label-en",
@@ -828,13 +834,6 @@ const GROUP_KEYS: [&str; 18] = [
     "occurs",
     "include",
     "shown-when",
-    "legal-basis",
-    "fim-id",
-    "fim-version",
-    "fim-status",
-    "fim-schemaelementart",
-    "fim-definition",
-    "fim-help-output",
     "field",
     "group",
     "required",
@@ -992,7 +991,7 @@ fn read_group(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Grou
         )
         .set_subject(&t.what);
     }
-    t.finish(&GROUP_KEYS, sink);
+    finish_described(t, &GROUP_KEYS, sink);
     Some(Group {
         id: id?.into_inner(),
         at: node.span().start,
@@ -1036,7 +1035,7 @@ fn read_field(node: &Spanned<Node>, scope: &str, sink: &mut Sink) -> Option<Fiel
         );
     }
     let raw = RawConstraints::take(&mut t, sink);
-    t.finish(&FIELD_KEYS, sink);
+    finish_described(t, &FIELD_KEYS, sink);
     let check = FieldCheck {
         path: &path,
         ty: ty?,

@@ -731,15 +731,7 @@ impl Importer<'_> {
             if SCHEMAELEMENTART.iter().any(|(k, _)| *k == v) {
                 return Some(v.to_string());
             }
-            self.note(
-                NoteKind::Dropped,
-                Some(label),
-                None,
-                c,
-                NoteReason::UnknownCode {
-                    code: v.to_string(),
-                },
-            );
+            self.unknown_code(label, c, v);
             None
         });
         r.definition = text(e, "definition").map(clean_text);
@@ -779,18 +771,17 @@ impl Importer<'_> {
                 Some(to.to_string())
             }
             None => {
-                self.note(
-                    NoteKind::Dropped,
-                    Some(label),
-                    None,
-                    c,
-                    NoteReason::UnknownCode {
-                        code: v.to_string(),
-                    },
-                );
+                self.unknown_code(label, c, v);
                 None
             }
         }
+    }
+
+    fn unknown_code(&mut self, label: &str, e: &Element, code: &str) {
+        let reason = NoteReason::UnknownCode {
+            code: code.to_string(),
+        };
+        self.note(NoteKind::Dropped, Some(label), None, e, reason);
     }
 
     /// Records the children of `e` that were neither mapped nor named in
