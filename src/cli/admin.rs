@@ -255,7 +255,7 @@ fn token(conn: &mut DbConn, origin: &Origin, command: TokenCommand) -> anyhow::R
             println!("{}", created.token);
         }
         TokenCommand::Revoke { token } => {
-            let revoked = auth::revoke_token(conn, origin, &token)?;
+            let revoked = auth::revoke_token(conn, origin, &token, None)?;
             eprintln!("{}", tr!("token-revoked", id = revoked.id.to_string()));
         }
         TokenCommand::List { login } => {

@@ -128,6 +128,21 @@ pub fn login(reg: &RegistryArgs, token: Option<String>) -> anyhow::Result<()> {
     Ok(())
 }
 
+pub fn logout(reg: &RegistryArgs) -> anyhow::Result<()> {
+    match credentials::remove(&reg.registry)? {
+        Some(path) => eprintln!(
+            "{}",
+            tr!(
+                "logout-removed",
+                registry = reg.registry.as_str(),
+                path = path.display().to_string()
+            )
+        ),
+        None => eprintln!("{}", tr!("logout-none", registry = reg.registry.as_str())),
+    }
+    Ok(())
+}
+
 pub fn validate(reg: &RegistryArgs, dir: Option<PathBuf>, offline: bool) -> anyhow::Result<()> {
     let dir = dir_or_current(dir);
     let packed = pack_or_refuse(reg, &dir)?;

@@ -160,6 +160,11 @@ enum Command {
         #[command(flatten)]
         reg: RegistryArgs,
     },
+    /// Remove the stored API token of a registry.
+    Logout {
+        #[command(flatten)]
+        reg: RegistryArgs,
+    },
     /// Create a new package folder with an example that passes `validate`.
     New {
         /// NS/NAME of the new package
@@ -328,6 +333,7 @@ pub fn main() -> i32 {
         #[cfg(feature = "server")]
         Command::Admin { store, command } => admin::exec(&store, command),
         Command::Login { token, reg } => commands::login(&reg, token),
+        Command::Logout { reg } => commands::logout(&reg),
         Command::New {
             name,
             kind,

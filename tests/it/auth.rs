@@ -76,6 +76,20 @@ fn endpoints() -> Vec<Endpoint> {
             scope: "owners",
             owners_only: true,
         },
+        Endpoint {
+            method: "GET",
+            path: "/api/v1/namespaces/kassel/tokens",
+            body: None,
+            scope: "owners",
+            owners_only: true,
+        },
+        Endpoint {
+            method: "DELETE",
+            path: "/api/v1/namespaces/kassel/tokens/1",
+            body: None,
+            scope: "owners",
+            owners_only: true,
+        },
     ]
 }
 

@@ -30,5 +30,6 @@ mod search_corpus;
 mod search_relevance;
 mod serve;
 mod story;
+mod tokens;
 mod tour;
 mod web;

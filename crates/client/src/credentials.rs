@@ -33,16 +33,30 @@ pub fn token_for(registry: &str) -> Option<String> {
 
 /// Stores a token for `registry`, readable only by the user.
 pub fn store(registry: &str, token: &str) -> ClientResult<PathBuf> {
-    let path = credentials_path().ok_or(ClientError::NoHome {
-        var: "XDG_CONFIG_HOME",
-        what: "the stored token",
-    })?;
     let mut all = load();
     all.insert(
         registry.trim_end_matches('/').to_string(),
         token.to_string(),
     );
-    let text = toml::to_string(&all).expect("a map of strings serialises");
+    write(&all)
+}
+
+/// Removes the stored token of `registry`; `None` when there was none.
+/// (A token in `GEMEINWERK_TOKEN` is the environment's, not ours.)
+pub fn remove(registry: &str) -> ClientResult<Option<PathBuf>> {
+    let mut all = load();
+    if all.remove(registry.trim_end_matches('/')).is_none() {
+        return Ok(None);
+    }
+    write(&all).map(Some)
+}
+
+fn write(all: &BTreeMap<String, String>) -> ClientResult<PathBuf> {
+    let path = credentials_path().ok_or(ClientError::NoHome {
+        var: "XDG_CONFIG_HOME",
+        what: "the stored token",
+    })?;
+    let text = toml::to_string(all).expect("a map of strings serialises");
     let env = |e| ClientError::write(&path)(e);
     std::fs::create_dir_all(path.parent().expect("has a parent")).map_err(env)?;
     let mut options = std::fs::OpenOptions::new();

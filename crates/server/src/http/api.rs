@@ -11,6 +11,7 @@ use super::{auth_header, origin_of, Reg};
 use crate::registry::auth::Role;
 use crate::registry::downloads::Purpose;
 use crate::registry::search::{RawSearchParams, RawSuggestParams, SearchParams};
+use crate::registry::tokens::{self, TokenRequest};
 use crate::registry::{accounts, content, forks, packages, publish, yank, RegistryError};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -30,6 +31,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(add_member)
         .service(remove_member)
         .service(audit_log)
+        .service(create_token)
+        .service(list_tokens)
+        .service(revoke_token)
+        .service(namespace_tokens)
+        .service(revoke_namespace_token)
         .service(search)
         .service(suggest)
         .service(find_codelists)
@@ -510,6 +516,121 @@ async fn audit_log(
     })
     .await??;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "entries": entries })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenBody {
+    name: String,
+    scopes: Vec<String>,
+    #[serde(default)]
+    namespace: Option<String>,
+    /// A JSON number: `90` and `90.0` are the same integer to a client.
+    expires_in_days: serde_json::Number,
+}
+
+/// Makes a token for the caller: shown once, in this answer.
+#[post("/api/v1/tokens")]
+async fn create_token(
+    reg: Reg,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let body = read_json_body(payload).await?;
+    let body: TokenBody = required_json(
+        &body,
+        r#"{"name": "…", "scopes": ["publish"], "namespace": "…", "expires_in_days": 90}"#,
+    )?;
+    let request = TokenRequest {
+        name: body.name,
+        scopes: body.scopes,
+        namespace: body.namespace,
+        // Not a whole number: out of range, refused below.
+        expires_in_days: body.expires_in_days.as_i64().unwrap_or_else(|| {
+            body.expires_in_days
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 1e9)
+                .map_or(-1, |f| f as i64)
+        }),
+    };
+    let (auth, origin) = (auth_header(&req), origin_of(&req));
+    let created = web::block(move || -> Result<_, RegistryError> {
+        let mut conn = reg.db.conn()?;
+        tokens::create(&mut conn, auth.as_deref().into(), &origin, &request)
+    })
+    .await??;
+    Ok(HttpResponse::Created().json(created))
+}
+
+#[get("/api/v1/tokens")]
+async fn list_tokens(reg: Reg, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let auth = auth_header(&req);
+    let list = web::block(move || -> Result<_, RegistryError> {
+        let mut conn = reg.db.conn()?;
+        tokens::list_own(&mut conn, auth.as_deref().into())
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "tokens": list })))
+}
+
+/// A token id from the path: a number, else the error envelope.
+fn token_id(raw: &str) -> ApiResult<i64> {
+    raw.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_token_id",
+            "a token id is a number, as the token list shows it",
+        )
+    })
+}
+
+#[delete("/api/v1/tokens/{id}")]
+async fn revoke_token(
+    reg: Reg,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = token_id(&path.into_inner())?;
+    let (auth, origin) = (auth_header(&req), origin_of(&req));
+    web::block(move || -> Result<(), RegistryError> {
+        let mut conn = reg.db.conn()?;
+        tokens::revoke_own(&mut conn, auth.as_deref().into(), &origin, id)
+    })
+    .await??;
+    Ok(done())
+}
+
+#[get("/api/v1/namespaces/{ns}/tokens")]
+async fn namespace_tokens(
+    reg: Reg,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let ns = path.into_inner();
+    let (auth, origin) = (auth_header(&req), origin_of(&req));
+    let list = web::block(move || -> Result<_, RegistryError> {
+        let mut conn = reg.db.conn()?;
+        tokens::list_for_namespace(&mut conn, auth.as_deref().into(), &origin, &ns)
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "tokens": list })))
+}
+
+#[delete("/api/v1/namespaces/{ns}/tokens/{id}")]
+async fn revoke_namespace_token(
+    reg: Reg,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (ns, id) = path.into_inner();
+    let id = token_id(&id)?;
+    let (auth, origin) = (auth_header(&req), origin_of(&req));
+    web::block(move || -> Result<(), RegistryError> {
+        let mut conn = reg.db.conn()?;
+        tokens::revoke_in_namespace(&mut conn, auth.as_deref().into(), &origin, &ns, id)
+    })
+    .await??;
+    Ok(done())
 }
 
 #[get("/api/v1/packages/{ns}/{name}/forks")]

@@ -279,7 +279,7 @@ pub fn list_namespaces(conn: &mut DbConn) -> Result<Vec<Namespace>> {
 
 /// Authenticates the token and checks that its user owns `namespace` and
 /// the token carries the `owners` scope. Returns the origin to audit with.
-fn require_owner(
+pub(crate) fn require_owner(
     conn: &mut DbConn,
     cred: Credential<'_>,
     origin: &Origin,

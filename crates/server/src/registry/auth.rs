@@ -154,8 +154,14 @@ pub fn create_token(
 
 /// Revokes a token, named by its id or by the token itself. Takes effect
 /// at once: every request looks the token up, and the web sessions signed
-/// in with it end.
-pub fn revoke_token(conn: &mut DbConn, origin: &Origin, id_or_token: &str) -> Result<ApiToken> {
+/// in with it end. The audit entry is the namespace's that the token is
+/// restricted to, or `namespace` (an owner revoking a member's token).
+pub fn revoke_token(
+    conn: &mut DbConn,
+    origin: &Origin,
+    id_or_token: &str,
+    namespace: Option<&str>,
+) -> Result<ApiToken> {
     let token: Option<ApiToken> = if let Ok(id) = id_or_token.parse::<i64>() {
         api_tokens::table
             .find(id)
@@ -179,11 +185,20 @@ pub fn revoke_token(conn: &mut DbConn, origin: &Origin, id_or_token: &str) -> Re
             .find(token.user_id)
             .select(users::login)
             .first(conn)?;
+        let own: Option<String> = match token.namespace_id {
+            Some(id) => Some(
+                namespaces::table
+                    .find(id)
+                    .select(namespaces::slug)
+                    .first(conn)?,
+            ),
+            None => None,
+        };
         audit::record(
             conn,
             origin,
             AuditAction::TokenRevoke,
-            None,
+            namespace.or(own.as_deref()),
             &login,
             serde_json::json!({ "token_id": token.id }),
         )?;
@@ -218,7 +233,7 @@ pub fn revoke_own_token(
         actor: Some(actor.login),
         ..origin.clone()
     };
-    revoke_token(conn, &origin, &id.to_string()).map(Some)
+    revoke_token(conn, &origin, &id.to_string(), None).map(Some)
 }
 
 pub fn list_tokens(conn: &mut DbConn, login: &str) -> Result<Vec<ApiToken>> {
@@ -304,6 +319,15 @@ pub fn authenticate(conn: &mut DbConn, cred: Credential<'_>) -> Result<Actor> {
 }
 
 impl Actor {
+    pub fn scopes(&self) -> &[Scope] {
+        &self.scopes
+    }
+
+    /// The namespace the actor's token is restricted to, if any.
+    pub fn namespace_id(&self) -> Option<i64> {
+        self.namespace_id
+    }
+
     /// Checks that this actor may use `scope` in `namespace`, and returns
     /// its role there. `need_owner` asks for the owner role.
     pub fn authorize(

@@ -50,6 +50,10 @@ pub enum RegistryError {
     NotAMember { login: String, namespace: String },
     #[error("only owners of namespace \"{0}\" may do this")]
     NotAnOwner(String),
+    #[error("a new token cannot have the scope \"{0}\": the token that makes it lacks it")]
+    ScopeNotHeld(&'static str),
+    #[error("there is no token {0} that you may see")]
+    UnknownTokenId(i64),
 
     #[error("namespace \"{0}\" does not exist")]
     UnknownNamespace(String),
@@ -152,6 +156,8 @@ impl RegistryError {
             Self::TokenNamespace { .. } => "token_namespace_forbidden",
             Self::NotAMember { .. } => "not_a_member",
             Self::NotAnOwner(_) => "not_an_owner",
+            Self::ScopeNotHeld(_) => "scope_not_held",
+            Self::UnknownTokenId(_) => "token_not_found",
             Self::UnknownNamespace(_) => "namespace_not_found",
             Self::UnknownUser(_) => "user_not_found",
             Self::UnknownMember { .. } => "member_not_found",
@@ -183,8 +189,10 @@ impl RegistryError {
             Self::MissingScope(_)
             | Self::TokenNamespace { .. }
             | Self::NotAMember { .. }
-            | Self::NotAnOwner(_) => ErrorKind::Forbidden,
-            Self::UnknownNamespace(_)
+            | Self::NotAnOwner(_)
+            | Self::ScopeNotHeld(_) => ErrorKind::Forbidden,
+            Self::UnknownTokenId(_)
+            | Self::UnknownNamespace(_)
             | Self::UnknownUser(_)
             | Self::UnknownMember { .. }
             | Self::UnknownPackage(_)

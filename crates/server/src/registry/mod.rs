@@ -27,6 +27,7 @@ pub mod shared_index;
 pub mod sources;
 pub mod supervisor;
 pub mod text;
+pub mod tokens;
 pub mod version_cache;
 pub mod views;
 pub mod yank;
