@@ -1667,3 +1667,81 @@ fim-status = "8"
     assert_eq!(reg.snapshot(), before);
     assert_eq!(v.get("/pakete/kassel/boese").status, 404);
 }
+
+/// A signed-in member makes a token on the account page: shown once, with
+/// no more than the session's token may do; bad input is a German page and
+/// writes nothing.
+#[test]
+fn a_member_makes_a_token_on_the_account_page() {
+    let reg = TestRegistry::start(Backend::Sqlite);
+    reg.owner_of("kassel");
+    let publish_yank = reg.token("kassel-owner", &["--scope", "publish,yank"]);
+    let mut v = Visitor::new(&reg);
+    assert_eq!(v.sign_in(&publish_yank).status, 303);
+    let page = v.get("/konto").text();
+    assert!(page.contains("Neues Token erstellen"), "{page}");
+    let csrf = hidden_csrf(&page);
+
+    let r = v.post(
+        "/konto/tokens",
+        &[
+            ("csrf", &csrf),
+            ("name", "CI Kassel"),
+            ("publish", "ja"),
+            ("namespace", "kassel"),
+            ("days", "30"),
+        ],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_page(&r, "/konto/tokens");
+    let html = r.text();
+    let at = html
+        .find("<code id=\"neues-token-wert\">")
+        .expect("the new token is shown")
+        + "<code id=\"neues-token-wert\">".len();
+    let token = html[at..at + 67].to_string();
+    assert!(token.starts_with("gw_"), "{token}");
+    assert!(html.contains("Es wird nur dieses eine Mal angezeigt"));
+    // It works, restricted to Kassel, and is never shown again.
+    let r = reg.publish_bytes(Some(&token), &archive_of(&pkg("kassel/a", "1.0.0")));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let again = v.get("/konto").text();
+    assert!(again.contains("CI Kassel") && !again.contains(&token));
+
+    let before = reg.snapshot();
+    for (form, expected) in [
+        (
+            vec![("name", "x"), ("publish", "ja"), ("days", "400")],
+            "höchstens 365 Tage",
+        ),
+        (
+            vec![("name", "x"), ("publish", "ja"), ("days", "neunzig")],
+            "höchstens 365 Tage",
+        ),
+        (
+            vec![("name", "x"), ("days", "30")],
+            "mindestens eine Berechtigung",
+        ),
+        (
+            vec![("name", ""), ("publish", "ja"), ("days", "30")],
+            "1 bis 64 Zeichen",
+        ),
+        // The session's token has no owners scope: no new token gets it.
+        (
+            vec![("name", "x"), ("owners", "ja"), ("days", "30")],
+            "hat die Berechtigung „owners“ nicht",
+        ),
+    ] {
+        let mut fields = vec![("csrf", csrf.as_str())];
+        fields.extend(form);
+        let r = v.post("/konto/tokens", &fields);
+        assert!(matches!(r.status, 400 | 403), "{expected}: {}", r.status);
+        assert!(r.text().contains(expected), "{expected}: {}", r.text());
+    }
+    let r = v.post(
+        "/konto/tokens",
+        &[("name", "x"), ("publish", "ja"), ("days", "30")],
+    );
+    assert_eq!(r.status, 403, "no CSRF token, no new token");
+    assert_eq!(reg.snapshot(), before, "nothing was written");
+}

@@ -10,7 +10,9 @@ use serde::Deserialize;
 use super::session::{self, Session, SESSION_COOKIE, SIGNIN_COOKIE};
 use super::{block, ok, page, see_other, Chrome, WebError, WebResult};
 use crate::http::{origin_of, Reg};
+use crate::registry::auth::CreatedToken;
 use crate::registry::auth::Credential;
+use crate::registry::tokens::{self, TokenRequest};
 use crate::registry::{accounts, auth, sessions};
 
 /// The session of a signed-in member whose form carried the right CSRF
@@ -144,6 +146,8 @@ struct AccountPage {
     chrome: Chrome,
     memberships: Vec<(String, String, String)>,
     tokens: Vec<TokenRow>,
+    /// A token just made: shown on this one page, never again.
+    created: Option<CreatedToken>,
 }
 
 pub fn role_de(role: &str) -> &'static str {
@@ -160,7 +164,18 @@ pub(super) async fn account_page(reg: Reg, req: HttpRequest) -> WebResult {
     let Some(login) = chrome.login.clone() else {
         return Ok(see_other("/anmelden"));
     };
-    let (memberships, tokens) = block(&req, move || {
+    render_account(reg, &req, chrome, login, None).await
+}
+
+/// The account page, with the token just made, if any.
+async fn render_account(
+    reg: Reg,
+    req: &HttpRequest,
+    chrome: Chrome,
+    login: String,
+    created: Option<CreatedToken>,
+) -> WebResult {
+    let (memberships, tokens) = block(req, move || {
         let mut conn = reg.db.conn()?;
         let memberships = accounts::memberships(&mut conn, &login)?;
         let tokens = auth::list_tokens(&mut conn, &login)?;
@@ -196,7 +211,71 @@ pub(super) async fn account_page(reg: Reg, req: HttpRequest) -> WebResult {
             .map(|(slug, name, role)| (slug, name, role_de(&role).to_string()))
             .collect(),
         tokens,
+        created,
     }))
+}
+
+#[derive(Deserialize)]
+pub(super) struct NewTokenForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    /// The checkboxes: present ("ja") when ticked.
+    #[serde(default)]
+    publish: Option<String>,
+    #[serde(default)]
+    yank: Option<String>,
+    #[serde(default)]
+    owners: Option<String>,
+    /// A namespace slug, or empty for all of the member's.
+    #[serde(default)]
+    namespace: String,
+    #[serde(default)]
+    days: String,
+}
+
+/// Makes a token for the signed-in member, through the token the session
+/// acts with (so never more than it may do), and shows it once.
+#[post("/konto/tokens")]
+pub(super) async fn create_token(
+    reg: Reg,
+    req: HttpRequest,
+    form: web::Form<NewTokenForm>,
+) -> WebResult {
+    let session = member_session(&req, &form.csrf)?;
+    let form = form.into_inner();
+    let scopes = [
+        ("publish", &form.publish),
+        ("yank", &form.yank),
+        ("owners", &form.owners),
+    ]
+    .iter()
+    .filter(|(_, ticked)| ticked.is_some())
+    .map(|(s, _)| s.to_string())
+    .collect();
+    let request = TokenRequest {
+        name: form.name,
+        scopes,
+        namespace: Some(form.namespace).filter(|n| !n.is_empty()),
+        // Not a number: out of range, refused with the German message.
+        expires_in_days: form.days.trim().parse().unwrap_or(-1),
+    };
+    let origin = origin_of(&req);
+    let reg2 = reg.clone();
+    let created = block(&req, move || {
+        let mut conn = reg2.db.conn()?;
+        tokens::create(
+            &mut conn,
+            Credential::Session(&session.id),
+            &origin,
+            &request,
+        )
+    })
+    .await?;
+    let chrome = Chrome::of(&req);
+    let login = created.login.clone();
+    render_account(reg, &req, chrome, login, Some(created)).await
 }
 
 /// Revokes one of the member's own tokens.

@@ -59,6 +59,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(account::signin)
         .service(account::signout)
         .service(account::account_page)
+        .service(account::create_token)
         .service(account::revoke_token);
 }
 
@@ -87,6 +88,7 @@ pub const PAGES: &[(&str, &str)] = &[
     ("POST", "/anmelden"),
     ("POST", "/abmelden"),
     ("GET", "/konto"),
+    ("POST", "/konto/tokens"),
     ("POST", "/konto/tokens/{id}/widerrufen"),
 ];
 
@@ -253,6 +255,22 @@ impl WebError {
 }
 
 /// German wording for the errors a visitor meets on the web pages.
+/// What a new token's form may get wrong, in German.
+const TOKEN_INPUT: [(&str, &str); 3] = [
+    (
+        "invalid_expiry",
+        "Ein Token gilt mindestens 1 und höchstens 365 Tage.",
+    ),
+    (
+        "invalid_token_name",
+        "Der Name des Tokens hat 1 bis 64 Zeichen, ohne Steuerzeichen.",
+    ),
+    (
+        "invalid_scope",
+        "Ein Token braucht mindestens eine Berechtigung.",
+    ),
+];
+
 fn german(e: &RegistryError) -> (&'static str, String) {
     match e {
         RegistryError::UnknownPackage(p) => {
@@ -281,6 +299,14 @@ fn german(e: &RegistryError) -> (&'static str, String) {
         RegistryError::NotAnOwner(ns) => (
             "Nicht erlaubt",
             format!("Nur Eigentümerinnen und Eigentümer von „{ns}“ dürfen das."),
+        ),
+        RegistryError::ScopeNotHeld(s) => (
+            "Nicht erlaubt",
+            format!("Das Token, mit dem Sie angemeldet sind, hat die Berechtigung „{s}“ nicht; ein neues Token kann sie darum auch nicht bekommen."),
+        ),
+        RegistryError::BadRequest { code, .. } if code.starts_with("invalid_") && TOKEN_INPUT.iter().any(|(c, _)| c == code) => (
+            "Ungültige Eingabe",
+            TOKEN_INPUT.iter().find(|(c, _)| c == code).map(|(_, m)| m.to_string()).unwrap_or_default(),
         ),
         RegistryError::TokenNamespace { allowed, .. } => (
             "Nicht erlaubt",
