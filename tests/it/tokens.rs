@@ -75,6 +75,7 @@ both_backends! {
         reg.namespace("darmstadt");
         let publish_only = reg.token("kassel-owner", &["--scope", "publish"]);
         let kassel_only = reg.token("kassel-owner", &["--scope", "publish,yank,owners", "--namespace", "kassel"]);
+        let short_lived = reg.token("kassel-owner", &["--scope", "publish", "--expires-in", "7d"]);
         let before = reg.snapshot();
         let ok = json!({"name": "x", "scopes": ["publish"], "expires_in_days": 30});
         let with = |k: &str, v: serde_json::Value| {
@@ -87,7 +88,7 @@ both_backends! {
             b.as_object_mut().unwrap().remove(k);
             b
         };
-        let (owner, publish_only, kassel_only) = (owner.as_str(), publish_only.as_str(), kassel_only.as_str());
+        let (owner, publish_only, kassel_only, short_lived) = (owner.as_str(), publish_only.as_str(), kassel_only.as_str(), short_lived.as_str());
         let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
             (owner, json_body(without("expires_in_days")), 400, "bad_json"),
             (owner, json_body(with("expires_in_days", json!(0))), 400, "invalid_expiry"),
@@ -106,6 +107,7 @@ both_backends! {
             (publish_only, json_body(with("scopes", json!(["publish", "owners"]))), 403, "scope_not_held"),
             (kassel_only, json_body(ok.clone()), 403, "token_namespace_forbidden"),
             (kassel_only, json_body(with("namespace", json!("darmstadt"))), 403, "token_namespace_forbidden"),
+            (short_lived, json_body(with("expires_in_days", json!(30))), 403, "expiry_not_held"),
             ("gw_not-a-token", json_body(ok.clone()), 401, "malformed_token"),
         ];
         for (token, b, status, code) in cases {

@@ -52,6 +52,8 @@ pub enum RegistryError {
     NotAnOwner(String),
     #[error("a new token cannot have the scope \"{0}\": the token that makes it lacks it")]
     ScopeNotHeld(&'static str),
+    #[error("a new token cannot outlive the token that makes it, which expires at {0} UTC")]
+    ExpiryNotHeld(chrono::NaiveDateTime),
     #[error("there is no token {0} that you may see")]
     UnknownTokenId(i64),
 
@@ -157,6 +159,7 @@ impl RegistryError {
             Self::NotAMember { .. } => "not_a_member",
             Self::NotAnOwner(_) => "not_an_owner",
             Self::ScopeNotHeld(_) => "scope_not_held",
+            Self::ExpiryNotHeld(_) => "expiry_not_held",
             Self::UnknownTokenId(_) => "token_not_found",
             Self::UnknownNamespace(_) => "namespace_not_found",
             Self::UnknownUser(_) => "user_not_found",
@@ -190,7 +193,8 @@ impl RegistryError {
             | Self::TokenNamespace { .. }
             | Self::NotAMember { .. }
             | Self::NotAnOwner(_)
-            | Self::ScopeNotHeld(_) => ErrorKind::Forbidden,
+            | Self::ScopeNotHeld(_)
+            | Self::ExpiryNotHeld(_) => ErrorKind::Forbidden,
             Self::UnknownTokenId(_)
             | Self::UnknownNamespace(_)
             | Self::UnknownUser(_)

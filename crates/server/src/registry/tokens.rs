@@ -123,11 +123,20 @@ pub fn create(
             Some(ns.slug)
         }
     };
+    // Nor may it outlive the token that makes it: a short-lived token
+    // must not become a long-lived one.
+    let expires_at = now() + Duration::days(req.expires_in_days);
+    let own_expiry: Option<NaiveDateTime> = api_tokens::table
+        .find(actor.token_id)
+        .select(api_tokens::expires_at)
+        .first(conn)?;
+    if let Some(own) = own_expiry.filter(|own| *own < expires_at) {
+        return Err(RegistryError::ExpiryNotHeld(own));
+    }
     let origin = Origin {
         actor: Some(actor.login.clone()),
         ..origin.clone()
     };
-    let expires_at = now() + Duration::days(req.expires_in_days);
     auth::create_token(
         conn,
         &origin,

@@ -304,6 +304,10 @@ fn german(e: &RegistryError) -> (&'static str, String) {
             "Nicht erlaubt",
             format!("Das Token, mit dem Sie angemeldet sind, hat die Berechtigung „{s}“ nicht; ein neues Token kann sie darum auch nicht bekommen."),
         ),
+        RegistryError::ExpiryNotHeld(at) => (
+            "Nicht erlaubt",
+            format!("Ein neues Token kann nicht länger gelten als das Token, mit dem Sie angemeldet sind; es läuft am {} ab.", date(at)),
+        ),
         RegistryError::BadRequest { code, .. } if code.starts_with("invalid_") && TOKEN_INPUT.iter().any(|(c, _)| c == code) => (
             "Ungültige Eingabe",
             TOKEN_INPUT.iter().find(|(c, _)| c == code).map(|(_, m)| m.to_string()).unwrap_or_default(),
