@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use super::StoreArgs;
 use crate::tr;
 use gemeinwerk_package::archive::ArchiveLimits;
+use gemeinwerk_server::registry::rate_limits::RateLimits;
 use gemeinwerk_server::registry::{demo, RegistryConfig};
 
 #[derive(Args)]
@@ -64,6 +65,22 @@ pub struct ServeArgs {
     /// Most entries in an archive.
     #[arg(long, env = "GEMEINWERK_MAX_ENTRIES", default_value_t = ArchiveLimits::default().max_entries)]
     max_entries: usize,
+    /// Sign-in attempts a client address may make per minute on this node; 0 no limit.
+    #[arg(long, env = "GEMEINWERK_RATE_LIMIT_SIGN_IN", default_value_t = gemeinwerk_server::registry::rate_limits::SIGN_IN_PER_MINUTE)]
+    rate_limit_sign_in: u32,
+    /// Publishes a token may make per minute on this node; 0 no limit.
+    #[arg(long, env = "GEMEINWERK_RATE_LIMIT_PUBLISH", default_value_t = gemeinwerk_server::registry::rate_limits::PUBLISH_PER_MINUTE)]
+    rate_limit_publish: u32,
+    /// Tokens a token may make per minute on this node; 0 no limit.
+    #[arg(long, env = "GEMEINWERK_RATE_LIMIT_TOKEN_CREATE", default_value_t = gemeinwerk_server::registry::rate_limits::TOKEN_CREATE_PER_MINUTE)]
+    rate_limit_token_create: u32,
+    /// A proxy or load balancer whose X-Forwarded-For names the client (repeat for several); others' headers are ignored.
+    #[arg(
+        long = "trusted-proxy",
+        env = "GEMEINWERK_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<std::net::IpAddr>,
     /// How long to wait at start for PostgreSQL or the object store when they do not answer, in seconds, answering 503 meanwhile; 0 stops at once.
     #[arg(long, env = "GEMEINWERK_WAIT_FOR_STORES_SECS", default_value_t = 120)]
     wait_for_stores_secs: u64,
@@ -109,6 +126,12 @@ pub fn exec(args: ServeArgs) -> anyhow::Result<()> {
     registry.job_lease = std::time::Duration::from_secs(args.job_lease_secs.max(1));
     registry.history_cache_repos = args.history_cache_repos.max(1);
     registry.history_cache_grace = std::time::Duration::from_secs(args.history_cache_grace_secs);
+    registry.rate = RateLimits::per_minute(
+        args.rate_limit_sign_in,
+        args.rate_limit_publish,
+        args.rate_limit_token_create,
+    );
+    registry.trusted_proxies = args.trusted_proxies.clone();
     if args.demo {
         match demo::seed(&registry).with_context(|| tr!("serve-cannot-seed"))? {
             Some(accounts) => {

@@ -17,6 +17,7 @@ mod index;
 mod integrity;
 mod interop;
 mod lifecycle;
+mod limits;
 mod locale;
 mod nginx;
 mod nodes;

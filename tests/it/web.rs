@@ -18,6 +18,8 @@ pub(crate) struct Visitor {
     agent: ureq::Agent,
     pub(crate) base: String,
     pub(crate) cookies: HashMap<String, String>,
+    /// Headers sent with every request (a proxy's `X-Forwarded-For`).
+    pub(crate) headers: Vec<(&'static str, String)>,
 }
 
 impl Visitor {
@@ -26,6 +28,7 @@ impl Visitor {
             agent: ureq::AgentBuilder::new().redirects(0).build(),
             base: reg.url.clone(),
             cookies: HashMap::new(),
+            headers: Vec::new(),
         }
     }
 
@@ -34,6 +37,9 @@ impl Visitor {
             .agent
             .request(method, &format!("{}{path}", self.base))
             .set("Accept", "text/html");
+        for (k, v) in &self.headers {
+            req = req.set(k, v);
+        }
         if !self.cookies.is_empty() {
             let header = self
                 .cookies

@@ -10,6 +10,7 @@ use super::error::{ApiError, ApiResult};
 use super::{auth_header, origin_of, Reg};
 use crate::registry::auth::Role;
 use crate::registry::downloads::Purpose;
+use crate::registry::rate_limits::Limited;
 use crate::registry::search::{RawSearchParams, RawSuggestParams, SearchParams};
 use crate::registry::tokens::{self, TokenRequest};
 use crate::registry::{accounts, content, forks, packages, publish, yank, RegistryError};
@@ -134,6 +135,10 @@ async fn publish_new(
             ))
         }
     };
+    // Counted before the upload is read: a token over its limit costs
+    // the node no body.
+    reg.rate
+        .check(Limited::Publish, &actor.token_id.to_string())?;
     let origin = origin_of(&req);
     let body = read_limited(payload, reg.config.limits.max_upload_bytes).await?;
     let publisher = reg.clone();
@@ -556,7 +561,13 @@ async fn create_token(
     let (auth, origin) = (auth_header(&req), origin_of(&req));
     let created = web::block(move || -> Result<_, RegistryError> {
         let mut conn = reg.db.conn()?;
-        tokens::create(&mut conn, auth.as_deref().into(), &origin, &request)
+        tokens::create(
+            &mut conn,
+            &reg.rate,
+            auth.as_deref().into(),
+            &origin,
+            &request,
+        )
     })
     .await??;
     Ok(HttpResponse::Created().json(created))

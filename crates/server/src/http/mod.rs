@@ -24,13 +24,36 @@ use crate::registry::{downloads, jobs, search, Registry};
 
 pub type Reg = actix_web::web::Data<Registry>;
 
-/// Who is calling, for the audit log. The peer address, not a forwarded
-/// header: a client could write any header it likes.
+/// Who is calling, for the audit log and the rate limits.
 pub(crate) fn origin_of(req: &HttpRequest) -> Origin {
     Origin {
         actor: None,
-        client_addr: req.peer_addr().map(|a| a.ip().to_string()),
+        client_addr: client_addr(req),
     }
+}
+
+/// The client's address: the peer's, or, when the peer is a proxy the
+/// operator trusts (`serve --trusted-proxy`), the address that proxy put
+/// last into `X-Forwarded-For`. Any other peer's header is ignored: a
+/// client could write any header it likes.
+pub(crate) fn client_addr(req: &HttpRequest) -> Option<String> {
+    let peer = req.peer_addr()?.ip();
+    let trusted = req
+        .app_data::<Reg>()
+        .is_some_and(|r| r.trusted_proxies.contains(&peer));
+    if trusted {
+        let forwarded = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+            .last();
+        if let Some(client) = forwarded {
+            return Some(client.to_string());
+        }
+    }
+    Some(peer.to_string())
 }
 
 pub(crate) fn auth_header(req: &HttpRequest) -> Option<String> {

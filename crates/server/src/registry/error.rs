@@ -18,6 +18,8 @@ pub enum ErrorKind {
     Invalid,
     /// Not now, but soon (a view being built).
     Unavailable,
+    /// Over a rate limit: try again later.
+    TooManyRequests,
     Internal,
 }
 
@@ -54,6 +56,11 @@ pub enum RegistryError {
     ScopeNotHeld(&'static str),
     #[error("a new token cannot outlive the token that makes it, which expires at {0} UTC")]
     ExpiryNotHeld(chrono::NaiveDateTime),
+    #[error("too many {what}; try again in {retry_after} s")]
+    RateLimited {
+        what: &'static str,
+        retry_after: u64,
+    },
     #[error("there is no token {0} that you may see")]
     UnknownTokenId(i64),
 
@@ -160,6 +167,7 @@ impl RegistryError {
             Self::NotAnOwner(_) => "not_an_owner",
             Self::ScopeNotHeld(_) => "scope_not_held",
             Self::ExpiryNotHeld(_) => "expiry_not_held",
+            Self::RateLimited { .. } => "rate_limited",
             Self::UnknownTokenId(_) => "token_not_found",
             Self::UnknownNamespace(_) => "namespace_not_found",
             Self::UnknownUser(_) => "user_not_found",
@@ -202,6 +210,7 @@ impl RegistryError {
             | Self::UnknownPackage(_)
             | Self::UnknownVersion { .. } => ErrorKind::NotFound,
             Self::Conflict { .. } => ErrorKind::Conflict,
+            Self::RateLimited { .. } => ErrorKind::TooManyRequests,
             Self::SearchUnavailable | Self::Blob(BlobError::Unavailable { .. }) => {
                 ErrorKind::Unavailable
             }

@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod node;
 pub mod packages;
 pub mod publish;
+pub mod rate_limits;
 pub mod search;
 pub mod secrets;
 pub mod sessions;
@@ -77,6 +78,11 @@ pub struct Registry {
     pub history_cache_repos: usize,
     /// How long a used history is spared ([`history_cache::IN_USE_GRACE`]).
     pub history_cache_grace: std::time::Duration,
+    /// This node's rate limits (none unless `serve` sets them).
+    pub rate: rate_limits::RateLimits,
+    /// Proxies whose `X-Forwarded-For` names the client (`serve
+    /// --trusted-proxy`); any other peer is the client itself.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Registry {
@@ -121,6 +127,8 @@ impl Registry {
             history_locks: history_cache::HistoryLocks::new(),
             history_cache_repos: history_cache::KEEP_REPOS,
             history_cache_grace: history_cache::IN_USE_GRACE,
+            rate: rate_limits::RateLimits::default(),
+            trusted_proxies: Vec::new(),
         })
     }
 

@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::audit::Origin;
 use super::auth::{self, authenticate, find_namespace, CreatedToken, Credential, Scope};
 use super::error::{RegistryError, Result};
+use super::rate_limits::{Limited, RateLimits};
 use crate::store::db::now;
 use crate::store::models::ApiToken;
 use crate::store::schema::{api_tokens, members, namespaces, users};
@@ -48,11 +49,13 @@ pub struct TokenView {
 /// restricted, and one the user is a member of.
 pub fn create(
     conn: &mut DbConn,
+    limits: &RateLimits,
     cred: Credential<'_>,
     origin: &Origin,
     req: &TokenRequest,
 ) -> Result<CreatedToken> {
     let actor = authenticate(conn, cred)?;
+    limits.check(Limited::TokenCreate, &actor.token_id.to_string())?;
     let name = req.name.trim();
     if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
         return Err(RegistryError::bad_request(

@@ -12,8 +12,9 @@ use super::{block, ok, page, see_other, Chrome, WebError, WebResult};
 use crate::http::{origin_of, Reg};
 use crate::registry::auth::CreatedToken;
 use crate::registry::auth::Credential;
+use crate::registry::rate_limits::Limited;
 use crate::registry::tokens::{self, TokenRequest};
-use crate::registry::{accounts, auth, sessions};
+use crate::registry::{accounts, auth, sessions, RegistryError};
 
 /// The session of a signed-in member whose form carried the right CSRF
 /// token; anything else is refused before a use case runs.
@@ -81,6 +82,21 @@ pub(super) async fn signin(reg: Reg, req: HttpRequest, form: web::Form<SigninFor
             StatusCode::FORBIDDEN,
             "Das Anmeldeformular war nicht gültig. Bitte versuchen Sie es noch einmal.",
         ));
+    }
+    let addr = crate::http::client_addr(&req).unwrap_or_default();
+    if let Err(RegistryError::RateLimited { retry_after, .. }) =
+        reg.rate.check(Limited::SignIn, &addr)
+    {
+        let mut page = signin_page(
+            &req,
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!("Zu viele Anmeldeversuche von Ihrer Adresse. Bitte warten Sie {retry_after} Sekunden und versuchen Sie es dann noch einmal."),
+        );
+        page.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from(retry_after),
+        );
+        return Ok(page);
     }
     let token = form.token.trim().to_string();
     let started = web::block(move || {
@@ -267,6 +283,7 @@ pub(super) async fn create_token(
         let mut conn = reg2.db.conn()?;
         tokens::create(
             &mut conn,
+            &reg2.rate,
             Credential::Session(&session.id),
             &origin,
             &request,

@@ -331,6 +331,11 @@ fn german(e: &RegistryError) -> (&'static str, String) {
                 "Ungültige Eingabe",
                 "Bitte prüfen Sie Ihre Eingabe.".to_string(),
             ),
+            ErrorKind::TooManyRequests => (
+                "Zu viele Anfragen",
+                "Sie haben das zu oft in kurzer Zeit versucht. Bitte warten Sie einen Moment und versuchen Sie es dann noch einmal."
+                    .to_string(),
+            ),
             ErrorKind::Unavailable => (
                 "Vorübergehend nicht verfügbar",
                 "Dieser Teil der Registry ist gerade nicht verfügbar. Bitte versuchen Sie es gleich noch einmal."
