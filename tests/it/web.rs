@@ -1751,3 +1751,66 @@ fn a_member_makes_a_token_on_the_account_page() {
     assert_eq!(r.status, 403, "no CSRF token, no new token");
     assert_eq!(reg.snapshot(), before, "nothing was written");
 }
+
+/// Sign-ins and refused sign-ins are in the audit log; an owner signed in
+/// with the `owners` scope sees the namespace's log on its page, a
+/// publisher and an owner whose token lacks the scope do not.
+#[test]
+fn sign_ins_are_audited_and_owners_see_the_log_on_the_namespace_page() {
+    let reg = TestRegistry::start(Backend::Sqlite);
+    let owner = reg.owner_of("kassel");
+    reg.user("paul", "kassel", "publisher");
+    let paul = reg.token("paul", &["--scope", "publish"]);
+    let owner_without_scope = reg.token("kassel-owner", &["--scope", "publish"]);
+    assert_eq!(
+        reg.publish_bytes(Some(&owner), &archive_of(&pkg("kassel/a", "1.0.0")))
+            .status,
+        200
+    );
+
+    let mut stranger = Visitor::new(&reg);
+    assert_eq!(
+        stranger.sign_in(&format!("gw_{}", "f".repeat(64))).status,
+        401
+    );
+    let mut v = Visitor::new(&reg);
+    assert_eq!(v.sign_in(&owner).status, 303);
+    let page = v.get("/namensraeume/kassel").text();
+    assert!(
+        page.contains("<h2 id=\"protokoll-titel\">Protokoll</h2>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<code>publish</code>") && page.contains("kassel/a@1.0.0"),
+        "{page}"
+    );
+
+    for token in [&paul, &owner_without_scope] {
+        let mut w = Visitor::new(&reg);
+        assert_eq!(w.sign_in(token).status, 303);
+        let page = w.get("/namensraeume/kassel").text();
+        assert!(!page.contains("protokoll-titel"), "{page}");
+    }
+    let anonymous = Visitor::new(&reg).get("/namensraeume/kassel").text();
+    assert!(!anonymous.contains("protokoll-titel"));
+
+    // Both outcomes of a sign-in are in the database's log.
+    let db = reg.db();
+    let mut conn = db.conn().unwrap();
+    use diesel::prelude::*;
+    use gemeinwerk_server::store::schema::audit_log;
+    let rows: Vec<(String, Option<String>, String)> = audit_log::table
+        .filter(audit_log::action.like("sign_in%"))
+        .order(audit_log::id)
+        .select((audit_log::action, audit_log::actor, audit_log::details))
+        .load(&mut *conn)
+        .unwrap();
+    assert_eq!(rows[0].0, "sign_in_failed");
+    assert_eq!(rows[0].1.as_deref(), Some("(unknown)"));
+    assert!(rows[0].2.contains("unknown_token"), "{}", rows[0].2);
+    assert_eq!(
+        (rows[1].0.as_str(), rows[1].1.as_deref()),
+        ("sign_in", Some("kassel-owner"))
+    );
+    assert_eq!(rows.len(), 4);
+}

@@ -46,10 +46,14 @@ pub enum AuditAction {
     Deprecate,
     Undeprecate,
     Fork,
+    /// A web sign-in with a token.
+    SignIn,
+    /// A web sign-in refused (unknown, malformed, revoked or expired token).
+    SignInFailed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 12] = [
+    pub const ALL: [AuditAction; 14] = [
         AuditAction::NamespaceAdd,
         AuditAction::UserAdd,
         AuditAction::MemberAdd,
@@ -62,6 +66,8 @@ impl AuditAction {
         AuditAction::Deprecate,
         AuditAction::Undeprecate,
         AuditAction::Fork,
+        AuditAction::SignIn,
+        AuditAction::SignInFailed,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -78,6 +84,8 @@ impl AuditAction {
             AuditAction::Deprecate => "deprecate",
             AuditAction::Undeprecate => "undeprecate",
             AuditAction::Fork => "fork",
+            AuditAction::SignIn => "sign_in",
+            AuditAction::SignInFailed => "sign_in_failed",
         }
     }
 
@@ -96,7 +104,9 @@ impl AuditAction {
             | AuditAction::MemberAdd
             | AuditAction::MemberRemove
             | AuditAction::TokenCreate
-            | AuditAction::TokenRevoke => false,
+            | AuditAction::TokenRevoke
+            | AuditAction::SignIn
+            | AuditAction::SignInFailed => false,
         }
     }
 }

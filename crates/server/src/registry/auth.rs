@@ -210,9 +210,38 @@ pub fn revoke_token(
 /// Signs in to the web UI with an API token: the token gets the checks of
 /// every request, then a session starts that acts through it. Returns the
 /// session's raw id (for the cookie only) and its CSRF token.
-pub fn sign_in(conn: &mut DbConn, token: &str) -> Result<(String, String)> {
-    let actor = authenticate(conn, Credential::Header(Some(token)))?;
-    sessions::create(conn, actor.token_id)
+///
+/// Both outcomes are in the audit log (no namespace: a sign-in is the
+/// user's), a refusal with its reason and the client's address.
+pub fn sign_in(conn: &mut DbConn, origin: &Origin, token: &str) -> Result<(String, String)> {
+    let actor = match authenticate(conn, Credential::Header(Some(token))) {
+        Ok(actor) => actor,
+        Err(e) if e.kind() == super::ErrorKind::Unauthenticated => {
+            let origin = Origin {
+                actor: Some("(unknown)".into()),
+                ..origin.clone()
+            };
+            let reason = serde_json::json!({ "reason": e.code() });
+            audit::record(conn, &origin, AuditAction::SignInFailed, None, "", reason)?;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
+    let session = sessions::create(conn, actor.token_id)?;
+    let origin = Origin {
+        actor: Some(actor.login.clone()),
+        ..origin.clone()
+    };
+    let details = serde_json::json!({ "token_id": actor.token_id });
+    audit::record(
+        conn,
+        &origin,
+        AuditAction::SignIn,
+        None,
+        &actor.login,
+        details,
+    )?;
+    Ok(session)
 }
 
 /// Revokes one of the credential's user's own tokens (the web account

@@ -99,9 +99,10 @@ pub(super) async fn signin(reg: Reg, req: HttpRequest, form: web::Form<SigninFor
         return Ok(page);
     }
     let token = form.token.trim().to_string();
+    let origin = origin_of(&req);
     let started = web::block(move || {
         let mut conn = reg.db.conn()?;
-        auth::sign_in(&mut conn, &token)
+        auth::sign_in(&mut conn, &origin, &token)
     })
     .await?;
     let (id, _csrf) = match started {

@@ -6,8 +6,9 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::start::Card;
-use super::{block, ok, see_other, Chrome, WebError, WebResult};
+use super::{block, ok, see_other, session, Chrome, WebError, WebResult};
 use crate::http::{origin_of, Reg};
+use crate::registry::audit::AuditView;
 use crate::registry::auth::{find_namespace, Credential, Role};
 use crate::registry::{accounts, packages};
 
@@ -29,6 +30,17 @@ struct NamespacePage {
     packages: Vec<Card>,
     members: Vec<MemberRow>,
     is_owner: bool,
+    /// The namespace's audit log, for its owners whose session's token has
+    /// the `owners` scope; `None` for everyone else.
+    audit: Option<Vec<AuditRow>>,
+}
+
+pub struct AuditRow {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub client_addr: String,
 }
 
 #[get("/namensraeume/{ns}")]
@@ -36,6 +48,7 @@ pub(super) async fn page(reg: Reg, req: HttpRequest, path: web::Path<String>) ->
     let slug = path.into_inner();
     let chrome = Chrome::of(&req);
     let login = chrome.login.clone();
+    let audit_reg = reg.clone();
     let (ns, members, list) = block(&req, move || {
         let mut conn = reg.db.conn()?;
         let ns = find_namespace(&mut conn, &slug)?;
@@ -50,6 +63,23 @@ pub(super) async fn page(reg: Reg, req: HttpRequest, path: web::Path<String>) ->
             .iter()
             .any(|m| m.login == l && m.role == Role::Owner.as_str())
     });
+    let audit = match session::current(&req).filter(|_| is_owner) {
+        // Read through the session's token: its scopes decide, as for the
+        // API (a token without `owners` sees no log).
+        Some(s) => {
+            let (reg, slug, origin) = (audit_reg, ns.slug.clone(), origin_of(&req));
+            let entries = web::block(move || {
+                let mut conn = reg.db.conn()?;
+                accounts::audit_log(&mut conn, Credential::Session(&s.id), &origin, &slug, 50)
+            })
+            .await;
+            match entries {
+                Ok(Ok(list)) => Some(list.into_iter().map(audit_row).collect()),
+                _ => None,
+            }
+        }
+        None => None,
+    };
     Ok(ok(&NamespacePage {
         chrome,
         slug: ns.slug,
@@ -71,7 +101,18 @@ pub(super) async fn page(reg: Reg, req: HttpRequest, path: web::Path<String>) ->
             })
             .collect(),
         is_owner,
+        audit,
     }))
+}
+
+fn audit_row(e: AuditView) -> AuditRow {
+    AuditRow {
+        at: super::date(&e.at),
+        actor: e.actor.unwrap_or_default(),
+        action: e.action,
+        target: e.target,
+        client_addr: e.client_addr.unwrap_or_default(),
+    }
 }
 
 #[derive(Deserialize)]
