@@ -181,19 +181,7 @@ pub fn revoke_token(
             .set(api_tokens::revoked_at.eq(Some(now())))
             .execute(conn)?;
         sessions::end_all_of_token(conn, token.id)?;
-        let login: String = users::table
-            .find(token.user_id)
-            .select(users::login)
-            .first(conn)?;
-        let own: Option<String> = match token.namespace_id {
-            Some(id) => Some(
-                namespaces::table
-                    .find(id)
-                    .select(namespaces::slug)
-                    .first(conn)?,
-            ),
-            None => None,
-        };
+        let (login, own) = user_and_namespace(conn, &token)?;
         audit::record(
             conn,
             origin,
@@ -205,6 +193,28 @@ pub fn revoke_token(
         Ok(())
     })?;
     Ok(token)
+}
+
+/// The login of a token's user and the slug of the namespace it is
+/// restricted to.
+pub(crate) fn user_and_namespace(
+    conn: &mut DbConn,
+    token: &ApiToken,
+) -> Result<(String, Option<String>)> {
+    let login: String = users::table
+        .find(token.user_id)
+        .select(users::login)
+        .first(conn)?;
+    let namespace = match token.namespace_id {
+        Some(id) => Some(
+            namespaces::table
+                .find(id)
+                .select(namespaces::slug)
+                .first(conn)?,
+        ),
+        None => None,
+    };
+    Ok((login, namespace))
 }
 
 /// Signs in to the web UI with an API token: the token gets the checks of

@@ -13,7 +13,7 @@ use super::error::{RegistryError, Result};
 use super::rate_limits::{Limited, RateLimits};
 use crate::store::db::now;
 use crate::store::models::ApiToken;
-use crate::store::schema::{api_tokens, members, namespaces, users};
+use crate::store::schema::{api_tokens, members, namespaces};
 use crate::store::DbConn;
 
 /// The longest a self-made token lives; longer-lived ones are for the
@@ -229,19 +229,7 @@ fn acting_on(conn: &mut DbConn, namespace: &str) -> Result<Vec<ApiToken>> {
 fn views(conn: &mut DbConn, rows: Vec<ApiToken>) -> Result<Vec<TokenView>> {
     let mut out = Vec::with_capacity(rows.len());
     for t in rows {
-        let login: String = users::table
-            .find(t.user_id)
-            .select(users::login)
-            .first(conn)?;
-        let namespace: Option<String> = match t.namespace_id {
-            Some(id) => Some(
-                namespaces::table
-                    .find(id)
-                    .select(namespaces::slug)
-                    .first(conn)?,
-            ),
-            None => None,
-        };
+        let (login, namespace) = auth::user_and_namespace(conn, &t)?;
         out.push(TokenView {
             id: t.id,
             name: t.name,
