@@ -229,6 +229,8 @@ mod tests {
                 "deprecate",
                 "undeprecate",
                 "fork",
+                "sign_in",
+                "sign_in_failed",
             ]
         );
     }
