@@ -1818,3 +1818,77 @@ fn sign_ins_are_audited_and_owners_see_the_log_on_the_namespace_page() {
     );
     assert_eq!(rows.len(), 4);
 }
+
+/// A member removed from a namespace keeps a session (it is the user's),
+/// but it can do nothing more in that namespace: every form is refused
+/// with 403 and nothing changes; a form without its CSRF token is refused
+/// before anything else.
+#[test]
+fn the_session_of_a_removed_member_acts_no_more_in_the_namespace() {
+    let reg = TestRegistry::start(Backend::Sqlite);
+    let owner = reg.owner_of("kassel");
+    reg.user("bernd", "kassel", "owner");
+    let bernd = reg.token("bernd", &["--scope", "publish,yank,owners"]);
+    assert_eq!(
+        reg.publish_bytes(Some(&owner), &archive_of(&pkg("kassel/a", "1.0.0")))
+            .status,
+        200
+    );
+    let mut b = Visitor::new(&reg);
+    assert_eq!(b.sign_in(&bernd).status, 303);
+    let csrf = hidden_csrf(&b.get("/konto").text());
+    reg.admin_ok(&["member", "remove", "kassel", "bernd"]);
+
+    let before = reg.snapshot();
+    for (path, form) in [
+        (
+            "/pakete/kassel/a/versionen/1.0.0/zurueckziehen",
+            vec![("text", "weg")],
+        ),
+        ("/pakete/kassel/a/veraltet", vec![("text", "veraltet")]),
+        (
+            "/namensraeume/kassel/mitglieder",
+            vec![("login", "bernd"), ("role", "owner")],
+        ),
+        (
+            "/namensraeume/kassel/mitglieder/kassel-owner/entfernen",
+            vec![],
+        ),
+        (
+            "/konto/tokens",
+            vec![
+                ("name", "x"),
+                ("publish", "ja"),
+                ("namespace", "kassel"),
+                ("days", "30"),
+            ],
+        ),
+    ] {
+        let mut with = vec![("csrf", csrf.as_str())];
+        with.extend(form.iter().copied());
+        let r = b.post(path, &with);
+        assert_eq!(r.status, 403, "{path}: {}", r.text());
+        assert!(
+            r.text().contains("nicht Mitglied") || r.text().contains("Eigentümer"),
+            "{path}: {}",
+            r.text()
+        );
+        // Without the CSRF token: refused the same, whoever asks.
+        let r = b.post(path, &form);
+        assert_eq!(r.status, 403, "{path} without CSRF");
+        assert!(
+            r.text().contains("Schutz vor untergeschobenen Anfragen"),
+            "{path}"
+        );
+    }
+    assert_eq!(
+        reg.snapshot(),
+        before,
+        "the removed member changed something"
+    );
+    // No audit log on the page for them either.
+    assert!(!b
+        .get("/namensraeume/kassel")
+        .text()
+        .contains("protokoll-titel"));
+}
