@@ -741,14 +741,13 @@ pub fn read_legal_basis(t: &mut Table, sink: &mut Sink) -> Vec<LegalBasis> {
                 let known = entries
                     .iter()
                     .all(|(k, _)| matches!(k.get_ref().as_str(), "text" | "link"));
-                let web = |l: &str| is_web_address(l);
                 match (get("text"), get("link")) {
                     (Some(Node::String(text)), link)
                         if known
                             && !text.trim().is_empty()
                             && match link {
                                 None => true,
-                                Some(Node::String(l)) => web(l),
+                                Some(Node::String(l)) => is_web_address(l),
                                 Some(_) => false,
                             } =>
                     {

@@ -15,7 +15,9 @@ use gemeinwerk_package::codelist::{Codelist, CodelistRef};
 use gemeinwerk_package::content::DependencyContent;
 use gemeinwerk_package::eval::{self, Cond, FieldRule, Kind, Slot, Val, Values};
 use gemeinwerk_package::form::Body;
-use gemeinwerk_package::model::{Bound, Condition, Field, FieldType, Group, Item, LegalBasis};
+use gemeinwerk_package::model::{
+    is_web_address, Bound, Condition, Field, FieldType, Group, Item, LegalBasis,
+};
 
 /// The values a user entered, by input name (several for multi-selects),
 /// and how many entries each repeatable group has.
@@ -213,7 +215,7 @@ pub fn legal(list: &[LegalBasis]) -> Vec<Legal> {
             href: b
                 .link
                 .clone()
-                .filter(|l| l.starts_with("https://") || l.starts_with("http://"))
+                .filter(|l| is_web_address(l))
                 .unwrap_or_default(),
         })
         .collect()
