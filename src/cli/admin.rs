@@ -68,6 +68,11 @@ pub enum UserCommand {
         /// The user's login.
         login: String,
     },
+    /// Remove a user: tokens revoked, sessions ended, memberships and sign-in identities gone; the login stays, for the audit log.
+    Remove {
+        /// The user's login.
+        login: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -167,6 +172,20 @@ pub fn exec(store: &StoreArgs, command: AdminCommand) -> anyhow::Result<()> {
         } => {
             accounts::add_user(&mut conn, &origin, &login)?;
             eprintln!("{}", tr!("admin-user-added", login = login.as_str()));
+        }
+        AdminCommand::User {
+            command: UserCommand::Remove { login },
+        } => {
+            let removed = accounts::remove_user(&mut conn, &origin, &login)?;
+            eprintln!(
+                "{}",
+                tr!(
+                    "admin-user-removed",
+                    login = login.as_str(),
+                    tokens = removed.tokens,
+                    namespaces = removed.memberships.len()
+                )
+            );
         }
         AdminCommand::Member { command } => match command {
             MemberCommand::Add {

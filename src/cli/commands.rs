@@ -16,7 +16,7 @@ use gemeinwerk_client::credentials;
 use gemeinwerk_client::folder::{self, Packed};
 use gemeinwerk_client::http::RegistryClient;
 use gemeinwerk_client::resolve::{self, Resolution};
-use gemeinwerk_client::{scaffold, ClientError};
+use gemeinwerk_client::{scaffold, trusted_publishing, ClientError};
 use gemeinwerk_package::content::read_content;
 use gemeinwerk_package::content::Content;
 use gemeinwerk_package::manifest::MANIFEST_FILE;
@@ -52,6 +52,21 @@ pub enum OwnerCommand {
 
 pub(super) fn client(reg: &RegistryArgs) -> RegistryClient {
     RegistryClient::new(&reg.registry, credentials::token_for(&reg.registry))
+}
+
+/// The client to publish with: the stored or given token, else, in a CI
+/// pipeline with an OIDC ID token, a short-lived one from trusted
+/// publishing.
+fn publishing_client(reg: &RegistryArgs, package: &str) -> anyhow::Result<RegistryClient> {
+    if let Some(token) = credentials::token_for(&reg.registry) {
+        return Ok(RegistryClient::new(&reg.registry, Some(token)));
+    }
+    let anonymous = RegistryClient::new(&reg.registry, None);
+    let Some(id_token) = trusted_publishing::ci_id_token(&anonymous)? else {
+        return Err(ClientError::NoToken.into());
+    };
+    let token = trusted_publishing::exchange(&anonymous, &id_token, package)?;
+    Ok(RegistryClient::new(&reg.registry, Some(token)))
 }
 
 fn dir_or_current(dir: Option<PathBuf>) -> PathBuf {
@@ -409,7 +424,11 @@ pub fn publish(
     } else {
         "/api/v1/packages/new?wait=search"
     };
-    let answer: Value = client(reg).send_bytes("PUT", path, &packed.archive)?;
+    let answer: Value = publishing_client(reg, &packed.manifest.full_name())?.send_bytes(
+        "PUT",
+        path,
+        &packed.archive,
+    )?;
     output(reg, &answer, || {
         if let Some(warnings) = answer["warnings"].as_array() {
             for w in warnings {

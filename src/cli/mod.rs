@@ -492,6 +492,7 @@ fn client_error(e: &ClientError) -> String {
             labels = labels.join(", ")
         ),
         ClientError::NoToken => tr!("no-token"),
+        ClientError::CiIdToken { detail } => tr!("ci-id-token-failed", detail = detail.as_str()),
         ClientError::NoHome { var, what } => {
             let what = match *what {
                 "the cache" => "cache",
@@ -714,6 +715,7 @@ mod tests {
                 labels: vec!["a@1.0.0".into(), "b@2.0.0".into()],
             },
             ClientError::NoToken,
+            ClientError::CiIdToken { detail: "x".into() },
             ClientError::NoHome {
                 var: "XDG_CACHE_HOME",
                 what: "the cache",

@@ -74,6 +74,56 @@ pub struct ServeArgs {
     /// Tokens a token may make per minute on this node; 0 no limit.
     #[arg(long, env = "GEMEINWERK_RATE_LIMIT_TOKEN_CREATE", default_value_t = gemeinwerk_server::registry::rate_limits::TOKEN_CREATE_PER_MINUTE)]
     rate_limit_token_create: u32,
+    /// Trusted-publishing token exchanges a client address may make per minute on this node; 0 no limit.
+    #[arg(long, env = "GEMEINWERK_RATE_LIMIT_TOKEN_EXCHANGE", default_value_t = gemeinwerk_server::registry::rate_limits::TOKEN_EXCHANGE_PER_MINUTE)]
+    rate_limit_token_exchange: u32,
+    /// An OIDC issuer whose CI ID tokens may be exchanged for publish tokens (repeat for several); default: gitlab.com, gitlab.opencode.de and GitHub Actions.
+    #[arg(
+        long = "trusted-publishing-issuer",
+        env = "GEMEINWERK_TRUSTED_PUBLISHING_ISSUERS",
+        value_delimiter = ','
+    )]
+    trusted_publishing_issuers: Vec<String>,
+    /// The audience CI ID tokens must name (default: the public URL).
+    #[arg(long, env = "GEMEINWERK_TRUSTED_PUBLISHING_AUDIENCE")]
+    trusted_publishing_audience: Option<String>,
+    /// A TOML file with the identity providers people sign in with (`[[provider]]` tables, see docs/identity.md).
+    #[arg(long, env = "GEMEINWERK_IDENTITY_CONFIG")]
+    identity_config: Option<std::path::PathBuf>,
+    /// The issuer of one OpenID Connect provider to sign in with (several: --identity-config).
+    #[arg(long, env = "GEMEINWERK_OIDC_ISSUER")]
+    oidc_issuer: Option<String>,
+    /// This registry's client id at that provider.
+    #[arg(long, env = "GEMEINWERK_OIDC_CLIENT_ID", requires = "oidc_issuer")]
+    oidc_client_id: Option<String>,
+    /// This registry's client secret at that provider (better from the environment than on the command line).
+    #[arg(
+        long,
+        env = "GEMEINWERK_OIDC_CLIENT_SECRET",
+        hide_env_values = true,
+        requires = "oidc_issuer"
+    )]
+    oidc_client_secret: Option<String>,
+    /// The provider's name on the sign-in page.
+    #[arg(long, env = "GEMEINWERK_OIDC_NAME", default_value = "Ihrer Verwaltung")]
+    oidc_name: String,
+    /// The ID token claim that gives the login.
+    #[arg(
+        long,
+        env = "GEMEINWERK_OIDC_LOGIN_CLAIM",
+        default_value = "preferred_username"
+    )]
+    oidc_login_claim: String,
+    /// The ID token claim that lists the groups.
+    #[arg(long, env = "GEMEINWERK_OIDC_GROUPS_CLAIM", default_value = "groups")]
+    oidc_groups_claim: String,
+    /// A group that gives a namespace role, as GROUP=NAMESPACE:ROLE (repeat for several).
+    #[arg(
+        long = "oidc-group-role",
+        env = "GEMEINWERK_OIDC_GROUP_ROLES",
+        value_delimiter = ','
+    )]
+    oidc_group_roles: Vec<String>,
     /// A proxy or load balancer whose X-Forwarded-For names the client (repeat for several); others' headers are ignored.
     #[arg(
         long = "trusted-proxy",
@@ -130,6 +180,26 @@ pub fn exec(args: ServeArgs) -> anyhow::Result<()> {
         args.rate_limit_sign_in,
         args.rate_limit_publish,
         args.rate_limit_token_create,
+        args.rate_limit_token_exchange,
+    );
+    let issuers = if args.trusted_publishing_issuers.is_empty() {
+        gemeinwerk_server::registry::id_tokens::DEFAULT_ISSUERS
+            .map(String::from)
+            .to_vec()
+    } else {
+        args.trusted_publishing_issuers.clone()
+    };
+    registry.oidc =
+        gemeinwerk_server::registry::oidc::Providers::new(&identity_config(&args)?, &base_url);
+    for issuer in &issuers {
+        gemeinwerk_server::registry::id_tokens::check_issuer(issuer)
+            .map_err(|e| anyhow::anyhow!("--trusted-publishing-issuer: {e}"))?;
+    }
+    registry.ci_issuers = gemeinwerk_server::registry::id_tokens::CiIssuers::new(
+        &issuers,
+        args.trusted_publishing_audience
+            .as_deref()
+            .unwrap_or(&base_url),
     );
     registry.trusted_proxies = args.trusted_proxies.clone();
     if args.demo {
@@ -158,6 +228,54 @@ pub fn exec(args: ServeArgs) -> anyhow::Result<()> {
     actix_web::rt::System::new()
         .block_on(gemeinwerk_server::http::serve(registry, listener))
         .with_context(|| tr!("serve-stopped"))
+}
+
+/// The identity providers: the file's, and the one of the `--oidc-*` flags
+/// (id `oidc`).
+fn identity_config(
+    args: &ServeArgs,
+) -> anyhow::Result<gemeinwerk_server::registry::oidc::IdentityConfig> {
+    use gemeinwerk_server::registry::oidc::{GroupRole, IdentityConfig, ProviderConfig};
+    let mut config = match &args.identity_config {
+        Some(path) => {
+            IdentityConfig::load(path).map_err(|e| anyhow::anyhow!("--identity-config: {e}"))?
+        }
+        None => IdentityConfig::default(),
+    };
+    if let Some(issuer) = &args.oidc_issuer {
+        let mut roles = Vec::new();
+        for mapping in &args.oidc_group_roles {
+            let parsed = mapping.split_once('=').and_then(|(group, target)| {
+                let (namespace, role) = target.split_once(':')?;
+                Some(GroupRole {
+                    group: group.trim().to_string(),
+                    namespace: namespace.trim().to_string(),
+                    role: role.trim().to_string(),
+                })
+            });
+            roles.push(parsed.ok_or_else(|| {
+                anyhow::anyhow!("--oidc-group-role: \"{mapping}\" is not GROUP=NAMESPACE:ROLE, e.g. kassel-owners=kassel:owner")
+            })?);
+        }
+        config.providers.push(ProviderConfig {
+            id: "oidc".into(),
+            name: args.oidc_name.clone(),
+            issuer: issuer.clone(),
+            client_id: args
+                .oidc_client_id
+                .clone()
+                .ok_or_else(|| anyhow::anyhow!("--oidc-issuer needs --oidc-client-id"))?,
+            client_secret: args.oidc_client_secret.clone().unwrap_or_default(),
+            client_secret_env: None,
+            login_claim: args.oidc_login_claim.clone(),
+            groups_claim: args.oidc_groups_claim.clone(),
+            roles,
+        });
+    }
+    config
+        .check()
+        .map_err(|e| anyhow::anyhow!("identity providers: {e}"))?;
+    Ok(config)
 }
 
 /// Opens the stores. While PostgreSQL or the object store does not answer

@@ -70,6 +70,13 @@ fn endpoints() -> Vec<Endpoint> {
             owners_only: true,
         },
         Endpoint {
+            method: "DELETE",
+            path: "/api/v1/namespaces/kassel/members/kassel-owner/sessions",
+            body: None,
+            scope: "owners",
+            owners_only: true,
+        },
+        Endpoint {
             method: "GET",
             path: "/api/v1/namespaces/kassel/audit",
             body: None,
@@ -86,6 +93,29 @@ fn endpoints() -> Vec<Endpoint> {
         Endpoint {
             method: "DELETE",
             path: "/api/v1/namespaces/kassel/tokens/1",
+            body: None,
+            scope: "owners",
+            owners_only: true,
+        },
+        Endpoint {
+            method: "GET",
+            path: "/api/v1/namespaces/kassel/trusted-publishers",
+            body: None,
+            scope: "owners",
+            owners_only: true,
+        },
+        Endpoint {
+            method: "POST",
+            path: "/api/v1/namespaces/kassel/trusted-publishers",
+            body: Some(
+                br#"{"issuer":"https://gitlab.com","project":"stadt-kassel/formulare"}"#.to_vec(),
+            ),
+            scope: "owners",
+            owners_only: true,
+        },
+        Endpoint {
+            method: "DELETE",
+            path: "/api/v1/namespaces/kassel/trusted-publishers/1",
             body: None,
             scope: "owners",
             owners_only: true,

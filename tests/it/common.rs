@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use gemeinwerk_server::store::blobs::{BlobConfig, S3Config};
-use gemeinwerk_server::store::models::{AuditEntry, Namespace, Package, Version};
+use gemeinwerk_server::store::models::{AuditEntry, Namespace, Package, TrustedPublisher, Version};
 use gemeinwerk_server::store::schema::*;
 use gemeinwerk_server::store::{BlobStore, Db, DbUrl};
 use serde_json::Value;
@@ -706,8 +706,14 @@ impl TestRegistry {
             .unwrap();
         let deps: i64 = dependencies::table.count().get_result(c).unwrap();
         let jb: i64 = jobs::table.count().get_result(c).unwrap();
+        let tp: Vec<TrustedPublisher> = trusted_publishers::table
+            .order(trusted_publishers::id)
+            .select(TrustedPublisher::as_select())
+            .load(c)
+            .unwrap();
+        let tx: i64 = trusted_exchanges::table.count().get_result(c).unwrap();
         format!(
-            "{ns:?}\n{pk:?}\n{vs:?}\n{au:?}\n{mb:?}\n{tk:?}\n{ws:?}\ndeps={deps} jobs={jb}\nblobs={:?}\ngit={:?}",
+            "{ns:?}\n{pk:?}\n{vs:?}\n{au:?}\n{mb:?}\n{tk:?}\n{ws:?}\ndeps={deps} jobs={jb}\n{tp:?} exchanges={tx}\nblobs={:?}\ngit={:?}",
             self.blobs(),
             self.git_head()
         )

@@ -454,6 +454,8 @@ both_backends! {
             ("/pakete/kassel/a/versionen/1.0.0/freigeben", vec![]),
             ("/namensraeume/kassel/mitglieder", vec![("login", "kassel-owner"), ("role", "publisher")]),
             ("/namensraeume/kassel/mitglieder/kassel-owner/entfernen", vec![]),
+            ("/namensraeume/kassel/pipelines", vec![("issuer", "https://gitlab.com"), ("project", "stadt-kassel/formulare")]),
+            ("/namensraeume/kassel/pipelines/1/entfernen", vec![]),
             ("/konto/tokens/1/widerrufen", vec![]),
             ("/abmelden", vec![]),
         ] {
@@ -500,6 +502,26 @@ both_backends! {
         assert_eq!(reg.snapshot(), before);
         assert_eq!(v.post("/namensraeume/kassel/mitglieder/bernd/entfernen", &[("csrf", &csrf)]).status, 303);
         assert!(!v.get("/namensraeume/kassel").text().contains("<th scope=\"row\">bernd</th>"));
+
+        // Trusted publishing: a pipeline is registered and removed on the
+        // namespace's page; bad input is a German page and writes nothing.
+        let before = reg.snapshot();
+        let r = v.post("/namensraeume/kassel/pipelines", &[("csrf", &csrf), ("issuer", "https://gitlab.com"), ("project", "formulare")]);
+        assert_eq!(r.status, 400);
+        assert!(r.text().contains("gruppe/projekt"), "{}", r.text());
+        let r = v.post("/namensraeume/kassel/pipelines", &[("csrf", &csrf), ("issuer", "https://gitlab.example"), ("project", "stadt-kassel/formulare")]);
+        assert_eq!(r.status, 400);
+        assert!(r.text().contains("Diesem Aussteller vertraut die Registry nicht"), "{}", r.text());
+        assert_eq!(reg.snapshot(), before);
+        let r = v.post("/namensraeume/kassel/pipelines", &[("csrf", &csrf), ("issuer", "https://gitlab.opencode.de"), ("project", "stadt-kassel/formulare"), ("package", ""), ("ref_pattern", "v*"), ("environment", "")]);
+        assert_eq!(r.status, 303, "{}", r.text());
+        let ns = v.get("/namensraeume/kassel").text();
+        assert!(ns.contains("<th scope=\"row\"><code>stadt-kassel/formulare</code></th><td>https://gitlab.opencode.de</td>"), "{ns}");
+        assert!(ns.contains("<td>alle Pakete</td>") && ns.contains("<code>v*</code>"), "{ns}");
+        pages.push(ns);
+        let id = reg.request("GET", "/api/v1/namespaces/kassel/trusted-publishers", Some(&token), None).json()["trusted_publishers"][0]["id"].as_i64().unwrap();
+        assert_eq!(v.post(&format!("/namensraeume/kassel/pipelines/{id}/entfernen"), &[("csrf", &csrf)]).status, 303);
+        assert!(v.get("/namensraeume/kassel").text().contains("Noch keine Pipeline eingetragen"));
 
         // No page a member saw holds the token.
         for p in ["/", "/suche?q=a", "/pakete/kassel/a/vorschau", "/vergleich?von=kassel/a@1.0.0&zu=kassel/a@1.1.0"] {
@@ -1854,6 +1876,14 @@ fn the_session_of_a_removed_member_acts_no_more_in_the_namespace() {
             "/namensraeume/kassel/mitglieder/kassel-owner/entfernen",
             vec![],
         ),
+        (
+            "/namensraeume/kassel/pipelines",
+            vec![
+                ("issuer", "https://gitlab.com"),
+                ("project", "stadt-kassel/formulare"),
+            ],
+        ),
+        ("/namensraeume/kassel/pipelines/1/entfernen", vec![]),
         (
             "/konto/tokens",
             vec![

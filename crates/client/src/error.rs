@@ -106,6 +106,9 @@ pub enum ClientError {
     ArchivesNotCached { cache: PathBuf, labels: Vec<String> },
     #[error("no API token: set GEMEINWERK_TOKEN or run `gemeinwerk login`")]
     NoToken,
+    /// In CI, the pipeline's ID token could not be had or exchanged.
+    #[error("trusted publishing: {detail}")]
+    CiIdToken { detail: String },
     /// Neither `$HOME` nor the XDG folder for `what` is set.
     #[error("neither {var} nor HOME is set; {what} needs a home")]
     NoHome {
@@ -254,6 +257,7 @@ impl ClientError {
             | IndexNotCached { .. }
             | ArchivesNotCached { .. }
             | NoToken
+            | CiIdToken { .. }
             | NoHome { .. }
             | Read { .. }
             | Write { .. }

@@ -125,6 +125,16 @@ impl RegistryClient {
         self.json(r)
     }
 
+    /// A JSON request that needs no token (the trusted-publishing exchange).
+    pub fn post_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+    ) -> ClientResult<T> {
+        let r = self.handle(self.request("POST", path).send_json(body))?;
+        self.json(r)
+    }
+
     pub fn send_bytes<T: DeserializeOwned>(
         &self,
         method: &str,

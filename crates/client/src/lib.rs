@@ -14,5 +14,6 @@ pub mod resolve;
 pub mod resolver;
 pub mod scaffold;
 pub mod terminal;
+pub mod trusted_publishing;
 
 pub use error::{ApiError, ClientError, ClientResult};

@@ -31,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(list_members)
         .service(add_member)
         .service(remove_member)
+        .service(end_member_sessions)
         .service(audit_log)
         .service(create_token)
         .service(list_tokens)
@@ -270,12 +271,15 @@ struct YankBody {
 }
 
 /// The answer of a change that has nothing else to say.
-fn done() -> HttpResponse {
+pub(super) fn done() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "ok": true }))
 }
 
 /// A JSON body that must be there; the error shows what was expected.
-fn required_json<T: for<'de> Deserialize<'de>>(body: &[u8], expected: &str) -> ApiResult<T> {
+pub(super) fn required_json<T: for<'de> Deserialize<'de>>(
+    body: &[u8],
+    expected: &str,
+) -> ApiResult<T> {
     serde_json::from_slice(body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -290,7 +294,7 @@ fn required_json<T: for<'de> Deserialize<'de>>(body: &[u8], expected: &str) -> A
 /// is refused with 413 and the error envelope before it is all read.
 pub const MAX_JSON_BODY: u64 = 64 * 1024;
 
-async fn read_json_body(payload: web::Payload) -> ApiResult<Vec<u8>> {
+pub(super) async fn read_json_body(payload: web::Payload) -> ApiResult<Vec<u8>> {
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -439,6 +443,9 @@ struct MemberBody {
     login: String,
     #[serde(default)]
     role: Option<String>,
+    /// A login nobody has yet becomes a user (an invitation).
+    #[serde(default)]
+    invite: bool,
 }
 
 #[put("/api/v1/namespaces/{ns}/members")]
@@ -450,7 +457,10 @@ async fn add_member(
 ) -> ApiResult<HttpResponse> {
     let body = read_json_body(payload).await?;
     let ns = path.into_inner();
-    let body: MemberBody = required_json(&body, r#"{"login": "…", "role": "owner|publisher"}"#)?;
+    let body: MemberBody = required_json(
+        &body,
+        r#"{"login": "…", "role": "owner|publisher", "invite": false}"#,
+    )?;
     let role = match body.role.as_deref() {
         None => Role::Publisher,
         Some(r) => Role::parse(r).ok_or_else(|| {
@@ -464,7 +474,12 @@ async fn add_member(
     let (auth, origin) = (auth_header(&req), origin_of(&req));
     web::block(move || -> Result<(), RegistryError> {
         let mut conn = reg.db.conn()?;
-        accounts::set_member(
+        let set = if body.invite {
+            accounts::invite_member
+        } else {
+            accounts::set_member
+        };
+        set(
             &mut conn,
             auth.as_deref().into(),
             &origin,
@@ -475,6 +490,23 @@ async fn add_member(
     })
     .await??;
     Ok(done())
+}
+
+/// Ends every web session of a member.
+#[delete("/api/v1/namespaces/{ns}/members/{login}/sessions")]
+async fn end_member_sessions(
+    reg: Reg,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (ns, login) = path.into_inner();
+    let (auth, origin) = (auth_header(&req), origin_of(&req));
+    let ended = web::block(move || -> Result<usize, RegistryError> {
+        let mut conn = reg.db.conn()?;
+        accounts::end_member_sessions(&mut conn, auth.as_deref().into(), &origin, &ns, &login)
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "ok": true, "ended": ended })))
 }
 
 #[delete("/api/v1/namespaces/{ns}/members/{login}")]

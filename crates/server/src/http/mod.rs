@@ -11,6 +11,7 @@ mod ops;
 pub mod routes;
 mod sparse;
 pub mod starting;
+mod trusted_publishing;
 pub mod web;
 
 use std::net::TcpListener;
@@ -117,7 +118,8 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
         .service(git_http::index_repo)
         .service(git_http::index_archive_repo)
         .service(git_http::package_repo)
-        .configure(api::configure);
+        .configure(api::configure)
+        .configure(trusted_publishing::configure);
 }
 
 /// No name in this registry holds a control character, and PostgreSQL

@@ -8,7 +8,7 @@ use super::auth::{find_namespace, find_user, Credential, Role};
 use super::error::{RegistryError, Result};
 use crate::store::db::now;
 use crate::store::models::{Namespace, User};
-use crate::store::schema::{members, namespaces, users};
+use crate::store::schema::{api_tokens, members, namespaces, user_identities, users};
 use crate::store::{write_tx, DbConn};
 use gemeinwerk_package::names::check_slug;
 
@@ -98,6 +98,72 @@ pub fn add_user(conn: &mut DbConn, origin: &Origin, login: &str) -> Result<User>
     })
 }
 
+/// What removing a user took away.
+#[derive(Debug, Serialize)]
+pub struct Removed {
+    pub tokens: usize,
+    pub sessions: usize,
+    pub memberships: Vec<String>,
+}
+
+/// Removes a user, for the operator: every token revoked, every session
+/// ended, every membership and provider identity gone, the user marked
+/// removed. The row and its login stay: versions and the audit log name
+/// it, and the login is not given to anyone else.
+pub fn remove_user(conn: &mut DbConn, origin: &Origin, login: &str) -> Result<Removed> {
+    let user = find_user(conn, login)?;
+    if user.removed_at.is_some() {
+        return Err(RegistryError::conflict(
+            "user_removed",
+            format!("user \"{login}\" was removed already"),
+        ));
+    }
+    write_tx(conn, |conn| {
+        let sessions = super::sessions::end_all_of_user(conn, user.id)?;
+        let tokens = diesel::update(
+            api_tokens::table
+                .filter(api_tokens::user_id.eq(user.id))
+                .filter(api_tokens::revoked_at.is_null()),
+        )
+        .set(api_tokens::revoked_at.eq(Some(now())))
+        .execute(conn)?;
+        let memberships: Vec<(String, String)> = members::table
+            .inner_join(namespaces::table)
+            .filter(members::user_id.eq(user.id))
+            .select((namespaces::slug, members::role))
+            .load(conn)?;
+        diesel::delete(members::table.filter(members::user_id.eq(user.id))).execute(conn)?;
+        for (slug, role) in &memberships {
+            audit::record(
+                conn,
+                origin,
+                AuditAction::MemberRemove,
+                Some(slug),
+                login,
+                serde_json::json!({ "role": role, "source": "user_remove" }),
+            )?;
+        }
+        diesel::delete(user_identities::table.filter(user_identities::user_id.eq(user.id)))
+            .execute(conn)?;
+        diesel::update(users::table.find(user.id))
+            .set(users::removed_at.eq(Some(now())))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            origin,
+            AuditAction::UserRemove,
+            None,
+            login,
+            serde_json::json!({ "tokens_revoked": tokens, "sessions_ended": sessions }),
+        )?;
+        Ok(Removed {
+            tokens,
+            sessions,
+            memberships: memberships.into_iter().map(|(slug, _)| slug).collect(),
+        })
+    })
+}
+
 #[derive(Debug, Serialize)]
 pub struct Member {
     pub login: String,
@@ -132,6 +198,75 @@ pub fn remove_member(
     remove_member_as_operator(conn, &origin, namespace, login)
 }
 
+/// Invites a person by login: as [`set_member`], and a login nobody has
+/// yet becomes a user, who gets the membership at the first sign-in with
+/// the identity provider (whose login claim gives that login).
+pub fn invite_member(
+    conn: &mut DbConn,
+    cred: Credential<'_>,
+    origin: &Origin,
+    namespace: &str,
+    login: &str,
+    role: Role,
+) -> Result<()> {
+    let origin = require_owner(conn, cred, origin, namespace)?;
+    if let Err(RegistryError::UnknownUser(_)) = find_user(conn, login) {
+        check_slug(login)
+            .map_err(|e| RegistryError::bad_request("invalid_login", format!("login {e}")))?;
+        write_tx(conn, |conn| {
+            diesel::insert_into(users::table)
+                .values((users::login.eq(login), users::created_at.eq(now())))
+                .execute(conn)?;
+            audit::record(
+                conn,
+                &origin,
+                AuditAction::UserAdd,
+                Some(namespace),
+                login,
+                serde_json::json!({ "invited_to": namespace }),
+            )?;
+            Ok::<_, RegistryError>(())
+        })?;
+    }
+    set_member_as_operator(conn, &origin, namespace, login, role)
+}
+
+/// Ends every web session of a member at once (a lost laptop, a person
+/// who leaves): for the namespace's owners. Answers how many ended.
+pub fn end_member_sessions(
+    conn: &mut DbConn,
+    cred: Credential<'_>,
+    origin: &Origin,
+    namespace: &str,
+    login: &str,
+) -> Result<usize> {
+    let origin = require_owner(conn, cred, origin, namespace)?;
+    let ns = find_namespace(conn, namespace)?;
+    let user = find_user(conn, login)?;
+    let member = members::table
+        .find((ns.id, user.id))
+        .count()
+        .get_result::<i64>(conn)?;
+    if member == 0 {
+        return Err(RegistryError::UnknownMember {
+            login: login.to_string(),
+            namespace: namespace.to_string(),
+        });
+    }
+    write_tx(conn, |conn| {
+        let ended = super::sessions::end_all_of_user(conn, user.id)?;
+        audit::record(
+            conn,
+            &origin,
+            AuditAction::SessionsEnd,
+            Some(namespace),
+            login,
+            serde_json::json!({ "sessions": ended }),
+        )?;
+        Ok(ended)
+    })
+}
+
 /// The newest `limit` entries of a namespace's audit log: for its owners.
 pub fn audit_log(
     conn: &mut DbConn,
@@ -156,6 +291,12 @@ pub fn set_member_as_operator(
     write_tx(conn, |conn| {
         let ns = find_namespace(conn, namespace)?;
         let user = find_user(conn, login)?;
+        if user.removed_at.is_some() {
+            return Err(RegistryError::conflict(
+                "user_removed",
+                format!("user \"{login}\" was removed; a removed user gets no role"),
+            ));
+        }
         let current: Option<String> = members::table
             .find((ns.id, user.id))
             .select(members::role)
@@ -167,8 +308,12 @@ pub fn set_member_as_operator(
                 if r == Role::Owner.as_str() {
                     ensure_another_owner(conn, &ns, user.id)?;
                 }
+                // Set by hand, it is no longer the group mapping's.
                 diesel::update(members::table.find((ns.id, user.id)))
-                    .set(members::role.eq(role.as_str()))
+                    .set((
+                        members::role.eq(role.as_str()),
+                        members::granted_by.eq(None::<String>),
+                    ))
                     .execute(conn)?;
             }
             None => {

@@ -50,10 +50,20 @@ pub enum AuditAction {
     SignIn,
     /// A web sign-in refused (unknown, malformed, revoked or expired token).
     SignInFailed,
+    /// A namespace's owner registered a trusted publisher.
+    TrustedPublisherAdd,
+    /// … or removed one (its live tokens are revoked with it).
+    TrustedPublisherRemove,
+    /// A pipeline exchanged its ID token for a short-lived publish token.
+    TrustedTokenCreate,
+    /// An owner ended every web session of a member.
+    SessionsEnd,
+    /// The operator removed a user.
+    UserRemove,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 14] = [
+    pub const ALL: [AuditAction; 19] = [
         AuditAction::NamespaceAdd,
         AuditAction::UserAdd,
         AuditAction::MemberAdd,
@@ -68,6 +78,11 @@ impl AuditAction {
         AuditAction::Fork,
         AuditAction::SignIn,
         AuditAction::SignInFailed,
+        AuditAction::TrustedPublisherAdd,
+        AuditAction::TrustedPublisherRemove,
+        AuditAction::TrustedTokenCreate,
+        AuditAction::SessionsEnd,
+        AuditAction::UserRemove,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -86,6 +101,11 @@ impl AuditAction {
             AuditAction::Fork => "fork",
             AuditAction::SignIn => "sign_in",
             AuditAction::SignInFailed => "sign_in_failed",
+            AuditAction::TrustedPublisherAdd => "trusted_publisher_add",
+            AuditAction::TrustedPublisherRemove => "trusted_publisher_remove",
+            AuditAction::TrustedTokenCreate => "trusted_token_create",
+            AuditAction::SessionsEnd => "sessions_end",
+            AuditAction::UserRemove => "user_remove",
         }
     }
 
@@ -106,7 +126,12 @@ impl AuditAction {
             | AuditAction::TokenCreate
             | AuditAction::TokenRevoke
             | AuditAction::SignIn
-            | AuditAction::SignInFailed => false,
+            | AuditAction::SignInFailed
+            | AuditAction::TrustedPublisherAdd
+            | AuditAction::TrustedPublisherRemove
+            | AuditAction::TrustedTokenCreate
+            | AuditAction::SessionsEnd
+            | AuditAction::UserRemove => false,
         }
     }
 }
@@ -231,6 +256,11 @@ mod tests {
                 "fork",
                 "sign_in",
                 "sign_in_failed",
+                "trusted_publisher_add",
+                "trusted_publisher_remove",
+                "trusted_token_create",
+                "sessions_end",
+                "user_remove",
             ]
         );
     }

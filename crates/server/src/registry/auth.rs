@@ -81,6 +81,24 @@ pub struct Actor {
     pub token_id: i64,
     scopes: Vec<Scope>,
     namespace_id: Option<i64>,
+    /// Set for a token from trusted publishing: the pipeline, and what its
+    /// registration lets it publish.
+    pub trusted: Option<TrustedGrant>,
+}
+
+/// A short-lived token's registration and the pipeline it was made for.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TrustedGrant {
+    #[serde(rename = "trusted_publisher")]
+    pub publisher_id: i64,
+    /// The one package it may publish; `None`: any of the namespace.
+    #[serde(skip)]
+    pub package: Option<String>,
+    pub issuer: String,
+    pub project: String,
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+    pub pipeline_id: Option<String>,
 }
 
 /// A new token: the plaintext exists only here, to be shown once.
@@ -113,25 +131,20 @@ pub fn create_token(
             "a token needs at least one scope (publish, yank, owners)",
         ));
     }
-    let token = secrets::new_token();
     let scope_text = scopes
         .iter()
         .map(|s| s.as_str())
         .collect::<Vec<_>>()
         .join(",");
-    let id = write_tx(conn, |conn| -> Result<i64> {
-        let id = diesel::insert_into(api_tokens::table)
-            .values((
-                api_tokens::user_id.eq(user.id),
-                api_tokens::name.eq(name),
-                api_tokens::token_hash.eq(secrets::digest(&token)),
-                api_tokens::scopes.eq(&scope_text),
-                api_tokens::namespace_id.eq(ns.as_ref().map(|n| n.id)),
-                api_tokens::expires_at.eq(expires_at),
-                api_tokens::created_at.eq(now()),
-            ))
-            .returning(api_tokens::id)
-            .get_result(conn)?;
+    let (id, token) = write_tx(conn, |conn| -> Result<(i64, String)> {
+        let (id, token) = insert_token(
+            conn,
+            user.id,
+            name,
+            &scope_text,
+            ns.as_ref().map(|n| n.id),
+            expires_at,
+        )?;
         audit::record(
             conn,
             origin,
@@ -140,7 +153,7 @@ pub fn create_token(
             login,
             serde_json::json!({ "token_id": id, "name": name, "scopes": scope_text, "expires_at": expires_at }),
         )?;
-        Ok(id)
+        Ok((id, token))
     })?;
     Ok(CreatedToken {
         id,
@@ -150,6 +163,32 @@ pub fn create_token(
         namespace: ns.map(|n| n.slug),
         expires_at,
     })
+}
+
+/// Writes a new token row; answers its id and the token, whose plaintext
+/// exists only in this answer.
+pub(crate) fn insert_token(
+    conn: &mut DbConn,
+    user_id: i64,
+    name: &str,
+    scopes: &str,
+    namespace_id: Option<i64>,
+    expires_at: Option<NaiveDateTime>,
+) -> Result<(i64, String)> {
+    let token = secrets::new_token();
+    let id = diesel::insert_into(api_tokens::table)
+        .values((
+            api_tokens::user_id.eq(user_id),
+            api_tokens::name.eq(name),
+            api_tokens::token_hash.eq(secrets::digest(&token)),
+            api_tokens::scopes.eq(scopes),
+            api_tokens::namespace_id.eq(namespace_id),
+            api_tokens::expires_at.eq(expires_at),
+            api_tokens::created_at.eq(now()),
+        ))
+        .returning(api_tokens::id)
+        .get_result(conn)?;
+    Ok((id, token))
 }
 
 /// Revokes a token, named by its id or by the token itself. Takes effect
@@ -237,6 +276,7 @@ pub fn sign_in(conn: &mut DbConn, origin: &Origin, token: &str) -> Result<(Strin
         }
         Err(e) => return Err(e),
     };
+    actor.refuse_if_trusted()?;
     let session = sessions::create(conn, actor.token_id)?;
     let origin = Origin {
         actor: Some(actor.login.clone()),
@@ -336,7 +376,7 @@ pub fn authenticate(conn: &mut DbConn, cred: Credential<'_>) -> Result<Actor> {
         }
     };
     let (row, user) = found.ok_or(RegistryError::UnknownToken)?;
-    if row.revoked_at.is_some() {
+    if row.revoked_at.is_some() || user.removed_at.is_some() {
         return Err(RegistryError::RevokedToken);
     }
     let at = now();
@@ -345,6 +385,7 @@ pub fn authenticate(conn: &mut DbConn, cred: Credential<'_>) -> Result<Actor> {
             return Err(RegistryError::ExpiredToken(expiry));
         }
     }
+    let trusted = super::trusted_publishing::grant_of(conn, row.id)?;
     diesel::update(api_tokens::table.find(row.id))
         .set(api_tokens::last_used_at.eq(Some(at)))
         .execute(conn)?;
@@ -354,12 +395,51 @@ pub fn authenticate(conn: &mut DbConn, cred: Credential<'_>) -> Result<Actor> {
         token_id: row.id,
         scopes: row.scopes.split(',').filter_map(Scope::parse).collect(),
         namespace_id: row.namespace_id,
+        trusted,
     })
 }
 
 impl Actor {
     pub fn scopes(&self) -> &[Scope] {
         &self.scopes
+    }
+
+    /// As [`Actor::authorize`] for `Scope::Publish` of one package: a
+    /// trusted-publishing token registered for one package publishes that
+    /// one only.
+    pub fn authorize_publish(
+        &self,
+        conn: &mut DbConn,
+        namespace: &Namespace,
+        name: &str,
+    ) -> Result<Role> {
+        let role = self.authorize(conn, Scope::Publish, namespace, false)?;
+        if let Some(grant) = &self.trusted {
+            if grant.package.as_deref().is_some_and(|p| p != name) {
+                return Err(RegistryError::TrustedPublisher {
+                    code: super::trusted_publishing::codes::OUTSIDE_REGISTRATION,
+                    detail: format!(
+                        "this token from trusted publishing may publish {}/{} only, not {}/{name}",
+                        namespace.slug,
+                        grant.package.as_deref().unwrap_or_default(),
+                        namespace.slug
+                    ),
+                });
+            }
+        }
+        Ok(role)
+    }
+
+    /// A token from trusted publishing publishes, and does nothing else
+    /// that needs no scope (sign in to the web, make tokens).
+    pub fn refuse_if_trusted(&self) -> Result<()> {
+        match self.trusted {
+            Some(_) => Err(RegistryError::TrustedPublisher {
+                code: super::trusted_publishing::codes::TOKEN_LIMITED,
+                detail: "a token from trusted publishing can only publish; it cannot sign in or make tokens".into(),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// The namespace the actor's token is restricted to, if any.
@@ -390,6 +470,14 @@ impl Actor {
                     target: namespace.slug.clone(),
                 });
             }
+        }
+        // A pipeline's token publishes by its registration, which an owner
+        // made; it is no member and never an owner.
+        if self.trusted.is_some() {
+            if need_owner {
+                return Err(RegistryError::NotAnOwner(namespace.slug.clone()));
+            }
+            return Ok(Role::Publisher);
         }
         let role: Option<String> = members::table
             .filter(members::namespace_id.eq(namespace.id))

@@ -63,6 +63,19 @@ pub enum RegistryError {
     },
     #[error("there is no token {0} that you may see")]
     UnknownTokenId(i64),
+    /// An OIDC ID token refused (bad signature, wrong audience, expired…);
+    /// the codes are in `id_tokens::codes`.
+    #[error("{detail}")]
+    IdToken { code: &'static str, detail: String },
+    /// Trusted publishing refused what the ID token was good for (another
+    /// project, a ref outside the pattern, a package outside the
+    /// registration); the codes are in `trusted_publishing::codes`.
+    #[error("{detail}")]
+    TrustedPublisher { code: &'static str, detail: String },
+    #[error("there is no trusted publisher {0} in this namespace")]
+    UnknownTrustedPublisher(i64),
+    #[error("the identity provider {issuer} cannot be reached or answers nonsense: {detail}")]
+    ProviderUnavailable { issuer: String, detail: String },
 
     #[error("namespace \"{0}\" does not exist")]
     UnknownNamespace(String),
@@ -169,6 +182,9 @@ impl RegistryError {
             Self::ExpiryNotHeld(_) => "expiry_not_held",
             Self::RateLimited { .. } => "rate_limited",
             Self::UnknownTokenId(_) => "token_not_found",
+            Self::IdToken { code, .. } | Self::TrustedPublisher { code, .. } => code,
+            Self::ProviderUnavailable { .. } => "provider_unavailable",
+            Self::UnknownTrustedPublisher(_) => "trusted_publisher_not_found",
             Self::UnknownNamespace(_) => "namespace_not_found",
             Self::UnknownUser(_) => "user_not_found",
             Self::UnknownMember { .. } => "member_not_found",
@@ -196,14 +212,17 @@ impl RegistryError {
             | Self::MalformedToken
             | Self::UnknownToken
             | Self::RevokedToken
-            | Self::ExpiredToken(_) => ErrorKind::Unauthenticated,
+            | Self::ExpiredToken(_)
+            | Self::IdToken { .. } => ErrorKind::Unauthenticated,
             Self::MissingScope(_)
             | Self::TokenNamespace { .. }
             | Self::NotAMember { .. }
             | Self::NotAnOwner(_)
             | Self::ScopeNotHeld(_)
-            | Self::ExpiryNotHeld(_) => ErrorKind::Forbidden,
+            | Self::ExpiryNotHeld(_)
+            | Self::TrustedPublisher { .. } => ErrorKind::Forbidden,
             Self::UnknownTokenId(_)
+            | Self::UnknownTrustedPublisher(_)
             | Self::UnknownNamespace(_)
             | Self::UnknownUser(_)
             | Self::UnknownMember { .. }
@@ -211,9 +230,9 @@ impl RegistryError {
             | Self::UnknownVersion { .. } => ErrorKind::NotFound,
             Self::Conflict { .. } => ErrorKind::Conflict,
             Self::RateLimited { .. } => ErrorKind::TooManyRequests,
-            Self::SearchUnavailable | Self::Blob(BlobError::Unavailable { .. }) => {
-                ErrorKind::Unavailable
-            }
+            Self::SearchUnavailable
+            | Self::ProviderUnavailable { .. }
+            | Self::Blob(BlobError::Unavailable { .. }) => ErrorKind::Unavailable,
             Self::Blob(_)
             | Self::Db(_)
             | Self::Io(_)

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::audit::{self, AuditAction, Origin};
-use super::auth::{self, find_namespace, Credential, Scope};
+use super::auth::{self, find_namespace, Credential};
 use super::error::{RegistryError, Result};
 use super::{index, Registry};
 use crate::store::db::now;
@@ -40,7 +40,7 @@ pub fn register(
     let (target_ns, target_name) = split_full_name(target)
         .map_err(|e| RegistryError::bad_request("invalid_target", format!("fork target {e}")))?;
     let target_namespace = find_namespace(&mut conn, &target_ns)?;
-    actor.authorize(&mut conn, Scope::Publish, &target_namespace, false)?;
+    actor.authorize_publish(&mut conn, &target_namespace, &target_name)?;
 
     let upstream_name = format!("{namespace}/{name}");
     let upstream = index::find_package(&mut conn, namespace, name)?

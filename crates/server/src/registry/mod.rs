@@ -15,9 +15,11 @@ pub mod forks;
 pub mod fsck;
 pub mod history;
 pub mod history_cache;
+pub mod id_tokens;
 pub mod index;
 pub mod jobs;
 pub mod node;
+pub mod oidc;
 pub mod packages;
 pub mod publish;
 pub mod rate_limits;
@@ -29,6 +31,7 @@ pub mod sources;
 pub mod supervisor;
 pub mod text;
 pub mod tokens;
+pub mod trusted_publishing;
 pub mod version_cache;
 pub mod views;
 pub mod yank;
@@ -83,6 +86,11 @@ pub struct Registry {
     /// Proxies whose `X-Forwarded-For` names the client (`serve
     /// --trusted-proxy`); any other peer is the client itself.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The CI issuers trusted publishing accepts, and their keys.
+    pub ci_issuers: id_tokens::CiIssuers,
+    /// The identity providers people sign in with (none unless `serve`
+    /// configures them).
+    pub oidc: oidc::Providers,
 }
 
 impl Registry {
@@ -109,6 +117,13 @@ impl Registry {
             None => DbUrl::sqlite_file(&data_dir.join("gemeinwerk.db")),
         };
         let db = Db::open(&url)?;
+        // The audience of CI tokens is the registry's own address, as
+        // PyPI's is `pypi`: a token minted for another service is refused.
+        let ci_issuers = id_tokens::CiIssuers::new(
+            &id_tokens::DEFAULT_ISSUERS.map(String::from),
+            &config.base_url,
+        );
+        let oidc = oidc::Providers::new(&oidc::IdentityConfig::default(), &config.base_url);
         Ok(Registry {
             db,
             blobs,
@@ -129,6 +144,8 @@ impl Registry {
             history_cache_grace: history_cache::IN_USE_GRACE,
             rate: rate_limits::RateLimits::default(),
             trusted_proxies: Vec::new(),
+            ci_issuers,
+            oidc,
         })
     }
 

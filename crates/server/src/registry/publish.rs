@@ -7,7 +7,7 @@ use serde::Serialize;
 
 pub use self::context::PublishContext;
 use super::audit::{self, AuditAction, Origin};
-use super::auth::{self, find_namespace, Actor, Credential, Scope};
+use super::auth::{self, find_namespace, Actor, Credential};
 use super::error::{RegistryError, Result};
 use super::jobs::Job;
 use super::{index, jobs, Registry};
@@ -89,7 +89,7 @@ pub fn publish(reg: &Registry, actor: &Actor, origin: &Origin, upload: &[u8]) ->
 
     // 4. May they publish into this namespace?
     let namespace = find_namespace(&mut conn, &manifest.namespace)?;
-    actor.authorize(&mut conn, Scope::Publish, &namespace, false)?;
+    actor.authorize_publish(&mut conn, &namespace, &manifest.name)?;
 
     // 5. What the registry knows must agree: version new, dependencies
     //    there, the files valid, a fork within its upstream's limits, and
@@ -140,6 +140,7 @@ pub fn publish(reg: &Registry, actor: &Actor, origin: &Origin, upload: &[u8]) ->
         size: upload.len(),
         publisher: actor.user_id,
         namespace_id: namespace.id,
+        trusted: actor.trusted.as_ref(),
     };
     let known = ctx.package.as_ref().map(|p| p.id);
     // A publish racing another of the same package can lose at a unique
@@ -179,6 +180,8 @@ struct NewVersion<'a> {
     size: usize,
     publisher: i64,
     namespace_id: i64,
+    /// The pipeline, when a token from trusted publishing publishes.
+    trusted: Option<&'a auth::TrustedGrant>,
 }
 
 /// Writes the version in one transaction. The package row is read again
@@ -258,7 +261,12 @@ fn record(
             AuditAction::Publish,
             Some(&manifest.namespace),
             &format!("{}@{}", manifest.full_name(), manifest.version),
-            serde_json::json!({ "cksum": new.cksum, "size": new.size }),
+            match new.trusted {
+                Some(t) => {
+                    serde_json::json!({ "cksum": new.cksum, "size": new.size, "trusted_publishing": t })
+                }
+                None => serde_json::json!({ "cksum": new.cksum, "size": new.size }),
+            },
         )?;
         jobs::enqueue(conn, Job::SyncIndex, &manifest.full_name())?;
         jobs::enqueue(conn, Job::SyncHistory, &manifest.full_name())?;

@@ -21,6 +21,8 @@ pub enum Limited {
     Publish,
     /// Tokens made, per token that makes them.
     TokenCreate,
+    /// ID tokens exchanged (trusted publishing), per client address.
+    TokenExchange,
 }
 
 impl Limited {
@@ -29,6 +31,7 @@ impl Limited {
             Limited::SignIn => "sign-in attempts from this address",
             Limited::Publish => "publishes with this token",
             Limited::TokenCreate => "tokens made with this token",
+            Limited::TokenExchange => "token exchanges from this address",
         }
     }
 }
@@ -41,12 +44,15 @@ const FORGET_ABOVE: usize = 100_000;
 pub const SIGN_IN_PER_MINUTE: u32 = 10;
 pub const PUBLISH_PER_MINUTE: u32 = 600;
 pub const TOKEN_CREATE_PER_MINUTE: u32 = 10;
+/// A pipeline exchanges once per publish job; a runner host runs many.
+pub const TOKEN_EXCHANGE_PER_MINUTE: u32 = 60;
 
 #[derive(Default)]
 pub struct RateLimits {
     sign_in: Option<DefaultKeyedRateLimiter<String>>,
     publish: Option<DefaultKeyedRateLimiter<String>>,
     token_create: Option<DefaultKeyedRateLimiter<String>>,
+    token_exchange: Option<DefaultKeyedRateLimiter<String>>,
 }
 
 fn per_minute(n: u32) -> Option<DefaultKeyedRateLimiter<String>> {
@@ -56,11 +62,17 @@ fn per_minute(n: u32) -> Option<DefaultKeyedRateLimiter<String>> {
 impl RateLimits {
     /// Limits per minute; 0 is none. (`RateLimits::default()` has none: a
     /// registry embedded in a program, the benchmarks.)
-    pub fn per_minute(sign_in: u32, publish: u32, token_create: u32) -> RateLimits {
+    pub fn per_minute(
+        sign_in: u32,
+        publish: u32,
+        token_create: u32,
+        token_exchange: u32,
+    ) -> RateLimits {
         RateLimits {
             sign_in: per_minute(sign_in),
             publish: per_minute(publish),
             token_create: per_minute(token_create),
+            token_exchange: per_minute(token_exchange),
         }
     }
 
@@ -71,6 +83,7 @@ impl RateLimits {
             Limited::SignIn => &self.sign_in,
             Limited::Publish => &self.publish,
             Limited::TokenCreate => &self.token_create,
+            Limited::TokenExchange => &self.token_exchange,
         };
         let Some(limiter) = limiter else {
             return Ok(());
@@ -97,7 +110,7 @@ mod tests {
 
     #[test]
     fn a_burst_then_refusal_with_the_wait_and_keys_apart() {
-        let limits = RateLimits::per_minute(3, 0, 1);
+        let limits = RateLimits::per_minute(3, 0, 1, 2);
         for _ in 0..3 {
             limits.check(Limited::SignIn, "10.0.0.1").unwrap();
         }
@@ -114,6 +127,9 @@ mod tests {
         }
         limits.check(Limited::TokenCreate, "t").unwrap();
         assert!(limits.check(Limited::TokenCreate, "t").is_err());
+        limits.check(Limited::TokenExchange, "10.0.0.1").unwrap();
+        limits.check(Limited::TokenExchange, "10.0.0.1").unwrap();
+        assert!(limits.check(Limited::TokenExchange, "10.0.0.1").is_err());
         assert!(RateLimits::default().check(Limited::SignIn, "x").is_ok());
     }
 }

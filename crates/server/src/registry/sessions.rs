@@ -48,11 +48,28 @@ fn idle_since(at: NaiveDateTime) -> NaiveDateTime {
 /// Starts a session for a token that has just authenticated; returns the
 /// raw id (for the cookie only) and the CSRF token.
 pub fn create(conn: &mut DbConn, token_id: i64) -> Result<(String, String)> {
+    start(conn, token_id, false)
+}
+
+/// Starts a session that owns its token (made for it at an OIDC
+/// sign-in): the token is revoked when the session ends.
+pub fn create_owning(conn: &mut DbConn, token_id: i64) -> Result<(String, String)> {
+    start(conn, token_id, true)
+}
+
+fn start(conn: &mut DbConn, token_id: i64, own_token: bool) -> Result<(String, String)> {
     let at = now();
     // Sessions nobody came back to go now, so the table stays small
     // without a timer.
-    diesel::delete(web_sessions::table.filter(web_sessions::last_seen_at.le(idle_since(at))))
-        .execute(conn)?;
+    let idle: Vec<(String, i64, bool)> = web_sessions::table
+        .filter(web_sessions::last_seen_at.le(idle_since(at)))
+        .select((
+            web_sessions::id_hash,
+            web_sessions::token_id,
+            web_sessions::own_token,
+        ))
+        .load(conn)?;
+    end_rows(conn, &idle)?;
     let id = random_hex();
     let csrf = random_hex();
     diesel::insert_into(web_sessions::table)
@@ -62,6 +79,7 @@ pub fn create(conn: &mut DbConn, token_id: i64) -> Result<(String, String)> {
             web_sessions::csrf.eq(&csrf),
             web_sessions::created_at.eq(at),
             web_sessions::last_seen_at.eq(at),
+            web_sessions::own_token.eq(own_token),
         ))
         .execute(conn)?;
     Ok((id, csrf))
@@ -113,8 +131,50 @@ pub fn token_of(conn: &mut DbConn, id: &str) -> Result<Option<i64>> {
         .optional()?)
 }
 
+/// Ends a session (sign-out, idle); a token it owns is revoked with it.
 pub fn end(conn: &mut DbConn, id: &str) -> Result<()> {
-    diesel::delete(web_sessions::table.find(secrets::digest(id))).execute(conn)?;
+    let rows: Vec<(String, i64, bool)> = web_sessions::table
+        .find(secrets::digest(id))
+        .select((
+            web_sessions::id_hash,
+            web_sessions::token_id,
+            web_sessions::own_token,
+        ))
+        .load(conn)?;
+    end_rows(conn, &rows)
+}
+
+/// Ends every session of a user (an owner cuts a member off, or the
+/// operator); answers how many ended.
+pub fn end_all_of_user(conn: &mut DbConn, user_id: i64) -> Result<usize> {
+    let rows: Vec<(String, i64, bool)> = web_sessions::table
+        .inner_join(api_tokens::table)
+        .filter(api_tokens::user_id.eq(user_id))
+        .select((
+            web_sessions::id_hash,
+            web_sessions::token_id,
+            web_sessions::own_token,
+        ))
+        .load(conn)?;
+    end_rows(conn, &rows)?;
+    Ok(rows.len())
+}
+
+/// Deletes session rows (id hash, token, owns it) and revokes the tokens
+/// they own.
+fn end_rows(conn: &mut DbConn, rows: &[(String, i64, bool)]) -> Result<()> {
+    let owned: Vec<i64> = rows.iter().filter(|r| r.2).map(|r| r.1).collect();
+    if !owned.is_empty() {
+        diesel::update(
+            api_tokens::table
+                .filter(api_tokens::id.eq_any(&owned))
+                .filter(api_tokens::revoked_at.is_null()),
+        )
+        .set(api_tokens::revoked_at.eq(Some(now())))
+        .execute(conn)?;
+    }
+    let ids: Vec<&String> = rows.iter().map(|r| &r.0).collect();
+    diesel::delete(web_sessions::table.filter(web_sessions::id_hash.eq_any(ids))).execute(conn)?;
     Ok(())
 }
 

@@ -55,6 +55,7 @@ pub fn create(
     req: &TokenRequest,
 ) -> Result<CreatedToken> {
     let actor = authenticate(conn, cred)?;
+    actor.refuse_if_trusted()?;
     limits.check(Limited::TokenCreate, &actor.token_id.to_string())?;
     let name = req.name.trim();
     if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {

@@ -21,6 +21,7 @@ pub struct User {
     pub id: i64,
     pub login: String,
     pub created_at: NaiveDateTime,
+    pub removed_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -105,4 +106,18 @@ pub struct JobRow {
     pub created_at: NaiveDateTime,
     /// The node that runs it now ([`crate::registry::node`]).
     pub claimed_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = trusted_publishers)]
+pub struct TrustedPublisher {
+    pub id: i64,
+    pub namespace_id: i64,
+    pub package: Option<String>,
+    pub issuer: String,
+    pub project: String,
+    pub ref_pattern: Option<String>,
+    pub environment: Option<String>,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
 }

@@ -16,6 +16,7 @@ diesel::table! {
         id -> BigInt,
         login -> Text,
         created_at -> Timestamp,
+        removed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -25,6 +26,7 @@ diesel::table! {
         user_id -> BigInt,
         role -> Text,
         created_at -> Timestamp,
+        granted_by -> Nullable<Text>,
     }
 }
 
@@ -131,6 +133,7 @@ diesel::table! {
         csrf -> Text,
         created_at -> Timestamp,
         last_seen_at -> Timestamp,
+        own_token -> Bool,
     }
 }
 
@@ -150,6 +153,55 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    trusted_publishers (id) {
+        id -> BigInt,
+        namespace_id -> BigInt,
+        package -> Nullable<Text>,
+        issuer -> Text,
+        project -> Text,
+        ref_pattern -> Nullable<Text>,
+        environment -> Nullable<Text>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    trusted_exchanges (token_id) {
+        token_id -> BigInt,
+        publisher_id -> BigInt,
+        issuer -> Text,
+        jti -> Text,
+        project -> Text,
+        git_ref -> Text,
+        pipeline_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_identities (issuer, subject) {
+        issuer -> Text,
+        subject -> Text,
+        user_id -> BigInt,
+        provider -> Text,
+        created_at -> Timestamp,
+        last_sign_in_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oidc_logins (state_hash) {
+        state_hash -> Text,
+        browser_hash -> Text,
+        provider -> Text,
+        pkce_verifier -> Text,
+        nonce -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(members -> namespaces (namespace_id));
 diesel::joinable!(members -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
@@ -160,6 +212,10 @@ diesel::joinable!(dependencies -> versions (version_id));
 diesel::joinable!(version_downloads -> versions (version_id));
 diesel::joinable!(codelist_sources -> versions (version_id));
 diesel::joinable!(fim_sources -> versions (version_id));
+diesel::joinable!(trusted_publishers -> namespaces (namespace_id));
+diesel::joinable!(trusted_publishers -> users (created_by));
+diesel::joinable!(trusted_exchanges -> api_tokens (token_id));
+diesel::joinable!(user_identities -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     namespaces,
@@ -175,4 +231,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     web_sessions,
     codelist_sources,
     fim_sources,
+    trusted_publishers,
+    trusted_exchanges,
+    user_identities,
+    oidc_logins,
 );

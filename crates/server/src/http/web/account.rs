@@ -40,16 +40,23 @@ struct SigninPage {
     chrome: Chrome,
     csrf: String,
     error: String,
+    /// The identity providers: id and display name.
+    providers: Vec<(String, String)>,
 }
 
-fn signin_page(req: &HttpRequest, status: StatusCode, error: &str) -> HttpResponse {
+pub(super) fn signin_page(req: &HttpRequest, status: StatusCode, error: &str) -> HttpResponse {
     let csrf = session::random_hex();
+    let providers = req
+        .app_data::<Reg>()
+        .map(|r| r.oidc.names())
+        .unwrap_or_default();
     let mut response = page(
         status,
         &SigninPage {
             chrome: Chrome::of(req),
             csrf: csrf.clone(),
             error: error.to_string(),
+            providers,
         },
     );
     let _ = response.add_cookie(&session::cookie(req, SIGNIN_COOKIE, csrf));

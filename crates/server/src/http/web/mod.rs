@@ -12,6 +12,7 @@ pub mod diagram;
 mod diff;
 pub mod markdown;
 mod namespace;
+mod oidc;
 mod package;
 pub mod preview;
 mod publisher;
@@ -55,8 +56,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(namespace::page)
         .service(namespace::add_member)
         .service(namespace::remove_member)
+        .service(namespace::end_member_sessions)
+        .service(namespace::add_pipeline)
+        .service(namespace::remove_pipeline)
         .service(account::signin_form)
         .service(account::signin)
+        .service(oidc::begin)
+        .service(oidc::callback)
         .service(account::signout)
         .service(account::account_page)
         .service(account::create_token)
@@ -84,8 +90,13 @@ pub const PAGES: &[(&str, &str)] = &[
     ("GET", "/namensraeume/{ns}"),
     ("POST", "/namensraeume/{ns}/mitglieder"),
     ("POST", "/namensraeume/{ns}/mitglieder/{login}/entfernen"),
+    ("POST", "/namensraeume/{ns}/mitglieder/{login}/abmelden"),
+    ("POST", "/namensraeume/{ns}/pipelines"),
+    ("POST", "/namensraeume/{ns}/pipelines/{id}/entfernen"),
     ("GET", "/anmelden"),
     ("POST", "/anmelden"),
+    ("GET", "/anmelden/oidc/{provider}"),
+    ("GET", "/anmelden/oidc/{provider}/zurueck"),
     ("POST", "/abmelden"),
     ("GET", "/konto"),
     ("POST", "/konto/tokens"),
@@ -311,6 +322,37 @@ fn german(e: &RegistryError) -> (&'static str, String) {
         RegistryError::BadRequest { code, .. } if code.starts_with("invalid_") && TOKEN_INPUT.iter().any(|(c, _)| c == code) => (
             "Ungültige Eingabe",
             TOKEN_INPUT.iter().find(|(c, _)| c == code).map(|(_, m)| m.to_string()).unwrap_or_default(),
+        ),
+        RegistryError::BadRequest { code, .. } if *code == "invalid_trusted_publisher" => (
+            "Ungültige Eingabe",
+            "Bitte geben Sie das Projekt als gruppe/projekt (GitLab) oder besitzer/repository (GitHub) an; Paket, Ref-Muster und Umgebung ohne Leerzeichen.".to_string(),
+        ),
+        RegistryError::BadRequest { code, .. } if *code == "id_token_unknown_issuer" => (
+            "Ungültige Eingabe",
+            "Diesem Aussteller vertraut die Registry nicht; bitte wählen Sie einen der angebotenen.".to_string(),
+        ),
+        RegistryError::Conflict { code, .. } if *code == "trusted_publisher_exists" => (
+            "Nicht möglich",
+            "Diese Pipeline ist schon eingetragen.".to_string(),
+        ),
+        RegistryError::ProviderUnavailable { .. } => (
+            "Anmeldedienst nicht erreichbar",
+            "Der Anmeldedienst Ihrer Verwaltung ist gerade nicht erreichbar oder antwortet fehlerhaft. Bitte versuchen Sie es später noch einmal.".to_string(),
+        ),
+        RegistryError::IdToken { code, .. } => (
+            "Anmeldung fehlgeschlagen",
+            match *code {
+                "oidc_state_invalid" => "Diese Anmeldung ist abgelaufen, schon abgeschlossen oder in einem anderen Browser begonnen worden. Bitte melden Sie sich erneut an.",
+                "oidc_code_refused" => "Der Anmeldedienst hat die Anmeldung abgelehnt. Bitte melden Sie sich erneut an.",
+                "oidc_login_invalid" => "Der Anmeldedienst hat keine Kennung geschickt, die die Registry verwenden kann. Bitte wenden Sie sich an den Betrieb.",
+                "oidc_login_taken" => "Ihre Kennung gehört in der Registry schon einem anderen Konto. Bitte wenden Sie sich an den Betrieb.",
+                _ => "Der Anmeldedienst hat keinen gültigen Nachweis Ihrer Anmeldung geschickt. Bitte melden Sie sich erneut an.",
+            }
+            .to_string(),
+        ),
+        RegistryError::BadRequest { code, .. } if *code == "oidc_unknown_provider" => (
+            "Nicht gefunden",
+            "Diesen Anmeldedienst kennt die Registry nicht.".to_string(),
         ),
         RegistryError::TokenNamespace { allowed, .. } => (
             "Nicht erlaubt",

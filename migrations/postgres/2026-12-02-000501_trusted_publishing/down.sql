@@ -1,0 +1,2 @@
+DROP TABLE trusted_exchanges;
+DROP TABLE trusted_publishers;
