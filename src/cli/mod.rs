@@ -143,7 +143,7 @@ pub struct RegistryArgs {
 enum Command {
     /// Run the registry server.
     #[cfg(feature = "server")]
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Operator commands that work on the stores directly.
     #[cfg(feature = "server")]
     Admin {
@@ -329,7 +329,7 @@ pub fn main() -> i32 {
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let result = match cli.command {
         #[cfg(feature = "server")]
-        Command::Serve(args) => serve::exec(args),
+        Command::Serve(args) => serve::exec(*args),
         #[cfg(feature = "server")]
         Command::Admin { store, command } => admin::exec(&store, command),
         Command::Login { token, reg } => commands::login(&reg, token),

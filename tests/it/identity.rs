@@ -56,9 +56,10 @@ impl Provider {
             .spawn()
             .expect("node is missing: install Node.js (apt-get install nodejs npm)");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        out.read_line(&mut line).unwrap();
+        // Whatever it prints later must find the pipe open.
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
         let url = line
             .trim()
             .strip_prefix("ready ")
@@ -153,6 +154,21 @@ fn browser_sign_in(reg: &TestRegistry, login: &str) -> String {
     stdout
 }
 
+/// How many users, memberships, tokens, sessions and identities there are.
+fn accounts(reg: &TestRegistry) -> [i64; 5] {
+    use gemeinwerk_server::store::schema::members;
+    let db = reg.db();
+    let mut conn = db.conn().unwrap();
+    let c = &mut *conn;
+    [
+        users::table.count().get_result(c).unwrap(),
+        members::table.count().get_result(c).unwrap(),
+        api_tokens::table.count().get_result(c).unwrap(),
+        web_sessions::table.count().get_result(c).unwrap(),
+        user_identities::table.count().get_result(c).unwrap(),
+    ]
+}
+
 fn members_of(reg: &TestRegistry, ns: &str) -> Vec<(String, String)> {
     reg.get(&format!("/api/v1/namespaces/{ns}/members")).json()["members"]
         .as_array()
@@ -189,7 +205,7 @@ fn sign_in_with_a_real_provider_in_headless_chromium() {
     // configured: German pages, nothing written.
     let provider = Provider::start(port, &redirect, users(json!(["kassel-owners"])));
     assert_eq!(provider.url, format!("http://127.0.0.1:{port}"));
-    let before = reg.snapshot();
+    let before = accounts(&reg);
     for (path, status, text) in [
         (
             "/anmelden/oidc/kaputt",
@@ -228,10 +244,21 @@ fn sign_in_with_a_real_provider_in_headless_chromium() {
         );
     }
     assert_eq!(
-        reg.snapshot(),
+        accounts(&reg),
         before,
-        "no refused sign-in made a user, member or session"
+        "no refused sign-in made a user, member, token or session"
     );
+    let failed: i64 = {
+        use gemeinwerk_server::store::schema::audit_log;
+        let db = reg.db();
+        let mut conn = db.conn().unwrap();
+        audit_log::table
+            .filter(audit_log::action.eq("sign_in_failed"))
+            .count()
+            .get_result(&mut *conn)
+            .unwrap()
+    };
+    assert_eq!(failed, 1, "the refused callback with a state is audited");
 
     // The whole flow in Chromium: the first sign-in makes the user, the
     // group mapping makes her owner of kassel; a replayed callback is
