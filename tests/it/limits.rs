@@ -29,6 +29,8 @@ fn limits_refuse_with_429_and_recover() {
             "2",
             "--rate-limit-token-create",
             "1",
+            "--rate-limit-token-exchange",
+            "2",
             "--trusted-proxy",
             "127.0.0.1",
         ],
@@ -56,6 +58,7 @@ fn limits_refuse_with_429_and_recover() {
     );
     let wait = retry_after(&r);
     assert!((1..=30).contains(&wait), "{wait}");
+    let publish_again = std::time::Instant::now() + Duration::from_secs(wait);
     assert_eq!(reg.snapshot(), before, "nothing was published");
     // Another token has its own count.
     let r = reg.publish_bytes(Some(&other), &archive_of(&pkg("kassel/a", "1.0.2")));
@@ -95,10 +98,36 @@ fn limits_refuse_with_429_and_recover() {
         .push(("X-Forwarded-For", "203.0.113.7".into()));
     assert_eq!(behind.sign_in(&token).status, 303);
 
-    // After the wait, it goes through again.
-    std::thread::sleep(Duration::from_secs(wait));
+    // Trusted-publishing exchanges, per address; a refused one counts.
+    let exchange = |from: &str| {
+        reg.request_with(
+            "POST",
+            "/api/v1/trusted-publishing/token",
+            None,
+            Some(br#"{"id_token": "kein.echtes.token"}"#),
+            &[("X-Forwarded-For", from)],
+        )
+    };
+    for _ in 0..2 {
+        assert_eq!(exchange("203.0.113.9").error_code(), "id_token_malformed");
+    }
+    let r = exchange("203.0.113.9");
+    assert_eq!((r.status, r.error_code().as_str()), (429, "rate_limited"));
+    assert!(
+        r.text()
+            .contains("too many token exchanges from this address"),
+        "{}",
+        r.text()
+    );
+    let exchange_again = std::time::Instant::now() + Duration::from_secs(retry_after(&r));
+    assert_eq!(exchange("203.0.113.10").error_code(), "id_token_malformed");
+
+    // After the wait, both go through again.
+    let until = publish_again.max(exchange_again);
+    std::thread::sleep(until.saturating_duration_since(std::time::Instant::now()));
     let r = reg.publish_bytes(Some(&token), &archive_of(&pkg("kassel/a", "1.0.3")));
     assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(exchange("203.0.113.9").error_code(), "id_token_malformed");
 }
 
 #[test]

@@ -464,28 +464,24 @@ impl Providers {
             )
         })?;
         let nonce = Nonce::new(nonce);
-        let verify = |keys: &JsonWebKeySet<CoreJsonWebKey>| {
-            let verifier: IdTokenVerifier<CoreJsonWebKey> = IdTokenVerifier::new_public_client(
-                ClientId::new(p.config.client_id.clone()),
-                metadata.issuer().clone(),
-                JsonWebKeySet::new(keys.keys().clone()),
-            )
-            .set_allowed_algs(ALLOWED_ALGS);
-            token.claims(&verifier, &nonce).cloned()
-        };
-        let claims = match verify(metadata.jwks()) {
+        let client_id = &p.config.client_id;
+        let claims = match check_id_token(
+            &token,
+            client_id,
+            metadata.issuer(),
+            metadata.jwks(),
+            &nonce,
+        ) {
             // A key the cached set lacks: the provider rotated its keys.
             Err(ClaimsVerificationError::SignatureVerification(
                 SignatureVerificationError::NoMatchingKey,
-            )) => verify(self.metadata(p, true)?.jwks()),
+            )) => {
+                let fresh = self.metadata(p, true)?;
+                check_id_token(&token, client_id, fresh.issuer(), fresh.jwks(), &nonce)
+            }
             other => other,
         }
-        .map_err(|e| match e {
-            ClaimsVerificationError::InvalidNonce(d) => {
-                refuse(codes::NONCE, format!("the ID token's nonce is wrong: {d}"))
-            }
-            e => id_tokens::explain(e, &p.config.client_id),
-        })?;
+        .map_err(|e| refusal(e, client_id))?;
 
         let issuer = id_tokens::normalize_issuer(claims.issuer().as_str());
         let subject = claims.subject().to_string();
@@ -524,6 +520,35 @@ impl Providers {
                 login: user.login,
             })
         })
+    }
+}
+
+/// Checks a provider's ID token: the signature against the provider's
+/// keys (asymmetric algorithms only: the client secret is known to the
+/// registry, so an HMAC would prove nothing), issuer, audience (our
+/// client id), expiry and nonce.
+fn check_id_token(
+    token: &SignInIdToken,
+    client_id: &str,
+    issuer: &IssuerUrl,
+    keys: &JsonWebKeySet<CoreJsonWebKey>,
+    nonce: &Nonce,
+) -> std::result::Result<Claims, ClaimsVerificationError> {
+    let verifier: IdTokenVerifier<CoreJsonWebKey> = IdTokenVerifier::new_public_client(
+        ClientId::new(client_id.to_string()),
+        issuer.clone(),
+        JsonWebKeySet::new(keys.keys().clone()),
+    )
+    .set_allowed_algs(ALLOWED_ALGS);
+    token.claims(&verifier, nonce).cloned()
+}
+
+fn refusal(e: ClaimsVerificationError, client_id: &str) -> RegistryError {
+    match e {
+        ClaimsVerificationError::InvalidNonce(d) => {
+            refuse(codes::NONCE, format!("the ID token's nonce is wrong: {d}"))
+        }
+        e => id_tokens::explain(e, client_id),
     }
 }
 
@@ -758,4 +783,192 @@ fn apply_group_mapping(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    use openidconnect::core::{CoreHmacKey, CoreRsaPrivateSigningKey};
+    use openidconnect::{
+        Audience, EndUserUsername, IdTokenClaims, JsonWebKeyId, PrivateSigningKey, StandardClaims,
+        SubjectIdentifier,
+    };
+
+    const ISSUER: &str = "https://sso.example.de/realms/kommunen";
+
+    /// An RSA key made by `openssl`, as the integration tests make theirs.
+    fn rsa_key(kid: &str) -> CoreRsaPrivateSigningKey {
+        let out = std::process::Command::new("openssl")
+            .args(["genrsa", "-traditional", "2048"])
+            .output()
+            .expect("openssl must be installed for the tests");
+        let pem = String::from_utf8(out.stdout).unwrap();
+        CoreRsaPrivateSigningKey::from_pem(&pem, Some(JsonWebKeyId::new(kid.into()))).unwrap()
+    }
+
+    fn claims(
+        aud: &str,
+        nonce: &str,
+        expires_in: i64,
+    ) -> IdTokenClaims<OtherClaims, CoreGenderClaim> {
+        let now = chrono::Utc::now();
+        let mut other = OtherClaims::default();
+        other.claims.insert(
+            "groups".into(),
+            serde_json::json!(["kassel-owners", 7, "kassel-redaktion"]),
+        );
+        IdTokenClaims::new(
+            IssuerUrl::new(ISSUER.into()).unwrap(),
+            vec![Audience::new(aud.into())],
+            now + chrono::Duration::seconds(expires_in),
+            now - chrono::Duration::seconds(5),
+            StandardClaims::new(SubjectIdentifier::new("f3b1-42".into()))
+                .set_preferred_username(Some(EndUserUsername::new("Anna.Muster".into()))),
+            other,
+        )
+        .set_nonce(Some(Nonce::new(nonce.into())))
+    }
+
+    fn signed(
+        key: &impl PrivateSigningKey<VerificationKey = CoreJsonWebKey>,
+        alg: CoreJwsSigningAlgorithm,
+        c: IdTokenClaims<OtherClaims, CoreGenderClaim>,
+    ) -> SignInIdToken {
+        SignInIdToken::new(c, key, alg, None, None).unwrap()
+    }
+
+    fn check(
+        token: &SignInIdToken,
+        keys: &JsonWebKeySet<CoreJsonWebKey>,
+    ) -> std::result::Result<Claims, &'static str> {
+        check_id_token(
+            token,
+            "gemeinwerk",
+            &IssuerUrl::new(ISSUER.into()).unwrap(),
+            keys,
+            &Nonce::new("n-1".into()),
+        )
+        .map_err(|e| refusal(e, "gemeinwerk").code())
+    }
+
+    #[test]
+    fn sign_in_id_tokens_are_checked_and_each_refusal_named() {
+        let key = rsa_key("k1");
+        let keys = JsonWebKeySet::new(vec![key.as_verification_key()]);
+        let rs256 = CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256;
+
+        let good = check(
+            &signed(&key, rs256.clone(), claims("gemeinwerk", "n-1", 300)),
+            &keys,
+        )
+        .unwrap();
+        assert_eq!(
+            login_of(&good, "preferred_username").unwrap(),
+            "anna-muster"
+        );
+        assert_eq!(login_of(&good, "sub").unwrap(), "f3b1-42");
+        assert_eq!(login_of(&good, "email").unwrap_err().code(), codes::LOGIN);
+        assert_eq!(
+            groups_of(&good, "groups"),
+            ["kassel-owners", "kassel-redaktion"]
+        );
+        assert!(groups_of(&good, "roles").is_empty());
+
+        let refused = |t: SignInIdToken| check(&t, &keys).unwrap_err();
+        assert_eq!(
+            refused(signed(
+                &key,
+                rs256.clone(),
+                claims("gemeinwerk", "n-2", 300)
+            )),
+            codes::NONCE
+        );
+        assert_eq!(
+            refused(signed(
+                &key,
+                rs256.clone(),
+                claims("andere-anwendung", "n-1", 300)
+            )),
+            id_tokens::codes::AUDIENCE
+        );
+        assert_eq!(
+            refused(signed(
+                &key,
+                rs256.clone(),
+                claims("gemeinwerk", "n-1", -60)
+            )),
+            id_tokens::codes::EXPIRED
+        );
+        // Signed with a key the provider does not publish.
+        assert_eq!(
+            refused(signed(
+                &rsa_key("k2"),
+                rs256.clone(),
+                claims("gemeinwerk", "n-1", 300)
+            )),
+            id_tokens::codes::UNKNOWN_KEY
+        );
+        // An HMAC keyed with the client secret, which the registry knows:
+        // proves nothing about the provider.
+        let hmac = CoreHmacKey::new("test-geheimnis".as_bytes());
+        assert_eq!(
+            refused(signed(
+                &hmac,
+                CoreJwsSigningAlgorithm::HmacSha256,
+                claims("gemeinwerk", "n-1", 300)
+            )),
+            id_tokens::codes::ALGORITHM
+        );
+        // Not signed at all.
+        let payload = serde_json::to_string(&claims("gemeinwerk", "n-1", 300)).unwrap();
+        let none = format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
+            URL_SAFE_NO_PAD.encode(payload)
+        );
+        match SignInIdToken::from_str(&none) {
+            Ok(t) => assert_eq!(check(&t, &keys).unwrap_err(), id_tokens::codes::ALGORITHM),
+            Err(_) => {} // refused as unreadable: a refusal too
+        }
+        // A tampered payload under a good signature.
+        let good = signed(&key, rs256, claims("gemeinwerk", "n-1", 300)).to_string();
+        let other = signed(
+            &key,
+            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            claims("gemeinwerk", "n-1", 301),
+        )
+        .to_string();
+        let forged = format!(
+            "{}.{}",
+            other.rsplit_once('.').unwrap().0,
+            good.rsplit_once('.').unwrap().1
+        );
+        assert_eq!(
+            check(&SignInIdToken::from_str(&forged).unwrap(), &keys).unwrap_err(),
+            id_tokens::codes::SIGNATURE
+        );
+    }
+
+    #[test]
+    fn the_operators_file_is_checked_with_names() {
+        let parse = |t: &str| {
+            toml::from_str::<IdentityConfig>(t)
+                .map_err(|e| e.to_string())
+                .and_then(|c| c.check().map(|_| c))
+        };
+        let ok = parse("[[provider]]\nid = \"hessen\"\nname = \"ekom21\"\nissuer = \"https://sso.example\"\nclient_id = \"gw\"\n[[provider.role]]\ngroup = \"g\"\nnamespace = \"kassel\"\nrole = \"owner\"\n").unwrap();
+        assert_eq!(ok.providers[0].login_claim, "preferred_username");
+        for (bad, says) in [
+            ("[[provider]]\nid = \"Hessen\"\nname = \"x\"\nissuer = \"https://a\"\nclient_id = \"c\"\n", "provider id"),
+            ("[[provider]]\nid = \"h\"\nname = \"x\"\nissuer = \"ftp://a\"\nclient_id = \"c\"\n", "issuer"),
+            ("[[provider]]\nid = \"h\"\nname = \"x\"\nissuer = \"https://a\"\nclient_id = \"c\"\n[[provider.role]]\ngroup = \"g\"\nnamespace = \"kassel\"\nrole = \"chef\"\n", "neither owner nor publisher"),
+            ("[[provider]]\nid = \"h\"\nname = \"x\"\nissuer = \"https://a\"\nclient_id = \"c\"\nsecret = \"s\"\n", "unknown field"),
+            ("[[provider]]\nid = \"h\"\nname = \"x\"\nissuer = \"https://a\"\nclient_id = \"c\"\n[[provider]]\nid = \"h\"\nname = \"y\"\nissuer = \"https://b\"\nclient_id = \"c\"\n", "twice"),
+        ] {
+            let e = parse(bad).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+    }
 }
