@@ -82,20 +82,31 @@ pub fn add_user(conn: &mut DbConn, origin: &Origin, login: &str) -> Result<User>
                 format!("user \"{login}\" already exists"),
             ));
         }
-        let user = diesel::insert_into(users::table)
-            .values((users::login.eq(login), users::created_at.eq(now())))
-            .returning(users::all_columns)
-            .get_result::<User>(conn)?;
-        audit::record(
-            conn,
-            origin,
-            AuditAction::UserAdd,
-            None,
-            login,
-            serde_json::json!({}),
-        )?;
-        Ok(user)
+        insert_user(conn, origin, login, None, serde_json::json!({}))
     })
+}
+
+/// Writes a new user and its audit entry, in the caller's transaction.
+pub(crate) fn insert_user(
+    conn: &mut DbConn,
+    origin: &Origin,
+    login: &str,
+    namespace: Option<&str>,
+    details: serde_json::Value,
+) -> Result<User> {
+    let user = diesel::insert_into(users::table)
+        .values((users::login.eq(login), users::created_at.eq(now())))
+        .returning(users::all_columns)
+        .get_result::<User>(conn)?;
+    audit::record(
+        conn,
+        origin,
+        AuditAction::UserAdd,
+        namespace,
+        login,
+        details,
+    )?;
+    Ok(user)
 }
 
 /// What removing a user took away.
@@ -214,18 +225,8 @@ pub fn invite_member(
         check_slug(login)
             .map_err(|e| RegistryError::bad_request("invalid_login", format!("login {e}")))?;
         write_tx(conn, |conn| {
-            diesel::insert_into(users::table)
-                .values((users::login.eq(login), users::created_at.eq(now())))
-                .execute(conn)?;
-            audit::record(
-                conn,
-                &origin,
-                AuditAction::UserAdd,
-                Some(namespace),
-                login,
-                serde_json::json!({ "invited_to": namespace }),
-            )?;
-            Ok::<_, RegistryError>(())
+            let details = serde_json::json!({ "invited_to": namespace });
+            insert_user(conn, &origin, login, Some(namespace), details)
         })?;
     }
     set_member_as_operator(conn, &origin, namespace, login, role)

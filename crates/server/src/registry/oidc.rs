@@ -393,33 +393,28 @@ impl Providers {
         browser_secret: &str,
     ) -> Result<SignedIn> {
         let p = self.provider(provider)?;
-        let pending: Option<(String, String, String, chrono::NaiveDateTime)> =
-            write_tx(conn, |conn| {
-                let hash = secrets::digest(state);
-                let row = oidc_logins::table
-                    .find(&hash)
-                    .select((
-                        oidc_logins::browser_hash,
-                        oidc_logins::provider,
-                        oidc_logins::pkce_verifier,
-                        oidc_logins::created_at,
-                    ))
-                    .first::<(String, String, String, chrono::NaiveDateTime)>(conn)
-                    .optional()?;
-                let nonce: Option<String> = oidc_logins::table
-                    .find(&hash)
-                    .select(oidc_logins::nonce)
-                    .first(conn)
-                    .optional()?;
-                diesel::delete(oidc_logins::table.find(&hash)).execute(conn)?;
-                Ok::<_, RegistryError>(row.zip(nonce).and_then(
-                    |((browser, prov, verifier, at), nonce)| {
-                        (browser == secrets::digest(browser_secret) && prov == p.config.id)
-                            .then_some((verifier, nonce, prov, at))
-                    },
+        // Spent whatever follows: a state works once.
+        let hash = secrets::digest(state);
+        let pending = write_tx(conn, |conn| {
+            let row = oidc_logins::table
+                .find(&hash)
+                .select((
+                    oidc_logins::browser_hash,
+                    oidc_logins::provider,
+                    oidc_logins::pkce_verifier,
+                    oidc_logins::nonce,
+                    oidc_logins::created_at,
                 ))
-            })?;
-        let Some((verifier, nonce, _, created)) = pending else {
+                .first::<(String, String, String, String, chrono::NaiveDateTime)>(conn)
+                .optional()?;
+            diesel::delete(oidc_logins::table.find(&hash)).execute(conn)?;
+            Ok::<_, RegistryError>(row)
+        })?;
+        // Bound to the browser that started it: a callback with someone
+        // else's code and state (login CSRF) finds no cookie to match.
+        let Some((_, _, verifier, nonce, created)) = pending.filter(|(browser, prov, ..)| {
+            *browser == secrets::digest(browser_secret) && *prov == p.config.id
+        }) else {
             return Err(refuse(
                 codes::STATE,
                 "this sign-in is not one this registry started in this browser, or it was finished already",
@@ -668,19 +663,8 @@ fn find_or_make_user(
             u
         }
         None => {
-            let u = diesel::insert_into(users::table)
-                .values((users::login.eq(login), users::created_at.eq(now())))
-                .returning(users::all_columns)
-                .get_result::<User>(conn)?;
-            audit::record(
-                conn,
-                origin,
-                AuditAction::UserAdd,
-                None,
-                login,
-                serde_json::json!({ "provider": p.config.id }),
-            )?;
-            u
+            let details = serde_json::json!({ "provider": p.config.id });
+            super::accounts::insert_user(conn, origin, login, None, details)?
         }
     };
     diesel::insert_into(user_identities::table)
@@ -928,9 +912,9 @@ mod tests {
             URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
             URL_SAFE_NO_PAD.encode(payload)
         );
-        match SignInIdToken::from_str(&none) {
-            Ok(t) => assert_eq!(check(&t, &keys).unwrap_err(), id_tokens::codes::ALGORITHM),
-            Err(_) => {} // refused as unreadable: a refusal too
+        // (Refused as unreadable is a refusal too.)
+        if let Ok(t) = SignInIdToken::from_str(&none) {
+            assert_eq!(check(&t, &keys).unwrap_err(), id_tokens::codes::ALGORITHM);
         }
         // A tampered payload under a good signature.
         let good = signed(&key, rs256, claims("gemeinwerk", "n-1", 300)).to_string();
