@@ -9,6 +9,7 @@ mod contract;
 mod crash;
 mod db_health;
 mod downloads;
+mod feeds;
 mod follower;
 mod fork;
 mod git_index;

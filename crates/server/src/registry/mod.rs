@@ -11,6 +11,7 @@ pub mod demo;
 pub mod downloads;
 pub mod error;
 pub mod exports;
+pub mod feeds;
 pub mod forks;
 pub mod fsck;
 pub mod history;

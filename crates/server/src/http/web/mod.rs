@@ -10,6 +10,7 @@ mod account;
 mod chart;
 pub mod diagram;
 mod diff;
+mod feeds;
 pub mod markdown;
 mod namespace;
 mod oidc;
@@ -53,6 +54,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(package::unyank_version)
         .service(package::deprecate)
         .service(diff::page)
+        .service(feeds::package)
+        .service(feeds::upstream)
+        .service(feeds::namespace)
+        .service(feeds::themenfeld)
         .service(namespace::page)
         .service(namespace::add_member)
         .service(namespace::remove_member)
@@ -87,6 +92,10 @@ pub const PAGES: &[(&str, &str)] = &[
     ("POST", "/pakete/{ns}/{name}/versionen/{version}/freigeben"),
     ("POST", "/pakete/{ns}/{name}/veraltet"),
     ("GET", "/vergleich"),
+    ("GET", "/feeds/pakete/{ns}/{name}"),
+    ("GET", "/feeds/pakete/{ns}/{name}/upstream"),
+    ("GET", "/feeds/namensraeume/{ns}"),
+    ("GET", "/feeds/themenfelder/{themenfeld}"),
     ("GET", "/namensraeume/{ns}"),
     ("POST", "/namensraeume/{ns}/mitglieder"),
     ("POST", "/namensraeume/{ns}/mitglieder/{login}/entfernen"),

@@ -5,6 +5,7 @@
 
 use actix_web::{get, web, HttpRequest};
 use askama::Template;
+use gemeinwerk_package::manifest::THEMENFELDER;
 use serde::Deserialize;
 
 use std::collections::HashMap;
@@ -63,6 +64,8 @@ struct SearchPage {
     pages: usize,
     include_deprecated: bool,
     deprecated_href: String,
+    /// The Atom feed of the chosen Themenfeld's new packages.
+    feed: Option<String>,
 }
 
 /// The page's query in German names; every filter is a link that keeps
@@ -268,7 +271,13 @@ pub(super) async fn page(reg: Reg, req: HttpRequest, query: web::Query<SearchQue
     })
     .collect();
     let include_deprecated = query.veraltet.as_deref() == Some("ja");
+    let feed = query
+        .themenfeld
+        .as_ref()
+        .filter(|t| THEMENFELDER.iter().any(|(s, _)| s == t))
+        .map(|t| format!("/feeds/themenfelder/{t}"));
     Ok(ok(&SearchPage {
+        feed,
         chrome: Chrome::of(&req),
         q: query.q.trim().to_string(),
         total: super::number(results.total as i64),
