@@ -56,6 +56,13 @@ fn endpoints() -> Vec<Endpoint> {
             owners_only: false,
         },
         Endpoint {
+            method: "POST",
+            path: "/api/v1/packages/kassel/a/advisories",
+            body: Some(br#"{"kind":"fehler","severity":"niedrig","text":"Feld falsch","affected":"=1.0.0"}"#.to_vec()),
+            scope: "yank",
+            owners_only: false,
+        },
+        Endpoint {
             method: "PUT",
             path: "/api/v1/namespaces/kassel/members",
             body: Some(br#"{"login":"stranger","role":"owner"}"#.to_vec()),

@@ -712,8 +712,9 @@ impl TestRegistry {
             .load(c)
             .unwrap();
         let tx: i64 = trusted_exchanges::table.count().get_result(c).unwrap();
+        let adv: i64 = advisories::table.count().get_result(c).unwrap();
         format!(
-            "{ns:?}\n{pk:?}\n{vs:?}\n{au:?}\n{mb:?}\n{tk:?}\n{ws:?}\ndeps={deps} jobs={jb}\n{tp:?} exchanges={tx}\nblobs={:?}\ngit={:?}",
+            "{ns:?}\n{pk:?}\n{vs:?}\n{au:?}\n{mb:?}\n{tk:?}\n{ws:?}\ndeps={deps} jobs={jb}\n{tp:?} exchanges={tx} advisories={adv}\nblobs={:?}\ngit={:?}",
             self.blobs(),
             self.git_head()
         )

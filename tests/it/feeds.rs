@@ -82,13 +82,14 @@ fn feeds_of_releases_themenfelder_and_upstream_changes() {
     );
     assert_eq!(r.status, 200, "{}", r.text());
 
-    // A package's releases, newest first, each saying what changed.
+    // A package's releases, the newest news first (the yank of 1.0.0 came
+    // after 1.1.0), each saying what changed.
     let feed = parsed(&reg, "/feeds/pakete/kassel/parken");
     assert_eq!(
         titles(&feed),
-        ["kassel/parken 1.1.0", "kassel/parken 1.0.0 (zurückgezogen)"]
+        ["kassel/parken 1.0.0 (zurückgezogen)", "kassel/parken 1.1.0"]
     );
-    let newest = &feed["entries"][0];
+    let newest = &feed["entries"][1];
     let summary = newest["summary"].as_str().unwrap();
     assert!(summary.starts_with("Gegenüber 1.0.0 ("), "{summary}");
     assert!(summary.contains("kennzeichen"), "{summary}");
@@ -96,7 +97,7 @@ fn feeds_of_releases_themenfelder_and_upstream_changes() {
         newest["link"],
         format!("{}/pakete/kassel/parken?version=1.1.0", reg.url)
     );
-    let oldest = feed["entries"][1]["summary"].as_str().unwrap();
+    let oldest = feed["entries"][0]["summary"].as_str().unwrap();
     assert!(
         oldest.starts_with("Zurückgezogen: Gebühr falsch. Erste Version."),
         "{oldest}"

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, so that the crate is linked once.
 
+mod advisories;
 mod auth;
 mod blob_store;
 mod cluster;

@@ -4,6 +4,7 @@
 
 mod access;
 mod actor;
+mod advisories;
 mod api;
 pub mod error;
 mod git_http;
@@ -119,7 +120,8 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
         .service(git_http::index_archive_repo)
         .service(git_http::package_repo)
         .configure(api::configure)
-        .configure(trusted_publishing::configure);
+        .configure(trusted_publishing::configure)
+        .configure(advisories::configure);
 }
 
 /// No name in this registry holds a control character, and PostgreSQL

@@ -60,10 +60,12 @@ pub enum AuditAction {
     SessionsEnd,
     /// The operator removed a user.
     UserRemove,
+    /// A publisher published an advisory for a package.
+    Advisory,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 19] = [
+    pub const ALL: [AuditAction; 20] = [
         AuditAction::NamespaceAdd,
         AuditAction::UserAdd,
         AuditAction::MemberAdd,
@@ -83,6 +85,7 @@ impl AuditAction {
         AuditAction::TrustedTokenCreate,
         AuditAction::SessionsEnd,
         AuditAction::UserRemove,
+        AuditAction::Advisory,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -106,6 +109,7 @@ impl AuditAction {
             AuditAction::TrustedTokenCreate => "trusted_token_create",
             AuditAction::SessionsEnd => "sessions_end",
             AuditAction::UserRemove => "user_remove",
+            AuditAction::Advisory => "advisory",
         }
     }
 
@@ -131,7 +135,8 @@ impl AuditAction {
             | AuditAction::TrustedPublisherRemove
             | AuditAction::TrustedTokenCreate
             | AuditAction::SessionsEnd
-            | AuditAction::UserRemove => false,
+            | AuditAction::UserRemove
+            | AuditAction::Advisory => false,
         }
     }
 }
@@ -261,6 +266,7 @@ mod tests {
                 "trusted_token_create",
                 "sessions_end",
                 "user_remove",
+                "advisory",
             ]
         );
     }

@@ -165,18 +165,50 @@ fn release(reg: &Registry, full_name: &str, before: Option<&Version>, version: &
     }
 }
 
-/// The newest releases of a package.
+/// A package's advisories as entries.
+fn advisory_entries(reg: &Registry, ns: &str, name: &str) -> Result<Vec<Entry>> {
+    Ok(super::advisories::of_package(reg, ns, name)?
+        .into_iter()
+        .map(|a| Entry {
+            id: tag(reg, &format!("hinweis:{}:{}", a.package, a.id)),
+            title: format!(
+                "Hinweis ({}, {}): {} {}",
+                a.kind_de(),
+                a.severity,
+                a.package,
+                a.affected
+            ),
+            page: format!("/pakete/{}", a.package),
+            updated: a.created_at,
+            summary: match &a.fixed {
+                Some(f) => format!("{} Behoben in {f}.", a.text),
+                None => a.text.clone(),
+            },
+        })
+        .collect())
+}
+
+/// Newest first, at most [`MOST_ENTRIES`].
+fn newest(mut entries: Vec<Entry>) -> Vec<Entry> {
+    entries.sort_by_key(|e| std::cmp::Reverse(e.updated));
+    entries.truncate(MOST_ENTRIES);
+    entries
+}
+
+/// The newest releases and advisories of a package.
 pub fn package_releases(reg: &Registry, ns: &str, name: &str) -> Result<Feed> {
     let package = package_of(reg, ns, name)?;
     let versions = index::package_versions(&mut *reg.db.conn()?, package.id)?;
     let full_name = format!("{ns}/{name}");
-    let entries = versions
+    let mut entries: Vec<Entry> = versions
         .iter()
         .enumerate()
         .rev()
         .take(MOST_ENTRIES)
         .map(|(i, v)| release(reg, &full_name, i.checked_sub(1).map(|p| &versions[p]), v))
         .collect();
+    entries.extend(advisory_entries(reg, ns, name)?);
+    let entries = newest(entries);
     Ok(feed(
         reg,
         &format!("paket:{full_name}"),
@@ -273,8 +305,7 @@ pub fn themenfeld_packages(reg: &Registry, themenfeld: &str) -> Result<Feed> {
             ),
         });
     }
-    entries.sort_by_key(|e| std::cmp::Reverse(e.updated));
-    entries.truncate(MOST_ENTRIES);
+    let entries = newest(entries);
     Ok(feed(
         reg,
         &format!("themenfeld:{slug}"),
@@ -303,7 +334,7 @@ pub fn upstream_changes(reg: &Registry, ns: &str, name: &str) -> Result<Feed> {
     let up = package_of(reg, up_ns, up_pkg)?;
     let versions = index::package_versions(&mut *reg.db.conn()?, up.id)?;
     let base_at = versions.iter().position(|v| v.num == base);
-    let entries = versions
+    let mut entries: Vec<Entry> = versions
         .iter()
         .enumerate()
         .filter(|(i, _)| base_at.is_none_or(|b| *i > b))
@@ -316,6 +347,8 @@ pub fn upstream_changes(reg: &Registry, ns: &str, name: &str) -> Result<Feed> {
             e
         })
         .collect();
+    entries.extend(advisory_entries(reg, up_ns, up_pkg)?);
+    let entries = newest(entries);
     Ok(feed(
         reg,
         &format!("upstream:{full_name}"),

@@ -2,6 +2,7 @@
 //! stores; none knows about HTTP.
 
 pub mod accounts;
+pub mod advisories;
 pub mod audit;
 pub mod auth;
 pub mod changes;

@@ -202,6 +202,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    advisories (id) {
+        id -> BigInt,
+        package_id -> BigInt,
+        kind -> Text,
+        severity -> Text,
+        text -> Text,
+        affected -> Text,
+        fixed -> Nullable<Text>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(members -> namespaces (namespace_id));
 diesel::joinable!(members -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
@@ -216,6 +230,8 @@ diesel::joinable!(trusted_publishers -> namespaces (namespace_id));
 diesel::joinable!(trusted_publishers -> users (created_by));
 diesel::joinable!(trusted_exchanges -> api_tokens (token_id));
 diesel::joinable!(user_identities -> users (user_id));
+diesel::joinable!(advisories -> packages (package_id));
+diesel::joinable!(advisories -> users (created_by));
 
 diesel::allow_tables_to_appear_in_same_query!(
     namespaces,
@@ -235,4 +251,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     trusted_exchanges,
     user_identities,
     oidc_logins,
+    advisories,
 );

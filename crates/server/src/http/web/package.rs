@@ -234,6 +234,9 @@ pub struct PackageData {
     pub forks: Vec<NetworkRow>,
     pub fork_base: Option<String>,
     pub fork_base_package: String,
+    /// Advisories that affect the shown version, and (a fork) the upstream
+    /// version it is based on.
+    pub advisories: Vec<crate::registry::advisories::AdvisoryView>,
     pub fork_behind: usize,
     pub downloads: String,
     /// Downloads of the last 90 days, as "1.234 Downloads".
@@ -544,8 +547,23 @@ pub fn load(
         behind: e.behind,
         indent: e.depth.saturating_sub(1),
     };
+    let mut shown_advisories: Vec<_> =
+        crate::registry::advisories::of_package(reg, namespace, name)?
+            .into_iter()
+            .filter(|a| a.affects(&version))
+            .collect();
+    if let Some((up, base)) = network.base.as_deref().and_then(|b| b.split_once('@')) {
+        if let Some((up_ns, up_name)) = up.split_once('/') {
+            shown_advisories.extend(
+                crate::registry::advisories::of_package(reg, up_ns, up_name)?
+                    .into_iter()
+                    .filter(|a| a.affects(base)),
+            );
+        }
+    }
     let m = manifest.as_ref();
     Ok(PackageData {
+        advisories: shown_advisories,
         name: full_name,
         namespace: namespace.to_string(),
         publisher,
