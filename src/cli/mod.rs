@@ -428,7 +428,7 @@ fn localized(cause: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// A client error as its `Display` says it, in the user's language.
-fn client_error(e: &ClientError) -> String {
+pub(crate) fn client_error(e: &ClientError) -> String {
     use crate::tr;
     let shown = |p: &std::path::Path| p.display().to_string();
     let server_failed = |status: u16, text: String| match status >= 500 {

@@ -13,6 +13,7 @@ use anyhow::Context as _;
 use super::{output, refused, RegistryArgs};
 use crate::cli::i18n;
 use crate::tr;
+use gemeinwerk_client::advisories;
 use gemeinwerk_client::cache::{write_atomic, Cache, IndexFetcher, IndexMode};
 use gemeinwerk_client::fetch::{self, FetchOptions, Progress, ProgressWords};
 use gemeinwerk_client::lockfile::{self, Lockfile};
@@ -49,6 +50,9 @@ pub struct LockArgs {
     /// A folder written by `gemeinwerk vendor`, read before the cache.
     #[arg(long, env = "GEMEINWERK_VENDORED")]
     vendored: Option<PathBuf>,
+    /// Fail (exit 1) when an advisory affects a locked version (for CI).
+    #[arg(long)]
+    deny_advisories: bool,
     #[command(flatten)]
     dir: ProjectDir,
     #[command(flatten)]
@@ -74,6 +78,9 @@ pub struct FetchArgs {
     /// Parallel downloads.
     #[arg(long, default_value_t = 8)]
     jobs: usize,
+    /// Fail (exit 1) when an advisory affects a locked version (for CI).
+    #[arg(long)]
+    deny_advisories: bool,
     #[command(flatten)]
     dir: ProjectDir,
     #[command(flatten)]
@@ -268,13 +275,16 @@ pub fn lock(args: LockArgs) -> anyhow::Result<()> {
     let (lock, previous) = current_lock(&project, &fetcher, args.update)?;
     let fresh = fetcher.fresh.load(Ordering::Relaxed);
     let not_modified = fetcher.not_modified.load(Ordering::Relaxed);
+    let affected = advisories_of(&lock, args.offline, args.deny_advisories)?;
     output(
         &args.reg,
         &json!({
             "packages": lock_json(&lock),
             "index": { "fresh": fresh, "not_modified": not_modified },
+            "advisories": affected,
         }),
         || {
+            warn_advisories(&affected);
             for p in &lock.packages {
                 let before = previous
                     .as_ref()
@@ -313,6 +323,55 @@ pub fn lock(args: LockArgs) -> anyhow::Result<()> {
             );
         },
     );
+    deny_advisories(args.deny_advisories, &affected)
+}
+
+/// The advisories that affect the lock's pins; none offline (there is
+/// nobody to ask). A registry that does not answer does not stop a fetch
+/// from the cache: the check is skipped with a warning, unless the
+/// pipeline asked to deny advisories, which needs the answer.
+fn advisories_of(
+    lock: &Lockfile,
+    offline: bool,
+    deny: bool,
+) -> anyhow::Result<Vec<advisories::Affected>> {
+    if offline {
+        return Ok(Vec::new());
+    }
+    match advisories::affecting(lock) {
+        Ok(found) => Ok(found),
+        Err(e) if !deny => {
+            eprintln!(
+                "{}",
+                tr!("advisories-unchecked", error = super::client_error(&e))
+            );
+            Ok(Vec::new())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn warn_advisories(affected: &[advisories::Affected]) {
+    for a in affected {
+        eprintln!(
+            "{}",
+            tr!(
+                "advisory-warning",
+                package = a.name.as_str(),
+                version = a.version.as_str(),
+                kind = a.advisory.kind.as_str(),
+                severity = a.advisory.severity.as_str(),
+                text = a.advisory.text.as_str(),
+                fixed = a.advisory.fixed.as_deref().unwrap_or("-")
+            )
+        );
+    }
+}
+
+fn deny_advisories(deny: bool, affected: &[advisories::Affected]) -> anyhow::Result<()> {
+    if deny && !affected.is_empty() {
+        return Err(refused(tr!("advisories-denied", count = affected.len())));
+    }
     Ok(())
 }
 
@@ -344,10 +403,12 @@ pub fn fetch(args: FetchArgs) -> anyhow::Result<()> {
         words: words(),
     };
     let report = fetch::fetch(&lock, &cache, &dest, &opts)?;
+    let affected = advisories_of(&lock, args.offline, args.deny_advisories)?;
     output(
         &args.reg,
-        &json!({ "dest": dest, "report": report, "packages": lock_json(&lock) }),
+        &json!({ "dest": dest, "report": report, "packages": lock_json(&lock), "advisories": affected }),
         || {
+            warn_advisories(&affected);
             eprintln!(
                 "{}",
                 tr!(
@@ -361,7 +422,7 @@ pub fn fetch(args: FetchArgs) -> anyhow::Result<()> {
             )
         },
     );
-    Ok(())
+    deny_advisories(args.deny_advisories, &affected)
 }
 
 pub fn vendor(args: VendorArgs) -> anyhow::Result<()> {

@@ -174,9 +174,11 @@ fn status(reg: &RegistryArgs, dir: Option<PathBuf>) -> anyhow::Result<()> {
         }
     }
     let upstream = format!("{ns}/{name}");
+    let base = fork.from.version.to_string();
+    let advisories = gemeinwerk_client::advisories::for_version(&c, &upstream, &base)?;
     output(
         reg,
-        &json!({ "upstream": upstream, "base": fork.from.version.to_string(), "newer": entries }),
+        &json!({ "upstream": upstream, "base": base, "newer": entries, "advisories": advisories }),
         || {
             println!(
                 "{}",
@@ -185,6 +187,18 @@ fn status(reg: &RegistryArgs, dir: Option<PathBuf>) -> anyhow::Result<()> {
                     upstream = format!("{upstream}@{}", fork.from.version)
                 )
             );
+            for a in &advisories {
+                println!(
+                    "  {}",
+                    tr!(
+                        "upstream-advisory",
+                        kind = a.kind.as_str(),
+                        severity = a.severity.as_str(),
+                        text = a.text.as_str(),
+                        fixed = a.fixed.as_deref().unwrap_or("-")
+                    )
+                );
+            }
             if lines.is_empty() {
                 println!("{}", tr!("upstream-up-to-date"));
             }

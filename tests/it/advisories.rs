@@ -1,6 +1,8 @@
 //! Advisories: a publisher marks affected versions; portals ask about their
 //! pins; the package page, a fork's page and the feed show them.
 
+use std::process::{Command, Stdio};
+
 use serde_json::{json, Value};
 
 use crate::both_backends;
@@ -44,9 +46,9 @@ both_backends! {
             (with(json!({"text": "Gebühr\u{7}"})), 400, "text_control_character", "control"),
             (with(json!({"text": "x".repeat(2001)})), 400, "text_too_long", "2000"),
             (with(json!({"affected": "ab 1.0"})), 400, "invalid_advisory", "not a version range"),
-            (with(json!({"affected": ">=9.0.0"})), 400, "invalid_advisory", "affects no published version"),
-            (with(json!({"fixed": "9.9.9"})), 400, "invalid_advisory", "not published"),
-            (with(json!({"fixed": "1.1.0"})), 400, "invalid_advisory", "inside the affected range"),
+            (with(json!({"affected": ">=9.0.0"})), 409, "advisory_range_unpublished", "affects no published version"),
+            (with(json!({"fixed": "9.9.9"})), 409, "advisory_fixed_unpublished", "not published"),
+            (with(json!({"fixed": "1.1.0"})), 409, "advisory_fixed_in_range", "inside the affected range"),
             (with(json!({"fixed": "neu"})), 400, "invalid_advisory", "not a version"),
             (with(json!({"extra": true})), 400, "bad_json", "extra"),
         ] {
@@ -99,4 +101,115 @@ both_backends! {
         let audit = reg.request("GET", "/api/v1/namespaces/kassel/audit", Some(&kassel), None).json();
         assert!(audit["entries"].as_array().unwrap().iter().any(|e| e["action"] == "advisory"));
     }
+}
+
+/// `gemeinwerk lock` and `fetch` warn about advisories that affect a pin,
+/// and fail with `--deny-advisories` (for CI); offline they ask nobody.
+#[test]
+fn lock_and_fetch_warn_and_deny_in_ci() {
+    let reg = TestRegistry::start(Backend::Sqlite);
+    let kassel = reg.owner_of("kassel");
+    for v in ["1.0.0", "1.1.0"] {
+        assert_eq!(
+            reg.publish_bytes(Some(&kassel), &archive_of(&pkg("kassel/parken", v)))
+                .status,
+            200
+        );
+    }
+    let r = advisory(
+        &reg,
+        Some(&kassel),
+        json!({
+            "kind": "rechtsaenderung", "severity": "hoch",
+            "text": "Die Satzung gilt seit März anders.", "affected": "<1.1.0",
+        }),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("gemeinwerk.toml"),
+        "[dependencies]\n\"kassel/parken\" = \"=1.0.0\"\n",
+    )
+    .unwrap();
+    let run = |args: &[&str], lang: &str| {
+        Command::new(common::bin())
+            .args(args)
+            .current_dir(dir.path())
+            .env("GEMEINWERK_REGISTRY", &reg.url)
+            .env("HOME", dir.path())
+            .env("XDG_CACHE_HOME", cache.path())
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("LANG", lang)
+            .env_remove("GEMEINWERK_TOKEN")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let out = run(&["lock"], "C");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("warning: advisory for kassel/parken 1.0.0 (rechtsaenderung, hoch): Die Satzung gilt seit März anders."), "{}", stderr(&out));
+    let out = run(&["lock", "--json"], "C");
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["advisories"][0]["advisory"]["kind"], "rechtsaenderung");
+    let out = run(&["lock", "--deny-advisories"], "C");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("1 advisories affect locked versions"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&["fetch", "--locked", "--deny-advisories"], "de_DE.UTF-8");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Warnung: Hinweis zu kassel/parken 1.0.0"),
+        "{}",
+        stderr(&out)
+    );
+    // Offline there is nobody to ask: no warning, no failure.
+    let out = run(
+        &["fetch", "--locked", "--offline", "--deny-advisories"],
+        "C",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A fork based on the affected version hears of it in `upstream status`.
+    let darmstadt = reg.owner_of("darmstadt");
+    let fork = dir.path().join("fork");
+    let out = reg.cli(
+        Some(&darmstadt),
+        &[
+            "fork",
+            "kassel/parken@1.0.0",
+            "darmstadt/parken",
+            "--dir",
+            fork.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = reg.cli(None, &["upstream", "status", fork.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(
+            "advisory for the base (rechtsaenderung, hoch): Die Satzung gilt seit März anders."
+        ),
+        "{}",
+        stdout(&out)
+    );
+    let out = reg.cli(
+        None,
+        &["upstream", "status", fork.to_str().unwrap(), "--json"],
+    );
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["advisories"][0]["severity"], "hoch");
+
+    // A pin outside the range is not affected.
+    std::fs::write(
+        dir.path().join("gemeinwerk.toml"),
+        "[dependencies]\n\"kassel/parken\" = \"=1.1.0\"\n",
+    )
+    .unwrap();
+    let out = run(&["lock", "--deny-advisories"], "C");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("advisory"), "{}", stderr(&out));
 }

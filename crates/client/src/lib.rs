@@ -1,6 +1,7 @@
 //! The CLI's side: talking to a registry over HTTP, reading package
 //! folders, keeping the user's token.
 
+pub mod advisories;
 pub mod cache;
 pub mod credentials;
 pub mod error;

@@ -141,10 +141,13 @@ pub fn publish(
         .iter()
         .filter_map(|v| semver::Version::parse(&v.num).ok())
         .collect();
+    // What the versions published so far allow is a conflict with the
+    // registry's state, not a malformed request.
     if !published.iter().any(|v| range.matches(v)) {
-        return Err(invalid(format!(
-            "the range \"{range}\" affects no published version of {full_name}"
-        )));
+        return Err(RegistryError::conflict(
+            "advisory_range_unpublished",
+            format!("the range \"{range}\" affects no published version of {full_name}"),
+        ));
     }
     let fixed = match req
         .fixed
@@ -161,14 +164,16 @@ pub fn publish(
                 ))
             })?;
             if !published.contains(&v) {
-                return Err(invalid(format!(
-                    "the fixed version {v} of {full_name} is not published"
-                )));
+                return Err(RegistryError::conflict(
+                    "advisory_fixed_unpublished",
+                    format!("the fixed version {v} of {full_name} is not published"),
+                ));
             }
             if range.matches(&v) {
-                return Err(invalid(format!(
-                    "the fixed version {v} is inside the affected range \"{range}\""
-                )));
+                return Err(RegistryError::conflict(
+                    "advisory_fixed_in_range",
+                    format!("the fixed version {v} is inside the affected range \"{range}\""),
+                ));
             }
             Some(v.to_string())
         }
