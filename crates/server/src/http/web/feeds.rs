@@ -7,6 +7,7 @@ use askama::Template;
 use super::{block, secure, WebResult};
 use crate::http::Reg;
 use crate::registry::feeds::{self, Feed};
+use crate::registry::Registry;
 
 pub struct EntryView {
     pub id: String,
@@ -65,6 +66,17 @@ fn atom(reg: &Reg, feed: Feed) -> HttpResponse {
     }
 }
 
+/// Makes a feed off the async threads and answers it as Atom.
+async fn answer(
+    reg: Reg,
+    req: &HttpRequest,
+    make: impl FnOnce(&Registry) -> crate::registry::Result<Feed> + Send + 'static,
+) -> WebResult {
+    let r = reg.clone();
+    let feed = block(req, move || make(&r)).await?;
+    Ok(atom(&reg, feed))
+}
+
 #[get("/feeds/pakete/{ns}/{name}")]
 pub(super) async fn package(
     reg: Reg,
@@ -72,9 +84,7 @@ pub(super) async fn package(
     path: web::Path<(String, String)>,
 ) -> WebResult {
     let (ns, name) = path.into_inner();
-    let r = reg.clone();
-    let feed = block(&req, move || feeds::package_releases(&r, &ns, &name)).await?;
-    Ok(atom(&reg, feed))
+    answer(reg, &req, move |r| feeds::package_releases(r, &ns, &name)).await
 }
 
 #[get("/feeds/pakete/{ns}/{name}/upstream")]
@@ -84,23 +94,20 @@ pub(super) async fn upstream(
     path: web::Path<(String, String)>,
 ) -> WebResult {
     let (ns, name) = path.into_inner();
-    let r = reg.clone();
-    let feed = block(&req, move || feeds::upstream_changes(&r, &ns, &name)).await?;
-    Ok(atom(&reg, feed))
+    answer(reg, &req, move |r| feeds::upstream_changes(r, &ns, &name)).await
 }
 
 #[get("/feeds/namensraeume/{ns}")]
 pub(super) async fn namespace(reg: Reg, req: HttpRequest, path: web::Path<String>) -> WebResult {
     let ns = path.into_inner();
-    let r = reg.clone();
-    let feed = block(&req, move || feeds::namespace_releases(&r, &ns)).await?;
-    Ok(atom(&reg, feed))
+    answer(reg, &req, move |r| feeds::namespace_releases(r, &ns)).await
 }
 
 #[get("/feeds/themenfelder/{themenfeld}")]
 pub(super) async fn themenfeld(reg: Reg, req: HttpRequest, path: web::Path<String>) -> WebResult {
     let themenfeld = path.into_inner();
-    let r = reg.clone();
-    let feed = block(&req, move || feeds::themenfeld_packages(&r, &themenfeld)).await?;
-    Ok(atom(&reg, feed))
+    answer(reg, &req, move |r| {
+        feeds::themenfeld_packages(r, &themenfeld)
+    })
+    .await
 }
