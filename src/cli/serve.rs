@@ -145,6 +145,9 @@ pub fn exec(args: ServeArgs) -> anyhow::Result<()> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{local}"));
+    // Checked before any store is touched: a wrong setting writes nothing.
+    let identity = identity_config(&args)?;
+    let issuers = trusted_publishing_issuers(&args)?;
     let config = RegistryConfig {
         limits: ArchiveLimits {
             max_upload_bytes: args.max_upload_bytes,
@@ -182,19 +185,7 @@ pub fn exec(args: ServeArgs) -> anyhow::Result<()> {
         args.rate_limit_token_create,
         args.rate_limit_token_exchange,
     );
-    let issuers = if args.trusted_publishing_issuers.is_empty() {
-        gemeinwerk_server::registry::id_tokens::DEFAULT_ISSUERS
-            .map(String::from)
-            .to_vec()
-    } else {
-        args.trusted_publishing_issuers.clone()
-    };
-    registry.oidc =
-        gemeinwerk_server::registry::oidc::Providers::new(&identity_config(&args)?, &base_url);
-    for issuer in &issuers {
-        gemeinwerk_server::registry::id_tokens::check_issuer(issuer)
-            .map_err(|e| anyhow::anyhow!("--trusted-publishing-issuer: {e}"))?;
-    }
+    registry.oidc = gemeinwerk_server::registry::oidc::Providers::new(&identity, &base_url);
     registry.ci_issuers = gemeinwerk_server::registry::id_tokens::CiIssuers::new(
         &issuers,
         args.trusted_publishing_audience
@@ -228,6 +219,22 @@ pub fn exec(args: ServeArgs) -> anyhow::Result<()> {
     actix_web::rt::System::new()
         .block_on(gemeinwerk_server::http::serve(registry, listener))
         .with_context(|| tr!("serve-stopped"))
+}
+
+/// The CI issuers trusted publishing accepts: the flags', or the defaults.
+fn trusted_publishing_issuers(args: &ServeArgs) -> anyhow::Result<Vec<String>> {
+    let issuers = if args.trusted_publishing_issuers.is_empty() {
+        gemeinwerk_server::registry::id_tokens::DEFAULT_ISSUERS
+            .map(String::from)
+            .to_vec()
+    } else {
+        args.trusted_publishing_issuers.clone()
+    };
+    for issuer in &issuers {
+        gemeinwerk_server::registry::id_tokens::check_issuer(issuer)
+            .map_err(|e| anyhow::anyhow!("--trusted-publishing-issuer: {e}"))?;
+    }
+    Ok(issuers)
 }
 
 /// The identity providers: the file's, and the one of the `--oidc-*` flags

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-use crate::common::*;
+use crate::common::{self, *};
 use crate::web::Visitor;
 use gemeinwerk_server::store::schema::{api_tokens, user_identities, users, web_sessions};
 
@@ -451,4 +451,63 @@ fn invitations_and_ending_sessions_sqlite() {
 #[test]
 fn invitations_and_ending_sessions_postgres() {
     invitations_and_ending_sessions(&TestRegistry::start(Backend::Postgres));
+}
+
+/// Wrong identity settings stop `serve` before any store is touched,
+/// naming the setting.
+#[test]
+fn wrong_identity_settings_stop_the_start_and_write_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let missing = tmp.path().join("fehlt.toml");
+    for (args, says) in [
+        (
+            vec![
+                "--oidc-issuer",
+                "https://sso.example",
+                "--oidc-client-id",
+                "gw",
+                "--oidc-group-role",
+                "kassel-owners",
+            ],
+            "--oidc-group-role",
+        ),
+        (
+            vec![
+                "--oidc-issuer",
+                "https://sso.example",
+                "--oidc-client-id",
+                "gw",
+                "--oidc-group-role",
+                "g=kassel:chef",
+            ],
+            "neither owner nor publisher",
+        ),
+        (
+            vec!["--trusted-publishing-issuer", "ftp://gitlab.example"],
+            "--trusted-publishing-issuer",
+        ),
+        (
+            vec!["--identity-config", missing.to_str().unwrap()],
+            "--identity-config",
+        ),
+    ] {
+        let out = Command::new(common::bin())
+            .args([
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--data-dir",
+                data.to_str().unwrap(),
+            ])
+            .args(&args)
+            .env_remove("GEMEINWERK_DATABASE_URL")
+            .env("LANG", "C")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+        assert!(!data.exists(), "{args:?} wrote the data dir");
+    }
 }
