@@ -19,16 +19,11 @@ const FLOW_COOKIE: &str = "gw_oidc";
 const FLOW_PATH: &str = "/anmelden/oidc";
 
 fn flow_cookie(req: &HttpRequest, value: String) -> Cookie<'static> {
-    let secure = req
-        .app_data::<Reg>()
-        .is_some_and(|r| r.config.base_url.starts_with("https://"));
-    Cookie::build(FLOW_COOKIE, value)
-        .path(FLOW_PATH)
-        .http_only(true)
-        .secure(secure)
-        .same_site(SameSite::Lax)
-        .max_age(time::Duration::minutes(10))
-        .finish()
+    let mut cookie = session::cookie(req, FLOW_COOKIE, value);
+    cookie.set_path(FLOW_PATH);
+    cookie.set_same_site(SameSite::Lax);
+    cookie.set_max_age(time::Duration::minutes(10));
+    cookie
 }
 
 #[get("/anmelden/oidc/{provider}")]
