@@ -183,6 +183,7 @@ pub fn publish(
         ..origin.clone()
     };
     let affected = range.to_string();
+    let at = now();
     let id = write_tx(&mut conn, |conn| {
         let id: i64 = diesel::insert_into(advisories::table)
             .values((
@@ -193,7 +194,7 @@ pub fn publish(
                 advisories::affected.eq(&affected),
                 advisories::fixed.eq(&fixed),
                 advisories::created_by.eq(actor.user_id),
-                advisories::created_at.eq(now()),
+                advisories::created_at.eq(at),
             ))
             .returning(advisories::id)
             .get_result(conn)?;
@@ -210,10 +211,17 @@ pub fn publish(
         )?;
         Ok::<_, RegistryError>(id)
     })?;
-    Ok(list(&mut conn, Some(package.id))?
-        .into_iter()
-        .find(|a| a.id == id)
-        .expect("just written"))
+    Ok(AdvisoryView {
+        id,
+        package: full_name,
+        kind,
+        severity,
+        text: text.to_string(),
+        affected,
+        fixed,
+        created_by: actor.login,
+        created_at: at,
+    })
 }
 
 fn list(conn: &mut DbConn, package_id: Option<i64>) -> Result<Vec<AdvisoryView>> {

@@ -11,7 +11,7 @@ use super::secrets;
 use super::sessions;
 use crate::store::db::now;
 use crate::store::models::{ApiToken, Namespace, User};
-use crate::store::schema::{api_tokens, members, namespaces, users};
+use crate::store::schema::{api_tokens, members, namespaces, trusted_exchanges, users};
 use crate::store::{write_tx, DbConn};
 
 use gemeinwerk_package::names::TOKEN_PREFIX;
@@ -343,7 +343,9 @@ impl<'a> From<Option<&'a str>> for Credential<'a> {
 /// (`Bearer gw_…` or the bare token), or the token behind a web session;
 /// both get the same checks, and the token's use is recorded.
 pub fn authenticate(conn: &mut DbConn, cred: Credential<'_>) -> Result<Actor> {
-    let found: Option<(ApiToken, User)> = match cred {
+    // The token, its user, and whether trusted publishing made it, in one
+    // query: ordinary tokens need no second look.
+    let found: Option<(ApiToken, User, Option<i64>)> = match cred {
         Credential::Header(header) => {
             let raw = header
                 .map(str::trim)
@@ -358,8 +360,13 @@ pub fn authenticate(conn: &mut DbConn, cred: Credential<'_>) -> Result<Actor> {
             }
             api_tokens::table
                 .inner_join(users::table)
+                .left_join(trusted_exchanges::table)
                 .filter(api_tokens::token_hash.eq(secrets::digest(token)))
-                .select((ApiToken::as_select(), User::as_select()))
+                .select((
+                    ApiToken::as_select(),
+                    User::as_select(),
+                    trusted_exchanges::publisher_id.nullable(),
+                ))
                 .first(conn)
                 .optional()?
         }
@@ -369,13 +376,18 @@ pub fn authenticate(conn: &mut DbConn, cred: Credential<'_>) -> Result<Actor> {
             let token_id = sessions::token_of(conn, id)?.ok_or(RegistryError::MissingToken)?;
             api_tokens::table
                 .inner_join(users::table)
+                .left_join(trusted_exchanges::table)
                 .filter(api_tokens::id.eq(token_id))
-                .select((ApiToken::as_select(), User::as_select()))
+                .select((
+                    ApiToken::as_select(),
+                    User::as_select(),
+                    trusted_exchanges::publisher_id.nullable(),
+                ))
                 .first(conn)
                 .optional()?
         }
     };
-    let (row, user) = found.ok_or(RegistryError::UnknownToken)?;
+    let (row, user, exchanged) = found.ok_or(RegistryError::UnknownToken)?;
     if row.revoked_at.is_some() || user.removed_at.is_some() {
         return Err(RegistryError::RevokedToken);
     }
@@ -385,7 +397,10 @@ pub fn authenticate(conn: &mut DbConn, cred: Credential<'_>) -> Result<Actor> {
             return Err(RegistryError::ExpiredToken(expiry));
         }
     }
-    let trusted = super::trusted_publishing::grant_of(conn, row.id)?;
+    let trusted = match exchanged {
+        Some(_) => super::trusted_publishing::grant_of(conn, row.id)?,
+        None => None,
+    };
     diesel::update(api_tokens::table.find(row.id))
         .set(api_tokens::last_used_at.eq(Some(at)))
         .execute(conn)?;

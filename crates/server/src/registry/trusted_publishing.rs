@@ -158,7 +158,9 @@ pub fn register(
     }
     let ref_pattern = field(req.ref_pattern.as_deref(), "ref_pattern", 200)?;
     let environment = field(req.environment.as_deref(), "environment", 100)?;
-    let actor_id = super::auth::find_user(conn, origin.actor.as_deref().unwrap_or_default())?.id;
+    let login = origin.actor.clone().unwrap_or_default();
+    let actor_id = super::auth::find_user(conn, &login)?.id;
+    let at = now();
     let id = write_tx(conn, |conn| -> Result<i64> {
         let same = trusted_publishers::table
             .filter(trusted_publishers::namespace_id.eq(ns.id))
@@ -185,7 +187,7 @@ pub fn register(
                 trusted_publishers::ref_pattern.eq(&ref_pattern),
                 trusted_publishers::environment.eq(&environment),
                 trusted_publishers::created_by.eq(actor_id),
-                trusted_publishers::created_at.eq(now()),
+                trusted_publishers::created_at.eq(at),
             ))
             .returning(trusted_publishers::id)
             .get_result(conn)?;
@@ -202,10 +204,17 @@ pub fn register(
         )?;
         Ok(id)
     })?;
-    Ok(list_of(conn, ns.id)?
-        .into_iter()
-        .find(|p| p.id == id)
-        .expect("just written"))
+    Ok(PublisherView {
+        id,
+        namespace: ns.slug,
+        package,
+        issuer,
+        project,
+        ref_pattern,
+        environment,
+        created_by: login,
+        created_at: at,
+    })
 }
 
 /// The trusted publishers of `namespace`, for its owners.
