@@ -134,6 +134,31 @@ pub struct ServeArgs {
     /// How long to wait at start for PostgreSQL or the object store when they do not answer, in seconds, answering 503 meanwhile; 0 stops at once.
     #[arg(long, env = "GEMEINWERK_WAIT_FOR_STORES_SECS", default_value_t = 120)]
     wait_for_stores_secs: u64,
+    /// Let webhooks call private, loopback and link-local addresses (receivers on the operator's own network; tests).
+    #[arg(long, env = "GEMEINWERK_WEBHOOK_ALLOW_PRIVATE")]
+    webhook_allow_private: bool,
+    /// How long one webhook attempt may take, connecting and reading the answer included, in seconds.
+    #[arg(long, env = "GEMEINWERK_WEBHOOK_TIMEOUT_SECS", default_value_t = 5)]
+    webhook_timeout_secs: u64,
+    /// The wait before a failed delivery's first retry, in milliseconds; it doubles with every attempt, up to an hour.
+    #[arg(
+        long,
+        env = "GEMEINWERK_WEBHOOK_RETRY_BASE_MS",
+        default_value_t = 30_000
+    )]
+    webhook_retry_base_ms: u64,
+    /// How long a failed delivery is retried before it is given up, in seconds.
+    #[arg(long, env = "GEMEINWERK_WEBHOOK_RETRY_FOR_SECS", default_value_t = 24 * 3600)]
+    webhook_retry_for_secs: u64,
+    /// Failed attempts in a row after which a subscription is paused until its owner resumes it.
+    #[arg(long, env = "GEMEINWERK_WEBHOOK_PAUSE_AFTER", default_value_t = 20)]
+    webhook_pause_after: u32,
+    /// The SMTP server for mails about package events, e.g. smtp://user:pass@mail.example.de:587?tls=required; without it no mail is sent.
+    #[arg(long, env = "GEMEINWERK_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The sender of those mails, e.g. "gemeinwerk <gemeinwerk@ekom21.de>".
+    #[arg(long, env = "GEMEINWERK_MAIL_FROM", requires = "smtp_url")]
+    mail_from: Option<String>,
 }
 
 pub fn exec(args: ServeArgs) -> anyhow::Result<()> {
@@ -148,6 +173,7 @@ pub fn exec(args: ServeArgs) -> anyhow::Result<()> {
     // Checked before any store is touched: a wrong setting writes nothing.
     let identity = identity_config(&args)?;
     let issuers = trusted_publishing_issuers(&args)?;
+    let mailer = mailer(&args)?;
     let config = RegistryConfig {
         limits: ArchiveLimits {
             max_upload_bytes: args.max_upload_bytes,
@@ -193,6 +219,14 @@ pub fn exec(args: ServeArgs) -> anyhow::Result<()> {
             .unwrap_or(&base_url),
     );
     registry.trusted_proxies = args.trusted_proxies.clone();
+    registry.webhooks = gemeinwerk_server::registry::deliveries::WebhookSettings {
+        allow_private: args.webhook_allow_private,
+        timeout: std::time::Duration::from_secs(args.webhook_timeout_secs.clamp(1, 60)),
+        retry_base: std::time::Duration::from_millis(args.webhook_retry_base_ms.max(1)),
+        retry_for: std::time::Duration::from_secs(args.webhook_retry_for_secs),
+        pause_after: args.webhook_pause_after.clamp(1, i32::MAX as u32) as i32,
+    };
+    registry.mailer = mailer;
     if args.demo {
         match demo::seed(&registry).with_context(|| tr!("serve-cannot-seed"))? {
             Some(accounts) => {
@@ -219,6 +253,20 @@ pub fn exec(args: ServeArgs) -> anyhow::Result<()> {
     actix_web::rt::System::new()
         .block_on(gemeinwerk_server::http::serve(registry, listener))
         .with_context(|| tr!("serve-stopped"))
+}
+
+/// The SMTP server and sender, if the operator set them.
+fn mailer(args: &ServeArgs) -> anyhow::Result<Option<gemeinwerk_server::registry::mail::Mailer>> {
+    let Some(url) = &args.smtp_url else {
+        return Ok(None);
+    };
+    let from = args
+        .mail_from
+        .as_deref()
+        .ok_or_else(|| anyhow::anyhow!("--smtp-url needs --mail-from, the sender of the mails"))?;
+    gemeinwerk_server::registry::mail::Mailer::new(url, from)
+        .map(Some)
+        .map_err(|e| anyhow::anyhow!(e))
 }
 
 /// The CI issuers trusted publishing accepts: the flags', or the defaults.

@@ -713,8 +713,15 @@ impl TestRegistry {
             .unwrap();
         let tx: i64 = trusted_exchanges::table.count().get_result(c).unwrap();
         let adv: i64 = advisories::table.count().get_result(c).unwrap();
+        let subs: Vec<(i64, Option<chrono::NaiveDateTime>)> = subscriptions::table
+            .order(subscriptions::id)
+            .select((subscriptions::id, subscriptions::paused_at))
+            .load(c)
+            .unwrap();
+        let evs: i64 = subscription_events::table.count().get_result(c).unwrap();
+        let dls: i64 = deliveries::table.count().get_result(c).unwrap();
         format!(
-            "{ns:?}\n{pk:?}\n{vs:?}\n{au:?}\n{mb:?}\n{tk:?}\n{ws:?}\ndeps={deps} jobs={jb}\n{tp:?} exchanges={tx} advisories={adv}\nblobs={:?}\ngit={:?}",
+            "{ns:?}\n{pk:?}\n{vs:?}\n{au:?}\n{mb:?}\n{tk:?}\n{ws:?}\ndeps={deps} jobs={jb}\n{tp:?} exchanges={tx} advisories={adv}\nsubscriptions={subs:?} events={evs} deliveries={dls}\nblobs={:?}\ngit={:?}",
             self.blobs(),
             self.git_head()
         )

@@ -38,3 +38,4 @@ mod tokens;
 mod tour;
 mod trusted_publishing;
 mod web;
+mod webhooks;

@@ -354,6 +354,13 @@ arg-serve-oidc-groups-claim = Der Claim des ID-Tokens, der die Gruppen aufzählt
 arg-serve-oidc-group-roles = Eine Gruppe, die eine Rolle in einem Namensraum gibt, als GRUPPE=NAMENSRAUM:ROLLE (für mehrere wiederholen)
 arg-serve-trusted-proxies = Ein Proxy oder Lastverteiler, dessen X-Forwarded-For den Client nennt (für mehrere wiederholen); die Kopfzeilen anderer werden nicht beachtet
 arg-serve-wait-for-stores-secs = Wie lange beim Start auf PostgreSQL oder den Objektspeicher gewartet wird, wenn sie nicht antworten, in Sekunden; solange antwortet der Knoten mit 503; 0 bricht sofort ab
+arg-serve-webhook-allow-private = Webhooks dürfen private, Loopback- und Link-Local-Adressen aufrufen (Empfänger im eigenen Netz des Betreibers; Tests)
+arg-serve-webhook-timeout-secs = Wie lange ein Webhook-Versuch dauern darf, Verbindungsaufbau und Lesen der Antwort eingeschlossen, in Sekunden
+arg-serve-webhook-retry-base-ms = Die Wartezeit vor dem ersten erneuten Versuch einer gescheiterten Zustellung, in Millisekunden; sie verdoppelt sich mit jedem Versuch, bis zu einer Stunde
+arg-serve-webhook-retry-for-secs = Wie lange eine gescheiterte Zustellung wiederholt wird, bevor sie aufgegeben wird, in Sekunden
+arg-serve-webhook-pause-after = Gescheiterte Versuche in Folge, nach denen ein Abonnement pausiert, bis es wieder aufgenommen wird
+arg-serve-smtp-url = Der SMTP-Server für Mails über Paketereignisse, z. B. smtp://benutzer:passwort@mail.example.de:587?tls=required; ohne ihn wird keine Mail versandt
+arg-serve-mail-from = Der Absender dieser Mails, z. B. "gemeinwerk <gemeinwerk@ekom21.de>"
 arg-serve-bind = Die Adresse, auf der der Server lauscht
 arg-serve-public-url = Die URL, unter der Clients diese Registry erreichen (Standard: http:// + Adresse)
 arg-serve-demo = Eine leere Registry mit Demo-Kommunen, -Konten und -Paketen füllen

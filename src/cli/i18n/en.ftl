@@ -340,6 +340,13 @@ arg-serve-oidc-groups-claim = The ID token claim that lists the groups
 arg-serve-oidc-group-roles = A group that gives a namespace role, as GROUP=NAMESPACE:ROLE (repeat for several)
 arg-serve-trusted-proxies = A proxy or load balancer whose X-Forwarded-For names the client (repeat for several); others' headers are ignored
 arg-serve-wait-for-stores-secs = How long to wait at start for PostgreSQL or the object store when they do not answer, in seconds, answering 503 meanwhile; 0 stops at once
+arg-serve-webhook-allow-private = Let webhooks call private, loopback and link-local addresses (receivers on the operator's own network; tests)
+arg-serve-webhook-timeout-secs = How long one webhook attempt may take, connecting and reading the answer included, in seconds
+arg-serve-webhook-retry-base-ms = The wait before a failed delivery's first retry, in milliseconds; it doubles with every attempt, up to an hour
+arg-serve-webhook-retry-for-secs = How long a failed delivery is retried before it is given up, in seconds
+arg-serve-webhook-pause-after = Failed attempts in a row after which a subscription is paused until its owner resumes it
+arg-serve-smtp-url = The SMTP server for mails about package events, e.g. smtp://user:pass@mail.example.de:587?tls=required; without it no mail is sent
+arg-serve-mail-from = The sender of those mails, e.g. "gemeinwerk <gemeinwerk@ekom21.de>"
 arg-serve-bind = Address to listen on
 arg-serve-public-url = The URL clients use to reach this registry (default: http:// + bind)
 arg-serve-demo = Seed demo municipalities, accounts and packages into an empty registry

@@ -12,6 +12,7 @@ mod ops;
 pub mod routes;
 mod sparse;
 pub mod starting;
+mod subscriptions;
 mod trusted_publishing;
 pub mod web;
 
@@ -121,7 +122,8 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
         .service(git_http::package_repo)
         .configure(api::configure)
         .configure(trusted_publishing::configure)
-        .configure(advisories::configure);
+        .configure(advisories::configure)
+        .configure(subscriptions::configure);
 }
 
 /// No name in this registry holds a control character, and PostgreSQL

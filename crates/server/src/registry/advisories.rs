@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::audit::{self, AuditAction, Origin};
 use super::auth::{self, find_namespace, Credential, Scope};
 use super::error::{RegistryError, Result};
+use super::events::{self, Event};
 use super::{index, Registry};
 use crate::store::db::now;
 use crate::store::schema::{advisories, namespaces, packages, users};
@@ -209,8 +210,19 @@ pub fn publish(
                 "affected": affected, "fixed": fixed,
             }),
         )?;
+        events::record(
+            conn,
+            Event::Advisory,
+            &full_name,
+            origin.actor.as_deref(),
+            serde_json::json!({ "advisory": {
+                "id": id, "kind": kind, "severity": severity, "text": text,
+                "affected": affected, "fixed": fixed,
+            }}),
+        )?;
         Ok::<_, RegistryError>(id)
     })?;
+    reg.views_may_change();
     Ok(AdvisoryView {
         id,
         package: full_name,

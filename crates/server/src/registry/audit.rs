@@ -62,10 +62,20 @@ pub enum AuditAction {
     UserRemove,
     /// A publisher published an advisory for a package.
     Advisory,
+    /// An owner made a webhook, or a member asked for mails.
+    SubscriptionAdd,
+    /// … or removed it.
+    SubscriptionRemove,
+    /// The webhook runner paused a subscription that kept failing.
+    SubscriptionPause,
+    /// An owner (or the mail's member) lifted the pause.
+    SubscriptionResume,
+    /// A delivery was sent again on request.
+    Redeliver,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 20] = [
+    pub const ALL: [AuditAction; 25] = [
         AuditAction::NamespaceAdd,
         AuditAction::UserAdd,
         AuditAction::MemberAdd,
@@ -86,6 +96,11 @@ impl AuditAction {
         AuditAction::SessionsEnd,
         AuditAction::UserRemove,
         AuditAction::Advisory,
+        AuditAction::SubscriptionAdd,
+        AuditAction::SubscriptionRemove,
+        AuditAction::SubscriptionPause,
+        AuditAction::SubscriptionResume,
+        AuditAction::Redeliver,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -110,6 +125,11 @@ impl AuditAction {
             AuditAction::SessionsEnd => "sessions_end",
             AuditAction::UserRemove => "user_remove",
             AuditAction::Advisory => "advisory",
+            AuditAction::SubscriptionAdd => "subscription_add",
+            AuditAction::SubscriptionRemove => "subscription_remove",
+            AuditAction::SubscriptionPause => "subscription_pause",
+            AuditAction::SubscriptionResume => "subscription_resume",
+            AuditAction::Redeliver => "redeliver",
         }
     }
 
@@ -136,7 +156,12 @@ impl AuditAction {
             | AuditAction::TrustedTokenCreate
             | AuditAction::SessionsEnd
             | AuditAction::UserRemove
-            | AuditAction::Advisory => false,
+            | AuditAction::Advisory
+            | AuditAction::SubscriptionAdd
+            | AuditAction::SubscriptionRemove
+            | AuditAction::SubscriptionPause
+            | AuditAction::SubscriptionResume
+            | AuditAction::Redeliver => false,
         }
     }
 }
@@ -267,6 +292,11 @@ mod tests {
                 "sessions_end",
                 "user_remove",
                 "advisory",
+                "subscription_add",
+                "subscription_remove",
+                "subscription_pause",
+                "subscription_resume",
+                "redeliver",
             ]
         );
     }

@@ -474,6 +474,18 @@ impl Actor {
         if !self.scopes.contains(&scope) {
             return Err(RegistryError::MissingScope(scope.as_str()));
         }
+        self.role_in(conn, namespace, need_owner)
+    }
+
+    /// The actor's role in `namespace`, whatever scopes its token carries:
+    /// for what a member does for themself (mails about packages). The
+    /// token must not be restricted to another namespace.
+    pub fn role_in(
+        &self,
+        conn: &mut DbConn,
+        namespace: &Namespace,
+        need_owner: bool,
+    ) -> Result<Role> {
         if let Some(allowed) = self.namespace_id {
             if allowed != namespace.id {
                 let allowed = namespaces::table

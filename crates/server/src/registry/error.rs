@@ -74,6 +74,10 @@ pub enum RegistryError {
     TrustedPublisher { code: &'static str, detail: String },
     #[error("there is no trusted publisher {0} in this namespace")]
     UnknownTrustedPublisher(i64),
+    #[error("there is no subscription {0} that you may see in this namespace")]
+    UnknownSubscription(i64),
+    #[error("subscription {subscription} has no delivery {delivery}")]
+    UnknownDelivery { subscription: i64, delivery: i64 },
     #[error("the identity provider {issuer} cannot be reached or answers nonsense: {detail}")]
     ProviderUnavailable { issuer: String, detail: String },
 
@@ -185,6 +189,8 @@ impl RegistryError {
             Self::IdToken { code, .. } | Self::TrustedPublisher { code, .. } => code,
             Self::ProviderUnavailable { .. } => "provider_unavailable",
             Self::UnknownTrustedPublisher(_) => "trusted_publisher_not_found",
+            Self::UnknownSubscription(_) => "subscription_not_found",
+            Self::UnknownDelivery { .. } => "delivery_not_found",
             Self::UnknownNamespace(_) => "namespace_not_found",
             Self::UnknownUser(_) => "user_not_found",
             Self::UnknownMember { .. } => "member_not_found",
@@ -223,6 +229,8 @@ impl RegistryError {
             | Self::TrustedPublisher { .. } => ErrorKind::Forbidden,
             Self::UnknownTokenId(_)
             | Self::UnknownTrustedPublisher(_)
+            | Self::UnknownSubscription(_)
+            | Self::UnknownDelivery { .. }
             | Self::UnknownNamespace(_)
             | Self::UnknownUser(_)
             | Self::UnknownMember { .. }

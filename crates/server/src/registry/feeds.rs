@@ -188,6 +188,22 @@ fn advisory_entries(reg: &Registry, ns: &str, name: &str) -> Result<Vec<Entry>> 
         .collect())
 }
 
+/// What `version` changed against the version published before it, in
+/// German: the summary webhooks and mails carry, as the feeds do.
+pub fn release_summary(reg: &Registry, ns: &str, name: &str, version: &str) -> Result<String> {
+    let package = package_of(reg, ns, name)?;
+    let versions = index::package_versions(&mut *reg.db.conn()?, package.id)?;
+    Ok(match versions.iter().position(|v| v.num == version) {
+        Some(i) => summary(
+            reg,
+            &format!("{ns}/{name}"),
+            i.checked_sub(1).map(|p| &versions[p]),
+            &versions[i],
+        ),
+        None => String::new(),
+    })
+}
+
 /// Newest first, at most [`MOST_ENTRIES`].
 fn newest(mut entries: Vec<Entry>) -> Vec<Entry> {
     entries.sort_by_key(|e| std::cmp::Reverse(e.updated));

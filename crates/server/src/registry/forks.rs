@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::audit::{self, AuditAction, Origin};
 use super::auth::{self, find_namespace, Credential};
 use super::error::{RegistryError, Result};
+use super::events::{self, Event};
 use super::{index, Registry};
 use crate::store::db::now;
 use crate::store::models::{Package, Version};
@@ -108,6 +109,13 @@ pub fn register(
             Some(&target_ns),
             target,
             serde_json::json!({ "upstream": base_ref }),
+        )?;
+        events::record(
+            conn,
+            Event::Forked,
+            &upstream_name,
+            origin.actor.as_deref(),
+            serde_json::json!({ "fork": target, "base": base_ref }),
         )
     })?;
     // The fork is findable, and the upstream's fork count moved.

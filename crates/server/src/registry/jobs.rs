@@ -19,8 +19,9 @@ use crate::store::models::JobRow;
 use crate::store::schema::jobs;
 use crate::store::{write_tx, DbConn};
 
-/// What a job does: each kind recomputes one view of one package (the
-/// payload, a full name) from the database. The column `jobs.kind` keeps
+/// What a job does: the sync kinds recompute one view of one package (the
+/// payload, a full name) from the database; the event kinds fan an event
+/// out and send a delivery (the payload, a row id). The column `jobs.kind` keeps
 /// the text of [`Job::as_str`]: those spellings are what existing queues
 /// hold, so they never change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -29,15 +30,35 @@ pub enum Job {
     SyncIndex,
     /// Rewrites the package's history repository.
     SyncHistory,
+    /// Makes the deliveries of an event ([`super::deliveries::fan_out`]).
+    FanOutEvent,
+    /// Sends one delivery; it reschedules itself while the receiver fails.
+    Deliver,
 }
 
 impl Job {
-    pub const ALL: [Job; 2] = [Job::SyncIndex, Job::SyncHistory];
+    pub const ALL: [Job; 4] = [
+        Job::SyncIndex,
+        Job::SyncHistory,
+        Job::FanOutEvent,
+        Job::Deliver,
+    ];
 
     pub const fn as_str(self) -> &'static str {
         match self {
             Job::SyncIndex => "sync_index",
             Job::SyncHistory => "sync_history",
+            Job::FanOutEvent => "fan_out_event",
+            Job::Deliver => "deliver_event",
+        }
+    }
+
+    /// The lane that runs it.
+    pub const fn lane(self) -> Lane {
+        match self {
+            Job::SyncIndex => Lane::GitIndex,
+            Job::SyncHistory => Lane::Others,
+            Job::FanOutEvent | Job::Deliver => Lane::Webhooks,
         }
     }
 }
@@ -85,6 +106,14 @@ pub fn enqueue(conn: &mut DbConn, job: Job, payload: &str) -> Result<()> {
             jobs::created_at.eq(at),
         ))
         .execute(conn)?;
+    Ok(())
+}
+
+/// Adds one job of a kind per payload.
+pub fn enqueue_many(conn: &mut DbConn, job: Job, payloads: &[String]) -> Result<()> {
+    for p in payloads {
+        enqueue(conn, job, p)?;
+    }
     Ok(())
 }
 
@@ -272,11 +301,14 @@ pub fn write_index_config(reg: &Registry) -> Result<()> {
 }
 
 /// Which jobs a runner lane takes: the git index's own lane keeps its lag
-/// low while package histories (slower: they unpack archives) run beside it.
+/// low while package histories (slower: they unpack archives) run beside
+/// it, and deliveries (which wait for other people's servers) have a lane
+/// of their own, so that a slow receiver delays no view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lane {
     GitIndex,
     Others,
+    Webhooks,
 }
 
 impl Lane {
@@ -287,6 +319,9 @@ impl Lane {
         match self {
             Lane::GitIndex => 20_000,
             Lane::Others => 256,
+            // Sixteen senders, each attempt at most the timeout (5 s): a
+            // round ends well within the lease.
+            Lane::Webhooks => 64,
         }
     }
 
@@ -294,9 +329,7 @@ impl Lane {
     /// in the queue for a node that does (a newer release, during a
     /// rolling upgrade).
     pub fn kinds(self) -> impl Iterator<Item = Job> {
-        Job::ALL
-            .into_iter()
-            .filter(move |j| (*j == Job::SyncIndex) == (self == Lane::GitIndex))
+        Job::ALL.into_iter().filter(move |j| j.lane() == self)
     }
 
     /// The name of the lane's thread (logs, `/metrics`).
@@ -304,13 +337,16 @@ impl Lane {
         match self {
             Lane::GitIndex => "gemeinwerk-jobs-index",
             Lane::Others => "gemeinwerk-jobs",
+            Lane::Webhooks => "gemeinwerk-jobs-webhooks",
         }
     }
 }
 
-/// Runs every job that is due, in both lanes. Returns how many ran.
+/// Runs every job that is due, in every lane. Returns how many ran.
 pub fn run_due(reg: &Registry) -> Result<usize> {
-    Ok(run_lane(reg, Lane::GitIndex)? + run_lane(reg, Lane::Others)?)
+    Ok(run_lane(reg, Lane::GitIndex)?
+        + run_lane(reg, Lane::Others)?
+        + run_lane(reg, Lane::Webhooks)?)
 }
 
 /// Runs the due jobs of one lane, a batch at a time, until none is due.
@@ -339,17 +375,26 @@ pub fn run_lane(reg: &Registry, lane: Lane) -> Result<usize> {
             }
             return Ok(done);
         }
-        let outcomes: Vec<std::result::Result<(), Failure>> = match lane {
+        let outcomes: Vec<std::result::Result<Option<chrono::NaiveDateTime>, Failure>> = match lane
+        {
             Lane::GitIndex => sync_index_batch(reg, &batch)
+                .into_iter()
+                .map(|r| r.map(|()| None).map_err(|e| Failure::of(&e)))
+                .collect(),
+            Lane::Others => run_each_package(reg, &batch)
+                .into_iter()
+                .map(|r| r.map(|()| None))
+                .collect(),
+            Lane::Webhooks => super::deliveries::run_batch(reg, &batch)
                 .into_iter()
                 .map(|r| r.map_err(|e| Failure::of(&e)))
                 .collect(),
-            Lane::Others => run_each_package(reg, &batch),
         };
         let mut succeeded = Vec::new();
         for (job, outcome) in batch.iter().zip(outcomes) {
             match outcome {
-                Ok(()) => succeeded.push(job.id),
+                Ok(None) => succeeded.push(job.id),
+                Ok(Some(at)) => due_again(reg, job, at)?,
                 Err(e) => retry_later(reg, job, &e)?,
             }
         }
@@ -463,6 +508,25 @@ impl std::fmt::Display for Failure {
     }
 }
 
+/// A job that went as planned and is due again at `at` (a delivery
+/// waiting for its next attempt): not a failure, so its attempts start
+/// over and it is never parked for them.
+fn due_again(reg: &Registry, job: &JobRow, at: chrono::NaiveDateTime) -> Result<()> {
+    let mut conn = reg.db.conn()?;
+    diesel::update(
+        jobs::table
+            .find(job.id)
+            .filter(jobs::claimed_by.eq(&reg.node_id)),
+    )
+    .set((
+        jobs::attempts.eq(0),
+        jobs::run_after.eq(at),
+        jobs::claimed_by.eq(None::<String>),
+    ))
+    .execute(&mut *conn)?;
+    Ok(())
+}
+
 fn retry_later(reg: &Registry, job: &JobRow, e: &Failure) -> Result<()> {
     let attempts = job.attempts;
     let backoff = 2i64.saturating_pow(attempts.min(8) as u32).min(300);
@@ -522,6 +586,8 @@ fn run_each_package(reg: &Registry, batch: &[JobRow]) -> Vec<std::result::Result
                             false => Ok(()),
                         }),
                     Ok(Job::SyncIndex) => sync_index(reg, payload),
+                    // Another lane's (see Lane::kinds).
+                    Ok(Job::FanOutEvent | Job::Deliver) => Ok(()),
                     // Not claimed (see Lane::kinds); should one come, a
                     // newer release's job is its own to run.
                     Err(unknown) => {
@@ -722,6 +788,9 @@ pub fn sync_index(reg: &Registry, full_name: &str) -> Result<()> {
         .expect("one outcome per job")
 }
 
+/// How often the webhook lane drops old deliveries.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
 /// Starts the in-process runner threads, one per [`Lane`]. They stop when
 /// `stop` is set.
 pub fn spawn_runner(
@@ -741,12 +810,19 @@ pub fn spawn_runner(
         Err(e) => tracing::warn!(error = %e, "cannot take back this node's earlier claims"),
     }
     let others = spawn_lane(reg.clone(), stop.clone(), Lane::Others, reg.wakeup.clone());
+    let webhooks = spawn_lane(
+        reg.clone(),
+        stop.clone(),
+        Lane::Webhooks,
+        reg.webhook_wakeup.clone(),
+    );
     let index = spawn_lane(reg.clone(), stop, Lane::GitIndex, reg.index_wakeup.clone());
     std::thread::Builder::new()
         .name("gemeinwerk-jobs".into())
         .spawn(move || {
             let _ = index.join();
             let _ = others.join();
+            let _ = webhooks.join();
         })
         .expect("spawning the job runner")
 }
@@ -759,9 +835,23 @@ fn spawn_lane(
 ) -> std::thread::JoinHandle<()> {
     let stopping = stop.clone();
     super::supervisor::spawn(lane.thread_name(), stop, move || {
+        let mut pruned = std::time::Instant::now();
         while !stopping.load(Ordering::SeqCst) {
             if let Err(e) = run_lane(&reg, lane) {
                 tracing::error!(error = %e, ?lane, "job runner");
+            }
+            if lane == Lane::Webhooks && pruned.elapsed() > PRUNE_EVERY {
+                pruned = std::time::Instant::now();
+                match reg
+                    .db
+                    .conn()
+                    .map_err(RegistryError::from)
+                    .and_then(|mut c| super::deliveries::prune(&mut c))
+                {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(rows = n, "old deliveries and events pruned"),
+                    Err(e) => tracing::warn!(error = %e, "pruning old deliveries"),
+                }
             }
             wakeup.wait(Duration::from_millis(500));
         }
@@ -787,6 +877,8 @@ mod tests {
     fn the_stored_kinds_stay_as_they_were() {
         assert_eq!(Job::SyncIndex.as_str(), "sync_index");
         assert_eq!(Job::SyncHistory.as_str(), "sync_history");
+        assert_eq!(Job::FanOutEvent.as_str(), "fan_out_event");
+        assert_eq!(Job::Deliver.as_str(), "deliver_event");
         assert_eq!(
             "rebuild_everything".parse::<Job>(),
             Err(UnknownJob("rebuild_everything".into()))

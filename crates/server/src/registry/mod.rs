@@ -8,9 +8,11 @@ pub mod auth;
 pub mod changes;
 pub mod content;
 pub mod db_health;
+pub mod deliveries;
 pub mod demo;
 pub mod downloads;
 pub mod error;
+pub mod events;
 pub mod exports;
 pub mod feeds;
 pub mod forks;
@@ -20,6 +22,7 @@ pub mod history_cache;
 pub mod id_tokens;
 pub mod index;
 pub mod jobs;
+pub mod mail;
 pub mod node;
 pub mod oidc;
 pub mod packages;
@@ -30,12 +33,14 @@ pub mod secrets;
 pub mod sessions;
 pub mod shared_index;
 pub mod sources;
+pub mod subscriptions;
 pub mod supervisor;
 pub mod text;
 pub mod tokens;
 pub mod trusted_publishing;
 pub mod version_cache;
 pub mod views;
+pub mod webhook_target;
 pub mod yank;
 
 use std::path::{Path, PathBuf};
@@ -63,6 +68,8 @@ pub struct Registry {
     pub wakeup: Arc<jobs::Wakeup>,
     /// Wakes the job runner's git index lane.
     pub index_wakeup: Arc<jobs::Wakeup>,
+    /// Wakes the job runner's webhook lane (fan-outs and deliveries).
+    pub webhook_wakeup: Arc<jobs::Wakeup>,
     pub git: jobs::GitWriter,
     pub index_cache: index::IndexCache,
     /// Changes made through other nodes (PostgreSQL's notifications).
@@ -93,6 +100,10 @@ pub struct Registry {
     /// The identity providers people sign in with (none unless `serve`
     /// configures them).
     pub oidc: oidc::Providers,
+    /// How webhooks are sent (`serve --webhook-*`).
+    pub webhooks: deliveries::WebhookSettings,
+    /// The operator's SMTP server, if mails are sent.
+    pub mailer: Option<mail::Mailer>,
 }
 
 impl Registry {
@@ -133,6 +144,7 @@ impl Registry {
             config,
             wakeup: Arc::new(jobs::Wakeup::default()),
             index_wakeup: Arc::new(jobs::Wakeup::default()),
+            webhook_wakeup: Arc::new(jobs::Wakeup::default()),
             git: jobs::GitWriter::new(),
             index_cache: index::IndexCache::default(),
             changes: changes::ChangeListener::default(),
@@ -148,6 +160,8 @@ impl Registry {
             trusted_proxies: Vec::new(),
             ci_issuers,
             oidc,
+            webhooks: deliveries::WebhookSettings::default(),
+            mailer: None,
         })
     }
 
@@ -164,6 +178,7 @@ impl Registry {
     pub fn views_may_change(&self) {
         self.wakeup.notify();
         self.index_wakeup.notify();
+        self.webhook_wakeup.notify();
         self.search.wakeup.notify();
     }
 

@@ -9,6 +9,7 @@ pub use self::context::PublishContext;
 use super::audit::{self, AuditAction, Origin};
 use super::auth::{self, find_namespace, Actor, Credential};
 use super::error::{RegistryError, Result};
+use super::events::{self, Event};
 use super::jobs::Job;
 use super::{index, jobs, Registry};
 use crate::store::db::now;
@@ -210,6 +211,7 @@ fn record(
                 ensure_version_is_new(conn, p.id, manifest)?;
             }
         }
+        let first_publish = current.is_none();
         let package_id = upsert_package(conn, manifest, new.namespace_id, current.map(|p| p.id))?;
         let version_id: i64 = diesel::insert_into(versions::table)
             .values((
@@ -270,6 +272,28 @@ fn record(
         )?;
         jobs::enqueue(conn, Job::SyncIndex, &manifest.full_name())?;
         jobs::enqueue(conn, Job::SyncHistory, &manifest.full_name())?;
+        let base = manifest.forked_from.as_ref().map(|f| f.to_string());
+        events::record(
+            conn,
+            Event::Published,
+            &manifest.full_name(),
+            origin.actor.as_deref(),
+            serde_json::json!({
+                "version": manifest.version.to_string(), "cksum": new.cksum,
+                "forked_from": base,
+            }),
+        )?;
+        // A fork that starts with its first publish (not through
+        // `gemeinwerk fork`) is news for its upstream too.
+        if let (true, Some(base)) = (first_publish, &base) {
+            events::record(
+                conn,
+                Event::Forked,
+                super::forks::upstream_of(base),
+                origin.actor.as_deref(),
+                serde_json::json!({ "fork": manifest.full_name(), "base": base }),
+            )?;
+        }
         Ok(feed_id)
     })
 }

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::audit::{self, AuditAction, Origin};
 use super::auth::{self, find_namespace, Credential, Scope};
 use super::error::{RegistryError, Result};
+use super::events::{self, Event};
 use super::jobs::Job;
 use super::{index, jobs, Registry};
 use crate::store::db::now;
@@ -112,6 +113,13 @@ pub fn set_yanked(
             &format!("{full_name}@{version}"),
             serde_json::json!({ "reason": reason }),
         )?;
+        events::record(
+            conn,
+            Event::Yanked,
+            &full_name,
+            origin.actor.as_deref(),
+            serde_json::json!({ "version": v.num, "yanked": yank, "reason": reason }),
+        )?;
         jobs::enqueue(conn, Job::SyncIndex, &full_name)
     })?;
     reg.package_changed(&full_name);
@@ -153,6 +161,13 @@ pub fn set_deprecated(
             Some(namespace),
             &format!("{namespace}/{name}"),
             serde_json::json!({ "message": message }),
+        )?;
+        events::record(
+            conn,
+            Event::Deprecated,
+            &format!("{namespace}/{name}"),
+            origin.actor.as_deref(),
+            serde_json::json!({ "deprecated": message.is_some(), "message": message }),
         )
     })?;
     reg.package_changed(&format!("{namespace}/{name}"));

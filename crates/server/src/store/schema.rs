@@ -216,6 +216,61 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    subscriptions (id) {
+        id -> BigInt,
+        namespace_id -> BigInt,
+        channel -> Text,
+        scope -> Text,
+        target -> Nullable<Text>,
+        events -> Text,
+        url -> Nullable<Text>,
+        secret -> Nullable<Text>,
+        email -> Nullable<Text>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        failures_in_row -> Integer,
+        paused_at -> Nullable<Timestamp>,
+        pause_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    subscription_events (id) {
+        id -> BigInt,
+        event -> Text,
+        package -> Text,
+        payload -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> BigInt,
+        guid -> Text,
+        subscription_id -> BigInt,
+        event_id -> BigInt,
+        state -> Text,
+        attempts -> Integer,
+        created_at -> Timestamp,
+        retry_since -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    delivery_attempts (id) {
+        id -> BigInt,
+        delivery_id -> BigInt,
+        attempted_at -> Timestamp,
+        status_code -> Nullable<Integer>,
+        latency_ms -> BigInt,
+        response_excerpt -> Nullable<Text>,
+        error -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(members -> namespaces (namespace_id));
 diesel::joinable!(members -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
@@ -232,6 +287,11 @@ diesel::joinable!(trusted_exchanges -> api_tokens (token_id));
 diesel::joinable!(user_identities -> users (user_id));
 diesel::joinable!(advisories -> packages (package_id));
 diesel::joinable!(advisories -> users (created_by));
+diesel::joinable!(subscriptions -> namespaces (namespace_id));
+diesel::joinable!(subscriptions -> users (created_by));
+diesel::joinable!(deliveries -> subscriptions (subscription_id));
+diesel::joinable!(deliveries -> subscription_events (event_id));
+diesel::joinable!(delivery_attempts -> deliveries (delivery_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     namespaces,
@@ -252,4 +312,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_identities,
     oidc_logins,
     advisories,
+    subscriptions,
+    subscription_events,
+    deliveries,
+    delivery_attempts,
 );
