@@ -1922,3 +1922,166 @@ fn the_session_of_a_removed_member_acts_no_more_in_the_namespace() {
         .text()
         .contains("protokoll-titel"));
 }
+
+/// An owner sets up a webhook on the Benachrichtigungen page, sees its
+/// secret once, reads the delivery log with each attempt and sends a
+/// delivery again; bad input gets a German message and writes nothing.
+#[test]
+fn an_owner_sets_up_a_webhook_and_reads_its_delivery_log_on_the_web() {
+    let reg = TestRegistry::start_with(
+        Backend::Sqlite,
+        &[
+            "--webhook-allow-private",
+            "--webhook-retry-base-ms",
+            "60000",
+        ],
+    );
+    let owner = reg.owner_of("kassel");
+    let r = reg.publish_bytes(Some(&owner), &archive_of(&pkg("kassel/parken", "1.0.0")));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let mut v = Visitor::new(&reg);
+    assert_eq!(v.sign_in(&owner).status, 303);
+    assert!(v
+        .get("/namensraeume/kassel")
+        .text()
+        .contains("href=\"/namensraeume/kassel/benachrichtigungen\""));
+    let r = v.get("/namensraeume/kassel/benachrichtigungen");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_page(&r, "/namensraeume/kassel/benachrichtigungen");
+    assert!(r
+        .text()
+        .contains("Noch keine Benachrichtigung eingerichtet."));
+    let csrf = hidden_csrf(&r.text());
+
+    // Port 9 (discard) has no listener here: every attempt fails.
+    let hook = "http://127.0.0.1:9/hook";
+    let before = reg.snapshot();
+    for (form, says) in [
+        (
+            vec![
+                ("channel", "webhook"),
+                ("address", "ftp://x"),
+                ("scope", "upstream"),
+            ],
+            "Diese Adresse ruft die Registry nicht auf",
+        ),
+        (
+            vec![
+                ("channel", "webhook"),
+                ("address", hook),
+                ("scope", "package"),
+            ],
+            "das Paket als namensraum/name",
+        ),
+        (
+            vec![
+                ("channel", "mail"),
+                ("address", "kein-at"),
+                ("scope", "upstream"),
+            ],
+            "gültige Mail-Adresse",
+        ),
+        (
+            vec![
+                ("channel", "mail"),
+                ("address", "a@kassel.de"),
+                ("scope", "upstream"),
+            ],
+            "keinen Mail-Server",
+        ),
+    ] {
+        let mut form = form;
+        form.push(("csrf", &csrf));
+        let r = v.post("/namensraeume/kassel/benachrichtigungen", &form);
+        assert!(r.status == 400 || r.status == 409, "{form:?}: {}", r.status);
+        assert!(r.text().contains(says), "{form:?}: {}", r.text());
+    }
+    let r = v.post(
+        "/namensraeume/kassel/benachrichtigungen",
+        &[
+            ("channel", "webhook"),
+            ("address", hook),
+            ("scope", "upstream"),
+        ],
+    );
+    assert_eq!(r.status, 403, "without the form's CSRF token");
+    assert_eq!(reg.snapshot(), before, "nothing refused was written");
+
+    let r = v.post(
+        "/namensraeume/kassel/benachrichtigungen",
+        &[
+            ("csrf", &csrf),
+            ("channel", "webhook"),
+            ("address", hook),
+            ("scope", "package"),
+            ("target", "kassel/parken"),
+            ("yanked", "ja"),
+        ],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let html = r.text();
+    assert!(
+        html.contains("<code id=\"neues-geheimnis\">gwhsec_"),
+        "{html}"
+    );
+    assert!(html.contains("Paket kassel/parken"), "{html}");
+    assert!(html.contains("Version zurückgezogen"), "{html}");
+
+    let r = reg.request(
+        "DELETE",
+        "/api/v1/packages/kassel/parken/1.0.0/yank",
+        Some(&owner),
+        None,
+    );
+    assert_eq!(r.status, 200);
+    let log = "/namensraeume/kassel/benachrichtigungen/1";
+    let started = std::time::Instant::now();
+    let page = loop {
+        let page = v.get(log).text();
+        if page.contains("Zustellung 1 erneut senden") && page.contains("refused") {
+            break page;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{page}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(page.contains("wird versucht"), "{page}");
+    assert!(page.contains("kassel/parken"), "{page}");
+    assert!(!page.contains("gwhsec_"), "the secret is shown once only");
+    let csrf = hidden_csrf(&page);
+    let r = v.post(
+        "/namensraeume/kassel/benachrichtigungen/1/zustellungen/1/erneut",
+        &[("csrf", &csrf)],
+    );
+    assert_eq!(r.status, 303);
+    let started = std::time::Instant::now();
+    while !v.get(log).text().contains("<td>2</td>") {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "no second attempt"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+
+    // Someone from elsewhere sees nothing of it.
+    let darmstadt = reg.owner_of("darmstadt");
+    let mut other = Visitor::new(&reg);
+    other.sign_in(&darmstadt);
+    let r = other.get(log);
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(!r.text().contains(hook));
+    let r = Visitor::new(&reg).get("/namensraeume/kassel/benachrichtigungen");
+    assert_eq!(r.status, 403);
+
+    let r = v.post(
+        "/namensraeume/kassel/benachrichtigungen/1/entfernen",
+        &[("csrf", &csrf)],
+    );
+    assert_eq!(r.status, 303);
+    assert!(v
+        .get("/namensraeume/kassel/benachrichtigungen")
+        .text()
+        .contains("Noch keine Benachrichtigung eingerichtet."));
+}

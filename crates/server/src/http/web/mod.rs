@@ -21,6 +21,7 @@ mod rendered;
 mod search;
 pub mod session;
 mod start;
+mod subscriptions;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
@@ -64,6 +65,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(namespace::end_member_sessions)
         .service(namespace::add_pipeline)
         .service(namespace::remove_pipeline)
+        .service(subscriptions::list_page)
+        .service(subscriptions::create)
+        .service(subscriptions::log_page)
+        .service(subscriptions::remove)
+        .service(subscriptions::resume)
+        .service(subscriptions::redeliver)
         .service(account::signin_form)
         .service(account::signin)
         .service(oidc::begin)
@@ -102,6 +109,21 @@ pub const PAGES: &[(&str, &str)] = &[
     ("POST", "/namensraeume/{ns}/mitglieder/{login}/abmelden"),
     ("POST", "/namensraeume/{ns}/pipelines"),
     ("POST", "/namensraeume/{ns}/pipelines/{id}/entfernen"),
+    ("GET", "/namensraeume/{ns}/benachrichtigungen"),
+    ("POST", "/namensraeume/{ns}/benachrichtigungen"),
+    ("GET", "/namensraeume/{ns}/benachrichtigungen/{id}"),
+    (
+        "POST",
+        "/namensraeume/{ns}/benachrichtigungen/{id}/entfernen",
+    ),
+    (
+        "POST",
+        "/namensraeume/{ns}/benachrichtigungen/{id}/fortsetzen",
+    ),
+    (
+        "POST",
+        "/namensraeume/{ns}/benachrichtigungen/{id}/zustellungen/{delivery}/erneut",
+    ),
     ("GET", "/anmelden"),
     ("POST", "/anmelden"),
     ("GET", "/anmelden/oidc/{provider}"),
@@ -339,6 +361,30 @@ fn german(e: &RegistryError) -> (&'static str, String) {
         RegistryError::BadRequest { code, .. } if *code == "id_token_unknown_issuer" => (
             "Ungültige Eingabe",
             "Diesem Aussteller vertraut die Registry nicht; bitte wählen Sie einen der angebotenen.".to_string(),
+        ),
+        RegistryError::BadRequest { code, detail } if *code == "webhook_target_refused" => (
+            "Ungültige Eingabe",
+            format!("Diese Adresse ruft die Registry nicht auf: {detail}. Bitte geben Sie eine öffentlich erreichbare https-Adresse an."),
+        ),
+        RegistryError::BadRequest { code, .. } if *code == "invalid_subscription" => (
+            "Ungültige Eingabe",
+            "Bitte geben Sie zu „einem Paket“ das Paket als namensraum/name an, zu „allen Paketen eines Namensraums“ den Namensraum, und zu „allem, was abgeleitet oder genutzt wird“ nichts.".to_string(),
+        ),
+        RegistryError::BadRequest { code, .. } if *code == "invalid_email" => (
+            "Ungültige Eingabe",
+            "Bitte geben Sie eine gültige Mail-Adresse an.".to_string(),
+        ),
+        RegistryError::Conflict { code, .. } if *code == "mail_not_configured" => (
+            "Nicht möglich",
+            "Diese Registry versendet keine Mails: Ihr Betrieb hat keinen Mail-Server eingerichtet.".to_string(),
+        ),
+        RegistryError::Conflict { code, .. } if *code == "subscription_limit" => (
+            "Nicht möglich",
+            "Dieser Namensraum hat schon 100 Benachrichtigungen, mehr gehen nicht. Bitte entfernen Sie zuerst eine.".to_string(),
+        ),
+        RegistryError::Conflict { code, .. } if *code == "subscription_paused" => (
+            "Nicht möglich",
+            "Diese Benachrichtigung ist angehalten. Bitte setzen Sie sie zuerst fort.".to_string(),
         ),
         RegistryError::Conflict { code, .. } if *code == "trusted_publisher_exists" => (
             "Nicht möglich",
