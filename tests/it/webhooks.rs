@@ -177,6 +177,7 @@ with_webhooks! {
         let kassel = reg.owner_of("kassel");
         let darmstadt = reg.owner_of("darmstadt");
         publish(reg, &kassel, "kassel/parken", "0.9.0", "");
+        reg.wait_for_jobs();
         // Darmstadt follows Kassel's form, and everything its own packages
         // fork or depend on.
         let follows_form = webhook(reg, &darmstadt, "darmstadt", &rx, "/ok/form", json!({"scope": "package", "target": "kassel/parken"}));
@@ -185,6 +186,8 @@ with_webhooks! {
         let releases = webhook(reg, &kassel, "kassel", &rx, "/ok/releases", json!({"scope": "namespace", "target": "kassel", "events": ["published"]}));
 
         publish(reg, &kassel, "kassel/parken", "1.0.0", "");
+        // Before the fork: Darmstadt follows Kassel's upstream from then on.
+        reg.wait_for_jobs();
         let r = reg.request("POST", "/api/v1/packages/kassel/parken/forks", Some(&darmstadt), Some(br#"{"target": "darmstadt/parken", "version": "1.0.0"}"#));
         assert_eq!(r.status, 201, "{}", r.text());
         publish(reg, &kassel, "kassel/parken", "1.1.0", "");
@@ -196,6 +199,16 @@ with_webhooks! {
         assert_eq!(r.status, 200, "{}", r.text());
         let r = reg.request("PUT", "/api/v1/packages/kassel/parken/deprecate", Some(&kassel), Some(br#"{"message": "nimm kassel/parkausweis"}"#));
         assert_eq!(r.status, 200, "{}", r.text());
+
+        // Darmstadt's portal depends on Kassel's fee list: its releases
+        // reach the upstream subscription too, Kassel's other packages not.
+        publish(reg, &kassel, "kassel/gebuehren", "1.0.0", "");
+        // Who follows what is read when an event is fanned out, a moment
+        // after it: let this one go out before the portal depends on it.
+        reg.wait_for_jobs();
+        publish(reg, &darmstadt, "darmstadt/portal", "1.0.0", "[dependencies]\n\"kassel/gebuehren\" = \"^1\"\n");
+        publish(reg, &kassel, "kassel/gebuehren", "1.1.0", "");
+        publish(reg, &kassel, "kassel/sonstiges", "1.0.0", "");
 
         let wait = Duration::from_secs(30);
         let got = rx.wait_for("/ok/form", 6, wait);
@@ -230,15 +243,19 @@ with_webhooks! {
         assert_eq!(got[5]["body"]["message"], "nimm kassel/parkausweis");
 
         // The upstream subscription starts with the fork.
-        let up = rx.wait_for("/ok/upstream", 5, wait);
-        let up: Vec<&str> = up.iter().map(|e| e["event"].as_str().unwrap()).collect();
-        assert_eq!(up, ["forked", "published", "advisory", "yanked", "deprecated"]);
-        let rel = rx.wait_for("/ok/releases", 2, wait);
+        let up = rx.wait_for("/ok/upstream", 6, wait);
+        let up: Vec<(&str, &str)> = up.iter().map(|e| (e["event"].as_str().unwrap(), e["body"]["package"].as_str().unwrap())).collect();
+        assert_eq!(up, [
+            ("forked", "kassel/parken"), ("published", "kassel/parken"), ("advisory", "kassel/parken"),
+            ("yanked", "kassel/parken"), ("deprecated", "kassel/parken"), ("published", "kassel/gebuehren"),
+        ]);
+        let rel = rx.wait_for("/ok/releases", 5, wait);
         assert!(rel.iter().all(|e| e["event"] == "published"));
 
         // The delivery log says the same, newest first.
         std::thread::sleep(Duration::from_millis(300));
-        assert_eq!(rx.wait_for("/ok/releases", 2, wait).len(), 2, "nothing else for the releases hook");
+        assert_eq!(rx.wait_for("/ok/releases", 5, wait).len(), 5, "nothing else for the releases hook");
+        assert_eq!(rx.wait_for("/ok/upstream", 6, wait).len(), 6, "nothing else upstream");
         let log = deliveries(reg, &darmstadt, "darmstadt", follows_form);
         assert_eq!(log.len(), 6);
         assert_eq!(log[0]["event"], "deprecated");
@@ -485,6 +502,7 @@ fn ssrf_targets_are_refused_without_the_flag() {
     let mut reg = TestRegistry::start_with(Backend::Sqlite, &FAST_RETRIES);
     let kassel = reg.owner_of("kassel");
     publish(&reg, &kassel, "kassel/parken", "1.0.0", "");
+    reg.wait_for_jobs();
     let rx = Receiver::start();
     // Made while the operator allowed private targets.
     let id = webhook(
@@ -686,6 +704,7 @@ fn a_member_gets_mails_through_smtp() {
     );
     let kassel = reg.owner_of("kassel");
     publish(&reg, &kassel, "kassel/parken", "1.0.0", "");
+    reg.wait_for_jobs();
     reg.namespace("darmstadt")
         .user("darmstadt-member", "darmstadt", "publisher");
     let member = reg.token("darmstadt-member", &[]);

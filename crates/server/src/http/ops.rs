@@ -124,6 +124,7 @@ pub(super) async fn metrics(
     for thread in [
         "gemeinwerk-jobs-index",
         "gemeinwerk-jobs",
+        "gemeinwerk-jobs-webhooks",
         "gemeinwerk-search",
         "gemeinwerk-changes",
     ] {
