@@ -155,6 +155,17 @@ try {
 }
 check(problems.length === 0, "no script errors, CSP violations or dialogs" + (problems.length ? ": " + problems.join("; ") : ""));
 
+// A webhook, so that the Benachrichtigungen pages have a row and a log to
+// show (a public address; it wants advisories only, and none is made here,
+// so nothing is sent).
+const hook = await fetch(base + "/api/v1/namespaces/kassel/subscriptions", {
+  method: "POST",
+  headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" },
+  body: JSON.stringify({ url: "https://93.184.215.14/hooks/gemeinwerk-portal-der-stadt-kassel", scope: "namespace", target: "kassel", events: ["advisory"] }),
+});
+check(hook.status === 201, `a webhook is made for the pages (${hook.status})`);
+const hookId = hook.status === 201 ? (await hook.json()).subscription.id : 0;
+
 // 4. The phone: every page type at 320, 390 and 1280 px must fit its
 // width (no horizontal scrolling of the page; wide tables and the diagram
 // scroll in their own boxes).
@@ -171,6 +182,8 @@ const widthPages = [
   ["anmelden", "/anmelden"],
   ["fehler-404", "/pakete/kassel/gibtesnicht"],
   ["konto", "/konto"],
+  ["benachrichtigungen", "/namensraeume/kassel/benachrichtigungen"],
+  ["zustellungen", `/namensraeume/kassel/benachrichtigungen/${hookId}`],
 ];
 const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: "de-DE" });
 const phonePage = await phone.newPage();
@@ -272,6 +285,8 @@ const pageTypes = [
   ["konto", "/konto", true],
   ["paket-verwalten", "/pakete/kassel/bewohnerparkausweis", true],
   ["namensraum-verwalten", "/namensraeume/kassel", true],
+  ["benachrichtigungen", "/namensraeume/kassel/benachrichtigungen", true],
+  ["zustellungen", `/namensraeume/kassel/benachrichtigungen/${hookId}`, true],
 ];
 let signedIn = false;
 for (const [name, path, needsSignIn] of pageTypes) {

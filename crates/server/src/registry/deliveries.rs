@@ -32,8 +32,7 @@ use super::{webhook_target, Registry};
 use crate::store::db::now;
 use crate::store::models::JobRow;
 use crate::store::schema::{
-    deliveries, delivery_attempts, dependencies, namespaces, packages, subscription_events,
-    subscriptions, versions,
+    deliveries, delivery_attempts, namespaces, subscription_events, subscriptions,
 };
 use crate::store::{write_tx, DbConn};
 
@@ -73,6 +72,10 @@ pub const RESPONSE_CAP: u64 = 64 * 1024;
 const EXCERPT_CHARS: usize = 1000;
 /// Deliveries sent at the same time by one node.
 const SENDERS: usize = 16;
+/// Deliveries of one subscription tried in one round: with the timeout,
+/// what one round may wait for one receiver (4 × 5 s, well within the
+/// job lease).
+const PER_SUBSCRIPTION: usize = 4;
 /// How long finished deliveries and their events are kept.
 const KEEP_DAYS: i64 = 30;
 
@@ -153,8 +156,21 @@ pub fn run_batch(reg: &Registry, batch: &[JobRow]) -> Vec<Result<Option<NaiveDat
                     let Some(group) = groups.get(next.fetch_add(1, Ordering::SeqCst)) else {
                         return;
                     };
-                    for &(i, id) in group {
-                        let outcome = attempt(reg, &agent, id);
+                    // After a failure the rest of the group waits with
+                    // it: in order, and no hammering of a receiver that is
+                    // down; beyond the first few, the rest waits for the
+                    // next round, so that one slow receiver keeps the
+                    // round within the lease.
+                    let mut held: Option<NaiveDateTime> = None;
+                    for (k, &(i, id)) in group.iter().enumerate() {
+                        let outcome = match held {
+                            Some(until) => Ok(Some(until)),
+                            None if k >= PER_SUBSCRIPTION => Ok(Some(now())),
+                            None => attempt(reg, &agent, id),
+                        };
+                        if let Ok(Some(until)) = outcome {
+                            held = Some(until);
+                        }
                         sent.lock().expect("outcomes lock").push((i, outcome));
                     }
                 });
@@ -209,14 +225,10 @@ pub fn fan_out(reg: &Registry, event_id: i64) -> Result<()> {
         return Ok(());
     };
     let namespace = package.split_once('/').map_or("", |(ns, _)| ns);
-    let forked_by = packages::table
-        .filter(packages::upstream.eq(&package))
-        .select(packages::namespace_id);
-    let depended_on_by = dependencies::table
-        .inner_join(versions::table.inner_join(packages::table))
-        .filter(dependencies::dep_name.eq(&package))
-        .select(packages::namespace_id);
-    let candidates: Vec<(i64, String, String)> = subscriptions::table
+    let mut following = namespaces_following(&mut conn, &package)?;
+    following.sort_unstable();
+    following.dedup();
+    let mut candidates: Vec<(i64, String, String)> = subscriptions::table
         .filter(subscriptions::paused_at.is_null())
         .filter(
             subscriptions::scope
@@ -224,13 +236,7 @@ pub fn fan_out(reg: &Registry, event_id: i64) -> Result<()> {
                 .and(subscriptions::target.eq(&package))
                 .or(subscriptions::scope
                     .eq(SubScope::Namespace.as_str())
-                    .and(subscriptions::target.eq(namespace)))
-                .or(subscriptions::scope
-                    .eq(SubScope::Upstream.as_str())
-                    .and(subscriptions::namespace_id.eq_any(forked_by)))
-                .or(subscriptions::scope
-                    .eq(SubScope::Upstream.as_str())
-                    .and(subscriptions::namespace_id.eq_any(depended_on_by))),
+                    .and(subscriptions::target.eq(namespace))),
         )
         .select((
             subscriptions::id,
@@ -238,6 +244,20 @@ pub fn fan_out(reg: &Registry, event_id: i64) -> Result<()> {
             subscriptions::channel,
         ))
         .load(&mut *conn)?;
+    for chunk in following.chunks(1000) {
+        candidates.extend(
+            subscriptions::table
+                .filter(subscriptions::paused_at.is_null())
+                .filter(subscriptions::scope.eq(SubScope::Upstream.as_str()))
+                .filter(subscriptions::namespace_id.eq_any(chunk))
+                .select((
+                    subscriptions::id,
+                    subscriptions::events,
+                    subscriptions::channel,
+                ))
+                .load::<(i64, String, String)>(&mut *conn)?,
+        );
+    }
     let mailing = reg.mailer.is_some();
     let wanted: Vec<i64> = candidates
         .into_iter()
@@ -274,6 +294,35 @@ pub fn fan_out(reg: &Registry, event_id: i64) -> Result<()> {
     })?;
     tracing::debug!(event_id, event = %event, package = %package, "event fanned out");
     Ok(())
+}
+
+/// The namespaces with a package that forks `package` or depends on it
+/// (in any version). SQLite keeps no statistics per value, so a popular
+/// dependency's count stands for every name and its planner scans both
+/// tables; the indexes are named for it.
+fn namespaces_following(conn: &mut DbConn, package: &str) -> Result<Vec<i64>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        namespace_id: i64,
+    }
+    let (p, forks, deps) = match conn {
+        DbConn::Postgres(_) => ("$1", "", ""),
+        DbConn::Sqlite(_) => (
+            "?1",
+            " INDEXED BY packages_upstream",
+            " INDEXED BY dependencies_dep_name",
+        ),
+    };
+    let rows: Vec<Row> = diesel::sql_query(format!(
+        "SELECT namespace_id FROM packages{forks} WHERE upstream = {p} \
+         UNION SELECT p.namespace_id FROM dependencies{deps} \
+         JOIN versions v ON v.id = dependencies.version_id \
+         JOIN packages p ON p.id = v.package_id WHERE dependencies.dep_name = {p}"
+    ))
+    .bind::<diesel::sql_types::Text, _>(package)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| r.namespace_id).collect())
 }
 
 /// The event's payload with the German summary of the release added.
