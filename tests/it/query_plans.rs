@@ -663,6 +663,8 @@ fn plans_are_bounded(backend: Backend, analyse: bool) {
         .unwrap();
     packages::package_view(&reg, "kassel", "parkausweis").unwrap();
     packages::package_view(&reg, "gemeinde8", "formular-7").unwrap();
+    // The fork network of the package page.
+    gemeinwerk_server::registry::forks::network(&reg, "kassel", "parkausweis").unwrap();
     packages::list(&reg, packages::Order::Newest, 6).unwrap();
     packages::list(&reg, packages::Order::MostDownloaded, 6).unwrap();
     packages::download(&reg, "kassel", "parkausweis", "1.1.0", Purpose::Use).unwrap();
