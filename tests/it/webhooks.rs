@@ -809,3 +809,43 @@ fn decode_mail(raw: &str) -> String {
         .unwrap();
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// Wrong mail settings stop `serve` naming the setting, before the data
+/// dir is made.
+#[test]
+fn bad_mail_settings_stop_the_start_and_write_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    for (args, says) in [
+        (vec!["--smtp-url", "keine url"], "--smtp-url"),
+        (vec!["--smtp-url", "http://mail.example.de"], "--smtp-url"),
+        (vec!["--smtp-url", "smtp://127.0.0.1:2525"], "--mail-from"),
+        (
+            vec![
+                "--smtp-url",
+                "smtp://127.0.0.1:2525",
+                "--mail-from",
+                "kein absender",
+            ],
+            "--mail-from",
+        ),
+    ] {
+        let out = Command::new(common::bin())
+            .args([
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--data-dir",
+                data.to_str().unwrap(),
+            ])
+            .args(&args)
+            .env_remove("GEMEINWERK_DATABASE_URL")
+            .env("LANG", "C")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+        assert!(!data.exists(), "{args:?} wrote the data dir");
+    }
+}

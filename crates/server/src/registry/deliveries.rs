@@ -104,8 +104,10 @@ impl State {
 /// Adds one delivery job per delivery id; call it in the transaction that
 /// made the deliveries due.
 pub fn enqueue_deliveries(conn: &mut DbConn, ids: &[i64]) -> Result<()> {
-    let payloads: Vec<String> = ids.iter().map(i64::to_string).collect();
-    jobs::enqueue_many(conn, Job::Deliver, &payloads)
+    for id in ids {
+        jobs::enqueue(conn, Job::Deliver, &id.to_string())?;
+    }
+    Ok(())
 }
 
 /// Runs a batch of the webhook lane: fan-outs first (in event order), then
@@ -216,12 +218,16 @@ fn group_by_subscription(reg: &Registry, sends: &[(usize, i64)]) -> Result<Vec<V
 /// again adds none).
 pub fn fan_out(reg: &Registry, event_id: i64) -> Result<()> {
     let mut conn = reg.db.conn()?;
-    let found: Option<(String, String)> = subscription_events::table
+    let found: Option<(String, String, String)> = subscription_events::table
         .find(event_id)
-        .select((subscription_events::event, subscription_events::package))
+        .select((
+            subscription_events::event,
+            subscription_events::package,
+            subscription_events::payload,
+        ))
         .first(&mut *conn)
         .optional()?;
-    let Some((event, package)) = found else {
+    let Some((event, package, payload)) = found else {
         return Ok(());
     };
     let namespace = package.split_once('/').map_or("", |(ns, _)| ns);
@@ -271,7 +277,7 @@ pub fn fan_out(reg: &Registry, event_id: i64) -> Result<()> {
     // What a release changed, as the feeds say it: computed here, once per
     // event with subscribers, not in the publish's transaction.
     let summary = match event.as_str() {
-        "published" => Some(published_summary(reg, &mut conn, event_id, &package)?),
+        "published" => with_summary(reg, &package, &payload)?,
         _ => None,
     };
     write_tx(&mut conn, |conn| {
@@ -325,26 +331,19 @@ fn namespaces_following(conn: &mut DbConn, package: &str) -> Result<Vec<i64>> {
     Ok(rows.into_iter().map(|r| r.namespace_id).collect())
 }
 
-/// The event's payload with the German summary of the release added.
-fn published_summary(
-    reg: &Registry,
-    conn: &mut DbConn,
-    event_id: i64,
-    package: &str,
-) -> Result<String> {
-    let payload: String = subscription_events::table
-        .find(event_id)
-        .select(subscription_events::payload)
-        .first(conn)?;
+/// The event's payload with the German summary of the release added;
+/// `None` when it has one already (a fan-out run again).
+fn with_summary(reg: &Registry, package: &str, payload: &str) -> Result<Option<String>> {
     let mut map: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(&payload).unwrap_or_default();
-    if !map.contains_key("summary") {
-        let version = map.get("version").and_then(|v| v.as_str()).unwrap_or("");
-        let (ns, name) = package.split_once('/').unwrap_or((package, ""));
-        let summary = super::feeds::release_summary(reg, ns, name, version)?;
-        map.insert("summary".into(), summary.into());
+        serde_json::from_str(payload).unwrap_or_default();
+    if map.contains_key("summary") {
+        return Ok(None);
     }
-    Ok(serde_json::Value::Object(map).to_string())
+    let version = map.get("version").and_then(|v| v.as_str()).unwrap_or("");
+    let (ns, name) = package.split_once('/').unwrap_or((package, ""));
+    let summary = super::feeds::release_summary(reg, ns, name, version)?;
+    map.insert("summary".into(), summary.into());
+    Ok(Some(serde_json::Value::Object(map).to_string()))
 }
 
 /// Makes the deliveries of `event_id` to `subscriptions`, and a job for
@@ -451,28 +450,30 @@ impl Attempt {
     }
 }
 
-type Loaded = (
-    String,
-    String,
-    i32,
-    NaiveDateTime,
-    i64,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<NaiveDateTime>,
-    i64,
-    String,
-    String,
-);
+/// A delivery with what sending it needs: its subscription and event.
+#[derive(Queryable)]
+struct Due {
+    guid: String,
+    state: String,
+    attempts: i32,
+    retry_since: NaiveDateTime,
+    sub_id: i64,
+    ns: String,
+    channel: String,
+    scope: String,
+    target: Option<String>,
+    url: Option<String>,
+    secret: Option<String>,
+    email: Option<String>,
+    paused_at: Option<NaiveDateTime>,
+    event_id: i64,
+    event: String,
+    payload: String,
+}
 
 /// One attempt at one delivery, recorded.
 fn attempt(reg: &Registry, agent: &ureq::Agent, delivery_id: i64) -> Result<Option<NaiveDateTime>> {
-    let loaded: Option<Loaded> = {
+    let due: Option<Due> = {
         let mut conn = reg.db.conn()?;
         deliveries::table
             .inner_join(subscriptions::table.inner_join(namespaces::table))
@@ -500,31 +501,10 @@ fn attempt(reg: &Registry, agent: &ureq::Agent, delivery_id: i64) -> Result<Opti
             .optional()?
     };
     // Gone with its subscription, or finished by an earlier claim.
-    let Some((
-        guid,
-        state,
-        attempts,
-        retry_since,
-        sub_id,
-        ns,
-        channel,
-        scope,
-        target,
-        url,
-        secret,
-        email,
-        paused_at,
-        event_id,
-        event,
-        payload,
-    )) = loaded
-    else {
+    let Some(d) = due.filter(|d| d.state == State::Pending.as_str()) else {
         return Ok(None);
     };
-    if state != State::Pending.as_str() {
-        return Ok(None);
-    }
-    if paused_at.is_some() {
+    if d.paused_at.is_some() {
         let mut conn = reg.db.conn()?;
         diesel::update(deliveries::table.find(delivery_id))
             .set(deliveries::state.eq(State::Paused.as_str()))
@@ -532,8 +512,8 @@ fn attempt(reg: &Registry, agent: &ureq::Agent, delivery_id: i64) -> Result<Opti
         return Ok(None);
     }
     let mut body: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(&payload).unwrap_or_default();
-    body.insert("event_id".into(), event_id.into());
+        serde_json::from_str(&d.payload).unwrap_or_default();
+    body.insert("event_id".into(), d.event_id.into());
     let registry = reg.config.base_url.trim_end_matches('/');
     if let Some(package) = body.get("package").and_then(|p| p.as_str()) {
         let page = format!("{registry}/pakete/{package}");
@@ -542,42 +522,54 @@ fn attempt(reg: &Registry, agent: &ureq::Agent, delivery_id: i64) -> Result<Opti
     body.insert("registry".into(), registry.into());
     body.insert(
         "subscription".into(),
-        serde_json::json!({ "id": sub_id, "namespace": ns, "scope": scope, "target": target }),
+        serde_json::json!({ "id": d.sub_id, "namespace": d.ns, "scope": d.scope, "target": d.target }),
     );
     let started = Instant::now();
-    let outcome = match (channel.as_str(), url, secret, email) {
+    let outcome = match (d.channel.as_str(), &d.url, &d.secret, &d.email) {
         ("webhook", Some(url), Some(secret), _) => {
             let body = serde_json::Value::Object(body).to_string();
-            send_webhook(agent, &url, &secret, &guid, &event, body.as_bytes())
+            send_webhook(agent, url, secret, &d.guid, &d.event, body.as_bytes())
         }
-        ("email", _, _, Some(to)) => match &reg.mailer {
-            Some(mailer) => match event.parse::<Event>() {
-                Ok(e) => match mailer.send_event(&to, e, &body) {
-                    Ok(reply) => Attempt {
-                        ok: true,
-                        status_code: None,
-                        excerpt: Some(reply),
-                        error: None,
-                    },
-                    Err(e) => Attempt::failed(e),
-                },
-                Err(e) => Attempt::failed(e),
-            },
-            None => Attempt::failed("this registry has no SMTP settings any more".into()),
-        },
-        _ => Attempt::failed(format!("subscription {sub_id} has no address to send to")),
+        ("email", _, _, Some(to)) => send_mail(reg, to, &d.event, &body),
+        _ => Attempt::failed(format!(
+            "subscription {} has no address to send to",
+            d.sub_id
+        )),
     };
     let latency = started.elapsed();
     record_attempt(
         reg,
         delivery_id,
-        sub_id,
-        &ns,
-        attempts + 1,
-        retry_since,
+        d.sub_id,
+        &d.ns,
+        d.attempts + 1,
+        d.retry_since,
         latency,
         outcome,
     )
+}
+
+fn send_mail(
+    reg: &Registry,
+    to: &str,
+    event: &str,
+    body: &serde_json::Map<String, serde_json::Value>,
+) -> Attempt {
+    let Some(mailer) = &reg.mailer else {
+        return Attempt::failed("this registry has no SMTP settings any more".into());
+    };
+    let sent = event
+        .parse::<Event>()
+        .and_then(|e| mailer.send_event(to, e, body));
+    match sent {
+        Ok(reply) => Attempt {
+            ok: true,
+            status_code: None,
+            excerpt: Some(reply),
+            error: None,
+        },
+        Err(e) => Attempt::failed(e),
+    }
 }
 
 fn send_webhook(

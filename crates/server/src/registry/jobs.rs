@@ -109,14 +109,6 @@ pub fn enqueue(conn: &mut DbConn, job: Job, payload: &str) -> Result<()> {
     Ok(())
 }
 
-/// Adds one job of a kind per payload.
-pub fn enqueue_many(conn: &mut DbConn, job: Job, payloads: &[String]) -> Result<()> {
-    for p in payloads {
-        enqueue(conn, job, p)?;
-    }
-    Ok(())
-}
-
 /// A job that failed this often is parked: it stays in the table with its
 /// last error, for `admin fsck` and the metrics, but is not run again until
 /// an operator requeues it (`admin fsck --repair`).
