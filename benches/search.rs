@@ -21,7 +21,9 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
-use gemeinwerk_server::store::search::{PackageDoc, SearchIndex, SearchParams};
+use gemeinwerk_server::store::search::{
+    PackageDoc, SearchIndex, SearchParams, KEEP_SEGMENT_RESULTS_FROM,
+};
 
 mod support;
 use support::{ms, percentile, WORDS};
@@ -289,13 +291,20 @@ fn growth_doc(i: usize) -> PackageDoc {
 /// search that matches everything grows with the registry; this shows by
 /// how much. The index is written as the follower writes it (a commit
 /// every few packages, tantivy's merge policy), not merged into one.
+/// Each kind of query is timed three ways: with no segment results kept
+/// (every search visits every match), with them kept (the same query
+/// asked again), and with one package changed before each search (its
+/// old document deleted in a large segment, as a publish does; committed
+/// and reloaded outside the timing), so that kept results of that segment
+/// no longer apply.
 fn broad(sizes: &[usize]) {
-    println!("| packages | segments | query | p50 | p99 |");
-    println!("| --- | --- | --- | --- | --- |");
+    println!("| packages | segments | query | not kept p50 / p99 | kept p50 / p99 | a package changed before each, p50 / p99 |");
+    println!("| --- | --- | --- | --- | --- | --- |");
     let dir = tempfile::tempdir().unwrap();
     let index = SearchIndex::create(dir.path()).unwrap();
     let mut writer = index.writer().unwrap();
     let mut next = 0;
+    let mut changes = 0i64;
     for &size in sizes {
         while next < size {
             writer.upsert(&growth_doc(next)).unwrap();
@@ -319,21 +328,41 @@ fn broad(sizes: &[usize]) {
                 Box::new(move |k| format!("formular-{}", (k * 104_729) % size)),
             ),
         ] {
-            let mut times = Vec::new();
-            for k in 0..200 {
-                let q = query(k);
-                let t = Instant::now();
-                let found = std::hint::black_box(index.search(&SearchParams::query(&q)).unwrap());
-                times.push(t.elapsed());
-                // A page without hits would time a search that skipped ranking.
-                assert!(!found.hits.is_empty(), "{q}: no hits");
-            }
-            times.sort();
+            let mut timed = |changing: bool| {
+                let mut times = Vec::new();
+                for k in 0..200 {
+                    if changing {
+                        // Another download count for an old package.
+                        changes += 1;
+                        let mut doc = growth_doc((k * 7_919) % size);
+                        doc.downloads += changes as u64;
+                        writer.upsert(&doc).unwrap();
+                        writer.commit(next as i64 + changes).unwrap();
+                        index.reload().unwrap();
+                    }
+                    let q = query(k);
+                    let t = Instant::now();
+                    let found =
+                        std::hint::black_box(index.search(&SearchParams::query(&q)).unwrap());
+                    times.push(t.elapsed());
+                    // A page without hits would time a search that skipped ranking.
+                    assert!(!found.hits.is_empty(), "{q}: no hits");
+                }
+                times.sort();
+                format!(
+                    "{:.2} / {:.2} ms",
+                    ms(percentile(&times, 0.5)),
+                    ms(percentile(&times, 0.99))
+                )
+            };
+            index.keep_segment_results_from(u64::MAX);
+            let not_kept = timed(false);
+            index.keep_segment_results_from(KEEP_SEGMENT_RESULTS_FROM);
+            let kept = timed(false);
+            let changed = timed(true);
             println!(
-                "| {size} | {} | {kind} | {:.2} ms | {:.2} ms |",
+                "| {size} | {} | {kind} | {not_kept} | {kept} | {changed} |",
                 index.segments(),
-                ms(percentile(&times, 0.5)),
-                ms(percentile(&times, 0.99))
             );
         }
     }

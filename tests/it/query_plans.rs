@@ -33,8 +33,9 @@ use crate::common::{self, archive_of, pkg, Backend, BIN};
 
 const PACKAGES: i64 = 20_000;
 /// Tables that grow with the registry.
-const LARGE: [&str; 5] = [
+const LARGE: [&str; 6] = [
     "packages",
+    "dependents",
     "versions",
     "audit_log",
     "dependencies",
@@ -196,6 +197,13 @@ fn bulk_load(conn: &mut DbConn) {
         format!("INSERT INTO versions (package_id, num, canonical_num, cksum, size, manifest, downloads, created_at) \
                  SELECT id, '1.1.0', '1.1.0', 'cd' || id, 1000, '', 0, {at} FROM packages WHERE name LIKE 'formular-%' AND id % 10 = 0"),
         "INSERT INTO dependencies (version_id, dep_name, req) SELECT id, 'gemeinde1/formular-400', '^1' FROM versions WHERE num = '1.1.0'".to_string(),
+        // What those publishes record of who depends on whom.
+        "INSERT INTO dependents (dependency, dependent) SELECT DISTINCT d.dep_name, n.slug || '/' || p.name \
+         FROM dependencies d JOIN versions v ON v.id = d.version_id JOIN packages p ON p.id = v.package_id \
+         JOIN namespaces n ON n.id = p.namespace_id".to_string(),
+        "INSERT INTO dependent_namespaces (dependency, namespace) SELECT DISTINCT d.dep_name, n.slug \
+         FROM dependencies d JOIN versions v ON v.id = d.version_id JOIN packages p ON p.id = v.package_id \
+         JOIN namespaces n ON n.id = p.namespace_id".to_string(),
         format!("INSERT INTO audit_log (created_at, actor, action, namespace, target, details) \
                  {seq} SELECT {at}, 'loader', 'member_add', 'gemeinde' || (1 + i % 400), 'user' || i, '{{}}' FROM seq"),
         "INSERT INTO version_downloads (version_id, day, count) \
@@ -665,6 +673,10 @@ fn plans_are_bounded(backend: Backend, analyse: bool) {
     packages::package_view(&reg, "gemeinde8", "formular-7").unwrap();
     // The fork network of the package page.
     gemeinwerk_server::registry::forks::network(&reg, "kassel", "parkausweis").unwrap();
+    // The dependents of a package a tenth of the registry depends on.
+    let dependents = packages::dependents(&reg, "gemeinde1/formular-400").unwrap();
+    assert_eq!(dependents.shown.len() as i64, packages::DEPENDENTS_SHOWN);
+    assert!(dependents.count > packages::DEPENDENTS_SHOWN);
     packages::list(&reg, packages::Order::Newest, 6).unwrap();
     packages::list(&reg, packages::Order::MostDownloaded, 6).unwrap();
     packages::download(&reg, "kassel", "parkausweis", "1.1.0", Purpose::Use).unwrap();

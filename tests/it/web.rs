@@ -1037,6 +1037,65 @@ fn forks_dependents_and_the_fork_diff_show_on_the_pages() {
     assert!(!back.contains("Paketname"), "{back}");
 }
 
+// A package many others depend on: its page names the first 50 by name,
+// counts the rest, and counts each municipality once, on both databases
+// (what the publishes recorded, not a scan of every dependency).
+both_backends! {
+    fn a_popular_package_lists_fifty_dependents_and_counts_the_rest(reg) {
+        let kassel = reg.owner_of("kassel");
+        let base = pkg("kassel/meldebescheinigung", "1.0.0");
+        let r = reg.publish_bytes(Some(&kassel), &archive_of(&base));
+        assert_eq!(r.status, 200, "{}", r.text());
+        let owners: Vec<(&str, String)> = ["fulda", "giessen", "marburg"]
+            .into_iter()
+            .map(|ns| (ns, reg.owner_of(ns)))
+            .collect();
+        let dependency = "\n[dependencies]\n\"kassel/meldebescheinigung\" = \"^1.0\"\n";
+        for i in 0..53 {
+            let (ns, token) = &owners[i % owners.len()];
+            // Two versions each: a package is one dependent however often it
+            // is published.
+            for version in ["1.0.0", "1.1.0"] {
+                let p = pkg_with(&format!("{ns}/antrag-{i:02}"), version, dependency);
+                let r = reg.publish_bytes(Some(token), &archive_of(&p));
+                assert_eq!(r.status, 200, "{}", r.text());
+            }
+        }
+        // Kassel's own package that depends on it counts no municipality.
+        let own = pkg_with("kassel/anhang", "1.0.0", dependency);
+        let r = reg.publish_bytes(Some(&kassel), &archive_of(&own));
+        assert_eq!(r.status, 200, "{}", r.text());
+
+        let mut v = Visitor::new(reg);
+        let page = v.get("/pakete/kassel/meldebescheinigung").text();
+        let section = &page[page.find("<h3>Genutzt von</h3>").unwrap()..];
+        let section = &section[..section.find("</section>").unwrap()];
+        let listed: Vec<&str> = section
+            .split("<li><a href=\"/pakete/")
+            .skip(1)
+            .map(|s| &s[..s.find('"').unwrap()])
+            .collect();
+        assert_eq!(listed.len(), 50, "{section}");
+        let mut sorted = listed.clone();
+        sorted.sort();
+        assert_eq!(listed, sorted, "by name");
+        assert_eq!(listed[0], "fulda/antrag-00");
+        assert!(listed.contains(&"kassel/anhang"));
+        assert!(
+            section.contains("… und 4 weitere Pakete."),
+            "54 dependents, 50 listed: {section}"
+        );
+        assert!(
+            page.contains("<dd>3 weiteren Kommunen</dd>"),
+            "Fulda, Gießen and Marburg; not Kassel itself"
+        );
+        // A package with a few dependents lists them without a count.
+        let few = v.get("/pakete/fulda/antrag-00").text();
+        assert!(few.contains("Noch kein anderes Paket nutzt dieses Paket."));
+    }
+
+}
+
 #[test]
 fn the_preview_checks_entered_values_without_javascript() {
     let reg = TestRegistry::start_with(Backend::Sqlite, &["--demo"]);

@@ -43,9 +43,20 @@ pub fn index_lines(
     let Some(package) = find_package(conn, namespace, name)? else {
         return Ok(None);
     };
+    Ok(Some(package_lines(conn, namespace, &package)?))
+}
+
+/// The index lines of a package already read.
+fn package_lines(conn: &mut DbConn, namespace: &str, package: &Package) -> Result<Vec<IndexLine>> {
     let versions = package_versions(conn, package.id)?;
     let mut deps = dependencies_of(conn, &versions)?;
-    Ok(Some(lines(namespace, name, &package, versions, &mut deps)))
+    Ok(lines(
+        namespace,
+        &package.name,
+        package,
+        versions,
+        &mut deps,
+    ))
 }
 
 /// How many packages [`index_lines_many`] reads with one query: few enough
@@ -237,29 +248,73 @@ pub struct IndexFile {
 /// too, and their changes arrive as notifications (`changes.rs`): while
 /// the listener is connected that is exact as well, otherwise a hit is
 /// checked against the package's `updated_at` first.
-#[derive(Default)]
+///
+/// Bounded by bytes: a crawler reading every file of a million packages
+/// would otherwise keep them all. The least recently read goes first.
 pub struct IndexCache {
-    files: std::sync::RwLock<std::collections::HashMap<String, std::sync::Arc<IndexFile>>>,
+    files: std::sync::Mutex<CachedFiles>,
     /// Raised on every invalidation; a file computed while it moved may be
     /// stale and is not kept.
     generation: std::sync::atomic::AtomicU64,
+    budget: usize,
+}
+
+struct CachedFiles {
+    lru: lru::LruCache<String, std::sync::Arc<IndexFile>>,
+    bytes: usize,
+}
+
+/// What an entry costs beyond its text: the key, the ETag, the map's and
+/// the allocator's share.
+const ENTRY_OVERHEAD: usize = 160;
+
+/// The default budget: some 100,000 typical index files.
+pub const INDEX_CACHE_BYTES: usize = 64 << 20;
+
+impl Default for IndexCache {
+    fn default() -> Self {
+        IndexCache::with_budget(INDEX_CACHE_BYTES)
+    }
 }
 
 impl IndexCache {
+    pub fn with_budget(budget: usize) -> IndexCache {
+        IndexCache {
+            files: std::sync::Mutex::new(CachedFiles {
+                lru: lru::LruCache::unbounded(),
+                bytes: 0,
+            }),
+            generation: std::sync::atomic::AtomicU64::new(0),
+            budget,
+        }
+    }
+
+    fn files(&self) -> std::sync::MutexGuard<'_, CachedFiles> {
+        self.files.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn invalidate(&self, full_name: &str) {
         use std::sync::atomic::Ordering;
         self.generation.fetch_add(1, Ordering::SeqCst);
-        self.files
-            .write()
-            .expect("index cache lock")
-            .remove(full_name);
+        let mut files = self.files();
+        if let Some(file) = files.lru.pop(full_name) {
+            files.bytes -= file.cost(full_name);
+        }
     }
 
     /// Forgets every file: the changes made meanwhile are not known.
     pub fn clear(&self) {
         use std::sync::atomic::Ordering;
         self.generation.fetch_add(1, Ordering::SeqCst);
-        self.files.write().expect("index cache lock").clear();
+        let mut files = self.files();
+        files.lru.clear();
+        files.bytes = 0;
+    }
+
+    /// Files kept and the bytes they are counted at.
+    pub fn size(&self) -> (usize, usize) {
+        let files = self.files();
+        (files.lru.len(), files.bytes)
     }
 
     /// A cached file that needs no database check: when `trusted` (see
@@ -272,11 +327,24 @@ impl IndexCache {
         if !trusted {
             return None;
         }
-        self.files
-            .read()
-            .expect("index cache lock")
-            .get(full_name)
-            .cloned()
+        self.files().lru.get(full_name).cloned()
+    }
+
+    fn keep(&self, files: &mut CachedFiles, key: String, file: std::sync::Arc<IndexFile>) {
+        let cost = file.cost(&key);
+        if cost > self.budget {
+            return;
+        }
+        if let Some(old) = files.lru.put(key.clone(), file) {
+            files.bytes -= old.cost(&key);
+        }
+        files.bytes += cost;
+        while files.bytes > self.budget {
+            match files.lru.pop_lru() {
+                Some((k, f)) => files.bytes -= f.cost(&k),
+                None => break,
+            }
+        }
     }
 
     /// The index file of `namespace/name`, or `None` for an unknown
@@ -291,12 +359,7 @@ impl IndexCache {
         use sha2::{Digest, Sha256};
         use std::sync::atomic::Ordering;
         let key = format!("{namespace}/{name}");
-        let cached = self
-            .files
-            .read()
-            .expect("index cache lock")
-            .get(&key)
-            .cloned();
+        let cached = self.files().lru.get(&key).cloned();
         if cached.is_some() && trusted {
             return Ok(cached);
         }
@@ -310,9 +373,11 @@ impl IndexCache {
                 return Ok(Some(file));
             }
         }
-        let Some(lines) = index_lines(&mut conn, namespace, name)?.filter(|l| !l.is_empty()) else {
+        let lines = package_lines(&mut conn, namespace, &package)?;
+        drop(conn);
+        if lines.is_empty() {
             return Ok(None);
-        };
+        }
         let body = registry_index::serialize_lines(&lines);
         let etag = format!(
             "\"{}\"",
@@ -323,10 +388,62 @@ impl IndexCache {
             etag,
             stamp: package.updated_at,
         });
-        let mut files = self.files.write().expect("index cache lock");
+        // Checked under the lock that an invalidation takes too.
+        let mut files = self.files();
         if self.generation.load(Ordering::SeqCst) == generation {
-            files.insert(key, file.clone());
+            self.keep(&mut files, key, file.clone());
         }
         Ok(Some(file))
+    }
+}
+
+impl IndexFile {
+    fn cost(&self, key: &str) -> usize {
+        self.body.len() + key.len() + ENTRY_OVERHEAD
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(len: usize) -> std::sync::Arc<IndexFile> {
+        std::sync::Arc::new(IndexFile {
+            body: "x".repeat(len),
+            etag: String::new(),
+            stamp: chrono::NaiveDateTime::default(),
+        })
+    }
+
+    fn keep(cache: &IndexCache, key: &str, len: usize) {
+        let mut files = cache.files();
+        cache.keep(&mut files, key.to_string(), file(len));
+    }
+
+    #[test]
+    fn the_index_cache_keeps_to_its_budget_and_drops_the_least_recently_read() {
+        // Room for three files of 1,000 bytes (with their overhead).
+        let cache = IndexCache::with_budget(3 * (1_000 + 3 + ENTRY_OVERHEAD));
+        keep(&cache, "a/a", 1_000);
+        keep(&cache, "b/b", 1_000);
+        keep(&cache, "c/c", 1_000);
+        assert_eq!(cache.size().0, 3);
+        // Reading a/a makes b/b the least recently read.
+        assert!(cache.fresh_without_db(true, "a/a").is_some());
+        keep(&cache, "d/d", 1_000);
+        assert!(cache.fresh_without_db(true, "b/b").is_none());
+        for kept in ["a/a", "c/c", "d/d"] {
+            assert!(cache.fresh_without_db(true, kept).is_some(), "{kept}");
+        }
+        assert_eq!(cache.size(), (3, 3 * (1_000 + 3 + ENTRY_OVERHEAD)));
+        // A file replaced or dropped gives its bytes back.
+        keep(&cache, "a/a", 10);
+        cache.invalidate("c/c");
+        assert_eq!(cache.size(), (2, 10 + 1_000 + 2 * (3 + ENTRY_OVERHEAD)));
+        // A file larger than the whole budget is served but not kept.
+        keep(&cache, "e/e", 10_000);
+        assert!(cache.fresh_without_db(true, "e/e").is_none());
+        cache.clear();
+        assert_eq!(cache.size(), (0, 0));
     }
 }

@@ -7,7 +7,9 @@ use super::downloads::Purpose;
 use super::error::{RegistryError, Result};
 use super::{index, Registry};
 use crate::store::models::Package;
-use crate::store::schema::{dependencies, namespaces, packages, users, versions};
+use crate::store::schema::{
+    dependencies, dependent_namespaces, dependents, namespaces, packages, users, versions,
+};
 use crate::store::DbConn;
 
 /// How much the registry holds, for `/metrics`.
@@ -233,18 +235,92 @@ pub fn in_namespace(reg: &Registry, namespace: &str) -> Result<Vec<PackageSummar
     Ok(summaries(rows))
 }
 
-/// The packages that depend on `full_name` in any of their versions.
-pub fn dependents(reg: &Registry, full_name: &str) -> Result<Vec<String>> {
+/// How many dependents the package page names; the rest are counted.
+pub const DEPENDENTS_SHOWN: i64 = 50;
+
+/// Counted no further: the page says "more than" beyond it, so that a
+/// package half the registry depends on costs a bounded read.
+pub const DEPENDENTS_COUNTED: i64 = 1_000;
+
+/// Who builds on a package, as its page shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dependents {
+    /// The first [`DEPENDENTS_SHOWN`] by name.
+    pub shown: Vec<String>,
+    /// All of them, up to [`DEPENDENTS_COUNTED`].
+    pub count: i64,
+    /// The namespaces they are in (at most one row per namespace).
+    pub namespaces: Vec<String>,
+}
+
+impl Dependents {
+    /// Whether [`Dependents::count`] stopped at its bound.
+    pub fn count_capped(&self) -> bool {
+        self.count >= DEPENDENTS_COUNTED
+    }
+}
+
+/// The packages that depend on `full_name` in any of their versions, read
+/// from what the publishes recorded (`record_dependents`): each part is a
+/// range of a primary key, bounded whatever the number of dependents.
+pub fn dependents(reg: &Registry, full_name: &str) -> Result<Dependents> {
     let mut conn = reg.db.conn()?;
-    let rows: Vec<(String, String)> = dependencies::table
-        .inner_join(versions::table.inner_join(packages::table.inner_join(namespaces::table)))
-        .filter(dependencies::dep_name.eq(full_name))
-        .select((namespaces::slug, packages::name))
-        .distinct()
-        .order((namespaces::slug, packages::name))
+    let shown = dependents::table
+        .filter(dependents::dependency.eq(full_name))
+        .order(dependents::dependent)
+        .select(dependents::dependent)
+        .limit(DEPENDENTS_SHOWN)
         .load(&mut *conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(ns, n)| format!("{ns}/{n}"))
-        .collect())
+    let count = if (shown.len() as i64) < DEPENDENTS_SHOWN {
+        shown.len() as i64
+    } else {
+        dependents::table
+            .filter(dependents::dependency.eq(full_name))
+            .select(dependents::dependent)
+            .limit(DEPENDENTS_COUNTED)
+            .load::<String>(&mut *conn)?
+            .len() as i64
+    };
+    let namespaces = dependent_namespaces::table
+        .filter(dependent_namespaces::dependency.eq(full_name))
+        .order(dependent_namespaces::namespace)
+        .select(dependent_namespaces::namespace)
+        .load(&mut *conn)?;
+    Ok(Dependents {
+        shown,
+        count,
+        namespaces,
+    })
+}
+
+/// Records, in the publish's transaction, that `dependent` (in
+/// `namespace`) depends on each of `dependencies`; what was recorded
+/// before stays as it is.
+pub(crate) fn record_dependents(
+    conn: &mut DbConn,
+    dependent: &str,
+    namespace: &str,
+    dependencies: &[String],
+) -> Result<()> {
+    use diesel::sql_types::Text;
+    const DEPENDENT: &str = "INSERT INTO dependents (dependency, dependent) VALUES ({1}, {2}) \
+         ON CONFLICT DO NOTHING";
+    const NAMESPACE: &str = "INSERT INTO dependent_namespaces (dependency, namespace) \
+         VALUES ({1}, {2}) ON CONFLICT DO NOTHING";
+    for dependency in dependencies {
+        for (sql, value) in [(DEPENDENT, dependent), (NAMESPACE, namespace)] {
+            let placeholders = |a: &str, b: &str| sql.replace("{1}", a).replace("{2}", b);
+            match conn {
+                DbConn::Postgres(c) => diesel::sql_query(placeholders("$1", "$2"))
+                    .bind::<Text, _>(dependency)
+                    .bind::<Text, _>(value)
+                    .execute(c)?,
+                DbConn::Sqlite(c) => diesel::sql_query(placeholders("?", "?"))
+                    .bind::<Text, _>(dependency)
+                    .bind::<Text, _>(value)
+                    .execute(c)?,
+            };
+        }
+    }
+    Ok(())
 }

@@ -257,6 +257,17 @@ fn record(
                 ))
                 .execute(conn)?;
         }
+        let dep_names: Vec<String> = manifest
+            .dependencies
+            .iter()
+            .map(|d| d.full_name())
+            .collect();
+        super::packages::record_dependents(
+            conn,
+            &manifest.full_name(),
+            &manifest.namespace,
+            &dep_names,
+        )?;
         let feed_id = audit::record(
             conn,
             origin,

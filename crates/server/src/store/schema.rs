@@ -101,6 +101,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    dependents (dependency, dependent) {
+        dependency -> Text,
+        dependent -> Text,
+    }
+}
+
+diesel::table! {
+    dependent_namespaces (dependency, namespace) {
+        dependency -> Text,
+        namespace -> Text,
+    }
+}
+
+diesel::table! {
     audit_log (id) {
         id -> BigInt,
         created_at -> Timestamp,
@@ -302,6 +316,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     versions,
     version_downloads,
     dependencies,
+    dependents,
+    dependent_namespaces,
     audit_log,
     jobs,
     web_sessions,

@@ -223,6 +223,10 @@ pub struct PackageData {
     pub versions: Vec<VersionRow>,
     pub dependencies: Vec<DependencyRow>,
     pub dependents: Vec<String>,
+    /// Dependents beyond those listed; `dependents_more_capped` when the
+    /// count stopped at its bound.
+    pub dependents_more: String,
+    pub dependents_more_capped: bool,
     pub vertrauensniveau: String,
     pub accounts: String,
     /// FIM elements of the shown version that FIM has not released.
@@ -516,7 +520,7 @@ pub fn load(
     let title = view.title.clone().unwrap_or_else(|| full_name.clone());
     let version = shown.map(|v| v.num.clone()).unwrap_or_default();
     let shown_content = ContentViews::of(parsed.as_ref(), &deps, input, &title);
-    let municipalities = municipalities(namespace, &dependents, &network);
+    let municipalities = municipalities(namespace, &dependents.namespaces, &network);
     let newest = pick(&rows, None).map(|v| v.num.clone()).unwrap_or_default();
     let newest_usable = super::publisher::newest_usable(&rows)
         .filter(|v| v.yanked_at.is_none() && v.num != version)
@@ -589,7 +593,12 @@ pub fn load(
         newest,
         readme,
         dependencies,
-        dependents,
+        dependents_more: match dependents.count - dependents.shown.len() as i64 {
+            n if n > 0 => super::number(n),
+            _ => String::new(),
+        },
+        dependents_more_capped: dependents.count_capped(),
+        dependents: dependents.shown,
         vertrauensniveau: shown_content.vertrauensniveau,
         accounts: shown_content.accounts,
         unreleased: shown_content.unreleased,
@@ -673,11 +682,20 @@ impl ContentViews {
 
 /// Municipalities that use the package: those whose packages depend on it
 /// or fork it, besides its own.
-fn municipalities(namespace: &str, dependents: &[String], network: &forks::ForkNetwork) -> usize {
-    let mut users: Vec<&str> = dependents
+fn municipalities(
+    namespace: &str,
+    dependent_namespaces: &[String],
+    network: &forks::ForkNetwork,
+) -> usize {
+    let mut users: Vec<&str> = dependent_namespaces
         .iter()
-        .chain(network.forks.iter().map(|f| &f.package))
-        .filter_map(|p| p.split_once('/').map(|(ns, _)| ns))
+        .map(String::as_str)
+        .chain(
+            network
+                .forks
+                .iter()
+                .filter_map(|f| f.package.split_once('/').map(|(ns, _)| ns)),
+        )
         .filter(|ns| *ns != namespace)
         .collect();
     users.sort_unstable();

@@ -2,14 +2,17 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
+use tantivy::collector::Collector;
+use tantivy::query::{EnableScoring, Query};
 use tantivy::schema::Value;
-use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument};
+use tantivy::{Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument};
 
-use super::ranking::{Filters, RankingCollector};
+use super::ranking::{Filters, Fruit, RankingCollector};
 use super::schema::{code_of, kinds, schema, themenfelder, Fields};
+use super::segment_cache::{self, QuantizedStatistics, SegmentCache};
 use super::tokenizer::register_tokenizers;
 use super::{
     query, snippet, Hit, Result, SearchError, SearchParams, SearchResults, SearchWriter,
@@ -38,6 +41,9 @@ pub struct SearchIndex {
     /// The commit on disk alone runs ahead between a commit and the
     /// reload, and a publish that waited for search answered early.
     visible: AtomicI64,
+    segments: SegmentCache,
+    /// Matches a segment's search must visit for its results to be kept.
+    keep_from: AtomicU64,
 }
 
 impl SearchIndex {
@@ -98,6 +104,8 @@ impl SearchIndex {
             reader,
             fields,
             visible: AtomicI64::new(visible),
+            segments: SegmentCache::default(),
+            keep_from: AtomicU64::new(segment_cache::VISITED_TO_KEEP),
         })
     }
 
@@ -183,12 +191,16 @@ impl SearchIndex {
             filters,
             sort: params.sort,
             limit: offset + params.per_page,
-            now: chrono::Utc::now().timestamp(),
+            // Recency is measured from the hour: it changes by a twentieth
+            // over half a year, and an hour's results can be kept.
+            now: chrono::Utc::now().timestamp() / 3_600 * 3_600,
             scored: !words.is_empty(),
         };
         let run = |strict, tolerant| {
             let how = query::Matching { strict, tolerant };
-            searcher.search(&*query::build(&self.fields, &words, how), &collector)
+            let query = query::build(&self.fields, &words, how);
+            let search = format!("{:?} {how:?} {}", params.q, collector.describe());
+            self.collect(&searcher, &*query, &collector, &search)
         };
         let mut fruit = run(true, false)?;
         if fruit.total < query::EXACT_ENOUGH {
@@ -222,6 +234,55 @@ impl SearchIndex {
             facets: fruit.facets,
             hits,
         })
+    }
+
+    /// Runs `query` segment by segment, taking what a segment found before
+    /// where it is kept (see [`segment_cache`]).
+    fn collect(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        collector: &RankingCollector,
+        search: &str,
+    ) -> Result<Fruit> {
+        let statistics = QuantizedStatistics::new(searcher);
+        let scoring = if collector.requires_scoring() {
+            EnableScoring::enabled_from_statistics_provider(&statistics, searcher)
+        } else {
+            EnableScoring::disabled_from_searcher(searcher)
+        };
+        let weight = query.weight(scoring)?;
+        let search = format!("{search} {:?}", statistics.asked());
+        let mut fruits = Vec::new();
+        for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+            let ord = ord as u32;
+            let key = segment_cache::Key {
+                segment: reader.segment_id(),
+                deleted: reader.num_deleted_docs(),
+                search: search.clone(),
+            };
+            if let Some(kept) = self.segments.get(&key) {
+                fruits.push(kept.at(ord));
+                continue;
+            }
+            let fruit = collector.collect_segment(&*weight, ord, reader)?;
+            if fruit.visited >= self.keep_from.load(Ordering::Relaxed) {
+                self.segments.put(key, fruit.clone());
+            }
+            fruits.push(fruit);
+        }
+        Ok(collector.merge_fruits(fruits)?)
+    }
+
+    /// Segment results kept for costly searches (for tests and benchmarks).
+    pub fn kept_segment_results(&self) -> usize {
+        self.segments.len()
+    }
+
+    /// How many matches a segment's search must visit for its results to
+    /// be kept (tests and benchmarks; `u64::MAX` keeps none).
+    pub fn keep_segment_results_from(&self, visited: u64) {
+        self.keep_from.store(visited, Ordering::Relaxed);
     }
 
     /// Typeahead: the best `limit` packages for what has been typed so far

@@ -14,6 +14,7 @@ mod index;
 mod query;
 mod ranking;
 mod schema;
+mod segment_cache;
 mod snippet;
 #[cfg(test)]
 mod tests;
@@ -26,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 pub use dir::SearchDir;
 pub use index::{CommitPayload, SearchIndex};
+pub use segment_cache::VISITED_TO_KEEP as KEEP_SEGMENT_RESULTS_FROM;
 pub use writer::SearchWriter;
 
 /// Bumped when the schema or the analysis changes: an index of another

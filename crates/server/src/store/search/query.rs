@@ -145,7 +145,14 @@ fn word_query(
             any.push((Occur::Should, term(f.primary, &part, W_QUERY_PART)));
         }
     }
-    let distance = german::typo_distance(&w.folded);
+    // A number is an identifier, not a word to misspell: "formular-4711"
+    // means that form, and its neighbours 4712 or 4701 are other forms
+    // (and, in a registry of numbered forms, thousands of terms to visit).
+    let distance = if w.folded.chars().any(|c| c.is_ascii_digit()) {
+        0
+    } else {
+        german::typo_distance(&w.folded)
+    };
     if distance > 0 {
         let fuzzy = FuzzyTermQuery::new(Term::from_field_text(f.folded, &w.folded), distance, true);
         any.push((

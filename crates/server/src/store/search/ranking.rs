@@ -2,6 +2,7 @@
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
@@ -90,12 +91,26 @@ pub(super) struct RankingCollector {
     pub(super) scored: bool,
 }
 
+impl RankingCollector {
+    /// Everything besides the query that a segment's results depend on.
+    pub(super) fn describe(&self) -> String {
+        format!(
+            "{:?} {:?} {} {} {}",
+            self.filters, self.sort, self.limit, self.now, self.scored
+        )
+    }
+}
+
+#[derive(Clone)]
 pub(super) struct SegmentFruit {
+    /// Matches seen, before the filters: what the segment's search cost.
+    pub(super) visited: u64,
     total: u64,
     kind: Vec<u64>,
     themenfeld: Vec<u64>,
     vertrauensniveau: Vec<u64>,
-    namespace: HashMap<String, u64>,
+    /// Shared: kept results are handed out again without copying it.
+    namespace: Arc<Vec<(String, u64)>>,
     top: BinaryHeap<Reverse<Candidate>>,
 }
 
@@ -124,7 +139,31 @@ pub(super) struct RankingSegment {
     /// By the namespace's ordinal in the segment's dictionary.
     namespace_counts: Vec<u64>,
     total: u64,
+    visited: u64,
     top: BinaryHeap<Reverse<Candidate>>,
+}
+
+impl SegmentFruit {
+    /// What keeping it costs, in entries (see `segment_cache`).
+    pub(super) fn weight(&self) -> usize {
+        1 + self.namespace.len() + self.top.len()
+    }
+
+    /// The same results for the segment at another place in a searcher:
+    /// a later searcher may order its segments differently.
+    pub(super) fn at(self, segment: SegmentOrdinal) -> SegmentFruit {
+        let top = self
+            .top
+            .into_iter()
+            .map(|Reverse(mut c)| {
+                let doc = c.address.doc_id;
+                c.address = DocAddress::new(segment, doc);
+                c.tie = Reverse((segment, doc));
+                Reverse(c)
+            })
+            .collect();
+        SegmentFruit { top, ..self }
+    }
 }
 
 impl Collector for RankingCollector {
@@ -165,6 +204,7 @@ impl Collector for RankingCollector {
             themenfeld_counts: vec![0; THEMENFELDER.len() + 1],
             vertrauensniveau_counts: vec![0; VERTRAUENSNIVEAUS.len() + 1],
             total: 0,
+            visited: 0,
             top: BinaryHeap::new(),
         })
     }
@@ -178,8 +218,13 @@ impl Collector for RankingCollector {
         let mut kind = vec![0; PackageKind::ALL.len() + 1];
         let mut themenfeld = vec![0; THEMENFELDER.len() + 1];
         let mut vertrauensniveau = vec![0; VERTRAUENSNIVEAUS.len() + 1];
-        let mut namespace: HashMap<String, u64> = HashMap::new();
         let mut all = Vec::new();
+        let by_segment: Vec<Arc<Vec<(String, u64)>>> =
+            fruits.iter().map(|f| f.namespace.clone()).collect();
+        let mut namespace: HashMap<&str, u64> = HashMap::new();
+        for (ns, n) in by_segment.iter().flat_map(|f| f.iter()) {
+            *namespace.entry(ns.as_str()).or_default() += n;
+        }
         for f in fruits {
             total += f.total;
             for (a, b) in kind.iter_mut().zip(&f.kind) {
@@ -190,9 +235,6 @@ impl Collector for RankingCollector {
             }
             for (a, b) in vertrauensniveau.iter_mut().zip(&f.vertrauensniveau) {
                 *a += b;
-            }
-            for (ns, n) in f.namespace {
-                *namespace.entry(ns).or_default() += n;
             }
             all.extend(f.top.into_iter().map(|Reverse(c)| c));
         }
@@ -210,16 +252,26 @@ impl Collector for RankingCollector {
                 })
                 .collect::<Vec<_>>()
         };
-        let mut namespaces: Vec<FacetCount> = namespace
+        let mut counted: Vec<(&str, u64)> = namespace.into_iter().filter(|(_, n)| *n > 0).collect();
+        counted.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        // The publishers with most matches, and the one filtered for: at
+        // ten thousand municipalities a list of all is no choice to offer.
+        if let Some(chosen) = counted
+            .iter()
+            .skip(NAMESPACE_FACETS)
+            .position(|(ns, _)| Some(*ns) == self.filters.namespace.as_deref())
+        {
+            counted.swap(NAMESPACE_FACETS - 1, NAMESPACE_FACETS + chosen);
+        }
+        let namespaces: Vec<FacetCount> = counted
             .into_iter()
-            .filter(|(_, n)| *n > 0)
+            .take(NAMESPACE_FACETS)
             .map(|(value, count)| FacetCount {
-                value,
+                value: value.to_string(),
                 label: None,
                 count,
             })
             .collect();
-        namespaces.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
         Ok(Fruit {
             total,
             facets: Facets {
@@ -238,6 +290,9 @@ impl Collector for RankingCollector {
         })
     }
 }
+
+/// How many publishers the namespace facet names.
+pub(super) const NAMESPACE_FACETS: usize = 25;
 
 /// How much adoption and recency lift a relevance score: a package with
 /// 1,000 downloads and 5 forks ranks about 45 % higher than an unused one
@@ -273,6 +328,7 @@ impl SegmentCollector for RankingSegment {
     type Fruit = SegmentFruit;
 
     fn collect(&mut self, doc: DocId, score: Score) {
+        self.visited += 1;
         let deprecated = self.deprecated.first(doc).unwrap_or(0) == 1;
         if deprecated && !self.filters.include_deprecated {
             return;
@@ -359,7 +415,7 @@ impl SegmentCollector for RankingSegment {
     }
 
     fn harvest(self) -> SegmentFruit {
-        let mut namespace = HashMap::new();
+        let mut namespace = Vec::new();
         if let Some(col) = &self.namespace {
             for (ord, &n) in self.namespace_counts.iter().enumerate() {
                 if n == 0 {
@@ -367,16 +423,17 @@ impl SegmentCollector for RankingSegment {
                 }
                 let mut s = String::new();
                 if col.ord_to_str(ord as u64, &mut s).unwrap_or(false) {
-                    namespace.insert(s, n);
+                    namespace.push((s, n));
                 }
             }
         }
         SegmentFruit {
+            visited: self.visited,
             total: self.total,
             kind: self.kind_counts,
             themenfeld: self.themenfeld_counts,
             vertrauensniveau: self.vertrauensniveau_counts,
-            namespace,
+            namespace: Arc::new(namespace),
             top: self.top,
         }
     }

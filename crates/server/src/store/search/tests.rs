@@ -254,3 +254,123 @@ fn typos_widen_a_search_only_when_the_words_match_few() {
     let r = index.search(&SearchParams::query("anmelbung ")).unwrap();
     assert_eq!(r.total, n + 1);
 }
+
+#[test]
+fn a_number_in_a_query_is_not_widened_to_its_neighbours() {
+    let docs: Vec<PackageDoc> = [4711, 4712, 4701, 14711]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            doc(
+                i as u64 + 1,
+                "kassel",
+                &format!("formular-{n}"),
+                &format!("Formular {n}"),
+            )
+        })
+        .collect();
+    let index = index(&docs);
+    // Typed to the end: only that form, not the forms one digit away.
+    assert_eq!(
+        names(&index, &SearchParams::query("formular-4711 ")),
+        ["kassel/formular-4711"]
+    );
+    // Still being typed: the numbers that begin so.
+    let typing = names(&index, &SearchParams::query("formular-471"));
+    assert!(typing.contains(&"kassel/formular-4711".to_string()));
+    assert!(typing.contains(&"kassel/formular-4712".to_string()));
+    assert!(!typing.contains(&"kassel/formular-4701".to_string()));
+    // Words keep their typo tolerance.
+    assert_eq!(
+        names(&index, &SearchParams::query("formulr 4711 ")),
+        ["kassel/formular-4711"]
+    );
+}
+
+#[test]
+fn kept_segment_results_answer_as_a_fresh_search_and_follow_changes() {
+    let index = SearchIndex::in_memory().unwrap();
+    index.keep_segment_results_from(1);
+    let mut w = index.writer().unwrap();
+    let mut docs: Vec<PackageDoc> = (1..=40)
+        .map(|i| {
+            let mut d = doc(
+                i,
+                ["kassel", "fulda", "giessen"][i as usize % 3],
+                &format!("antrag-{i}"),
+                "Antrag auf Parkausweis",
+            );
+            d.downloads = i * 7 % 13;
+            d
+        })
+        .collect();
+    // Two commits: two segments.
+    for (n, d) in docs.iter().enumerate() {
+        w.upsert(d).unwrap();
+        if n == 19 {
+            w.commit(1).unwrap();
+        }
+    }
+    w.commit(2).unwrap();
+    index.reload().unwrap();
+    assert_eq!(index.segments(), 2);
+    let mut q = SearchParams::query("antrag");
+    q.per_page = 7;
+    q.page = 2;
+    let first = index.search(&q).unwrap();
+    assert_eq!(first.total, 40);
+    // Both segments, of the exact search and of the tolerant one that a
+    // word with fewer than 1,000 matches asks for as well.
+    assert_eq!(index.kept_segment_results(), 4);
+    assert_eq!(index.search(&q).unwrap(), first, "kept");
+    index.keep_segment_results_from(u64::MAX);
+    assert_eq!(index.search(&q).unwrap(), first, "the same afresh");
+    index.keep_segment_results_from(1);
+
+    // A package of the first segment changes: its old document is deleted
+    // there, and what was kept for that segment no longer applies.
+    docs[3].deprecated = true;
+    docs[5].namespace = "marburg".into();
+    w.upsert(&docs[3]).unwrap();
+    w.upsert(&docs[5]).unwrap();
+    w.commit(3).unwrap();
+    index.reload().unwrap();
+    let changed = index.search(&q).unwrap();
+    assert_eq!(changed.total, 39);
+    assert!(changed
+        .facets
+        .namespace
+        .iter()
+        .any(|f| f.value == "marburg"));
+    index.keep_segment_results_from(u64::MAX);
+    assert_eq!(index.search(&q).unwrap(), changed, "the same afresh");
+}
+
+#[test]
+fn the_namespace_facet_names_the_most_frequent_and_the_chosen_one() {
+    // ns00 has one package, 39 others two each.
+    let docs: Vec<PackageDoc> = (0..79u64)
+        .map(|i| {
+            let k = i.div_ceil(2);
+            doc(i + 1, &format!("ns{k:02}"), &format!("p{i}"), "Antrag")
+        })
+        .collect();
+    let index = index(&docs);
+    let all = index.search(&SearchParams::query("antrag")).unwrap();
+    assert_eq!(all.facets.namespace.len(), 25);
+    assert!(all.facets.namespace.iter().all(|f| f.value != "ns00"));
+    assert!(all
+        .facets
+        .namespace
+        .windows(2)
+        .all(|w| w[0].count >= w[1].count));
+    let mut q = SearchParams::query("antrag");
+    q.namespace = Some("ns00".into());
+    let chosen = index.search(&q).unwrap();
+    assert_eq!(chosen.facets.namespace.len(), 25);
+    assert!(chosen
+        .facets
+        .namespace
+        .iter()
+        .any(|f| f.value == "ns00" && f.count == 1));
+}

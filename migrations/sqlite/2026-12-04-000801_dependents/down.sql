@@ -1,0 +1,2 @@
+DROP TABLE dependent_namespaces;
+DROP TABLE dependents;
