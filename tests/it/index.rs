@@ -30,6 +30,11 @@ both_backends! {
         assert_eq!(changed.status, 200, "a new version is visible as soon as publish returns");
         assert_eq!(changed.text().lines().count(), 2);
 
+        // The node keeps the file it served, and says so.
+        assert_eq!(reg.metric("gemeinwerk_index_cache_files"), 1.0);
+        let bytes = reg.metric("gemeinwerk_index_cache_bytes");
+        assert!(bytes > changed.body.len() as f64, "{bytes}");
+
         let config = reg.get("/index/config.json").json();
         assert_eq!(config["api"], reg.url.as_str());
         assert_eq!(config["dl"], format!("{}/api/v1/packages/{{ns}}/{{name}}/{{version}}/download", reg.url));

@@ -70,6 +70,7 @@ pub(super) async fn metrics(
     let blob_errors = reg.blobs.errors();
     let (listening, changes_received) = (reg.changes.connected(), reg.changes.received());
     let index_writer = reg.shared_index.is_writer();
+    let (cached_files, cached_bytes) = reg.index_cache.size();
     let (totals, (pending, parked, by_kind), lags) =
         actix_web::web::block(move || -> Result<_, RegistryError> {
             let mut conn = reg.db.conn()?;
@@ -116,6 +117,10 @@ pub(super) async fn metrics(
     body.push_str(&format!(
         "# HELP gemeinwerk_git_index_writer 1 while this node writes the git index that the nodes share (PostgreSQL and a bucket).\n# TYPE gemeinwerk_git_index_writer gauge\ngemeinwerk_git_index_writer {}\n",
         u8::from(index_writer)
+    ));
+    body.push_str(&format!(
+        "# HELP gemeinwerk_index_cache_files Sparse index files this node keeps in memory.\n# TYPE gemeinwerk_index_cache_files gauge\ngemeinwerk_index_cache_files {cached_files}\n\
+         # HELP gemeinwerk_index_cache_bytes Bytes they are counted at (bounded, see docs/operations.md).\n# TYPE gemeinwerk_index_cache_bytes gauge\ngemeinwerk_index_cache_bytes {cached_bytes}\n"
     ));
     body.push_str(
         "# HELP gemeinwerk_background_panics_total Panics of this node's background threads, each followed by a restart.\n\

@@ -172,7 +172,8 @@ impl SearchIndex {
     /// Runs a checked search.
     pub fn search(&self, params: &SearchParams) -> Result<SearchResults> {
         let searcher = self.reader.searcher();
-        let words = query::QueryWords::parse(&params.q);
+        let mut words = query::QueryWords::parse(&params.q);
+        words.common = self.common_stems(&searcher, &words)?;
         let filters = Filters {
             kind: params.kind.as_deref().map(|k| code_of(&kinds(), Some(k))),
             themenfeld: params
@@ -199,7 +200,9 @@ impl SearchIndex {
         let run = |strict, tolerant| {
             let how = query::Matching { strict, tolerant };
             let query = query::build(&self.fields, &words, how);
-            let search = format!("{:?} {how:?} {}", params.q, collector.describe());
+            let mut common: Vec<&String> = words.common.iter().collect();
+            common.sort();
+            let search = format!("{:?} {how:?} {common:?} {}", params.q, collector.describe());
             self.collect(&searcher, &*query, &collector, &search)
         };
         let mut fruit = run(true, false)?;
@@ -234,6 +237,30 @@ impl SearchIndex {
             facets: fruit.facets,
             hits,
         })
+    }
+
+    /// The stems of `words` that match at least [`query::EXACT_ENOUGH`]
+    /// packages in one of the fields they are asked for in.
+    fn common_stems(
+        &self,
+        searcher: &Searcher,
+        words: &query::QueryWords,
+    ) -> Result<std::collections::HashSet<String>> {
+        let mut common = std::collections::HashSet::new();
+        for w in &words.words {
+            for field in [
+                self.fields.primary,
+                self.fields.secondary,
+                self.fields.content,
+            ] {
+                let term = tantivy::Term::from_field_text(field, &w.stem);
+                if searcher.doc_freq(&term)? >= query::EXACT_ENOUGH {
+                    common.insert(w.stem.clone());
+                    break;
+                }
+            }
+        }
+        Ok(common)
     }
 
     /// Runs `query` segment by segment, taking what a segment found before

@@ -16,7 +16,11 @@
 //! that a large share of the registry has ("Antrag") then costs one scan
 //! of its own matches instead of several, and what a typo would add ranks
 //! below them anyway. Search engines do the same (Typesense's
-//! `typo_tokens_threshold`).
+//! `typo_tokens_threshold`). The same holds for each word: one that
+//! matches that many packages as it is ("Formular" in "Formular 4711")
+//! is not expanded even when the query as a whole matches few.
+//! Words with digits are never widened by typos: a number is an
+//! identifier, not a word to misspell.
 
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
@@ -33,6 +37,10 @@ pub struct QueryWords {
     pub raw: Vec<String>,
     /// The last word was still being typed (no space after it).
     pub last_is_prefix: bool,
+    /// Stems that match at least [`EXACT_ENOUGH`] packages as they are:
+    /// such a word is asked for without its typos, prefixes and parts,
+    /// which would add little and visit its many matches once more.
+    pub common: std::collections::HashSet<String>,
 }
 
 /// Matches of the words themselves from which no tolerant expansion is
@@ -83,6 +91,7 @@ impl QueryWords {
             words,
             raw,
             last_is_prefix: !q.ends_with(char::is_whitespace),
+            common: Default::default(),
         }
     }
 
@@ -199,6 +208,7 @@ pub(super) fn build(f: &Fields, q: &QueryWords, how: Matching) -> Box<dyn Query>
     let words = &q.words;
     let last = words.len().saturating_sub(1);
     let typed_on = |i: usize| i == last && q.last_is_prefix;
+    let tolerant = |w: &german::Analyzed| how.tolerant && !q.common.contains(&w.stem);
     // One clause per word; a hyphenated pair is one clause: both of its
     // words, or the two as one word. Requiring both words leads with the
     // rarer one, so "formular-4711" visits the few packages with "4711",
@@ -211,18 +221,18 @@ pub(super) fn build(f: &Fields, q: &QueryWords, how: Matching) -> Box<dyn Query>
                 let both: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
                     (
                         Occur::Must,
-                        word_query(f, &words[i], false, false, how.tolerant),
+                        word_query(f, &words[i], false, false, tolerant(&words[i])),
                     ),
                     (
                         Occur::Must,
-                        word_query(f, right, typed_on(i + 2), false, how.tolerant),
+                        word_query(f, right, typed_on(i + 2), false, tolerant(right)),
                     ),
                 ]));
                 let pair = BooleanQuery::new(vec![
                     (Occur::Should, both),
                     (
                         Occur::Should,
-                        word_query(f, joined, typed_on(i + 2), true, how.tolerant),
+                        word_query(f, joined, typed_on(i + 2), true, tolerant(joined)),
                     ),
                 ]);
                 word_clauses.push((Occur::Should, Box::new(pair)));
@@ -232,7 +242,7 @@ pub(super) fn build(f: &Fields, q: &QueryWords, how: Matching) -> Box<dyn Query>
         }
         word_clauses.push((
             Occur::Should,
-            word_query(f, &words[i], typed_on(i), false, how.tolerant),
+            word_query(f, &words[i], typed_on(i), false, tolerant(&words[i])),
         ));
         i += 1;
     }

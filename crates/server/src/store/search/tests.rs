@@ -374,3 +374,28 @@ fn the_namespace_facet_names_the_most_frequent_and_the_chosen_one() {
         .iter()
         .any(|f| f.value == "ns00" && f.count == 1));
 }
+
+#[test]
+fn a_word_common_on_its_own_is_not_widened_within_a_rare_query() {
+    let n = query::EXACT_ENOUGH + 5;
+    let docs: Vec<PackageDoc> = (1..=n)
+        .map(|i| doc(i, "kassel", &format!("a{i}"), "Anmeldung Formular"))
+        .chain([
+            doc(n + 1, "fulda", "hund-vertippt", "Hund Anmelbung"),
+            doc(n + 2, "fulda", "hund", "Hund Anmeldung"),
+        ])
+        .collect();
+    let index = index(&docs);
+    // "hund anmeldung" matches one package exactly, so the tolerant
+    // search follows; "Anmeldung" alone matches more than enough and is
+    // not widened to "Anmelbung".
+    assert_eq!(
+        names(&index, &SearchParams::query("hund anmeldung ")),
+        ["fulda/hund"]
+    );
+    // A rare word still is: "Anmelbung" finds "Anmeldung" too.
+    let r = index
+        .search(&SearchParams::query("hund anmelbung "))
+        .unwrap();
+    assert_eq!(r.total, 2);
+}
