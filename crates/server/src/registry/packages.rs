@@ -274,8 +274,11 @@ pub fn dependents(reg: &Registry, full_name: &str) -> Result<Dependents> {
     let count = if (shown.len() as i64) < DEPENDENTS_SHOWN {
         shown.len() as i64
     } else {
+        // Ordered like the slice above so that both walk the primary key,
+        // whatever the planner's statistics say of this one package.
         dependents::table
             .filter(dependents::dependency.eq(full_name))
+            .order(dependents::dependent)
             .select(dependents::dependent)
             .limit(DEPENDENTS_COUNTED)
             .load::<String>(&mut *conn)?

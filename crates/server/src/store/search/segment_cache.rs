@@ -9,7 +9,7 @@
 //! small segments. So what a query found in a segment holds while the
 //! segment has the same number of deletions, the scoring statistics are
 //! the same (see [`QuantizedStatistics`]) and recency is measured from the
-//! same hour. Elasticsearch's shard request cache and Lucene's query cache
+//! same day. Elasticsearch's shard request cache and Lucene's query cache
 //! keep results per segment for the same reason.
 //!
 //! Only segments where the query visited many documents are kept: a
@@ -39,7 +39,7 @@ pub(super) struct Key {
     pub(super) segment: SegmentId,
     pub(super) deleted: u32,
     /// Everything else the segment's results depend on: the query, how it
-    /// matched, the filters, the order, the page's end, the hour of
+    /// matched, the filters, the order, the page's end, the day of
     /// recency and the statistics the scores were computed with.
     pub(super) search: String,
 }
