@@ -223,10 +223,9 @@ pub struct PackageData {
     pub versions: Vec<VersionRow>,
     pub dependencies: Vec<DependencyRow>,
     pub dependents: Vec<String>,
-    /// Dependents beyond those listed; `dependents_more_capped` when the
-    /// count stopped at its bound.
+    /// The dependents beyond those listed, in words ("3 weitere Pakete");
+    /// empty when all are listed.
     pub dependents_more: String,
-    pub dependents_more_capped: bool,
     pub vertrauensniveau: String,
     pub accounts: String,
     /// FIM elements of the shown version that FIM has not released.
@@ -593,11 +592,7 @@ pub fn load(
         newest,
         readme,
         dependencies,
-        dependents_more: match dependents.count - dependents.shown.len() as i64 {
-            n if n > 0 => super::number(n),
-            _ => String::new(),
-        },
-        dependents_more_capped: dependents.count_capped(),
+        dependents_more: more_dependents(&dependents),
         dependents: dependents.shown,
         vertrauensniveau: shown_content.vertrauensniveau,
         accounts: shown_content.accounts,
@@ -677,6 +672,18 @@ impl ContentViews {
             vertrauensniveau,
             accounts,
         }
+    }
+}
+
+/// "1 weiteres Paket", "3 weitere Pakete", "mehr als 950 weitere Pakete"
+/// when the count stopped at its bound; empty when every one is listed.
+fn more_dependents(dependents: &packages::Dependents) -> String {
+    let more = dependents.count - dependents.shown.len() as i64;
+    match (more, dependents.count_capped()) {
+        (n, _) if n <= 0 => String::new(),
+        (n, true) => format!("mehr als {} weitere Pakete", super::number(n)),
+        (1, false) => "1 weiteres Paket".to_string(),
+        (n, false) => format!("{} weitere Pakete", super::number(n)),
     }
 }
 
@@ -945,6 +952,18 @@ mod tests {
             "https://spdx.org/licenses/EUPL-1.2.html"
         );
         assert_eq!(spdx_url("MIT OR Apache-2.0"), "");
+        let dependents = |shown: usize, count| packages::Dependents {
+            shown: vec![String::new(); shown],
+            count,
+            namespaces: Vec::new(),
+        };
+        assert_eq!(more_dependents(&dependents(3, 3)), "");
+        assert_eq!(more_dependents(&dependents(50, 51)), "1 weiteres Paket");
+        assert_eq!(more_dependents(&dependents(50, 54)), "4 weitere Pakete");
+        assert_eq!(
+            more_dependents(&dependents(50, packages::DEPENDENTS_COUNTED)),
+            "mehr als 950 weitere Pakete"
+        );
         let c = Command {
             label: "",
             id: "",
