@@ -446,13 +446,22 @@ impl TestRegistry {
 
     /// The value of a metric without labels in `/metrics`.
     pub fn metric(&self, name: &str) -> f64 {
-        self.get("/metrics")
-            .text()
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{name} ")))
-            .unwrap_or_else(|| panic!("{name} missing from /metrics"))
-            .parse()
-            .unwrap()
+        self.metrics(&[name])[0]
+    }
+
+    /// Several values of one read of /metrics, in the order named.
+    pub fn metrics(&self, names: &[&str]) -> Vec<f64> {
+        let text = self.get("/metrics").text();
+        names
+            .iter()
+            .map(|name| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix(&format!("{name} ")))
+                    .unwrap_or_else(|| panic!("{name} missing from /metrics"))
+                    .parse()
+                    .unwrap()
+            })
+            .collect()
     }
 
     // ---- the operator's commands -------------------------------------

@@ -563,13 +563,13 @@ pub fn number(n: i64) -> String {
     }
 }
 
-/// A date the German way: 29.11.2026.
 /// A count with the German singular or plural: „1 Download“, „2 Downloads“,
 /// „1.234 Ableitungen“.
 pub fn count(n: i64, one: &str, many: &str) -> String {
     format!("{} {}", number(n), if n == 1 { one } else { many })
 }
 
+/// A date the German way: 29.11.2026.
 pub fn date(at: &chrono::NaiveDateTime) -> String {
     at.format("%d.%m.%Y").to_string()
 }

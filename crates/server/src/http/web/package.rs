@@ -679,11 +679,11 @@ impl ContentViews {
 /// when the count stopped at its bound; empty when every one is listed.
 fn more_dependents(dependents: &packages::Dependents) -> String {
     let more = dependents.count - dependents.shown.len() as i64;
-    match (more, dependents.count_capped()) {
-        (n, _) if n <= 0 => String::new(),
-        (n, true) => format!("mehr als {} weitere Pakete", super::number(n)),
-        (1, false) => "1 weiteres Paket".to_string(),
-        (n, false) => format!("{} weitere Pakete", super::number(n)),
+    let counted = super::count(more, "weiteres Paket", "weitere Pakete");
+    match more {
+        ..=0 => String::new(),
+        _ if dependents.count_capped() => format!("mehr als {counted}"),
+        _ => counted,
     }
 }
 
