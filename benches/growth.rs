@@ -357,6 +357,48 @@ fn proc_status_kb(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// The node's resident memory by what is mapped, largest first: its data
+/// folder's files by their first two path parts (the search index, the
+/// git index's packs), other files by name, anonymous memory as one.
+/// Says what the RSS is made of (`/proc/PID/smaps`).
+fn resident_by_mapping(pid: u32, data: &Path) -> String {
+    let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+    let mut by: std::collections::BTreeMap<String, u64> = Default::default();
+    let mut current = String::new();
+    for line in smaps.lines() {
+        if let Some(kb) = line.strip_prefix("Rss:") {
+            let kb: u64 = kb.trim().trim_end_matches("kB").trim().parse().unwrap_or(0);
+            *by.entry(current.clone()).or_default() += kb;
+        } else if line
+            .split_whitespace()
+            .next()
+            .is_some_and(|a| a.contains('-'))
+        {
+            // A mapping's header: address range, perms, offset, device,
+            // inode, then the path if it maps a file.
+            let path = line.split_whitespace().nth(5).unwrap_or("");
+            current = match Path::new(path).strip_prefix(data) {
+                Ok(inside) => inside
+                    .components()
+                    .take(2)
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+                Err(_) if path.starts_with('/') => Path::new(path)
+                    .file_name()
+                    .map_or(String::new(), |n| n.to_string_lossy().into()),
+                Err(_) => "anonymous".into(),
+            };
+        }
+    }
+    let mut by: Vec<_> = by.into_iter().filter(|(_, kb)| *kb >= 1024).collect();
+    by.sort_by(|a, b| b.1.cmp(&a.1));
+    by.iter()
+        .map(|(what, kb)| format!("{what} {} MB", kb / 1024))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Packages published after the clone, before the fetch.
 const FETCHED_PUBLISHES: usize = 100;
 
@@ -407,6 +449,10 @@ fn footprint(
     let first = timed_clone(&history, &work.path().join("h1"));
     let again = timed_clone(&history, &work.path().join("h2"));
     let pid = reg.pid();
+    eprintln!(
+        "resident at {size}: {}",
+        resident_by_mapping(pid, reg.data())
+    );
     let rss = (
         proc_status_kb(pid, "VmRSS:") * 1024,
         proc_status_kb(pid, "RssAnon:") * 1024,

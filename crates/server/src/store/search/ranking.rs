@@ -1,7 +1,7 @@
 //! Ranking, filters and facets in one pass over the matching documents.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
@@ -110,8 +110,60 @@ pub(super) struct SegmentFruit {
     themenfeld: Vec<u64>,
     vertrauensniveau: Vec<u64>,
     /// Shared: kept results are handed out again without copying it.
-    namespace: Arc<Vec<(String, u64)>>,
+    namespace: Arc<NamespaceCounts>,
     top: BinaryHeap<Reverse<Candidate>>,
+}
+
+/// A segment's matches per namespace, in the dictionary's (byte) order:
+/// the names in one buffer, for a registry of ten thousand publishers
+/// makes ten thousand of them per segment and query.
+#[derive(Default)]
+pub(super) struct NamespaceCounts {
+    names: String,
+    /// Where each name ends in `names`, and its count.
+    ends: Vec<(usize, u64)>,
+}
+
+impl NamespaceCounts {
+    fn push(&mut self, name: &str, count: u64) {
+        self.names.push_str(name);
+        self.ends.push((self.names.len(), count));
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&str, u64)> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().map(|(end, _)| *end));
+        starts
+            .zip(&self.ends)
+            .map(|(start, (end, n))| (&self.names[start..*end], *n))
+    }
+}
+
+/// The counts of every segment added up per namespace: a merge of the
+/// sorted lists (a hash map of ten thousand names cost more than
+/// counting the matches did).
+fn merge_namespace_counts(segments: &[Arc<NamespaceCounts>]) -> Vec<(&str, u64)> {
+    let mut cursors: Vec<_> = segments.iter().map(|s| s.iter().peekable()).collect();
+    let mut heap: BinaryHeap<Reverse<(&str, usize)>> = cursors
+        .iter_mut()
+        .enumerate()
+        .filter_map(|(i, c)| c.peek().map(|(name, _)| Reverse((*name, i))))
+        .collect();
+    let mut out: Vec<(&str, u64)> = Vec::new();
+    while let Some(Reverse((name, i))) = heap.pop() {
+        let (_, n) = cursors[i].next().expect("peeked");
+        match out.last_mut() {
+            Some((last, total)) if *last == name => *total += n,
+            _ => out.push((name, n)),
+        }
+        if let Some((next, _)) = cursors[i].peek() {
+            heap.push(Reverse((next, i)));
+        }
+    }
+    out
 }
 
 pub(super) struct RankingSegment {
@@ -219,12 +271,9 @@ impl Collector for RankingCollector {
         let mut themenfeld = vec![0; THEMENFELDER.len() + 1];
         let mut vertrauensniveau = vec![0; VERTRAUENSNIVEAUS.len() + 1];
         let mut all = Vec::new();
-        let by_segment: Vec<Arc<Vec<(String, u64)>>> =
+        let by_segment: Vec<Arc<NamespaceCounts>> =
             fruits.iter().map(|f| f.namespace.clone()).collect();
-        let mut namespace: HashMap<&str, u64> = HashMap::new();
-        for (ns, n) in by_segment.iter().flat_map(|f| f.iter()) {
-            *namespace.entry(ns.as_str()).or_default() += n;
-        }
+        let mut counted = merge_namespace_counts(&by_segment);
         for f in fruits {
             total += f.total;
             for (a, b) in kind.iter_mut().zip(&f.kind) {
@@ -252,8 +301,15 @@ impl Collector for RankingCollector {
                 })
                 .collect::<Vec<_>>()
         };
-        let mut counted: Vec<(&str, u64)> = namespace.into_iter().filter(|(_, n)| *n > 0).collect();
-        counted.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        counted.retain(|(_, n)| *n > 0);
+        // Most matches first, then by name; only the first few are shown,
+        // so only they are put in order.
+        let order = |a: &(&str, u64), b: &(&str, u64)| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0));
+        if counted.len() > NAMESPACE_FACETS {
+            counted.select_nth_unstable_by(NAMESPACE_FACETS - 1, order);
+        }
+        let shown = counted.len().min(NAMESPACE_FACETS);
+        counted[..shown].sort_unstable_by(order);
         // The publishers with most matches, and the one filtered for: at
         // ten thousand municipalities a list of all is no choice to offer.
         if let Some(chosen) = counted
@@ -415,16 +471,28 @@ impl SegmentCollector for RankingSegment {
     }
 
     fn harvest(self) -> SegmentFruit {
-        let mut namespace = Vec::new();
+        let mut namespace = NamespaceCounts::default();
         if let Some(col) = &self.namespace {
-            for (ord, &n) in self.namespace_counts.iter().enumerate() {
-                if n == 0 {
-                    continue;
-                }
-                let mut s = String::new();
-                if col.ord_to_str(ord as u64, &mut s).unwrap_or(false) {
-                    namespace.push((s, n));
-                }
+            // One pass over the dictionary in ordinal order: a lookup per
+            // ordinal decodes its block from the start each time, and a
+            // Leistung that ten thousand municipalities publish spent
+            // most of its search there.
+            let counted: Vec<(u64, u64)> = (0u64..)
+                .zip(self.namespace_counts.iter().copied())
+                .filter(|(_, n)| *n > 0)
+                .collect();
+            namespace.ends.reserve(counted.len());
+            let mut counts = counted.iter().map(|(_, n)| *n);
+            let streamed = col.dictionary().sorted_ords_to_term_cb(
+                counted.iter().map(|(ord, _)| *ord),
+                |bytes| {
+                    let n = counts.next().unwrap_or_default();
+                    namespace.push(&String::from_utf8_lossy(bytes), n);
+                    Ok(())
+                },
+            );
+            if !matches!(streamed, Ok(true)) {
+                tracing::warn!("search: a segment's namespace dictionary could not be read");
             }
         }
         SegmentFruit {

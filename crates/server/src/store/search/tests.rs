@@ -399,3 +399,43 @@ fn a_word_common_on_its_own_is_not_widened_within_a_rare_query() {
         .unwrap();
     assert_eq!(r.total, 2);
 }
+
+#[test]
+fn the_namespace_facet_adds_up_a_namespace_over_every_segment() {
+    // 60 namespaces over three segments, each segment with its own mix:
+    // some namespaces in one segment only, most in two or three.
+    let docs: Vec<PackageDoc> = (0..300u64)
+        .map(|i| {
+            let ns = format!("ns{:02}", (i * i + 3 * i) % 60);
+            doc(i + 1, &ns, &format!("p{i}"), "Antrag")
+        })
+        .collect();
+    let index = SearchIndex::in_memory().unwrap();
+    let mut w = index.writer().unwrap();
+    for (n, d) in docs.iter().enumerate() {
+        w.upsert(d).unwrap();
+        if n % 100 == 99 {
+            w.commit(n as i64).unwrap();
+        }
+    }
+    index.reload().unwrap();
+    assert_eq!(index.segments(), 3);
+    let mut expected: Vec<(String, u64)> = Vec::new();
+    for d in &docs {
+        match expected.iter_mut().find(|(ns, _)| *ns == d.namespace) {
+            Some((_, n)) => *n += 1,
+            None => expected.push((d.namespace.clone(), 1)),
+        }
+    }
+    expected.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    expected.truncate(25);
+    let found: Vec<(String, u64)> = index
+        .search(&SearchParams::query("antrag"))
+        .unwrap()
+        .facets
+        .namespace
+        .into_iter()
+        .map(|f| (f.value, f.count))
+        .collect();
+    assert_eq!(found, expected);
+}
