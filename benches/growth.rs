@@ -392,7 +392,7 @@ fn resident_by_mapping(pid: u32, data: &Path) -> String {
         }
     }
     let mut by: Vec<_> = by.into_iter().filter(|(_, kb)| *kb >= 1024).collect();
-    by.sort_by(|a, b| b.1.cmp(&a.1));
+    by.sort_by_key(|(_, kb)| std::cmp::Reverse(*kb));
     by.iter()
         .map(|(what, kb)| format!("{what} {} MB", kb / 1024))
         .collect::<Vec<_>>()

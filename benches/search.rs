@@ -324,7 +324,7 @@ fn broad(sizes: &[usize]) {
         while next < size {
             writer.upsert(&growth_doc(next)).unwrap();
             next += 1;
-            if next % 64 == 0 {
+            if next.is_multiple_of(64) {
                 writer.commit(next as i64).unwrap();
             }
         }
