@@ -60,12 +60,12 @@ pub enum GitIndexError {
 /// windows of 1 GiB: a long-lived process that reads a large pack now and
 /// then (the git index at a million packages is a 200 MB pack, read for
 /// every commit's tree) keeps every page it ever touched resident.
-pub const MAPPED_PACKS: usize = 128 << 20;
+const MAPPED_PACKS: usize = 128 << 20;
 /// The size of one mapped window into a pack.
-pub const MAPPED_WINDOW: usize = 32 << 20;
+const MAPPED_WINDOW: usize = 32 << 20;
 
-/// Bounds the pack memory libgit2 maps in this process (see
-/// [`MAPPED_PACKS`]); the least recently used window that is not in use
+/// Bounds the pack memory libgit2 maps in this process (128 MB in
+/// windows of 32 MB); the least recently used window that is not in use
 /// is unmapped beyond it.
 ///
 /// # Safety
