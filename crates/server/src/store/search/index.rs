@@ -42,7 +42,7 @@ pub struct SearchIndex {
     /// reload, and a publish that waited for search answered early.
     visible: AtomicI64,
     segments: SegmentCache,
-    /// Matches a segment's search must visit for its results to be kept.
+    /// Matches a search must visit for its segments' results to be kept.
     keep_from: AtomicU64,
 }
 
@@ -282,6 +282,7 @@ impl SearchIndex {
         let weight = query.weight(scoring)?;
         let search = format!("{search} {:?}", statistics.asked());
         let mut fruits = Vec::new();
+        let mut found = Vec::new();
         for (ord, reader) in searcher.segment_readers().iter().enumerate() {
             let ord = ord as u32;
             let key = segment_cache::Key {
@@ -294,10 +295,15 @@ impl SearchIndex {
                 continue;
             }
             let fruit = collector.collect_segment(&*weight, ord, reader)?;
-            if fruit.visited >= self.keep_from.load(Ordering::Relaxed) {
-                self.segments.put(key, fruit.clone());
-            }
+            found.push((key, fruits.len()));
             fruits.push(fruit);
+        }
+        let visited = fruits.iter().map(|f| f.visited).sum();
+        let keep_from = self.keep_from.load(Ordering::Relaxed);
+        for (key, at) in found {
+            if segment_cache::worth_keeping(fruits[at].visited, visited, keep_from) {
+                self.segments.put(key, fruits[at].clone());
+            }
         }
         Ok(collector.merge_fruits(fruits)?)
     }
@@ -307,7 +313,7 @@ impl SearchIndex {
         self.segments.len()
     }
 
-    /// How many matches a segment's search must visit for its results to
+    /// How many matches a search must visit for its segments' results to
     /// be kept (tests and benchmarks; `u64::MAX` keeps none).
     pub fn keep_segment_results_from(&self, visited: u64) {
         self.keep_from.store(visited, Ordering::Relaxed);

@@ -12,8 +12,11 @@
 //! same day. Elasticsearch's shard request cache and Lucene's query cache
 //! keep results per segment for the same reason.
 //!
-//! Only segments where the query visited many documents are kept: a
-//! cheap search costs less than its entry would.
+//! Only costly searches are kept, and of them only the segments where the
+//! query visited a share of the matches: a cheap search costs less than
+//! its entry would. The decision is the search's, not each segment's: a
+//! registry of 100,000 packages in segments of 10,000 visits every one for
+//! "Antrag", and no single segment looks costly.
 
 use std::sync::Mutex;
 
@@ -31,8 +34,16 @@ use super::ranking::SegmentFruit;
 /// queries fit. The least recently used goes first.
 const CAPACITY: usize = 250_000;
 
-/// Matches a segment's search must visit to be kept.
+/// Matches a search must visit, over all segments, for its segments'
+/// results to be kept.
 pub const VISITED_TO_KEEP: u64 = 20_000;
+
+/// Of a search that is kept, the segments that visited at least this share
+/// of [`VISITED_TO_KEEP`]; the results of a few new packages' segment are
+/// found again faster than kept.
+pub(super) fn worth_keeping(segment_visited: u64, search_visited: u64, keep_from: u64) -> bool {
+    search_visited >= keep_from && segment_visited >= keep_from / 20
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) struct Key {
@@ -163,7 +174,19 @@ fn quantize(n: u64) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::quantize;
+    use super::{quantize, worth_keeping, VISITED_TO_KEEP};
+
+    #[test]
+    fn a_costly_search_keeps_its_segments_but_not_the_small_ones() {
+        // "Antrag" at 100,000 packages in ten segments of 10,000.
+        assert!(worth_keeping(10_000, 100_000, VISITED_TO_KEEP));
+        // The segment of the last few publishes beside them.
+        assert!(!worth_keeping(40, 100_040, VISITED_TO_KEEP));
+        // A search that is cheap as a whole keeps nothing.
+        assert!(!worth_keeping(15_000, 19_999, VISITED_TO_KEEP));
+        assert!(!worth_keeping(1, 1, u64::MAX));
+        assert!(worth_keeping(1, 2, 1));
+    }
 
     #[test]
     fn statistics_keep_three_digits_and_their_order() {
