@@ -38,9 +38,10 @@ const CAPACITY: usize = 250_000;
 /// results to be kept.
 pub const VISITED_TO_KEEP: u64 = 20_000;
 
-/// Of a search that is kept, the segments that visited at least this share
-/// of [`VISITED_TO_KEEP`]; the results of a few new packages' segment are
-/// found again faster than kept.
+/// Of a search costly enough to keep (`keep_from` visits in all, by
+/// default [`VISITED_TO_KEEP`]), the segments that visited a twentieth of
+/// that: a fresh segment of a few packages is searched again faster than
+/// its entry is kept.
 pub(super) fn worth_keeping(segment_visited: u64, search_visited: u64, keep_from: u64) -> bool {
     search_visited >= keep_from && segment_visited >= keep_from / 20
 }
