@@ -55,27 +55,6 @@ pub enum GitIndexError {
     },
 }
 
-/// How much of its packs libgit2 keeps mapped at once, in windows of
-/// [`MAPPED_WINDOW`]. Its own default on 64-bit machines is 8 GiB in
-/// windows of 1 GiB: a long-lived process that reads a large pack now and
-/// then (the git index at a million packages is a 200 MB pack, read for
-/// every commit's tree) keeps every page it ever touched resident.
-const MAPPED_PACKS: usize = 128 << 20;
-/// The size of one mapped window into a pack.
-const MAPPED_WINDOW: usize = 32 << 20;
-
-/// Bounds the pack memory libgit2 maps in this process (128 MB in
-/// windows of 32 MB); the least recently used window that is not in use
-/// is unmapped beyond it.
-///
-/// # Safety
-/// Sets libgit2's process-wide options without synchronisation: call it
-/// before any thread that uses libgit2 is started.
-pub unsafe fn bound_mapped_packs() -> Result<(), git2::Error> {
-    git2::opts::set_mwindow_size(MAPPED_WINDOW)?;
-    git2::opts::set_mwindow_mapped_limit(MAPPED_PACKS)
-}
-
 /// A bare repository holding the index files. Not safe for concurrent
 /// writers: the caller makes sure only one job writes at a time.
 pub struct GitIndex {

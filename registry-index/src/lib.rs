@@ -15,8 +15,8 @@ pub mod pack;
 
 #[cfg(feature = "git")]
 pub use git::{
-    bound_mapped_packs, clear_stale_locks, init_bare, process_started, update_server_info,
-    CommitInfo, GitIndex, GitIndexError, Squashed,
+    clear_stale_locks, init_bare, process_started, update_server_info, CommitInfo, GitIndex,
+    GitIndexError, Squashed,
 };
 
 use serde::{Deserialize, Serialize};

@@ -163,10 +163,6 @@ pub struct ServeArgs {
 
 pub fn exec(args: ServeArgs) -> anyhow::Result<()> {
     crate::init_logging(args.log_format);
-    // SAFETY: no thread has been started yet; libgit2 is first used by the
-    // stores opened below.
-    unsafe { registry_index::bound_mapped_packs() }
-        .context("bounding libgit2's mapped pack memory")?;
     let listener = TcpListener::bind(&args.bind)
         .with_context(|| tr!("serve-cannot-listen", bind = args.bind.as_str()))?;
     let local = listener.local_addr()?;
