@@ -57,8 +57,14 @@ pub enum GitIndexError {
 
 /// A bare repository holding the index files. Not safe for concurrent
 /// writers: the caller makes sure only one job writes at a time.
+///
+/// Every operation opens its own handle and drops it when done. libgit2
+/// keeps a pack's mapped windows for as long as any handle holds the pack
+/// open, and a roll-up or consolidation reads every pack: a handle kept
+/// for the server's lifetime kept the whole index mapped (about 200 MB at
+/// a million packages). Bounding libgit2's mapped memory instead made its
+/// pack indexer fail now and then (docs/performance.md, session 20).
 pub struct GitIndex {
-    repo: Repository,
     path: PathBuf,
     /// Commits on `main` since its root (the last snapshot), counted once.
     since_snapshot: std::cell::Cell<Option<u64>>,
@@ -80,14 +86,18 @@ impl GitIndex {
             Err(_) => init_bare(path).map_err(git)?,
         };
         let index = GitIndex {
-            repo,
             path: path.to_path_buf(),
             since_snapshot: std::cell::Cell::new(None),
         };
         // Repositories written before the index was packed hold loose objects.
-        pack::pack_loose(&index.repo).map_err(|e| index.git_err(e))?;
-        index.update_server_info()?;
+        pack::pack_loose(&repo).map_err(|e| index.git_err(e))?;
+        index.update_server_info(&repo)?;
         Ok(index)
+    }
+
+    /// A handle for one operation (see the type's comment).
+    fn repo(&self) -> Result<Repository, GitIndexError> {
+        Repository::open_bare(&self.path).map_err(|e| self.git_err(e))
     }
 
     pub fn path(&self) -> &Path {
@@ -103,25 +113,45 @@ impl GitIndex {
 
     /// The content of a file at the tip of the branch, if it exists.
     pub fn read_file(&self, file: &str) -> Result<Option<Vec<u8>>, GitIndexError> {
-        let Some(tree) = self.head_tree()? else {
-            return Ok(None);
-        };
-        let entry = match tree.get_path(Path::new(file)) {
-            Ok(entry) => entry,
-            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
-            Err(e) => return Err(self.git_err(e)),
-        };
-        let blob = self
-            .repo
-            .find_blob(entry.id())
-            .map_err(|e| self.git_err(e))?;
-        Ok(Some(blob.content().to_vec()))
+        let mut content = None;
+        self.visit_files([file], |_, found| content = found.map(<[u8]>::to_vec))?;
+        Ok(content)
+    }
+
+    /// Calls `f` with each of `files`, in the order given, and its content
+    /// at the tip of the branch (`None` where it does not exist), all read
+    /// through one handle: a check of every file of a large index must not
+    /// open the repository once per file.
+    pub fn visit_files<'f>(
+        &self,
+        files: impl IntoIterator<Item = &'f str>,
+        mut f: impl FnMut(&'f str, Option<&[u8]>),
+    ) -> Result<(), GitIndexError> {
+        let repo = self.repo()?;
+        let tree = self.head_tree(&repo)?;
+        for file in files {
+            let entry = match tree.as_ref().map(|t| t.get_path(Path::new(file))) {
+                None => None,
+                Some(Ok(entry)) => Some(entry),
+                Some(Err(e)) if e.code() == git2::ErrorCode::NotFound => None,
+                Some(Err(e)) => return Err(self.git_err(e)),
+            };
+            match entry {
+                Some(entry) => {
+                    let blob = repo.find_blob(entry.id()).map_err(|e| self.git_err(e))?;
+                    f(file, Some(blob.content()));
+                }
+                None => f(file, None),
+            }
+        }
+        Ok(())
     }
 
     /// All file paths at the tip of the branch, sorted.
     pub fn list_files(&self) -> Result<Vec<String>, GitIndexError> {
+        let repo = self.repo()?;
         let mut files = Vec::new();
-        if let Some(tree) = self.head_tree()? {
+        if let Some(tree) = self.head_tree(&repo)? {
             tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
                 if entry.kind() == Some(git2::ObjectType::Blob) {
                     files.push(format!("{dir}{}", entry.name().unwrap_or_default()));
@@ -134,8 +164,8 @@ impl GitIndex {
         Ok(files)
     }
 
-    fn head_tree(&self) -> Result<Option<git2::Tree<'_>>, GitIndexError> {
-        match self.repo.find_reference(BRANCH) {
+    fn head_tree<'r>(&self, repo: &'r Repository) -> Result<Option<git2::Tree<'r>>, GitIndexError> {
+        match repo.find_reference(BRANCH) {
             Ok(r) => {
                 let commit = r.peel_to_commit().map_err(|e| self.git_err(e))?;
                 Ok(Some(commit.tree().map_err(|e| self.git_err(e))?))
@@ -147,7 +177,7 @@ impl GitIndex {
 
     /// The tip of `main`, if there is one.
     pub fn head(&self) -> Result<Option<Oid>, GitIndexError> {
-        match self.repo.refname_to_id(BRANCH) {
+        match self.repo()?.refname_to_id(BRANCH) {
             Ok(oid) => Ok(Some(oid)),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
             Err(e) => Err(self.git_err(e)),
@@ -164,9 +194,9 @@ impl GitIndex {
         info: &CommitInfo,
     ) -> Result<Option<Oid>, GitIndexError> {
         let e = |source| self.git_err(source);
-        // A fresh handle: the in-memory object store of the pack writer
-        // attaches to it and goes with it.
-        let repo = Repository::open_bare(&self.path).map_err(e)?;
+        // The in-memory object store of the pack writer attaches to this
+        // operation's handle and goes with it.
+        let repo = self.repo()?;
         let parent = match repo.find_reference(BRANCH) {
             Ok(r) => Some(r.peel_to_commit().map_err(e)?),
             Err(err) if err.code() == git2::ErrorCode::NotFound => None,
@@ -226,23 +256,24 @@ impl GitIndex {
             self.since_snapshot.set(Some(n + 1));
         }
         // Clients find the commit once its pack is listed.
-        self.update_server_info()?;
+        self.update_server_info(&repo)?;
         Ok(Some(oid))
     }
 
     /// Rolls up small packs and drops retired ones past their grace. Call
     /// after commits; it is separate so that the caller can see its cost.
     pub fn maintain(&self) -> Result<(), GitIndexError> {
-        let rolled = pack::roll_up(&self.repo).map_err(|e| self.git_err(e))?;
+        let repo = self.repo()?;
+        let rolled = pack::roll_up(&repo).map_err(|e| self.git_err(e))?;
         let consolidated = match self.head()? {
-            Some(head) if pack::outgrown(&self.repo).map_err(|e| self.io_err(e))? => {
-                Some(pack::consolidate(&self.repo, head).map_err(|e| self.git_err(e))?)
+            Some(head) if pack::outgrown(&repo).map_err(|e| self.io_err(e))? => {
+                Some(pack::consolidate(&repo, head).map_err(|e| self.git_err(e))?)
             }
             _ => None,
         };
-        let removed = pack::remove_retired(&self.repo).map_err(|e| self.io_err(e))?;
+        let removed = pack::remove_retired(&repo).map_err(|e| self.io_err(e))?;
         if rolled.is_some() || consolidated.is_some() || removed > 0 {
-            self.update_server_info()?;
+            self.update_server_info(&repo)?;
         }
         Ok(())
     }
@@ -252,11 +283,11 @@ impl GitIndex {
     /// several nodes share, after it fetched the shared packs.
     pub fn set_reference(&self, name: &str, oid: &str) -> Result<(), GitIndexError> {
         let oid = Oid::from_str(oid).map_err(|e| self.git_err(e))?;
-        self.repo
-            .reference(name, oid, true, "gemeinwerk: shared state")
+        let repo = self.repo()?;
+        repo.reference(name, oid, true, "gemeinwerk: shared state")
             .map_err(|e| self.git_err(e))?;
         self.since_snapshot.set(None);
-        self.update_server_info()
+        self.update_server_info(&repo)
     }
 
     /// Commits on `main` since the last snapshot (its root commit).
@@ -267,7 +298,8 @@ impl GitIndex {
         let Some(head) = self.head()? else {
             return Ok(0);
         };
-        let mut walk = self.repo.revwalk().map_err(|e| self.git_err(e))?;
+        let repo = self.repo()?;
+        let mut walk = repo.revwalk().map_err(|e| self.git_err(e))?;
         walk.push(head).map_err(|e| self.git_err(e))?;
         walk.simplify_first_parent().map_err(|e| self.git_err(e))?;
         let n = (walk.count() as u64).saturating_sub(1);
@@ -290,7 +322,8 @@ impl GitIndex {
         let Some(head_id) = self.head()? else {
             return Ok(None);
         };
-        let head = self.repo.find_commit(head_id).map_err(e)?;
+        let repo = self.repo()?;
+        let head = repo.find_commit(head_id).map_err(e)?;
         if head.parent_count() == 0 {
             return Ok(None);
         }
@@ -298,15 +331,16 @@ impl GitIndex {
         let tree = head.tree().map_err(e)?;
 
         // 1. The tree as a pack of its own: the new clone base.
-        let mut builder = self.repo.packbuilder().map_err(e)?;
+        let mut builder = repo.packbuilder().map_err(e)?;
         builder.insert_tree(tree.id()).map_err(e)?;
-        let tree_pack = pack::write_builder(&self.repo, &mut builder).map_err(e)?;
-        // 2. The snapshot commit in a pack alone.
-        let repo = Repository::open_bare(&self.path).map_err(e)?;
-        let (snapshot, commit_pack) = pack::write_packed(&repo, || {
+        let tree_pack = pack::write_builder(&repo, &mut builder).map_err(e)?;
+        // 2. The snapshot commit in a pack alone, from a handle of its own:
+        // the pack writer's in-memory store goes with it.
+        let commit_repo = self.repo()?;
+        let (snapshot, commit_pack) = pack::write_packed(&commit_repo, || {
             let sig = signature(time)?;
-            let tree = repo.find_tree(tree.id())?;
-            let commit = repo.commit(
+            let tree = commit_repo.find_tree(tree.id())?;
+            let commit = commit_repo.commit(
                 None,
                 &sig,
                 &sig,
@@ -322,14 +356,14 @@ impl GitIndex {
         base.extend(commit_pack);
 
         // 3. The old history into the archive, before it leaves this one.
-        let old: Vec<String> = pack::live_packs(&self.repo)
+        let old: Vec<String> = pack::live_packs(&repo)
             .map_err(|e| self.io_err(e))?
             .into_iter()
             .map(|p| p.name)
             .filter(|n| !base.contains(n))
             .collect();
         let archived_as =
-            archive_history(&self.repo, archive, &old, head_id, time).map_err(|source| {
+            archive_history(&repo, archive, &old, head_id, time).map_err(|source| {
                 GitIndexError::Git {
                     path: archive.to_path_buf(),
                     source,
@@ -337,13 +371,12 @@ impl GitIndex {
             })?;
 
         // 4. Switch: the new base, `main` at the snapshot, the old packs retired.
-        pack::set_base_packs(&self.repo, &base).map_err(|e| self.io_err(e))?;
-        self.repo
-            .reference(BRANCH, snapshot, true, "squash")
+        pack::set_base_packs(&repo, &base).map_err(|e| self.io_err(e))?;
+        repo.reference(BRANCH, snapshot, true, "squash")
             .map_err(e)?;
-        pack::retire(&self.repo, &old, pack::RETIRE_GRACE).map_err(|e| self.io_err(e))?;
+        pack::retire(&repo, &old, pack::RETIRE_GRACE).map_err(|e| self.io_err(e))?;
         self.since_snapshot.set(Some(0));
-        self.update_server_info()?;
+        self.update_server_info(&repo)?;
         Ok(Some(Squashed {
             snapshot,
             archived_as,
@@ -358,8 +391,8 @@ impl GitIndex {
         }
     }
 
-    fn update_server_info(&self) -> Result<(), GitIndexError> {
-        update_server_info(&self.repo).map_err(|e| self.io_err(e))
+    fn update_server_info(&self, repo: &Repository) -> Result<(), GitIndexError> {
+        update_server_info(repo).map_err(|e| self.io_err(e))
     }
 }
 
@@ -644,7 +677,7 @@ mod tests {
             })
             .collect();
         index.commit_files(&files, &info(1, "seed")).unwrap();
-        let before: std::collections::BTreeSet<String> = pack::live_packs(&index.repo)
+        let before: std::collections::BTreeSet<String> = pack::live_packs(&index.repo().unwrap())
             .unwrap()
             .into_iter()
             .map(|p| p.name)
@@ -659,13 +692,13 @@ mod tests {
                 &info(2, "one change"),
             )
             .unwrap();
-        let new: Vec<pack::PackFile> = pack::live_packs(&index.repo)
+        let new: Vec<pack::PackFile> = pack::live_packs(&index.repo().unwrap())
             .unwrap()
             .into_iter()
             .filter(|p| !before.contains(&p.name))
             .collect();
         assert_eq!(new.len(), 1, "{new:?}");
-        let objects = pack::pack_objects(&index.repo, &new[0].name).unwrap();
+        let objects = pack::pack_objects(&index.repo().unwrap(), &new[0].name).unwrap();
         // 2 blobs; trees: root, ns3, ns4, neu, neu/tief; the commit.
         assert_eq!(objects.len(), 8, "{objects:?}");
         assert_eq!(
@@ -723,20 +756,20 @@ mod tests {
             );
         }
         let large = |index: &GitIndex| {
-            pack::live_packs(&index.repo)
+            pack::live_packs(&index.repo().unwrap())
                 .unwrap()
                 .iter()
                 .filter(|p| p.size >= pack::ROLL_UP_MAX_BYTES)
                 .count()
         };
         assert_eq!(large(&index), 3);
-        assert!(pack::outgrown(&index.repo).unwrap());
+        assert!(pack::outgrown(&index.repo().unwrap()).unwrap());
         index.maintain().unwrap();
-        let live = pack::live_packs(&index.repo).unwrap();
-        let base = pack::base_packs(&index.repo).unwrap();
+        let live = pack::live_packs(&index.repo().unwrap()).unwrap();
+        let base = pack::base_packs(&index.repo().unwrap()).unwrap();
         assert_eq!(live.len(), 1, "{live:?}");
         assert!(base.contains(&live[0].name));
-        assert!(!pack::outgrown(&index.repo).unwrap());
+        assert!(!pack::outgrown(&index.repo().unwrap()).unwrap());
         // Same history, every file readable, and dumb clients see one pack.
         assert_eq!(index.head().unwrap(), heads.last().copied());
         assert_eq!(index.list_files().unwrap().len(), 7500);
@@ -772,7 +805,8 @@ mod tests {
                 )
                 .unwrap();
             let head = index.head().unwrap().unwrap();
-            let commit = index.repo.find_commit(head).unwrap();
+            let repo = index.repo().unwrap();
+            let commit = repo.find_commit(head).unwrap();
             assert_eq!(commit.time().seconds(), 1000, "never older than the parent");
             heads.push(head);
         }
@@ -780,6 +814,39 @@ mod tests {
         for dir in [a, b] {
             fs::remove_dir_all(dir).unwrap();
         }
+    }
+
+    /// Between operations the process maps nothing of the index: a handle
+    /// kept open would keep every pack it read mapped (the whole index
+    /// after a consolidation), which is node memory that grows with the
+    /// registry.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn nothing_of_the_index_stays_mapped_between_operations() {
+        let tmp = tempdir("unmapped");
+        let index = GitIndex::open_or_init(&tmp).unwrap();
+        for batch in 0..12i64 {
+            let files: Vec<(String, Option<String>)> = (0..200)
+                .map(|i| {
+                    (
+                        format!("ns{}/p{batch}-{i}", i % 7),
+                        Some(format!("{{\"n\":{i}}}\n")),
+                    )
+                })
+                .collect();
+            index.commit_files(&files, &info(batch, "batch")).unwrap();
+            index.maintain().unwrap();
+        }
+        assert_eq!(index.list_files().unwrap().len(), 2400);
+        assert!(index.read_file("ns3/p5-3").unwrap().is_some());
+        index.commits_since_snapshot().unwrap();
+        let maps = fs::read_to_string("/proc/self/maps").unwrap();
+        let ours: Vec<&str> = maps
+            .lines()
+            .filter(|l| l.contains(tmp.to_str().unwrap()))
+            .collect();
+        assert!(ours.is_empty(), "still mapped: {ours:#?}");
+        fs::remove_dir_all(&tmp).unwrap();
     }
 
     #[test]
@@ -795,7 +862,7 @@ mod tests {
                 .unwrap();
             index.maintain().unwrap();
         }
-        let packs = pack::live_packs(&index.repo).unwrap();
+        let packs = pack::live_packs(&index.repo().unwrap()).unwrap();
         assert!(packs.len() <= 8, "64 commits in {} packs", packs.len());
         assert_eq!(index.list_files().unwrap().len(), 64);
         fs::remove_dir_all(&tmp).unwrap();
@@ -818,14 +885,16 @@ mod tests {
                 .unwrap();
         }
         let before = index
-            .repo
+            .repo()
+            .unwrap()
             .find_commit(index.head().unwrap().unwrap())
             .unwrap()
             .tree_id();
         assert_eq!(index.commits_since_snapshot().unwrap(), 2);
         let squashed = index.squash(&archive).unwrap().unwrap();
         assert_eq!(squashed.archived_as, "snapshot-2025-11-30-105322");
-        let head = index.repo.find_commit(squashed.snapshot).unwrap();
+        let repo = index.repo().unwrap();
+        let head = repo.find_commit(squashed.snapshot).unwrap();
         assert_eq!(head.parent_count(), 0);
         assert_eq!(head.tree_id(), before);
         assert_eq!(index.commits_since_snapshot().unwrap(), 0);

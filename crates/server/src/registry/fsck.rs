@@ -308,15 +308,18 @@ fn index_differences(
     let mut known: BTreeSet<String> = expected.iter().map(|(p, _)| p.clone()).collect();
     known.insert("config.json".to_string());
     let mut fixes = Vec::new();
-    for (path, content) in expected {
-        let actual = git.read_file(path)?;
-        if actual.as_deref() != content.as_ref().map(|c| c.as_bytes()) {
+    // One pass through one handle: at a million packages a handle per
+    // file would make fsck reopen the index a million times.
+    let mut wanted = expected.iter();
+    git.visit_files(expected.iter().map(|(p, _)| p.as_str()), |path, actual| {
+        let (_, content) = wanted.next().expect("visited in the order given");
+        if actual != content.as_ref().map(|c| c.as_bytes()) {
             report
                 .problems
                 .push(format!("git index: {path} differs from the database"));
-            fixes.push((path.clone(), content.clone()));
+            fixes.push((path.to_string(), content.clone()));
         }
-    }
+    })?;
     for stray in present.difference(&known) {
         report.problems.push(format!(
             "git index: {stray} is not a package in the database"
