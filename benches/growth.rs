@@ -231,6 +231,47 @@ fn fill_in_process(reg: &mut TestRegistry, tokens: &Tokens, from: usize, to: usi
     rate
 }
 
+/// How long a checkpoint waits for the machine to settle.
+const QUIET_WITHIN: Duration = Duration::from_secs(1800);
+
+/// Waits until the machine's cores were at least 95 % idle over 10 s, or
+/// `limit` passed; answers whether they were. After a catch-up the server
+/// still merges search segments and consolidates the git index's packs,
+/// and PostgreSQL vacuums the rows just written: timings taken meanwhile
+/// measure that work, not the registry's size (session 20's million ran
+/// twice as slow in everything, the git clone included).
+fn wait_for_quiet_machine(limit: Duration) -> bool {
+    // (busy, total) jiffies of all cores, from the first line of /proc/stat.
+    fn jiffies() -> Option<(u64, u64)> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let values: Vec<u64> = stat
+            .lines()
+            .next()?
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        // user nice system idle iowait irq softirq steal
+        let idle = values.get(3)? + values.get(4)?;
+        let total: u64 = values.iter().take(8).sum();
+        Some((total - idle, total))
+    }
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        let Some((busy0, total0)) = jiffies() else {
+            return false;
+        };
+        std::thread::sleep(Duration::from_secs(10));
+        let Some((busy1, total1)) = jiffies() else {
+            return false;
+        };
+        if (busy1 - busy0) * 20 <= (total1 - total0) {
+            return true;
+        }
+    }
+    false
+}
+
 /// Table rows PostgreSQL has read in this database so far, by table (all
 /// but the job queue), once the statistics of finished statements arrived.
 fn rows_read(reg: &TestRegistry) -> Option<Vec<(String, i64, i64)>> {
@@ -510,6 +551,14 @@ fn checkpoint(
     object_store_before: u64,
 ) -> Row {
     reg.wait_for_jobs_within(Duration::from_secs(600));
+    let waited = Instant::now();
+    let quiet = wait_for_quiet_machine(QUIET_WITHIN);
+    eprintln!(
+        "checkpoint at {}: the machine {} after {:.0} s",
+        next + TIMED_PUBLISHES,
+        if quiet { "was quiet" } else { "was still busy" },
+        waited.elapsed().as_secs_f64()
+    );
     let read_before = rows_read(reg);
     let publish = (next..next + TIMED_PUBLISHES)
         .map(|i| {
