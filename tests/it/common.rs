@@ -403,6 +403,23 @@ impl TestRegistry {
                 );
                 std::thread::sleep(Duration::from_millis(20));
             }
+            // The listener closes first; the job lanes may still claim for
+            // a moment. A test that takes the queue over after `halt`
+            // (nodes.rs) must not share it with them: wait for the exit.
+            let stat = format!("/proc/{}/stat", child.id());
+            let exited = || {
+                std::fs::read_to_string(&stat).map_or(true, |s| {
+                    s.rsplit_once(')')
+                        .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+                })
+            };
+            while !exited() {
+                assert!(
+                    started.elapsed() < Duration::from_secs(20),
+                    "the server did not exit"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
         }
     }
 
