@@ -245,8 +245,9 @@ impl GitWriter {
         self.squash_after.store(commits, Ordering::SeqCst);
     }
 
-    /// Drops the open handle, so that the next use sees packs that were
-    /// put into the repository from outside (a shared index's takeover).
+    /// Drops the open index, so that the next use opens it afresh after
+    /// packs and refs were put into the repository from outside (a shared
+    /// index's takeover) and counts its commits again.
     pub fn reopen(&self) {
         *self.index.lock().expect("git index lock") = None;
     }
