@@ -27,7 +27,10 @@ where
     F: Fn() + Send + 'static,
 {
     std::thread::Builder::new()
-        .name(name.into())
+        // Linux keeps 15 bytes of a thread's name: in `top -H`, perf and
+        // /proc the three job lanes would all read `gemeinwerk-jobs`. Logs
+        // and metrics keep the full name.
+        .name(name.replacen("gemeinwerk-", "gw-", 1))
         .spawn(move || {
             let mut backoff = Duration::from_secs(1);
             loop {
