@@ -114,22 +114,25 @@ impl GitIndex {
     /// The content of a file at the tip of the branch, if it exists.
     pub fn read_file(&self, file: &str) -> Result<Option<Vec<u8>>, GitIndexError> {
         let mut content = None;
-        self.visit_files([file], |_, found| content = found.map(<[u8]>::to_vec))?;
+        self.visit_files([(file, ())], |_, (), found| {
+            content = found.map(<[u8]>::to_vec)
+        })?;
         Ok(content)
     }
 
-    /// Calls `f` with each of `files`, in the order given, and its content
-    /// at the tip of the branch (`None` where it does not exist), all read
-    /// through one handle: a check of every file of a large index must not
-    /// open the repository once per file.
-    pub fn visit_files<'f>(
+    /// Calls `f` with each file of `files` (a path and what the caller
+    /// keeps with it) and its content at the tip of the branch (`None`
+    /// where it does not exist), all read through one handle: a check of
+    /// every file of a large index must not open the repository once per
+    /// file.
+    pub fn visit_files<'f, T>(
         &self,
-        files: impl IntoIterator<Item = &'f str>,
-        mut f: impl FnMut(&'f str, Option<&[u8]>),
+        files: impl IntoIterator<Item = (&'f str, T)>,
+        mut f: impl FnMut(&'f str, T, Option<&[u8]>),
     ) -> Result<(), GitIndexError> {
         let repo = self.repo()?;
         let tree = self.head_tree(&repo)?;
-        for file in files {
+        for (file, with) in files {
             let entry = match tree.as_ref().map(|t| t.get_path(Path::new(file))) {
                 None => None,
                 Some(Ok(entry)) => Some(entry),
@@ -139,9 +142,9 @@ impl GitIndex {
             match entry {
                 Some(entry) => {
                     let blob = repo.find_blob(entry.id()).map_err(|e| self.git_err(e))?;
-                    f(file, Some(blob.content()));
+                    f(file, with, Some(blob.content()));
                 }
-                None => f(file, None),
+                None => f(file, with, None),
             }
         }
         Ok(())
@@ -177,7 +180,12 @@ impl GitIndex {
 
     /// The tip of `main`, if there is one.
     pub fn head(&self) -> Result<Option<Oid>, GitIndexError> {
-        match self.repo()?.refname_to_id(BRANCH) {
+        self.head_in(&self.repo()?)
+    }
+
+    /// The tip of `main` through an operation's handle.
+    fn head_in(&self, repo: &Repository) -> Result<Option<Oid>, GitIndexError> {
+        match repo.refname_to_id(BRANCH) {
             Ok(oid) => Ok(Some(oid)),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
             Err(e) => Err(self.git_err(e)),
@@ -265,7 +273,7 @@ impl GitIndex {
     pub fn maintain(&self) -> Result<(), GitIndexError> {
         let repo = self.repo()?;
         let rolled = pack::roll_up(&repo).map_err(|e| self.git_err(e))?;
-        let consolidated = match self.head()? {
+        let consolidated = match self.head_in(&repo)? {
             Some(head) if pack::outgrown(&repo).map_err(|e| self.io_err(e))? => {
                 Some(pack::consolidate(&repo, head).map_err(|e| self.git_err(e))?)
             }
@@ -295,10 +303,10 @@ impl GitIndex {
         if let Some(n) = self.since_snapshot.get() {
             return Ok(n);
         }
-        let Some(head) = self.head()? else {
+        let repo = self.repo()?;
+        let Some(head) = self.head_in(&repo)? else {
             return Ok(0);
         };
-        let repo = self.repo()?;
         let mut walk = repo.revwalk().map_err(|e| self.git_err(e))?;
         walk.push(head).map_err(|e| self.git_err(e))?;
         walk.simplify_first_parent().map_err(|e| self.git_err(e))?;
@@ -319,10 +327,10 @@ impl GitIndex {
     /// is already a single snapshot commit or does not exist.
     pub fn squash(&self, archive: &Path) -> Result<Option<Squashed>, GitIndexError> {
         let e = |source| self.git_err(source);
-        let Some(head_id) = self.head()? else {
+        let repo = self.repo()?;
+        let Some(head_id) = self.head_in(&repo)? else {
             return Ok(None);
         };
-        let repo = self.repo()?;
         let head = repo.find_commit(head_id).map_err(e)?;
         if head.parent_count() == 0 {
             return Ok(None);

@@ -310,9 +310,10 @@ fn index_differences(
     let mut fixes = Vec::new();
     // One pass through one handle: at a million packages a handle per
     // file would make fsck reopen the index a million times.
-    let mut wanted = expected.iter();
-    git.visit_files(expected.iter().map(|(p, _)| p.as_str()), |path, actual| {
-        let (_, content) = wanted.next().expect("visited in the order given");
+    let files = expected
+        .iter()
+        .map(|(path, content)| (path.as_str(), content));
+    git.visit_files(files, |path, content, actual| {
         if actual != content.as_ref().map(|c| c.as_bytes()) {
             report
                 .problems
